@@ -1,0 +1,53 @@
+import cors from '@fastify/cors';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { isLoopbackHost, type Config } from './config.js';
+import { RolloutRepository } from './rollout/repository.js';
+import { conversationRoutes } from './http/conversations.js';
+import { registerDocs } from './http/docs.js';
+import { registerErrorHandling } from './http/error-handler.js';
+import { healthRoutes } from './http/health.js';
+import { registerSecurity } from './http/security.js';
+import { RequestLog } from './http/request-log.js';
+
+export interface BuildOptions {
+  /** A ready-made pino logger (tests); otherwise one is made from `config.logLevel`. */
+  loggerInstance?: FastifyServerOptions['loggerInstance'];
+}
+
+/** Fastify's default serialisers plus redaction: tokens and cookies never reach a log line. */
+const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'];
+
+/** The whole service as a Fastify instance, not listening: cli.ts listens, tests inject. */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.loggerInstance
+      ? { loggerInstance: options.loggerInstance }
+      : { logger: { level: config.logLevel, redact: REDACT } }),
+    logController: new RequestLog(),
+    routerOptions: { maxParamLength: 512 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const repository = new RolloutRepository({
+    codexHome: config.codexHome,
+    maxScanFiles: config.maxScanFiles,
+    log: app.log,
+  });
+
+  registerErrorHandling(app);
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      methods: ['GET', 'HEAD'],
+      allowedHeaders: ['Authorization', 'Accept', 'Range', 'If-None-Match', 'If-Modified-Since'],
+      exposedHeaders: ['ETag', 'Last-Modified', 'Content-Range', 'Accept-Ranges', 'Content-Length'],
+      maxAge: 600,
+    });
+  }
+  registerSecurity(app, { token: config.token, loopbackOnly: isLoopbackHost(config.host) });
+  await registerDocs(app);
+  await app.register(healthRoutes, { repository });
+  await app.register(conversationRoutes, { repository });
+  return app;
+}

@@ -1,0 +1,132 @@
+import { homedir } from 'node:os';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  codexHome: string;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  token: string | null;
+  corsOrigins: string[];
+  maxScanFiles: number;
+}
+
+export const MIN_TOKEN_LENGTH = 16;
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8787,
+  logLevel: 'info' as LogLevel,
+  maxScanFiles: 10_000,
+};
+
+/** A configuration the service must not start with; the message tells the user what to change. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const USAGE = `Usage: codex-sessions [options]
+
+Options (each also read from the environment variable in brackets; flags win):
+  --codex-home DIR        Codex home to serve [CODEX_HOME] (default ~/.codex)
+  --host HOST             address to bind [HOST] (default ${DEFAULTS.host})
+  --port N                port, 0 for any free one [PORT] (default ${DEFAULTS.port})
+  --token TOKEN           require "Authorization: Bearer TOKEN" [CODEX_SESSIONS_TOKEN]
+                          (prefer the variable: flags are visible to other local users)
+  --cors-origin ORIGIN    allow this browser origin; repeatable [CODEX_SESSIONS_CORS_ORIGINS, comma-separated]
+  --max-scan-files N      files one list request may examine (default ${DEFAULTS.maxScanFiles}) [CODEX_SESSIONS_MAX_SCAN_FILES]
+  --log-level LEVEL       ${LOG_LEVELS.join('|')} [LOG_LEVEL] (default ${DEFAULTS.logLevel})
+  -h, --help              show this help
+`;
+
+/** Loopback names and addresses: the only binds allowed without a token. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  return h === '::1' || h.startsWith('::ffff:127.');
+}
+
+function integer(name: string, raw: string, min: number, max: number): number {
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+export type ParsedCli = { help: true } | { help: false; config: Config };
+
+/** Flags and environment → one validated configuration. Throws ConfigError with a user-facing message. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCli {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'codex-home': { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        token: { type: 'string' },
+        'cors-origin': { type: 'string', multiple: true },
+        'max-scan-files': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\n\n${USAGE}`);
+  }
+  if (values.help) return { help: true };
+
+  const codexHome = resolve(expandHome(nonEmpty(values['codex-home']) ?? nonEmpty(env.CODEX_HOME) ?? '~/.codex'));
+  const host = nonEmpty(values.host) ?? nonEmpty(env.HOST) ?? DEFAULTS.host;
+  const portRaw = nonEmpty(values.port) ?? nonEmpty(env.PORT);
+  const port = portRaw === undefined ? DEFAULTS.port : integer('port', portRaw, 0, 65535);
+  const scanRaw = nonEmpty(values['max-scan-files']) ?? nonEmpty(env.CODEX_SESSIONS_MAX_SCAN_FILES);
+  const maxScanFiles = scanRaw === undefined ? DEFAULTS.maxScanFiles : integer('max-scan-files', scanRaw, 1, 10_000_000);
+  const levelRaw = (nonEmpty(values['log-level']) ?? nonEmpty(env.LOG_LEVEL) ?? DEFAULTS.logLevel).toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(levelRaw)) {
+    throw new ConfigError(`log-level must be one of ${LOG_LEVELS.join(', ')}, got "${levelRaw}"`);
+  }
+  const token = nonEmpty(values.token) ?? nonEmpty(env.CODEX_SESSIONS_TOKEN) ?? null;
+  if (token !== null && token.length < MIN_TOKEN_LENGTH) {
+    throw new ConfigError(`the token must be at least ${MIN_TOKEN_LENGTH} characters long (try: openssl rand -hex 32)`);
+  }
+  if (token !== null && /\s/.test(token)) throw new ConfigError('the token must not contain white space');
+  if (token === null && !isLoopbackHost(host)) {
+    throw new ConfigError(
+      `refusing to listen on ${host} without a token: session files hold prompts, code and secrets. ` +
+        'Set CODEX_SESSIONS_TOKEN (or --token), or bind a loopback address such as 127.0.0.1.',
+    );
+  }
+  const corsOrigins = [
+    ...(values['cors-origin'] ?? []),
+    ...(nonEmpty(env.CODEX_SESSIONS_CORS_ORIGINS)?.split(',') ?? []),
+  ]
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/i.test(origin)) {
+      throw new ConfigError(`cors-origin must be an origin like https://dash.example.com (no path), got "${origin}"`);
+    }
+  }
+  return {
+    help: false,
+    config: { codexHome, host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles },
+  };
+}

@@ -1,0 +1,37 @@
+import type { OpenConversation } from '../rollout/repository.js';
+
+const FLUSH_BYTES = 64 * 1024;
+/** Beyond this many invalid lines only the count grows, so a garbage file cannot exhaust memory. */
+export const MAX_REPORTED_INVALID_LINES = 10_000;
+
+/**
+ * The JSON form of one session, produced piece by piece so that a session of any size is
+ * served in bounded memory: `{"conversation": ..., "records": [...], "invalidLines": [...]}`.
+ * Records are the file's own JSON text, so they come out exactly as written.
+ */
+export async function* conversationJson(conv: OpenConversation): AsyncGenerator<string> {
+  const invalid: { line: number; reason: string }[] = [];
+  let invalidCount = 0;
+  try {
+    let buffer = `{"conversation":${JSON.stringify(conv.summary)},"records":[`;
+    let first = true;
+    for await (const event of conv.records()) {
+      if (event.kind === 'invalid') {
+        invalidCount += 1;
+        if (invalid.length < MAX_REPORTED_INVALID_LINES) invalid.push({ line: event.line, reason: event.reason });
+        continue;
+      }
+      buffer += first ? event.text : `,${event.text}`;
+      first = false;
+      if (buffer.length >= FLUSH_BYTES) {
+        yield buffer;
+        buffer = '';
+      }
+    }
+    const omitted = invalidCount - invalid.length;
+    const tail = omitted > 0 ? `,"invalidLinesOmitted":${omitted}` : '';
+    yield `${buffer}],"invalidLines":${JSON.stringify(invalid)}${tail}}`;
+  } finally {
+    await conv.close();
+  }
+}

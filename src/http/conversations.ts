@@ -1,0 +1,99 @@
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { RolloutRepository } from '../rollout/repository.js';
+import { conversationJson } from './conversation-body.js';
+import { negotiate } from './negotiate.js';
+import { HttpProblem } from './problem.js';
+import {
+  ConversationDocument,
+  ConversationsPage,
+  GetQuery,
+  IdParams,
+  ListQuery,
+  problemResponses,
+} from './schemas.js';
+import { NDJSON, sendRolloutBytes } from './send-rollout.js';
+
+const JSON_TYPE = 'application/json';
+
+export interface ConversationRoutesOptions {
+  repository: RolloutRepository;
+}
+
+export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOptions> = async (app, { repository }) => {
+  app.get(
+    '/conversations',
+    {
+      schema: {
+        summary: 'List sessions, newest first, one keyset page at a time',
+        tags: ['conversations'],
+        querystring: ListQuery,
+        response: {
+          200: ConversationsPage,
+          ...problemResponses('INVALID_CURSOR', 'INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'SCAN_FAILED'),
+        },
+      },
+    },
+    async (request) => {
+      const { cursor, limit, head, tail, order, archived, includeEmpty } = request.query;
+      return repository.listConversations(
+        { cursor, limit, head, tail, order: order as 'desc' | 'asc', archived: archived as 'false' | 'true' | 'all', includeEmpty },
+        request.log,
+      );
+    },
+  );
+
+  app.get(
+    '/conversations/:id',
+    {
+      schema: {
+        summary: 'One whole session: JSON (summary, records, invalid lines) or the raw NDJSON bytes',
+        description:
+          'Content negotiation: `?format=` wins over `Accept`. `application/x-ndjson` streams the file bytes exactly ' +
+          '(Range, ETag, Last-Modified); `application/json` streams `{conversation, records, invalidLines}`.',
+        tags: ['conversations'],
+        params: IdParams,
+        querystring: GetQuery,
+        response: {
+          200: {
+            description: 'The session',
+            content: {
+              [JSON_TYPE]: { schema: ConversationDocument },
+              [NDJSON]: { schema: { type: 'string', description: 'The rollout file, byte for byte' } },
+            },
+          },
+          206: {
+            description: 'A byte range of the rollout file (NDJSON only)',
+            content: { [NDJSON]: { schema: { type: 'string' } } },
+          },
+          304: { description: 'Not modified (If-None-Match / If-Modified-Since, NDJSON only)', type: 'null' },
+          ...problemResponses(
+            'INVALID_ID',
+            'INVALID_QUERY',
+            'UNAUTHORIZED',
+            'FORBIDDEN',
+            'NOT_FOUND',
+            'NOT_ACCEPTABLE',
+            'AMBIGUOUS_ID',
+            'RANGE_NOT_SATISFIABLE',
+            'SCAN_FAILED',
+          ),
+        },
+      },
+    },
+    async (request, reply) => {
+      const format = request.query.format;
+      const type = format === undefined ? negotiate(request.headers.accept, [JSON_TYPE, NDJSON]) : format === 'ndjson' ? NDJSON : JSON_TYPE;
+      if (type === null) {
+        throw new HttpProblem('NOT_ACCEPTABLE', `this resource is available as ${JSON_TYPE} or ${NDJSON}`);
+      }
+      const file = await repository.findById(request.params.id);
+      reply.header('vary', 'accept');
+      if (type === NDJSON) return sendRolloutBytes(request, reply, file);
+      const conversation = await repository.openConversation(file, request.log);
+      const body = Readable.from(conversationJson(conversation));
+      // The typed reply only knows the schema's object shape; a stream of that same JSON is sent instead.
+      return reply.type(`${JSON_TYPE}; charset=utf-8`).send(body as never);
+    },
+  );
+};

@@ -1,0 +1,34 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { RolloutError } from '../rollout/errors.js';
+import { HttpProblem, KIND_TO_CODE, sendProblem } from './problem.js';
+
+/**
+ * Every error leaves as application/problem+json with the enum's code. Details of 5xx errors
+ * (causes, paths, stacks) go to the log only.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | RolloutError | HttpProblem, request, reply) => {
+    if (error instanceof HttpProblem) {
+      return sendProblem(reply, error.code, error.message, error.headers);
+    }
+    if (error instanceof RolloutError) {
+      const code = KIND_TO_CODE[error.kind];
+      if (code === 'SCAN_FAILED') {
+        request.log.error({ err: error, cause: error.cause }, 'scan failed');
+        return sendProblem(reply, code, 'the sessions could not be read; see the server log');
+      }
+      return sendProblem(reply, code, error.message);
+    }
+    if (error.validation) {
+      const code = error.validationContext === 'params' ? 'INVALID_ID' : 'INVALID_QUERY';
+      return sendProblem(reply, code, error.message);
+    }
+    if (error.statusCode === 400 || error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return sendProblem(reply, 'INVALID_QUERY', 'malformed request');
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(reply, 'SCAN_FAILED', 'internal error; see the server log');
+  });
+
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+}

@@ -1,0 +1,122 @@
+import { Type, type Static, type TSchema } from 'typebox';
+import { ProblemCode } from './problem.js';
+
+/** `type: [T, "null"]`: serialises faster than anyOf and reads well in OpenAPI 3.1. */
+function Nullable<T extends TSchema>(schema: T, description?: string) {
+  const { type } = schema as unknown as { type: string };
+  return Type.Unsafe<Static<T> | null>({ ...schema, type: [type, 'null'], ...(description ? { description } : {}) });
+}
+
+const JsonObject = Type.Unsafe<Record<string, unknown>>({
+  type: 'object',
+  additionalProperties: true,
+  description: 'A raw record of the rollout file, exactly as written',
+});
+
+const Uuid = Type.String({
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+  description: 'Session id: a UUID of any version, any case',
+});
+
+export const Git = Type.Object({
+  branch: Nullable(Type.String()),
+  commitHash: Nullable(Type.String()),
+  repositoryUrl: Nullable(Type.String()),
+});
+
+const summaryProperties = {
+  id: Type.String({ description: 'Session id (lower case)' }),
+  path: Type.String({ description: 'File path relative to the Codex home' }),
+  createdAt: Type.String({
+    format: 'date-time',
+    description: 'First session_meta timestamp (UTC); without one, the file-name time read as UTC',
+  }),
+  updatedAt: Type.String({ format: 'date-time', description: 'File modification time (UTC)' }),
+  sizeBytes: Type.Integer({ minimum: 0 }),
+  title: Nullable(Type.String(), 'First real user message; null when none was found within the title bound'),
+  name: Nullable(Type.String(), 'User-set name from session_index.jsonl'),
+  cwd: Nullable(Type.String()),
+  source: Type.Enum(['cli', 'vscode', 'exec', 'mcp', 'subagent', 'custom', 'unknown']),
+  originator: Nullable(Type.String()),
+  cliVersion: Nullable(Type.String()),
+  modelProvider: Type.String({ description: 'Model provider; "openai" when the file names none' }),
+  git: Type.Unsafe<Static<typeof Git> | null>({ anyOf: [Git, { type: 'null' }] }),
+  forkedFromId: Nullable(Type.String()),
+  archived: Type.Boolean(),
+};
+
+export const ConversationSummary = Type.Object(summaryProperties);
+
+export const ConversationItem = Type.Object({
+  ...summaryProperties,
+  head: Type.Array(JsonObject, { description: 'First `head` records, in file order' }),
+  tail: Type.Array(JsonObject, { description: 'Last `tail` records, in file order' }),
+});
+
+export const ConversationsPage = Type.Object({
+  items: Type.Array(ConversationItem),
+  nextCursor: Nullable(Type.String(), 'Pass as `cursor` for the next page; null when no more items follow'),
+  numScannedFiles: Type.Integer({ minimum: 0 }),
+  reachedScanCap: Type.Boolean(),
+});
+
+export const ConversationDocument = Type.Object({
+  conversation: ConversationSummary,
+  records: Type.Array(JsonObject, { description: 'Every complete record, in file order' }),
+  invalidLines: Type.Array(
+    Type.Object({ line: Type.Integer({ minimum: 1 }), reason: Type.String() }),
+    { description: 'Lines that are not JSON objects (1-based line numbers)' },
+  ),
+});
+
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.Enum(Object.keys(ProblemCode) as (keyof typeof ProblemCode)[]),
+  },
+  { description: 'RFC 9457 problem details (application/problem+json)' },
+);
+
+const PageSize = (def: number, description: string) => Type.Integer({ minimum: 0, maximum: 100, default: def, description });
+
+export const ListQuery = Type.Object(
+  {
+    cursor: Type.Optional(Type.String({ description: 'Resume strictly after the item this cursor names (opaque)' })),
+    limit: PageSize(25, 'Page size'),
+    head: PageSize(10, 'Records of each file head to include'),
+    tail: PageSize(0, 'Last records of each file to include'),
+    sort: Type.Enum(['created'], { default: 'created', description: 'created: file-name time, then uuid' }),
+    order: Type.Enum(['desc', 'asc'], { default: 'desc' }),
+    archived: Type.Enum(['false', 'true', 'all'], {
+      default: 'false',
+      description: 'false: sessions/ only; true: archived_sessions/ only; all: both',
+    }),
+    includeEmpty: Type.Boolean({ default: false, description: 'Also list sessions without a user message' }),
+  },
+  { additionalProperties: false },
+);
+
+export const IdParams = Type.Object({ id: Uuid });
+
+export const GetQuery = Type.Object(
+  {
+    format: Type.Optional(
+      Type.Enum(['json', 'ndjson'], { description: 'Overrides the Accept header: ndjson streams the file bytes' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const problemResponses = (...codes: (keyof typeof ProblemCode)[]) =>
+  Object.fromEntries(
+    [...new Set(codes.map((c) => ProblemCode[c]))].map((status) => [
+      status,
+      {
+        description: codes.filter((c) => ProblemCode[c] === status).join(', '),
+        content: { 'application/problem+json': { schema: Problem } },
+      },
+    ]),
+  );

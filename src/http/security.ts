@@ -1,0 +1,56 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HttpProblem } from './problem.js';
+
+const UNAUTHENTICATED_ROUTES = new Set(['/healthz']);
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Compares in constant time: hashing first makes the comparison independent of the lengths too. */
+export function tokenMatches(presented: string, expected: string): boolean {
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return null;
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return match ? (match[1] as string) : null;
+}
+
+const LOOPBACK_HOSTNAMES = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|\[::ffff:127(\.\d{1,3}){3}\])$/i;
+
+/** The host part of a Host header (`name`, `name:port`, `[v6]`, `[v6]:port`), or null when malformed. */
+export function hostnameOf(hostHeader: string): string | null {
+  const match = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(:\d{1,5})?$/i.exec(hostHeader.trim());
+  return match ? (match[1] as string) : null;
+}
+
+export interface SecurityOptions {
+  token: string | null;
+  /** On loopback, only loopback Host headers are served (DNS-rebinding defence). */
+  loopbackOnly: boolean;
+}
+
+/** Host allow-list first (a rebinding page must learn nothing), then bearer-token auth. */
+export function registerSecurity(app: FastifyInstance, options: SecurityOptions): void {
+  app.addHook('onRequest', async (request) => {
+    if (options.loopbackOnly) {
+      const host = hostnameOf(request.headers.host ?? '');
+      if (host === null || !LOOPBACK_HOSTNAMES.test(host)) {
+        throw new HttpProblem('FORBIDDEN', 'Host header is not a loopback name; this server only answers local clients');
+      }
+    }
+    if (options.token === null || UNAUTHENTICATED_ROUTES.has(request.routeOptions.url ?? '')) return;
+    const presented = bearerToken(request);
+    if (presented === null || !tokenMatches(presented, options.token)) {
+      throw new HttpProblem(
+        'UNAUTHORIZED',
+        presented === null ? 'missing bearer token' : 'wrong bearer token',
+        { 'www-authenticate': presented === null ? 'Bearer realm="codex-sessions"' : 'Bearer realm="codex-sessions", error="invalid_token"' },
+      );
+    }
+  });
+}

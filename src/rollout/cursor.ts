@@ -1,0 +1,36 @@
+import { isValidStamp } from './filename.js';
+import { RolloutError, RolloutErrorKind } from './errors.js';
+import type { SortOrder } from './types.js';
+
+/**
+ * Keyset cursors. For the default `sort=created&order=desc` a cursor is exactly
+ * `<YYYY-MM-DDThh-mm-ss>|<uuid>` (the key of the last item served); ascending cursors carry
+ * an `asc|` prefix so that a cursor minted for one order is rejected by the other.
+ */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ASC_PREFIX = 'asc|';
+
+export function encodeCursor(key: string, order: SortOrder): string {
+  return order === 'asc' ? ASC_PREFIX + key : key;
+}
+
+/** Returns the file key the cursor names; throws `InvalidCursor` when it is malformed or of another order. */
+export function decodeCursor(cursor: string, order: SortOrder): string {
+  const isAsc = cursor.startsWith(ASC_PREFIX);
+  if (isAsc !== (order === 'asc')) {
+    throw new RolloutError(RolloutErrorKind.InvalidCursor, `cursor was not issued for order=${order}`);
+  }
+  const body = isAsc ? cursor.slice(ASC_PREFIX.length) : cursor;
+  const parts = body.split('|');
+  if (parts.length !== 2 || !isValidStamp(parts[0] as string) || !UUID.test(parts[1] as string)) {
+    throw new RolloutError(RolloutErrorKind.InvalidCursor, 'cursor must be <YYYY-MM-DDThh-mm-ss>|<uuid>');
+  }
+  return `${parts[0]}|${(parts[1] as string).toLowerCase()}`;
+}
+
+/** A key that sorts before every file in `order`, for a look-ahead cursor when nothing has been served yet. */
+export function startKey(order: SortOrder): string {
+  return order === 'desc'
+    ? '9999-12-31T23-59-59|ffffffff-ffff-ffff-ffff-ffffffffffff'
+    : '0000-01-01T00-00-00|00000000-0000-0000-0000-000000000000';
+}

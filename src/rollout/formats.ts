@@ -1,0 +1,64 @@
+import type { JsonRecord } from './types.js';
+
+/**
+ * One line of any format generation, reduced to what summaries need. The raw record is always
+ * served untouched; this view only drives metadata and title extraction.
+ *
+ * - envelope (Sep 2025 →): `{timestamp, type, payload}`; `type` is the kind.
+ * - record_type era: `{record_type: "session_meta" | "response" | "event" | "state", ...fields}`.
+ * - legacy (spring 2025): a bare meta object first, then bare response items and
+ *   `{record_type: "state"}` markers.
+ */
+export type RecordKind = 'session_meta' | 'response_item' | 'event_msg' | 'state' | 'other';
+
+export interface NormalizedRecord {
+  kind: RecordKind;
+  payload: JsonRecord;
+}
+
+export function isObject(value: unknown): value is JsonRecord {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+export function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function withoutRecordType(record: JsonRecord): JsonRecord {
+  const { record_type: _ignored, ...rest } = record;
+  return rest;
+}
+
+const ENVELOPE_KINDS: Record<string, RecordKind> = {
+  session_meta: 'session_meta',
+  response_item: 'response_item',
+  event_msg: 'event_msg',
+};
+
+const RECORD_TYPE_KINDS: Record<string, RecordKind> = {
+  session_meta: 'session_meta',
+  response: 'response_item',
+  event: 'event_msg',
+  state: 'state',
+};
+
+/** A bare legacy meta line: an id and a timestamp, and none of the tags later lines carry. */
+function isBareMeta(record: JsonRecord): boolean {
+  return typeof record.id === 'string' && typeof record.timestamp === 'string' && record.type === undefined;
+}
+
+export function normalizeRecord(record: JsonRecord): NormalizedRecord {
+  if (typeof record.type === 'string' && isObject(record.payload)) {
+    return { kind: ENVELOPE_KINDS[record.type] ?? 'other', payload: record.payload };
+  }
+  const recordType = record.record_type;
+  if (typeof recordType === 'string') {
+    const kind = RECORD_TYPE_KINDS[recordType] ?? 'other';
+    // record_type-era events may nest their body; response items and metas are flat.
+    const nested = kind === 'event_msg' ? (record.payload ?? record.msg) : undefined;
+    return { kind, payload: isObject(nested) ? nested : withoutRecordType(record) };
+  }
+  if (isBareMeta(record)) return { kind: 'session_meta', payload: record };
+  if (typeof record.type === 'string') return { kind: 'response_item', payload: record };
+  return { kind: 'other', payload: record };
+}

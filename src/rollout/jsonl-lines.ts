@@ -1,0 +1,95 @@
+import type { JsonRecord } from './types.js';
+
+const NEWLINE = 0x0a;
+
+export interface Line {
+  /** 1-based line number. */
+  lineNo: number;
+  /** Byte offset of the line's first byte. */
+  offset: number;
+  /** The line without its newline; null when it was longer than the limit (its bytes were dropped). */
+  text: string | null;
+  /** False for a last line with no newline yet: the writer may be in the middle of it. */
+  terminated: boolean;
+}
+
+function decode(parts: Buffer[]): string {
+  return parts.length === 1 ? (parts[0] as Buffer).toString('utf8') : Buffer.concat(parts).toString('utf8');
+}
+
+/**
+ * Splits a byte stream into lines without holding more than one line (at most `maxLineBytes`)
+ * in memory. A longer line is reported with `text: null` and its bytes are skipped.
+ */
+export async function* splitLines(
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
+  maxLineBytes: number,
+  startOffset = 0,
+): AsyncGenerator<Line> {
+  let pending: Buffer[] = [];
+  let pendingLen = 0;
+  let tooLong = false;
+  let lineNo = 1;
+  let lineStart = startOffset;
+  let offset = startOffset;
+  for await (const chunk of chunks) {
+    let pos = 0;
+    for (let nl = chunk.indexOf(NEWLINE, pos); nl !== -1; nl = chunk.indexOf(NEWLINE, pos)) {
+      const piece = chunk.subarray(pos, nl);
+      const overLimit = tooLong || pendingLen + piece.length > maxLineBytes;
+      const text = overLimit ? null : decode(pendingLen === 0 ? [piece] : [...pending, piece]);
+      yield { lineNo, offset: lineStart, text, terminated: true };
+      lineNo += 1;
+      lineStart = offset + nl + 1;
+      pending = [];
+      pendingLen = 0;
+      tooLong = false;
+      pos = nl + 1;
+    }
+    offset += chunk.length;
+    if (pos < chunk.length && !tooLong) {
+      const rest = chunk.subarray(pos);
+      if (pendingLen + rest.length > maxLineBytes) {
+        tooLong = true;
+        pending = [];
+        pendingLen = 0;
+      } else {
+        // Copied: the stream may reuse the chunk's memory once we hand it back.
+        pending.push(Buffer.from(rest));
+        pendingLen += rest.length;
+      }
+    }
+  }
+  if (tooLong || pendingLen > 0) {
+    yield { lineNo, offset: lineStart, text: tooLong ? null : decode(pending), terminated: false };
+  }
+}
+
+export type ParsedLine = { ok: true; record: JsonRecord } | { ok: false; reason: string };
+
+/** A line is a record when it is one JSON object; anything else is an invalid line with a content-free reason. */
+export function parseLine(line: Line, maxLineBytes: number): ParsedLine {
+  if (line.text === null) return { ok: false, reason: `line longer than ${maxLineBytes} bytes` };
+  if (line.text.trim() === '') return { ok: false, reason: 'empty line' };
+  let value: unknown;
+  try {
+    value = JSON.parse(line.text);
+  } catch {
+    return { ok: false, reason: 'not valid JSON' };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, reason: 'not a JSON object' };
+  }
+  return { ok: true, record: value as JsonRecord };
+}
+
+/**
+ * Classifies a line for readers: a record, an invalid line, or nothing at all. An unterminated
+ * last line counts only when it is already a whole JSON object (a file that merely lacks its
+ * final newline); otherwise the writer is mid-line and it is silently left out.
+ */
+export function readRecord(line: Line, maxLineBytes: number): ParsedLine | null {
+  const parsed = parseLine(line, maxLineBytes);
+  if (!line.terminated && !parsed.ok) return null;
+  return parsed;
+}

@@ -1,0 +1,165 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { normalizeRecord } from './formats.js';
+import { readRecord, splitLines, type Line } from './jsonl-lines.js';
+import { TitleFinder } from './title.js';
+import { buildSummary } from './summary.js';
+import type { JsonRecord, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
+
+export interface ReadLimits {
+  /** The title search stops at lines starting past this many bytes... */
+  titleScanBytes: number;
+  /** ...or past this many lines. */
+  titleScanLines: number;
+  /** Longer lines are invalid and skipped without being held in memory. */
+  maxLineBytes: number;
+}
+
+export const DEFAULT_READ_LIMITS: ReadLimits = {
+  titleScanBytes: 1024 * 1024,
+  titleScanLines: 1000,
+  maxLineBytes: 64 * 1024 * 1024,
+};
+
+export interface SessionHead {
+  summary: SessionSummary;
+  /** False when no real user message was found within the title bound. */
+  hasUserMessage: boolean;
+  head: JsonRecord[];
+}
+
+const CHUNK = 64 * 1024;
+
+/**
+ * The bytes of `handle` up to `size`, in chunks. One buffer is reused: splitLines decodes or
+ * copies every piece before asking for the next chunk.
+ */
+async function* chunksOf(handle: FileHandle, size: number): AsyncGenerator<Buffer> {
+  const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)));
+  for (let position = 0; position < size; ) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - position), position);
+    if (bytesRead === 0) return; // truncated under us: what was read is all there is
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
+/** Lines of `handle` up to byte `size`: a snapshot, so appends made while reading are not seen. */
+export function linesOf(handle: FileHandle, size: number, maxLineBytes: number): AsyncGenerator<Line> {
+  return splitLines(chunksOf(handle, size), maxLineBytes);
+}
+
+/**
+ * Reads a file from the start until it knows the session's meta, title and `headCount` first
+ * records. Returns null when the file is not a session: its first record is not a session meta.
+ */
+export async function scanHead(
+  handle: FileHandle,
+  file: RolloutFile,
+  stat: Stats,
+  headCount: number,
+  limits: ReadLimits,
+  log: RolloutLogger,
+): Promise<SessionHead | null> {
+  const head: JsonRecord[] = [];
+  const titles = new TitleFinder();
+  let meta: JsonRecord | null = null;
+  for await (const line of linesOf(handle, stat.size, limits.maxLineBytes)) {
+    const titleBoundPassed = line.offset >= limits.titleScanBytes || line.lineNo > limits.titleScanLines;
+    if (titleBoundPassed) titles.done = true;
+    if (titles.done && head.length >= headCount && meta !== null) break;
+    const parsed = readRecord(line, limits.maxLineBytes);
+    if (parsed === null) break;
+    if (!parsed.ok) {
+      log.debug({ path: file.relPath, line: line.lineNo, reason: parsed.reason }, 'skipping invalid line');
+      continue;
+    }
+    if (head.length < headCount) head.push(parsed.record);
+    const record = normalizeRecord(parsed.record);
+    if (meta === null) {
+      if (record.kind !== 'session_meta') {
+        log.debug({ path: file.relPath, line: line.lineNo }, 'not a session: first record is not a session meta');
+        return null;
+      }
+      meta = record.payload;
+      continue;
+    }
+    titles.feed(record);
+  }
+  if (meta === null) {
+    log.debug({ path: file.relPath }, 'not a session: no session meta');
+    return null;
+  }
+  const title = titles.title;
+  return { summary: buildSummary(file, meta, title, stat), hasUserMessage: title !== null, head };
+}
+
+/**
+ * The last `count` records of the file, read backwards in chunks from byte `size`, so the cost
+ * does not depend on the file's length. Invalid lines and an unfinished last line are skipped.
+ */
+export async function readTail(
+  handle: FileHandle,
+  size: number,
+  count: number,
+  maxLineBytes: number,
+): Promise<JsonRecord[]> {
+  const found: JsonRecord[] = [];
+  // The bytes of the line being assembled, nearest-to-start first; they lie after every newline seen so far.
+  let carry: Buffer[] = [];
+  let carryLen = 0;
+  let tooLong = false;
+  // The first line met going backwards has no newline after it: it may be half-written.
+  let terminated = false;
+  const emit = () => {
+    if (!tooLong && (carryLen > 0 || terminated)) {
+      const text = Buffer.concat(carry, carryLen).toString('utf8');
+      const parsed = readRecord({ lineNo: 0, offset: 0, text, terminated }, maxLineBytes);
+      if (parsed?.ok) found.push(parsed.record);
+    }
+    carry = [];
+    carryLen = 0;
+    tooLong = false;
+    terminated = true;
+  };
+  const prepend = (bytes: Buffer) => {
+    if (tooLong || bytes.length === 0) return;
+    if (carryLen + bytes.length > maxLineBytes) {
+      tooLong = true;
+      carry = [];
+      carryLen = 0;
+      return;
+    }
+    carry.unshift(Buffer.from(bytes));
+    carryLen += bytes.length;
+  };
+  let end = size;
+  while (end > 0 && found.length < count) {
+    const start = Math.max(0, end - CHUNK);
+    const chunk = Buffer.alloc(end - start);
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, start);
+    if (bytesRead < chunk.length) break; // the file shrank under us: keep what we have
+    let pos = chunk.length;
+    while (pos > 0 && found.length < count) {
+      const nl = chunk.lastIndexOf(0x0a, pos - 1);
+      prepend(chunk.subarray(nl + 1, pos));
+      if (nl === -1) break;
+      emit();
+      pos = nl;
+    }
+    end = start;
+  }
+  if (end === 0 && found.length < count) emit();
+  return found.reverse();
+}
+
+/** Opens a rollout file and takes a snapshot of its size and times. The caller closes it. */
+export async function openRollout(file: RolloutFile): Promise<{ handle: FileHandle; stat: Stats }> {
+  const handle = await open(file.absPath, 'r');
+  try {
+    return { handle, stat: await handle.stat() };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}

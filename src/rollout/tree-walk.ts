@@ -1,0 +1,123 @@
+import { readdir } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { join } from 'node:path';
+import { parseRolloutName, stampDate } from './filename.js';
+import { entryKind, isAbsentError } from './fs-safety.js';
+import { scanFailed } from './errors.js';
+import type { RolloutFile, SortOrder } from './types.js';
+
+export const SESSIONS_DIR = 'sessions';
+export const ARCHIVED_DIR = 'archived_sessions';
+
+export interface WalkRoots {
+  codexHome: string;
+  /** `realpath(codexHome)`: symbolic links must resolve inside it. */
+  realHome: string;
+}
+
+async function readEntries(dir: string): Promise<Dirent[]> {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if (isAbsentError(err)) return [];
+    throw scanFailed(`cannot read directory ${dir}`, err);
+  }
+}
+
+/**
+ * The numeric sub-directories of `dir` (years, months or days: `digits` wide), in `order`.
+ * The one place that decides which directory names take part in the walk.
+ */
+export async function numericDirs(roots: WalkRoots, dir: string, digits: number, order: SortOrder): Promise<string[]> {
+  const pattern = new RegExp(`^\\d{${digits}}$`);
+  const names: string[] = [];
+  for (const entry of await readEntries(dir)) {
+    if (!pattern.test(entry.name)) continue;
+    if ((await entryKind(entry, join(dir, entry.name), roots.realHome)) === 'directory') names.push(entry.name);
+  }
+  names.sort();
+  return order === 'desc' ? names.reverse() : names;
+}
+
+/** The rollout files directly inside `dir`, ordered by key in `order`. */
+export async function rolloutFilesIn(
+  roots: WalkRoots,
+  dir: string,
+  relDir: string,
+  archived: boolean,
+  order: SortOrder,
+): Promise<RolloutFile[]> {
+  const files: RolloutFile[] = [];
+  for (const entry of await readEntries(dir)) {
+    const parsed = parseRolloutName(entry.name);
+    if (!parsed) continue;
+    const absPath = join(dir, entry.name);
+    if ((await entryKind(entry, absPath, roots.realHome)) !== 'file') continue;
+    files.push({ ...parsed, absPath, relPath: `${relDir}/${entry.name}`, archived });
+  }
+  files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return order === 'desc' ? files.reverse() : files;
+}
+
+/**
+ * True when a whole directory for `prefix` (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`) lies before the
+ * cursor's date in walk order, so none of its files can follow the cursor.
+ */
+function passedOver(prefix: string, anchorDate: string | undefined, order: SortOrder): boolean {
+  if (anchorDate === undefined) return false;
+  const anchor = anchorDate.slice(0, prefix.length);
+  return order === 'desc' ? prefix > anchor : prefix < anchor;
+}
+
+/**
+ * Every rollout file under `sessions/YYYY/MM/DD/`, in key order. Directories that lie wholly
+ * before `afterKey` are not even listed, so the cost of a page does not grow with the tree;
+ * files of the cursor's own day are yielded (the caller skips and counts them).
+ */
+export async function* walkActive(roots: WalkRoots, order: SortOrder, afterKey?: string): AsyncGenerator<RolloutFile> {
+  const anchorDate = afterKey === undefined ? undefined : stampDate(afterKey);
+  const base = join(roots.codexHome, SESSIONS_DIR);
+  for (const year of await numericDirs(roots, base, 4, order)) {
+    if (passedOver(year, anchorDate, order)) continue;
+    const yearDir = join(base, year);
+    for (const month of await numericDirs(roots, yearDir, 2, order)) {
+      if (passedOver(`${year}-${month}`, anchorDate, order)) continue;
+      const monthDir = join(yearDir, month);
+      for (const day of await numericDirs(roots, monthDir, 2, order)) {
+        if (passedOver(`${year}-${month}-${day}`, anchorDate, order)) continue;
+        const rel = `${SESSIONS_DIR}/${year}/${month}/${day}`;
+        yield* await rolloutFilesIn(roots, join(monthDir, day), rel, false, order);
+      }
+    }
+  }
+}
+
+/** Every rollout file in the flat `archived_sessions/` directory, in key order. */
+export async function* walkArchived(roots: WalkRoots, order: SortOrder): AsyncGenerator<RolloutFile> {
+  yield* await rolloutFilesIn(roots, join(roots.codexHome, ARCHIVED_DIR), ARCHIVED_DIR, true, order);
+}
+
+/**
+ * Merges two key-ordered walks into one. A key present in both (the same file name active and
+ * archived) is yielded once, from `first`, so that keys stay unique for the cursor.
+ */
+export async function* mergeWalks(
+  first: AsyncGenerator<RolloutFile>,
+  second: AsyncGenerator<RolloutFile>,
+  order: SortOrder,
+): AsyncGenerator<RolloutFile> {
+  const before = (a: string, b: string) => (order === 'desc' ? a > b : a < b);
+  let a = await first.next();
+  let b = await second.next();
+  while (!a.done || !b.done) {
+    if (b.done || (!a.done && (before(a.value.key, b.value.key) || a.value.key === b.value.key))) {
+      const value = (a as IteratorYieldResult<RolloutFile>).value;
+      if (!b.done && b.value.key === value.key) b = await second.next();
+      yield value;
+      a = await first.next();
+    } else {
+      yield b.value;
+      b = await second.next();
+    }
+  }
+}

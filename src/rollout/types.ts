@@ -1,0 +1,74 @@
+export type SortOrder = 'desc' | 'asc';
+
+/** Which roots a listing covers: active `sessions/`, `archived_sessions/`, or both. */
+export type ArchivedFilter = 'false' | 'true' | 'all';
+
+/** Where a session came from, normalised (Codex writes strings and tagged objects). */
+export type SessionSource = 'cli' | 'vscode' | 'exec' | 'mcp' | 'subagent' | 'custom' | 'unknown';
+
+export type JsonRecord = Record<string, unknown>;
+
+export interface GitInfo {
+  branch: string | null;
+  commitHash: string | null;
+  repositoryUrl: string | null;
+}
+
+/** The normalised description of one session, the same in every line-format generation. */
+export interface SessionSummary {
+  id: string;
+  /** Relative to the Codex home, with `/` separators. */
+  path: string;
+  createdAt: string;
+  updatedAt: string;
+  sizeBytes: number;
+  title: string | null;
+  name: string | null;
+  cwd: string | null;
+  source: SessionSource;
+  originator: string | null;
+  cliVersion: string | null;
+  modelProvider: string;
+  git: GitInfo | null;
+  forkedFromId: string | null;
+  archived: boolean;
+}
+
+export interface ConversationItem extends SessionSummary {
+  head: JsonRecord[];
+  tail: JsonRecord[];
+}
+
+export interface ListQuery {
+  cursor?: string | undefined;
+  limit: number;
+  head: number;
+  tail: number;
+  order: SortOrder;
+  archived: ArchivedFilter;
+  includeEmpty: boolean;
+}
+
+export interface ConversationsPage {
+  items: ConversationItem[];
+  nextCursor: string | null;
+  numScannedFiles: number;
+  reachedScanCap: boolean;
+}
+
+/** A rollout file found on disk, before its contents are read. */
+export interface RolloutFile {
+  /** `<stamp>|<id>`, the ordering key. */
+  key: string;
+  stamp: string;
+  id: string;
+  absPath: string;
+  relPath: string;
+  archived: boolean;
+}
+
+/** Structured debug logging; pino's logger (and Fastify's request logger) fit it. */
+export interface RolloutLogger {
+  debug(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}

@@ -1,0 +1,183 @@
+import { mkdir, mkdtemp, rm, utimes, writeFile, cp, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { afterEach } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { DEFAULTS, type Config } from '../src/config.js';
+
+export const REAL_HOME = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/fixtures/codex-home-real');
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+/** A fresh, empty Codex home in a temp directory, removed after the test. */
+export async function tempHome(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'codex-home-'));
+  cleanups.push(async () => {
+    await chmod(dir, 0o755).catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+/** A writable copy of the real fixture corpus. */
+export async function copyOfRealHome(): Promise<string> {
+  const home = await tempHome();
+  await cp(REAL_HOME, home, { recursive: true });
+  await chmod(home, 0o755);
+  return home;
+}
+
+export function testConfig(codexHome: string, overrides: Partial<Config> = {}): Config {
+  return {
+    codexHome,
+    host: DEFAULTS.host,
+    port: 0,
+    logLevel: 'silent',
+    token: null,
+    corsOrigins: [],
+    maxScanFiles: DEFAULTS.maxScanFiles,
+    ...overrides,
+  };
+}
+
+/** The app over `codexHome`, closed after the test. Pass `logs` to capture log lines. */
+export async function buildTestApp(
+  codexHome: string,
+  overrides: Partial<Config> = {},
+  logs?: string[],
+): Promise<FastifyInstance> {
+  const loggerInstance = logs
+    ? pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) })
+    : pino({ level: 'silent' });
+  const app = await buildApp(testConfig(codexHome, overrides), { loggerInstance });
+  cleanups.push(() => app.close());
+  return app;
+}
+
+// ---------------------------------------------------------------------------------------
+// Rollout fixtures in every format generation
+// ---------------------------------------------------------------------------------------
+
+export type Line = Record<string, unknown> | string;
+
+/** `YYYY-MM-DDThh-mm-ss` → the `sessions/YYYY/MM/DD/rollout-…-<id>.jsonl` path. */
+export function rolloutRelPath(stamp: string, id: string, archived = false): string {
+  const name = `rollout-${stamp}-${id}.jsonl`;
+  if (archived) return `archived_sessions/${name}`;
+  const [y, m, d] = stamp.slice(0, 10).split('-');
+  return `sessions/${y}/${m}/${d}/${name}`;
+}
+
+/** Writes lines (objects are JSON-encoded, strings written raw) each followed by a newline. */
+export async function writeLines(path: string, lines: Line[], opts: { trailingNewline?: boolean } = {}) {
+  await mkdir(dirname(path), { recursive: true });
+  const body = lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n');
+  await writeFile(path, lines.length === 0 ? '' : body + (opts.trailingNewline === false ? '' : '\n'));
+}
+
+export function stampToIso(stamp: string): string {
+  const [date, time] = stamp.split('T') as [string, string];
+  return `${date}T${time.replaceAll('-', ':')}.000Z`;
+}
+
+export interface SessionSpec {
+  stamp: string;
+  id: string;
+  /** The user's first message; null writes a session with no user message. */
+  title?: string | null;
+  cwd?: string;
+  source?: unknown;
+  provider?: string | null;
+  archived?: boolean;
+  extra?: Line[];
+  meta?: Record<string, unknown>;
+  mtime?: Date;
+}
+
+/** The envelope generation (Sep 2025 → today): session_meta, injected context, user message event. */
+export function envelopeLines(spec: SessionSpec): Line[] {
+  const ts = stampToIso(spec.stamp);
+  const meta: Record<string, unknown> = {
+    id: spec.id,
+    timestamp: ts,
+    cwd: spec.cwd ?? '/home/u/proj',
+    originator: 'codex_cli_rs',
+    cli_version: '0.50.0',
+    source: spec.source ?? 'cli',
+    ...(spec.provider === null ? {} : { model_provider: spec.provider ?? 'openai' }),
+    ...spec.meta,
+  };
+  const lines: Line[] = [
+    { timestamp: ts, type: 'session_meta', payload: meta },
+    {
+      timestamp: ts,
+      type: 'response_item',
+      payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: '<environment_context>\n  <cwd>/x</cwd>\n</environment_context>' }] },
+    },
+  ];
+  if (spec.title != null) {
+    lines.push(
+      { timestamp: ts, type: 'response_item', payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: spec.title }] } },
+      { timestamp: ts, type: 'event_msg', payload: { type: 'user_message', message: spec.title, images: [] } },
+      { timestamp: ts, type: 'response_item', payload: { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'ok' }] } },
+    );
+  }
+  return [...lines, ...(spec.extra ?? [])];
+}
+
+/** Writes an envelope-format session into `home`; returns its path relative to the home. */
+export async function writeSession(home: string, spec: SessionSpec, lines: Line[] = envelopeLines(spec)): Promise<string> {
+  const rel = rolloutRelPath(spec.stamp, spec.id, spec.archived);
+  await writeLines(join(home, rel), lines);
+  if (spec.mtime) await utimes(join(home, rel), spec.mtime, spec.mtime);
+  return rel;
+}
+
+/** The record_type generation (summer 2025). */
+export function recordTypeLines(spec: SessionSpec): Line[] {
+  return [
+    { record_type: 'session_meta', id: spec.id, timestamp: stampToIso(spec.stamp), cwd: spec.cwd ?? '/home/u/rt', originator: 'codex_cli_rs', cli_version: '0.20.0', instructions: null },
+    { record_type: 'response', type: 'message', role: 'user', content: [{ type: 'input_text', text: '<user_instructions>be nice</user_instructions>' }] },
+    { record_type: 'state' },
+    { record_type: 'event', payload: { type: 'user_message', message: spec.title ?? '', kind: 'plain' } },
+    { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'done' }] },
+    ...(spec.extra ?? []),
+  ];
+}
+
+/** The legacy generation (spring 2025): a bare meta object, bare response items, state markers. */
+export function legacyLines(spec: SessionSpec): Line[] {
+  return [
+    { id: spec.id, timestamp: stampToIso(spec.stamp), instructions: 'old instructions', git: { commit_hash: 'abc123', branch: 'main', repository_url: 'git@example.com:u/r.git' } },
+    { record_type: 'state' },
+    { type: 'message', role: 'user', content: [{ type: 'input_text', text: '<environment_context>\nold\n</environment_context>' }] },
+    { type: 'message', role: 'user', content: [{ type: 'input_text', text: spec.title ?? '' }] },
+    { record_type: 'state' },
+    { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'hi' }] },
+    ...(spec.extra ?? []),
+  ];
+}
+
+/** A UUID whose last hex digits are `n`, so that ids sort like numbers (any version: tests need order). */
+export function uuidN(n: number): string {
+  return `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+}
+
+export interface ListBody {
+  items: (Record<string, unknown> & { id: string; title: string | null; head: unknown[]; tail: unknown[] })[];
+  nextCursor: string | null;
+  numScannedFiles: number;
+  reachedScanCap: boolean;
+}
+
+export async function list(app: FastifyInstance, query = ''): Promise<ListBody> {
+  const res = await app.inject({ method: 'GET', url: `/conversations${query ? `?${query}` : ''}` });
+  if (res.statusCode !== 200) throw new Error(`GET /conversations?${query} → ${res.statusCode} ${res.body}`);
+  return res.json() as ListBody;
+}
