@@ -35,6 +35,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     log: app.log,
   });
 
+  // Once closing, a keep-alive connection whose response just finished would hold the
+  // shutdown open until the client drops it: close each one as it goes idle.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onResponse', async () => {
+    if (closing) setImmediate(() => app.server.closeIdleConnections());
+  });
+
   registerErrorHandling(app);
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {

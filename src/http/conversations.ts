@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RolloutRepository } from '../rollout/repository.js';
+import type { ArchivedFilter, SortOrder } from '../rollout/types.js';
 import { conversationJson } from './conversation-body.js';
 import { negotiate } from './negotiate.js';
 import { HttpProblem } from './problem.js';
@@ -9,6 +10,7 @@ import {
   ConversationsPage,
   GetQuery,
   IdParams,
+  LIST_DEFAULTS,
   ListQuery,
   problemResponses,
 } from './schemas.js';
@@ -35,9 +37,17 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
       },
     },
     async (request) => {
-      const { cursor, limit, head, tail, order, archived, includeEmpty } = request.query;
+      const q = { ...LIST_DEFAULTS, ...request.query };
       return repository.listConversations(
-        { cursor, limit, head, tail, order: order as 'desc' | 'asc', archived: archived as 'false' | 'true' | 'all', includeEmpty },
+        {
+          cursor: q.cursor,
+          limit: q.limit,
+          head: q.head,
+          tail: q.tail,
+          order: q.order as SortOrder,
+          archived: q.archived as ArchivedFilter,
+          includeEmpty: q.includeEmpty,
+        },
         request.log,
       );
     },

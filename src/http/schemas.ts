@@ -80,21 +80,39 @@ export const Problem = Type.Object(
   { description: 'RFC 9457 problem details (application/problem+json)' },
 );
 
-const PageSize = (def: number, description: string) => Type.Integer({ minimum: 0, maximum: 100, default: def, description });
+/** Defaults of the list query: in the schema (ajv applies them) and typed for the handler. */
+export const LIST_DEFAULTS = {
+  limit: 25,
+  head: 10,
+  tail: 0,
+  sort: 'created',
+  order: 'desc',
+  archived: 'false',
+  includeEmpty: false,
+} as const;
+
+const PageSize = (def: number, description: string) =>
+  Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: def, description }));
 
 export const ListQuery = Type.Object(
   {
     cursor: Type.Optional(Type.String({ description: 'Resume strictly after the item this cursor names (opaque)' })),
-    limit: PageSize(25, 'Page size'),
-    head: PageSize(10, 'Records of each file head to include'),
-    tail: PageSize(0, 'Last records of each file to include'),
-    sort: Type.Enum(['created'], { default: 'created', description: 'created: file-name time, then uuid' }),
-    order: Type.Enum(['desc', 'asc'], { default: 'desc' }),
-    archived: Type.Enum(['false', 'true', 'all'], {
-      default: 'false',
-      description: 'false: sessions/ only; true: archived_sessions/ only; all: both',
-    }),
-    includeEmpty: Type.Boolean({ default: false, description: 'Also list sessions without a user message' }),
+    limit: PageSize(LIST_DEFAULTS.limit, 'Page size'),
+    head: PageSize(LIST_DEFAULTS.head, 'Records of each file head to include'),
+    tail: PageSize(LIST_DEFAULTS.tail, 'Last records of each file to include'),
+    sort: Type.Optional(
+      Type.Enum(['created'], { default: LIST_DEFAULTS.sort, description: 'created: file-name time, then uuid' }),
+    ),
+    order: Type.Optional(Type.Enum(['desc', 'asc'], { default: LIST_DEFAULTS.order })),
+    archived: Type.Optional(
+      Type.Enum(['false', 'true', 'all'], {
+        default: LIST_DEFAULTS.archived,
+        description: 'false: sessions/ only; true: archived_sessions/ only; all: both',
+      }),
+    ),
+    includeEmpty: Type.Optional(
+      Type.Boolean({ default: LIST_DEFAULTS.includeEmpty, description: 'Also list sessions without a user message' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -44,6 +44,8 @@ export function registerSecurity(app: FastifyInstance, options: SecurityOptions)
       }
     }
     if (options.token === null || UNAUTHENTICATED_ROUTES.has(request.routeOptions.url ?? '')) return;
+    // CORS preflights never carry credentials; they reveal nothing and must reach the CORS handler.
+    if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) return;
     const presented = bearerToken(request);
     if (presented === null || !tokenMatches(presented, options.token)) {
       throw new HttpProblem(

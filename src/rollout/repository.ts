@@ -182,7 +182,7 @@ export class RolloutRepository {
         found.push(...matches(await rolloutFilesIn(roots, dir, `${SESSIONS_DIR}/${y}/${m}/${d}`, false, 'desc')));
       }
     }
-    if (found.length + archived.length === 0) {
+    if (createdMs === null || found.length + archived.length === 0) {
       found = [];
       for await (const file of walkActive(roots, 'desc')) if (file.id === id) found.push(file);
     }

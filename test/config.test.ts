@@ -1,0 +1,63 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULTS, isLoopbackHost, loadConfig, type Config } from '../src/config.js';
+
+function config(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
+  const parsed = loadConfig(argv, env);
+  if (parsed.help) throw new Error('unexpected help');
+  return parsed.config;
+}
+
+describe('loadConfig', () => {
+  it('defaults to ~/.codex on loopback 8787 without a token', () => {
+    expect(config([])).toEqual({
+      codexHome: join(homedir(), '.codex'),
+      host: '127.0.0.1',
+      port: 8787,
+      logLevel: 'info',
+      token: null,
+      corsOrigins: [],
+      maxScanFiles: DEFAULTS.maxScanFiles,
+    });
+  });
+
+  it('reads the environment, and flags win over it', () => {
+    const env = { CODEX_HOME: '/env/home', PORT: '9000', LOG_LEVEL: 'debug', CODEX_SESSIONS_MAX_SCAN_FILES: '50', CODEX_SESSIONS_CORS_ORIGINS: 'https://a.example, https://b.example' };
+    expect(config([], env)).toMatchObject({ codexHome: '/env/home', port: 9000, logLevel: 'debug', maxScanFiles: 50, corsOrigins: ['https://a.example', 'https://b.example'] });
+    expect(config(['--codex-home', '/flag/home', '--port', '0', '--max-scan-files', '7', '--cors-origin', 'http://localhost:3000'], env)).toMatchObject({
+      codexHome: '/flag/home',
+      port: 0,
+      maxScanFiles: 7,
+      corsOrigins: ['http://localhost:3000', 'https://a.example', 'https://b.example'],
+    });
+    expect(config(['--codex-home', '~/elsewhere']).codexHome).toBe(join(homedir(), 'elsewhere'));
+  });
+
+  it('refuses a non-loopback address without a token, with a clear message', () => {
+    expect(() => config(['--host', '0.0.0.0'])).toThrow(ConfigError);
+    expect(() => config(['--host', '0.0.0.0'])).toThrow(/refusing to listen on 0\.0\.0\.0 without a token/);
+    expect(config(['--host', '0.0.0.0'], { CODEX_SESSIONS_TOKEN: 'x'.repeat(32) })).toMatchObject({ host: '0.0.0.0', token: 'x'.repeat(32) });
+  });
+
+  it.each([
+    [['--port', '70000'], /port must be between/],
+    [['--port', 'http'], /port must be a whole number/],
+    [['--max-scan-files', '0'], /max-scan-files must be between/],
+    [['--log-level', 'loud'], /log-level must be one of/],
+    [['--token', 'short'], /at least 16 characters/],
+    [['--cors-origin', 'https://a.example/path'], /cors-origin must be an origin/],
+    [['--unknown-flag'], /Unknown option/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => config(argv)).toThrow(message);
+  });
+
+  it('knows loopback hosts', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ['0.0.0.0', '::', '192.168.1.2', 'example.com', '128.0.0.1']) expect(isLoopbackHost(h)).toBe(false);
+  });
+
+  it('--help asks for the usage', () => {
+    expect(loadConfig(['--help'], {})).toEqual({ help: true });
+  });
+});

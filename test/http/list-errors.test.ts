@@ -1,0 +1,57 @@
+import { mkdir, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildTestApp, tempHome, uuidN, writeSession } from '../helper.js';
+
+async function appWithOne() {
+  const home = await tempHome();
+  await writeSession(home, { stamp: '2025-01-01T00-00-00', id: uuidN(1), title: 'x' });
+  return { home, app: await buildTestApp(home) };
+}
+
+describe('GET /conversations: bad input', () => {
+  it.each([
+    ['cursor=garbage', 'INVALID_CURSOR'],
+    ['cursor=', 'INVALID_CURSOR'],
+    [`cursor=2025-01-01T00-00-00`, 'INVALID_CURSOR'],
+    [`cursor=2025-13-01T00-00-00|${uuidN(1)}`, 'INVALID_CURSOR'],
+    [`cursor=2025-01-01T00-00-00|not-a-uuid`, 'INVALID_CURSOR'],
+    [`cursor=2025-01-01T00-00-00|${uuidN(1)}|extra`, 'INVALID_CURSOR'],
+    [`cursor=..%2F..%2Fetc%2Fpasswd`, 'INVALID_CURSOR'],
+    [`cursor=${encodeURIComponent(`asc|2025-01-01T00-00-00|${uuidN(1)}`)}`, 'INVALID_CURSOR'],
+    [`order=asc&cursor=${encodeURIComponent(`2025-01-01T00-00-00|${uuidN(1)}`)}`, 'INVALID_CURSOR'],
+    ['limit=101', 'INVALID_QUERY'],
+    ['limit=-1', 'INVALID_QUERY'],
+    ['limit=abc', 'INVALID_QUERY'],
+    ['limit=2.5', 'INVALID_QUERY'],
+    ['limit=1&limit=2', 'INVALID_QUERY'],
+    ['head=101', 'INVALID_QUERY'],
+    ['tail=-3', 'INVALID_QUERY'],
+    ['archived=maybe', 'INVALID_QUERY'],
+    ['includeEmpty=perhaps', 'INVALID_QUERY'],
+    ['order=sideways', 'INVALID_QUERY'],
+    ['sort=updated', 'INVALID_QUERY'],
+    ['sort=size', 'INVALID_QUERY'],
+    ['limt=5', 'INVALID_QUERY'],
+  ])('%s → 400 %s', async (query, code) => {
+    const { app } = await appWithOne();
+    const res = await app.inject(`/conversations?${query}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(res.json()).toMatchObject({ status: 400, code });
+  });
+
+  it('an I/O failure while scanning → 500 SCAN_FAILED without paths or stacks', async () => {
+    const home = await tempHome();
+    await mkdir(home, { recursive: true });
+    await symlink(join(home, 'sessions'), join(home, 'sessions')); // a loop: readdir fails with ELOOP
+    const logs: string[] = [];
+    const app = await buildTestApp(home, {}, logs);
+    const res = await app.inject('/conversations');
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toMatchObject({ status: 500, code: 'SCAN_FAILED' });
+    expect(res.body).not.toContain(home);
+    expect(res.body).not.toMatch(/\bat .*\.(js|ts):\d+/);
+    expect(logs.join('\n')).toContain('ELOOP');
+  });
+});
