@@ -8,7 +8,8 @@ import { afterEach } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { DEFAULTS, type Config } from '../src/config.js';
 
-export const REAL_HOME = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/fixtures/codex-home-real');
+/** Real files written by Codex CLI 0.169 (copied from the product's shared fixtures, read-only in tests). */
+export const REAL_HOME = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures/codex-home-real');
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
