@@ -48,8 +48,8 @@ function isBareMeta(record: JsonRecord): boolean {
 }
 
 export function normalizeRecord(record: JsonRecord): NormalizedRecord {
-  if (typeof record.type === 'string' && isObject(record.payload)) {
-    return { kind: ENVELOPE_KINDS[record.type] ?? 'other', payload: record.payload };
+  if (typeof record.type === 'string' && 'payload' in record) {
+    return { kind: ENVELOPE_KINDS[record.type] ?? 'other', payload: isObject(record.payload) ? record.payload : {} };
   }
   const recordType = record.record_type;
   if (typeof recordType === 'string') {
