@@ -1,6 +1,9 @@
 # syntax=docker/dockerfile:1
 # Build stage: dev dependencies and the TypeScript compiler stay here.
 FROM node:20-bookworm-slim AS build
+# better-sqlite3 compiles from source where no prebuilt binary can be fetched.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
