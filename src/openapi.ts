@@ -8,7 +8,7 @@ import { DEFAULTS } from './config.js';
 /** The OpenAPI document the route schemas describe; it does not depend on the configuration. */
 export async function openapiDocument(): Promise<unknown> {
   const app = await buildApp(
-    { ...DEFAULTS, codexHome: '/nonexistent', port: 0, logLevel: 'silent', token: null, corsOrigins: [] },
+    { ...DEFAULTS, codexHome: '/nonexistent', port: 0, logLevel: 'silent', token: null, corsOrigins: [], indexPath: null },
     { loggerInstance: pino({ level: 'silent' }) },
   );
   await app.ready();

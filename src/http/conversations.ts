@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RolloutRepository } from '../rollout/repository.js';
-import type { ArchivedFilter, SortOrder } from '../rollout/types.js';
+import type { ArchivedFilter, SortField, SortOrder } from '../rollout/types.js';
 import { conversationJson } from './conversation-body.js';
 import { negotiate } from './negotiate.js';
 import { HttpProblem } from './problem.js';
@@ -44,9 +44,16 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
           limit: q.limit,
           head: q.head,
           tail: q.tail,
+          sort: q.sort as SortField,
           order: q.order as SortOrder,
           archived: q.archived as ArchivedFilter,
           includeEmpty: q.includeEmpty,
+          cwd: q.cwd,
+          source: q.source,
+          provider: q.provider,
+          since: q.since,
+          until: q.until,
+          q: q.q,
         },
         request.log,
       );

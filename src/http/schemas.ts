@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
+import { SOURCE_VALUES } from '../rollout/filters.js';
 import { ProblemCode } from './problem.js';
 
 /** `type: [T, "null"]`: serialises faster than anyOf and reads well in OpenAPI 3.1. */
@@ -101,7 +102,10 @@ export const ListQuery = Type.Object(
     head: PageSize(LIST_DEFAULTS.head, 'Records of each file head to include'),
     tail: PageSize(LIST_DEFAULTS.tail, 'Last records of each file to include'),
     sort: Type.Optional(
-      Type.Enum(['created'], { default: LIST_DEFAULTS.sort, description: 'created: file-name time, then uuid' }),
+      Type.Enum(['created', 'updated'], {
+        default: LIST_DEFAULTS.sort,
+        description: 'created: file-name time, then uuid; updated: file mtime, then file-name time and uuid',
+      }),
     ),
     order: Type.Optional(Type.Enum(['desc', 'asc'], { default: LIST_DEFAULTS.order })),
     archived: Type.Optional(
@@ -112,6 +116,41 @@ export const ListQuery = Type.Object(
     ),
     includeEmpty: Type.Optional(
       Type.Boolean({ default: LIST_DEFAULTS.includeEmpty, description: 'Also list sessions without a user message' }),
+    ),
+    cwd: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), {
+        maxItems: 50,
+        description: 'Session cwd, exact after normalisation (trailing slashes, . and .. segments); repeatable',
+      }),
+    ),
+    source: Type.Optional(
+      Type.Array(Type.Enum([...SOURCE_VALUES]), {
+        maxItems: 8,
+        description: 'Where the session came from; interactive = cli + vscode; repeatable',
+      }),
+    ),
+    provider: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+        maxItems: 50,
+        description: 'Model provider; a session without one counts as openai; repeatable',
+      }),
+    ),
+    since: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'ISO 8601 instant or date (UTC), inclusive, on createdAt (sort=created) or updatedAt (sort=updated)',
+      }),
+    ),
+    until: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'ISO 8601 instant or date (UTC; a date includes its whole day), inclusive, on the same field as since',
+      }),
+    ),
+    q: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 500, description: 'Case-insensitive substring of the title or the user-set name' }),
     ),
   },
   { additionalProperties: false },

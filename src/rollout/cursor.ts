@@ -16,6 +16,9 @@ export function encodeCursor(key: string, order: SortOrder): string {
 
 /** Returns the file key the cursor names; throws `InvalidCursor` when it is malformed or of another order. */
 export function decodeCursor(cursor: string, order: SortOrder): string {
+  if (cursor.startsWith(UPDATED_PREFIX.desc) || cursor.startsWith(UPDATED_PREFIX.asc)) {
+    throw new RolloutError(RolloutErrorKind.InvalidCursor, 'cursor was issued for sort=updated');
+  }
   const isAsc = cursor.startsWith(ASC_PREFIX);
   if (isAsc !== (order === 'asc')) {
     throw new RolloutError(RolloutErrorKind.InvalidCursor, `cursor was not issued for order=${order}`);
@@ -26,6 +29,39 @@ export function decodeCursor(cursor: string, order: SortOrder): string {
     throw new RolloutError(RolloutErrorKind.InvalidCursor, 'cursor must be <YYYY-MM-DDThh-mm-ss>|<uuid>');
   }
   return `${parts[0]}|${(parts[1] as string).toLowerCase()}`;
+}
+
+/**
+ * `sort=updated` cursors name a position (mtime in whole ms, then file key):
+ * `upd|<ms>|<stamp>|<uuid>` for desc, `upd-asc|<ms>|<stamp>|<uuid>` for asc.
+ */
+const UPDATED_PREFIX = { desc: 'upd|', asc: 'upd-asc|' } as const;
+
+export interface UpdatedPosition {
+  mtimeMs: number;
+  key: string;
+}
+
+export function encodeUpdatedCursor(position: UpdatedPosition, order: SortOrder): string {
+  return `${UPDATED_PREFIX[order]}${position.mtimeMs}|${position.key}`;
+}
+
+export function decodeUpdatedCursor(cursor: string, order: SortOrder): UpdatedPosition {
+  const other = order === 'desc' ? 'asc' : 'desc';
+  // 'upd|' is a prefix of neither form of the other order, but check the longer prefix first.
+  if (cursor.startsWith(UPDATED_PREFIX[other]) && !cursor.startsWith(UPDATED_PREFIX[order])) {
+    throw new RolloutError(RolloutErrorKind.InvalidCursor, `cursor was not issued for order=${order}`);
+  }
+  if (!cursor.startsWith(UPDATED_PREFIX[order])) {
+    throw new RolloutError(RolloutErrorKind.InvalidCursor, 'cursor was not issued for sort=updated');
+  }
+  const rest = cursor.slice(UPDATED_PREFIX[order].length);
+  const bar = rest.indexOf('|');
+  const ms = rest.slice(0, bar);
+  if (bar === -1 || !/^\d{1,15}$/.test(ms)) {
+    throw new RolloutError(RolloutErrorKind.InvalidCursor, 'cursor must be upd|<ms>|<YYYY-MM-DDThh-mm-ss>|<uuid>');
+  }
+  return { mtimeMs: Number(ms), key: decodeCursor(rest.slice(bar + 1), 'desc') };
 }
 
 /** A key that sorts before every file in `order`, for a look-ahead cursor when nothing has been served yet. */

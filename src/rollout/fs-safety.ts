@@ -35,3 +35,15 @@ export function isAbsentError(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
+
+/** `entryKind` for a path rather than a directory entry (used for watcher events). */
+export async function pathKind(absPath: string, realRoot: string): Promise<EntryKind | null> {
+  try {
+    const target = await realpath(absPath);
+    if (!isWithin(realRoot, target)) return null;
+    const st = await stat(target);
+    return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,21 +1,34 @@
-import { access, constants, realpath } from 'node:fs/promises';
+import { access, constants, realpath, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { decodeCursor, encodeCursor, startKey } from './cursor.js';
+import { decodeCursor, decodeUpdatedCursor, encodeCursor, encodeUpdatedCursor, startKey } from './cursor.js';
+import { containsFolded, hasFilter, matchesFilter, parseFilter, type SessionFilter } from './filters.js';
+import { sameStamp } from './index-db.js';
+import { SessionIndexer, type IndexProgress } from './indexer.js';
 import { RolloutError, RolloutErrorKind, scanFailed } from './errors.js';
 import { isAbsentError } from './fs-safety.js';
 import { readRecord } from './jsonl-lines.js';
-import { linesOf, openRollout, readTail, scanHead, DEFAULT_READ_LIMITS, type ReadLimits } from './session-reader.js';
+import {
+  linesOf,
+  openRollout,
+  readSessionFile,
+  scanHead,
+  DEFAULT_READ_LIMITS,
+  type ReadLimits,
+  type SessionRead,
+} from './session-reader.js';
 import { SessionNames } from './session-names.js';
 import { buildSummary } from './summary.js';
 import {
   ARCHIVED_DIR,
   SESSIONS_DIR,
   mergeWalks,
+  rolloutFileAt,
   rolloutFilesIn,
   walkActive,
   walkArchived,
+  type DateBounds,
   type WalkRoots,
 } from './tree-walk.js';
 import type {
@@ -26,6 +39,7 @@ import type {
   RolloutFile,
   RolloutLogger,
   SessionSummary,
+  SortField,
   SortOrder,
 } from './types.js';
 
@@ -38,7 +52,11 @@ export interface RepositoryOptions {
   maxScanFiles: number;
   limits?: Partial<ReadLimits>;
   log: RolloutLogger;
+  /** The persistent metadata index (outside the Codex home); null or absent: scan only. */
+  index?: { path: string; rescanIntervalMs?: number } | null;
 }
+
+const DEFAULT_RESCAN_MS = 5 * 60 * 1000;
 
 export type RecordEvent =
   | { kind: 'record'; text: string }
@@ -65,16 +83,79 @@ function utcDayParts(ms: number): [string, string, string] {
   return [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10)];
 }
 
+/** A position in a listing order: the file key, and for sort=updated the mtime in whole ms. */
+interface Position {
+  key: string;
+  mtimeMs: number;
+}
+
+interface Candidate {
+  file: RolloutFile;
+  /** Whole-ms mtime of the stat that placed the file in sort=updated order. */
+  mtimeMs: number;
+}
+
+interface PagePlan {
+  query: ListQuery;
+  sort: SortField;
+  filter: SessionFilter;
+  after: Position | undefined;
+  names: ReadonlyMap<string, string>;
+  log: RolloutLogger;
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+/** The file-name time is the writer's local time: up to 14 hours from UTC either way. */
+const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+function positionCompare(a: Position, b: Position, sort: SortField): number {
+  if (sort === 'updated' && a.mtimeMs !== b.mtimeMs) return a.mtimeMs < b.mtimeMs ? -1 : 1;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+function ambiguous(id: string, files: RolloutFile[]): RolloutError {
+  return new RolloutError(RolloutErrorKind.AmbiguousId, `${files.length} files claim id ${id}: ${files.map((f) => f.relPath).join(', ')}`);
+}
+
 export class RolloutRepository {
   readonly codexHome: string;
   private readonly limits: ReadLimits;
   private readonly names: SessionNames;
+  private readonly indexer: SessionIndexer | null;
   private realHome: string | undefined;
 
   constructor(private readonly options: RepositoryOptions) {
     this.codexHome = resolve(options.codexHome);
     this.limits = { ...DEFAULT_READ_LIMITS, ...options.limits };
     this.names = new SessionNames(this.codexHome);
+    this.indexer = options.index
+      ? new SessionIndexer({
+          path: options.index.path,
+          codexHome: this.codexHome,
+          roots: () => this.roots(),
+          limits: this.limits,
+          log: options.log,
+          rescanIntervalMs: options.index.rescanIntervalMs ?? DEFAULT_RESCAN_MS,
+        })
+      : null;
+  }
+
+  /** Starts the background index build (if an index is configured); returns at once. */
+  start(): void {
+    this.indexer?.start();
+  }
+
+  async close(): Promise<void> {
+    await this.indexer?.close();
+  }
+
+  indexProgress(): IndexProgress {
+    return this.indexer?.progress() ?? { state: 'disabled', complete: false, filesInIndex: 0, filesCheckedThisPass: 0, lastPassMs: null };
+  }
+
+  /** Resolves when the index's current pass (if any) is done: for tests and benchmarks. */
+  async indexIdle(): Promise<void> {
+    await this.indexer?.idle();
   }
 
   private async roots(): Promise<WalkRoots> {
@@ -90,76 +171,163 @@ export class RolloutRepository {
     return { codexHome: this.codexHome, realHome: this.realHome };
   }
 
-  private walk(roots: WalkRoots, archived: ArchivedFilter, order: SortOrder, afterKey?: string) {
-    if (archived === 'true') return walkArchived(roots, order);
-    if (archived === 'false') return walkActive(roots, order, afterKey);
-    return mergeWalks(walkActive(roots, order, afterKey), walkArchived(roots, order), order);
+  private walk(roots: WalkRoots, archived: ArchivedFilter, order: SortOrder, afterKey?: string, bounds: DateBounds = {}) {
+    if (archived === 'true') return walkArchived(roots, order, bounds);
+    if (archived === 'false') return walkActive(roots, order, afterKey, bounds);
+    return mergeWalks(walkActive(roots, order, afterKey, bounds), walkArchived(roots, order, bounds), order);
   }
 
   /**
-   * One page of sessions in key order, strictly after `query.cursor`. Reads files only until
-   * the page is full, plus one look-ahead file name to know whether more may follow.
+   * One page of sessions strictly after `query.cursor`. sort=created without filters walks the
+   * tree and reads files only until the page is full plus a look-ahead; sort=updated and
+   * filters use the metadata index when it is complete, and a full scan otherwise.
    */
   async listConversations(query: ListQuery, log: RolloutLogger = this.options.log): Promise<ConversationsPage> {
+    const sort = query.sort ?? 'created';
     const { order } = query;
-    const afterKey = query.cursor === undefined ? undefined : decodeCursor(query.cursor, order);
-    const isAfter = (key: string) => afterKey === undefined || (order === 'desc' ? key < afterKey : key > afterKey);
+    const filter = parseFilter(query);
+    let after: Position | undefined;
+    if (query.cursor !== undefined) {
+      after = sort === 'created' ? { key: decodeCursor(query.cursor, order), mtimeMs: 0 } : decodeUpdatedCursor(query.cursor, order);
+    }
+    const plan: PagePlan = { query, sort, filter, after, names: await this.names.load(), log };
+    if ((sort === 'updated' || hasFilter(filter)) && this.indexer?.usable) {
+      const page = await this.pageFromIndex(plan);
+      if (page !== null) return page;
+    }
     const roots = await this.roots();
-    const names = await this.names.load();
+    if (sort === 'created') {
+      const bounds: DateBounds = {
+        min: filter.sinceMs === undefined ? undefined : dateOf(filter.sinceMs - DAY),
+        max: filter.untilMs === undefined ? undefined : dateOf(filter.untilMs + DAY),
+      };
+      return this.collectPage(plan, this.asCandidates(this.walk(roots, query.archived, order, after?.key, bounds)));
+    }
+    // Every file was listed and stat'ed to put them in update order: all count as scanned.
+    const byUpdate = await this.byUpdateTime(roots, query.archived, order);
+    return { ...(await this.collectPage(plan, byUpdate)), numScannedFiles: byUpdate.length };
+  }
+
+  private async *asCandidates(files: AsyncIterable<RolloutFile>): AsyncGenerator<Candidate> {
+    for await (const file of files) yield { file, mtimeMs: 0 };
+  }
+
+  /** Every file of the chosen roots in sort=updated order: the scan fallback stats the whole tree. */
+  private async byUpdateTime(roots: WalkRoots, archived: ArchivedFilter, order: SortOrder): Promise<Candidate[]> {
+    const files: RolloutFile[] = [];
+    for await (const file of this.walk(roots, archived, order)) files.push(file);
+    const candidates: Candidate[] = [];
+    for (let i = 0; i < files.length; i += 64) {
+      const chunk = files.slice(i, i + 64);
+      const stats = await Promise.all(chunk.map((f) => stat(f.absPath).catch(() => null)));
+      chunk.forEach((file, j) => {
+        const st = stats[j];
+        if (st) candidates.push({ file, mtimeMs: Math.floor(st.mtimeMs) });
+      });
+    }
+    const sign = order === 'desc' ? -1 : 1;
+    return candidates.sort((a, b) => sign * positionCompare({ key: a.file.key, mtimeMs: a.mtimeMs }, { key: b.file.key, mtimeMs: b.mtimeMs }, 'updated'));
+  }
+
+  private encode(position: Position, sort: SortField, order: SortOrder): string {
+    return sort === 'created' ? encodeCursor(position.key, order) : encodeUpdatedCursor(position, order);
+  }
+
+  private startPosition(order: SortOrder): Position {
+    return { key: startKey(order), mtimeMs: order === 'desc' ? 999_999_999_999_999 : 0 };
+  }
+
+  private item(read: SessionRead, names: ReadonlyMap<string, string>): ConversationItem {
+    return { ...read.summary, name: names.get(read.summary.id) || null, head: read.head, tail: read.tail };
+  }
+
+  /**
+   * Reads candidates in order until the page is full and one more qualifying session proves
+   * that more follow (so `nextCursor` is exact). At most `maxScanFiles` files are read.
+   */
+  private async collectPage(plan: PagePlan, candidates: AsyncIterable<Candidate> | Iterable<Candidate>): Promise<ConversationsPage> {
+    const { query, sort, filter, after, names, log } = plan;
+    const sign = query.order === 'desc' ? -1 : 1;
     const items: ConversationItem[] = [];
     let numScannedFiles = 0;
     let examined = 0;
-    let lastExamined: string | undefined;
+    let lastExamined: Position | undefined;
+    let lastItem: Position | undefined;
     let more = false;
     let reachedScanCap = false;
-    for await (const file of this.walk(roots, query.archived, order, afterKey)) {
+    for await (const { file, mtimeMs } of candidates) {
       numScannedFiles += 1;
-      if (!isAfter(file.key)) continue;
-      if (items.length >= query.limit) {
-        more = true;
-        break;
-      }
+      const position = { key: file.key, mtimeMs };
+      if (after !== undefined && sign * positionCompare(position, after, sort) <= 0) continue;
       if (examined >= this.options.maxScanFiles) {
         reachedScanCap = true;
         more = true;
         break;
       }
       examined += 1;
-      lastExamined = file.key;
-      const item = await this.readItem(file, query, log);
-      if (item === null || (!item.hasUserMessage && !query.includeEmpty)) continue;
-      item.summary.name = names.get(file.id) || null;
-      items.push({ ...item.summary, head: item.head, tail: item.tail });
+      lastExamined = position;
+      const lookAhead = items.length >= query.limit;
+      const result = await readSessionFile(file, lookAhead ? 0 : query.head, lookAhead ? 0 : query.tail, this.limits, log);
+      const read = result?.read;
+      if (!read || (!read.hasUserMessage && !query.includeEmpty)) continue;
+      const item = this.item(read, names);
+      const sortMs = sort === 'created' ? Date.parse(item.createdAt) : mtimeMs;
+      if (!matchesFilter(item, filter, sortMs)) continue;
+      if (lookAhead) {
+        more = true;
+        break;
+      }
+      lastItem = position;
+      items.push(item);
     }
-    const resumeKey = lastExamined ?? afterKey ?? startKey(order);
-    return {
-      items,
-      nextCursor: more ? encodeCursor(resumeKey, order) : null,
-      numScannedFiles,
-      reachedScanCap,
-    };
+    const resume = (reachedScanCap ? lastExamined : lastItem) ?? after ?? this.startPosition(query.order);
+    return { items, nextCursor: more ? this.encode(resume, sort, query.order) : null, numScannedFiles, reachedScanCap };
   }
 
-  private async readItem(file: RolloutFile, query: ListQuery, log: RolloutLogger) {
-    let opened: { handle: FileHandle; stat: Stats };
-    try {
-      opened = await openRollout(file);
-    } catch (err) {
-      log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
-      return null;
+  /**
+   * A page from the index. Each row is checked against the disk as its file is read; a row
+   * found stale is re-indexed and the query re-run. Null (scan instead) if it stays unstable.
+   */
+  private async pageFromIndex(plan: PagePlan): Promise<ConversationsPage | null> {
+    const indexer = this.indexer as SessionIndexer;
+    const { query, sort, filter, after, names, log } = plan;
+    const nameMatchIds = filter.q === undefined ? [] : [...names].filter(([, n]) => containsFolded(n, filter.q!)).map(([id]) => id);
+    await indexer.refreshRecent();
+    const roots = await this.roots();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const rows = indexer.query({ sort, order: query.order, archived: query.archived, includeEmpty: query.includeEmpty, filter, nameMatchIds, after, limit: query.limit + 1 });
+      const items: ConversationItem[] = [];
+      let stale = false;
+      let more = false;
+      let lastItem: Position | undefined;
+      let numScannedFiles = 0;
+      for (const row of rows) {
+        const file = rolloutFileAt(roots, row.relPath);
+        if (file === null) continue;
+        numScannedFiles += 1;
+        if (items.length >= query.limit) {
+          const st = await stat(file.absPath).catch(() => null);
+          stale = st === null || !sameStamp(row, st);
+          more = !stale;
+          if (stale) await indexer.refreshFile(file);
+          break;
+        }
+        const result = await readSessionFile(file, query.head, query.tail, this.limits, log);
+        if (result === null || result.read === null || !sameStamp(row, result.stat)) {
+          stale = true;
+          await indexer.refreshFile(file);
+          break;
+        }
+        lastItem = { key: row.key, mtimeMs: row.mtimeMs };
+        items.push(this.item(result.read, names));
+      }
+      if (!stale) {
+        const resume = lastItem ?? after ?? this.startPosition(query.order);
+        return { items, nextCursor: more ? this.encode(resume, sort, query.order) : null, numScannedFiles, reachedScanCap: false };
+      }
     }
-    const { handle, stat } = opened;
-    try {
-      const head = await scanHead(handle, file, stat, query.head, this.limits, log);
-      if (head === null) return null;
-      const tail = query.tail > 0 ? await readTail(handle, stat.size, query.tail, this.limits.maxLineBytes) : [];
-      return { ...head, tail };
-    } catch (err) {
-      log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
-      return null;
-    } finally {
-      await handle.close();
-    }
+    log.debug({}, 'index kept changing under the query; scanning instead');
+    return null;
   }
 
   /**
@@ -171,15 +339,18 @@ export class RolloutRepository {
     if (!UUID.test(rawId)) throw new RolloutError(RolloutErrorKind.InvalidId, 'id must be a UUID');
     const id = rawId.toLowerCase();
     const roots = await this.roots();
-    const matches = (files: Iterable<RolloutFile>) => [...files].filter((f) => f.id === id);
-    const archived = matches(await rolloutFilesIn(roots, join(this.codexHome, ARCHIVED_DIR), ARCHIVED_DIR, true, 'desc'));
+    if (this.indexer?.usable) {
+      const indexed = await this.fromIndex(roots, id);
+      if (indexed !== null) return indexed;
+    }
+    const archived = await rolloutFilesIn(roots, join(this.codexHome, ARCHIVED_DIR), ARCHIVED_DIR, true, 'desc', id);
     let found: RolloutFile[] = [];
     const createdMs = uuidV7Millis(id);
     if (createdMs !== null) {
       for (const offset of [-DAY_MS, 0, DAY_MS]) {
         const [y, m, d] = utcDayParts(createdMs + offset);
         const dir = join(this.codexHome, SESSIONS_DIR, y, m, d);
-        found.push(...matches(await rolloutFilesIn(roots, dir, `${SESSIONS_DIR}/${y}/${m}/${d}`, false, 'desc')));
+        found.push(...(await rolloutFilesIn(roots, dir, `${SESSIONS_DIR}/${y}/${m}/${d}`, false, 'desc', id)));
       }
     }
     if (createdMs === null || found.length + archived.length === 0) {
@@ -188,13 +359,20 @@ export class RolloutRepository {
     }
     const all = [...found, ...archived];
     if (all.length === 0) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${id}`);
-    if (all.length > 1) {
-      throw new RolloutError(
-        RolloutErrorKind.AmbiguousId,
-        `${all.length} files claim id ${id}: ${all.map((f) => f.relPath).join(', ')}`,
-      );
-    }
+    if (all.length > 1) throw ambiguous(id, all);
     return all[0] as RolloutFile;
+  }
+
+  /**
+   * Lookup through a complete index: the rows for `id` whose files still exist. Null when the
+   * index knows none, so the caller searches the disk (a file newer than the last index update).
+   */
+  private async fromIndex(roots: WalkRoots, id: string): Promise<RolloutFile | null> {
+    const files = this.indexer!.rowsForId(id).map((row) => rolloutFileAt(roots, row.relPath)).filter((f) => f !== null);
+    const present = (await Promise.all(files.map((f) => stat(f.absPath).then(() => f, () => null)))).filter((f) => f !== null);
+    if (present.length === 0) return null;
+    if (present.length > 1) throw ambiguous(id, present);
+    return present[0]!;
   }
 
   /** Opens the session for reading; a file without a readable meta still gets a summary from its name. */

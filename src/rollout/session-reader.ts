@@ -11,14 +11,19 @@ export interface ReadLimits {
   titleScanBytes: number;
   /** ...or past this many lines. */
   titleScanLines: number;
-  /** Longer lines are invalid and skipped without being held in memory. */
+  /**
+   * Longer lines are invalid ("line longer than N bytes") and skipped without being held in
+   * memory. One line is held (bytes, then its decoded text and parsed value) while it is read,
+   * so this bounds the memory a single request can take. 16 MiB is far above Codex's largest
+   * lines (a pasted screenshot as a base64 data URL is a few MiB).
+   */
   maxLineBytes: number;
 }
 
 export const DEFAULT_READ_LIMITS: ReadLimits = {
   titleScanBytes: 1024 * 1024,
   titleScanLines: 1000,
-  maxLineBytes: 64 * 1024 * 1024,
+  maxLineBytes: 16 * 1024 * 1024,
 };
 
 export interface SessionHead {
@@ -161,5 +166,43 @@ export async function openRollout(file: RolloutFile): Promise<{ handle: FileHand
   } catch (err) {
     await handle.close();
     throw err;
+  }
+}
+
+export interface SessionRead extends SessionHead {
+  tail: JsonRecord[];
+  stat: Stats;
+}
+
+/**
+ * Reads one file for a listing: its summary, `head` first and `tail` last records, and the
+ * stat the read was based on. Null when the file is not a session or cannot be read
+ * (skipped files are logged at debug with their path).
+ */
+export async function readSessionFile(
+  file: RolloutFile,
+  headCount: number,
+  tailCount: number,
+  limits: ReadLimits,
+  log: RolloutLogger,
+): Promise<{ stat: Stats; read: SessionRead | null } | null> {
+  let opened: { handle: FileHandle; stat: Stats };
+  try {
+    opened = await openRollout(file);
+  } catch (err) {
+    log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
+    return null;
+  }
+  const { handle, stat } = opened;
+  try {
+    const head = await scanHead(handle, file, stat, headCount, limits, log);
+    if (head === null) return { stat, read: null };
+    const tail = tailCount > 0 ? await readTail(handle, stat.size, tailCount, limits.maxLineBytes) : [];
+    return { stat, read: { ...head, tail, stat } };
+  } catch (err) {
+    log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
+    return null;
+  } finally {
+    await handle.close();
   }
 }

@@ -39,16 +39,22 @@ export async function numericDirs(roots: WalkRoots, dir: string, digits: number,
   return order === 'desc' ? names.reverse() : names;
 }
 
-/** The rollout files directly inside `dir`, ordered by key in `order`. */
+/**
+ * The rollout files directly inside `dir`, ordered by key in `order`; with `id`, only that
+ * session's files (matched on the name's end before anything is parsed, for fast lookups).
+ */
 export async function rolloutFilesIn(
   roots: WalkRoots,
   dir: string,
   relDir: string,
   archived: boolean,
   order: SortOrder,
+  id?: string,
 ): Promise<RolloutFile[]> {
   const files: RolloutFile[] = [];
+  const suffix = id === undefined ? undefined : `-${id}.jsonl`;
   for (const entry of await readEntries(dir)) {
+    if (suffix !== undefined && !entry.name.toLowerCase().endsWith(suffix)) continue;
     const parsed = parseRolloutName(entry.name);
     if (!parsed) continue;
     const absPath = join(dir, entry.name);
@@ -69,22 +75,42 @@ function passedOver(prefix: string, anchorDate: string | undefined, order: SortO
   return order === 'desc' ? prefix > anchor : prefix < anchor;
 }
 
+/** Inclusive `YYYY-MM-DD` bounds on the directories (and archived file names) a walk visits. */
+export interface DateBounds {
+  min?: string | undefined;
+  max?: string | undefined;
+}
+
+/** True when the directory for `prefix` holds no date inside `bounds`. */
+function outside(prefix: string, bounds: DateBounds): boolean {
+  return (
+    (bounds.min !== undefined && prefix < bounds.min.slice(0, prefix.length)) ||
+    (bounds.max !== undefined && prefix > bounds.max.slice(0, prefix.length))
+  );
+}
+
 /**
  * Every rollout file under `sessions/YYYY/MM/DD/`, in key order. Directories that lie wholly
- * before `afterKey` are not even listed, so the cost of a page does not grow with the tree;
- * files of the cursor's own day are yielded (the caller skips and counts them).
+ * before `afterKey`, or outside `bounds`, are not even listed, so the cost of a page does not
+ * grow with the tree; files of the cursor's own day are yielded (the caller skips and counts them).
  */
-export async function* walkActive(roots: WalkRoots, order: SortOrder, afterKey?: string): AsyncGenerator<RolloutFile> {
+export async function* walkActive(
+  roots: WalkRoots,
+  order: SortOrder,
+  afterKey?: string,
+  bounds: DateBounds = {},
+): AsyncGenerator<RolloutFile> {
   const anchorDate = afterKey === undefined ? undefined : stampDate(afterKey);
+  const skip = (prefix: string) => passedOver(prefix, anchorDate, order) || outside(prefix, bounds);
   const base = join(roots.codexHome, SESSIONS_DIR);
   for (const year of await numericDirs(roots, base, 4, order)) {
-    if (passedOver(year, anchorDate, order)) continue;
+    if (skip(year)) continue;
     const yearDir = join(base, year);
     for (const month of await numericDirs(roots, yearDir, 2, order)) {
-      if (passedOver(`${year}-${month}`, anchorDate, order)) continue;
+      if (skip(`${year}-${month}`)) continue;
       const monthDir = join(yearDir, month);
       for (const day of await numericDirs(roots, monthDir, 2, order)) {
-        if (passedOver(`${year}-${month}-${day}`, anchorDate, order)) continue;
+        if (skip(`${year}-${month}-${day}`)) continue;
         const rel = `${SESSIONS_DIR}/${year}/${month}/${day}`;
         yield* await rolloutFilesIn(roots, join(monthDir, day), rel, false, order);
       }
@@ -93,8 +119,9 @@ export async function* walkActive(roots: WalkRoots, order: SortOrder, afterKey?:
 }
 
 /** Every rollout file in the flat `archived_sessions/` directory, in key order. */
-export async function* walkArchived(roots: WalkRoots, order: SortOrder): AsyncGenerator<RolloutFile> {
-  yield* await rolloutFilesIn(roots, join(roots.codexHome, ARCHIVED_DIR), ARCHIVED_DIR, true, order);
+export async function* walkArchived(roots: WalkRoots, order: SortOrder, bounds: DateBounds = {}): AsyncGenerator<RolloutFile> {
+  const files = await rolloutFilesIn(roots, join(roots.codexHome, ARCHIVED_DIR), ARCHIVED_DIR, true, order);
+  yield* files.filter((f) => !outside(stampDate(f.stamp), bounds));
 }
 
 /**
@@ -120,4 +147,20 @@ export async function* mergeWalks(
       b = await second.next();
     }
   }
+}
+
+/**
+ * The rollout file a path relative to the Codex home names, when it sits where Codex puts
+ * rollouts (`sessions/YYYY/MM/DD/` or directly in `archived_sessions/`); otherwise null.
+ */
+export function rolloutFileAt(roots: WalkRoots, relPath: string): RolloutFile | null {
+  const parts = relPath.split('/');
+  const name = parts.at(-1) ?? '';
+  const parsed = parseRolloutName(name);
+  if (parsed === null) return null;
+  const archived = parts.length === 2 && parts[0] === ARCHIVED_DIR;
+  const active =
+    parts.length === 5 && parts[0] === SESSIONS_DIR && /^\d{4}$/.test(parts[1]!) && /^\d{2}$/.test(parts[2]!) && /^\d{2}$/.test(parts[3]!);
+  if (!archived && !active) return null;
+  return { ...parsed, absPath: join(roots.codexHome, ...parts), relPath, archived };
 }

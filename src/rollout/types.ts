@@ -39,14 +39,23 @@ export interface ConversationItem extends SessionSummary {
   tail: JsonRecord[];
 }
 
+export type SortField = 'created' | 'updated';
+
 export interface ListQuery {
   cursor?: string | undefined;
   limit: number;
   head: number;
   tail: number;
+  sort?: SortField | undefined;
   order: SortOrder;
   archived: ArchivedFilter;
   includeEmpty: boolean;
+  cwd?: string[] | undefined;
+  source?: string[] | undefined;
+  provider?: string[] | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  q?: string | undefined;
 }
 
 export interface ConversationsPage {

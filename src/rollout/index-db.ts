@@ -1,0 +1,249 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { containsFolded, normalizeCwd, type SessionFilter } from './filters.js';
+import type { SessionRead } from './session-reader.js';
+import type { ArchivedFilter, RolloutFile, SortField, SortOrder } from './types.js';
+
+/** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
+const SCHEMA_VERSION = '1';
+
+
+/** What the index knows of one rollout file; valid while size, mtime and inode are unchanged. */
+export interface IndexRow {
+  relPath: string;
+  key: string;
+  id: string;
+  archived: boolean;
+  size: number;
+  mtimeExact: number;
+  ino: string;
+  mtimeMs: number;
+}
+
+export interface IndexQuery {
+  sort: SortField;
+  order: SortOrder;
+  archived: ArchivedFilter;
+  includeEmpty: boolean;
+  filter: SessionFilter;
+  /** Ids whose user-set name matches `filter.q` (names live in session_index.jsonl, not here). */
+  nameMatchIds: string[];
+  after?: { key: string; mtimeMs: number } | undefined;
+  limit: number;
+}
+
+export interface FileStamp {
+  size: number;
+  mtimeMs: number;
+  ino: number | bigint;
+}
+
+export function sameStamp(row: Pick<IndexRow, 'size' | 'mtimeExact' | 'ino'>, stat: FileStamp): boolean {
+  return row.size === stat.size && row.mtimeExact === stat.mtimeMs && row.ino === String(stat.ino);
+}
+
+const COLUMNS = `rel_path AS relPath, key, id, archived, size, mtime_exact AS mtimeExact, ino, mtime_ms AS mtimeMs`;
+
+/**
+ * The persistent metadata index: one SQLite row per rollout file (sessions and non-sessions
+ * alike, so unchanged files are never re-read). It lives outside the Codex home.
+ */
+export class IndexDb {
+  private readonly db: Database.Database;
+  private readonly upsertStmt: Database.Statement;
+  private readonly deleteStmt: Database.Statement;
+
+  /** Opens (or creates) the index; a corrupt file or another schema version is replaced. */
+  static open(path: string, codexHome: string): IndexDb {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    try {
+      return new IndexDb(path, codexHome);
+    } catch {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+      return new IndexDb(path, codexHome);
+    }
+  }
+
+  private constructor(path: string, codexHome: string) {
+    this.db = new Database(path);
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.exec('CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
+      const version = this.getMeta('schema');
+      const home = this.getMeta('codex_home');
+      if (version !== SCHEMA_VERSION || home !== codexHome) {
+        this.db.exec('DROP TABLE IF EXISTS sessions; DELETE FROM meta;');
+      }
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS sessions (
+          rel_path TEXT PRIMARY KEY,
+          key TEXT NOT NULL,
+          id TEXT NOT NULL,
+          archived INTEGER NOT NULL,
+          size INTEGER NOT NULL,
+          mtime_exact REAL NOT NULL,
+          ino TEXT NOT NULL,
+          mtime_ms INTEGER NOT NULL,
+          is_session INTEGER NOT NULL,
+          has_user_message INTEGER NOT NULL DEFAULT 0,
+          created_ms INTEGER,
+          title TEXT,
+          cwd_norm TEXT,
+          source TEXT,
+          model_provider TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS sessions_key ON sessions (key);
+        CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (mtime_ms, key);
+        CREATE INDEX IF NOT EXISTS sessions_id ON sessions (id);
+        CREATE INDEX IF NOT EXISTS sessions_cwd ON sessions (cwd_norm);
+      `);
+      this.setMeta('schema', SCHEMA_VERSION);
+      this.setMeta('codex_home', codexHome);
+      // Integrity is checked cheaply here; a damaged file throws and is rebuilt by open().
+      this.db.prepare('SELECT count(*) FROM sessions').get();
+      this.db.function('contains_folded', { deterministic: true }, (hay: unknown, needle: unknown) =>
+        containsFolded(typeof hay === 'string' ? hay : null, String(needle)) ? 1 : 0,
+      );
+      this.upsertStmt = this.db.prepare(`
+        INSERT INTO sessions (rel_path, key, id, archived, size, mtime_exact, ino, mtime_ms, is_session,
+                              has_user_message, created_ms, title, cwd_norm, source, model_provider)
+        VALUES (@relPath, @key, @id, @archived, @size, @mtimeExact, @ino, @mtimeMs, @isSession,
+                @hasUserMessage, @createdMs, @title, @cwdNorm, @source, @modelProvider)
+        ON CONFLICT (rel_path) DO UPDATE SET
+          key = excluded.key, id = excluded.id, archived = excluded.archived, size = excluded.size,
+          mtime_exact = excluded.mtime_exact, ino = excluded.ino, mtime_ms = excluded.mtime_ms,
+          is_session = excluded.is_session, has_user_message = excluded.has_user_message,
+          created_ms = excluded.created_ms, title = excluded.title, cwd_norm = excluded.cwd_norm,
+          source = excluded.source, model_provider = excluded.model_provider`);
+      this.deleteStmt = this.db.prepare('DELETE FROM sessions WHERE rel_path = ?');
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+  }
+
+  private getMeta(k: string): string | undefined {
+    return (this.db.prepare('SELECT v FROM meta WHERE k = ?').get(k) as { v: string } | undefined)?.v;
+  }
+
+  private setMeta(k: string, v: string): void {
+    this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v').run(k, v);
+  }
+
+  get complete(): boolean {
+    return this.getMeta('complete') === '1';
+  }
+
+  markComplete(): void {
+    this.setMeta('complete', '1');
+  }
+
+  /** Records what a read of `file` found (`read` null: not a session). */
+  upsert(file: RolloutFile, stat: FileStamp, read: SessionRead | null): void {
+    const s = read?.summary;
+    this.upsertStmt.run({
+      relPath: file.relPath,
+      key: file.key,
+      id: file.id,
+      archived: file.archived ? 1 : 0,
+      size: stat.size,
+      mtimeExact: stat.mtimeMs,
+      ino: String(stat.ino),
+      mtimeMs: Math.floor(stat.mtimeMs),
+      isSession: read ? 1 : 0,
+      hasUserMessage: read?.hasUserMessage ? 1 : 0,
+      createdMs: s ? Date.parse(s.createdAt) : null,
+      title: s?.title ?? null,
+      cwdNorm: s?.cwd != null ? normalizeCwd(s.cwd) : null,
+      source: s?.source ?? null,
+      modelProvider: s?.modelProvider ?? null,
+    });
+  }
+
+  delete(relPath: string): void {
+    this.deleteStmt.run(relPath);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  get(relPath: string): IndexRow | undefined {
+    return this.normalize(this.db.prepare(`SELECT ${COLUMNS} FROM sessions WHERE rel_path = ?`).get(relPath));
+  }
+
+  allPaths(): string[] {
+    return (this.db.prepare('SELECT rel_path AS p FROM sessions').all() as { p: string }[]).map((r) => r.p);
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
+  }
+
+  byId(id: string): IndexRow[] {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM sessions WHERE id = ? ORDER BY rel_path`).all(id).map((r) => this.normalize(r)!);
+  }
+
+  /** The next `limit` candidate files of a page, in order; the caller validates each against the disk. */
+  query(q: IndexQuery): IndexRow[] {
+    const where: string[] = ['s.is_session = 1'];
+    const params: unknown[] = [];
+    if (!q.includeEmpty) where.push('s.has_user_message = 1');
+    if (q.archived === 'false') where.push('s.archived = 0');
+    else if (q.archived === 'true') where.push('s.archived = 1');
+    // Listing both roots, an archived copy of an active file name is hidden (as in the scan).
+    else where.push('(s.archived = 0 OR NOT EXISTS (SELECT 1 FROM sessions a WHERE a.key = s.key AND a.archived = 0))');
+    const inList = (column: string, values: readonly string[]) => {
+      where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+      params.push(...values);
+    };
+    const f = q.filter;
+    if (f.cwd) inList('s.cwd_norm', f.cwd);
+    if (f.source) inList('s.source', f.source);
+    if (f.provider) inList('s.model_provider', f.provider);
+    const timeColumn = q.sort === 'created' ? 's.created_ms' : 's.mtime_ms';
+    if (f.sinceMs !== undefined) {
+      where.push(`${timeColumn} >= ?`);
+      params.push(f.sinceMs);
+    }
+    if (f.untilMs !== undefined) {
+      where.push(`${timeColumn} <= ?`);
+      params.push(f.untilMs);
+    }
+    if (f.q !== undefined) {
+      where.push('(contains_folded(s.title, ?) OR s.id IN (SELECT value FROM json_each(?)))');
+      params.push(f.q, JSON.stringify(q.nameMatchIds));
+    }
+    const dir = q.order === 'desc' ? 'DESC' : 'ASC';
+    const cmp = q.order === 'desc' ? '<' : '>';
+    let orderBy: string;
+    if (q.sort === 'created') {
+      if (q.after) {
+        where.push(`s.key ${cmp} ?`);
+        params.push(q.after.key);
+      }
+      orderBy = `s.key ${dir}`;
+    } else {
+      if (q.after) {
+        where.push(`(s.mtime_ms ${cmp} ? OR (s.mtime_ms = ? AND s.key ${cmp} ?))`);
+        params.push(q.after.mtimeMs, q.after.mtimeMs, q.after.key);
+      }
+      orderBy = `s.mtime_ms ${dir}, s.key ${dir}`;
+    }
+    const sql = `SELECT ${COLUMNS.replaceAll(/(^|, )(\w+)/g, '$1s.$2')} FROM sessions s WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT ?`;
+    params.push(q.limit);
+    return this.db.prepare(sql).all(...params).map((r) => this.normalize(r)!);
+  }
+
+  private normalize(row: unknown): IndexRow | undefined {
+    if (row === undefined) return undefined;
+    const r = row as Omit<IndexRow, 'archived'> & { archived: number };
+    return { ...r, archived: r.archived === 1 };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

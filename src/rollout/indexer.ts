@@ -1,0 +1,263 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setImmediate as yieldToRequests } from 'node:timers/promises';
+import { pathKind } from './fs-safety.js';
+import { IndexDb, sameStamp, type IndexQuery, type IndexRow } from './index-db.js';
+import { readSessionFile, type ReadLimits } from './session-reader.js';
+import {
+  ARCHIVED_DIR,
+  SESSIONS_DIR,
+  numericDirs,
+  rolloutFileAt,
+  rolloutFilesIn,
+  walkActive,
+  walkArchived,
+  type WalkRoots,
+} from './tree-walk.js';
+import type { RolloutFile, RolloutLogger } from './types.js';
+
+/** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
+const BATCH = 16;
+const WATCH_DEBOUNCE_MS = 50;
+
+export interface IndexProgress {
+  state: 'disabled' | 'building' | 'ready' | 'failed';
+  /** True once a full pass has completed: only then do queries use the index. */
+  complete: boolean;
+  filesInIndex: number;
+  filesCheckedThisPass: number;
+  lastPassMs: number | null;
+}
+
+export interface IndexerOptions {
+  path: string;
+  codexHome: string;
+  roots: () => Promise<WalkRoots>;
+  limits: ReadLimits;
+  log: RolloutLogger;
+  /** A full verification pass also runs this often, as a safety net for missed watch events. */
+  rescanIntervalMs: number;
+}
+
+/**
+ * Keeps the metadata index in step with the Codex home: a background pass at start-up (and
+ * periodically), a recursive watch for changes in between, and a cheap check of the newest
+ * day directory before each query. Nothing here ever writes into the Codex home.
+ */
+export class SessionIndexer {
+  private db: IndexDb | null = null;
+  private state: IndexProgress['state'] = 'building';
+  private checked = 0;
+  private lastPassMs: number | null = null;
+  private running: Promise<void> | null = null;
+  private stopping = false;
+  private watchers: FSWatcher[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private dirty = new Set<string>();
+  private dirtyTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private recentDirs = new Map<string, number>();
+
+  constructor(private readonly options: IndexerOptions) {}
+
+  /** Opens the index and starts filling it in the background; never waits for the build. */
+  start(): void {
+    try {
+      this.db = IndexDb.open(this.options.path, this.options.codexHome);
+    } catch (err) {
+      this.state = 'failed';
+      this.options.log.warn({ err, indexPath: this.options.path }, 'metadata index unavailable; serving by scanning');
+      return;
+    }
+    if (this.db.complete) this.state = 'ready';
+    this.startWatching();
+    void this.pass();
+    this.timer = setInterval(() => void this.pass(), this.options.rescanIntervalMs);
+    this.timer.unref();
+  }
+
+  /** The index answers queries only once it has seen the whole tree. */
+  get usable(): boolean {
+    return this.db !== null && this.state === 'ready';
+  }
+
+  progress(): IndexProgress {
+    return {
+      state: this.state,
+      complete: this.usable,
+      filesInIndex: this.db?.count() ?? 0,
+      filesCheckedThisPass: this.checked,
+      lastPassMs: this.lastPassMs,
+    };
+  }
+
+  query(q: IndexQuery): IndexRow[] {
+    return this.db?.query(q) ?? [];
+  }
+
+  rowsForId(id: string): IndexRow[] {
+    return this.db?.byId(id) ?? [];
+  }
+
+  /** Waits for the running pass (tests and benchmarks; requests never wait for it). */
+  async idle(): Promise<void> {
+    await this.running;
+    await this.flushing;
+  }
+
+  /** A full pass: every rollout file is stat'ed, changed ones re-read, vanished ones dropped. */
+  pass(): Promise<void> {
+    if (this.db === null || this.running) return this.running ?? Promise.resolve();
+    const db = this.db;
+    const started = Date.now();
+    this.checked = 0;
+    this.running = (async () => {
+      try {
+        const roots = await this.options.roots();
+        const seen = new Set<string>();
+        let batch: RolloutFile[] = [];
+        for (const walk of [walkActive(roots, 'desc'), walkArchived(roots, 'desc')]) {
+          for await (const file of walk) {
+            if (this.stopping) return;
+            seen.add(file.relPath);
+            batch.push(file);
+            if (batch.length >= BATCH) {
+              await this.indexFiles(batch);
+              batch = [];
+              await yieldToRequests();
+            }
+          }
+        }
+        await this.indexFiles(batch);
+        if (this.stopping) return;
+        db.transaction(() => {
+          for (const path of db.allPaths()) if (!seen.has(path)) db.delete(path);
+          db.markComplete();
+        });
+        this.state = 'ready';
+        this.lastPassMs = Date.now() - started;
+        this.options.log.debug({ files: seen.size, ms: this.lastPassMs }, 'metadata index pass complete');
+      } catch (err) {
+        if (this.state !== 'ready') this.state = 'failed';
+        this.options.log.warn({ err }, 'metadata index pass failed; queries fall back to scanning');
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  /** Stats each file and re-reads those whose size, mtime or inode changed. */
+  private async indexFiles(files: RolloutFile[]): Promise<void> {
+    const db = this.db;
+    if (db === null || files.length === 0) return;
+    const results = await Promise.all(
+      files.map(async (file) => {
+        const row = db.get(file.relPath);
+        const st = await stat(file.absPath).catch(() => null);
+        if (st === null) return { file, gone: true as const };
+        if (row && sameStamp(row, st)) return null;
+        const read = await readSessionFile(file, 0, 0, this.options.limits, this.options.log);
+        return read === null ? { file, gone: true as const } : { file, gone: false as const, ...read };
+      }),
+    );
+    if (this.stopping) return;
+    db.transaction(() => {
+      for (const r of results) {
+        if (r === null) continue;
+        if (r.gone) db.delete(r.file.relPath);
+        else db.upsert(r.file, r.stat, r.read);
+      }
+    });
+    this.checked += files.length;
+  }
+
+  /** Re-indexes one file now (a query found its row stale). */
+  async refreshFile(file: RolloutFile): Promise<void> {
+    await this.indexFiles([file]);
+  }
+
+  /**
+   * Before a query: if the newest day directory or archived_sessions/ changed since the last
+   * look, index what changed in it. New sessions land there, so they show up in the very next
+   * request even before the watcher reports them.
+   */
+  async refreshRecent(): Promise<void> {
+    if (this.db === null) return;
+    await this.flushing;
+    const roots = await this.options.roots();
+    const dirs: [string, string, boolean][] = [[join(roots.codexHome, ARCHIVED_DIR), ARCHIVED_DIR, true]];
+    const base = join(roots.codexHome, SESSIONS_DIR);
+    const [year] = await numericDirs(roots, base, 4, 'desc');
+    const [month] = year ? await numericDirs(roots, join(base, year), 2, 'desc') : [];
+    const [day] = year && month ? await numericDirs(roots, join(base, year, month), 2, 'desc') : [];
+    if (year && month && day) dirs.push([join(base, year, month, day), `${SESSIONS_DIR}/${year}/${month}/${day}`, false]);
+    for (const [abs, rel, archived] of dirs) {
+      const mtime = (await stat(abs).catch(() => null))?.mtimeMs ?? -1;
+      if (this.recentDirs.get(abs) === mtime) continue;
+      this.recentDirs.set(abs, mtime);
+      await this.indexFiles(await rolloutFilesIn(roots, abs, rel, archived, 'desc'));
+    }
+  }
+
+  private startWatching(): void {
+    for (const dir of [SESSIONS_DIR, ARCHIVED_DIR]) {
+      try {
+        const watcher = watch(join(this.options.codexHome, dir), { recursive: dir === SESSIONS_DIR, persistent: false });
+        watcher.on('change', (_event, name) => {
+          if (typeof name === 'string') this.markDirty(`${dir}/${name.split('\\').join('/')}`);
+        });
+        watcher.on('error', (err) => this.options.log.debug({ err }, 'watch error; the periodic pass covers it'));
+        this.watchers.push(watcher);
+      } catch (err) {
+        // Not there yet (or not watchable): the periodic pass and refreshRecent cover it.
+        this.options.log.debug({ dir, err: (err as NodeJS.ErrnoException).code }, 'not watching');
+      }
+    }
+  }
+
+  private markDirty(relPath: string): void {
+    this.dirty.add(relPath);
+    this.dirtyTimer ??= setTimeout(() => {
+      this.dirtyTimer = null;
+      this.flushing = this.flushing.then(() => this.flushDirty());
+    }, WATCH_DEBOUNCE_MS);
+  }
+
+  private async flushDirty(): Promise<void> {
+    const paths = [...this.dirty];
+    this.dirty.clear();
+    const roots = await this.options.roots();
+    const files: RolloutFile[] = [];
+    for (const rel of paths) {
+      const file = rolloutFileAt(roots, rel);
+      if (file === null) {
+        // A new directory: its files may have arrived before the watch did.
+        const abs = join(roots.codexHome, rel);
+        if ((await pathKind(abs, roots.realHome)) === 'directory' && rel.split('/').length === 4) {
+          files.push(...(await rolloutFilesIn(roots, abs, rel, false, 'desc')));
+        }
+        continue;
+      }
+      if ((await pathKind(file.absPath, roots.realHome)) === 'file') files.push(file);
+      else this.db?.delete(rel);
+    }
+    try {
+      await this.indexFiles(files);
+    } catch (err) {
+      this.options.log.warn({ err }, 'metadata index update failed');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.dirtyTimer) clearTimeout(this.dirtyTimer);
+    for (const w of this.watchers) w.close();
+    await this.running?.catch(() => {});
+    await this.flushing.catch(() => {});
+    this.db?.close();
+    this.db = null;
+  }
+}
