@@ -1,0 +1,674 @@
+#!/usr/bin/env node
+// The benchmark of issue 4 / SPEC §4: every figure against the production build (dist/cli.js)
+// on 127.0.0.1, loaded with autocannon, and the target ratios computed inside the same run.
+//
+//   npm run build && node bench/run.mjs            full run: 1,000 and 100,000 sessions, 200 MB session
+//   npm run build && node bench/run.mjs --quick    CI smoke run: 200 and 1,000 sessions, 5 MB session, ~1 s loads
+//
+// Options: --seed N, --duration S, --connections N, --out FILE, --codex-cli PATH (default dist/cli.js).
+// Exit status: 0 when every run worked, whether targets pass or miss (misses are reported);
+// 1 when something broke (a server did not start, a request failed or answered non-2xx).
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtemp, rm, stat, writeFile, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { ensureTree } from './generate-tree.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..');
+
+const { values: argv } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    seed: { type: 'string', default: '42' },
+    duration: { type: 'string' },
+    connections: { type: 'string' },
+    out: { type: 'string' },
+    'codex-cli': { type: 'string', default: join(ROOT, 'dist', 'cli.js') },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (argv.help) {
+  process.stdout.write('usage: node bench/run.mjs [--quick] [--seed N] [--duration S] [--connections N] [--out FILE]\n');
+  process.exit(0);
+}
+
+const QUICK = argv.quick;
+const CFG = {
+  mode: QUICK ? 'quick' : 'full',
+  seed: Number(argv.seed),
+  smallSessions: QUICK ? 200 : 1_000,
+  largeSessions: QUICK ? 1_000 : 100_000,
+  bigMb: QUICK ? 5 : 200,
+  duration: Number(argv.duration ?? (QUICK ? 1 : 5)), // seconds per measured load and round
+  rounds: QUICK ? 1 : 2, // interleaved rounds per comparison (A B A B), samples pooled
+  warmup: QUICK ? 0.5 : 2, // seconds of discarded load before each measured one
+  connections: Number(argv.connections ?? 4),
+  streamConnections: 2, // the NDJSON runs: each response is the whole big file
+  coldRuns: QUICK ? 1 : 3,
+  lookupIds: QUICK ? 20 : 100,
+};
+const OUT = resolve(argv.out ?? join(HERE, QUICK ? 'results-quick.json' : 'results.json'));
+const CLI = resolve(argv['codex-cli']);
+const HOST = '127.0.0.1';
+
+const TARGETS = {
+  firstPageRatio: 1.3,
+  throughputRatio: 0.5,
+  ndjsonRatio: 0.7,
+  ndjsonRssMb: 150,
+  lookupRatio: 2,
+  filterP50Ms: 50,
+  coldStartMs: 1000,
+};
+
+const broken = []; // what actually failed: makes the exit status non-zero
+const children = new Set();
+
+function say(msg) {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+// ---------------------------------------------------------------- processes
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** One plain GET on 127.0.0.1 (new connection each time); resolves with status, headers and body text. */
+function get(port, path, { timeoutMs = 30_000, discardBody = false } = {}) {
+  return new Promise((resolveGet, reject) => {
+    const req = httpRequest({ host: HOST, port, path, agent: false, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      let bytes = 0;
+      res.on('data', (c) => {
+        bytes += c.length;
+        if (!discardBody) chunks.push(c);
+      });
+      res.on('end', () => resolveGet({ status: res.statusCode, headers: res.headers, bytes, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Spawns a server and waits until `readyPath` answers 200. The child's stderr is kept (last
+ * 8 KB) for the error message when it dies or never gets ready.
+ */
+async function startServer(name, command, args, port, readyPath, { timeoutMs = 60_000 } = {}) {
+  const started = performance.now();
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+  children.add(child);
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-8192)));
+  let exited = null;
+  child.on('exit', (code, signal) => {
+    exited = { code, signal };
+    children.delete(child);
+  });
+  const server = {
+    name,
+    startedAt: started,
+    port,
+    pid: child.pid,
+    child,
+    stderr: () => stderr,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const t = Date.now();
+      while (!exited && Date.now() - t < 5_000) await sleep(20);
+      if (!exited) child.kill('SIGKILL');
+      while (!exited) await sleep(10);
+    },
+  };
+  while (true) {
+    if (exited) throw new Error(`${name} exited before it was ready (${JSON.stringify(exited)}): ${stderr.trim()}`);
+    try {
+      const res = await get(port, readyPath, { timeoutMs: 5_000 });
+      server.firstResponseMs ??= performance.now() - started;
+      if (res.status === 200) {
+        server.readyMs = performance.now() - started;
+        return server;
+      }
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() - started > timeoutMs) {
+      await server.stop();
+      throw new Error(`${name} not ready after ${timeoutMs} ms: ${stderr.trim()}`);
+    }
+    await sleep(10);
+  }
+}
+
+/** Index files live in one temp directory per run: every run builds its indexes from scratch. */
+const INDEX_DIR = await mkdtemp(join(os.tmpdir(), 'codex-bench-index-'));
+const indexPathFor = (tree) => join(INDEX_DIR, `${basename(tree)}.sqlite`);
+
+async function startService(codexHome, name, readyPath = '/readyz') {
+  const port = await freePort();
+  const args = [CLI, '--codex-home', codexHome, '--host', HOST, '--port', String(port), '--log-level', 'warn', '--index-path', indexPathFor(codexHome)];
+  return startServer(name, process.execPath, args, port, readyPath);
+}
+
+/** Polls /readyz until the service's metadata index is complete; returns the ms since the service started. */
+async function waitForIndex(svc, timeoutMs = 15 * 60_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const res = await get(svc.port, '/readyz');
+    if (res.status === 200 && JSON.parse(res.body).index?.complete) return performance.now() - svc.startedAt;
+    await sleep(100);
+  }
+  throw new Error(`${svc.name}: index not complete after ${timeoutMs} ms`);
+}
+
+async function fileSizeMb(path) {
+  let bytes = 0;
+  for (const suffix of ['', '-wal', '-shm']) bytes += (await stat(path + suffix).catch(() => ({ size: 0 }))).size;
+  return bytes / 2 ** 20;
+}
+
+/** Peak and current resident set of a process, from /proc (Linux only; null elsewhere). */
+async function memoryOf(pid) {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { hwmMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+function which(cmd) {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** nginx when installed (one process, sendfile), else bench/static-server.mjs. */
+async function startStaticServer(file) {
+  const port = await freePort();
+  const nginx = which('nginx');
+  if (nginx) {
+    const prefix = await mkdtemp(join(os.tmpdir(), 'codex-bench-nginx-'));
+    const conf = join(prefix, 'nginx.conf');
+    await writeFile(
+      conf,
+      `daemon off;\nmaster_process off;\nworker_processes 1;\npid ${prefix}/nginx.pid;\nerror_log stderr warn;\n` +
+        `events { worker_connections 256; }\nhttp {\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n` +
+        `  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy; fastcgi_temp_path ${prefix}/fastcgi;\n` +
+        `  uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;\n` +
+        `  server {\n    listen ${HOST}:${port};\n    location / { alias ${file}; default_type application/x-ndjson; }\n  }\n}\n`,
+    );
+    try {
+      const server = await startServer('nginx', nginx, ['-p', prefix, '-c', conf, '-e', 'stderr'], port, '/');
+      server.kind = `nginx (${nginx}, sendfile on, 1 process)`;
+      const stop = server.stop;
+      server.stop = async () => {
+        await stop();
+        await rm(prefix, { recursive: true, force: true });
+      };
+      return server;
+    } catch (err) {
+      say(`nginx failed to start (${err.message.split('\n')[0]}); falling back to the Node static server`);
+      await rm(prefix, { recursive: true, force: true });
+    }
+  }
+  const server = await startServer('static', process.execPath, [join(HERE, 'static-server.mjs'), '--port', String(port), '--file', file], port, '/');
+  server.kind = 'node:http + fs.createReadStream (bench/static-server.mjs; nginx not installed)';
+  return server;
+}
+
+// ---------------------------------------------------------------- load
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+}
+
+/**
+ * One autocannon load on `paths` (rotated over the connections' requests). Latencies come from
+ * autocannon's per-response event, in fractional milliseconds (its own histogram keeps whole ms).
+ * Returns raw samples: `summarize` turns one or more of them into a table row.
+ */
+async function measure(server, paths, { connections = CFG.connections, duration = CFG.duration, timeout = 30 } = {}) {
+  const list = Array.isArray(paths) ? paths : [paths];
+  let next = 0;
+  const instance = autocannon({
+    url: `http://${HOST}:${server.port}`,
+    connections,
+    duration,
+    timeout,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: list[next++ % list.length] }) }],
+  });
+  const raw = { server: server.name, path: list[0], connections, latencies: [], bytes: 0, seconds: 0, statuses: {}, non2xx: 0, errors: 0, timeouts: 0 };
+  instance.on('response', (_client, status, resBytes, responseTime) => {
+    raw.statuses[status] = (raw.statuses[status] ?? 0) + 1;
+    if (status >= 200 && status < 300) {
+      raw.latencies.push(responseTime);
+      raw.bytes += resBytes;
+    } else raw.non2xx += 1;
+  });
+  const t0 = performance.now();
+  const result = await instance;
+  raw.seconds = (performance.now() - t0) / 1000;
+  raw.errors = result.errors;
+  raw.timeouts = result.timeouts;
+  return raw;
+}
+
+/** A discarded load, so that JIT, file-system caches and the service's own caches are warm. */
+async function warm(server, paths, opts = {}) {
+  if (CFG.warmup > 0) await measure(server, paths, { ...opts, duration: CFG.warmup });
+}
+
+const CURL = which('curl');
+/**
+ * Whole-file downloads for the NDJSON comparison. autocannon parses bodies in JavaScript
+ * (http-parser-js) and tops out far below what either server can send (~75 MB/s vs ~300+ MB/s
+ * on the reference machine), so it would measure itself; curl (or node:http when curl is
+ * missing) is the client here. `connections` workers each download the file back to back until
+ * `duration` has passed; a download started before the deadline is finished and counted.
+ */
+async function measureStream(server, path, { connections = CFG.streamConnections, duration = CFG.duration } = {}) {
+  const url = `http://${HOST}:${server.port}${path}`;
+  const raw = { server: server.name, path, connections, latencies: [], bytes: 0, seconds: 0, statuses: {}, non2xx: 0, errors: 0, timeouts: 0 };
+  const one = () =>
+    CURL
+      ? new Promise((resolveOne) => {
+          const c = spawn(CURL, ['-s', '-o', '/dev/null', '--max-time', '300', '-w', '%{http_code} %{size_download} %{time_total}', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+          let out = '';
+          c.stdout.on('data', (d) => (out += d));
+          c.on('close', (code) => {
+            const [status, size, total] = out.trim().split(' ').map(Number);
+            resolveOne(code === 0 ? { status, bytes: size, ms: total * 1000 } : { error: true });
+          });
+        })
+      : new Promise((resolveOne) => {
+          const t = performance.now();
+          get(server.port, path, { discardBody: true, timeoutMs: 300_000 }).then(
+            (res) => resolveOne({ status: res.status, bytes: res.bytes, ms: performance.now() - t }),
+            () => resolveOne({ error: true }),
+          );
+        });
+  const t0 = performance.now();
+  const deadline = t0 + duration * 1000;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const r = await one();
+      if (r.error) {
+        raw.errors += 1;
+        return;
+      }
+      raw.statuses[r.status] = (raw.statuses[r.status] ?? 0) + 1;
+      if (r.status >= 200 && r.status < 300) {
+        raw.latencies.push(r.ms);
+        raw.bytes += r.bytes;
+      } else raw.non2xx += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+  raw.seconds = (performance.now() - t0) / 1000;
+  return raw;
+}
+const STREAM_CLIENT = CURL ? `curl (${CURL}), ${CFG.streamConnections} parallel downloads` : `node:http, ${CFG.streamConnections} parallel downloads`;
+
+/** One table row from the pooled samples of one or more interleaved rounds. */
+function summarize(raws) {
+  const latencies = raws.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const seconds = raws.reduce((n, r) => n + r.seconds, 0);
+  const bytes = raws.reduce((n, r) => n + r.bytes, 0);
+  const sum = (k) => raws.reduce((n, r) => n + r[k], 0);
+  const statuses = {};
+  for (const r of raws) for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  const out = {
+    requests: latencies.length,
+    seconds: round(seconds, 2),
+    rounds: raws.length,
+    p50Ms: round(percentile(latencies, 0.5), 2),
+    p99Ms: round(percentile(latencies, 0.99), 2),
+    rps: round(latencies.length / seconds, 1),
+    mbPerSec: round(bytes / seconds / 2 ** 20, 1),
+    bytesPerResponse: latencies.length ? Math.round(bytes / latencies.length) : null,
+    connections: raws[0].connections,
+    statuses,
+    non2xx: sum('non2xx'),
+    errors: sum('errors'),
+    timeouts: sum('timeouts'),
+  };
+  if (out.non2xx > 0 || out.errors > 0 || latencies.length === 0) {
+    broken.push(`${raws[0].server} ${raws[0].path}: ${latencies.length} 2xx, ${out.non2xx} non-2xx ${JSON.stringify(statuses)}, ${out.errors} errors, ${out.timeouts} timeouts`);
+  }
+  return out;
+}
+
+/**
+ * Runs the loads of `runs` ([server, paths, opts, measureFn]) interleaved, `CFG.rounds` times
+ * (A B C A B C ...), so that a noisy neighbour hits every side of a ratio alike; each side's
+ * samples are pooled. Every side is warmed up first.
+ */
+async function interleaved(runs) {
+  for (const [server, paths, opts = {}, fn = measure] of runs) {
+    if (fn === measure) await warm(server, paths, opts);
+    else await fn(server, paths, { ...opts, duration: CFG.warmup });
+  }
+  const raws = runs.map(() => []);
+  for (let round = 0; round < CFG.rounds; round++) {
+    for (const [i, [server, paths, opts = {}, fn = measure]] of runs.entries()) raws[i].push(await fn(server, paths, opts));
+  }
+  return raws.map(summarize);
+}
+
+function round(x, digits) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return null;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** Fails the run unless `path` answers 2xx (one request, so that a broken route is reported plainly). */
+async function expectOk(server, path) {
+  const res = await get(server.port, path, { discardBody: false });
+  if (res.status < 200 || res.status >= 300) {
+    broken.push(`${server.name} GET ${path} -> ${res.status} ${res.body.slice(0, 300)}`);
+    return null;
+  }
+  return res;
+}
+
+// ---------------------------------------------------------------- the runs
+
+const rows = [];
+const targets = [];
+
+function row(id, label, fields) {
+  const r = { id, label, ...fields };
+  rows.push(r);
+  say(`${label}: ${fields.na ? fields.na : `p50 ${fields.p50Ms ?? '-'} ms, p99 ${fields.p99Ms ?? '-'} ms, ${fields.rps ?? '-'} req/s, ${fields.mbPerSec ?? '-'} MB/s`}`);
+  return r;
+}
+
+function target(id, label, measured, limit, kind, detail, { info = false } = {}) {
+  let result;
+  if (measured === null || measured === undefined) result = 'n/a';
+  else result = (kind === 'max' ? measured <= limit : measured >= limit) ? 'pass' : 'miss';
+  if (info && result !== 'n/a') result = `info (${result})`;
+  targets.push({ id, label, measured: measured === null ? null : round(measured, 3), limit, kind, result, detail });
+}
+
+const FIRST_PAGE = '/conversations?limit=25&head=10';
+
+async function main() {
+  if (!existsSync(CLI)) {
+    say(`${CLI} not found: build first (npm run build)`);
+    process.exit(1);
+  }
+  const started = Date.now();
+  say(`${CFG.mode} run: trees of ${CFG.smallSessions} and ${CFG.largeSessions} sessions, big session ${CFG.bigMb} MB, ${CFG.duration} s loads`);
+  const small = await ensureTree({ seed: CFG.seed, sessions: CFG.smallSessions, bigMb: CFG.bigMb });
+  const large = await ensureTree({ seed: CFG.seed, sessions: CFG.largeSessions, bigMb: CFG.bigMb });
+  for (const t of [small, large]) {
+    say(`tree ${t.dir}: ${t.cached ? 'cached' : 'generated'}, ${t.manifest.sessions} sessions, ${(t.manifest.totalBytes / 2 ** 30).toFixed(2)} GiB (generation ${(t.manifest.generationMs / 1000).toFixed(1)} s)`);
+  }
+  const nSmall = small.manifest.sessions.toLocaleString('en');
+  const nLarge = large.manifest.sessions.toLocaleString('en');
+
+  // ---- 1, 2, 4, 5: one warm service per tree, and the hello-world baseline.
+  const svcSmall = await startService(small.dir, `service(${nSmall})`);
+  const svcLarge = await startService(large.dir, `service(${nLarge})`);
+  // The index builds in the background while the first-page runs go on; 5 needs it complete.
+  const indexBuild = Promise.all([waitForIndex(svcSmall), waitForIndex(svcLarge)]);
+  const helloPort = await freePort();
+  const helloServer = await startServer('hello', process.execPath, [join(HERE, 'hello-server.mjs'), '--port', String(helloPort)], helloPort, '/');
+  try {
+    for (const svc of [svcSmall, svcLarge]) {
+      const res = await expectOk(svc, FIRST_PAGE);
+      if (res) {
+        const page = JSON.parse(res.body);
+        if (page.items.length !== 25) broken.push(`${svc.name} first page has ${page.items.length} items, expected 25`);
+      }
+    }
+
+    const HEADLESS = '/conversations?limit=25&head=0';
+    const [fpS, fpL, hwR, fp0] = await interleaved([[svcSmall, FIRST_PAGE], [svcLarge, FIRST_PAGE], [helloServer, '/'], [svcLarge, HEADLESS]]);
+    const fpSmall = row('firstPage.small', `1. first page, ${nSmall} sessions`, fpS);
+    const fpLarge = row('firstPage.large', `1. first page, ${nLarge} sessions`, fpL);
+    target('firstPageRatio', `1. first page p50, ${nLarge} / ${nSmall}`, fpLarge.p50Ms / fpSmall.p50Ms, TARGETS.firstPageRatio, 'max',
+      `${fpLarge.p50Ms} / ${fpSmall.p50Ms} ms`);
+    const hw = row('hello', '2. bare Fastify hello-world', hwR);
+    target('throughputRatio', `2. first page req/s (${nLarge}) / hello-world`, fpLarge.rps / hw.rps, TARGETS.throughputRatio, 'min',
+      `${fpLarge.rps} / ${hw.rps} req/s; a first page is ${fpLarge.bytesPerResponse} bytes, hello-world ${hw.bytesPerResponse}`);
+    // Information only: the same page without heads (summaries only), to show what the heads' bytes cost.
+    const fpHeadless = row('firstPage.head0', `2b. first page head=0, ${nLarge} sessions (info)`, fp0);
+    target('throughputRatioHead0', `2b. first page head=0 req/s / hello-world (info)`, fpHeadless.rps / hw.rps, TARGETS.throughputRatio, 'min',
+      `${fpHeadless.rps} / ${hw.rps} req/s; ${fpHeadless.bytesPerResponse} bytes per page`, { info: true });
+
+    // 4: lookups of normal-sized sessions (active and archived), rotated over a sample of ids.
+    const lookupPaths = (t) => t.manifest.samples.slice(0, CFG.lookupIds).map((s) => `/conversations/${s.id}`);
+    for (const [svc, t] of [[svcSmall, small], [svcLarge, large]]) await expectOk(svc, lookupPaths(t)[0]);
+    const [lkS, lkL] = await interleaved([[svcSmall, lookupPaths(small)], [svcLarge, lookupPaths(large)]]);
+    const lkSmall = row('lookup.small', `4. lookup by id (JSON), ${nSmall} sessions`, lkS);
+    const lkLarge = row('lookup.large', `4. lookup by id (JSON), ${nLarge} sessions`, lkL);
+    target('lookupRatio', `4. lookup p50, ${nLarge} / ${nSmall}`, lkLarge.p50Ms / lkSmall.p50Ms, TARGETS.lookupRatio, 'max',
+      `${lkLarge.p50Ms} / ${lkSmall.p50Ms} ms over ${lookupPaths(large).length} ids`);
+
+    // Index build: from process start to a complete index, and its size on disk.
+    const [, buildMs] = await indexBuild;
+    row('index.build', `index build, ${nLarge} sessions (from process start)`, {
+      buildMs: round(buildMs, 0),
+      sizeMb: round(await fileSizeMb(indexPathFor(large.dir)), 1),
+    });
+    say(`index of ${nLarge} sessions complete ${round(buildMs / 1000, 1)} s after start, ${round(await fileSizeMb(indexPathFor(large.dir)), 1)} MiB on disk`);
+
+    // 5: sort=updated and filters, served from the complete index.
+    const filters = [
+      ['sort=updated', `${FIRST_PAGE}&sort=updated`],
+      ['cwd filter', `${FIRST_PAGE}&cwd=${encodeURIComponent('/home/dev/notes')}`],
+      ['q filter', `${FIRST_PAGE}&q=linter`],
+      ['source=interactive (matches nothing)', `${FIRST_PAGE}&source=interactive`],
+    ];
+    for (const [name, path] of filters) {
+      const probe = await get(svcLarge.port, path);
+      let code = null;
+      try {
+        code = JSON.parse(probe.body).code;
+      } catch {}
+      const id = `filter.${name.split(' ')[0]}`;
+      const label = `5. ${name}, ${nLarge} sessions`;
+      if (probe.status === 400 && code === 'INVALID_QUERY') {
+        row(id, label, { na: 'n/a (not implemented)', path });
+        target(id, `5. ${name} p50 (ms)`, null, TARGETS.filterP50Ms, 'max', 'not implemented: 400 INVALID_QUERY');
+        continue;
+      }
+      if (probe.status !== 200) {
+        broken.push(`${svcLarge.name} GET ${path} -> ${probe.status} ${probe.body.slice(0, 300)}`);
+        row(id, label, { na: `broken (${probe.status})`, path });
+        continue;
+      }
+      const [res] = await interleaved([[svcLarge, path]]);
+      const r = row(id, label, { path, ...res });
+      target(id, `5. ${name} p50 (ms)`, r.p50Ms, TARGETS.filterP50Ms, 'max');
+    }
+  } finally {
+    await Promise.all([svcSmall.stop(), svcLarge.stop(), helloServer.stop()]);
+  }
+
+  // ---- 3: the big session as NDJSON vs a static file server, on a fresh service (clean VmHWM).
+  const big = large.manifest.bigSession;
+  const bigPath = join(large.dir, big.relPath);
+  const bigMiB = (big.sizeBytes / 2 ** 20).toFixed(0);
+  const staticServer = await startStaticServer(bigPath);
+  const svcStream = await startService(large.dir, `service(${nLarge}, stream)`);
+  let staticKind = staticServer.kind;
+  try {
+    const ndjsonPath = `/conversations/${big.id}?format=ndjson`;
+    const head = await get(svcStream.port, ndjsonPath, { discardBody: true });
+    if (head.status !== 200 || head.bytes !== big.sizeBytes) broken.push(`${svcStream.name} GET ${ndjsonPath} -> ${head.status}, ${head.bytes} of ${big.sizeBytes} bytes`);
+    const memBefore = await memoryOf(svcStream.pid);
+    let peakRss = 0;
+    const sampler = setInterval(async () => {
+      const m = await memoryOf(svcStream.pid);
+      if (m) peakRss = Math.max(peakRss, m.rssMb);
+    }, 50);
+    const [stR, svR] = await interleaved([[staticServer, '/big.jsonl', {}, measureStream], [svcStream, ndjsonPath, {}, measureStream]]);
+    clearInterval(sampler);
+    const st = row('ndjson.static', `3. ${bigMiB} MiB file, static server`, stR);
+    const sv = svR;
+    const memAfter = await memoryOf(svcStream.pid);
+    const hwm = memAfter ? Math.max(memAfter.hwmMb, peakRss) : null;
+    row('ndjson.service', `3. ${bigMiB} MiB session, format=ndjson`, { ...sv, peakRssMb: round(hwm, 1), rssBeforeMb: round(memBefore?.rssMb, 1) });
+    target('ndjsonRatio', '3. format=ndjson MB/s / static server', sv.mbPerSec / st.mbPerSec, TARGETS.ndjsonRatio, 'min',
+      `${sv.mbPerSec} / ${st.mbPerSec} MB/s; baseline: ${staticKind}; client: ${STREAM_CLIENT}`);
+    target('ndjsonRss', '3. service peak RSS (MB) while streaming', hwm, TARGETS.ndjsonRssMb, 'max',
+      `VmHWM of a fresh service process (RSS ${round(memBefore?.rssMb, 1)} MB before the load)`);
+  } finally {
+    await Promise.all([staticServer.stop(), svcStream.stop()]);
+  }
+
+  // ---- 3b (information only): the big session's JSON form, one request, on a fresh service.
+  const svcJson = await startService(large.dir, `service(${nLarge}, json)`);
+  try {
+    const t0 = performance.now();
+    const res = await get(svcJson.port, `/conversations/${big.id}`, { discardBody: true, timeoutMs: 300_000 });
+    const seconds = (performance.now() - t0) / 1000;
+    const mem = await memoryOf(svcJson.pid);
+    if (res.status !== 200) broken.push(`${svcJson.name} GET /conversations/${big.id} -> ${res.status}`);
+    row('json.big', `3b. ${bigMiB} MiB session, JSON form, 1 request (info)`, {
+      requests: 1,
+      p50Ms: round(seconds * 1000, 0),
+      mbPerSec: round(res.bytes / seconds / 2 ** 20, 1),
+      peakRssMb: round(mem?.hwmMb, 1),
+    });
+  } finally {
+    await svcJson.stop();
+  }
+
+  // ---- 6: cold start: spawn -> first page served (HTTP 200), on the large tree.
+  const colds = [];
+  for (let i = 0; i < CFG.coldRuns; i++) {
+    const port = await freePort();
+    // Listening = /healthz answers (polled every 10 ms); then the first page is asked for at once.
+    const svc = await startServer(`service(${nLarge}, cold)`, process.execPath,
+      [CLI, '--codex-home', large.dir, '--host', HOST, '--port', String(port), '--log-level', 'warn', '--index-path', join(INDEX_DIR, `cold-${i}.sqlite`)],
+      port, '/healthz');
+    const page = await get(port, FIRST_PAGE);
+    const firstPageMs = performance.now() - svc.startedAt;
+    if (page.status !== 200) broken.push(`${svc.name} GET ${FIRST_PAGE} -> ${page.status} ${page.body.slice(0, 300)}`);
+    colds.push({ firstPageMs, listeningMs: svc.readyMs });
+    await svc.stop();
+  }
+  colds.sort((a, b) => a.firstPageMs - b.firstPageMs);
+  const cold = colds[Math.floor(colds.length / 2)];
+  row('coldStart', `6. cold start to first page, ${nLarge} sessions`, {
+    p50Ms: round(cold.firstPageMs, 0),
+    listeningMs: round(cold.listeningMs, 0),
+    runs: colds.map((c) => ({ firstPageMs: round(c.firstPageMs, 0), listeningMs: round(c.listeningMs, 0) })),
+  });
+  target('coldStart', '6. cold start to first page (ms)', cold.firstPageMs, TARGETS.coldStartMs, 'max',
+    `median of ${colds.length}: spawn of node dist/cli.js until GET ${FIRST_PAGE} answers 200 (of which ` +
+      `${round(cold.listeningMs, 0)} ms until /healthz answers; OS page cache warm)`);
+
+  // ---- report
+  const report = {
+    mode: CFG.mode,
+    date: new Date().toISOString(),
+    machine: {
+      cores: os.cpus().length,
+      cpu: os.cpus()[0]?.model ?? null,
+      memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+      platform: `${os.platform()} ${os.release()}`,
+    },
+    node: process.version,
+    config: CFG,
+    staticServer: staticKind,
+    streamClient: STREAM_CLIENT,
+    trees: Object.fromEntries(
+      [['small', small], ['large', large]].map(([k, t]) => [k, {
+        dir: t.dir,
+        sessions: t.manifest.sessions,
+        totalBytes: t.manifest.totalBytes,
+        generationMs: t.manifest.generationMs,
+        cached: t.cached,
+        counts: t.manifest.counts,
+        bigSession: t.manifest.bigSession,
+      }]),
+    ),
+    rows,
+    targets,
+    broken,
+    wallSeconds: round((Date.now() - started) / 1000, 1),
+  };
+  await writeFile(OUT, `${JSON.stringify(report, null, 2)}\n`);
+  printTables(report);
+  say(`results written to ${OUT} (${report.wallSeconds} s)`);
+}
+
+function printTables(report) {
+  const fmt = (v) => (v === null || v === undefined ? '-' : String(v));
+  const table = (header, lines) => {
+    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => fmt(l[i]).length)));
+    const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? fmt(c).padEnd(widths[i]) : fmt(c).padStart(widths[i]))).join(' | ')} |`;
+    return [line(header), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...lines.map(line)].join('\n');
+  };
+  const out = [];
+  out.push(`codex-sessions bench (${report.mode}) — ${report.date}, ${report.machine.cores} cores (${report.machine.cpu}), Node ${report.node}`);
+  out.push(`static baseline: ${report.staticServer}; NDJSON client: ${report.streamClient}; other loads: autocannon, ${CFG.connections} connections, ${CFG.rounds}×${CFG.duration} s interleaved`);
+  out.push('');
+  out.push(table(
+    ['run', 'p50 ms', 'p99 ms', 'req/s', 'MB/s', 'peak RSS MB'],
+    report.rows.filter((r) => r.buildMs === undefined).map((r) => (r.na ? [r.label, r.na, '', '', '', ''] : [r.label, r.p50Ms, r.p99Ms, r.rps, r.mbPerSec, r.peakRssMb])),
+  ));
+  for (const r of report.rows.filter((r) => r.buildMs !== undefined)) {
+    out.push('');
+    out.push(`${r.label}: complete after ${(r.buildMs / 1000).toFixed(1)} s, ${r.sizeMb} MiB on disk`);
+  }
+  out.push('');
+  out.push(table(
+    ['target', 'measured', 'limit', 'result'],
+    report.targets.map((t) => [t.label, t.measured === null ? 'n/a' : t.measured, `${t.kind === 'max' ? '≤' : '≥'} ${t.limit}`, t.result === 'n/a' ? 'n/a (not implemented)' : t.result]),
+  ));
+  if (report.broken.length > 0) {
+    out.push('');
+    out.push('BROKEN:');
+    for (const b of report.broken) out.push(`  - ${b}`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+async function killChildren() {
+  for (const c of children) c.kill('SIGKILL');
+}
+process.on('SIGINT', () => killChildren().then(() => process.exit(130)));
+process.on('SIGTERM', () => killChildren().then(() => process.exit(143)));
+
+try {
+  await main();
+} catch (err) {
+  say(`FAILED: ${err.stack ?? err}`);
+  await killChildren();
+  await rm(INDEX_DIR, { recursive: true, force: true });
+  process.exit(1);
+}
+await rm(INDEX_DIR, { recursive: true, force: true });
+process.exit(broken.length > 0 ? 1 : 0);
