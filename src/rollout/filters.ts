@@ -1,17 +1,7 @@
 import { posix, win32 } from 'node:path';
 import { DateTime } from 'luxon';
 import { RolloutError, RolloutErrorKind } from './errors.js';
-import type { SessionSource, SessionSummary } from './types.js';
-
-/** Filter values as the API takes them (already split into lists). */
-export interface FilterInput {
-  cwd?: string[] | undefined;
-  source?: string[] | undefined;
-  provider?: string[] | undefined;
-  since?: string | undefined;
-  until?: string | undefined;
-  q?: string | undefined;
-}
+import type { FilterInput, SessionSource, SessionSummary } from './types.js';
 
 /** Validated filters: every field is a constraint, absent fields match everything. */
 export interface SessionFilter {

@@ -41,7 +41,17 @@ export interface ConversationItem extends SessionSummary {
 
 export type SortField = 'created' | 'updated';
 
-export interface ListQuery {
+/** Filter values as the API takes them (already split into lists). */
+export interface FilterInput {
+  cwd?: string[] | undefined;
+  source?: string[] | undefined;
+  provider?: string[] | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  q?: string | undefined;
+}
+
+export interface ListQuery extends FilterInput {
   cursor?: string | undefined;
   limit: number;
   head: number;
@@ -50,12 +60,6 @@ export interface ListQuery {
   order: SortOrder;
   archived: ArchivedFilter;
   includeEmpty: boolean;
-  cwd?: string[] | undefined;
-  source?: string[] | undefined;
-  provider?: string[] | undefined;
-  since?: string | undefined;
-  until?: string | undefined;
-  q?: string | undefined;
 }
 
 export interface ConversationsPage {
