@@ -81,6 +81,27 @@ describe.each(modes)('filters and sort=updated ($mode mode)', ({ index }) => {
     expect(asc.nextCursor).toBe(`upd-asc|${Date.parse('2025-01-02T11:00:00Z')}|2025-01-02T10-00-00|${uuidN(2)}`);
   });
 
+  it('pages sort=updated without repeats or gaps while other sessions are written and grow', async () => {
+    const home = await filterHome();
+    const app = await appFor(home, index);
+    const p1 = await list(app, 'sort=updated&limit=3&head=0');
+    expect(ids(p1)).toEqual([1, 7, 6]);
+    // A new session (newest mtime) and a served one that grows: both move to the top.
+    await writeSession(home, { stamp: '2025-01-10T10-00-00', id: uuidN(10), title: 'new', mtime: at('2025-07-01T00:00:00Z') });
+    const rel6 = `sessions/2025/01/06/rollout-2025-01-06T10-00-00-${uuidN(6)}.jsonl`;
+    await writeFile(join(home, rel6), '{"timestamp":"t","type":"event_msg","payload":{}}\n', { flag: 'a' });
+    await utimes(join(home, rel6), at('2025-07-02T00:00:00Z'), at('2025-07-02T00:00:00Z'));
+    const rest = [];
+    let cursor = p1.nextCursor;
+    while (cursor !== null) {
+      const page = await list(app, `sort=updated&limit=3&head=0&cursor=${encodeURIComponent(cursor)}`);
+      rest.push(...ids(page));
+      cursor = page.nextCursor;
+    }
+    expect(rest).toEqual([5, 4, 3, 2]);
+    expect(ids(await list(app, 'sort=updated&limit=3&head=0'))).toEqual([6, 10, 1]);
+  });
+
   it('names come from session_index.jsonl and match q', async () => {
     const app = await appFor(await filterHome(), index);
     const page = await list(app, 'q=rewrite');
@@ -133,6 +154,9 @@ describe('the metadata index', () => {
 
   it('reuses a complete index after a restart and never writes into the Codex home', async () => {
     const home = await filterHome();
+    const { execFileSync } = await import('node:child_process');
+    // Read-only for everyone (root ignores modes, hence the snapshot comparison below too).
+    execFileSync('chmod', ['-R', 'a-w', home]);
     const { readdir, stat } = await import('node:fs/promises');
     const snapshot = async () => {
       const entries = await readdir(home, { recursive: true });
@@ -149,6 +173,7 @@ describe('the metadata index', () => {
     expect((await second.inject('/readyz')).json().index.complete).toBe(true);
     expect(ids(await list(second, 'source=interactive&head=0'))).toEqual([2, 1]);
     expect(await snapshot()).toEqual(before);
+    execFileSync('chmod', ['-R', 'u+w', home]);
   });
 
   it('looks up ids through the index, including ambiguous ones', async () => {
