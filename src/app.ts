@@ -1,31 +1,60 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { DestinationStream } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
 import { conversationRoutes } from './http/conversations.js';
 import { registerDocs } from './http/docs.js';
-import { registerErrorHandling } from './http/error-handler.js';
+import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
+import { registerFiniteNumberGuard } from './http/finite-numbers.js';
+import { registerRateLimit } from './http/rate-limit.js';
 import { registerSecurity } from './http/security.js';
 import { RequestLog } from './http/request-log.js';
 
 export interface BuildOptions {
   /** A ready-made pino logger (tests); otherwise one is made from `config.logLevel`. */
   loggerInstance?: FastifyServerOptions['loggerInstance'];
+  /** Where the logger made from the configuration writes (default stdout); tests capture lines. */
+  logStream?: DestinationStream;
 }
 
 /** Fastify's default serialisers plus redaction: tokens and cookies never reach a log line. */
-const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'];
+export const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'request.headers.authorization',
+  'headers.authorization',
+  'headers.cookie',
+  'authorization',
+  'token',
+  'config.token',
+];
+
+/** The connection-check period of Node's HTTP server: how late past its limit a slow client is cut off. */
+function checkingInterval(headersMs: number): number {
+  return Math.max(50, Math.min(1000, Math.floor(headersMs / 4)));
+}
 
 /** The whole service as a Fastify instance, not listening: cli.ts listens, tests inject. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.loggerInstance
       ? { loggerInstance: options.loggerInstance }
-      : { logger: { level: config.logLevel, redact: REDACT } }),
+      : { logger: { level: config.logLevel, redact: REDACT, ...(options.logStream ? { stream: options.logStream } : {}) } }),
+    // Slow-client defence: a request head must arrive within headersMs (Node enforces it,
+    // checking every connectionsCheckingInterval), a whole request within requestMs.
+    http: {
+      headersTimeout: config.timeouts.headersMs,
+      connectionsCheckingInterval: checkingInterval(config.timeouts.headersMs),
+    },
+    requestTimeout: config.timeouts.requestMs,
+    keepAliveTimeout: config.timeouts.keepAliveMs,
+    connectionTimeout: config.timeouts.idleSocketMs,
     logController: new RequestLog(),
     routerOptions: { maxParamLength: 512 },
+    frameworkErrors: frameworkErrorHandler as FastifyServerOptions['frameworkErrors'],
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -56,6 +85,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     });
   }
   registerSecurity(app, { token: config.token, loopbackOnly: isLoopbackHost(config.host) });
+  if (config.rateLimit !== null) await registerRateLimit(app, config.rateLimit);
+  registerFiniteNumberGuard(app);
   await registerDocs(app);
   await app.register(healthRoutes, { repository });
   await app.register(conversationRoutes, { repository });

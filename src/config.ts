@@ -14,7 +14,29 @@ export interface Config {
   token: string | null;
   corsOrigins: string[];
   maxScanFiles: number;
+  /** Requests per minute per client address; null: no limit. */
+  rateLimit: number | null;
+  timeouts: ServerTimeouts;
 }
+
+/** Socket and request time limits of the HTTP server, in milliseconds (slow-client defence). */
+export interface ServerTimeouts {
+  /** The whole request head must arrive within this long (slowloris). */
+  headersMs: number;
+  /** The whole request, head and body, must arrive within this long. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveMs: number;
+  /** A connection on which nothing moves either way for this long is closed. */
+  idleSocketMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ServerTimeouts = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  keepAliveMs: 5_000,
+  idleSocketMs: 60_000,
+};
 
 export const MIN_TOKEN_LENGTH = 16;
 
@@ -23,6 +45,8 @@ export const DEFAULTS = {
   port: 8787,
   logLevel: 'info' as LogLevel,
   maxScanFiles: 10_000,
+  rateLimit: null as number | null,
+  timeouts: DEFAULT_TIMEOUTS,
 };
 
 /** A configuration the service must not start with; the message tells the user what to change. */
@@ -40,6 +64,7 @@ Options (each also read from the environment variable in brackets; flags win):
                           (prefer the variable: flags are visible to other local users)
   --cors-origin ORIGIN    allow this browser origin; repeatable [CODEX_SESSIONS_CORS_ORIGINS, comma-separated]
   --max-scan-files N      files one list request may examine (default ${DEFAULTS.maxScanFiles}) [CODEX_SESSIONS_MAX_SCAN_FILES]
+  --rate-limit N/min      at most N requests a minute per client address; 429 beyond [CODEX_SESSIONS_RATE_LIMIT] (default off)
   --log-level LEVEL       ${LOG_LEVELS.join('|')} [LOG_LEVEL] (default ${DEFAULTS.logLevel})
   -h, --help              show this help
 `;
@@ -57,6 +82,13 @@ function integer(name: string, raw: string, min: number, max: number): number {
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+/** `N/min` or a bare `N`: requests a minute. */
+function perMinute(raw: string): number {
+  const match = /^(\d+)\s*(?:\/\s*min)?$/i.exec(raw.trim());
+  if (!match) throw new ConfigError(`rate-limit must look like 120/min, got "${raw}"`);
+  return integer('rate-limit', match[1] as string, 1, 1_000_000);
 }
 
 function expandHome(path: string): string {
@@ -84,6 +116,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
         token: { type: 'string' },
         'cors-origin': { type: 'string', multiple: true },
         'max-scan-files': { type: 'string' },
+        'rate-limit': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -99,6 +132,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
   const port = portRaw === undefined ? DEFAULTS.port : integer('port', portRaw, 0, 65535);
   const scanRaw = nonEmpty(values['max-scan-files']) ?? nonEmpty(env.CODEX_SESSIONS_MAX_SCAN_FILES);
   const maxScanFiles = scanRaw === undefined ? DEFAULTS.maxScanFiles : integer('max-scan-files', scanRaw, 1, 10_000_000);
+  const rateRaw = nonEmpty(values['rate-limit']) ?? nonEmpty(env.CODEX_SESSIONS_RATE_LIMIT);
+  const rateLimit = rateRaw === undefined ? DEFAULTS.rateLimit : perMinute(rateRaw);
   const levelRaw = (nonEmpty(values['log-level']) ?? nonEmpty(env.LOG_LEVEL) ?? DEFAULTS.logLevel).toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(levelRaw)) {
     throw new ConfigError(`log-level must be one of ${LOG_LEVELS.join(', ')}, got "${levelRaw}"`);
@@ -127,6 +162,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
   }
   return {
     help: false,
-    config: { codexHome, host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles },
+    config: {
+      codexHome,
+      host,
+      port,
+      logLevel: levelRaw as LogLevel,
+      token,
+      corsOrigins,
+      maxScanFiles,
+      rateLimit,
+      timeouts: { ...DEFAULTS.timeouts },
+    },
   };
 }

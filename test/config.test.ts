@@ -19,7 +19,16 @@ describe('loadConfig', () => {
       token: null,
       corsOrigins: [],
       maxScanFiles: DEFAULTS.maxScanFiles,
+      rateLimit: null,
+      timeouts: DEFAULTS.timeouts,
     });
+  });
+
+  it('reads --rate-limit N/min (or CODEX_SESSIONS_RATE_LIMIT), flag winning', () => {
+    expect(config(['--rate-limit', '120/min']).rateLimit).toBe(120);
+    expect(config(['--rate-limit', '30']).rateLimit).toBe(30);
+    expect(config([], { CODEX_SESSIONS_RATE_LIMIT: '5 / MIN' }).rateLimit).toBe(5);
+    expect(config(['--rate-limit', '7/min'], { CODEX_SESSIONS_RATE_LIMIT: '5/min' }).rateLimit).toBe(7);
   });
 
   it('reads the environment, and flags win over it', () => {
@@ -48,6 +57,9 @@ describe('loadConfig', () => {
     [['--token', 'short'], /at least 16 characters/],
     [['--cors-origin', 'https://a.example/path'], /cors-origin must be an origin/],
     [['--unknown-flag'], /Unknown option/],
+    [['--rate-limit', '0/min'], /rate-limit must be between/],
+    [['--rate-limit', '10/hour'], /rate-limit must look like 120\/min/],
+    [['--rate-limit', 'fast'], /rate-limit must look like 120\/min/],
   ])('rejects %j', (argv, message) => {
     expect(() => config(argv)).toThrow(message);
   });

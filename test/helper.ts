@@ -43,6 +43,8 @@ export function testConfig(codexHome: string, overrides: Partial<Config> = {}): 
     token: null,
     corsOrigins: [],
     maxScanFiles: DEFAULTS.maxScanFiles,
+    rateLimit: DEFAULTS.rateLimit,
+    timeouts: DEFAULTS.timeouts,
     ...overrides,
   };
 }
@@ -53,10 +55,10 @@ export async function buildTestApp(
   overrides: Partial<Config> = {},
   logs?: string[],
 ): Promise<FastifyInstance> {
-  const loggerInstance = logs
-    ? pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) })
-    : pino({ level: 'silent' });
-  const app = await buildApp(testConfig(codexHome, overrides), { loggerInstance });
+  // With `logs`, the app's own logger configuration (redaction included) writes into the array.
+  const app = logs
+    ? await buildApp(testConfig(codexHome, { logLevel: 'debug', ...overrides }), { logStream: { write: (line: string) => void logs.push(line) } })
+    : await buildApp(testConfig(codexHome, overrides), { loggerInstance: pino({ level: 'silent' }) });
   cleanups.push(() => app.close());
   return app;
 }

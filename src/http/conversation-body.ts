@@ -8,8 +8,37 @@ export const MAX_REPORTED_INVALID_LINES = 10_000;
  * The JSON form of one session, produced piece by piece so that a session of any size is
  * served in bounded memory: `{"conversation": ..., "records": [...], "invalidLines": [...]}`.
  * Records are the file's own JSON text, so they come out exactly as written.
+ *
+ * The file is closed when the body ends, fails, or is abandoned at any point, including
+ * before its first piece: a client that disconnects before the stream starts makes the
+ * stream call `return()`/`throw()` on a generator that never ran, which skips its `finally`.
  */
-export async function* conversationJson(conv: OpenConversation): AsyncGenerator<string> {
+export function conversationJson(conv: OpenConversation): AsyncGenerator<string> {
+  let closed: Promise<void> | null = null;
+  const close = () => (closed ??= conv.close());
+  const inner = pieces(conv, close);
+  const outer: AsyncGenerator<string> = {
+    next: (...args) => inner.next(...args),
+    return: async (value) => {
+      try {
+        return await inner.return(value);
+      } finally {
+        await close();
+      }
+    },
+    throw: async (err) => {
+      try {
+        return await inner.throw(err);
+      } finally {
+        await close();
+      }
+    },
+    [Symbol.asyncIterator]: () => outer,
+  } as AsyncGenerator<string>;
+  return outer;
+}
+
+async function* pieces(conv: OpenConversation, close: () => Promise<void>): AsyncGenerator<string> {
   const invalid: { line: number; reason: string }[] = [];
   let invalidCount = 0;
   try {
@@ -32,6 +61,6 @@ export async function* conversationJson(conv: OpenConversation): AsyncGenerator<
     const tail = omitted > 0 ? `,"invalidLinesOmitted":${omitted}` : '';
     yield `${buffer}],"invalidLines":${JSON.stringify(invalid)}${tail}}`;
   } finally {
-    await conv.close();
+    await close();
   }
 }

@@ -2,9 +2,26 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { createRequire } from 'node:module';
+import { Problem } from './schemas.js';
+import { RATE_LIMIT_EXEMPT_ROUTES } from './rate-limit.js';
 
 // Both src/http and dist/http sit two levels below the package root.
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** Documents the 429 of the optional rate limit on every route it covers, without touching the route's own schema. */
+function withRateLimitResponse({ schema, url }: { schema: unknown; url: string }) {
+  const base = (schema ?? {}) as { hide?: boolean; response?: Record<string, unknown> };
+  if (base.hide || RATE_LIMIT_EXEMPT_ROUTES.has(url)) return { schema: base, url };
+  const response = {
+    ...base.response,
+    429: {
+      description: 'RATE_LIMITED (only when the server runs with --rate-limit; see Retry-After)',
+      headers: { 'retry-after': { type: 'integer', description: 'Seconds until the window resets' } },
+      content: { 'application/problem+json': { schema: Problem } },
+    },
+  };
+  return { schema: { ...base, response }, url };
+}
 
 /** OpenAPI 3.1 from the route schemas, served at /openapi.json, with Swagger UI at /docs. */
 export async function registerDocs(app: FastifyInstance): Promise<void> {
@@ -24,6 +41,7 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
       security: [{ bearer: [] }],
       tags: [{ name: 'conversations' }, { name: 'operations' }],
     },
+    transform: withRateLimitResponse as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

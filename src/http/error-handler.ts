@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RolloutError } from '../rollout/errors.js';
 import { HttpProblem, KIND_TO_CODE, sendProblem } from './problem.js';
 
@@ -31,4 +31,16 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => sendProblem(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+}
+
+/**
+ * Errors the router raises before any route or hook runs (a malformed percent-encoding, a
+ * path parameter past maxParamLength): problem+json too, never Fastify's default body, which
+ * echoes the path. Under /conversations/ the bad part is the id.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const underId = request.raw.url?.startsWith('/conversations/') ?? false;
+  const code = underId ? 'INVALID_ID' : 'INVALID_QUERY';
+  const detail = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'path parameter too long' : 'malformed URL';
+  void sendProblem(reply, code, underId ? `id must be a UUID (${detail})` : detail);
 }

@@ -12,6 +12,7 @@ export const ProblemCode = {
   NOT_ACCEPTABLE: 406,
   AMBIGUOUS_ID: 409,
   RANGE_NOT_SATISFIABLE: 416,
+  RATE_LIMITED: 429,
   SCAN_FAILED: 500,
 } as const;
 
@@ -27,6 +28,7 @@ const TITLES: Record<ProblemCode, string> = {
   NOT_ACCEPTABLE: 'Not acceptable',
   AMBIGUOUS_ID: 'Ambiguous session id',
   RANGE_NOT_SATISFIABLE: 'Range not satisfiable',
+  RATE_LIMITED: 'Too many requests',
   SCAN_FAILED: 'Scan failed',
 };
 

@@ -1,0 +1,83 @@
+import { connect, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_TIMEOUTS, type ServerTimeouts } from '../../src/config.js';
+import { buildTestApp, tempHome } from '../helper.js';
+import { listen } from '../net.js';
+
+/** A raw connection that records what the server sends and when it closes. */
+function rawConnection(port: number) {
+  const socket: Socket = connect({ host: '127.0.0.1', port });
+  const started = performance.now();
+  let received = '';
+  socket.on('data', (d) => (received += d.toString('latin1')));
+  socket.on('error', () => {});
+  const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now() - started)));
+  return { socket, closed, received: () => received };
+}
+
+async function appWith(timeouts: Partial<ServerTimeouts>) {
+  const app = await buildTestApp(await tempHome(), { timeouts: { ...DEFAULT_TIMEOUTS, ...timeouts } });
+  return { app, port: await listen(app) };
+}
+
+describe('server timeouts against slow clients', () => {
+  it('has sensible defaults on the Node server', async () => {
+    const { app } = await appWith({});
+    expect(DEFAULT_TIMEOUTS).toEqual({ headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000, idleSocketMs: 60_000 });
+    expect(app.server.headersTimeout).toBe(10_000);
+    expect(app.server.requestTimeout).toBe(30_000);
+    expect(app.server.keepAliveTimeout).toBe(5_000);
+    expect(app.server.timeout).toBe(60_000);
+  });
+
+  it('a client sending its headers byte by byte is cut off after headersMs with 408', async () => {
+    const { port } = await appWith({ headersMs: 400, requestMs: 2_000, idleSocketMs: 5_000 });
+    const conn = rawConnection(port);
+    const head = `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ${'s'.repeat(500)}`;
+    let sent = 0;
+    // One byte every 20 ms: never idle long enough for the idle-socket timeout, never finished.
+    const drip = setInterval(() => {
+      if (conn.socket.destroyed || sent >= head.length) return;
+      conn.socket.write(head[sent] as string);
+      sent += 1;
+    }, 20);
+    try {
+      const ms = await conn.closed;
+      expect(ms).toBeGreaterThanOrEqual(380);
+      expect(ms).toBeLessThan(1_500);
+      expect(sent).toBeGreaterThan(10);
+      expect(sent).toBeLessThan(head.length);
+      expect(conn.received()).toMatch(/^HTTP\/1\.1 408 /);
+    } finally {
+      clearInterval(drip);
+    }
+  });
+
+  it('a connection that sends nothing is closed after idleSocketMs', async () => {
+    const { port } = await appWith({ idleSocketMs: 300 });
+    const conn = rawConnection(port);
+    const ms = await conn.closed;
+    expect(ms).toBeGreaterThanOrEqual(250);
+    expect(ms).toBeLessThan(2_000);
+  });
+
+  it('an idle keep-alive connection is closed after keepAliveMs, and served normally before', async () => {
+    const { port } = await appWith({ keepAliveMs: 300 });
+    const conn = rawConnection(port);
+    conn.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    const ms = await conn.closed;
+    expect(conn.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\{"status":"ok"\}$/);
+    expect(ms).toBeGreaterThanOrEqual(250);
+    expect(ms).toBeLessThan(2_000);
+  });
+
+  it('a slow header drip does not stop other clients from being served', async () => {
+    const { port } = await appWith({ headersMs: 1_000, requestMs: 2_000 });
+    const slow = Array.from({ length: 50 }, () => rawConnection(port));
+    for (const c of slow) c.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(res.status).toBe(200);
+    const closedAfter = await Promise.all(slow.map((c) => c.closed));
+    expect(Math.max(...closedAfter)).toBeLessThan(3_000);
+  });
+});
