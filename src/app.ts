@@ -62,7 +62,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     codexHome: config.codexHome,
     maxScanFiles: config.maxScanFiles,
     log: app.log,
+    index: config.indexPath === null ? null : { path: config.indexPath },
   });
+  // The index fills in the background: serving starts at once, never waiting for a build.
+  app.addHook('onReady', async () => repository.start());
+  app.addHook('onClose', async () => repository.close());
 
   // Once closing, a keep-alive connection whose response just finished would hold the
   // shutdown open until the client drops it: close each one as it goes idle.

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { join, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -14,6 +15,8 @@ export interface Config {
   token: string | null;
   corsOrigins: string[];
   maxScanFiles: number;
+  /** The metadata index file (outside the Codex home); null: no index, scan only. */
+  indexPath: string | null;
   /** Requests per minute per client address; null: no limit. */
   rateLimit: number | null;
   timeouts: ServerTimeouts;
@@ -64,6 +67,9 @@ Options (each also read from the environment variable in brackets; flags win):
                           (prefer the variable: flags are visible to other local users)
   --cors-origin ORIGIN    allow this browser origin; repeatable [CODEX_SESSIONS_CORS_ORIGINS, comma-separated]
   --max-scan-files N      files one list request may examine (default ${DEFAULTS.maxScanFiles}) [CODEX_SESSIONS_MAX_SCAN_FILES]
+  --index-path FILE       metadata index (SQLite) location [CODEX_SESSIONS_INDEX_PATH]
+                          (default \$XDG_CACHE_HOME or ~/.cache, codex-sessions/index-<hash of the home>.sqlite)
+  --no-index              no index: every query scans the files [CODEX_SESSIONS_NO_INDEX=1]
   --rate-limit N/min      at most N requests a minute per client address; 429 beyond [CODEX_SESSIONS_RATE_LIMIT] (default off)
   --log-level LEVEL       ${LOG_LEVELS.join('|')} [LOG_LEVEL] (default ${DEFAULTS.logLevel})
   -h, --help              show this help
@@ -89,6 +95,13 @@ function perMinute(raw: string): number {
   const match = /^(\d+)\s*(?:\/\s*min)?$/i.exec(raw.trim());
   if (!match) throw new ConfigError(`rate-limit must look like 120/min, got "${raw}"`);
   return integer('rate-limit', match[1] as string, 1, 1_000_000);
+}
+
+/** One index file per Codex home, in the user's cache directory. */
+export function defaultIndexPath(codexHome: string, env: NodeJS.ProcessEnv): string {
+  const cache = nonEmpty(env.XDG_CACHE_HOME) ?? join(homedir(), '.cache');
+  const hash = createHash('sha256').update(codexHome).digest('hex').slice(0, 16);
+  return join(cache, 'codex-sessions', `index-${hash}.sqlite`);
 }
 
 function expandHome(path: string): string {
@@ -117,6 +130,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
         'cors-origin': { type: 'string', multiple: true },
         'max-scan-files': { type: 'string' },
         'rate-limit': { type: 'string' },
+        'index-path': { type: 'string' },
+        'no-index': { type: 'boolean' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -128,6 +143,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
 
   const codexHome = resolve(expandHome(nonEmpty(values['codex-home']) ?? nonEmpty(env.CODEX_HOME) ?? '~/.codex'));
   const host = nonEmpty(values.host) ?? nonEmpty(env.HOST) ?? DEFAULTS.host;
+  const indexPath = values['no-index'] || env.CODEX_SESSIONS_NO_INDEX === '1'
+    ? null
+    : resolve(expandHome(nonEmpty(values['index-path']) ?? nonEmpty(env.CODEX_SESSIONS_INDEX_PATH) ?? defaultIndexPath(codexHome, env)));
+  if (indexPath !== null && (indexPath === codexHome || indexPath.startsWith(codexHome + sep))) {
+    throw new ConfigError(`the index must live outside the Codex home (the service never writes there), got ${indexPath}`);
+  }
   const portRaw = nonEmpty(values.port) ?? nonEmpty(env.PORT);
   const port = portRaw === undefined ? DEFAULTS.port : integer('port', portRaw, 0, 65535);
   const scanRaw = nonEmpty(values['max-scan-files']) ?? nonEmpty(env.CODEX_SESSIONS_MAX_SCAN_FILES);
@@ -170,6 +191,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
       token,
       corsOrigins,
       maxScanFiles,
+      indexPath,
       rateLimit,
       timeouts: { ...DEFAULTS.timeouts },
     },

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULTS, isLoopbackHost, loadConfig, type Config } from '../src/config.js';
+import { ConfigError, DEFAULTS, defaultIndexPath, isLoopbackHost, loadConfig, type Config } from '../src/config.js';
 
 function config(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
   const parsed = loadConfig(argv, env);
@@ -19,9 +19,20 @@ describe('loadConfig', () => {
       token: null,
       corsOrigins: [],
       maxScanFiles: DEFAULTS.maxScanFiles,
+      indexPath: defaultIndexPath(join(homedir(), '.codex'), {}),
       rateLimit: null,
       timeouts: DEFAULTS.timeouts,
     });
+    expect(defaultIndexPath('/h', {})).toMatch(new RegExp(`^${homedir()}/\\.cache/codex-sessions/index-[0-9a-f]{16}\\.sqlite$`));
+    expect(defaultIndexPath('/h', { XDG_CACHE_HOME: '/xdg' })).toMatch(/^\/xdg\/codex-sessions\/index-[0-9a-f]{16}\.sqlite$/);
+  });
+
+  it('places the index where asked, or nowhere, but never inside the Codex home', () => {
+    expect(config(['--index-path', '/var/cache/cs.sqlite']).indexPath).toBe('/var/cache/cs.sqlite');
+    expect(config([], { CODEX_SESSIONS_INDEX_PATH: '/tmp/i.sqlite' }).indexPath).toBe('/tmp/i.sqlite');
+    expect(config(['--no-index']).indexPath).toBeNull();
+    expect(config([], { CODEX_SESSIONS_NO_INDEX: '1' }).indexPath).toBeNull();
+    expect(() => config(['--codex-home', '/h', '--index-path', '/h/index.sqlite'])).toThrow(/outside the Codex home/);
   });
 
   it('reads --rate-limit N/min (or CODEX_SESSIONS_RATE_LIMIT), flag winning', () => {

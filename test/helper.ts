@@ -43,6 +43,8 @@ export function testConfig(codexHome: string, overrides: Partial<Config> = {}): 
     token: null,
     corsOrigins: [],
     maxScanFiles: DEFAULTS.maxScanFiles,
+    // Scan mode unless a test asks for an index (with a path in its own temp directory).
+    indexPath: null,
     rateLimit: DEFAULTS.rateLimit,
     timeouts: DEFAULTS.timeouts,
     ...overrides,
