@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RolloutRepository } from '../rollout/repository.js';
 import type { ArchivedFilter, SortField, SortOrder } from '../rollout/types.js';
 import { conversationJson } from './conversation-body.js';
+import { pageBody } from './list-body.js';
 import { negotiate } from './negotiate.js';
 import { HttpProblem } from './problem.js';
 import {
@@ -36,9 +37,9 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = { ...LIST_DEFAULTS, ...request.query };
-      return repository.listConversations(
+      const page = await repository.listPage(
         {
           cursor: q.cursor,
           limit: q.limit,
@@ -57,6 +58,9 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
         },
         request.log,
       );
+      // The body is built here (records spliced in as the files' own JSON text), not by the
+      // schema serialiser: the 200 schema above still describes it exactly.
+      return reply.type(`${JSON_TYPE}; charset=utf-8`).send(pageBody(page) as never);
     },
   );
 

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { JsonRecord } from './types.js';
 
 const NEWLINE = 0x0a;
@@ -63,6 +64,87 @@ export async function* splitLines(
   if (tooLong || pendingLen > 0) {
     yield { lineNo, offset: lineStart, text: tooLong ? null : decode(pending), terminated: false };
   }
+}
+
+/** A line as bytes: `bytes` is a view that stays valid only until the next line is asked for. */
+export interface RawLine {
+  lineNo: number;
+  offset: number;
+  /** The line without its newline; null when it was longer than the limit. Copy it to keep it. */
+  bytes: Buffer | null;
+  terminated: boolean;
+}
+
+/**
+ * splitLines without the decoding: the same lines, numbers, offsets and limits, each as a view
+ * of its bytes (no copy when the line lies within one chunk). For readers that keep some lines
+ * as raw bytes and decode only those they must look into.
+ */
+export async function* splitRawLines(
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
+  maxLineBytes: number,
+  startOffset = 0,
+): AsyncGenerator<RawLine> {
+  let pending: Buffer[] = [];
+  let pendingLen = 0;
+  let tooLong = false;
+  let lineNo = 1;
+  let lineStart = startOffset;
+  let offset = startOffset;
+  for await (const chunk of chunks) {
+    let pos = 0;
+    for (let nl = chunk.indexOf(NEWLINE, pos); nl !== -1; nl = chunk.indexOf(NEWLINE, pos)) {
+      const piece = chunk.subarray(pos, nl);
+      const overLimit = tooLong || pendingLen + piece.length > maxLineBytes;
+      const bytes = overLimit ? null : pendingLen === 0 ? piece : Buffer.concat([...pending, piece]);
+      yield { lineNo, offset: lineStart, bytes, terminated: true };
+      lineNo += 1;
+      lineStart = offset + nl + 1;
+      pending = [];
+      pendingLen = 0;
+      tooLong = false;
+      pos = nl + 1;
+    }
+    offset += chunk.length;
+    if (pos < chunk.length && !tooLong) {
+      const rest = chunk.subarray(pos);
+      if (pendingLen + rest.length > maxLineBytes) {
+        tooLong = true;
+        pending = [];
+        pendingLen = 0;
+      } else {
+        pending.push(Buffer.from(rest));
+        pendingLen += rest.length;
+      }
+    }
+  }
+  if (tooLong || pendingLen > 0) {
+    yield { lineNo, offset: lineStart, bytes: tooLong ? null : Buffer.concat(pending), terminated: false };
+  }
+}
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+
+/**
+ * The bytes of a line that parsed as a record, as the record's own JSON text: trimmed of
+ * surrounding whitespace (for a valid record only JSON's space, tab and CR can be there), and
+ * copied so that it outlives the read buffer. Bytes that are not valid UTF-8 were decoded
+ * with replacement characters: then the decoded text is re-encoded, so the result is always
+ * valid UTF-8.
+ */
+export function recordBytes(bytes: Buffer, text: string): Buffer {
+  if (!isUtf8(bytes)) return Buffer.from(text.trim(), 'utf8');
+  let start = 0;
+  let end = bytes.length;
+  while (start < end && isBlank(bytes[start] as number)) start += 1;
+  while (end > start && isBlank(bytes[end - 1] as number)) end -= 1;
+  return Buffer.from(bytes.subarray(start, end));
+}
+
+function isBlank(byte: number): boolean {
+  return byte === SPACE || byte === TAB || byte === CR || byte === NEWLINE;
 }
 
 export type ParsedLine = { ok: true; record: JsonRecord } | { ok: false; reason: string };

@@ -12,12 +12,13 @@ import { readRecord } from './jsonl-lines.js';
 import {
   linesOf,
   openRollout,
-  readSessionFile,
+  readSessionFileRaw,
   scanHead,
   DEFAULT_READ_LIMITS,
+  type RawSessionRead,
   type ReadLimits,
-  type SessionRead,
 } from './session-reader.js';
+import { parsePage, type RawConversationItem, type RawConversationsPage } from './list-page.js';
 import { SessionNames } from './session-names.js';
 import { buildSummary } from './summary.js';
 import {
@@ -33,7 +34,6 @@ import {
 } from './tree-walk.js';
 import type {
   ArchivedFilter,
-  ConversationItem,
   ConversationsPage,
   ListQuery,
   RolloutFile,
@@ -183,6 +183,11 @@ export class RolloutRepository {
    * filters use the metadata index when it is complete, and a full scan otherwise.
    */
   async listConversations(query: ListQuery, log: RolloutLogger = this.options.log): Promise<ConversationsPage> {
+    return parsePage(await this.listPage(query, log));
+  }
+
+  /** listConversations with the head and tail records as their JSON text, for the HTTP response. */
+  async listPage(query: ListQuery, log: RolloutLogger = this.options.log): Promise<RawConversationsPage> {
     const sort = query.sort ?? 'created';
     const { order } = query;
     const filter = parseFilter(query);
@@ -237,7 +242,7 @@ export class RolloutRepository {
     return { key: startKey(order), mtimeMs: order === 'desc' ? 999_999_999_999_999 : 0 };
   }
 
-  private item(read: SessionRead, names: ReadonlyMap<string, string>): ConversationItem {
+  private item(read: RawSessionRead, names: ReadonlyMap<string, string>): RawConversationItem {
     return { ...read.summary, name: names.get(read.summary.id) || null, head: read.head, tail: read.tail };
   }
 
@@ -245,10 +250,10 @@ export class RolloutRepository {
    * Reads candidates in order until the page is full and one more qualifying session proves
    * that more follow (so `nextCursor` is exact). At most `maxScanFiles` files are read.
    */
-  private async collectPage(plan: PagePlan, candidates: AsyncIterable<Candidate> | Iterable<Candidate>): Promise<ConversationsPage> {
+  private async collectPage(plan: PagePlan, candidates: AsyncIterable<Candidate> | Iterable<Candidate>): Promise<RawConversationsPage> {
     const { query, sort, filter, after, names, log } = plan;
     const sign = query.order === 'desc' ? -1 : 1;
-    const items: ConversationItem[] = [];
+    const items: RawConversationItem[] = [];
     let numScannedFiles = 0;
     let examined = 0;
     let lastExamined: Position | undefined;
@@ -267,7 +272,7 @@ export class RolloutRepository {
       examined += 1;
       lastExamined = position;
       const lookAhead = items.length >= query.limit;
-      const result = await readSessionFile(file, lookAhead ? 0 : query.head, lookAhead ? 0 : query.tail, this.limits, log);
+      const result = await readSessionFileRaw(file, lookAhead ? 0 : query.head, lookAhead ? 0 : query.tail, this.limits, log);
       const read = result?.read;
       if (!read || (!read.hasUserMessage && !query.includeEmpty)) continue;
       const item = this.item(read, names);
@@ -288,7 +293,7 @@ export class RolloutRepository {
    * A page from the index. Each row is checked against the disk as its file is read; a row
    * found stale is re-indexed and the query re-run. Null (scan instead) if it stays unstable.
    */
-  private async pageFromIndex(plan: PagePlan): Promise<ConversationsPage | null> {
+  private async pageFromIndex(plan: PagePlan): Promise<RawConversationsPage | null> {
     const indexer = this.indexer as SessionIndexer;
     const { query, sort, filter, after, names, log } = plan;
     const nameMatchIds = filter.q === undefined ? [] : [...names].filter(([, n]) => containsFolded(n, filter.q!)).map(([id]) => id);
@@ -296,7 +301,7 @@ export class RolloutRepository {
     const roots = await this.roots();
     for (let attempt = 0; attempt < 3; attempt++) {
       const rows = indexer.query({ sort, order: query.order, archived: query.archived, includeEmpty: query.includeEmpty, filter, nameMatchIds, after, limit: query.limit + 1 });
-      const items: ConversationItem[] = [];
+      const items: RawConversationItem[] = [];
       let stale = false;
       let more = false;
       let lastItem: Position | undefined;
@@ -312,7 +317,7 @@ export class RolloutRepository {
           if (stale) await indexer.refreshFile(file);
           break;
         }
-        const result = await readSessionFile(file, query.head, query.tail, this.limits, log);
+        const result = await readSessionFileRaw(file, query.head, query.tail, this.limits, log);
         if (result === null || result.read === null || !sameStamp(row, result.stat)) {
           stale = true;
           await indexer.refreshFile(file);

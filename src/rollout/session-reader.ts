@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { normalizeRecord } from './formats.js';
-import { readRecord, splitLines, type Line } from './jsonl-lines.js';
+import { readRecord, recordBytes, splitLines, splitRawLines, type Line } from './jsonl-lines.js';
 import { TitleFinder } from './title.js';
 import { buildSummary } from './summary.js';
 import type { JsonRecord, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
@@ -54,32 +54,43 @@ export function linesOf(handle: FileHandle, size: number, maxLineBytes: number):
   return splitLines(chunksOf(handle, size), maxLineBytes);
 }
 
+/** What scanHead finds, with the head records kept as their JSON text (UTF-8 bytes). */
+export interface RawSessionHead {
+  summary: SessionSummary;
+  /** False when no real user message was found within the title bound. */
+  hasUserMessage: boolean;
+  head: Buffer[];
+}
+
 /**
  * Reads a file from the start until it knows the session's meta, title and `headCount` first
  * records. Returns null when the file is not a session: its first record is not a session meta.
+ * The head records are returned as their own JSON text (see recordBytes), never re-serialised.
  */
-export async function scanHead(
+export async function scanHeadRaw(
   handle: FileHandle,
   file: RolloutFile,
   stat: Stats,
   headCount: number,
   limits: ReadLimits,
   log: RolloutLogger,
-): Promise<SessionHead | null> {
-  const head: JsonRecord[] = [];
+): Promise<RawSessionHead | null> {
+  const head: Buffer[] = [];
   const titles = new TitleFinder();
   let meta: JsonRecord | null = null;
-  for await (const line of linesOf(handle, stat.size, limits.maxLineBytes)) {
-    const titleBoundPassed = line.offset >= limits.titleScanBytes || line.lineNo > limits.titleScanLines;
+  for await (const raw of splitRawLines(chunksOf(handle, stat.size), limits.maxLineBytes)) {
+    const titleBoundPassed = raw.offset >= limits.titleScanBytes || raw.lineNo > limits.titleScanLines;
     if (titleBoundPassed) titles.done = true;
     if (titles.done && head.length >= headCount && meta !== null) break;
+    const text = raw.bytes === null ? null : raw.bytes.toString('utf8');
+    const line: Line = { lineNo: raw.lineNo, offset: raw.offset, text, terminated: raw.terminated };
     const parsed = readRecord(line, limits.maxLineBytes);
     if (parsed === null) break;
     if (!parsed.ok) {
       log.debug({ path: file.relPath, line: line.lineNo, reason: parsed.reason }, 'skipping invalid line');
       continue;
     }
-    if (head.length < headCount) head.push(parsed.record);
+    if (head.length < headCount) head.push(recordBytes(raw.bytes as Buffer, text as string));
     const record = normalizeRecord(parsed.record);
     if (meta === null) {
       if (record.kind !== 'session_meta') {
@@ -99,6 +110,24 @@ export async function scanHead(
   return { summary: buildSummary(file, meta, title, stat), hasUserMessage: title !== null, head };
 }
 
+/** A record's JSON text (from recordBytes) as a value. */
+export function parseRecordBytes(bytes: Buffer): JsonRecord {
+  return JSON.parse(bytes.toString('utf8')) as JsonRecord;
+}
+
+/** scanHead with the head records parsed. */
+export async function scanHead(
+  handle: FileHandle,
+  file: RolloutFile,
+  stat: Stats,
+  headCount: number,
+  limits: ReadLimits,
+  log: RolloutLogger,
+): Promise<SessionHead | null> {
+  const raw = await scanHeadRaw(handle, file, stat, headCount, limits, log);
+  return raw === null ? null : { ...raw, head: raw.head.map(parseRecordBytes) };
+}
+
 /**
  * The last `count` records of the file, read backwards in chunks from byte `size`, so the cost
  * does not depend on the file's length. Invalid lines and an unfinished last line are skipped.
@@ -109,7 +138,17 @@ export async function readTail(
   count: number,
   maxLineBytes: number,
 ): Promise<JsonRecord[]> {
-  const found: JsonRecord[] = [];
+  return (await readTailRaw(handle, size, count, maxLineBytes)).map(parseRecordBytes);
+}
+
+/** readTail with the records kept as their JSON text (see recordBytes). */
+export async function readTailRaw(
+  handle: FileHandle,
+  size: number,
+  count: number,
+  maxLineBytes: number,
+): Promise<Buffer[]> {
+  const found: Buffer[] = [];
   // The bytes of the line being assembled, nearest-to-start first; they lie after every newline seen so far.
   let carry: Buffer[] = [];
   let carryLen = 0;
@@ -118,9 +157,10 @@ export async function readTail(
   let terminated = false;
   const emit = () => {
     if (!tooLong && (carryLen > 0 || terminated)) {
-      const text = Buffer.concat(carry, carryLen).toString('utf8');
+      const bytes = Buffer.concat(carry, carryLen);
+      const text = bytes.toString('utf8');
       const parsed = readRecord({ lineNo: 0, offset: 0, text, terminated }, maxLineBytes);
-      if (parsed?.ok) found.push(parsed.record);
+      if (parsed?.ok) found.push(recordBytes(bytes, text));
     }
     carry = [];
     carryLen = 0;
@@ -174,6 +214,12 @@ export interface SessionRead extends SessionHead {
   stat: Stats;
 }
 
+/** A listing read with the head and tail records kept as their JSON text. */
+export interface RawSessionRead extends RawSessionHead {
+  tail: Buffer[];
+  stat: Stats;
+}
+
 /**
  * Reads one file for a listing: its summary, `head` first and `tail` last records, and the
  * stat the read was based on. Null when the file is not a session or cannot be read
@@ -186,6 +232,20 @@ export async function readSessionFile(
   limits: ReadLimits,
   log: RolloutLogger,
 ): Promise<{ stat: Stats; read: SessionRead | null } | null> {
+  const result = await readSessionFileRaw(file, headCount, tailCount, limits, log);
+  if (result === null || result.read === null) return result as { stat: Stats; read: null } | null;
+  const { read } = result;
+  return { stat: result.stat, read: { ...read, head: read.head.map(parseRecordBytes), tail: read.tail.map(parseRecordBytes) } };
+}
+
+/** readSessionFile with the head and tail records kept as their JSON text (see recordBytes). */
+export async function readSessionFileRaw(
+  file: RolloutFile,
+  headCount: number,
+  tailCount: number,
+  limits: ReadLimits,
+  log: RolloutLogger,
+): Promise<{ stat: Stats; read: RawSessionRead | null } | null> {
   let opened: { handle: FileHandle; stat: Stats };
   try {
     opened = await openRollout(file);
@@ -195,9 +255,9 @@ export async function readSessionFile(
   }
   const { handle, stat } = opened;
   try {
-    const head = await scanHead(handle, file, stat, headCount, limits, log);
+    const head = await scanHeadRaw(handle, file, stat, headCount, limits, log);
     if (head === null) return { stat, read: null };
-    const tail = tailCount > 0 ? await readTail(handle, stat.size, tailCount, limits.maxLineBytes) : [];
+    const tail = tailCount > 0 ? await readTailRaw(handle, stat.size, tailCount, limits.maxLineBytes) : [];
     return { stat, read: { ...head, tail, stat } };
   } catch (err) {
     log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
