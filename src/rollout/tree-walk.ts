@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { parseRolloutName, stampDate } from './filename.js';
@@ -44,6 +44,48 @@ export async function numericDirs(roots: WalkRoots, dir: string, digits: number,
  * session's files (matched on the name's end before anything is parsed, for fast lookups).
  */
 export async function rolloutFilesIn(
+  roots: WalkRoots,
+  dir: string,
+  relDir: string,
+  archived: boolean,
+  order: SortOrder,
+  id?: string,
+): Promise<RolloutFile[]> {
+  if (id === undefined) {
+    const files = await cachedListing(roots, dir, relDir, archived);
+    return order === 'desc' ? [...files].reverse() : [...files];
+  }
+  return listRolloutFiles(roots, dir, relDir, archived, order, id);
+}
+
+/**
+ * Sorted listings of recently walked directories, valid while the directory's mtime is
+ * unchanged. A listing is only cached once its mtime is a second old: file-system clocks
+ * tick coarsely, and an entry added in the same tick would not change the mtime.
+ */
+const listings = new Map<string, { mtimeMs: number; files: RolloutFile[] }>();
+const MAX_CACHED_LISTINGS = 64;
+const SETTLED_MS = 1000;
+
+async function cachedListing(roots: WalkRoots, dir: string, relDir: string, archived: boolean): Promise<RolloutFile[]> {
+  const mtimeMs = (await stat(dir).catch(() => null))?.mtimeMs;
+  const cacheKey = `${roots.realHome}\0${dir}`;
+  const hit = listings.get(cacheKey);
+  if (hit !== undefined && hit.mtimeMs === mtimeMs) {
+    listings.delete(cacheKey);
+    listings.set(cacheKey, hit);
+    return hit.files;
+  }
+  const files = await listRolloutFiles(roots, dir, relDir, archived, 'asc');
+  listings.delete(cacheKey);
+  if (mtimeMs !== undefined && Date.now() - mtimeMs > SETTLED_MS) {
+    listings.set(cacheKey, { mtimeMs, files });
+    if (listings.size > MAX_CACHED_LISTINGS) listings.delete(listings.keys().next().value as string);
+  }
+  return files;
+}
+
+async function listRolloutFiles(
   roots: WalkRoots,
   dir: string,
   relDir: string,
