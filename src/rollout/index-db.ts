@@ -19,6 +19,8 @@ export interface IndexRow {
   mtimeExact: number;
   ino: string;
   mtimeMs: number;
+  /** The title (first user message) is known: later appends cannot change the summary. */
+  hasUserMessage: boolean;
 }
 
 export interface IndexQuery {
@@ -43,7 +45,7 @@ export function sameStamp(row: Pick<IndexRow, 'size' | 'mtimeExact' | 'ino'>, st
   return row.size === stat.size && row.mtimeExact === stat.mtimeMs && row.ino === String(stat.ino);
 }
 
-const COLUMNS = `rel_path AS relPath, key, id, archived, size, mtime_exact AS mtimeExact, ino, mtime_ms AS mtimeMs`;
+const COLUMNS = `rel_path AS relPath, key, id, archived, size, mtime_exact AS mtimeExact, ino, mtime_ms AS mtimeMs, has_user_message AS hasUserMessage`;
 
 /**
  * The persistent metadata index: one SQLite row per rollout file (sessions and non-sessions
@@ -53,6 +55,7 @@ export class IndexDb {
   private readonly db: Database.Database;
   private readonly upsertStmt: Database.Statement;
   private readonly deleteStmt: Database.Statement;
+  private readonly touchStmt: Database.Statement;
 
   /** Opens (or creates) the index; a corrupt file or another schema version is replaced. */
   static open(path: string, codexHome: string): IndexDb {
@@ -118,6 +121,7 @@ export class IndexDb {
           created_ms = excluded.created_ms, title = excluded.title, cwd_norm = excluded.cwd_norm,
           source = excluded.source, model_provider = excluded.model_provider`);
       this.deleteStmt = this.db.prepare('DELETE FROM sessions WHERE rel_path = ?');
+      this.touchStmt = this.db.prepare('UPDATE sessions SET size = ?, mtime_exact = ?, mtime_ms = ? WHERE rel_path = ?');
     } catch (err) {
       this.db.close();
       throw err;
@@ -160,6 +164,11 @@ export class IndexDb {
       source: s?.source ?? null,
       modelProvider: s?.modelProvider ?? null,
     });
+  }
+
+  /** A file that only grew: its summary stands, only size and times move. */
+  touch(relPath: string, stat: FileStamp): void {
+    this.touchStmt.run(stat.size, stat.mtimeMs, Math.floor(stat.mtimeMs), relPath);
   }
 
   delete(relPath: string): void {
@@ -239,8 +248,8 @@ export class IndexDb {
 
   private normalize(row: unknown): IndexRow | undefined {
     if (row === undefined) return undefined;
-    const r = row as Omit<IndexRow, 'archived'> & { archived: number };
-    return { ...r, archived: r.archived === 1 };
+    const r = row as Omit<IndexRow, 'archived' | 'hasUserMessage'> & { archived: number; hasUserMessage: number };
+    return { ...r, archived: r.archived === 1, hasUserMessage: r.hasUserMessage === 1 };
   }
 
   close(): void {

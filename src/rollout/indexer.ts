@@ -156,17 +156,21 @@ export class SessionIndexer {
       files.map(async (file) => {
         const row = db.get(file.relPath);
         const st = await stat(file.absPath).catch(() => null);
-        if (st === null) return { file, gone: true as const };
+        if (st === null) return { kind: 'gone' as const, file };
         if (row && sameStamp(row, st)) return null;
+        // Rollouts are append-only: once the meta and the title are known, a file that grew
+        // keeps its summary, so nothing is read at all.
+        if (row?.hasUserMessage && row.ino === String(st.ino) && st.size > row.size) return { kind: 'grown' as const, file, st };
         const read = await readSessionFile(file, 0, 0, this.options.limits, this.options.log);
-        return read === null ? { file, gone: true as const } : { file, gone: false as const, ...read };
+        return read === null ? { kind: 'gone' as const, file } : { kind: 'read' as const, file, ...read };
       }),
     );
     if (this.stopping) return;
     db.transaction(() => {
       for (const r of results) {
         if (r === null) continue;
-        if (r.gone) db.delete(r.file.relPath);
+        if (r.kind === 'gone') db.delete(r.file.relPath);
+        else if (r.kind === 'grown') db.touch(r.file.relPath, r.st);
         else db.upsert(r.file, r.stat, r.read);
       }
     });
