@@ -12,12 +12,12 @@ import { readRecord } from './jsonl-lines.js';
 import {
   linesOf,
   openRollout,
-  readSessionFileRaw,
   scanHead,
   DEFAULT_READ_LIMITS,
   type RawSessionRead,
   type ReadLimits,
 } from './session-reader.js';
+import { DEFAULT_LISTING_CACHE, ListingCache, type ListingCacheOptions } from './listing-cache.js';
 import { parsePage, type RawConversationItem, type RawConversationsPage } from './list-page.js';
 import { SessionNames } from './session-names.js';
 import { buildSummary } from './summary.js';
@@ -54,6 +54,8 @@ export interface RepositoryOptions {
   log: RolloutLogger;
   /** The persistent metadata index (outside the Codex home); null or absent: scan only. */
   index?: { path: string; rescanIntervalMs?: number } | null;
+  /** The in-memory cache of listing reads (default 32 MiB, 20,000 files); maxBytes 0 turns it off. */
+  listingCache?: Partial<ListingCacheOptions>;
 }
 
 const DEFAULT_RESCAN_MS = 5 * 60 * 1000;
@@ -122,12 +124,14 @@ export class RolloutRepository {
   private readonly limits: ReadLimits;
   private readonly names: SessionNames;
   private readonly indexer: SessionIndexer | null;
+  private readonly listingCache: ListingCache;
   private realHome: string | undefined;
 
   constructor(private readonly options: RepositoryOptions) {
     this.codexHome = resolve(options.codexHome);
     this.limits = { ...DEFAULT_READ_LIMITS, ...options.limits };
     this.names = new SessionNames(this.codexHome);
+    this.listingCache = new ListingCache({ ...DEFAULT_LISTING_CACHE, ...options.listingCache });
     this.indexer = options.index
       ? new SessionIndexer({
           path: options.index.path,
@@ -272,7 +276,7 @@ export class RolloutRepository {
       examined += 1;
       lastExamined = position;
       const lookAhead = items.length >= query.limit;
-      const result = await readSessionFileRaw(file, lookAhead ? 0 : query.head, lookAhead ? 0 : query.tail, this.limits, log);
+      const result = await this.listingCache.read(file, lookAhead ? 0 : query.head, lookAhead ? 0 : query.tail, this.limits, log);
       const read = result?.read;
       if (!read || (!read.hasUserMessage && !query.includeEmpty)) continue;
       const item = this.item(read, names);
@@ -317,7 +321,7 @@ export class RolloutRepository {
           if (stale) await indexer.refreshFile(file);
           break;
         }
-        const result = await readSessionFileRaw(file, query.head, query.tail, this.limits, log);
+        const result = await this.listingCache.read(file, query.head, query.tail, this.limits, log);
         if (result === null || result.read === null || !sameStamp(row, result.stat)) {
           stale = true;
           await indexer.refreshFile(file);

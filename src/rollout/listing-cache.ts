@@ -1,0 +1,157 @@
+import { stat as statPath } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { readSessionFileRaw, type RawSessionRead, type ReadLimits } from './session-reader.js';
+import type { RolloutFile, RolloutLogger, SessionSummary } from './types.js';
+
+export interface ListingCacheOptions {
+  /** Bytes of records (plus a per-entry allowance) the cache may hold. 0 turns it off. */
+  maxBytes: number;
+  maxEntries: number;
+}
+
+export const DEFAULT_LISTING_CACHE: ListingCacheOptions = { maxBytes: 32 * 1024 * 1024, maxEntries: 20_000 };
+
+/** What a file's stat must still say for a cached read of it to stand for a fresh one. */
+interface Stamp {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+interface Entry extends Stamp {
+  /** Null: the file is not a session. */
+  summary: SessionSummary | null;
+  hasUserMessage: boolean;
+  head: Buffer[];
+  /** The head was read for this many records; fewer came back only when the file has no more. */
+  headCount: number;
+  tail: Buffer[];
+  tailCount: number;
+  /** The debug lines the read logged (skipped lines, not a session), replayed on every hit. */
+  logs: { obj: object; msg: string | undefined }[];
+  bytes: number;
+}
+
+/** Per-entry allowance for the summary, the arrays and the map slot. */
+const ENTRY_OVERHEAD = 1024;
+
+const sameStamp = (a: Stamp, b: Stats) =>
+  a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+
+/**
+ * A bounded LRU of listing reads (summary, head and tail records as bytes), keyed by path and
+ * checked against a fresh stat of the file on every use: a file whose device, inode, size,
+ * mtime or ctime changed (a write, a rename over it, a chmod) is read again. A hit costs one
+ * stat instead of open + fstat + reads + close and a parse of the head, and answers exactly
+ * what the read would: same summary, same records, same debug log lines.
+ */
+export class ListingCache {
+  private readonly entries = new Map<string, Entry>();
+  private bytes = 0;
+
+  constructor(private readonly options: ListingCacheOptions = DEFAULT_LISTING_CACHE) {}
+
+  /** readSessionFileRaw, served from the cache when the file has not changed since it was read. */
+  async read(
+    file: RolloutFile,
+    headCount: number,
+    tailCount: number,
+    limits: ReadLimits,
+    log: RolloutLogger,
+  ): Promise<{ stat: Stats; read: RawSessionRead | null } | null> {
+    if (this.options.maxBytes <= 0) return readSessionFileRaw(file, headCount, tailCount, limits, log);
+    const cached = this.entries.get(file.absPath);
+    if (cached !== undefined) {
+      const st = await statPath(file.absPath).catch(() => null);
+      if (st !== null && sameStamp(cached, st) && this.entries.get(file.absPath) === cached) {
+        const hit = answer(cached, st, headCount, tailCount);
+        if (hit !== undefined) {
+          this.entries.delete(file.absPath);
+          this.entries.set(file.absPath, cached);
+          for (const { obj, msg } of cached.logs) log.debug(obj, msg);
+          return hit;
+        }
+      }
+    }
+    const logs: Entry['logs'] = [];
+    const recording: RolloutLogger = {
+      debug(obj, msg) {
+        logs.push({ obj, msg });
+        log.debug(obj, msg);
+      },
+      warn: (obj, msg) => log.warn(obj, msg),
+    };
+    const result = await readSessionFileRaw(file, headCount, tailCount, limits, recording);
+    if (result !== null) this.store(file.absPath, result.stat, result.read, headCount, tailCount, logs);
+    return result;
+  }
+
+  private store(path: string, st: Stats, read: RawSessionRead | null, headCount: number, tailCount: number, logs: Entry['logs']): void {
+    const previous = this.entries.get(path);
+    if (previous !== undefined) this.remove(path, previous);
+    const head = read?.head ?? [];
+    const tail = read?.tail ?? [];
+    const packed = pack([...head, ...tail]);
+    const logBytes = logs.length * 256;
+    const entry: Entry = {
+      dev: st.dev,
+      ino: st.ino,
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      ctimeMs: st.ctimeMs,
+      summary: read?.summary ?? null,
+      hasUserMessage: read?.hasUserMessage ?? false,
+      head: packed.slice(0, head.length),
+      headCount,
+      tail: packed.slice(head.length),
+      tailCount,
+      logs,
+      bytes: ENTRY_OVERHEAD + logBytes + packed.reduce((n, b) => n + b.length, 0),
+    };
+    if (entry.bytes > this.options.maxBytes / 4) return; // one huge head would flush everything else
+    this.entries.set(path, entry);
+    this.bytes += entry.bytes;
+    for (const [oldPath, old] of this.entries) {
+      if (this.bytes <= this.options.maxBytes && this.entries.size <= this.options.maxEntries) break;
+      this.remove(oldPath, old);
+    }
+  }
+
+  private remove(path: string, entry: Entry): void {
+    this.entries.delete(path);
+    this.bytes -= entry.bytes;
+  }
+}
+
+/** The cached read for these counts, or undefined when the entry holds too few records. */
+function answer(entry: Entry, st: Stats, headCount: number, tailCount: number): { stat: Stats; read: RawSessionRead | null } | undefined {
+  if (entry.summary === null) return { stat: st, read: null };
+  const headComplete = entry.head.length < entry.headCount; // the read ran out of records
+  const tailComplete = entry.tail.length < entry.tailCount;
+  if (headCount > entry.head.length && !headComplete) return undefined;
+  if (tailCount > entry.tail.length && !tailComplete) return undefined;
+  const tail = tailCount === 0 ? [] : entry.tail.slice(Math.max(0, entry.tail.length - tailCount));
+  return {
+    stat: st,
+    read: { summary: { ...entry.summary }, hasUserMessage: entry.hasUserMessage, head: entry.head.slice(0, headCount), tail, stat: st },
+  };
+}
+
+/**
+ * Copies of `buffers` in one allocation of their own, so that a cached record never pins a
+ * slab of Node's shared buffer pool and the cache's byte count is what it really holds.
+ */
+function pack(buffers: Buffer[]): Buffer[] {
+  const total = buffers.reduce((n, b) => n + b.length, 0);
+  if (total === 0) return buffers.map(() => Buffer.alloc(0));
+  const store = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  return buffers.map((b) => {
+    b.copy(store, at);
+    const view = store.subarray(at, at + b.length);
+    at += b.length;
+    return view;
+  });
+}
