@@ -74,6 +74,45 @@ export interface OpenConversation {
   close(): Promise<void>;
 }
 
+/** Files a list request reads at once. */
+const MAX_PARALLEL_READS = 16;
+
+type ListingRead = { stat: Stats; read: RawSessionRead | null } | null;
+
+/** A candidate pulled ahead in collectPage, with its read once started. */
+interface Pending {
+  file: RolloutFile;
+  position: Position;
+  kind: 'skip' | 'cap' | 'read';
+  result?: Promise<ListingRead>;
+  /** Started with the page's head and tail counts (not as a look-ahead). */
+  fullRead?: boolean;
+}
+
+function iterate<T>(items: AsyncIterable<T> | Iterable<T>): AsyncIterator<T> | Iterator<T> {
+  return Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
+}
+
+/** Starts task i (i < n) no later than when task i - window + 1 is asked for; each at most once. */
+class ReadAhead<T> {
+  private readonly started: Promise<T>[] = [];
+
+  constructor(
+    private readonly n: number,
+    private readonly window: number,
+    private readonly start: (i: number) => Promise<T>,
+  ) {}
+
+  get(i: number): Promise<T> {
+    for (let j = this.started.length; j < Math.min(this.n, i + this.window); j++) {
+      const task = this.start(j);
+      task.catch(() => {}); // a task never asked for must not be an unhandled rejection
+      this.started.push(task);
+    }
+    return this.started[i] as Promise<T>;
+  }
+}
+
 /** UUIDv7 ids start with their creation time in Unix milliseconds. */
 function uuidV7Millis(id: string): number | null {
   if (id[14] !== '7') return null;
@@ -250,9 +289,22 @@ export class RolloutRepository {
     return { ...read.summary, name: names.get(read.summary.id) || null, head: read.head, tail: read.tail };
   }
 
+  /** One listing read of `file` (through the cache); never rejects. */
+  private readListing(file: RolloutFile, head: number, tail: number, log: RolloutLogger): Promise<ListingRead> {
+    return this.listingCache.read(file, head, tail, this.limits, log);
+  }
+
   /**
    * Reads candidates in order until the page is full and one more qualifying session proves
    * that more follow (so `nextCursor` is exact). At most `maxScanFiles` files are read.
+   *
+   * The reads of the next candidates run concurrently (as many as could still join the page,
+   * plus the look-ahead, at most MAX_PARALLEL_READS), but their results are taken strictly in
+   * order with the decisions of a one-by-one read: the same items, counts and cursor. A read
+   * started for the page and then taken as the look-ahead is used only for whether the
+   * session qualifies, which does not depend on the head and tail counts; if it failed, the
+   * look-ahead read (no head, no tail) is made again so that a failure of the tail alone
+   * cannot change the answer.
    */
   private async collectPage(plan: PagePlan, candidates: AsyncIterable<Candidate> | Iterable<Candidate>): Promise<RawConversationsPage> {
     const { query, sort, filter, after, names, log } = plan;
@@ -264,30 +316,78 @@ export class RolloutRepository {
     let lastItem: Position | undefined;
     let more = false;
     let reachedScanCap = false;
-    for await (const { file, mtimeMs } of candidates) {
-      numScannedFiles += 1;
+
+    // Candidates pulled ahead of the one being decided, in order. `skip`: before the cursor;
+    // `cap`: the first past the scan cap (nothing after it is looked at).
+    const source = iterate(candidates);
+    const queue: Pending[] = [];
+    let sourceDone = false;
+    let examinable = 0; // candidates pulled that will be read
+    let queuedReads = 0; // of those, still in the queue
+    const pull = async (): Promise<boolean> => {
+      if (sourceDone) return false;
+      const next = await source.next();
+      if (next.done === true) {
+        sourceDone = true;
+        return false;
+      }
+      const { file, mtimeMs } = next.value;
       const position = { key: file.key, mtimeMs };
-      if (after !== undefined && sign * positionCompare(position, after, sort) <= 0) continue;
-      if (examined >= this.options.maxScanFiles) {
-        reachedScanCap = true;
-        more = true;
-        break;
+      if (after !== undefined && sign * positionCompare(position, after, sort) <= 0) {
+        queue.push({ file, position, kind: 'skip' });
+      } else if (examinable >= this.options.maxScanFiles) {
+        queue.push({ file, position, kind: 'cap' });
+        sourceDone = true;
+      } else {
+        examinable += 1;
+        queuedReads += 1;
+        queue.push({ file, position, kind: 'read' });
       }
-      examined += 1;
-      lastExamined = position;
-      const lookAhead = items.length >= query.limit;
-      const result = await this.listingCache.read(file, lookAhead ? 0 : query.head, lookAhead ? 0 : query.tail, this.limits, log);
-      const read = result?.read;
-      if (!read || (!read.hasUserMessage && !query.includeEmpty)) continue;
-      const item = this.item(read, names);
-      const sortMs = sort === 'created' ? Date.parse(item.createdAt) : mtimeMs;
-      if (!matchesFilter(item, filter, sortMs)) continue;
-      if (lookAhead) {
-        more = true;
-        break;
+      return true;
+    };
+    try {
+      while (true) {
+        const window = Math.min(MAX_PARALLEL_READS, Math.max(1, query.limit - items.length + 1));
+        while (queuedReads < window && (await pull()));
+        let startedReads = 0;
+        for (const entry of queue) {
+          if (startedReads >= window) break;
+          if (entry.kind !== 'read') continue;
+          startedReads += 1;
+          if (entry.result === undefined) {
+            entry.fullRead = items.length < query.limit;
+            entry.result = this.readListing(entry.file, entry.fullRead ? query.head : 0, entry.fullRead ? query.tail : 0, log);
+          }
+        }
+        const entry = queue.shift();
+        if (entry === undefined) break;
+        numScannedFiles += 1;
+        if (entry.kind === 'skip') continue;
+        if (entry.kind === 'cap') {
+          reachedScanCap = true;
+          more = true;
+          break;
+        }
+        queuedReads -= 1;
+        examined += 1;
+        lastExamined = entry.position;
+        const lookAhead = items.length >= query.limit;
+        let result = await entry.result!;
+        if (lookAhead && entry.fullRead && result === null) result = await this.readListing(entry.file, 0, 0, log);
+        const read = result?.read;
+        if (!read || (!read.hasUserMessage && !query.includeEmpty)) continue;
+        const item = this.item(read, names);
+        const sortMs = sort === 'created' ? Date.parse(item.createdAt) : entry.position.mtimeMs;
+        if (!matchesFilter(item, filter, sortMs)) continue;
+        if (lookAhead) {
+          more = true;
+          break;
+        }
+        lastItem = entry.position;
+        items.push(item);
       }
-      lastItem = position;
-      items.push(item);
+    } finally {
+      await source.return?.();
     }
     const resume = (reachedScanCap ? lastExamined : lastItem) ?? after ?? this.startPosition(query.order);
     return { items, nextCursor: more ? this.encode(resume, sort, query.order) : null, numScannedFiles, reachedScanCap };
@@ -310,9 +410,14 @@ export class RolloutRepository {
       let more = false;
       let lastItem: Position | undefined;
       let numScannedFiles = 0;
-      for (const row of rows) {
-        const file = rolloutFileAt(roots, row.relPath);
-        if (file === null) continue;
+      // The rows to read are known: the first `limit` whose files exist in the roots. Their
+      // reads run ahead (at most MAX_PARALLEL_READS at a time); results are taken in order.
+      const files = rows.map((row) => rolloutFileAt(roots, row.relPath));
+      const toRead = files.filter((f) => f !== null).slice(0, query.limit);
+      const reads = new ReadAhead(toRead.length, MAX_PARALLEL_READS, (i) => this.readListing(toRead[i]!, query.head, query.tail, log));
+      for (const [r, row] of rows.entries()) {
+        const file = files[r];
+        if (file === null || file === undefined) continue;
         numScannedFiles += 1;
         if (items.length >= query.limit) {
           const st = await stat(file.absPath).catch(() => null);
@@ -321,7 +426,7 @@ export class RolloutRepository {
           if (stale) await indexer.refreshFile(file);
           break;
         }
-        const result = await this.listingCache.read(file, query.head, query.tail, this.limits, log);
+        const result = await reads.get(items.length);
         if (result === null || result.read === null || !sameStamp(row, result.stat)) {
           stale = true;
           await indexer.refreshFile(file);
