@@ -456,6 +456,11 @@ async function main() {
     const fpLarge = row('firstPage.large', `1. first page, ${nLarge} sessions`, fpL);
     target('firstPageRatio', `1. first page p50, ${nLarge} / ${nSmall}`, fpLarge.p50Ms / fpSmall.p50Ms, TARGETS.firstPageRatio, 'max',
       `${fpLarge.p50Ms} / ${fpSmall.p50Ms} ms`);
+    // Information only: the same first page with one connection, i.e. the latency of one request
+    // on an otherwise idle service (the 4-connection rows queue requests behind each other).
+    const [c1S, c1L] = await interleaved([[svcSmall, FIRST_PAGE, { connections: 1 }], [svcLarge, FIRST_PAGE, { connections: 1 }]]);
+    row('firstPage.small.c1', `1c. first page, ${nSmall} sessions, 1 connection (info)`, c1S);
+    row('firstPage.large.c1', `1c. first page, ${nLarge} sessions, 1 connection (info)`, c1L);
     const hw = row('hello', '2. bare Fastify hello-world', hwR);
     target('throughputRatio', `2. first page req/s (${nLarge}) / hello-world`, fpLarge.rps / hw.rps, TARGETS.throughputRatio, 'min',
       `${fpLarge.rps} / ${hw.rps} req/s; a first page is ${fpLarge.bytesPerResponse} bytes, hello-world ${hw.bytesPerResponse}`);
