@@ -6,7 +6,7 @@ import type { SessionRead } from './session-reader.js';
 import type { ArchivedFilter, RolloutFile, SortField, SortOrder } from './types.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
-const SCHEMA_VERSION = '1';
+const SCHEMA_VERSION = '2';
 
 
 /** What the index knows of one rollout file; valid while size, mtime and inode are unchanged. */
@@ -97,10 +97,14 @@ export class IndexDb {
           source TEXT,
           model_provider TEXT
         ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS sessions_key ON sessions (key);
-        CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (mtime_ms, key);
+        -- One covering index per sort order: a filtered page walks the index in order and
+        -- never touches the table for the filter columns (only q needs the title).
+        CREATE INDEX IF NOT EXISTS sessions_by_key ON sessions
+          (key, is_session, has_user_message, archived, source, model_provider, cwd_norm, created_ms);
+        CREATE INDEX IF NOT EXISTS sessions_by_mtime ON sessions
+          (mtime_ms, key, is_session, has_user_message, archived, source, model_provider, cwd_norm);
         CREATE INDEX IF NOT EXISTS sessions_id ON sessions (id);
-        CREATE INDEX IF NOT EXISTS sessions_cwd ON sessions (cwd_norm);
+        CREATE INDEX IF NOT EXISTS sessions_cwd ON sessions (cwd_norm, key);
       `);
       this.setMeta('schema', SCHEMA_VERSION);
       this.setMeta('codex_home', codexHome);

@@ -17,6 +17,14 @@ import {
 } from './tree-walk.js';
 import type { RolloutFile, RolloutLogger } from './types.js';
 
+/** `sessions`, `sessions/YYYY`, `sessions/YYYY/MM`, `sessions/YYYY/MM/DD` or `archived_sessions`. */
+function isTreeDir(rel: string): boolean {
+  const [root, ...rest] = rel.split('/');
+  if (root === ARCHIVED_DIR) return rest.length === 0;
+  const widths = [4, 2, 2];
+  return root === SESSIONS_DIR && rest.length <= 3 && rest.every((part, i) => new RegExp(`^\\d{${widths[i]}}$`).test(part));
+}
+
 /** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
 const BATCH = 16;
 const WATCH_DEBOUNCE_MS = 50;
@@ -52,7 +60,7 @@ export class SessionIndexer {
   private lastPassMs: number | null = null;
   private running: Promise<void> | null = null;
   private stopping = false;
-  private watchers: FSWatcher[] = [];
+  private watched = new Map<string, FSWatcher>();
   private timer: NodeJS.Timeout | null = null;
   private dirty = new Set<string>();
   private dirtyTimer: NodeJS.Timeout | null = null;
@@ -71,8 +79,8 @@ export class SessionIndexer {
       return;
     }
     if (this.db.complete) this.state = 'ready';
-    this.startWatching();
     void this.pass();
+    void this.watchTree().catch((err) => this.options.log.debug({ err }, 'watching failed; the periodic pass covers it'));
     this.timer = setInterval(() => void this.pass(), this.options.rescanIntervalMs);
     this.timer.unref();
   }
@@ -205,20 +213,53 @@ export class SessionIndexer {
     }
   }
 
-  private startWatching(): void {
-    for (const dir of [SESSIONS_DIR, ARCHIVED_DIR]) {
-      try {
-        const watcher = watch(join(this.options.codexHome, dir), { recursive: dir === SESSIONS_DIR, persistent: false });
-        watcher.on('change', (_event, name) => {
-          if (typeof name === 'string') this.markDirty(`${dir}/${name.split('\\').join('/')}`);
-        });
-        watcher.on('error', (err) => this.options.log.debug({ err }, 'watch error; the periodic pass covers it'));
-        this.watchers.push(watcher);
-      } catch (err) {
-        // Not there yet (or not watchable): the periodic pass and refreshRecent cover it.
-        this.options.log.debug({ dir, err: (err as NodeJS.ErrnoException).code }, 'not watching');
-      }
+  /**
+   * One non-recursive watch per directory of the tree (the home, sessions/, each year, month
+   * and day, archived_sessions/), set up in the background. Node 20's recursive fs.watch on
+   * Linux stats and watches every file before returning: seconds and hundreds of MB on a
+   * 100,000-session tree. A directory watch also reports appends to the files in it.
+   */
+  private async watchTree(): Promise<void> {
+    const roots = await this.options.roots();
+    this.watchDir('');
+    await this.adopt(roots, ARCHIVED_DIR);
+    await this.adopt(roots, SESSIONS_DIR);
+  }
+
+  private watchDir(relDir: string): void {
+    if (this.stopping || this.watched.has(relDir)) return;
+    try {
+      const watcher = watch(join(this.options.codexHome, relDir), { persistent: false });
+      watcher.on('change', (_event, name) => {
+        if (typeof name === 'string') this.markDirty(relDir === '' ? name : `${relDir}/${name}`);
+      });
+      watcher.on('error', () => {
+        watcher.close();
+        this.watched.delete(relDir);
+      });
+      this.watched.set(relDir, watcher);
+    } catch {
+      // Not there (yet): its parent's watch, refreshRecent and the periodic pass cover it.
     }
+  }
+
+  /**
+   * Starts watching a directory of the tree and everything below it; returns the rollout
+   * files found in its day directories (a new directory's files may predate its watch).
+   */
+  private async adopt(roots: WalkRoots, relDir: string): Promise<RolloutFile[]> {
+    const parts = relDir.split('/');
+    const abs = join(roots.codexHome, relDir);
+    if ((await pathKind(abs, roots.realHome)) !== 'directory') return [];
+    this.watchDir(relDir);
+    if (relDir === ARCHIVED_DIR || parts.length === 4) {
+      return rolloutFilesIn(roots, abs, relDir, relDir === ARCHIVED_DIR, 'desc');
+    }
+    const files: RolloutFile[] = [];
+    for (const child of await numericDirs(roots, abs, parts.length === 1 ? 4 : 2, 'desc')) {
+      files.push(...(await this.adopt(roots, `${relDir}/${child}`)));
+    }
+    return files;
   }
 
   private markDirty(relPath: string): void {
@@ -236,16 +277,12 @@ export class SessionIndexer {
     const files: RolloutFile[] = [];
     for (const rel of paths) {
       const file = rolloutFileAt(roots, rel);
-      if (file === null) {
-        // A new directory: its files may have arrived before the watch did.
-        const abs = join(roots.codexHome, rel);
-        if ((await pathKind(abs, roots.realHome)) === 'directory' && rel.split('/').length === 4) {
-          files.push(...(await rolloutFilesIn(roots, abs, rel, false, 'desc')));
-        }
-        continue;
+      if (file !== null) {
+        if ((await pathKind(file.absPath, roots.realHome)) === 'file') files.push(file);
+        else this.db?.delete(rel);
+      } else if (isTreeDir(rel)) {
+        files.push(...(await this.adopt(roots, rel)));
       }
-      if ((await pathKind(file.absPath, roots.realHome)) === 'file') files.push(file);
-      else this.db?.delete(rel);
     }
     try {
       await this.indexFiles(files);
@@ -258,7 +295,8 @@ export class SessionIndexer {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     if (this.dirtyTimer) clearTimeout(this.dirtyTimer);
-    for (const w of this.watchers) w.close();
+    for (const w of this.watched.values()) w.close();
+    this.watched.clear();
     await this.running?.catch(() => {});
     await this.flushing.catch(() => {});
     this.db?.close();

@@ -176,6 +176,32 @@ describe('the metadata index', () => {
     execFileSync('chmod', ['-R', 'u+w', home]);
   });
 
+  it('watches every day directory: an append to an old session moves it up sort=updated', async () => {
+    const home = await filterHome();
+    const app = await appFor(home, true);
+    // Day 2025-01-02 is not the newest: only its directory watch (or the 5-minute pass) can see this.
+    const rel = `sessions/2025/01/02/rollout-2025-01-02T10-00-00-${uuidN(2)}.jsonl`;
+    await writeFile(join(home, rel), '{"timestamp":"t","type":"event_msg","payload":{}}\n', { flag: 'a' });
+    let first: string | undefined;
+    for (let i = 0; i < 100 && first !== uuidN(2); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      first = (await list(app, 'sort=updated&limit=1&head=0')).items[0]?.id;
+    }
+    expect(first).toBe(uuidN(2));
+    // A new year directory created after start-up is watched too.
+    await writeSession(home, { stamp: '2026-02-01T00-00-00', id: uuidN(11), title: 'next year', source: 'exec' });
+    await new Promise((r) => setTimeout(r, 200));
+    const rel11 = `sessions/2026/02/01/rollout-2026-02-01T00-00-00-${uuidN(11)}.jsonl`;
+    await writeFile(join(home, rel11), '{"timestamp":"t","type":"event_msg","payload":{}}\n', { flag: 'a' });
+    await utimes(join(home, rel11), at('2030-01-01T00:00:00Z'), at('2030-01-01T00:00:00Z'));
+    let top: string | undefined;
+    for (let i = 0; i < 100 && top !== uuidN(11); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      top = (await list(app, 'sort=updated&limit=1&head=0&source=exec')).items[0]?.id;
+    }
+    expect(top).toBe(uuidN(11));
+  });
+
   it('looks up ids through the index, including ambiguous ones', async () => {
     const home = await filterHome();
     await writeSession(home, { stamp: '2025-02-01T00-00-00', id: uuidN(1), title: 'dup', archived: true });
