@@ -6,7 +6,7 @@ import type { SessionRead } from './session-reader.js';
 import type { ArchivedFilter, RolloutFile, SortField, SortOrder } from './types.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
-const SCHEMA_VERSION = '2';
+const SCHEMA_VERSION = '3';
 
 
 /** What the index knows of one rollout file; valid while size, mtime and inode are unchanged. */
@@ -104,7 +104,11 @@ export class IndexDb {
         CREATE INDEX IF NOT EXISTS sessions_by_mtime ON sessions
           (mtime_ms, key, is_session, has_user_message, archived, source, model_provider, cwd_norm);
         CREATE INDEX IF NOT EXISTS sessions_id ON sessions (id);
+        -- Selective filters (a cwd, a rare source or provider) jump straight to their rows;
+        -- ANALYZE statistics let the planner choose between these and the ordered scans.
         CREATE INDEX IF NOT EXISTS sessions_cwd ON sessions (cwd_norm, key);
+        CREATE INDEX IF NOT EXISTS sessions_source ON sessions (source, key);
+        CREATE INDEX IF NOT EXISTS sessions_provider ON sessions (model_provider, key);
       `);
       this.setMeta('schema', SCHEMA_VERSION);
       this.setMeta('codex_home', codexHome);
@@ -146,6 +150,11 @@ export class IndexDb {
 
   markComplete(): void {
     this.setMeta('complete', '1');
+  }
+
+  /** Refreshes the planner's statistics (approximate, bounded work) after a full pass. */
+  analyze(): void {
+    this.db.exec('PRAGMA analysis_limit = 1000; ANALYZE;');
   }
 
   /** Records what a read of `file` found (`read` null: not a session). */

@@ -46,6 +46,8 @@ export interface IndexerOptions {
   log: RolloutLogger;
   /** A full verification pass also runs this often, as a safety net for missed watch events. */
   rescanIntervalMs: number;
+  /** Delay of the first verification pass when the index was already complete at start-up. */
+  verifyDelayMs: number;
 }
 
 /**
@@ -62,6 +64,7 @@ export class SessionIndexer {
   private stopping = false;
   private watched = new Map<string, FSWatcher>();
   private timer: NodeJS.Timeout | null = null;
+  private verifyTimer: NodeJS.Timeout | null = null;
   private dirty = new Set<string>();
   private dirtyTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
@@ -78,11 +81,19 @@ export class SessionIndexer {
       this.options.log.warn({ err, indexPath: this.options.path }, 'metadata index unavailable; serving by scanning');
       return;
     }
-    if (this.db.complete) this.state = 'ready';
-    void this.pass();
     void this.watchTree().catch((err) => this.options.log.debug({ err }, 'watching failed; the periodic pass covers it'));
     this.timer = setInterval(() => void this.pass(), this.options.rescanIntervalMs);
     this.timer.unref();
+    if (!this.db.complete) {
+      void this.pass();
+      return;
+    }
+    // A complete index from the last run answers at once. Its verification pass (changes
+    // made while the service was down) waits a little, so start-up and first requests have
+    // the machine to themselves; live changes are seen by the watches meanwhile.
+    this.state = 'ready';
+    this.verifyTimer = setTimeout(() => void this.pass(), this.options.verifyDelayMs);
+    this.verifyTimer.unref();
   }
 
   /** The index answers queries only once it has seen the whole tree. */
@@ -143,6 +154,7 @@ export class SessionIndexer {
           for (const path of db.allPaths()) if (!seen.has(path)) db.delete(path);
           db.markComplete();
         });
+        db.analyze();
         this.state = 'ready';
         this.lastPassMs = Date.now() - started;
         this.options.log.debug({ files: seen.size, ms: this.lastPassMs }, 'metadata index pass complete');
@@ -294,6 +306,7 @@ export class SessionIndexer {
   async close(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.verifyTimer) clearTimeout(this.verifyTimer);
     if (this.dirtyTimer) clearTimeout(this.dirtyTimer);
     for (const w of this.watched.values()) w.close();
     this.watched.clear();

@@ -53,12 +53,14 @@ export interface RepositoryOptions {
   limits?: Partial<ReadLimits>;
   log: RolloutLogger;
   /** The persistent metadata index (outside the Codex home); null or absent: scan only. */
-  index?: { path: string; rescanIntervalMs?: number } | null;
+  index?: { path: string; rescanIntervalMs?: number; verifyDelayMs?: number } | null;
   /** The in-memory cache of listing reads (default 32 MiB, 20,000 files); maxBytes 0 turns it off. */
   listingCache?: Partial<ListingCacheOptions>;
 }
 
-const DEFAULT_RESCAN_MS = 5 * 60 * 1000;
+/** Watches see live changes; the full pass is a safety net for anything they missed. */
+const DEFAULT_RESCAN_MS = 30 * 60 * 1000;
+const DEFAULT_VERIFY_DELAY_MS = 60 * 1000;
 
 export type RecordEvent =
   | { kind: 'record'; text: string }
@@ -179,6 +181,7 @@ export class RolloutRepository {
           limits: this.limits,
           log: options.log,
           rescanIntervalMs: options.index.rescanIntervalMs ?? DEFAULT_RESCAN_MS,
+          verifyDelayMs: options.index.verifyDelayMs ?? DEFAULT_VERIFY_DELAY_MS,
         })
       : null;
   }
