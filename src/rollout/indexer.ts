@@ -234,8 +234,8 @@ export class SessionIndexer {
   private async watchTree(): Promise<void> {
     const roots = await this.options.roots();
     this.watchDir('');
-    await this.adopt(roots, ARCHIVED_DIR);
-    await this.adopt(roots, SESSIONS_DIR);
+    await this.adopt(roots, ARCHIVED_DIR, false);
+    await this.adopt(roots, SESSIONS_DIR, false);
   }
 
   private watchDir(relDir: string): void {
@@ -256,20 +256,20 @@ export class SessionIndexer {
   }
 
   /**
-   * Starts watching a directory of the tree and everything below it; returns the rollout
-   * files found in its day directories (a new directory's files may predate its watch).
+   * Starts watching a directory of the tree and everything below it. With `collect`, returns
+   * the rollout files of its day directories (a new directory's files may predate its watch).
    */
-  private async adopt(roots: WalkRoots, relDir: string): Promise<RolloutFile[]> {
+  private async adopt(roots: WalkRoots, relDir: string, collect = true): Promise<RolloutFile[]> {
     const parts = relDir.split('/');
     const abs = join(roots.codexHome, relDir);
     if ((await pathKind(abs, roots.realHome)) !== 'directory') return [];
     this.watchDir(relDir);
     if (relDir === ARCHIVED_DIR || parts.length === 4) {
-      return rolloutFilesIn(roots, abs, relDir, relDir === ARCHIVED_DIR, 'desc');
+      return collect ? rolloutFilesIn(roots, abs, relDir, relDir === ARCHIVED_DIR, 'desc') : [];
     }
     const files: RolloutFile[] = [];
     for (const child of await numericDirs(roots, abs, parts.length === 1 ? 4 : 2, 'desc')) {
-      files.push(...(await this.adopt(roots, `${relDir}/${child}`)));
+      files.push(...(await this.adopt(roots, `${relDir}/${child}`, collect)));
     }
     return files;
   }
