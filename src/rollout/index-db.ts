@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { containsFolded, normalizeCwd, type SessionFilter } from './filters.js';
 import type { SessionRead } from './session-reader.js';
 import type { ArchivedFilter, RolloutFile, SortField, SortOrder } from './types.js';
@@ -57,19 +57,23 @@ export class IndexDb {
   private readonly deleteStmt: Database.Statement;
   private readonly touchStmt: Database.Statement;
 
-  /** Opens (or creates) the index; a corrupt file or another schema version is replaced. */
-  static open(path: string, codexHome: string): IndexDb {
+  /**
+   * Opens (or creates) the index; a corrupt file or another schema version is replaced. The
+   * native module is loaded here, not at start-up: serving the first page does not need it.
+   */
+  static async open(path: string, codexHome: string): Promise<IndexDb> {
+    const { default: Sqlite } = await import('better-sqlite3');
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     try {
-      return new IndexDb(path, codexHome);
+      return new IndexDb(Sqlite, path, codexHome);
     } catch {
       for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
-      return new IndexDb(path, codexHome);
+      return new IndexDb(Sqlite, path, codexHome);
     }
   }
 
-  private constructor(path: string, codexHome: string) {
-    this.db = new Database(path);
+  private constructor(Sqlite: typeof Database, path: string, codexHome: string) {
+    this.db = new Sqlite(path);
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');

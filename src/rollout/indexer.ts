@@ -65,6 +65,8 @@ export class SessionIndexer {
   private watched = new Map<string, FSWatcher>();
   private timer: NodeJS.Timeout | null = null;
   private verifyTimer: NodeJS.Timeout | null = null;
+  private watching: Promise<void> = Promise.resolve();
+  private starting: Promise<void> = Promise.resolve();
   private dirty = new Set<string>();
   private dirtyTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
@@ -74,14 +76,19 @@ export class SessionIndexer {
 
   /** Opens the index and starts filling it in the background; never waits for the build. */
   start(): void {
+    this.starting = this.open();
+  }
+
+  private async open(): Promise<void> {
     try {
-      this.db = IndexDb.open(this.options.path, this.options.codexHome);
+      this.db = await IndexDb.open(this.options.path, this.options.codexHome);
     } catch (err) {
       this.state = 'failed';
       this.options.log.warn({ err, indexPath: this.options.path }, 'metadata index unavailable; serving by scanning');
       return;
     }
-    void this.watchTree().catch((err) => this.options.log.debug({ err }, 'watching failed; the periodic pass covers it'));
+    if (this.stopping) return; // closed while opening: close() closes the file
+    this.watching = this.watchTree().catch((err) => this.options.log.debug({ err }, 'watching failed; the periodic pass covers it'));
     this.timer = setInterval(() => void this.pass(), this.options.rescanIntervalMs);
     this.timer.unref();
     if (!this.db.complete) {
@@ -121,6 +128,8 @@ export class SessionIndexer {
 
   /** Waits for the running pass (tests and benchmarks; requests never wait for it). */
   async idle(): Promise<void> {
+    await this.starting;
+    await this.watching;
     await this.running;
     await this.flushing;
   }
@@ -305,6 +314,7 @@ export class SessionIndexer {
 
   async close(): Promise<void> {
     this.stopping = true;
+    await this.starting;
     if (this.timer) clearInterval(this.timer);
     if (this.verifyTimer) clearTimeout(this.verifyTimer);
     if (this.dirtyTimer) clearTimeout(this.dirtyTimer);
