@@ -14,55 +14,19 @@ export interface Line {
   terminated: boolean;
 }
 
-function decode(parts: Buffer[]): string {
-  return parts.length === 1 ? (parts[0] as Buffer).toString('utf8') : Buffer.concat(parts).toString('utf8');
-}
-
 /**
  * Splits a byte stream into lines without holding more than one line (at most `maxLineBytes`)
  * in memory. A longer line is reported with `text: null` and its bytes are skipped.
+ * (splitRawLines, decoded.)
  */
 export async function* splitLines(
   chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
   maxLineBytes: number,
   startOffset = 0,
 ): AsyncGenerator<Line> {
-  let pending: Buffer[] = [];
-  let pendingLen = 0;
-  let tooLong = false;
-  let lineNo = 1;
-  let lineStart = startOffset;
-  let offset = startOffset;
-  for await (const chunk of chunks) {
-    let pos = 0;
-    for (let nl = chunk.indexOf(NEWLINE, pos); nl !== -1; nl = chunk.indexOf(NEWLINE, pos)) {
-      const piece = chunk.subarray(pos, nl);
-      const overLimit = tooLong || pendingLen + piece.length > maxLineBytes;
-      const text = overLimit ? null : decode(pendingLen === 0 ? [piece] : [...pending, piece]);
-      yield { lineNo, offset: lineStart, text, terminated: true };
-      lineNo += 1;
-      lineStart = offset + nl + 1;
-      pending = [];
-      pendingLen = 0;
-      tooLong = false;
-      pos = nl + 1;
-    }
-    offset += chunk.length;
-    if (pos < chunk.length && !tooLong) {
-      const rest = chunk.subarray(pos);
-      if (pendingLen + rest.length > maxLineBytes) {
-        tooLong = true;
-        pending = [];
-        pendingLen = 0;
-      } else {
-        // Copied: the stream may reuse the chunk's memory once we hand it back.
-        pending.push(Buffer.from(rest));
-        pendingLen += rest.length;
-      }
-    }
-  }
-  if (tooLong || pendingLen > 0) {
-    yield { lineNo, offset: lineStart, text: tooLong ? null : decode(pending), terminated: false };
+  for await (const raw of splitRawLines(chunks, maxLineBytes, startOffset)) {
+    const text = raw.bytes === null ? null : raw.bytes.toString('utf8');
+    yield { lineNo: raw.lineNo, offset: raw.offset, text, terminated: raw.terminated };
   }
 }
 
