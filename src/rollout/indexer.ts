@@ -152,12 +152,14 @@ export class SessionIndexer {
             batch.push(file);
             if (batch.length >= BATCH) {
               await this.indexFiles(batch);
+              this.checked += batch.length;
               batch = [];
               await yieldToRequests();
             }
           }
         }
         await this.indexFiles(batch);
+        this.checked += batch.length;
         if (this.stopping) return;
         db.transaction(() => {
           for (const path of db.allPaths()) if (!seen.has(path)) db.delete(path);
@@ -203,7 +205,6 @@ export class SessionIndexer {
         else db.upsert(r.file, r.stat, r.read);
       }
     });
-    this.checked += files.length;
   }
 
   /** Re-indexes one file now (a query found its row stale). */

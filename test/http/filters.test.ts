@@ -140,7 +140,7 @@ describe('the metadata index', () => {
     const scan = await buildTestApp(home);
     expect((await scan.inject('/readyz')).json().index).toMatchObject({ state: 'disabled', complete: false });
     const app = await appFor(home, true);
-    expect((await app.inject('/readyz')).json().index).toMatchObject({ state: 'ready', complete: true, filesInIndex: 8 });
+    expect((await app.inject('/readyz')).json().index).toMatchObject({ state: 'ready', complete: true, filesInIndex: 8, filesCheckedThisPass: 8 });
   });
 
   it('replaces a corrupt index file instead of failing', async () => {
