@@ -1,4 +1,4 @@
-import { isValidStamp } from './filename.js';
+import { UUID, isValidStamp } from './filename.js';
 import { RolloutError, RolloutErrorKind } from './errors.js';
 import type { SortOrder } from './types.js';
 
@@ -7,7 +7,6 @@ import type { SortOrder } from './types.js';
  * `<YYYY-MM-DDThh-mm-ss>|<uuid>` (the key of the last item served); ascending cursors carry
  * an `asc|` prefix so that a cursor minted for one order is rejected by the other.
  */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ASC_PREFIX = 'asc|';
 
 export function encodeCursor(key: string, order: SortOrder): string {

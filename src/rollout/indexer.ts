@@ -8,6 +8,7 @@ import { readSessionFile, type ReadLimits } from './session-reader.js';
 import {
   ARCHIVED_DIR,
   SESSIONS_DIR,
+  isTreeDir,
   numericDirs,
   rolloutFileAt,
   rolloutFilesIn,
@@ -16,14 +17,6 @@ import {
   type WalkRoots,
 } from './tree-walk.js';
 import type { RolloutFile, RolloutLogger } from './types.js';
-
-/** `sessions`, `sessions/YYYY`, `sessions/YYYY/MM`, `sessions/YYYY/MM/DD` or `archived_sessions`. */
-function isTreeDir(rel: string): boolean {
-  const [root, ...rest] = rel.split('/');
-  if (root === ARCHIVED_DIR) return rest.length === 0;
-  const widths = [4, 2, 2];
-  return root === SESSIONS_DIR && rest.length <= 3 && rest.every((part, i) => new RegExp(`^\\d{${widths[i]}}$`).test(part));
-}
 
 /** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
 const BATCH = 16;

@@ -19,6 +19,7 @@ import {
 } from './session-reader.js';
 import { DEFAULT_LISTING_CACHE, ListingCache, type ListingCacheOptions } from './listing-cache.js';
 import { parsePage, type RawConversationItem, type RawConversationsPage } from './list-page.js';
+import { UUID } from './filename.js';
 import { SessionNames } from './session-names.js';
 import { buildSummary } from './summary.js';
 import {
@@ -43,7 +44,6 @@ import type {
   SortOrder,
 } from './types.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface RepositoryOptions {
@@ -147,7 +147,6 @@ interface PagePlan {
   log: RolloutLogger;
 }
 
-const DAY = 24 * 60 * 60 * 1000;
 /** The file-name time is the writer's local time: up to 14 hours from UTC either way. */
 const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -249,8 +248,8 @@ export class RolloutRepository {
     const roots = await this.roots();
     if (sort === 'created') {
       const bounds: DateBounds = {
-        min: filter.sinceMs === undefined ? undefined : dateOf(filter.sinceMs - DAY),
-        max: filter.untilMs === undefined ? undefined : dateOf(filter.untilMs + DAY),
+        min: filter.sinceMs === undefined ? undefined : dateOf(filter.sinceMs - DAY_MS),
+        max: filter.untilMs === undefined ? undefined : dateOf(filter.untilMs + DAY_MS),
       };
       return this.collectPage(plan, this.asCandidates(this.walk(roots, query.archived, order, after?.key, bounds)));
     }

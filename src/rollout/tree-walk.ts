@@ -196,13 +196,25 @@ export async function* mergeWalks(
  * rollouts (`sessions/YYYY/MM/DD/` or directly in `archived_sessions/`); otherwise null.
  */
 export function rolloutFileAt(roots: WalkRoots, relPath: string): RolloutFile | null {
-  const parts = relPath.split('/');
-  const name = parts.at(-1) ?? '';
-  const parsed = parseRolloutName(name);
-  if (parsed === null) return null;
-  const archived = parts.length === 2 && parts[0] === ARCHIVED_DIR;
-  const active =
-    parts.length === 5 && parts[0] === SESSIONS_DIR && /^\d{4}$/.test(parts[1]!) && /^\d{2}$/.test(parts[2]!) && /^\d{2}$/.test(parts[3]!);
-  if (!archived && !active) return null;
-  return { ...parsed, absPath: join(roots.codexHome, ...parts), relPath, archived };
+  const slash = relPath.lastIndexOf('/');
+  const dir = relPath.slice(0, slash);
+  const parsed = parseRolloutName(relPath.slice(slash + 1));
+  if (parsed === null || slash === -1) return null;
+  const archived = dir === ARCHIVED_DIR;
+  if (!archived && !(isTreeDir(dir) && dir.split('/').length === 4)) return null;
+  return { ...parsed, absPath: join(roots.codexHome, ...relPath.split('/')), relPath, archived };
+}
+
+/** Digits of the year, month and day directory names under `sessions/`. */
+const DIR_DIGITS = [4, 2, 2];
+
+/** `sessions`, `sessions/YYYY`, `sessions/YYYY/MM`, `sessions/YYYY/MM/DD` or `archived_sessions`. */
+export function isTreeDir(rel: string): boolean {
+  const [root, ...rest] = rel.split('/');
+  if (root === ARCHIVED_DIR) return rest.length === 0;
+  return (
+    root === SESSIONS_DIR &&
+    rest.length <= DIR_DIGITS.length &&
+    rest.every((part, i) => part.length === DIR_DIGITS[i] && /^\d+$/.test(part))
+  );
 }
