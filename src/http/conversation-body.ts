@@ -1,4 +1,5 @@
 import type { OpenConversation } from '../rollout/repository.js';
+import { summaryFields } from './list-body.js';
 
 const FLUSH_BYTES = 64 * 1024;
 /** Beyond this many invalid lines only the count grows, so a garbage file cannot exhaust memory. */
@@ -42,7 +43,7 @@ async function* pieces(conv: OpenConversation, close: () => Promise<void>): Asyn
   const invalid: { line: number; reason: string }[] = [];
   let invalidCount = 0;
   try {
-    let buffer = `{"conversation":${JSON.stringify(conv.summary)},"records":[`;
+    let buffer = `{"conversation":${summaryFields(conv.summary)}},"records":[`;
     let first = true;
     for await (const event of conv.records()) {
       if (event.kind === 'invalid') {

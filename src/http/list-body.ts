@@ -1,5 +1,5 @@
 import type { RawConversationItem, RawConversationsPage } from '../rollout/list-page.js';
-import type { GitInfo } from '../rollout/types.js';
+import type { GitInfo, SessionSummary } from '../rollout/types.js';
 
 /**
  * The JSON body of a list page, as one UTF-8 buffer, without a parse → stringify round trip of
@@ -35,8 +35,8 @@ function git(value: GitInfo | null): string {
   return `{"branch":${str(value.branch)},"commitHash":${str(value.commitHash)},"repositoryUrl":${str(value.repositoryUrl)}}`;
 }
 
-/** `{` and every summary property of an item, in schema order (no closing brace). */
-function summaryFields(s: RawConversationItem): string {
+/** `{` and every summary property, in schema order (no closing brace): list items and the JSON form of one session. */
+export function summaryFields(s: SessionSummary): string {
   return (
     `{"id":${str(s.id)},"path":${str(s.path)},"createdAt":${str(s.createdAt)},"updatedAt":${str(s.updatedAt)},` +
     `"sizeBytes":${integer(s.sizeBytes)},"title":${str(s.title)},"name":${str(s.name)},"cwd":${str(s.cwd)},` +
