@@ -52,6 +52,25 @@ export const DEFAULTS = {
   timeouts: DEFAULT_TIMEOUTS,
 };
 
+/**
+ * Every setting at its default for `codexHome`, without an index (scan only): the base that
+ * loadConfig fills from flags and environment, and a ready configuration for tests and tools.
+ */
+export function defaultConfig(codexHome: string): Config {
+  return {
+    codexHome,
+    host: DEFAULTS.host,
+    port: DEFAULTS.port,
+    logLevel: DEFAULTS.logLevel,
+    token: null,
+    corsOrigins: [],
+    maxScanFiles: DEFAULTS.maxScanFiles,
+    indexPath: null,
+    rateLimit: DEFAULTS.rateLimit,
+    timeouts: { ...DEFAULTS.timeouts },
+  };
+}
+
 /** A configuration the service must not start with; the message tells the user what to change. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -183,17 +202,6 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
   }
   return {
     help: false,
-    config: {
-      codexHome,
-      host,
-      port,
-      logLevel: levelRaw as LogLevel,
-      token,
-      corsOrigins,
-      maxScanFiles,
-      indexPath,
-      rateLimit,
-      timeouts: { ...DEFAULTS.timeouts },
-    },
+    config: { ...defaultConfig(codexHome), host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles, indexPath, rateLimit },
   };
 }

@@ -3,14 +3,11 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { buildApp } from './app.js';
-import { DEFAULTS } from './config.js';
+import { defaultConfig } from './config.js';
 
 /** The OpenAPI document the route schemas describe; it does not depend on the configuration. */
 export async function openapiDocument(): Promise<unknown> {
-  const app = await buildApp(
-    { ...DEFAULTS, codexHome: '/nonexistent', port: 0, logLevel: 'silent', token: null, corsOrigins: [], indexPath: null },
-    { loggerInstance: pino({ level: 'silent' }) },
-  );
+  const app = await buildApp({ ...defaultConfig('/nonexistent'), logLevel: 'silent' }, { loggerInstance: pino({ level: 'silent' }) });
   await app.ready();
   const doc = app.swagger();
   await app.close();

@@ -6,7 +6,7 @@ import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { afterEach } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { DEFAULTS, type Config } from '../src/config.js';
+import { defaultConfig, type Config } from '../src/config.js';
 
 /** Real files written by Codex CLI 0.169 (copied from the product's shared fixtures, read-only in tests). */
 export const REAL_HOME = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures/codex-home-real');
@@ -35,20 +35,19 @@ export async function copyOfRealHome(): Promise<string> {
 }
 
 export function testConfig(codexHome: string, overrides: Partial<Config> = {}): Config {
-  return {
-    codexHome,
-    host: DEFAULTS.host,
-    port: 0,
-    logLevel: 'silent',
-    token: null,
-    corsOrigins: [],
-    maxScanFiles: DEFAULTS.maxScanFiles,
-    // Scan mode unless a test asks for an index (with a path in its own temp directory).
-    indexPath: null,
-    rateLimit: DEFAULTS.rateLimit,
-    timeouts: DEFAULTS.timeouts,
-    ...overrides,
-  };
+  // Scan mode unless a test asks for an index (with a path in its own temp directory).
+  return { ...defaultConfig(codexHome), port: 0, logLevel: 'silent', ...overrides };
+}
+
+/** Waits until the app's metadata index has completed a pass (polls /readyz). */
+export async function indexReady(app: FastifyInstance, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await app.inject('/readyz');
+    if (res.json().index?.complete) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('index did not complete');
 }
 
 /** The app over `codexHome`, closed after the test. Pass `logs` to capture log lines. */

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RolloutRepository } from '../rollout/repository.js';
-import type { ArchivedFilter, SortField, SortOrder } from '../rollout/types.js';
 import { conversationJson } from './conversation-body.js';
 import { pageBody } from './list-body.js';
 import { negotiate } from './negotiate.js';
@@ -38,26 +37,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
       },
     },
     async (request, reply) => {
-      const q = { ...LIST_DEFAULTS, ...request.query };
-      const page = await repository.listPage(
-        {
-          cursor: q.cursor,
-          limit: q.limit,
-          head: q.head,
-          tail: q.tail,
-          sort: q.sort as SortField,
-          order: q.order as SortOrder,
-          archived: q.archived as ArchivedFilter,
-          includeEmpty: q.includeEmpty,
-          cwd: q.cwd,
-          source: q.source,
-          provider: q.provider,
-          since: q.since,
-          until: q.until,
-          q: q.q,
-        },
-        request.log,
-      );
+      const page = await repository.listPage({ ...LIST_DEFAULTS, ...request.query }, request.log);
       // The body is built here (records spliced in as the files' own JSON text), not by the
       // schema serialiser: the 200 schema above still describes it exactly.
       return reply.type(`${JSON_TYPE}; charset=utf-8`).send(pageBody(page) as never);

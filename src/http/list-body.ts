@@ -1,5 +1,4 @@
-import type { RawConversationItem, RawConversationsPage } from '../rollout/list-page.js';
-import type { GitInfo, SessionSummary } from '../rollout/types.js';
+import type { ConversationsPage, GitInfo, SessionSummary } from '../rollout/types.js';
 
 /**
  * The JSON body of a list page, as one UTF-8 buffer, without a parse → stringify round trip of
@@ -8,7 +7,7 @@ import type { GitInfo, SessionSummary } from '../rollout/types.js';
  * ConversationsPage / ConversationItem schemas (src/http/schemas.ts), exactly as Fastify's
  * schema serialiser wrote it: JSON.stringify for strings, `null` for null.
  */
-export function pageBody(page: RawConversationsPage): Buffer {
+export function pageBody(page: ConversationsPage): Buffer {
   const parts: (string | Buffer)[] = ['{"items":['];
   page.items.forEach((item, i) => {
     parts.push(i === 0 ? '' : ',', summaryFields(item), ',"head":[');

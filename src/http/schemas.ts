@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
-import { SOURCE_VALUES } from '../rollout/filters.js';
+import { SOURCE_VALUES } from '../rollout/listing/filters.js';
 import { ProblemCode } from './problem.js';
 
 /** `type: [T, "null"]`: serialises faster than anyOf and reads well in OpenAPI 3.1. */

@@ -34,9 +34,10 @@ export interface SessionSummary {
   archived: boolean;
 }
 
+/** A listed session; its head and tail records are their JSON text (UTF-8) as read from the file. */
 export interface ConversationItem extends SessionSummary {
-  head: JsonRecord[];
-  tail: JsonRecord[];
+  head: Buffer[];
+  tail: Buffer[];
 }
 
 export type SortField = 'created' | 'updated';

@@ -2,8 +2,7 @@ import { rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { indexReady } from '../index-helper.js';
-import { buildTestApp, legacyLines, list, tempHome, uuidN, writeLines, writeSession, type SessionSpec } from '../helper.js';
+import { buildTestApp, indexReady, legacyLines, list, tempHome, uuidN, writeLines, writeSession, type SessionSpec } from '../helper.js';
 
 const modes = [
   { mode: 'scan', index: false },

@@ -4,7 +4,7 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_READ_LIMITS } from '../../src/rollout/session-reader.js';
+import { DEFAULT_READ_LIMITS } from '../../src/rollout/reading/session-reader.js';
 import { buildTestApp, envelopeLines, list, rolloutRelPath, tempHome, uuidN, writeLines, writeSession } from '../helper.js';
 import { httpGet, listen } from '../net.js';
 

@@ -2,8 +2,7 @@ import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { indexReady } from '../index-helper.js';
-import { buildTestApp, envelopeLines, legacyLines, recordTypeLines, rolloutRelPath, tempHome, type Line, type ListBody } from '../helper.js';
+import { buildTestApp, indexReady, envelopeLines, legacyLines, recordTypeLines, rolloutRelPath, tempHome, type Line, type ListBody } from '../helper.js';
 
 const SESSIONS = 2400;
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, startKey } from '../../src/rollout/cursor.js';
-import { RolloutError, RolloutErrorKind } from '../../src/rollout/errors.js';
-import { parseRolloutName } from '../../src/rollout/filename.js';
-import type { SortOrder } from '../../src/rollout/types.js';
+import { decodeCursor, encodeCursor, startKey } from '../../../src/rollout/listing/cursor.js';
+import { RolloutError, RolloutErrorKind } from '../../../src/rollout/errors.js';
+import { parseRolloutName } from '../../../src/rollout/files/filename.js';
+import type { SortOrder } from '../../../src/rollout/types.js';
 
 const ID = '01a20b7c-dbe8-70c2-9828-678afb8f6bf7';
 const KEY = `2026-11-24T02-57-41|${ID}`;

@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isAbsentError } from './fs-safety.js';
+import { isAbsentError } from '../files/fs-safety.js';
 import { readRecord, splitLines } from './jsonl-lines.js';
-import { scanFailed } from './errors.js';
+import { scanFailed } from '../errors.js';
 import { toUtcIso } from './summary.js';
 
 export const SESSION_INDEX_FILE = 'session_index.jsonl';

@@ -1,6 +1,7 @@
 import { stat as statCallback, type Stats } from 'node:fs';
-import { readSessionFileRaw, type RawSessionRead, type ReadLimits } from './session-reader.js';
-import type { RolloutFile, RolloutLogger, SessionSummary } from './types.js';
+import { sameFile, stampOf, type FileStamp } from '../files/file-stamp.js';
+import { readSessionFile, type SessionRead, type ReadLimits } from '../reading/session-reader.js';
+import type { RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
 
 export interface ListingCacheOptions {
   /** Bytes of records (plus a per-entry allowance) the cache may hold. 0 turns it off. */
@@ -10,16 +11,9 @@ export interface ListingCacheOptions {
 
 export const DEFAULT_LISTING_CACHE: ListingCacheOptions = { maxBytes: 32 * 1024 * 1024, maxEntries: 20_000 };
 
-/** What a file's stat must still say for a cached read of it to stand for a fresh one. */
-interface Stamp {
-  dev: number;
-  ino: number;
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-}
-
-interface Entry extends Stamp {
+interface Entry {
+  /** The file as it was read: a fresh stat must say the same for the entry to stand. */
+  stamp: FileStamp;
   /** Null: the file is not a session. */
   summary: SessionSummary | null;
   hasUserMessage: boolean;
@@ -36,9 +30,6 @@ interface Entry extends Stamp {
 /** Per-entry allowance for the summary, the arrays and the map slot. */
 const ENTRY_OVERHEAD = 1024;
 
-const sameStamp = (a: Stamp, b: Stats) =>
-  a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
-
 /**
  * A bounded LRU of listing reads (summary, head and tail records as bytes), keyed by path and
  * checked against a fresh stat of the file on every use: a file whose device, inode, size,
@@ -52,19 +43,19 @@ export class ListingCache {
 
   constructor(private readonly options: ListingCacheOptions = DEFAULT_LISTING_CACHE) {}
 
-  /** readSessionFileRaw, served from the cache when the file has not changed since it was read. */
+  /** readSessionFile, served from the cache when the file has not changed since it was read. */
   async read(
     file: RolloutFile,
     headCount: number,
     tailCount: number,
     limits: ReadLimits,
     log: RolloutLogger,
-  ): Promise<{ stat: Stats; read: RawSessionRead | null } | null> {
-    if (this.options.maxBytes <= 0) return readSessionFileRaw(file, headCount, tailCount, limits, log);
+  ): Promise<{ stat: Stats; read: SessionRead | null } | null> {
+    if (this.options.maxBytes <= 0) return readSessionFile(file, headCount, tailCount, limits, log);
     const cached = this.entries.get(file.absPath);
     if (cached !== undefined) {
       const st = await statOrNull(file.absPath);
-      if (st !== null && sameStamp(cached, st) && this.entries.get(file.absPath) === cached) {
+      if (st !== null && sameFile(cached.stamp, stampOf(st)) && this.entries.get(file.absPath) === cached) {
         const hit = answer(cached, st, headCount, tailCount);
         if (hit !== undefined) {
           this.entries.delete(file.absPath);
@@ -82,12 +73,12 @@ export class ListingCache {
       },
       warn: (obj, msg) => log.warn(obj, msg),
     };
-    const result = await readSessionFileRaw(file, headCount, tailCount, limits, recording);
+    const result = await readSessionFile(file, headCount, tailCount, limits, recording);
     if (result !== null) this.store(file.absPath, result.stat, result.read, headCount, tailCount, logs);
     return result;
   }
 
-  private store(path: string, st: Stats, read: RawSessionRead | null, headCount: number, tailCount: number, logs: Entry['logs']): void {
+  private store(path: string, st: Stats, read: SessionRead | null, headCount: number, tailCount: number, logs: Entry['logs']): void {
     const previous = this.entries.get(path);
     if (previous !== undefined) this.remove(path, previous);
     const head = read?.head ?? [];
@@ -95,11 +86,7 @@ export class ListingCache {
     const packed = pack([...head, ...tail]);
     const logBytes = logs.length * 256;
     const entry: Entry = {
-      dev: st.dev,
-      ino: st.ino,
-      size: st.size,
-      mtimeMs: st.mtimeMs,
-      ctimeMs: st.ctimeMs,
+      stamp: stampOf(st),
       summary: read?.summary ?? null,
       hasUserMessage: read?.hasUserMessage ?? false,
       head: packed.slice(0, head.length),
@@ -133,7 +120,7 @@ function statOrNull(path: string): Promise<Stats | null> {
 }
 
 /** The cached read for these counts, or undefined when the entry holds too few records. */
-function answer(entry: Entry, st: Stats, headCount: number, tailCount: number): { stat: Stats; read: RawSessionRead | null } | undefined {
+function answer(entry: Entry, st: Stats, headCount: number, tailCount: number): { stat: Stats; read: SessionRead | null } | undefined {
   if (entry.summary === null) return { stat: st, read: null };
   const headComplete = entry.head.length < entry.headCount; // the read ran out of records
   const tailComplete = entry.tail.length < entry.tailCount;

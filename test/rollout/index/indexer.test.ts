@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { RolloutRepository } from '../../src/rollout/repository.js';
-import { envelopeLines, tempHome, uuidN, writeSession } from '../helper.js';
+import { RolloutRepository } from '../../../src/rollout/repository.js';
+import { envelopeLines, tempHome, uuidN, writeSession } from '../../helper.js';
 
 async function indexedRepository(home: string) {
   const path = join(await tempHome(), 'index.sqlite');

@@ -1,7 +1,7 @@
 import { posix, win32 } from 'node:path';
 import { DateTime } from 'luxon';
-import { RolloutError, RolloutErrorKind } from './errors.js';
-import type { FilterInput, SessionSource, SessionSummary } from './types.js';
+import { RolloutError, RolloutErrorKind } from '../errors.js';
+import type { FilterInput, SessionSource, SessionSummary } from '../types.js';
 
 /** Validated filters: every field is a constraint, absent fields match everything. */
 export interface SessionFilter {

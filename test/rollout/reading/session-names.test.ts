@@ -1,8 +1,8 @@
 import { rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SESSION_INDEX_FILE, SessionNames } from '../../src/rollout/session-names.js';
-import { tempHome, writeLines, type Line } from '../helper.js';
+import { SESSION_INDEX_FILE, SessionNames } from '../../../src/rollout/reading/session-names.js';
+import { tempHome, writeLines, type Line } from '../../helper.js';
 
 const A = '5973b6c0-94b8-487b-a530-2aeb6098ae0e';
 const B = '01a20b7c-dbe8-70c2-9828-678afb8f6bf7';

@@ -1,51 +1,37 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import { containsFolded, normalizeCwd, type SessionFilter } from './filters.js';
-import type { SessionRead } from './session-reader.js';
-import type { ArchivedFilter, RolloutFile, SortField, SortOrder } from './types.js';
+import type { FileStamp } from '../files/file-stamp.js';
+import { containsFolded, normalizeCwd } from '../listing/filters.js';
+import type { RolloutFile, SessionSummary } from '../types.js';
+import type { IndexQuery } from './metadata-index.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
-const SCHEMA_VERSION = '3';
+const SCHEMA_VERSION = '4';
 
-
-/** What the index knows of one rollout file; valid while size, mtime and inode are unchanged. */
+/** What the index knows of one rollout file; valid while the file's stamp is unchanged. */
 export interface IndexRow {
   relPath: string;
   key: string;
   id: string;
   archived: boolean;
-  size: number;
-  mtimeExact: number;
-  ino: string;
+  stamp: FileStamp;
+  /** Whole-ms mtime: the sort=updated key. */
   mtimeMs: number;
   /** The title (first user message) is known: later appends cannot change the summary. */
   hasUserMessage: boolean;
 }
 
-export interface IndexQuery {
-  sort: SortField;
-  order: SortOrder;
-  archived: ArchivedFilter;
-  includeEmpty: boolean;
-  filter: SessionFilter;
-  /** Ids whose user-set name matches `filter.q` (names live in session_index.jsonl, not here). */
-  nameMatchIds: string[];
-  after?: { key: string; mtimeMs: number } | undefined;
-  limit: number;
+/** What one read of a file found: a session (its summary) or not a session (null). */
+export interface IndexEntry {
+  file: RolloutFile;
+  stamp: FileStamp;
+  session: { summary: SessionSummary; hasUserMessage: boolean } | null;
 }
 
-export interface FileStamp {
-  size: number;
-  mtimeMs: number;
-  ino: number | bigint;
-}
-
-export function sameStamp(row: Pick<IndexRow, 'size' | 'mtimeExact' | 'ino'>, stat: FileStamp): boolean {
-  return row.size === stat.size && row.mtimeExact === stat.mtimeMs && row.ino === String(stat.ino);
-}
-
-const COLUMNS = `rel_path AS relPath, key, id, archived, size, mtime_exact AS mtimeExact, ino, mtime_ms AS mtimeMs, has_user_message AS hasUserMessage`;
+const COLUMNS =
+  'rel_path AS relPath, key, id, archived, dev, ino, size, mtime_exact AS mtimeExact, ctime_exact AS ctimeExact, ' +
+  'mtime_ms AS mtimeMs, has_user_message AS hasUserMessage';
 
 /**
  * The persistent metadata index: one SQLite row per rollout file (sessions and non-sessions
@@ -89,9 +75,11 @@ export class IndexDb {
           key TEXT NOT NULL,
           id TEXT NOT NULL,
           archived INTEGER NOT NULL,
+          dev INTEGER NOT NULL,
+          ino INTEGER NOT NULL,
           size INTEGER NOT NULL,
           mtime_exact REAL NOT NULL,
-          ino TEXT NOT NULL,
+          ctime_exact REAL NOT NULL,
           mtime_ms INTEGER NOT NULL,
           is_session INTEGER NOT NULL,
           has_user_message INTEGER NOT NULL DEFAULT 0,
@@ -122,18 +110,21 @@ export class IndexDb {
         containsFolded(typeof hay === 'string' ? hay : null, String(needle)) ? 1 : 0,
       );
       this.upsertStmt = this.db.prepare(`
-        INSERT INTO sessions (rel_path, key, id, archived, size, mtime_exact, ino, mtime_ms, is_session,
-                              has_user_message, created_ms, title, cwd_norm, source, model_provider)
-        VALUES (@relPath, @key, @id, @archived, @size, @mtimeExact, @ino, @mtimeMs, @isSession,
-                @hasUserMessage, @createdMs, @title, @cwdNorm, @source, @modelProvider)
+        INSERT INTO sessions (rel_path, key, id, archived, dev, ino, size, mtime_exact, ctime_exact, mtime_ms,
+                              is_session, has_user_message, created_ms, title, cwd_norm, source, model_provider)
+        VALUES (@relPath, @key, @id, @archived, @dev, @ino, @size, @mtimeExact, @ctimeExact, @mtimeMs,
+                @isSession, @hasUserMessage, @createdMs, @title, @cwdNorm, @source, @modelProvider)
         ON CONFLICT (rel_path) DO UPDATE SET
-          key = excluded.key, id = excluded.id, archived = excluded.archived, size = excluded.size,
-          mtime_exact = excluded.mtime_exact, ino = excluded.ino, mtime_ms = excluded.mtime_ms,
+          key = excluded.key, id = excluded.id, archived = excluded.archived, dev = excluded.dev, ino = excluded.ino,
+          size = excluded.size, mtime_exact = excluded.mtime_exact, ctime_exact = excluded.ctime_exact,
+          mtime_ms = excluded.mtime_ms,
           is_session = excluded.is_session, has_user_message = excluded.has_user_message,
           created_ms = excluded.created_ms, title = excluded.title, cwd_norm = excluded.cwd_norm,
           source = excluded.source, model_provider = excluded.model_provider`);
       this.deleteStmt = this.db.prepare('DELETE FROM sessions WHERE rel_path = ?');
-      this.touchStmt = this.db.prepare('UPDATE sessions SET size = ?, mtime_exact = ?, mtime_ms = ? WHERE rel_path = ?');
+      this.touchStmt = this.db.prepare(
+        'UPDATE sessions SET size = ?, mtime_exact = ?, ctime_exact = ?, mtime_ms = ? WHERE rel_path = ?',
+      );
     } catch (err) {
       this.db.close();
       throw err;
@@ -161,20 +152,22 @@ export class IndexDb {
     this.db.exec('PRAGMA analysis_limit = 1000; ANALYZE;');
   }
 
-  /** Records what a read of `file` found (`read` null: not a session). */
-  upsert(file: RolloutFile, stat: FileStamp, read: SessionRead | null): void {
-    const s = read?.summary;
+  /** Records what a read of a file found. */
+  upsert({ file, stamp, session }: IndexEntry): void {
+    const s = session?.summary;
     this.upsertStmt.run({
       relPath: file.relPath,
       key: file.key,
       id: file.id,
       archived: file.archived ? 1 : 0,
-      size: stat.size,
-      mtimeExact: stat.mtimeMs,
-      ino: String(stat.ino),
-      mtimeMs: Math.floor(stat.mtimeMs),
-      isSession: read ? 1 : 0,
-      hasUserMessage: read?.hasUserMessage ? 1 : 0,
+      dev: stamp.dev,
+      ino: stamp.ino,
+      size: stamp.size,
+      mtimeExact: stamp.mtimeMs,
+      ctimeExact: stamp.ctimeMs,
+      mtimeMs: Math.floor(stamp.mtimeMs),
+      isSession: session ? 1 : 0,
+      hasUserMessage: session?.hasUserMessage ? 1 : 0,
       createdMs: s ? Date.parse(s.createdAt) : null,
       title: s?.title ?? null,
       cwdNorm: s?.cwd != null ? normalizeCwd(s.cwd) : null,
@@ -184,8 +177,8 @@ export class IndexDb {
   }
 
   /** A file that only grew: its summary stands, only size and times move. */
-  touch(relPath: string, stat: FileStamp): void {
-    this.touchStmt.run(stat.size, stat.mtimeMs, Math.floor(stat.mtimeMs), relPath);
+  touch(relPath: string, stamp: FileStamp): void {
+    this.touchStmt.run(stamp.size, stamp.mtimeMs, stamp.ctimeMs, Math.floor(stamp.mtimeMs), relPath);
   }
 
   delete(relPath: string): void {
@@ -265,8 +258,21 @@ export class IndexDb {
 
   private normalize(row: unknown): IndexRow | undefined {
     if (row === undefined) return undefined;
-    const r = row as Omit<IndexRow, 'archived' | 'hasUserMessage'> & { archived: number; hasUserMessage: number };
-    return { ...r, archived: r.archived === 1, hasUserMessage: r.hasUserMessage === 1 };
+    const r = row as Pick<IndexRow, 'relPath' | 'key' | 'id' | 'mtimeMs'> & Omit<FileStamp, 'mtimeMs' | 'ctimeMs'> & {
+      archived: number;
+      hasUserMessage: number;
+      mtimeExact: number;
+      ctimeExact: number;
+    };
+    return {
+      relPath: r.relPath,
+      key: r.key,
+      id: r.id,
+      archived: r.archived === 1,
+      stamp: { dev: r.dev, ino: r.ino, size: r.size, mtimeMs: r.mtimeExact, ctimeMs: r.ctimeExact },
+      mtimeMs: r.mtimeMs,
+      hasUserMessage: r.hasUserMessage === 1,
+    };
   }
 
   close(): void {

@@ -1,12 +1,14 @@
 import { open, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRolloutName } from '../../src/rollout/filename.js';
-import { DEFAULT_READ_LIMITS, readTail, scanHead, type ReadLimits } from '../../src/rollout/session-reader.js';
-import type { JsonRecord, RolloutFile, RolloutLogger } from '../../src/rollout/types.js';
-import { legacyLines, recordTypeLines, tempHome, writeLines, type Line } from '../helper.js';
+import { parseRolloutName } from '../../../src/rollout/files/filename.js';
+import { DEFAULT_READ_LIMITS, readTail, scanHead, type ReadLimits } from '../../../src/rollout/reading/session-reader.js';
+import type { JsonRecord, RolloutFile, RolloutLogger } from '../../../src/rollout/types.js';
+import { legacyLines, recordTypeLines, tempHome, writeLines, type Line } from '../../helper.js';
 
 const MiB = 1024 * 1024;
+/** The readers keep records as their JSON text; the tests compare values. */
+const parseRecord = (bytes: Buffer): JsonRecord => JSON.parse(bytes.toString('utf8')) as JsonRecord;
 const CHUNK = 64 * 1024;
 
 // ---------------------------------------------------------------------------------------
@@ -17,7 +19,7 @@ async function tailOf(path: string, count: number, maxLineBytes = 64 * MiB): Pro
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
-    return await readTail(handle, size, count, maxLineBytes);
+    return (await readTail(handle, size, count, maxLineBytes)).map(parseRecord);
   } finally {
     await handle.close();
   }
@@ -225,7 +227,7 @@ describe('readTail', () => {
     const path = await fileWith(`${first}${jl(rec(3))}\n`);
     const handle = await open(path, 'r');
     try {
-      expect(await readTail(handle, Buffer.byteLength(first), 5, MiB)).toEqual([rec(1), rec(2)]);
+      expect((await readTail(handle, Buffer.byteLength(first), 5, MiB)).map(parseRecord)).toEqual([rec(1), rec(2)]);
     } finally {
       await handle.close();
     }
@@ -271,7 +273,8 @@ async function rolloutFile(lines: Line[], opts: { trailingNewline?: boolean; raw
 async function head(file: RolloutFile, headCount: number, limits: ReadLimits = DEFAULT_READ_LIMITS, log = logger().log) {
   const handle = await open(file.absPath, 'r');
   try {
-    return await scanHead(handle, file, await handle.stat(), headCount, limits, log);
+    const found = await scanHead(handle, file, await handle.stat(), headCount, limits, log);
+    return found && { ...found, head: found.head.map(parseRecord) };
   } finally {
     await handle.close();
   }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { parseLine, readRecord, splitLines, type Line } from '../../src/rollout/jsonl-lines.js';
+import { parseLine, readRecord, splitLines, type Line } from '../../../src/rollout/reading/jsonl-lines.js';
 
 const BIG = 1024 * 1024;
 

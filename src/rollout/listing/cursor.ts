@@ -1,6 +1,6 @@
-import { UUID, isValidStamp } from './filename.js';
-import { RolloutError, RolloutErrorKind } from './errors.js';
-import type { SortOrder } from './types.js';
+import { UUID, isValidStamp } from '../files/filename.js';
+import { RolloutError, RolloutErrorKind } from '../errors.js';
+import type { SortField, SortOrder } from '../types.js';
 
 /**
  * Keyset cursors. For the default `sort=created&order=desc` a cursor is exactly
@@ -36,16 +36,11 @@ export function decodeCursor(cursor: string, order: SortOrder): string {
  */
 const UPDATED_PREFIX = { desc: 'upd|', asc: 'upd-asc|' } as const;
 
-export interface UpdatedPosition {
-  mtimeMs: number;
-  key: string;
-}
-
-export function encodeUpdatedCursor(position: UpdatedPosition, order: SortOrder): string {
+export function encodeUpdatedCursor(position: Position, order: SortOrder): string {
   return `${UPDATED_PREFIX[order]}${position.mtimeMs}|${position.key}`;
 }
 
-export function decodeUpdatedCursor(cursor: string, order: SortOrder): UpdatedPosition {
+export function decodeUpdatedCursor(cursor: string, order: SortOrder): Position {
   const other = order === 'desc' ? 'asc' : 'desc';
   // 'upd|' is a prefix of neither form of the other order, but check the longer prefix first.
   if (cursor.startsWith(UPDATED_PREFIX[other]) && !cursor.startsWith(UPDATED_PREFIX[order])) {
@@ -68,4 +63,30 @@ export function startKey(order: SortOrder): string {
   return order === 'desc'
     ? '9999-12-31T23-59-59|ffffffff-ffff-ffff-ffff-ffffffffffff'
     : '0000-01-01T00-00-00|00000000-0000-0000-0000-000000000000';
+}
+
+/** A position in a listing order: the file key, and for sort=updated the mtime in whole ms (0 otherwise). */
+export interface Position {
+  key: string;
+  mtimeMs: number;
+}
+
+/** Compares two positions in ascending order of `sort`. */
+export function positionCompare(a: Position, b: Position, sort: SortField): number {
+  if (sort === 'updated' && a.mtimeMs !== b.mtimeMs) return a.mtimeMs < b.mtimeMs ? -1 : 1;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/** A position before every file in `order`. */
+export function startPosition(order: SortOrder): Position {
+  return { key: startKey(order), mtimeMs: order === 'desc' ? 999_999_999_999_999 : 0 };
+}
+
+export function encodePosition(position: Position, sort: SortField, order: SortOrder): string {
+  return sort === 'created' ? encodeCursor(position.key, order) : encodeUpdatedCursor(position, order);
+}
+
+/** The position a cursor names; throws `InvalidCursor` when it is malformed or of another sort or order. */
+export function decodePosition(cursor: string, sort: SortField, order: SortOrder): Position {
+  return sort === 'created' ? { key: decodeCursor(cursor, order), mtimeMs: 0 } : decodeUpdatedCursor(cursor, order);
 }

@@ -4,7 +4,7 @@ import { normalizeRecord } from './formats.js';
 import { readRecord, recordBytes, splitLines, splitRawLines, type Line } from './jsonl-lines.js';
 import { TitleFinder } from './title.js';
 import { buildSummary } from './summary.js';
-import type { JsonRecord, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
+import type { JsonRecord, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
 
 export interface ReadLimits {
   /** The title search stops at lines starting past this many bytes... */
@@ -25,13 +25,6 @@ export const DEFAULT_READ_LIMITS: ReadLimits = {
   titleScanLines: 1000,
   maxLineBytes: 16 * 1024 * 1024,
 };
-
-export interface SessionHead {
-  summary: SessionSummary;
-  /** False when no real user message was found within the title bound. */
-  hasUserMessage: boolean;
-  head: JsonRecord[];
-}
 
 const CHUNK = 64 * 1024;
 
@@ -70,8 +63,8 @@ export function linesOf(handle: FileHandle, size: number, maxLineBytes: number):
   return splitLines(chunksOf(handle, size), maxLineBytes);
 }
 
-/** What scanHead finds, with the head records kept as their JSON text (UTF-8 bytes). */
-export interface RawSessionHead {
+/** What scanHead finds; the head records are kept as their JSON text (UTF-8 bytes). */
+export interface SessionHead {
   summary: SessionSummary;
   /** False when no real user message was found within the title bound. */
   hasUserMessage: boolean;
@@ -83,14 +76,14 @@ export interface RawSessionHead {
  * records. Returns null when the file is not a session: its first record is not a session meta.
  * The head records are returned as their own JSON text (see recordBytes), never re-serialised.
  */
-export async function scanHeadRaw(
+export async function scanHead(
   handle: ByteSource,
   file: RolloutFile,
   stat: Stats,
   headCount: number,
   limits: ReadLimits,
   log: RolloutLogger,
-): Promise<RawSessionHead | null> {
+): Promise<SessionHead | null> {
   const head: Buffer[] = [];
   const titles = new TitleFinder();
   let meta: JsonRecord | null = null;
@@ -126,39 +119,12 @@ export async function scanHeadRaw(
   return { summary: buildSummary(file, meta, title, stat), hasUserMessage: title !== null, head };
 }
 
-/** A record's JSON text (from recordBytes) as a value. */
-export function parseRecordBytes(bytes: Buffer): JsonRecord {
-  return JSON.parse(bytes.toString('utf8')) as JsonRecord;
-}
-
-/** scanHead with the head records parsed. */
-export async function scanHead(
-  handle: FileHandle,
-  file: RolloutFile,
-  stat: Stats,
-  headCount: number,
-  limits: ReadLimits,
-  log: RolloutLogger,
-): Promise<SessionHead | null> {
-  const raw = await scanHeadRaw(handle, file, stat, headCount, limits, log);
-  return raw === null ? null : { ...raw, head: raw.head.map(parseRecordBytes) };
-}
-
 /**
- * The last `count` records of the file, read backwards in chunks from byte `size`, so the cost
- * does not depend on the file's length. Invalid lines and an unfinished last line are skipped.
+ * The last `count` records of the file as their JSON text (see recordBytes), read backwards in
+ * chunks from byte `size`, so the cost does not depend on the file's length. Invalid lines and
+ * an unfinished last line are skipped.
  */
 export async function readTail(
-  handle: FileHandle,
-  size: number,
-  count: number,
-  maxLineBytes: number,
-): Promise<JsonRecord[]> {
-  return (await readTailRaw(handle, size, count, maxLineBytes)).map(parseRecordBytes);
-}
-
-/** readTail with the records kept as their JSON text (see recordBytes). */
-export async function readTailRaw(
   handle: ByteSource,
   size: number,
   count: number,
@@ -225,21 +191,16 @@ export async function openRollout(file: RolloutFile): Promise<{ handle: FileHand
   }
 }
 
+/** A listing read: the head and tail records are kept as their JSON text. */
 export interface SessionRead extends SessionHead {
-  tail: JsonRecord[];
-  stat: Stats;
-}
-
-/** A listing read with the head and tail records kept as their JSON text. */
-export interface RawSessionRead extends RawSessionHead {
   tail: Buffer[];
   stat: Stats;
 }
 
 /**
- * Reads one file for a listing: its summary, `head` first and `tail` last records, and the
- * stat the read was based on. Null when the file is not a session or cannot be read
- * (skipped files are logged at debug with their path).
+ * Reads one file for a listing: its summary, `head` first and `tail` last records (as their
+ * JSON text), and the stat the read was based on. Null when the file cannot be read; `read`
+ * null when it is not a session (skipped files are logged at debug with their path).
  */
 export async function readSessionFile(
   file: RolloutFile,
@@ -248,20 +209,6 @@ export async function readSessionFile(
   limits: ReadLimits,
   log: RolloutLogger,
 ): Promise<{ stat: Stats; read: SessionRead | null } | null> {
-  const result = await readSessionFileRaw(file, headCount, tailCount, limits, log);
-  if (result === null || result.read === null) return result as { stat: Stats; read: null } | null;
-  const { read } = result;
-  return { stat: result.stat, read: { ...read, head: read.head.map(parseRecordBytes), tail: read.tail.map(parseRecordBytes) } };
-}
-
-/** readSessionFile with the head and tail records kept as their JSON text (see recordBytes). */
-export async function readSessionFileRaw(
-  file: RolloutFile,
-  headCount: number,
-  tailCount: number,
-  limits: ReadLimits,
-  log: RolloutLogger,
-): Promise<{ stat: Stats; read: RawSessionRead | null } | null> {
   // As openRollout, on a plain descriptor (see openFd).
   let fd: number;
   let stat: Stats;
@@ -279,9 +226,9 @@ export async function readSessionFileRaw(
   }
   const source = fdSource(fd);
   try {
-    const head = await scanHeadRaw(source, file, stat, headCount, limits, log);
+    const head = await scanHead(source, file, stat, headCount, limits, log);
     if (head === null) return { stat, read: null };
-    const tail = tailCount > 0 ? await readTailRaw(source, stat.size, tailCount, limits.maxLineBytes) : [];
+    const tail = tailCount > 0 ? await readTail(source, stat.size, tailCount, limits.maxLineBytes) : [];
     return { stat, read: { ...head, tail, stat } };
   } catch (err) {
     log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { JsonRecord } from './types.js';
+import type { JsonRecord } from '../types.js';
 
 const NEWLINE = 0x0a;
 

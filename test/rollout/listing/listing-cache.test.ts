@@ -1,11 +1,11 @@
 import { chmod, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRolloutName } from '../../src/rollout/filename.js';
-import { ListingCache } from '../../src/rollout/listing-cache.js';
-import { DEFAULT_READ_LIMITS, readSessionFileRaw } from '../../src/rollout/session-reader.js';
-import type { RolloutFile, RolloutLogger } from '../../src/rollout/types.js';
-import { envelopeLines, rolloutRelPath, tempHome, uuidN, writeLines, type Line } from '../helper.js';
+import { parseRolloutName } from '../../../src/rollout/files/filename.js';
+import { ListingCache } from '../../../src/rollout/listing/listing-cache.js';
+import { DEFAULT_READ_LIMITS, readSessionFile } from '../../../src/rollout/reading/session-reader.js';
+import type { RolloutFile, RolloutLogger } from '../../../src/rollout/types.js';
+import { envelopeLines, rolloutRelPath, tempHome, uuidN, writeLines, type Line } from '../../helper.js';
 
 const STAMP = '2025-03-04T05-06-07';
 
@@ -31,7 +31,7 @@ const lines = (title: string, extra = 6): Line[] =>
   });
 
 /** What a read answers, comparable across reads (the stat object itself differs). */
-const view = (r: Awaited<ReturnType<typeof readSessionFileRaw>>) =>
+const view = (r: Awaited<ReturnType<typeof readSessionFile>>) =>
   r === null
     ? null
     : {
@@ -57,7 +57,7 @@ describe('ListingCache', () => {
       for (const [h, t] of counts) {
         const fresh = logger();
         const cached = logger();
-        const expected = await readSessionFileRaw(file, h, t, DEFAULT_READ_LIMITS, fresh.log);
+        const expected = await readSessionFile(file, h, t, DEFAULT_READ_LIMITS, fresh.log);
         const got = await cache.read(file, h, t, DEFAULT_READ_LIMITS, cached.log);
         expect(view(got), `head ${h} tail ${t}`).toEqual(view(expected));
         expect(cached.debug, `logs for head ${h} tail ${t}`).toEqual(fresh.debug);

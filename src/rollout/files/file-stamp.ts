@@ -1,0 +1,28 @@
+import type { Stats } from 'node:fs';
+
+/**
+ * What a file's stat said when it was read. A later stat that says the same proves the read
+ * still stands: same device and inode (not replaced), size and mtime (not written), ctime (not
+ * renamed over or chmod'ed). The index, the read cache and the page loop all ask this one question.
+ */
+export interface FileStamp {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+export function stampOf(st: Stats): FileStamp {
+  return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+}
+
+/** True when a read made at stamp `a` is still valid for a file that now stats as `b`. */
+export function sameFile(a: FileStamp, b: FileStamp): boolean {
+  return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
+/** True when the file at `now` is the one stamped `before` with only bytes appended (rollouts are append-only). */
+export function onlyGrew(before: FileStamp, now: FileStamp): boolean {
+  return before.ino === now.ino && before.dev === now.dev && now.size > before.size;
+}

@@ -1,0 +1,241 @@
+import { stat } from 'node:fs/promises';
+import { setImmediate as yieldToRequests } from 'node:timers/promises';
+import { onlyGrew, sameFile, stampOf } from '../files/file-stamp.js';
+import { ARCHIVED_DIR, SESSIONS_DIR, type TreeWalker } from '../files/tree-walk.js';
+import type { CandidateSource } from '../listing/page-loop.js';
+import { readSessionFile, type ReadLimits } from '../reading/session-reader.js';
+import type { RolloutFile, RolloutLogger } from '../types.js';
+import type { IndexProgress, IndexQuery, MetadataIndex } from './metadata-index.js';
+import { IndexDb, type IndexEntry } from './sqlite-store.js';
+import { TreeWatcher, type TreeChanges } from './tree-watcher.js';
+
+/** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
+const BATCH = 16;
+
+export interface SqliteIndexOptions {
+  path: string;
+  walker: TreeWalker;
+  limits: ReadLimits;
+  log: RolloutLogger;
+  /** A full verification pass also runs this often, as a safety net for missed watch events. */
+  rescanIntervalMs?: number;
+  /** Delay of the first verification pass when the index was already complete at start-up. */
+  verifyDelayMs?: number;
+}
+
+/** Watches see live changes; the full pass is a safety net for anything they missed. */
+const DEFAULT_RESCAN_MS = 30 * 60 * 1000;
+/** Start-up and the first requests get the machine to themselves for this long. */
+const DEFAULT_VERIFY_DELAY_MS = 60 * 1000;
+
+type FileUpdate = { kind: 'gone'; file: RolloutFile } | { kind: 'grown'; file: RolloutFile; entry: IndexEntry } | { kind: 'read'; entry: IndexEntry };
+
+/**
+ * The SQLite metadata index, kept in step with the Codex home: a background pass at start-up
+ * (and periodically), the tree watcher for changes in between, and a cheap check of the newest
+ * day directory before each query. Nothing here ever writes into the Codex home.
+ */
+export class SqliteIndex implements MetadataIndex {
+  private db: IndexDb | null = null;
+  private state: IndexProgress['state'] = 'building';
+  private checked = 0;
+  private lastPassMs: number | null = null;
+  private running: Promise<void> | null = null;
+  private stopping = false;
+  private readonly watcher: TreeWatcher;
+  private timer: NodeJS.Timeout | null = null;
+  private verifyTimer: NodeJS.Timeout | null = null;
+  private watching: Promise<void> = Promise.resolve();
+  private starting: Promise<void> = Promise.resolve();
+  private readonly recentDirs = new Map<string, number>();
+  private readonly walker: TreeWalker;
+
+  constructor(private readonly options: SqliteIndexOptions) {
+    this.walker = options.walker;
+    this.watcher = new TreeWatcher(this.walker, (changes) => this.takeChanges(changes), options.log);
+  }
+
+  start(): void {
+    this.starting = this.open();
+  }
+
+  private async open(): Promise<void> {
+    try {
+      this.db = await IndexDb.open(this.options.path, this.walker.codexHome);
+    } catch (err) {
+      this.state = 'failed';
+      this.options.log.warn({ err, indexPath: this.options.path }, 'metadata index unavailable; serving by scanning');
+      return;
+    }
+    if (this.stopping) return; // closed while opening: close() closes the file
+    this.watching = this.watcher.start().catch((err) => this.options.log.debug({ err }, 'watching failed; the periodic pass covers it'));
+    this.timer = setInterval(() => void this.pass(), this.options.rescanIntervalMs ?? DEFAULT_RESCAN_MS);
+    this.timer.unref();
+    if (!this.db.complete) {
+      void this.pass();
+      return;
+    }
+    // A complete index from the last run answers at once. Its verification pass (changes
+    // made while the service was down) waits a little, so start-up and first requests have
+    // the machine to themselves; live changes are seen by the watches meanwhile.
+    this.state = 'ready';
+    this.verifyTimer = setTimeout(() => void this.pass(), this.options.verifyDelayMs ?? DEFAULT_VERIFY_DELAY_MS);
+    this.verifyTimer.unref();
+  }
+
+  get usable(): boolean {
+    return this.db !== null && this.state === 'ready';
+  }
+
+  progress(): IndexProgress {
+    return {
+      state: this.state,
+      complete: this.usable,
+      filesInIndex: this.db?.count() ?? 0,
+      filesCheckedThisPass: this.checked,
+      lastPassMs: this.lastPassMs,
+    };
+  }
+
+  async candidates(query: IndexQuery): Promise<CandidateSource> {
+    await this.catchUp();
+    const rows = this.db?.query(query) ?? [];
+    const candidates = rows.flatMap((row) => {
+      const file = this.walker.fileAt(row.relPath);
+      return file === null ? [] : [{ file, position: { key: row.key, mtimeMs: row.mtimeMs }, stamp: row.stamp }];
+    });
+    return { candidates, trusted: true, maxExamined: Number.POSITIVE_INFINITY };
+  }
+
+  async lookup(id: string): Promise<RolloutFile[]> {
+    return (this.db?.byId(id) ?? []).map((row) => this.walker.fileAt(row.relPath)).filter((f) => f !== null);
+  }
+
+  async refresh(file: RolloutFile): Promise<void> {
+    await this.indexFiles([file]);
+  }
+
+  async idle(): Promise<void> {
+    await this.starting;
+    await this.watching;
+    await this.running;
+    await this.watcher.settled();
+  }
+
+  /** A full pass: every rollout file is stat'ed, changed ones re-read, vanished ones dropped. */
+  pass(): Promise<void> {
+    if (this.db === null || this.running) return this.running ?? Promise.resolve();
+    const db = this.db;
+    const started = Date.now();
+    this.checked = 0;
+    this.running = (async () => {
+      try {
+        const seen = new Set<string>();
+        let batch: RolloutFile[] = [];
+        for (const walk of [this.walker.active('desc'), this.walker.archived('desc')]) {
+          for await (const file of walk) {
+            if (this.stopping) return;
+            seen.add(file.relPath);
+            batch.push(file);
+            if (batch.length >= BATCH) {
+              await this.indexFiles(batch);
+              this.checked += batch.length;
+              batch = [];
+              await yieldToRequests();
+            }
+          }
+        }
+        await this.indexFiles(batch);
+        this.checked += batch.length;
+        if (this.stopping) return;
+        db.transaction(() => {
+          for (const path of db.allPaths()) if (!seen.has(path)) db.delete(path);
+          db.markComplete();
+        });
+        db.analyze();
+        this.state = 'ready';
+        this.lastPassMs = Date.now() - started;
+        this.options.log.debug({ files: seen.size, ms: this.lastPassMs }, 'metadata index pass complete');
+      } catch (err) {
+        if (this.state !== 'ready') this.state = 'failed';
+        this.options.log.warn({ err }, 'metadata index pass failed; queries fall back to scanning');
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  /** What changed in one file since it was indexed, reading it only when its summary may have changed. */
+  private async update(file: RolloutFile): Promise<FileUpdate | null> {
+    const db = this.db;
+    if (db === null) return null;
+    const row = db.get(file.relPath);
+    const st = await stat(file.absPath).catch(() => null);
+    if (st === null) return { kind: 'gone', file };
+    const stamp = stampOf(st);
+    if (row && sameFile(row.stamp, stamp)) return null;
+    // Rollouts are append-only: once the meta and the title are known, a file that grew
+    // keeps its summary, so nothing is read at all.
+    if (row?.hasUserMessage && onlyGrew(row.stamp, stamp)) return { kind: 'grown', file, entry: { file, stamp, session: null } };
+    const result = await readSessionFile(file, 0, 0, this.options.limits, this.options.log);
+    if (result === null) return { kind: 'gone', file };
+    const { read } = result;
+    return { kind: 'read', entry: { file, stamp: stampOf(result.stat), session: read && { summary: read.summary, hasUserMessage: read.hasUserMessage } } };
+  }
+
+  /** Stats each file and re-reads those that changed. */
+  private async indexFiles(files: RolloutFile[]): Promise<void> {
+    const db = this.db;
+    if (db === null || files.length === 0) return;
+    const updates = await Promise.all(files.map((file) => this.update(file)));
+    if (this.stopping) return;
+    db.transaction(() => {
+      for (const u of updates) {
+        if (u === null) continue;
+        if (u.kind === 'gone') db.delete(u.file.relPath);
+        else if (u.kind === 'grown') db.touch(u.file.relPath, u.entry.stamp);
+        else db.upsert(u.entry);
+      }
+    });
+  }
+
+  private async takeChanges({ files, gone }: TreeChanges): Promise<void> {
+    const db = this.db;
+    if (db === null) return;
+    db.transaction(() => gone.forEach((rel) => db.delete(rel)));
+    await this.indexFiles(files);
+  }
+
+  /**
+   * Before a query: if the newest day directory or archived_sessions/ changed since the last
+   * look, index what changed in it. New sessions land there, so they show up in the very next
+   * request even before the watcher reports them.
+   */
+  private async catchUp(): Promise<void> {
+    if (this.db === null) return;
+    await this.watcher.settled();
+    const dirs = [ARCHIVED_DIR];
+    const [year] = await this.walker.numericDirs(SESSIONS_DIR, 'desc');
+    const [month] = year ? await this.walker.numericDirs(`${SESSIONS_DIR}/${year}`, 'desc') : [];
+    const [day] = year && month ? await this.walker.numericDirs(`${SESSIONS_DIR}/${year}/${month}`, 'desc') : [];
+    if (year && month && day) dirs.push(`${SESSIONS_DIR}/${year}/${month}/${day}`);
+    for (const rel of dirs) {
+      const mtime = (await stat(this.walker.absPath(rel)).catch(() => null))?.mtimeMs ?? -1;
+      if (this.recentDirs.get(rel) === mtime) continue;
+      this.recentDirs.set(rel, mtime);
+      await this.indexFiles(await this.walker.filesIn(rel, 'desc'));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    await this.starting;
+    if (this.timer) clearInterval(this.timer);
+    if (this.verifyTimer) clearTimeout(this.verifyTimer);
+    await this.watcher.close();
+    await this.running?.catch(() => {});
+    this.db?.close();
+    this.db = null;
+  }
+}

@@ -1,0 +1,52 @@
+import type { SessionFilter } from '../listing/filters.js';
+import type { Position } from '../listing/cursor.js';
+import type { CandidateSource } from '../listing/page-loop.js';
+import type { ArchivedFilter, RolloutFile, SortField, SortOrder } from '../types.js';
+
+export interface IndexProgress {
+  state: 'disabled' | 'building' | 'ready' | 'failed';
+  /** True once a full pass has completed: only then do queries use the index. */
+  complete: boolean;
+  filesInIndex: number;
+  filesCheckedThisPass: number;
+  lastPassMs: number | null;
+}
+
+/** One page's worth of an index query: the sessions that pass the filters, after the cursor, in order. */
+export interface IndexQuery {
+  sort: SortField;
+  order: SortOrder;
+  archived: ArchivedFilter;
+  includeEmpty: boolean;
+  filter: SessionFilter;
+  /** Ids whose user-set name matches `filter.q` (names live in session_index.jsonl, not in the index). */
+  nameMatchIds: string[];
+  after?: Position | undefined;
+  limit: number;
+}
+
+/**
+ * What the repository needs of an index of the Codex home. The SQLite index implements it;
+ * a shared server index (PostgreSQL, for teams) could too, and would run the same contract
+ * tests (test/rollout/index/contract.ts). An index is a cache of the files: every answer is
+ * checked against the disk by its user, and a record found stale is handed back to `refresh`.
+ */
+export interface MetadataIndex {
+  /** True while the index has seen the whole tree and can answer queries. */
+  readonly usable: boolean;
+  /** Opens the index and starts keeping it in step with the tree, in the background. */
+  start(): void;
+  close(): Promise<void>;
+  /** Resolves when the work under way is done (tests and benchmarks; requests never wait for it). */
+  idle(): Promise<void>;
+  progress(): IndexProgress;
+  /**
+   * Candidates for one page: up to `limit + 1` sessions that pass the query, each with the stamp
+   * it was indexed at. New sessions in the newest day directory are taken in first.
+   */
+  candidates(query: IndexQuery): Promise<CandidateSource>;
+  /** The files the index holds for a session id (lower case); the caller checks they exist. */
+  lookup(id: string): Promise<RolloutFile[]>;
+  /** Re-indexes one file now (a query found its record stale). */
+  refresh(file: RolloutFile): Promise<void>;
+}
