@@ -98,7 +98,6 @@ function makeRandom(seedText) {
 // ---------------------------------------------------------------- templates
 
 const ISO = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g;
-const UUID_TEXT = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 const ROLLOUT_NAME = /^rollout-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-([0-9a-f-]{36})\.jsonl$/;
 
 // Token kinds inside a compiled line.
@@ -224,7 +223,8 @@ function pad(n, w = 2) {
 /** `YYYY-MM-DDThh-mm-ss` of `ms`, with UTC standing in for the writer's local zone. */
 function stampOf(ms) {
   const d = new Date(ms);
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}-${pad(d.getUTCSeconds())}`;
+  const date = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  return `${date}T${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}-${pad(d.getUTCSeconds())}`;
 }
 
 const NAME_WORDS = ['refactor', 'auth', 'flaky', 'tests', 'migration', 'parser', 'release', 'docs', 'cache', 'perf',
@@ -307,7 +307,9 @@ async function writeSmall(absPath, entry) {
   let done = false;
   try {
     done = (await stat(absPath)).size === size; // resuming a crashed build
-  } catch {}
+  } catch {
+    // not written yet
+  }
   if (!done) await writeFile(absPath, text);
   const mt = entry.mtimeMs / 1000;
   await utimes(absPath, mt, mt);
@@ -355,7 +357,9 @@ export async function generateTree({ seed = 42, sessions, bigMb = 200, out, quie
   let already = 0;
   try {
     already = Number((await readFile(join(partial, '.progress'), 'utf8')).trim()) || 0; // bytes written by a crashed run
-  } catch {}
+  } catch {
+    // no earlier run to resume
+  }
   const need = estBytes * 1.05 + sessions * 4096 /* inodes, block slack */ + 512 * 1024 * 1024;
   if (free + already < need) {
     throw new Error(
@@ -371,7 +375,6 @@ export async function generateTree({ seed = 42, sessions, bigMb = 200, out, quie
   dirs.add(join(partial, 'archived_sessions'));
   for (const d of dirs) await mkdir(d, { recursive: true });
 
-  let totalBytes = 0;
   const sizes = new Array(plan.length);
   let next = 0;
   let written = 0;
@@ -394,7 +397,7 @@ export async function generateTree({ seed = 42, sessions, bigMb = 200, out, quie
   for (const [i, entry] of plan.entries()) {
     if (entry.kind === 'big' || entry.kind === 'large') sizes[i] = await writeStreamed(join(partial, entry.relPath), entry);
   }
-  totalBytes = sizes.reduce((a, b) => a + b, 0);
+  const totalBytes = sizes.reduce((a, b) => a + b, 0);
 
   // session_index.jsonl: append-only in time order, newest entry for an id wins.
   const nameLines = plan
@@ -413,7 +416,10 @@ export async function generateTree({ seed = 42, sessions, bigMb = 200, out, quie
   // Ids of normal-sized sessions for lookups: evenly spread over the tree, active and archived.
   const normal = plan.map((e, i) => [e, i]).filter(([e]) => e.kind === 'normal');
   const step = Math.max(1, Math.floor(normal.length / 200));
-  const samples = normal.filter((_, j) => j % step === 0).slice(0, 200).map(([e, i]) => ({ id: e.ctx.id, sizeBytes: sizes[i], archived: e.archived }));
+  const samples = normal
+    .filter((_, j) => j % step === 0)
+    .slice(0, 200)
+    .map(([e, i]) => ({ id: e.ctx.id, sizeBytes: sizes[i], archived: e.archived }));
   const manifest = {
     generatorVersion: GENERATOR_VERSION,
     seed,
@@ -439,9 +445,13 @@ export async function generateTree({ seed = 42, sessions, bigMb = 200, out, quie
   };
   await writeFile(join(partial, 'manifest.json'), JSON.stringify(manifest, null, 1));
   await rm(join(partial, '.progress'), { force: true });
-  await writeFile(join(partial, '.complete'), JSON.stringify({ generatedAt: new Date().toISOString(), generationMs: manifest.generationMs }));
+  await writeFile(
+    join(partial, '.complete'),
+    JSON.stringify({ generatedAt: new Date().toISOString(), generationMs: manifest.generationMs }),
+  );
   await rename(partial, dir);
-  log(quiet, `done: ${sessions} sessions, ${(totalBytes / 2 ** 30).toFixed(2)} GiB in ${(manifest.generationMs / 1000).toFixed(1)} s`);
+  const gib = (totalBytes / 2 ** 30).toFixed(2);
+  log(quiet, `done: ${sessions} sessions, ${gib} GiB in ${(manifest.generationMs / 1000).toFixed(1)} s`);
   return { dir, manifest, cached: false };
 }
 
@@ -483,8 +493,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const result = values.force ? await generateTree(opts) : await ensureTree(opts);
   const m = result.manifest;
   process.stdout.write(
-    `${result.dir}\n${result.cached ? 'cached' : 'generated'}: ${m.sessions} sessions, ${(m.totalBytes / 2 ** 30).toFixed(2)} GiB, ` +
-      `${m.counts.archived} archived, ${m.counts.named} named, big session ${m.bigSession.id} (${(m.bigSession.sizeBytes / 2 ** 20).toFixed(0)} MiB), ` +
+    `${result.dir}\n${result.cached ? 'cached' : 'generated'}: ${m.sessions} sessions, ` +
+      `${(m.totalBytes / 2 ** 30).toFixed(2)} GiB, ${m.counts.archived} archived, ${m.counts.named} named, ` +
+      `big session ${m.bigSession.id} (${(m.bigSession.sizeBytes / 2 ** 20).toFixed(0)} MiB), ` +
       `generated in ${(m.generationMs / 1000).toFixed(1)} s\n`,
   );
 }

@@ -18,6 +18,7 @@ import os from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { ensureTree } from './generate-tree.mjs';
@@ -101,7 +102,9 @@ function get(port, path, { timeoutMs = 30_000, discardBody = false } = {}) {
         bytes += c.length;
         if (!discardBody) chunks.push(c);
       });
-      res.on('end', () => resolveGet({ status: res.statusCode, headers: res.headers, bytes, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolveGet({ status: res.statusCode, headers: res.headers, bytes, body: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
@@ -167,7 +170,10 @@ const indexPathFor = (tree) => join(INDEX_DIR, `${basename(tree)}.sqlite`);
 
 async function startService(codexHome, name, readyPath = '/readyz') {
   const port = await freePort();
-  const args = [CLI, '--codex-home', codexHome, '--host', HOST, '--port', String(port), '--log-level', 'warn', '--index-path', indexPathFor(codexHome)];
+  const args = [
+    CLI, '--codex-home', codexHome, '--host', HOST, '--port', String(port),
+    '--log-level', 'warn', '--index-path', indexPathFor(codexHome),
+  ];
   return startServer(name, process.execPath, args, port, readyPath);
 }
 
@@ -236,7 +242,8 @@ async function startStaticServer(file) {
       await rm(prefix, { recursive: true, force: true });
     }
   }
-  const server = await startServer('static', process.execPath, [join(HERE, 'static-server.mjs'), '--port', String(port), '--file', file], port, '/');
+  const staticArgs = [join(HERE, 'static-server.mjs'), '--port', String(port), '--file', file];
+  const server = await startServer('static', process.execPath, staticArgs, port, '/');
   server.kind = 'node:http + fs.createReadStream (bench/static-server.mjs; nginx not installed)';
   return server;
 }
@@ -263,7 +270,18 @@ async function measure(server, paths, { connections = CFG.connections, duration 
     timeout,
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: list[next++ % list.length] }) }],
   });
-  const raw = { server: server.name, path: list[0], connections, latencies: [], bytes: 0, seconds: 0, statuses: {}, non2xx: 0, errors: 0, timeouts: 0 };
+  const raw = {
+    server: server.name,
+    path: list[0],
+    connections,
+    latencies: [],
+    bytes: 0,
+    seconds: 0,
+    statuses: {},
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+  };
   instance.on('response', (_client, status, resBytes, responseTime) => {
     raw.statuses[status] = (raw.statuses[status] ?? 0) + 1;
     if (status >= 200 && status < 300) {
@@ -294,11 +312,26 @@ const CURL = which('curl');
  */
 async function measureStream(server, path, { connections = CFG.streamConnections, duration = CFG.duration } = {}) {
   const url = `http://${HOST}:${server.port}${path}`;
-  const raw = { server: server.name, path, connections, latencies: [], bytes: 0, seconds: 0, statuses: {}, non2xx: 0, errors: 0, timeouts: 0 };
+  const raw = {
+    server: server.name,
+    path,
+    connections,
+    latencies: [],
+    bytes: 0,
+    seconds: 0,
+    statuses: {},
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+  };
   const one = () =>
     CURL
       ? new Promise((resolveOne) => {
-          const c = spawn(CURL, ['-s', '-o', '/dev/null', '--max-time', '300', '-w', '%{http_code} %{size_download} %{time_total}', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+          const c = spawn(
+            CURL,
+            ['-s', '-o', '/dev/null', '--max-time', '300', '-w', '%{http_code} %{size_download} %{time_total}', url],
+            { stdio: ['ignore', 'pipe', 'ignore'] },
+          );
           let out = '';
           c.stdout.on('data', (d) => (out += d));
           c.on('close', (code) => {
@@ -333,7 +366,9 @@ async function measureStream(server, path, { connections = CFG.streamConnections
   raw.seconds = (performance.now() - t0) / 1000;
   return raw;
 }
-const STREAM_CLIENT = CURL ? `curl (${CURL}), ${CFG.streamConnections} parallel downloads` : `node:http, ${CFG.streamConnections} parallel downloads`;
+const STREAM_CLIENT = CURL
+  ? `curl (${CURL}), ${CFG.streamConnections} parallel downloads`
+  : `node:http, ${CFG.streamConnections} parallel downloads`;
 
 /** One table row from the pooled samples of one or more interleaved rounds. */
 function summarize(raws) {
@@ -359,7 +394,10 @@ function summarize(raws) {
     timeouts: sum('timeouts'),
   };
   if (out.non2xx > 0 || out.errors > 0 || latencies.length === 0) {
-    broken.push(`${raws[0].server} ${raws[0].path}: ${latencies.length} 2xx, ${out.non2xx} non-2xx ${JSON.stringify(statuses)}, ${out.errors} errors, ${out.timeouts} timeouts`);
+    broken.push(
+      `${raws[0].server} ${raws[0].path}: ${latencies.length} 2xx, ${out.non2xx} non-2xx ${JSON.stringify(statuses)}, ` +
+        `${out.errors} errors, ${out.timeouts} timeouts`,
+    );
   }
   return out;
 }
@@ -405,7 +443,8 @@ const targets = [];
 function row(id, label, fields) {
   const r = { id, label, ...fields };
   rows.push(r);
-  say(`${label}: ${fields.na ? fields.na : `p50 ${fields.p50Ms ?? '-'} ms, p99 ${fields.p99Ms ?? '-'} ms, ${fields.rps ?? '-'} req/s, ${fields.mbPerSec ?? '-'} MB/s`}`);
+  const stats = `p50 ${fields.p50Ms ?? '-'} ms, p99 ${fields.p99Ms ?? '-'} ms, ${fields.rps ?? '-'} req/s, ${fields.mbPerSec ?? '-'} MB/s`;
+  say(`${label}: ${fields.na ? fields.na : stats}`);
   return r;
 }
 
@@ -425,11 +464,17 @@ async function main() {
     process.exit(1);
   }
   const started = Date.now();
-  say(`${CFG.mode} run: trees of ${CFG.smallSessions} and ${CFG.largeSessions} sessions, big session ${CFG.bigMb} MB, ${CFG.duration} s loads`);
+  say(
+    `${CFG.mode} run: trees of ${CFG.smallSessions} and ${CFG.largeSessions} sessions, ` +
+      `big session ${CFG.bigMb} MB, ${CFG.duration} s loads`,
+  );
   const small = await ensureTree({ seed: CFG.seed, sessions: CFG.smallSessions, bigMb: CFG.bigMb });
   const large = await ensureTree({ seed: CFG.seed, sessions: CFG.largeSessions, bigMb: CFG.bigMb });
   for (const t of [small, large]) {
-    say(`tree ${t.dir}: ${t.cached ? 'cached' : 'generated'}, ${t.manifest.sessions} sessions, ${(t.manifest.totalBytes / 2 ** 30).toFixed(2)} GiB (generation ${(t.manifest.generationMs / 1000).toFixed(1)} s)`);
+    say(
+      `tree ${t.dir}: ${t.cached ? 'cached' : 'generated'}, ${t.manifest.sessions} sessions, ` +
+        `${(t.manifest.totalBytes / 2 ** 30).toFixed(2)} GiB (generation ${(t.manifest.generationMs / 1000).toFixed(1)} s)`,
+    );
   }
   const nSmall = small.manifest.sessions.toLocaleString('en');
   const nLarge = large.manifest.sessions.toLocaleString('en');
@@ -440,7 +485,8 @@ async function main() {
   // The index builds in the background while the first-page runs go on; 5 needs it complete.
   const indexBuild = Promise.all([waitForIndex(svcSmall), waitForIndex(svcLarge)]);
   const helloPort = await freePort();
-  const helloServer = await startServer('hello', process.execPath, [join(HERE, 'hello-server.mjs'), '--port', String(helloPort)], helloPort, '/');
+  const helloArgs = [join(HERE, 'hello-server.mjs'), '--port', String(helloPort)];
+  const helloServer = await startServer('hello', process.execPath, helloArgs, helloPort, '/');
   try {
     for (const svc of [svcSmall, svcLarge]) {
       const res = await expectOk(svc, FIRST_PAGE);
@@ -451,7 +497,12 @@ async function main() {
     }
 
     const HEADLESS = '/conversations?limit=25&head=0';
-    const [fpS, fpL, hwR, fp0] = await interleaved([[svcSmall, FIRST_PAGE], [svcLarge, FIRST_PAGE], [helloServer, '/'], [svcLarge, HEADLESS]]);
+    const [fpS, fpL, hwR, fp0] = await interleaved([
+      [svcSmall, FIRST_PAGE],
+      [svcLarge, FIRST_PAGE],
+      [helloServer, '/'],
+      [svcLarge, HEADLESS],
+    ]);
     const fpSmall = row('firstPage.small', `1. first page, ${nSmall} sessions`, fpS);
     const fpLarge = row('firstPage.large', `1. first page, ${nLarge} sessions`, fpL);
     target('firstPageRatio', `1. first page p50, ${nLarge} / ${nSmall}`, fpLarge.p50Ms / fpSmall.p50Ms, TARGETS.firstPageRatio, 'max',
@@ -466,8 +517,9 @@ async function main() {
       `${fpLarge.rps} / ${hw.rps} req/s; a first page is ${fpLarge.bytesPerResponse} bytes, hello-world ${hw.bytesPerResponse}`);
     // Information only: the same page without heads (summaries only), to show what the heads' bytes cost.
     const fpHeadless = row('firstPage.head0', `2b. first page head=0, ${nLarge} sessions (info)`, fp0);
-    target('throughputRatioHead0', `2b. first page head=0 req/s / hello-world (info)`, fpHeadless.rps / hw.rps, TARGETS.throughputRatio, 'min',
-      `${fpHeadless.rps} / ${hw.rps} req/s; ${fpHeadless.bytesPerResponse} bytes per page`, { info: true });
+    target('throughputRatioHead0', `2b. first page head=0 req/s / hello-world (info)`, fpHeadless.rps / hw.rps,
+      TARGETS.throughputRatio, 'min', `${fpHeadless.rps} / ${hw.rps} req/s; ${fpHeadless.bytesPerResponse} bytes per page`,
+      { info: true });
 
     // 4: lookups of normal-sized sessions (active and archived), rotated over a sample of ids.
     const lookupPaths = (t) => t.manifest.samples.slice(0, CFG.lookupIds).map((s) => `/conversations/${s.id}`);
@@ -484,7 +536,8 @@ async function main() {
       buildMs: round(buildMs, 0),
       sizeMb: round(await fileSizeMb(indexPathFor(large.dir)), 1),
     });
-    say(`index of ${nLarge} sessions complete ${round(buildMs / 1000, 1)} s after start, ${round(await fileSizeMb(indexPathFor(large.dir)), 1)} MiB on disk`);
+    const indexMb = round(await fileSizeMb(indexPathFor(large.dir)), 1);
+    say(`index of ${nLarge} sessions complete ${round(buildMs / 1000, 1)} s after start, ${indexMb} MiB on disk`);
 
     // 5: sort=updated and filters, served from the complete index.
     const filters = [
@@ -498,7 +551,9 @@ async function main() {
       let code = null;
       try {
         code = JSON.parse(probe.body).code;
-      } catch {}
+      } catch {
+        // not a JSON body: no code
+      }
       const id = `filter.${name.split(' ')[0]}`;
       const label = `5. ${name}, ${nLarge} sessions`;
       if (probe.status === 400 && code === 'INVALID_QUERY') {
@@ -525,11 +580,13 @@ async function main() {
   const bigMiB = (big.sizeBytes / 2 ** 20).toFixed(0);
   const staticServer = await startStaticServer(bigPath);
   const svcStream = await startService(large.dir, `service(${nLarge}, stream)`);
-  let staticKind = staticServer.kind;
+  const staticKind = staticServer.kind;
   try {
     const ndjsonPath = `/conversations/${big.id}?format=ndjson`;
     const head = await get(svcStream.port, ndjsonPath, { discardBody: true });
-    if (head.status !== 200 || head.bytes !== big.sizeBytes) broken.push(`${svcStream.name} GET ${ndjsonPath} -> ${head.status}, ${head.bytes} of ${big.sizeBytes} bytes`);
+    if (head.status !== 200 || head.bytes !== big.sizeBytes) {
+      broken.push(`${svcStream.name} GET ${ndjsonPath} -> ${head.status}, ${head.bytes} of ${big.sizeBytes} bytes`);
+    }
     const memBefore = await memoryOf(svcStream.pid);
     let peakRss = 0;
     const sampler = setInterval(async () => {
@@ -542,7 +599,11 @@ async function main() {
     const sv = svR;
     const memAfter = await memoryOf(svcStream.pid);
     const hwm = memAfter ? Math.max(memAfter.hwmMb, peakRss) : null;
-    row('ndjson.service', `3. ${bigMiB} MiB session, format=ndjson`, { ...sv, peakRssMb: round(hwm, 1), rssBeforeMb: round(memBefore?.rssMb, 1) });
+    row('ndjson.service', `3. ${bigMiB} MiB session, format=ndjson`, {
+      ...sv,
+      peakRssMb: round(hwm, 1),
+      rssBeforeMb: round(memBefore?.rssMb, 1),
+    });
     target('ndjsonRatio', '3. format=ndjson MB/s / static server', sv.mbPerSec / st.mbPerSec, TARGETS.ndjsonRatio, 'min',
       `${sv.mbPerSec} / ${st.mbPerSec} MB/s; baseline: ${staticKind}; client: ${STREAM_CLIENT}`);
     target('ndjsonRss', '3. service peak RSS (MB) while streaming', hwm, TARGETS.ndjsonRssMb, 'max',
@@ -575,7 +636,10 @@ async function main() {
     const port = await freePort();
     // Listening = /healthz answers (polled every 10 ms); then the first page is asked for at once.
     const svc = await startServer(`service(${nLarge}, cold)`, process.execPath,
-      [CLI, '--codex-home', large.dir, '--host', HOST, '--port', String(port), '--log-level', 'warn', '--index-path', join(INDEX_DIR, `cold-${i}.sqlite`)],
+      [
+        CLI, '--codex-home', large.dir, '--host', HOST, '--port', String(port),
+        '--log-level', 'warn', '--index-path', join(INDEX_DIR, `cold-${i}.sqlite`),
+      ],
       port, '/healthz');
     const page = await get(port, FIRST_PAGE);
     const firstPageMs = performance.now() - svc.startedAt;
@@ -634,15 +698,24 @@ function printTables(report) {
   const table = (header, lines) => {
     const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => fmt(l[i]).length)));
     const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? fmt(c).padEnd(widths[i]) : fmt(c).padStart(widths[i]))).join(' | ')} |`;
-    return [line(header), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...lines.map(line)].join('\n');
+    const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+    return [line(header), rule, ...lines.map(line)].join('\n');
   };
   const out = [];
-  out.push(`codex-sessions bench (${report.mode}) — ${report.date}, ${report.machine.cores} cores (${report.machine.cpu}), Node ${report.node}`);
-  out.push(`static baseline: ${report.staticServer}; NDJSON client: ${report.streamClient}; other loads: autocannon, ${CFG.connections} connections, ${CFG.rounds}×${CFG.duration} s interleaved`);
+  out.push(
+    `codex-sessions bench (${report.mode}) — ${report.date}, ` +
+      `${report.machine.cores} cores (${report.machine.cpu}), Node ${report.node}`,
+  );
+  out.push(
+    `static baseline: ${report.staticServer}; NDJSON client: ${report.streamClient}; ` +
+      `other loads: autocannon, ${CFG.connections} connections, ${CFG.rounds}×${CFG.duration} s interleaved`,
+  );
   out.push('');
   out.push(table(
     ['run', 'p50 ms', 'p99 ms', 'req/s', 'MB/s', 'peak RSS MB'],
-    report.rows.filter((r) => r.buildMs === undefined).map((r) => (r.na ? [r.label, r.na, '', '', '', ''] : [r.label, r.p50Ms, r.p99Ms, r.rps, r.mbPerSec, r.peakRssMb])),
+    report.rows
+      .filter((r) => r.buildMs === undefined)
+      .map((r) => (r.na ? [r.label, r.na, '', '', '', ''] : [r.label, r.p50Ms, r.p99Ms, r.rps, r.mbPerSec, r.peakRssMb])),
   ));
   for (const r of report.rows.filter((r) => r.buildMs !== undefined)) {
     out.push('');
@@ -651,7 +724,12 @@ function printTables(report) {
   out.push('');
   out.push(table(
     ['target', 'measured', 'limit', 'result'],
-    report.targets.map((t) => [t.label, t.measured === null ? 'n/a' : t.measured, `${t.kind === 'max' ? '≤' : '≥'} ${t.limit}`, t.result === 'n/a' ? 'n/a (not implemented)' : t.result]),
+    report.targets.map((t) => [
+      t.label,
+      t.measured === null ? 'n/a' : t.measured,
+      `${t.kind === 'max' ? '≤' : '≥'} ${t.limit}`,
+      t.result === 'n/a' ? 'n/a (not implemented)' : t.result,
+    ]),
   ));
   if (report.broken.length > 0) {
     out.push('');

@@ -87,7 +87,7 @@ Options (each also read from the environment variable in brackets; flags win):
   --cors-origin ORIGIN    allow this browser origin; repeatable [CODEX_SESSIONS_CORS_ORIGINS, comma-separated]
   --max-scan-files N      files one list request may examine (default ${DEFAULTS.maxScanFiles}) [CODEX_SESSIONS_MAX_SCAN_FILES]
   --index-path FILE       metadata index (SQLite) location [CODEX_SESSIONS_INDEX_PATH]
-                          (default \$XDG_CACHE_HOME or ~/.cache, codex-sessions/index-<hash of the home>.sqlite)
+                          (default $XDG_CACHE_HOME or ~/.cache, codex-sessions/index-<hash of the home>.sqlite)
   --no-index              no index: every query scans the files [CODEX_SESSIONS_NO_INDEX=1]
   --rate-limit N/min      at most N requests a minute per client address; 429 beyond [CODEX_SESSIONS_RATE_LIMIT] (default off)
   --log-level LEVEL       ${LOG_LEVELS.join('|')} [LOG_LEVEL] (default ${DEFAULTS.logLevel})
@@ -202,6 +202,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
   }
   return {
     help: false,
-    config: { ...defaultConfig(codexHome), host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles, indexPath, rateLimit },
+    config: {
+      ...defaultConfig(codexHome),
+      ...{ host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles, indexPath, rateLimit },
+    },
   };
 }

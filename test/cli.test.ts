@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { REAL_HOME, envelopeLines, tempHome, uuidN, writeSession } from './helper.js';
@@ -26,7 +26,7 @@ async function listeningPort(proc: ReturnType<typeof start>): Promise<number> {
   throw new Error(`server did not start: ${proc.out()} ${proc.err()}`);
 }
 
-function get(port: number, path: string, onResponse?: (res: import('node:http').IncomingMessage) => void) {
+function get(port: number, path: string, onResponse?: (res: IncomingMessage) => void) {
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path }, (res) => {
       onResponse?.(res);
@@ -65,8 +65,13 @@ describe('cli', () => {
 
   it('on SIGTERM lets an in-flight stream finish, then exits 0', async () => {
     const home = await tempHome();
-    const big = Array.from({ length: 4000 }, (_, i) => ({ timestamp: 't', type: 'event_msg', payload: { type: 'pad', i, pad: 'z'.repeat(1000) } }));
-    await writeSession(home, { stamp: '2025-01-01T00-00-00', id: uuidN(1), title: 'big' }, [...envelopeLines({ stamp: '2025-01-01T00-00-00', id: uuidN(1), title: 'big' }), ...big]);
+    const big = Array.from({ length: 4000 }, (_, i) => ({
+      timestamp: 't',
+      type: 'event_msg',
+      payload: { type: 'pad', i, pad: 'z'.repeat(1000) },
+    }));
+    const spec = { stamp: '2025-01-01T00-00-00', id: uuidN(1), title: 'big' };
+    await writeSession(home, spec, [...envelopeLines(spec), ...big]);
     const proc = start(['--codex-home', home, '--port', '0', '--log-level', 'info'], { CODEX_HOME: home });
     try {
       const port = await listeningPort(proc);

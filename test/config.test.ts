@@ -57,7 +57,10 @@ describe('loadConfig', () => {
   it('refuses a non-loopback address without a token, with a clear message', () => {
     expect(() => config(['--host', '0.0.0.0'])).toThrow(ConfigError);
     expect(() => config(['--host', '0.0.0.0'])).toThrow(/refusing to listen on 0\.0\.0\.0 without a token/);
-    expect(config(['--host', '0.0.0.0'], { CODEX_SESSIONS_TOKEN: 'x'.repeat(32) })).toMatchObject({ host: '0.0.0.0', token: 'x'.repeat(32) });
+    expect(config(['--host', '0.0.0.0'], { CODEX_SESSIONS_TOKEN: 'x'.repeat(32) })).toMatchObject({
+      host: '0.0.0.0',
+      token: 'x'.repeat(32),
+    });
   });
 
   it.each([

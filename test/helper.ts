@@ -58,7 +58,9 @@ export async function buildTestApp(
 ): Promise<FastifyInstance> {
   // With `logs`, the app's own logger configuration (redaction included) writes into the array.
   const app = logs
-    ? await buildApp(testConfig(codexHome, { logLevel: 'debug', ...overrides }), { logStream: { write: (line: string) => void logs.push(line) } })
+    ? await buildApp(testConfig(codexHome, { logLevel: 'debug', ...overrides }), {
+        logStream: { write: (line: string) => void logs.push(line) },
+      })
     : await buildApp(testConfig(codexHome, overrides), { loggerInstance: pino({ level: 'silent' }) });
   cleanups.push(() => app.close());
   return app;
@@ -122,14 +124,26 @@ export function envelopeLines(spec: SessionSpec): Line[] {
     {
       timestamp: ts,
       type: 'response_item',
-      payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: '<environment_context>\n  <cwd>/x</cwd>\n</environment_context>' }] },
+      payload: {
+        type: 'message',
+        role: 'user',
+        content: [{ type: 'input_text', text: '<environment_context>\n  <cwd>/x</cwd>\n</environment_context>' }],
+      },
     },
   ];
   if (spec.title != null) {
     lines.push(
-      { timestamp: ts, type: 'response_item', payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: spec.title }] } },
+      {
+        timestamp: ts,
+        type: 'response_item',
+        payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: spec.title }] },
+      },
       { timestamp: ts, type: 'event_msg', payload: { type: 'user_message', message: spec.title, images: [] } },
-      { timestamp: ts, type: 'response_item', payload: { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'ok' }] } },
+      {
+        timestamp: ts,
+        type: 'response_item',
+        payload: { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'ok' }] },
+      },
     );
   }
   return [...lines, ...(spec.extra ?? [])];
@@ -146,8 +160,21 @@ export async function writeSession(home: string, spec: SessionSpec, lines: Line[
 /** The record_type generation (summer 2025). */
 export function recordTypeLines(spec: SessionSpec): Line[] {
   return [
-    { record_type: 'session_meta', id: spec.id, timestamp: stampToIso(spec.stamp), cwd: spec.cwd ?? '/home/u/rt', originator: 'codex_cli_rs', cli_version: '0.20.0', instructions: null },
-    { record_type: 'response', type: 'message', role: 'user', content: [{ type: 'input_text', text: '<user_instructions>be nice</user_instructions>' }] },
+    {
+      record_type: 'session_meta',
+      id: spec.id,
+      timestamp: stampToIso(spec.stamp),
+      cwd: spec.cwd ?? '/home/u/rt',
+      originator: 'codex_cli_rs',
+      cli_version: '0.20.0',
+      instructions: null,
+    },
+    {
+      record_type: 'response',
+      type: 'message',
+      role: 'user',
+      content: [{ type: 'input_text', text: '<user_instructions>be nice</user_instructions>' }],
+    },
     { record_type: 'state' },
     { record_type: 'event', payload: { type: 'user_message', message: spec.title ?? '', kind: 'plain' } },
     { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'done' }] },
@@ -158,7 +185,12 @@ export function recordTypeLines(spec: SessionSpec): Line[] {
 /** The legacy generation (spring 2025): a bare meta object, bare response items, state markers. */
 export function legacyLines(spec: SessionSpec): Line[] {
   return [
-    { id: spec.id, timestamp: stampToIso(spec.stamp), instructions: 'old instructions', git: { commit_hash: 'abc123', branch: 'main', repository_url: 'git@example.com:u/r.git' } },
+    {
+      id: spec.id,
+      timestamp: stampToIso(spec.stamp),
+      instructions: 'old instructions',
+      git: { commit_hash: 'abc123', branch: 'main', repository_url: 'git@example.com:u/r.git' },
+    },
     { record_type: 'state' },
     { type: 'message', role: 'user', content: [{ type: 'input_text', text: '<environment_context>\nold\n</environment_context>' }] },
     { type: 'message', role: 'user', content: [{ type: 'input_text', text: spec.title ?? '' }] },

@@ -111,7 +111,14 @@ describe('load', () => {
     // Warm up every path once, so lazily opened resources do not count as leaks.
     const first = JSON.parse((await httpGet(port, '/conversations')).body.toString());
     const cursor = encodeURIComponent(first.nextCursor);
-    for (const path of ['/conversations?tail=3', `/conversations?cursor=${cursor}`, `/conversations/${small[0]}`, `/conversations/${big[0]}?format=ndjson`, `/conversations/${big[0]}`]) {
+    const paths = [
+      '/conversations?tail=3',
+      `/conversations?cursor=${cursor}`,
+      `/conversations/${small[0]}`,
+      `/conversations/${big[0]}?format=ndjson`,
+      `/conversations/${big[0]}`,
+    ];
+    for (const path of paths) {
       expect((await httpGet(port, path)).status).toBe(200);
     }
     // A FileHandle left open and then garbage-collected shows up as a process warning.

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { RolloutErrorKind } from '../rollout/errors.js';
+import type { RolloutErrorKind } from '../rollout/errors.js';
 
 /** The error enum of the API: each value is a problem+json `code` with one HTTP status. */
 export const ProblemCode = {

@@ -51,7 +51,7 @@ export function registerSecurity(app: FastifyInstance, options: SecurityOptions)
       throw new HttpProblem(
         'UNAUTHORIZED',
         presented === null ? 'missing bearer token' : 'wrong bearer token',
-        { 'www-authenticate': presented === null ? 'Bearer realm="codex-sessions"' : 'Bearer realm="codex-sessions", error="invalid_token"' },
+        { 'www-authenticate': `Bearer realm="codex-sessions"${presented === null ? '' : ', error="invalid_token"'}` },
       );
     }
   });

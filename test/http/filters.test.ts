@@ -21,16 +21,64 @@ const at = (iso: string) => new Date(iso);
 async function filterHome(): Promise<string> {
   const home = await tempHome();
   const s = (n: number, extra: Omit<SessionSpec, 'id'>) => writeSession(home, { ...extra, id: uuidN(n) });
-  await s(1, { stamp: '2025-01-01T10-00-00', title: 'Fix the PARSER', cwd: '/home/u/proj/', source: 'cli', mtime: at('2025-03-01T00:00:00Z') });
-  await s(2, { stamp: '2025-01-02T10-00-00', title: 'write docs', cwd: '/home/u/proj/sub/..', source: 'vscode', provider: 'azure', mtime: at('2025-01-02T11:00:00Z') });
-  await s(3, { stamp: '2025-01-03T10-00-00', title: 'exec job', cwd: '/home/u/other', source: 'exec', provider: null, mtime: at('2025-01-03T11:00:00Z') });
-  await s(4, { stamp: '2025-01-04T10-00-00', title: 'review', cwd: '/home/u/proj', source: { subagent: 'review' }, mtime: at('2025-01-04T11:00:00Z') });
-  await s(5, { stamp: '2025-01-05T10-00-00', title: 'custom thing', cwd: '/x', source: { custom: 'atlas' }, mtime: at('2025-01-05T11:00:00Z') });
-  await s(6, { stamp: '2025-01-06T10-00-00', title: 'données é', cwd: '/home/u/données', source: 'mcp', mtime: at('2025-01-06T11:00:00Z') });
-  await writeSession(home, { stamp: '2025-01-07T10-00-00', id: uuidN(7) }, legacyLines({ stamp: '2025-01-07T10-00-00', id: uuidN(7), title: 'old parser' }));
-  await utimes(join(home, 'sessions/2025/01/07', `rollout-2025-01-07T10-00-00-${uuidN(7)}.jsonl`), at('2025-01-07T11:00:00Z'), at('2025-01-07T11:00:00Z'));
-  await s(8, { stamp: '2025-01-08T10-00-00', title: 'archived parser', cwd: '/home/u/proj', archived: true, mtime: at('2025-01-08T11:00:00Z') });
-  await writeLines(join(home, 'session_index.jsonl'), [{ id: uuidN(5), thread_name: 'Parser rewrite', updated_at: '2025-01-09T00:00:00Z' }]);
+  await s(1, {
+    stamp: '2025-01-01T10-00-00',
+    title: 'Fix the PARSER',
+    cwd: '/home/u/proj/',
+    source: 'cli',
+    mtime: at('2025-03-01T00:00:00Z'),
+  });
+  await s(2, {
+    stamp: '2025-01-02T10-00-00',
+    title: 'write docs',
+    cwd: '/home/u/proj/sub/..',
+    source: 'vscode',
+    provider: 'azure',
+    mtime: at('2025-01-02T11:00:00Z'),
+  });
+  await s(3, {
+    stamp: '2025-01-03T10-00-00',
+    title: 'exec job',
+    cwd: '/home/u/other',
+    source: 'exec',
+    provider: null,
+    mtime: at('2025-01-03T11:00:00Z'),
+  });
+  await s(4, {
+    stamp: '2025-01-04T10-00-00',
+    title: 'review',
+    cwd: '/home/u/proj',
+    source: { subagent: 'review' },
+    mtime: at('2025-01-04T11:00:00Z'),
+  });
+  await s(5, {
+    stamp: '2025-01-05T10-00-00',
+    title: 'custom thing',
+    cwd: '/x',
+    source: { custom: 'atlas' },
+    mtime: at('2025-01-05T11:00:00Z'),
+  });
+  await s(6, {
+    stamp: '2025-01-06T10-00-00',
+    title: 'données é',
+    cwd: '/home/u/données',
+    source: 'mcp',
+    mtime: at('2025-01-06T11:00:00Z'),
+  });
+  const legacy = { stamp: '2025-01-07T10-00-00', id: uuidN(7) };
+  await writeSession(home, legacy, legacyLines({ ...legacy, title: 'old parser' }));
+  const legacyPath = join(home, 'sessions/2025/01/07', `rollout-2025-01-07T10-00-00-${uuidN(7)}.jsonl`);
+  await utimes(legacyPath, at('2025-01-07T11:00:00Z'), at('2025-01-07T11:00:00Z'));
+  await s(8, {
+    stamp: '2025-01-08T10-00-00',
+    title: 'archived parser',
+    cwd: '/home/u/proj',
+    archived: true,
+    mtime: at('2025-01-08T11:00:00Z'),
+  });
+  await writeLines(join(home, 'session_index.jsonl'), [
+    { id: uuidN(5), thread_name: 'Parser rewrite', updated_at: '2025-01-09T00:00:00Z' },
+  ]);
   return home;
 }
 
@@ -139,7 +187,12 @@ describe('the metadata index', () => {
     const scan = await buildTestApp(home);
     expect((await scan.inject('/readyz')).json().index).toMatchObject({ state: 'disabled', complete: false });
     const app = await appFor(home, true);
-    expect((await app.inject('/readyz')).json().index).toMatchObject({ state: 'ready', complete: true, filesInIndex: 8, filesCheckedThisPass: 8 });
+    expect((await app.inject('/readyz')).json().index).toMatchObject({
+      state: 'ready',
+      complete: true,
+      filesInIndex: 8,
+      filesCheckedThisPass: 8,
+    });
   });
 
   it('replaces a corrupt index file instead of failing', async () => {

@@ -37,7 +37,9 @@ describe('rate limit (--rate-limit N/min)', () => {
 
     const app = await buildTestApp(await tempHome(), { rateLimit: 2, token: TOKEN });
     for (let i = 0; i < 5; i++) expectProblem(await app.inject('/readyz'), 401, 'UNAUTHORIZED');
-    for (let i = 0; i < 5; i++) expectProblem(await app.inject({ url: '/readyz', headers: { host: 'evil.example', ...auth } }), 403, 'FORBIDDEN');
+    for (let i = 0; i < 5; i++) {
+      expectProblem(await app.inject({ url: '/readyz', headers: { host: 'evil.example', ...auth } }), 403, 'FORBIDDEN');
+    }
     expect((await app.inject({ url: '/readyz', headers: auth })).statusCode).toBe(200);
     expect((await app.inject({ url: '/readyz', headers: auth })).statusCode).toBe(200);
     expectProblem(await app.inject({ url: '/readyz', headers: auth }), 429, 'RATE_LIMITED');
@@ -117,7 +119,9 @@ describe('nothing leaks: paths, stacks, tokens', () => {
 
   it('pino redacts authorization (and the token) wherever it appears in a log object', async () => {
     const lines: string[] = [];
-    const app = await buildApp(testConfig(await tempHome(), { logLevel: 'debug', token: TOKEN }), { logStream: { write: (l: string) => void lines.push(l) } });
+    const app = await buildApp(testConfig(await tempHome(), { logLevel: 'debug', token: TOKEN }), {
+      logStream: { write: (l: string) => void lines.push(l) },
+    });
     app.log.info({ req: { headers: { authorization: `Bearer ${TOKEN}`, cookie: 'c=1' } } }, 'as a request');
     app.log.info({ request: { headers: { authorization: `Bearer ${TOKEN}` } } }, 'as a raw request');
     app.log.info({ headers: { authorization: `Bearer ${TOKEN}` }, authorization: TOKEN, token: TOKEN }, 'bare');
@@ -131,13 +135,19 @@ describe('nothing leaks: paths, stacks, tokens', () => {
     // `req` goes through Fastify's request serialiser (method, url, host, remote address: no headers).
     expect(logged.find((l) => l.msg === 'as a request').req).not.toHaveProperty('headers.authorization', expect.stringContaining('Bearer'));
     expect(logged.find((l) => l.msg === 'as a raw request').request.headers).toEqual({ authorization: '[Redacted]' });
-    expect(logged.find((l) => l.msg === 'bare')).toMatchObject({ headers: { authorization: '[Redacted]' }, authorization: '[Redacted]', token: '[Redacted]' });
+    expect(logged.find((l) => l.msg === 'bare')).toMatchObject({
+      headers: { authorization: '[Redacted]' },
+      authorization: '[Redacted]',
+      token: '[Redacted]',
+    });
     expect(logged.filter((l) => l.msg === 'request completed').map((l) => l.statusCode)).toEqual([200, 401]);
   });
 
   it('debug logs name skipped files by their path in the home, never their content', async () => {
     const home = await tempHome();
-    await writeLines(join(home, rolloutRelPath('2025-01-01T00-00-00', uuidN(1))), ['{"secret": "SESSION-SECRET"', ...envelopeLines({ stamp: '2025-01-01T00-00-00', id: uuidN(1), title: 'TITLE-SECRET' })]);
+    const rel = rolloutRelPath('2025-01-01T00-00-00', uuidN(1));
+    const envelope = envelopeLines({ stamp: '2025-01-01T00-00-00', id: uuidN(1), title: 'TITLE-SECRET' });
+    await writeLines(join(home, rel), ['{"secret": "SESSION-SECRET"', ...envelope]);
     const logs: string[] = [];
     const app = await buildTestApp(home, {}, logs);
     await app.inject('/conversations');

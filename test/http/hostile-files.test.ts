@@ -91,7 +91,11 @@ describe('hostile files', () => {
     const rel = rolloutRelPath(stamp, id);
     const [meta] = envelopeLines({ stamp, id });
     const userMessage = (text: Buffer) =>
-      Buffer.concat([Buffer.from('{"timestamp":"t","type":"event_msg","payload":{"type":"user_message","message":"'), text, Buffer.from('"}}')]);
+      Buffer.concat([
+        Buffer.from('{"timestamp":"t","type":"event_msg","payload":{"type":"user_message","message":"'),
+        text,
+        Buffer.from('"}}'),
+      ]);
     const lines = [
       Buffer.from(JSON.stringify(meta)),
       userMessage(Buffer.from([0x62, 0x61, 0x64, 0x20, 0xff, 0xfe, 0xc3])), // "bad " + invalid UTF-8
@@ -138,7 +142,8 @@ describe('hostile files', () => {
     expect(body.conversation).toMatchObject({ id: uuidN(3), title: null, sizeBytes: bytes.length });
     expect(body.records).toEqual([]);
     expect(body.invalidLines.length).toBeGreaterThan(100);
-    expect(body.invalidLines.every((l: { reason: string }) => ['not valid JSON', 'empty line', 'not a JSON object'].includes(l.reason))).toBe(true);
+    const invalidReasons = ['not valid JSON', 'empty line', 'not a JSON object'];
+    expect(body.invalidLines.every((l: { reason: string }) => invalidReasons.includes(l.reason))).toBe(true);
     expect((await app.inject(`/conversations/${uuidN(3)}?format=ndjson`)).rawPayload.equals(bytes)).toBe(true);
   });
 
@@ -196,14 +201,16 @@ describe('hostile files', () => {
     const day = join(home, 'sessions/2025/09/08');
     await mkdir(day, { recursive: true });
     const N = 10_000;
-    const stampOf = (i: number) => `2025-09-08T${String(Math.floor(i / 3600)).padStart(2, '0')}-${String(Math.floor(i / 60) % 60).padStart(2, '0')}-${String(i % 60).padStart(2, '0')}`;
+    const two = (n: number) => String(n).padStart(2, '0');
+    const stampOf = (i: number) => `2025-09-08T${two(Math.floor(i / 3600))}-${two(Math.floor(i / 60) % 60)}-${two(i % 60)}`;
     // Every second session shares its second with the next one: ties are broken by uuid.
     const stamps = Array.from({ length: N }, (_, i) => stampOf(Math.floor(i / 2)));
     for (let start = 0; start < N; start += 500) {
       await Promise.all(
         stamps.slice(start, start + 500).map((stamp, k) => {
           const i = start + k;
-          return writeLines(join(home, rolloutRelPath(stamp, uuidN(i + 1))), envelopeLines({ stamp, id: uuidN(i + 1), title: `s${i + 1}` }).slice(0, 4));
+          const id = uuidN(i + 1);
+          return writeLines(join(home, rolloutRelPath(stamp, id)), envelopeLines({ stamp, id, title: `s${i + 1}` }).slice(0, 4));
         }),
       );
     }

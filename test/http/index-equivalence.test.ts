@@ -2,7 +2,17 @@ import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { buildTestApp, indexReady, envelopeLines, legacyLines, recordTypeLines, rolloutRelPath, tempHome, type Line, type ListBody } from '../helper.js';
+import {
+  buildTestApp,
+  indexReady,
+  envelopeLines,
+  legacyLines,
+  recordTypeLines,
+  rolloutRelPath,
+  tempHome,
+  type Line,
+  type ListBody,
+} from '../helper.js';
 
 const SESSIONS = 2400;
 
@@ -38,7 +48,12 @@ async function generatedHome(): Promise<string> {
     const archived = rnd() < 0.06;
     const spec = { stamp, id, title, cwd: pick(cwds), source: pick(sources), provider: pick(providers), archived };
     const format = rnd();
-    const lines = format < 0.7 ? envelopeLines(spec) : format < 0.85 ? recordTypeLines({ ...spec, title: title ?? '' }) : legacyLines({ ...spec, title: title ?? '' });
+    const lines =
+      format < 0.7
+        ? envelopeLines(spec)
+        : format < 0.85
+          ? recordTypeLines({ ...spec, title: title ?? '' })
+          : legacyLines({ ...spec, title: title ?? '' });
     if (rnd() < 0.03) lines.push('{"truncated": ');
     if (rnd() < 0.04) names.push({ id, thread_name: `Named ${pick(words)}`, updated_at: '2025-09-01T00:00:00Z' });
     const rel = rolloutRelPath(stamp, id, archived);

@@ -19,8 +19,10 @@ describe('GET /conversations: every format generation', () => {
   it('summarises envelope, record_type and legacy files alike', async () => {
     const home = await tempHome();
     await writeSession(home, { stamp: '2025-10-01T08-00-00', id: uuidN(3), title: 'envelope title', cwd: '/e' });
-    await writeSession(home, { stamp: '2025-08-01T08-00-00', id: uuidN(2) }, recordTypeLines({ stamp: '2025-08-01T08-00-00', id: uuidN(2), title: 'record type title' }));
-    await writeSession(home, { stamp: '2025-04-01T08-00-00', id: uuidN(1) }, legacyLines({ stamp: '2025-04-01T08-00-00', id: uuidN(1), title: 'legacy title' }));
+    const rtSpec = { stamp: '2025-08-01T08-00-00', id: uuidN(2) };
+    await writeSession(home, rtSpec, recordTypeLines({ ...rtSpec, title: 'record type title' }));
+    const legacySpec = { stamp: '2025-04-01T08-00-00', id: uuidN(1) };
+    await writeSession(home, legacySpec, legacyLines({ ...legacySpec, title: 'legacy title' }));
     const page = await list(await buildTestApp(home), 'head=1');
     const [env, rt, legacy] = page.items;
     expect(page.items.map((i) => i.title)).toEqual(['envelope title', 'record type title', 'legacy title']);
@@ -60,7 +62,13 @@ describe('GET /conversations: every format generation', () => {
       ['something-new', 'unknown'],
     ];
     for (const [i, [source]] of cases.entries()) {
-      await writeSession(home, { stamp: `2025-06-01T00-00-0${i}`, id: uuidN(i + 1), title: 't', source, provider: i === 0 ? null : 'azure' });
+      await writeSession(home, {
+        stamp: `2025-06-01T00-00-0${i}`,
+        id: uuidN(i + 1),
+        title: 't',
+        source,
+        provider: i === 0 ? null : 'azure',
+      });
     }
     const page = await list(await buildTestApp(home), 'order=asc');
     expect(page.items.map((i) => i.source)).toEqual(cases.map(([, s]) => s));
@@ -85,14 +93,25 @@ describe('GET /conversations: broken and odd files', () => {
     const home = await tempHome();
     const day = join(home, 'sessions/2025/09/01');
     // Valid sessions around the broken ones.
-    await writeSession(home, { stamp: '2025-09-01T00-00-09', id: uuidN(9), title: 'garbage lines inside', extra: ['{not json', '[1,2]', '42', ''] });
+    await writeSession(home, {
+      stamp: '2025-09-01T00-00-09',
+      id: uuidN(9),
+      title: 'garbage lines inside',
+      extra: ['{not json', '[1,2]', '42', ''],
+    });
     await writeSession(home, { stamp: '2025-09-01T00-00-08', id: uuidN(8), title: 'truncated last line', extra: [] }, [
       ...envelopeLines({ stamp: '2025-09-01T00-00-08', id: uuidN(8), title: 'truncated last line' }),
     ]);
-    await writeFile(join(home, rolloutRelPath('2025-09-01T00-00-08', uuidN(8))), '{"timestamp":"x","type":"event_msg","payl', { flag: 'a' });
+    await writeFile(
+      join(home, rolloutRelPath('2025-09-01T00-00-08', uuidN(8))),
+      '{"timestamp":"x","type":"event_msg","payl',
+      { flag: 'a' },
+    );
     await writeLines(join(home, rolloutRelPath('2025-09-01T00-00-07', uuidN(7))), []); // empty file
-    await writeLines(join(home, rolloutRelPath('2025-09-01T00-00-06', uuidN(6))), [envelopeLines({ stamp: '2025-09-01T00-00-06', id: uuidN(6) })[0]!]); // meta only
-    await writeLines(join(home, rolloutRelPath('2025-09-01T00-00-05', uuidN(5))), ['garbage', '{"type":"response_item","payload":{}}']); // no meta
+    const metaOnly = envelopeLines({ stamp: '2025-09-01T00-00-06', id: uuidN(6) })[0]!;
+    await writeLines(join(home, rolloutRelPath('2025-09-01T00-00-06', uuidN(6))), [metaOnly]); // meta only
+    const noMeta = ['garbage', '{"type":"response_item","payload":{}}'];
+    await writeLines(join(home, rolloutRelPath('2025-09-01T00-00-05', uuidN(5))), noMeta); // no meta
     // Names and places that are not rollout files at all.
     await writeFile(join(day, `rollout-2025-09-01T00-00-04-${uuidN(4)}.jsonl.zst`), 'x');
     await writeFile(join(day, 'notes.txt'), 'x');
@@ -101,7 +120,10 @@ describe('GET /conversations: broken and odd files', () => {
     await mkdir(join(home, 'sessions/2025/backup'), { recursive: true });
     await writeSession(home, { stamp: '2025-09-01T00-00-01', id: uuidN(1), title: 'hidden' }).then(async (rel) => {
       await mkdir(join(home, 'sessions/2025/backup/01'), { recursive: true });
-      await writeLines(join(home, `sessions/2025/backup/01/rollout-2025-09-01T00-00-01-${uuidN(0xa)}.jsonl`), envelopeLines({ stamp: '2025-09-01T00-00-01', id: uuidN(0xa), title: 'x' }));
+      await writeLines(
+        join(home, `sessions/2025/backup/01/rollout-2025-09-01T00-00-01-${uuidN(0xa)}.jsonl`),
+        envelopeLines({ stamp: '2025-09-01T00-00-01', id: uuidN(0xa), title: 'x' }),
+      );
       return rel;
     });
     await writeFile(join(home, 'sessions/2024'), 'a year that is a file');
@@ -129,10 +151,26 @@ describe('GET /conversations: broken and odd files', () => {
       payload: { type: 'token_count', pad: 'x'.repeat(12_800), i },
     }));
     const lines = [
-      { timestamp: ts, type: 'session_meta', payload: { id: uuidN(1), timestamp: ts, cwd: '/p', source: 'exec', base_instructions: { text: 'y'.repeat(25_000) } } },
+      {
+        timestamp: ts,
+        type: 'session_meta',
+        payload: { id: uuidN(1), timestamp: ts, cwd: '/p', source: 'exec', base_instructions: { text: 'y'.repeat(25_000) } },
+      },
       ...filler,
-      { timestamp: ts, type: 'response_item', payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: '# AGENTS.md instructions for /p\n\n<INSTRUCTIONS>be good</INSTRUCTIONS>' }] } },
-      { timestamp: ts, type: 'response_item', payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'the real request' }] } },
+      {
+        timestamp: ts,
+        type: 'response_item',
+        payload: {
+          type: 'message',
+          role: 'user',
+          content: [{ type: 'input_text', text: '# AGENTS.md instructions for /p\n\n<INSTRUCTIONS>be good</INSTRUCTIONS>' }],
+        },
+      },
+      {
+        timestamp: ts,
+        type: 'response_item',
+        payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'the real request' }] },
+      },
     ];
     await writeSession(home, { stamp, id: uuidN(1) }, lines);
     const page = await list(await buildTestApp(home));
@@ -146,12 +184,20 @@ describe('GET /conversations: broken and odd files', () => {
     const b = '2025-09-03T00-00-02';
     await writeSession(home, { stamp: a, id: uuidN(1) }, [
       envelopeLines({ stamp: a, id: uuidN(1) })[0]!,
-      { timestamp: 't', type: 'response_item', payload: { type: 'message', role: 'user', content: [{ type: 'input_image', image_url: 'data:image/png;base64,AAAA' }] } },
+      {
+        timestamp: 't',
+        type: 'response_item',
+        payload: { type: 'message', role: 'user', content: [{ type: 'input_image', image_url: 'data:image/png;base64,AAAA' }] },
+      },
       { timestamp: 't', type: 'event_msg', payload: { type: 'user_message', message: '', images: ['data:image/png;base64,AAAA'] } },
     ]);
     await writeSession(home, { stamp: b, id: uuidN(2) }, [
       envelopeLines({ stamp: b, id: uuidN(2) })[0]!,
-      { timestamp: 't', type: 'event_msg', payload: { type: 'user_message', message: 'context\n## My request for Codex:\n  fix it  ', kind: 'plain' } },
+      {
+        timestamp: 't',
+        type: 'event_msg',
+        payload: { type: 'user_message', message: 'context\n## My request for Codex:\n  fix it  ', kind: 'plain' },
+      },
     ]);
     const page = await list(await buildTestApp(home));
     expect(page.items.map((i) => i.title)).toEqual(['fix it', '[Image]']);
@@ -169,8 +215,16 @@ describe('GET /conversations: broken and odd files', () => {
     ];
     await writeSession(home, { stamp, id: uuidN(1) }, [
       envelopeLines({ stamp, id: uuidN(1) })[0]!,
-      ...injected.map((text) => ({ timestamp: 't', type: 'response_item', payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] } })),
-      { timestamp: 't', type: 'event_msg', payload: { type: 'user_message', message: '<environment_context>x</environment_context>', kind: 'environment_context' } },
+      ...injected.map((text) => ({
+        timestamp: 't',
+        type: 'response_item',
+        payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+      })),
+      {
+        timestamp: 't',
+        type: 'event_msg',
+        payload: { type: 'user_message', message: '<environment_context>x</environment_context>', kind: 'environment_context' },
+      },
     ]);
     const app = await buildTestApp(home);
     expect((await list(app)).items).toEqual([]);

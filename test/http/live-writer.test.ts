@@ -13,7 +13,11 @@ const STAMP = '2025-10-01T08-00-00';
 const ID = uuidN(1);
 
 function seqRecord(seq: number) {
-  return { timestamp: '2025-10-01T08:00:01.000Z', type: 'event_msg', payload: { type: 'agent_message', seq, message: `line ${seq} ${'z'.repeat(seq % 200)}` } };
+  return {
+    timestamp: '2025-10-01T08:00:01.000Z',
+    type: 'event_msg',
+    payload: { type: 'agent_message', seq, message: `line ${seq} ${'z'.repeat(seq % 200)}` },
+  };
 }
 
 /**
@@ -38,7 +42,13 @@ function pausedGet(port: number, path: string, between: () => Promise<void>): Pr
       res.on('error', () => {});
       res.on('close', () => {
         agent.destroy();
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), complete: res.complete, ms: performance.now() - started });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks),
+          complete: res.complete,
+          ms: performance.now() - started,
+        });
       });
     });
     req.on('error', reject);
@@ -51,7 +61,8 @@ async function bigSession(home: string, mb: number): Promise<{ path: string; byt
   const rel = await writeSession(home, { stamp: STAMP, id: ID, title: 'big and live' });
   const path = join(home, rel);
   const out = createWriteStream(path, { flags: 'a' });
-  const line = (i: number) => `${JSON.stringify({ timestamp: 't', type: 'event_msg', payload: { type: 'pad', i, pad: 'p'.repeat(1000) } })}\n`;
+  const line = (i: number) =>
+    `${JSON.stringify({ timestamp: 't', type: 'event_msg', payload: { type: 'pad', i, pad: 'p'.repeat(1000) } })}\n`;
   for (let i = 0; i < mb * 1000; i++) if (!out.write(line(i))) await once(out, 'drain');
   out.end();
   await once(out, 'close');

@@ -107,7 +107,12 @@ describe('access control', () => {
     const lines = logs.map((l) => JSON.parse(l));
     const done = lines.filter((l) => l.msg === 'request completed');
     expect(done).toHaveLength(3);
-    expect(done[1]).toMatchObject({ reqId: expect.any(String), route: '/conversations/:id', statusCode: 200, durationMs: expect.any(Number) });
+    expect(done[1]).toMatchObject({
+      reqId: expect.any(String),
+      route: '/conversations/:id',
+      statusCode: 200,
+      durationMs: expect.any(Number),
+    });
     const all = logs.join('\n');
     expect(all).not.toContain(token);
     expect(all).not.toContain('not-the-token-at-all');

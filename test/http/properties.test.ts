@@ -1,7 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import type { FastifyInstance } from 'fastify';
 import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, envelopeLines, list, rolloutRelPath, tempHome, uuidN, writeSession } from '../helper.js';
@@ -13,7 +12,10 @@ import { buildTestApp, envelopeLines, list, rolloutRelPath, tempHome, uuidN, wri
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Every query parameter the spec names for GET /conversations (some may still be rejected). */
-const SPEC_LIST_PARAMS = ['cursor', 'limit', 'head', 'tail', 'sort', 'order', 'cwd', 'source', 'provider', 'since', 'until', 'q', 'archived', 'includeEmpty'];
+const SPEC_LIST_PARAMS = [
+  'cursor', 'limit', 'head', 'tail', 'sort', 'order', 'cwd',
+  'source', 'provider', 'since', 'until', 'q', 'archived', 'includeEmpty',
+];
 
 /** The spec's repeatable filters: given twice they mean "either". */
 const REPEATABLE = new Set(['cwd', 'source', 'provider']);
@@ -33,7 +35,10 @@ const anyText = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
-  fc.constantFrom('', ' ', '0', '-0', '1e1', '0x10', ' 5 ', '101', '-1', '2.5', 'NaN', 'Infinity', '-Infinity', '1e400', 'true', 'null', '%', '__proto__', '\u0000'),
+  fc.constantFrom(
+    '', ' ', '0', '-0', '1e1', '0x10', ' 5 ', '101', '-1', '2.5',
+    'NaN', 'Infinity', '-Infinity', '1e400', 'true', 'null', '%', '__proto__', '\u0000',
+  ),
 );
 
 function expectProblem(res: LightMyRequestResponse, status: number, codes: string[]) {
@@ -82,7 +87,11 @@ describe('properties: GET /conversations', () => {
       order: fc.oneof(fc.constantFrom('asc', 'desc'), anyText),
       archived: fc.oneof(fc.constantFrom('false', 'true', 'all'), anyText),
       includeEmpty: fc.oneof(fc.constantFrom('true', 'false'), anyText),
-      cursor: fc.oneof(fc.constantFrom(...cursors.desc, ...cursors.asc), anyText, fc.constantFrom('asc|', '|', `2025-09-01T00-00-00|${uuidN(1)}|x`)),
+      cursor: fc.oneof(
+        fc.constantFrom(...cursors.desc, ...cursors.asc),
+        anyText,
+        fc.constantFrom('asc|', '|', `2025-09-01T00-00-00|${uuidN(1)}|x`),
+      ),
     };
     const query = fc.record(param, { requiredKeys: [] });
     await fc.assert(
@@ -122,7 +131,10 @@ describe('properties: GET /conversations', () => {
   it('unknown parameter names, and non-repeatable parameters given twice → 400 INVALID_QUERY', async () => {
     const app = await buildTestApp(await smallHome());
     const known = new Set([...SPEC_LIST_PARAMS, '']);
-    const unknownName = fc.oneof(anyText, fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'prototype', 'limit[]', 'LIMIT', 'format'));
+    const unknownName = fc.oneof(
+      anyText,
+      fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'prototype', 'limit[]', 'LIMIT', 'format'),
+    );
     await fc.assert(
       fc.asyncProperty(unknownName.filter((n) => !known.has(n)), anyText, async (name, value) => {
         expectProblem(await app.inject(`/conversations?${enc(name)}=${enc(value)}`), 400, ['INVALID_QUERY']);
@@ -130,9 +142,14 @@ describe('properties: GET /conversations', () => {
       { numRuns: 150 },
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...SPEC_LIST_PARAMS.filter((p) => !REPEATABLE.has(p))), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 }), async (name, a, b) => {
-        expectProblem(await app.inject(`/conversations?${name}=${a}&${name}=${b}`), 400, ['INVALID_QUERY']);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...SPEC_LIST_PARAMS.filter((p) => !REPEATABLE.has(p))),
+        fc.integer({ min: 0, max: 5 }),
+        fc.integer({ min: 0, max: 5 }),
+        async (name, a, b) => {
+          expectProblem(await app.inject(`/conversations?${name}=${a}&${name}=${b}`), 400, ['INVALID_QUERY']);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -179,7 +196,10 @@ describe('properties: GET /conversations/:id', () => {
     const rawId = fc.oneof(
       anyText.map(enc),
       fc.tuple(fc.uuid(), fc.boolean()).map(([u, upper]) => (upper ? u.toUpperCase() : u)),
-      fc.constantFrom(uuidN(1), uuidN(7), uuidN(1).toUpperCase(), `${uuidN(1)}x`, ` ${uuidN(1)}`, 'x'.repeat(600), '%zz', '%', '%c3%28', '%00', '..%2F..%2Fetc%2Fpasswd', 'a%2Fb'),
+      fc.constantFrom(
+        uuidN(1), uuidN(7), uuidN(1).toUpperCase(), `${uuidN(1)}x`, ` ${uuidN(1)}`, 'x'.repeat(600),
+        '%zz', '%', '%c3%28', '%00', '..%2F..%2Fetc%2Fpasswd', 'a%2Fb',
+      ),
       fc.array(fc.constantFrom('%', 'zz', '%c3', '%2F', 'ab', '-', '0'), { maxLength: 8 }).map((a) => a.join('')),
     );
     await fc.assert(
@@ -211,7 +231,10 @@ describe('properties: GET /conversations/:id', () => {
       fc.integer({ min: 0, max: 3000 }).map((n) => `bytes=-${n}`),
       fc.constantFrom('bytes=0-0,5-9', 'bytes=', 'bytes=-', 'items=0-5', 'bytes=99999999999999999999-'),
     );
-    const accept = fc.oneof(header, fc.constantFrom('application/x-ndjson', 'application/json;q=0', '*/*;q=0.5, text/html', 'application/*', 'text/plain'));
+    const accept = fc.oneof(
+      header,
+      fc.constantFrom('application/x-ndjson', 'application/json;q=0', '*/*;q=0.5, text/html', 'application/*', 'text/plain'),
+    );
     const format = fc.oneof(fc.constant(undefined), fc.constantFrom('json', 'ndjson'), anyText);
     await fc.assert(
       fc.asyncProperty(accept, range, header, format, fc.integer({ min: 1, max: 9 }), async (accept, range, inm, fmt, n) => {
@@ -269,10 +292,23 @@ describe('properties: arbitrary JSONL content', () => {
     const stamp = '2025-09-09T09-09-09';
     const line = fc.oneof(
       { weight: 3, arbitrary: fc.json({ maxDepth: 2 }).map((j) => Buffer.from(j)) },
-      { weight: 2, arbitrary: fc.dictionary(fc.string({ unit: 'binary', maxLength: 6 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 4 }).map((o) => Buffer.from(JSON.stringify(o))) },
+      {
+        weight: 2,
+        arbitrary: fc
+          .dictionary(fc.string({ unit: 'binary', maxLength: 6 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 4 })
+          .map((o) => Buffer.from(JSON.stringify(o))),
+      },
       { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }).map((s) => Buffer.from(s)) },
       { weight: 1, arbitrary: fc.uint8Array({ maxLength: 30 }).map((a) => Buffer.from(a)) },
-      { weight: 1, arbitrary: fc.constantFrom('', ' ', '\r', '{', '}', '{}', '[]', 'null', '{"a":1}\r', '\u0000', '{"payload":{"type":"user_message","message":"hi"},"type":"event_msg"}').map((s) => Buffer.from(s)) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .constantFrom(
+            '', ' ', '\r', '{', '}', '{}', '[]', 'null', '{"a":1}\r', '\u0000',
+            '{"payload":{"type":"user_message","message":"hi"},"type":"event_msg"}',
+          )
+          .map((s) => Buffer.from(s)),
+      },
     );
     let n = 100;
     let previous: string | null = null;

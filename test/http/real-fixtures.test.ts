@@ -38,7 +38,11 @@ describe('the real Codex 0.169 fixture corpus', () => {
     expect(page.items.map((i) => [i.id, i.title, i.path])).toEqual(expected.map((e) => [e.id, e.title, e.rel]));
     expect(page.items.every((i) => i.source === 'exec' && i.cliVersion === '0.169.0' && i.modelProvider === 'mock')).toBe(true);
     const fork = page.items.find((i) => i.forkedFromId !== null)!;
-    expect(fork).toMatchObject({ title: 'forked: try another approach', cwd: '/home/dev/proj-a', forkedFromId: '01a20b7d-592e-7732-bdbe-7d3162bb8c1f' });
+    expect(fork).toMatchObject({
+      title: 'forked: try another approach',
+      cwd: '/home/dev/proj-a',
+      forkedFromId: '01a20b7d-592e-7732-bdbe-7d3162bb8c1f',
+    });
     expect(page.items.some((i) => i.cwd === '/home/dev/données é')).toBe(true);
   });
 

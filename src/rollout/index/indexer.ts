@@ -28,7 +28,10 @@ const DEFAULT_RESCAN_MS = 30 * 60 * 1000;
 /** Start-up and the first requests get the machine to themselves for this long. */
 const DEFAULT_VERIFY_DELAY_MS = 60 * 1000;
 
-type FileUpdate = { kind: 'gone'; file: RolloutFile } | { kind: 'grown'; file: RolloutFile; entry: IndexEntry } | { kind: 'read'; entry: IndexEntry };
+type FileUpdate =
+  | { kind: 'gone'; file: RolloutFile }
+  | { kind: 'grown'; file: RolloutFile; entry: IndexEntry }
+  | { kind: 'read'; entry: IndexEntry };
 
 /**
  * The SQLite metadata index, kept in step with the Codex home: a background pass at start-up
@@ -181,7 +184,8 @@ export class SqliteIndex implements MetadataIndex {
     const result = await readSessionFile(file, 0, 0, this.options.limits, this.options.log);
     if (result === null) return { kind: 'gone', file };
     const { read } = result;
-    return { kind: 'read', entry: { file, stamp: stampOf(result.stat), session: read && { summary: read.summary, hasUserMessage: read.hasUserMessage } } };
+    const session = read && { summary: read.summary, hasUserMessage: read.hasUserMessage };
+    return { kind: 'read', entry: { file, stamp: stampOf(result.stat), session } };
   }
 
   /** Stats each file and re-reads those that changed. */

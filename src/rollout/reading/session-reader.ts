@@ -36,12 +36,16 @@ export interface ByteSource {
 // The callback forms of open/fstat/read/close: for the many small files of a listing they cost
 // ~30 % less CPU than FileHandle's promise forms on Node 20 (26 files opened, stat'ed, read
 // and closed in parallel: ~2.5 vs ~3.6 ms).
-const openFd = (path: string) => new Promise<number>((resolve, reject) => fsOpen(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
-const fstatFd = (fd: number) => new Promise<Stats>((resolve, reject) => fsFstat(fd, (err, st) => (err ? reject(err) : resolve(st))));
+const settle =
+  <T>(resolve: (value: T) => void, reject: (err: unknown) => void) =>
+  (err: NodeJS.ErrnoException | null, value: T) =>
+    err ? reject(err) : resolve(value);
+const openFd = (path: string) => new Promise<number>((resolve, reject) => fsOpen(path, 'r', settle(resolve, reject)));
+const fstatFd = (fd: number) => new Promise<Stats>((resolve, reject) => fsFstat(fd, settle(resolve, reject)));
 const closeFd = (fd: number) => new Promise<void>((resolve, reject) => fsClose(fd, (err) => (err ? reject(err) : resolve())));
 const fdSource = (fd: number): ByteSource => ({
   read: (buffer, offset, length, position) =>
-    new Promise((resolve, reject) => fsRead(fd, buffer, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead })))),
+    new Promise((resolve, reject) => fsRead(fd, buffer, offset, length, position, settle((bytesRead) => resolve({ bytesRead }), reject))),
 });
 
 /**

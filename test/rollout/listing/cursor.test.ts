@@ -121,7 +121,11 @@ describe('encodeCursor / decodeCursor', () => {
 
 describe('startKey', () => {
   it('sorts before every real key in walk order', () => {
-    const keys = [KEY, '2000-01-01T00-00-00|00000000-0000-4000-8000-000000000000', '9999-12-31T23-59-58|ffffffff-ffff-4fff-bfff-ffffffffffff'];
+    const keys = [
+      KEY,
+      '2000-01-01T00-00-00|00000000-0000-4000-8000-000000000000',
+      '9999-12-31T23-59-58|ffffffff-ffff-4fff-bfff-ffffffffffff',
+    ];
     for (const key of keys) {
       expect(startKey('desc') > key).toBe(true);
       expect(startKey('asc') < key).toBe(true);

@@ -112,7 +112,10 @@ describe('SessionNames', () => {
   });
 
   it('counts a complete last line without a trailing newline', async () => {
-    const home = await homeWithIndex([entry(A, 'a', '2025-09-10T00:00:00Z'), entry(B, 'b', '2025-09-10T00:00:00Z')], { trailingNewline: false });
+    const home = await homeWithIndex(
+      [entry(A, 'a', '2025-09-10T00:00:00Z'), entry(B, 'b', '2025-09-10T00:00:00Z')],
+      { trailingNewline: false },
+    );
     expect(await namesOf(home)).toEqual({ [A]: 'a', [B]: 'b' });
   });
 
@@ -130,7 +133,11 @@ describe('SessionNames', () => {
 
     const path = join(home, SESSION_INDEX_FILE);
     const sizeBefore = (await stat(path)).size;
-    await writeLines(path, [entry(A, 'before', '2025-09-10T00:00:00Z'), entry(A, 'after, renamed', '2025-09-11T00:00:00Z'), entry(B, 'new one', '2025-09-11T00:00:00Z')]);
+    await writeLines(path, [
+      entry(A, 'before', '2025-09-10T00:00:00Z'),
+      entry(A, 'after, renamed', '2025-09-11T00:00:00Z'),
+      entry(B, 'new one', '2025-09-11T00:00:00Z'),
+    ]);
     expect((await stat(path)).size).not.toBe(sizeBefore);
     expect(Object.fromEntries(await names.load())).toEqual({ [A]: 'after, renamed', [B]: 'new one' });
   });

@@ -283,14 +283,27 @@ async function head(file: RolloutFile, headCount: number, limits: ReadLimits = D
 const envMeta = (extra: JsonRecord = {}): JsonRecord => ({
   timestamp: TS,
   type: 'session_meta',
-  payload: { id: ID, timestamp: TS, cwd: '/home/dev/web-app', originator: 'codex_exec', cli_version: '0.169.0', source: 'exec', model_provider: 'openai', ...extra },
+  payload: {
+    id: ID,
+    timestamp: TS,
+    cwd: '/home/dev/web-app',
+    originator: 'codex_exec',
+    cli_version: '0.169.0',
+    source: 'exec',
+    model_provider: 'openai',
+    ...extra,
+  },
 });
 const userItem = (text: string): JsonRecord => ({
   timestamp: TS,
   type: 'response_item',
   payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
 });
-const userEvent = (message: string): JsonRecord => ({ timestamp: TS, type: 'event_msg', payload: { type: 'user_message', message, images: [] } });
+const userEvent = (message: string): JsonRecord => ({
+  timestamp: TS,
+  type: 'event_msg',
+  payload: { type: 'user_message', message, images: [] },
+});
 const assistant = (): JsonRecord => ({
   timestamp: TS,
   type: 'response_item',
@@ -300,10 +313,26 @@ const assistant = (): JsonRecord => ({
 /** The meta-ish lines Codex writes before the user's message: big instructions, state and context. */
 function metaIsh(count: number, bytesEach: number): JsonRecord[] {
   const kinds = [
-    (i: number) => ({ timestamp: TS, type: 'response_item', payload: { type: 'message', role: 'developer', content: [{ type: 'input_text', text: `<permissions instructions>${'d'.repeat(bytesEach)}${i}` }] } }),
+    (i: number) => ({
+      timestamp: TS,
+      type: 'response_item',
+      payload: {
+        type: 'message',
+        role: 'developer',
+        content: [{ type: 'input_text', text: `<permissions instructions>${'d'.repeat(bytesEach)}${i}` }],
+      },
+    }),
     (i: number) => ({ timestamp: TS, type: 'world_state', payload: { full: true, blob: 'w'.repeat(bytesEach), i } }),
     (i: number) => ({ timestamp: TS, type: 'turn_context', payload: { cwd: '/home/dev/web-app', blob: 't'.repeat(bytesEach), i } }),
-    (i: number) => ({ timestamp: TS, type: 'response_item', payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: `<environment_context>${'e'.repeat(bytesEach)}${i}</environment_context>` }] } }),
+    (i: number) => ({
+      timestamp: TS,
+      type: 'response_item',
+      payload: {
+        type: 'message',
+        role: 'user',
+        content: [{ type: 'input_text', text: `<environment_context>${'e'.repeat(bytesEach)}${i}</environment_context>` }],
+      },
+    }),
     (i: number) => ({ timestamp: TS, type: 'event_msg', payload: { type: 'task_started', blob: 's'.repeat(bytesEach), i } }),
   ];
   return Array.from({ length: count }, (_, i) => kinds[i % kinds.length]!(i));
@@ -322,7 +351,13 @@ function offsets(lines: JsonRecord[]): number[] {
 
 describe('scanHead', () => {
   it('finds a title 150 KB into the file, after 12 meta-ish lines', async () => {
-    const lines = [envMeta({ base_instructions: { text: 'i'.repeat(22_000) } }), ...metaIsh(12, 11_000), userItem('fix the failing test (#1)'), userEvent('fix the failing test (#1)'), assistant()];
+    const lines = [
+      envMeta({ base_instructions: { text: 'i'.repeat(22_000) } }),
+      ...metaIsh(12, 11_000),
+      userItem('fix the failing test (#1)'),
+      userEvent('fix the failing test (#1)'),
+      assistant(),
+    ];
     const titleAt = offsets(lines)[13]!;
     expect(titleAt).toBeGreaterThan(150_000);
     expect(titleAt).toBeLessThan(200_000);
@@ -358,7 +393,11 @@ describe('scanHead', () => {
     const at = offsets(lines);
     const itemAt = at[13]!;
     const eventAt = at[14]!;
-    const limits = (bytes: number, lineCount: number): ReadLimits => ({ titleScanBytes: bytes, titleScanLines: lineCount, maxLineBytes: 64 * MiB });
+    const limits = (bytes: number, lineCount: number): ReadLimits => ({
+      titleScanBytes: bytes,
+      titleScanLines: lineCount,
+      maxLineBytes: 64 * MiB,
+    });
 
     it('finds the event title within the default bound', async () => {
       const result = await head(await rolloutFile(lines), 1);
@@ -420,7 +459,14 @@ describe('scanHead', () => {
   });
 
   it('respects the head count', async () => {
-    const lines = [envMeta(), userItem('<environment_context>x</environment_context>'), userItem('hello'), userEvent('hello'), assistant(), assistant()];
+    const lines = [
+      envMeta(),
+      userItem('<environment_context>x</environment_context>'),
+      userItem('hello'),
+      userEvent('hello'),
+      assistant(),
+      assistant(),
+    ];
     const file = await rolloutFile(lines);
     expect((await head(file, 0))!.head).toEqual([]);
     expect((await head(file, 1))!.head).toEqual([lines[0]]);

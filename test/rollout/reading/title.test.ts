@@ -211,7 +211,9 @@ describe('TitleFinder', () => {
   });
 
   it('ignores event kinds other than user_message and roles other than user', () => {
-    expect(titleOf([otherEvent('agent_message'), otherEvent('task_started'), assistantItem('assistant text'), developerItem('dev text')])).toBeNull();
+    expect(
+      titleOf([otherEvent('agent_message'), otherEvent('task_started'), assistantItem('assistant text'), developerItem('dev text')]),
+    ).toBeNull();
   });
 
   it('does not end the search at non-user response items while there is no candidate', () => {
