@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build stage: dev dependencies and the TypeScript compiler stay here.
+# Build stage: dev dependencies and the bundler (esbuild) stay here.
 FROM node:20-bookworm-slim AS build
 # better-sqlite3 compiles from source where no prebuilt binary can be fetched.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
@@ -7,7 +7,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 

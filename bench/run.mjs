@@ -55,6 +55,7 @@ const CFG = {
   connections: Number(argv.connections ?? 4),
   streamConnections: 2, // the NDJSON runs: each response is the whole big file
   coldRuns: QUICK ? 1 : 3,
+  startupRuns: QUICK ? 3 : 7,
   lookupIds: QUICK ? 20 : 100,
 };
 const OUT = resolve(argv.out ?? join(HERE, QUICK ? 'results-quick.json' : 'results.json'));
@@ -69,6 +70,7 @@ const TARGETS = {
   lookupRatio: 2,
   filterP50Ms: 50,
   coldStartMs: 1000,
+  startupRatio: 1.5,
 };
 
 const broken = []; // what actually failed: makes the exit status non-zero
@@ -657,6 +659,31 @@ async function main() {
   target('coldStart', '6. cold start to first page (ms)', cold.firstPageMs, TARGETS.coldStartMs, 'max',
     `median of ${colds.length}: spawn of node dist/cli.js until GET ${FIRST_PAGE} answers 200 (of which ` +
       `${round(cold.listeningMs, 0)} ms until /healthz answers; OS page cache warm)`);
+
+  // ---- 6b: start-up to listening, the service vs a bare Fastify hello-world, interleaved.
+  const starts = { service: [], hello: [] };
+  for (let i = 0; i < CFG.startupRuns; i++) {
+    for (const kind of ['service', 'hello']) {
+      const port = await freePort();
+      const args = kind === 'service'
+        ? [CLI, '--codex-home', large.dir, '--host', HOST, '--port', String(port), '--log-level', 'warn',
+          '--index-path', join(INDEX_DIR, `startup-${i}.sqlite`)]
+        : [join(HERE, 'hello-server.mjs'), '--port', String(port)];
+      const svc = await startServer(`${kind} (start-up)`, process.execPath, args, port, kind === 'service' ? '/healthz' : '/');
+      starts[kind].push(svc.firstResponseMs);
+      await svc.stop();
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const startSvc = median(starts.service);
+  const startHello = median(starts.hello);
+  row('startup', `6b. start-up to listening, service vs hello-world (median of ${CFG.startupRuns})`, {
+    serviceMs: round(startSvc, 0),
+    helloMs: round(startHello, 0),
+    runs: { service: starts.service.map((x) => round(x, 0)), hello: starts.hello.map((x) => round(x, 0)) },
+  });
+  target('startupRatio', '6b. start-up to listening / hello-world', startSvc / startHello, TARGETS.startupRatio, 'max',
+    `${round(startSvc, 0)} / ${round(startHello, 0)} ms, spawn until the first HTTP response, runs interleaved`);
 
   // ---- report
   const report = {

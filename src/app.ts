@@ -4,6 +4,7 @@ import type { DestinationStream } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
+import { sqliteIndex } from './rollout/index/indexer.js';
 import { conversationRoutes } from './http/conversations.js';
 import { registerDocs } from './http/docs.js';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
@@ -12,6 +13,7 @@ import { registerFiniteNumberGuard } from './http/finite-numbers.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { registerSecurity } from './http/security.js';
 import { RequestLog } from './http/request-log.js';
+import { lazySchemaCompilers } from './http/lazy-schemas.js';
 
 export interface BuildOptions {
   /** A ready-made pino logger (tests); otherwise one is made from `config.logLevel`. */
@@ -55,6 +57,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logController: new RequestLog(),
     routerOptions: { maxParamLength: 512 },
     frameworkErrors: frameworkErrorHandler as FastifyServerOptions['frameworkErrors'],
+    schemaController: { compilersFactory: lazySchemaCompilers() },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -62,7 +65,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     codexHome: config.codexHome,
     maxScanFiles: config.maxScanFiles,
     log: app.log,
-    index: config.indexPath === null ? null : { path: config.indexPath },
+    index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
   });
   // The index fills in the background: serving starts at once, never waiting for a build.
   app.addHook('onReady', async () => repository.start());

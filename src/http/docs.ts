@@ -1,12 +1,10 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { createRequire } from 'node:module';
 import { Problem } from './schemas.js';
 import { RATE_LIMIT_EXEMPT_ROUTES } from './rate-limit.js';
 
-// Both src/http and dist/http sit two levels below the package root.
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+import pkg from '../../package.json' with { type: 'json' };
 
 /** Documents the 429 of the optional rate limit on every route it covers, without touching the route's own schema. */
 function withRateLimitResponse({ schema, url }: { schema: unknown; url: string }) {

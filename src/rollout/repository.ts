@@ -4,8 +4,7 @@ import { RolloutError, RolloutErrorKind } from './errors.js';
 import { UUID } from './files/filename.js';
 import { filesClaiming } from './files/lookup.js';
 import { TreeWalker } from './files/tree-walk.js';
-import { SqliteIndex } from './index/indexer.js';
-import type { IndexProgress, MetadataIndex } from './index/metadata-index.js';
+import type { IndexFactory, IndexProgress, MetadataIndex } from './index/metadata-index.js';
 import { decodePosition } from './listing/cursor.js';
 import { containsFolded, hasFilter, parseFilter } from './listing/filters.js';
 import { DEFAULT_LISTING_CACHE, ListingCache, type ListingCacheOptions } from './listing/listing-cache.js';
@@ -24,8 +23,8 @@ export interface RepositoryOptions {
   maxScanFiles: number;
   limits?: Partial<ReadLimits>;
   log: RolloutLogger;
-  /** The persistent metadata index (outside the Codex home); null or absent: scan only. */
-  index?: { path: string; rescanIntervalMs?: number; verifyDelayMs?: number } | null;
+  /** Makes the metadata index (e.g. sqliteIndex(...)); null or absent: scan only. */
+  index?: IndexFactory | null;
   /** The in-memory cache of listing reads (default 32 MiB, 20,000 files); maxBytes 0 turns it off. */
   listingCache?: Partial<ListingCacheOptions>;
 }
@@ -56,7 +55,7 @@ export class RolloutRepository {
     this.names = new SessionNames(this.codexHome);
     const cache = new ListingCache({ ...DEFAULT_LISTING_CACHE, ...options.listingCache });
     this.readListing = (file, head, tail, log) => cache.read(file, head, tail, this.limits, log);
-    this.index = options.index ? new SqliteIndex({ ...options.index, walker: this.walker, limits: this.limits, log: options.log }) : null;
+    this.index = options.index ? options.index({ walker: this.walker, limits: this.limits, log: options.log }) : null;
   }
 
   /** Starts the background index build (if an index is configured); returns at once. */

@@ -3,9 +3,9 @@ import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { onlyGrew, sameFile, stampOf } from '../files/file-stamp.js';
 import { ARCHIVED_DIR, SESSIONS_DIR, type TreeWalker } from '../files/tree-walk.js';
 import type { CandidateSource } from '../listing/page-loop.js';
-import { readSessionFile, type ReadLimits } from '../reading/session-reader.js';
-import type { RolloutFile, RolloutLogger } from '../types.js';
-import type { IndexProgress, IndexQuery, MetadataIndex } from './metadata-index.js';
+import { readSessionFile } from '../reading/session-reader.js';
+import type { RolloutFile } from '../types.js';
+import type { IndexDeps, IndexFactory, IndexProgress, IndexQuery, MetadataIndex } from './metadata-index.js';
 import { IndexDb, type IndexEntry } from './sqlite-store.js';
 import { TreeWatcher, type TreeChanges } from './tree-watcher.js';
 
@@ -13,10 +13,8 @@ import { TreeWatcher, type TreeChanges } from './tree-watcher.js';
 const BATCH = 16;
 
 export interface SqliteIndexOptions {
+  /** The index file, outside the Codex home. */
   path: string;
-  walker: TreeWalker;
-  limits: ReadLimits;
-  log: RolloutLogger;
   /** A full verification pass also runs this often, as a safety net for missed watch events. */
   rescanIntervalMs?: number;
   /** Delay of the first verification pass when the index was already complete at start-up. */
@@ -32,6 +30,11 @@ type FileUpdate =
   | { kind: 'gone'; file: RolloutFile }
   | { kind: 'grown'; file: RolloutFile; entry: IndexEntry }
   | { kind: 'read'; entry: IndexEntry };
+
+/** The SQLite index as the repository's index factory. */
+export function sqliteIndex(options: SqliteIndexOptions): IndexFactory {
+  return (deps) => new SqliteIndex({ ...options, ...deps });
+}
 
 /**
  * The SQLite metadata index, kept in step with the Codex home: a background pass at start-up
@@ -53,7 +56,10 @@ export class SqliteIndex implements MetadataIndex {
   private readonly recentDirs = new Map<string, number>();
   private readonly walker: TreeWalker;
 
-  constructor(private readonly options: SqliteIndexOptions) {
+  private readonly options: SqliteIndexOptions & IndexDeps;
+
+  constructor(options: SqliteIndexOptions & IndexDeps) {
+    this.options = options;
     this.walker = options.walker;
     this.watcher = new TreeWatcher(this.walker, (changes) => this.takeChanges(changes), options.log);
   }

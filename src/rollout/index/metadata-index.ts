@@ -1,7 +1,9 @@
+import type { TreeWalker } from '../files/tree-walk.js';
 import type { SessionFilter } from '../listing/filters.js';
 import type { Position } from '../listing/cursor.js';
 import type { CandidateSource } from '../listing/page-loop.js';
-import type { ArchivedFilter, RolloutFile, SortField, SortOrder } from '../types.js';
+import type { ReadLimits } from '../reading/session-reader.js';
+import type { ArchivedFilter, RolloutFile, RolloutLogger, SortField, SortOrder } from '../types.js';
 
 export interface IndexProgress {
   state: 'disabled' | 'building' | 'ready' | 'failed';
@@ -50,3 +52,12 @@ export interface MetadataIndex {
   /** Re-indexes one file now (a query found its record stale). */
   refresh(file: RolloutFile): Promise<void>;
 }
+
+/** What an index is built on: the repository's walker of the Codex home, its read limits and logger. */
+export interface IndexDeps {
+  walker: TreeWalker;
+  limits: ReadLimits;
+  log: RolloutLogger;
+}
+
+export type IndexFactory = (deps: IndexDeps) => MetadataIndex;

@@ -4,11 +4,12 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { RolloutRepository } from '../../../src/rollout/repository.js';
+import { sqliteIndex } from '../../../src/rollout/index/indexer.js';
 import { envelopeLines, tempHome, uuidN, writeSession } from '../../helper.js';
 
 async function indexedRepository(home: string) {
   const path = join(await tempHome(), 'index.sqlite');
-  const repo = new RolloutRepository({ codexHome: home, maxScanFiles: 1000, log: pino({ level: 'silent' }), index: { path } });
+  const repo = new RolloutRepository({ codexHome: home, maxScanFiles: 1000, log: pino({ level: 'silent' }), index: sqliteIndex({ path }) });
   repo.start();
   await repo.indexIdle();
   return { repo, path };
