@@ -6,6 +6,7 @@ import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
 import { sqliteIndex } from './rollout/index/indexer.js';
 import { conversationRoutes } from './http/conversations.js';
+import { searchRoutes } from './http/search.js';
 import { registerDocs } from './http/docs.js';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
@@ -97,5 +98,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await registerDocs(app);
   await app.register(healthRoutes, { repository });
   await app.register(conversationRoutes, { repository });
+  await app.register(searchRoutes, { repository });
   return app;
 }

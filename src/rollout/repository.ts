@@ -8,12 +8,21 @@ import type { IndexFactory, IndexProgress, MetadataIndex } from './index/metadat
 import { decodePosition } from './listing/cursor.js';
 import { containsFolded, hasFilter, parseFilter } from './listing/filters.js';
 import { DEFAULT_LISTING_CACHE, ListingCache, type ListingCacheOptions } from './listing/listing-cache.js';
-import { collectPage, type CandidateSource, type PagePlan, type ReadListing } from './listing/page-loop.js';
+import { listEvaluator, type ListPlan, type ReadListing } from './listing/list-items.js';
+import { collectPage, type CandidateSource, type Page } from './listing/page-loop.js';
 import { byUpdateSource, walkSource } from './listing/scan-source.js';
 import { openConversation, type OpenConversation } from './reading/conversation.js';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from './reading/session-reader.js';
 import { SessionNames } from './reading/session-names.js';
-import type { ConversationsPage, ListQuery, RolloutFile, RolloutLogger } from './types.js';
+import type { ConversationItem, ConversationsPage, ListQuery, RolloutFile, RolloutLogger } from './types.js';
+import {
+  searchPage,
+  searchSession,
+  type SearchDeps,
+  type SearchPage,
+  type SearchRequest,
+  type SessionSearchRequest,
+} from './search/search-pages.js';
 
 export type { OpenConversation, RecordEvent } from './reading/conversation.js';
 
@@ -85,7 +94,7 @@ export class RolloutRepository {
     const sort = query.sort ?? 'created';
     const filter = parseFilter(query);
     const after = query.cursor === undefined ? undefined : decodePosition(query.cursor, sort, query.order);
-    const plan: PagePlan = { ...query, sort, filter, after, names: await this.names.load(), log };
+    const plan: ListPlan = { ...query, sort, filter, after, names: await this.names.load(), log };
     if ((sort === 'updated' || hasFilter(filter)) && this.index?.usable) {
       const page = await this.pageFromIndex(this.index, plan, query);
       if (page !== null) return page;
@@ -93,13 +102,13 @@ export class RolloutRepository {
     const { maxScanFiles } = this.options;
     const source =
       sort === 'created'
-        ? walkSource(this.walker, plan, query.archived, maxScanFiles)
+        ? walkSource(this.walker, plan, filter, query.archived, maxScanFiles)
         : await byUpdateSource(this.walker, query.archived, query.order, maxScanFiles);
     return this.collect(plan, source);
   }
 
-  private async collect(plan: PagePlan, source: CandidateSource): Promise<ConversationsPage> {
-    const outcome = await collectPage(plan, source, this.readListing);
+  private async collect(plan: ListPlan, source: CandidateSource): Promise<ConversationsPage> {
+    const outcome = await collectPage(plan, source, listEvaluator(plan, this.readListing));
     if ('page' in outcome) return outcome.page;
     throw new Error('a scan page cannot go stale'); // only index candidates carry stamps
   }
@@ -108,17 +117,32 @@ export class RolloutRepository {
    * A page from the index. A record the page finds stale is re-indexed and the query asked
    * again; null (scan instead) if the index keeps changing under it.
    */
-  private async pageFromIndex(index: MetadataIndex, plan: PagePlan, query: ListQuery): Promise<ConversationsPage | null> {
+  private async pageFromIndex(index: MetadataIndex, plan: ListPlan, query: ListQuery): Promise<Page<ConversationItem> | null> {
     const { filter, names } = plan;
     const nameMatchIds = filter.q === undefined ? [] : [...names].filter(([, n]) => containsFolded(n, filter.q!)).map(([id]) => id);
     for (let attempt = 0; attempt < STALE_RETRIES; attempt++) {
       const source = await index.candidates({ ...query, sort: plan.sort, filter, nameMatchIds, after: plan.after, limit: query.limit + 1 });
-      const outcome = await collectPage(plan, source, this.readListing);
+      const outcome = await collectPage(plan, source, listEvaluator(plan, this.readListing));
       if ('page' in outcome) return outcome.page;
       await index.refresh(outcome.stale);
     }
     plan.log.debug({}, 'index kept changing under the query; scanning instead');
     return null;
+  }
+
+  private get searchDeps(): SearchDeps {
+    const { walker, index, readListing, limits } = this;
+    return { walker, index, readListing, limits, maxScanFiles: this.options.maxScanFiles };
+  }
+
+  /** One page of the sessions whose text holds `request.q` (see search/search-pages.ts). */
+  async search(request: SearchRequest, log: RolloutLogger = this.options.log): Promise<SearchPage> {
+    return searchPage(this.searchDeps, request, await this.names.load(), log);
+  }
+
+  /** The matching records of one session, in file order. */
+  async searchSession(file: RolloutFile, request: SessionSearchRequest): Promise<ReturnType<typeof searchSession>> {
+    return searchSession(this.searchDeps, file, request);
   }
 
   /** The one rollout file for `rawId`, in `sessions/` or `archived_sessions/`. */

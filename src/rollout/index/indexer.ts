@@ -1,16 +1,22 @@
 import { stat } from 'node:fs/promises';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
-import { onlyGrew, sameFile, stampOf } from '../files/file-stamp.js';
+import { onlyGrew, sameFile, stampOf, type FileStamp } from '../files/file-stamp.js';
 import { ARCHIVED_DIR, SESSIONS_DIR, type TreeWalker } from '../files/tree-walk.js';
-import type { CandidateSource } from '../listing/page-loop.js';
+import type { Candidate, CandidateSource } from '../listing/page-loop.js';
+import type { SearchQuery } from '../search/match.js';
+import type { LocatedDoc } from '../search/session-matcher.js';
 import { readSessionFile } from '../reading/session-reader.js';
 import type { RolloutFile } from '../types.js';
 import type { IndexDeps, IndexFactory, IndexProgress, IndexQuery, MetadataIndex } from './metadata-index.js';
-import { IndexDb, type IndexEntry } from './sqlite-store.js';
+import { indexContent } from './content-pass.js';
+import { initialContentState } from './content-state.js';
+import { IndexDb } from './sqlite-store.js';
 import { TreeWatcher, type TreeChanges } from './tree-watcher.js';
 
 /** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
 const BATCH = 16;
+/** Sessions a search page takes from the index at a time. */
+const SEARCH_BATCH = 64;
 
 export interface SqliteIndexOptions {
   /** The index file, outside the Codex home. */
@@ -25,11 +31,6 @@ export interface SqliteIndexOptions {
 const DEFAULT_RESCAN_MS = 30 * 60 * 1000;
 /** Start-up and the first requests get the machine to themselves for this long. */
 const DEFAULT_VERIFY_DELAY_MS = 60 * 1000;
-
-type FileUpdate =
-  | { kind: 'gone'; file: RolloutFile }
-  | { kind: 'grown'; file: RolloutFile; entry: IndexEntry }
-  | { kind: 'read'; entry: IndexEntry };
 
 /** The SQLite index as the repository's index factory. */
 export function sqliteIndex(options: SqliteIndexOptions): IndexFactory {
@@ -54,6 +55,8 @@ export class SqliteIndex implements MetadataIndex {
   private watching: Promise<void> = Promise.resolve();
   private starting: Promise<void> = Promise.resolve();
   private readonly recentDirs = new Map<string, number>();
+  /** The update under way for each file, so that two never interleave. */
+  private readonly updating = new Map<string, Promise<void>>();
   private readonly walker: TreeWalker;
 
   private readonly options: SqliteIndexOptions & IndexDeps;
@@ -116,6 +119,34 @@ export class SqliteIndex implements MetadataIndex {
     return { candidates, trusted: true, maxExamined: Number.POSITIVE_INFINITY };
   }
 
+  async searchCandidates(query: Omit<IndexQuery, 'limit'>, search: SearchQuery): Promise<CandidateSource> {
+    await this.catchUp();
+    const db = this.db;
+    const condition = db?.search.candidateCondition(search);
+    const walker = this.walker;
+    // Candidates come in batches as the page asks for them: many may not hold the words.
+    async function* stream(): AsyncGenerator<Candidate> {
+      let after = query.after;
+      while (db !== null && condition !== undefined) {
+        const rows = db.query({ ...query, after, limit: SEARCH_BATCH }, condition);
+        for (const row of rows) {
+          const file = walker.fileAt(row.relPath);
+          if (file !== null) yield { file, position: { key: row.key, mtimeMs: row.mtimeMs }, stamp: row.stamp };
+        }
+        const last = rows[rows.length - 1];
+        if (last === undefined || rows.length < SEARCH_BATCH) return;
+        after = { key: last.key, mtimeMs: last.mtimeMs };
+      }
+    }
+    return { candidates: stream(), trusted: false, maxExamined: Number.POSITIVE_INFINITY };
+  }
+
+  async searchDocuments(file: RolloutFile, stamp: FileStamp, search: SearchQuery, fromLine = 0): Promise<Iterable<LocatedDoc> | null> {
+    const row = this.db?.get(file.relPath);
+    if (this.db === null || row === undefined || !sameFile(row.stamp, stamp) || row.contentSize !== stamp.size) return null;
+    return this.db.search.candidates(row.fid, search, fromLine);
+  }
+
   async lookup(id: string): Promise<RolloutFile[]> {
     return (this.db?.byId(id) ?? []).map((row) => this.walker.fileAt(row.relPath)).filter((f) => f !== null);
   }
@@ -175,39 +206,68 @@ export class SqliteIndex implements MetadataIndex {
     return this.running;
   }
 
-  /** What changed in one file since it was indexed, reading it only when its summary may have changed. */
-  private async update(file: RolloutFile): Promise<FileUpdate | null> {
-    const db = this.db;
-    if (db === null) return null;
-    const row = db.get(file.relPath);
-    const st = await stat(file.absPath).catch(() => null);
-    if (st === null) return { kind: 'gone', file };
-    const stamp = stampOf(st);
-    if (row && sameFile(row.stamp, stamp)) return null;
-    // Rollouts are append-only: once the meta and the title are known, a file that grew
-    // keeps its summary, so nothing is read at all.
-    if (row?.hasUserMessage && onlyGrew(row.stamp, stamp)) return { kind: 'grown', file, entry: { file, stamp, session: null } };
-    const result = await readSessionFile(file, 0, 0, this.options.limits, this.options.log);
-    if (result === null) return { kind: 'gone', file };
-    const { read } = result;
-    const session = read && { summary: read.summary, hasUserMessage: read.hasUserMessage };
-    return { kind: 'read', entry: { file, stamp: stampOf(result.stat), session } };
+  /**
+   * Brings one file's record up to date: its summary (read again only when it may have changed)
+   * and its content (read from where the last pass stopped when the file only grew, from the
+   * start otherwise). One update per file at a time.
+   */
+  private update(file: RolloutFile): Promise<void> {
+    const previous = this.updating.get(file.relPath) ?? Promise.resolve();
+    const next = previous.then(() => this.updateNow(file));
+    const tracked = next.finally(() => {
+      if (this.updating.get(file.relPath) === tracked) this.updating.delete(file.relPath);
+    });
+    this.updating.set(file.relPath, tracked);
+    return next;
   }
 
-  /** Stats each file and re-reads those that changed. */
-  private async indexFiles(files: RolloutFile[]): Promise<void> {
+  private async updateNow(file: RolloutFile): Promise<void> {
     const db = this.db;
-    if (db === null || files.length === 0) return;
-    const updates = await Promise.all(files.map((file) => this.update(file)));
-    if (this.stopping) return;
-    db.transaction(() => {
-      for (const u of updates) {
-        if (u === null) continue;
-        if (u.kind === 'gone') db.delete(u.file.relPath);
-        else if (u.kind === 'grown') db.touch(u.file.relPath, u.entry.stamp);
-        else db.upsert(u.entry);
+    if (db === null || this.stopping) return;
+    let row = db.get(file.relPath);
+    const st = await stat(file.absPath).catch(() => null);
+    if (st === null) {
+      db.transaction(() => db.delete(file.relPath));
+      return;
+    }
+    const stamp = stampOf(st);
+    if (row && sameFile(row.stamp, stamp) && (!row.isSession || row.contentSize === stamp.size)) return;
+    // Rollouts are append-only: a file that only grew keeps what was indexed of it.
+    const grew = row !== undefined && (sameFile(row.stamp, stamp) || onlyGrew(row.stamp, stamp));
+    if (!(grew && row?.hasUserMessage)) {
+      // The summary may have changed (a new file, one replaced, or one without a title yet).
+      const result = await readSessionFile(file, 0, 0, this.options.limits, this.options.log);
+      if (this.stopping || this.db !== db) return;
+      if (result === null) {
+        db.transaction(() => db.delete(file.relPath));
+        return;
       }
-    });
+      const { read } = result;
+      const session = read && { summary: read.summary, hasUserMessage: read.hasUserMessage };
+      const fresh = !grew || !sameFile(stampOf(result.stat), stamp);
+      db.transaction(() => {
+        db.upsert({ file, stamp: stampOf(result.stat), session });
+        if (fresh || session === null) {
+          if (row !== undefined) db.search.deleteFile(row.fid);
+          db.checkpoint(file.relPath, { offset: 0, lineNo: 1, state: initialContentState() });
+        }
+      });
+      if (session === null || !sameFile(stampOf(result.stat), stamp)) return; // not a session, or changed meanwhile
+    } else {
+      db.transaction(() => db.touch(file.relPath, stamp));
+    }
+    row = db.get(file.relPath);
+    if (row === undefined) return;
+    await indexContent(db, file, row.fid, row.content, stamp, this.options.limits);
+  }
+
+  /** Brings each file's record up to date, a few at a time. */
+  private async indexFiles(files: RolloutFile[]): Promise<void> {
+    if (this.db === null || files.length === 0) return;
+    const results = await Promise.allSettled(files.map((file) => this.update(file)));
+    for (const r of results) {
+      if (r.status === 'rejected') this.options.log.debug({ err: r.reason }, 'indexing a file failed; the next pass retries it');
+    }
   }
 
   private async takeChanges({ files, gone }: TreeChanges): Promise<void> {

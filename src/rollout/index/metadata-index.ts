@@ -1,4 +1,7 @@
+import type { FileStamp } from '../files/file-stamp.js';
 import type { TreeWalker } from '../files/tree-walk.js';
+import type { SearchQuery } from '../search/match.js';
+import type { LocatedDoc } from '../search/session-matcher.js';
 import type { SessionFilter } from '../listing/filters.js';
 import type { Position } from '../listing/cursor.js';
 import type { CandidateSource } from '../listing/page-loop.js';
@@ -47,6 +50,17 @@ export interface MetadataIndex {
    * it was indexed at. New sessions in the newest day directory are taken in first.
    */
   candidates(query: IndexQuery): Promise<CandidateSource>;
+  /**
+   * Candidates for a search page: the sessions that pass the query and may match `search`, in
+   * page order, each with the stamp it was indexed at; the caller checks each one's documents.
+   */
+  searchCandidates(query: Omit<IndexQuery, 'limit'>, search: SearchQuery): Promise<CandidateSource>;
+  /**
+   * The documents of a file that may match `search` (a superset: the caller checks each), from
+   * line `fromLine` on, in file order; null when the index does not hold the file's content as
+   * it is at `stamp` (the caller reads the file instead).
+   */
+  searchDocuments(file: RolloutFile, stamp: FileStamp, search: SearchQuery, fromLine?: number): Promise<Iterable<LocatedDoc> | null>;
   /** The files the index holds for a session id (lower case); the caller checks they exist. */
   lookup(id: string): Promise<RolloutFile[]>;
   /** Re-indexes one file now (a query found its record stale). */

@@ -5,9 +5,11 @@ import type { FileStamp } from '../files/file-stamp.js';
 import { containsFolded, normalizeCwd } from '../listing/filters.js';
 import type { RolloutFile, SessionSummary } from '../types.js';
 import type { IndexQuery } from './metadata-index.js';
+import { SearchStore, createSearchTables, dropSearchTables } from './sqlite-search.js';
+import { parseContentState, type ContentState } from './content-state.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
-const SCHEMA_VERSION = '4';
+const SCHEMA_VERSION = '5';
 
 /** What the index knows of one rollout file; valid while the file's stamp is unchanged. */
 export interface IndexRow {
@@ -20,6 +22,11 @@ export interface IndexRow {
   mtimeMs: number;
   /** The title (first user message) is known: later appends cannot change the summary. */
   hasUserMessage: boolean;
+  isSession: boolean;
+  fid: number;
+  content: ContentPosition;
+  /** The file size the content is indexed to the end of; -1 while it is not. */
+  contentSize: number;
 }
 
 /** What one read of a file found: a session (its summary) or not a session (null). */
@@ -29,9 +36,23 @@ export interface IndexEntry {
   session: { summary: SessionSummary; hasUserMessage: boolean } | null;
 }
 
+/** SQL conditions with their parameters, ANDed into a query on the session row `s`. */
+export interface SqlCondition {
+  where: string[];
+  params: unknown[];
+}
+
+/** How far a file's content is indexed: the next line, and the consumers' state there. */
+export interface ContentPosition {
+  offset: number;
+  lineNo: number;
+  state: ContentState;
+}
+
 const COLUMNS =
   'rel_path AS relPath, key, id, archived, dev, ino, size, mtime_exact AS mtimeExact, ctime_exact AS ctimeExact, ' +
-  'mtime_ms AS mtimeMs, has_user_message AS hasUserMessage';
+  'mtime_ms AS mtimeMs, has_user_message AS hasUserMessage, is_session AS isSession, fid, content_offset AS contentOffset, ' +
+  'content_line AS contentLine, content_state AS contentState, content_size AS contentSize';
 
 /**
  * The persistent metadata index: one SQLite row per rollout file (sessions and non-sessions
@@ -42,6 +63,9 @@ export class IndexDb {
   private readonly upsertStmt: Database.Statement;
   private readonly deleteStmt: Database.Statement;
   private readonly touchStmt: Database.Statement;
+  private readonly checkpointStmt: Database.Statement;
+  /** The search documents (text of messages, tools and reasoning, by line). */
+  readonly search: SearchStore;
 
   /**
    * Opens (or creates) the index; a corrupt file or another schema version is replaced. The
@@ -67,7 +91,7 @@ export class IndexDb {
       const version = this.getMeta('schema');
       const home = this.getMeta('codex_home');
       if (version !== SCHEMA_VERSION || home !== codexHome) {
-        this.db.exec('DROP TABLE IF EXISTS sessions; DELETE FROM meta;');
+        this.db.exec(`DROP TABLE IF EXISTS sessions; ${dropSearchTables()} DELETE FROM meta;`);
       }
       this.db.exec(`
         CREATE TABLE IF NOT EXISTS sessions (
@@ -87,8 +111,17 @@ export class IndexDb {
           title TEXT,
           cwd_norm TEXT,
           source TEXT,
-          model_provider TEXT
+          model_provider TEXT,
+          -- The file's number: its search documents are numbered fid * 2^32 + line.
+          fid INTEGER NOT NULL,
+          -- How far the content (search, usage) is indexed: the next line's first byte and number,
+          -- the consumers' state there, and the size of the file once it is indexed to its end.
+          content_offset INTEGER NOT NULL DEFAULT 0,
+          content_line INTEGER NOT NULL DEFAULT 1,
+          content_state TEXT,
+          content_size INTEGER NOT NULL DEFAULT -1
         ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX IF NOT EXISTS sessions_fid ON sessions (fid);
         -- One covering index per sort order: a filtered page walks the index in order and
         -- never touches the table for the filter columns (only q needs the title).
         CREATE INDEX IF NOT EXISTS sessions_by_key ON sessions
@@ -102,6 +135,7 @@ export class IndexDb {
         CREATE INDEX IF NOT EXISTS sessions_source ON sessions (source, key);
         CREATE INDEX IF NOT EXISTS sessions_provider ON sessions (model_provider, key);
       `);
+      this.db.exec(createSearchTables());
       this.setMeta('schema', SCHEMA_VERSION);
       this.setMeta('codex_home', codexHome);
       // Integrity is checked cheaply here; a damaged file throws and is rebuilt by open().
@@ -111,9 +145,10 @@ export class IndexDb {
       );
       this.upsertStmt = this.db.prepare(`
         INSERT INTO sessions (rel_path, key, id, archived, dev, ino, size, mtime_exact, ctime_exact, mtime_ms,
-                              is_session, has_user_message, created_ms, title, cwd_norm, source, model_provider)
+                              is_session, has_user_message, created_ms, title, cwd_norm, source, model_provider, fid)
         VALUES (@relPath, @key, @id, @archived, @dev, @ino, @size, @mtimeExact, @ctimeExact, @mtimeMs,
-                @isSession, @hasUserMessage, @createdMs, @title, @cwdNorm, @source, @modelProvider)
+                @isSession, @hasUserMessage, @createdMs, @title, @cwdNorm, @source, @modelProvider,
+                (SELECT coalesce(max(fid), 0) + 1 FROM sessions))
         ON CONFLICT (rel_path) DO UPDATE SET
           key = excluded.key, id = excluded.id, archived = excluded.archived, dev = excluded.dev, ino = excluded.ino,
           size = excluded.size, mtime_exact = excluded.mtime_exact, ctime_exact = excluded.ctime_exact,
@@ -122,6 +157,10 @@ export class IndexDb {
           created_ms = excluded.created_ms, title = excluded.title, cwd_norm = excluded.cwd_norm,
           source = excluded.source, model_provider = excluded.model_provider`);
       this.deleteStmt = this.db.prepare('DELETE FROM sessions WHERE rel_path = ?');
+      this.search = new SearchStore(this.db);
+      this.checkpointStmt = this.db.prepare(
+        'UPDATE sessions SET content_offset = ?, content_line = ?, content_state = ?, content_size = ? WHERE rel_path = ?',
+      );
       this.touchStmt = this.db.prepare(
         'UPDATE sessions SET size = ?, mtime_exact = ?, ctime_exact = ?, mtime_ms = ? WHERE rel_path = ?',
       );
@@ -181,8 +220,17 @@ export class IndexDb {
     this.touchStmt.run(stamp.size, stamp.mtimeMs, stamp.ctimeMs, Math.floor(stamp.mtimeMs), relPath);
   }
 
+  /** Forgets a file, its content included. */
   delete(relPath: string): void {
+    const row = this.get(relPath);
+    if (row === undefined) return;
+    this.search.deleteFile(row.fid);
     this.deleteStmt.run(relPath);
+  }
+
+  /** Records how far a file's content is indexed; `doneAtSize` once it is indexed to the end of that size. */
+  checkpoint(relPath: string, content: ContentPosition, doneAtSize = -1): void {
+    this.checkpointStmt.run(content.offset, content.lineNo, JSON.stringify(content.state), doneAtSize, relPath);
   }
 
   transaction<T>(fn: () => T): T {
@@ -205,10 +253,13 @@ export class IndexDb {
     return this.db.prepare(`SELECT ${COLUMNS} FROM sessions WHERE id = ? ORDER BY rel_path`).all(id).map((r) => this.normalize(r)!);
   }
 
-  /** The next `limit` candidate files of a page, in order; the caller validates each against the disk. */
-  query(q: IndexQuery): IndexRow[] {
-    const where: string[] = ['s.is_session = 1'];
-    const params: unknown[] = [];
+  /**
+   * The next `limit` candidate files of a page, in order; the caller validates each against the
+   * disk. `extra` adds conditions on the session row `s` (search).
+   */
+  query(q: IndexQuery, extra: SqlCondition = { where: [], params: [] }): IndexRow[] {
+    const where: string[] = ['s.is_session = 1', ...extra.where];
+    const params: unknown[] = [...extra.params];
     if (!q.includeEmpty) where.push('s.has_user_message = 1');
     if (q.archived === 'false') where.push('s.archived = 0');
     else if (q.archived === 'true') where.push('s.archived = 1');
@@ -258,12 +309,17 @@ export class IndexDb {
 
   private normalize(row: unknown): IndexRow | undefined {
     if (row === undefined) return undefined;
-    const r = row as Pick<IndexRow, 'relPath' | 'key' | 'id' | 'mtimeMs'> & Omit<FileStamp, 'mtimeMs' | 'ctimeMs'> & {
-      archived: number;
-      hasUserMessage: number;
-      mtimeExact: number;
-      ctimeExact: number;
-    };
+    const r = row as Pick<IndexRow, 'relPath' | 'key' | 'id' | 'mtimeMs' | 'fid' | 'contentSize'> &
+      Omit<FileStamp, 'mtimeMs' | 'ctimeMs'> & {
+        archived: number;
+        hasUserMessage: number;
+        isSession: number;
+        mtimeExact: number;
+        ctimeExact: number;
+        contentOffset: number;
+        contentLine: number;
+        contentState: string | null;
+      };
     return {
       relPath: r.relPath,
       key: r.key,
@@ -272,6 +328,10 @@ export class IndexDb {
       stamp: { dev: r.dev, ino: r.ino, size: r.size, mtimeMs: r.mtimeExact, ctimeMs: r.ctimeExact },
       mtimeMs: r.mtimeMs,
       hasUserMessage: r.hasUserMessage === 1,
+      isSession: r.isSession === 1,
+      fid: r.fid,
+      content: { offset: r.contentOffset, lineNo: r.contentLine, state: parseContentState(r.contentState) },
+      contentSize: r.contentSize,
     };
   }
 
