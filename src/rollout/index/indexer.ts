@@ -11,6 +11,7 @@ import type { IndexDeps, IndexFactory, IndexProgress, IndexQuery, MetadataIndex 
 import { indexContent } from './content-pass.js';
 import { initialContentState } from './content-state.js';
 import { IndexDb } from './sqlite-store.js';
+import { WriteBatch } from './write-batch.js';
 import { TreeWatcher, type TreeChanges } from './tree-watcher.js';
 
 /** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
@@ -56,7 +57,7 @@ export class SqliteIndex implements MetadataIndex {
   private starting: Promise<void> = Promise.resolve();
   private readonly recentDirs = new Map<string, number>();
   /** The update under way for each file, so that two never interleave. */
-  private readonly updating = new Map<string, Promise<void>>();
+  private readonly updating = new Map<string, { done: Promise<void>; batch: WriteBatch }>();
   private readonly walker: TreeWalker;
 
   private readonly options: SqliteIndexOptions & IndexDeps;
@@ -119,23 +120,27 @@ export class SqliteIndex implements MetadataIndex {
     return { candidates, trusted: true, maxExamined: Number.POSITIVE_INFINITY };
   }
 
-  async searchCandidates(query: Omit<IndexQuery, 'limit'>, search: SearchQuery): Promise<CandidateSource> {
+  async searchCandidates(query: IndexQuery, search: SearchQuery): Promise<CandidateSource> {
+    // The first batch is the page (and its look-ahead); later ones are larger.
+    const pageSize = query.limit;
     await this.catchUp();
     const db = this.db;
-    const condition = db?.search.candidateCondition(search);
+    const condition = db?.search.candidateCondition(search, pageSize);
     const walker = this.walker;
     // Candidates come in batches as the page asks for them: many may not hold the words.
     async function* stream(): AsyncGenerator<Candidate> {
       let after = query.after;
+      let limit = pageSize;
       while (db !== null && condition !== undefined) {
-        const rows = db.query({ ...query, after, limit: SEARCH_BATCH }, condition);
+        const rows = db.query({ ...query, after, limit }, condition);
         for (const row of rows) {
           const file = walker.fileAt(row.relPath);
           if (file !== null) yield { file, position: { key: row.key, mtimeMs: row.mtimeMs }, stamp: row.stamp };
         }
         const last = rows[rows.length - 1];
-        if (last === undefined || rows.length < SEARCH_BATCH) return;
+        if (last === undefined || rows.length < limit) return;
         after = { key: last.key, mtimeMs: last.mtimeMs };
+        limit = Math.max(limit, SEARCH_BATCH);
       }
     }
     return { candidates: stream(), trusted: false, maxExamined: Number.POSITIVE_INFINITY };
@@ -211,60 +216,72 @@ export class SqliteIndex implements MetadataIndex {
    * and its content (read from where the last pass stopped when the file only grew, from the
    * start otherwise). One update per file at a time.
    */
-  private update(file: RolloutFile): Promise<void> {
-    const previous = this.updating.get(file.relPath) ?? Promise.resolve();
-    const next = previous.then(() => this.updateNow(file));
-    const tracked = next.finally(() => {
-      if (this.updating.get(file.relPath) === tracked) this.updating.delete(file.relPath);
+  private update(file: RolloutFile, batch: WriteBatch): Promise<void> {
+    const previous = this.updating.get(file.relPath);
+    // The next update of a file starts from what the previous one wrote: commit it first.
+    const next = (previous?.done ?? Promise.resolve()).then(() => {
+      previous?.batch.flush();
+      return this.updateNow(file, batch);
     });
-    this.updating.set(file.relPath, tracked);
+    const entry = { done: next.catch(() => {}), batch };
+    this.updating.set(file.relPath, entry);
+    void entry.done.then(() => {
+      if (this.updating.get(file.relPath) === entry) this.updating.delete(file.relPath);
+    });
     return next;
   }
 
-  private async updateNow(file: RolloutFile): Promise<void> {
+  private async updateNow(file: RolloutFile, batch: WriteBatch): Promise<void> {
     const db = this.db;
     if (db === null || this.stopping) return;
-    let row = db.get(file.relPath);
+    const row = db.get(file.relPath);
     const st = await stat(file.absPath).catch(() => null);
     if (st === null) {
-      db.transaction(() => db.delete(file.relPath));
+      batch.add(() => db.delete(file.relPath));
       return;
     }
     const stamp = stampOf(st);
     if (row && sameFile(row.stamp, stamp) && (!row.isSession || row.contentSize === stamp.size)) return;
     // Rollouts are append-only: a file that only grew keeps what was indexed of it.
     const grew = row !== undefined && (sameFile(row.stamp, stamp) || onlyGrew(row.stamp, stamp));
+    const fid = row?.fid ?? db.allocateFid();
+    let from = row?.content;
     if (!(grew && row?.hasUserMessage)) {
       // The summary may have changed (a new file, one replaced, or one without a title yet).
       const result = await readSessionFile(file, 0, 0, this.options.limits, this.options.log);
       if (this.stopping || this.db !== db) return;
       if (result === null) {
-        db.transaction(() => db.delete(file.relPath));
+        batch.add(() => db.delete(file.relPath));
         return;
       }
       const { read } = result;
       const session = read && { summary: read.summary, hasUserMessage: read.hasUserMessage };
-      const fresh = !grew || !sameFile(stampOf(result.stat), stamp);
-      db.transaction(() => {
-        db.upsert({ file, stamp: stampOf(result.stat), session });
-        if (fresh || session === null) {
-          if (row !== undefined) db.search.deleteFile(row.fid);
-          db.checkpoint(file.relPath, { offset: 0, lineNo: 1, state: initialContentState() });
+      const readStamp = stampOf(result.stat);
+      const fresh = !grew || !sameFile(readStamp, stamp) || session === null;
+      if (fresh) from = { offset: 0, lineNo: 1, state: initialContentState() };
+      const start = from;
+      batch.add(() => {
+        db.upsert({ file, stamp: readStamp, session }, fid);
+        if (fresh && start !== undefined) {
+          db.search.deleteFile(fid);
+          db.checkpoint(file.relPath, start);
         }
       });
-      if (session === null || !sameFile(stampOf(result.stat), stamp)) return; // not a session, or changed meanwhile
+      if (session === null || !sameFile(readStamp, stamp)) return; // not a session, or changed meanwhile
     } else {
-      db.transaction(() => db.touch(file.relPath, stamp));
+      batch.add(() => db.touch(file.relPath, stamp));
     }
-    row = db.get(file.relPath);
-    if (row === undefined) return;
-    await indexContent(db, file, row.fid, row.content, stamp, this.options.limits);
+    if (from !== undefined) await indexContent(db, batch, file, fid, from, stamp, this.options.limits);
   }
 
-  /** Brings each file's record up to date, a few at a time. */
+  /** Brings each file's record up to date, a few at a time, and commits what they found together. */
   private async indexFiles(files: RolloutFile[]): Promise<void> {
-    if (this.db === null || files.length === 0) return;
-    const results = await Promise.allSettled(files.map((file) => this.update(file)));
+    const db = this.db;
+    if (db === null || files.length === 0) return;
+    const batch = new WriteBatch(db);
+    const unique = [...new Map(files.map((f) => [f.relPath, f])).values()];
+    const results = await Promise.allSettled(unique.map((file) => this.update(file, batch)));
+    batch.flush();
     for (const r of results) {
       if (r.status === 'rejected') this.options.log.debug({ err: r.reason }, 'indexing a file failed; the next pass retries it');
     }

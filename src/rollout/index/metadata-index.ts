@@ -53,8 +53,9 @@ export interface MetadataIndex {
   /**
    * Candidates for a search page: the sessions that pass the query and may match `search`, in
    * page order, each with the stamp it was indexed at; the caller checks each one's documents.
+   * `limit` is how many the page needs (with its look-ahead); more may follow when asked for.
    */
-  searchCandidates(query: Omit<IndexQuery, 'limit'>, search: SearchQuery): Promise<CandidateSource>;
+  searchCandidates(query: IndexQuery, search: SearchQuery): Promise<CandidateSource>;
   /**
    * The documents of a file that may match `search` (a superset: the caller checks each), from
    * line `fromLine` on, in file order; null when the index does not hold the file's content as

@@ -13,82 +13,139 @@ export const docId = (fid: number, line: number) => fid * LINE_SPAN + line;
 
 const ROLE_CODES: Record<SearchRole, number> = { user: 1, assistant: 2, tool: 3, reasoning: 4 };
 const ROLES = Object.fromEntries(Object.entries(ROLE_CODES).map(([k, v]) => [v, k])) as Record<number, SearchRole>;
-/** The full-text column of each role: a scope is a column filter. */
-export const ROLE_COLUMN: Record<SearchRole, 'msg' | 'tool' | 'rsn'> = { user: 'msg', assistant: 'msg', tool: 'tool', reasoning: 'rsn' };
+
+/**
+ * One trigram table per kind of text: messages are a small part of what sessions hold (tool
+ * outputs are most of it), and a search of the default scope reads only their doclists.
+ */
+const FTS_TABLES = { msg: 'search_fts_msg', tool: 'search_fts_tool', rsn: 'search_fts_rsn' } as const;
+type FtsTable = (typeof FTS_TABLES)[keyof typeof FTS_TABLES];
+const ROLE_TABLE: Record<SearchRole, FtsTable> = {
+  user: FTS_TABLES.msg,
+  assistant: FTS_TABLES.msg,
+  tool: FTS_TABLES.tool,
+  reasoning: FTS_TABLES.rsn,
+};
+const scopeTables = (scope: SearchScope): FtsTable[] => [...new Set(SCOPE_ROLES[scope].map((r) => ROLE_TABLE[r]))];
+
+/**
+ * A rowid range from two bound numbers. better-sqlite3 binds JavaScript numbers as REAL, and
+ * FTS5 only narrows its doclists to a range of INTEGER bounds: without the casts a range probe
+ * reads every hit in the table.
+ */
+const RANGE = 'BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER)';
+/** The rowid range of the session row `s`. */
+const SESSION_RANGE = `BETWEEN s.fid * ${LINE_SPAN} AND s.fid * ${LINE_SPAN} + ${LINE_SPAN - 1}`;
 
 /** Needles shorter than a trigram cannot use the index: they are checked against the text. */
 const indexable = (needle: string) => [...needle].length >= 3;
 
 /**
- * Phrases of up to this many documents decide their sessions from the full list of hits; more
- * frequent ones are checked session by session in page order, which stops once the page is full.
+ * How a needle narrows the sessions: from the list of all its hits (their files), or by probing
+ * each session's range in page order until the page is full. A probe of the first PROBE_HITS hits
+ * (in file-number order, which is spread over the whole tree) estimates both costs.
  */
-const FEW_HITS = 10_000;
+const PROBE_HITS = 2000;
+/** Rough costs on the reference machine: reading one hit from a doclist, and one range probe. */
+const COST_PER_HIT_MS = 0.0005;
+const COST_PER_PROBE_MS = 0.3;
+
+/** True when probing sessions one by one is cheaper than collecting every hit of the needle. */
+function probeSessionByMatch(firstHits: readonly number[], files: number, pageSize: number): boolean {
+  const fids = new Set(firstHits.map((id) => Math.floor(id / LINE_SPAN)));
+  const lastFid = Math.max(1, ...fids);
+  const share = fids.size / lastFid; // of the files, how many hold the needle
+  const estimatedHits = (firstHits.length * Math.max(files, lastFid)) / lastFid;
+  return (pageSize / share) * COST_PER_PROBE_MS < estimatedHits * COST_PER_HIT_MS;
+}
+
 /** Documents read back per statement. */
 const DOC_CHUNK = 256;
 
-/** An FTS5 query for any of `needles` (each a literal substring) in the columns of `scope`. */
-function ftsQuery(scope: SearchScope, needles: readonly string[]): string {
-  const columns = [...new Set(SCOPE_ROLES[scope].map((r) => ROLE_COLUMN[r]))];
-  const terms = needles.map((n) => `"${n.replaceAll('"', '""')}"`).join(' OR ');
-  return scope === 'all' ? terms : `{${columns.join(' ')}} : (${terms})`;
-}
+/** An FTS5 query for any of `needles` (each a literal substring). */
+const ftsQuery = (needles: readonly string[]) => needles.map((n) => `"${n.replaceAll('"', '""')}"`).join(' OR ');
 
 export function createSearchTables(): string {
   return `
     -- The text of each searchable record as shown in snippets (whitespace collapsed).
     CREATE TABLE IF NOT EXISTS search_docs (id INTEGER PRIMARY KEY, role INTEGER NOT NULL, kind TEXT NOT NULL, ts TEXT, text TEXT NOT NULL);
     -- Its folded text, indexed by trigrams (any substring of 3+ characters); no second copy of the text.
-    CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(msg, tool, rsn, content='', contentless_delete=1, tokenize='trigram');
+    ${Object.values(FTS_TABLES)
+      .map((t) => `CREATE VIRTUAL TABLE IF NOT EXISTS ${t} USING fts5(text, content='', contentless_delete=1, tokenize='trigram');`)
+      .join('\n    ')}
   `;
 }
 
 export function dropSearchTables(): string {
-  return 'DROP TABLE IF EXISTS search_docs; DROP TABLE IF EXISTS search_fts;';
+  return ['search_docs', ...Object.values(FTS_TABLES)].map((t) => `DROP TABLE IF EXISTS ${t};`).join(' ');
 }
 
 /** The SQLite side of search: writing a file's documents, and reading them back for matching. */
 export class SearchStore {
   private readonly insertDoc: Database.Statement;
-  private readonly insertFts: Database.Statement;
+  private readonly insertFts: Record<FtsTable, Database.Statement>;
   private readonly deleteDocs: Database.Statement;
-  private readonly deleteFts: Database.Statement;
+  private readonly deleteFts: Database.Statement[];
   private readonly docsOf: Database.Statement;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(private readonly db: Database.Database) {
     this.insertDoc = db.prepare('INSERT INTO search_docs (id, role, kind, ts, text) VALUES (?, ?, ?, ?, ?)');
-    this.insertFts = db.prepare('INSERT INTO search_fts (rowid, msg, tool, rsn) VALUES (?, ?, ?, ?)');
-    this.deleteDocs = db.prepare('DELETE FROM search_docs WHERE id BETWEEN ? AND ?');
-    this.deleteFts = db.prepare('DELETE FROM search_fts WHERE rowid BETWEEN ? AND ?');
-    this.docsOf = db.prepare('SELECT id, role, kind, ts, text FROM search_docs WHERE id BETWEEN ? AND ? ORDER BY id LIMIT ?');
-    this.hitsOf = db.prepare(
-      'SELECT d.id, d.role, d.kind, d.ts, d.text FROM search_fts f JOIN search_docs d ON d.id = f.rowid ' +
-        'WHERE search_fts MATCH ? AND f.rowid BETWEEN ? AND ? ORDER BY f.rowid LIMIT ?',
-    );
-    this.probe = db.prepare('SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?').pluck();
+    const tables = Object.values(FTS_TABLES);
+    this.insertFts = Object.fromEntries(tables.map((t) => [t, db.prepare(`INSERT INTO ${t} (rowid, text) VALUES (?, ?)`)])) as Record<
+      FtsTable,
+      Database.Statement
+    >;
+    this.deleteDocs = db.prepare(`DELETE FROM search_docs WHERE id ${RANGE}`);
+    this.deleteFts = tables.map((t) => db.prepare(`DELETE FROM ${t} WHERE rowid ${RANGE}`));
+    this.docsOf = db.prepare(`SELECT id, role, kind, ts, text FROM search_docs WHERE id ${RANGE} ORDER BY id LIMIT ?`);
   }
 
-  private readonly hitsOf: Database.Statement;
-  private readonly probe: Database.Statement;
+  /** A statement prepared once per distinct SQL text (the scopes' table sets are few). */
+  private statement(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (stmt === undefined) this.statements.set(sql, (stmt = this.db.prepare(sql)));
+    return stmt;
+  }
+
+  /** Adds documents of one file (call inside a transaction). */
+  add(fid: number, docs: readonly LocatedDoc[]): void {
+    for (const doc of docs) {
+      const id = docId(fid, doc.line);
+      this.insertDoc.run(id, ROLE_CODES[doc.role], doc.kind, doc.timestamp, doc.text);
+      this.insertFts[ROLE_TABLE[doc.role]].run(id, fold(doc.text));
+    }
+  }
+
+  /** Drops every document of a file (it is read again, or it is gone). */
+  deleteFile(fid: number): void {
+    const range = [docId(fid, 0), docId(fid + 1, 0) - 1];
+    this.deleteDocs.run(...range);
+    for (const stmt of this.deleteFts) stmt.run(...range);
+  }
 
   /**
    * Conditions on the session row `s` that every session matching `search` meets: for each
    * needle the index can look up, the session has a document holding it in scope. A needle with
    * few hits becomes the list of their files; a frequent one a per-session probe of its range.
    */
-  candidateCondition(search: SearchQuery): SqlCondition {
+  candidateCondition(search: SearchQuery, pageSize: number): SqlCondition {
     const where: string[] = [];
     const params: unknown[] = [];
+    const tables = scopeTables(search.scope);
+    const files = (this.statement('SELECT max(fid) FROM sessions').pluck().get() as number | null) ?? 0;
     for (const needle of search.needles.filter(indexable)) {
-      const query = ftsQuery(search.scope, [needle]);
-      const hits = this.probe.all(query, FEW_HITS + 1) as number[];
-      if (hits.length <= FEW_HITS) {
+      const query = ftsQuery([needle]);
+      const union = tables.map((t) => `SELECT rowid FROM ${t} WHERE ${t} MATCH ?`).join(' UNION ALL ');
+      const all = (limit: number) => this.statement(`${union} LIMIT ?`).pluck().all(...tables.map(() => query), limit) as number[];
+      let hits = all(PROBE_HITS + 1);
+      if (hits.length > PROBE_HITS && !probeSessionByMatch(hits, files, pageSize)) hits = all(-1);
+      if (hits.length <= PROBE_HITS || !probeSessionByMatch(hits, files, pageSize)) {
         where.push('s.fid IN (SELECT value FROM json_each(?))');
         params.push(JSON.stringify([...new Set(hits.map((id) => Math.floor(id / LINE_SPAN)))]));
       } else {
-        const range = `rowid BETWEEN s.fid * ${LINE_SPAN} AND s.fid * ${LINE_SPAN} + ${LINE_SPAN - 1}`;
-        where.push(`EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH ? AND ${range})`);
-        params.push(query);
+        where.push(`(${tables.map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE ${t} MATCH ? AND rowid ${SESSION_RANGE})`).join(' OR ')})`);
+        params.push(...tables.map(() => query));
       }
     }
     return { where, params };
@@ -100,34 +157,28 @@ export class SearchStore {
    */
   *candidates(fid: number, search: SearchQuery, fromLine = 0): Generator<LocatedDoc> {
     const last = docId(fid + 1, 0) - 1;
-    const query = search.needles.every(indexable) ? ftsQuery(search.scope, search.needles) : null;
+    const tables = scopeTables(search.scope);
+    const query = search.needles.every(indexable) ? ftsQuery(search.needles) : null;
+    const hits =
+      query === null
+        ? null
+        : this.statement(
+            `SELECT id, role, kind, ts, text FROM search_docs WHERE id IN (${tables
+              .map((t) => `SELECT rowid FROM ${t} WHERE ${t} MATCH ? AND rowid ${RANGE}`)
+              .join(' UNION ALL ')}) ORDER BY id LIMIT ?`,
+          );
     // In chunks, each statement run to its end: no statement stays open while the caller works,
     // and a session's documents are never all in memory at once.
     for (let from = docId(fid, fromLine); ; ) {
-      const rows = (query === null ? this.docsOf.all(from, last, DOC_CHUNK) : this.hitsOf.all(query, from, last, DOC_CHUNK)) as DocRow[];
+      const rows = (
+        hits === null ? this.docsOf.all(from, last, DOC_CHUNK) : hits.all(...tables.flatMap(() => [query, from, last]), DOC_CHUNK)
+      ) as DocRow[];
       for (const row of rows) {
         yield { line: row.id - fid * LINE_SPAN, timestamp: row.ts, role: ROLES[row.role] as SearchRole, kind: row.kind, text: row.text };
       }
       if (rows.length < DOC_CHUNK) return;
       from = (rows[rows.length - 1] as DocRow).id + 1;
     }
-  }
-
-  /** Adds documents of one file (call inside a transaction). */
-  add(fid: number, docs: readonly LocatedDoc[]): void {
-    for (const doc of docs) {
-      const id = docId(fid, doc.line);
-      this.insertDoc.run(id, ROLE_CODES[doc.role], doc.kind, doc.timestamp, doc.text);
-      const column = ROLE_COLUMN[doc.role];
-      const folded = fold(doc.text);
-      this.insertFts.run(id, column === 'msg' ? folded : '', column === 'tool' ? folded : '', column === 'rsn' ? folded : '');
-    }
-  }
-
-  /** Drops every document of a file (it is read again, or it is gone). */
-  deleteFile(fid: number): void {
-    this.deleteDocs.run(docId(fid, 0), docId(fid + 1, 0) - 1);
-    this.deleteFts.run(docId(fid, 0), docId(fid + 1, 0) - 1);
   }
 }
 

@@ -9,7 +9,7 @@ import { SearchStore, createSearchTables, dropSearchTables } from './sqlite-sear
 import { parseContentState, type ContentState } from './content-state.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
-const SCHEMA_VERSION = '5';
+const SCHEMA_VERSION = '6';
 
 /** What the index knows of one rollout file; valid while the file's stamp is unchanged. */
 export interface IndexRow {
@@ -64,6 +64,7 @@ export class IndexDb {
   private readonly deleteStmt: Database.Statement;
   private readonly touchStmt: Database.Statement;
   private readonly checkpointStmt: Database.Statement;
+  private nextFid: number | undefined;
   /** The search documents (text of messages, tools and reasoning, by line). */
   readonly search: SearchStore;
 
@@ -147,8 +148,7 @@ export class IndexDb {
         INSERT INTO sessions (rel_path, key, id, archived, dev, ino, size, mtime_exact, ctime_exact, mtime_ms,
                               is_session, has_user_message, created_ms, title, cwd_norm, source, model_provider, fid)
         VALUES (@relPath, @key, @id, @archived, @dev, @ino, @size, @mtimeExact, @ctimeExact, @mtimeMs,
-                @isSession, @hasUserMessage, @createdMs, @title, @cwdNorm, @source, @modelProvider,
-                (SELECT coalesce(max(fid), 0) + 1 FROM sessions))
+                @isSession, @hasUserMessage, @createdMs, @title, @cwdNorm, @source, @modelProvider, @fid)
         ON CONFLICT (rel_path) DO UPDATE SET
           key = excluded.key, id = excluded.id, archived = excluded.archived, dev = excluded.dev, ino = excluded.ino,
           size = excluded.size, mtime_exact = excluded.mtime_exact, ctime_exact = excluded.ctime_exact,
@@ -191,8 +191,14 @@ export class IndexDb {
     this.db.exec('PRAGMA analysis_limit = 1000; ANALYZE;');
   }
 
-  /** Records what a read of a file found. */
-  upsert({ file, stamp, session }: IndexEntry): void {
+  /** A number for a file new to the index (its search documents are numbered after it). */
+  allocateFid(): number {
+    this.nextFid ??= ((this.db.prepare('SELECT max(fid) FROM sessions').pluck().get() as number | null) ?? 0) + 1;
+    return this.nextFid++;
+  }
+
+  /** Records what a read of a file found; `fid` is the row's number (kept when the row exists). */
+  upsert({ file, stamp, session }: IndexEntry, fid: number): void {
     const s = session?.summary;
     this.upsertStmt.run({
       relPath: file.relPath,
@@ -207,6 +213,7 @@ export class IndexDb {
       mtimeMs: Math.floor(stamp.mtimeMs),
       isSession: session ? 1 : 0,
       hasUserMessage: session?.hasUserMessage ? 1 : 0,
+      fid,
       createdMs: s ? Date.parse(s.createdAt) : null,
       title: s?.title ?? null,
       cwdNorm: s?.cwd != null ? normalizeCwd(s.cwd) : null,

@@ -114,7 +114,8 @@ export async function searchPage(
   const capped = (source: CandidateSource): CandidateSource => ({ ...source, maxExamined: deps.maxScanFiles });
   if (deps.index?.usable) {
     for (let attempt = 0; attempt < STALE_RETRIES; attempt++) {
-      const source = await deps.index.searchCandidates({ ...request, sort, filter, nameMatchIds: [], after }, query);
+      const indexQuery = { ...request, sort, filter, nameMatchIds: [], after, limit: request.limit + 1 };
+      const source = await deps.index.searchCandidates(indexQuery, query);
       const outcome = await collectPage(plan, capped(source), evaluate);
       if ('page' in outcome) return outcome.page;
       await deps.index.refresh(outcome.stale);
