@@ -21,7 +21,8 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { ensureTree } from './generate-tree.mjs';
+import { cacheRoot, ensureTree } from './generate-tree.mjs';
+import { CODEX_VERSION, codexBinary, startCodex } from './codex-search.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -56,6 +57,9 @@ const CFG = {
   streamConnections: 2, // the NDJSON runs: each response is the whole big file
   coldRuns: QUICK ? 1 : 3,
   startupRuns: QUICK ? 3 : 7,
+  // The peers' comparisons (Codex's thread/search) run on a mid-sized tree, and in the full run only.
+  peerSessions: 10_000,
+  peerRequests: 30,
   lookupIds: QUICK ? 20 : 100,
 };
 const OUT = resolve(argv.out ?? join(HERE, QUICK ? 'results-quick.json' : 'results.json'));
@@ -71,6 +75,9 @@ const TARGETS = {
   filterP50Ms: 50,
   coldStartMs: 1000,
   startupRatio: 1.5,
+  indexBuildS: 300,
+  indexBuildRssMb: 300,
+  codexSearchRatio: 0.1,
 };
 
 const broken = []; // what actually failed: makes the exit status non-zero
@@ -459,6 +466,11 @@ function target(id, label, measured, limit, kind, detail, { info = false } = {})
 }
 
 const FIRST_PAGE = '/conversations?limit=25&head=10';
+/** A phrase found in a few sessions (a title number: "(#4242)" and the titles (#42420)...(#42429)), and one in every session. */
+const SEARCHES = [
+  ['rare', '(#4242', 30],
+  ['common', 'Mock reply', 100],
+];
 
 async function main() {
   if (!existsSync(CLI)) {
@@ -532,14 +544,35 @@ async function main() {
     target('lookupRatio', `4. lookup p50, ${nLarge} / ${nSmall}`, lkLarge.p50Ms / lkSmall.p50Ms, TARGETS.lookupRatio, 'max',
       `${lkLarge.p50Ms} / ${lkSmall.p50Ms} ms over ${lookupPaths(large).length} ids`);
 
-    // Index build: from process start to a complete index, and its size on disk.
+    // Index build (metadata, search, usage): from process start to a complete index, the
+    // service's peak RSS meanwhile (while it also served rows 1, 2 and 4), and its size on disk.
     const [, buildMs] = await indexBuild;
+    const buildHwm = (await memoryOf(svcLarge.pid))?.hwmMb ?? null;
+    const indexMb = round(await fileSizeMb(indexPathFor(large.dir)), 1);
+    const treeMb = round(large.manifest.totalBytes / 2 ** 20, 0);
     row('index.build', `index build, ${nLarge} sessions (from process start)`, {
       buildMs: round(buildMs, 0),
-      sizeMb: round(await fileSizeMb(indexPathFor(large.dir)), 1),
+      peakRssMb: round(buildHwm, 1),
+      sizeMb: indexMb,
+      treeMb,
     });
-    const indexMb = round(await fileSizeMb(indexPathFor(large.dir)), 1);
-    say(`index of ${nLarge} sessions complete ${round(buildMs / 1000, 1)} s after start, ${indexMb} MiB on disk`);
+    say(`index of ${nLarge} sessions complete ${round(buildMs / 1000, 1)} s after start, ${indexMb} MiB (tree ${treeMb} MiB)`);
+    target('indexBuildMs', `index build, ${nLarge} sessions (s)`, buildMs / 1000, TARGETS.indexBuildS, 'max',
+      `in the background while rows 1, 2 and 4 ran; index ${indexMb} MiB for a ${treeMb} MiB tree ` +
+        `(${round((100 * indexMb) / treeMb, 1)} %)`);
+    target('indexBuildRss', 'peak RSS of the service during the build (MB)', buildHwm, TARGETS.indexBuildRssMb, 'max',
+      'VmHWM of the process from its start until the index was complete');
+
+    // 5s: search, first page, from the complete index: a phrase in a few sessions, one in every session.
+    for (const [name, phrase, limit] of SEARCHES) {
+      const path = `/search?q=${encodeURIComponent(phrase)}`;
+      const probe = await expectOk(svcLarge, path);
+      const hits = probe ? JSON.parse(probe.body).items.length : 0;
+      const [res] = await interleaved([[svcLarge, path]]);
+      const r = row(`search.${name}`, `5s. search "${phrase}" (${name}), first page, ${nLarge} sessions`, { path, items: hits, ...res });
+      target(`search.${name}`, `5s. search, a phrase ${name === 'rare' ? 'in a few sessions' : 'in every session'} p50 (ms)`,
+        r.p50Ms, limit, 'max', `${hits} items on the first page`);
+    }
 
     // 5: sort=updated and filters, served from the complete index.
     const filters = [
@@ -685,6 +718,9 @@ async function main() {
   target('startupRatio', '6b. start-up to listening / hello-world', startSvc / startHello, TARGETS.startupRatio, 'max',
     `${round(startSvc, 0)} / ${round(startHello, 0)} ms, spawn until the first HTTP response, runs interleaved`);
 
+  // ---- 7: search against Codex's own thread/search on the same tree (full run only).
+  if (!QUICK) await compareWithCodex();
+
   // ---- report
   const report = {
     mode: CFG.mode,
@@ -718,6 +754,77 @@ async function main() {
   await writeFile(OUT, `${JSON.stringify(report, null, 2)}\n`);
   printTables(report);
   say(`results written to ${OUT} (${report.wallSeconds} s)`);
+}
+
+/** Sequential requests (as a client of Codex's stdio server makes them): p50 of their wall times. */
+async function sequentialP50(fn, n) {
+  const times = [];
+  for (let i = 0; i < n; i++) times.push(await fn());
+  times.sort((a, b) => a - b);
+  return percentile(times, 0.5);
+}
+
+/**
+ * Row 7: the two searches of row 5s on a 10,000-session tree, here and in `codex app-server`
+ * (thread/search, first page of 20, all source kinds, active sessions), one request at a time on
+ * both; and whether both find the same sessions (every page of each).
+ */
+async function compareWithCodex() {
+  const tree = await ensureTree({ seed: CFG.seed, sessions: CFG.peerSessions, bigMb: CFG.bigMb });
+  const n = tree.manifest.sessions.toLocaleString('en');
+  const bin = codexBinary(join(cacheRoot(), 'tools'));
+  if (bin === null) {
+    for (const [name] of SEARCHES) {
+      target(`codex.${name}`, `7. search / Codex thread/search (${name})`, null, TARGETS.codexSearchRatio, 'max',
+        `@openai/codex@${CODEX_VERSION} could not be installed`);
+    }
+    return;
+  }
+  // Codex writes its state into the home it serves: it gets a copy of the tree.
+  const copy = await mkdtemp(join(os.tmpdir(), 'codex-bench-copy-'));
+  execFileSync('cp', ['-r', join(tree.dir, 'sessions'), join(tree.dir, 'archived_sessions'), copy]);
+  const svc = await startService(tree.dir, `service(${n})`);
+  let codex;
+  try {
+    const t0 = performance.now();
+    codex = await startCodex(bin, copy);
+    say(`codex app-server ${CODEX_VERSION} ready on ${n} sessions in ${round(performance.now() - t0, 0)} ms`);
+    await waitForIndex(svc);
+    for (const [name, phrase] of SEARCHES) {
+      const path = `/search?q=${encodeURIComponent(phrase)}`;
+      const ours = await sequentialP50(async () => {
+        const t = performance.now();
+        const res = await get(svc.port, path);
+        if (res.status !== 200) broken.push(`${svc.name} GET ${path} -> ${res.status}`);
+        return performance.now() - t;
+      }, CFG.peerRequests);
+      const theirs = await sequentialP50(async () => (await codex.search(phrase)).ms, CFG.peerRequests);
+      const ourIds = new Set();
+      let cursor = null;
+      do {
+        const res = await get(svc.port, `${path}&limit=100&matches=0${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        const page = JSON.parse(res.body);
+        page.items.forEach((i) => ourIds.add(i.id));
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      const codexIds = await codex.allIds(phrase);
+      const same = ourIds.size === codexIds.size && [...ourIds].every((id) => codexIds.has(id));
+      row(`codex.${name}`, `7. search "${phrase}" vs Codex thread/search, ${n} sessions`, {
+        p50Ms: round(ours, 2),
+        codexP50Ms: round(theirs, 2),
+        sessions: ourIds.size,
+        codexSessions: codexIds.size,
+        sameSessions: same,
+      });
+      if (!same) broken.push(`search "${phrase}": ${ourIds.size} sessions here, ${codexIds.size} from Codex's thread/search`);
+      target(`codex.${name}`, `7. search / Codex thread/search, first page (${name})`, ours / theirs, TARGETS.codexSearchRatio, 'max',
+        `${round(ours, 2)} / ${round(theirs, 2)} ms, one request at a time; same ${ourIds.size} sessions: ${same}`);
+    }
+  } finally {
+    codex?.stop();
+    await svc.stop();
+    await rm(copy, { recursive: true, force: true });
+  }
 }
 
 function printTables(report) {
