@@ -189,12 +189,32 @@ describe.each(MODES)('search ($mode)', ({ index }) => {
   });
 });
 
+describe.each(MODES)('hostile queries ($mode)', ({ index }) => {
+  const queries = ['"', '""', '*', 'a" OR "b', 'NEAR(mock reply)', '{msg}:mock', '\0mock', 'mo\0ck', 'mock*', '^mock',
+    "'; DROP TABLE sessions; --", '\\', 'AND', 'OR NOT', '🚀'.repeat(500), '(', ')', ':', '-', '%', '_'];
+  it('are literal text: 200 and the same answers as a scan', async () => {
+    const home = await corpus();
+    const app = await appFor(home, index);
+    const scan = await appFor(home, false);
+    for (const text of queries) {
+      for (const extra of ['', '&match=words', '&scope=all']) {
+        const url = `/search?${q(text)}${extra}`;
+        const res = await app.inject(url);
+        expect(res.statusCode, url).toBe(200);
+        expect(res.json(), url).toEqual((await scan.inject(url)).json());
+      }
+    }
+    expect((await search(app, `${q('tokenizer"')}&scope=all`)).items).toEqual([]);
+  });
+});
+
 describe('search errors', () => {
   const cases: [string, string][] = [
     ['', 'INVALID_QUERY'],
     ['q=', 'INVALID_QUERY'],
     ['q=%20%20', 'INVALID_QUERY'],
     [`q=${'x'.repeat(501)}`, 'INVALID_QUERY'],
+    [`q=${encodeURIComponent('🚀'.repeat(501))}`, 'INVALID_QUERY'],
     ['q=x&scope=everything', 'INVALID_QUERY'],
     ['q=x&match=regex', 'INVALID_QUERY'],
     ['q=x&matches=21', 'INVALID_QUERY'],

@@ -37,8 +37,11 @@ const RANGE = 'BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER)';
 /** The rowid range of the session row `s`. */
 const SESSION_RANGE = `BETWEEN s.fid * ${LINE_SPAN} AND s.fid * ${LINE_SPAN} + ${LINE_SPAN - 1}`;
 
-/** Needles shorter than a trigram cannot use the index: they are checked against the text. */
-const indexable = (needle: string) => [...needle].length >= 3;
+/**
+ * Needles shorter than a trigram cannot use the index, nor can a NUL (it ends an FTS5 string):
+ * they are checked against the text.
+ */
+const indexable = (needle: string) => [...needle].length >= 3 && !needle.includes('\0');
 
 /**
  * How a needle narrows the sessions: from the list of all its hits (their files), or by probing

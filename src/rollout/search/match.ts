@@ -29,7 +29,8 @@ export function fold(text: string): string {
 }
 
 export function parseSearchQuery(q: string | undefined, mode: MatchMode, scope: SearchScope): SearchQuery {
-  if (q === undefined || q.length === 0 || q.length > MAX_QUERY_LENGTH) {
+  // Characters are code points, as in the schema's maxLength.
+  if (q === undefined || q.length === 0 || [...q].length > MAX_QUERY_LENGTH) {
     throw new RolloutError(RolloutErrorKind.InvalidQuery, `q must be 1 to ${MAX_QUERY_LENGTH} characters`);
   }
   const phrase = fold(collapseWhitespace(q));

@@ -35,6 +35,9 @@ describe('search queries', () => {
       expect(() => parseSearchQuery(q, 'phrase', 'messages')).toThrow(RolloutError);
     }
     expect(parseSearchQuery('x'.repeat(500), 'phrase', 'messages').needles).toEqual(['x'.repeat(500)]);
+    // Characters are code points: 500 emoji are 1,000 UTF-16 code units.
+    expect(parseSearchQuery('🚀'.repeat(500), 'phrase', 'messages').needles).toEqual(['🚀'.repeat(500)]);
+    expect(() => parseSearchQuery('🚀'.repeat(501), 'phrase', 'messages')).toThrow(RolloutError);
     expect(parseSearchQuery(' a  B a ', 'words', 'messages').needles).toEqual(['a', 'b']);
   });
 });
