@@ -8,6 +8,7 @@ import {
   REAL_HOME,
   appFor,
   envelopeLines,
+  eventually,
   legacyLines,
   recordTypeLines,
   tempHome,
@@ -263,13 +264,7 @@ describe('search freshness', () => {
     await writeFile(path, (await readFile(path, 'utf8')).replace('first words', 'first wordz'));
     const appended: Line = { timestamp: ts, type: 'event_msg', payload: { type: 'agent_message', message: 'a late zebra answer' } };
     await appendFile(path, `${JSON.stringify(appended)}\n`);
-    const deadline = Date.now() + 10_000;
-    let found = 0;
-    while (Date.now() < deadline && found === 0) {
-      found = (await search(app, q('late zebra'))).items.length;
-      if (found === 0) await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(found).toBe(1);
+    await eventually(async () => expect((await search(app, q('late zebra'))).items).toHaveLength(1));
     expect((await search(app, q('first words'))).items).toHaveLength(1);
     expect((await search(app, q('first wordz'))).items).toHaveLength(0);
   });
@@ -284,12 +279,6 @@ describe('search freshness', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect((await search(app, q('quokka'))).items).toHaveLength(0);
     await appendFile(join(home, rel), `${half.slice(40)}\n`);
-    const deadline = Date.now() + 10_000;
-    let found = 0;
-    while (Date.now() < deadline && found === 0) {
-      found = (await search(app, q('quokka'))).items.length;
-      if (found === 0) await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(found).toBe(1);
+    await eventually(async () => expect((await search(app, q('quokka'))).items).toHaveLength(1));
   });
 });

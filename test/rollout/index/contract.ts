@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { IndexFactory } from '../../../src/rollout/index/metadata-index.js';
 import { RolloutRepository } from '../../../src/rollout/repository.js';
 import type { ListQuery } from '../../../src/rollout/types.js';
-import { tempHome, uuidN, writeLines, writeSession, type SessionSpec } from '../../helper.js';
+import { eventually, tempHome, uuidN, writeLines, writeSession, type SessionSpec } from '../../helper.js';
 
 /**
  * The contract every candidate source must keep: the tree walk (no index) and each index
@@ -64,19 +64,6 @@ export function describeCandidateSourceContract(name: string, makeIndex: () => P
       cursor = page.nextCursor;
     }
     throw new Error('paging did not end');
-  }
-
-  /** Retries `check` for up to two seconds: for changes an index takes in asynchronously. */
-  async function eventually(check: () => Promise<void>): Promise<void> {
-    const deadline = Date.now() + 2000;
-    for (;;) {
-      try {
-        return await check();
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
   }
 
   describe(`candidate source contract: ${name}`, () => {
