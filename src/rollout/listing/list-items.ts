@@ -1,11 +1,9 @@
-import type { Stats } from 'node:fs';
-import type { SessionRead } from '../reading/session-reader.js';
+import type { ListingRead, SessionRead } from '../reading/session-reader.js';
 import type { ConversationItem, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
 import { matchesFilter, type SessionFilter } from './filters.js';
 import type { Candidate, Evaluate, PageShape } from './page-loop.js';
 
-/** A listing read of a file (null: unreadable; `read` null: not a session). Never rejects. */
-export type ListingRead = { stat: Stats; read: SessionRead | null } | null;
+/** Reads a file for a listing (through the cache); never rejects. */
 export type ReadListing = (file: RolloutFile, head: number, tail: number, log: RolloutLogger) => Promise<ListingRead>;
 
 /** What decides which sessions a page lists, besides its order and size. */

@@ -1,6 +1,6 @@
 import { stat as statCallback, type Stats } from 'node:fs';
 import { sameFile, stampOf, type FileStamp } from '../files/file-stamp.js';
-import { readSessionFile, type SessionRead, type ReadLimits } from '../reading/session-reader.js';
+import { readSessionFile, type ListingRead, type SessionRead, type ReadLimits } from '../reading/session-reader.js';
 import type { RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
 
 export interface ListingCacheOptions {
@@ -50,7 +50,7 @@ export class ListingCache {
     tailCount: number,
     limits: ReadLimits,
     log: RolloutLogger,
-  ): Promise<{ stat: Stats; read: SessionRead | null } | null> {
+  ): Promise<ListingRead> {
     if (this.options.maxBytes <= 0) return readSessionFile(file, headCount, tailCount, limits, log);
     const cached = this.entries.get(file.absPath);
     if (cached !== undefined) {

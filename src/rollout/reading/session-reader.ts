@@ -234,6 +234,9 @@ export interface SessionRead extends SessionHead {
   stat: Stats;
 }
 
+/** A listing read of a file (null: unreadable; `read` null: not a session). */
+export type ListingRead = { stat: Stats; read: SessionRead | null } | null;
+
 /**
  * Reads one file for a listing: its summary, `head` first and `tail` last records (as their
  * JSON text), and the stat the read was based on. Null when the file cannot be read; `read`
@@ -245,7 +248,7 @@ export async function readSessionFile(
   tailCount: number,
   limits: ReadLimits,
   log: RolloutLogger,
-): Promise<{ stat: Stats; read: SessionRead | null } | null> {
+): Promise<ListingRead> {
   // As openRollout, on a plain descriptor (see openFd).
   let fd: number;
   let stat: Stats;
