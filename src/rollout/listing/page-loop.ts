@@ -1,5 +1,5 @@
-import { stat as statCallback, type Stats } from 'node:fs';
-import { sameFile, stampOf, type FileStamp } from '../files/file-stamp.js';
+import type { Stats } from 'node:fs';
+import { sameFile, stampOf, statOrNull, type FileStamp } from '../files/file-stamp.js';
 import type { RolloutFile, SortField, SortOrder } from '../types.js';
 import { encodePosition, positionCompare, startPosition, type Position } from './cursor.js';
 import { ReadAhead } from './read-ahead.js';
@@ -76,9 +76,6 @@ async function* classify(shape: PageShape, source: CandidateSource): AsyncGenera
   }
 }
 
-function statOrNull(path: string): Promise<Stats | null> {
-  return new Promise((resolve) => statCallback(path, (err, st) => resolve(err ? null : st)));
-}
 
 /**
  * The one page loop, for list and search pages alike. Takes candidates in order until the page
