@@ -6,6 +6,7 @@ import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
 import { sqliteIndex } from './rollout/index/indexer.js';
 import { conversationRoutes } from './http/conversations.js';
+import { registerDashboard } from './http/dashboard.js';
 import { registerDocs } from './http/docs.js';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
@@ -20,6 +21,8 @@ export interface BuildOptions {
   loggerInstance?: FastifyServerOptions['loggerInstance'];
   /** Where the logger made from the configuration writes (default stdout); tests capture lines. */
   logStream?: DestinationStream;
+  /** The built dashboard's directory (default: dist/web); null serves none. */
+  webRoot?: string | null;
 }
 
 /** Fastify's default serialisers plus redaction: tokens and cookies never reach a log line. */
@@ -95,6 +98,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   if (config.rateLimit !== null) await registerRateLimit(app, config.rateLimit);
   registerFiniteNumberGuard(app);
   await registerDocs(app);
+  registerDashboard(app, options.webRoot);
   await app.register(healthRoutes, { repository });
   await app.register(conversationRoutes, { repository });
   return app;
