@@ -8,7 +8,7 @@ import { ansiSegments, stripAnsi } from '../../web/src/render/ansi.js';
 import { diffLines, diffStats } from '../../web/src/render/diff.js';
 import { highlightParts } from '../../web/src/search/highlight.js';
 import { FILTER_DEFAULTS, filtersFrom, queryFrom } from '../../web/src/sessions/filters.js';
-import { daysBetween, fillDays, stackByModel } from '../../web/src/usage/stacked.js';
+import { daysBetween, emptyRow, fillDays, stackByModel } from '../../web/src/usage/stacked.js';
 
 const ESC = '\u001b';
 
@@ -150,14 +150,7 @@ describe('filters in the URL', () => {
 
 describe('stackByModel', () => {
   const row = (key: string, byModel: Record<string, [number, number | null]>): UsageRow => ({
-    key,
-    inputTokens: 0,
-    cachedInputTokens: 0,
-    outputTokens: 0,
-    reasoningOutputTokens: 0,
-    totalTokens: 0,
-    costUSD: 0,
-    sessions: 1,
+    ...emptyRow(key),
     byModel: Object.fromEntries(
       Object.entries(byModel).map(([m, [tokens, cost]]) => [
         m,

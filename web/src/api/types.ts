@@ -29,10 +29,10 @@ export interface SessionSummary {
   title: string | null;
   name: string | null;
   cwd: string | null;
-  source: string | null;
+  source: string;
   originator: string | null;
   cliVersion: string | null;
-  modelProvider: string | null;
+  modelProvider: string;
   git: GitInfo | null;
   forkedFromId: string | null;
   archived: boolean;

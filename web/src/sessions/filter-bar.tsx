@@ -8,6 +8,44 @@ interface Props {
   providers: string[];
 }
 
+const SOURCE_OPTIONS: [string, string][] = [['', 'any'], ...SOURCES.map((s): [string, string] => [s, s])];
+const ARCHIVED_OPTIONS: [string, string][] = [
+  ['false', 'hide'],
+  ['true', 'only'],
+  ['all', 'include'],
+];
+const SORT_OPTIONS: [string, string][] = [
+  ['created', 'created'],
+  ['updated', 'updated'],
+];
+const ORDER_OPTIONS: [string, string][] = [
+  ['desc', 'newest first'],
+  ['asc', 'oldest first'],
+];
+
+interface SelectProps {
+  id: string;
+  label: string;
+  value: string;
+  options: [value: string, label: string][];
+  onChange: (event: Event) => void;
+}
+
+function Select({ id, label, value, options, onChange }: SelectProps) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select id={id} value={value} onChange={onChange}>
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 /** The list's filters. Text fields apply when committed (Enter, or leaving the field); the title filter as you type. */
 export function FilterBar({ value, onChange, projects, providers }: Props) {
   const set = (k: keyof Filters) => (event: Event) => onChange({ ...value, [k]: (event.currentTarget as HTMLInputElement).value });
@@ -36,17 +74,7 @@ export function FilterBar({ value, onChange, projects, providers }: Props) {
           ))}
         </datalist>
       </div>
-      <div class="field">
-        <label for="f-source">Source</label>
-        <select id="f-source" value={value.source} onChange={set('source')}>
-          <option value="">any</option>
-          {SOURCES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </div>
+      <Select id="f-source" label="Source" value={value.source} onChange={set('source')} options={SOURCE_OPTIONS} />
       <div class="field">
         <label for="f-provider">Provider</label>
         <input
@@ -72,28 +100,9 @@ export function FilterBar({ value, onChange, projects, providers }: Props) {
         <label for="f-to">To</label>
         <input id="f-to" type="date" value={value.until} onChange={set('until')} />
       </div>
-      <div class="field">
-        <label for="f-archived">Archived</label>
-        <select id="f-archived" value={value.archived} onChange={set('archived')}>
-          <option value="false">hide</option>
-          <option value="true">only</option>
-          <option value="all">include</option>
-        </select>
-      </div>
-      <div class="field">
-        <label for="f-sort">Sort</label>
-        <select id="f-sort" value={value.sort} onChange={set('sort')}>
-          <option value="created">created</option>
-          <option value="updated">updated</option>
-        </select>
-      </div>
-      <div class="field">
-        <label for="f-order">Order</label>
-        <select id="f-order" value={value.order} onChange={set('order')}>
-          <option value="desc">newest first</option>
-          <option value="asc">oldest first</option>
-        </select>
-      </div>
+      <Select id="f-archived" label="Archived" value={value.archived} onChange={set('archived')} options={ARCHIVED_OPTIONS} />
+      <Select id="f-sort" label="Sort" value={value.sort} onChange={set('sort')} options={SORT_OPTIONS} />
+      <Select id="f-order" label="Order" value={value.order} onChange={set('order')} options={ORDER_OPTIONS} />
       {isFiltered(value) && (
         <button type="button" class="btn btn-quiet" onClick={() => onChange({ ...FILTER_DEFAULTS, sort: value.sort, order: value.order })}>
           Clear

@@ -40,10 +40,9 @@ export function daysBetween(since: string, until: string): string[] {
   return days;
 }
 
-/** Rows for every day of the range, in order; days the server did not list are zero. */
-export function fillDays(rows: UsageRow[], days: string[]): UsageRow[] {
-  const byKey = new Map(rows.map((r) => [r.key, r]));
-  const empty = (key: string): UsageRow => ({
+/** A bucket without usage. */
+export function emptyRow(key: string): UsageRow {
+  return {
     key,
     inputTokens: 0,
     cachedInputTokens: 0,
@@ -53,6 +52,11 @@ export function fillDays(rows: UsageRow[], days: string[]): UsageRow[] {
     costUSD: 0,
     sessions: 0,
     byModel: {},
-  });
-  return days.map((d) => byKey.get(d) ?? empty(d));
+  };
+}
+
+/** Rows for every day of the range, in order; days the server did not list are zero. */
+export function fillDays(rows: UsageRow[], days: string[]): UsageRow[] {
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  return days.map((d) => byKey.get(d) ?? emptyRow(d));
 }
