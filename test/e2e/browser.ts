@@ -16,8 +16,13 @@ import { CHROMIUM_PATH, hasChromium } from './chromium.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SCREENSHOTS = join(ROOT, 'test-output/screenshots');
 
-/** describe() when Chromium is installed, a skip (announced by global-setup.ts) when it is not. */
-export const describeBrowser = hasChromium ? describe : describe.skip;
+/**
+ * describe() when Chromium is installed, a skip (announced by global-setup.ts) when it is not.
+ * A browser test walks through a whole view: it gets more time than a unit test on a busy machine.
+ */
+export function describeBrowser(name: string, body: () => void): void {
+  (hasChromium ? describe : describe.skip)(name, { timeout: 120_000 }, body);
+}
 
 /** Deadlines for waits in the page: generous, because the test machine is small and shared. */
 export const WAIT_MS = 20_000;

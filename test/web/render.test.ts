@@ -97,7 +97,7 @@ function session(id: string, createdAt: string, extra: Partial<SessionSummary> =
     source: 'cli',
     originator: null,
     cliVersion: null,
-    modelProvider: null,
+    modelProvider: 'openai',
     git: null,
     forkedFromId: null,
     archived: false,
