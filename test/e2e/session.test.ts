@@ -126,6 +126,16 @@ describeBrowser('the One-session view', () => {
     expect(saved.equals(await readFile(join(REAL_HOME, REAL_PATH)))).toBe(true);
   });
 
+  it('says why when a session cannot be shown', async () => {
+    const base = await serve(await tempHome());
+    const { page } = await watchedPage(browser);
+    await page.goto(`${base}#/session/${uuidN(404)}`);
+    await page.getByRole('alert').filter({ hasText: 'NOT_FOUND' }).waitFor();
+    await page.goto(`${base}#/session/not-a-uuid`);
+    await page.getByRole('alert').filter({ hasText: 'INVALID_ID' }).waitFor();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Session');
+  });
+
   it('keeps a 5,000-message session windowed, jumps to a line, and reaches the end', async () => {
     const home = await tempHome();
     const spec = { stamp: '2025-10-06T09-00-00', id: uuidN(9) };

@@ -80,9 +80,8 @@ function current(route: Route) {
 export function App() {
   const route = useRoute();
   useEffect(installKeys, []);
-  useEffect(() => {
-    if (route.view !== 'session') window.scrollTo({ top: 0 });
-  }, [route.view]);
+  // A new view starts at its top (a search hit then scrolls the transcript to its record).
+  useEffect(() => window.scrollTo({ top: 0 }), [route.view, route.id]);
   const nav = (view: Route['view'], target: string, label: string) => (
     <a href={target} aria-current={route.view === view || (view === 'sessions' && route.view === 'session') ? 'page' : undefined}>
       {label}

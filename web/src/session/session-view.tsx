@@ -79,7 +79,7 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
   }, [builder]);
 
   const meta = builder.meta;
-  const title = summary?.name ?? summary?.title ?? (loaded ? '(no message yet)' : 'Loading…');
+  const title = summary?.name ?? summary?.title ?? (loaded ? '(no message yet)' : error !== null ? 'Session' : 'Loading…');
   const totals = builder.totals();
   const sessionCost = cost?.usage.totals.costUSD;
   const fileName = summary?.path.split('/').pop() ?? `${id}.jsonl`;

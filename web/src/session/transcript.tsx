@@ -45,19 +45,19 @@ export function Transcript({ builder, version, loaded, focusLine, stickToBottom,
   useLayoutEffect(() => {
     const previous = lastN.current;
     lastN.current = n;
-    if (n === previous) return;
-    wasAtBottom.current = stickToBottom && loaded && atBottom();
-    setWin((w) => {
-      if (w.end < previous) return w;
-      const end = n;
-      const start = wasAtBottom.current ? Math.max(w.start, end - WINDOW_MAX) : w.start;
-      return end - start > WINDOW_MAX && !wasAtBottom.current ? { start, end: start + WINDOW_MAX } : { start, end };
-    });
+    if (n === previous || win.end < previous) return;
+    const follow = stickToBottom && loaded && atBottom();
+    wasAtBottom.current = follow;
+    const begin = follow ? Math.max(win.start, n - WINDOW_MAX) : win.start;
+    setWin({ start: begin, end: Math.min(n, begin + WINDOW_MAX) });
   }, [n]);
 
-  useEffect(() => {
-    if (wasAtBottom.current) window.scrollTo({ top: document.documentElement.scrollHeight });
-  }, [version]);
+  // Once the grown window is in the document, a reader who was at the bottom stays there.
+  useLayoutEffect(() => {
+    if (!wasAtBottom.current) return;
+    wasAtBottom.current = false;
+    window.scrollTo({ top: document.documentElement.scrollHeight });
+  }, [win]);
 
   // A search hit: once its line has been read, centre the window on it and scroll there.
   useEffect(() => {
