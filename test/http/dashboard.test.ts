@@ -94,6 +94,19 @@ describe('the dashboard page', () => {
     }
   });
 
+  it('does not count its files against --rate-limit', async () => {
+    const app = await buildTestApp(await tempHome(), { rateLimit: 2 });
+    const [asset] = await assetNames();
+    for (let i = 0; i < 5; i += 1) {
+      expect((await app.inject('/')).statusCode).toBe(200);
+      expect((await app.inject(`/assets/${asset}`)).statusCode).toBe(200);
+    }
+    expect((await app.inject('/conversations')).statusCode).toBe(200);
+    expect((await app.inject('/conversations')).statusCode).toBe(200);
+    const limited = await app.inject('/conversations');
+    expect([limited.statusCode, limited.json().code]).toEqual([429, 'RATE_LIMITED']);
+  });
+
   it('leaves the API, the docs and the 404 of unknown paths as they were', async () => {
     const app = await buildTestApp(await tempHome());
     expect((await app.inject('/conversations')).statusCode).toBe(200);
