@@ -16,9 +16,9 @@ import {
 } from './entry-types.js';
 import { isObject, num, str, viewOf, type Json, type RecordView } from './records.js';
 import { commandText, durationSeconds, toolCallOf, toolOutputOf, type ToolCall, type ToolOutput } from './tool-calls.js';
+import { addTokens, UsageCounter } from './usage-counter.js';
 
 export type * from './entry-types.js';
-import { addTokens, UsageCounter } from './usage-counter.js';
 
 const EVENT = 1;
 const RESPONSE = 2;
@@ -42,7 +42,7 @@ export class TranscriptBuilder {
   private readonly lineIndex = new Map<number, number>();
   private readonly usage = new UsageCounter();
 
-  /** Adds one parsed line (1-based `line`); lines that show nothing are only counted. */
+  /** Adds one parsed line (1-based `line`); kinds the transcript does not show change nothing. */
   add(record: unknown, line: number): void {
     const view = viewOf(record, line);
     if (view === null) return;

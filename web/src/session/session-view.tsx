@@ -118,6 +118,7 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
           <Fact label="Tokens" title={totals ? `${integer(totals.totalTokens)} tokens` : ''}>
             {totals ? compact(totals.totalTokens) : null}
           </Fact>
+          <Fact label="Context window">{builder.contextWindow !== null ? compact(builder.contextWindow) : null}</Fact>
           <Fact label="Cost">{sessionCost !== undefined && sessionCost !== null ? usd(sessionCost) : null}</Fact>
           {summary?.archived && <Fact label="Archived">yes</Fact>}
           {summary?.forkedFromId && (
