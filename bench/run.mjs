@@ -23,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { cacheRoot, ensureTree } from './generate-tree.mjs';
 import { CODEX_VERSION, codexBinary, startCodex } from './codex-search.mjs';
+import { dashboardFirstRow } from './dashboard.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -61,6 +62,7 @@ const CFG = {
   peerSessions: 10_000,
   peerRequests: 30,
   lookupIds: QUICK ? 20 : 100,
+  dashboardRuns: QUICK ? 3 : 5,
 };
 const OUT = resolve(argv.out ?? join(HERE, QUICK ? 'results-quick.json' : 'results.json'));
 const CLI = resolve(argv['codex-cli']);
@@ -74,6 +76,7 @@ const TARGETS = {
   lookupRatio: 2,
   filterP50Ms: 50,
   coldStartMs: 1000,
+  dashboardFirstRowMs: 1000,
   startupRatio: 1.5,
   indexBuildS: 300,
   indexBuildRssMb: 300,
@@ -605,6 +608,16 @@ async function main() {
       const r = row(id, label, { path, ...res });
       target(id, `5. ${name} p50 (ms)`, r.p50Ms, TARGETS.filterP50Ms, 'max');
     }
+
+    // 7: the dashboard in Chromium, navigation to the first visible list row (fresh cache each run).
+    const dash = await dashboardFirstRow(`http://${HOST}:${svcLarge.port}/`, { runs: CFG.dashboardRuns });
+    const dashLabel = `7. dashboard: navigation to the first visible row, ${nLarge} sessions (Chromium)`;
+    if (dash.skipped) say(`${dashLabel}: ${dash.skipped}`);
+    const dashRuns = dash.skipped ? null : dash.runs.map((t) => round(t, 0));
+    row('dashboard.firstRow', dashLabel, dash.skipped ? { na: dash.skipped } : { p50Ms: round(dash.medianMs, 0), runs: dashRuns });
+    target('dashboardFirstRow', '7. dashboard first visible row (ms)', dash.skipped ? null : dash.medianMs,
+      TARGETS.dashboardFirstRowMs, 'max',
+      dash.skipped ?? `median of ${dashRuns.length} first visits (empty cache): ${dashRuns.join(', ')} ms`);
   } finally {
     await Promise.all([svcSmall.stop(), svcLarge.stop(), helloServer.stop()]);
   }
@@ -718,7 +731,7 @@ async function main() {
   target('startupRatio', '6b. start-up to listening / hello-world', startSvc / startHello, TARGETS.startupRatio, 'max',
     `${round(startSvc, 0)} / ${round(startHello, 0)} ms, spawn until the first HTTP response, runs interleaved`);
 
-  // ---- 7: search against Codex's own thread/search on the same tree (full run only).
+  // ---- 8: search against Codex's own thread/search on the same tree (full run only).
   if (!QUICK) await compareWithCodex();
 
   // ---- report
@@ -765,7 +778,7 @@ async function sequentialP50(fn, n) {
 }
 
 /**
- * Row 7: the two searches of row 5s on a 10,000-session tree, here and in `codex app-server`
+ * Row 8: the two searches of row 5s on a 10,000-session tree, here and in `codex app-server`
  * (thread/search, first page of 20, all source kinds, active sessions), one request at a time on
  * both; and whether both find the same sessions (every page of each).
  */
@@ -775,7 +788,7 @@ async function compareWithCodex() {
   const bin = codexBinary(join(cacheRoot(), 'tools'));
   if (bin === null) {
     for (const [name] of SEARCHES) {
-      target(`codex.${name}`, `7. search / Codex thread/search (${name})`, null, TARGETS.codexSearchRatio, 'max',
+      target(`codex.${name}`, `8. search / Codex thread/search (${name})`, null, TARGETS.codexSearchRatio, 'max',
         `@openai/codex@${CODEX_VERSION} could not be installed`);
     }
     return;
@@ -809,7 +822,7 @@ async function compareWithCodex() {
       } while (cursor !== null);
       const codexIds = await codex.allIds(phrase);
       const same = ourIds.size === codexIds.size && [...ourIds].every((id) => codexIds.has(id));
-      row(`codex.${name}`, `7. search "${phrase}" vs Codex thread/search, ${n} sessions`, {
+      row(`codex.${name}`, `8. search "${phrase}" vs Codex thread/search, ${n} sessions`, {
         p50Ms: round(ours, 2),
         codexP50Ms: round(theirs, 2),
         sessions: ourIds.size,
@@ -817,7 +830,7 @@ async function compareWithCodex() {
         sameSessions: same,
       });
       if (!same) broken.push(`search "${phrase}": ${ourIds.size} sessions here, ${codexIds.size} from Codex's thread/search`);
-      target(`codex.${name}`, `7. search / Codex thread/search, first page (${name})`, ours / theirs, TARGETS.codexSearchRatio, 'max',
+      target(`codex.${name}`, `8. search / Codex thread/search, first page (${name})`, ours / theirs, TARGETS.codexSearchRatio, 'max',
         `${round(ours, 2)} / ${round(theirs, 2)} ms, one request at a time; same ${ourIds.size} sessions: ${same}`);
     }
   } finally {

@@ -7,6 +7,7 @@ import { RolloutRepository } from './rollout/repository.js';
 import { sqliteIndex } from './rollout/index/indexer.js';
 import { conversationRoutes } from './http/conversations.js';
 import { searchRoutes } from './http/search.js';
+import { registerDashboard } from './http/dashboard.js';
 import { registerDocs } from './http/docs.js';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
@@ -21,6 +22,8 @@ export interface BuildOptions {
   loggerInstance?: FastifyServerOptions['loggerInstance'];
   /** Where the logger made from the configuration writes (default stdout); tests capture lines. */
   logStream?: DestinationStream;
+  /** The built dashboard's directory (default: dist/web); null serves none. */
+  webRoot?: string | null;
 }
 
 /** Fastify's default serialisers plus redaction: tokens and cookies never reach a log line. */
@@ -96,6 +99,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   if (config.rateLimit !== null) await registerRateLimit(app, config.rateLimit);
   registerFiniteNumberGuard(app);
   await registerDocs(app);
+  registerDashboard(app, options.webRoot);
   await app.register(healthRoutes, { repository });
   await app.register(conversationRoutes, { repository });
   await app.register(searchRoutes, { repository });
