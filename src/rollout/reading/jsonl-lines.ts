@@ -37,6 +37,8 @@ export interface RawLine {
   /** The line without its newline; null when it was longer than the limit. Copy it to keep it. */
   bytes: Buffer | null;
   terminated: boolean;
+  /** Byte offset just past the line (past its newline when terminated). */
+  end: number;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function* splitRawLines(
       const piece = chunk.subarray(pos, nl);
       const overLimit = tooLong || pendingLen + piece.length > maxLineBytes;
       const bytes = overLimit ? null : pendingLen === 0 ? piece : Buffer.concat([...pending, piece]);
-      yield { lineNo, offset: lineStart, bytes, terminated: true };
+      yield { lineNo, offset: lineStart, bytes, terminated: true, end: offset + nl + 1 };
       lineNo += 1;
       lineStart = offset + nl + 1;
       pending = [];
@@ -83,7 +85,7 @@ export async function* splitRawLines(
     }
   }
   if (tooLong || pendingLen > 0) {
-    yield { lineNo, offset: lineStart, bytes: tooLong ? null : Buffer.concat(pending), terminated: false };
+    yield { lineNo, offset: lineStart, bytes: tooLong ? null : Buffer.concat(pending), terminated: false, end: offset };
   }
 }
 

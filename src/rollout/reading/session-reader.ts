@@ -49,12 +49,12 @@ const fdSource = (fd: number): ByteSource => ({
 });
 
 /**
- * The bytes of `handle` up to `size`, in chunks. One buffer is reused: splitLines decodes or
- * copies every piece before asking for the next chunk.
+ * The bytes of `handle` from `start` up to `size`, in chunks. One buffer is reused: splitLines
+ * decodes or copies every piece before asking for the next chunk.
  */
-async function* chunksOf(handle: ByteSource, size: number): AsyncGenerator<Buffer> {
-  const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)));
-  for (let position = 0; position < size; ) {
+export async function* chunksOf(handle: ByteSource, size: number, start = 0): AsyncGenerator<Buffer> {
+  const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size - start, 1)));
+  for (let position = start; position < size; ) {
     const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - position), position);
     if (bytesRead === 0) return; // truncated under us: what was read is all there is
     position += bytesRead;
