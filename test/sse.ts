@@ -1,4 +1,5 @@
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { eventually } from './net.js';
 
 /** One parsed server-sent event (comments are kept apart). */
@@ -97,7 +98,8 @@ export class SseClient {
   async until(check: (c: this) => boolean, ms = 10_000): Promise<void> {
     await this.ready;
     const ok = await eventually(() => check(this), (v) => v, ms);
-    if (!ok) throw new Error(`condition not met; status ${this.status}, ${this.events.length} events: ${JSON.stringify(this.events.slice(-5))}`);
+    const last = JSON.stringify(this.events.slice(-5));
+    if (!ok) throw new Error(`condition not met; status ${this.status}, ${this.events.length} events, the last: ${last}`);
   }
 
   pause(): void {
@@ -114,4 +116,18 @@ export class SseClient {
     this.req.destroy();
     this.res?.destroy();
   }
+}
+
+/**
+ * A client that sends a GET and then never reads a byte: a raw socket, paused from the start,
+ * so that the kernel's receive buffer stays small and the server's writes back up at once.
+ * `closed` resolves when the connection is closed (once the socket is resumed: a paused one does not notice).
+ */
+export function stalledClient(port: number, path: string): { socket: Socket; closed: Promise<void> } {
+  const socket = connect({ host: '127.0.0.1', port });
+  socket.pause();
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => {});
+  return { socket, closed };
 }

@@ -12,7 +12,8 @@ const ID = uuidN(1);
 const FOLLOW = `/conversations/${ID}/events`;
 
 function seqRecord(seq: number) {
-  return { timestamp: '2025-10-01T08:00:01.000Z', type: 'event_msg', payload: { type: 'agent_message', seq, message: `line ${seq} ${'z'.repeat(seq % 97)}` } };
+  const payload = { type: 'agent_message', seq, message: `line ${seq} ${'z'.repeat(seq % 97)}` };
+  return { timestamp: '2025-10-01T08:00:01.000Z', type: 'event_msg', payload };
 }
 const seqLine = (seq: number) => `${JSON.stringify(seqRecord(seq))}\n`;
 
@@ -128,7 +129,8 @@ describe('GET /conversations/:id/events', () => {
     await c.until(() => got.length + records(c).length === TOTAL + 5);
     got.push(...records(c));
     c.close();
-    expect(got).toEqual([...envelopeLines({ stamp: STAMP, id: ID, title: 'followed' }), ...Array.from({ length: TOTAL }, (_, i) => seqRecord(i + 1))]);
+    const written = Array.from({ length: TOTAL }, (_, i) => seqRecord(i + 1));
+    expect(got).toEqual([...envelopeLines({ stamp: STAMP, id: ID, title: 'followed' }), ...written]);
   });
 
   it('a truncated file sends reset (id 0) and starts over from the beginning', async () => {
