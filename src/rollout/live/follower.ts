@@ -4,8 +4,8 @@ import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
 import { stampDate } from '../files/filename.js';
 import { isAbsentError } from '../files/fs-safety.js';
 import { ARCHIVED_DIR, SESSIONS_DIR, type TreeWalker } from '../files/tree-walk.js';
-import { readRecord, recordBytes, splitRawLines } from '../reading/jsonl-lines.js';
-import { chunksOf } from '../reading/session-reader.js';
+import { readRecord, recordBytes } from '../reading/jsonl-lines.js';
+import { terminatedRawLines } from '../reading/session-reader.js';
 import type { RolloutFile } from '../types.js';
 
 /** What a follower reports, in order. */
@@ -190,8 +190,9 @@ export class FileFollower {
   private async *lines(size: number): AsyncGenerator<FollowEvent> {
     if (size <= this.offset) return;
     const { maxLineBytes } = this.options;
-    for await (const raw of splitRawLines(chunksOf(this.handle, size, this.offset), maxLineBytes, this.offset)) {
-      if (!raw.terminated || this.closed) return; // the writer is mid-line: wait for the rest
+    // A last line without its newline is not read: the writer is mid-line; it comes once complete.
+    for await (const raw of terminatedRawLines(this.handle, this.offset, size, maxLineBytes)) {
+      if (this.closed) return;
       this.offset = raw.end;
       if (raw.bytes === null) continue; // longer than the line limit: skipped
       const text = raw.bytes.toString('utf8');

@@ -34,11 +34,11 @@ export async function* splitLines(
 export interface RawLine {
   lineNo: number;
   offset: number;
+  /** Just past the line's newline (or its last byte, for a last line without one). */
+  end: number;
   /** The line without its newline; null when it was longer than the limit. Copy it to keep it. */
   bytes: Buffer | null;
   terminated: boolean;
-  /** Byte offset just past the line (past its newline when terminated). */
-  end: number;
 }
 
 /**
@@ -50,11 +50,12 @@ export async function* splitRawLines(
   chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
   maxLineBytes: number,
   startOffset = 0,
+  startLine = 1,
 ): AsyncGenerator<RawLine> {
   let pending: Buffer[] = [];
   let pendingLen = 0;
   let tooLong = false;
-  let lineNo = 1;
+  let lineNo = startLine;
   let lineStart = startOffset;
   let offset = startOffset;
   for await (const chunk of chunks) {
@@ -63,7 +64,7 @@ export async function* splitRawLines(
       const piece = chunk.subarray(pos, nl);
       const overLimit = tooLong || pendingLen + piece.length > maxLineBytes;
       const bytes = overLimit ? null : pendingLen === 0 ? piece : Buffer.concat([...pending, piece]);
-      yield { lineNo, offset: lineStart, bytes, terminated: true, end: offset + nl + 1 };
+      yield { lineNo, offset: lineStart, end: offset + nl + 1, bytes, terminated: true };
       lineNo += 1;
       lineStart = offset + nl + 1;
       pending = [];
@@ -85,7 +86,7 @@ export async function* splitRawLines(
     }
   }
   if (tooLong || pendingLen > 0) {
-    yield { lineNo, offset: lineStart, bytes: tooLong ? null : Buffer.concat(pending), terminated: false, end: offset };
+    yield { lineNo, offset: lineStart, end: offset, bytes: tooLong ? null : Buffer.concat(pending), terminated: false };
   }
 }
 

@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { close as fsClose, fstat as fsFstat, open as fsOpen, read as fsRead, type Stats } from 'node:fs';
 import { normalizeRecord } from './formats.js';
-import { readRecord, recordBytes, splitLines, splitRawLines, type Line } from './jsonl-lines.js';
+import { parseLine, readRecord, recordBytes, splitLines, splitRawLines, type Line, type RawLine } from './jsonl-lines.js';
 import { TitleFinder } from './title.js';
 import { buildSummary } from './summary.js';
 import type { JsonRecord, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
@@ -49,12 +49,12 @@ const fdSource = (fd: number): ByteSource => ({
 });
 
 /**
- * The bytes of `handle` from `start` up to `size`, in chunks. One buffer is reused: splitLines
- * decodes or copies every piece before asking for the next chunk.
+ * The bytes of `handle` up to `size`, in chunks. One buffer is reused: splitLines decodes or
+ * copies every piece before asking for the next chunk.
  */
-export async function* chunksOf(handle: ByteSource, size: number, start = 0): AsyncGenerator<Buffer> {
-  const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size - start, 1)));
-  for (let position = start; position < size; ) {
+async function* chunksOf(handle: ByteSource, size: number, from = 0): AsyncGenerator<Buffer> {
+  const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size - from, 1)));
+  for (let position = from; position < size; ) {
     const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - position), position);
     if (bytesRead === 0) return; // truncated under us: what was read is all there is
     position += bytesRead;
@@ -65,6 +65,39 @@ export async function* chunksOf(handle: ByteSource, size: number, start = 0): As
 /** Lines of `handle` up to byte `size`: a snapshot, so appends made while reading are not seen. */
 export function linesOf(handle: FileHandle, size: number, maxLineBytes: number): AsyncGenerator<Line> {
   return splitLines(chunksOf(handle, size), maxLineBytes);
+}
+
+/** Where a read of a file's lines starts: a line's first byte and its 1-based number. */
+export interface LinePosition {
+  offset: number;
+  lineNo: number;
+}
+
+/** One newline-terminated line: its record, or null when it is not a JSON object. `end` is just past its newline. */
+export interface TerminatedLine {
+  lineNo: number;
+  offset: number;
+  end: number;
+  record: JsonRecord | null;
+}
+
+/**
+ * The newline-terminated lines of `handle` from `from` up to byte `size`, parsed. A last line
+ * without its newline is not returned (the writer may be in the middle of it): a reader that
+ * resumes from the last `end` sees it once it is complete. Lines over the limit are invalid.
+ */
+export async function* terminatedLines(
+  handle: ByteSource,
+  from: LinePosition,
+  size: number,
+  maxLineBytes: number,
+): AsyncGenerator<TerminatedLine> {
+  for await (const raw of splitRawLines(chunksOf(handle, size, from.offset), maxLineBytes, from.offset, from.lineNo)) {
+    if (!raw.terminated) return;
+    const text = raw.bytes === null ? null : raw.bytes.toString('utf8');
+    const parsed = parseLine({ lineNo: raw.lineNo, offset: raw.offset, text, terminated: true }, maxLineBytes);
+    yield { lineNo: raw.lineNo, offset: raw.offset, end: raw.end, record: parsed.ok ? parsed.record : null };
+  }
 }
 
 /** What scanHead finds; the head records are kept as their JSON text (UTF-8 bytes). */
@@ -201,6 +234,9 @@ export interface SessionRead extends SessionHead {
   stat: Stats;
 }
 
+/** A listing read of a file (null: unreadable; `read` null: not a session). */
+export type ListingRead = { stat: Stats; read: SessionRead | null } | null;
+
 /**
  * Reads one file for a listing: its summary, `head` first and `tail` last records (as their
  * JSON text), and the stat the read was based on. Null when the file cannot be read; `read`
@@ -212,7 +248,7 @@ export async function readSessionFile(
   tailCount: number,
   limits: ReadLimits,
   log: RolloutLogger,
-): Promise<{ stat: Stats; read: SessionRead | null } | null> {
+): Promise<ListingRead> {
   // As openRollout, on a plain descriptor (see openFd).
   let fd: number;
   let stat: Stats;
@@ -239,5 +275,17 @@ export async function readSessionFile(
     return null;
   } finally {
     await closeFd(fd);
+  }
+}
+
+/**
+ * The newline-terminated lines of `handle` from byte `from` (a line's start) up to `size`, as
+ * raw bytes (terminatedLines, unparsed): a follower sends each line's own text. A last line
+ * without its newline is not returned.
+ */
+export async function* terminatedRawLines(handle: ByteSource, from: number, size: number, maxLineBytes: number): AsyncGenerator<RawLine> {
+  for await (const raw of splitRawLines(chunksOf(handle, size, from), maxLineBytes, from)) {
+    if (!raw.terminated) return;
+    yield raw;
   }
 }
