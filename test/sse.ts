@@ -131,3 +131,14 @@ export function stalledClient(port: number, path: string): { socket: Socket; clo
   socket.on('error', () => {});
   return { socket, closed };
 }
+
+/** Opens a stream with `open` until one is accepted (a slot freed by a closed stream comes back a moment later). */
+export async function acceptedStream(open: () => SseClient, ms = 10_000): Promise<SseClient> {
+  const attempt = async () => {
+    const c = open();
+    await c.ready;
+    if (c.status !== 200) c.close();
+    return c;
+  };
+  return eventually(attempt, (c) => c.status === 200, ms);
+}

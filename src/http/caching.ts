@@ -49,6 +49,9 @@ interface Entry {
   bytes: number;
 }
 
+/** Revalidate on every use, and never in a shared cache (session content is private); the body depends on Accept-Encoding. */
+const CACHING_HEADERS = { 'cache-control': 'no-cache, private', vary: 'accept-encoding' };
+
 const hash = (value: string | Buffer) => createHash('sha1').update(value).digest('base64url').slice(0, 20);
 
 /** The validated query in one canonical form: keys sorted, repeated values sorted. */
@@ -92,22 +95,21 @@ export class ResponseCache {
 
   async send(request: FastifyRequest, reply: FastifyReply, freshness: string | null, build: () => Promise<BuiltBody>) {
     const key = `${request.routeOptions.url ?? request.url}?${canonicalQuery(request.query)}`;
-    reply.type('application/json; charset=utf-8').header('cache-control', 'no-cache, private').header('vary', 'accept-encoding');
+    // The ETag goes on a 200 or a 304 only: never on an error the build may throw.
+    const respond = (etag: string) => reply.type('application/json; charset=utf-8').headers({ ...CACHING_HEADERS, etag });
     if (freshness === null) {
       const built = await build();
       const etag = `W/"c-${hash(`${key}\n${built.validator ?? hash(built.body)}`)}"`;
-      reply.header('etag', etag);
-      if (noneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send();
-      return reply.send(built.body);
+      if (noneMatch(request.headers['if-none-match'], etag)) return respond(etag).code(304).send();
+      return respond(etag).send(built.body);
     }
     const etag = `W/"${this.epoch}-${freshness}-${hash(key)}"`;
-    reply.header('etag', etag);
-    if (noneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send();
+    if (noneMatch(request.headers['if-none-match'], etag)) return respond(etag).code(304).send();
     const entry = await this.entry(key, freshness, build);
     const encoding = entry.body.length >= COMPRESS_THRESHOLD ? acceptedEncoding(request) : null;
-    if (encoding === null) return reply.send(entry.body);
+    if (encoding === null) return respond(etag).send(entry.body);
     const encoded = await (entry.encoded[encoding] ??= this.compress(key, entry, encoding));
-    return reply.header('content-encoding', encoding).send(encoded);
+    return respond(etag).header('content-encoding', encoding).send(encoded);
   }
 
   /** The cached body for (key, token), or a new one: concurrent requests for the same one share one build. */

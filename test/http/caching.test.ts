@@ -1,4 +1,5 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
@@ -37,6 +38,8 @@ describe('caching of list pages without a watcher (no index, no stream): the ETa
     expect((await get(app, '/conversations', { 'if-none-match': `"x", ${etag}` })).statusCode).toBe(304);
     expect((await get(app, '/conversations', { 'if-none-match': '*' })).statusCode).toBe(304);
     expect((await get(app, '/conversations', { 'if-none-match': 'W/"c-other"' })).statusCode).toBe(200);
+    const bad = await get(app, '/conversations?cursor=bogus');
+    expect([bad.statusCode, bad.headers.etag]).toEqual([400, undefined]);
     // Another query is another resource.
     expect((await get(app, '/conversations?limit=1', revalidate(etag))).statusCode).toBe(200);
   });
@@ -76,6 +79,25 @@ describe('caching of list pages with the watched tree (an index): the ETag is th
       expect(after.headers.etag).not.toBe(etag);
       const size = (r: typeof after) => r.json().items.find((i: { id: string }) => i.id === SPEC.id).sizeBytes;
       expect(await eventually(async () => size(await get(app, url)), (s) => s > before, 10_000)).toBeGreaterThan(before);
+    }
+  });
+
+  it('other files of the home (history, logs) do not move the version; errors carry no ETag', async () => {
+    const { app, home } = await setup(true);
+    const { page } = await eventually(
+      async () => {
+        const first = await get(app, '/conversations');
+        return { page: first, status: (await get(app, '/conversations', revalidate(String(first.headers.etag)))).statusCode };
+      },
+      (r) => r.status === 304,
+      10_000,
+    );
+    await writeFile(join(home, 'history.jsonl'), '{"session_id":"x","text":"hello"}\n');
+    await sleep(300); // the watch has reported the write by now
+    expect((await get(app, '/conversations', revalidate(String(page.headers.etag)))).statusCode).toBe(304);
+    for (const url of ['/conversations?cursor=bogus', '/conversations?sort=updated&cursor=bogus']) {
+      const bad = await get(app, url);
+      expect([bad.statusCode, bad.json().code, bad.headers.etag]).toEqual([400, 'INVALID_CURSOR', undefined]);
     }
   });
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIVE, type Config } from '../../src/config.js';
 import { buildTestApp, rolloutRelPath, tempHome, uuidN, writeLines, writeSession, type SessionSpec } from '../helper.js';
 import { eventually, listen } from '../net.js';
-import { SseClient, stalledClient } from '../sse.js';
+import { SseClient, acceptedStream, stalledClient } from '../sse.js';
 
 const A: SessionSpec = { stamp: '2025-10-01T08-00-00', id: uuidN(1), title: 'alpha', cwd: '/home/u/a', source: 'cli' };
 const B: SessionSpec = { stamp: '2025-10-01T09-00-00', id: uuidN(2), title: 'beta', cwd: '/home/u/b', source: 'exec', provider: 'azure' };
@@ -179,16 +179,7 @@ describe('GET /events limits and errors', () => {
       expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
     }
     one.close();
-    const three = await eventually(
-      async () => {
-        const c = events();
-        await c.ready;
-        if (c.status !== 200) c.close();
-        return c;
-      },
-      (c) => c.status === 200,
-      10_000,
-    );
+    const three = await acceptedStream(() => events());
     expect(three.status).toBe(200);
     two.close();
     three.close();

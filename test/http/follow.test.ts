@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIVE, type Config } from '../../src/config.js';
 import { buildTestApp, envelopeLines, rolloutRelPath, tempHome, uuidN, writeSession } from '../helper.js';
 import { eventually, fdCount, httpGet, listen } from '../net.js';
-import { SseClient } from '../sse.js';
+import { SseClient, acceptedStream } from '../sse.js';
 
 const STAMP = '2025-10-01T08-00-00';
 const ID = uuidN(1);
@@ -280,16 +280,7 @@ describe('GET /conversations/:id/events', () => {
     const c = follow();
     await c.until((x) => x.events.length > 0);
     c.close();
-    const d = await eventually(
-      async () => {
-        const attempt = follow();
-        await attempt.ready;
-        if (attempt.status !== 200) attempt.close();
-        return attempt;
-      },
-      (x) => x.status === 200,
-      10_000,
-    );
+    const d = await acceptedStream(() => follow());
     expect(d.status).toBe(200);
     d.close();
     expect(await eventually(() => fdCount(), (n) => n <= fds, 10_000)).toBeLessThanOrEqual(fds);

@@ -1,4 +1,5 @@
-import type { TreeWalker } from '../files/tree-walk.js';
+import { isTreeDir, type TreeWalker } from '../files/tree-walk.js';
+import { SESSION_INDEX_FILE } from '../reading/session-names.js';
 import { TreeWatcher, type RawEventKind, type TreeChanges, type TreeWatch } from '../index/tree-watcher.js';
 import type { RolloutLogger } from '../types.js';
 
@@ -24,7 +25,7 @@ export class WatchHub implements TreeWatch {
   private indexCounter = 0;
 
   constructor(
-    walker: TreeWalker,
+    private readonly walker: TreeWalker,
     private readonly log: RolloutLogger,
     /** Runs before the watch starts (the feed takes the names as they are). */
     private readonly beforeStart: () => Promise<void> = async () => {},
@@ -88,12 +89,14 @@ export class WatchHub implements TreeWatch {
   }
 
   private rawEvent(relPath: string, _kind: RawEventKind): void {
-    this.bump();
+    // Other entries of the home (history.jsonl, logs, config) change no response.
+    if (relPath === SESSION_INDEX_FILE || isTreeDir(relPath) || this.walker.fileAt(relPath) !== null) this.bump();
     const wakes = this.pathListeners.get(relPath);
     if (wakes !== undefined) for (const wake of [...wakes]) wake();
   }
 
   private async report(changes: TreeChanges): Promise<void> {
+    if (changes.files.length === 0 && changes.gone.length === 0 && !changes.namesChanged) return;
     for (const listener of [...this.listeners]) {
       try {
         await listener(changes);
