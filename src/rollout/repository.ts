@@ -86,7 +86,12 @@ export class RolloutRepository {
     this.hub = new WatchHub(this.walker, options.log, () => this.feed.prime());
     const deps = { walker: this.walker, limits: this.limits, log: options.log, watch: this.hub, changed: () => this.hub.bumpIndex() };
     this.index = options.index ? options.index(deps) : null;
-    this.hub.listen((changes) => this.feed.take(changes));
+    // The feed reads the changed files for their summaries: on its own chain, so that index
+    // queries (which wait for the watcher's reports to be taken in) do not wait for it too.
+    let feeding = Promise.resolve();
+    this.hub.listen((changes) => {
+      feeding = feeding.then(() => this.feed.take(changes)).catch((err) => options.log.warn({ err }, 'the change feed failed'));
+    });
   }
 
   /** Starts the background index build (if an index is configured); returns at once. */
