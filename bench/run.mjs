@@ -10,7 +10,7 @@
 // 1 when something broke (a server did not start, a request failed or answered non-2xx).
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile, readFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, rm, stat, writeFile, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
@@ -24,6 +24,7 @@ import autocannon from 'autocannon';
 import { cacheRoot, ensureTree } from './generate-tree.mjs';
 import { CODEX_VERSION, codexBinary, startCodex } from './codex-search.mjs';
 import { dashboardFirstRow } from './dashboard.mjs';
+import { appendLatency, manyFollowers } from './live.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -71,6 +72,10 @@ const HOST = '127.0.0.1';
 const TARGETS = {
   firstPageRatio: 1.3,
   throughputRatio: 0.5,
+  head0Ratio: 0.25,
+  revalidateRatio: 0.5,
+  appendLatencyMs: 250,
+  followersLost: 0,
   ndjsonRatio: 0.7,
   ndjsonRssMb: 150,
   lookupRatio: 2,
@@ -105,9 +110,9 @@ function freePort() {
 }
 
 /** One plain GET on 127.0.0.1 (new connection each time); resolves with status, headers and body text. */
-function get(port, path, { timeoutMs = 30_000, discardBody = false } = {}) {
+function get(port, path, { timeoutMs = 30_000, discardBody = false, headers = {} } = {}) {
   return new Promise((resolveGet, reject) => {
-    const req = httpRequest({ host: HOST, port, path, agent: false, timeout: timeoutMs }, (res) => {
+    const req = httpRequest({ host: HOST, port, path, headers, agent: false, timeout: timeoutMs }, (res) => {
       const chunks = [];
       let bytes = 0;
       res.on('data', (c) => {
@@ -180,11 +185,11 @@ async function startServer(name, command, args, port, readyPath, { timeoutMs = 6
 const INDEX_DIR = await mkdtemp(join(os.tmpdir(), 'codex-bench-index-'));
 const indexPathFor = (tree) => join(INDEX_DIR, `${basename(tree)}.sqlite`);
 
-async function startService(codexHome, name, readyPath = '/readyz') {
+async function startService(codexHome, name, readyPath = '/readyz', extraArgs = []) {
   const port = await freePort();
   const args = [
     CLI, '--codex-home', codexHome, '--host', HOST, '--port', String(port),
-    '--log-level', 'warn', '--index-path', indexPathFor(codexHome),
+    '--log-level', 'warn', '--index-path', indexPathFor(codexHome), ...extraArgs,
   ];
   return startServer(name, process.execPath, args, port, readyPath);
 }
@@ -272,7 +277,11 @@ function percentile(sorted, p) {
  * autocannon's per-response event, in fractional milliseconds (its own histogram keeps whole ms).
  * Returns raw samples: `summarize` turns one or more of them into a table row.
  */
-async function measure(server, paths, { connections = CFG.connections, duration = CFG.duration, timeout = 30 } = {}) {
+async function measure(
+  server,
+  paths,
+  { connections = CFG.connections, duration = CFG.duration, timeout = 30, headers = {}, okStatus = null } = {},
+) {
   const list = Array.isArray(paths) ? paths : [paths];
   let next = 0;
   const instance = autocannon({
@@ -280,7 +289,7 @@ async function measure(server, paths, { connections = CFG.connections, duration 
     connections,
     duration,
     timeout,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: list[next++ % list.length] }) }],
+    requests: [{ method: 'GET', headers, setupRequest: (req) => ({ ...req, path: list[next++ % list.length] }) }],
   });
   const raw = {
     server: server.name,
@@ -296,7 +305,7 @@ async function measure(server, paths, { connections = CFG.connections, duration 
   };
   instance.on('response', (_client, status, resBytes, responseTime) => {
     raw.statuses[status] = (raw.statuses[status] ?? 0) + 1;
-    if (status >= 200 && status < 300) {
+    if (okStatus === null ? status >= 200 && status < 300 : status === okStatus) {
       raw.latencies.push(responseTime);
       raw.bytes += resBytes;
     } else raw.non2xx += 1;
@@ -475,6 +484,29 @@ const SEARCHES = [
   ['common', 'Mock reply', 100],
 ];
 
+/** The page's ETag once it is the watched tree's version (W/"<process>-<version>-<query>"), not one derived from a build. */
+async function versionEtag(svc, path, timeoutMs = 60_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const etag = (await get(svc.port, path, { discardBody: true })).headers.etag;
+    if (typeof etag === 'string' && !etag.startsWith('W/"c-')) return etag;
+    await sleep(100);
+  }
+  throw new Error(`${svc.name}: ${path} has no tree-version ETag after ${timeoutMs} ms`);
+}
+
+/** The bytes of one response to `path` as identity, gzip and br. */
+async function compressedSizes(svc, path) {
+  const sizes = {};
+  for (const encoding of ['identity', 'gzip', 'br']) {
+    const res = await get(svc.port, path, { headers: { 'accept-encoding': encoding } });
+    const used = res.headers['content-encoding'] ?? 'identity';
+    if (res.status !== 200 || used !== encoding) broken.push(`${svc.name} GET ${path} (${encoding}) -> ${res.status}, ${used}`);
+    sizes[encoding] = res.bytes;
+  }
+  return { sizes };
+}
+
 async function main() {
   if (!existsSync(CLI)) {
     say(`${CLI} not found: build first (npm run build)`);
@@ -514,11 +546,15 @@ async function main() {
     }
 
     const HEADLESS = '/conversations?limit=25&head=0';
-    const [fpS, fpL, hwR, fp0] = await interleaved([
+    // What a browser sends to revalidate the first page: its ETag, and fetch's Cache-Control: no-cache.
+    const etag = await versionEtag(svcLarge, FIRST_PAGE);
+    const revalidate = { headers: { 'if-none-match': etag, 'cache-control': 'no-cache' }, okStatus: 304 };
+    const [fpS, fpL, hwR, fp0, rv] = await interleaved([
       [svcSmall, FIRST_PAGE],
       [svcLarge, FIRST_PAGE],
       [helloServer, '/'],
       [svcLarge, HEADLESS],
+      [svcLarge, FIRST_PAGE, revalidate],
     ]);
     const fpSmall = row('firstPage.small', `1. first page, ${nSmall} sessions`, fpS);
     const fpLarge = row('firstPage.large', `1. first page, ${nLarge} sessions`, fpL);
@@ -532,11 +568,14 @@ async function main() {
     const hw = row('hello', '2. bare Fastify hello-world', hwR);
     target('throughputRatio', `2. first page req/s (${nLarge}) / hello-world`, fpLarge.rps / hw.rps, TARGETS.throughputRatio, 'min',
       `${fpLarge.rps} / ${hw.rps} req/s; a first page is ${fpLarge.bytesPerResponse} bytes, hello-world ${hw.bytesPerResponse}`);
-    // Information only: the same page without heads (summaries only), to show what the heads' bytes cost.
-    const fpHeadless = row('firstPage.head0', `2b. first page head=0, ${nLarge} sessions (info)`, fp0);
-    target('throughputRatioHead0', `2b. first page head=0 req/s / hello-world (info)`, fpHeadless.rps / hw.rps,
-      TARGETS.throughputRatio, 'min', `${fpHeadless.rps} / ${hw.rps} req/s; ${fpHeadless.bytesPerResponse} bytes per page`,
-      { info: true });
+    // The same page without heads (summaries only).
+    const fpHeadless = row('firstPage.head0', `2b. first page head=0, ${nLarge} sessions`, fp0);
+    target('head0Ratio', `2b. first page head=0 req/s / hello-world`, fpHeadless.rps / hw.rps,
+      TARGETS.head0Ratio, 'min', `${fpHeadless.rps} / ${hw.rps} req/s; ${fpHeadless.bytesPerResponse} bytes per page`);
+    const revalidated = row('firstPage.304', `2c. first page revalidated (304), ${nLarge} sessions`, rv);
+    target('revalidateRatio', `2c. 304 revalidation req/s / hello-world`, revalidated.rps / hw.rps, TARGETS.revalidateRatio, 'min',
+      `${revalidated.rps} / ${hw.rps} req/s; If-None-Match ${etag} with Cache-Control: no-cache`);
+    row('firstPage.compressed', `2d. compressed size of a default page, ${nLarge} sessions`, await compressedSizes(svcLarge, FIRST_PAGE));
 
     // 4: lookups of normal-sized sessions (active and archived), rotated over a sample of ids.
     const lookupPaths = (t) => t.manifest.samples.slice(0, CFG.lookupIds).map((s) => `/conversations/${s.id}`);
@@ -731,6 +770,36 @@ async function main() {
   target('startupRatio', '6b. start-up to listening / hello-world', startSvc / startHello, TARGETS.startupRatio, 'max',
     `${round(startSvc, 0)} / ${round(startHello, 0)} ms, spawn until the first HTTP response, runs interleaved`);
 
+  // ---- 9: live updates, on a writable copy of the real fixture home.
+  const liveHome = await mkdtemp(join(os.tmpdir(), 'codex-bench-live-'));
+  await cp(join(ROOT, 'test', 'fixtures', 'codex-home-real'), liveHome, { recursive: true });
+  const svcLive = await startService(liveHome, 'service(live)', '/readyz', ['--max-streams', '256']);
+  try {
+    row('fixture.compressed', '9c. compressed size of a default page, fixture home', await compressedSizes(svcLive, FIRST_PAGE));
+    const [item] = JSON.parse((await get(svcLive.port, '/conversations?limit=1&head=0')).body).items;
+    const file = join(liveHome, item.path);
+    await chmod(file, 0o644);
+    const lines = QUICK ? 50 : 200;
+    const lat = await appendLatency({ port: svcLive.port, id: item.id, file, lines });
+    const p50 = percentile(lat.latencies, 0.5);
+    row('live.latency', `9a. append → event, one follower (${lines} lines, 20 ms apart)`, {
+      requests: lat.latencies.length, p50Ms: round(p50, 1), p99Ms: round(percentile(lat.latencies, 0.99), 1), lost: lat.lost,
+    });
+    if (lat.lost > 0) broken.push(`9a: ${lat.lost} appended lines never reached the follower`);
+    target('appendLatency', '9a. append → event p50 (ms), one follower', p50, TARGETS.appendLatencyMs, 'max',
+      `${lat.latencies.length} lines; the follower wakes on the directory watch (inotify)`);
+    const many = await manyFollowers({ port: svcLive.port, id: item.id, file, followers: 200, lines: QUICK ? 300 : 1000 });
+    row('live.followers', `9b. ${many.followers} followers of one session, ${many.lines} lines appended in bursts`, {
+      ...many, p50Ms: null, seconds: round(many.ms / 1000, 2),
+    });
+    if (many.duplicated > 0 || many.outOfOrder > 0) broken.push(`9b: ${many.duplicated} duplicated, ${many.outOfOrder} out of order`);
+    target('followersLost', `9b. ${many.followers} followers under appends: lines lost`, many.lost, TARGETS.followersLost, 'max',
+      `${many.followers} × ${many.lines} lines delivered in ${round(many.ms, 0)} ms; ${many.duplicated} duplicated, ` +
+        `${many.outOfOrder} out of order`);
+  } finally {
+    await svcLive.stop();
+    await rm(liveHome, { recursive: true, force: true });
+  }
   // ---- 8: search against Codex's own thread/search on the same tree (full run only).
   if (!QUICK) await compareWithCodex();
 
@@ -861,12 +930,17 @@ function printTables(report) {
   out.push(table(
     ['run', 'p50 ms', 'p99 ms', 'req/s', 'MB/s', 'peak RSS MB'],
     report.rows
-      .filter((r) => r.buildMs === undefined)
+      .filter((r) => r.buildMs === undefined && r.sizes === undefined)
       .map((r) => (r.na ? [r.label, r.na, '', '', '', ''] : [r.label, r.p50Ms, r.p99Ms, r.rps, r.mbPerSec, r.peakRssMb])),
   ));
   for (const r of report.rows.filter((r) => r.buildMs !== undefined)) {
     out.push('');
     out.push(`${r.label}: complete after ${(r.buildMs / 1000).toFixed(1)} s, ${r.sizeMb} MiB on disk`);
+  }
+  for (const r of report.rows.filter((r) => r.sizes !== undefined)) {
+    const { identity, gzip, br } = r.sizes;
+    out.push('');
+    out.push(`${r.label}: ${identity} bytes, gzip ${gzip} (${round(identity / gzip, 1)}×), br ${br} (${round(identity / br, 1)}×)`);
   }
   out.push('');
   out.push(table(

@@ -1,3 +1,4 @@
+import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -5,9 +6,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
 import { sqliteIndex } from './rollout/index/indexer.js';
+import { registerCaching } from './http/caching.js';
 import { conversationRoutes } from './http/conversations.js';
 import { searchRoutes } from './http/search.js';
 import { registerDashboard } from './http/dashboard.js';
+import { eventRoutes } from './http/events.js';
+import { HttpProblem } from './http/problem.js';
+import { StreamRegistry } from './http/sse.js';
 import { registerDocs } from './http/docs.js';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
@@ -16,6 +21,13 @@ import { registerRateLimit } from './http/rate-limit.js';
 import { registerSecurity } from './http/security.js';
 import { RequestLog } from './http/request-log.js';
 import { lazySchemaCompilers } from './http/lazy-schemas.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The open event streams (how many, how much waits for slow clients): for tests and diagnostics. */
+    eventStreams: StreamRegistry;
+  }
+}
 
 export interface BuildOptions {
   /** A ready-made pino logger (tests); otherwise one is made from `config.logLevel`. */
@@ -60,6 +72,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     connectionTimeout: config.timeouts.idleSocketMs,
     logController: new RequestLog(),
     routerOptions: { maxParamLength: 512 },
+    // Requests that arrive while shutting down get a problem+json 503 (see the onRequest hook below).
+    return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler as FastifyServerOptions['frameworkErrors'],
     schemaController: { compilersFactory: lazySchemaCompilers() },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
@@ -70,7 +84,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     maxScanFiles: config.maxScanFiles,
     log: app.log,
     index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
+    followPollMs: config.live.followPollMs,
   });
+  const streams = new StreamRegistry(config.maxStreams, config.live);
+  app.decorate('eventStreams', streams);
   // The index fills in the background: serving starts at once, never waiting for a build.
   app.addHook('onReady', async () => repository.start());
   app.addHook('onClose', async () => repository.close());
@@ -80,17 +97,31 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+    // Event streams never finish by themselves: end them, so that the close is prompt.
+    await streams.closeAll();
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) {
+      throw new HttpProblem('SERVICE_UNAVAILABLE', 'the server is shutting down', {
+        'retry-after': String(config.live.retryAfterSeconds),
+        connection: 'close',
+      });
+    }
   });
   app.addHook('onResponse', async () => {
     if (closing) setImmediate(() => app.server.closeIdleConnections());
   });
 
   registerErrorHandling(app);
+  // JSON is compressed (br, gzip) when the client accepts it; never NDJSON (byte ranges describe
+  // the file) or event streams: @fastify/compress's default types leave both out.
+  await app.register(compress, { encodings: ['br', 'gzip'] });
+  registerCaching(app);
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,
       methods: ['GET', 'HEAD'],
-      allowedHeaders: ['Authorization', 'Accept', 'Range', 'If-None-Match', 'If-Modified-Since'],
+      allowedHeaders: ['Authorization', 'Accept', 'Range', 'If-None-Match', 'If-Modified-Since', 'Last-Event-ID', 'Cache-Control'],
       exposedHeaders: ['ETag', 'Last-Modified', 'Content-Range', 'Accept-Ranges', 'Content-Length'],
       maxAge: 600,
     });
@@ -103,5 +134,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes, { repository });
   await app.register(conversationRoutes, { repository });
   await app.register(searchRoutes, { repository });
+  await app.register(eventRoutes, { repository, streams });
   return app;
 }

@@ -19,8 +19,30 @@ export interface Config {
   indexPath: string | null;
   /** Requests per minute per client address; null: no limit. */
   rateLimit: number | null;
+  /** Event streams (GET /events and followers of a session, together) served at once; more get 503. */
+  maxStreams: number;
   timeouts: ServerTimeouts;
+  live: LiveSettings;
 }
+
+/** Fixed settings of the event streams (no flags; tests shorten them). */
+export interface LiveSettings {
+  /** A comment line is sent this often on every stream, so that proxies keep it open. */
+  heartbeatMs: number;
+  /** Bytes a stream may have waiting for a client that does not read; past this the client is dropped. */
+  streamBufferBytes: number;
+  /** A follower looks at its file this often even without a watch event (a safety net). */
+  followPollMs: number;
+  /** `Retry-After` (seconds) of a 503 when every stream slot is taken or the server is shutting down. */
+  retryAfterSeconds: number;
+}
+
+export const DEFAULT_LIVE: LiveSettings = {
+  heartbeatMs: 15_000,
+  streamBufferBytes: 1024 * 1024,
+  followPollMs: 1000,
+  retryAfterSeconds: 5,
+};
 
 /** Socket and request time limits of the HTTP server, in milliseconds (slow-client defence). */
 export interface ServerTimeouts {
@@ -49,6 +71,7 @@ export const DEFAULTS = {
   logLevel: 'info' as LogLevel,
   maxScanFiles: 10_000,
   rateLimit: null as number | null,
+  maxStreams: 64,
   timeouts: DEFAULT_TIMEOUTS,
 };
 
@@ -67,7 +90,9 @@ export function defaultConfig(codexHome: string): Config {
     maxScanFiles: DEFAULTS.maxScanFiles,
     indexPath: null,
     rateLimit: DEFAULTS.rateLimit,
+    maxStreams: DEFAULTS.maxStreams,
     timeouts: { ...DEFAULTS.timeouts },
+    live: { ...DEFAULT_LIVE },
   };
 }
 
@@ -90,6 +115,8 @@ Options (each also read from the environment variable in brackets; flags win):
                           (default $XDG_CACHE_HOME or ~/.cache, codex-sessions/index-<hash of the home>.sqlite)
   --no-index              no index: every query scans the files [CODEX_SESSIONS_NO_INDEX=1]
   --rate-limit N/min      at most N requests a minute per client address; 429 beyond [CODEX_SESSIONS_RATE_LIMIT] (default off)
+  --max-streams N         event streams at once (/events and followers); 503 beyond (default ${DEFAULTS.maxStreams})
+                          [CODEX_SESSIONS_MAX_STREAMS]
   --log-level LEVEL       ${LOG_LEVELS.join('|')} [LOG_LEVEL] (default ${DEFAULTS.logLevel})
   -h, --help              show this help
 `;
@@ -149,6 +176,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
         'cors-origin': { type: 'string', multiple: true },
         'max-scan-files': { type: 'string' },
         'rate-limit': { type: 'string' },
+        'max-streams': { type: 'string' },
         'index-path': { type: 'string' },
         'no-index': { type: 'boolean' },
         'log-level': { type: 'string' },
@@ -174,6 +202,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
   const maxScanFiles = scanRaw === undefined ? DEFAULTS.maxScanFiles : integer('max-scan-files', scanRaw, 1, 10_000_000);
   const rateRaw = nonEmpty(values['rate-limit']) ?? nonEmpty(env.CODEX_SESSIONS_RATE_LIMIT);
   const rateLimit = rateRaw === undefined ? DEFAULTS.rateLimit : perMinute(rateRaw);
+  const streamsRaw = nonEmpty(values['max-streams']) ?? nonEmpty(env.CODEX_SESSIONS_MAX_STREAMS);
+  const maxStreams = streamsRaw === undefined ? DEFAULTS.maxStreams : integer('max-streams', streamsRaw, 1, 100_000);
   const levelRaw = (nonEmpty(values['log-level']) ?? nonEmpty(env.LOG_LEVEL) ?? DEFAULTS.logLevel).toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(levelRaw)) {
     throw new ConfigError(`log-level must be one of ${LOG_LEVELS.join(', ')}, got "${levelRaw}"`);
@@ -204,7 +234,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
     help: false,
     config: {
       ...defaultConfig(codexHome),
-      ...{ host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles, indexPath, rateLimit },
+      ...{ host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles, indexPath, rateLimit, maxStreams },
     },
   };
 }

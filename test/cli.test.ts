@@ -3,6 +3,7 @@ import { request, type IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { REAL_HOME, envelopeLines, tempHome, uuidN, writeSession } from './helper.js';
+import { SseClient } from './sse.js';
 
 // `npm test` builds first (pretest), so the real entry point is what runs here.
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -84,6 +85,25 @@ describe('cli', () => {
       // Not held open by the client's idle keep-alive socket (Node's agent keeps it 5 s).
       expect(Date.now() - finishedAt).toBeLessThan(2000);
       expect(proc.out()).toContain('shutting down');
+    } finally {
+      kill(proc.child);
+    }
+  });
+
+  it('on SIGTERM ends open event streams cleanly and exits 0 promptly', async () => {
+    const home = await tempHome();
+    await writeSession(home, { stamp: '2025-01-01T00-00-00', id: uuidN(1), title: 'live' });
+    const proc = start(['--codex-home', home, '--port', '0', '--log-level', 'info', '--no-index']);
+    try {
+      const port = await listeningPort(proc);
+      const streams = [new SseClient(port, '/events'), new SseClient(port, `/conversations/${uuidN(1)}/events`)];
+      await Promise.all(streams.map((c) => c.until((x) => x.events.length > 0)));
+      const signalled = Date.now();
+      proc.child.kill('SIGTERM');
+      await Promise.all(streams.map((c) => c.until((x) => x.ended)));
+      expect(streams.map((c) => c.complete)).toEqual([true, true]);
+      expect(await proc.exited).toBe(0);
+      expect(Date.now() - signalled).toBeLessThan(3000);
     } finally {
       kill(proc.child);
     }

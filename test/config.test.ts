@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULTS, defaultIndexPath, isLoopbackHost, loadConfig, type Config } from '../src/config.js';
+import { ConfigError, DEFAULT_LIVE, DEFAULTS, defaultIndexPath, isLoopbackHost, loadConfig, type Config } from '../src/config.js';
 
 function config(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
   const parsed = loadConfig(argv, env);
@@ -21,7 +21,9 @@ describe('loadConfig', () => {
       maxScanFiles: DEFAULTS.maxScanFiles,
       indexPath: defaultIndexPath(join(homedir(), '.codex'), {}),
       rateLimit: null,
+      maxStreams: 64,
       timeouts: DEFAULTS.timeouts,
+      live: DEFAULT_LIVE,
     });
     expect(defaultIndexPath('/h', {})).toMatch(new RegExp(`^${homedir()}/\\.cache/codex-sessions/index-[0-9a-f]{16}\\.sqlite$`));
     expect(defaultIndexPath('/h', { XDG_CACHE_HOME: '/xdg' })).toMatch(/^\/xdg\/codex-sessions\/index-[0-9a-f]{16}\.sqlite$/);
@@ -40,6 +42,14 @@ describe('loadConfig', () => {
     expect(config(['--rate-limit', '30']).rateLimit).toBe(30);
     expect(config([], { CODEX_SESSIONS_RATE_LIMIT: '5 / MIN' }).rateLimit).toBe(5);
     expect(config(['--rate-limit', '7/min'], { CODEX_SESSIONS_RATE_LIMIT: '5/min' }).rateLimit).toBe(7);
+  });
+
+  it('reads --max-streams (or CODEX_SESSIONS_MAX_STREAMS), flag winning; refuses a bad value', () => {
+    expect(config(['--max-streams', '200']).maxStreams).toBe(200);
+    expect(config([], { CODEX_SESSIONS_MAX_STREAMS: '8' }).maxStreams).toBe(8);
+    expect(config(['--max-streams', '3'], { CODEX_SESSIONS_MAX_STREAMS: '8' }).maxStreams).toBe(3);
+    expect(() => config(['--max-streams', '0'])).toThrow(/max-streams must be between 1 and 100000/);
+    expect(() => config(['--max-streams', 'many'])).toThrow(/max-streams must be a whole number/);
   });
 
   it('reads the environment, and flags win over it', () => {

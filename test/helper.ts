@@ -233,16 +233,3 @@ export async function list(app: FastifyInstance, query = ''): Promise<ListBody> 
 
 /** No lone surrogate (String.prototype.isWellFormed, which TypeScript's ES2023 lib does not declare). */
 export const wellFormed = (s: string) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
-
-/** Retries `check` until it passes or `timeoutMs` runs out: for what a watcher takes in asynchronously. */
-export async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}

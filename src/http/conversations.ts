@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RolloutRepository } from '../rollout/repository.js';
 import { conversationJson } from './conversation-body.js';
-import { pageBody } from './list-body.js';
+import { pageBody, pageValidator } from './list-body.js';
 import { negotiate } from './negotiate.js';
 import { HttpProblem } from './problem.js';
 import {
@@ -37,10 +37,13 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
       },
     },
     async (request, reply) => {
-      const page = await repository.listPage({ ...LIST_DEFAULTS, ...request.query }, request.log);
+      const query = { ...LIST_DEFAULTS, ...request.query };
       // The body is built here (records spliced in as the files' own JSON text), not by the
       // schema serialiser: the 200 schema above still describes it exactly.
-      return reply.type(`${JSON_TYPE}; charset=utf-8`).send(pageBody(page) as never);
+      return reply.cachedJson(repository.listFreshness(query), async () => {
+        const page = await repository.listPage(query, request.log);
+        return { body: pageBody(page), validator: pageValidator(page) };
+      });
     },
   );
 
@@ -89,7 +92,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
         throw new HttpProblem('NOT_ACCEPTABLE', `this resource is available as ${JSON_TYPE} or ${NDJSON}`);
       }
       const file = await repository.findById(request.params.id);
-      reply.header('vary', 'accept');
+      reply.header('vary', 'accept').header('cache-control', 'no-cache, private');
       if (type === NDJSON) return sendRolloutBytes(request, reply, file);
       const conversation = await repository.openConversation(file, request.log);
       const body = Readable.from(conversationJson(conversation));

@@ -22,6 +22,16 @@ export function pageBody(page: ConversationsPage): Buffer {
   return join(parts);
 }
 
+/**
+ * What a page was built from, for an ETag when nothing watches the tree: each item's summary
+ * (its path, size and mtime pin the head and tail records of an append-only file, and its
+ * name the names file) and the paging fields.
+ */
+export function pageValidator(page: ConversationsPage): string {
+  const items = page.items.map((item) => `${summaryFields(item)}|${item.head.length}|${item.tail.length}`);
+  return `${items.join('\n')}\n${page.nextCursor}|${page.numScannedFiles}|${page.reachedScanCap}`;
+}
+
 const str = (value: string | null): string => (value === null ? 'null' : JSON.stringify(value));
 
 function integer(n: number): string {

@@ -14,6 +14,7 @@ export const ProblemCode = {
   RANGE_NOT_SATISFIABLE: 416,
   RATE_LIMITED: 429,
   SCAN_FAILED: 500,
+  SERVICE_UNAVAILABLE: 503,
 } as const;
 
 export type ProblemCode = keyof typeof ProblemCode;
@@ -30,6 +31,7 @@ const TITLES: Record<ProblemCode, string> = {
   RANGE_NOT_SATISFIABLE: 'Range not satisfiable',
   RATE_LIMITED: 'Too many requests',
   SCAN_FAILED: 'Scan failed',
+  SERVICE_UNAVAILABLE: 'Service unavailable',
 };
 
 export const KIND_TO_CODE: Record<RolloutErrorKind, ProblemCode> = {

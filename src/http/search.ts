@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RolloutRepository } from '../rollout/repository.js';
+import { schemaBody } from './caching.js';
 import {
   IdParams,
   LIST_DEFAULTS,
@@ -27,7 +28,10 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposi
         response: { 200: SearchPage, ...problemResponses('INVALID_CURSOR', 'INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'SCAN_FAILED') },
       },
     },
-    async (request) => repository.search({ ...LIST_DEFAULTS, ...SEARCH_DEFAULTS, ...request.query }, request.log),
+    async (request, reply) => {
+      const query = { ...LIST_DEFAULTS, ...SEARCH_DEFAULTS, ...request.query };
+      return reply.cachedJson(repository.freshness(true), async () => schemaBody(reply, await repository.search(query, request.log)));
+    },
   );
 
   app.get(
@@ -53,9 +57,10 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposi
         },
       },
     },
-    async (request) => {
-      const file = await repository.findById(request.params.id);
-      return repository.searchSession(file, { ...SEARCH_DEFAULTS, ...request.query });
-    },
+    async (request, reply) =>
+      reply.cachedJson(repository.freshness(true), async () => {
+        const file = await repository.findById(request.params.id);
+        return schemaBody(reply, await repository.searchSession(file, { ...SEARCH_DEFAULTS, ...request.query }));
+      }),
   );
 };

@@ -35,6 +35,9 @@ export async function sendRolloutBytes(request: FastifyRequest, reply: FastifyRe
   // Write preconditions (If-Match, If-Unmodified-Since) mean nothing for a read-only service.
   delete request.raw.headers['if-match'];
   delete request.raw.headers['if-unmodified-since'];
+  // send treats `Cache-Control: no-cache` as "never 304", but a browser's fetch adds it to every
+  // request with If-None-Match; preconditions are the origin's to evaluate (RFC 9110 §13.2.1).
+  delete request.raw.headers['cache-control'];
   const result = await send(request.raw, `/${encodeURIComponent(basename(file.absPath))}`, {
     root: dirname(file.absPath),
     acceptRanges: true,
@@ -59,7 +62,11 @@ export async function sendRolloutBytes(request: FastifyRequest, reply: FastifyRe
   }
   if (result.type !== 'file') throw scanFailed(`${file.relPath} is not a file`, null);
   reply.code(result.statusCode).headers(result.headers);
-  if (result.statusCode !== 304) reply.type(NDJSON);
+  if (result.statusCode === 304) {
+    result.stream.destroy();
+    return reply.send();
+  }
+  reply.type(NDJSON);
   closeIfShortened(request, reply, result.stream, Number(result.headers['Content-Length']), file);
   return reply.send(result.stream);
 }

@@ -11,10 +11,14 @@ import { DEFAULT_LISTING_CACHE, ListingCache, type ListingCacheOptions } from '.
 import { listEvaluator, type ListPlan, type ReadListing } from './listing/list-items.js';
 import { collectPage, type CandidateSource, type Page } from './listing/page-loop.js';
 import { byUpdateSource, walkSource } from './listing/scan-source.js';
+import { ChangeFeed, wants, type FeedSubscription } from './live/change-feed.js';
+import type { EventLogOptions, FeedEvent } from './live/event-log.js';
+import { FileFollower, type FollowStart } from './live/follower.js';
+import { WatchHub } from './live/watch-hub.js';
 import { openConversation, type OpenConversation } from './reading/conversation.js';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from './reading/session-reader.js';
 import { SessionNames } from './reading/session-names.js';
-import type { ConversationItem, ConversationsPage, ListQuery, RolloutFile, RolloutLogger } from './types.js';
+import type { ConversationItem, ConversationsPage, ListQuery, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
 import {
   searchPage,
   searchSession,
@@ -25,6 +29,9 @@ import {
 } from './search/search-pages.js';
 
 export type { OpenConversation, RecordEvent } from './reading/conversation.js';
+export type { FeedEvent } from './live/event-log.js';
+export type { FeedSubscription } from './live/change-feed.js';
+export type { FileFollower, FollowEvent, FollowStart } from './live/follower.js';
 
 export interface RepositoryOptions {
   codexHome: string;
@@ -36,7 +43,14 @@ export interface RepositoryOptions {
   index?: IndexFactory | null;
   /** The in-memory cache of listing reads (default 32 MiB, 20,000 files); maxBytes 0 turns it off. */
   listingCache?: Partial<ListingCacheOptions>;
+  /** The change log that /events replays from (default: the last 10,000 changes). */
+  eventLog?: EventLogOptions;
+  /** How often a follower looks at its file even without a watch event (default 1 s). */
+  followPollMs?: number;
 }
+
+/** Query parameters that send a list page to the index (when there is one). */
+const INDEX_QUERY_KEYS = ['cwd', 'source', 'provider', 'since', 'until', 'q'] as const;
 
 /** Times a page is asked of the index again after one of its records proved stale. */
 const STALE_RETRIES = 3;
@@ -56,6 +70,8 @@ export class RolloutRepository {
   private readonly names: SessionNames;
   private readonly index: MetadataIndex | null;
   private readonly readListing: ReadListing;
+  private readonly hub: WatchHub;
+  private readonly feed: ChangeFeed;
 
   constructor(private readonly options: RepositoryOptions) {
     this.codexHome = resolve(options.codexHome);
@@ -64,7 +80,27 @@ export class RolloutRepository {
     this.names = new SessionNames(this.codexHome);
     const cache = new ListingCache({ ...DEFAULT_LISTING_CACHE, ...options.listingCache });
     this.readListing = (file, head, tail, log) => cache.read(file, head, tail, this.limits, log);
-    this.index = options.index ? options.index({ walker: this.walker, limits: this.limits, log: options.log }) : null;
+    this.feed = new ChangeFeed(
+      {
+        summarize: (file) => this.summarize(file),
+        lastSummary: (file) => cache.lastSummary(file.absPath),
+        names: () => this.names.load(),
+        filesOf: (id) => this.filesOf(id),
+        fileAt: (relPath) => this.walker.fileAt(relPath),
+        log: options.log,
+      },
+      options.eventLog,
+    );
+    // One watcher feeds everyone: the index (which starts it) and the change feed.
+    this.hub = new WatchHub(this.walker, options.log, () => this.feed.prime());
+    const deps = { walker: this.walker, limits: this.limits, log: options.log, watch: this.hub, changed: () => this.hub.bumpIndex() };
+    this.index = options.index ? options.index(deps) : null;
+    // The feed reads the changed files for their summaries: on its own chain, so that index
+    // queries (which wait for the watcher's reports to be taken in) do not wait for it too.
+    let feeding = Promise.resolve();
+    this.hub.listen((changes) => {
+      feeding = feeding.then(() => this.feed.take(changes)).catch((err) => options.log.warn({ err }, 'the change feed failed'));
+    });
   }
 
   /** Starts the background index build (if an index is configured); returns at once. */
@@ -74,6 +110,60 @@ export class RolloutRepository {
 
   async close(): Promise<void> {
     await this.index?.close();
+    await this.hub.close();
+  }
+
+  /**
+   * A token that changes whenever anything a list page for `query` may show has changed (the
+   * tree, the names file, and for pages the index answers, the index); null while no complete
+   * watch of the tree guarantees that. Costs no I/O: HTTP caching asks it before building.
+   */
+  listFreshness(query: Partial<ListQuery>): string | null {
+    const usesIndex = this.index !== null && (query.sort === 'updated' || INDEX_QUERY_KEYS.some((k) => query[k] !== undefined));
+    return this.hub.version(usesIndex);
+  }
+
+  /** listFreshness for responses built from the index (search, usage) or from the tree alone. */
+  freshness(usesIndex: boolean): string | null {
+    return this.hub.version(usesIndex && this.index !== null);
+  }
+
+  /** Starts watching the tree if nothing has yet (no index): live streams need it. Resolves once it is watched. */
+  watchTree(): Promise<void> {
+    return this.hub.start();
+  }
+
+  /**
+   * Delivers every change of the tree that `sub` wants (call watchTree() first, so that the
+   * changes from now on are all seen) to `deliver`, after those since
+   * `lastId` (or a `reset`, see EventLog.subscribe). Returns the unsubscribe function.
+   */
+  subscribeChanges(sub: FeedSubscription, lastId: number | null, deliver: (event: FeedEvent) => void): () => void {
+    return this.feed.log.subscribe(lastId, (event) => {
+      if (wants(sub, event)) deliver(event);
+    });
+  }
+
+  /** The id of the newest change (what a new /events subscriber has seen). */
+  lastChangeId(): number {
+    return this.feed.log.lastId;
+  }
+
+  /** Follows one session's file like tail -f (see FileFollower). The caller closes it. */
+  async follow(file: RolloutFile, start: FollowStart): Promise<FileFollower> {
+    await this.watchTree();
+    return FileFollower.open(file, this.walker, start, {
+      maxLineBytes: this.limits.maxLineBytes,
+      pollMs: this.options.followPollMs ?? 1000,
+      onEvent: (relPath, wake) => this.hub.onPath(relPath, wake),
+    });
+  }
+
+  /** A file's summary with its user-set name; null when it is not a session (yet) or cannot be read. */
+  private async summarize(file: RolloutFile): Promise<SessionSummary | null> {
+    const summary = (await this.readListing(file, 0, 0, this.options.log))?.read?.summary;
+    if (summary === undefined) return null;
+    return { ...summary, name: (await this.names.load()).get(summary.id) || null };
   }
 
   indexProgress(): IndexProgress {
@@ -149,12 +239,16 @@ export class RolloutRepository {
   async findById(rawId: string): Promise<RolloutFile> {
     if (!UUID.test(rawId)) throw new RolloutError(RolloutErrorKind.InvalidId, 'id must be a UUID');
     const id = rawId.toLowerCase();
-    // The index may not know a file newer than its last update: then the disk is searched.
-    let files = this.index?.usable ? await this.existing(await this.index.lookup(id)) : [];
-    if (files.length === 0) files = await filesClaiming(this.walker, id);
+    const files = await this.filesOf(id);
     if (files.length === 0) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${id}`);
     if (files.length > 1) throw ambiguous(id, files);
     return files[0]!;
+  }
+
+  /** The files that claim `id` (lower case). The index may not know a file newer than its last update: then the disk is searched. */
+  private async filesOf(id: string): Promise<RolloutFile[]> {
+    const files = this.index?.usable ? await this.existing(await this.index.lookup(id)) : [];
+    return files.length > 0 ? files : filesClaiming(this.walker, id);
   }
 
   private async existing(files: RolloutFile[]): Promise<RolloutFile[]> {

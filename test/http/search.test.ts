@@ -8,7 +8,6 @@ import {
   REAL_HOME,
   appFor,
   envelopeLines,
-  eventually,
   legacyLines,
   recordTypeLines,
   tempHome,
@@ -16,6 +15,7 @@ import {
   writeSession,
   type Line,
 } from '../helper.js';
+import { eventually } from '../net.js';
 
 interface Match {
   line: number;
@@ -264,7 +264,8 @@ describe('search freshness', () => {
     await writeFile(path, (await readFile(path, 'utf8')).replace('first words', 'first wordz'));
     const appended: Line = { timestamp: ts, type: 'event_msg', payload: { type: 'agent_message', message: 'a late zebra answer' } };
     await appendFile(path, `${JSON.stringify(appended)}\n`);
-    await eventually(async () => expect((await search(app, q('late zebra'))).items).toHaveLength(1));
+    const late = await eventually(() => search(app, q('late zebra')), (page) => page.items.length > 0, 10_000);
+    expect(late.items).toHaveLength(1);
     expect((await search(app, q('first words'))).items).toHaveLength(1);
     expect((await search(app, q('first wordz'))).items).toHaveLength(0);
   });
@@ -279,6 +280,7 @@ describe('search freshness', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect((await search(app, q('quokka'))).items).toHaveLength(0);
     await appendFile(join(home, rel), `${half.slice(40)}\n`);
-    await eventually(async () => expect((await search(app, q('quokka'))).items).toHaveLength(1));
+    const done = await eventually(() => search(app, q('quokka')), (page) => page.items.length > 0, 10_000);
+    expect(done.items).toHaveLength(1);
   });
 });

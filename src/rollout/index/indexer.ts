@@ -12,7 +12,7 @@ import { indexContent } from './content-pass.js';
 import { initialContentState } from './content-state.js';
 import { IndexDb } from './sqlite-store.js';
 import { WriteBatch } from './write-batch.js';
-import { TreeWatcher, type TreeChanges } from './tree-watcher.js';
+import type { TreeChanges } from './tree-watcher.js';
 
 /** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
 const BATCH = 16;
@@ -50,7 +50,7 @@ export class SqliteIndex implements MetadataIndex {
   private lastPassMs: number | null = null;
   private running: Promise<void> | null = null;
   private stopping = false;
-  private readonly watcher: TreeWatcher;
+  private readonly unlisten: () => void;
   private timer: NodeJS.Timeout | null = null;
   private verifyTimer: NodeJS.Timeout | null = null;
   private watching: Promise<void> = Promise.resolve();
@@ -65,7 +65,7 @@ export class SqliteIndex implements MetadataIndex {
   constructor(options: SqliteIndexOptions & IndexDeps) {
     this.options = options;
     this.walker = options.walker;
-    this.watcher = new TreeWatcher(this.walker, (changes) => this.takeChanges(changes), options.log);
+    this.unlisten = options.watch.listen((changes) => this.takeChanges(changes));
   }
 
   start(): void {
@@ -74,14 +74,14 @@ export class SqliteIndex implements MetadataIndex {
 
   private async open(): Promise<void> {
     try {
-      this.db = await IndexDb.open(this.options.path, this.walker.codexHome);
+      this.db = await IndexDb.open(this.options.path, this.walker.codexHome, this.options.changed);
     } catch (err) {
       this.state = 'failed';
       this.options.log.warn({ err, indexPath: this.options.path }, 'metadata index unavailable; serving by scanning');
       return;
     }
     if (this.stopping) return; // closed while opening: close() closes the file
-    this.watching = this.watcher.start().catch((err) => this.options.log.debug({ err }, 'watching failed; the periodic pass covers it'));
+    this.watching = this.options.watch.start(); // a failed watch is logged there; the periodic pass covers it
     this.timer = setInterval(() => void this.pass(), this.options.rescanIntervalMs ?? DEFAULT_RESCAN_MS);
     this.timer.unref();
     if (!this.db.complete) {
@@ -92,6 +92,7 @@ export class SqliteIndex implements MetadataIndex {
     // made while the service was down) waits a little, so start-up and first requests have
     // the machine to themselves; live changes are seen by the watches meanwhile.
     this.state = 'ready';
+    this.options.changed();
     this.verifyTimer = setTimeout(() => void this.pass(), this.options.verifyDelayMs ?? DEFAULT_VERIFY_DELAY_MS);
     this.verifyTimer.unref();
   }
@@ -164,7 +165,7 @@ export class SqliteIndex implements MetadataIndex {
     await this.starting;
     await this.watching;
     await this.running;
-    await this.watcher.settled();
+    await this.options.watch.settled();
   }
 
   /** A full pass: every rollout file is stat'ed, changed ones re-read, vanished ones dropped. */
@@ -301,7 +302,7 @@ export class SqliteIndex implements MetadataIndex {
    */
   private async catchUp(): Promise<void> {
     if (this.db === null) return;
-    await this.watcher.settled();
+    await this.options.watch.settled();
     const dirs = [ARCHIVED_DIR];
     const [year] = await this.walker.numericDirs(SESSIONS_DIR, 'desc');
     const [month] = year ? await this.walker.numericDirs(`${SESSIONS_DIR}/${year}`, 'desc') : [];
@@ -320,7 +321,8 @@ export class SqliteIndex implements MetadataIndex {
     await this.starting;
     if (this.timer) clearInterval(this.timer);
     if (this.verifyTimer) clearTimeout(this.verifyTimer);
-    await this.watcher.close();
+    this.unlisten();
+    await this.options.watch.settled();
     await this.running?.catch(() => {});
     this.db?.close();
     this.db = null;

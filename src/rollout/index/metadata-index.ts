@@ -7,6 +7,7 @@ import type { Position } from '../listing/cursor.js';
 import type { CandidateSource } from '../listing/page-loop.js';
 import type { ReadLimits } from '../reading/session-reader.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger, SortField, SortOrder } from '../types.js';
+import type { TreeWatch } from './tree-watcher.js';
 
 export interface IndexProgress {
   state: 'disabled' | 'building' | 'ready' | 'failed';
@@ -73,6 +74,13 @@ export interface IndexDeps {
   walker: TreeWalker;
   limits: ReadLimits;
   log: RolloutLogger;
+  /** The repository's one tree watcher: the index starts it and listens to its reports. */
+  watch: TreeWatch;
+  /**
+   * Called after every change of what the index answers (a committed write, the index becoming
+   * usable): responses built from the index before it are stale (HTTP caching, live events).
+   */
+  changed: () => void;
 }
 
 export type IndexFactory = (deps: IndexDeps) => MetadataIndex;

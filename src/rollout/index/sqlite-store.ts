@@ -67,23 +67,30 @@ export class IndexDb {
   private nextFid: number | undefined;
   /** The search documents (text of messages, tools and reasoning, by line). */
   readonly search: SearchStore;
+  private readonly totalChangesStmt: Database.Statement;
 
   /**
    * Opens (or creates) the index; a corrupt file or another schema version is replaced. The
    * native module is loaded here, not at start-up: serving the first page does not need it.
    */
-  static async open(path: string, codexHome: string): Promise<IndexDb> {
+  static async open(path: string, codexHome: string, onChange: () => void = () => {}): Promise<IndexDb> {
     const { default: Sqlite } = await import('better-sqlite3');
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     try {
-      return new IndexDb(Sqlite, path, codexHome);
+      return new IndexDb(Sqlite, path, codexHome, onChange);
     } catch {
       for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
-      return new IndexDb(Sqlite, path, codexHome);
+      return new IndexDb(Sqlite, path, codexHome, onChange);
     }
   }
 
-  private constructor(Sqlite: typeof Database, path: string, codexHome: string) {
+  private constructor(
+    Sqlite: typeof Database,
+    path: string,
+    codexHome: string,
+    /** Called after every transaction that changed a row: what the index answers moved. */
+    private readonly onChange: () => void,
+  ) {
     this.db = new Sqlite(path);
     try {
       this.db.pragma('journal_mode = WAL');
@@ -161,6 +168,7 @@ export class IndexDb {
       this.checkpointStmt = this.db.prepare(
         'UPDATE sessions SET content_offset = ?, content_line = ?, content_state = ?, content_size = ? WHERE rel_path = ?',
       );
+      this.totalChangesStmt = this.db.prepare('SELECT total_changes() AS n');
       this.touchStmt = this.db.prepare(
         'UPDATE sessions SET size = ?, mtime_exact = ?, ctime_exact = ?, mtime_ms = ? WHERE rel_path = ?',
       );
@@ -241,7 +249,15 @@ export class IndexDb {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    const before = this.totalChanges();
+    const result = this.db.transaction(fn)();
+    if (this.totalChanges() !== before) this.onChange();
+    return result;
+  }
+
+  /** SQLite's count of rows changed on this connection since it opened. */
+  private totalChanges(): number {
+    return (this.totalChangesStmt.get() as { n: number }).n;
   }
 
   get(relPath: string): IndexRow | undefined {

@@ -78,6 +78,15 @@ export class ListingCache {
     return result;
   }
 
+  /**
+   * The summary last read of the file at `absPath`, whatever the file is like now (it may be
+   * gone): undefined when the cache holds no read of it, null when it was not a session.
+   */
+  lastSummary(absPath: string): SessionSummary | null | undefined {
+    const entry = this.entries.get(absPath);
+    return entry === undefined ? undefined : entry.summary && { ...entry.summary };
+  }
+
   private store(path: string, st: Stats, read: SessionRead | null, headCount: number, tailCount: number, logs: Entry['logs']): void {
     const previous = this.entries.get(path);
     if (previous !== undefined) this.remove(path, previous);

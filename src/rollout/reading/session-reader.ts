@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { close as fsClose, fstat as fsFstat, open as fsOpen, read as fsRead, type Stats } from 'node:fs';
 import { normalizeRecord } from './formats.js';
-import { parseLine, readRecord, recordBytes, splitLines, splitRawLines, type Line } from './jsonl-lines.js';
+import { parseLine, readRecord, recordBytes, splitLines, splitRawLines, type Line, type RawLine } from './jsonl-lines.js';
 import { TitleFinder } from './title.js';
 import { buildSummary } from './summary.js';
 import type { JsonRecord, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
@@ -275,5 +275,17 @@ export async function readSessionFile(
     return null;
   } finally {
     await closeFd(fd);
+  }
+}
+
+/**
+ * The newline-terminated lines of `handle` from byte `from` (a line's start) up to `size`, as
+ * raw bytes (terminatedLines, unparsed): a follower sends each line's own text. A last line
+ * without its newline is not returned.
+ */
+export async function* terminatedRawLines(handle: ByteSource, from: number, size: number, maxLineBytes: number): AsyncGenerator<RawLine> {
+  for await (const raw of splitRawLines(chunksOf(handle, size, from), maxLineBytes, from)) {
+    if (!raw.terminated) return;
+    yield raw;
   }
 }

@@ -2,10 +2,11 @@ import { appendFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { eventually } from '../../net.js';
 import type { IndexFactory } from '../../../src/rollout/index/metadata-index.js';
 import { RolloutRepository } from '../../../src/rollout/repository.js';
 import type { ListQuery } from '../../../src/rollout/types.js';
-import { eventually, tempHome, uuidN, writeLines, writeSession, type SessionSpec } from '../../helper.js';
+import { tempHome, uuidN, writeLines, writeSession, type SessionSpec } from '../../helper.js';
 
 /**
  * The contract every candidate source must keep: the tree walk (no index) and each index
@@ -128,7 +129,9 @@ export function describeCandidateSourceContract(name: string, makeIndex: () => P
         const empty = SPECS[3]!;
         const later = { timestamp: '2025-03-03T23:59:59Z', type: 'event_msg', payload: { type: 'user_message', message: 'typed later' } };
         await appendFile(join(home, 'sessions/2025/03/03', `rollout-${empty.stamp}-${empty.id}.jsonl`), `${JSON.stringify(later)}\n`);
-        await eventually(async () => expect(await allIds(repo, { cwd: ['/home/u/a'] })).toEqual([uuidN(7), uuidN(4), uuidN(2)]));
+        const expected = [uuidN(7), uuidN(4), uuidN(2)];
+        const seen = await eventually(() => allIds(repo, { cwd: ['/home/u/a'] }), (ids) => ids.join() === expected.join(), 10_000);
+        expect(seen).toEqual(expected);
         expect(await allIds(repo, { q: 'typed later' })).toEqual([uuidN(4)]);
         // The append made 4 the most recently updated.
         expect(await allIds(repo, { cwd: ['/home/u/a'], sort: 'updated', order: 'asc' })).toEqual([uuidN(2), uuidN(7), uuidN(4)]);
