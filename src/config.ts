@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { createHash } from 'node:crypto';
 import { join, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadPricingFile, PricingFileError, type PricingOverrides } from './rollout/usage/pricing.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -20,6 +21,8 @@ export interface Config {
   /** Requests per minute per client address; null: no limit. */
   rateLimit: number | null;
   timeouts: ServerTimeouts;
+  /** Model prices from `--pricing FILE` over the built-in table; null: the built-in table only. */
+  pricing: PricingOverrides | null;
 }
 
 /** Socket and request time limits of the HTTP server, in milliseconds (slow-client defence). */
@@ -68,6 +71,7 @@ export function defaultConfig(codexHome: string): Config {
     indexPath: null,
     rateLimit: DEFAULTS.rateLimit,
     timeouts: { ...DEFAULTS.timeouts },
+    pricing: null,
   };
 }
 
@@ -90,6 +94,8 @@ Options (each also read from the environment variable in brackets; flags win):
                           (default $XDG_CACHE_HOME or ~/.cache, codex-sessions/index-<hash of the home>.sqlite)
   --no-index              no index: every query scans the files [CODEX_SESSIONS_NO_INDEX=1]
   --rate-limit N/min      at most N requests a minute per client address; 429 beyond [CODEX_SESSIONS_RATE_LIMIT] (default off)
+  --pricing FILE          JSON model prices that add to or override the built-in table [CODEX_SESSIONS_PRICING]
+                          ({"models": {"<model>": {"input", "cachedInput", "output"}}}, USD per 1M tokens)
   --log-level LEVEL       ${LOG_LEVELS.join('|')} [LOG_LEVEL] (default ${DEFAULTS.logLevel})
   -h, --help              show this help
 `;
@@ -131,6 +137,16 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
+/** A `--pricing` file, read and validated at start-up: a bad one stops the service with what to fix. */
+function pricingFile(path: string): PricingOverrides {
+  try {
+    return loadPricingFile(path);
+  } catch (err) {
+    if (err instanceof PricingFileError) throw new ConfigError(`pricing file ${path}: ${err.message}`);
+    throw err;
+  }
+}
+
 export type ParsedCli = { help: true } | { help: false; config: Config };
 
 /** Flags and environment → one validated configuration. Throws ConfigError with a user-facing message. */
@@ -152,6 +168,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
         'index-path': { type: 'string' },
         'no-index': { type: 'boolean' },
         'log-level': { type: 'string' },
+        pricing: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -200,11 +217,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
       throw new ConfigError(`cors-origin must be an origin like https://dash.example.com (no path), got "${origin}"`);
     }
   }
+  const pricingPath = nonEmpty(values.pricing) ?? nonEmpty(env.CODEX_SESSIONS_PRICING);
+  const pricing = pricingPath === undefined ? null : pricingFile(resolve(expandHome(pricingPath)));
   return {
     help: false,
     config: {
       ...defaultConfig(codexHome),
-      ...{ host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles, indexPath, rateLimit },
+      ...{ host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles, indexPath, rateLimit, pricing },
     },
   };
 }
