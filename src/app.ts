@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
 import { sqliteIndex } from './rollout/index/indexer.js';
+import { PriceBook } from './rollout/usage/pricing.js';
 import { conversationRoutes } from './http/conversations.js';
 import { registerDocs } from './http/docs.js';
 import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
@@ -14,6 +15,7 @@ import { registerRateLimit } from './http/rate-limit.js';
 import { registerSecurity } from './http/security.js';
 import { RequestLog } from './http/request-log.js';
 import { lazySchemaCompilers } from './http/lazy-schemas.js';
+import { usageRoutes } from './http/usage.js';
 
 export interface BuildOptions {
   /** A ready-made pino logger (tests); otherwise one is made from `config.logLevel`. */
@@ -66,6 +68,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     maxScanFiles: config.maxScanFiles,
     log: app.log,
     index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
+    prices: new PriceBook(config.pricing),
   });
   // The index fills in the background: serving starts at once, never waiting for a build.
   app.addHook('onReady', async () => repository.start());
@@ -97,5 +100,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await registerDocs(app);
   await app.register(healthRoutes, { repository });
   await app.register(conversationRoutes, { repository });
+  await app.register(usageRoutes, { repository });
   return app;
 }

@@ -14,6 +14,8 @@ import { openConversation, type OpenConversation } from './reading/conversation.
 import { DEFAULT_READ_LIMITS, type ReadLimits } from './reading/session-reader.js';
 import { SessionNames } from './reading/session-names.js';
 import type { ConversationsPage, ListQuery, RolloutFile, RolloutLogger } from './types.js';
+import { PriceBook } from './usage/pricing.js';
+import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
 
 export type { OpenConversation, RecordEvent } from './reading/conversation.js';
 
@@ -27,6 +29,8 @@ export interface RepositoryOptions {
   index?: IndexFactory | null;
   /** The in-memory cache of listing reads (default 32 MiB, 20,000 files); maxBytes 0 turns it off. */
   listingCache?: Partial<ListingCacheOptions>;
+  /** The prices usage is costed with (default: the built-in table). */
+  prices?: PriceBook;
 }
 
 /** Times a page is asked of the index again after one of its records proved stale. */
@@ -47,6 +51,7 @@ export class RolloutRepository {
   private readonly names: SessionNames;
   private readonly index: MetadataIndex | null;
   private readonly readListing: ReadListing;
+  readonly prices: PriceBook;
 
   constructor(private readonly options: RepositoryOptions) {
     this.codexHome = resolve(options.codexHome);
@@ -55,6 +60,7 @@ export class RolloutRepository {
     this.names = new SessionNames(this.codexHome);
     const cache = new ListingCache({ ...DEFAULT_LISTING_CACHE, ...options.listingCache });
     this.readListing = (file, head, tail, log) => cache.read(file, head, tail, this.limits, log);
+    this.prices = options.prices ?? new PriceBook();
     this.index = options.index ? options.index({ walker: this.walker, limits: this.limits, log: options.log }) : null;
   }
 
@@ -125,12 +131,16 @@ export class RolloutRepository {
   async findById(rawId: string): Promise<RolloutFile> {
     if (!UUID.test(rawId)) throw new RolloutError(RolloutErrorKind.InvalidId, 'id must be a UUID');
     const id = rawId.toLowerCase();
-    // The index may not know a file newer than its last update: then the disk is searched.
-    let files = this.index?.usable ? await this.existing(await this.index.lookup(id)) : [];
-    if (files.length === 0) files = await filesClaiming(this.walker, id);
+    const files = await this.filesFor(id);
     if (files.length === 0) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${id}`);
     if (files.length > 1) throw ambiguous(id, files);
     return files[0]!;
+  }
+
+  /** The files claiming `id` (lower case): from the index, or the disk when the index has none (it may lag behind). */
+  private async filesFor(id: string): Promise<RolloutFile[]> {
+    const files = this.index?.usable ? await this.existing(await this.index.lookup(id)) : [];
+    return files.length > 0 ? files : filesClaiming(this.walker, id);
   }
 
   private async existing(files: RolloutFile[]): Promise<RolloutFile[]> {
@@ -141,6 +151,16 @@ export class RolloutRepository {
   async openConversation(file: RolloutFile, log: RolloutLogger = this.options.log): Promise<OpenConversation> {
     const name = (await this.names.load()).get(file.id) || null;
     return openConversation(file, name, this.limits, log);
+  }
+
+  /** Token usage and cost of one session, read from its file (SPEC §6). */
+  async sessionUsage(file: RolloutFile): Promise<SessionUsage> {
+    return readSessionUsage(file, this.limits, this.prices, (id) => this.sessionExists(id));
+  }
+
+  /** Whether a session file with `id` exists (rule 6 gives a response to the session named by its thread id). */
+  private async sessionExists(id: string): Promise<boolean> {
+    return UUID.test(id) && (await this.filesFor(id.toLowerCase())).length > 0;
   }
 
   /** Readiness: the Codex home exists and can be read. */
