@@ -469,6 +469,21 @@ function row(id, label, fields) {
   return r;
 }
 
+/** One request to a service, timed, with the process's peak RSS after it: an information row. `bytesOf(res)` is the volume for MB/s. */
+async function oneRequestRow(svc, path, id, label, bytesOf) {
+  const t0 = performance.now();
+  const res = await get(svc.port, path, { discardBody: true, timeoutMs: 300_000 });
+  const seconds = (performance.now() - t0) / 1000;
+  const mem = await memoryOf(svc.pid);
+  if (res.status !== 200) broken.push(`${svc.name} GET ${path} -> ${res.status}`);
+  return row(id, label, {
+    requests: 1,
+    p50Ms: round(seconds * 1000, 0),
+    mbPerSec: round(bytesOf(res) / seconds / 2 ** 20, 1),
+    peakRssMb: round(mem?.hwmMb, 1),
+  });
+}
+
 function target(id, label, measured, limit, kind, detail, { info = false } = {}) {
   let result;
   if (measured === null || measured === undefined) result = 'n/a';
@@ -702,19 +717,25 @@ async function main() {
   // ---- 3b (information only): the big session's JSON form, one request, on a fresh service.
   const svcJson = await startService(large.dir, `service(${nLarge}, json)`);
   try {
-    const t0 = performance.now();
-    const res = await get(svcJson.port, `/conversations/${big.id}`, { discardBody: true, timeoutMs: 300_000 });
-    const seconds = (performance.now() - t0) / 1000;
-    const mem = await memoryOf(svcJson.pid);
-    if (res.status !== 200) broken.push(`${svcJson.name} GET /conversations/${big.id} -> ${res.status}`);
-    row('json.big', `3b. ${bigMiB} MiB session, JSON form, 1 request (info)`, {
-      requests: 1,
-      p50Ms: round(seconds * 1000, 0),
-      mbPerSec: round(res.bytes / seconds / 2 ** 20, 1),
-      peakRssMb: round(mem?.hwmMb, 1),
-    });
+    await oneRequestRow(svcJson, `/conversations/${big.id}`, 'json.big', `3b. ${bigMiB} MiB session, JSON form, 1 request (info)`,
+      (res) => res.bytes);
   } finally {
     await svcJson.stop();
+  }
+
+  // ---- U1b (information only): the big session's usage, one request, on a fresh service (its peak
+  // RSS); then U1: one session's usage (counted from its file) over the lookup sample.
+  const svcUsage = await startService(large.dir, `service(${nLarge}, usage)`);
+  try {
+    // MB/s of the file read, not of the (small) response.
+    await oneRequestRow(svcUsage, `/conversations/${big.id}/usage`, 'usage.big', `U1b. ${bigMiB} MiB session, usage, 1 request (info)`,
+      () => big.sizeBytes);
+    const usagePaths = large.manifest.samples.slice(0, CFG.lookupIds).map((s) => `/conversations/${s.id}/usage`);
+    await expectOk(svcUsage, usagePaths[0]);
+    const [usR] = await interleaved([[svcUsage, usagePaths]]);
+    row('usage.session', `U1. usage of one session (read from its file), ${nLarge} sessions`, usR);
+  } finally {
+    await svcUsage.stop();
   }
 
   // ---- 6: cold start: spawn -> first page served (HTTP 200), on the large tree.

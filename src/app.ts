@@ -7,6 +7,7 @@ import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
 import { sqliteIndex } from './rollout/index/indexer.js';
 import { registerCaching } from './http/caching.js';
+import { PriceBook } from './rollout/usage/pricing.js';
 import { conversationRoutes } from './http/conversations.js';
 import { searchRoutes } from './http/search.js';
 import { registerDashboard } from './http/dashboard.js';
@@ -21,6 +22,7 @@ import { registerRateLimit } from './http/rate-limit.js';
 import { registerSecurity } from './http/security.js';
 import { RequestLog } from './http/request-log.js';
 import { lazySchemaCompilers } from './http/lazy-schemas.js';
+import { usageRoutes } from './http/usage.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -85,6 +87,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     log: app.log,
     index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
     followPollMs: config.live.followPollMs,
+    prices: new PriceBook(config.pricing),
   });
   const streams = new StreamRegistry(config.maxStreams, config.live);
   app.decorate('eventStreams', streams);
@@ -135,5 +138,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(conversationRoutes, { repository });
   await app.register(searchRoutes, { repository });
   await app.register(eventRoutes, { repository, streams });
+  await app.register(usageRoutes, { repository });
   return app;
 }

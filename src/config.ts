@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { createHash } from 'node:crypto';
 import { join, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadPricingFile, PricingFileError, type PricingOverrides } from './rollout/usage/pricing.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -23,6 +24,8 @@ export interface Config {
   maxStreams: number;
   timeouts: ServerTimeouts;
   live: LiveSettings;
+  /** Model prices from `--pricing FILE` over the built-in table; null: the built-in table only. */
+  pricing: PricingOverrides | null;
 }
 
 /** Fixed settings of the event streams (no flags; tests shorten them). */
@@ -93,6 +96,7 @@ export function defaultConfig(codexHome: string): Config {
     maxStreams: DEFAULTS.maxStreams,
     timeouts: { ...DEFAULTS.timeouts },
     live: { ...DEFAULT_LIVE },
+    pricing: null,
   };
 }
 
@@ -117,6 +121,8 @@ Options (each also read from the environment variable in brackets; flags win):
   --rate-limit N/min      at most N requests a minute per client address; 429 beyond [CODEX_SESSIONS_RATE_LIMIT] (default off)
   --max-streams N         event streams at once (/events and followers); 503 beyond (default ${DEFAULTS.maxStreams})
                           [CODEX_SESSIONS_MAX_STREAMS]
+  --pricing FILE          JSON model prices that add to or override the built-in table [CODEX_SESSIONS_PRICING]
+                          ({"models": {"<model>": {"input", "cachedInput", "output"}}}, USD per 1M tokens)
   --log-level LEVEL       ${LOG_LEVELS.join('|')} [LOG_LEVEL] (default ${DEFAULTS.logLevel})
   -h, --help              show this help
 `;
@@ -158,6 +164,16 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
+/** A `--pricing` file, read and validated at start-up: a bad one stops the service with what to fix. */
+function pricingFile(path: string): PricingOverrides {
+  try {
+    return loadPricingFile(path);
+  } catch (err) {
+    if (err instanceof PricingFileError) throw new ConfigError(`pricing file ${path}: ${err.message}`);
+    throw err;
+  }
+}
+
 export type ParsedCli = { help: true } | { help: false; config: Config };
 
 /** Flags and environment → one validated configuration. Throws ConfigError with a user-facing message. */
@@ -180,6 +196,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
         'index-path': { type: 'string' },
         'no-index': { type: 'boolean' },
         'log-level': { type: 'string' },
+        pricing: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -230,11 +247,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
       throw new ConfigError(`cors-origin must be an origin like https://dash.example.com (no path), got "${origin}"`);
     }
   }
+  const pricingPath = nonEmpty(values.pricing) ?? nonEmpty(env.CODEX_SESSIONS_PRICING);
+  const pricing = pricingPath === undefined ? null : pricingFile(resolve(expandHome(pricingPath)));
   return {
     help: false,
     config: {
       ...defaultConfig(codexHome),
-      ...{ host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles, indexPath, rateLimit, maxStreams },
+      ...{ host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles, indexPath, rateLimit, maxStreams, pricing },
     },
   };
 }

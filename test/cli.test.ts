@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { request, type IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +52,27 @@ describe('cli', () => {
     const proc = start(['--host', '0.0.0.0', '--port', '0', '--codex-home', REAL_HOME]);
     expect(await proc.exited).toBe(2);
     expect(proc.err()).toContain('refusing to listen on 0.0.0.0 without a token');
+  });
+
+  it('refuses a bad --pricing file with exit code 2, and costs usage with a good one', async () => {
+    const dir = await tempHome();
+    await writeFile(join(dir, 'bad.json'), '{"models": {"mock-model": {"input": 1}}}');
+    const bad = start(['--codex-home', REAL_HOME, '--port', '0', '--no-index', '--pricing', join(dir, 'bad.json')]);
+    expect(await bad.exited).toBe(2);
+    expect(bad.err()).toContain('models["mock-model"].cachedInput must be a number');
+    const prices = { models: { 'mock-model': { input: 1000, cachedInput: 100, output: 2000 } } };
+    await writeFile(join(dir, 'prices.json'), JSON.stringify(prices));
+    const proc = start(['--codex-home', REAL_HOME, '--port', '0', '--no-index'], { CODEX_SESSIONS_PRICING: join(dir, 'prices.json') });
+    try {
+      const port = await listeningPort(proc);
+      const res = await get(port, '/conversations/01a20b7f-b328-76c3-845d-05f34097390d/usage');
+      expect(res.status).toBe(200);
+      // (1255 − 100) × 1000 + 100 × 100 + 42 × 2000, per 1M tokens
+      expect(JSON.parse(res.body).totals).toMatchObject({ totalTokens: 1297, costUSD: 1.249 });
+      expect(JSON.parse(res.body).unpricedModels).toEqual([]);
+    } finally {
+      kill(proc.child);
+    }
   });
 
   it('serves the Codex home given on the command line', async () => {

@@ -1,7 +1,9 @@
+import { writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_LIVE, DEFAULTS, defaultIndexPath, isLoopbackHost, loadConfig, type Config } from '../src/config.js';
+import { tempHome } from './helper.js';
 
 function config(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
   const parsed = loadConfig(argv, env);
@@ -24,6 +26,7 @@ describe('loadConfig', () => {
       maxStreams: 64,
       timeouts: DEFAULTS.timeouts,
       live: DEFAULT_LIVE,
+      pricing: null,
     });
     expect(defaultIndexPath('/h', {})).toMatch(new RegExp(`^${homedir()}/\\.cache/codex-sessions/index-[0-9a-f]{16}\\.sqlite$`));
     expect(defaultIndexPath('/h', { XDG_CACHE_HOME: '/xdg' })).toMatch(/^\/xdg\/codex-sessions\/index-[0-9a-f]{16}\.sqlite$/);
@@ -86,6 +89,32 @@ describe('loadConfig', () => {
     [['--rate-limit', 'fast'], /rate-limit must look like 120\/min/],
   ])('rejects %j', (argv, message) => {
     expect(() => config(argv)).toThrow(message);
+  });
+
+  it('reads --pricing FILE (or CODEX_SESSIONS_PRICING) at start-up, flag winning', async () => {
+    const dir = await tempHome();
+    const file = join(dir, 'prices.json');
+    await writeFile(file, JSON.stringify({ asOf: '2026-12-01', models: { 'gpt-9': { input: 4, cachedInput: 0.4, output: 20 } } }));
+    const other = join(dir, 'other.json');
+    await writeFile(other, JSON.stringify({ models: {} }));
+    expect(config(['--pricing', file]).pricing).toEqual({
+      asOf: '2026-12-01',
+      source: null,
+      models: { 'gpt-9': { input: 4, cachedInput: 0.4, output: 20, source: 'the --pricing file' } },
+    });
+    expect(config([], { CODEX_SESSIONS_PRICING: other }).pricing?.models).toEqual({});
+    expect(config(['--pricing', file], { CODEX_SESSIONS_PRICING: other }).pricing?.asOf).toBe('2026-12-01');
+  });
+
+  it('refuses a pricing file it cannot use, naming the file and the problem', async () => {
+    const dir = await tempHome();
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ models: { 'gpt-9': { input: -1, cachedInput: 0, output: 1 } } }));
+    expect(() => config(['--pricing', bad])).toThrow(ConfigError);
+    expect(() => config(['--pricing', bad])).toThrow(`pricing file ${bad}: models["gpt-9"].input must be a number ≥ 0`);
+    expect(() => config(['--pricing', join(dir, 'missing.json')])).toThrow(/pricing file .*missing\.json: cannot read it \(ENOENT\)/);
+    await writeFile(bad, 'not json');
+    expect(() => config([], { CODEX_SESSIONS_PRICING: bad })).toThrow(/pricing file .*bad\.json: not valid JSON/);
   });
 
   it('knows loopback hosts', () => {

@@ -3,7 +3,7 @@ import { SOURCE_VALUES } from '../rollout/listing/filters.js';
 import { ProblemCode } from './problem.js';
 
 /** `type: [T, "null"]`: serialises faster than anyOf and reads well in OpenAPI 3.1. */
-function Nullable<T extends TSchema>(schema: T, description?: string) {
+export function Nullable<T extends TSchema>(schema: T, description?: string) {
   const { type } = schema as unknown as { type: string };
   return Type.Unsafe<Static<T> | null>({ ...schema, type: [type, 'null'], ...(description ? { description } : {}) });
 }

@@ -27,6 +27,8 @@ import {
   type SearchRequest,
   type SessionSearchRequest,
 } from './search/search-pages.js';
+import { PriceBook } from './usage/pricing.js';
+import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
 
 export type { OpenConversation, RecordEvent } from './reading/conversation.js';
 export type { FeedEvent } from './live/event-log.js';
@@ -47,6 +49,8 @@ export interface RepositoryOptions {
   eventLog?: EventLogOptions;
   /** How often a follower looks at its file even without a watch event (default 1 s). */
   followPollMs?: number;
+  /** The prices usage is costed with (default: the built-in table). */
+  prices?: PriceBook;
 }
 
 /** Query parameters that send a list page to the index (when there is one). */
@@ -72,6 +76,7 @@ export class RolloutRepository {
   private readonly readListing: ReadListing;
   private readonly hub: WatchHub;
   private readonly feed: ChangeFeed;
+  readonly prices: PriceBook;
 
   constructor(private readonly options: RepositoryOptions) {
     this.codexHome = resolve(options.codexHome);
@@ -80,6 +85,7 @@ export class RolloutRepository {
     this.names = new SessionNames(this.codexHome);
     const cache = new ListingCache({ ...DEFAULT_LISTING_CACHE, ...options.listingCache });
     this.readListing = (file, head, tail, log) => cache.read(file, head, tail, this.limits, log);
+    this.prices = options.prices ?? new PriceBook();
     this.feed = new ChangeFeed(
       {
         summarize: (file) => this.summarize(file),
@@ -259,6 +265,16 @@ export class RolloutRepository {
   async openConversation(file: RolloutFile, log: RolloutLogger = this.options.log): Promise<OpenConversation> {
     const name = (await this.names.load()).get(file.id) || null;
     return openConversation(file, name, this.limits, log);
+  }
+
+  /** Token usage and cost of one session, read from its file (SPEC §6). */
+  async sessionUsage(file: RolloutFile): Promise<SessionUsage> {
+    return readSessionUsage(file, this.limits, this.prices, (id) => this.sessionExists(id));
+  }
+
+  /** Whether a session file with `id` exists (rule 6 gives a response to the session named by its thread id). */
+  private async sessionExists(id: string): Promise<boolean> {
+    return UUID.test(id) && (await this.filesOf(id.toLowerCase())).length > 0;
   }
 
   /** Readiness: the Codex home exists and can be read. */
