@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, vi } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { buildTestApp } from '../helper.js';
 import { listen } from '../net.js';
@@ -58,6 +58,8 @@ export function useBrowser(options: { colorScheme?: 'light' | 'dark' } = {}): Br
     });
     holder.context.setDefaultTimeout(WAIT_MS);
   }, 90_000);
+  // expect.poll waits as long as the page's own waits (its default, 1 s, is too short here).
+  beforeEach(() => vi.setConfig({ expect: { poll: { timeout: WAIT_MS } } }));
   // Before the test's server closes (helper.ts closes it after each test): no connection is left
   // open. Chromium also opens spare connections that never carry a request; Node counts those
   // as busy until its request timeout, so they are closed here too.

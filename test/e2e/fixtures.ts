@@ -127,6 +127,31 @@ export function longSessionLines(spec: SessionSpec, turns: number): Line[] {
   return lines;
 }
 
+export interface Exchange {
+  user: string;
+  assistant: string;
+  /** A shell command the assistant ran before answering, and its output. */
+  shell?: [command: string, output: string];
+}
+
+/** A session of plain exchanges (a minute apart), each optionally with a shell call: for search. */
+export function exchangeLines(spec: SessionSpec, exchanges: Exchange[]): Line[] {
+  const lines: Line[] = [meta(spec, spec.cwd ? { cwd: spec.cwd } : {})];
+  exchanges.forEach((x, i) => {
+    const t = (s: number) => at(spec, 60 * i + s);
+    lines.push(envelope(t(1), 'turn_context', { model: 'gpt-5-codex' }), userItem(t(1), x.user));
+    if (x.shell) {
+      const args = JSON.stringify({ command: ['bash', '-lc', x.shell[0]] });
+      lines.push(
+        envelope(t(2), 'response_item', { type: 'function_call', name: 'shell', arguments: args, call_id: `c${i}` }),
+        envelope(t(3), 'response_item', { type: 'function_call_output', call_id: `c${i}`, output: x.shell[1] }),
+      );
+    }
+    lines.push(assistantItem(t(4), x.assistant));
+  });
+  return lines;
+}
+
 /** Each payload sets window.__pwned or opens a dialog if it ever runs. */
 export const HOSTILE = [
   '<script>window.__pwned = "script"</script>',

@@ -78,6 +78,24 @@ describeBrowser('the hostile session', () => {
     await screenshot(w.page, 'hostile-session');
   });
 
+  it('runs nothing in search snippets, which show the markup as text around their highlights', async () => {
+    const base = await serve(await hostileHome());
+    const w = await watchedPage(browser);
+    for (const q of ['onerror', '<script>']) {
+      await w.page.goto(`${base}#/search?${new URLSearchParams({ q, scope: 'all' })}`);
+      const snippets = w.page.locator('.hits .snippet-text');
+      await expect.poll(() => snippets.count()).toBeGreaterThan(0);
+      // Every highlight is the query itself, as text; the snippet around it is the markup, as text.
+      const marks = await w.page.locator('.hits mark').allTextContents();
+      expect(marks.length).toBeGreaterThan(0);
+      expect(new Set(marks.map((m) => m.toLowerCase()))).toEqual(new Set([q]));
+      expect((await snippets.allTextContents()).join('\n')).toContain(q === 'onerror' ? '<img src=x onerror=' : '<script>window.__pwned');
+      for (const a of await w.page.locator('.hits a').all()) await a.hover();
+    }
+    await screenshot(w.page, 'hostile-search');
+    await expectNothingRan(w);
+  });
+
   it('enforces its CSP: an inline script added to the page does not run', async () => {
     const base = await serve(await hostileHome());
     const w = await watchedPage(browser);

@@ -13,7 +13,7 @@ async function rowTitles(page: Page): Promise<string[]> {
 
 /** Waits until the list shows `n` rows (and no page is still loading). */
 async function expectRows(page: Page, n: number): Promise<void> {
-  await expect.poll(() => rowsOf(page).count(), { timeout: 20_000 }).toBe(n);
+  await expect.poll(() => rowsOf(page).count()).toBe(n);
 }
 
 describeBrowser('the Sessions view', () => {
@@ -62,7 +62,7 @@ describeBrowser('the Sessions view', () => {
     for (let shown = 50; shown < 130; ) {
       await rowsOf(page).last().scrollIntoViewIfNeeded();
       const before = shown;
-      await expect.poll(async () => (shown = await rowsOf(page).count()), { timeout: 20_000 }).toBeGreaterThan(before);
+      await expect.poll(async () => (shown = await rowsOf(page).count())).toBeGreaterThan(before);
       expect(shown % 50 === 0 || shown === 130).toBe(true);
     }
     const titles = await rowTitles(page);

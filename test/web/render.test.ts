@@ -118,6 +118,10 @@ describe('applySessionEvent', () => {
     const older = session('z', '2025-09-01T00:00:00.000Z');
     expect(applySessionEvent(list, ev('created', older), f, false)).toBe(list);
     expect(applySessionEvent(list, ev('created', older), f, true).map((s) => s.id)).toEqual(['c', 'a', 'z']);
+    // A session without a user message yet is not listed (includeEmpty=false), until one arrives.
+    const empty = { ...session('e', '2025-10-05T00:00:00.000Z'), title: null };
+    expect(applySessionEvent(list, ev('created', empty), f, false)).toBe(list);
+    expect(applySessionEvent(list, ev('updated', { ...empty, title: 'now' }), f, false).map((s) => s.id)).toEqual(['e', 'c', 'a']);
   });
 
   it('updates in place, moves to the top with sort=updated, and drops removed, archived or filtered-out sessions', () => {

@@ -1,12 +1,15 @@
 // The dashboard's transcript model (web/src/session/): records of every format generation →
-// entries, with twins merged, tool calls paired, and token usage counted as SPEC §6 says.
+// entries, with twins merged, tool calls paired, and the server's per-turn usage placed on the
+// transcript's turns.
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ConversationUsage } from '../../web/src/api/types.js';
 import { TranscriptBuilder, type Entry, type ToolEntry, type TurnEntry } from '../../web/src/session/entries.js';
+import { usageByTurn } from '../../web/src/session/turn-usage.js';
 import { LineSplitter } from '../../web/src/session/ndjson.js';
 import { commandText, toolOutputOf } from '../../web/src/session/tool-calls.js';
-import { legacyLines, REAL_HOME, recordTypeLines, uuidN, type Line } from '../helper.js';
+import { appFor, legacyLines, REAL_HOME, recordTypeLines, tempHome, uuidN, writeSession, type Line } from '../helper.js';
 import { richSessionLines } from '../e2e/fixtures.js';
 
 function build(lines: Line[]): TranscriptBuilder {
@@ -15,11 +18,24 @@ function build(lines: Line[]): TranscriptBuilder {
   return builder;
 }
 
+/** The server's usage of a session (the real route), placed on the transcript's turns: [turn index, total tokens, cost]. */
+async function placedUsage(home: string, id: string, builder: TranscriptBuilder) {
+  const app = await appFor(home, false);
+  const usage = (await app.inject(`/conversations/${id}/usage`)).json() as ConversationUsage;
+  const placed = usageByTurn(usage.turns, builder.usageMarks, (t) => builder.turnKey(t));
+  const turns = builder.entries.filter((e): e is TurnEntry => e.kind === 'turn');
+  return {
+    usage,
+    perTurn: turns.map((t) => [t.index, placed.get(t.key)?.totalTokens ?? null, placed.get(t.key)?.costUSD ?? null]),
+    placedTotal: [...placed.values()].reduce((sum, t) => sum + t.totalTokens, 0),
+  };
+}
+
 const kinds = (entries: Entry[]) =>
   entries.map((e) => (e.kind === 'message' ? `${e.role}:${e.text}` : e.kind === 'tool' ? `tool:${e.call.name}` : e.kind));
 
 describe('TranscriptBuilder', () => {
-  it('shows each message of the real 0.169 files once, with commands paired and usage from the usage records', async () => {
+  it('shows each message of the real 0.169 files once, with commands paired and every turn of the server\'s usage placed', async () => {
     const dir = join(REAL_HOME, 'sessions/2026/11/24');
     for (const name of await readdir(dir)) {
       const text = await readFile(join(dir, name), 'utf8');
@@ -44,22 +60,15 @@ describe('TranscriptBuilder', () => {
         expect(tool.output).not.toBeNull();
         expect(tool.exitCode).toBe(0);
       }
-      // Usage: the sum of the file's token_usage_record lines, whatever its token_count events say.
-      const expected = records
-        .filter((r) => r.type === 'token_usage_record')
-        .reduce(
-          (sum, r) =>
-            sum +
-            ((r.payload as { usage: { input_tokens: number; output_tokens: number } }).usage.input_tokens +
-              (r.payload as { usage: { output_tokens: number } }).usage.output_tokens),
-          0,
-        );
-      expect(builder.totals()?.totalTokens ?? 0).toBe(expected);
+      // The server's turns (by turn id in these files) all land on a transcript turn.
+      const { usage, placedTotal } = await placedUsage(REAL_HOME, name.slice(-42, -6), builder);
+      expect(placedTotal).toBe(usage.totals.totalTokens);
     }
   });
 
-  it('merges event and response-item twins, pairs calls with outputs, and counts a repeated token total once', () => {
-    const builder = build(richSessionLines({ stamp: '2025-10-05T09-00-00', id: uuidN(1), title: 'fix the add function' }));
+  it('merges event and response-item twins, pairs calls with outputs, and places usage without turn ids by time', async () => {
+    const spec = { stamp: '2025-10-05T09-00-00', id: uuidN(1), title: 'fix the add function' };
+    const builder = build(richSessionLines(spec));
     expect(kinds(builder.entries)).toEqual([
       'context',
       'turn',
@@ -76,9 +85,16 @@ describe('TranscriptBuilder', () => {
     const shell = builder.entries.find((e): e is ToolEntry => e.kind === 'tool' && e.call.name === 'shell') as ToolEntry;
     expect([shell.call.command, shell.exitCode, shell.seconds]).toEqual(['npm test', 1, 2.5]);
     const turns = builder.entries.filter((e): e is TurnEntry => e.kind === 'turn');
-    expect(turns.map((t) => [t.model, t.usage?.inputTokens, t.usage?.outputTokens])).toEqual([
-      ['gpt-5-codex', 2500, 130],
-      ['gpt-5-codex', 500, 20],
+    expect(turns.map((t) => t.model)).toEqual(['gpt-5-codex', 'gpt-5-codex']);
+    // The server counts three responses (a repeated total is none), none with a turn id: the first
+    // two are turn 1 (2,630 tokens), the third turn 2 (520). gpt-5-codex: $1.25 / $0.125 / $10 per 1M.
+    const home = await tempHome();
+    await writeSession(home, spec, richSessionLines(spec));
+    const { usage, perTurn } = await placedUsage(home, spec.id, builder);
+    expect(usage.turns.map((t) => t.turnId)).toEqual([null, null, null]);
+    expect(perTurn).toEqual([
+      [1, 2630, expect.closeTo(0.003075, 9)],
+      [2, 520, expect.closeTo(0.0004875, 9)],
     ]);
     // Every line of a merged pair leads to the same entry (a search hit on either opens it).
     const user = builder.entries.findIndex((e) => e.kind === 'message' && e.text === 'fix the add function');
@@ -92,27 +108,6 @@ describe('TranscriptBuilder', () => {
     const spring = build(legacyLines({ stamp: '2025-04-01T10-00-00', id: uuidN(2), title: 'spring' }));
     expect(kinds(spring.entries)).toEqual(['context', 'turn', 'user:spring', 'assistant:hi']);
     expect(spring.meta?.branch).toBe('main');
-  });
-
-  it('restarts the count when a token total goes down, from last_token_usage', () => {
-    const usage = (total: number[], last: number[]) => ({
-      type: 'event_msg',
-      timestamp: 't',
-      payload: {
-        type: 'token_count',
-        info: {
-          total_token_usage: { input_tokens: total[0], output_tokens: total[1] },
-          last_token_usage: { input_tokens: last[0], output_tokens: last[1] },
-        },
-      },
-    });
-    const builder = build([
-      { type: 'response_item', payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'q' }] } },
-      usage([100, 10], [100, 10]),
-      usage([150, 20], [50, 10]),
-      usage([30, 5], [30, 5]),
-    ]);
-    expect(builder.totals()).toMatchObject({ inputTokens: 180, outputTokens: 25, totalTokens: 205 });
   });
 
   it('creates an entry for a call seen only through its events, and marks calls left without a result when the turn ends', () => {

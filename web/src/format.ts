@@ -47,6 +47,11 @@ export function compact(n: number): string {
   return new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 }).format(n);
 }
 
+/** "1 match", "3 matches". */
+export function plural(n: number, one: string, many: string): string {
+  return `${integer(n)} ${n === 1 ? one : many}`;
+}
+
 export function integer(n: number): string {
   return new Intl.NumberFormat().format(n);
 }

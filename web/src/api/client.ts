@@ -71,9 +71,30 @@ export async function apiFetch(path: string, options: FetchOptions = {}): Promis
   }
 }
 
+/**
+ * The last ETag and body of the most recent JSON GETs (SPEC §7 caching). Asking for one of
+ * them again sends If-None-Match, and a 304 reuses the kept body: nothing is sent or parsed
+ * again, and the caller gets the same object (so a view that compares renders nothing new).
+ */
+const validated = new Map<string, { etag: string; body: unknown }>();
+const VALIDATED_MAX = 32;
+const VALIDATED_MAX_CHARS = 1 << 20;
+
 export async function getJson<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
-  const response = await apiFetch(path, { params, ...(signal ? { signal } : {}) });
-  return (await response.json()) as T;
+  const key = apiUrl(path, params).href;
+  const known = validated.get(key);
+  const headers: Record<string, string> = known ? { 'if-none-match': known.etag } : {};
+  const response = await apiFetch(path, { params, headers, ...(signal ? { signal } : {}) });
+  if (response.status === 304 && known) return known.body as T;
+  const text = await response.text();
+  const body = JSON.parse(text) as T;
+  const etag = response.headers.get('etag');
+  validated.delete(key);
+  if (etag !== null && text.length <= VALIDATED_MAX_CHARS) {
+    validated.set(key, { etag, body });
+    if (validated.size > VALIDATED_MAX) validated.delete(validated.keys().next().value as string);
+  }
+  return body;
 }
 
 /** True for the error an aborted fetch throws: a superseded request, not a failure to show. */

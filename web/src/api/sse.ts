@@ -52,6 +52,8 @@ export async function streamEvents(path: string, options: StreamOptions): Promis
           lastEventId = event.id;
           options.onEvent(event);
         }
+        // Also an id-only frame (where the stream starts): a reconnect resumes from there.
+        lastEventId = parser.lastEventId;
       }
     } catch (err) {
       if (err instanceof StopStream || isAbort(err) || signal.aborted) {

@@ -5,7 +5,13 @@
 import { streamEvents, StopStream, type StreamState } from '../api/sse.js';
 import type { TranscriptBuilder } from '../session/entries.js';
 
-export type FollowState = StreamState | 'gone';
+export type FollowState = StreamState;
+
+/** `data` of `event: gone`: the session was archived, unarchived or removed; `path` is where it went. */
+export interface Gone {
+  reason: 'archived' | 'unarchived' | 'removed';
+  path: string | null;
+}
 
 export interface FollowOptions {
   id: string;
@@ -17,10 +23,14 @@ export interface FollowOptions {
   onState: (state: FollowState) => void;
   /** The file was truncated or replaced: the caller loads it again from the start. */
   onReset: () => void;
+  /** The session left its place: the stream has ended. */
+  onGone: (gone: Gone) => void;
   signal: AbortSignal;
 }
 
 export function followSession(o: FollowOptions): Promise<void> {
+  // Line numbers count the records the stream sends. A line that is not a JSON object is not
+  // sent (the load counts it): after one, a later line's number is off by one until a reload.
   let line = o.lines;
   return streamEvents(`conversations/${encodeURIComponent(o.id)}/events`, {
     params: { from: String(o.offset) },
@@ -39,7 +49,7 @@ export function followSession(o: FollowOptions): Promise<void> {
         o.onReset();
         throw new StopStream('reset');
       } else if (event.event === 'gone') {
-        o.onState('gone');
+        o.onGone(JSON.parse(event.data) as Gone);
         throw new StopStream('gone');
       }
     },

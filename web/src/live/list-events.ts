@@ -23,8 +23,9 @@ function sortKey(s: SessionSummary, f: Filters): string {
   return `${f.sort === 'updated' ? s.updatedAt : s.createdAt}|${s.id}`;
 }
 
-/** The filters the stream does not apply: the title filter and the date range. */
+/** What the stream does not apply: the title filter, the date range, and no sessions without a user message (includeEmpty). */
 export function matchesLocally(s: SessionSummary, f: Filters): boolean {
+  if (s.title === null) return false;
   if (f.q !== '') {
     const q = f.q.toLowerCase();
     if (!(s.title ?? '').toLowerCase().includes(q) && !(s.name ?? '').toLowerCase().includes(q)) return false;

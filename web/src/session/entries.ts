@@ -1,9 +1,10 @@
 // Records → what the transcript shows, one record at a time (so that a live session appends):
-// turns with their token usage, messages, reasoning summaries, tool calls paired with their
-// outputs, and notices. Codex writes most things twice (an event and a response item, or in
-// 0.169 an item_completed event and a response item); each pair becomes one entry.
+// turns, messages, reasoning summaries, tool calls paired with their outputs, and notices.
+// Token usage is counted by the server (GET /conversations/:id/usage); the builder only notes
+// which turn each usage line falls in (turn-usage.ts places the server's turns with that).
+// Codex writes most things twice (an event and a response item, or in 0.169 an item_completed
+// event and a response item); each pair becomes one entry.
 import { isInjectedContext } from '../../../src/rollout/reading/injected-context.js';
-import type { TokenCounts } from '../api/types.js';
 import {
   contentOf,
   contextLabel,
@@ -16,7 +17,7 @@ import {
 } from './entry-types.js';
 import { isObject, num, str, viewOf, type Json, type RecordView } from './records.js';
 import { commandText, durationSeconds, toolCallOf, toolOutputOf, type ToolCall, type ToolOutput } from './tool-calls.js';
-import { addTokens, UsageCounter } from './usage-counter.js';
+import type { UsageMark } from './turn-usage.js';
 
 export type * from './entry-types.js';
 
@@ -26,7 +27,6 @@ const RESPONSE = 2;
 export class TranscriptBuilder {
   readonly entries: Entry[] = [];
   meta: SessionMeta | null = null;
-  contextWindow: number | null = null;
   /** Bumped whenever entries change (appended or updated). */
   version = 0;
   private nextKey = 0;
@@ -40,12 +40,16 @@ export class TranscriptBuilder {
   /** Calls of the current turn still waiting for their result. */
   private readonly openTools = new Set<ToolEntry>();
   private readonly lineIndex = new Map<number, number>();
-  private readonly usage = new UsageCounter();
+  /** Every line that can carry a counted response, in file order, with the turn it falls in. */
+  readonly usageMarks: UsageMark[] = [];
+  /** The time a line without its own timestamp takes (as the server's counter does). */
+  private lastTimestamp: string | null = null;
 
   /** Adds one parsed line (1-based `line`); kinds the transcript does not show change nothing. */
   add(record: unknown, line: number): void {
     const view = viewOf(record, line);
     if (view === null) return;
+    if (view.timestamp !== null && !Number.isNaN(Date.parse(view.timestamp))) this.lastTimestamp = view.timestamp;
     this.dispatch(view);
   }
 
@@ -66,11 +70,9 @@ export class TranscriptBuilder {
     return found;
   }
 
-  /** Token usage of the whole file so far (the sum of the turns). */
-  totals(): TokenCounts | null {
-    let sum: TokenCounts | null = null;
-    for (const turn of this.turnsInOrder) if (turn.usage) sum = addTokens(sum, turn.usage);
-    return sum;
+  /** The entry key of the turn with this Codex turn id. */
+  turnKey(turnId: string): number | undefined {
+    return this.turnsById.get(turnId)?.key;
   }
 
   private dispatch(rec: RecordView): void {
@@ -88,7 +90,7 @@ export class TranscriptBuilder {
         this.push({ kind: 'notice', level: 'info', title: 'Conversation compacted', text: str(p.message) }, rec);
         return;
       case 'token_usage_record':
-        return this.addUsage(this.usage.record(p), 'record', str(p.turn_id), rec);
+        return this.markUsage(str(p.turn_id));
       default:
         return; // world_state, state markers and kinds this reader does not know
     }
@@ -173,8 +175,8 @@ export class TranscriptBuilder {
         return this.toolResult(str(p.call_id), { text: output, exitCode: null, seconds: null }, p.success === false ? 1 : 0, null, rec);
       }
       case 'token_count':
-        if (isObject(p.info)) this.contextWindow = num(p.info.model_context_window) ?? this.contextWindow;
-        return this.addUsage(this.usage.count(p), 'count', null, rec);
+        if (isObject(p.info)) this.markUsage(null);
+        return;
       case 'thread_settings_applied':
         if (isObject(p.thread_settings)) this.turnContext(null, str(p.thread_settings.model), rec);
         return;
@@ -308,9 +310,6 @@ export class TranscriptBuilder {
         index,
         turnId,
         model,
-        usage: null,
-        fromRecords: null,
-        fromCounts: null,
         durationMs: null,
         hasUser: false,
       } as const;
@@ -332,18 +331,11 @@ export class TranscriptBuilder {
     if (this.turn !== null && this.turn.model !== model) this.update(this.turn, { model });
   }
 
-  private addUsage(delta: TokenCounts | null, from: 'record' | 'count', turnId: string | null, rec: RecordView): void {
-    if (delta === null || (from === 'count' && this.usage.hasRecords)) return;
-    const wasCountingRecords = this.turnsInOrder.some((t) => t.fromRecords !== null);
-    if (this.turn === null) this.startTurn(null, rec);
-    // Usage records name their turn; token_count events belong to the turn they are in.
-    const turn = (turnId === null ? undefined : this.turnsById.get(turnId)) ?? (this.turn as TurnEntry);
-    const fromEvent = from === 'count';
-    if (fromEvent) turn.fromCounts = addTokens(turn.fromCounts, delta);
-    else turn.fromRecords = addTokens(turn.fromRecords, delta);
-    // The first usage record switches the whole file to records: every turn shows its records.
-    const turns = !fromEvent && !wasCountingRecords ? this.turnsInOrder : [turn];
-    for (const t of turns) this.update(t, { usage: this.usage.hasRecords ? t.fromRecords : t.fromCounts });
+  /** A usage line: usage records name their turn; token_count events belong to the turn they are in. */
+  private markUsage(turnId: string | null): void {
+    const turn = (turnId === null ? undefined : this.turnsById.get(turnId)) ?? this.turn;
+    this.usageMarks.push({ at: this.lastTimestamp, turnKey: turn?.key ?? null });
+    this.version += 1;
   }
 
   private push(fields: NewEntry, rec: RecordView): Entry {

@@ -1,5 +1,4 @@
 // The transcript's entries: what TranscriptBuilder (entries.ts) makes of a session's records.
-import type { TokenCounts } from '../api/types.js';
 import { isObject, str } from './records.js';
 import type { ToolCall, ToolOutput } from './tool-calls.js';
 
@@ -44,10 +43,6 @@ export interface TurnEntry extends Base {
   index: number;
   turnId: string | null;
   model: string | null;
-  /** What the reader sees: from usage records when the file has any, else from token_count events. */
-  usage: TokenCounts | null;
-  fromRecords: TokenCounts | null;
-  fromCounts: TokenCounts | null;
   durationMs: number | null;
   hasUser: boolean;
 }

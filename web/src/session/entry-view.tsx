@@ -5,6 +5,7 @@ import { compact, integer, time, usd } from '../format.js';
 import { markdownHtml } from '../render/markdown.js';
 import type { ContextEntry, Entry, MessageEntry, NoticeEntry, ReasoningEntry, TurnEntry } from './entries.js';
 import { ToolView } from './tool-view.js';
+import type { TurnTotals } from './turn-usage.js';
 
 function Markdown({ text }: { text: string }) {
   return <div class="md" dangerouslySetInnerHTML={{ __html: markdownHtml(text) }} />;
@@ -44,29 +45,48 @@ function Context({ e }: { e: ContextEntry }) {
   );
 }
 
-function Turn({ e, costUSD }: { e: TurnEntry; costUSD: number | null | undefined }) {
-  const u = e.usage;
-  const detail = u
-    ? `input ${integer(u.inputTokens)} (cached ${integer(u.cachedInputTokens)}) · ` +
-      `output ${integer(u.outputTokens)} (reasoning ${integer(u.reasoningOutputTokens)})`
+/** A cost as the API gives it: null means no model of it has a price (never shown as $0). */
+export function CostText({ usage }: { usage: Pick<TurnTotals, 'costUSD' | 'unpriced'> }) {
+  const unpriced = usage.unpriced.join(', ');
+  if (usage.costUSD === null) {
+    return (
+      <span class="cost muted" title={`no price for ${unpriced}`}>
+        n/a
+      </span>
+    );
+  }
+  const title = unpriced === '' ? 'estimated cost' : `estimated cost, without ${unpriced} (no price)`;
+  return (
+    <span class="cost" title={title}>
+      {usd(usage.costUSD)}
+      {unpriced !== '' && '+'}
+    </span>
+  );
+}
+
+function Turn({ e, usage }: { e: TurnEntry; usage: TurnTotals | undefined }) {
+  const detail = usage
+    ? `input ${integer(usage.inputTokens)} (cached ${integer(usage.cachedInputTokens)}) · ` +
+      `output ${integer(usage.outputTokens)} (reasoning ${integer(usage.reasoningOutputTokens)})`
     : '';
+  const model = e.model ?? usage?.models.join(', ') ?? null;
   return (
     <h2 class="entry turn" data-nav tabIndex={-1}>
       <span class="turn-name">Turn {e.index}</span>
-      {e.model !== null && <span class="chip">{e.model}</span>}
+      {model !== null && <span class="chip">{model}</span>}
       <time class="muted">{time(e.at)}</time>
       {e.durationMs !== null && <span class="muted">{(e.durationMs / 1000).toFixed(1)} s</span>}
       <span class="spacer" />
-      {u && (
+      {usage && (
         <span class="turn-usage" title={detail}>
-          {compact(u.totalTokens)} tokens
+          {compact(usage.totalTokens)} tokens
           <span class="muted">
             {' '}
-            · in {compact(u.inputTokens)} · cached {compact(u.cachedInputTokens)} · out {compact(u.outputTokens)}
+            · in {compact(usage.inputTokens)} · cached {compact(usage.cachedInputTokens)} · out {compact(usage.outputTokens)}
           </span>
         </span>
       )}
-      {costUSD !== undefined && costUSD !== null && <span class="cost">{usd(costUSD)}</span>}
+      {usage && <CostText usage={usage} />}
     </h2>
   );
 }
@@ -84,11 +104,11 @@ interface Props {
   entry: Entry;
   rev: number;
   target: boolean;
-  /** Cost of a turn from GET /conversations/:id/usage, when the server counts usage. */
-  turnCost?: number | null | undefined;
+  /** A turn's usage and cost from GET /conversations/:id/usage, once the server has answered. */
+  turnUsage?: TurnTotals | undefined;
 }
 
-function EntryViewInner({ entry, target, turnCost }: Props) {
+function EntryViewInner({ entry, target, turnUsage }: Props) {
   const body = (() => {
     switch (entry.kind) {
       case 'message':
@@ -100,7 +120,7 @@ function EntryViewInner({ entry, target, turnCost }: Props) {
       case 'tool':
         return <ToolView e={entry} />;
       case 'turn':
-        return <Turn e={entry} costUSD={turnCost} />;
+        return <Turn e={entry} usage={turnUsage} />;
       case 'notice':
         return <Notice e={entry} />;
     }
@@ -112,11 +132,11 @@ function EntryViewInner({ entry, target, turnCost }: Props) {
   );
 }
 
-/** Renders again only when the entry changed (rev), was targeted, or got its cost. */
+/** Renders again only when the entry changed (rev), was targeted, or got its usage. */
 export class EntryView extends Component<Props> {
   override shouldComponentUpdate(next: Props): boolean {
     const p = this.props;
-    return p.entry !== next.entry || p.rev !== next.rev || p.target !== next.target || p.turnCost !== next.turnCost;
+    return p.entry !== next.entry || p.rev !== next.rev || p.target !== next.target || p.turnUsage !== next.turnUsage;
   }
 
   override render() {

@@ -1,17 +1,19 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { isAbort } from '../api/client.js';
 import type { SessionSummary } from '../api/types.js';
-import { bytes, compact, dateTime, integer, projectName, usd } from '../format.js';
-import { followSession, type FollowState } from '../live/follow.js';
+import { bytes, compact, dateTime, integer, projectName } from '../format.js';
+import { followSession, type FollowState, type Gone } from '../live/follow.js';
 import { href } from '../router.js';
 import { CopyButton } from '../ui/copy-button.js';
 import { ErrorBanner } from '../ui/error-banner.js';
 import { TranscriptBuilder } from './entries.js';
 import { downloadRaw, loadRecords, loadSummary, type Loaded } from './load.js';
+import { CostText } from './entry-view.js';
 import { Transcript } from './transcript.js';
+import { usageByTurn } from './turn-usage.js';
 import { useSessionUsage } from './use-session-usage.js';
 
-function Fact({ label, children, title }: { label: string; children: unknown; title?: string }) {
+function Fact({ label, children, title }: { label: string; children: unknown; title?: string | undefined }) {
   if (children === null || children === undefined || children === '') return null;
   return (
     <div class="fact" title={title}>
@@ -21,7 +23,24 @@ function Fact({ label, children, title }: { label: string; children: unknown; ti
   );
 }
 
-const LIVE_LABELS: Partial<Record<FollowState, string>> = { live: 'following', retrying: 'reconnecting…', gone: 'archived or removed' };
+const LIVE_LABELS: Partial<Record<FollowState, string>> = { live: 'following', retrying: 'reconnecting…' };
+const ENDED_LABELS: Record<Gone['reason'], string> = {
+  archived: 'ended: archived',
+  unarchived: 'ended: moved out of the archive',
+  removed: 'ended: removed from disk',
+};
+
+function LiveState({ follow, gone }: { follow: FollowState; gone: Gone | null }) {
+  const label = gone !== null ? ENDED_LABELS[gone.reason] : LIVE_LABELS[follow];
+  if (label === undefined) return null;
+  const where = gone?.path === null ? 'The file is gone.' : `Now at ${gone?.path}. Nothing more is written to it.`;
+  const title = gone === null ? undefined : where;
+  return (
+    <span class={`live-dot ${gone !== null ? 'gone' : follow}`} aria-live="polite" title={title}>
+      {label}
+    </span>
+  );
+}
 
 export function SessionView({ id, query }: { id: string; query: URLSearchParams }) {
   const focusLine = Number(query.get('line')) || null;
@@ -33,15 +52,18 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
   const [received, setReceived] = useState(0);
   const [error, setError] = useState<unknown>(null);
   const [follow, setFollow] = useState<FollowState>('closed');
+  const [gone, setGone] = useState<Gone | null>(null);
   const [downloadError, setDownloadError] = useState<unknown>(null);
   const frame = useRef(0);
-  const cost = useSessionUsage(id, loaded !== null, version);
+  const usage = useSessionUsage(id, loaded !== null, builder.usageMarks.length);
+  const turnUsage = useMemo(() => usage && usageByTurn(usage.turns, builder.usageMarks, (t) => builder.turnKey(t)), [usage, builder]);
 
   useEffect(() => {
     const controller = new AbortController();
     const { signal } = controller;
     setLoaded(null);
     setError(null);
+    setGone(null);
     // One re-render per animation frame while the file streams in.
     const changed = () => {
       if (frame.current !== 0) return;
@@ -67,6 +89,11 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
           onChange: changed,
           onState: setFollow,
           onReset: () => setGeneration((g) => g + 1),
+          onGone: (where) => {
+            setGone(where);
+            // Archived or moved back: the summary says where it is now (removed: it is gone).
+            if (where.reason !== 'removed') loadSummary(id, signal).then(setSummary, () => {});
+          },
           signal,
         });
       })
@@ -80,8 +107,7 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
 
   const meta = builder.meta;
   const title = summary?.name ?? summary?.title ?? (loaded ? '(no message yet)' : error !== null ? 'Session' : 'Loading…');
-  const totals = builder.totals();
-  const sessionCost = cost?.usage.totals.costUSD;
+  const totals = usage?.totals;
   const fileName = summary?.path.split('/').pop() ?? `${id}.jsonl`;
   const cwd = summary?.cwd ?? meta?.cwd ?? null;
   const onDownload = () => {
@@ -118,8 +144,10 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
           <Fact label="Tokens" title={totals ? `${integer(totals.totalTokens)} tokens` : ''}>
             {totals ? compact(totals.totalTokens) : null}
           </Fact>
-          <Fact label="Context window">{builder.contextWindow !== null ? compact(builder.contextWindow) : null}</Fact>
-          <Fact label="Cost">{sessionCost !== undefined && sessionCost !== null ? usd(sessionCost) : null}</Fact>
+          <Fact label="Context" title="the largest input of one response, of the model's context window">
+            {usage?.contextWindow ? `${compact(usage.peakInputTokens ?? 0)} of ${compact(usage.contextWindow)}` : null}
+          </Fact>
+          <Fact label="Cost">{usage ? <CostText usage={{ costUSD: usage.totals.costUSD, unpriced: usage.unpricedModels }} /> : null}</Fact>
           {summary?.archived && <Fact label="Archived">yes</Fact>}
           {summary?.forkedFromId && (
             <div class="fact">
@@ -136,11 +164,7 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
           <button type="button" class="btn" onClick={onDownload}>
             Download NDJSON
           </button>
-          {LIVE_LABELS[follow] && (
-            <span class={`live-dot ${follow}`} aria-live="polite">
-              {LIVE_LABELS[follow]}
-            </span>
-          )}
+          <LiveState follow={follow} gone={gone} />
         </div>
       </header>
       <ErrorBanner error={error} what="Could not load this session:" />
@@ -159,7 +183,7 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
         loaded={loaded !== null}
         focusLine={focusLine}
         stickToBottom={follow === 'live'}
-        turnCosts={cost?.turnCosts ?? null}
+        turnUsage={turnUsage}
       />
       {loaded !== null && builder.entries.length === 0 && <p class="empty">This session has no messages yet.</p>}
     </section>

@@ -6,6 +6,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { Sentinel } from '../ui/sentinel.js';
 import type { TranscriptBuilder } from './entries.js';
 import { EntryView } from './entry-view.js';
+import type { TurnTotals } from './turn-usage.js';
 
 const STEP = 60;
 const WINDOW_MAX = 360;
@@ -24,14 +25,15 @@ interface Props {
   focusLine: number | null;
   /** Follow new entries at the bottom while the reader is there (live sessions). */
   stickToBottom: boolean;
-  turnCosts: Map<string, number | null> | null;
+  /** Usage and cost per turn (by entry key), once the server has answered. */
+  turnUsage: Map<number, TurnTotals> | null;
 }
 
 function atBottom(): boolean {
   return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 80;
 }
 
-export function Transcript({ builder, version, loaded, focusLine, stickToBottom, turnCosts }: Props) {
+export function Transcript({ builder, version, loaded, focusLine, stickToBottom, turnUsage }: Props) {
   const entries = builder.entries;
   const n = entries.length;
   const [win, setWin] = useState<Window>({ start: 0, end: Math.min(n, STEP) });
@@ -109,7 +111,7 @@ export function Transcript({ builder, version, loaded, focusLine, stickToBottom,
           entry={entry}
           rev={entry.rev}
           target={entry.key === target}
-          turnCost={entry.kind === 'turn' && turnCosts !== null ? turnCosts.get(entry.turnId ?? '') : undefined}
+          turnUsage={entry.kind === 'turn' ? turnUsage?.get(entry.key) : undefined}
         />
       ))}
       {win.end < n && (

@@ -1,54 +1,53 @@
-// Cost per turn and for the session, from GET /conversations/:id/usage (SPEC §6) on servers
-// that count usage; the transcript's own token counts need no server support.
+// Token usage and cost of the open session, from GET /conversations/:id/usage (SPEC §6). No
+// polling: it is fetched once the transcript is loaded, and again only when the live follow
+// brings a new usage line (a little later, so that a burst of lines costs one request); each
+// fetch after the first revalidates with If-None-Match (api/client.ts).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getJson } from '../api/client.js';
 import type { ConversationUsage } from '../api/types.js';
 
-export interface SessionCost {
-  usage: ConversationUsage;
-  /** Cost per turn id (several responses of one turn summed); null when a model has no price. */
-  turnCosts: Map<string, number | null>;
-}
+const SETTLE_MS = 300;
 
-export function costByTurn(usage: ConversationUsage): Map<string, number | null> {
-  const costs = new Map<string, number | null>();
-  for (const t of usage.turns) {
-    const key = t.turnId ?? '';
-    const prev = costs.get(key);
-    costs.set(key, prev === null || t.costUSD === null ? null : (prev ?? 0) + t.costUSD);
-  }
-  return costs;
-}
+/**
+ * `usageLines` is the number of usage lines the transcript has read: a change after the load
+ * means the session spent more. Null until the first answer, and on a server without the route.
+ */
+export function useSessionUsage(id: string, ready: boolean, usageLines: number): ConversationUsage | null {
+  const [usage, setUsage] = useState<ConversationUsage | null>(null);
+  const [wanted, setWanted] = useState(0);
+  /** The usage lines the last fetch was asked for; null before the first fetch of this load. */
+  const fetched = useRef<number | null>(null);
+  const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const latest = useRef(usageLines);
+  latest.current = usageLines;
 
-/** Fetched once the transcript is loaded, then again at most every 10 s while `changes` moves (a live session). */
-export function useSessionUsage(id: string, ready: boolean, changes: number): SessionCost | null {
-  const [cost, setCost] = useState<SessionCost | null>(null);
-  const [fetches, setFetches] = useState(0);
-  const seen = useRef<number | null>(null);
-  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const latest = useRef(changes);
-  latest.current = changes;
   useEffect(() => {
-    if (!ready || changes === seen.current || timer.current !== null) return;
-    if (seen.current === null) {
-      seen.current = changes;
+    if (!ready) {
+      clearTimeout(pending.current ?? undefined);
+      pending.current = null;
+      fetched.current = null;
       return;
     }
-    timer.current = setTimeout(() => {
-      timer.current = null;
-      seen.current = latest.current;
-      setFetches((n) => n + 1);
-    }, 10_000);
-  }, [ready, changes]);
-  useEffect(() => () => clearTimeout(timer.current ?? undefined), []);
+    if (fetched.current === usageLines || pending.current !== null) return;
+    pending.current = setTimeout(
+      () => {
+        pending.current = null;
+        fetched.current = latest.current;
+        setWanted((n) => n + 1);
+      },
+      fetched.current === null ? 0 : SETTLE_MS,
+    );
+  }, [ready, usageLines]);
+  useEffect(() => () => clearTimeout(pending.current ?? undefined), []);
+
   useEffect(() => {
-    if (!ready) return;
+    if (wanted === 0) return;
     const controller = new AbortController();
     getJson<ConversationUsage>(`conversations/${encodeURIComponent(id)}/usage`, {}, controller.signal).then(
-      (usage) => setCost({ usage, turnCosts: costByTurn(usage) }),
-      () => {}, // no usage API on this server (or not indexed yet): tokens still show, cost does not
+      setUsage,
+      () => {}, // no usage route on this server, or a failure: the transcript stands without numbers
     );
     return () => controller.abort();
-  }, [id, ready, fetches]);
-  return cost;
+  }, [id, wanted]);
+  return usage;
 }

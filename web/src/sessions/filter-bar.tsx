@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { Select } from '../ui/select.js';
 import { FILTER_DEFAULTS, isFiltered, SOURCES, type Filters } from './filters.js';
 
 interface Props {
@@ -22,29 +23,6 @@ const ORDER_OPTIONS: [string, string][] = [
   ['desc', 'newest first'],
   ['asc', 'oldest first'],
 ];
-
-interface SelectProps {
-  id: string;
-  label: string;
-  value: string;
-  options: [value: string, label: string][];
-  onChange: (event: Event) => void;
-}
-
-function Select({ id, label, value, options, onChange }: SelectProps) {
-  return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      <select id={id} value={value} onChange={onChange}>
-        {options.map(([v, text]) => (
-          <option key={v} value={v}>
-            {text}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
-}
 
 /** The list's filters. Text fields apply when committed (Enter, or leaving the field); the title filter as you type. */
 export function FilterBar({ value, onChange, projects, providers }: Props) {

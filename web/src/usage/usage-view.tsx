@@ -7,6 +7,7 @@ import type { UsageReport, UsageRow } from '../api/types.js';
 import { compact, integer, projectName, usd } from '../format.js';
 import { href, replaceRoute } from '../router.js';
 import { ErrorBanner } from '../ui/error-banner.js';
+import { Select } from '../ui/select.js';
 import { StackedChart } from './stacked-chart.js';
 import { daysBetween, fillDays, stackByModel } from './stacked.js';
 
@@ -171,16 +172,14 @@ export default function UsageView({ query }: { query: URLSearchParams }) {
       )}
       <div class="view-head">
         <h2>Table</h2>
-        <div class="field inline">
-          <label for="u-group-by">Group by</label>
-          <select id="u-group-by" value={group} onChange={(e) => set('group', e.currentTarget.value)}>
-            {Object.entries(GROUPS).map(([k, v]) => (
-              <option key={k} value={k}>
-                {v}
-              </option>
-            ))}
-          </select>
-        </div>
+        <Select
+          id="u-group-by"
+          label="Group by"
+          value={group}
+          options={Object.entries(GROUPS)}
+          onChange={(e) => set('group', (e.currentTarget as HTMLSelectElement).value)}
+          inline
+        />
       </div>
       <ErrorBanner error={table.error} what="Could not load the table:" />
       {table.report && <Table rows={table.report.rows} group={group} />}
