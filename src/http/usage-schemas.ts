@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Nullable } from './schemas.js';
+import { Nullable } from './nullable.js';
 
 const tokenProperties = {
   inputTokens: Type.Integer({ minimum: 0, description: 'Input tokens, cached input included' }),
@@ -15,6 +15,15 @@ const tokenProperties = {
 };
 
 export const PricedTokens = Type.Object(tokenProperties);
+
+/** The `usage` of a list item, a search item and a session summary. */
+export const UsageSummary = Nullable(
+  Type.Object({
+    ...tokenProperties,
+    models: Type.Array(Type.String(), { description: 'The models of its counted responses' }),
+  }),
+  'Token usage and cost of the session (see GET /conversations/{id}/usage); null while the session is not indexed yet',
+);
 
 const ByModel = Type.Record(Type.String(), PricedTokens, { description: 'The same figures per model' });
 

@@ -28,6 +28,7 @@ import {
   type SessionSearchRequest,
 } from './search/search-pages.js';
 import { PriceBook } from './usage/pricing.js';
+import { usageSummary } from './usage/tally.js';
 import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
 
 export type { OpenConversation, RecordEvent } from './reading/conversation.js';
@@ -54,7 +55,6 @@ export interface RepositoryOptions {
 }
 
 /** Query parameters that send a list page to the index (when there is one). */
-const INDEX_QUERY_KEYS = ['cwd', 'source', 'provider', 'since', 'until', 'q'] as const;
 
 /** Times a page is asked of the index again after one of its records proved stale. */
 const STALE_RETRIES = 3;
@@ -120,16 +120,11 @@ export class RolloutRepository {
   }
 
   /**
-   * A token that changes whenever anything a list page for `query` may show has changed (the
-   * tree, the names file, and for pages the index answers, the index); null while no complete
-   * watch of the tree guarantees that. Costs no I/O: HTTP caching asks it before building.
+   * A token that changes whenever anything a response built from the tree (and, with
+   * `usesIndex`, the index) may show has changed: the tree, the names file, the index. Null
+   * while no complete watch of the tree guarantees that. Costs no I/O: HTTP caching asks it
+   * before building. List pages use the index too (their usage figures).
    */
-  listFreshness(query: Partial<ListQuery>): string | null {
-    const usesIndex = this.index !== null && (query.sort === 'updated' || INDEX_QUERY_KEYS.some((k) => query[k] !== undefined));
-    return this.hub.version(usesIndex);
-  }
-
-  /** listFreshness for responses built from the index (search, usage) or from the tree alone. */
   freshness(usesIndex: boolean): string | null {
     return this.hub.version(usesIndex && this.index !== null);
   }
@@ -187,6 +182,11 @@ export class RolloutRepository {
    * filters use the metadata index when it is complete, and a full scan otherwise.
    */
   async listPage(query: ListQuery, log: RolloutLogger = this.options.log): Promise<ConversationsPage> {
+    const page = await this.pageOf(query, log);
+    return { ...page, items: await this.withUsage(page.items) };
+  }
+
+  private async pageOf(query: ListQuery, log: RolloutLogger): Promise<ConversationsPage> {
     const sort = query.sort ?? 'created';
     const filter = parseFilter(query);
     const after = query.cursor === undefined ? undefined : decodePosition(query.cursor, sort, query.order);
@@ -233,12 +233,26 @@ export class RolloutRepository {
 
   /** One page of the sessions whose text holds `request.q` (see search/search-pages.ts). */
   async search(request: SearchRequest, log: RolloutLogger = this.options.log): Promise<SearchPage> {
-    return searchPage(this.searchDeps, request, await this.names.load(), log);
+    const page = await searchPage(this.searchDeps, request, await this.names.load(), log);
+    return { ...page, items: await this.withUsage(page.items) };
   }
 
   /** The matching records of one session, in file order. */
   async searchSession(file: RolloutFile, request: SessionSearchRequest): Promise<ReturnType<typeof searchSession>> {
     return searchSession(this.searchDeps, file, request);
+  }
+
+  /**
+   * The summaries with their `usage` from the index: null for sessions it has not read yet,
+   * and for all without an index.
+   */
+  private async withUsage<T extends SessionSummary>(items: T[]): Promise<T[]> {
+    if (this.index === null || items.length === 0) return items;
+    const found = await this.index.usageOf(items.map((i) => i.path));
+    return items.map((item) => {
+      const models = found.get(item.path);
+      return { ...item, usage: models === undefined ? null : usageSummary(models, this.prices) };
+    });
   }
 
   /** The one rollout file for `rawId`, in `sessions/` or `archived_sessions/`. */
@@ -264,7 +278,9 @@ export class RolloutRepository {
   /** Opens the session for reading; a file without a readable meta still gets a summary from its name. */
   async openConversation(file: RolloutFile, log: RolloutLogger = this.options.log): Promise<OpenConversation> {
     const name = (await this.names.load()).get(file.id) || null;
-    return openConversation(file, name, this.limits, log);
+    const conversation = await openConversation(file, name, this.limits, log);
+    conversation.summary = (await this.withUsage([conversation.summary]))[0] ?? conversation.summary;
+    return conversation;
   }
 
   /** Token usage and cost of one session, read from its file (SPEC §6). */

@@ -2,6 +2,7 @@ import type { FileStamp } from '../files/file-stamp.js';
 import type { TreeWalker } from '../files/tree-walk.js';
 import type { SearchQuery } from '../search/match.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
+import type { TokenCounts } from '../usage/tokens.js';
 import type { SessionFilter } from '../listing/filters.js';
 import type { Position } from '../listing/cursor.js';
 import type { CandidateSource } from '../listing/page-loop.js';
@@ -63,6 +64,11 @@ export interface MetadataIndex {
    * it is at `stamp` (the caller reads the file instead).
    */
   searchDocuments(file: RolloutFile, stamp: FileStamp, search: SearchQuery, fromLine?: number): Promise<Iterable<LocatedDoc> | null>;
+  /**
+   * The counted token usage of these files (paths relative to the home), per model, for each
+   * file whose content the index has read to an end at least once; the others are missing.
+   */
+  usageOf(relPaths: readonly string[]): Promise<Map<string, ModelUsage[]>>;
   /** The files the index holds for a session id (lower case); the caller checks they exist. */
   lookup(id: string): Promise<RolloutFile[]>;
   /** Re-indexes one file now (a query found its record stale). */
@@ -84,3 +90,8 @@ export interface IndexDeps {
 }
 
 export type IndexFactory = (deps: IndexDeps) => MetadataIndex;
+
+/** One model's counted tokens in one session. */
+export interface ModelUsage extends TokenCounts {
+  model: string;
+}
