@@ -1,9 +1,9 @@
 import { Type, type Static } from 'typebox';
 import { Nullable } from './nullable.js';
+import { sessionSelectors } from './filter-schemas.js';
 import { UsageSummary } from './usage-schemas.js';
 
 export { Nullable };
-import { SOURCE_VALUES } from '../rollout/listing/filters.js';
 import { ProblemCode } from './problem.js';
 
 const JsonObject = Type.Unsafe<Record<string, unknown>>({
@@ -105,7 +105,7 @@ const listOrder = {
   order: Type.Optional(Type.Enum(['desc', 'asc'], { default: LIST_DEFAULTS.order })),
 };
 
-/** The list's filters; search takes them too. */
+/** The list's filters; search takes them too, usage some of them. */
 const sessionFilters = {
   archived: Type.Optional(
     Type.Enum(['false', 'true', 'all'], {
@@ -116,24 +116,7 @@ const sessionFilters = {
   includeEmpty: Type.Optional(
     Type.Boolean({ default: LIST_DEFAULTS.includeEmpty, description: 'Also list sessions without a user message' }),
   ),
-  cwd: Type.Optional(
-    Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), {
-      maxItems: 50,
-      description: 'Session cwd, exact after normalisation (trailing slashes, . and .. segments); repeatable',
-    }),
-  ),
-  source: Type.Optional(
-    Type.Array(Type.Enum([...SOURCE_VALUES]), {
-      maxItems: 8,
-      description: 'Where the session came from; interactive = cli + vscode; repeatable',
-    }),
-  ),
-  provider: Type.Optional(
-    Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
-      maxItems: 50,
-      description: 'Model provider; a session without one counts as openai; repeatable',
-    }),
-  ),
+  ...sessionSelectors,
   since: Type.Optional(
     Type.String({
       minLength: 1,

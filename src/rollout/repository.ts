@@ -22,7 +22,6 @@ import type { ConversationItem, ConversationsPage, ListQuery, RolloutFile, Rollo
 import {
   searchPage,
   searchSession,
-  type SearchDeps,
   type SearchPage,
   type SearchRequest,
   type SessionSearchRequest,
@@ -30,6 +29,7 @@ import {
 import { PriceBook } from './usage/pricing.js';
 import { usageSummary } from './usage/tally.js';
 import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
+import { usageReport, type UsageDeps, type UsageReport, type UsageRequest } from './usage/usage-report.js';
 
 export type { OpenConversation, RecordEvent } from './reading/conversation.js';
 export type { FeedEvent } from './live/event-log.js';
@@ -53,8 +53,6 @@ export interface RepositoryOptions {
   /** The prices usage is costed with (default: the built-in table). */
   prices?: PriceBook;
 }
-
-/** Query parameters that send a list page to the index (when there is one). */
 
 /** Times a page is asked of the index again after one of its records proved stale. */
 const STALE_RETRIES = 3;
@@ -226,20 +224,20 @@ export class RolloutRepository {
     return null;
   }
 
-  private get searchDeps(): SearchDeps {
-    const { walker, index, readListing, limits } = this;
-    return { walker, index, readListing, limits, maxScanFiles: this.options.maxScanFiles };
+  private get readDeps(): UsageDeps {
+    const { walker, index, readListing, limits, prices } = this;
+    return { walker, index, readListing, limits, prices, maxScanFiles: this.options.maxScanFiles, log: this.options.log };
   }
 
   /** One page of the sessions whose text holds `request.q` (see search/search-pages.ts). */
   async search(request: SearchRequest, log: RolloutLogger = this.options.log): Promise<SearchPage> {
-    const page = await searchPage(this.searchDeps, request, await this.names.load(), log);
+    const page = await searchPage(this.readDeps, request, await this.names.load(), log);
     return { ...page, items: await this.withUsage(page.items) };
   }
 
   /** The matching records of one session, in file order. */
   async searchSession(file: RolloutFile, request: SessionSearchRequest): Promise<ReturnType<typeof searchSession>> {
-    return searchSession(this.searchDeps, file, request);
+    return searchSession(this.readDeps, file, request);
   }
 
   /**
@@ -286,6 +284,11 @@ export class RolloutRepository {
   /** Token usage and cost of one session, read from its file (SPEC §6). */
   async sessionUsage(file: RolloutFile): Promise<SessionUsage> {
     return readSessionUsage(file, this.limits, this.prices, (id) => this.sessionExists(id));
+  }
+
+  /** Counted usage of the whole home, grouped (SPEC §6, `GET /usage`; see usage/usage-report.ts). */
+  async usage(request: UsageRequest): Promise<UsageReport> {
+    return usageReport(this.readDeps, request);
   }
 
   /** Whether a session file with `id` exists (rule 6 gives a response to the session named by its thread id). */

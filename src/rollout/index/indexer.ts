@@ -7,7 +7,7 @@ import type { SearchQuery } from '../search/match.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
 import { readSessionFile } from '../reading/session-reader.js';
 import type { RolloutFile } from '../types.js';
-import type { IndexDeps, IndexFactory, IndexProgress, IndexQuery, MetadataIndex, ModelUsage } from './metadata-index.js';
+import type { IndexDeps, IndexFactory, IndexProgress, IndexQuery, MetadataIndex, ModelUsage, UsageAggregate, UsageAggregation } from './metadata-index.js';
 import { indexContent } from './content-pass.js';
 import { initialContentState } from './content-state.js';
 import { IndexDb } from './sqlite-store.js';
@@ -161,6 +161,14 @@ export class SqliteIndex implements MetadataIndex {
     for (const { fid, ...usage } of this.db.usage.ofFiles([...fids.values()])) byFid.get(fid)?.push(usage);
     for (const [relPath, fid] of fids) out.set(relPath, byFid.get(fid) ?? []);
     return out;
+  }
+
+  async usageTimeRange(): Promise<{ minMs: number; maxMs: number } | null> {
+    return this.db?.usage.timeRange() ?? null;
+  }
+
+  async aggregateUsage(q: UsageAggregation): Promise<UsageAggregate> {
+    return this.db?.usage.aggregate(q) ?? { tokens: [], sessions: [] };
   }
 
   async lookup(id: string): Promise<RolloutFile[]> {

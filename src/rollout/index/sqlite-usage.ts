@@ -1,6 +1,10 @@
 import type Database from 'better-sqlite3';
+import type { ArchivedFilter } from '../types.js';
 import { isFileLocalKey, type UsageResponse } from '../usage/counter.js';
+import type { GroupBy } from '../usage/grouping.js';
+import { DAY_MS, type OffsetInterval } from '../usage/time-buckets.js';
 import type { TokenCounts } from '../usage/tokens.js';
+import type { UsageAggregate, UsageAggregation } from './metadata-index.js';
 
 const SOURCE_CODES = { record: 1, token_count: 2 } as const;
 
@@ -43,6 +47,40 @@ export interface SessionModelUsage extends TokenCounts {
   model: string;
 }
 
+/**
+ * Which roots' sessions count. Listing both, an archived copy of an active file name is left
+ * out (as in the list): the same session must not count twice.
+ */
+function archivedCondition(archived: ArchivedFilter): string[] {
+  if (archived === 'false') return ['s.archived = 0'];
+  if (archived === 'true') return ['s.archived = 1'];
+  return ['(s.archived = 0 OR NOT EXISTS (SELECT 1 FROM sessions a WHERE a.key = s.key AND a.archived = 0))'];
+}
+
+/** The SQL value of a response's group: a session column, the model, or a day number for time groups. */
+function bucketExpression(groupBy: GroupBy, offsets: readonly OffsetInterval[]): string {
+  switch (groupBy) {
+    case 'model':
+      return 'r.model';
+    case 'cwd':
+      return 's.cwd_norm';
+    case 'source':
+      return 's.source';
+    case 'provider':
+      return 's.model_provider';
+    case 'session':
+      return 's.id';
+    default: {
+      // The local day of the response's time: its offset is the one of the interval it falls in.
+      const cases = offsets.map((o) => `WHEN r.at_ms < ${Math.trunc(o.endMs)} THEN (r.at_ms + ${Math.trunc(o.offsetMs)}) / ${DAY_MS}`);
+      const day = `(CASE WHEN r.at_ms IS NULL THEN NULL ${cases.join(' ')} END)`;
+      if (groupBy === 'day') return day;
+      if (groupBy === 'week') return `(${day} - ((${day} + 3) % 7 + 7) % 7)`;
+      return `(CAST(strftime('%s', date(${day} * 86400, 'unixepoch', 'start of month')) AS INTEGER) / 86400)`;
+    }
+  }
+}
+
 interface Carrier {
   fid: number;
   id: string;
@@ -71,7 +109,7 @@ export class UsageStore {
     this.keysOfThread = db.prepare('SELECT DISTINCT key FROM usage_responses WHERE thread_id = ? AND key IS NOT NULL').pluck();
     this.carriers = db.prepare(
       'SELECT r.fid AS fid, s.id AS id, s.created_ms AS createdMs, s.rel_path AS relPath, r.thread_id AS threadId ' +
-        'FROM usage_responses r JOIN sessions s ON s.fid = r.fid WHERE r.key = ?',
+        `FROM usage_responses r JOIN sessions s ON s.fid = r.fid WHERE r.key = ? AND ${archivedCondition('all')[0]}`,
     );
     this.sessionExists = db.prepare('SELECT 1 FROM sessions WHERE id = ? AND is_session = 1 LIMIT 1').pluck();
     this.setOwner = db.prepare('UPDATE usage_responses SET counted = (fid = ?) WHERE key = ?');
@@ -132,6 +170,54 @@ export class UsageStore {
       (a, b) => (a.createdMs ?? Infinity) - (b.createdMs ?? Infinity) || (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0),
     );
     this.setOwner.run(candidates[0]?.fid ?? -1, key);
+  }
+
+  /** The earliest and latest time of a counted response (for the zone's offsets); null when there is none. */
+  timeRange(): { minMs: number; maxMs: number } | null {
+    const r = this.db.prepare('SELECT min(at_ms) AS minMs, max(at_ms) AS maxMs FROM usage_responses WHERE counted = 1').get() as {
+      minMs: number | null;
+      maxMs: number | null;
+    };
+    return r.minMs === null || r.maxMs === null ? null : { minMs: r.minMs, maxMs: r.maxMs };
+  }
+
+  /**
+   * The counted usage of the sessions that pass `q`, summed per group and model, and the
+   * number of sessions per group. The SQL counterpart of groupUsage (usage/grouping.ts).
+   */
+  aggregate(q: UsageAggregation): UsageAggregate {
+    const where = ['r.counted = 1'];
+    const params: unknown[] = [];
+    if (q.sinceMs !== undefined) {
+      where.push('r.at_ms >= ?');
+      params.push(q.sinceMs);
+    }
+    if (q.untilMs !== undefined) {
+      where.push('r.at_ms <= ?');
+      params.push(q.untilMs);
+    }
+    where.push(...archivedCondition(q.archived));
+    for (const [column, values] of [
+      ['s.cwd_norm', q.filter.cwd],
+      ['s.source', q.filter.source],
+      ['s.model_provider', q.filter.provider],
+    ] as const) {
+      if (values === undefined) continue;
+      where.push(`${column} IN (SELECT value FROM json_each(?))`);
+      params.push(JSON.stringify(values));
+    }
+    const bucket = bucketExpression(q.groupBy, q.offsets);
+    const from = `FROM usage_responses r JOIN sessions s ON s.fid = r.fid WHERE ${where.join(' AND ')}`;
+    const tokens = this.db
+      .prepare(
+        `SELECT ${bucket} AS bucket, r.model AS model, sum(r.input) AS inputTokens, sum(r.cached) AS cachedInputTokens, ` +
+          `sum(r.output) AS outputTokens, sum(r.reasoning) AS reasoningOutputTokens ${from} GROUP BY 1, 2`,
+      )
+      .all(...params) as UsageAggregate['tokens'];
+    const sessions = this.db
+      .prepare(`SELECT ${bucket} AS bucket, count(DISTINCT r.fid) AS n ${from} GROUP BY 1`)
+      .all(...params) as UsageAggregate['sessions'];
+    return { tokens, sessions };
   }
 
   /** The counted usage of these files, per file and model. */
