@@ -65,7 +65,12 @@ export const UsageQuery = Type.Object(
       }),
     ),
     tz: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, default: USAGE_DEFAULTS.tz, description: 'IANA time zone of the time groups and of since/until' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        default: USAGE_DEFAULTS.tz,
+        description: 'IANA time zone of the time groups and of since/until',
+      }),
     ),
     since: Type.Optional(
       Type.String({
@@ -75,7 +80,11 @@ export const UsageQuery = Type.Object(
       }),
     ),
     until: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: 'ISO 8601 instant or date (a date includes its whole day in tz), inclusive' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'ISO 8601 instant or date (a date includes its whole day in tz), inclusive',
+      }),
     ),
     ...sessionSelectors,
     archived: Type.Optional(

@@ -7,7 +7,16 @@ import type { SearchQuery } from '../search/match.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
 import { readSessionFile } from '../reading/session-reader.js';
 import type { RolloutFile } from '../types.js';
-import type { IndexDeps, IndexFactory, IndexProgress, IndexQuery, MetadataIndex, ModelUsage, UsageAggregate, UsageAggregation } from './metadata-index.js';
+import type {
+  IndexDeps,
+  IndexFactory,
+  IndexProgress,
+  IndexQuery,
+  MetadataIndex,
+  ModelUsage,
+  UsageAggregate,
+  UsageAggregation,
+} from './metadata-index.js';
 import { indexContent } from './content-pass.js';
 import { initialContentState } from './content-state.js';
 import { IndexDb } from './sqlite-store.js';

@@ -125,7 +125,12 @@ async function readFile(deps: UsageDeps, file: RolloutFile): Promise<FileUsage |
   return {
     file,
     responses: { file: file.relPath, sessionId: file.id, createdAt: summary.createdAt, hasRecords: !counter.countsTokenCount, responses },
-    facts: { id: file.id, cwd: summary.cwd === null ? null : normalizeCwd(summary.cwd), source: summary.source, provider: summary.modelProvider },
+    facts: {
+      id: file.id,
+      cwd: summary.cwd === null ? null : normalizeCwd(summary.cwd),
+      source: summary.source,
+      provider: summary.modelProvider,
+    },
   };
 }
 
