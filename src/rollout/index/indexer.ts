@@ -173,6 +173,7 @@ export class SqliteIndex implements MetadataIndex {
   }
 
   async usageTimeRange(): Promise<{ minMs: number; maxMs: number } | null> {
+    await this.catchUp(); // the report covers what was appended a moment ago
     return this.db?.usage.timeRange() ?? null;
   }
 

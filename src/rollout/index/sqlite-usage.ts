@@ -215,7 +215,7 @@ export class UsageStore {
       )
       .all(...params) as UsageAggregate['tokens'];
     const sessions = this.db
-      .prepare(`SELECT ${bucket} AS bucket, count(DISTINCT r.fid) AS n ${from} GROUP BY 1`)
+      .prepare(`SELECT ${bucket} AS bucket, count(DISTINCT s.id) AS n ${from} GROUP BY 1`)
       .all(...params) as UsageAggregate['sessions'];
     return { tokens, sessions };
   }
