@@ -233,3 +233,11 @@ export async function list(app: FastifyInstance, query = ''): Promise<ListBody> 
 
 /** No lone surrogate (String.prototype.isWellFormed, which TypeScript's ES2023 lib does not declare). */
 export const wellFormed = (s: string) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+
+/**
+ * A response body without the index's `usage` figures (null without an index): for comparing
+ * what the index answers with what a scan answers.
+ */
+export function withoutUsage<T>(body: T): T {
+  return JSON.parse(JSON.stringify(body), (key, value) => (key === 'usage' ? undefined : value)) as T;
+}

@@ -24,7 +24,7 @@ declare module 'fastify' {
     /**
      * Sends the JSON body `build` makes, with an ETag, `If-None-Match` → 304 and a cache of
      * built bodies. `freshness` is the repository's token for what the body depends on, taken
-     * before building (`repository.listFreshness(query)`, `repository.freshness(true)`), or null.
+     * before building (`repository.freshness(true)`), or null.
      */
     cachedJson(freshness: string | null, build: () => Promise<BuiltBody>): Promise<FastifyReply>;
   }

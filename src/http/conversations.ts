@@ -40,7 +40,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
       const query = { ...LIST_DEFAULTS, ...request.query };
       // The body is built here (records spliced in as the files' own JSON text), not by the
       // schema serialiser: the 200 schema above still describes it exactly.
-      return reply.cachedJson(repository.listFreshness(query), async () => {
+      return reply.cachedJson(repository.freshness(true), async () => {
         const page = await repository.listPage(query, request.log);
         return { body: pageBody(page), validator: pageValidator(page) };
       });

@@ -2,6 +2,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { RolloutError } from '../rollout/errors.js';
 import { HttpProblem, KIND_TO_CODE, sendProblem } from './problem.js';
 
+/** Seconds a client is told to wait when something waits for the index. */
+const UNAVAILABLE_RETRY_S = 30;
+
 /**
  * Every error leaves as application/problem+json with the enum's code. Details of 5xx errors
  * (causes, paths, stacks) go to the log only.
@@ -17,7 +20,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
         request.log.error({ err: error, cause: error.cause }, 'scan failed');
         return sendProblem(reply, code, 'the sessions could not be read; see the server log');
       }
-      return sendProblem(reply, code, error.message);
+      // Work that waits for the index: a client can try again once the first build is done.
+      const retry: Record<string, string> = code === 'SERVICE_UNAVAILABLE' ? { 'retry-after': String(UNAVAILABLE_RETRY_S) } : {};
+      return sendProblem(reply, code, error.message, retry);
     }
     if (error.validation) {
       const code = error.validationContext === 'params' ? 'INVALID_ID' : 'INVALID_QUERY';

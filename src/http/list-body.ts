@@ -1,4 +1,4 @@
-import type { ConversationsPage, GitInfo, SessionSummary } from '../rollout/types.js';
+import type { ConversationsPage, GitInfo, SessionSummary, UsageSummary } from '../rollout/types.js';
 
 /**
  * The JSON body of a list page, as one UTF-8 buffer, without a parse → stringify round trip of
@@ -51,7 +51,17 @@ export function summaryFields(s: SessionSummary): string {
     `"sizeBytes":${integer(s.sizeBytes)},"title":${str(s.title)},"name":${str(s.name)},"cwd":${str(s.cwd)},` +
     `"source":${str(s.source)},"originator":${str(s.originator)},"cliVersion":${str(s.cliVersion)},` +
     `"modelProvider":${str(s.modelProvider)},"git":${git(s.git)},"forkedFromId":${str(s.forkedFromId)},` +
-    `"archived":${s.archived === true}`
+    `"archived":${s.archived === true},"usage":${usage(s.usage)}`
+  );
+}
+
+function usage(u: UsageSummary | null): string {
+  if (u === null) return 'null';
+  const cost = u.costUSD === null ? 'null' : Number.isFinite(u.costUSD) ? String(u.costUSD) : 'null';
+  return (
+    `{"inputTokens":${integer(u.inputTokens)},"cachedInputTokens":${integer(u.cachedInputTokens)},` +
+    `"outputTokens":${integer(u.outputTokens)},"reasoningOutputTokens":${integer(u.reasoningOutputTokens)},` +
+    `"totalTokens":${integer(u.totalTokens)},"costUSD":${cost},"models":${JSON.stringify(u.models)}}`
   );
 }
 

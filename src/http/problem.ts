@@ -42,6 +42,7 @@ export const KIND_TO_CODE: Record<RolloutErrorKind, ProblemCode> = {
   AmbiguousId: 'AMBIGUOUS_ID',
   RangeNotSatisfiable: 'RANGE_NOT_SATISFIABLE',
   ScanFailed: 'SCAN_FAILED',
+  Unavailable: 'SERVICE_UNAVAILABLE',
 };
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';

@@ -1,12 +1,10 @@
-import { Type, type Static, type TSchema } from 'typebox';
-import { SOURCE_VALUES } from '../rollout/listing/filters.js';
-import { ProblemCode } from './problem.js';
+import { Type, type Static } from 'typebox';
+import { Nullable } from './nullable.js';
+import { sessionSelectors } from './filter-schemas.js';
+import { UsageSummary } from './usage-schemas.js';
 
-/** `type: [T, "null"]`: serialises faster than anyOf and reads well in OpenAPI 3.1. */
-export function Nullable<T extends TSchema>(schema: T, description?: string) {
-  const { type } = schema as unknown as { type: string };
-  return Type.Unsafe<Static<T> | null>({ ...schema, type: [type, 'null'], ...(description ? { description } : {}) });
-}
+export { Nullable };
+import { ProblemCode } from './problem.js';
 
 const JsonObject = Type.Unsafe<Record<string, unknown>>({
   type: 'object',
@@ -44,6 +42,7 @@ const summaryProperties = {
   git: Type.Unsafe<Static<typeof Git> | null>({ anyOf: [Git, { type: 'null' }] }),
   forkedFromId: Nullable(Type.String()),
   archived: Type.Boolean(),
+  usage: UsageSummary,
 };
 
 export const ConversationSummary = Type.Object(summaryProperties);
@@ -106,7 +105,7 @@ const listOrder = {
   order: Type.Optional(Type.Enum(['desc', 'asc'], { default: LIST_DEFAULTS.order })),
 };
 
-/** The list's filters; search takes them too. */
+/** The list's filters; search takes them too, usage some of them. */
 const sessionFilters = {
   archived: Type.Optional(
     Type.Enum(['false', 'true', 'all'], {
@@ -117,24 +116,7 @@ const sessionFilters = {
   includeEmpty: Type.Optional(
     Type.Boolean({ default: LIST_DEFAULTS.includeEmpty, description: 'Also list sessions without a user message' }),
   ),
-  cwd: Type.Optional(
-    Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), {
-      maxItems: 50,
-      description: 'Session cwd, exact after normalisation (trailing slashes, . and .. segments); repeatable',
-    }),
-  ),
-  source: Type.Optional(
-    Type.Array(Type.Enum([...SOURCE_VALUES]), {
-      maxItems: 8,
-      description: 'Where the session came from; interactive = cli + vscode; repeatable',
-    }),
-  ),
-  provider: Type.Optional(
-    Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
-      maxItems: 50,
-      description: 'Model provider; a session without one counts as openai; repeatable',
-    }),
-  ),
+  ...sessionSelectors,
   since: Type.Optional(
     Type.String({
       minLength: 1,

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RolloutRepository } from '../rollout/repository.js';
 import { IdParams, problemResponses } from './schemas.js';
-import { NoQuery, SessionUsageDocument } from './usage-schemas.js';
+import { schemaBody } from './caching.js';
+import { NoQuery, SessionUsageDocument, USAGE_DEFAULTS, UsageQuery, UsageReport } from './usage-schemas.js';
 
 export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutRepository }> = async (app, { repository }) => {
   app.get(
@@ -22,5 +23,28 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposit
       },
     },
     async (request) => repository.sessionUsage(await repository.findById(request.params.id)),
+  );
+
+  app.get(
+    '/usage',
+    {
+      schema: {
+        summary: 'Token usage and cost of the whole home, per day, week, month, model, project, source, provider or session',
+        description:
+          'Counted by the rules of the README ("Token usage and cost"), each response in the session it belongs to. ' +
+          'Summed in the index once it has read every file; before that, by reading the files when there are at most ' +
+          '--max-scan-files of them, else 503 SERVICE_UNAVAILABLE with Retry-After until the index is complete.',
+        tags: ['usage'],
+        querystring: UsageQuery,
+        response: {
+          200: UsageReport,
+          ...problemResponses('INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'SCAN_FAILED', 'SERVICE_UNAVAILABLE'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const query = { ...USAGE_DEFAULTS, ...request.query };
+      return reply.cachedJson(repository.freshness(true), async () => schemaBody(reply, await repository.usage(query)));
+    },
   );
 };

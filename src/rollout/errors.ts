@@ -10,6 +10,8 @@ export const RolloutErrorKind = {
   AmbiguousId: 'AmbiguousId',
   RangeNotSatisfiable: 'RangeNotSatisfiable',
   ScanFailed: 'ScanFailed',
+  /** Not now: the work needs what is still being built (the index); retry later. */
+  Unavailable: 'Unavailable',
 } as const;
 
 export type RolloutErrorKind = (typeof RolloutErrorKind)[keyof typeof RolloutErrorKind];

@@ -22,13 +22,14 @@ import type { ConversationItem, ConversationsPage, ListQuery, RolloutFile, Rollo
 import {
   searchPage,
   searchSession,
-  type SearchDeps,
   type SearchPage,
   type SearchRequest,
   type SessionSearchRequest,
 } from './search/search-pages.js';
 import { PriceBook } from './usage/pricing.js';
+import { usageSummary } from './usage/tally.js';
 import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
+import { usageReport, type UsageDeps, type UsageReport, type UsageRequest } from './usage/usage-report.js';
 
 export type { OpenConversation, RecordEvent } from './reading/conversation.js';
 export type { FeedEvent } from './live/event-log.js';
@@ -52,9 +53,6 @@ export interface RepositoryOptions {
   /** The prices usage is costed with (default: the built-in table). */
   prices?: PriceBook;
 }
-
-/** Query parameters that send a list page to the index (when there is one). */
-const INDEX_QUERY_KEYS = ['cwd', 'source', 'provider', 'since', 'until', 'q'] as const;
 
 /** Times a page is asked of the index again after one of its records proved stale. */
 const STALE_RETRIES = 3;
@@ -120,16 +118,11 @@ export class RolloutRepository {
   }
 
   /**
-   * A token that changes whenever anything a list page for `query` may show has changed (the
-   * tree, the names file, and for pages the index answers, the index); null while no complete
-   * watch of the tree guarantees that. Costs no I/O: HTTP caching asks it before building.
+   * A token that changes whenever anything a response built from the tree (and, with
+   * `usesIndex`, the index) may show has changed: the tree, the names file, the index. Null
+   * while no complete watch of the tree guarantees that. Costs no I/O: HTTP caching asks it
+   * before building. List pages use the index too (their usage figures).
    */
-  listFreshness(query: Partial<ListQuery>): string | null {
-    const usesIndex = this.index !== null && (query.sort === 'updated' || INDEX_QUERY_KEYS.some((k) => query[k] !== undefined));
-    return this.hub.version(usesIndex);
-  }
-
-  /** listFreshness for responses built from the index (search, usage) or from the tree alone. */
   freshness(usesIndex: boolean): string | null {
     return this.hub.version(usesIndex && this.index !== null);
   }
@@ -187,6 +180,11 @@ export class RolloutRepository {
    * filters use the metadata index when it is complete, and a full scan otherwise.
    */
   async listPage(query: ListQuery, log: RolloutLogger = this.options.log): Promise<ConversationsPage> {
+    const page = await this.pageOf(query, log);
+    return { ...page, items: await this.withUsage(page.items) };
+  }
+
+  private async pageOf(query: ListQuery, log: RolloutLogger): Promise<ConversationsPage> {
     const sort = query.sort ?? 'created';
     const filter = parseFilter(query);
     const after = query.cursor === undefined ? undefined : decodePosition(query.cursor, sort, query.order);
@@ -226,19 +224,33 @@ export class RolloutRepository {
     return null;
   }
 
-  private get searchDeps(): SearchDeps {
-    const { walker, index, readListing, limits } = this;
-    return { walker, index, readListing, limits, maxScanFiles: this.options.maxScanFiles };
+  private get readDeps(): UsageDeps {
+    const { walker, index, readListing, limits, prices } = this;
+    return { walker, index, readListing, limits, prices, maxScanFiles: this.options.maxScanFiles, log: this.options.log };
   }
 
   /** One page of the sessions whose text holds `request.q` (see search/search-pages.ts). */
   async search(request: SearchRequest, log: RolloutLogger = this.options.log): Promise<SearchPage> {
-    return searchPage(this.searchDeps, request, await this.names.load(), log);
+    const page = await searchPage(this.readDeps, request, await this.names.load(), log);
+    return { ...page, items: await this.withUsage(page.items) };
   }
 
   /** The matching records of one session, in file order. */
   async searchSession(file: RolloutFile, request: SessionSearchRequest): Promise<ReturnType<typeof searchSession>> {
-    return searchSession(this.searchDeps, file, request);
+    return searchSession(this.readDeps, file, request);
+  }
+
+  /**
+   * The summaries with their `usage` from the index: null for sessions it has not read yet,
+   * and for all without an index.
+   */
+  private async withUsage<T extends SessionSummary>(items: T[]): Promise<T[]> {
+    if (this.index === null || items.length === 0) return items;
+    const found = await this.index.usageOf(items.map((i) => i.path));
+    return items.map((item) => {
+      const models = found.get(item.path);
+      return { ...item, usage: models === undefined ? null : usageSummary(models, this.prices) };
+    });
   }
 
   /** The one rollout file for `rawId`, in `sessions/` or `archived_sessions/`. */
@@ -264,12 +276,19 @@ export class RolloutRepository {
   /** Opens the session for reading; a file without a readable meta still gets a summary from its name. */
   async openConversation(file: RolloutFile, log: RolloutLogger = this.options.log): Promise<OpenConversation> {
     const name = (await this.names.load()).get(file.id) || null;
-    return openConversation(file, name, this.limits, log);
+    const conversation = await openConversation(file, name, this.limits, log);
+    conversation.summary = (await this.withUsage([conversation.summary]))[0] ?? conversation.summary;
+    return conversation;
   }
 
   /** Token usage and cost of one session, read from its file (SPEC §6). */
   async sessionUsage(file: RolloutFile): Promise<SessionUsage> {
     return readSessionUsage(file, this.limits, this.prices, (id) => this.sessionExists(id));
+  }
+
+  /** Counted usage of the whole home, grouped (SPEC §6, `GET /usage`; see usage/usage-report.ts). */
+  async usage(request: UsageRequest): Promise<UsageReport> {
+    return usageReport(this.readDeps, request);
   }
 
   /** Whether a session file with `id` exists (rule 6 gives a response to the session named by its thread id). */

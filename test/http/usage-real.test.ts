@@ -5,7 +5,7 @@ import { UsageCounter, type UsageResponse } from '../../src/rollout/usage/counte
 import { groupUsage } from '../../src/rollout/usage/grouping.js';
 import { countedResponses } from '../../src/rollout/usage/ownership.js';
 import { PriceBook } from '../../src/rollout/usage/pricing.js';
-import { REAL_HOME, buildTestApp, stampToIso } from '../helper.js';
+import { MODES, REAL_HOME, appFor, buildTestApp, copyOfRealHome, stampToIso } from '../helper.js';
 import { fileResponses } from '../usage-lines.js';
 
 /**
@@ -102,5 +102,18 @@ describe('usage of the real Codex 0.169 corpus', () => {
       expect(fromRecords.totalTokens, f.rel).toBeGreaterThan(0);
       expect(sum('token_count', (l) => l.type !== 'token_usage_record'), f.rel).toEqual(fromRecords);
     }
+  });
+
+  it.each(MODES)('GET /usage?archived=false equals ccusage, and the whole home is counted by default ($mode)', async ({ index }) => {
+    const app = await appFor(await copyOfRealHome(), index);
+    const day = await app.inject('/usage?groupBy=day&archived=false');
+    expect(day.statusCode).toBe(200);
+    const { date: _date, models, ...figures } = CCUSAGE_DAILY_18_0_11;
+    const [row, ...rest] = day.json().rows;
+    expect(rest).toEqual([]);
+    expect(row.key).toBe('2026-11-24');
+    expect(tokens(row)).toEqual(figures);
+    expect(Object.keys(row.byModel)).toEqual(models);
+    expect(tokens((await app.inject('/usage')).json().totals)).toEqual(WHOLE_HOME);
   });
 });

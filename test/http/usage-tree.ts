@@ -163,6 +163,9 @@ export function specOf(s: TreeSession): SessionSpec {
     id: TREE[s],
     title: `session ${s}`,
     cwd: `/home/u/${s === 'M' || s === 'N' ? 'other' : 'proj'}`,
+    // Two sessions that GET /usage can single out by source and by provider.
+    ...(s === 'B' ? { source: 'exec' } : {}),
+    ...(s === 'C' ? { provider: 'azure' } : {}),
     archived: s === 'R',
     ...(forkedFrom ? { meta: { forked_from_id: forkedFrom } } : {}),
   };

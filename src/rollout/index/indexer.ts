@@ -7,7 +7,16 @@ import type { SearchQuery } from '../search/match.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
 import { readSessionFile } from '../reading/session-reader.js';
 import type { RolloutFile } from '../types.js';
-import type { IndexDeps, IndexFactory, IndexProgress, IndexQuery, MetadataIndex } from './metadata-index.js';
+import type {
+  IndexDeps,
+  IndexFactory,
+  IndexProgress,
+  IndexQuery,
+  MetadataIndex,
+  ModelUsage,
+  UsageAggregate,
+  UsageAggregation,
+} from './metadata-index.js';
 import { indexContent } from './content-pass.js';
 import { initialContentState } from './content-state.js';
 import { IndexDb } from './sqlite-store.js';
@@ -153,6 +162,25 @@ export class SqliteIndex implements MetadataIndex {
     return this.db.search.candidates(row.fid, search, fromLine);
   }
 
+  async usageOf(relPaths: readonly string[]): Promise<Map<string, ModelUsage[]>> {
+    const out = new Map<string, ModelUsage[]>();
+    if (this.db === null) return out;
+    const fids = this.db.indexedFids(relPaths);
+    const byFid = new Map<number, ModelUsage[]>([...fids.values()].map((fid) => [fid, []]));
+    for (const { fid, ...usage } of this.db.usage.ofFiles([...fids.values()])) byFid.get(fid)?.push(usage);
+    for (const [relPath, fid] of fids) out.set(relPath, byFid.get(fid) ?? []);
+    return out;
+  }
+
+  async usageTimeRange(): Promise<{ minMs: number; maxMs: number } | null> {
+    await this.catchUp(); // the report covers what was appended a moment ago
+    return this.db?.usage.timeRange() ?? null;
+  }
+
+  async aggregateUsage(q: UsageAggregation): Promise<UsageAggregate> {
+    return this.db?.usage.aggregate(q) ?? { tokens: [], sessions: [] };
+  }
+
   async lookup(id: string): Promise<RolloutFile[]> {
     return (this.db?.byId(id) ?? []).map((row) => this.walker.fileAt(row.relPath)).filter((f) => f !== null);
   }
@@ -244,9 +272,10 @@ export class SqliteIndex implements MetadataIndex {
     const stamp = stampOf(st);
     if (row && sameFile(row.stamp, stamp) && (!row.isSession || row.contentSize === stamp.size)) return;
     // Rollouts are append-only: a file that only grew keeps what was indexed of it.
-    const grew = row !== undefined && (sameFile(row.stamp, stamp) || onlyGrew(row.stamp, stamp));
+    const kept = row?.content ?? null;
+    const grew = row !== undefined && kept !== null && (sameFile(row.stamp, stamp) || onlyGrew(row.stamp, stamp));
     const fid = row?.fid ?? db.allocateFid();
-    let from = row?.content;
+    let from = grew ? kept : null;
     if (!(grew && row?.hasUserMessage)) {
       // The summary may have changed (a new file, one replaced, or one without a title yet).
       const result = await readSessionFile(file, 0, 0, this.options.limits, this.options.log);
@@ -258,21 +287,18 @@ export class SqliteIndex implements MetadataIndex {
       const { read } = result;
       const session = read && { summary: read.summary, hasUserMessage: read.hasUserMessage };
       const readStamp = stampOf(result.stat);
-      const fresh = !grew || !sameFile(readStamp, stamp) || session === null;
-      if (fresh) from = { offset: 0, lineNo: 1, state: initialContentState() };
-      const start = from;
+      const fresh = from === null || !sameFile(readStamp, stamp) || session === null;
+      const start = { offset: 0, lineNo: 1, state: initialContentState() };
+      if (fresh) from = start;
       batch.add(() => {
         db.upsert({ file, stamp: readStamp, session }, fid);
-        if (fresh && start !== undefined) {
-          db.search.deleteFile(fid);
-          db.checkpoint(file.relPath, start);
-        }
+        if (fresh) db.clearContent(file.relPath, fid, start);
       });
       if (session === null || !sameFile(readStamp, stamp)) return; // not a session, or changed meanwhile
     } else {
       batch.add(() => db.touch(file.relPath, stamp));
     }
-    if (from !== undefined) await indexContent(db, batch, file, fid, from, stamp, this.options.limits);
+    if (from !== null) await indexContent(db, batch, file, fid, from, stamp, this.options.limits);
   }
 
   /** Brings each file's record up to date, a few at a time, and commits what they found together. */

@@ -2,6 +2,9 @@ import type { FileStamp } from '../files/file-stamp.js';
 import type { TreeWalker } from '../files/tree-walk.js';
 import type { SearchQuery } from '../search/match.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
+import type { GroupBy } from '../usage/grouping.js';
+import type { OffsetInterval } from '../usage/time-buckets.js';
+import type { TokenCounts } from '../usage/tokens.js';
 import type { SessionFilter } from '../listing/filters.js';
 import type { Position } from '../listing/cursor.js';
 import type { CandidateSource } from '../listing/page-loop.js';
@@ -63,6 +66,15 @@ export interface MetadataIndex {
    * it is at `stamp` (the caller reads the file instead).
    */
   searchDocuments(file: RolloutFile, stamp: FileStamp, search: SearchQuery, fromLine?: number): Promise<Iterable<LocatedDoc> | null>;
+  /**
+   * The counted token usage of these files (paths relative to the home), per model, for each
+   * file whose content the index has read to an end at least once; the others are missing.
+   */
+  usageOf(relPaths: readonly string[]): Promise<Map<string, ModelUsage[]>>;
+  /** The earliest and latest time of a counted response; null when there is none. */
+  usageTimeRange(): Promise<{ minMs: number; maxMs: number } | null>;
+  /** The counted usage of the sessions that pass `q`, per group and model, and the sessions per group. */
+  aggregateUsage(q: UsageAggregation): Promise<UsageAggregate>;
   /** The files the index holds for a session id (lower case); the caller checks they exist. */
   lookup(id: string): Promise<RolloutFile[]>;
   /** Re-indexes one file now (a query found its record stale). */
@@ -84,3 +96,27 @@ export interface IndexDeps {
 }
 
 export type IndexFactory = (deps: IndexDeps) => MetadataIndex;
+
+/** One model's counted tokens in one session. */
+export interface ModelUsage extends TokenCounts {
+  model: string;
+}
+
+/** What `GET /usage` aggregates: counted responses of the sessions that pass the filters, in a time range. */
+export interface UsageAggregation {
+  groupBy: GroupBy;
+  /** The requested zone's offsets over the responses' times (for time groups). */
+  offsets: OffsetInterval[];
+  sinceMs?: number | undefined;
+  untilMs?: number | undefined;
+  archived: ArchivedFilter;
+  filter: Pick<SessionFilter, 'cwd' | 'source' | 'provider'>;
+}
+
+/** A group's key: a session column, a model, or a local day number for time groups. */
+export type UsageBucket = string | number | null;
+
+export interface UsageAggregate {
+  tokens: (TokenCounts & { bucket: UsageBucket; model: string })[];
+  sessions: { bucket: UsageBucket; n: number }[];
+}

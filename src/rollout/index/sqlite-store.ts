@@ -6,10 +6,11 @@ import { containsFolded, normalizeCwd } from '../listing/filters.js';
 import type { RolloutFile, SessionSummary } from '../types.js';
 import type { IndexQuery } from './metadata-index.js';
 import { SearchStore, createSearchTables, dropSearchTables } from './sqlite-search.js';
+import { UsageStore, createUsageTables, dropUsageTables } from './sqlite-usage.js';
 import { parseContentState, type ContentState } from './content-state.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
-const SCHEMA_VERSION = '6';
+const SCHEMA_VERSION = '7';
 
 /** What the index knows of one rollout file; valid while the file's stamp is unchanged. */
 export interface IndexRow {
@@ -24,8 +25,9 @@ export interface IndexRow {
   hasUserMessage: boolean;
   isSession: boolean;
   fid: number;
-  content: ContentPosition;
-  /** The file size the content is indexed to the end of; -1 while it is not. */
+  /** Null when the stored state cannot be used (another version wrote it): the content is read again. */
+  content: ContentPosition | null;
+  /** The file size the content was last indexed to the end of; -1 before the first time. */
   contentSize: number;
 }
 
@@ -35,6 +37,9 @@ export interface IndexEntry {
   stamp: FileStamp;
   session: { summary: SessionSummary; hasUserMessage: boolean } | null;
 }
+
+const contentPosition = (offset: number, lineNo: number, state: ContentState | null): ContentPosition | null =>
+  state === null ? null : { offset, lineNo, state };
 
 /** SQL conditions with their parameters, ANDed into a query on the session row `s`. */
 export interface SqlCondition {
@@ -67,6 +72,8 @@ export class IndexDb {
   private nextFid: number | undefined;
   /** The search documents (text of messages, tools and reasoning, by line). */
   readonly search: SearchStore;
+  /** The model responses counted for usage and cost. */
+  readonly usage: UsageStore;
   private readonly totalChangesStmt: Database.Statement;
 
   /**
@@ -99,7 +106,7 @@ export class IndexDb {
       const version = this.getMeta('schema');
       const home = this.getMeta('codex_home');
       if (version !== SCHEMA_VERSION || home !== codexHome) {
-        this.db.exec(`DROP TABLE IF EXISTS sessions; ${dropSearchTables()} DELETE FROM meta;`);
+        this.db.exec(`DROP TABLE IF EXISTS sessions; ${dropSearchTables()} ${dropUsageTables()} DELETE FROM meta;`);
       }
       this.db.exec(`
         CREATE TABLE IF NOT EXISTS sessions (
@@ -144,6 +151,7 @@ export class IndexDb {
         CREATE INDEX IF NOT EXISTS sessions_provider ON sessions (model_provider, key);
       `);
       this.db.exec(createSearchTables());
+      this.db.exec(createUsageTables());
       this.setMeta('schema', SCHEMA_VERSION);
       this.setMeta('codex_home', codexHome);
       // Integrity is checked cheaply here; a damaged file throws and is rebuilt by open().
@@ -165,8 +173,11 @@ export class IndexDb {
           source = excluded.source, model_provider = excluded.model_provider`);
       this.deleteStmt = this.db.prepare('DELETE FROM sessions WHERE rel_path = ?');
       this.search = new SearchStore(this.db);
+      this.usage = new UsageStore(this.db);
+      // content_size stays while a pass is under way: it is the size the content was last indexed to the end of.
       this.checkpointStmt = this.db.prepare(
-        'UPDATE sessions SET content_offset = ?, content_line = ?, content_state = ?, content_size = ? WHERE rel_path = ?',
+        'UPDATE sessions SET content_offset = ?, content_line = ?, content_state = ?, content_size = coalesce(?, content_size) ' +
+          'WHERE rel_path = ?',
       );
       this.totalChangesStmt = this.db.prepare('SELECT total_changes() AS n');
       this.touchStmt = this.db.prepare(
@@ -208,6 +219,7 @@ export class IndexDb {
   /** Records what a read of a file found; `fid` is the row's number (kept when the row exists). */
   upsert({ file, stamp, session }: IndexEntry, fid: number): void {
     const s = session?.summary;
+    const before = this.get(file.relPath);
     this.upsertStmt.run({
       relPath: file.relPath,
       key: file.key,
@@ -228,6 +240,15 @@ export class IndexDb {
       source: s?.source ?? null,
       modelProvider: s?.modelProvider ?? null,
     });
+    // Rule 6 asks which session ids exist: a session that appears may own responses other files carry.
+    if (before === undefined || before.isSession !== (session !== null)) this.usage.sessionChanged(file.id);
+  }
+
+  /** Drops what was read of a file's content (it is read again from the start). */
+  clearContent(relPath: string, fid: number, start: ContentPosition): void {
+    this.search.deleteFile(fid);
+    this.usage.removeFile(fid);
+    this.checkpoint(relPath, start, -1);
   }
 
   /** A file that only grew: its summary stands, only size and times move. */
@@ -240,12 +261,14 @@ export class IndexDb {
     const row = this.get(relPath);
     if (row === undefined) return;
     this.search.deleteFile(row.fid);
+    this.usage.removeFile(row.fid);
     this.deleteStmt.run(relPath);
+    this.usage.sessionChanged(row.id);
   }
 
-  /** Records how far a file's content is indexed; `doneAtSize` once it is indexed to the end of that size. */
-  checkpoint(relPath: string, content: ContentPosition, doneAtSize = -1): void {
-    this.checkpointStmt.run(content.offset, content.lineNo, JSON.stringify(content.state), doneAtSize, relPath);
+  /** Records how far a file's content is indexed; `doneAtSize` once it is indexed to the end of that size (-1: not at all). */
+  checkpoint(relPath: string, content: ContentPosition, doneAtSize?: number): void {
+    this.checkpointStmt.run(content.offset, content.lineNo, JSON.stringify(content.state), doneAtSize ?? null, relPath);
   }
 
   transaction<T>(fn: () => T): T {
@@ -262,6 +285,14 @@ export class IndexDb {
 
   get(relPath: string): IndexRow | undefined {
     return this.normalize(this.db.prepare(`SELECT ${COLUMNS} FROM sessions WHERE rel_path = ?`).get(relPath));
+  }
+
+  /** The file numbers of these paths whose content was indexed to an end at least once. */
+  indexedFids(relPaths: readonly string[]): Map<string, number> {
+    const rows = this.db
+      .prepare('SELECT rel_path AS p, fid FROM sessions WHERE content_size >= 0 AND rel_path IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(relPaths)) as { p: string; fid: number }[];
+    return new Map(rows.map((r) => [r.p, r.fid]));
   }
 
   allPaths(): string[] {
@@ -353,7 +384,7 @@ export class IndexDb {
       hasUserMessage: r.hasUserMessage === 1,
       isSession: r.isSession === 1,
       fid: r.fid,
-      content: { offset: r.contentOffset, lineNo: r.contentLine, state: parseContentState(r.contentState) },
+      content: contentPosition(r.contentOffset, r.contentLine, parseContentState(r.contentState)),
       contentSize: r.contentSize,
     };
   }

@@ -64,5 +64,6 @@ export function buildSummary(
     git: gitInfo(meta.git),
     forkedFromId: stringOrNull(meta.forked_from_id),
     archived: file.archived,
+    usage: null,
   };
 }

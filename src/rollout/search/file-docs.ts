@@ -1,42 +1,22 @@
-import { normalizeRecord } from '../reading/formats.js';
-import {
-  openRollout,
-  terminatedLines,
-  type ByteSource,
-  type LinePosition,
-  type ReadLimits,
-  type TerminatedLine,
-} from '../reading/session-reader.js';
+import { fileContentLines, type ContentLine } from '../reading/content-lines.js';
+import type { ReadLimits } from '../reading/session-reader.js';
 import type { RolloutFile } from '../types.js';
-import { searchDocOf, type ExtractState } from './extract.js';
+import { initialExtractState, searchDocOf, type ExtractState } from './extract.js';
 import type { LocatedDoc } from './session-matcher.js';
 
-/**
- * The searchable records among a file's complete lines from `from` to `size`: each line with its
- * document, or null when it has none. The one extraction the index and the scan both use.
- */
-export async function* lineDocs(
-  handle: ByteSource,
-  from: LinePosition,
-  size: number,
-  state: ExtractState,
-  limits: ReadLimits,
-): AsyncGenerator<{ line: TerminatedLine; doc: LocatedDoc | null }> {
-  for await (const line of terminatedLines(handle, from, size, limits.maxLineBytes)) {
-    const found = line.record === null ? null : searchDocOf(normalizeRecord(line.record), state);
-    const timestamp = typeof line.record?.timestamp === 'string' ? line.record.timestamp : null;
-    yield { line, doc: found === null ? null : { ...found, line: line.lineNo, timestamp } };
-  }
+/** The searchable record of a line, at its place in the file, or null. The one extraction the index and the scan share. */
+export function lineDoc({ line, record }: ContentLine, state: ExtractState): LocatedDoc | null {
+  const found = record === null ? null : searchDocOf(record, state);
+  if (found === null) return null;
+  const timestamp = typeof line.record?.timestamp === 'string' ? line.record.timestamp : null;
+  return { ...found, line: line.lineNo, timestamp };
 }
 
 /** Every searchable record of a file, read from the disk (no index), in file order. */
 export async function* fileDocs(file: RolloutFile, limits: ReadLimits): AsyncGenerator<LocatedDoc> {
-  const { handle, stat } = await openRollout(file);
-  try {
-    for await (const { doc } of lineDocs(handle, { offset: 0, lineNo: 1 }, stat.size, { unpaired: {} }, limits)) {
-      if (doc !== null) yield doc;
-    }
-  } finally {
-    await handle.close();
+  const state = initialExtractState();
+  for await (const content of fileContentLines(file, limits)) {
+    const doc = lineDoc(content, state);
+    if (doc !== null) yield doc;
   }
 }

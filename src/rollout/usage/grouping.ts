@@ -3,18 +3,11 @@ import { RolloutError, RolloutErrorKind } from '../errors.js';
 import type { UsageResponse } from './counter.js';
 import type { PriceBook } from './pricing.js';
 import { ModelTally, type PricedTokens } from './tally.js';
+import { BUCKET_FORMAT, TIME_GROUPS, type TimeGroup } from './time-buckets.js';
 
-export const TIME_GROUPS = ['day', 'week', 'month'] as const;
 export const GROUP_BY = [...TIME_GROUPS, 'model', 'cwd', 'source', 'provider', 'session'] as const;
-export type TimeGroup = (typeof TIME_GROUPS)[number];
 export type GroupBy = (typeof GROUP_BY)[number];
-
-const BUCKET_FORMAT: Record<TimeGroup, string> = {
-  day: 'yyyy-MM-dd',
-  // ISO weeks (Monday first) in their week-numbering year: 2025-12-29 is in 2026-W01.
-  week: "kkkk-'W'WW",
-  month: 'yyyy-MM',
-};
+export type { TimeGroup };
 
 /** `tz` when it is an IANA zone name luxon knows (`UTC`, `Europe/Berlin`); otherwise INVALID_QUERY. */
 export function checkTimeZone(tz: string): string {
@@ -68,7 +61,7 @@ function keyOf(r: UsageResponse, s: SessionFacts, groupBy: GroupBy, tz: string):
   }
 }
 
-const isTimeGroup = (g: GroupBy): g is TimeGroup => (TIME_GROUPS as readonly string[]).includes(g);
+export const isTimeGroup = (g: GroupBy): g is TimeGroup => (TIME_GROUPS as readonly string[]).includes(g);
 
 /**
  * The rows of `GET /usage` from counted responses (after rules 1 and 6), independent of
@@ -98,7 +91,11 @@ export function groupUsage(
     sessions: g.sessions.size,
     byModel: g.tally.perModel(prices),
   }));
+  return { rows: sortUsageRows(rows, groupBy), totals: all.totals(prices), unpricedModels: all.unpriced(prices) };
+}
+
+/** Time groups by key ascending, the others by total tokens descending, then key; a null key comes last. */
+export function sortUsageRows(rows: UsageRow[], groupBy: GroupBy): UsageRow[] {
   const byKey = (a: UsageRow, b: UsageRow) => (a.key === b.key ? 0 : a.key === null ? 1 : b.key === null ? -1 : a.key < b.key ? -1 : 1);
-  rows.sort(isTimeGroup(groupBy) ? byKey : (a, b) => b.totalTokens - a.totalTokens || byKey(a, b));
-  return { rows, totals: all.totals(prices), unpricedModels: all.unpriced(prices) };
+  return rows.sort(isTimeGroup(groupBy) ? byKey : (a, b) => b.totalTokens - a.totalTokens || byKey(a, b));
 }

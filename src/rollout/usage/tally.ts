@@ -1,4 +1,5 @@
 import { roundUsd, type PriceBook } from './pricing.js';
+import type { UsageSummary } from '../types.js';
 import { addInto, zeroTokens, type TokenCounts } from './tokens.js';
 
 /** Token counts as the API shows them: with totalTokens (input + output) and the cost in USD. */
@@ -57,4 +58,11 @@ export class ModelTally {
 
 function priced(t: TokenCounts, cost: number | null): PricedTokens {
   return { ...t, totalTokens: t.inputTokens + t.outputTokens, costUSD: cost === null ? null : roundUsd(cost) };
+}
+
+/** A session's usage summary from its counted tokens per model (list and search items, summaries). */
+export function usageSummary(models: readonly ({ model: string } & TokenCounts)[], prices: PriceBook): UsageSummary {
+  const tally = new ModelTally();
+  for (const m of models) tally.add(m.model, m);
+  return { ...tally.totals(prices), models: tally.models };
 }

@@ -9,7 +9,7 @@ import { tempHome } from '../../helper.js';
 const summary = (id: string, title = 't'): SessionSummary => ({
   id, path: `sessions/${id}.jsonl`, createdAt: '2025-01-01T00:00:00.000Z', updatedAt: '2025-01-01T00:00:00.000Z', sizeBytes: 1,
   title, name: null, cwd: null, source: 'cli', originator: null, cliVersion: null, modelProvider: 'openai', git: null,
-  forkedFromId: null, archived: false,
+  forkedFromId: null, archived: false, usage: null,
 });
 
 function collect(log: EventLog, lastId: number | null): FeedEvent[] {
@@ -61,13 +61,13 @@ describe('the tree version', () => {
   it('is null while nothing watches the tree, and when the home cannot be watched', async () => {
     const home = await tempHome();
     const repo = new RolloutRepository({ codexHome: home, maxScanFiles: 100, log: pino({ level: 'silent' }) });
-    expect(repo.listFreshness({})).toBeNull();
+    expect(repo.freshness(true)).toBeNull();
     await repo.watchTree();
-    expect(repo.listFreshness({})).not.toBeNull();
+    expect(repo.freshness(true)).not.toBeNull();
     await repo.close();
     const missing = new RolloutRepository({ codexHome: join(home, 'nope'), maxScanFiles: 100, log: pino({ level: 'silent' }) });
     await missing.watchTree();
-    expect(missing.listFreshness({})).toBeNull();
+    expect(missing.freshness(true)).toBeNull();
     await missing.close();
   });
 });

@@ -384,6 +384,7 @@ describe('scanHead', () => {
       git: null,
       forkedFromId: null,
       archived: false,
+      usage: null,
     });
   });
 
