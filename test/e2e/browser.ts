@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, vi } from 'vitest';
 import type { Config } from '../../src/config.js';
-import { buildTestApp } from '../helper.js';
+import { appFor, buildTestApp } from '../helper.js';
 import { listen } from '../net.js';
 import { CHROMIUM_PATH, hasChromium } from './chromium.js';
 
@@ -43,7 +43,7 @@ export interface Browser {
 }
 
 /** One Chromium for the file (a fresh profile directory, removed afterwards); each test's tabs close after it. */
-export function useBrowser(options: { colorScheme?: 'light' | 'dark' } = {}): Browser {
+export function useBrowser(options: { colorScheme?: 'light' | 'dark'; timezoneId?: string } = {}): Browser {
   const holder = {} as Browser;
   let profile = '';
   beforeAll(async () => {
@@ -53,6 +53,7 @@ export function useBrowser(options: { colorScheme?: 'light' | 'dark' } = {}): Br
       args: ARGS,
       viewport: { width: 1280, height: 860 },
       colorScheme: options.colorScheme ?? 'light',
+      ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
       acceptDownloads: true,
       timeout: 60_000,
     });
@@ -77,9 +78,13 @@ export function useBrowser(options: { colorScheme?: 'light' | 'dark' } = {}): Br
 
 const servers = new Set<Server>();
 
-/** The service over `home`, listening on a free loopback port (closed after the test); its dashboard URL. */
-export async function serve(home: string, overrides: Partial<Config> = {}): Promise<string> {
-  const app = await buildTestApp(home, overrides);
+/**
+ * The service over `home`, listening on a free loopback port (closed after the test); its
+ * dashboard URL. With `index`, a fresh metadata index that has completed its first pass (usage
+ * on list items is null without one).
+ */
+export async function serve(home: string, overrides: Partial<Config> = {}, options: { index?: boolean } = {}): Promise<string> {
+  const app = options.index ? await appFor(home, true, overrides) : await buildTestApp(home, overrides);
   const port = await listen(app);
   servers.add(app.server);
   return `http://127.0.0.1:${port}/`;

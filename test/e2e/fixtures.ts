@@ -152,6 +152,32 @@ export function exchangeLines(spec: SessionSpec, exchanges: Exchange[]): Line[] 
   return lines;
 }
 
+/** One model response's tokens, at its own time (SPEC §6 counts each in its time's day). */
+export interface Spend {
+  at: string;
+  model: string;
+  input: number;
+  cached?: number;
+  output: number;
+  reasoning?: number;
+}
+
+/**
+ * A session that spends `spends`, in order: each after a turn_context naming its model, as a
+ * token_count event with the running total (how Codex writes them) and an assistant message.
+ */
+export function spendingLines(spec: SessionSpec, spends: Spend[]): Line[] {
+  const lines: Line[] = [meta(spec), userItem(at(spec, 1), spec.title ?? 'spend some tokens')];
+  let total = [0, 0, 0, 0];
+  for (const s of spends) {
+    const last = [s.input, s.cached ?? 0, s.output, s.reasoning ?? 0];
+    total = total.map((v, i) => v + (last[i] as number));
+    lines.push(envelope(s.at, 'turn_context', { model: s.model }), tokenCount(s.at, total, last));
+    lines.push(assistantItem(s.at, `done on ${s.model}`));
+  }
+  return lines;
+}
+
 /** Each payload sets window.__pwned or opens a dialog if it ever runs. */
 export const HOSTILE = [
   '<script>window.__pwned = "script"</script>',
@@ -166,11 +192,15 @@ export const HOSTILE = [
 
 export const HOSTILE_TITLE = '<img src=x onerror="window.__pwned=\'title\'"> <script>window.__pwned="title"</script>';
 
+/** A model name that tries to run script where the Usage page shows it (legend, table). */
+export const HOSTILE_MODEL = '<img src=x onerror="window.__pwned=\'model\'">';
+
 /** A session whose every text field tries to run script. */
 export function hostileSessionLines(spec: SessionSpec): Line[] {
   const t = (s: number) => at(spec, s);
   return [
     meta(spec, { cwd: '/home/u/<img src=x onerror=alert(3)>' }),
+    envelope(t(1), 'turn_context', { model: HOSTILE_MODEL }),
     userItem(t(1), HOSTILE_TITLE),
     userItem(t(2), HOSTILE),
     envelope(t(3), 'response_item', { type: 'reasoning', summary: [{ type: 'summary_text', text: HOSTILE }] }),
@@ -188,5 +218,6 @@ export function hostileSessionLines(spec: SessionSpec): Line[] {
       call_id: 'h2',
     }),
     assistantItem(t(7), HOSTILE),
+    tokenCount(t(8), [1000, 0, 100, 0], [1000, 0, 100, 0]),
   ];
 }

@@ -1,12 +1,13 @@
-// Session content is hostile input (SPEC §8): a session whose title, name, project path,
+// Session content is hostile input (SPEC §8): a session whose title, name, project path, model,
 // messages, reasoning, command, output and patch all try to run script. Nothing may run, in
-// the list or in the transcript; and the page's CSP is enforced, not only sent.
+// the list, the transcript, search snippets or the Usage page; and the page's CSP is enforced,
+// not only sent.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { tempHome, writeSession } from '../helper.js';
 import { describeBrowser, screenshot, serve, useBrowser, watchedPage, type Watched } from './browser.js';
-import { HOSTILE_TITLE, hostileSessionLines } from './fixtures.js';
+import { HOSTILE_MODEL, HOSTILE_TITLE, hostileSessionLines } from './fixtures.js';
 
 const ID = '01990000-0000-7000-8000-00000000bad1';
 
@@ -93,6 +94,28 @@ describeBrowser('the hostile session', () => {
       for (const a of await w.page.locator('.hits a').all()) await a.hover();
     }
     await screenshot(w.page, 'hostile-search');
+    await expectNothingRan(w);
+  });
+
+  it('runs nothing on the Usage page, where its model name and project path are markup', async () => {
+    const base = await serve(await hostileHome());
+    const w = await watchedPage(browser);
+    // All time: the session is older than the default 30 days.
+    await w.page.goto(`${base}#/usage?range=all`);
+    const legend = w.page.getByRole('img', { name: 'Tokens per day, stacked by model' }).locator('.u-label');
+    await expect.poll(() => legend.allTextContents()).toContain(HOSTILE_MODEL);
+    // No price for it: named as text under the cost chart and in the totals.
+    await w.page.getByText(`Not drawn: ${HOSTILE_MODEL} (no price).`).waitFor();
+    await w.page.getByText(`No price for ${HOSTILE_MODEL}: not in the cost.`).waitFor();
+    expect(await w.page.getByRole('list', { name: 'Tokens by project' }).textContent()).toContain('<img src=x onerror=alert(3)>');
+    const groupBy = w.page.getByLabel('Group by');
+    for (const group of ['model', 'cwd', 'session']) {
+      await groupBy.selectOption(group);
+      await w.page.locator(`.usage-table.group-${group} tbody tr`).first().waitFor();
+      for (const el of await w.page.locator('.usage-table tbody th, .usage-table tbody .cost').all()) await el.hover();
+    }
+    expect(await w.page.locator('.usage-table.group-session tbody th a').getAttribute('href')).toBe(`#/session/${ID}`);
+    await screenshot(w.page, 'hostile-usage', true);
     await expectNothingRan(w);
   });
 

@@ -94,6 +94,15 @@ describeBrowser('the Search view', () => {
     const snippets = await page.locator('.snippet .snippet-text').allTextContents();
     expect(snippets).toEqual(api.items.flatMap((item) => item.matches.map((m) => m.snippet)));
     await screenshot(page, 'search');
+    // j and k move through the results (Esc leaves the search box first).
+    await page.keyboard.press('Escape');
+    const focused = () => page.evaluate(() => document.activeElement?.textContent ?? null);
+    await page.keyboard.press('j');
+    expect(await focused()).toBe(FLAKY[2]?.[1][0]?.user);
+    await page.keyboard.press('j');
+    expect(await focused()).toBe(FLAKY[1]?.[1][0]?.user);
+    await page.keyboard.press('k');
+    expect(await focused()).toBe(FLAKY[2]?.[1][0]?.user);
     expect(pageErrors).toEqual([]);
   });
 

@@ -42,6 +42,9 @@ describeBrowser('the One-session view', () => {
     const turn = page.getByRole('heading', { level: 2, name: /Turn 1/ });
     expect(await turn.locator('.turn-usage').getAttribute('title')).toBe('input 2,407 (cached 200) · output 84 (reasoning 14)');
     expect(await turn.textContent()).toContain('mock-model');
+    // mock-model has no price: the cost says so, per turn and for the session, never $0.
+    expect(await turn.locator('.cost').textContent()).toBe('no price');
+    expect(await page.locator('.fact').filter({ hasText: 'Cost' }).locator('.cost').textContent()).toBe('no price');
     // Injected context is folded away, labelled.
     expect(await page.locator('details.context summary .label').allTextContents()).toEqual([
       'developer instructions',
@@ -86,6 +89,8 @@ describeBrowser('the One-session view', () => {
     expect(await usage.nth(0).getAttribute('title')).toBe('input 2,500 (cached 1,200) · output 130 (reasoning 30)');
     expect(await usage.nth(1).getAttribute('title')).toBe('input 500 (cached 300) · output 20 (reasoning 0)');
     expect(await page.locator('.turn .chip').first().textContent()).toBe('gpt-5-codex');
+    // gpt-5-codex at $1.25 / $0.125 / $10 per 1M: 1,300 + 1,200 cached in, 130 out = $0.003075.
+    expect(await page.locator('.turn .cost').allTextContents()).toEqual(['$0.0031', '$0.0005']);
     await screenshot(page, 'session-tools', true);
   });
 

@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { REAL_HOME, tempHome, uuidN, writeSession } from '../helper.js';
 import { describeBrowser, screenshot, serve, useBrowser, watchedPage } from './browser.js';
+import { spendingLines } from './fixtures.js';
 
 const rowsOf = (page: Page) => page.getByRole('list', { name: 'Sessions' }).getByRole('link');
 
@@ -34,8 +35,9 @@ describeBrowser('the Sessions view', () => {
     expect(await first.locator('.c-source').textContent()).toBe('exec');
     expect(await first.locator('.c-size').textContent()).toBe('30 KB');
     expect(await first.locator('.c-age').textContent()).not.toBe('');
-    // No usage on this server: the cost column stays empty rather than showing $0.
-    expect(await first.locator('.c-cost').textContent()).toBe('');
+    // Without an index the server has not counted usage (usage: null): "—", never a made-up $0.
+    expect(await first.locator('.c-cost').textContent()).toBe('—');
+    expect(await first.locator('.c-cost').getAttribute('title')).toBe('not counted yet');
     await screenshot(page, 'sessions');
     await rowsOf(page).filter({ hasText: 'run the linter and list files (#1)' }).click();
     await page.getByRole('heading', { level: 1, name: 'run the linter and list files (#1)' }).waitFor();
@@ -155,6 +157,39 @@ describeBrowser('the Sessions view', () => {
     // The project picker offers the projects seen.
     const options = await page.locator('#project-options option').evaluateAll((els) => els.map((e) => (e as HTMLOptionElement).value));
     expect(options).toEqual(expect.arrayContaining(['/w/alpha', '/w/beta']));
+  });
+
+  it('offers in the project picker every project that spent tokens (GET /usage?groupBy=cwd), also beyond the loaded pages', async () => {
+    const home = await tempHome();
+    const old = { stamp: '2025-08-01T08-00-00', id: uuidN(500), title: 'old work', cwd: '/w/old-project' };
+    await writeSession(home, old, spendingLines(old, [{ at: '2025-08-01T08:01:00.000Z', model: 'o3', input: 1000, output: 100 }]));
+    for (let i = 0; i < 60; i += 1) {
+      const stamp = `2025-10-01T10-${String(i).padStart(2, '0')}-00`;
+      await writeSession(home, { stamp, id: uuidN(i + 1), title: `recent ${i}`, cwd: '/w/recent' });
+    }
+    const base = await serve(home);
+    const { page } = await watchedPage(browser);
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/usage') asked.push(new URL(r.url()).search);
+    });
+    await page.goto(base);
+    await expectRows(page, 50);
+    const options = () =>
+      page.locator('#project-options option').evaluateAll((els) => els.map((e) => [e.getAttribute('value'), e.getAttribute('label')]));
+    await expect.poll(options).toEqual([
+      ['/w/old-project', 'old-project'],
+      ['/w/recent', 'recent'],
+    ]);
+    expect(asked).toContain('?groupBy=cwd');
+    // The old project's one session is not on the page the list has loaded: the picker knows it from GET /usage.
+    expect(await rowTitles(page)).not.toContain('old work');
+    const picker = page.getByLabel('Project', { exact: true });
+    expect(await picker.getAttribute('list')).toBe('project-options');
+    await picker.fill('/w/old-project');
+    await picker.press('Enter');
+    await expect.poll(() => rowTitles(page)).toEqual(['old work']);
+    expect(page.url()).toContain('cwd=%2Fw%2Fold-project');
   });
 
   it('has roles and labels, `/` focuses the search box, j and k move through the rows', async () => {

@@ -184,4 +184,21 @@ describe('stackByModel', () => {
       [3, 0, 0],
     ]);
   });
+
+  it('leaves a model without a price out of the cost chart (it would read as $0), not out of the token chart', () => {
+    const days = [row('2025-10-01', { local: [100, null], o3: [10, 0.5] }), row('2025-10-02', { local: [50, null] })];
+    expect(stackByModel(days, 'tokens').models).toEqual(['local', 'o3']);
+    const cost = stackByModel(days, 'cost');
+    expect(cost.models).toEqual(['o3']);
+    expect(cost.values).toEqual([[0.5, 0]]);
+  });
+
+  it('keeps a row without a day (responses without a time) off the time axis', () => {
+    const rows = [{ ...row('x', { a: [7, 1] }), key: null }, row('2025-10-02', { a: [1, 1] })];
+    const days = fillDays(rows, daysBetween('2025-10-01', '2025-10-02'));
+    expect(days.map((d) => [d.key, Object.keys(d.byModel)])).toEqual([
+      ['2025-10-01', []],
+      ['2025-10-02', ['a']],
+    ]);
+  });
 });

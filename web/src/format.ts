@@ -64,6 +64,12 @@ export function usd(n: number): string {
   return `$${n.toFixed(2)}`;
 }
 
+/** Dollars on a chart axis: round values, no trailing zeros ($0.25, $1, $1.5). */
+export function usdAxis(n: number): string {
+  const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 0, maximumFractionDigits: 3 });
+  return format.format(n);
+}
+
 /** The last part of a project path, which is how people name their projects. */
 export function projectName(cwd: string | null | undefined): string {
   if (!cwd) return '';

@@ -71,7 +71,8 @@ export interface ModelUsage extends TokenCounts {
 }
 
 export interface UsageRow extends TokenCounts {
-  key: string;
+  /** The day, week, month, model, cwd, source, provider or session id; null when unknown (no time, no cwd). */
+  key: string | null;
   costUSD: number | null;
   sessions: number;
   byModel: Record<string, ModelUsage>;
@@ -81,6 +82,8 @@ export interface UsageReport {
   groupBy: string;
   tz: string;
   rows: UsageRow[];
+  /** Rows left out by `limit` (the totals still count them). */
+  rowsOmitted: number;
   totals: TokenCounts & { costUSD: number | null };
   unpricedModels: string[];
   pricing: { asOf: string; source: string };

@@ -1,8 +1,9 @@
 // One transcript entry. Message text is Markdown, sanitized (render/markdown.ts); everything
 // else from the session (commands, outputs, context) is rendered as text nodes, never as HTML.
 import { Component } from 'preact';
-import { compact, integer, time, usd } from '../format.js';
+import { compact, integer, time } from '../format.js';
 import { markdownHtml } from '../render/markdown.js';
+import { Cost } from '../ui/cost.js';
 import type { ContextEntry, Entry, MessageEntry, NoticeEntry, ReasoningEntry, TurnEntry } from './entries.js';
 import { ToolView } from './tool-view.js';
 import type { TurnTotals } from './turn-usage.js';
@@ -45,25 +46,6 @@ function Context({ e }: { e: ContextEntry }) {
   );
 }
 
-/** A cost as the API gives it: null means no model of it has a price (never shown as $0). */
-export function CostText({ usage }: { usage: Pick<TurnTotals, 'costUSD' | 'unpriced'> }) {
-  const unpriced = usage.unpriced.join(', ');
-  if (usage.costUSD === null) {
-    return (
-      <span class="cost muted" title={`no price for ${unpriced}`}>
-        n/a
-      </span>
-    );
-  }
-  const title = unpriced === '' ? 'estimated cost' : `estimated cost, without ${unpriced} (no price)`;
-  return (
-    <span class="cost" title={title}>
-      {usd(usage.costUSD)}
-      {unpriced !== '' && '+'}
-    </span>
-  );
-}
-
 function Turn({ e, usage }: { e: TurnEntry; usage: TurnTotals | undefined }) {
   const detail = usage
     ? `input ${integer(usage.inputTokens)} (cached ${integer(usage.cachedInputTokens)}) · ` +
@@ -86,7 +68,7 @@ function Turn({ e, usage }: { e: TurnEntry; usage: TurnTotals | undefined }) {
           </span>
         </span>
       )}
-      {usage && <CostText usage={usage} />}
+      {usage && <Cost costUSD={usage.costUSD} unpriced={usage.unpriced} />}
     </h2>
   );
 }

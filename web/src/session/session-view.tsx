@@ -5,10 +5,10 @@ import { bytes, compact, dateTime, integer, projectName } from '../format.js';
 import { followSession, type FollowState, type Gone } from '../live/follow.js';
 import { href } from '../router.js';
 import { CopyButton } from '../ui/copy-button.js';
+import { Cost } from '../ui/cost.js';
 import { ErrorBanner } from '../ui/error-banner.js';
 import { TranscriptBuilder } from './entries.js';
 import { downloadRaw, loadRecords, loadSummary, type Loaded } from './load.js';
-import { CostText } from './entry-view.js';
 import { Transcript } from './transcript.js';
 import { usageByTurn } from './turn-usage.js';
 import { useSessionUsage } from './use-session-usage.js';
@@ -147,7 +147,7 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
           <Fact label="Context" title="the largest input of one response, of the model's context window">
             {usage?.contextWindow ? `${compact(usage.peakInputTokens ?? 0)} of ${compact(usage.contextWindow)}` : null}
           </Fact>
-          <Fact label="Cost">{usage ? <CostText usage={{ costUSD: usage.totals.costUSD, unpriced: usage.unpricedModels }} /> : null}</Fact>
+          <Fact label="Cost">{usage ? <Cost costUSD={usage.totals.costUSD} unpriced={usage.unpricedModels} /> : null}</Fact>
           {summary?.archived && <Fact label="Archived">yes</Fact>}
           {summary?.forkedFromId && (
             <div class="fact">

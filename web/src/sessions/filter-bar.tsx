@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { projectName } from '../format.js';
 import { Select } from '../ui/select.js';
 import { FILTER_DEFAULTS, isFiltered, SOURCES, type Filters } from './filters.js';
 
@@ -48,7 +49,7 @@ export function FilterBar({ value, onChange, projects, providers }: Props) {
         <input id="f-project" type="text" list="project-options" value={value.cwd} placeholder="any project (cwd)" onChange={set('cwd')} />
         <datalist id="project-options">
           {projects.map((p) => (
-            <option key={p} value={p} />
+            <option key={p} value={p} label={projectName(p)} />
           ))}
         </datalist>
       </div>

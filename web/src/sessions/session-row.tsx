@@ -1,26 +1,35 @@
 import type { SessionSummary } from '../api/types.js';
-import { age, bytes, compact, dateTime, projectName, usd } from '../format.js';
+import { age, bytes, dateTime, integer, projectName } from '../format.js';
 import { href } from '../router.js';
+import { Cost } from '../ui/cost.js';
 
-/** Cost when the server counts usage: the amount, "n/a" for an unpriced model, nothing without usage. */
-export function CostCell({ usage }: { usage: SessionSummary['usage'] }) {
-  if (usage === undefined || usage === null) return <span class="c-cost" />;
-  const tokens = `${compact(usage.totalTokens)} tokens`;
-  if (usage.costUSD === null) {
+/**
+ * The session's cost from `usage` on the list item (SPEC §6): "—" while the server has not
+ * counted it yet (null: not indexed; absent: an older server), never a made-up $0. `unpriced`
+ * is every model the server has no price for (GET /usage): the row's own models are checked
+ * against it, since a list item's usage has no cost per model.
+ */
+export function CostCell({ usage, unpriced }: { usage: SessionSummary['usage']; unpriced: ReadonlySet<string> }) {
+  if (usage === undefined || usage === null) {
     return (
-      <span class="c-cost muted" title={`${tokens}; no price for ${usage.models.join(', ')}`}>
-        n/a
+      <span class="c-cost muted" title="not counted yet">
+        —
       </span>
     );
   }
-  return (
-    <span class="c-cost" title={tokens}>
-      {usd(usage.costUSD)}
-    </span>
-  );
+  const detail = `${integer(usage.totalTokens)} tokens`;
+  const without = usage.costUSD === null ? usage.models : usage.models.filter((m) => unpriced.has(m));
+  return <Cost class="c-cost" costUSD={usage.costUSD} unpriced={without} detail={detail} />;
 }
 
-export function SessionRow({ item, sort, now }: { item: SessionSummary; sort: string; now: number }) {
+interface RowProps {
+  item: SessionSummary;
+  sort: string;
+  now: number;
+  unpriced: ReadonlySet<string>;
+}
+
+export function SessionRow({ item, sort, now, unpriced }: RowProps) {
   const when = sort === 'updated' ? item.updatedAt : item.createdAt;
   const title = item.title ?? '(no message yet)';
   return (
@@ -42,7 +51,7 @@ export function SessionRow({ item, sort, now }: { item: SessionSummary; sort: st
           {age(when, now)}
         </span>
         <span class="c-size">{bytes(item.sizeBytes)}</span>
-        <CostCell usage={item.usage} />
+        <CostCell usage={item.usage} unpriced={unpriced} />
       </a>
     </li>
   );

@@ -15,7 +15,7 @@ export function SessionsView({ query }: { query: URLSearchParams }) {
   const params = useMemo(() => listParams(filters), [query.toString()]);
   const list = usePaged<SessionSummary>('conversations', params);
   const live = useListEvents(filters, list.setItems, !list.more, list.reload);
-  const { projects, providers } = useSuggestions(list.items);
+  const { projects, providers, unpriced } = useSuggestions(list.items);
   const now = Date.now();
   const onChange = (next: Filters) => replaceRoute(href.sessions(queryFrom(next)));
   const empty = !list.more && list.items.length === 0 && list.error === null;
@@ -37,7 +37,7 @@ export function SessionsView({ query }: { query: URLSearchParams }) {
       <ListHeader sort={filters.sort} />
       <ul class="rows" aria-label="Sessions" aria-busy={list.loading}>
         {list.items.map((item) => (
-          <SessionRow key={item.id} item={item} sort={filters.sort} now={now} />
+          <SessionRow key={item.id} item={item} sort={filters.sort} now={now} unpriced={unpriced} />
         ))}
       </ul>
       {empty && <p class="empty">{isFiltered(filters) ? 'No session matches these filters.' : 'No sessions yet.'}</p>}

@@ -1,5 +1,11 @@
 import { useEffect, useRef } from 'preact/hooks';
 
+function near(el: HTMLElement, margin: string): boolean {
+  const r = el.getBoundingClientRect();
+  const m = parseFloat(margin);
+  return r.top < innerHeight + m && r.bottom > -m;
+}
+
 /**
  * An invisible marker that calls `onVisible` while it is within `margin` of the viewport:
  * infinite scroll and the transcript window's edges. It calls again after each change of
@@ -24,7 +30,9 @@ export function Sentinel({ onVisible, generation, margin = '800px' }: { onVisibl
     return () => observer.disconnect();
   }, [margin]);
   useEffect(() => {
-    if (visible.current) callback.current();
+    // The observer's last word may be stale: it reports asynchronously, and the page that just
+    // arrived may have pushed the marker away. Only still near, it asks again.
+    if (visible.current && ref.current && near(ref.current, margin)) callback.current();
   }, [generation]);
   return <div ref={ref} class="sentinel" aria-hidden="true" />;
 }
