@@ -102,6 +102,8 @@ export class IndexDb {
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
+      // A build writes gigabytes through the WAL: once checkpointed, it shrinks back to this.
+      this.db.pragma('journal_size_limit = 67108864');
       this.db.exec('CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
       const version = this.getMeta('schema');
       const home = this.getMeta('codex_home');
@@ -209,8 +211,10 @@ export class IndexDb {
   }
 
   /** Refreshes the planner's statistics (approximate, bounded work) after a full pass. */
+  /** After a full pass: fresh planner statistics, and the WAL folded into the file (the disk the index uses is its size). */
   analyze(): void {
     this.db.exec('PRAGMA analysis_limit = 1000; ANALYZE;');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** A number for a file new to the index (its search documents are numbered after it). */
