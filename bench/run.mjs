@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { cacheRoot, ensureTree } from './generate-tree.mjs';
+import { CCUSAGE_VERSION, ccusageDaily, ccusageEntry } from './ccusage.mjs';
 import { CODEX_VERSION, codexBinary, startCodex } from './codex-search.mjs';
 import { dashboardFirstRow } from './dashboard.mjs';
 import { appendLatency, manyFollowers } from './live.mjs';
@@ -86,6 +87,8 @@ const TARGETS = {
   indexBuildS: 300,
   indexBuildRssMb: 300,
   codexSearchRatio: 0.1,
+  usageDayP50Ms: 100,
+  ccusageRatio: 0.01,
 };
 
 const broken = []; // what actually failed: makes the exit status non-zero
@@ -499,6 +502,15 @@ const SEARCHES = [
   ['common', 'Mock reply', 100],
 ];
 
+const NO_CACHE = ['--response-cache-mb', '0'];
+
+/** GET /usage reports of row U2: [name, path, p50 target in ms or null (information)]. */
+const USAGE_REPORTS = [
+  ['day', '/usage?groupBy=day', 100],
+  ['day (America/New_York)', '/usage?groupBy=day&tz=America%2FNew_York', null],
+  ['cwd', '/usage?groupBy=cwd', null],
+];
+
 /** The page's ETag once it is the watched tree's version (W/"<process>-<version>-<query>"), not one derived from a build. */
 async function versionEtag(svc, path, timeoutMs = 60_000) {
   const deadline = performance.now() + timeoutMs;
@@ -544,9 +556,11 @@ async function main() {
   const nLarge = large.manifest.sessions.toLocaleString('en');
 
   // ---- 1, 2, 4, 5: one warm service per tree, and the hello-world baseline.
-  const svcSmall = await startService(small.dir, `service(${nSmall})`);
-  const svcLarge = await startService(large.dir, `service(${nLarge})`);
-  // The index builds in the background while the first-page runs go on; 5 needs it complete.
+  // Without the cache of built bodies: these rows measure building pages, searches and reports
+  // (a repeated request would otherwise be a memory copy). Rows 2b-2d measure the cache.
+  const svcSmall = await startService(small.dir, `service(${nSmall})`, '/readyz', NO_CACHE);
+  const svcLarge = await startService(large.dir, `service(${nLarge})`, '/readyz', NO_CACHE);
+  // The index builds in the background; the first pages are answered meanwhile (by scanning).
   const indexBuild = Promise.all([waitForIndex(svcSmall), waitForIndex(svcLarge)]);
   const helloPort = await freePort();
   const helloArgs = [join(HERE, 'hello-server.mjs'), '--port', String(helloPort)];
@@ -560,16 +574,30 @@ async function main() {
       }
     }
 
-    const HEADLESS = '/conversations?limit=25&head=0';
-    // What a browser sends to revalidate the first page: its ETag, and fetch's Cache-Control: no-cache.
-    const etag = await versionEtag(svcLarge, FIRST_PAGE);
-    const revalidate = { headers: { 'if-none-match': etag, 'cache-control': 'no-cache' }, okStatus: 304 };
-    const [fpS, fpL, hwR, fp0, rv] = await interleaved([
+    // Index build (metadata, search, usage): from process start to a complete index, the
+    // service's peak RSS meanwhile, and its size on disk. Rows 1, 2 and 4 run after it: they
+    // measure the steady state, not a service busy reading 5 GiB for its index.
+    const [, buildMs] = await indexBuild;
+    const buildHwm = (await memoryOf(svcLarge.pid))?.hwmMb ?? null;
+    const indexMb = round(await fileSizeMb(indexPathFor(large.dir)), 1);
+    const treeMb = round(large.manifest.totalBytes / 2 ** 20, 0);
+    row('index.build', `index build, ${nLarge} sessions (from process start)`, {
+      buildMs: round(buildMs, 0),
+      peakRssMb: round(buildHwm, 1),
+      sizeMb: indexMb,
+      treeMb,
+    });
+    say(`index of ${nLarge} sessions complete ${round(buildMs / 1000, 1)} s after start, ${indexMb} MiB (tree ${treeMb} MiB)`);
+    target('indexBuildMs', `index build, ${nLarge} sessions (s)`, buildMs / 1000, TARGETS.indexBuildS, 'max',
+      `index ${indexMb} MiB for a ${treeMb} MiB tree ` +
+        `(${round((100 * indexMb) / treeMb, 1)} %)`);
+    target('indexBuildRss', 'peak RSS of the service during the build (MB)', buildHwm, TARGETS.indexBuildRssMb, 'max',
+      'VmHWM of the process from its start until the index was complete');
+
+    const [fpS, fpL, hwR] = await interleaved([
       [svcSmall, FIRST_PAGE],
       [svcLarge, FIRST_PAGE],
       [helloServer, '/'],
-      [svcLarge, HEADLESS],
-      [svcLarge, FIRST_PAGE, revalidate],
     ]);
     const fpSmall = row('firstPage.small', `1. first page, ${nSmall} sessions`, fpS);
     const fpLarge = row('firstPage.large', `1. first page, ${nLarge} sessions`, fpL);
@@ -583,14 +611,6 @@ async function main() {
     const hw = row('hello', '2. bare Fastify hello-world', hwR);
     target('throughputRatio', `2. first page req/s (${nLarge}) / hello-world`, fpLarge.rps / hw.rps, TARGETS.throughputRatio, 'min',
       `${fpLarge.rps} / ${hw.rps} req/s; a first page is ${fpLarge.bytesPerResponse} bytes, hello-world ${hw.bytesPerResponse}`);
-    // The same page without heads (summaries only).
-    const fpHeadless = row('firstPage.head0', `2b. first page head=0, ${nLarge} sessions`, fp0);
-    target('head0Ratio', `2b. first page head=0 req/s / hello-world`, fpHeadless.rps / hw.rps,
-      TARGETS.head0Ratio, 'min', `${fpHeadless.rps} / ${hw.rps} req/s; ${fpHeadless.bytesPerResponse} bytes per page`);
-    const revalidated = row('firstPage.304', `2c. first page revalidated (304), ${nLarge} sessions`, rv);
-    target('revalidateRatio', `2c. 304 revalidation req/s / hello-world`, revalidated.rps / hw.rps, TARGETS.revalidateRatio, 'min',
-      `${revalidated.rps} / ${hw.rps} req/s; If-None-Match ${etag} with Cache-Control: no-cache`);
-    row('firstPage.compressed', `2d. compressed size of a default page, ${nLarge} sessions`, await compressedSizes(svcLarge, FIRST_PAGE));
 
     // 4: lookups of normal-sized sessions (active and archived), rotated over a sample of ids.
     const lookupPaths = (t) => t.manifest.samples.slice(0, CFG.lookupIds).map((s) => `/conversations/${s.id}`);
@@ -601,24 +621,24 @@ async function main() {
     target('lookupRatio', `4. lookup p50, ${nLarge} / ${nSmall}`, lkLarge.p50Ms / lkSmall.p50Ms, TARGETS.lookupRatio, 'max',
       `${lkLarge.p50Ms} / ${lkSmall.p50Ms} ms over ${lookupPaths(large).length} ids`);
 
-    // Index build (metadata, search, usage): from process start to a complete index, the
-    // service's peak RSS meanwhile (while it also served rows 1, 2 and 4), and its size on disk.
-    const [, buildMs] = await indexBuild;
-    const buildHwm = (await memoryOf(svcLarge.pid))?.hwmMb ?? null;
-    const indexMb = round(await fileSizeMb(indexPathFor(large.dir)), 1);
-    const treeMb = round(large.manifest.totalBytes / 2 ** 20, 0);
-    row('index.build', `index build, ${nLarge} sessions (from process start)`, {
-      buildMs: round(buildMs, 0),
-      peakRssMb: round(buildHwm, 1),
-      sizeMb: indexMb,
-      treeMb,
-    });
-    say(`index of ${nLarge} sessions complete ${round(buildMs / 1000, 1)} s after start, ${indexMb} MiB (tree ${treeMb} MiB)`);
-    target('indexBuildMs', `index build, ${nLarge} sessions (s)`, buildMs / 1000, TARGETS.indexBuildS, 'max',
-      `in the background while rows 1, 2 and 4 ran; index ${indexMb} MiB for a ${treeMb} MiB tree ` +
-        `(${round((100 * indexMb) / treeMb, 1)} %)`);
-    target('indexBuildRss', 'peak RSS of the service during the build (MB)', buildHwm, TARGETS.indexBuildRssMb, 'max',
-      'VmHWM of the process from its start until the index was complete');
+    // U2: usage of the whole home, summed in SQL from the complete index. Every request has a
+    // query of its own (limit varies), so that none is answered from the cache of built bodies.
+    for (const [name, path, limit] of USAGE_REPORTS) {
+      const probe = await expectOk(svcLarge, path);
+      const rows = probe ? JSON.parse(probe.body).rows.length : 0;
+      let i = 0;
+      const p50 = await sequentialP50(async () => {
+        const uncached = `${path}&limit=${2000 + i++}`;
+        const t = performance.now();
+        const res = await get(svcLarge.port, uncached);
+        if (res.status !== 200) broken.push(`${svcLarge.name} GET ${uncached} -> ${res.status}`);
+        return performance.now() - t;
+      }, CFG.peerRequests);
+      const label = `U2. usage by ${name}, ${nLarge} sessions (uncached, one at a time)`;
+      row(`usage.${name}`, label, { path, rowsInReport: rows, p50Ms: round(p50, 2) });
+      if (limit === null) continue;
+      target(`usage.${name}`, `U2. /usage?groupBy=${name} p50 (ms)`, p50, limit, 'max', `${rows} rows, ${CFG.peerRequests} requests`);
+    }
 
     // 5s: search, first page, from the complete index: a phrase in a few sessions, one in every session.
     for (const [name, phrase, limit] of SEARCHES) {
@@ -674,6 +694,29 @@ async function main() {
       dash.skipped ?? `median of ${dashRuns.length} first visits (empty cache): ${dashRuns.join(', ')} ms`);
   } finally {
     await Promise.all([svcSmall.stop(), svcLarge.stop(), helloServer.stop()]);
+  }
+
+  // ---- 2b-2d: what the cache of built bodies gives, on the default service over the index the
+  // rows above completed. Against hello-world again, interleaved in this block.
+  const svcCached = await startService(large.dir, `service(${nLarge}, cached)`);
+  const helloAgain = await startServer('hello', process.execPath, helloArgs, helloPort, '/');
+  try {
+    await waitForIndex(svcCached);
+    const HEADLESS = '/conversations?limit=25&head=0';
+    // What a browser sends to revalidate the first page: its ETag, and fetch's Cache-Control: no-cache.
+    const etag = await versionEtag(svcCached, FIRST_PAGE);
+    const revalidate = { headers: { 'if-none-match': etag, 'cache-control': 'no-cache' }, okStatus: 304 };
+    const [hwR, fp0, rv] = await interleaved([[helloAgain, '/'], [svcCached, HEADLESS], [svcCached, FIRST_PAGE, revalidate]]);
+    const hw = row('hello.cached', '2. bare Fastify hello-world (beside 2b and 2c)', hwR);
+    const fpHeadless = row('firstPage.head0', `2b. first page head=0, ${nLarge} sessions`, fp0);
+    target('head0Ratio', `2b. first page head=0 req/s / hello-world`, fpHeadless.rps / hw.rps,
+      TARGETS.head0Ratio, 'min', `${fpHeadless.rps} / ${hw.rps} req/s; ${fpHeadless.bytesPerResponse} bytes per page`);
+    const revalidated = row('firstPage.304', `2c. first page revalidated (304), ${nLarge} sessions`, rv);
+    target('revalidateRatio', `2c. 304 revalidation req/s / hello-world`, revalidated.rps / hw.rps, TARGETS.revalidateRatio, 'min',
+      `${revalidated.rps} / ${hw.rps} req/s; If-None-Match ${etag} with Cache-Control: no-cache`);
+    row('firstPage.compressed', `2d. compressed size of a default page, ${nLarge} sessions`, await compressedSizes(svcCached, FIRST_PAGE));
+  } finally {
+    await Promise.all([svcCached.stop(), helloAgain.stop()]);
   }
 
   // ---- 3: the big session as NDJSON vs a static file server, on a fresh service (clean VmHWM).
@@ -823,6 +866,7 @@ async function main() {
   }
   // ---- 8: search against Codex's own thread/search on the same tree (full run only).
   if (!QUICK) await compareWithCodex();
+  if (!QUICK) await compareWithCcusage();
 
   // ---- report
   const report = {
@@ -886,7 +930,7 @@ async function compareWithCodex() {
   // Codex writes its state into the home it serves: it gets a copy of the tree.
   const copy = await mkdtemp(join(os.tmpdir(), 'codex-bench-copy-'));
   execFileSync('cp', ['-r', join(tree.dir, 'sessions'), join(tree.dir, 'archived_sessions'), copy]);
-  const svc = await startService(tree.dir, `service(${n})`);
+  const svc = await startService(tree.dir, `service(${n})`, '/readyz', NO_CACHE);
   let codex;
   try {
     const t0 = performance.now();
@@ -927,6 +971,50 @@ async function compareWithCodex() {
     codex?.stop();
     await svc.stop();
     await rm(copy, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Row U3: usage per day on a 10,000-session tree, here (GET /usage from the complete index, one
+ * request at a time) and by ccusage-codex `daily --json --offline` (which reads every file on each
+ * run; sessions/ only, so ours is asked with archived=false). ccusage counts re-emitted events,
+ * which the resumed sessions of the tree repeat: its totals are shown, not compared.
+ */
+async function compareWithCcusage() {
+  const tree = await ensureTree({ seed: CFG.seed, sessions: CFG.peerSessions, bigMb: CFG.bigMb });
+  const n = tree.manifest.sessions.toLocaleString('en');
+  const label = `U3. /usage?groupBy=day / ccusage-codex ${CCUSAGE_VERSION} daily, ${n} sessions`;
+  const entry = ccusageEntry(join(cacheRoot(), 'tools'));
+  if (entry === null) {
+    target('ccusage', label, null, TARGETS.ccusageRatio, 'max', `@ccusage/codex@${CCUSAGE_VERSION} could not be installed`);
+    return;
+  }
+  const svc = await startService(tree.dir, `service(${n})`, '/readyz', NO_CACHE);
+  try {
+    await waitForIndex(svc);
+    const path = '/usage?groupBy=day&archived=false';
+    let totals = null;
+    const ours = await sequentialP50(async () => {
+      const t = performance.now();
+      const res = await get(svc.port, path);
+      if (res.status !== 200) broken.push(`${svc.name} GET ${path} -> ${res.status}`);
+      else totals = JSON.parse(res.body).totals;
+      return performance.now() - t;
+    }, CFG.peerRequests);
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await ccusageDaily(entry, tree.dir));
+    const theirs = percentile(runs.map((r) => r.ms).sort((a, b) => a - b), 0.5);
+    row('ccusage', label, {
+      p50Ms: round(ours, 2),
+      ccusageP50Ms: round(theirs, 0),
+      totalTokens: totals?.totalTokens ?? null,
+      ccusageTotalTokens: runs[0].totals?.totalTokens ?? null,
+    });
+    target('ccusage', `U3. /usage?groupBy=day / ccusage-codex daily (wall time)`, ours / theirs, TARGETS.ccusageRatio, 'max',
+      `${round(ours, 2)} ms / ${round(theirs, 0)} ms (median of 3 runs); total tokens ${totals?.totalTokens} here, ` +
+        `${runs[0].totals?.totalTokens} by ccusage (it counts re-emitted token_count events)`);
+  } finally {
+    await svc.stop();
   }
 }
 

@@ -119,7 +119,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // JSON is compressed (br, gzip) when the client accepts it; never NDJSON (byte ranges describe
   // the file) or event streams: @fastify/compress's default types leave both out.
   await app.register(compress, { encodings: ['br', 'gzip'] });
-  registerCaching(app);
+  registerCaching(app, { maxBytes: config.responseCacheMb * 2 ** 20, maxEntries: 256 });
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,

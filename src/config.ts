@@ -22,6 +22,8 @@ export interface Config {
   rateLimit: number | null;
   /** Event streams (GET /events and followers of a session, together) served at once; more get 503. */
   maxStreams: number;
+  /** MiB of built JSON bodies (list, search, usage) kept for repeat requests of an unchanged tree; 0: none. */
+  responseCacheMb: number;
   timeouts: ServerTimeouts;
   live: LiveSettings;
   /** Model prices from `--pricing FILE` over the built-in table; null: the built-in table only. */
@@ -75,6 +77,7 @@ export const DEFAULTS = {
   maxScanFiles: 10_000,
   rateLimit: null as number | null,
   maxStreams: 64,
+  responseCacheMb: 32,
   timeouts: DEFAULT_TIMEOUTS,
 };
 
@@ -94,6 +97,7 @@ export function defaultConfig(codexHome: string): Config {
     indexPath: null,
     rateLimit: DEFAULTS.rateLimit,
     maxStreams: DEFAULTS.maxStreams,
+    responseCacheMb: DEFAULTS.responseCacheMb,
     timeouts: { ...DEFAULTS.timeouts },
     live: { ...DEFAULT_LIVE },
     pricing: null,
@@ -121,6 +125,8 @@ Options (each also read from the environment variable in brackets; flags win):
   --rate-limit N/min      at most N requests a minute per client address; 429 beyond [CODEX_SESSIONS_RATE_LIMIT] (default off)
   --max-streams N         event streams at once (/events and followers); 503 beyond (default ${DEFAULTS.maxStreams})
                           [CODEX_SESSIONS_MAX_STREAMS]
+  --response-cache-mb N   MiB of built list, search and usage bodies kept while the tree is unchanged; 0: off
+                          (default ${DEFAULTS.responseCacheMb}) [CODEX_SESSIONS_RESPONSE_CACHE_MB]
   --pricing FILE          JSON model prices that add to or override the built-in table [CODEX_SESSIONS_PRICING]
                           ({"models": {"<model>": {"input", "cachedInput", "output"}}}, USD per 1M tokens)
   --log-level LEVEL       ${LOG_LEVELS.join('|')} [LOG_LEVEL] (default ${DEFAULTS.logLevel})
@@ -193,6 +199,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
         'max-scan-files': { type: 'string' },
         'rate-limit': { type: 'string' },
         'max-streams': { type: 'string' },
+        'response-cache-mb': { type: 'string' },
         'index-path': { type: 'string' },
         'no-index': { type: 'boolean' },
         'log-level': { type: 'string' },
@@ -221,6 +228,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
   const rateLimit = rateRaw === undefined ? DEFAULTS.rateLimit : perMinute(rateRaw);
   const streamsRaw = nonEmpty(values['max-streams']) ?? nonEmpty(env.CODEX_SESSIONS_MAX_STREAMS);
   const maxStreams = streamsRaw === undefined ? DEFAULTS.maxStreams : integer('max-streams', streamsRaw, 1, 100_000);
+  const cacheRaw = nonEmpty(values['response-cache-mb']) ?? nonEmpty(env.CODEX_SESSIONS_RESPONSE_CACHE_MB);
+  const responseCacheMb = cacheRaw === undefined ? DEFAULTS.responseCacheMb : integer('response-cache-mb', cacheRaw, 0, 4096);
   const levelRaw = (nonEmpty(values['log-level']) ?? nonEmpty(env.LOG_LEVEL) ?? DEFAULTS.logLevel).toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(levelRaw)) {
     throw new ConfigError(`log-level must be one of ${LOG_LEVELS.join(', ')}, got "${levelRaw}"`);
@@ -254,6 +263,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
     config: {
       ...defaultConfig(codexHome),
       ...{ host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles, indexPath, rateLimit, maxStreams, pricing },
+      responseCacheMb,
     },
   };
 }

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       indexPath: defaultIndexPath(join(homedir(), '.codex'), {}),
       rateLimit: null,
       maxStreams: 64,
+      responseCacheMb: 32,
       timeouts: DEFAULTS.timeouts,
       live: DEFAULT_LIVE,
       pricing: null,
@@ -53,6 +54,13 @@ describe('loadConfig', () => {
     expect(config(['--max-streams', '3'], { CODEX_SESSIONS_MAX_STREAMS: '8' }).maxStreams).toBe(3);
     expect(() => config(['--max-streams', '0'])).toThrow(/max-streams must be between 1 and 100000/);
     expect(() => config(['--max-streams', 'many'])).toThrow(/max-streams must be a whole number/);
+  });
+
+  it('reads --response-cache-mb (or CODEX_SESSIONS_RESPONSE_CACHE_MB); 0 turns the cache off; refuses a bad value', () => {
+    expect(config(['--response-cache-mb', '0']).responseCacheMb).toBe(0);
+    expect(config([], { CODEX_SESSIONS_RESPONSE_CACHE_MB: '128' }).responseCacheMb).toBe(128);
+    expect(() => config(['--response-cache-mb', 'lots'])).toThrow(/response-cache-mb must be a whole number/);
+    expect(() => config(['--response-cache-mb', '5000'])).toThrow(/response-cache-mb must be between 0 and 4096/);
   });
 
   it('reads the environment, and flags win over it', () => {

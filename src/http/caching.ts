@@ -35,7 +35,6 @@ export interface ResponseCacheOptions {
   maxEntries: number;
 }
 
-const DEFAULT_OPTIONS: ResponseCacheOptions = { maxBytes: 32 * 1024 * 1024, maxEntries: 256 };
 /** Bodies below this are sent as they are (as @fastify/compress does). */
 const COMPRESS_THRESHOLD = 1024;
 const ENCODINGS = ['br', 'gzip'] as const;
@@ -96,7 +95,7 @@ export class ResponseCache {
   private readonly building = new Map<string, Promise<Entry>>();
   private bytes = 0;
 
-  constructor(private readonly options: ResponseCacheOptions = DEFAULT_OPTIONS) {}
+  constructor(private readonly options: ResponseCacheOptions) {}
 
   async send(request: FastifyRequest, reply: FastifyReply, freshness: string | null, build: () => Promise<BuiltBody>) {
     const key = `${request.routeOptions.url ?? request.url}?${canonicalQuery(request.query)}`;
@@ -181,7 +180,7 @@ function acceptedEncoding(request: FastifyRequest): Encoding | null {
 }
 
 /** Decorates every reply with `cachedJson` (one cache per app). */
-export function registerCaching(app: FastifyInstance, options?: ResponseCacheOptions): void {
+export function registerCaching(app: FastifyInstance, options: ResponseCacheOptions): void {
   const cache = new ResponseCache(options);
   app.decorateReply('cachedJson', function (this: FastifyReply, freshness: string | null, build: () => Promise<BuiltBody>) {
     return cache.send(this.request, this, freshness, build);

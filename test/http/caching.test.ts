@@ -2,7 +2,8 @@ import { appendFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { registerCaching } from '../../src/http/caching.js';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, copyOfRealHome, indexReady, rolloutRelPath, tempHome, uuidN, writeLines, writeSession } from '../helper.js';
 import { eventually } from '../net.js';
@@ -185,5 +186,41 @@ describe('caching of search pages', () => {
     expect(after.headers.etag).not.toBe(etag);
     const found = await eventually(async () => (await get(app, '/search?q=more')).json(), (p) => p.items.length === 1, 10_000);
     expect(found.items.map((i: { id: string }) => i.id)).toEqual([SPEC.id]);
+  });
+});
+
+describe('the cache of built bodies (--response-cache-mb)', () => {
+  async function counting(maxBytes: number) {
+    const app = Fastify({ logger: false });
+    registerCaching(app, { maxBytes, maxEntries: 256 });
+    let builds = 0;
+    app.get('/page', (_request, reply) =>
+      reply.cachedJson('v1', async () => {
+        builds += 1;
+        return { body: Buffer.from(JSON.stringify({ items: [1, 2, 3] })) };
+      }),
+    );
+    await app.ready();
+    return { app, builds: () => builds };
+  }
+
+  it('builds a repeated page once while the freshness token holds, and every time with 0 MiB (304s need no body either way)', async () => {
+    for (const [maxBytes, expected] of [
+      [2 ** 20, 1],
+      [0, 3],
+    ] as const) {
+      const { app, builds } = await counting(maxBytes);
+      try {
+        const first = await get(app, '/page');
+        expect(first.statusCode).toBe(200);
+        expect((await get(app, '/page')).body).toBe(first.body);
+        expect((await get(app, '/page')).body).toBe(first.body);
+        expect(builds(), `maxBytes ${maxBytes}`).toBe(expected);
+        expect((await get(app, '/page', revalidate(String(first.headers.etag)))).statusCode).toBe(304);
+        expect(builds()).toBe(expected);
+      } finally {
+        await app.close();
+      }
+    }
   });
 });

@@ -4,30 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MODES, appFor, tempHome } from '../helper.js';
 import { eventually } from '../net.js';
+import type { UsageReport } from '../../src/rollout/usage/usage-report.js';
 import { tokenCount, u } from '../usage-lines.js';
-import { EXPECTED, TREE, writeUsageTree, type TreeSession } from './usage-tree.js';
+import { DAYS_UTC, EXPECTED, TREE, writeUsageTree, type TreeSession } from './usage-tree.js';
 
-interface Row {
-  key: string | null;
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
-  reasoningOutputTokens: number;
-  totalTokens: number;
-  costUSD: number | null;
-  sessions: number;
-  byModel: Record<string, { totalTokens: number; costUSD: number | null }>;
-}
-
-interface Report {
-  groupBy: string;
-  tz: string;
-  rows: Row[];
-  rowsOmitted: number;
-  totals: Omit<Row, 'key' | 'sessions' | 'byModel'>;
-  unpricedModels: string[];
-  pricing: { asOf: string; source: string };
-}
+type Report = UsageReport;
 
 const SESSIONS = Object.keys(TREE) as TreeSession[];
 const total = (only: (s: TreeSession) => boolean = () => true) =>
@@ -80,14 +61,7 @@ describe.each(MODES)('GET /usage over a tree with every counting rule ($mode)', 
   it('splits days by each response time in the requested zone (midnight in New York and Tokyo)', async () => {
     const utc = await usage(app, '?groupBy=day');
     expect(utc).toMatchObject({ groupBy: 'day', tz: 'UTC', rowsOmitted: 0 });
-    expect(keysAndTotals(utc)).toEqual([
-      ['2025-10-01', 1680 + 7085 + 1100, 3],
-      ['2025-10-02', 3300 + 3800, 2],
-      ['2025-10-03', 2750 + 1550, 2],
-      ['2025-10-04', 3850 + 11000, 2],
-      ['2025-10-05', 1100, 1],
-      ['2025-10-06', 2200, 1],
-    ]);
+    expect(keysAndTotals(utc)).toEqual(DAYS_UTC);
     expect(keysAndTotals(await usage(app, '?groupBy=day&tz=America/New_York')).slice(-1)).toEqual([['2025-10-05', 3300, 1]]);
     expect(keysAndTotals(await usage(app, '?groupBy=day&tz=Asia/Tokyo')).slice(-1)).toEqual([['2025-10-06', 3300, 1]]);
     // Days ascending whatever their size; the totals are the same in every zone.

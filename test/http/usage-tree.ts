@@ -37,6 +37,16 @@ export const EXPECTED: Record<TreeSession, [number, number, number, number, numb
   L: [0, 0, 0, 0, 0, 0],
 };
 
+/** [day, total tokens, sessions] per UTC day of the whole tree (session N straddles midnight: 1,100 + 2,200). */
+export const DAYS_UTC = [
+  ['2025-10-01', 1680 + 7085 + 1100, 3],
+  ['2025-10-02', 3300 + 3800, 2],
+  ['2025-10-03', 2750 + 1550, 2],
+  ['2025-10-04', 3850 + 11000, 2],
+  ['2025-10-05', 1100, 1],
+  ['2025-10-06', 2200, 1],
+];
+
 export const STAMPS: Record<TreeSession, string> = {
   A: '2025-10-01T10-00-00',
   B: '2025-10-01T10-10-00',

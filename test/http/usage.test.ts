@@ -7,7 +7,7 @@ import { PriceBook } from '../../src/rollout/usage/pricing.js';
 import type { PricedTokens } from '../../src/rollout/usage/tally.js';
 import { buildTestApp, stampToIso, tempHome, uuidN, writeSession } from '../helper.js';
 import { fileResponses } from '../usage-lines.js';
-import { EXPECTED, RATE_LIMITS, STAMPS, TREE, writeUsageTree, type TreeSession } from './usage-tree.js';
+import { DAYS_UTC, EXPECTED, RATE_LIMITS, STAMPS, TREE, writeUsageTree, type TreeSession } from './usage-tree.js';
 
 const SESSIONS = Object.keys(TREE) as TreeSession[];
 
@@ -159,14 +159,7 @@ describe('rule 6 and grouping over the whole tree (the reference for the index)'
       counted.get(f.file)!.map((response) => ({ response, session: { id: f.sessionId, cwd: null, source: 'cli', provider: 'openai' } })),
     );
     const day = (tz: string) => groupUsage(all, 'day', tz, prices).rows.map((r) => [r.key, r.totalTokens, r.sessions]);
-    expect(day('UTC')).toEqual([
-      ['2025-10-01', 1680 + 7085 + 1100, 3],
-      ['2025-10-02', 3300 + 3800, 2],
-      ['2025-10-03', 2750 + 1550, 2],
-      ['2025-10-04', 3850 + 11000, 2],
-      ['2025-10-05', 1100, 1],
-      ['2025-10-06', 2200, 1],
-    ]);
+    expect(day('UTC')).toEqual(DAYS_UTC);
     expect(day('America/New_York').slice(-1)).toEqual([['2025-10-05', 3300, 1]]);
     expect(day('Asia/Tokyo').slice(-1)).toEqual([['2025-10-06', 3300, 1]]);
     const week = (tz: string) => groupUsage(all, 'week', tz, prices).rows.map((r) => [r.key, r.totalTokens]);

@@ -207,7 +207,8 @@ export class UsageStore {
       params.push(JSON.stringify(values));
     }
     const bucket = bucketExpression(q.groupBy, q.offsets);
-    const from = `FROM usage_responses r JOIN sessions s ON s.fid = r.fid WHERE ${where.join(' AND ')}`;
+    // Sessions first, through the index that covers them, then each one's usage rows by key.
+    const from = `FROM sessions s INDEXED BY sessions_usage CROSS JOIN usage_responses r WHERE r.fid = s.fid AND ${where.join(' AND ')}`;
     const tokens = this.db
       .prepare(
         `SELECT ${bucket} AS bucket, r.model AS model, sum(r.input) AS inputTokens, sum(r.cached) AS cachedInputTokens, ` +

@@ -20,20 +20,27 @@ export interface OffsetInterval {
 
 const offsetAt = (zone: IANAZone, ms: number) => zone.offset(ms) * 60_000;
 
+/** Zones whose offset never changes (luxon's isUniversal is false for IANA names). */
+const FIXED_ZONE = /^(?:UTC|GMT|Etc\/(?:UTC|UCT|GMT(?:[+-]\d{1,2})?|Zulu|Universal))$/i;
+
+/** Offset changes are looked for this far apart: zones change at most twice a year, months apart. */
+const PROBE_MS = 7 * DAY_MS;
+
 /**
  * The UTC offsets `tz` has between `fromMs` and `toMs`, as intervals: a zone changes its offset
- * a few times a year at most, so a day's local date is (time + the offset of its interval).
- * Changes are found day by day and then to the millisecond.
+ * a few times a year at most, so a response's local date is (its time + the offset of its
+ * interval). Changes are found a week at a time, then to the millisecond.
  */
 export function offsetIntervals(tz: string, fromMs: number, toMs: number): OffsetInterval[] {
   const zone = IANAZone.create(tz);
+  if (FIXED_ZONE.test(tz)) return [{ startMs: fromMs, endMs: toMs + 1, offsetMs: offsetAt(zone, fromMs) }];
   const intervals: OffsetInterval[] = [];
   let start = fromMs;
   let offset = offsetAt(zone, fromMs);
-  for (let probe = fromMs + DAY_MS; ; probe += DAY_MS) {
+  for (let probe = fromMs + PROBE_MS; ; probe += PROBE_MS) {
     const at = Math.min(probe, toMs);
     if (offsetAt(zone, at) !== offset) {
-      let [lo, hi] = [Math.max(start, at - DAY_MS), at]; // the offset changes in (lo, hi]
+      let [lo, hi] = [Math.max(start, at - PROBE_MS), at]; // the offset changes in (lo, hi]
       while (hi - lo > 1) {
         const mid = Math.floor((lo + hi) / 2);
         if (offsetAt(zone, mid) === offset) lo = mid;
