@@ -6,5 +6,7 @@ export default defineConfig({
     globalSetup: ['test/e2e/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // The browser tests wait for the page to settle after each step; on a loaded CI machine a second is not enough.
+    expect: { poll: { timeout: 10_000 } },
   },
 });
