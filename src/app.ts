@@ -4,10 +4,12 @@ import type { DestinationStream } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
+import { DEFAULT_BUDGET_WAIT_MS, MemoryBudget } from './rollout/reading/byte-budget.js';
 import { sqliteIndex } from './rollout/index/indexer.js';
 import { conversationRoutes } from './http/conversations.js';
 import { registerDocs } from './http/docs.js';
-import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
+import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
+import { enforceIdleTimeout } from './http/idle-sockets.js';
 import { healthRoutes } from './http/health.js';
 import { registerFiniteNumberGuard } from './http/finite-numbers.js';
 import { registerRateLimit } from './http/rate-limit.js';
@@ -34,6 +36,9 @@ export const REDACT = [
   'config.token',
 ];
 
+/** Bytes of request body read at most: the API is read-only and takes none. */
+const MAX_REQUEST_BODY_BYTES = 16 * 1024;
+
 /** The connection-check period of Node's HTTP server: how late past its limit a slow client is cut off. */
 function checkingInterval(headersMs: number): number {
   return Math.max(50, Math.min(1000, Math.floor(headersMs / 4)));
@@ -56,16 +61,21 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     connectionTimeout: config.timeouts.idleSocketMs,
     logController: new RequestLog(),
     routerOptions: { maxParamLength: 512 },
+    // No route takes a request body: a large one is refused (413) before it is buffered.
+    bodyLimit: MAX_REQUEST_BODY_BYTES,
     frameworkErrors: frameworkErrorHandler as FastifyServerOptions['frameworkErrors'],
+    clientErrorHandler,
     schemaController: { compilersFactory: lazySchemaCompilers() },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  enforceIdleTimeout(app.server, config.timeouts.idleSocketMs);
 
   const repository = new RolloutRepository({
     codexHome: config.codexHome,
     maxScanFiles: config.maxScanFiles,
     log: app.log,
     index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
+    memory: new MemoryBudget(config.memoryBudgetBytes, DEFAULT_BUDGET_WAIT_MS),
   });
   // The index fills in the background: serving starts at once, never waiting for a build.
   app.addHook('onReady', async () => repository.start());

@@ -1,6 +1,9 @@
-import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import type { RolloutRepository } from '../rollout/repository.js';
+import type { Lease } from '../rollout/reading/byte-budget.js';
+import { byteStream } from './byte-stream.js';
+import { appendVary } from './vary.js';
 import { conversationJson } from './conversation-body.js';
 import { pageBody } from './list-body.js';
 import { negotiate } from './negotiate.js';
@@ -18,6 +21,12 @@ import { NDJSON, sendRolloutBytes } from './send-rollout.js';
 
 const JSON_TYPE = 'application/json';
 
+/** Gives the request's memory back once its response is over, however it ends. */
+function releaseWhenDone(reply: FastifyReply, lease: Lease): void {
+  reply.raw.once('close', () => lease.release());
+  reply.raw.once('finish', () => lease.release());
+}
+
 export interface ConversationRoutesOptions {
   repository: RolloutRepository;
 }
@@ -32,15 +41,20 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
         querystring: ListQuery,
         response: {
           200: ConversationsPage,
-          ...problemResponses('INVALID_CURSOR', 'INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'SCAN_FAILED'),
+          ...problemResponses('INVALID_CURSOR', 'INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'SCAN_FAILED', 'SERVICE_UNAVAILABLE'),
         },
       },
     },
     async (request, reply) => {
-      const page = await repository.listPage({ ...LIST_DEFAULTS, ...request.query }, request.log);
+      const query = { ...LIST_DEFAULTS, ...request.query };
+      const lease = await repository.leaseFor('list', query.limit);
+      releaseWhenDone(reply, lease);
+      const page = await repository.listPage(query, request.log, lease);
       // The body is built here (records spliced in as the files' own JSON text), not by the
       // schema serialiser: the 200 schema above still describes it exactly.
-      return reply.type(`${JSON_TYPE}; charset=utf-8`).send(pageBody(page) as never);
+      const body = pageBody(page, (origin) => repository.openRecords(origin));
+      reply.type(`${JSON_TYPE}; charset=utf-8`);
+      return reply.send((Buffer.isBuffer(body) ? body : byteStream(body, () => {})) as never);
     },
   );
 
@@ -78,6 +92,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
             'AMBIGUOUS_ID',
             'RANGE_NOT_SATISFIABLE',
             'SCAN_FAILED',
+            'SERVICE_UNAVAILABLE',
           ),
         },
       },
@@ -89,10 +104,13 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
         throw new HttpProblem('NOT_ACCEPTABLE', `this resource is available as ${JSON_TYPE} or ${NDJSON}`);
       }
       const file = await repository.findById(request.params.id);
-      reply.header('vary', 'accept');
-      if (type === NDJSON) return sendRolloutBytes(request, reply, file);
+      // Appended, never set: another Vary (Origin, from CORS) must survive.
+      appendVary(reply, 'Accept');
+      if (type === NDJSON) return sendRolloutBytes(request, reply, repository, file);
+      const lease = await repository.leaseFor('conversation');
+      releaseWhenDone(reply, lease);
       const conversation = await repository.openConversation(file, request.log);
-      const body = Readable.from(conversationJson(conversation));
+      const body = byteStream(conversationJson(conversation), () => conversation.close());
       // The typed reply only knows the schema's object shape; a stream of that same JSON is sent instead.
       return reply.type(`${JSON_TYPE}; charset=utf-8`).send(body as never);
     },

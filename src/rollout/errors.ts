@@ -10,6 +10,8 @@ export const RolloutErrorKind = {
   AmbiguousId: 'AmbiguousId',
   RangeNotSatisfiable: 'RangeNotSatisfiable',
   ScanFailed: 'ScanFailed',
+  /** The memory budget had no room for the request within its wait: try again shortly. */
+  Busy: 'Busy',
 } as const;
 
 export type RolloutErrorKind = (typeof RolloutErrorKind)[keyof typeof RolloutErrorKind];

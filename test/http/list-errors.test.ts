@@ -1,7 +1,7 @@
-import { mkdir, symlink } from 'node:fs/promises';
+import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildTestApp, tempHome, uuidN, writeSession } from '../helper.js';
+import { buildTestApp, list, tempHome, uuidN, writeSession } from '../helper.js';
 
 async function appWithOne() {
   const home = await tempHome();
@@ -53,9 +53,9 @@ describe('GET /conversations: bad input', () => {
   });
 
   it('an I/O failure while scanning → 500 SCAN_FAILED without paths or stacks', async () => {
-    const home = await tempHome();
-    await mkdir(home, { recursive: true });
-    await symlink(join(home, 'sessions'), join(home, 'sessions')); // a loop: readdir fails with ELOOP
+    const parent = await tempHome();
+    const home = join(parent, 'home');
+    await symlink(home, home); // the home itself is a loop: it cannot be resolved (ELOOP)
     const logs: string[] = [];
     const app = await buildTestApp(home, {}, logs);
     const res = await app.inject('/conversations');
@@ -64,5 +64,20 @@ describe('GET /conversations: bad input', () => {
     expect(res.body).not.toContain(home);
     expect(res.body).not.toMatch(/\bat .*\.(js|ts):\d+/);
     expect(logs.join('\n')).toContain('ELOOP');
+  });
+
+  it('an unreadable sessions/ is skipped, logged once and reported by /readyz, not a 500', async () => {
+    const home = await tempHome();
+    await symlink(join(home, 'sessions'), join(home, 'sessions')); // a loop: readdir fails with ELOOP
+    const logs: string[] = [];
+    const app = await buildTestApp(home, {}, logs);
+    for (let i = 0; i < 3; i++) expect((await list(app)).items).toEqual([]);
+    const warned = logs.map((l) => JSON.parse(l)).filter((l) => l.degraded === 'dir:sessions');
+    expect(warned).toHaveLength(1);
+    expect(warned[0].msg).toContain('cannot read sessions (ELOOP)');
+    const ready = await app.inject('/readyz');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'degraded', degraded: ['cannot read sessions (ELOOP): its sessions are skipped'] });
+    expect(ready.body).not.toContain(home);
   });
 });

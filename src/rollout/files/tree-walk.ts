@@ -1,9 +1,10 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { parseRolloutName, stampDate } from './filename.js';
-import { entryKind, isAbsentError } from './fs-safety.js';
+import { entryInfo, isAbsentError, isWithin, type EntryKind } from './fs-safety.js';
 import { scanFailed } from '../errors.js';
+import type { Degradations } from '../degraded.js';
 import type { ArchivedFilter, RolloutFile, SortOrder } from '../types.js';
 
 export const SESSIONS_DIR = 'sessions';
@@ -40,14 +41,6 @@ function isRolloutDir(rel: string): boolean {
   return rel === ARCHIVED_DIR || (isTreeDir(rel) && rel.split('/').length === 4);
 }
 
-async function readEntries(dir: string): Promise<Dirent[]> {
-  try {
-    return await readdir(dir, { withFileTypes: true });
-  } catch (err) {
-    if (isAbsentError(err)) return [];
-    throw scanFailed(`cannot read directory ${dir}`, err);
-  }
-}
 
 const byKey = (a: RolloutFile, b: RolloutFile) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
@@ -70,26 +63,28 @@ function outside(prefix: string, bounds: DateBounds): boolean {
 }
 
 /**
- * Sorted listings of recently walked directories, valid while the directory's mtime is
- * unchanged. A listing is only cached once its mtime is a second old: file-system clocks
- * tick coarsely, and an entry added in the same tick would not change the mtime.
+ * Sorted listings of recently walked directories, valid while the directory's ctime is
+ * unchanged (an entry added, removed or renamed, or a chmod). A listing is only cached once its
+ * ctime is a second old: file-system clocks tick coarsely, and an entry added in the same tick
+ * would not change it. A directory that could not be read is never cached.
  */
 class DirListings {
-  private readonly listings = new Map<string, { mtimeMs: number; files: RolloutFile[] }>();
+  private readonly listings = new Map<string, { ctimeMs: number; files: RolloutFile[] }>();
   static readonly MAX = 64;
   static readonly SETTLED_MS = 1000;
 
-  async get(dir: string, list: () => Promise<RolloutFile[]>): Promise<RolloutFile[]> {
-    const mtimeMs = (await stat(dir).catch(() => null))?.mtimeMs;
+  async get(dir: string, list: () => Promise<RolloutFile[] | null>): Promise<RolloutFile[]> {
+    const ctimeMs = (await stat(dir).catch(() => null))?.ctimeMs;
     const hit = this.listings.get(dir);
     this.listings.delete(dir);
-    if (hit !== undefined && hit.mtimeMs === mtimeMs) {
+    if (hit !== undefined && hit.ctimeMs === ctimeMs) {
       this.listings.set(dir, hit);
       return hit.files;
     }
     const files = await list();
-    if (mtimeMs !== undefined && Date.now() - mtimeMs > DirListings.SETTLED_MS) {
-      this.listings.set(dir, { mtimeMs, files });
+    if (files === null) return [];
+    if (ctimeMs !== undefined && Date.now() - ctimeMs > DirListings.SETTLED_MS) {
+      this.listings.set(dir, { ctimeMs, files });
       if (this.listings.size > DirListings.MAX) this.listings.delete(this.listings.keys().next().value as string);
     }
     return files;
@@ -106,9 +101,63 @@ export class TreeWalker {
   readonly codexHome: string;
   private realHome: string | undefined;
   private readonly listings = new DirListings();
+  private readonly realRoots = new Map<string, string>();
 
-  constructor(codexHome: string) {
+  /** `degraded` hears of directories that cannot be read: they are skipped, not errors. */
+  constructor(
+    codexHome: string,
+    private readonly degraded?: Degradations,
+  ) {
     this.codexHome = codexHome;
+  }
+
+  /**
+   * The entries of a directory of the tree. One that cannot be read (permissions, I/O) is
+   * skipped and reported as degraded, so that one bad directory does not fail every request.
+   */
+  private async readEntries(relDir: string): Promise<Dirent[] | null> {
+    const key = `dir:${relDir}`;
+    try {
+      const entries = await readdir(this.absPath(relDir), { withFileTypes: true });
+      this.degraded?.clear(key);
+      return entries;
+    } catch (err) {
+      if (isAbsentError(err)) return [];
+      if (this.degraded === undefined) throw scanFailed(`cannot read directory ${relDir}`, err);
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      this.degraded.note(key, `cannot read ${relDir} (${code}): its sessions are skipped`, err);
+      return null;
+    }
+  }
+
+  /**
+   * What an entry of `relDir` is, or null when the walk must pass it by: a link that leads out
+   * of the home, dangles, loops or names something else than a file or directory, and an alias:
+   * a link to a directory of the tree, or to a rollout file of the same name elsewhere in the
+   * tree, which the walk reaches by its own path anyway (a symlinked day directory would otherwise
+   * list its sessions twice, under the same keys). Each real directory is walked once.
+   */
+  private async kindOf(entry: Dirent, relDir: string, realHome: string): Promise<EntryKind | null> {
+    const info = await entryInfo(entry, join(this.absPath(relDir), entry.name), realHome);
+    if (info === null || info.linkTarget === undefined) return info?.kind ?? null;
+    const own = await this.ownName(info.linkTarget);
+    if (own === null) return info.kind;
+    const alias = info.kind === 'directory' ? isTreeDir(own) : this.fileAt(own) !== null && own.endsWith(`/${entry.name}`);
+    return alias ? null : info.kind;
+  }
+
+  /** The path a real location has in the tree (`sessions/...`, `archived_sessions/...`), or null outside both roots. */
+  private async ownName(target: string): Promise<string | null> {
+    for (const root of [SESSIONS_DIR, ARCHIVED_DIR]) {
+      let real = this.realRoots.get(root);
+      if (real === undefined) {
+        real = await realpath(this.absPath(root)).catch(() => undefined);
+        if (real === undefined) continue;
+        this.realRoots.set(root, real);
+      }
+      if (isWithin(real, target)) return [root, ...relative(real, target).split(sep)].filter((p) => p !== '').join('/');
+    }
+    return null;
   }
 
   async roots(): Promise<WalkRoots> {
@@ -133,12 +182,11 @@ export class TreeWalker {
     const digits = DIR_DIGITS[relDir.split('/').length - 1];
     if (digits === undefined) return [];
     const { realHome } = await this.roots();
-    const dir = this.absPath(relDir);
     const pattern = new RegExp(`^\\d{${digits}}$`);
     const names: string[] = [];
-    for (const entry of await readEntries(dir)) {
+    for (const entry of (await this.readEntries(relDir)) ?? []) {
       if (!pattern.test(entry.name)) continue;
-      if ((await entryKind(entry, join(dir, entry.name), realHome)) === 'directory') names.push(entry.name);
+      if ((await this.kindOf(entry, relDir, realHome)) === 'directory') names.push(entry.name);
     }
     names.sort();
     return order === 'desc' ? names.reverse() : names;
@@ -152,22 +200,25 @@ export class TreeWalker {
   async filesIn(relDir: string, order: SortOrder, id?: string): Promise<RolloutFile[]> {
     if (!isRolloutDir(relDir)) return [];
     const files =
-      id === undefined ? await this.listings.get(this.absPath(relDir), () => this.list(relDir)) : await this.list(relDir, id);
+      id === undefined ? await this.listings.get(this.absPath(relDir), () => this.list(relDir)) : ((await this.list(relDir, id)) ?? []);
     return order === 'desc' ? [...files].reverse() : [...files];
   }
 
-  private async list(relDir: string, id?: string): Promise<RolloutFile[]> {
+  /** The directory's rollout files in key order; null when it cannot be read. */
+  private async list(relDir: string, id?: string): Promise<RolloutFile[] | null> {
     const { realHome } = await this.roots();
     const dir = this.absPath(relDir);
     const archived = relDir === ARCHIVED_DIR;
     const suffix = id === undefined ? undefined : `-${id}.jsonl`;
     const files: RolloutFile[] = [];
-    for (const entry of await readEntries(dir)) {
+    const entries = await this.readEntries(relDir);
+    if (entries === null) return null;
+    for (const entry of entries) {
       if (suffix !== undefined && !entry.name.toLowerCase().endsWith(suffix)) continue;
       const parsed = parseRolloutName(entry.name);
       if (!parsed) continue;
       const absPath = join(dir, entry.name);
-      if ((await entryKind(entry, absPath, realHome)) !== 'file') continue;
+      if ((await this.kindOf(entry, relDir, realHome)) !== 'file') continue;
       files.push({ ...parsed, absPath, relPath: `${relDir}/${entry.name}`, archived });
     }
     return files.sort(byKey);

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { onlyGrew, sameFile, stampOf } from '../files/file-stamp.js';
 import { ARCHIVED_DIR, SESSIONS_DIR, type TreeWalker } from '../files/tree-walk.js';
@@ -6,7 +7,7 @@ import type { CandidateSource } from '../listing/page-loop.js';
 import { readSessionFile } from '../reading/session-reader.js';
 import type { RolloutFile } from '../types.js';
 import type { IndexDeps, IndexFactory, IndexProgress, IndexQuery, MetadataIndex } from './metadata-index.js';
-import { IndexDb, type IndexEntry } from './sqlite-store.js';
+import { ForeignIndexError, IndexDb, isCorruptionError, type IndexEntry } from './sqlite-store.js';
 import { TreeWatcher, type TreeChanges } from './tree-watcher.js';
 
 /** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
@@ -43,7 +44,10 @@ export function sqliteIndex(options: SqliteIndexOptions): IndexFactory {
  */
 export class SqliteIndex implements MetadataIndex {
   private db: IndexDb | null = null;
+  /** The inode of the open index file: another one at the path means the file was replaced. */
+  private dbIno: number | null = null;
   private state: IndexProgress['state'] = 'building';
+  private reason: string | null = null;
   private checked = 0;
   private lastPassMs: number | null = null;
   private running: Promise<void> | null = null;
@@ -69,14 +73,7 @@ export class SqliteIndex implements MetadataIndex {
   }
 
   private async open(): Promise<void> {
-    try {
-      this.db = await IndexDb.open(this.options.path, this.walker.codexHome);
-    } catch (err) {
-      this.state = 'failed';
-      this.options.log.warn({ err, indexPath: this.options.path }, 'metadata index unavailable; serving by scanning');
-      return;
-    }
-    if (this.stopping) return; // closed while opening: close() closes the file
+    if (!(await this.openDb(false)) || this.db === null) return;
     this.watching = this.watcher.start().catch((err) => this.options.log.debug({ err }, 'watching failed; the periodic pass covers it'));
     this.timer = setInterval(() => void this.pass(), this.options.rescanIntervalMs ?? DEFAULT_RESCAN_MS);
     this.timer.unref();
@@ -92,6 +89,82 @@ export class SqliteIndex implements MetadataIndex {
     this.verifyTimer.unref();
   }
 
+  /** Opens the index file (`fresh`: replaced by an empty one); false when it cannot be used. */
+  private async openDb(fresh: boolean): Promise<boolean> {
+    try {
+      this.db = await IndexDb.open(this.options.path, this.walker.codexHome, fresh);
+      this.dbIno = statSync(this.options.path).ino;
+    } catch (err) {
+      this.db = null;
+      this.state = 'failed';
+      if (err instanceof ForeignIndexError) {
+        this.reason = err.message;
+        this.options.degraded.note('index', `metadata index not used: ${err.message}; serving by scanning`);
+      } else {
+        this.reason = 'the index file cannot be opened';
+        this.options.log.warn({ err, indexPath: this.options.path }, 'metadata index unavailable; serving by scanning');
+      }
+      return false;
+    }
+    if (this.stopping) return false; // closed while opening: close() closes the file
+    return true;
+  }
+
+  /**
+   * Runs one call on the index. SQLite reports a damaged file (overwritten, truncated) only when
+   * a query touches it: then the index stops answering at once (queries scan), and a fresh file
+   * is built in the background. Other errors are the caller's.
+   */
+  private use<T>(fn: (db: IndexDb) => T, fallback: T): T {
+    const db = this.db;
+    if (db === null) return fallback;
+    try {
+      return fn(db);
+    } catch (err) {
+      if (!isCorruptionError(err)) throw err;
+      this.drop(db, 'the index file was found corrupt; it is being rebuilt (queries scan meanwhile)', err);
+      return fallback;
+    }
+  }
+
+  /** Stops using `db` and builds the index again, from a fresh file when it was corrupt. */
+  private drop(db: IndexDb, reason: string, cause?: unknown): void {
+    if (this.db !== db || this.stopping) return;
+    this.db = null;
+    this.state = 'rebuilding';
+    this.reason = reason;
+    this.options.degraded.note('index', `metadata index: ${reason}`, cause);
+    try {
+      db.close();
+    } catch {
+      // a damaged file may not even close cleanly
+    }
+    const fresh = isCorruptionError(cause);
+    this.starting = (async () => {
+      await this.running?.catch(() => {});
+      if (this.stopping || !(await this.openDb(fresh))) return;
+      this.state = 'rebuilding';
+      await this.pass();
+    })();
+  }
+
+  /**
+   * True while the open index file is still this home's: the same file at the path, saying it
+   * indexes this home. Another instance may have replaced it or bound it to another home; then
+   * it is opened again (and refused when it is another home's).
+   */
+  private async stillOurs(): Promise<boolean> {
+    const db = this.db;
+    if (db === null) return false;
+    const st = await stat(this.options.path).catch(() => null);
+    const owner = this.use((d) => d.owner(), undefined);
+    if (this.db !== db) return false;
+    if (st !== null && st.ino === this.dbIno && owner === this.walker.codexHome) return true;
+    const takenOver = owner !== undefined && owner !== this.walker.codexHome;
+    this.drop(db, takenOver ? 'the index file was taken over by another Codex home' : 'the index file was replaced');
+    return false;
+  }
+
   get usable(): boolean {
     return this.db !== null && this.state === 'ready';
   }
@@ -99,16 +172,18 @@ export class SqliteIndex implements MetadataIndex {
   progress(): IndexProgress {
     return {
       state: this.state,
+      reason: this.reason,
       complete: this.usable,
-      filesInIndex: this.db?.count() ?? 0,
+      filesInIndex: this.use((db) => db.count(), 0),
       filesCheckedThisPass: this.checked,
       lastPassMs: this.lastPassMs,
     };
   }
 
-  async candidates(query: IndexQuery): Promise<CandidateSource> {
+  async candidates(query: IndexQuery): Promise<CandidateSource | null> {
     await this.catchUp();
-    const rows = this.db?.query(query) ?? [];
+    const rows = this.use((db) => db.query(query), null);
+    if (rows === null) return null;
     const candidates = rows.flatMap((row) => {
       const file = this.walker.fileAt(row.relPath);
       return file === null ? [] : [{ file, position: { key: row.key, mtimeMs: row.mtimeMs }, stamp: row.stamp }];
@@ -117,7 +192,7 @@ export class SqliteIndex implements MetadataIndex {
   }
 
   async lookup(id: string): Promise<RolloutFile[]> {
-    return (this.db?.byId(id) ?? []).map((row) => this.walker.fileAt(row.relPath)).filter((f) => f !== null);
+    return this.use((db) => db.byId(id), []).map((row) => this.walker.fileAt(row.relPath)).filter((f) => f !== null);
   }
 
   async refresh(file: RolloutFile): Promise<void> {
@@ -143,7 +218,7 @@ export class SqliteIndex implements MetadataIndex {
         let batch: RolloutFile[] = [];
         for (const walk of [this.walker.active('desc'), this.walker.archived('desc')]) {
           for await (const file of walk) {
-            if (this.stopping) return;
+            if (this.stopping || this.db !== db) return;
             seen.add(file.relPath);
             batch.push(file);
             if (batch.length >= BATCH) {
@@ -156,13 +231,19 @@ export class SqliteIndex implements MetadataIndex {
         }
         await this.indexFiles(batch);
         this.checked += batch.length;
-        if (this.stopping) return;
-        db.transaction(() => {
-          for (const path of db.allPaths()) if (!seen.has(path)) db.delete(path);
-          db.markComplete();
-        });
-        db.analyze();
+        if (this.stopping || this.db !== db) return;
+        const finished = this.use(() => {
+          db.transaction(() => {
+            for (const path of db.allPaths()) if (!seen.has(path)) db.delete(path);
+            db.markComplete();
+          });
+          db.analyze();
+          return true;
+        }, false);
+        if (!finished) return;
+        if (this.state === 'rebuilding') this.options.degraded.clear('index');
         this.state = 'ready';
+        this.reason = null;
         this.lastPassMs = Date.now() - started;
         this.options.log.debug({ files: seen.size, ms: this.lastPassMs }, 'metadata index pass complete');
       } catch (err) {
@@ -177,9 +258,8 @@ export class SqliteIndex implements MetadataIndex {
 
   /** What changed in one file since it was indexed, reading it only when its summary may have changed. */
   private async update(file: RolloutFile): Promise<FileUpdate | null> {
-    const db = this.db;
-    if (db === null) return null;
-    const row = db.get(file.relPath);
+    if (this.db === null) return null;
+    const row = this.use((db) => db.get(file.relPath), undefined);
     const st = await stat(file.absPath).catch(() => null);
     if (st === null) return { kind: 'gone', file };
     const stamp = stampOf(st);
@@ -187,7 +267,7 @@ export class SqliteIndex implements MetadataIndex {
     // Rollouts are append-only: once the meta and the title are known, a file that grew
     // keeps its summary, so nothing is read at all.
     if (row?.hasUserMessage && onlyGrew(row.stamp, stamp)) return { kind: 'grown', file, entry: { file, stamp, session: null } };
-    const result = await readSessionFile(file, 0, 0, this.options.limits, this.options.log);
+    const result = await readSessionFile(file, 0, 0, await this.options.env(), this.options.log);
     if (result === null) return { kind: 'gone', file };
     const { read } = result;
     const session = read && { summary: read.summary, hasUserMessage: read.hasUserMessage };
@@ -199,21 +279,23 @@ export class SqliteIndex implements MetadataIndex {
     const db = this.db;
     if (db === null || files.length === 0) return;
     const updates = await Promise.all(files.map((file) => this.update(file)));
-    if (this.stopping) return;
-    db.transaction(() => {
-      for (const u of updates) {
-        if (u === null) continue;
-        if (u.kind === 'gone') db.delete(u.file.relPath);
-        else if (u.kind === 'grown') db.touch(u.file.relPath, u.entry.stamp);
-        else db.upsert(u.entry);
-      }
-    });
+    if (this.stopping || this.db !== db) return;
+    this.use(
+      () =>
+        db.transaction(() => {
+          for (const u of updates) {
+            if (u === null) continue;
+            if (u.kind === 'gone') db.delete(u.file.relPath);
+            else if (u.kind === 'grown') db.touch(u.file.relPath, u.entry.stamp);
+            else db.upsert(u.entry);
+          }
+        }),
+      undefined,
+    );
   }
 
   private async takeChanges({ files, gone }: TreeChanges): Promise<void> {
-    const db = this.db;
-    if (db === null) return;
-    db.transaction(() => gone.forEach((rel) => db.delete(rel)));
+    this.use((db) => db.transaction(() => gone.forEach((rel) => db.delete(rel))), undefined);
     await this.indexFiles(files);
   }
 
@@ -223,7 +305,7 @@ export class SqliteIndex implements MetadataIndex {
    * request even before the watcher reports them.
    */
   private async catchUp(): Promise<void> {
-    if (this.db === null) return;
+    if (!(await this.stillOurs())) return;
     await this.watcher.settled();
     const dirs = [ARCHIVED_DIR];
     const [year] = await this.walker.numericDirs(SESSIONS_DIR, 'desc');

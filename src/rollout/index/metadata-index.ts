@@ -2,11 +2,15 @@ import type { TreeWalker } from '../files/tree-walk.js';
 import type { SessionFilter } from '../listing/filters.js';
 import type { Position } from '../listing/cursor.js';
 import type { CandidateSource } from '../listing/page-loop.js';
-import type { ReadLimits } from '../reading/session-reader.js';
+import type { Degradations } from '../degraded.js';
+import type { ReadEnv, ReadLimits } from '../reading/session-reader.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger, SortField, SortOrder } from '../types.js';
 
 export interface IndexProgress {
-  state: 'disabled' | 'building' | 'ready' | 'failed';
+  /** `rebuilding`: the index file was found corrupt while running; queries scan until it is rebuilt. */
+  state: 'disabled' | 'building' | 'ready' | 'failed' | 'rebuilding';
+  /** Why the index is failed or rebuilding (no absolute paths); null otherwise. */
+  reason: string | null;
   /** True once a full pass has completed: only then do queries use the index. */
   complete: boolean;
   filesInIndex: number;
@@ -44,9 +48,10 @@ export interface MetadataIndex {
   progress(): IndexProgress;
   /**
    * Candidates for one page: up to `limit + 1` sessions that pass the query, each with the stamp
-   * it was indexed at. New sessions in the newest day directory are taken in first.
+   * it was indexed at. New sessions in the newest day directory are taken in first. Null when
+   * the index cannot answer after all (found corrupt, taken over): the caller scans.
    */
-  candidates(query: IndexQuery): Promise<CandidateSource>;
+  candidates(query: IndexQuery): Promise<CandidateSource | null>;
   /** The files the index holds for a session id (lower case); the caller checks they exist. */
   lookup(id: string): Promise<RolloutFile[]>;
   /** Re-indexes one file now (a query found its record stale). */
@@ -58,6 +63,10 @@ export interface IndexDeps {
   walker: TreeWalker;
   limits: ReadLimits;
   log: RolloutLogger;
+  /** What a read of a file needs (the home's real path, the limits, the memory budget); background reads wait as long as it takes. */
+  env: () => Promise<ReadEnv>;
+  /** Where the index reports what it is doing without (corrupt and being rebuilt, bound to another home). */
+  degraded: Degradations;
 }
 
 export type IndexFactory = (deps: IndexDeps) => MetadataIndex;

@@ -29,6 +29,23 @@ export interface IndexEntry {
   session: { summary: SessionSummary; hasUserMessage: boolean } | null;
 }
 
+/**
+ * The index file belongs to another Codex home (its meta row says so). It is left alone: two
+ * homes sharing one file would drop each other's table and answer with the other's rows.
+ */
+export class ForeignIndexError extends Error {
+  constructor() {
+    super('the index file belongs to another Codex home; give this one its own --index-path');
+    this.name = 'ForeignIndexError';
+  }
+}
+
+/** SQLite's way of saying the file is damaged or not a database any more (overwritten, truncated). */
+export function isCorruptionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_IOERR'));
+}
+
 const COLUMNS =
   'rel_path AS relPath, key, id, archived, dev, ino, size, mtime_exact AS mtimeExact, ctime_exact AS ctimeExact, ' +
   'mtime_ms AS mtimeMs, has_user_message AS hasUserMessage';
@@ -44,16 +61,23 @@ export class IndexDb {
   private readonly touchStmt: Database.Statement;
 
   /**
-   * Opens (or creates) the index; a corrupt file or another schema version is replaced. The
-   * native module is loaded here, not at start-up: serving the first page does not need it.
+   * Opens (or creates) the index; a corrupt file or another schema version is replaced (with
+   * `fresh`, whatever it holds: it was found corrupt while running). A file that belongs to
+   * another Codex home is not touched: ForeignIndexError. The native module is loaded here, not
+   * at start-up: serving the first page does not need it.
    */
-  static async open(path: string, codexHome: string): Promise<IndexDb> {
+  static async open(path: string, codexHome: string, fresh = false): Promise<IndexDb> {
     const { default: Sqlite } = await import('better-sqlite3');
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const remove = () => {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    };
+    if (fresh) remove();
     try {
       return new IndexDb(Sqlite, path, codexHome);
-    } catch {
-      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    } catch (err) {
+      if (err instanceof ForeignIndexError) throw err;
+      remove();
       return new IndexDb(Sqlite, path, codexHome);
     }
   }
@@ -66,7 +90,8 @@ export class IndexDb {
       this.db.exec('CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
       const version = this.getMeta('schema');
       const home = this.getMeta('codex_home');
-      if (version !== SCHEMA_VERSION || home !== codexHome) {
+      if (home !== undefined && home !== codexHome) throw new ForeignIndexError();
+      if (version !== SCHEMA_VERSION) {
         this.db.exec('DROP TABLE IF EXISTS sessions; DELETE FROM meta;');
       }
       this.db.exec(`
@@ -137,6 +162,11 @@ export class IndexDb {
 
   private setMeta(k: string, v: string): void {
     this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v').run(k, v);
+  }
+
+  /** The Codex home the file says it indexes (another instance may have taken it over). */
+  owner(): string | undefined {
+    return this.getMeta('codex_home');
   }
 
   get complete(): boolean {

@@ -1,13 +1,14 @@
 import { stat as statCallback, type Stats } from 'node:fs';
 import { sameFile, stampOf, type FileStamp } from '../files/file-stamp.js';
+import type { Lease } from '../reading/byte-budget.js';
 import type { SessionRead } from '../reading/session-reader.js';
-import type { ConversationItem, ConversationsPage, RolloutFile, RolloutLogger, SortField, SortOrder } from '../types.js';
+import type { ConversationItem, ConversationsPage, RecordText, RolloutFile, RolloutLogger, SortField, SortOrder } from '../types.js';
 import { encodePosition, positionCompare, startPosition, type Position } from './cursor.js';
 import { matchesFilter, type SessionFilter } from './filters.js';
 import { ReadAhead } from './read-ahead.js';
 
 /** Files a list request reads at once. */
-const MAX_PARALLEL_READS = 16;
+export const MAX_PARALLEL_READS = 16;
 
 /** A file that may belong on a page, at its position in the page's order. */
 export interface Candidate {
@@ -43,6 +44,12 @@ export interface PagePlan {
   after: Position | undefined;
   names: ReadonlyMap<string, string>;
   log: RolloutLogger;
+  /**
+   * The request's share of the memory budget: a record stays in memory for the response only
+   * while the budget has room for it; the others are sent from their file. None: all stay.
+   */
+  lease?: Lease | undefined;
+  readListing: ReadListing;
 }
 
 /** A listing read of a file (null: unreadable; `read` null: not a session). Never rejects. */
@@ -80,6 +87,20 @@ export function toItem(read: SessionRead, names: ReadonlyMap<string, string>): C
 }
 
 /**
+ * The item as it joins the page: each held record stays in memory only while the lease has room
+ * for it (otherwise it is sent from its file), and an item with records left in its file
+ * says which file, as it was read.
+ */
+function admit(item: ConversationItem, file: RolloutFile, st: Stats, lease: Lease | undefined): ConversationItem {
+  const hold = (records: RecordText[]) =>
+    records.map((r) => (r.bytes === undefined || lease === undefined || lease.tryTake(r.bytes.length) ? r : { ...r, bytes: undefined }));
+  const head = hold(item.head);
+  const tail = hold(item.tail);
+  const unheld = [...head, ...tail].some((r) => r.bytes === undefined);
+  return { ...item, head, tail, ...(unheld ? { origin: { file, dev: st.dev, ino: st.ino, size: st.size } } : {}) };
+}
+
+/**
  * The one page loop. Takes candidates in order until the page is full and one more qualifying
  * session proves that more follow (so `nextCursor` is exact).
  *
@@ -91,7 +112,8 @@ export function toItem(read: SessionRead, names: ReadonlyMap<string, string>): C
  * read (no head, no tail) is made again so that a failure of the tail alone cannot change the
  * answer. A trusted candidate that the read contradicts stops the page: see PageOutcome.
  */
-export async function collectPage(plan: PagePlan, source: CandidateSource, readListing: ReadListing): Promise<PageOutcome> {
+export async function collectPage(plan: PagePlan, source: CandidateSource): Promise<PageOutcome> {
+  const { readListing } = plan;
   const items: ConversationItem[] = [];
   let numScannedFiles = 0;
   let lastExamined: Position | undefined;
@@ -140,7 +162,7 @@ export async function collectPage(plan: PagePlan, source: CandidateSource, readL
         break;
       }
       lastItem = entry.position;
-      items.push(item);
+      items.push(admit(item, entry.file, (result as { stat: Stats }).stat, plan.lease));
     }
   } finally {
     await ahead.close();

@@ -1,10 +1,16 @@
-import { open, type FileHandle } from 'node:fs/promises';
-import { close as fsClose, fstat as fsFstat, open as fsOpen, read as fsRead, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { closeFd, openInside } from '../files/fs-safety.js';
+import { RolloutError, RolloutErrorKind } from '../errors.js';
+import { CHUNK, chunksOf, fdSource, readExactly, type ByteSource } from './byte-source.js';
+import type { MemoryBudget } from './byte-budget.js';
 import { normalizeRecord } from './formats.js';
-import { readRecord, recordBytes, splitLines, splitRawLines, type Line } from './jsonl-lines.js';
+import { JsonShapeChecker } from './json-shape.js';
+import { heldRecord, readRecord, readUnheld, splitRawLines, type RawLine, type RecordText } from './jsonl-lines.js';
 import { TitleFinder } from './title.js';
-import { buildSummary } from './summary.js';
+import { buildSummary, metaFields } from './summary.js';
 import type { JsonRecord, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
+
+export type { ByteSource } from './byte-source.js';
 
 export interface ReadLimits {
   /** The title search stops at lines starting past this many bytes... */
@@ -13,107 +19,141 @@ export interface ReadLimits {
   titleScanLines: number;
   /**
    * Longer lines are invalid ("line longer than N bytes") and skipped without being held in
-   * memory. One line is held (bytes, then its decoded text and parsed value) while it is read,
-   * so this bounds the memory a single request can take. 16 MiB is far above Codex's largest
-   * lines (a pasted screenshot as a base64 data URL is a few MiB).
+   * memory. 16 MiB is far above Codex's largest lines (a pasted screenshot as a base64 data URL
+   * is a few MiB).
    */
   maxLineBytes: number;
+  /**
+   * Longer lines are never held whole unless they must be parsed (a session meta, or a record
+   * searched for the title, with their bytes from the memory budget's line pool): they stream
+   * through a JSON shape check and are sent by re-reading their range. Real Codex lines are
+   * mostly below 20 KiB.
+   */
+  holdLineBytes: number;
+  /** Bytes of records one file read keeps in memory for a listing; records past it are kept as ranges of the file. */
+  inlineBytesPerRead: number;
 }
 
 export const DEFAULT_READ_LIMITS: ReadLimits = {
   titleScanBytes: 1024 * 1024,
   titleScanLines: 1000,
   maxLineBytes: 16 * 1024 * 1024,
+  holdLineBytes: 64 * 1024,
+  inlineBytesPerRead: 128 * 1024,
 };
 
-const CHUNK = 64 * 1024;
+/** Memory a long line takes while it is parsed: its bytes, its text (up to two bytes a character) and the parsed value. */
+const PARSE_FACTOR = 4;
 
-/** What the readers need of an open file: positional reads (a FileHandle is one). */
-export interface ByteSource {
-  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+/** What a read needs besides the file: where the home really is, the limits, and the memory budget. */
+export interface ReadEnv {
+  /** `realpath` of the Codex home: files are only opened inside it (openInside). */
+  realRoot: string;
+  limits: ReadLimits;
+  budget: MemoryBudget;
+  /** How long a parse of a long line may wait for the budget (default: the budget's wait; Infinity for background work). */
+  waitMs?: number;
 }
 
-// The callback forms of open/fstat/read/close: for the many small files of a listing they cost
-// ~30 % less CPU than FileHandle's promise forms on Node 20 (26 files opened, stat'ed, read
-// and closed in parallel: ~2.5 vs ~3.6 ms).
-const settle =
-  <T>(resolve: (value: T) => void, reject: (err: unknown) => void) =>
-  (err: NodeJS.ErrnoException | null, value: T) =>
-    err ? reject(err) : resolve(value);
-const openFd = (path: string) => new Promise<number>((resolve, reject) => fsOpen(path, 'r', settle(resolve, reject)));
-const fstatFd = (fd: number) => new Promise<Stats>((resolve, reject) => fsFstat(fd, settle(resolve, reject)));
-const closeFd = (fd: number) => new Promise<void>((resolve, reject) => fsClose(fd, (err) => (err ? reject(err) : resolve())));
-const fdSource = (fd: number): ByteSource => ({
-  read: (buffer, offset, length, position) =>
-    new Promise((resolve, reject) => fsRead(fd, buffer, offset, length, position, settle((bytesRead) => resolve({ bytesRead }), reject))),
-});
+/** Memory one request reads with, besides the records it keeps: a chunk buffer, a held line and its text. */
+export function readWorkingSet(limits: ReadLimits): number {
+  return CHUNK + 3 * limits.holdLineBytes;
+}
 
 /**
- * The bytes of `handle` up to `size`, in chunks. One buffer is reused: splitLines decodes or
- * copies every piece before asking for the next chunk.
+ * Parses a line that was not held: its bytes are read again, within the budget's line pool
+ * (waiting for room, or failing with Busy after the budget's wait). Null when the file no longer
+ * has those bytes (truncated under us).
  */
-async function* chunksOf(handle: ByteSource, size: number): AsyncGenerator<Buffer> {
-  const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)));
-  for (let position = 0; position < size; ) {
-    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - position), position);
-    if (bytesRead === 0) return; // truncated under us: what was read is all there is
-    position += bytesRead;
-    yield buffer.subarray(0, bytesRead);
+async function parseUnheld(source: ByteSource, range: RecordText, env: ReadEnv): Promise<JsonRecord | null> {
+  const release = await env.budget.lines.acquire(PARSE_FACTOR * range.length, env.waitMs);
+  try {
+    const bytes = await readExactly(source, range.offset, range.length);
+    return bytes === null ? null : (JSON.parse(bytes.toString('utf8')) as JsonRecord);
+  } finally {
+    release();
   }
 }
 
-/** Lines of `handle` up to byte `size`: a snapshot, so appends made while reading are not seen. */
-export function linesOf(handle: FileHandle, size: number, maxLineBytes: number): AsyncGenerator<Line> {
-  return splitLines(chunksOf(handle, size), maxLineBytes);
-}
-
-/** What scanHead finds; the head records are kept as their JSON text (UTF-8 bytes). */
+/** What scanHead finds; the head records are kept as their JSON text. */
 export interface SessionHead {
   summary: SessionSummary;
   /** False when no real user message was found within the title bound. */
   hasUserMessage: boolean;
-  head: Buffer[];
+  head: RecordText[];
+}
+
+/** Bytes of held records a read may still keep in memory. */
+export interface Allowance {
+  left: number;
+}
+
+/** A held line's record, kept in memory while the allowance lasts, as a range of the file after that. */
+function keepHeld(raw: RawLine, text: string, allowance: Allowance): RecordText {
+  const bytes = raw.bytes as Buffer;
+  const keep = bytes.length <= allowance.left;
+  if (keep) allowance.left -= bytes.length;
+  return heldRecord(raw.offset, bytes, text, keep);
 }
 
 /**
  * Reads a file from the start until it knows the session's meta, title and `headCount` first
  * records. Returns null when the file is not a session: its first record is not a session meta.
- * The head records are returned as their own JSON text (see recordBytes), never re-serialised.
+ * The head records are their own JSON text (see RecordText), never re-serialised.
  */
 export async function scanHead(
-  handle: ByteSource,
+  source: ByteSource,
   file: RolloutFile,
   stat: Stats,
   headCount: number,
-  limits: ReadLimits,
+  env: ReadEnv,
   log: RolloutLogger,
+  allowance: Allowance = { left: env.limits.inlineBytesPerRead },
 ): Promise<SessionHead | null> {
-  const head: Buffer[] = [];
+  const { limits } = env;
+  const head: RecordText[] = [];
   const titles = new TitleFinder();
   let meta: JsonRecord | null = null;
-  for await (const raw of splitRawLines(chunksOf(handle, stat.size), limits.maxLineBytes)) {
+  for await (const raw of splitRawLines(chunksOf(source, stat.size), limits.maxLineBytes, 0, limits.holdLineBytes)) {
     const titleBoundPassed = raw.offset >= limits.titleScanBytes || raw.lineNo > limits.titleScanLines;
     if (titleBoundPassed) titles.done = true;
     if (titles.done && head.length >= headCount && meta !== null) break;
-    const text = raw.bytes === null ? null : raw.bytes.toString('utf8');
-    const line: Line = { lineNo: raw.lineNo, offset: raw.offset, text, terminated: raw.terminated };
-    const parsed = readRecord(line, limits.maxLineBytes);
-    if (parsed === null) break;
-    if (!parsed.ok) {
-      log.debug({ path: file.relPath, line: line.lineNo, reason: parsed.reason }, 'skipping invalid line');
-      continue;
+    const needed = meta === null || !titles.done;
+    let record: JsonRecord | null;
+    let text: RecordText | undefined;
+    if (raw.bytes !== null) {
+      const decoded = raw.bytes.toString('utf8');
+      const parsed = readRecord({ lineNo: raw.lineNo, offset: raw.offset, text: decoded, terminated: raw.terminated }, limits.maxLineBytes);
+      if (parsed === null) break;
+      if (!parsed.ok) {
+        log.debug({ path: file.relPath, line: raw.lineNo, reason: parsed.reason }, 'skipping invalid line');
+        continue;
+      }
+      record = parsed.record;
+      if (head.length < headCount) text = keepHeld(raw, decoded, allowance);
+    } else {
+      const verdict = readUnheld(raw, limits.maxLineBytes);
+      if (verdict === null) break;
+      if (!verdict.ok) {
+        log.debug({ path: file.relPath, line: raw.lineNo, reason: verdict.reason }, 'skipping invalid line');
+        continue;
+      }
+      text = verdict.ref;
+      record = needed ? await parseUnheld(source, verdict.ref, env) : null;
+      if (record === null && needed) break; // the file shrank under us
     }
-    if (head.length < headCount) head.push(recordBytes(raw.bytes as Buffer, text as string));
-    const record = normalizeRecord(parsed.record);
+    if (text !== undefined && head.length < headCount) head.push(text);
+    if (record === null) continue;
+    const normalized = normalizeRecord(record);
     if (meta === null) {
-      if (record.kind !== 'session_meta') {
-        log.debug({ path: file.relPath, line: line.lineNo }, 'not a session: first record is not a session meta');
+      if (normalized.kind !== 'session_meta') {
+        log.debug({ path: file.relPath, line: raw.lineNo }, 'not a session: first record is not a session meta');
         return null;
       }
-      meta = record.payload;
+      meta = metaFields(normalized.payload); // only what the summary needs: a meta can carry megabytes of instructions
       continue;
     }
-    titles.feed(record);
+    titles.feed(normalized);
   }
   if (meta === null) {
     log.debug({ path: file.relPath }, 'not a session: no session meta');
@@ -123,40 +163,58 @@ export async function scanHead(
   return { summary: buildSummary(file, meta, title, stat), hasUserMessage: title !== null, head };
 }
 
+/** The line `[start, end)` of a file, checked as it streams by (for lines too long to hold). */
+async function checkRange(source: ByteSource, start: number, end: number, terminated: boolean, maxLineBytes: number) {
+  const checker = new JsonShapeChecker();
+  for await (const chunk of chunksOf(source, end, start)) checker.feed(chunk);
+  return readUnheld({ lineNo: 0, offset: start, length: end - start, bytes: null, terminated, shape: checker.report() }, maxLineBytes);
+}
+
 /**
- * The last `count` records of the file as their JSON text (see recordBytes), read backwards in
+ * The last `count` records of the file as their JSON text (see RecordText), read backwards in
  * chunks from byte `size`, so the cost does not depend on the file's length. Invalid lines and
- * an unfinished last line are skipped.
+ * an unfinished last line are skipped. A line longer than the hold bound is not held: it is
+ * checked by streaming it forward once its start is known, and kept as a range of the file.
  */
 export async function readTail(
-  handle: ByteSource,
+  source: ByteSource,
   size: number,
   count: number,
-  maxLineBytes: number,
-): Promise<Buffer[]> {
-  const found: Buffer[] = [];
-  // The bytes of the line being assembled, nearest-to-start first; they lie after every newline seen so far.
+  limits: ReadLimits,
+  allowance: Allowance = { left: limits.inlineBytesPerRead },
+): Promise<RecordText[]> {
+  const found: RecordText[] = [];
+  // The held bytes of the line being assembled, nearest-to-start first; they lie after every newline seen so far.
   let carry: Buffer[] = [];
   let carryLen = 0;
-  let tooLong = false;
+  let held = true;
+  // The end of the line being assembled: its newline, or the end of the file.
+  let lineEnd = size;
   // The first line met going backwards has no newline after it: it may be half-written.
   let terminated = false;
-  const emit = () => {
-    if (!tooLong && (carryLen > 0 || terminated)) {
-      const bytes = Buffer.concat(carry, carryLen);
-      const text = bytes.toString('utf8');
-      const parsed = readRecord({ lineNo: 0, offset: 0, text, terminated }, maxLineBytes);
-      if (parsed?.ok) found.push(recordBytes(bytes, text));
+  const emit = async (lineStart: number) => {
+    const length = lineEnd - lineStart;
+    if (length <= limits.maxLineBytes && (length > 0 || terminated)) {
+      if (held) {
+        const bytes = Buffer.concat(carry, carryLen);
+        const text = bytes.toString('utf8');
+        const parsed = readRecord({ lineNo: 0, offset: 0, text, terminated }, limits.maxLineBytes);
+        if (parsed?.ok) found.push(keepHeld({ lineNo: 0, offset: lineStart, length, bytes, terminated }, text, allowance));
+      } else {
+        const verdict = await checkRange(source, lineStart, lineEnd, terminated, limits.maxLineBytes);
+        if (verdict?.ok) found.push(verdict.ref);
+      }
     }
     carry = [];
     carryLen = 0;
-    tooLong = false;
+    held = true;
     terminated = true;
+    lineEnd = lineStart - 1;
   };
   const prepend = (bytes: Buffer) => {
-    if (tooLong || bytes.length === 0) return;
-    if (carryLen + bytes.length > maxLineBytes) {
-      tooLong = true;
+    if (!held || bytes.length === 0) return;
+    if (carryLen + bytes.length > limits.holdLineBytes) {
+      held = false;
       carry = [];
       carryLen = 0;
       return;
@@ -165,79 +223,82 @@ export async function readTail(
     carryLen += bytes.length;
   };
   let end = size;
+  const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)));
   while (end > 0 && found.length < count) {
     const start = Math.max(0, end - CHUNK);
-    const chunk = Buffer.alloc(end - start);
-    const { bytesRead } = await handle.read(chunk, 0, chunk.length, start);
-    if (bytesRead < chunk.length) break; // the file shrank under us: keep what we have
-    let pos = chunk.length;
+    const length = end - start;
+    const { bytesRead } = await source.read(chunk, 0, length, start);
+    if (bytesRead < length) break; // the file shrank under us: keep what we have
+    let pos = length;
     while (pos > 0 && found.length < count) {
       const nl = chunk.lastIndexOf(0x0a, pos - 1);
       prepend(chunk.subarray(nl + 1, pos));
       if (nl === -1) break;
-      emit();
+      await emit(start + nl + 1);
       pos = nl;
     }
     end = start;
   }
-  if (end === 0 && found.length < count) emit();
+  if (end === 0 && found.length < count) await emit(0);
   return found.reverse();
 }
 
-/** Opens a rollout file and takes a snapshot of its size and times. The caller closes it. */
-export async function openRollout(file: RolloutFile): Promise<{ handle: FileHandle; stat: Stats }> {
-  const handle = await open(file.absPath, 'r');
-  try {
-    return { handle, stat: await handle.stat() };
-  } catch (err) {
-    await handle.close();
-    throw err;
-  }
+/** An open rollout file: positional reads, the fstat taken when it was opened, and close. */
+export interface OpenRollout {
+  source: ByteSource;
+  fd: number;
+  stat: Stats;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a rollout file (only a regular file inside the home: see openInside) and takes a
+ * snapshot of its size and times. The caller closes it.
+ */
+export async function openRollout(file: RolloutFile, realRoot: string): Promise<OpenRollout> {
+  const { fd, stat } = await openInside(file.absPath, realRoot);
+  let closed: Promise<void> | null = null;
+  return { fd, stat, source: fdSource(fd), close: () => (closed ??= closeFd(fd)) };
 }
 
 /** A listing read: the head and tail records are kept as their JSON text. */
 export interface SessionRead extends SessionHead {
-  tail: Buffer[];
+  tail: RecordText[];
   stat: Stats;
 }
 
 /**
  * Reads one file for a listing: its summary, `head` first and `tail` last records (as their
- * JSON text), and the stat the read was based on. Null when the file cannot be read; `read`
- * null when it is not a session (skipped files are logged at debug with their path).
+ * JSON text), and the stat the read was based on. Null when the file cannot be read (or is not
+ * a regular file inside the home); `read` null when it is not a session (skipped files are
+ * logged at debug with their path). Rejects only when the memory budget has no room (Busy).
  */
 export async function readSessionFile(
   file: RolloutFile,
   headCount: number,
   tailCount: number,
-  limits: ReadLimits,
+  env: ReadEnv,
   log: RolloutLogger,
 ): Promise<{ stat: Stats; read: SessionRead | null } | null> {
-  // As openRollout, on a plain descriptor (see openFd).
-  let fd: number;
-  let stat: Stats;
+  let opened: OpenRollout;
   try {
-    fd = await openFd(file.absPath);
-    try {
-      stat = await fstatFd(fd);
-    } catch (err) {
-      await closeFd(fd);
-      throw err;
-    }
+    opened = await openRollout(file, env.realRoot);
   } catch (err) {
     log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
     return null;
   }
-  const source = fdSource(fd);
+  const { source, stat } = opened;
   try {
-    const head = await scanHead(source, file, stat, headCount, limits, log);
+    const allowance = { left: env.limits.inlineBytesPerRead };
+    const head = await scanHead(source, file, stat, headCount, env, log, allowance);
     if (head === null) return { stat, read: null };
-    const tail = tailCount > 0 ? await readTail(source, stat.size, tailCount, limits.maxLineBytes) : [];
+    const tail = tailCount > 0 ? await readTail(source, stat.size, tailCount, env.limits, allowance) : [];
     return { stat, read: { ...head, tail, stat } };
   } catch (err) {
+    if (err instanceof RolloutError && err.kind === RolloutErrorKind.Busy) throw err;
     log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
     return null;
   } finally {
-    await closeFd(fd);
+    await opened.close();
   }
 }

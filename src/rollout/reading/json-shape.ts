@@ -1,0 +1,289 @@
+/**
+ * What one line is, decided from its bytes as they stream by, without holding the line: the
+ * streaming twin of parseLine for lines too long to be held (see splitRawLines). It accepts
+ * exactly what JSON.parse accepts of the line's UTF-8 text (RFC 8259: literals, numbers, strings
+ * without raw control characters, any nesting depth), and also reports whether the bytes are
+ * valid UTF-8 and where the value starts and ends (a record's text is the line without the
+ * white space around it).
+ */
+export type JsonShape = 'object' | 'other' | 'invalid' | 'empty';
+
+export interface ShapeReport {
+  shape: JsonShape;
+  /** All bytes form valid UTF-8 (otherwise the text is the bytes decoded with U+FFFD, re-encoded). */
+  utf8: boolean;
+  /** Offsets of the value's first byte and one past its last byte, relative to the line's start. */
+  start: number;
+  end: number;
+}
+
+const enum S {
+  Value, // a value must follow (start, after ':' or after ',' in an array)
+  ArrayFirst, // after '[': a value or ']'
+  ObjectFirst, // after '{': a key or '}'
+  Key, // after ',' in an object: a key
+  Colon, // after a key
+  After, // after a value: ',' or a closing bracket, or the end at the top
+  Str,
+  Esc,
+  Hex,
+  Lit,
+  NumSign, // after '-'
+  NumZero, // a leading 0
+  NumInt,
+  NumDot, // after '.'
+  NumFrac,
+  NumE, // after 'e'
+  NumESign, // after 'e+' / 'e-'
+  NumExp,
+  Done,
+  Fail,
+}
+
+const OBJECT = 1;
+const ARRAY = 2;
+
+function isWs(b: number): boolean {
+  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+}
+
+function isDigit(b: number): boolean {
+  return b >= 0x30 && b <= 0x39;
+}
+
+function isHex(b: number): boolean {
+  return isDigit(b) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66);
+}
+
+/** Number states at which a number may end. */
+function numberComplete(s: S): boolean {
+  return s === S.NumZero || s === S.NumInt || s === S.NumFrac || s === S.NumExp;
+}
+
+export class JsonShapeChecker {
+  private state = S.Value;
+  private stack = new Uint8Array(64);
+  private depth = 0;
+  private key = false; // the string being read is an object key
+  private hexLeft = 0;
+  private literal: readonly number[] = [];
+  private literalAt = 0;
+  private topIsObject = false;
+  private position = 0;
+  private start = -1;
+  private end = -1;
+  // UTF-8 validation: continuation bytes still expected, and the range the next one must lie in.
+  private utf8Left = 0;
+  private utf8Lo = 0x80;
+  private utf8Hi = 0xbf;
+  private utf8Valid = true;
+
+  feed(chunk: Uint8Array): void {
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i] as number;
+      if (this.utf8Valid) this.utf8(b);
+      if (this.state !== S.Fail) this.step(b);
+      this.position += 1;
+    }
+  }
+
+  report(): ShapeReport {
+    let shape: JsonShape;
+    if (this.start === -1) shape = this.state === S.Fail ? 'invalid' : 'empty';
+    else if (numberComplete(this.state) && this.depth === 0) shape = 'other'; // a bare number at the end
+    else if (this.state !== S.Done) shape = 'invalid';
+    else shape = this.topIsObject ? 'object' : 'other';
+    if (this.state === S.Done || (numberComplete(this.state) && this.depth === 0)) {
+      if (this.end === -1) this.end = this.position;
+    }
+    return { shape, utf8: this.utf8Valid && this.utf8Left === 0, start: Math.max(0, this.start), end: Math.max(0, this.end) };
+  }
+
+  private utf8(b: number): void {
+    if (this.utf8Left > 0) {
+      if (b < this.utf8Lo || b > this.utf8Hi) {
+        this.utf8Valid = false;
+        return;
+      }
+      this.utf8Left -= 1;
+      this.utf8Lo = 0x80;
+      this.utf8Hi = 0xbf;
+      return;
+    }
+    if (b < 0x80) return;
+    if (b >= 0xc2 && b <= 0xdf) this.utf8Left = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      this.utf8Left = 2;
+      if (b === 0xe0) this.utf8Lo = 0xa0;
+      if (b === 0xed) this.utf8Hi = 0x9f; // no encoded surrogates
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      this.utf8Left = 3;
+      if (b === 0xf0) this.utf8Lo = 0x90;
+      if (b === 0xf4) this.utf8Hi = 0x8f;
+    } else this.utf8Valid = false;
+  }
+
+  private push(kind: number): void {
+    if (this.depth === this.stack.length) {
+      const bigger = new Uint8Array(this.stack.length * 2);
+      bigger.set(this.stack);
+      this.stack = bigger;
+    }
+    this.stack[this.depth++] = kind;
+  }
+
+  /** A value just ended: back to its container, or done at the top. */
+  private valueEnded(): void {
+    if (this.depth === 0) {
+      this.state = S.Done;
+      this.end = this.position + 1;
+    } else this.state = S.After;
+  }
+
+  private step(b: number): void {
+    switch (this.state) {
+      case S.Str:
+        if (b === 0x22) {
+          if (this.key) {
+            this.key = false;
+            this.state = S.Colon;
+          } else this.valueEnded();
+        } else if (b === 0x5c) this.state = S.Esc;
+        else if (b < 0x20) this.state = S.Fail;
+        return;
+      case S.Esc:
+        if (b === 0x75) {
+          this.state = S.Hex;
+          this.hexLeft = 4;
+        } else if (b === 0x22 || b === 0x5c || b === 0x2f || b === 0x62 || b === 0x66 || b === 0x6e || b === 0x72 || b === 0x74) {
+          this.state = S.Str;
+        } else this.state = S.Fail;
+        return;
+      case S.Hex:
+        if (!isHex(b)) this.state = S.Fail;
+        else if (--this.hexLeft === 0) this.state = S.Str;
+        return;
+      case S.Lit:
+        if (b !== this.literal[this.literalAt]) this.state = S.Fail;
+        else if (++this.literalAt === this.literal.length) this.valueEnded();
+        return;
+      case S.NumSign:
+        if (b === 0x30) this.state = S.NumZero;
+        else if (isDigit(b)) this.state = S.NumInt;
+        else this.state = S.Fail;
+        return;
+      case S.NumDot:
+        this.state = isDigit(b) ? S.NumFrac : S.Fail;
+        return;
+      case S.NumE:
+        if (b === 0x2b || b === 0x2d) this.state = S.NumESign;
+        else this.state = isDigit(b) ? S.NumExp : S.Fail;
+        return;
+      case S.NumESign:
+        this.state = isDigit(b) ? S.NumExp : S.Fail;
+        return;
+      case S.NumZero:
+      case S.NumInt:
+      case S.NumFrac:
+      case S.NumExp:
+        if (isDigit(b) && this.state !== S.NumZero) return;
+        if (b === 0x2e && (this.state === S.NumZero || this.state === S.NumInt)) {
+          this.state = S.NumDot;
+          return;
+        }
+        if ((b === 0x65 || b === 0x45) && this.state !== S.NumExp) {
+          this.state = S.NumE;
+          return;
+        }
+        // The number ended just before this byte, which belongs to what follows.
+        if (this.depth === 0) {
+          this.state = S.Done;
+          this.end = this.position;
+        } else this.state = S.After;
+        this.step(b);
+        return;
+      default:
+        this.structural(b);
+    }
+  }
+
+  private structural(b: number): void {
+    if (isWs(b)) return;
+    switch (this.state) {
+      case S.Done:
+        this.state = S.Fail;
+        return;
+      case S.Colon:
+        this.state = b === 0x3a ? S.Value : S.Fail;
+        return;
+      case S.ObjectFirst:
+      case S.Key:
+        if (b === 0x22) {
+          this.state = S.Str;
+          this.key = true;
+        } else if (b === 0x7d && this.state === S.ObjectFirst) this.close(OBJECT);
+        else this.state = S.Fail;
+        return;
+      case S.After: {
+        const top = this.stack[this.depth - 1];
+        if (b === 0x2c) this.state = top === OBJECT ? S.Key : S.Value;
+        else if (b === 0x7d && top === OBJECT) this.close(OBJECT);
+        else if (b === 0x5d && top === ARRAY) this.close(ARRAY);
+        else this.state = S.Fail;
+        return;
+      }
+      case S.ArrayFirst:
+        if (b === 0x5d) {
+          this.close(ARRAY);
+          return;
+        }
+        this.value(b);
+        return;
+      default:
+        this.value(b);
+    }
+  }
+
+  private close(kind: number): void {
+    if (this.stack[this.depth - 1] !== kind) {
+      this.state = S.Fail;
+      return;
+    }
+    this.depth -= 1;
+    this.valueEnded();
+  }
+
+  private value(b: number): void {
+    if (this.start === -1) {
+      this.start = this.position;
+      this.topIsObject = b === 0x7b;
+    }
+    if (b === 0x7b) {
+      this.push(OBJECT);
+      this.state = S.ObjectFirst;
+    } else if (b === 0x5b) {
+      this.push(ARRAY);
+      this.state = S.ArrayFirst;
+    } else if (b === 0x22) {
+      this.state = S.Str;
+      this.key = false;
+    } else if (b === 0x2d) this.state = S.NumSign;
+    else if (b === 0x30) this.state = S.NumZero;
+    else if (isDigit(b)) this.state = S.NumInt;
+    else if (b === 0x74) this.literalOf(TRUE);
+    else if (b === 0x66) this.literalOf(FALSE);
+    else if (b === 0x6e) this.literalOf(NULL);
+    else this.state = S.Fail;
+  }
+
+  private literalOf(bytes: readonly number[]): void {
+    this.literal = bytes;
+    this.literalAt = 1;
+    this.state = S.Lit;
+  }
+}
+
+const codes = (s: string) => [...s].map((c) => c.charCodeAt(0));
+const TRUE = codes('true');
+const FALSE = codes('false');
+const NULL = codes('null');
