@@ -4,14 +4,14 @@ import type { DestinationStream } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
-import { DEFAULT_BUDGET_WAIT_MS, MemoryBudget } from './rollout/reading/byte-budget.js';
+import { MemoryBudget } from './rollout/reading/byte-budget.js';
 import { sqliteIndex } from './rollout/index/indexer.js';
 import { conversationRoutes } from './http/conversations.js';
 import { registerDocs } from './http/docs.js';
 import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { enforceIdleTimeout } from './http/idle-sockets.js';
 import { healthRoutes } from './http/health.js';
-import { registerFiniteNumberGuard } from './http/finite-numbers.js';
+import { registerQueryIntegers } from './http/query-integers.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { registerSecurity } from './http/security.js';
 import { RequestLog } from './http/request-log.js';
@@ -75,7 +75,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     maxScanFiles: config.maxScanFiles,
     log: app.log,
     index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
-    memory: new MemoryBudget(config.memoryBudgetBytes, DEFAULT_BUDGET_WAIT_MS),
+    memory: new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs),
   });
   // The index fills in the background: serving starts at once, never waiting for a build.
   app.addHook('onReady', async () => repository.start());
@@ -103,7 +103,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
   registerSecurity(app, { token: config.token, loopbackOnly: isLoopbackHost(config.host) });
   if (config.rateLimit !== null) await registerRateLimit(app, config.rateLimit);
-  registerFiniteNumberGuard(app);
+  registerQueryIntegers(app);
   await registerDocs(app);
   await app.register(healthRoutes, { repository });
   await app.register(conversationRoutes, { repository });

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isWithin } from './rollout/files/fs-safety.js';
+import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES } from './rollout/reading/byte-budget.js';
 import { parseArgs } from 'node:util';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -23,6 +24,8 @@ export interface Config {
   rateLimit: number | null;
   /** Bytes of session content all requests may hold in memory at once (see MemoryBudget). */
   memoryBudgetBytes: number;
+  /** How long a request waits for room in the memory budget before it is answered 503. */
+  memoryWaitMs: number;
   timeouts: ServerTimeouts;
 }
 
@@ -53,7 +56,8 @@ export const DEFAULTS = {
   logLevel: 'info' as LogLevel,
   maxScanFiles: 10_000,
   rateLimit: null as number | null,
-  memoryBudgetMiB: 256,
+  memoryBudgetMiB: DEFAULT_MEMORY_BUDGET_BYTES / (1024 * 1024),
+  memoryWaitMs: DEFAULT_BUDGET_WAIT_MS,
   timeouts: DEFAULT_TIMEOUTS,
 };
 
@@ -75,6 +79,7 @@ export function defaultConfig(codexHome: string): Config {
     indexPath: null,
     rateLimit: DEFAULTS.rateLimit,
     memoryBudgetBytes: DEFAULTS.memoryBudgetMiB * MiB,
+    memoryWaitMs: DEFAULTS.memoryWaitMs,
     timeouts: { ...DEFAULTS.timeouts },
   };
 }

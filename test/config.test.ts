@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       indexPath: defaultIndexPath(join(homedir(), '.codex'), {}),
       rateLimit: null,
       memoryBudgetBytes: 256 * 1024 * 1024,
+      memoryWaitMs: 30_000,
       timeouts: DEFAULTS.timeouts,
     });
     expect(defaultIndexPath('/h', {})).toMatch(new RegExp(`^${homedir()}/\\.cache/codex-sessions/index-[0-9a-f]{16}\\.sqlite$`));

@@ -211,6 +211,10 @@ export class TreeWalker {
     const archived = relDir === ARCHIVED_DIR;
     const suffix = id === undefined ? undefined : `-${id}.jsonl`;
     const files: RolloutFile[] = [];
+    // Named directly (a lookup's day, the newest day), a directory may be an alias of another one.
+    const real = await realpath(dir).catch(() => null);
+    const own = real === null ? null : await this.ownName(real);
+    if (own !== null && own !== relDir) return [];
     const entries = await this.readEntries(relDir);
     if (entries === null) return null;
     for (const entry of entries) {

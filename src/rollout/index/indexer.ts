@@ -7,7 +7,7 @@ import type { CandidateSource } from '../listing/page-loop.js';
 import { readSessionFile } from '../reading/session-reader.js';
 import type { RolloutFile } from '../types.js';
 import type { IndexDeps, IndexFactory, IndexProgress, IndexQuery, MetadataIndex } from './metadata-index.js';
-import { ForeignIndexError, IndexDb, isCorruptionError, type IndexEntry } from './sqlite-store.js';
+import { ForeignIndexError, IndexDb, indexLoss, type IndexEntry } from './sqlite-store.js';
 import { TreeWatcher, type TreeChanges } from './tree-watcher.js';
 
 /** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
@@ -121,8 +121,10 @@ export class SqliteIndex implements MetadataIndex {
     try {
       return fn(db);
     } catch (err) {
-      if (!isCorruptionError(err)) throw err;
-      this.drop(db, 'the index file was found corrupt; it is being rebuilt (queries scan meanwhile)', err);
+      const loss = indexLoss(err);
+      if (loss === null) throw err;
+      const reason = loss === 'corrupt' ? 'the index file was found corrupt' : 'the index file lost its tables';
+      this.drop(db, `${reason}; it is being rebuilt (queries scan meanwhile)`, err);
       return fallback;
     }
   }
@@ -139,7 +141,7 @@ export class SqliteIndex implements MetadataIndex {
     } catch {
       // a damaged file may not even close cleanly
     }
-    const fresh = isCorruptionError(cause);
+    const fresh = indexLoss(cause) === 'corrupt';
     this.starting = (async () => {
       await this.running?.catch(() => {});
       if (this.stopping || !(await this.openDb(fresh))) return;
@@ -192,6 +194,7 @@ export class SqliteIndex implements MetadataIndex {
   }
 
   async lookup(id: string): Promise<RolloutFile[]> {
+    if (!(await this.stillOurs())) return [];
     return this.use((db) => db.byId(id), []).map((row) => this.walker.fileAt(row.relPath)).filter((f) => f !== null);
   }
 

@@ -40,10 +40,17 @@ export class ForeignIndexError extends Error {
   }
 }
 
-/** SQLite's way of saying the file is damaged or not a database any more (overwritten, truncated). */
-export function isCorruptionError(err: unknown): boolean {
+/**
+ * What an error of an index call says about the file: `corrupt` (damaged, not a database any
+ * more: overwritten, truncated), `schema` (its tables are gone: another process rebuilt or
+ * dropped them), or null (an error of the call itself).
+ */
+export function indexLoss(err: unknown): 'corrupt' | 'schema' | null {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_IOERR'));
+  if (typeof code !== 'string') return null;
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_IOERR')) return 'corrupt';
+  if (code === 'SQLITE_ERROR' && /no such (table|column|index)/.test(String((err as Error).message))) return 'schema';
+  return null;
 }
 
 const COLUMNS =

@@ -29,6 +29,8 @@ interface ReadState {
   version: string;
   first: Buffer;
   last: Buffer;
+  /** The read stopped at MAX_INDEX_BYTES: appends are not read. */
+  capped: boolean;
 }
 
 const versionOf = (st: Stats) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
@@ -51,6 +53,8 @@ export class SessionNames {
   private state: ReadState | null = null;
   private reading: Promise<void> | null = null;
   private realHome: string | undefined;
+  /** Bytes of lines read so far, over all reads (an append costs only its own bytes). */
+  bytesRead = 0;
 
   constructor(
     private readonly codexHome: string,
@@ -105,15 +109,16 @@ export class SessionNames {
       const source = fdSource(fd);
       if (!(await this.continues(source, st))) this.reset();
       const from = this.state?.offset ?? 0;
-      const to = Math.min(st.size, MAX_INDEX_BYTES);
+      const to = this.state?.capped ? from : Math.min(st.size, MAX_INDEX_BYTES);
       const offset = await this.take(source, from, to);
       const [first, last] = await Promise.all([
         readExactly(source, 0, Math.min(FINGERPRINT_BYTES, offset)),
         readExactly(source, Math.max(0, offset - FINGERPRINT_BYTES), Math.min(FINGERPRINT_BYTES, offset)),
       ]);
       const empty = Buffer.alloc(0);
-      this.state = { dev: st.dev, ino: st.ino, offset, version: versionOf(st), first: first ?? empty, last: last ?? empty };
-      if (st.size > MAX_INDEX_BYTES) {
+      const capped = st.size > MAX_INDEX_BYTES;
+      this.state = { dev: st.dev, ino: st.ino, offset, version: versionOf(st), first: first ?? empty, last: last ?? empty, capped };
+      if (capped) {
         this.degraded?.note(DEGRADED_KEY, `${SESSION_INDEX_FILE} is larger than ${MAX_INDEX_BYTES} bytes: names after that are ignored`);
       } else {
         this.degraded?.clear(DEGRADED_KEY);
@@ -161,6 +166,7 @@ export class SessionNames {
         this.names.set(key, name);
       }
     }
+    this.bytesRead += end - from;
     // A last line without its newline is read again next time (applying it twice changes nothing).
     return last.terminated ? end : last.offset;
   }

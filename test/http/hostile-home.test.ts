@@ -1,0 +1,233 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { FastifyInstance } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { buildTestApp, copyOfRealHome, indexReady, list, rolloutRelPath, tempHome, uuidN, writeSession } from '../helper.js';
+import { eventually } from '../net.js';
+
+// Issue 9, round two: what a hostile (or broken) Codex home did to the service.
+const ID = '01a20b7d-13fb-7791-b243-2fd234d6a429';
+const SECRET = 'root:x:0:0:SECRET-OUTSIDE-THE-HOME';
+
+/** A home indexed by one app (then closed), so that a second app starts on a complete index. */
+async function indexedHome() {
+  const home = await copyOfRealHome();
+  const indexPath = join(await tempHome(), 'index.sqlite');
+  const first = await buildTestApp(home, { indexPath });
+  await indexReady(first);
+  await first.close();
+  return { home, indexPath };
+}
+
+async function relPathOf(app: FastifyInstance, id: string): Promise<string> {
+  return (await app.inject(`/conversations/${id}`)).json().conversation.path as string;
+}
+
+describe('session_index.jsonl that is not a regular file (items 1, 6)', () => {
+  it('a FIFO: concurrent lists all answer with names null, later requests too; /readyz says what is degraded', async () => {
+    const home = await copyOfRealHome();
+    await rm(join(home, 'session_index.jsonl'), { force: true });
+    execFileSync('mkfifo', [join(home, 'session_index.jsonl')]);
+    const app = await buildTestApp(home);
+    const pages = await Promise.all(Array.from({ length: 5 }, () => app.inject('/conversations?limit=1')));
+    expect(pages.map((p) => p.statusCode)).toEqual([200, 200, 200, 200, 200]);
+    expect(pages[0]!.json().items[0].name).toBeNull();
+    expect((await app.inject(`/conversations/${ID}`)).statusCode).toBe(200);
+    const ready = await app.inject('/readyz');
+    expect([ready.statusCode, ready.json().status, ready.json().degraded]).toEqual([
+      200,
+      'degraded',
+      ['session_index.jsonl is not a regular file: user-set names are null'],
+    ]);
+  });
+
+  it('a link to /dev/zero, and a directory: names null, no 500, no spinning', async () => {
+    for (const make of [(p: string) => symlink('/dev/zero', p), (p: string) => mkdir(p)]) {
+      const home = await copyOfRealHome();
+      await rm(join(home, 'session_index.jsonl'), { force: true });
+      await make(join(home, 'session_index.jsonl'));
+      const app = await buildTestApp(home);
+      const page = await list(app, 'limit=3');
+      expect(page.items.map((i) => i.name)).toEqual([null, null, null]);
+      expect((await app.inject(`/conversations/${ID}`)).json().conversation.name).toBeNull();
+      expect((await app.inject('/readyz')).json().degraded).toHaveLength(1);
+    }
+  });
+});
+
+describe('index rows are checked like walked files, on the descriptor that is served (items 1, 2)', () => {
+  it('a rollout replaced by a link out of the home while the service was down is not served, in any form', async () => {
+    const { home, indexPath } = await indexedHome();
+    const outside = join(await tempHome(), 'passwd');
+    await writeFile(outside, `${SECRET}\n`);
+    const probe = await buildTestApp(home, { indexPath });
+    const rel = await relPathOf(probe, ID);
+    await probe.close();
+    await rm(join(home, rel));
+    await symlink(outside, join(home, rel));
+
+    const app = await buildTestApp(home, { indexPath });
+    await indexReady(app);
+    for (const url of [`/conversations/${ID}?format=ndjson`, `/conversations/${ID}`]) {
+      const res = await app.inject(url);
+      expect([res.statusCode, res.json().code]).toEqual([404, 'NOT_FOUND']);
+      expect(res.body).not.toContain('SECRET');
+    }
+    const ranged = await app.inject({ url: `/conversations/${ID}?format=ndjson`, headers: { range: 'bytes=0-10' } });
+    expect(ranged.statusCode).toBe(404);
+    // A filtered list (from the index) neither lists it nor indexes what the link points at.
+    const filtered = await app.inject('/conversations?cwd=/home/dev/web-app&head=5&tail=5&limit=100');
+    expect(filtered.statusCode).toBe(200);
+    expect(filtered.body).not.toContain('SECRET');
+    expect(filtered.json().items.map((i: { id: string }) => i.id)).not.toContain(ID);
+  });
+
+  it('a day directory replaced by a link to a directory outside: the descriptor check refuses what the path check cannot see', async () => {
+    const { home, indexPath } = await indexedHome();
+    const probe = await buildTestApp(home, { indexPath });
+    const rel = await relPathOf(probe, ID);
+    await probe.close();
+    const day = join(home, rel, '..');
+    const outside = join(await tempHome(), 'day');
+    await rename(day, outside); // the same file names, now outside the home...
+    await writeFile(join(outside, rel.split('/').pop()!), `${SECRET}\n`);
+    await symlink(outside, day); // ...reached through a link in the home
+    const app = await buildTestApp(home, { indexPath });
+    await indexReady(app);
+    for (const url of [`/conversations/${ID}?format=ndjson`, `/conversations/${ID}`]) {
+      const res = await app.inject(url);
+      expect(res.statusCode).toBe(404);
+      expect(res.body).not.toContain('SECRET');
+    }
+  });
+
+  it('a rollout replaced by a FIFO while the service was down hangs nothing: 404, and lists go on', async () => {
+    const { home, indexPath } = await indexedHome();
+    const probe = await buildTestApp(home, { indexPath });
+    const rel = await relPathOf(probe, ID);
+    await probe.close();
+    await rm(join(home, rel));
+    execFileSync('mkfifo', [join(home, rel)]);
+    const app = await buildTestApp(home, { indexPath });
+    await indexReady(app);
+    const urls = [`/conversations/${ID}`, `/conversations/${ID}?format=ndjson`];
+    const gets = await Promise.all([...urls, ...urls].map((u) => app.inject(u)));
+    expect(gets.map((r) => r.statusCode)).toEqual([404, 404, 404, 404]);
+    expect((await app.inject('/conversations?sort=updated&limit=100&head=0')).statusCode).toBe(200);
+    expect((await app.inject('/conversations?limit=100&head=0&tail=2')).statusCode).toBe(200);
+  });
+});
+
+describe('a corrupted index is replaced while running (item 4)', () => {
+  it('queries scan at once, /readyz says 503 with a reason, and the index is rebuilt in the background', async () => {
+    const home = await copyOfRealHome();
+    const indexPath = join(await tempHome(), 'index.sqlite');
+    const app = await buildTestApp(home, { indexPath });
+    await indexReady(app);
+    const expected = (await list(app, 'cwd=/home/dev/web-app&head=0&limit=100')).items.map((i) => i.id);
+    const updated = (await list(app, 'sort=updated&head=0&limit=100')).items.map((i) => i.id);
+    expect(expected.length).toBeGreaterThan(0);
+    for (const suffix of ['', '-wal', '-shm']) await writeFile(indexPath + suffix, randomBytes(64 * 1024));
+
+    expect((await list(app, 'cwd=/home/dev/web-app&head=0&limit=100')).items.map((i) => i.id)).toEqual(expected);
+    expect((await list(app, 'sort=updated&head=0&limit=100')).items.map((i) => i.id)).toEqual(updated);
+    expect((await app.inject(`/conversations/${ID}`)).statusCode).toBe(200);
+    const ready = await eventually(
+      () => app.inject('/readyz'),
+      (r) => r.statusCode === 200 && r.json().index.complete === true,
+      20_000,
+    );
+    expect(ready.json()).toMatchObject({ status: 'ready', degraded: [], index: { state: 'ready', reason: null } });
+    expect((await list(app, 'cwd=/home/dev/web-app&head=0&limit=100')).items.map((i) => i.id)).toEqual(expected);
+  });
+
+  it('/readyz reports the rebuild as 503 with a reason, never a 500', async () => {
+    const home = await copyOfRealHome();
+    const indexPath = join(await tempHome(), 'index.sqlite');
+    const app = await buildTestApp(home, { indexPath });
+    await indexReady(app);
+    for (const suffix of ['', '-wal', '-shm']) await writeFile(indexPath + suffix, randomBytes(64 * 1024));
+    const ready = await app.inject('/readyz');
+    // The probe itself finds the damage (it counts the rows): 503 while the rebuild runs, or 200 once it is done.
+    expect([200, 503]).toContain(ready.statusCode);
+    if (ready.statusCode === 503) {
+      expect(ready.json()).toMatchObject({ status: expect.stringMatching(/^index rebuilding: the index file was found corrupt/) });
+      expect(ready.json().index.state).toBe('rebuilding');
+    }
+  });
+});
+
+describe('two homes on one index path (item 5)', () => {
+  it('the second home does not touch the first one’s index, and says why it scans', async () => {
+    const homeA = await copyOfRealHome();
+    const homeB = await tempHome();
+    await writeSession(homeB, { stamp: '2025-01-01T00-00-00', id: uuidN(1), title: 'b', cwd: '/home/dev/web-app' });
+    const indexPath = join(await tempHome(), 'shared.sqlite');
+    const a = await buildTestApp(homeA, { indexPath });
+    await indexReady(a);
+    const expected = (await list(a, 'cwd=/home/dev/web-app&head=0&limit=100')).items.map((i) => i.id);
+    const b = await buildTestApp(homeB, { indexPath });
+    const readyB = await eventually(
+      () => b.inject('/readyz'),
+      (r) => r.json().index.state === 'failed',
+    );
+    expect(readyB.json().index.reason).toMatch(/belongs to another Codex home/);
+    expect(readyB.json().degraded[0]).toMatch(/belongs to another Codex home/);
+    expect((await list(b, 'cwd=/home/dev/web-app&head=0')).items.map((i) => i.id)).toEqual([uuidN(1)]);
+    // A still answers from its own, intact index.
+    expect((await a.inject('/readyz')).json().index).toMatchObject({ state: 'ready', complete: true });
+    expect((await list(a, 'cwd=/home/dev/web-app&head=0&limit=100')).items.map((i) => i.id)).toEqual(expected);
+  });
+
+  it('a home whose index file is taken over while it runs notices at its next query, and scans instead of answering nothing', async () => {
+    const home = await copyOfRealHome();
+    const indexPath = join(await tempHome(), 'shared.sqlite');
+    const app = await buildTestApp(home, { indexPath });
+    await indexReady(app);
+    const expected = (await list(app, 'cwd=/home/dev/web-app&head=0&limit=100')).items.map((i) => i.id);
+    // What an older version of the service did on the same path for another home.
+    const other = new Database(indexPath);
+    other.exec("DROP TABLE sessions; UPDATE meta SET v = '/some/other/home' WHERE k = 'codex_home';");
+    other.close();
+    expect((await list(app, 'cwd=/home/dev/web-app&head=0&limit=100')).items.map((i) => i.id)).toEqual(expected);
+    const ready = await app.inject('/readyz');
+    expect(ready.json().index).toMatchObject({ complete: false, reason: expect.stringMatching(/another Codex home/) });
+  });
+});
+
+describe('a symlinked day directory inside the home (item 11)', () => {
+  it('is walked once: each session listed once, paging agrees with itself, lookups are not ambiguous', async () => {
+    const home = await copyOfRealHome();
+    await symlink('24', join(home, 'sessions/2026/11/23'));
+    const app = await buildTestApp(home);
+    for (const order of ['desc', 'asc']) {
+      const whole = (await list(app, `order=${order}&limit=100&head=0`)).items.map((i) => i.id);
+      expect(new Set(whole).size).toBe(whole.length);
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await list(app, `order=${order}&limit=2&head=0${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        paged.push(...page.items.map((i) => i.id));
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      expect(paged).toEqual(whole);
+    }
+    expect((await app.inject(`/conversations/${ID}`)).statusCode).toBe(200);
+    expect((await relPathOf(app, ID)).startsWith('sessions/2026/11/24/')).toBe(true);
+  });
+
+  it('a link to a rollout of the same name elsewhere is an alias too; a link under another name is its own session', async () => {
+    const home = await tempHome();
+    const rel = await writeSession(home, { stamp: '2025-01-02T00-00-00', id: uuidN(1), title: 'real' });
+    await mkdir(join(home, 'sessions/2025/01/01'), { recursive: true });
+    await symlink(join(home, rel), join(home, 'sessions/2025/01/01', rel.split('/').pop()!));
+    const app = await buildTestApp(home);
+    expect((await list(app)).items.map((i) => i.id)).toEqual([uuidN(1)]);
+    expect((await app.inject(`/conversations/${uuidN(1)}`)).statusCode).toBe(200);
+    await symlink(join(home, rel), join(home, rolloutRelPath('2025-01-01T00-00-00', uuidN(2))));
+    expect((await list(app)).items.map((i) => i.id)).toEqual([uuidN(1), uuidN(2)]);
+  });
+});
