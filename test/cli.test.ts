@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { REAL_HOME, envelopeLines, tempHome, uuidN, writeSession } from './helper.js';
@@ -7,8 +9,12 @@ import { REAL_HOME, envelopeLines, tempHome, uuidN, writeSession } from './helpe
 // `npm test` builds first (pretest), so the real entry point is what runs here.
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-function start(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** As root, file modes do not stop reads: run as nobody to see what an unreadable directory does. */
+const AS_UNPRIVILEGED = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
+
+function start(args: string[], env: NodeJS.ProcessEnv = {}, prefix: string[] = []) {
+  const [command, ...rest] = [...prefix, process.execPath, CLI, ...args] as [string, ...string[]];
+  const child = spawn(command, rest, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -17,18 +23,19 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 
-async function listeningPort(proc: ReturnType<typeof start>): Promise<number> {
+async function listeningPort(proc: ReturnType<typeof start>, host = '127.0.0.1'): Promise<number> {
+  const listening = new RegExp(`"msg":"Server listening at http://${host.replace(/[.[\]]/g, '\\$&')}:(\\d+)"`);
   for (let i = 0; i < 200; i++) {
-    const m = /"msg":"Server listening at http:\/\/127\.0\.0\.1:(\d+)"/.exec(proc.out());
+    const m = listening.exec(proc.out());
     if (m) return Number(m[1]);
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`server did not start: ${proc.out()} ${proc.err()}`);
 }
 
-function get(port: number, path: string, onResponse?: (res: IncomingMessage) => void) {
+function get(port: number, path: string, onResponse?: (res: IncomingMessage) => void, host = '127.0.0.1') {
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path }, (res) => {
+    const req = request({ host, port, path }, (res) => {
       onResponse?.(res);
       let body = '';
       res.on('data', (d) => (body += d));
@@ -86,6 +93,41 @@ describe('cli', () => {
       expect(proc.out()).toContain('shutting down');
     } finally {
       kill(proc.child);
+    }
+  });
+
+  it('listens on --host [::1] (an IPv6 address in brackets)', async () => {
+    const proc = start(['--codex-home', REAL_HOME, '--port', '0', '--host', '[::1]', '--no-index']);
+    try {
+      const port = await listeningPort(proc, '[::1]');
+      expect((await get(port, '/healthz', undefined, '::1')).status).toBe(200);
+    } finally {
+      kill(proc.child);
+    }
+  });
+
+  it('skips an unreadable day directory (logged once), lists the rest, and /readyz says what is degraded (item 6)', async () => {
+    const home = await tempHome();
+    await writeSession(home, { stamp: '2025-01-01T00-00-00', id: uuidN(1), title: 'readable' });
+    await writeSession(home, { stamp: '2025-01-02T00-00-00', id: uuidN(2), title: 'hidden' });
+    for (const dir of ['', 'sessions', 'sessions/2025', 'sessions/2025/01', 'sessions/2025/01/01']) await chmod(join(home, dir), 0o755);
+    await chmod(join(home, 'sessions/2025/01/02'), 0o000);
+    const proc = start(['--codex-home', home, '--port', '0', '--no-index', '--log-level', 'info'], {}, AS_UNPRIVILEGED);
+    try {
+      const port = await listeningPort(proc);
+      for (const query of ['limit=1', 'limit=10', 'order=asc']) {
+        const res = await get(port, `/conversations?${query}&head=0`);
+        expect(res.status).toBe(200);
+        expect(JSON.parse(res.body).items.map((i: { id: string }) => i.id)).toEqual([uuidN(1)]);
+      }
+      const ready = await get(port, '/readyz');
+      const reason = 'cannot read sessions/2025/01/02 (EACCES): its sessions are skipped';
+      expect(JSON.parse(ready.body)).toMatchObject({ status: 'degraded', degraded: [reason] });
+      const warnings = proc.out().split('\n').filter((l) => l.includes('"degraded":"dir:sessions/2025/01/02"'));
+      expect(warnings).toHaveLength(1);
+    } finally {
+      kill(proc.child);
+      await chmod(join(home, 'sessions/2025/01/02'), 0o755);
     }
   });
 });
