@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { ensureTree } from './generate-tree.mjs';
+import { HEAVY_TARGET_RSS_MB, runHeavyReads } from './heavy-reads.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -684,6 +685,24 @@ async function main() {
   });
   target('startupRatio', '6b. start-up to listening / hello-world', startSvc / startHello, TARGETS.startupRatio, 'max',
     `${round(startSvc, 0)} / ${round(startHello, 0)} ms, spawn until the first HTTP response, runs interleaved`);
+
+  // ---- 7: concurrent heavy reads in a temp home of their own (issue 9, item 3): all 200, RSS bounded.
+  const heavy = await runHeavyReads({ cli: CLI, quick: QUICK, say });
+  const { lineMiB, jsonGets, listPages } = heavy.config;
+  row('heavyReads', `7. ${jsonGets} JSON GETs + ${listPages} list pages at once, ${lineMiB} MiB lines`, {
+    requests: heavy.requests,
+    p50Ms: round(heavy.seconds * 1000, 0),
+    mbPerSec: round(heavy.mbSent / heavy.seconds, 1),
+    peakRssMb: heavy.peakRssMb,
+    statuses: heavy.statuses,
+    mbSent: heavy.mbSent,
+  });
+  if (heavy.statuses[200] !== heavy.requests || heavy.incomplete > 0) {
+    broken.push(`heavy reads: statuses ${JSON.stringify(heavy.statuses)}, ${heavy.incomplete} incomplete bodies`);
+  }
+  target('heavyReadsRss', '7. peak RSS (MB), heavy reads at once', heavy.peakRssMb, HEAVY_TARGET_RSS_MB, 'max',
+    `VmHWM of a fresh service; ${heavy.requests} requests, statuses ${JSON.stringify(heavy.statuses)}, ${heavy.mbSent} MB sent in ` +
+      `${heavy.seconds} s (all requests in flight at once: p50 column is the wall time)`);
 
   // ---- report
   const report = {

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 /**
  * What one line is, decided from its bytes as they stream by, without holding the line: the
  * streaming twin of parseLine for lines too long to be held (see splitRawLines). It accepts
@@ -72,18 +74,33 @@ export class JsonShapeChecker {
   private position = 0;
   private start = -1;
   private end = -1;
-  // UTF-8 validation: continuation bytes still expected, and the range the next one must lie in.
-  private utf8Left = 0;
-  private utf8Lo = 0x80;
-  private utf8Hi = 0xbf;
+  // UTF-8 validation, natively, chunk by chunk: a sequence cut by a chunk boundary is carried over.
+  private utf8Carry: Buffer = EMPTY;
   private utf8Valid = true;
 
   feed(chunk: Uint8Array): void {
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i] as number;
-      if (this.utf8Valid) this.utf8(b);
-      if (this.state !== S.Fail) this.step(b);
+    this.checkUtf8(chunk);
+    const n = chunk.length;
+    let i = 0;
+    while (i < n) {
+      if (this.state === S.Str) {
+        // Most bytes of a long line are string content: skip to the next quote, backslash or control byte.
+        let j = i;
+        while (j < n) {
+          const b = chunk[j] as number;
+          if (b === 0x22 || b === 0x5c || b < 0x20) break;
+          j += 1;
+        }
+        this.position += j - i;
+        i = j;
+        if (i === n) break;
+      } else if (this.state === S.Fail) {
+        this.position += n - i;
+        break;
+      }
+      this.step(chunk[i] as number);
       this.position += 1;
+      i += 1;
     }
   }
 
@@ -96,31 +113,35 @@ export class JsonShapeChecker {
     if (this.state === S.Done || (numberComplete(this.state) && this.depth === 0)) {
       if (this.end === -1) this.end = this.position;
     }
-    return { shape, utf8: this.utf8Valid && this.utf8Left === 0, start: Math.max(0, this.start), end: Math.max(0, this.end) };
+    const utf8 = this.utf8Valid && this.utf8Carry.length === 0;
+    return { shape, utf8, start: Math.max(0, this.start), end: Math.max(0, this.end) };
   }
 
-  private utf8(b: number): void {
-    if (this.utf8Left > 0) {
-      if (b < this.utf8Lo || b > this.utf8Hi) {
-        this.utf8Valid = false;
+  private checkUtf8(chunk: Uint8Array): void {
+    if (!this.utf8Valid) return;
+    let start = 0;
+    if (this.utf8Carry.length > 0) {
+      const need = sequenceLength(this.utf8Carry[0] as number) - this.utf8Carry.length;
+      if (chunk.length < need) {
+        this.utf8Carry = Buffer.concat([this.utf8Carry, chunk]);
         return;
       }
-      this.utf8Left -= 1;
-      this.utf8Lo = 0x80;
-      this.utf8Hi = 0xbf;
-      return;
+      this.utf8Valid = isUtf8(Buffer.concat([this.utf8Carry, chunk.subarray(0, need)]));
+      this.utf8Carry = EMPTY;
+      start = need;
     }
-    if (b < 0x80) return;
-    if (b >= 0xc2 && b <= 0xdf) this.utf8Left = 1;
-    else if (b >= 0xe0 && b <= 0xef) {
-      this.utf8Left = 2;
-      if (b === 0xe0) this.utf8Lo = 0xa0;
-      if (b === 0xed) this.utf8Hi = 0x9f; // no encoded surrogates
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      this.utf8Left = 3;
-      if (b === 0xf0) this.utf8Lo = 0x90;
-      if (b === 0xf4) this.utf8Hi = 0x8f;
-    } else this.utf8Valid = false;
+    // A lead byte near the end whose sequence continues in the next chunk is carried over.
+    let end = chunk.length;
+    for (let k = 1; k <= 3 && end - k >= start; k++) {
+      const b = chunk[end - k] as number;
+      if ((b & 0xc0) === 0x80) continue;
+      if (sequenceLength(b) > k) {
+        this.utf8Carry = Buffer.from(chunk.subarray(end - k));
+        end -= k;
+      }
+      break;
+    }
+    if (this.utf8Valid) this.utf8Valid = isUtf8(chunk.subarray(start, end));
   }
 
   private push(kind: number): void {
@@ -281,6 +302,17 @@ export class JsonShapeChecker {
     this.literalAt = 1;
     this.state = S.Lit;
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Bytes of the UTF-8 sequence a byte leads (1 for ASCII); 0 for a byte that cannot lead one. */
+function sequenceLength(b: number): number {
+  if (b < 0x80) return 1;
+  if (b >= 0xc2 && b <= 0xdf) return 2;
+  if (b >= 0xe0 && b <= 0xef) return 3;
+  if (b >= 0xf0 && b <= 0xf4) return 4;
+  return 0;
 }
 
 const codes = (s: string) => [...s].map((c) => c.charCodeAt(0));

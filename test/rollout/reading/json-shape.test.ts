@@ -70,6 +70,21 @@ describe('JsonShapeChecker', () => {
     );
   });
 
+  it('agrees with isUtf8 and JSON.parse on any Unicode text and any bytes, cut anywhere', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 60 }).map((t) => Buffer.from(JSON.stringify({ t, u: [t] }), 'utf8'));
+    const inString = (b: Uint8Array) => Buffer.concat([Buffer.from('{"a":"'), Buffer.from(b.filter((x) => x !== 0x0a)), Buffer.from('"}')]);
+    const bytes = fc.uint8Array({ maxLength: 40 }).map(inString);
+    fc.assert(
+      fc.property(fc.oneof(text, bytes), fc.array(fc.nat(80), { maxLength: 8 }), (line, cuts) => {
+        const got = check(line, cuts);
+        const want = reference(line);
+        if (want.shape === 'empty' && got.shape === 'invalid') return;
+        expect({ shape: got.shape, utf8: got.utf8 }).toEqual(want);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('handles the edge cases of numbers, literals, strings and nesting', () => {
     const cases = [
       '{}', '[]', '0', '-0', '1.5e+10', '01', '1.', '.5', '-', '1e', 'tru', 'true', 'nul', '"a"', '"\\u12"', '"\\u12g4"',
