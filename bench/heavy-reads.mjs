@@ -12,7 +12,7 @@
 
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
+import { memoryOf, sampleRss } from './process-memory.mjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -88,16 +89,6 @@ function freePort() {
   });
 }
 
-async function memoryOf(pid) {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { hwmMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
-  } catch {
-    return null;
-  }
-}
-
 /** One GET, the body counted and dropped; resolves with the status, the bytes and whether the body was complete. */
 function fetchDiscard(port, path) {
   return new Promise((resolveGet) => {
@@ -127,11 +118,7 @@ export async function runHeavyReads({ cli, quick, say = () => {} }) {
       await sleep(20);
     }
     const before = await memoryOf(child.pid);
-    let peakRss = 0;
-    const sampler = setInterval(async () => {
-      const m = await memoryOf(child.pid);
-      if (m) peakRss = Math.max(peakRss, m.rssMb);
-    }, 50);
+    const sampler = sampleRss(child.pid);
     const paths = [
       ...Array.from({ length: cfg.jsonGets }, () => `/conversations/${BIG_ID}`),
       ...Array.from({ length: cfg.listPages }, () => '/conversations?limit=5&head=100&tail=100'),
@@ -140,8 +127,7 @@ export async function runHeavyReads({ cli, quick, say = () => {} }) {
     const t0 = performance.now();
     const results = await Promise.all(paths.map((p) => fetchDiscard(port, p)));
     const seconds = (performance.now() - t0) / 1000;
-    clearInterval(sampler);
-    const after = await memoryOf(child.pid);
+    const peakRss = await sampler.stop();
     const statuses = {};
     for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
     const incomplete = results.filter((r) => r.status === 200 && !r.complete).length;
@@ -152,7 +138,7 @@ export async function runHeavyReads({ cli, quick, say = () => {} }) {
       incomplete,
       seconds: Math.round(seconds * 10) / 10,
       mbSent: Math.round(bytes / MiB),
-      peakRssMb: Math.round(Math.max(after?.hwmMb ?? 0, peakRss) * 10) / 10,
+      peakRssMb: Math.round((peakRss ?? 0) * 10) / 10,
       rssBeforeMb: Math.round((before?.rssMb ?? 0) * 10) / 10,
       config: cfg,
     };

@@ -10,7 +10,7 @@
 // 1 when something broke (a server did not start, a request failed or answered non-2xx).
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile, readFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { ensureTree } from './generate-tree.mjs';
+import { memoryOf, sampleRss } from './process-memory.mjs';
 import { HEAVY_TARGET_RSS_MB, runHeavyReads } from './heavy-reads.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -195,17 +196,6 @@ async function fileSizeMb(path) {
   let bytes = 0;
   for (const suffix of ['', '-wal', '-shm']) bytes += (await stat(path + suffix).catch(() => ({ size: 0 }))).size;
   return bytes / 2 ** 20;
-}
-
-/** Peak and current resident set of a process, from /proc (Linux only; null elsewhere). */
-async function memoryOf(pid) {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { hwmMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
-  } catch {
-    return null;
-  }
 }
 
 function which(cmd) {
@@ -591,17 +581,11 @@ async function main() {
       broken.push(`${svcStream.name} GET ${ndjsonPath} -> ${head.status}, ${head.bytes} of ${big.sizeBytes} bytes`);
     }
     const memBefore = await memoryOf(svcStream.pid);
-    let peakRss = 0;
-    const sampler = setInterval(async () => {
-      const m = await memoryOf(svcStream.pid);
-      if (m) peakRss = Math.max(peakRss, m.rssMb);
-    }, 50);
+    const sampler = sampleRss(svcStream.pid);
     const [stR, svR] = await interleaved([[staticServer, '/big.jsonl', {}, measureStream], [svcStream, ndjsonPath, {}, measureStream]]);
-    clearInterval(sampler);
+    const hwm = await sampler.stop();
     const st = row('ndjson.static', `3. ${bigMiB} MiB file, static server`, stR);
     const sv = svR;
-    const memAfter = await memoryOf(svcStream.pid);
-    const hwm = memAfter ? Math.max(memAfter.hwmMb, peakRss) : null;
     row('ndjson.service', `3. ${bigMiB} MiB session, format=ndjson`, {
       ...sv,
       peakRssMb: round(hwm, 1),

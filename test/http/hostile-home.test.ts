@@ -22,6 +22,22 @@ async function indexedHome() {
   return { home, indexPath };
 }
 
+/** A running app over a copy of the real home, its index complete. */
+async function liveIndexedApp(file = 'index.sqlite') {
+  const home = await copyOfRealHome();
+  const indexPath = join(await tempHome(), file);
+  const app = await buildTestApp(home, { indexPath });
+  await indexReady(app);
+  return { home, indexPath, app };
+}
+
+const ids = async (app: FastifyInstance, query: string) => (await list(app, query)).items.map((i) => i.id);
+const WEB_APP = 'cwd=/home/dev/web-app&head=0&limit=100';
+
+async function corrupt(indexPath: string): Promise<void> {
+  for (const suffix of ['', '-wal', '-shm']) await writeFile(indexPath + suffix, randomBytes(64 * 1024));
+}
+
 async function relPathOf(app: FastifyInstance, id: string): Promise<string> {
   return (await app.inject(`/conversations/${id}`)).json().conversation.path as string;
 }
@@ -123,17 +139,14 @@ describe('index rows are checked like walked files, on the descriptor that is se
 
 describe('a corrupted index is replaced while running (item 4)', () => {
   it('queries scan at once, /readyz says 503 with a reason, and the index is rebuilt in the background', async () => {
-    const home = await copyOfRealHome();
-    const indexPath = join(await tempHome(), 'index.sqlite');
-    const app = await buildTestApp(home, { indexPath });
-    await indexReady(app);
-    const expected = (await list(app, 'cwd=/home/dev/web-app&head=0&limit=100')).items.map((i) => i.id);
-    const updated = (await list(app, 'sort=updated&head=0&limit=100')).items.map((i) => i.id);
+    const { indexPath, app } = await liveIndexedApp();
+    const expected = await ids(app, WEB_APP);
+    const updated = await ids(app, 'sort=updated&head=0&limit=100');
     expect(expected.length).toBeGreaterThan(0);
-    for (const suffix of ['', '-wal', '-shm']) await writeFile(indexPath + suffix, randomBytes(64 * 1024));
+    await corrupt(indexPath);
 
-    expect((await list(app, 'cwd=/home/dev/web-app&head=0&limit=100')).items.map((i) => i.id)).toEqual(expected);
-    expect((await list(app, 'sort=updated&head=0&limit=100')).items.map((i) => i.id)).toEqual(updated);
+    expect(await ids(app, WEB_APP)).toEqual(expected);
+    expect(await ids(app, 'sort=updated&head=0&limit=100')).toEqual(updated);
     expect((await app.inject(`/conversations/${ID}`)).statusCode).toBe(200);
     const ready = await eventually(
       () => app.inject('/readyz'),
@@ -141,15 +154,12 @@ describe('a corrupted index is replaced while running (item 4)', () => {
       20_000,
     );
     expect(ready.json()).toMatchObject({ status: 'ready', degraded: [], index: { state: 'ready', reason: null } });
-    expect((await list(app, 'cwd=/home/dev/web-app&head=0&limit=100')).items.map((i) => i.id)).toEqual(expected);
+    expect(await ids(app, WEB_APP)).toEqual(expected);
   });
 
   it('/readyz reports the rebuild as 503 with a reason, never a 500', async () => {
-    const home = await copyOfRealHome();
-    const indexPath = join(await tempHome(), 'index.sqlite');
-    const app = await buildTestApp(home, { indexPath });
-    await indexReady(app);
-    for (const suffix of ['', '-wal', '-shm']) await writeFile(indexPath + suffix, randomBytes(64 * 1024));
+    const { indexPath, app } = await liveIndexedApp();
+    await corrupt(indexPath);
     const ready = await app.inject('/readyz');
     // The probe itself finds the damage (it counts the rows): 503 while the rebuild runs, or 200 once it is done.
     expect([200, 503]).toContain(ready.statusCode);
@@ -162,13 +172,10 @@ describe('a corrupted index is replaced while running (item 4)', () => {
 
 describe('two homes on one index path (item 5)', () => {
   it('the second home does not touch the first one’s index, and says why it scans', async () => {
-    const homeA = await copyOfRealHome();
+    const { indexPath, app: a } = await liveIndexedApp('shared.sqlite');
     const homeB = await tempHome();
     await writeSession(homeB, { stamp: '2025-01-01T00-00-00', id: uuidN(1), title: 'b', cwd: '/home/dev/web-app' });
-    const indexPath = join(await tempHome(), 'shared.sqlite');
-    const a = await buildTestApp(homeA, { indexPath });
-    await indexReady(a);
-    const expected = (await list(a, 'cwd=/home/dev/web-app&head=0&limit=100')).items.map((i) => i.id);
+    const expected = await ids(a, WEB_APP);
     const b = await buildTestApp(homeB, { indexPath });
     const readyB = await eventually(
       () => b.inject('/readyz'),
@@ -176,23 +183,20 @@ describe('two homes on one index path (item 5)', () => {
     );
     expect(readyB.json().index.reason).toMatch(/belongs to another Codex home/);
     expect(readyB.json().degraded[0]).toMatch(/belongs to another Codex home/);
-    expect((await list(b, 'cwd=/home/dev/web-app&head=0')).items.map((i) => i.id)).toEqual([uuidN(1)]);
+    expect(await ids(b, WEB_APP)).toEqual([uuidN(1)]);
     // A still answers from its own, intact index.
     expect((await a.inject('/readyz')).json().index).toMatchObject({ state: 'ready', complete: true });
-    expect((await list(a, 'cwd=/home/dev/web-app&head=0&limit=100')).items.map((i) => i.id)).toEqual(expected);
+    expect(await ids(a, WEB_APP)).toEqual(expected);
   });
 
   it('a home whose index file is taken over while it runs notices at its next query, and scans instead of answering nothing', async () => {
-    const home = await copyOfRealHome();
-    const indexPath = join(await tempHome(), 'shared.sqlite');
-    const app = await buildTestApp(home, { indexPath });
-    await indexReady(app);
-    const expected = (await list(app, 'cwd=/home/dev/web-app&head=0&limit=100')).items.map((i) => i.id);
+    const { indexPath, app } = await liveIndexedApp('shared.sqlite');
+    const expected = await ids(app, WEB_APP);
     // What an older version of the service did on the same path for another home.
     const other = new Database(indexPath);
     other.exec("DROP TABLE sessions; UPDATE meta SET v = '/some/other/home' WHERE k = 'codex_home';");
     other.close();
-    expect((await list(app, 'cwd=/home/dev/web-app&head=0&limit=100')).items.map((i) => i.id)).toEqual(expected);
+    expect(await ids(app, WEB_APP)).toEqual(expected);
     const ready = await app.inject('/readyz');
     expect(ready.json().index).toMatchObject({ complete: false, reason: expect.stringMatching(/another Codex home/) });
   });
