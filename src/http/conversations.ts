@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
 import type { RolloutRepository } from '../rollout/repository.js';
-import type { Lease } from '../rollout/reading/byte-budget.js';
 import { byteStream } from './byte-stream.js';
 import { appendVary } from './vary.js';
 import { conversationJson } from './conversation-body.js';
 import { pageBody } from './list-body.js';
 import { negotiate } from './negotiate.js';
+import { requestLease } from './request-lease.js';
 import { HttpProblem } from './problem.js';
 import {
   ConversationDocument,
@@ -20,12 +19,6 @@ import {
 import { NDJSON, sendRolloutBytes } from './send-rollout.js';
 
 const JSON_TYPE = 'application/json';
-
-/** Gives the request's memory back once its response is over, however it ends. */
-function releaseWhenDone(reply: FastifyReply, lease: Lease): void {
-  reply.raw.once('close', () => lease.release());
-  reply.raw.once('finish', () => lease.release());
-}
 
 export interface ConversationRoutesOptions {
   repository: RolloutRepository;
@@ -47,8 +40,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
     },
     async (request, reply) => {
       const query = { ...LIST_DEFAULTS, ...request.query };
-      const lease = await repository.leaseFor('list', query.limit);
-      releaseWhenDone(reply, lease);
+      const lease = await requestLease(repository, request, reply, 'list', query.limit);
       const page = await repository.listPage(query, request.log, lease);
       // The body is built here (records spliced in as the files' own JSON text), not by the
       // schema serialiser: the 200 schema above still describes it exactly.
@@ -107,8 +99,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
       // Appended, never set: another Vary (Origin, from CORS) must survive.
       appendVary(reply, 'Accept');
       if (type === NDJSON) return sendRolloutBytes(request, reply, repository, file);
-      const lease = await repository.leaseFor('conversation');
-      releaseWhenDone(reply, lease);
+      await requestLease(repository, request, reply, 'conversation');
       const conversation = await repository.openConversation(file, request.log);
       const body = byteStream(conversationJson(conversation), () => conversation.close());
       // The typed reply only knows the schema's object shape; a stream of that same JSON is sent instead.

@@ -6,6 +6,7 @@ import type { RolloutFile } from '../rollout/types.js';
 import { parseRange } from './byte-range.js';
 import { BODY_HIGH_WATER_MARK } from './byte-stream.js';
 import { HttpProblem } from './problem.js';
+import { requestLease } from './request-lease.js';
 
 export const NDJSON = 'application/x-ndjson';
 
@@ -60,7 +61,7 @@ function rangeStillApplies(request: FastifyRequest, etag: string, lastModified: 
  * from that same descriptor. An invalid Range is ignored (RFC 9110 §14.2): the whole file.
  */
 export async function sendRolloutBytes(request: FastifyRequest, reply: FastifyReply, repository: RolloutRepository, file: RolloutFile) {
-  const lease = await repository.leaseFor('bytes');
+  const lease = await requestLease(repository, request, reply, 'bytes');
   let opened;
   try {
     opened = await repository.openFile(file);

@@ -94,13 +94,14 @@ export class RolloutRepository {
    * A request's share of the memory budget, taken before it reads anything (waiting for room;
    * Busy after the budget's wait): a list page reads up to 16 files at once, a JSON session one
    * file into a bounded body, raw bytes one chunk at a time. Release it when the response is done.
+   * A wait ends at once when `signal` aborts (the client went away).
    */
-  async leaseFor(kind: 'list' | 'conversation' | 'bytes', limit = 0): Promise<Lease> {
+  async leaseFor(kind: 'list' | 'conversation' | 'bytes', limit = 0, signal?: AbortSignal): Promise<Lease> {
     const perRead = readWorkingSet(this.limits);
     const reads = kind === 'list' ? Math.min(MAX_PARALLEL_READS, limit + 1) : kind === 'conversation' ? 1 : 0;
     const bytes = reads * perRead + (kind === 'list' ? 0 : 2 * CHUNK);
     const lease = new Lease(this.memory.requests);
-    await lease.take(bytes);
+    await lease.take(bytes, signal);
     return lease;
   }
 

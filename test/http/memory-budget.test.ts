@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, envelopeLines, list, rolloutRelPath, tempHome, uuidN } from '../helper.js';
@@ -96,6 +97,22 @@ describe('the memory budget', () => {
     const ok = await eventually(() => app.inject('/conversations?limit=20'), (r) => r.statusCode === 200, 10_000);
     expect(ok.statusCode).toBe(200);
   });
+
+  it('a client that pipelines requests and goes away gives its whole share back (no leak that starves everyone)', async () => {
+    const home = await tempHome();
+    await sessionWithLongLines(home, uuidN(1), 8, MiB); // a page of 16 MiB: more than the socket buffers hold
+    // One list page fills the request half of this budget: the others wait, up to a minute.
+    const app = await buildTestApp(home, { memoryBudgetBytes: MiB, memoryWaitMs: 60_000 });
+    const port = await listen(app);
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.on('error', () => {});
+    socket.pause(); // never reads: responses queue up behind the first
+    socket.write('GET /conversations?head=100&tail=100 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(20));
+    await new Promise((r) => setTimeout(r, 500));
+    socket.destroy();
+    const res = await app.inject('/conversations?head=100&tail=100');
+    expect(res.statusCode).toBe(200);
+  }, 30_000);
 
   it('clients that stop reading do not make the server hold their sessions: RSS stays bounded', async () => {
     const home = await tempHome();

@@ -277,8 +277,15 @@ export class SqliteIndex implements MetadataIndex {
     return { kind: 'read', entry: { file, stamp: stampOf(result.stat), session } };
   }
 
-  /** Stats each file and re-reads those that changed. */
+  /**
+   * Stats each file and re-reads those that changed, BATCH at a time: a burst of new files (a
+   * watcher event for a day directory of thousands) must not open them all at once.
+   */
   private async indexFiles(files: RolloutFile[]): Promise<void> {
+    for (let i = 0; i < files.length; i += BATCH) await this.indexBatch(files.slice(i, i + BATCH));
+  }
+
+  private async indexBatch(files: RolloutFile[]): Promise<void> {
     const db = this.db;
     if (db === null || files.length === 0) return;
     const updates = await Promise.all(files.map((file) => this.update(file)));

@@ -3,6 +3,10 @@ import { RolloutError, RolloutErrorKind } from '../errors.js';
 /** Gives back what an acquisition took (idempotent). */
 export type Release = () => void;
 
+const busy = () => new RolloutError(RolloutErrorKind.Busy, 'the server is reading as much as its memory budget allows; retry shortly');
+/** The wait of a request whose client went away (answered 503, to nobody). */
+const gone = () => new RolloutError(RolloutErrorKind.Busy, 'the request was abandoned while it waited for memory');
+
 /**
  * A pool of bytes shared by every request: `acquire` takes bytes, waiting first-come
  * first-served while the pool is short, and fails with RolloutError `Busy` after `maxWaitMs`
@@ -30,27 +34,36 @@ export class BytePool {
     return this.releaser(want);
   }
 
-  /** Takes `bytes`, waiting at most `maxWaitMs` (Infinity: as long as it takes) for them. */
-  acquire(bytes: number, maxWaitMs = this.maxWaitMs): Promise<Release> {
+  /**
+   * Takes `bytes`, waiting at most `maxWaitMs` (Infinity: as long as it takes) for them. A wait
+   * whose `signal` aborts (the client went away) ends at once and takes nothing.
+   */
+  acquire(bytes: number, maxWaitMs = this.maxWaitMs, signal?: AbortSignal): Promise<Release> {
+    if (signal?.aborted) return Promise.reject(gone());
     const now = this.tryAcquire(bytes);
     if (now !== null) return Promise.resolve(now);
     const want = Math.min(bytes, this.capacity);
     return new Promise((resolve, reject) => {
+      const leave = (err: Error) => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const at = this.waiting.indexOf(entry);
+        if (at !== -1) this.waiting.splice(at, 1);
+        reject(err);
+        this.wake(); // those behind may fit now
+      };
+      const onAbort = () => leave(gone());
       const entry = {
         bytes: want,
         grant: () => {
           if (timer !== undefined) clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
           this.used += want;
           resolve(this.releaser(want));
         },
       };
-      const timer = Number.isFinite(maxWaitMs)
-        ? setTimeout(() => {
-            this.waiting.splice(this.waiting.indexOf(entry), 1);
-            reject(new RolloutError(RolloutErrorKind.Busy, 'the server is reading as much as its memory budget allows; retry shortly'));
-            this.wake(); // those behind us may fit now
-          }, maxWaitMs)
-        : undefined;
+      const timer = Number.isFinite(maxWaitMs) ? setTimeout(() => leave(busy()), maxWaitMs) : undefined;
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting.push(entry);
     });
   }
@@ -79,16 +92,21 @@ export class BytePool {
  */
 export class Lease {
   private releases: Release[] = [];
+  /** Released: the response is over (maybe before the request was done with it); nothing more is taken. */
+  private done = false;
 
   constructor(private readonly pool: BytePool) {}
 
-  /** Takes `bytes`, waiting for them (Busy after the pool's wait). */
-  async take(bytes: number): Promise<void> {
-    this.releases.push(await this.pool.acquire(bytes));
+  /** Takes `bytes`, waiting for them (Busy after the pool's wait; given up when `signal` aborts). */
+  async take(bytes: number, signal?: AbortSignal): Promise<void> {
+    const release = await this.pool.acquire(bytes, undefined, signal);
+    if (this.done) release();
+    else this.releases.push(release);
   }
 
-  /** Takes `bytes` if they are free now; false otherwise. */
+  /** Takes `bytes` if they are free now; false otherwise, and always once the lease is released. */
   tryTake(bytes: number): boolean {
+    if (this.done) return false;
     const release = this.pool.tryAcquire(bytes);
     if (release === null) return false;
     this.releases.push(release);
@@ -96,6 +114,7 @@ export class Lease {
   }
 
   release(): void {
+    this.done = true;
     const releases = this.releases;
     this.releases = [];
     for (const release of releases) release();

@@ -64,7 +64,7 @@ function numberComplete(s: S): boolean {
 
 export class JsonShapeChecker {
   private state = S.Value;
-  private stack = new Uint8Array(64);
+  private stack = new Uint8Array(8);
   private depth = 0;
   private key = false; // the string being read is an object key
   private hexLeft = 0;
@@ -144,13 +144,23 @@ export class JsonShapeChecker {
     if (this.utf8Valid) this.utf8Valid = isUtf8(chunk.subarray(start, end));
   }
 
+  /** One bit per open container (1: object), so that even a line of 16 MiB of `[` keeps the stack at 2 MiB. */
   private push(kind: number): void {
-    if (this.depth === this.stack.length) {
+    const byte = this.depth >> 3;
+    if (byte === this.stack.length) {
       const bigger = new Uint8Array(this.stack.length * 2);
       bigger.set(this.stack);
       this.stack = bigger;
     }
-    this.stack[this.depth++] = kind;
+    const bit = 1 << (this.depth & 7);
+    this.stack[byte] = kind === OBJECT ? (this.stack[byte] as number) | bit : (this.stack[byte] as number) & ~bit;
+    this.depth += 1;
+  }
+
+  /** The kind of the innermost open container. */
+  private top(): number {
+    const d = this.depth - 1;
+    return ((this.stack[d >> 3] as number) >> (d & 7)) & 1 ? OBJECT : ARRAY;
   }
 
   /** A value just ended: back to its container, or done at the top. */
@@ -246,7 +256,7 @@ export class JsonShapeChecker {
         else this.state = S.Fail;
         return;
       case S.After: {
-        const top = this.stack[this.depth - 1];
+        const top = this.top();
         if (b === 0x2c) this.state = top === OBJECT ? S.Key : S.Value;
         else if (b === 0x7d && top === OBJECT) this.close(OBJECT);
         else if (b === 0x5d && top === ARRAY) this.close(ARRAY);
@@ -266,7 +276,7 @@ export class JsonShapeChecker {
   }
 
   private close(kind: number): void {
-    if (this.stack[this.depth - 1] !== kind) {
+    if (this.top() !== kind) {
       this.state = S.Fail;
       return;
     }

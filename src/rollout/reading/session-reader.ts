@@ -63,13 +63,15 @@ export function readWorkingSet(limits: ReadLimits): number {
 /**
  * Parses a line that was not held: its bytes are read again, within the budget's line pool
  * (waiting for room, or failing with Busy after the budget's wait). Null when the file no longer
- * has those bytes (truncated under us).
+ * has those bytes as they were checked (truncated or rewritten under us).
  */
 async function parseUnheld(source: ByteSource, range: RecordText, env: ReadEnv): Promise<JsonRecord | null> {
   const release = await env.budget.lines.acquire(PARSE_FACTOR * range.length, env.waitMs);
   try {
     const bytes = await readExactly(source, range.offset, range.length);
     return bytes === null ? null : (JSON.parse(bytes.toString('utf8')) as JsonRecord);
+  } catch {
+    return null;
   } finally {
     release();
   }

@@ -59,3 +59,31 @@ describe('Lease', () => {
     expect(pool.inUse).toBe(0);
   });
 });
+
+describe('BytePool waits of requests whose client went away', () => {
+  it('end at once, take nothing, and let those behind go on', async () => {
+    const pool = new BytePool(100, 60_000);
+    const held = await pool.acquire(100);
+    const abandoned = new AbortController();
+    const first = pool.acquire(80, undefined, abandoned.signal);
+    const second = pool.acquire(80);
+    abandoned.abort();
+    await expect(first).rejects.toMatchObject({ kind: 'Busy' });
+    held();
+    expect(await second).toBeTypeOf('function');
+    expect(pool.inUse).toBe(80);
+    await expect(pool.acquire(1, undefined, AbortSignal.abort())).rejects.toMatchObject({ kind: 'Busy' });
+  });
+});
+
+describe('a released Lease', () => {
+  it('takes nothing more: a request may go on working after its response was abandoned', async () => {
+    const pool = new BytePool(100, 60_000);
+    const lease = new Lease(pool);
+    await lease.take(10);
+    lease.release();
+    expect(lease.tryTake(10)).toBe(false);
+    await lease.take(10);
+    expect(pool.inUse).toBe(0);
+  });
+});
