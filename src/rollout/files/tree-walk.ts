@@ -1,4 +1,4 @@
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { opendir, readdir, realpath, stat } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { parseRolloutName, stampDate } from './filename.js';
@@ -21,6 +21,19 @@ export interface DateBounds {
   min?: string | undefined;
   max?: string | undefined;
 }
+
+/**
+ * Rollout files one directory may list: far above any real day (Codex writes hundreds at most)
+ * or archive, and it bounds what a hostile directory of millions of files costs.
+ */
+export const MAX_DIR_FILES = 100_000;
+/**
+ * Directories whose st_size is larger than this are streamed rather than read at once. st_size
+ * is only a hint of the entry count (about 3,000 entries on ext4, 1,700 on btrfs, 13,000 on tmpfs,
+ * 262,144 on ZFS, which counts entries): low enough that a directory read at once stays small
+ * everywhere, high enough that real day directories take the faster single read.
+ */
+const STREAM_DIRS_OVER_BYTES = 256 * 1024;
 
 /** Digits of the year, month and day directory names under `sessions/`. */
 const DIR_DIGITS = [4, 2, 2];
@@ -68,24 +81,66 @@ function outside(prefix: string, bounds: DateBounds): boolean {
  * ctime is a second old: file-system clocks tick coarsely, and an entry added in the same tick
  * would not change it. A directory that could not be read is never cached.
  */
-class DirListings {
+export class DirListings {
   private readonly listings = new Map<string, { ctimeMs: number; files: RolloutFile[] }>();
-  static readonly MAX = 64;
-  static readonly SETTLED_MS = 1000;
+  /** Listings under way, by directory, with the ctime they were started at. */
+  private readonly reading = new Map<string, { ctimeMs: number | undefined; files: Promise<RolloutFile[] | null> }>();
+  private files = 0;
+
+  /**
+   * `maxFiles` bounds the files all cached listings hold together: a few huge directories must
+   * not pin hundreds of MB (100,000 files are about 40 MB of heap). `settledMs` is how old a
+   * ctime must be before its listing is cached.
+   */
+  constructor(private readonly bounds = { maxListings: 64, maxFiles: 200_000, settledMs: 1000 }) {}
+
+  /** Files the cached listings hold (for tests). */
+  get cachedFiles(): number {
+    return this.files;
+  }
 
   async get(dir: string, list: () => Promise<RolloutFile[] | null>): Promise<RolloutFile[]> {
     const ctimeMs = (await stat(dir).catch(() => null))?.ctimeMs;
     const hit = this.listings.get(dir);
-    this.listings.delete(dir);
-    if (hit !== undefined && hit.ctimeMs === ctimeMs) {
-      this.listings.set(dir, hit);
-      return hit.files;
+    if (hit !== undefined) {
+      this.listings.delete(dir);
+      if (hit.ctimeMs === ctimeMs) {
+        this.listings.set(dir, hit);
+        return hit.files;
+      }
+      this.files -= hit.files.length;
     }
-    const files = await list();
+    // Concurrent requests for one directory share one listing (a hostile directory of 100,000
+    // files costs one read, not one per request), but only one started at the same ctime: a
+    // listing started before a change must not be taken, or cached, as the changed directory's.
+    // (A change in the same clock tick as the ctime may be missed, as by a request a moment
+    // earlier; the listing is then not cached, because its ctime has not settled.)
+    let pending = this.reading.get(dir);
+    if (pending === undefined || pending.ctimeMs !== ctimeMs) {
+      const started = { ctimeMs, files: list() };
+      const forget = () => {
+        if (this.reading.get(dir) === started) this.reading.delete(dir);
+      };
+      started.files.then(forget, forget);
+      this.reading.set(dir, started);
+      pending = started;
+    }
+    const files = await pending.files;
     if (files === null) return [];
-    if (ctimeMs !== undefined && Date.now() - ctimeMs > DirListings.SETTLED_MS) {
+    if (ctimeMs === undefined || Date.now() - ctimeMs <= this.bounds.settledMs) return files;
+    // Of listings read at once, the one of the latest ctime is kept.
+    const cached = this.listings.get(dir);
+    if (cached === undefined || cached.ctimeMs < ctimeMs) {
+      if (cached !== undefined) this.files -= cached.files.length;
+      this.listings.delete(dir);
       this.listings.set(dir, { ctimeMs, files });
-      if (this.listings.size > DirListings.MAX) this.listings.delete(this.listings.keys().next().value as string);
+      this.files += files.length;
+      // Oldest first: a Map iterates in insertion order, and a hit is re-inserted.
+      for (const [oldDir, old] of this.listings) {
+        if (this.listings.size <= this.bounds.maxListings && this.files <= this.bounds.maxFiles) break;
+        this.listings.delete(oldDir);
+        this.files -= old.files.length;
+      }
     }
     return files;
   }
@@ -103,31 +158,62 @@ export class TreeWalker {
   private readonly listings = new DirListings();
   private readonly realRoots = new Map<string, string>();
 
-  /** `degraded` hears of directories that cannot be read: they are skipped, not errors. */
+  /**
+   * `degraded` hears of directories that cannot be read or hold too many files: they are
+   * skipped, not errors. `bounds` overrides MAX_DIR_FILES and the size over which a directory
+   * is streamed (for tests).
+   */
   constructor(
     codexHome: string,
     private readonly degraded?: Degradations,
+    private readonly bounds: { maxDirFiles: number; streamDirsOverBytes: number } = {
+      maxDirFiles: MAX_DIR_FILES,
+      streamDirsOverBytes: STREAM_DIRS_OVER_BYTES,
+    },
   ) {
     this.codexHome = codexHome;
   }
 
   /**
-   * The entries of a directory of the tree. One that cannot be read (permissions, I/O) is
-   * skipped and reported as degraded, so that one bad directory does not fail every request.
+   * The entries of a directory of the tree that `wanted` accepts, at most `maxDirFiles` of them
+   * (in directory order). A directory that cannot be read (permissions, I/O) is skipped and
+   * reported as degraded, so that one bad directory does not fail every request. A listing of
+   * every wanted entry (`complete`) that finds more than the bound reports that too (the rest are
+   * skipped); a listing narrowed to one id can neither find nor clear that. A large directory (a
+   * hostile home with a million files in one day) is streamed, so that memory holds only the
+   * wanted entries, up to the bound.
    */
-  private async readEntries(relDir: string): Promise<Dirent[] | null> {
-    const key = `dir:${relDir}`;
+  private async readEntries(relDir: string, wanted: (name: string) => boolean, complete: boolean): Promise<Dirent[] | null> {
+    const dir = this.absPath(relDir);
+    const max = this.bounds.maxDirFiles;
+    const entries: Dirent[] = [];
+    let more = false;
     try {
-      const entries = await readdir(this.absPath(relDir), { withFileTypes: true });
-      this.degraded?.clear(key);
-      return entries;
+      if ((await stat(dir)).size <= this.bounds.streamDirsOverBytes) {
+        for (const entry of await readdir(dir, { withFileTypes: true })) if (wanted(entry.name)) entries.push(entry);
+        more = entries.length > max;
+        entries.length = Math.min(entries.length, max);
+      } else {
+        for await (const entry of await opendir(dir, { bufferSize: 1024 })) {
+          if (!wanted(entry.name)) continue;
+          if (entries.length === max) {
+            more = true;
+            break; // leaving the loop closes the directory
+          }
+          entries.push(entry);
+        }
+      }
     } catch (err) {
       if (isAbsentError(err)) return [];
       if (this.degraded === undefined) throw scanFailed(`cannot read directory ${relDir}`, err);
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
-      this.degraded.note(key, `cannot read ${relDir} (${code}): its sessions are skipped`, err);
+      this.degraded.note(`dir:${relDir}`, `cannot read ${relDir} (${code}): its sessions are skipped`, err);
       return null;
     }
+    this.degraded?.clear(`dir:${relDir}`);
+    if (more) this.degraded?.note(`many:${relDir}`, `${relDir} holds more than ${max} entries of the tree: the rest are skipped`);
+    else if (complete) this.degraded?.clear(`many:${relDir}`);
+    return entries;
   }
 
   /**
@@ -184,8 +270,7 @@ export class TreeWalker {
     const { realHome } = await this.roots();
     const pattern = new RegExp(`^\\d{${digits}}$`);
     const names: string[] = [];
-    for (const entry of (await this.readEntries(relDir)) ?? []) {
-      if (!pattern.test(entry.name)) continue;
+    for (const entry of (await this.readEntries(relDir, (name) => pattern.test(name), true)) ?? []) {
       if ((await this.kindOf(entry, relDir, realHome)) === 'directory') names.push(entry.name);
     }
     names.sort();
@@ -215,10 +300,11 @@ export class TreeWalker {
     const real = await realpath(dir).catch(() => null);
     const own = real === null ? null : await this.ownName(real);
     if (own !== null && own !== relDir) return [];
-    const entries = await this.readEntries(relDir);
+    // Only names that parse count towards the bound: junk names cannot crowd out real sessions.
+    const wanted = (name: string) => (suffix === undefined || name.toLowerCase().endsWith(suffix)) && parseRolloutName(name) !== null;
+    const entries = await this.readEntries(relDir, wanted, id === undefined);
     if (entries === null) return null;
     for (const entry of entries) {
-      if (suffix !== undefined && !entry.name.toLowerCase().endsWith(suffix)) continue;
       const parsed = parseRolloutName(entry.name);
       if (!parsed) continue;
       const absPath = join(dir, entry.name);
