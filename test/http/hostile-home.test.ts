@@ -101,6 +101,28 @@ describe('index rows are checked like walked files, on the descriptor that is se
     expect(filtered.json().items.map((i: { id: string }) => i.id)).not.toContain(ID);
   });
 
+  it('a rollout swapped for a link out while the service runs is never served, not even before the watcher sees the change', async () => {
+    const { home, app } = await liveIndexedApp();
+    const outside = join(await tempHome(), 'passwd');
+    await writeFile(outside, `${SECRET}\n`);
+    const rel = await relPathOf(app, ID);
+    await ids(app, WEB_APP); // the index row and the day's listing are warm
+    const link = join(home, rel, '..', 'swap.tmp');
+    await symlink(outside, link);
+    await rename(link, join(home, rel)); // atomic: the name never stops existing
+    const urls = [
+      `/conversations/${ID}?format=ndjson`,
+      `/conversations/${ID}`,
+      '/conversations?limit=100&head=5&tail=5',
+      `/conversations?${WEB_APP}`,
+    ];
+    const asked = Array.from({ length: 10 }, () => urls).flat();
+    const answers = await Promise.all(asked.map((url) => app.inject(url)));
+    for (const res of answers) expect(res.body).not.toContain('SECRET');
+    // The session itself is gone (404); lists go on without it (200).
+    expect(answers.map((r) => r.statusCode)).toEqual(asked.map((url) => (url.startsWith(`/conversations/${ID}`) ? 404 : 200)));
+  });
+
   it('a day directory replaced by a link to a directory outside: the descriptor check refuses what the path check cannot see', async () => {
     const { home, indexPath } = await indexedHome();
     const probe = await buildTestApp(home, { indexPath });
