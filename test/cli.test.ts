@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,17 +112,25 @@ describe('cli', () => {
     await writeSession(home, { stamp: '2025-01-02T00-00-00', id: uuidN(2), title: 'hidden' });
     for (const dir of ['', 'sessions', 'sessions/2025', 'sessions/2025/01', 'sessions/2025/01/01']) await chmod(join(home, dir), 0o755);
     await chmod(join(home, 'sessions/2025/01/02'), 0o000);
+    // An unreadable session_index.jsonl too: names are null, and /readyz names no absolute path.
+    const named = { id: uuidN(1), thread_name: 'named', updated_at: '2025-01-01T00:00:00Z' };
+    await writeFile(join(home, 'session_index.jsonl'), `${JSON.stringify(named)}\n`);
+    await chmod(join(home, 'session_index.jsonl'), 0o000);
     const proc = start(['--codex-home', home, '--port', '0', '--no-index', '--log-level', 'info'], {}, AS_UNPRIVILEGED);
     try {
       const port = await listeningPort(proc);
       for (const query of ['limit=1', 'limit=10', 'order=asc']) {
         const res = await get(port, `/conversations?${query}&head=0`);
         expect(res.status).toBe(200);
-        expect(JSON.parse(res.body).items.map((i: { id: string }) => i.id)).toEqual([uuidN(1)]);
+        expect(JSON.parse(res.body).items.map((i: { id: string; name: string | null }) => [i.id, i.name])).toEqual([[uuidN(1), null]]);
       }
+      expect(JSON.parse((await get(port, `/conversations/${uuidN(1)}`)).body).conversation.name).toBeNull();
       const ready = await get(port, '/readyz');
       const reason = 'cannot read sessions/2025/01/02 (EACCES): its sessions are skipped';
-      expect(JSON.parse(ready.body)).toMatchObject({ status: 'degraded', degraded: [reason] });
+      const names = 'cannot open session_index.jsonl (EACCES): user-set names are null';
+      expect(JSON.parse(ready.body)).toMatchObject({ status: 'degraded' });
+      expect(JSON.parse(ready.body).degraded.sort()).toEqual([names, reason].sort());
+      expect(ready.body).not.toContain(home);
       const warnings = proc.out().split('\n').filter((l) => l.includes('"degraded":"dir:sessions/2025/01/02"'));
       expect(warnings).toHaveLength(1);
     } finally {

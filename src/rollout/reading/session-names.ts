@@ -1,7 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { closeFd, isAbsentError, openInside } from '../files/fs-safety.js';
+import { closeFd, isAbsentError, openInside, UnsafeFileError } from '../files/fs-safety.js';
 import { chunksOf, fdSource, readExactly, type ByteSource } from './byte-source.js';
 import { readRecord, splitLines } from './jsonl-lines.js';
 import type { Degradations } from '../degraded.js';
@@ -33,6 +33,7 @@ interface ReadState {
   capped: boolean;
 }
 
+const errnoCode = (err: unknown) => (err as NodeJS.ErrnoException | null)?.code ?? 'error';
 const versionOf = (st: Stats) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 
 /**
@@ -72,7 +73,7 @@ export class SessionNames {
         this.degraded?.clear(DEGRADED_KEY);
         return this.names;
       }
-      return this.unusable(`cannot stat ${SESSION_INDEX_FILE} (${(err as NodeJS.ErrnoException).code})`, err);
+      return this.unusable(`cannot stat ${SESSION_INDEX_FILE} (${errnoCode(err)})`, err);
     }
     if (!st.isFile()) return this.unusable(`${SESSION_INDEX_FILE} is not a regular file`);
     if (this.state?.version === versionOf(st)) return this.names;
@@ -102,7 +103,8 @@ export class SessionNames {
       ({ fd, stat: st } = await openInside(path, this.realHome));
     } catch (err) {
       if (isAbsentError(err)) this.reset();
-      else this.unusable(`cannot open ${SESSION_INDEX_FILE} (${(err as Error).message})`, err);
+      // An errno error's message names the absolute path: /readyz shows only its code.
+      else this.unusable(`cannot open ${SESSION_INDEX_FILE} (${err instanceof UnsafeFileError ? err.message : errnoCode(err)})`, err);
       return;
     }
     try {
@@ -124,7 +126,7 @@ export class SessionNames {
         this.degraded?.clear(DEGRADED_KEY);
       }
     } catch (err) {
-      this.unusable(`cannot read ${SESSION_INDEX_FILE} (${(err as NodeJS.ErrnoException).code})`, err);
+      this.unusable(`cannot read ${SESSION_INDEX_FILE} (${errnoCode(err)})`, err);
     } finally {
       await closeFd(fd);
     }
