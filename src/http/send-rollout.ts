@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { wholeMtimeMs } from '../rollout/files/file-stamp.js';
 import type { RolloutRepository } from '../rollout/repository.js';
 import type { RolloutFile } from '../rollout/types.js';
 import { parseRange } from './byte-range.js';
@@ -75,8 +76,9 @@ export async function sendRolloutBytes(request: FastifyRequest, reply: FastifyRe
   };
   const { stat, fd } = opened;
   // The validators @fastify/send used: clients' cached ETags stay valid.
-  const etag = `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
-  const lastModified = new Date(Math.floor(stat.mtimeMs)).toUTCString();
+  const mtimeMs = wholeMtimeMs(stat.mtimeMs);
+  const etag = `W/"${stat.size.toString(16)}-${mtimeMs.toString(16)}"`;
+  const lastModified = new Date(mtimeMs).toUTCString();
   reply.header('accept-ranges', 'bytes').header('last-modified', lastModified).header('etag', etag);
   if (notModified(request, etag, lastModified)) {
     done();

@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { buildTestApp, copyOfRealHome, indexReady, list, rolloutRelPath, tempHome, uuidN, writeSession } from '../helper.js';
+import { MTIME_MAX_MS, MTIME_MIN_MS, wholeMtimeMs } from '../../src/rollout/files/file-stamp.js';
+import { mtimeIso } from '../../src/rollout/reading/summary.js';
+import { buildTestApp, copyOfRealHome, indexReady, list, rolloutRelPath, tempHome, uuidN, writeSession, type ListBody } from '../helper.js';
 import { eventually } from '../net.js';
 
 // Issue 9, round two: what a hostile (or broken) Codex home did to the service.
@@ -255,5 +257,50 @@ describe('a symlinked day directory inside the home (item 11)', () => {
     expect((await app.inject(`/conversations/${uuidN(1)}`)).statusCode).toBe(200);
     await symlink(join(home, rel), join(home, rolloutRelPath('2025-01-01T00-00-00', uuidN(2))));
     expect((await list(app)).items.map((i) => i.id)).toEqual([uuidN(1), uuidN(2)]);
+  });
+});
+
+describe('file times a Date or a cursor could not carry (red team)', () => {
+  // A Date: Node takes a negative number of seconds for "now".
+  const YEAR_1960 = new Date('1960-01-01T00:00:00Z');
+
+  for (const mode of ['scan', 'index'] as const) {
+    it(`${mode}: mtimes before 1970 and at 0 page through sort=updated; the limit=0 cursor and until=9999-12-31 find them`, async () => {
+      const home = await tempHome();
+      for (let i = 1; i <= 4; i++) await writeSession(home, { stamp: `2025-01-0${i}T00-00-00`, id: uuidN(i), title: `t${i}` });
+      const pathOf = (i: number) => join(home, rolloutRelPath(`2025-01-0${i}T00-00-00`, uuidN(i)));
+      await utimes(pathOf(1), YEAR_1960, YEAR_1960);
+      await utimes(pathOf(2), 0, 0);
+      const app = await buildTestApp(home, mode === 'index' ? { indexPath: join(await tempHome(), 'index.sqlite') } : {});
+      if (mode === 'index') await indexReady(app);
+      const page = await list(app, 'sort=updated&order=asc&head=0');
+      expect(page.items.map((i) => [i.id, i.updatedAt]).slice(0, 2)).toEqual([
+        [uuidN(1), '1960-01-01T00:00:00.000Z'],
+        [uuidN(2), '1970-01-01T00:00:00.000Z'],
+      ]);
+      for (const order of ['asc', 'desc']) {
+        const paged: string[] = [];
+        let cursor: string | null = null;
+        do {
+          // A cursor at a negative mtime was refused (INVALID_CURSOR): paging stopped at 1960.
+          const after = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+          const next: ListBody = await list(app, `sort=updated&order=${order}&limit=1&head=0${after}`);
+          paged.push(...next.items.map((i) => i.id));
+          cursor = next.nextCursor;
+        } while (cursor !== null);
+        expect(new Set(paged).size).toBe(4);
+        // The cursor of an empty first page starts before every file (it started at 0 for asc).
+        const start = (await list(app, `sort=updated&order=${order}&limit=0`)).nextCursor!;
+        expect((await list(app, `sort=updated&order=${order}&head=0&cursor=${encodeURIComponent(start)}`)).items).toHaveLength(4);
+      }
+      // A day past until=9999-12-31 is the year 10000, which sorted before every directory: nothing was listed.
+      expect((await list(app, 'until=9999-12-31&head=0')).items).toHaveLength(4);
+    });
+  }
+
+  it('an mtime past what a Date holds (tmpfs keeps the year 287,168) is clamped to 9999-12-31, not a RangeError (500)', () => {
+    expect(mtimeIso(9e15)).toBe('9999-12-31T23:59:59.999Z');
+    expect(mtimeIso(-9e15)).toBe('0000-01-01T00:00:00.000Z');
+    expect([wholeMtimeMs(9e15), wholeMtimeMs(-9e15), wholeMtimeMs(1.7)]).toEqual([MTIME_MAX_MS, MTIME_MIN_MS, 1]);
   });
 });

@@ -39,6 +39,13 @@ describe('GET /conversations: bad input', () => {
     ['since=yesterday', 'INVALID_QUERY'],
     ['until=2025-02-30', 'INVALID_QUERY'],
     ['since=2025-02-01&until=2025-01-01', 'INVALID_QUERY'],
+    // Years luxon parses but a Date cannot hold a day later: they were 500 (scan) or silently empty (index).
+    ['since=-271821-04-20', 'INVALID_QUERY'],
+    ['until=%2B275760-09-13', 'INVALID_QUERY'],
+    ['since=%2B010000-01-01', 'INVALID_QUERY'],
+    ['since=-000001-12-31&sort=updated', 'INVALID_QUERY'],
+    [`sort=updated&cursor=${encodeURIComponent(`upd|999999999999999|2025-01-01T00-00-00|${uuidN(1)}`)}`, 'INVALID_CURSOR'],
+    [`sort=updated&cursor=${encodeURIComponent(`upd|--1|2025-01-01T00-00-00|${uuidN(1)}`)}`, 'INVALID_CURSOR'],
     ['q=', 'INVALID_QUERY'],
     ['cwd=', 'INVALID_QUERY'],
     ['provider=', 'INVALID_QUERY'],

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
-import { onlyGrew, sameFile, stampOf } from '../files/file-stamp.js';
+import { onlyGrew, sameFile, stampOf, wholeMtimeMs } from '../files/file-stamp.js';
 import { ARCHIVED_DIR, SESSIONS_DIR, type TreeWalker } from '../files/tree-walk.js';
 import type { CandidateSource } from '../listing/page-loop.js';
 import { readSessionFile } from '../reading/session-reader.js';
@@ -188,7 +188,7 @@ export class SqliteIndex implements MetadataIndex {
     if (rows === null) return null;
     const candidates = rows.flatMap((row) => {
       const file = this.walker.fileAt(row.relPath);
-      return file === null ? [] : [{ file, position: { key: row.key, mtimeMs: row.mtimeMs }, stamp: row.stamp }];
+      return file === null ? [] : [{ file, position: { key: row.key, mtimeMs: wholeMtimeMs(row.mtimeMs) }, stamp: row.stamp }];
     });
     return { candidates, trusted: true, maxExamined: Number.POSITIVE_INFINITY };
   }

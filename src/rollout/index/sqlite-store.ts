@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import type { FileStamp } from '../files/file-stamp.js';
+import { wholeMtimeMs, type FileStamp } from '../files/file-stamp.js';
 import { containsFolded, normalizeCwd } from '../listing/filters.js';
 import type { RolloutFile, SessionSummary } from '../types.js';
 import type { IndexQuery } from './metadata-index.js';
@@ -202,7 +202,7 @@ export class IndexDb {
       size: stamp.size,
       mtimeExact: stamp.mtimeMs,
       ctimeExact: stamp.ctimeMs,
-      mtimeMs: Math.floor(stamp.mtimeMs),
+      mtimeMs: wholeMtimeMs(stamp.mtimeMs),
       isSession: session ? 1 : 0,
       hasUserMessage: session?.hasUserMessage ? 1 : 0,
       createdMs: s ? Date.parse(s.createdAt) : null,
@@ -215,7 +215,7 @@ export class IndexDb {
 
   /** A file that only grew: its summary stands, only size and times move. */
   touch(relPath: string, stamp: FileStamp): void {
-    this.touchStmt.run(stamp.size, stamp.mtimeMs, stamp.ctimeMs, Math.floor(stamp.mtimeMs), relPath);
+    this.touchStmt.run(stamp.size, stamp.mtimeMs, stamp.ctimeMs, wholeMtimeMs(stamp.mtimeMs), relPath);
   }
 
   delete(relPath: string): void {

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { isObject, stringOrNull } from './formats.js';
+import { wholeMtimeMs } from '../files/file-stamp.js';
 import { stampToUtcIso } from '../files/filename.js';
 import type { GitInfo, JsonRecord, RolloutFile, SessionSource, SessionSummary } from '../types.js';
 
@@ -38,7 +39,7 @@ export function toUtcIso(value: unknown): string | null {
 }
 
 export function mtimeIso(mtimeMs: number): string {
-  return new Date(Math.floor(mtimeMs)).toISOString();
+  return new Date(wholeMtimeMs(mtimeMs)).toISOString();
 }
 
 /**
