@@ -8,7 +8,7 @@ import { MemoryBudget } from './rollout/reading/byte-budget.js';
 import { sqliteIndex } from './rollout/index/indexer.js';
 import { conversationRoutes } from './http/conversations.js';
 import { registerDocs } from './http/docs.js';
-import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
+import { answerNodeRequests, clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { enforceIdleTimeout } from './http/idle-sockets.js';
 import { healthRoutes } from './http/health.js';
 import { registerQueryIntegers } from './http/query-integers.js';
@@ -55,6 +55,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     http: {
       headersTimeout: config.timeouts.headersMs,
       connectionsCheckingInterval: checkingInterval(config.timeouts.headersMs),
+      // Node answers an HTTP/1.1 request without Host with a bare 400: the Host check
+      // (security.ts) answers it as problem+json instead.
+      requireHostHeader: false,
     },
     requestTimeout: config.timeouts.requestMs,
     keepAliveTimeout: config.timeouts.keepAliveMs,
@@ -69,6 +72,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   enforceIdleTimeout(app.server, config.timeouts.idleSocketMs);
+  answerNodeRequests(app.server);
 
   const repository = new RolloutRepository({
     codexHome: config.codexHome,

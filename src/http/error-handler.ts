@@ -1,8 +1,17 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RolloutError } from '../rollout/errors.js';
-import { BUSY_RETRY_AFTER_S, HttpProblem, KIND_TO_CODE, PROBLEM_CONTENT_TYPE, problem, problemForStatus, sendProblem } from './problem.js';
+import {
+  BUSY_RETRY_AFTER_S,
+  HttpProblem,
+  KIND_TO_CODE,
+  PROBLEM_CONTENT_TYPE,
+  problem,
+  problemForStatus,
+  sendProblem,
+  type Problem,
+} from './problem.js';
 
 /** The 4xx status an error from Fastify, Node or a plugin carries (http-errors use `status`), or null. */
 function clientStatus(error: { statusCode?: unknown; status?: unknown }): number | null {
@@ -78,12 +87,38 @@ export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket)
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
   const { code, detail } = problemForStatus(status);
-  const body = JSON.stringify(problem(code, detail));
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
+  writeRawProblem(socket, problem(code, detail));
   socket.destroy(error);
+}
+
+/** A whole problem+json response written on a socket no Fastify request owns; the connection is then closed. */
+function writeRawProblem(socket: Socket, body: Problem): void {
+  const json = JSON.stringify(body);
+  if (!socket.writable) return;
+  socket.write(
+    `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+  );
+}
+
+/**
+ * Requests Node answers itself, without Fastify: an `Expect` other than 100-continue (a bare
+ * 417) and CONNECT (the connection was dropped without a word). Both are problem+json now: the
+ * expectation is a header this server cannot honour (400 INVALID_QUERY), CONNECT a method no
+ * route has (404 NOT_FOUND, as for other methods).
+ */
+export function answerNodeRequests(server: Server): void {
+  server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
+    const json = JSON.stringify(problem('INVALID_QUERY', 'unsupported Expect header: only 100-continue is understood'));
+    response.writeHead(400, {
+      'content-type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8`,
+      'content-length': Buffer.byteLength(json),
+      connection: 'close',
+    });
+    response.end(json);
+  });
+  server.on('connect', (_request: IncomingMessage, socket: Socket) => {
+    writeRawProblem(socket, problem('NOT_FOUND', 'no route for CONNECT'));
+    socket.end();
+  });
 }

@@ -97,6 +97,27 @@ describe('errors Node and plugins raise are problem+json (item 9)', () => {
   });
 });
 
+describe('requests Node answered itself, without Fastify (red team)', () => {
+  it('an unknown Expect, an HTTP/1.1 request without Host, CONNECT → problem+json, not a bare 417/400 or a dropped socket', async () => {
+    const app = await buildTestApp(await tempHome());
+    const port = await listen(app);
+    const cases: [string, number, string][] = [
+      ['GET /conversations HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: teapot\r\n\r\n', 400, 'INVALID_QUERY'],
+      ['GET /conversations HTTP/1.1\r\nConnection: close\r\n\r\n', 400, 'INVALID_QUERY'],
+      ['GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n', 400, 'INVALID_QUERY'],
+      ['CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n', 404, 'NOT_FOUND'],
+    ];
+    for (const [request, status, code] of cases) {
+      const res = parseRaw(await raw(port, request));
+      expect([res.status, res.contentType, res.body.code]).toEqual([status, PROBLEM, code]);
+    }
+    // HTTP/1.0 may leave Host out: it meets the Host allow-list (403), and a 100-continue still gets its 100.
+    expect(parseRaw(await raw(port, 'GET /conversations HTTP/1.0\r\n\r\n')).body.code).toBe('FORBIDDEN');
+    const continued = await raw(port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n');
+    expect(continued).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
+  });
+});
+
 describe('Vary with CORS (item 8)', () => {
   it('GET /conversations/:id keeps Vary: Origin and adds Accept', async () => {
     const app = await buildTestApp(await copyOfRealHome(), { corsOrigins: ['https://dash.example'] });
