@@ -116,10 +116,11 @@ export async function scanHead(
   const head: RecordText[] = [];
   const titles = new TitleFinder();
   let meta: JsonRecord | null = null;
+  const complete = () => titles.done && head.length >= headCount && meta !== null;
   for await (const raw of splitRawLines(chunksOf(source, stat.size), limits.maxLineBytes, 0, limits.holdLineBytes)) {
     const titleBoundPassed = raw.offset >= limits.titleScanBytes || raw.lineNo > limits.titleScanLines;
     if (titleBoundPassed) titles.done = true;
-    if (titles.done && head.length >= headCount && meta !== null) break;
+    if (complete()) break;
     const needed = meta === null || !titles.done;
     let record: JsonRecord | null;
     let text: RecordText | undefined;
@@ -156,6 +157,9 @@ export async function scanHead(
       continue;
     }
     titles.feed(normalized);
+    // Stop here, not at the next line: the splitter would read that line to its end first, and
+    // it may be a 15 MiB tool output, or 20 GB of a sparse file without a newline.
+    if (complete()) break;
   }
   if (meta === null) {
     log.debug({ path: file.relPath }, 'not a session: no session meta');

@@ -1,4 +1,4 @@
-import { open, stat, writeFile } from 'node:fs/promises';
+import { open, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRolloutName } from '../../../src/rollout/files/filename.js';
@@ -528,6 +528,29 @@ describe('scanHead', () => {
     const result = await head(file, 2, DEFAULT_READ_LIMITS, log);
     expect(result!.summary.title).toBe('hello');
     expect(entries).toEqual([]);
+  });
+
+  it('stops at the record that completes it, without reading the next line to its end (red team: a sparse file of 8 GiB)', async () => {
+    const file = await rolloutFile([envMeta(), userEvent('hello')]);
+    await truncate(file.absPath, 8 * 1024 * MiB); // NULs to the end, no newline: one line of 8 GiB
+    const handle = await open(file.absPath, 'r');
+    try {
+      for (const headCount of [0, 2]) {
+        let bytesRead = 0;
+        const counting: ByteSource = {
+          read: async (buffer, offset, length, position) => {
+            const result = await handle.read(buffer, offset, length, position);
+            bytesRead += result.bytesRead;
+            return result;
+          },
+        };
+        const found = await scanHead(counting, file, await handle.stat(), headCount, envWith(DEFAULT_READ_LIMITS), logger().log);
+        expect([found?.summary.title, found?.head.length]).toEqual(['hello', headCount]);
+        expect(bytesRead).toBeLessThanOrEqual(CHUNK);
+      }
+    } finally {
+      await handle.close();
+    }
   });
 
   it('skips invalid and over-long lines (logging line and reason) without counting them in the head', async () => {
