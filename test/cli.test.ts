@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, writeFile } from 'node:fs/promises';
-import { request, type IncomingMessage } from 'node:http';
+import { appendFile, chmod, writeFile } from 'node:fs/promises';
+import { Agent, request, type IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { REAL_HOME, envelopeLines, tempHome, uuidN, writeSession } from './helper.js';
+import { REAL_HOME, envelopeLines, rolloutRelPath, tempHome, uuidN, writeSession } from './helper.js';
+import { eventually } from './net.js';
 
 // `npm test` builds first (pretest), so the real entry point is what runs here.
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -41,6 +43,19 @@ function get(port: number, path: string, onResponse?: (res: IncomingMessage) => 
       res.on('data', (d) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A GET on `agent`'s connection (a keep-alive agent of one socket reuses it), with the response headers. */
+function getOn(agent: Agent, port: number, path: string) {
+  return new Promise<{ status: number; body: string; retryAfter: string | undefined }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, retryAfter: res.headers['retry-after'] }));
     });
     req.on('error', reject);
     req.end();
@@ -102,6 +117,43 @@ describe('cli', () => {
       const port = await listeningPort(proc, '[::1]');
       expect((await get(port, '/healthz', undefined, '::1')).status).toBe(200);
     } finally {
+      kill(proc.child);
+    }
+  });
+
+  it('out of file descriptors (idle connections) → 503 with Retry-After, never a wrong 404, empty page or lost index row', async () => {
+    const home = await tempHome();
+    for (let i = 1; i <= 3; i++) {
+      await writeSession(home, { stamp: `2025-01-0${i}T00-00-00`, id: uuidN(i), title: `t${i}`, cwd: '/home/dev/web-app' });
+    }
+    const indexPath = join(await tempHome(), 'index.sqlite');
+    const proc = start(['--codex-home', home, '--port', '0', '--index-path', indexPath], {}, ['prlimit', '--nofile=80', '--']);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const flood: Socket[] = [];
+    try {
+      const port = await listeningPort(proc);
+      await eventually(() => getOn(agent, port, '/readyz'), (r) => JSON.parse(r.body).index.complete === true, 10_000);
+      // Every descriptor the process may have left goes to an idle connection.
+      for (let i = 0; i < 120; i++) flood.push(connect({ host: '127.0.0.1', port }).on('error', () => {}));
+      await new Promise((r) => setTimeout(r, 500));
+      // A change the indexer reads meanwhile: its row must not be dropped as if the file were gone.
+      await appendFile(join(home, rolloutRelPath('2025-01-02T00-00-00', uuidN(2))), '\n');
+      await new Promise((r) => setTimeout(r, 500));
+      for (const path of [`/conversations/${uuidN(1)}`, `/conversations/${uuidN(1)}?format=ndjson`, '/conversations?head=0']) {
+        const res = await getOn(agent, port, path);
+        expect([res.status, JSON.parse(res.body).code, res.retryAfter]).toEqual([503, 'SERVICE_UNAVAILABLE', '2']);
+      }
+      for (const socket of flood) socket.destroy();
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await getOn(agent, port, `/conversations/${uuidN(1)}`)).status).toBe(200);
+      for (const query of ['head=0', 'cwd=/home/dev/web-app&head=0']) {
+        const page = JSON.parse((await getOn(agent, port, `/conversations?${query}`)).body);
+        expect(page.items.map((i: { id: string }) => i.id)).toEqual([uuidN(3), uuidN(2), uuidN(1)]);
+      }
+      expect(JSON.parse((await getOn(agent, port, '/readyz')).body).degraded).toEqual([]);
+    } finally {
+      for (const socket of flood) socket.destroy();
+      agent.destroy();
       kill(proc.child);
     }
   });

@@ -35,7 +35,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
         request.log.error({ err: error, cause: error.cause }, 'scan failed');
         return sendProblem(reply, code, 'the sessions could not be read; see the server log');
       }
-      if (code === 'SERVICE_UNAVAILABLE') return sendProblem(reply, code, error.message, { 'retry-after': String(BUSY_RETRY_AFTER_S) });
+      if (code === 'SERVICE_UNAVAILABLE') {
+        // Out of file descriptors is worth a warning; a full memory budget is routine.
+        if (error.cause !== undefined) request.log.warn({ err: error.cause }, error.message);
+        return sendProblem(reply, code, error.message, { 'retry-after': String(BUSY_RETRY_AFTER_S) });
+      }
       return sendProblem(reply, code, error.message);
     }
     if (error.validation) {

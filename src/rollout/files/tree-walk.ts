@@ -3,7 +3,7 @@ import type { Dirent } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { parseRolloutName, stampDate } from './filename.js';
 import { entryInfo, isAbsentError, isWithin, type EntryKind } from './fs-safety.js';
-import { scanFailed } from '../errors.js';
+import { isExhausted, scanFailed } from '../errors.js';
 import type { Degradations } from '../degraded.js';
 import type { ArchivedFilter, RolloutFile, SortOrder } from '../types.js';
 
@@ -205,7 +205,7 @@ export class TreeWalker {
       }
     } catch (err) {
       if (isAbsentError(err)) return [];
-      if (this.degraded === undefined) throw scanFailed(`cannot read directory ${relDir}`, err);
+      if (this.degraded === undefined || isExhausted(err)) throw scanFailed(`cannot read directory ${relDir}`, err);
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
       this.degraded.note(`dir:${relDir}`, `cannot read ${relDir} (${code}): its sessions are skipped`, err);
       return null;

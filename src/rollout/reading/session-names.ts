@@ -5,6 +5,7 @@ import { closeFd, isAbsentError, openInside, UnsafeFileError } from '../files/fs
 import { chunksOf, fdSource, readExactly, type ByteSource } from './byte-source.js';
 import { readRecord, splitLines } from './jsonl-lines.js';
 import type { Degradations } from '../degraded.js';
+import { isExhausted, scanFailed } from '../errors.js';
 import { toUtcIso } from './summary.js';
 
 export const SESSION_INDEX_FILE = 'session_index.jsonl';
@@ -102,6 +103,7 @@ export class SessionNames {
       this.realHome ??= await realpath(this.codexHome);
       ({ fd, stat: st } = await openInside(path, this.realHome));
     } catch (err) {
+      if (isExhausted(err)) throw scanFailed(`cannot open ${SESSION_INDEX_FILE}`, err);
       if (isAbsentError(err)) this.reset();
       // An errno error's message names the absolute path: /readyz shows only its code.
       else this.unusable(`cannot open ${SESSION_INDEX_FILE} (${err instanceof UnsafeFileError ? err.message : errnoCode(err)})`, err);
@@ -126,6 +128,7 @@ export class SessionNames {
         this.degraded?.clear(DEGRADED_KEY);
       }
     } catch (err) {
+      if (isExhausted(err)) throw scanFailed(`cannot read ${SESSION_INDEX_FILE}`, err);
       this.unusable(`cannot read ${SESSION_INDEX_FILE} (${errnoCode(err)})`, err);
     } finally {
       await closeFd(fd);

@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import { closeFd, openInside } from '../files/fs-safety.js';
-import { RolloutError, RolloutErrorKind } from '../errors.js';
+import { isExhausted, RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
 import { CHUNK, chunksOf, fdSource, readExactly, type ByteSource } from './byte-source.js';
 import type { MemoryBudget } from './byte-budget.js';
 import { normalizeRecord } from './formats.js';
@@ -290,6 +290,7 @@ export async function readSessionFile(
   try {
     opened = await openRollout(file, env.realRoot);
   } catch (err) {
+    if (isExhausted(err)) throw scanFailed(`cannot open ${file.relPath}`, err);
     log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
     return null;
   }
@@ -302,6 +303,7 @@ export async function readSessionFile(
     return { stat, read: { ...head, tail, stat } };
   } catch (err) {
     if (err instanceof RolloutError && err.kind === RolloutErrorKind.Busy) throw err;
+    if (isExhausted(err)) throw scanFailed(`cannot read ${file.relPath}`, err);
     log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
     return null;
   } finally {
