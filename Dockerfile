@@ -9,6 +9,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY scripts ./scripts
 COPY src ./src
+COPY web ./web
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: production dependencies and compiled JavaScript only, as the unprivileged `node` user.

@@ -10,7 +10,7 @@
 // 1 when something broke (a server did not start, a request failed or answered non-2xx).
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
@@ -21,9 +21,13 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { ensureTree } from './generate-tree.mjs';
+import { cacheRoot, ensureTree } from './generate-tree.mjs';
 import { memoryOf, sampleRss } from './process-memory.mjs';
 import { HEAVY_TARGET_RSS_MB, runHeavyReads } from './heavy-reads.mjs';
+import { CCUSAGE_VERSION, ccusageDaily, ccusageEntry } from './ccusage.mjs';
+import { CODEX_VERSION, codexBinary, startCodex } from './codex-search.mjs';
+import { dashboardFirstRow } from './dashboard.mjs';
+import { appendLatency, manyFollowers } from './live.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -58,7 +62,11 @@ const CFG = {
   streamConnections: 2, // the NDJSON runs: each response is the whole big file
   coldRuns: QUICK ? 1 : 3,
   startupRuns: QUICK ? 3 : 7,
+  // The peers' comparisons (Codex's thread/search) run on a mid-sized tree, and in the full run only.
+  peerSessions: 10_000,
+  peerRequests: 30,
   lookupIds: QUICK ? 20 : 100,
+  dashboardRuns: QUICK ? 3 : 5,
 };
 const OUT = resolve(argv.out ?? join(HERE, QUICK ? 'results-quick.json' : 'results.json'));
 const CLI = resolve(argv['codex-cli']);
@@ -67,12 +75,22 @@ const HOST = '127.0.0.1';
 const TARGETS = {
   firstPageRatio: 1.3,
   throughputRatio: 0.5,
+  head0Ratio: 0.25,
+  revalidateRatio: 0.5,
+  appendLatencyMs: 250,
+  followersLost: 0,
   ndjsonRatio: 0.7,
   ndjsonRssMb: 150,
   lookupRatio: 2,
   filterP50Ms: 50,
   coldStartMs: 1000,
+  dashboardFirstRowMs: 1000,
   startupRatio: 1.5,
+  indexBuildS: 300,
+  indexBuildRssMb: 300,
+  codexSearchRatio: 0.1,
+  usageDayP50Ms: 100,
+  ccusageRatio: 0.01,
 };
 
 const broken = []; // what actually failed: makes the exit status non-zero
@@ -97,9 +115,9 @@ function freePort() {
 }
 
 /** One plain GET on 127.0.0.1 (new connection each time); resolves with status, headers and body text. */
-function get(port, path, { timeoutMs = 30_000, discardBody = false } = {}) {
+function get(port, path, { timeoutMs = 30_000, discardBody = false, headers = {} } = {}) {
   return new Promise((resolveGet, reject) => {
-    const req = httpRequest({ host: HOST, port, path, agent: false, timeout: timeoutMs }, (res) => {
+    const req = httpRequest({ host: HOST, port, path, headers, agent: false, timeout: timeoutMs }, (res) => {
       const chunks = [];
       let bytes = 0;
       res.on('data', (c) => {
@@ -172,11 +190,11 @@ async function startServer(name, command, args, port, readyPath, { timeoutMs = 6
 const INDEX_DIR = await mkdtemp(join(os.tmpdir(), 'codex-bench-index-'));
 const indexPathFor = (tree) => join(INDEX_DIR, `${basename(tree)}.sqlite`);
 
-async function startService(codexHome, name, readyPath = '/readyz') {
+async function startService(codexHome, name, readyPath = '/readyz', extraArgs = []) {
   const port = await freePort();
   const args = [
     CLI, '--codex-home', codexHome, '--host', HOST, '--port', String(port),
-    '--log-level', 'warn', '--index-path', indexPathFor(codexHome),
+    '--log-level', 'warn', '--index-path', indexPathFor(codexHome), ...extraArgs,
   ];
   return startServer(name, process.execPath, args, port, readyPath);
 }
@@ -253,7 +271,11 @@ function percentile(sorted, p) {
  * autocannon's per-response event, in fractional milliseconds (its own histogram keeps whole ms).
  * Returns raw samples: `summarize` turns one or more of them into a table row.
  */
-async function measure(server, paths, { connections = CFG.connections, duration = CFG.duration, timeout = 30 } = {}) {
+async function measure(
+  server,
+  paths,
+  { connections = CFG.connections, duration = CFG.duration, timeout = 30, headers = {}, okStatus = null } = {},
+) {
   const list = Array.isArray(paths) ? paths : [paths];
   let next = 0;
   const instance = autocannon({
@@ -261,7 +283,7 @@ async function measure(server, paths, { connections = CFG.connections, duration 
     connections,
     duration,
     timeout,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: list[next++ % list.length] }) }],
+    requests: [{ method: 'GET', headers, setupRequest: (req) => ({ ...req, path: list[next++ % list.length] }) }],
   });
   const raw = {
     server: server.name,
@@ -277,7 +299,7 @@ async function measure(server, paths, { connections = CFG.connections, duration 
   };
   instance.on('response', (_client, status, resBytes, responseTime) => {
     raw.statuses[status] = (raw.statuses[status] ?? 0) + 1;
-    if (status >= 200 && status < 300) {
+    if (okStatus === null ? status >= 200 && status < 300 : status === okStatus) {
       raw.latencies.push(responseTime);
       raw.bytes += resBytes;
     } else raw.non2xx += 1;
@@ -441,6 +463,21 @@ function row(id, label, fields) {
   return r;
 }
 
+/** One request to a service, timed, with the process's peak RSS after it: an information row. `bytesOf(res)` is the volume for MB/s. */
+async function oneRequestRow(svc, path, id, label, bytesOf) {
+  const t0 = performance.now();
+  const res = await get(svc.port, path, { discardBody: true, timeoutMs: 300_000 });
+  const seconds = (performance.now() - t0) / 1000;
+  const mem = await memoryOf(svc.pid);
+  if (res.status !== 200) broken.push(`${svc.name} GET ${path} -> ${res.status}`);
+  return row(id, label, {
+    requests: 1,
+    p50Ms: round(seconds * 1000, 0),
+    mbPerSec: round(bytesOf(res) / seconds / 2 ** 20, 1),
+    peakRssMb: round(mem?.hwmMb, 1),
+  });
+}
+
 function target(id, label, measured, limit, kind, detail, { info = false } = {}) {
   let result;
   if (measured === null || measured === undefined) result = 'n/a';
@@ -450,6 +487,43 @@ function target(id, label, measured, limit, kind, detail, { info = false } = {})
 }
 
 const FIRST_PAGE = '/conversations?limit=25&head=10';
+/** A phrase found in a few sessions (a title number: "(#4242)" and the titles (#42420)...(#42429)), and one in every session. */
+const SEARCHES = [
+  ['rare', '(#4242', 30],
+  ['common', 'Mock reply', 100],
+];
+
+const NO_CACHE = ['--response-cache-mb', '0'];
+
+/** GET /usage reports of row U2: [name, path, p50 target in ms or null (information)]. */
+const USAGE_REPORTS = [
+  ['day', '/usage?groupBy=day', 100],
+  ['day (America/New_York)', '/usage?groupBy=day&tz=America%2FNew_York', null],
+  ['cwd', '/usage?groupBy=cwd', null],
+];
+
+/** The page's ETag once it is the watched tree's version (W/"<process>-<version>-<query>"), not one derived from a build. */
+async function versionEtag(svc, path, timeoutMs = 60_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const etag = (await get(svc.port, path, { discardBody: true })).headers.etag;
+    if (typeof etag === 'string' && !etag.startsWith('W/"c-')) return etag;
+    await sleep(100);
+  }
+  throw new Error(`${svc.name}: ${path} has no tree-version ETag after ${timeoutMs} ms`);
+}
+
+/** The bytes of one response to `path` as identity, gzip and br. */
+async function compressedSizes(svc, path) {
+  const sizes = {};
+  for (const encoding of ['identity', 'gzip', 'br']) {
+    const res = await get(svc.port, path, { headers: { 'accept-encoding': encoding } });
+    const used = res.headers['content-encoding'] ?? 'identity';
+    if (res.status !== 200 || used !== encoding) broken.push(`${svc.name} GET ${path} (${encoding}) -> ${res.status}, ${used}`);
+    sizes[encoding] = res.bytes;
+  }
+  return { sizes };
+}
 
 async function main() {
   if (!existsSync(CLI)) {
@@ -473,9 +547,11 @@ async function main() {
   const nLarge = large.manifest.sessions.toLocaleString('en');
 
   // ---- 1, 2, 4, 5: one warm service per tree, and the hello-world baseline.
-  const svcSmall = await startService(small.dir, `service(${nSmall})`);
-  const svcLarge = await startService(large.dir, `service(${nLarge})`);
-  // The index builds in the background while the first-page runs go on; 5 needs it complete.
+  // Without the cache of built bodies: these rows measure building pages, searches and reports
+  // (a repeated request would otherwise be a memory copy). Rows 2b-2d measure the cache.
+  const svcSmall = await startService(small.dir, `service(${nSmall})`, '/readyz', NO_CACHE);
+  const svcLarge = await startService(large.dir, `service(${nLarge})`, '/readyz', NO_CACHE);
+  // The index builds in the background; the first pages are answered meanwhile (by scanning).
   const indexBuild = Promise.all([waitForIndex(svcSmall), waitForIndex(svcLarge)]);
   const helloPort = await freePort();
   const helloArgs = [join(HERE, 'hello-server.mjs'), '--port', String(helloPort)];
@@ -489,12 +565,30 @@ async function main() {
       }
     }
 
-    const HEADLESS = '/conversations?limit=25&head=0';
-    const [fpS, fpL, hwR, fp0] = await interleaved([
+    // Index build (metadata, search, usage): from process start to a complete index, the
+    // service's peak RSS meanwhile, and its size on disk. Rows 1, 2 and 4 run after it: they
+    // measure the steady state, not a service busy reading 5 GiB for its index.
+    const [, buildMs] = await indexBuild;
+    const buildHwm = (await memoryOf(svcLarge.pid))?.hwmMb ?? null;
+    const indexMb = round(await fileSizeMb(indexPathFor(large.dir)), 1);
+    const treeMb = round(large.manifest.totalBytes / 2 ** 20, 0);
+    row('index.build', `index build, ${nLarge} sessions (from process start)`, {
+      buildMs: round(buildMs, 0),
+      peakRssMb: round(buildHwm, 1),
+      sizeMb: indexMb,
+      treeMb,
+    });
+    say(`index of ${nLarge} sessions complete ${round(buildMs / 1000, 1)} s after start, ${indexMb} MiB (tree ${treeMb} MiB)`);
+    target('indexBuildMs', `index build, ${nLarge} sessions (s)`, buildMs / 1000, TARGETS.indexBuildS, 'max',
+      `index ${indexMb} MiB for a ${treeMb} MiB tree ` +
+        `(${round((100 * indexMb) / treeMb, 1)} %)`);
+    target('indexBuildRss', 'peak RSS of the service during the build (MB)', buildHwm, TARGETS.indexBuildRssMb, 'max',
+      'VmHWM of the process from its start until the index was complete');
+
+    const [fpS, fpL, hwR] = await interleaved([
       [svcSmall, FIRST_PAGE],
       [svcLarge, FIRST_PAGE],
       [helloServer, '/'],
-      [svcLarge, HEADLESS],
     ]);
     const fpSmall = row('firstPage.small', `1. first page, ${nSmall} sessions`, fpS);
     const fpLarge = row('firstPage.large', `1. first page, ${nLarge} sessions`, fpL);
@@ -508,11 +602,6 @@ async function main() {
     const hw = row('hello', '2. bare Fastify hello-world', hwR);
     target('throughputRatio', `2. first page req/s (${nLarge}) / hello-world`, fpLarge.rps / hw.rps, TARGETS.throughputRatio, 'min',
       `${fpLarge.rps} / ${hw.rps} req/s; a first page is ${fpLarge.bytesPerResponse} bytes, hello-world ${hw.bytesPerResponse}`);
-    // Information only: the same page without heads (summaries only), to show what the heads' bytes cost.
-    const fpHeadless = row('firstPage.head0', `2b. first page head=0, ${nLarge} sessions (info)`, fp0);
-    target('throughputRatioHead0', `2b. first page head=0 req/s / hello-world (info)`, fpHeadless.rps / hw.rps,
-      TARGETS.throughputRatio, 'min', `${fpHeadless.rps} / ${hw.rps} req/s; ${fpHeadless.bytesPerResponse} bytes per page`,
-      { info: true });
 
     // 4: lookups of normal-sized sessions (active and archived), rotated over a sample of ids.
     const lookupPaths = (t) => t.manifest.samples.slice(0, CFG.lookupIds).map((s) => `/conversations/${s.id}`);
@@ -523,14 +612,35 @@ async function main() {
     target('lookupRatio', `4. lookup p50, ${nLarge} / ${nSmall}`, lkLarge.p50Ms / lkSmall.p50Ms, TARGETS.lookupRatio, 'max',
       `${lkLarge.p50Ms} / ${lkSmall.p50Ms} ms over ${lookupPaths(large).length} ids`);
 
-    // Index build: from process start to a complete index, and its size on disk.
-    const [, buildMs] = await indexBuild;
-    row('index.build', `index build, ${nLarge} sessions (from process start)`, {
-      buildMs: round(buildMs, 0),
-      sizeMb: round(await fileSizeMb(indexPathFor(large.dir)), 1),
-    });
-    const indexMb = round(await fileSizeMb(indexPathFor(large.dir)), 1);
-    say(`index of ${nLarge} sessions complete ${round(buildMs / 1000, 1)} s after start, ${indexMb} MiB on disk`);
+    // U2: usage of the whole home, summed in SQL from the complete index. Every request has a
+    // query of its own (limit varies), so that none is answered from the cache of built bodies.
+    for (const [name, path, limit] of USAGE_REPORTS) {
+      const probe = await expectOk(svcLarge, path);
+      const rows = probe ? JSON.parse(probe.body).rows.length : 0;
+      let i = 0;
+      const p50 = await sequentialP50(async () => {
+        const uncached = `${path}&limit=${2000 + i++}`;
+        const t = performance.now();
+        const res = await get(svcLarge.port, uncached);
+        if (res.status !== 200) broken.push(`${svcLarge.name} GET ${uncached} -> ${res.status}`);
+        return performance.now() - t;
+      }, CFG.peerRequests);
+      const label = `U2. usage by ${name}, ${nLarge} sessions (uncached, one at a time)`;
+      row(`usage.${name}`, label, { path, rowsInReport: rows, p50Ms: round(p50, 2) });
+      if (limit === null) continue;
+      target(`usage.${name}`, `U2. /usage?groupBy=${name} p50 (ms)`, p50, limit, 'max', `${rows} rows, ${CFG.peerRequests} requests`);
+    }
+
+    // 5s: search, first page, from the complete index: a phrase in a few sessions, one in every session.
+    for (const [name, phrase, limit] of SEARCHES) {
+      const path = `/search?q=${encodeURIComponent(phrase)}`;
+      const probe = await expectOk(svcLarge, path);
+      const hits = probe ? JSON.parse(probe.body).items.length : 0;
+      const [res] = await interleaved([[svcLarge, path]]);
+      const r = row(`search.${name}`, `5s. search "${phrase}" (${name}), first page, ${nLarge} sessions`, { path, items: hits, ...res });
+      target(`search.${name}`, `5s. search, a phrase ${name === 'rare' ? 'in a few sessions' : 'in every session'} p50 (ms)`,
+        r.p50Ms, limit, 'max', `${hits} items on the first page`);
+    }
 
     // 5: sort=updated and filters, served from the complete index.
     const filters = [
@@ -563,8 +673,41 @@ async function main() {
       const r = row(id, label, { path, ...res });
       target(id, `5. ${name} p50 (ms)`, r.p50Ms, TARGETS.filterP50Ms, 'max');
     }
+
+    // 7: the dashboard in Chromium, navigation to the first visible list row (fresh cache each run).
+    const dash = await dashboardFirstRow(`http://${HOST}:${svcLarge.port}/`, { runs: CFG.dashboardRuns });
+    const dashLabel = `7. dashboard: navigation to the first visible row, ${nLarge} sessions (Chromium)`;
+    if (dash.skipped) say(`${dashLabel}: ${dash.skipped}`);
+    const dashRuns = dash.skipped ? null : dash.runs.map((t) => round(t, 0));
+    row('dashboard.firstRow', dashLabel, dash.skipped ? { na: dash.skipped } : { p50Ms: round(dash.medianMs, 0), runs: dashRuns });
+    target('dashboardFirstRow', '7. dashboard first visible row (ms)', dash.skipped ? null : dash.medianMs,
+      TARGETS.dashboardFirstRowMs, 'max',
+      dash.skipped ?? `median of ${dashRuns.length} first visits (empty cache): ${dashRuns.join(', ')} ms`);
   } finally {
     await Promise.all([svcSmall.stop(), svcLarge.stop(), helloServer.stop()]);
+  }
+
+  // ---- 2b-2d: what the cache of built bodies gives, on the default service over the index the
+  // rows above completed. Against hello-world again, interleaved in this block.
+  const svcCached = await startService(large.dir, `service(${nLarge}, cached)`);
+  const helloAgain = await startServer('hello', process.execPath, helloArgs, helloPort, '/');
+  try {
+    await waitForIndex(svcCached);
+    const HEADLESS = '/conversations?limit=25&head=0';
+    // What a browser sends to revalidate the first page: its ETag, and fetch's Cache-Control: no-cache.
+    const etag = await versionEtag(svcCached, FIRST_PAGE);
+    const revalidate = { headers: { 'if-none-match': etag, 'cache-control': 'no-cache' }, okStatus: 304 };
+    const [hwR, fp0, rv] = await interleaved([[helloAgain, '/'], [svcCached, HEADLESS], [svcCached, FIRST_PAGE, revalidate]]);
+    const hw = row('hello.cached', '2. bare Fastify hello-world (beside 2b and 2c)', hwR);
+    const fpHeadless = row('firstPage.head0', `2b. first page head=0, ${nLarge} sessions`, fp0);
+    target('head0Ratio', `2b. first page head=0 req/s / hello-world`, fpHeadless.rps / hw.rps,
+      TARGETS.head0Ratio, 'min', `${fpHeadless.rps} / ${hw.rps} req/s; ${fpHeadless.bytesPerResponse} bytes per page`);
+    const revalidated = row('firstPage.304', `2c. first page revalidated (304), ${nLarge} sessions`, rv);
+    target('revalidateRatio', `2c. 304 revalidation req/s / hello-world`, revalidated.rps / hw.rps, TARGETS.revalidateRatio, 'min',
+      `${revalidated.rps} / ${hw.rps} req/s; If-None-Match ${etag} with Cache-Control: no-cache`);
+    row('firstPage.compressed', `2d. compressed size of a default page, ${nLarge} sessions`, await compressedSizes(svcCached, FIRST_PAGE));
+  } finally {
+    await Promise.all([svcCached.stop(), helloAgain.stop()]);
   }
 
   // ---- 3: the big session as NDJSON vs a static file server, on a fresh service (clean VmHWM).
@@ -602,19 +745,25 @@ async function main() {
   // ---- 3b (information only): the big session's JSON form, one request, on a fresh service.
   const svcJson = await startService(large.dir, `service(${nLarge}, json)`);
   try {
-    const t0 = performance.now();
-    const res = await get(svcJson.port, `/conversations/${big.id}`, { discardBody: true, timeoutMs: 300_000 });
-    const seconds = (performance.now() - t0) / 1000;
-    const mem = await memoryOf(svcJson.pid);
-    if (res.status !== 200) broken.push(`${svcJson.name} GET /conversations/${big.id} -> ${res.status}`);
-    row('json.big', `3b. ${bigMiB} MiB session, JSON form, 1 request (info)`, {
-      requests: 1,
-      p50Ms: round(seconds * 1000, 0),
-      mbPerSec: round(res.bytes / seconds / 2 ** 20, 1),
-      peakRssMb: round(mem?.hwmMb, 1),
-    });
+    await oneRequestRow(svcJson, `/conversations/${big.id}`, 'json.big', `3b. ${bigMiB} MiB session, JSON form, 1 request (info)`,
+      (res) => res.bytes);
   } finally {
     await svcJson.stop();
+  }
+
+  // ---- U1b (information only): the big session's usage, one request, on a fresh service (its peak
+  // RSS); then U1: one session's usage (counted from its file) over the lookup sample.
+  const svcUsage = await startService(large.dir, `service(${nLarge}, usage)`);
+  try {
+    // MB/s of the file read, not of the (small) response.
+    await oneRequestRow(svcUsage, `/conversations/${big.id}/usage`, 'usage.big', `U1b. ${bigMiB} MiB session, usage, 1 request (info)`,
+      () => big.sizeBytes);
+    const usagePaths = large.manifest.samples.slice(0, CFG.lookupIds).map((s) => `/conversations/${s.id}/usage`);
+    await expectOk(svcUsage, usagePaths[0]);
+    const [usR] = await interleaved([[svcUsage, usagePaths]]);
+    row('usage.session', `U1. usage of one session (read from its file), ${nLarge} sessions`, usR);
+  } finally {
+    await svcUsage.stop();
   }
 
   // ---- 6: cold start: spawn -> first page served (HTTP 200), on the large tree.
@@ -670,10 +819,10 @@ async function main() {
   target('startupRatio', '6b. start-up to listening / hello-world', startSvc / startHello, TARGETS.startupRatio, 'max',
     `${round(startSvc, 0)} / ${round(startHello, 0)} ms, spawn until the first HTTP response, runs interleaved`);
 
-  // ---- 7: concurrent heavy reads in a temp home of their own (issue 9, item 3): all 200, RSS bounded.
+  // ---- 10: concurrent heavy reads in a temp home of their own (issue 9, item 3): all 200, RSS bounded.
   const heavy = await runHeavyReads({ cli: CLI, quick: QUICK, say });
   const { lineMiB, jsonGets, listPages } = heavy.config;
-  row('heavyReads', `7. ${jsonGets} JSON GETs + ${listPages} list pages at once, ${lineMiB} MiB lines`, {
+  row('heavyReads', `10. ${jsonGets} JSON GETs + ${listPages} list pages at once, ${lineMiB} MiB lines`, {
     requests: heavy.requests,
     p50Ms: round(heavy.seconds * 1000, 0),
     mbPerSec: round(heavy.mbSent / heavy.seconds, 1),
@@ -684,9 +833,42 @@ async function main() {
   if (heavy.statuses[200] !== heavy.requests || heavy.incomplete > 0) {
     broken.push(`heavy reads: statuses ${JSON.stringify(heavy.statuses)}, ${heavy.incomplete} incomplete bodies`);
   }
-  target('heavyReadsRss', '7. peak RSS (MB), heavy reads at once', heavy.peakRssMb, HEAVY_TARGET_RSS_MB, 'max',
+  target('heavyReadsRss', '10. peak RSS (MB), heavy reads at once', heavy.peakRssMb, HEAVY_TARGET_RSS_MB, 'max',
     `VmHWM of a fresh service; ${heavy.requests} requests, statuses ${JSON.stringify(heavy.statuses)}, ${heavy.mbSent} MB sent in ` +
       `${heavy.seconds} s (all requests in flight at once: p50 column is the wall time)`);
+  // ---- 9: live updates, on a writable copy of the real fixture home.
+  const liveHome = await mkdtemp(join(os.tmpdir(), 'codex-bench-live-'));
+  await cp(join(ROOT, 'test', 'fixtures', 'codex-home-real'), liveHome, { recursive: true });
+  const svcLive = await startService(liveHome, 'service(live)', '/readyz', ['--max-streams', '256']);
+  try {
+    row('fixture.compressed', '9c. compressed size of a default page, fixture home', await compressedSizes(svcLive, FIRST_PAGE));
+    const [item] = JSON.parse((await get(svcLive.port, '/conversations?limit=1&head=0')).body).items;
+    const file = join(liveHome, item.path);
+    await chmod(file, 0o644);
+    const lines = QUICK ? 50 : 200;
+    const lat = await appendLatency({ port: svcLive.port, id: item.id, file, lines });
+    const p50 = percentile(lat.latencies, 0.5);
+    row('live.latency', `9a. append → event, one follower (${lines} lines, 20 ms apart)`, {
+      requests: lat.latencies.length, p50Ms: round(p50, 1), p99Ms: round(percentile(lat.latencies, 0.99), 1), lost: lat.lost,
+    });
+    if (lat.lost > 0) broken.push(`9a: ${lat.lost} appended lines never reached the follower`);
+    target('appendLatency', '9a. append → event p50 (ms), one follower', p50, TARGETS.appendLatencyMs, 'max',
+      `${lat.latencies.length} lines; the follower wakes on the directory watch (inotify)`);
+    const many = await manyFollowers({ port: svcLive.port, id: item.id, file, followers: 200, lines: QUICK ? 300 : 1000 });
+    row('live.followers', `9b. ${many.followers} followers of one session, ${many.lines} lines appended in bursts`, {
+      ...many, p50Ms: null, seconds: round(many.ms / 1000, 2),
+    });
+    if (many.duplicated > 0 || many.outOfOrder > 0) broken.push(`9b: ${many.duplicated} duplicated, ${many.outOfOrder} out of order`);
+    target('followersLost', `9b. ${many.followers} followers under appends: lines lost`, many.lost, TARGETS.followersLost, 'max',
+      `${many.followers} × ${many.lines} lines delivered in ${round(many.ms, 0)} ms; ${many.duplicated} duplicated, ` +
+        `${many.outOfOrder} out of order`);
+  } finally {
+    await svcLive.stop();
+    await rm(liveHome, { recursive: true, force: true });
+  }
+  // ---- 8: search against Codex's own thread/search on the same tree (full run only).
+  if (!QUICK) await compareWithCodex();
+  if (!QUICK) await compareWithCcusage();
 
   // ---- report
   const report = {
@@ -723,6 +905,121 @@ async function main() {
   say(`results written to ${OUT} (${report.wallSeconds} s)`);
 }
 
+/** Sequential requests (as a client of Codex's stdio server makes them): p50 of their wall times. */
+async function sequentialP50(fn, n) {
+  const times = [];
+  for (let i = 0; i < n; i++) times.push(await fn());
+  times.sort((a, b) => a - b);
+  return percentile(times, 0.5);
+}
+
+/**
+ * Row 8: the two searches of row 5s on a 10,000-session tree, here and in `codex app-server`
+ * (thread/search, first page of 20, all source kinds, active sessions), one request at a time on
+ * both; and whether both find the same sessions (every page of each).
+ */
+async function compareWithCodex() {
+  const tree = await ensureTree({ seed: CFG.seed, sessions: CFG.peerSessions, bigMb: CFG.bigMb });
+  const n = tree.manifest.sessions.toLocaleString('en');
+  const bin = codexBinary(join(cacheRoot(), 'tools'));
+  if (bin === null) {
+    for (const [name] of SEARCHES) {
+      target(`codex.${name}`, `8. search / Codex thread/search (${name})`, null, TARGETS.codexSearchRatio, 'max',
+        `@openai/codex@${CODEX_VERSION} could not be installed`);
+    }
+    return;
+  }
+  // Codex writes its state into the home it serves: it gets a copy of the tree.
+  const copy = await mkdtemp(join(os.tmpdir(), 'codex-bench-copy-'));
+  execFileSync('cp', ['-r', join(tree.dir, 'sessions'), join(tree.dir, 'archived_sessions'), copy]);
+  const svc = await startService(tree.dir, `service(${n})`, '/readyz', NO_CACHE);
+  let codex;
+  try {
+    const t0 = performance.now();
+    codex = await startCodex(bin, copy);
+    say(`codex app-server ${CODEX_VERSION} ready on ${n} sessions in ${round(performance.now() - t0, 0)} ms`);
+    await waitForIndex(svc);
+    for (const [name, phrase] of SEARCHES) {
+      const path = `/search?q=${encodeURIComponent(phrase)}`;
+      const ours = await sequentialP50(async () => {
+        const t = performance.now();
+        const res = await get(svc.port, path);
+        if (res.status !== 200) broken.push(`${svc.name} GET ${path} -> ${res.status}`);
+        return performance.now() - t;
+      }, CFG.peerRequests);
+      const theirs = await sequentialP50(async () => (await codex.search(phrase)).ms, CFG.peerRequests);
+      const ourIds = new Set();
+      let cursor = null;
+      do {
+        const res = await get(svc.port, `${path}&limit=100&matches=0${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        const page = JSON.parse(res.body);
+        page.items.forEach((i) => ourIds.add(i.id));
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      const codexIds = await codex.allIds(phrase);
+      const same = ourIds.size === codexIds.size && [...ourIds].every((id) => codexIds.has(id));
+      row(`codex.${name}`, `8. search "${phrase}" vs Codex thread/search, ${n} sessions`, {
+        p50Ms: round(ours, 2),
+        codexP50Ms: round(theirs, 2),
+        sessions: ourIds.size,
+        codexSessions: codexIds.size,
+        sameSessions: same,
+      });
+      if (!same) broken.push(`search "${phrase}": ${ourIds.size} sessions here, ${codexIds.size} from Codex's thread/search`);
+      target(`codex.${name}`, `8. search / Codex thread/search, first page (${name})`, ours / theirs, TARGETS.codexSearchRatio, 'max',
+        `${round(ours, 2)} / ${round(theirs, 2)} ms, one request at a time; same ${ourIds.size} sessions: ${same}`);
+    }
+  } finally {
+    codex?.stop();
+    await svc.stop();
+    await rm(copy, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Row U3: usage per day on a 10,000-session tree, here (GET /usage from the complete index, one
+ * request at a time) and by ccusage-codex `daily --json --offline` (which reads every file on each
+ * run; sessions/ only, so ours is asked with archived=false). ccusage counts re-emitted events,
+ * which the resumed sessions of the tree repeat: its totals are shown, not compared.
+ */
+async function compareWithCcusage() {
+  const tree = await ensureTree({ seed: CFG.seed, sessions: CFG.peerSessions, bigMb: CFG.bigMb });
+  const n = tree.manifest.sessions.toLocaleString('en');
+  const label = `U3. /usage?groupBy=day / ccusage-codex ${CCUSAGE_VERSION} daily, ${n} sessions`;
+  const entry = ccusageEntry(join(cacheRoot(), 'tools'));
+  if (entry === null) {
+    target('ccusage', label, null, TARGETS.ccusageRatio, 'max', `@ccusage/codex@${CCUSAGE_VERSION} could not be installed`);
+    return;
+  }
+  const svc = await startService(tree.dir, `service(${n})`, '/readyz', NO_CACHE);
+  try {
+    await waitForIndex(svc);
+    const path = '/usage?groupBy=day&archived=false';
+    let totals = null;
+    const ours = await sequentialP50(async () => {
+      const t = performance.now();
+      const res = await get(svc.port, path);
+      if (res.status !== 200) broken.push(`${svc.name} GET ${path} -> ${res.status}`);
+      else totals = JSON.parse(res.body).totals;
+      return performance.now() - t;
+    }, CFG.peerRequests);
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await ccusageDaily(entry, tree.dir));
+    const theirs = percentile(runs.map((r) => r.ms).sort((a, b) => a - b), 0.5);
+    row('ccusage', label, {
+      p50Ms: round(ours, 2),
+      ccusageP50Ms: round(theirs, 0),
+      totalTokens: totals?.totalTokens ?? null,
+      ccusageTotalTokens: runs[0].totals?.totalTokens ?? null,
+    });
+    target('ccusage', `U3. /usage?groupBy=day / ccusage-codex daily (wall time)`, ours / theirs, TARGETS.ccusageRatio, 'max',
+      `${round(ours, 2)} ms / ${round(theirs, 0)} ms (median of 3 runs); total tokens ${totals?.totalTokens} here, ` +
+        `${runs[0].totals?.totalTokens} by ccusage (it counts re-emitted token_count events)`);
+  } finally {
+    await svc.stop();
+  }
+}
+
 function printTables(report) {
   const fmt = (v) => (v === null || v === undefined ? '-' : String(v));
   const table = (header, lines) => {
@@ -744,12 +1041,17 @@ function printTables(report) {
   out.push(table(
     ['run', 'p50 ms', 'p99 ms', 'req/s', 'MB/s', 'peak RSS MB'],
     report.rows
-      .filter((r) => r.buildMs === undefined)
+      .filter((r) => r.buildMs === undefined && r.sizes === undefined)
       .map((r) => (r.na ? [r.label, r.na, '', '', '', ''] : [r.label, r.p50Ms, r.p99Ms, r.rps, r.mbPerSec, r.peakRssMb])),
   ));
   for (const r of report.rows.filter((r) => r.buildMs !== undefined)) {
     out.push('');
     out.push(`${r.label}: complete after ${(r.buildMs / 1000).toFixed(1)} s, ${r.sizeMb} MiB on disk`);
+  }
+  for (const r of report.rows.filter((r) => r.sizes !== undefined)) {
+    const { identity, gzip, br } = r.sizes;
+    out.push('');
+    out.push(`${r.label}: ${identity} bytes, gzip ${gzip} (${round(identity / gzip, 1)}×), br ${br} (${round(identity / br, 1)}×)`);
   }
   out.push('');
   out.push(table(

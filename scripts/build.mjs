@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWeb } from './build-web.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 await rm(resolve(root, 'dist'), { recursive: true, force: true });
@@ -30,3 +31,6 @@ const result = await build({
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 const files = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js')).length;
 process.stdout.write(`built dist/ (${files} files, ${(bytes / 1024).toFixed(0)} KiB)\n`);
+const web = await buildWeb(root);
+const kib = (web.raw / 1024).toFixed(0);
+process.stdout.write(`built dist/web (${web.files} files, ${kib} KiB, ${(web.gzipped / 1000).toFixed(1)} KB gzipped)\n`);

@@ -1,3 +1,4 @@
+import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -6,7 +7,14 @@ import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
 import { MemoryBudget } from './rollout/reading/byte-budget.js';
 import { sqliteIndex } from './rollout/index/indexer.js';
+import { registerCaching } from './http/caching.js';
+import { PriceBook } from './rollout/usage/pricing.js';
 import { conversationRoutes } from './http/conversations.js';
+import { searchRoutes } from './http/search.js';
+import { registerDashboard } from './http/dashboard.js';
+import { eventRoutes } from './http/events.js';
+import { HttpProblem } from './http/problem.js';
+import { StreamRegistry } from './http/sse.js';
 import { registerDocs } from './http/docs.js';
 import { answerNodeRequests, clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { enforceIdleTimeout } from './http/idle-sockets.js';
@@ -16,12 +24,22 @@ import { registerRateLimit } from './http/rate-limit.js';
 import { registerSecurity } from './http/security.js';
 import { RequestLog } from './http/request-log.js';
 import { lazySchemaCompilers } from './http/lazy-schemas.js';
+import { usageRoutes } from './http/usage.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The open event streams (how many, how much waits for slow clients): for tests and diagnostics. */
+    eventStreams: StreamRegistry;
+  }
+}
 
 export interface BuildOptions {
   /** A ready-made pino logger (tests); otherwise one is made from `config.logLevel`. */
   loggerInstance?: FastifyServerOptions['loggerInstance'];
   /** Where the logger made from the configuration writes (default stdout); tests capture lines. */
   logStream?: DestinationStream;
+  /** The built dashboard's directory (default: dist/web); null serves none. */
+  webRoot?: string | null;
 }
 
 /** Fastify's default serialisers plus redaction: tokens and cookies never reach a log line. */
@@ -66,6 +84,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     routerOptions: { maxParamLength: 512 },
     // No route takes a request body: a large one is refused (413) before it is buffered.
     bodyLimit: MAX_REQUEST_BODY_BYTES,
+    // Requests that arrive while shutting down get a problem+json 503 (see the onRequest hook below).
+    return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler as FastifyServerOptions['frameworkErrors'],
     clientErrorHandler,
     schemaController: { compilersFactory: lazySchemaCompilers() },
@@ -80,7 +100,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     log: app.log,
     index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
     memory: new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs),
+    followPollMs: config.live.followPollMs,
+    prices: new PriceBook(config.pricing),
   });
+  const streams = new StreamRegistry(config.maxStreams, config.live);
+  app.decorate('eventStreams', streams);
   // The index fills in the background: serving starts at once, never waiting for a build.
   app.addHook('onReady', async () => repository.start());
   app.addHook('onClose', async () => repository.close());
@@ -90,17 +114,31 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+    // Event streams never finish by themselves: end them, so that the close is prompt.
+    await streams.closeAll();
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) {
+      throw new HttpProblem('SERVICE_UNAVAILABLE', 'the server is shutting down', {
+        'retry-after': String(config.live.retryAfterSeconds),
+        connection: 'close',
+      });
+    }
   });
   app.addHook('onResponse', async () => {
     if (closing) setImmediate(() => app.server.closeIdleConnections());
   });
 
   registerErrorHandling(app);
+  // JSON is compressed (br, gzip) when the client accepts it; never NDJSON (byte ranges describe
+  // the file) or event streams: @fastify/compress's default types leave both out.
+  await app.register(compress, { encodings: ['br', 'gzip'] });
+  registerCaching(app, { maxBytes: config.responseCacheMb * 2 ** 20, maxEntries: 256 });
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,
       methods: ['GET', 'HEAD'],
-      allowedHeaders: ['Authorization', 'Accept', 'Range', 'If-None-Match', 'If-Modified-Since'],
+      allowedHeaders: ['Authorization', 'Accept', 'Range', 'If-None-Match', 'If-Modified-Since', 'Last-Event-ID', 'Cache-Control'],
       exposedHeaders: ['ETag', 'Last-Modified', 'Content-Range', 'Accept-Ranges', 'Content-Length'],
       maxAge: 600,
     });
@@ -109,7 +147,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   if (config.rateLimit !== null) await registerRateLimit(app, config.rateLimit);
   registerQueryIntegers(app);
   await registerDocs(app);
+  registerDashboard(app, options.webRoot);
   await app.register(healthRoutes, { repository });
   await app.register(conversationRoutes, { repository });
+  await app.register(searchRoutes, { repository });
+  await app.register(eventRoutes, { repository, streams });
+  await app.register(usageRoutes, { repository });
   return app;
 }

@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { isWithin } from './rollout/files/fs-safety.js';
 import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES } from './rollout/reading/byte-budget.js';
 import { parseArgs } from 'node:util';
+import { loadPricingFile, PricingFileError, type PricingOverrides } from './rollout/usage/pricing.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -26,8 +27,34 @@ export interface Config {
   memoryBudgetBytes: number;
   /** How long a request waits for room in the memory budget before it is answered 503. */
   memoryWaitMs: number;
+  /** Event streams (GET /events and followers of a session, together) served at once; more get 503. */
+  maxStreams: number;
+  /** MiB of built JSON bodies (list, search, usage) kept for repeat requests of an unchanged tree; 0: none. */
+  responseCacheMb: number;
   timeouts: ServerTimeouts;
+  live: LiveSettings;
+  /** Model prices from `--pricing FILE` over the built-in table; null: the built-in table only. */
+  pricing: PricingOverrides | null;
 }
+
+/** Fixed settings of the event streams (no flags; tests shorten them). */
+export interface LiveSettings {
+  /** A comment line is sent this often on every stream, so that proxies keep it open. */
+  heartbeatMs: number;
+  /** Bytes a stream may have waiting for a client that does not read; past this the client is dropped. */
+  streamBufferBytes: number;
+  /** A follower looks at its file this often even without a watch event (a safety net). */
+  followPollMs: number;
+  /** `Retry-After` (seconds) of a 503 when every stream slot is taken or the server is shutting down. */
+  retryAfterSeconds: number;
+}
+
+export const DEFAULT_LIVE: LiveSettings = {
+  heartbeatMs: 15_000,
+  streamBufferBytes: 1024 * 1024,
+  followPollMs: 1000,
+  retryAfterSeconds: 5,
+};
 
 /** Socket and request time limits of the HTTP server, in milliseconds (slow-client defence). */
 export interface ServerTimeouts {
@@ -58,6 +85,8 @@ export const DEFAULTS = {
   rateLimit: null as number | null,
   memoryBudgetMiB: DEFAULT_MEMORY_BUDGET_BYTES / (1024 * 1024),
   memoryWaitMs: DEFAULT_BUDGET_WAIT_MS,
+  maxStreams: 64,
+  responseCacheMb: 32,
   timeouts: DEFAULT_TIMEOUTS,
 };
 
@@ -80,7 +109,11 @@ export function defaultConfig(codexHome: string): Config {
     rateLimit: DEFAULTS.rateLimit,
     memoryBudgetBytes: DEFAULTS.memoryBudgetMiB * MiB,
     memoryWaitMs: DEFAULTS.memoryWaitMs,
+    maxStreams: DEFAULTS.maxStreams,
+    responseCacheMb: DEFAULTS.responseCacheMb,
     timeouts: { ...DEFAULTS.timeouts },
+    live: { ...DEFAULT_LIVE },
+    pricing: null,
   };
 }
 
@@ -105,6 +138,12 @@ Options (each also read from the environment variable in brackets; flags win):
   --rate-limit N/min      at most N requests a minute per client address; 429 beyond [CODEX_SESSIONS_RATE_LIMIT] (default off)
   --memory-budget MIB     session content all requests may hold in memory at once; requests wait for room, then 503
                           [CODEX_SESSIONS_MEMORY_BUDGET] (default ${DEFAULTS.memoryBudgetMiB})
+  --max-streams N         event streams at once (/events and followers); 503 beyond (default ${DEFAULTS.maxStreams})
+                          [CODEX_SESSIONS_MAX_STREAMS]
+  --response-cache-mb N   MiB of built list, search and usage bodies kept while the tree is unchanged; 0: off
+                          (default ${DEFAULTS.responseCacheMb}) [CODEX_SESSIONS_RESPONSE_CACHE_MB]
+  --pricing FILE          JSON model prices that add to or override the built-in table [CODEX_SESSIONS_PRICING]
+                          ({"models": {"<model>": {"input", "cachedInput", "output"}}}, USD per 1M tokens)
   --log-level LEVEL       ${LOG_LEVELS.join('|')} [LOG_LEVEL] (default ${DEFAULTS.logLevel})
   -h, --help              show this help
 `;
@@ -161,6 +200,16 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
+/** A `--pricing` file, read and validated at start-up: a bad one stops the service with what to fix. */
+function pricingFile(path: string): PricingOverrides {
+  try {
+    return loadPricingFile(path);
+  } catch (err) {
+    if (err instanceof PricingFileError) throw new ConfigError(`pricing file ${path}: ${err.message}`);
+    throw err;
+  }
+}
+
 export type ParsedCli = { help: true } | { help: false; config: Config };
 
 /** Flags and environment → one validated configuration. Throws ConfigError with a user-facing message. */
@@ -180,9 +229,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
         'max-scan-files': { type: 'string' },
         'rate-limit': { type: 'string' },
         'memory-budget': { type: 'string' },
+        'max-streams': { type: 'string' },
+        'response-cache-mb': { type: 'string' },
         'index-path': { type: 'string' },
         'no-index': { type: 'boolean' },
         'log-level': { type: 'string' },
+        pricing: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -209,6 +261,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
   const rateLimit = rateRaw === undefined ? DEFAULTS.rateLimit : perMinute(rateRaw);
   const budgetRaw = nonEmpty(values['memory-budget']) ?? nonEmpty(env.CODEX_SESSIONS_MEMORY_BUDGET);
   const memoryBudgetMiB = budgetRaw === undefined ? DEFAULTS.memoryBudgetMiB : integer('memory-budget', budgetRaw, 16, 1_048_576);
+  const streamsRaw = nonEmpty(values['max-streams']) ?? nonEmpty(env.CODEX_SESSIONS_MAX_STREAMS);
+  const maxStreams = streamsRaw === undefined ? DEFAULTS.maxStreams : integer('max-streams', streamsRaw, 1, 100_000);
+  const cacheRaw = nonEmpty(values['response-cache-mb']) ?? nonEmpty(env.CODEX_SESSIONS_RESPONSE_CACHE_MB);
+  const responseCacheMb = cacheRaw === undefined ? DEFAULTS.responseCacheMb : integer('response-cache-mb', cacheRaw, 0, 4096);
   const levelRaw = (nonEmpty(values['log-level']) ?? nonEmpty(env.LOG_LEVEL) ?? DEFAULTS.logLevel).toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(levelRaw)) {
     throw new ConfigError(`log-level must be one of ${LOG_LEVELS.join(', ')}, got "${levelRaw}"`);
@@ -235,12 +291,15 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
       throw new ConfigError(`cors-origin must be an origin like https://dash.example.com (no path), got "${origin}"`);
     }
   }
+  const pricingPath = nonEmpty(values.pricing) ?? nonEmpty(env.CODEX_SESSIONS_PRICING);
+  const pricing = pricingPath === undefined ? null : pricingFile(resolve(expandHome(pricingPath)));
   return {
     help: false,
     config: {
       ...defaultConfig(codexHome),
-      ...{ host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles, indexPath, rateLimit },
+      ...{ host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles, indexPath, rateLimit, maxStreams, pricing },
       memoryBudgetBytes: memoryBudgetMiB * MiB,
+      responseCacheMb,
     },
   };
 }

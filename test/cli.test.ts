@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { REAL_HOME, envelopeLines, rolloutRelPath, tempHome, uuidN, writeSession } from './helper.js';
 import { eventually } from './net.js';
+import { SseClient } from './sse.js';
 
 // `npm test` builds first (pretest), so the real entry point is what runs here.
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -71,6 +72,27 @@ describe('cli', () => {
     const proc = start(['--host', '0.0.0.0', '--port', '0', '--codex-home', REAL_HOME]);
     expect(await proc.exited).toBe(2);
     expect(proc.err()).toContain('refusing to listen on 0.0.0.0 without a token');
+  });
+
+  it('refuses a bad --pricing file with exit code 2, and costs usage with a good one', async () => {
+    const dir = await tempHome();
+    await writeFile(join(dir, 'bad.json'), '{"models": {"mock-model": {"input": 1}}}');
+    const bad = start(['--codex-home', REAL_HOME, '--port', '0', '--no-index', '--pricing', join(dir, 'bad.json')]);
+    expect(await bad.exited).toBe(2);
+    expect(bad.err()).toContain('models["mock-model"].cachedInput must be a number');
+    const prices = { models: { 'mock-model': { input: 1000, cachedInput: 100, output: 2000 } } };
+    await writeFile(join(dir, 'prices.json'), JSON.stringify(prices));
+    const proc = start(['--codex-home', REAL_HOME, '--port', '0', '--no-index'], { CODEX_SESSIONS_PRICING: join(dir, 'prices.json') });
+    try {
+      const port = await listeningPort(proc);
+      const res = await get(port, '/conversations/01a20b7f-b328-76c3-845d-05f34097390d/usage');
+      expect(res.status).toBe(200);
+      // (1255 − 100) × 1000 + 100 × 100 + 42 × 2000, per 1M tokens
+      expect(JSON.parse(res.body).totals).toMatchObject({ totalTokens: 1297, costUSD: 1.249 });
+      expect(JSON.parse(res.body).unpricedModels).toEqual([]);
+    } finally {
+      kill(proc.child);
+    }
   });
 
   it('serves the Codex home given on the command line', async () => {
@@ -188,6 +210,24 @@ describe('cli', () => {
     } finally {
       kill(proc.child);
       await chmod(join(home, 'sessions/2025/01/02'), 0o755);
+    }
+  });
+  it('on SIGTERM ends open event streams cleanly and exits 0 promptly', async () => {
+    const home = await tempHome();
+    await writeSession(home, { stamp: '2025-01-01T00-00-00', id: uuidN(1), title: 'live' });
+    const proc = start(['--codex-home', home, '--port', '0', '--log-level', 'info', '--no-index']);
+    try {
+      const port = await listeningPort(proc);
+      const streams = [new SseClient(port, '/events'), new SseClient(port, `/conversations/${uuidN(1)}/events`)];
+      await Promise.all(streams.map((c) => c.until((x) => x.events.length > 0)));
+      const signalled = Date.now();
+      proc.child.kill('SIGTERM');
+      await Promise.all(streams.map((c) => c.until((x) => x.ended)));
+      expect(streams.map((c) => c.complete)).toEqual([true, true]);
+      expect(await proc.exited).toBe(0);
+      expect(Date.now() - signalled).toBeLessThan(3000);
+    } finally {
+      kill(proc.child);
     }
   });
 });

@@ -1,9 +1,9 @@
-import { symlink } from 'node:fs/promises';
+import { symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_LIVE, DEFAULTS, defaultIndexPath, isLoopbackHost, loadConfig, type Config } from '../src/config.js';
 import { tempHome } from './helper.js';
-import { ConfigError, DEFAULTS, defaultIndexPath, isLoopbackHost, loadConfig, type Config } from '../src/config.js';
 
 function config(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
   const parsed = loadConfig(argv, env);
@@ -25,7 +25,11 @@ describe('loadConfig', () => {
       rateLimit: null,
       memoryBudgetBytes: 256 * 1024 * 1024,
       memoryWaitMs: 30_000,
+      maxStreams: 64,
+      responseCacheMb: 32,
       timeouts: DEFAULTS.timeouts,
+      live: DEFAULT_LIVE,
+      pricing: null,
     });
     expect(defaultIndexPath('/h', {})).toMatch(new RegExp(`^${homedir()}/\\.cache/codex-sessions/index-[0-9a-f]{16}\\.sqlite$`));
     expect(defaultIndexPath('/h', { XDG_CACHE_HOME: '/xdg' })).toMatch(/^\/xdg\/codex-sessions\/index-[0-9a-f]{16}\.sqlite$/);
@@ -44,6 +48,21 @@ describe('loadConfig', () => {
     expect(config(['--rate-limit', '30']).rateLimit).toBe(30);
     expect(config([], { CODEX_SESSIONS_RATE_LIMIT: '5 / MIN' }).rateLimit).toBe(5);
     expect(config(['--rate-limit', '7/min'], { CODEX_SESSIONS_RATE_LIMIT: '5/min' }).rateLimit).toBe(7);
+  });
+
+  it('reads --max-streams (or CODEX_SESSIONS_MAX_STREAMS), flag winning; refuses a bad value', () => {
+    expect(config(['--max-streams', '200']).maxStreams).toBe(200);
+    expect(config([], { CODEX_SESSIONS_MAX_STREAMS: '8' }).maxStreams).toBe(8);
+    expect(config(['--max-streams', '3'], { CODEX_SESSIONS_MAX_STREAMS: '8' }).maxStreams).toBe(3);
+    expect(() => config(['--max-streams', '0'])).toThrow(/max-streams must be between 1 and 100000/);
+    expect(() => config(['--max-streams', 'many'])).toThrow(/max-streams must be a whole number/);
+  });
+
+  it('reads --response-cache-mb (or CODEX_SESSIONS_RESPONSE_CACHE_MB); 0 turns the cache off; refuses a bad value', () => {
+    expect(config(['--response-cache-mb', '0']).responseCacheMb).toBe(0);
+    expect(config([], { CODEX_SESSIONS_RESPONSE_CACHE_MB: '128' }).responseCacheMb).toBe(128);
+    expect(() => config(['--response-cache-mb', 'lots'])).toThrow(/response-cache-mb must be a whole number/);
+    expect(() => config(['--response-cache-mb', '5000'])).toThrow(/response-cache-mb must be between 0 and 4096/);
   });
 
   it('reads the environment, and flags win over it', () => {
@@ -113,6 +132,32 @@ describe('loadConfig', () => {
       expect(() => config([flag, value])).toThrow(/must be a whole number/);
     },
   );
+
+  it('reads --pricing FILE (or CODEX_SESSIONS_PRICING) at start-up, flag winning', async () => {
+    const dir = await tempHome();
+    const file = join(dir, 'prices.json');
+    await writeFile(file, JSON.stringify({ asOf: '2026-12-01', models: { 'gpt-9': { input: 4, cachedInput: 0.4, output: 20 } } }));
+    const other = join(dir, 'other.json');
+    await writeFile(other, JSON.stringify({ models: {} }));
+    expect(config(['--pricing', file]).pricing).toEqual({
+      asOf: '2026-12-01',
+      source: null,
+      models: { 'gpt-9': { input: 4, cachedInput: 0.4, output: 20, source: 'the --pricing file' } },
+    });
+    expect(config([], { CODEX_SESSIONS_PRICING: other }).pricing?.models).toEqual({});
+    expect(config(['--pricing', file], { CODEX_SESSIONS_PRICING: other }).pricing?.asOf).toBe('2026-12-01');
+  });
+
+  it('refuses a pricing file it cannot use, naming the file and the problem', async () => {
+    const dir = await tempHome();
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ models: { 'gpt-9': { input: -1, cachedInput: 0, output: 1 } } }));
+    expect(() => config(['--pricing', bad])).toThrow(ConfigError);
+    expect(() => config(['--pricing', bad])).toThrow(`pricing file ${bad}: models["gpt-9"].input must be a number ≥ 0`);
+    expect(() => config(['--pricing', join(dir, 'missing.json')])).toThrow(/pricing file .*missing\.json: cannot read it \(ENOENT\)/);
+    await writeFile(bad, 'not json');
+    expect(() => config([], { CODEX_SESSIONS_PRICING: bad })).toThrow(/pricing file .*bad\.json: not valid JSON/);
+  });
 
   it('knows loopback hosts', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopbackHost(h)).toBe(true);

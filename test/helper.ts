@@ -39,6 +39,19 @@ export function testConfig(codexHome: string, overrides: Partial<Config> = {}): 
   return { ...defaultConfig(codexHome), port: 0, logLevel: 'silent', ...overrides };
 }
 
+/** The two ways the service answers: scanning the files, or from a complete index. */
+export const MODES = [
+  { mode: 'scan', index: false },
+  { mode: 'index', index: true },
+] as const;
+
+/** The app over `home`, with a fresh index (in its own temp directory) that has completed its first pass, or none. */
+export async function appFor(home: string, index: boolean, overrides: Partial<Config> = {}): Promise<FastifyInstance> {
+  const app = await buildTestApp(home, index ? { indexPath: join(await tempHome(), 'index.sqlite'), ...overrides } : overrides);
+  if (index) await indexReady(app);
+  return app;
+}
+
 /** Waits until the app's metadata index has completed a pass (polls /readyz). */
 export async function indexReady(app: FastifyInstance, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -216,4 +229,15 @@ export async function list(app: FastifyInstance, query = ''): Promise<ListBody> 
   const res = await app.inject({ method: 'GET', url: `/conversations${query ? `?${query}` : ''}` });
   if (res.statusCode !== 200) throw new Error(`GET /conversations?${query} → ${res.statusCode} ${res.body}`);
   return res.json() as ListBody;
+}
+
+/** No lone surrogate (String.prototype.isWellFormed, which TypeScript's ES2023 lib does not declare). */
+export const wellFormed = (s: string) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+
+/**
+ * A response body without the index's `usage` figures (null without an index): for comparing
+ * what the index answers with what a scan answers.
+ */
+export function withoutUsage<T>(body: T): T {
+  return JSON.parse(JSON.stringify(body), (key, value) => (key === 'usage' ? undefined : value)) as T;
 }

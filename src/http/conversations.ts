@@ -3,7 +3,7 @@ import type { RolloutRepository } from '../rollout/repository.js';
 import { byteStream } from './byte-stream.js';
 import { appendVary } from './vary.js';
 import { conversationJson } from './conversation-body.js';
-import { pageBody } from './list-body.js';
+import { pageBody, pageValidator } from './list-body.js';
 import { negotiate } from './negotiate.js';
 import { requestLease } from './request-lease.js';
 import { HttpProblem } from './problem.js';
@@ -40,13 +40,16 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
     },
     async (request, reply) => {
       const query = { ...LIST_DEFAULTS, ...request.query };
-      const lease = await requestLease(repository, request, reply, 'list', query.limit);
-      const page = await repository.listPage(query, request.log, lease);
       // The body is built here (records spliced in as the files' own JSON text), not by the
-      // schema serialiser: the 200 schema above still describes it exactly.
-      const body = pageBody(page, (origin) => repository.openRecords(origin));
-      reply.type(`${JSON_TYPE}; charset=utf-8`);
-      return reply.send((Buffer.isBuffer(body) ? body : byteStream(body, () => {})) as never);
+      // schema serialiser: the 200 schema above still describes it exactly. A request takes its
+      // share of the memory budget only when it builds (not for a 304 or a cached body).
+      return reply.cachedJson(repository.freshness(true), async () => {
+        const lease = await requestLease(repository, request, reply, 'list', query.limit);
+        const page = await repository.listPage(query, request.log, lease);
+        const body = pageBody(page, (origin) => repository.openRecords(origin));
+        // Records too long to hold stay in their files and are copied from there: not cached.
+        return { body: Buffer.isBuffer(body) ? body : byteStream(body, () => {}), validator: pageValidator(page) };
+      });
     },
   );
 
@@ -98,6 +101,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
       const file = await repository.findById(request.params.id);
       // Appended, never set: another Vary (Origin, from CORS) must survive.
       appendVary(reply, 'Accept');
+      reply.header('cache-control', 'no-cache, private');
       if (type === NDJSON) return sendRolloutBytes(request, reply, repository, file);
       await requestLease(repository, request, reply, 'conversation');
       const conversation = await repository.openConversation(file, request.log);

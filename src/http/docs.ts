@@ -37,7 +37,7 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Required when the server has a token' } },
       },
       security: [{ bearer: [] }],
-      tags: [{ name: 'conversations' }, { name: 'operations' }],
+      tags: [{ name: 'conversations' }, { name: 'search' }, { name: 'usage' }, { name: 'events' }, { name: 'operations' }],
     },
     transform: withRateLimitResponse as never,
   });

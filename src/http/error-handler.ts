@@ -3,10 +3,10 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RolloutError } from '../rollout/errors.js';
 import {
-  BUSY_RETRY_AFTER_S,
   HttpProblem,
   KIND_TO_CODE,
   PROBLEM_CONTENT_TYPE,
+  RETRY_AFTER_S,
   problem,
   problemForStatus,
   sendProblem,
@@ -38,7 +38,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       if (code === 'SERVICE_UNAVAILABLE') {
         // Out of file descriptors is worth a warning; a full memory budget is routine.
         if (error.cause !== undefined) request.log.warn({ err: error.cause }, error.message);
-        return sendProblem(reply, code, error.message, { 'retry-after': String(BUSY_RETRY_AFTER_S) });
+        return sendProblem(reply, code, error.message, { 'retry-after': String(error.retryAfterS ?? RETRY_AFTER_S) });
       }
       return sendProblem(reply, code, error.message);
     }

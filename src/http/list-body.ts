@@ -1,5 +1,13 @@
 import type { RecordReader } from '../rollout/repository.js';
-import type { ConversationItem, ConversationsPage, GitInfo, RecordOrigin, RecordText, SessionSummary } from '../rollout/types.js';
+import type {
+  ConversationItem,
+  ConversationsPage,
+  GitInfo,
+  RecordOrigin,
+  RecordText,
+  SessionSummary,
+  UsageSummary,
+} from '../rollout/types.js';
 
 /** A piece of a body: text, a record's held bytes, or a record left in its file. */
 type Part = string | Buffer | RecordText;
@@ -83,6 +91,16 @@ async function* streamedPage(page: ConversationsPage, open: (origin: RecordOrigi
   }
 }
 
+/**
+ * What a page was built from, for an ETag when nothing watches the tree: each item's summary
+ * (its path, size and mtime pin the head and tail records of an append-only file, and its
+ * name the names file) and the paging fields.
+ */
+export function pageValidator(page: ConversationsPage): string {
+  const items = page.items.map((item) => `${summaryFields(item)}|${item.head.length}|${item.tail.length}`);
+  return `${items.join('\n')}\n${page.nextCursor}|${page.numScannedFiles}|${page.reachedScanCap}`;
+}
+
 const str = (value: string | null): string => (value === null ? 'null' : JSON.stringify(value));
 
 function integer(n: number): string {
@@ -102,7 +120,17 @@ export function summaryFields(s: SessionSummary): string {
     `"sizeBytes":${integer(s.sizeBytes)},"title":${str(s.title)},"name":${str(s.name)},"cwd":${str(s.cwd)},` +
     `"source":${str(s.source)},"originator":${str(s.originator)},"cliVersion":${str(s.cliVersion)},` +
     `"modelProvider":${str(s.modelProvider)},"git":${git(s.git)},"forkedFromId":${str(s.forkedFromId)},` +
-    `"archived":${s.archived === true}`
+    `"archived":${s.archived === true},"usage":${usage(s.usage)}`
+  );
+}
+
+function usage(u: UsageSummary | null): string {
+  if (u === null) return 'null';
+  const cost = u.costUSD === null ? 'null' : Number.isFinite(u.costUSD) ? String(u.costUSD) : 'null';
+  return (
+    `{"inputTokens":${integer(u.inputTokens)},"cachedInputTokens":${integer(u.cachedInputTokens)},` +
+    `"outputTokens":${integer(u.outputTokens)},"reasoningOutputTokens":${integer(u.reasoningOutputTokens)},` +
+    `"totalTokens":${integer(u.totalTokens)},"costUSD":${cost},"models":${JSON.stringify(u.models)}}`
   );
 }
 

@@ -48,13 +48,13 @@ export const KIND_TO_CODE: Record<RolloutErrorKind, ProblemCode> = {
   AmbiguousId: 'AMBIGUOUS_ID',
   RangeNotSatisfiable: 'RANGE_NOT_SATISFIABLE',
   ScanFailed: 'SCAN_FAILED',
-  Busy: 'SERVICE_UNAVAILABLE',
+  Unavailable: 'SERVICE_UNAVAILABLE',
 };
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/** Seconds a client is told to wait (Retry-After) when the memory budget had no room for it. */
-export const BUSY_RETRY_AFTER_S = 2;
+/** Seconds a client is told to wait (Retry-After) by a 503 that names no other figure (a full memory budget, say). */
+export const RETRY_AFTER_S = 2;
 
 /**
  * The problem for an HTTP status that Node, Fastify or a plugin chose (a malformed request, a

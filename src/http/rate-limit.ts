@@ -1,9 +1,13 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
+import { DASHBOARD_ROUTES } from './dashboard.js';
 import { HttpProblem } from './problem.js';
 
-/** Routes that are never rate limited: a liveness probe must not be throttled into "down". */
-export const RATE_LIMIT_EXEMPT_ROUTES = new Set(['/healthz']);
+/**
+ * Routes that are never rate limited: a liveness probe must not be throttled into "down", and
+ * the dashboard's few static files (cached by the browser) must not use up the API's budget.
+ */
+export const RATE_LIMIT_EXEMPT_ROUTES = new Set(['/healthz', ...DASHBOARD_ROUTES]);
 
 /**
  * At most `perMinute` requests a minute per client address (fixed one-minute windows, in

@@ -1,12 +1,10 @@
-import { Type, type Static, type TSchema } from 'typebox';
-import { SOURCE_VALUES } from '../rollout/listing/filters.js';
-import { ProblemCode } from './problem.js';
+import { Type, type Static } from 'typebox';
+import { Nullable } from './nullable.js';
+import { sessionSelectors } from './filter-schemas.js';
+import { UsageSummary } from './usage-schemas.js';
 
-/** `type: [T, "null"]`: serialises faster than anyOf and reads well in OpenAPI 3.1. */
-function Nullable<T extends TSchema>(schema: T, description?: string) {
-  const { type } = schema as unknown as { type: string };
-  return Type.Unsafe<Static<T> | null>({ ...schema, type: [type, 'null'], ...(description ? { description } : {}) });
-}
+export { Nullable };
+import { ProblemCode } from './problem.js';
 
 const JsonObject = Type.Unsafe<Record<string, unknown>>({
   type: 'object',
@@ -44,6 +42,7 @@ const summaryProperties = {
   git: Type.Unsafe<Static<typeof Git> | null>({ anyOf: [Git, { type: 'null' }] }),
   forkedFromId: Nullable(Type.String()),
   archived: Type.Boolean(),
+  usage: UsageSummary,
 };
 
 export const ConversationSummary = Type.Object(summaryProperties);
@@ -95,66 +94,133 @@ export const LIST_DEFAULTS = {
 const PageSize = (def: number, description: string) =>
   Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: def, description }));
 
+const listOrder = {
+  cursor: Type.Optional(Type.String({ description: 'Resume strictly after the item this cursor names (opaque)' })),
+  sort: Type.Optional(
+    Type.Enum(['created', 'updated'], {
+      default: LIST_DEFAULTS.sort,
+      description: 'created: file-name time, then uuid; updated: file mtime, then file-name time and uuid',
+    }),
+  ),
+  order: Type.Optional(Type.Enum(['desc', 'asc'], { default: LIST_DEFAULTS.order })),
+};
+
+/** The list's filters; search takes them too, usage some of them. */
+const sessionFilters = {
+  archived: Type.Optional(
+    Type.Enum(['false', 'true', 'all'], {
+      default: LIST_DEFAULTS.archived,
+      description: 'false: sessions/ only; true: archived_sessions/ only; all: both',
+    }),
+  ),
+  includeEmpty: Type.Optional(
+    Type.Boolean({ default: LIST_DEFAULTS.includeEmpty, description: 'Also list sessions without a user message' }),
+  ),
+  ...sessionSelectors,
+  since: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'ISO 8601 instant or date (UTC), inclusive, on createdAt (sort=created) or updatedAt (sort=updated)',
+    }),
+  ),
+  until: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'ISO 8601 instant or date (UTC; a date includes its whole day), inclusive, on the same field as since',
+    }),
+  ),
+};
+
 export const ListQuery = Type.Object(
   {
-    cursor: Type.Optional(Type.String({ description: 'Resume strictly after the item this cursor names (opaque)' })),
+    cursor: listOrder.cursor,
     limit: PageSize(LIST_DEFAULTS.limit, 'Page size'),
     head: PageSize(LIST_DEFAULTS.head, 'Records of each file head to include'),
     tail: PageSize(LIST_DEFAULTS.tail, 'Last records of each file to include'),
-    sort: Type.Optional(
-      Type.Enum(['created', 'updated'], {
-        default: LIST_DEFAULTS.sort,
-        description: 'created: file-name time, then uuid; updated: file mtime, then file-name time and uuid',
-      }),
-    ),
-    order: Type.Optional(Type.Enum(['desc', 'asc'], { default: LIST_DEFAULTS.order })),
-    archived: Type.Optional(
-      Type.Enum(['false', 'true', 'all'], {
-        default: LIST_DEFAULTS.archived,
-        description: 'false: sessions/ only; true: archived_sessions/ only; all: both',
-      }),
-    ),
-    includeEmpty: Type.Optional(
-      Type.Boolean({ default: LIST_DEFAULTS.includeEmpty, description: 'Also list sessions without a user message' }),
-    ),
-    cwd: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), {
-        maxItems: 50,
-        description: 'Session cwd, exact after normalisation (trailing slashes, . and .. segments); repeatable',
-      }),
-    ),
-    source: Type.Optional(
-      Type.Array(Type.Enum([...SOURCE_VALUES]), {
-        maxItems: 8,
-        description: 'Where the session came from; interactive = cli + vscode; repeatable',
-      }),
-    ),
-    provider: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
-        maxItems: 50,
-        description: 'Model provider; a session without one counts as openai; repeatable',
-      }),
-    ),
-    since: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 64,
-        description: 'ISO 8601 instant or date (UTC), inclusive, on createdAt (sort=created) or updatedAt (sort=updated)',
-      }),
-    ),
-    until: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 64,
-        description: 'ISO 8601 instant or date (UTC; a date includes its whole day), inclusive, on the same field as since',
-      }),
-    ),
+    sort: listOrder.sort,
+    order: listOrder.order,
+    ...sessionFilters,
     q: Type.Optional(
       Type.String({ minLength: 1, maxLength: 500, description: 'Case-insensitive substring of the title or the user-set name' }),
     ),
   },
   { additionalProperties: false },
 );
+
+/** Defaults of the search queries: in the schema (ajv applies them) and typed for the handler. */
+export const SEARCH_DEFAULTS = { match: 'phrase', scope: 'messages', matches: 3, limit: 20 } as const;
+
+const searchText = {
+  q: Type.String({
+    minLength: 1,
+    maxLength: 500,
+    description: 'The text to find, case-insensitively (runs of white space match any run of white space)',
+  }),
+  match: Type.Optional(
+    Type.Enum(['phrase', 'words'], {
+      default: SEARCH_DEFAULTS.match,
+      description: 'phrase: q is a literal substring; words: every word of q occurs somewhere in the session, in any order',
+    }),
+  ),
+  scope: Type.Optional(
+    Type.Enum(['messages', 'tools', 'all'], {
+      default: SEARCH_DEFAULTS.scope,
+      description: 'messages: what the user typed and the assistant answered; tools: tool calls and outputs; all: both, and reasoning',
+    }),
+  ),
+};
+
+export const SearchQuery = Type.Object(
+  {
+    ...searchText,
+    matches: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 20, default: SEARCH_DEFAULTS.matches, description: 'Snippets per session' }),
+    ),
+    limit: PageSize(SEARCH_DEFAULTS.limit, 'Sessions per page'),
+    ...listOrder,
+    ...sessionFilters,
+  },
+  { additionalProperties: false },
+);
+
+export const SessionSearchQuery = Type.Object(
+  {
+    ...searchText,
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: SEARCH_DEFAULTS.limit, description: 'Matches per page' })),
+    cursor: Type.Optional(Type.String({ description: 'Resume after the match this cursor names (opaque)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const SearchMatch = Type.Object({
+  line: Type.Integer({ minimum: 1, description: '1-based line number of the record in the file' }),
+  timestamp: Nullable(Type.String(), "The record's timestamp, when it has one"),
+  role: Type.Enum(['user', 'assistant', 'tool', 'reasoning']),
+  kind: Type.String({ description: "The record's type: message, user_message, agent_message, function_call, reasoning, ..." }),
+  snippet: Type.String({ description: 'Whitespace-collapsed text around the first hit, cut at character boundaries, … where cut' }),
+  ranges: Type.Array(Type.Array(Type.Integer({ minimum: 0 }), { minItems: 2, maxItems: 2 }), {
+    description: 'Hits inside the snippet: [start, end) in UTF-16 code units',
+  }),
+});
+
+export const SearchPage = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      ...summaryProperties,
+      matchCount: Type.Integer({ minimum: 1, description: 'Matching records in the session' }),
+      matches: Type.Array(SearchMatch, { description: 'The first `matches` matching records, in file order' }),
+    }),
+  ),
+  nextCursor: Nullable(Type.String(), 'Pass as `cursor` for the next page; null when no more items follow'),
+  reachedScanCap: Type.Boolean({ description: 'Only while the index is being built: the scan stopped at --max-scan-files' }),
+});
+
+export const SessionSearchPage = Type.Object({
+  matches: Type.Array(SearchMatch),
+  nextCursor: Nullable(Type.String(), 'Pass as `cursor` for the next page; null when no more matches follow'),
+});
 
 export const IdParams = Type.Object({ id: Uuid });
 

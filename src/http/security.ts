@@ -1,8 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DASHBOARD_ROUTES } from './dashboard.js';
 import { HttpProblem } from './problem.js';
 
-const UNAUTHENTICATED_ROUTES = new Set(['/healthz']);
+/** The liveness probe, and the dashboard's own files (they hold no session data; the page asks for the token). */
+const UNAUTHENTICATED_ROUTES = new Set(['/healthz', ...DASHBOARD_ROUTES]);
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();

@@ -10,24 +10,29 @@ import type { IndexFactory, IndexProgress, MetadataIndex } from './index/metadat
 import { decodePosition } from './listing/cursor.js';
 import { containsFolded, hasFilter, parseFilter } from './listing/filters.js';
 import { DEFAULT_LISTING_CACHE, ListingCache, type ListingCacheOptions } from './listing/listing-cache.js';
-import { collectPage, MAX_PARALLEL_READS, type CandidateSource, type PagePlan, type ReadListing } from './listing/page-loop.js';
+import { admitWithin, listEvaluator, type ListPlan, type ReadListing } from './listing/list-items.js';
+import { collectPage, MAX_PARALLEL_READS, type CandidateSource } from './listing/page-loop.js';
 import { byUpdateSource, walkSource } from './listing/scan-source.js';
+import type { EventLogOptions } from './live/event-log.js';
+import { LiveTree } from './live/live-tree.js';
 import { CHUNK } from './reading/byte-source.js';
 import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES, Lease, MemoryBudget } from './reading/byte-budget.js';
 import { openConversation, type OpenConversation } from './reading/conversation.js';
 import { recordChunks } from './reading/jsonl-lines.js';
-import {
-  DEFAULT_READ_LIMITS,
-  openRollout,
-  readWorkingSet,
-  type OpenRollout,
-  type ReadEnv,
-  type ReadLimits,
-} from './reading/session-reader.js';
+import { DEFAULT_READ_LIMITS, openRollout, readWorkingSet } from './reading/session-reader.js';
+import type { OpenRollout, ReadEnv, ReadLimits } from './reading/session-reader.js';
 import { SessionNames } from './reading/session-names.js';
-import type { ConversationsPage, ListQuery, RecordOrigin, RecordText, RolloutFile, RolloutLogger } from './types.js';
+import type { ConversationsPage, ListQuery, RecordOrigin, RecordText, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
+import { searchPage, searchSession, type SearchPage, type SearchRequest, type SessionSearchRequest } from './search/search-pages.js';
+import { PriceBook } from './usage/pricing.js';
+import { usageSummary } from './usage/tally.js';
+import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
+import { usageReport, type UsageDeps, type UsageReport, type UsageRequest } from './usage/usage-report.js';
 
 export type { OpenConversation, RecordEvent } from './reading/conversation.js';
+export type { FeedEvent } from './live/event-log.js';
+export type { FeedSubscription } from './live/change-feed.js';
+export type { FileFollower, FollowEvent, FollowStart } from './live/follower.js';
 
 export interface RepositoryOptions {
   codexHome: string;
@@ -41,6 +46,12 @@ export interface RepositoryOptions {
   listingCache?: Partial<ListingCacheOptions>;
   /** The memory budget for session content in flight (default 256 MiB, 30 s wait). */
   memory?: MemoryBudget;
+  /** The change log that /events replays from (default: the last 10,000 changes). */
+  eventLog?: EventLogOptions;
+  /** How often a follower looks at its file even without a watch event (default 1 s). */
+  followPollMs?: number;
+  /** The prices usage is costed with (default: the built-in table). */
+  prices?: PriceBook;
 }
 
 /** Reads the records of a page item that were left in its file. */
@@ -57,8 +68,9 @@ function ambiguous(id: string, files: RolloutFile[]): RolloutError {
 }
 
 /**
- * The rollout repository: pages of sessions, lookups by id and whole sessions, from the tree
- * or, where it helps, from the metadata index. It returns values or throws a RolloutError.
+ * The rollout repository: pages of sessions, lookups by id, whole sessions, search and usage,
+ * from the tree or, where it helps, from the metadata index; `live` follows the tree as it
+ * changes. It returns values or throws a RolloutError.
  */
 export class RolloutRepository {
   readonly codexHome: string;
@@ -70,6 +82,8 @@ export class RolloutRepository {
   readonly memory: MemoryBudget;
   /** What the service is doing without right now (unreadable directories, names, the index): /readyz lists it. */
   readonly degraded: Degradations;
+  readonly live: LiveTree;
+  readonly prices: PriceBook;
 
   constructor(private readonly options: RepositoryOptions) {
     this.codexHome = resolve(options.codexHome);
@@ -79,10 +93,24 @@ export class RolloutRepository {
     this.walker = new TreeWalker(this.codexHome, this.degraded);
     this.names = new SessionNames(this.codexHome, this.degraded);
     this.cache = new ListingCache({ ...DEFAULT_LISTING_CACHE, ...options.listingCache });
+    this.prices = options.prices ?? new PriceBook();
+    const { walker, limits, degraded, cache } = this;
+    const { log } = options;
+    this.live = new LiveTree({
+      walker,
+      log,
+      feed: {
+        summarize: (file) => this.summarize(file),
+        lastSummary: (file) => cache.lastSummary(file.absPath),
+        names: () => this.names.load(),
+        filesOf: (id) => this.filesOf(id),
+      },
+      eventLog: options.eventLog,
+      follow: { maxLineBytes: limits.maxLineBytes, pollMs: options.followPollMs ?? 1000, open: (file) => this.openFile(file) },
+    });
     const env = async (): Promise<ReadEnv> => ({ ...(await this.env()), waitMs: Number.POSITIVE_INFINITY }); // background: no rush
-    this.index = options.index
-      ? options.index({ walker: this.walker, limits: this.limits, log: options.log, env, degraded: this.degraded })
-      : null;
+    const changed = () => this.live.indexChanged();
+    this.index = options.index ? options.index({ walker, limits, log, env, degraded, watch: this.live.watch, changed }) : null;
   }
 
   /** What every read needs: the home's real path, the limits and the memory budget. */
@@ -92,9 +120,9 @@ export class RolloutRepository {
 
   /**
    * A request's share of the memory budget, taken before it reads anything (waiting for room;
-   * Busy after the budget's wait): a list page reads up to 16 files at once, a JSON session one
-   * file into a bounded body, raw bytes one chunk at a time. Release it when the response is done.
-   * A wait ends at once when `signal` aborts (the client went away).
+   * Unavailable after the budget's wait): a list page reads up to 16 files at once, a JSON
+   * session one file into a bounded body, raw bytes one chunk at a time. Release it when the
+   * response is done. A wait ends at once when `signal` aborts (the client went away).
    */
   async leaseFor(kind: 'list' | 'conversation' | 'bytes', limit = 0, signal?: AbortSignal): Promise<Lease> {
     const perRead = readWorkingSet(this.limits);
@@ -112,19 +140,29 @@ export class RolloutRepository {
 
   async close(): Promise<void> {
     await this.index?.close();
+    await this.live.close();
+  }
+
+  /**
+   * A token that changes whenever anything a response built from the tree (and, with
+   * `usesIndex`, the index) may show has changed: the tree, the names file, the index. Null
+   * while no complete watch of the tree guarantees that. Costs no I/O: HTTP caching asks it
+   * before building. List pages use the index too (their usage figures).
+   */
+  freshness(usesIndex: boolean): string | null {
+    return this.live.version(usesIndex && this.index !== null);
+  }
+
+  /** A file's summary with its user-set name; null when it is not a session (yet) or cannot be read. */
+  private async summarize(file: RolloutFile): Promise<SessionSummary | null> {
+    const summary = (await this.cache.read(file, 0, 0, await this.env(), this.options.log))?.read?.summary;
+    if (summary === undefined) return null;
+    return { ...summary, name: (await this.names.load()).get(summary.id) || null };
   }
 
   indexProgress(): IndexProgress {
-    return (
-      this.index?.progress() ?? {
-        state: 'disabled',
-        reason: null,
-        complete: false,
-        filesInIndex: 0,
-        filesCheckedThisPass: 0,
-        lastPassMs: null,
-      }
-    );
+    const none = { state: 'disabled', reason: null, complete: false, filesInIndex: 0, filesCheckedThisPass: 0, lastPassMs: null } as const;
+    return this.index?.progress() ?? none;
   }
 
   /** Resolves when the index's current work (if any) is done: for tests and benchmarks. */
@@ -135,61 +173,89 @@ export class RolloutRepository {
   /**
    * One page of sessions strictly after `query.cursor`. sort=created without filters walks the
    * tree and reads files only until the page is full plus a look-ahead; sort=updated and
-   * filters use the metadata index when it is complete, and a full scan otherwise.
+   * filters use the metadata index when it is complete, and a full scan otherwise. With a
+   * `lease`, records stay in memory only while it has room (the others are sent from their file).
    */
   async listPage(query: ListQuery, log: RolloutLogger = this.options.log, lease?: Lease): Promise<ConversationsPage> {
     const sort = query.sort ?? 'created';
     const filter = parseFilter(query);
     const after = query.cursor === undefined ? undefined : decodePosition(query.cursor, sort, query.order);
-    const env = await this.env();
-    const readListing: ReadListing = (file, head, tail, readLog) => this.cache.read(file, head, tail, env, readLog);
-    const plan: PagePlan = { ...query, sort, filter, after, names: await this.names.load(), log, lease, readListing };
+    const plan: ListPlan = { ...query, sort, filter, after, names: await this.names.load(), log };
+    const readListing = await this.readListing();
+    const collect = async (source: CandidateSource) => collectPage(plan, source, listEvaluator(plan, readListing), admitWithin(lease));
+    let page: ConversationsPage | null = null;
     if ((sort === 'updated' || hasFilter(filter)) && this.index?.usable) {
-      const page = await this.pageFromIndex(this.index, plan, query);
-      if (page !== null) return page;
+      // A record the page finds stale is re-indexed and the query asked again; the index keeps
+      // changing under it (or cannot answer): scan instead.
+      const nameMatchIds = filter.q === undefined ? [] : [...plan.names].filter(([, n]) => containsFolded(n, filter.q!)).map(([id]) => id);
+      for (let attempt = 0; attempt < STALE_RETRIES && page === null; attempt++) {
+        const source = await this.index.candidates({ ...query, sort, filter, nameMatchIds, after, limit: query.limit + 1 });
+        if (source === null) break;
+        const outcome = await collect(source);
+        if ('page' in outcome) page = outcome.page;
+        else await this.index.refresh(outcome.stale);
+      }
     }
-    const { maxScanFiles } = this.options;
-    const source =
-      sort === 'created'
-        ? walkSource(this.walker, plan, query.archived, maxScanFiles)
-        : await byUpdateSource(this.walker, query.archived, query.order, maxScanFiles);
-    return this.collect(plan, source);
+    if (page === null) {
+      const { maxScanFiles } = this.options;
+      const source =
+        sort === 'created'
+          ? walkSource(this.walker, plan, filter, query.archived, maxScanFiles)
+          : await byUpdateSource(this.walker, query.archived, query.order, maxScanFiles);
+      const outcome = await collect(source);
+      if (!('page' in outcome)) throw new Error('a scan page cannot go stale'); // only index candidates carry stamps
+      page = outcome.page;
+    }
+    return { ...page, items: await this.withUsage(page.items) };
   }
 
-  private async collect(plan: PagePlan, source: CandidateSource): Promise<ConversationsPage> {
-    const outcome = await collectPage(plan, source);
-    if ('page' in outcome) return outcome.page;
-    throw new Error('a scan page cannot go stale'); // only index candidates carry stamps
+  /** Reads a file for a listing, through the cache. */
+  private async readListing(): Promise<ReadListing> {
+    const env = await this.env();
+    return (file, head, tail, log) => this.cache.read(file, head, tail, env, log);
   }
 
-  /**
-   * A page from the index. A record the page finds stale is re-indexed and the query asked
-   * again; null (scan instead) if the index keeps changing under it.
-   */
-  private async pageFromIndex(index: MetadataIndex, plan: PagePlan, query: ListQuery): Promise<ConversationsPage | null> {
-    const { filter, names } = plan;
-    const nameMatchIds = filter.q === undefined ? [] : [...names].filter(([, n]) => containsFolded(n, filter.q!)).map(([id]) => id);
-    for (let attempt = 0; attempt < STALE_RETRIES; attempt++) {
-      const source = await index.candidates({ ...query, sort: plan.sort, filter, nameMatchIds, after: plan.after, limit: query.limit + 1 });
-      if (source === null) return null;
-      const outcome = await collectPage(plan, source);
-      if ('page' in outcome) return outcome.page;
-      await index.refresh(outcome.stale);
-    }
-    plan.log.debug({}, 'index kept changing under the query; scanning instead');
-    return null;
+  private async readDeps(): Promise<UsageDeps> {
+    const { walker, index, prices } = this;
+    const [readListing, env] = await Promise.all([this.readListing(), this.env()]);
+    return { walker, index, readListing, env, prices, maxScanFiles: this.options.maxScanFiles, log: this.options.log };
+  }
+
+  /** One page of the sessions whose text holds `request.q` (see search/search-pages.ts). */
+  async search(request: SearchRequest, log: RolloutLogger = this.options.log): Promise<SearchPage> {
+    const page = await searchPage(await this.readDeps(), request, await this.names.load(), log);
+    return { ...page, items: await this.withUsage(page.items) };
+  }
+
+  /** The matching records of one session, in file order. */
+  async searchSession(file: RolloutFile, request: SessionSearchRequest): Promise<ReturnType<typeof searchSession>> {
+    return searchSession(await this.readDeps(), file, request);
+  }
+
+  /** The summaries with their `usage` from the index: null for sessions it has not read yet, and for all without an index. */
+  private async withUsage<T extends SessionSummary>(items: T[]): Promise<T[]> {
+    if (this.index === null || items.length === 0) return items;
+    const found = await this.index.usageOf(items.map((i) => i.path));
+    return items.map((item) => {
+      const models = found.get(item.path);
+      return { ...item, usage: models === undefined ? null : usageSummary(models, this.prices) };
+    });
   }
 
   /** The one rollout file for `rawId`, in `sessions/` or `archived_sessions/`. */
   async findById(rawId: string): Promise<RolloutFile> {
     if (!UUID.test(rawId)) throw new RolloutError(RolloutErrorKind.InvalidId, 'id must be a UUID');
     const id = rawId.toLowerCase();
-    // The index may not know a file newer than its last update: then the disk is searched.
-    let files = this.index?.usable ? await this.existing(await this.index.lookup(id)) : [];
-    if (files.length === 0) files = await filesClaiming(this.walker, id);
+    const files = await this.filesOf(id);
     if (files.length === 0) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${id}`);
     if (files.length > 1) throw ambiguous(id, files);
     return files[0]!;
+  }
+
+  /** The files that claim `id` (lower case). The index may not know a file newer than its last update: then the disk is searched. */
+  private async filesOf(id: string): Promise<RolloutFile[]> {
+    const files = this.index?.usable ? await this.existing(await this.index.lookup(id)) : [];
+    return files.length > 0 ? files : filesClaiming(this.walker, id);
   }
 
   /** The index's files that are still there, as the walk would take them: regular files whose real path is inside the home. */
@@ -202,7 +268,9 @@ export class RolloutRepository {
   /** Opens the session for reading; a file without a readable meta still gets a summary from its name. */
   async openConversation(file: RolloutFile, log: RolloutLogger = this.options.log): Promise<OpenConversation> {
     const name = (await this.names.load()).get(file.id) || null;
-    return openConversation(file, name, await this.env(), log);
+    const conversation = await openConversation(file, name, await this.env(), log);
+    conversation.summary = (await this.withUsage([conversation.summary]))[0] ?? conversation.summary;
+    return conversation;
   }
 
   /** Opens a rollout's bytes: only a regular file inside the home, proven on the descriptor (else NotFound). */
@@ -228,6 +296,21 @@ export class RolloutRepository {
       throw scanFailed(`${origin.file.relPath} changed while its page was sent`, null);
     }
     return { textOf: (text) => recordChunks(opened.source, text), close: () => opened.close() };
+  }
+
+  /** Token usage and cost of one session, read from its file (SPEC §6). */
+  async sessionUsage(file: RolloutFile): Promise<SessionUsage> {
+    return readSessionUsage(file, await this.env(), this.prices, (id) => this.sessionExists(id));
+  }
+
+  /** Counted usage of the whole home, grouped (SPEC §6, `GET /usage`; see usage/usage-report.ts). */
+  async usage(request: UsageRequest): Promise<UsageReport> {
+    return usageReport(await this.readDeps(), request);
+  }
+
+  /** Whether a session file with `id` exists (rule 6 gives a response to the session named by its thread id). */
+  private async sessionExists(id: string): Promise<boolean> {
+    return UUID.test(id) && (await this.filesOf(id.toLowerCase())).length > 0;
   }
 
   /** Readiness: the Codex home exists and can be read. */

@@ -32,6 +32,20 @@ export interface SessionSummary {
   git: GitInfo | null;
   forkedFromId: string | null;
   archived: boolean;
+  /** Token usage and cost, from the index; null while the session is not indexed (or without an index). */
+  usage: UsageSummary | null;
+}
+
+/** A session's counted token usage and its cost (SPEC §6). */
+export interface UsageSummary {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningOutputTokens: number;
+  totalTokens: number;
+  /** Null when none of its models has a price. */
+  costUSD: number | null;
+  models: string[];
 }
 
 /**

@@ -1,19 +1,20 @@
 import { rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { buildTestApp, indexReady, legacyLines, list, tempHome, uuidN, writeLines, writeSession, type SessionSpec } from '../helper.js';
+import {
+  MODES as modes,
+  appFor,
+  buildTestApp,
+  indexReady,
+  legacyLines,
+  list,
+  tempHome,
+  uuidN,
+  writeLines,
+  writeSession,
+  type SessionSpec,
+} from '../helper.js';
 
-const modes = [
-  { mode: 'scan', index: false },
-  { mode: 'index', index: true },
-] as const;
-
-async function appFor(home: string, index: boolean): Promise<FastifyInstance> {
-  const app = await buildTestApp(home, index ? { indexPath: join(await tempHome(), 'index.sqlite') } : {});
-  if (index) await indexReady(app);
-  return app;
-}
 
 const at = (iso: string) => new Date(iso);
 

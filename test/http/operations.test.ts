@@ -94,6 +94,8 @@ describe('access control', () => {
     expect(preflight.statusCode).toBe(204);
     expect(preflight.headers['access-control-allow-methods']).toBe('GET, HEAD');
     expect(String(preflight.headers['access-control-allow-headers'])).toContain('Authorization');
+    // A fetch-based event-stream client resumes with Last-Event-ID.
+    expect(String(preflight.headers['access-control-allow-headers'])).toContain('Last-Event-ID');
   });
 
   it('logs one line per request with id, route, status and duration, and no token or session content', async () => {

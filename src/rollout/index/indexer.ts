@@ -1,17 +1,34 @@
 import { stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
-import { onlyGrew, sameFile, stampOf, wholeMtimeMs } from '../files/file-stamp.js';
+import { onlyGrew, sameFile, stampOf, wholeMtimeMs, type FileStamp } from '../files/file-stamp.js';
 import { ARCHIVED_DIR, SESSIONS_DIR, type TreeWalker } from '../files/tree-walk.js';
-import type { CandidateSource } from '../listing/page-loop.js';
+import type { Candidate, CandidateSource } from '../listing/page-loop.js';
+import type { SearchQuery } from '../search/match.js';
+import type { LocatedDoc } from '../search/session-matcher.js';
 import { readSessionFile } from '../reading/session-reader.js';
 import type { RolloutFile } from '../types.js';
-import type { IndexDeps, IndexFactory, IndexProgress, IndexQuery, MetadataIndex } from './metadata-index.js';
-import { ForeignIndexError, IndexDb, indexLoss, type IndexEntry } from './sqlite-store.js';
-import { TreeWatcher, type TreeChanges } from './tree-watcher.js';
+import type {
+  IndexDeps,
+  IndexFactory,
+  IndexProgress,
+  IndexQuery,
+  MetadataIndex,
+  ModelUsage,
+  UsageAggregate,
+  UsageAggregation,
+} from './metadata-index.js';
+import { indexContent } from './content-pass.js';
+import { initialContentState } from './content-state.js';
+import { ForeignIndexError, indexLoss } from './index-errors.js';
+import { IndexDb } from './sqlite-store.js';
+import { WriteBatch } from './write-batch.js';
+import type { TreeChanges } from './tree-watcher.js';
 
 /** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
 const BATCH = 16;
+/** Sessions a search page takes from the index at a time. */
+const SEARCH_BATCH = 64;
 
 export interface SqliteIndexOptions {
   /** The index file, outside the Codex home. */
@@ -26,11 +43,6 @@ export interface SqliteIndexOptions {
 const DEFAULT_RESCAN_MS = 30 * 60 * 1000;
 /** Start-up and the first requests get the machine to themselves for this long. */
 const DEFAULT_VERIFY_DELAY_MS = 60 * 1000;
-
-type FileUpdate =
-  | { kind: 'gone'; file: RolloutFile }
-  | { kind: 'grown'; file: RolloutFile; entry: IndexEntry }
-  | { kind: 'read'; entry: IndexEntry };
 
 /** The SQLite index as the repository's index factory. */
 export function sqliteIndex(options: SqliteIndexOptions): IndexFactory {
@@ -52,12 +64,14 @@ export class SqliteIndex implements MetadataIndex {
   private lastPassMs: number | null = null;
   private running: Promise<void> | null = null;
   private stopping = false;
-  private readonly watcher: TreeWatcher;
+  private readonly unlisten: () => void;
   private timer: NodeJS.Timeout | null = null;
   private verifyTimer: NodeJS.Timeout | null = null;
   private watching: Promise<void> = Promise.resolve();
   private starting: Promise<void> = Promise.resolve();
   private readonly recentDirs = new Map<string, number>();
+  /** The update under way for each file, so that two never interleave. */
+  private readonly updating = new Map<string, { done: Promise<void>; batch: WriteBatch }>();
   private readonly walker: TreeWalker;
 
   private readonly options: SqliteIndexOptions & IndexDeps;
@@ -65,7 +79,7 @@ export class SqliteIndex implements MetadataIndex {
   constructor(options: SqliteIndexOptions & IndexDeps) {
     this.options = options;
     this.walker = options.walker;
-    this.watcher = new TreeWatcher(this.walker, (changes) => this.takeChanges(changes), options.log);
+    this.unlisten = options.watch.listen((changes) => this.takeChanges(changes));
   }
 
   start(): void {
@@ -74,7 +88,7 @@ export class SqliteIndex implements MetadataIndex {
 
   private async open(): Promise<void> {
     if (!(await this.openDb(false)) || this.db === null) return;
-    this.watching = this.watcher.start().catch((err) => this.options.log.debug({ err }, 'watching failed; the periodic pass covers it'));
+    this.watching = this.options.watch.start(); // a failed watch is logged there; the periodic pass covers it
     this.timer = setInterval(() => void this.pass(), this.options.rescanIntervalMs ?? DEFAULT_RESCAN_MS);
     this.timer.unref();
     if (!this.db.complete) {
@@ -85,6 +99,7 @@ export class SqliteIndex implements MetadataIndex {
     // made while the service was down) waits a little, so start-up and first requests have
     // the machine to themselves; live changes are seen by the watches meanwhile.
     this.state = 'ready';
+    this.options.changed();
     this.verifyTimer = setTimeout(() => void this.pass(), this.options.verifyDelayMs ?? DEFAULT_VERIFY_DELAY_MS);
     this.verifyTimer.unref();
   }
@@ -92,7 +107,7 @@ export class SqliteIndex implements MetadataIndex {
   /** Opens the index file (`fresh`: replaced by an empty one); false when it cannot be used. */
   private async openDb(fresh: boolean): Promise<boolean> {
     try {
-      this.db = await IndexDb.open(this.options.path, this.walker.codexHome, fresh);
+      this.db = await IndexDb.open(this.options.path, this.walker.codexHome, { fresh, onChange: this.options.changed });
       this.dbIno = statSync(this.options.path).ino;
     } catch (err) {
       this.db = null;
@@ -121,12 +136,18 @@ export class SqliteIndex implements MetadataIndex {
     try {
       return fn(db);
     } catch (err) {
-      const loss = indexLoss(err);
-      if (loss === null) throw err;
-      const reason = loss === 'corrupt' ? 'the index file was found corrupt' : 'the index file lost its tables';
-      this.drop(db, `${reason}; it is being rebuilt (queries scan meanwhile)`, err);
+      if (!this.lost(db, err)) throw err;
       return fallback;
     }
+  }
+
+  /** True (and the index dropped) when `err` says the index file itself is damaged or gone. */
+  private lost(db: IndexDb, err: unknown): boolean {
+    const loss = indexLoss(err);
+    if (loss === null) return false;
+    const reason = loss === 'corrupt' ? 'the index file was found corrupt' : 'the index file lost its tables';
+    this.drop(db, `${reason}; it is being rebuilt (queries scan meanwhile)`, err);
+    return true;
   }
 
   /** Stops using `db` and builds the index again, from a fresh file when it was corrupt. */
@@ -136,6 +157,7 @@ export class SqliteIndex implements MetadataIndex {
     this.state = 'rebuilding';
     this.reason = reason;
     this.options.degraded.note('index', `metadata index: ${reason}`, cause);
+    this.options.changed();
     try {
       db.close();
     } catch {
@@ -193,6 +215,62 @@ export class SqliteIndex implements MetadataIndex {
     return { candidates, trusted: true, maxExamined: Number.POSITIVE_INFINITY };
   }
 
+  async searchCandidates(query: IndexQuery, search: SearchQuery): Promise<CandidateSource | null> {
+    // The first batch is the page (and its look-ahead); later ones are larger.
+    const pageSize = query.limit;
+    await this.catchUp();
+    const condition = this.use((db) => db.search.candidateCondition(search, pageSize), null);
+    if (condition === null) return null;
+    const walker = this.walker;
+    const rowsAfter = (after: IndexQuery['after'], limit: number) => this.use((db) => db.query({ ...query, after, limit }, condition), []);
+    // Candidates come in batches as the page asks for them: many may not hold the words.
+    async function* stream(): AsyncGenerator<Candidate> {
+      let after = query.after;
+      let limit = pageSize;
+      while (true) {
+        const rows = rowsAfter(after, limit);
+        for (const row of rows) {
+          const file = walker.fileAt(row.relPath);
+          if (file !== null) yield { file, position: { key: row.key, mtimeMs: wholeMtimeMs(row.mtimeMs) }, stamp: row.stamp };
+        }
+        const last = rows[rows.length - 1];
+        if (last === undefined || rows.length < limit) return;
+        after = { key: last.key, mtimeMs: last.mtimeMs };
+        limit = Math.max(limit, SEARCH_BATCH);
+      }
+    }
+    return { candidates: stream(), trusted: false, maxExamined: Number.POSITIVE_INFINITY };
+  }
+
+  async searchDocuments(file: RolloutFile, stamp: FileStamp, search: SearchQuery, fromLine = 0): Promise<Iterable<LocatedDoc> | null> {
+    return this.use((db) => {
+      const row = db.get(file.relPath);
+      if (row === undefined || !sameFile(row.stamp, stamp) || row.contentSize !== stamp.size) return null;
+      // Materialised here, so that a damaged file is found inside `use`.
+      return [...db.search.candidates(row.fid, search, fromLine)];
+    }, null);
+  }
+
+  async usageOf(relPaths: readonly string[]): Promise<Map<string, ModelUsage[]>> {
+    return this.use((db) => {
+      const out = new Map<string, ModelUsage[]>();
+      const fids = db.indexedFids(relPaths);
+      const byFid = new Map<number, ModelUsage[]>([...fids.values()].map((fid) => [fid, []]));
+      for (const { fid, ...usage } of db.usage.ofFiles([...fids.values()])) byFid.get(fid)?.push(usage);
+      for (const [relPath, fid] of fids) out.set(relPath, byFid.get(fid) ?? []);
+      return out;
+    }, new Map());
+  }
+
+  async usageTimeRange(): Promise<{ minMs: number; maxMs: number } | null> {
+    await this.catchUp(); // the report covers what was appended a moment ago
+    return this.use((db) => db.usage.timeRange(), null);
+  }
+
+  async aggregateUsage(q: UsageAggregation): Promise<UsageAggregate> {
+    return this.use((db) => db.usage.aggregate(q), { tokens: [], sessions: [] });
+  }
+
   async lookup(id: string): Promise<RolloutFile[]> {
     if (!(await this.stillOurs())) return [];
     return this.use((db) => db.byId(id), []).map((row) => this.walker.fileAt(row.relPath)).filter((f) => f !== null);
@@ -206,7 +284,7 @@ export class SqliteIndex implements MetadataIndex {
     await this.starting;
     await this.watching;
     await this.running;
-    await this.watcher.settled();
+    await this.options.watch.settled();
   }
 
   /** A full pass: every rollout file is stat'ed, changed ones re-read, vanished ones dropped. */
@@ -245,11 +323,12 @@ export class SqliteIndex implements MetadataIndex {
         }, false);
         if (!finished) return;
         if (this.state === 'rebuilding') this.options.degraded.clear('index');
-        this.state = 'ready';
         this.reason = null;
+        this.state = 'ready';
         this.lastPassMs = Date.now() - started;
         this.options.log.debug({ files: seen.size, ms: this.lastPassMs }, 'metadata index pass complete');
       } catch (err) {
+        if (this.db !== db || this.lost(db, err)) return;
         if (this.state !== 'ready') this.state = 'failed';
         this.options.log.warn({ err }, 'metadata index pass failed; queries fall back to scanning');
       } finally {
@@ -259,49 +338,87 @@ export class SqliteIndex implements MetadataIndex {
     return this.running;
   }
 
-  /** What changed in one file since it was indexed, reading it only when its summary may have changed. */
-  private async update(file: RolloutFile): Promise<FileUpdate | null> {
-    if (this.db === null) return null;
-    const row = this.use((db) => db.get(file.relPath), undefined);
+  /**
+   * Brings one file's record up to date: its summary (read again only when it may have changed)
+   * and its content (read from where the last pass stopped when the file only grew, from the
+   * start otherwise). One update per file at a time.
+   */
+  private update(file: RolloutFile, batch: WriteBatch): Promise<void> {
+    const previous = this.updating.get(file.relPath);
+    // The next update of a file starts from what the previous one wrote: commit it first.
+    const next = (previous?.done ?? Promise.resolve()).then(() => {
+      previous?.batch.flush();
+      return this.updateNow(file, batch);
+    });
+    const entry = { done: next.catch(() => {}), batch };
+    this.updating.set(file.relPath, entry);
+    void entry.done.then(() => {
+      if (this.updating.get(file.relPath) === entry) this.updating.delete(file.relPath);
+    });
+    return next;
+  }
+
+  private async updateNow(file: RolloutFile, batch: WriteBatch): Promise<void> {
+    const db = this.db;
+    if (db === null || this.stopping) return;
+    const row = db.get(file.relPath);
     const st = await stat(file.absPath).catch(() => null);
-    if (st === null) return { kind: 'gone', file };
+    if (st === null) {
+      batch.add(() => db.delete(file.relPath));
+      return;
+    }
     const stamp = stampOf(st);
-    if (row && sameFile(row.stamp, stamp)) return null;
-    // Rollouts are append-only: once the meta and the title are known, a file that grew
-    // keeps its summary, so nothing is read at all.
-    if (row?.hasUserMessage && onlyGrew(row.stamp, stamp)) return { kind: 'grown', file, entry: { file, stamp, session: null } };
-    const result = await readSessionFile(file, 0, 0, await this.options.env(), this.options.log);
-    if (result === null) return { kind: 'gone', file };
-    const { read } = result;
-    const session = read && { summary: read.summary, hasUserMessage: read.hasUserMessage };
-    return { kind: 'read', entry: { file, stamp: stampOf(result.stat), session } };
+    if (row && sameFile(row.stamp, stamp) && (!row.isSession || row.contentSize === stamp.size)) return;
+    // Rollouts are append-only: a file that only grew keeps what was indexed of it.
+    const kept = row?.content ?? null;
+    const grew = row !== undefined && kept !== null && (sameFile(row.stamp, stamp) || onlyGrew(row.stamp, stamp));
+    const fid = row?.fid ?? db.allocateFid();
+    let from = grew ? kept : null;
+    if (!(grew && row?.hasUserMessage)) {
+      // The summary may have changed (a new file, one replaced, or one without a title yet).
+      const result = await readSessionFile(file, 0, 0, await this.options.env(), this.options.log);
+      if (this.stopping || this.db !== db) return;
+      if (result === null) {
+        batch.add(() => db.delete(file.relPath));
+        return;
+      }
+      const { read } = result;
+      const session = read && { summary: read.summary, hasUserMessage: read.hasUserMessage };
+      const readStamp = stampOf(result.stat);
+      const fresh = from === null || !sameFile(readStamp, stamp) || session === null;
+      const start = { offset: 0, lineNo: 1, state: initialContentState() };
+      if (fresh) from = start;
+      batch.add(() => {
+        db.upsert({ file, stamp: readStamp, session }, fid);
+        if (fresh) db.clearContent(file.relPath, fid, start);
+      });
+      if (session === null || !sameFile(readStamp, stamp)) return; // not a session, or changed meanwhile
+    } else {
+      batch.add(() => db.touch(file.relPath, stamp));
+    }
+    if (from !== null) await indexContent(db, batch, file, fid, from, stamp, await this.options.env());
   }
 
   /**
-   * Stats each file and re-reads those that changed, BATCH at a time: a burst of new files (a
-   * watcher event for a day directory of thousands) must not open them all at once.
+   * Brings each file's record up to date and commits what they found together, BATCH files at a
+   * time: a burst of new files (a watcher event for a day directory of thousands) must not open
+   * them all at once.
    */
   private async indexFiles(files: RolloutFile[]): Promise<void> {
-    for (let i = 0; i < files.length; i += BATCH) await this.indexBatch(files.slice(i, i + BATCH));
+    const unique = [...new Map(files.map((f) => [f.relPath, f])).values()];
+    for (let i = 0; i < unique.length; i += BATCH) await this.indexBatch(unique.slice(i, i + BATCH));
   }
 
   private async indexBatch(files: RolloutFile[]): Promise<void> {
     const db = this.db;
     if (db === null || files.length === 0) return;
-    const updates = await Promise.all(files.map((file) => this.update(file)));
-    if (this.stopping || this.db !== db) return;
-    this.use(
-      () =>
-        db.transaction(() => {
-          for (const u of updates) {
-            if (u === null) continue;
-            if (u.kind === 'gone') db.delete(u.file.relPath);
-            else if (u.kind === 'grown') db.touch(u.file.relPath, u.entry.stamp);
-            else db.upsert(u.entry);
-          }
-        }),
-      undefined,
-    );
+    const batch = new WriteBatch(db);
+    const results = await Promise.allSettled(files.map((file) => this.update(file, batch)));
+    this.use(() => batch.flush(), undefined);
+    for (const r of results) {
+      if (r.status === 'fulfilled' || this.lost(db, r.reason)) continue;
+      this.options.log.debug({ err: r.reason }, 'indexing a file failed; the next pass retries it');
+    }
   }
 
   private async takeChanges({ files, gone }: TreeChanges): Promise<void> {
@@ -316,7 +433,7 @@ export class SqliteIndex implements MetadataIndex {
    */
   private async catchUp(): Promise<void> {
     if (!(await this.stillOurs())) return;
-    await this.watcher.settled();
+    await this.options.watch.settled();
     const dirs = [ARCHIVED_DIR];
     const [year] = await this.walker.numericDirs(SESSIONS_DIR, 'desc');
     const [month] = year ? await this.walker.numericDirs(`${SESSIONS_DIR}/${year}`, 'desc') : [];
@@ -335,7 +452,8 @@ export class SqliteIndex implements MetadataIndex {
     await this.starting;
     if (this.timer) clearInterval(this.timer);
     if (this.verifyTimer) clearTimeout(this.verifyTimer);
-    await this.watcher.close();
+    this.unlisten();
+    await this.options.watch.settled();
     await this.running?.catch(() => {});
     this.db?.close();
     this.db = null;

@@ -5,9 +5,13 @@ import { wholeMtimeMs, type FileStamp } from '../files/file-stamp.js';
 import { containsFolded, normalizeCwd } from '../listing/filters.js';
 import type { RolloutFile, SessionSummary } from '../types.js';
 import type { IndexQuery } from './metadata-index.js';
+import { SearchStore, createSearchTables, dropSearchTables } from './sqlite-search.js';
+import { UsageStore, createUsageTables, dropUsageTables } from './sqlite-usage.js';
+import { parseContentState, type ContentState } from './content-state.js';
+import { ForeignIndexError } from './index-errors.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
-const SCHEMA_VERSION = '4';
+const SCHEMA_VERSION = '8';
 
 /** What the index knows of one rollout file; valid while the file's stamp is unchanged. */
 export interface IndexRow {
@@ -20,6 +24,12 @@ export interface IndexRow {
   mtimeMs: number;
   /** The title (first user message) is known: later appends cannot change the summary. */
   hasUserMessage: boolean;
+  isSession: boolean;
+  fid: number;
+  /** Null when the stored state cannot be used (another version wrote it): the content is read again. */
+  content: ContentPosition | null;
+  /** The file size the content was last indexed to the end of; -1 before the first time. */
+  contentSize: number;
 }
 
 /** What one read of a file found: a session (its summary) or not a session (null). */
@@ -29,33 +39,26 @@ export interface IndexEntry {
   session: { summary: SessionSummary; hasUserMessage: boolean } | null;
 }
 
-/**
- * The index file belongs to another Codex home (its meta row says so). It is left alone: two
- * homes sharing one file would drop each other's table and answer with the other's rows.
- */
-export class ForeignIndexError extends Error {
-  constructor() {
-    super('the index file belongs to another Codex home; give this one its own --index-path');
-    this.name = 'ForeignIndexError';
-  }
+const contentPosition = (offset: number, lineNo: number, state: ContentState | null): ContentPosition | null =>
+  state === null ? null : { offset, lineNo, state };
+
+/** SQL conditions with their parameters, ANDed into a query on the session row `s`. */
+export interface SqlCondition {
+  where: string[];
+  params: unknown[];
 }
 
-/**
- * What an error of an index call says about the file: `corrupt` (damaged, not a database any
- * more: overwritten, truncated), `schema` (its tables are gone: another process rebuilt or
- * dropped them), or null (an error of the call itself).
- */
-export function indexLoss(err: unknown): 'corrupt' | 'schema' | null {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return null;
-  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_IOERR')) return 'corrupt';
-  if (code === 'SQLITE_ERROR' && /no such (table|column|index)/.test(String((err as Error).message))) return 'schema';
-  return null;
+/** How far a file's content is indexed: the next line, and the consumers' state there. */
+export interface ContentPosition {
+  offset: number;
+  lineNo: number;
+  state: ContentState;
 }
 
 const COLUMNS =
   'rel_path AS relPath, key, id, archived, dev, ino, size, mtime_exact AS mtimeExact, ctime_exact AS ctimeExact, ' +
-  'mtime_ms AS mtimeMs, has_user_message AS hasUserMessage';
+  'mtime_ms AS mtimeMs, has_user_message AS hasUserMessage, is_session AS isSession, fid, content_offset AS contentOffset, ' +
+  'content_line AS contentLine, content_state AS contentState, content_size AS contentSize';
 
 /**
  * The persistent metadata index: one SQLite row per rollout file (sessions and non-sessions
@@ -66,6 +69,13 @@ export class IndexDb {
   private readonly upsertStmt: Database.Statement;
   private readonly deleteStmt: Database.Statement;
   private readonly touchStmt: Database.Statement;
+  private readonly checkpointStmt: Database.Statement;
+  private nextFid: number | undefined;
+  /** The search documents (text of messages, tools and reasoning, by line). */
+  readonly search: SearchStore;
+  /** The model responses counted for usage and cost. */
+  readonly usage: UsageStore;
+  private readonly totalChangesStmt: Database.Statement;
 
   /**
    * Opens (or creates) the index; a corrupt file or another schema version is replaced (with
@@ -73,33 +83,42 @@ export class IndexDb {
    * another Codex home is not touched: ForeignIndexError. The native module is loaded here, not
    * at start-up: serving the first page does not need it.
    */
-  static async open(path: string, codexHome: string, fresh = false): Promise<IndexDb> {
+  static async open(path: string, codexHome: string, options: { fresh?: boolean; onChange?: () => void } = {}): Promise<IndexDb> {
+    const onChange = options.onChange ?? (() => {});
     const { default: Sqlite } = await import('better-sqlite3');
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const remove = () => {
       for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
     };
-    if (fresh) remove();
+    if (options.fresh === true) remove();
     try {
-      return new IndexDb(Sqlite, path, codexHome);
+      return new IndexDb(Sqlite, path, codexHome, onChange);
     } catch (err) {
       if (err instanceof ForeignIndexError) throw err;
       remove();
-      return new IndexDb(Sqlite, path, codexHome);
+      return new IndexDb(Sqlite, path, codexHome, onChange);
     }
   }
 
-  private constructor(Sqlite: typeof Database, path: string, codexHome: string) {
+  private constructor(
+    Sqlite: typeof Database,
+    path: string,
+    codexHome: string,
+    /** Called after every transaction that changed a row: what the index answers moved. */
+    private readonly onChange: () => void,
+  ) {
     this.db = new Sqlite(path);
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
+      // A build writes gigabytes through the WAL: once checkpointed, it shrinks back to this.
+      this.db.pragma('journal_size_limit = 67108864');
       this.db.exec('CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
       const version = this.getMeta('schema');
       const home = this.getMeta('codex_home');
       if (home !== undefined && home !== codexHome) throw new ForeignIndexError();
       if (version !== SCHEMA_VERSION) {
-        this.db.exec('DROP TABLE IF EXISTS sessions; DELETE FROM meta;');
+        this.db.exec(`DROP TABLE IF EXISTS sessions; ${dropSearchTables()} ${dropUsageTables()} DELETE FROM meta;`);
       }
       this.db.exec(`
         CREATE TABLE IF NOT EXISTS sessions (
@@ -119,8 +138,17 @@ export class IndexDb {
           title TEXT,
           cwd_norm TEXT,
           source TEXT,
-          model_provider TEXT
+          model_provider TEXT,
+          -- The file's number: its search documents are numbered fid * 2^32 + line.
+          fid INTEGER NOT NULL,
+          -- How far the content (search, usage) is indexed: the next line's first byte and number,
+          -- the consumers' state there, and the size of the file once it is indexed to its end.
+          content_offset INTEGER NOT NULL DEFAULT 0,
+          content_line INTEGER NOT NULL DEFAULT 1,
+          content_state TEXT,
+          content_size INTEGER NOT NULL DEFAULT -1
         ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX IF NOT EXISTS sessions_fid ON sessions (fid);
         -- One covering index per sort order: a filtered page walks the index in order and
         -- never touches the table for the filter columns (only q needs the title).
         CREATE INDEX IF NOT EXISTS sessions_by_key ON sessions
@@ -133,7 +161,12 @@ export class IndexDb {
         CREATE INDEX IF NOT EXISTS sessions_cwd ON sessions (cwd_norm, key);
         CREATE INDEX IF NOT EXISTS sessions_source ON sessions (source, key);
         CREATE INDEX IF NOT EXISTS sessions_provider ON sessions (model_provider, key);
+        -- GET /usage reads every session's usage rows: this covers what it needs of the session,
+        -- so that the table (titles, paths) is never read (15x faster on 10,000 sessions).
+        CREATE INDEX IF NOT EXISTS sessions_usage ON sessions (fid, archived, key, id, cwd_norm, source, model_provider);
       `);
+      this.db.exec(createSearchTables());
+      this.db.exec(createUsageTables());
       this.setMeta('schema', SCHEMA_VERSION);
       this.setMeta('codex_home', codexHome);
       // Integrity is checked cheaply here; a damaged file throws and is rebuilt by open().
@@ -143,9 +176,9 @@ export class IndexDb {
       );
       this.upsertStmt = this.db.prepare(`
         INSERT INTO sessions (rel_path, key, id, archived, dev, ino, size, mtime_exact, ctime_exact, mtime_ms,
-                              is_session, has_user_message, created_ms, title, cwd_norm, source, model_provider)
+                              is_session, has_user_message, created_ms, title, cwd_norm, source, model_provider, fid)
         VALUES (@relPath, @key, @id, @archived, @dev, @ino, @size, @mtimeExact, @ctimeExact, @mtimeMs,
-                @isSession, @hasUserMessage, @createdMs, @title, @cwdNorm, @source, @modelProvider)
+                @isSession, @hasUserMessage, @createdMs, @title, @cwdNorm, @source, @modelProvider, @fid)
         ON CONFLICT (rel_path) DO UPDATE SET
           key = excluded.key, id = excluded.id, archived = excluded.archived, dev = excluded.dev, ino = excluded.ino,
           size = excluded.size, mtime_exact = excluded.mtime_exact, ctime_exact = excluded.ctime_exact,
@@ -154,6 +187,14 @@ export class IndexDb {
           created_ms = excluded.created_ms, title = excluded.title, cwd_norm = excluded.cwd_norm,
           source = excluded.source, model_provider = excluded.model_provider`);
       this.deleteStmt = this.db.prepare('DELETE FROM sessions WHERE rel_path = ?');
+      this.search = new SearchStore(this.db);
+      this.usage = new UsageStore(this.db);
+      // content_size stays while a pass is under way: it is the size the content was last indexed to the end of.
+      this.checkpointStmt = this.db.prepare(
+        'UPDATE sessions SET content_offset = ?, content_line = ?, content_state = ?, content_size = coalesce(?, content_size) ' +
+          'WHERE rel_path = ?',
+      );
+      this.totalChangesStmt = this.db.prepare('SELECT total_changes() AS n');
       this.touchStmt = this.db.prepare(
         'UPDATE sessions SET size = ?, mtime_exact = ?, ctime_exact = ?, mtime_ms = ? WHERE rel_path = ?',
       );
@@ -185,13 +226,22 @@ export class IndexDb {
   }
 
   /** Refreshes the planner's statistics (approximate, bounded work) after a full pass. */
+  /** After a full pass: fresh planner statistics, and the WAL folded into the file (the disk the index uses is its size). */
   analyze(): void {
     this.db.exec('PRAGMA analysis_limit = 1000; ANALYZE;');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
-  /** Records what a read of a file found. */
-  upsert({ file, stamp, session }: IndexEntry): void {
+  /** A number for a file new to the index (its search documents are numbered after it). */
+  allocateFid(): number {
+    this.nextFid ??= ((this.db.prepare('SELECT max(fid) FROM sessions').pluck().get() as number | null) ?? 0) + 1;
+    return this.nextFid++;
+  }
+
+  /** Records what a read of a file found; `fid` is the row's number (kept when the row exists). */
+  upsert({ file, stamp, session }: IndexEntry, fid: number): void {
     const s = session?.summary;
+    const before = this.get(file.relPath);
     this.upsertStmt.run({
       relPath: file.relPath,
       key: file.key,
@@ -205,12 +255,22 @@ export class IndexDb {
       mtimeMs: wholeMtimeMs(stamp.mtimeMs),
       isSession: session ? 1 : 0,
       hasUserMessage: session?.hasUserMessage ? 1 : 0,
+      fid,
       createdMs: s ? Date.parse(s.createdAt) : null,
       title: s?.title ?? null,
       cwdNorm: s?.cwd != null ? normalizeCwd(s.cwd) : null,
       source: s?.source ?? null,
       modelProvider: s?.modelProvider ?? null,
     });
+    // Rule 6 asks which session ids exist: a session that appears may own responses other files carry.
+    if (before === undefined || before.isSession !== (session !== null)) this.usage.sessionChanged(file.id);
+  }
+
+  /** Drops what was read of a file's content (it is read again from the start). */
+  clearContent(relPath: string, fid: number, start: ContentPosition): void {
+    this.search.deleteFile(fid);
+    this.usage.removeFile(fid);
+    this.checkpoint(relPath, start, -1);
   }
 
   /** A file that only grew: its summary stands, only size and times move. */
@@ -218,16 +278,43 @@ export class IndexDb {
     this.touchStmt.run(stamp.size, stamp.mtimeMs, stamp.ctimeMs, wholeMtimeMs(stamp.mtimeMs), relPath);
   }
 
+  /** Forgets a file, its content included. */
   delete(relPath: string): void {
+    const row = this.get(relPath);
+    if (row === undefined) return;
+    this.search.deleteFile(row.fid);
+    this.usage.removeFile(row.fid);
     this.deleteStmt.run(relPath);
+    this.usage.sessionChanged(row.id);
+  }
+
+  /** Records how far a file's content is indexed; `doneAtSize` once it is indexed to the end of that size (-1: not at all). */
+  checkpoint(relPath: string, content: ContentPosition, doneAtSize?: number): void {
+    this.checkpointStmt.run(content.offset, content.lineNo, JSON.stringify(content.state), doneAtSize ?? null, relPath);
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    const before = this.totalChanges();
+    const result = this.db.transaction(fn)();
+    if (this.totalChanges() !== before) this.onChange();
+    return result;
+  }
+
+  /** SQLite's count of rows changed on this connection since it opened. */
+  private totalChanges(): number {
+    return (this.totalChangesStmt.get() as { n: number }).n;
   }
 
   get(relPath: string): IndexRow | undefined {
     return this.normalize(this.db.prepare(`SELECT ${COLUMNS} FROM sessions WHERE rel_path = ?`).get(relPath));
+  }
+
+  /** The file numbers of these paths whose content was indexed to an end at least once. */
+  indexedFids(relPaths: readonly string[]): Map<string, number> {
+    const rows = this.db
+      .prepare('SELECT rel_path AS p, fid FROM sessions WHERE content_size >= 0 AND rel_path IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(relPaths)) as { p: string; fid: number }[];
+    return new Map(rows.map((r) => [r.p, r.fid]));
   }
 
   allPaths(): string[] {
@@ -242,10 +329,13 @@ export class IndexDb {
     return this.db.prepare(`SELECT ${COLUMNS} FROM sessions WHERE id = ? ORDER BY rel_path`).all(id).map((r) => this.normalize(r)!);
   }
 
-  /** The next `limit` candidate files of a page, in order; the caller validates each against the disk. */
-  query(q: IndexQuery): IndexRow[] {
-    const where: string[] = ['s.is_session = 1'];
-    const params: unknown[] = [];
+  /**
+   * The next `limit` candidate files of a page, in order; the caller validates each against the
+   * disk. `extra` adds conditions on the session row `s` (search).
+   */
+  query(q: IndexQuery, extra: SqlCondition = { where: [], params: [] }): IndexRow[] {
+    const where: string[] = ['s.is_session = 1', ...extra.where];
+    const params: unknown[] = [...extra.params];
     if (!q.includeEmpty) where.push('s.has_user_message = 1');
     if (q.archived === 'false') where.push('s.archived = 0');
     else if (q.archived === 'true') where.push('s.archived = 1');
@@ -295,12 +385,17 @@ export class IndexDb {
 
   private normalize(row: unknown): IndexRow | undefined {
     if (row === undefined) return undefined;
-    const r = row as Pick<IndexRow, 'relPath' | 'key' | 'id' | 'mtimeMs'> & Omit<FileStamp, 'mtimeMs' | 'ctimeMs'> & {
-      archived: number;
-      hasUserMessage: number;
-      mtimeExact: number;
-      ctimeExact: number;
-    };
+    const r = row as Pick<IndexRow, 'relPath' | 'key' | 'id' | 'mtimeMs' | 'fid' | 'contentSize'> &
+      Omit<FileStamp, 'mtimeMs' | 'ctimeMs'> & {
+        archived: number;
+        hasUserMessage: number;
+        isSession: number;
+        mtimeExact: number;
+        ctimeExact: number;
+        contentOffset: number;
+        contentLine: number;
+        contentState: string | null;
+      };
     return {
       relPath: r.relPath,
       key: r.key,
@@ -309,6 +404,10 @@ export class IndexDb {
       stamp: { dev: r.dev, ino: r.ino, size: r.size, mtimeMs: r.mtimeExact, ctimeMs: r.ctimeExact },
       mtimeMs: r.mtimeMs,
       hasUserMessage: r.hasUserMessage === 1,
+      isSession: r.isSession === 1,
+      fid: r.fid,
+      content: contentPosition(r.contentOffset, r.contentLine, parseContentState(r.contentState)),
+      contentSize: r.contentSize,
     };
   }
 

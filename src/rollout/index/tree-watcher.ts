@@ -1,15 +1,28 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { pathKind } from '../files/fs-safety.js';
+import { isAbsentError, pathKind } from '../files/fs-safety.js';
 import { ARCHIVED_DIR, SESSIONS_DIR, isTreeDir, type TreeWalker } from '../files/tree-walk.js';
+import { SESSION_INDEX_FILE } from '../reading/session-names.js';
 import type { RolloutFile, RolloutLogger } from '../types.js';
 
 const DEBOUNCE_MS = 50;
 
-/** What changed in the tree since the last report: rollout files to look at, and paths that are gone. */
+/** What changed in the tree since the last report. */
 export interface TreeChanges {
+  /** Rollout files that changed and exist now. */
   files: RolloutFile[];
+  /**
+   * The relative paths of those of `files` whose directory entry appeared (created, renamed or
+   * moved in, or found in a new directory) rather than only being written to.
+   */
+  appeared: Set<string>;
+  /** Relative paths of rollout files that are gone. */
   gone: string[];
+  /** `session_index.jsonl` (the user-set names) changed. */
+  namesChanged: boolean;
 }
+
+/** How a raw file-system event is reported: `rename` for an entry that appeared or vanished, `change` for a write. */
+export type RawEventKind = 'rename' | 'change';
 
 /**
  * One non-recursive watch per directory of the tree (the home, sessions/, each year, month and
@@ -17,26 +30,42 @@ export interface TreeChanges {
  * stats and watches every file before returning: seconds and hundreds of MB on a
  * 100,000-session tree. A directory watch also reports appends to the files in it. Events are
  * gathered for DEBOUNCE_MS and reported together; a new directory is watched, and its files
- * reported, as soon as it appears.
+ * reported, as soon as it appears. `onEvent` hears every raw event at once, undebounced.
  */
 export class TreeWatcher {
   private readonly watched = new Map<string, FSWatcher>();
   private readonly dirty = new Set<string>();
+  private readonly renamed = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private stopping = false;
+  private started = false;
+  private broken = false;
 
   constructor(
     private readonly walker: TreeWalker,
     private readonly onChange: (changes: TreeChanges) => Promise<void>,
     private readonly log: RolloutLogger,
+    private readonly onEvent: (relPath: string, kind: RawEventKind) => void = () => {},
   ) {}
 
   /** Watches the whole tree; resolves once every existing directory is watched. */
   async start(): Promise<void> {
     this.watchDir('');
+    if (!this.watched.has('')) this.fail('the Codex home cannot be watched');
     await this.adopt(ARCHIVED_DIR, false);
     await this.adopt(SESSIONS_DIR, false);
+    this.started = true;
+  }
+
+  /**
+   * True once every directory of the tree is watched and no watch has failed since: then every
+   * change of a rollout file or of the names file is reported. (Not on file systems that do
+   * not report changes, such as network mounts, and not for writes through a symbolic link
+   * to a file elsewhere.)
+   */
+  get complete(): boolean {
+    return this.started && !this.broken && !this.stopping;
   }
 
   /** Resolves when the changes reported so far have been handed over. */
@@ -44,20 +73,37 @@ export class TreeWatcher {
     return this.flushing;
   }
 
+  private fail(why: string, err?: unknown): void {
+    if (!this.broken) this.log.warn({ err }, `${why}; live changes may be missed until the periodic pass`);
+    this.broken = true;
+  }
+
   private watchDir(relDir: string): void {
     if (this.stopping || this.watched.has(relDir)) return;
     try {
       const watcher = watch(relDir === '' ? this.walker.codexHome : this.walker.absPath(relDir), { persistent: false });
-      watcher.on('change', (_event, name) => {
-        if (typeof name === 'string') this.markDirty(relDir === '' ? name : `${relDir}/${name}`);
+      watcher.on('change', (event, name) => {
+        if (typeof name === 'string') this.markDirty(relDir === '' ? name : `${relDir}/${name}`, event === 'rename' ? 'rename' : 'change');
       });
-      watcher.on('error', () => {
+      watcher.on('error', (err) => {
         watcher.close();
         this.watched.delete(relDir);
+        this.fail(`the watch of ${relDir || 'the Codex home'} failed`, err);
       });
       this.watched.set(relDir, watcher);
-    } catch {
-      // Not there (yet): its parent's watch and the periodic pass cover it.
+    } catch (err) {
+      // Not there (any more): its parent's watch and the periodic pass cover it.
+      if (!isAbsentError(err)) this.fail(`cannot watch ${relDir || 'the Codex home'}`, err);
+    }
+  }
+
+  /** Stops watching a directory that is gone, and everything below it, so that a new one of that name is watched again. */
+  private unwatch(relDir: string): void {
+    for (const [dir, watcher] of this.watched) {
+      if (dir === relDir || dir.startsWith(`${relDir}/`)) {
+        watcher.close();
+        this.watched.delete(dir);
+      }
     }
   }
 
@@ -67,7 +113,10 @@ export class TreeWatcher {
    */
   private async adopt(relDir: string, collect = true): Promise<RolloutFile[]> {
     const { realHome } = await this.walker.roots();
-    if ((await pathKind(this.walker.absPath(relDir), realHome)) !== 'directory') return [];
+    if ((await pathKind(this.walker.absPath(relDir), realHome)) !== 'directory') {
+      this.unwatch(relDir);
+      return [];
+    }
     this.watchDir(relDir);
     if (relDir === ARCHIVED_DIR || relDir.split('/').length === 4) return collect ? this.walker.filesIn(relDir, 'desc') : [];
     const files: RolloutFile[] = [];
@@ -75,8 +124,10 @@ export class TreeWatcher {
     return files;
   }
 
-  private markDirty(relPath: string): void {
+  private markDirty(relPath: string, kind: RawEventKind): void {
     this.dirty.add(relPath);
+    if (kind === 'rename') this.renamed.add(relPath);
+    this.onEvent(relPath, kind);
     this.timer ??= setTimeout(() => {
       this.timer = null;
       this.flushing = this.flushing.then(() => this.flush());
@@ -85,19 +136,31 @@ export class TreeWatcher {
 
   private async flush(): Promise<void> {
     const paths = [...this.dirty];
+    const renamed = new Set(this.renamed);
     this.dirty.clear();
-    const changes: TreeChanges = { files: [], gone: [] };
+    this.renamed.clear();
+    const changes: TreeChanges = { files: [], appeared: new Set(), gone: [], namesChanged: false };
+    const files = new Map<string, RolloutFile>();
     try {
       const { realHome } = await this.walker.roots();
       for (const rel of paths) {
         const file = this.walker.fileAt(rel);
         if (file !== null) {
-          if ((await pathKind(file.absPath, realHome)) === 'file') changes.files.push(file);
-          else changes.gone.push(rel);
+          if ((await pathKind(file.absPath, realHome)) !== 'file') changes.gone.push(rel);
+          else {
+            files.set(rel, file);
+            if (renamed.has(rel)) changes.appeared.add(rel);
+          }
         } else if (isTreeDir(rel)) {
-          changes.files.push(...(await this.adopt(rel)));
+          for (const found of await this.adopt(rel)) {
+            files.set(found.relPath, found);
+            changes.appeared.add(found.relPath);
+          }
+        } else if (rel === SESSION_INDEX_FILE) {
+          changes.namesChanged = true;
         }
       }
+      changes.files = [...files.values()];
       if (!this.stopping) await this.onChange(changes);
     } catch (err) {
       this.log.warn({ err }, 'taking in a change of the tree failed; the periodic pass covers it');
@@ -111,4 +174,14 @@ export class TreeWatcher {
     this.watched.clear();
     await this.flushing.catch(() => {});
   }
+}
+
+/** The tree's one watcher as its users see it: the index and the live feed each listen to its reports. */
+export interface TreeWatch {
+  /** Starts watching (once, however often it is called); resolves when every directory is watched. */
+  start(): Promise<void>;
+  /** Hears every report, in order, after the listeners registered before it; returns the unsubscribe function. */
+  listen(listener: (changes: TreeChanges) => Promise<void> | void): () => void;
+  /** Resolves when the reports made so far have been handed to every listener. */
+  settled(): Promise<void>;
 }

@@ -3,7 +3,8 @@ import { MTIME_MAX_MS, MTIME_MIN_MS, wholeMtimeMs } from '../files/file-stamp.js
 import type { DateBounds, TreeWalker } from '../files/tree-walk.js';
 import type { ArchivedFilter, RolloutFile, SortOrder } from '../types.js';
 import { positionCompare } from './cursor.js';
-import type { Candidate, CandidateSource, PagePlan } from './page-loop.js';
+import type { SessionFilter } from './filters.js';
+import type { Candidate, CandidateSource, PageShape } from './page-loop.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** `YYYY-MM-DD`, or no bound past the four-digit years (`+010000-01-01` would sort before every directory). */
@@ -14,8 +15,7 @@ const dateOf = (ms: number) => (ms < MTIME_MIN_MS || ms > MTIME_MAX_MS ? undefin
  * time is the writer's local time, up to 14 hours from UTC either way, so the bounds are
  * widened by a day on each side; the page loop applies the exact bounds.
  */
-function dayBounds(plan: PagePlan): DateBounds {
-  const { sinceMs, untilMs } = plan.filter;
+function dayBounds({ sinceMs, untilMs }: SessionFilter): DateBounds {
   return {
     min: sinceMs === undefined ? undefined : dateOf(sinceMs - DAY_MS),
     max: untilMs === undefined ? undefined : dateOf(untilMs + DAY_MS),
@@ -30,8 +30,14 @@ async function* atCreation(files: AsyncIterable<RolloutFile>): AsyncGenerator<Ca
  * Candidates straight from the tree walk, for sort=created: the walk starts at the cursor's day
  * and stops when the page is full, so a page costs O(page), not O(tree).
  */
-export function walkSource(walker: TreeWalker, plan: PagePlan, archived: ArchivedFilter, maxScanFiles: number): CandidateSource {
-  const files = walker.walk(archived, plan.order, plan.after?.key, dayBounds(plan));
+export function walkSource(
+  walker: TreeWalker,
+  shape: PageShape,
+  filter: SessionFilter,
+  archived: ArchivedFilter,
+  maxScanFiles: number,
+): CandidateSource {
+  const files = walker.walk(archived, shape.order, shape.after?.key, dayBounds(filter));
   return { candidates: atCreation(files), trusted: false, maxExamined: maxScanFiles };
 }
 

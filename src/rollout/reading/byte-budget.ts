@@ -3,13 +3,14 @@ import { RolloutError, RolloutErrorKind } from '../errors.js';
 /** Gives back what an acquisition took (idempotent). */
 export type Release = () => void;
 
-const busy = () => new RolloutError(RolloutErrorKind.Busy, 'the server is reading as much as its memory budget allows; retry shortly');
+const busy = () =>
+  new RolloutError(RolloutErrorKind.Unavailable, 'the server is reading as much as its memory budget allows; retry shortly');
 /** The wait of a request whose client went away (answered 503, to nobody). */
-const gone = () => new RolloutError(RolloutErrorKind.Busy, 'the request was abandoned while it waited for memory');
+const gone = () => new RolloutError(RolloutErrorKind.Unavailable, 'the request was abandoned while it waited for memory');
 
 /**
  * A pool of bytes shared by every request: `acquire` takes bytes, waiting first-come
- * first-served while the pool is short, and fails with RolloutError `Busy` after `maxWaitMs`
+ * first-served while the pool is short, and fails with RolloutError `Unavailable` after `maxWaitMs`
  * (the HTTP layer answers 503 with Retry-After). A request for more than the whole pool is
  * granted the whole pool, alone.
  */
@@ -97,7 +98,7 @@ export class Lease {
 
   constructor(private readonly pool: BytePool) {}
 
-  /** Takes `bytes`, waiting for them (Busy after the pool's wait; given up when `signal` aborts). */
+  /** Takes `bytes`, waiting for them (Unavailable after the pool's wait; given up when `signal` aborts). */
   async take(bytes: number, signal?: AbortSignal): Promise<void> {
     const release = await this.pool.acquire(bytes, undefined, signal);
     if (this.done) release();

@@ -54,7 +54,7 @@ export async function openConversation(
       stat,
       summary,
       async *records() {
-        for await (const raw of splitRawLines(chunksOf(source, stat.size), maxLineBytes, 0, holdLineBytes)) {
+        for await (const raw of splitRawLines(chunksOf(source, stat.size), maxLineBytes, { holdBytes: holdLineBytes })) {
           if (raw.bytes === null) {
             const verdict = readUnheld(raw, maxLineBytes);
             if (verdict === null) continue;

@@ -1,15 +1,23 @@
 import type { JsonRecord } from '../types.js';
 
 /**
- * One line of any format generation, reduced to what summaries need. The raw record is always
- * served untouched; this view only drives metadata and title extraction.
+ * One line of any format generation, reduced to what summaries and usage counting need. The raw
+ * record is always served untouched; this view only drives metadata, titles and usage.
  *
  * - envelope (Sep 2025 →): `{timestamp, type, payload}`; `type` is the kind.
  * - record_type era: `{record_type: "session_meta" | "response" | "event" | "state", ...fields}`.
  * - legacy (spring 2025): a bare meta object first, then bare response items and
  *   `{record_type: "state"}` markers.
  */
-export type RecordKind = 'session_meta' | 'response_item' | 'event_msg' | 'state' | 'other';
+export type RecordKind =
+  | 'session_meta'
+  | 'response_item'
+  | 'event_msg'
+  | 'turn_context'
+  | 'token_usage_record'
+  | 'compacted'
+  | 'state'
+  | 'other';
 
 export interface NormalizedRecord {
   kind: RecordKind;
@@ -33,6 +41,10 @@ const ENVELOPE_KINDS: Record<string, RecordKind> = {
   session_meta: 'session_meta',
   response_item: 'response_item',
   event_msg: 'event_msg',
+  // Envelope-only kinds that usage counting reads (src/rollout/usage/).
+  turn_context: 'turn_context',
+  token_usage_record: 'token_usage_record',
+  compacted: 'compacted',
 };
 
 const RECORD_TYPE_KINDS: Record<string, RecordKind> = {

@@ -29,7 +29,7 @@ export async function* splitLines(
   maxLineBytes: number,
   startOffset = 0,
 ): AsyncGenerator<Line> {
-  for await (const raw of splitRawLines(chunks, maxLineBytes, startOffset)) {
+  for await (const raw of splitRawLines(chunks, maxLineBytes, { offset: startOffset })) {
     const text = raw.bytes === null ? null : raw.bytes.toString('utf8');
     yield { lineNo: raw.lineNo, offset: raw.offset, text, terminated: raw.terminated };
   }
@@ -41,6 +41,8 @@ export interface RawLine {
   offset: number;
   /** Bytes of the line without its newline. */
   length: number;
+  /** Just past the line's newline (or its last byte, for a last line without one). */
+  end: number;
   /**
    * The line without its newline; null when it was longer than the limit, or longer than the
    * hold bound (then `shape` says what it is). Copy it to keep it.
@@ -64,16 +66,16 @@ export interface RawLine {
 export async function* splitRawLines(
   chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
   maxLineBytes: number,
-  startOffset = 0,
-  holdBytes = maxLineBytes,
+  from: { offset?: number; lineNo?: number; holdBytes?: number } = {},
 ): AsyncGenerator<RawLine> {
   let pending: Buffer[] = [];
   let length = 0;
   let tooLong = false;
+  const holdBytes = from.holdBytes ?? maxLineBytes;
   let checker: JsonShapeChecker | null = null;
-  let lineNo = 1;
-  let lineStart = startOffset;
-  let offset = startOffset;
+  let lineNo = from.lineNo ?? 1;
+  let lineStart = from.offset ?? 0;
+  let offset = lineStart;
   const add = (piece: Buffer, keep: boolean) => {
     length += piece.length;
     if (tooLong || piece.length === 0) return;
@@ -92,8 +94,8 @@ export async function* splitRawLines(
       pending.push(keep ? Buffer.from(piece) : piece);
     }
   };
-  const line = (terminated: boolean): RawLine => {
-    const base = { lineNo, offset: lineStart, length, terminated };
+  const line = (terminated: boolean, end: number): RawLine => {
+    const base = { lineNo, offset: lineStart, length, end, terminated };
     if (tooLong) return { ...base, bytes: null };
     if (checker !== null) return { ...base, bytes: null, shape: (checker as JsonShapeChecker).report() };
     return { ...base, bytes: pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, length) };
@@ -102,7 +104,7 @@ export async function* splitRawLines(
     let pos = 0;
     for (let nl = chunk.indexOf(NEWLINE, pos); nl !== -1; nl = chunk.indexOf(NEWLINE, pos)) {
       add(chunk.subarray(pos, nl), false); // a view: the line is handed out before the next chunk is read
-      yield line(true);
+      yield line(true, offset + nl + 1);
       lineNo += 1;
       lineStart = offset + nl + 1;
       pending = [];
@@ -114,7 +116,7 @@ export async function* splitRawLines(
     if (pos < chunk.length) add(chunk.subarray(pos), true);
     offset += chunk.length;
   }
-  if (length > 0) yield line(false);
+  if (length > 0) yield line(false, offset);
 }
 
 const SHAPE_REASONS = { empty: 'empty line', invalid: 'not valid JSON', other: 'not a JSON object' } as const;

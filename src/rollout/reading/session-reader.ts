@@ -5,7 +5,8 @@ import { CHUNK, chunksOf, fdSource, readExactly, type ByteSource } from './byte-
 import type { MemoryBudget } from './byte-budget.js';
 import { normalizeRecord } from './formats.js';
 import { JsonShapeChecker } from './json-shape.js';
-import { heldRecord, readRecord, readUnheld, splitRawLines, type RawLine, type RecordText } from './jsonl-lines.js';
+import { heldRecord, parseLine, readRecord, readUnheld, splitRawLines } from './jsonl-lines.js';
+import type { RawLine, RecordText } from './jsonl-lines.js';
 import { TitleFinder } from './title.js';
 import { buildSummary, metaFields } from './summary.js';
 import type { JsonRecord, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
@@ -62,7 +63,7 @@ export function readWorkingSet(limits: ReadLimits): number {
 
 /**
  * Parses a line that was not held: its bytes are read again, within the budget's line pool
- * (waiting for room, or failing with Busy after the budget's wait). Null when the file no longer
+ * (waiting for room, or failing with Unavailable after the budget's wait). Null when the file no longer
  * has those bytes as they were checked (truncated or rewritten under us).
  */
 async function parseUnheld(source: ByteSource, range: RecordText, env: ReadEnv): Promise<JsonRecord | null> {
@@ -74,6 +75,43 @@ async function parseUnheld(source: ByteSource, range: RecordText, env: ReadEnv):
     return null;
   } finally {
     release();
+  }
+}
+
+/** Where a read of a file's lines starts: a line's first byte and its 1-based number. */
+export interface LinePosition {
+  offset: number;
+  lineNo: number;
+}
+
+/** One newline-terminated line: its record, or null when it is not a JSON object. `end` is just past its newline. */
+export interface TerminatedLine {
+  lineNo: number;
+  offset: number;
+  end: number;
+  record: JsonRecord | null;
+}
+
+/**
+ * The newline-terminated lines of `handle` from `from` up to byte `size`, parsed. A last line
+ * without its newline is not returned (the writer may be in the middle of it): a reader that
+ * resumes from the last `end` sees it once it is complete. Lines over the limit are invalid.
+ */
+export async function* terminatedLines(handle: ByteSource, from: LinePosition, size: number, env: ReadEnv): AsyncGenerator<TerminatedLine> {
+  const { maxLineBytes, holdLineBytes } = env.limits;
+  for await (const raw of splitRawLines(chunksOf(handle, size, from.offset), maxLineBytes, { ...from, holdBytes: holdLineBytes })) {
+    if (!raw.terminated) return;
+    let record: JsonRecord | null = null;
+    if (raw.bytes !== null) {
+      const text = raw.bytes.toString('utf8');
+      const parsed = parseLine({ lineNo: raw.lineNo, offset: raw.offset, text, terminated: true }, maxLineBytes);
+      if (parsed.ok) record = parsed.record;
+    } else {
+      // A long line is parsed only when it is an object, with its bytes from the budget's line pool.
+      const unheld = readUnheld(raw, maxLineBytes);
+      if (unheld?.ok) record = await parseUnheld(handle, unheld.ref, env);
+    }
+    yield { lineNo: raw.lineNo, offset: raw.offset, end: raw.end, record };
   }
 }
 
@@ -117,7 +155,7 @@ export async function scanHead(
   const titles = new TitleFinder();
   let meta: JsonRecord | null = null;
   const complete = () => titles.done && head.length >= headCount && meta !== null;
-  for await (const raw of splitRawLines(chunksOf(source, stat.size), limits.maxLineBytes, 0, limits.holdLineBytes)) {
+  for await (const raw of splitRawLines(chunksOf(source, stat.size), limits.maxLineBytes, { holdBytes: limits.holdLineBytes })) {
     const titleBoundPassed = raw.offset >= limits.titleScanBytes || raw.lineNo > limits.titleScanLines;
     if (titleBoundPassed) titles.done = true;
     if (complete()) break;
@@ -173,7 +211,9 @@ export async function scanHead(
 async function checkRange(source: ByteSource, start: number, end: number, terminated: boolean, maxLineBytes: number) {
   const checker = new JsonShapeChecker();
   for await (const chunk of chunksOf(source, end, start)) checker.feed(chunk);
-  return readUnheld({ lineNo: 0, offset: start, length: end - start, bytes: null, terminated, shape: checker.report() }, maxLineBytes);
+  const shape = checker.report();
+  const line = { lineNo: 0, offset: start, length: end - start, end: terminated ? end + 1 : end, bytes: null, terminated, shape };
+  return readUnheld(line, maxLineBytes);
 }
 
 /**
@@ -205,7 +245,8 @@ export async function readTail(
         const bytes = Buffer.concat(carry, carryLen);
         const text = bytes.toString('utf8');
         const parsed = readRecord({ lineNo: 0, offset: 0, text, terminated }, limits.maxLineBytes);
-        if (parsed?.ok) found.push(keepHeld({ lineNo: 0, offset: lineStart, length, bytes, terminated }, text, allowance));
+        const line = { lineNo: 0, offset: lineStart, length, end: lineEnd + 1, bytes, terminated };
+        if (parsed?.ok) found.push(keepHeld(line, text, allowance));
       } else {
         const verdict = await checkRange(source, lineStart, lineEnd, terminated, limits.maxLineBytes);
         if (verdict?.ok) found.push(verdict.ref);
@@ -273,11 +314,14 @@ export interface SessionRead extends SessionHead {
   stat: Stats;
 }
 
+/** A listing read of a file (null: unreadable; `read` null: not a session). */
+export type ListingRead = { stat: Stats; read: SessionRead | null } | null;
+
 /**
  * Reads one file for a listing: its summary, `head` first and `tail` last records (as their
  * JSON text), and the stat the read was based on. Null when the file cannot be read (or is not
  * a regular file inside the home); `read` null when it is not a session (skipped files are
- * logged at debug with their path). Rejects only when the memory budget has no room (Busy).
+ * logged at debug with their path). Rejects only when the memory budget has no room (Unavailable).
  */
 export async function readSessionFile(
   file: RolloutFile,
@@ -285,7 +329,7 @@ export async function readSessionFile(
   tailCount: number,
   env: ReadEnv,
   log: RolloutLogger,
-): Promise<{ stat: Stats; read: SessionRead | null } | null> {
+): Promise<ListingRead> {
   let opened: OpenRollout;
   try {
     opened = await openRollout(file, env.realRoot);
@@ -302,11 +346,23 @@ export async function readSessionFile(
     const tail = tailCount > 0 ? await readTail(source, stat.size, tailCount, env.limits, allowance) : [];
     return { stat, read: { ...head, tail, stat } };
   } catch (err) {
-    if (err instanceof RolloutError && err.kind === RolloutErrorKind.Busy) throw err;
+    if (err instanceof RolloutError && err.kind === RolloutErrorKind.Unavailable) throw err;
     if (isExhausted(err)) throw scanFailed(`cannot read ${file.relPath}`, err);
     log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
     return null;
   } finally {
     await opened.close();
+  }
+}
+
+/**
+ * The newline-terminated lines of `handle` from byte `from` (a line's start) up to `size`, as
+ * raw bytes (terminatedLines, unparsed): a follower sends each line's own text. A last line
+ * without its newline is not returned.
+ */
+export async function* terminatedRawLines(handle: ByteSource, from: number, size: number, maxLineBytes: number): AsyncGenerator<RawLine> {
+  for await (const raw of splitRawLines(chunksOf(handle, size, from), maxLineBytes, { offset: from })) {
+    if (!raw.terminated) return;
+    yield raw;
   }
 }

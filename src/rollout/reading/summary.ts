@@ -86,5 +86,6 @@ export function buildSummary(
     git: gitInfo(meta.git),
     forkedFromId: capped(stringOrNull(meta.forked_from_id)),
     archived: file.archived,
+    usage: null,
   };
 }

@@ -1,34 +1,10 @@
 import { isObject, type NormalizedRecord } from './formats.js';
+import { isInjectedContext } from './injected-context.js';
 
-/**
- * Codex injects context into the conversation as user-role messages (environment, AGENTS.md,
- * permissions, shell-command echoes...). None of them is something the user typed.
- */
-const INJECTED_PREFIXES = [
-  '<environment_context>',
-  '<user_instructions>',
-  '<permissions',
-  '# agents.md instructions',
-  '<instructions>',
-  '<user_shell_command>',
-  '<turn_aborted>',
-  '<subagent_notification>',
-  '<additional_context>',
-  '<skill',
-  '<collaboration_mode>',
-  '<model_switch>',
-  '<personality_spec>',
-  '<token_budget>',
-  '<rollout_budget>',
-];
+export { isInjectedContext };
 
 const USER_REQUEST_MARKER = '## My request for Codex:';
 export const IMAGE_TITLE = '[Image]';
-
-export function isInjectedContext(text: string): boolean {
-  const start = text.trimStart().slice(0, 64).toLowerCase();
-  return INJECTED_PREFIXES.some((prefix) => start.startsWith(prefix));
-}
 
 /** The part of a message the user typed: after Codex's request marker when present, trimmed. */
 export function stripToUserRequest(text: string): string {

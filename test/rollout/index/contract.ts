@@ -2,10 +2,12 @@ import { appendFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { eventually } from '../../net.js';
 import type { IndexFactory } from '../../../src/rollout/index/metadata-index.js';
 import { RolloutRepository } from '../../../src/rollout/repository.js';
 import type { ListQuery } from '../../../src/rollout/types.js';
 import { tempHome, uuidN, writeLines, writeSession, type SessionSpec } from '../../helper.js';
+import { EXPECTED, TREE, writeUsageTree } from '../../http/usage-tree.js';
 
 /**
  * The contract every candidate source must keep: the tree walk (no index) and each index
@@ -64,19 +66,6 @@ export function describeCandidateSourceContract(name: string, makeIndex: () => P
       cursor = page.nextCursor;
     }
     throw new Error('paging did not end');
-  }
-
-  /** Retries `check` for up to two seconds: for changes an index takes in asynchronously. */
-  async function eventually(check: () => Promise<void>): Promise<void> {
-    const deadline = Date.now() + 2000;
-    for (;;) {
-      try {
-        return await check();
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
   }
 
   describe(`candidate source contract: ${name}`, () => {
@@ -141,7 +130,9 @@ export function describeCandidateSourceContract(name: string, makeIndex: () => P
         const empty = SPECS[3]!;
         const later = { timestamp: '2025-03-03T23:59:59Z', type: 'event_msg', payload: { type: 'user_message', message: 'typed later' } };
         await appendFile(join(home, 'sessions/2025/03/03', `rollout-${empty.stamp}-${empty.id}.jsonl`), `${JSON.stringify(later)}\n`);
-        await eventually(async () => expect(await allIds(repo, { cwd: ['/home/u/a'] })).toEqual([uuidN(7), uuidN(4), uuidN(2)]));
+        const expected = [uuidN(7), uuidN(4), uuidN(2)];
+        const seen = await eventually(() => allIds(repo, { cwd: ['/home/u/a'] }), (ids) => ids.join() === expected.join(), 10_000);
+        expect(seen).toEqual(expected);
         expect(await allIds(repo, { q: 'typed later' })).toEqual([uuidN(4)]);
         // The append made 4 the most recently updated.
         expect(await allIds(repo, { cwd: ['/home/u/a'], sort: 'updated', order: 'asc' })).toEqual([uuidN(2), uuidN(7), uuidN(4)]);
@@ -161,6 +152,39 @@ export function describeCandidateSourceContract(name: string, makeIndex: () => P
         expect((await repo.findById(uuidN(8))).id).toBe(uuidN(8));
       } finally {
         await close();
+      }
+    });
+
+    it('counts usage of the whole home by the rules: every grouping, a zone, filters, and a fork before and after its parent', async () => {
+      const home = await tempHome();
+      const paths = await writeUsageTree(home, ['A', 'B', 'F', 'N', 'R']);
+      const repo = new RolloutRepository({ codexHome: home, maxScanFiles: 1000, log: pino({ level: 'silent' }), index: await makeIndex() });
+      repo.start();
+      await repo.indexIdle();
+      const request = { groupBy: 'session', tz: 'UTC', archived: 'all', limit: 100 } as const;
+      const bySession = async () => new Map((await repo.usage(request)).rows.map((r) => [r.key, r.totalTokens]));
+      try {
+        // Without its parent, the fork counts what it carries (its own figure plus the parent's 3,300).
+        expect(await bySession()).toEqual(
+          new Map([
+            [TREE.R, EXPECTED.R[4]],
+            [TREE.B, EXPECTED.B[4]],
+            [TREE.F, EXPECTED.F[4] + EXPECTED.P[4]],
+            [TREE.N, EXPECTED.N[4]],
+            [TREE.A, EXPECTED.A[4]],
+          ]),
+        );
+        const days = await repo.usage({ ...request, groupBy: 'day', tz: 'Asia/Tokyo', archived: 'false', cwd: ['/home/u/other/'] });
+        expect(days.rows.map((r) => [r.key, r.totalTokens, r.sessions])).toEqual([['2025-10-06', EXPECTED.N[4], 1]]);
+        // The parent appears: the responses it carries go back to it.
+        const parent = await writeUsageTree(home, ['P']);
+        await repo.indexIdle();
+        const settled = await eventually(bySession, (m) => m.has(TREE.P), 10_000);
+        expect([settled.get(TREE.P), settled.get(TREE.F)]).toEqual([EXPECTED.P[4], EXPECTED.F[4]]);
+        expect(parent.P).toMatch(/^sessions\//);
+        expect(paths.R).toMatch(/^archived_sessions\//);
+      } finally {
+        await repo.close();
       }
     });
   });

@@ -10,6 +10,9 @@ describe('normalizeRecord: envelope generation', () => {
     ['session_meta', 'session_meta'],
     ['response_item', 'response_item'],
     ['event_msg', 'event_msg'],
+    ['turn_context', 'turn_context'],
+    ['token_usage_record', 'token_usage_record'],
+    ['compacted', 'compacted'],
   ] as const)('maps type %s to kind %s with the payload', (type, kind) => {
     const payload = { id: ID, type: 'message', x: 1 };
     const record = { timestamp: TS, type, payload };
@@ -18,7 +21,7 @@ describe('normalizeRecord: envelope generation', () => {
     expect(n.payload).toBe(payload);
   });
 
-  it.each(['turn_context', 'compacted', 'world_state', 'token_usage_record', 'some_future_kind'])(
+  it.each(['world_state', 'some_future_kind'])(
     'maps the other kind %s to "other", carrying the payload untouched',
     (type) => {
       const payload = { full: true, state: { a: [1, 2] } };

@@ -421,6 +421,7 @@ describe('scanHead', () => {
       git: null,
       forkedFromId: null,
       archived: false,
+      usage: null,
     });
   });
 

@@ -1,0 +1,50 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { RolloutRepository } from '../rollout/repository.js';
+import { IdParams, problemResponses } from './schemas.js';
+import { schemaBody } from './caching.js';
+import { NoQuery, SessionUsageDocument, USAGE_DEFAULTS, UsageQuery, UsageReport } from './usage-schemas.js';
+
+export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutRepository }> = async (app, { repository }) => {
+  app.get(
+    '/conversations/:id/usage',
+    {
+      schema: {
+        summary: "One session's token usage and cost: totals, per model, per turn, context window and rate limits",
+        description:
+          'Counted by the rules of the README ("Token usage and cost"), from the session file. A response that the ' +
+          'file copied from another existing session (the same thread_id/response_id) is counted in that session, not here.',
+        tags: ['usage'],
+        params: IdParams,
+        querystring: NoQuery,
+        response: {
+          200: SessionUsageDocument,
+          ...problemResponses('INVALID_ID', 'INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'AMBIGUOUS_ID', 'SCAN_FAILED'),
+        },
+      },
+    },
+    async (request) => repository.sessionUsage(await repository.findById(request.params.id)),
+  );
+
+  app.get(
+    '/usage',
+    {
+      schema: {
+        summary: 'Token usage and cost of the whole home, per day, week, month, model, project, source, provider or session',
+        description:
+          'Counted by the rules of the README ("Token usage and cost"), each response in the session it belongs to. ' +
+          'Summed in the index once it has read every file; before that, by reading the files when there are at most ' +
+          '--max-scan-files of them, else 503 SERVICE_UNAVAILABLE with Retry-After until the index is complete.',
+        tags: ['usage'],
+        querystring: UsageQuery,
+        response: {
+          200: UsageReport,
+          ...problemResponses('INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'SCAN_FAILED', 'SERVICE_UNAVAILABLE'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const query = { ...USAGE_DEFAULTS, ...request.query };
+      return reply.cachedJson(repository.freshness(true), async () => schemaBody(reply, await repository.usage(query)));
+    },
+  );
+};

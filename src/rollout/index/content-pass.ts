@@ -1,0 +1,73 @@
+import type { FileStamp } from '../files/file-stamp.js';
+import { contentLines } from '../reading/content-lines.js';
+import { openRollout, type ReadEnv } from '../reading/session-reader.js';
+import { lineDoc } from '../search/file-docs.js';
+import type { LocatedDoc } from '../search/session-matcher.js';
+import type { RolloutFile } from '../types.js';
+import { UsageCounter, type UsageResponse } from '../usage/counter.js';
+import type { ContentPosition, IndexDb } from './sqlite-store.js';
+import type { WriteBatch } from './write-batch.js';
+
+/** Content held before it is written: bounds the memory one file's pass holds, whatever its size. */
+const FLUSH_CHARS = 1024 * 1024;
+const FLUSH_ITEMS = 2000;
+
+/**
+ * Reads a file's complete lines from `from` up to `stamp.size` and queues their content (search
+ * documents, usage responses) in `batch`, in steps of bounded size, each with a checkpoint: an
+ * interrupted pass resumes where it stopped, and an append is read from the previous end on.
+ * Returns the end position, or null when the file on disk is no longer the one stamped
+ * (replaced meanwhile: the next update starts over).
+ */
+export async function indexContent(
+  db: IndexDb,
+  batch: WriteBatch,
+  file: RolloutFile,
+  fid: number,
+  from: ContentPosition,
+  stamp: FileStamp,
+  env: ReadEnv,
+): Promise<ContentPosition | null> {
+  const opened = await openRollout(file, env.realRoot);
+  const { stat } = opened;
+  try {
+    if (stat.ino !== stamp.ino || stat.dev !== stamp.dev || stat.size < stamp.size) return null;
+    const position: ContentPosition = { ...from, state: structuredClone(from.state) };
+    const counter = new UsageCounter(position.state.usage);
+    let docs: LocatedDoc[] = [];
+    let responses: UsageResponse[] = [];
+    let chars = 0;
+    const queue = (doneAtSize?: number) => {
+      const [found, counted] = [docs, responses];
+      position.state.usage = counter.state;
+      const at = { ...position, state: structuredClone(position.state) };
+      const hasRecords = !counter.countsTokenCount;
+      [docs, responses, chars] = [[], [], 0];
+      batch.add(() => {
+        db.search.add(fid, found);
+        db.usage.add(fid, counted, hasRecords);
+        db.checkpoint(file.relPath, at, doneAtSize);
+      });
+    };
+    for await (const content of contentLines(opened.source, from, stamp.size, env)) {
+      const doc = lineDoc(content, position.state.search);
+      if (doc !== null) {
+        docs.push(doc);
+        chars += doc.text.length;
+      }
+      const { line, record } = content;
+      const response = record === null || line.record === null ? null : counter.feed(line.record, line.lineNo, record);
+      if (response !== null) responses.push(response);
+      position.offset = line.end;
+      position.lineNo = line.lineNo + 1;
+      if (chars >= FLUSH_CHARS || docs.length + responses.length >= FLUSH_ITEMS) {
+        queue();
+        batch.flush();
+      }
+    }
+    queue(stamp.size);
+    return position;
+  } finally {
+    await opened.close();
+  }
+}

@@ -1,0 +1,235 @@
+import type Database from 'better-sqlite3';
+import type { ArchivedFilter } from '../types.js';
+import { isFileLocalKey, type UsageResponse } from '../usage/counter.js';
+import type { GroupBy } from '../usage/grouping.js';
+import { DAY_MS, type OffsetInterval } from '../usage/time-buckets.js';
+import type { TokenCounts } from '../usage/tokens.js';
+import type { UsageAggregate, UsageAggregation } from './metadata-index.js';
+
+const SOURCE_CODES = { record: 1, token_count: 2 } as const;
+
+export function createUsageTables(): string {
+  return `
+    -- One row per counted model response (SPEC §6), with whether it counts: rule 1 (a file with
+    -- token_usage_record lines does not count its token_count events) and rule 6 (a response
+    -- several files carry counts once) are kept up to date as files come and go.
+    CREATE TABLE IF NOT EXISTS usage_responses (
+      fid INTEGER NOT NULL,
+      line INTEGER NOT NULL,
+      -- thread_id/response_id; null for a response only its own file knows.
+      key TEXT,
+      thread_id TEXT,
+      source INTEGER NOT NULL,
+      at_ms INTEGER,
+      model TEXT NOT NULL,
+      turn_id TEXT,
+      input INTEGER NOT NULL,
+      cached INTEGER NOT NULL,
+      output INTEGER NOT NULL,
+      reasoning INTEGER NOT NULL,
+      counted INTEGER NOT NULL,
+      PRIMARY KEY (fid, line)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS usage_by_key ON usage_responses (key) WHERE key IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS usage_by_thread ON usage_responses (thread_id, key) WHERE key IS NOT NULL;
+    -- /usage reads only this index: the counted responses in time order with their counts.
+    CREATE INDEX IF NOT EXISTS usage_counted ON usage_responses (counted, at_ms, fid, model, input, cached, output, reasoning);
+  `;
+}
+
+export function dropUsageTables(): string {
+  return 'DROP TABLE IF EXISTS usage_responses;';
+}
+
+/** One model's counts in one session. */
+export interface SessionModelUsage extends TokenCounts {
+  fid: number;
+  model: string;
+}
+
+/**
+ * Which roots' sessions count. Listing both, an archived copy of an active file name is left
+ * out (as in the list): the same session must not count twice.
+ */
+function archivedCondition(archived: ArchivedFilter): string[] {
+  if (archived === 'false') return ['s.archived = 0'];
+  if (archived === 'true') return ['s.archived = 1'];
+  return ['(s.archived = 0 OR NOT EXISTS (SELECT 1 FROM sessions a WHERE a.key = s.key AND a.archived = 0))'];
+}
+
+/** The SQL value of a response's group: a session column, the model, or a day number for time groups. */
+function bucketExpression(groupBy: GroupBy, offsets: readonly OffsetInterval[]): string {
+  switch (groupBy) {
+    case 'model':
+      return 'r.model';
+    case 'cwd':
+      return 's.cwd_norm';
+    case 'source':
+      return 's.source';
+    case 'provider':
+      return 's.model_provider';
+    case 'session':
+      return 's.id';
+    default: {
+      // The local day of the response's time: its offset is the one of the interval it falls in.
+      const cases = offsets.map((o) => `WHEN r.at_ms < ${Math.trunc(o.endMs)} THEN (r.at_ms + ${Math.trunc(o.offsetMs)}) / ${DAY_MS}`);
+      const day = `(CASE WHEN r.at_ms IS NULL THEN NULL ${cases.join(' ')} END)`;
+      if (groupBy === 'day') return day;
+      if (groupBy === 'week') return `(${day} - ((${day} + 3) % 7 + 7) % 7)`;
+      return `(CAST(strftime('%s', date(${day} * 86400, 'unixepoch', 'start of month')) AS INTEGER) / 86400)`;
+    }
+  }
+}
+
+interface Carrier {
+  fid: number;
+  id: string;
+  createdMs: number | null;
+  relPath: string;
+}
+
+/** The SQLite side of usage: a file's responses, and who counts the shared ones. */
+export class UsageStore {
+  private readonly insert: Database.Statement;
+  private readonly deleteFile: Database.Statement;
+  private readonly keysOfFile: Database.Statement;
+  private readonly keysOfThread: Database.Statement;
+  private readonly carriers: Database.Statement;
+  private readonly sessionExists: Database.Statement;
+  private readonly setOwner: Database.Statement;
+  private readonly dropTokenCount: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.insert = db.prepare(
+      'INSERT OR REPLACE INTO usage_responses (fid, line, key, thread_id, source, at_ms, model, turn_id, ' +
+        'input, cached, output, reasoning, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
+    );
+    this.deleteFile = db.prepare('DELETE FROM usage_responses WHERE fid = ?');
+    this.keysOfFile = db.prepare('SELECT DISTINCT key FROM usage_responses WHERE fid = ? AND key IS NOT NULL').pluck();
+    this.keysOfThread = db.prepare('SELECT DISTINCT key FROM usage_responses WHERE thread_id = ? AND key IS NOT NULL').pluck();
+    this.carriers = db.prepare(
+      'SELECT r.fid AS fid, s.id AS id, s.created_ms AS createdMs, s.rel_path AS relPath, r.thread_id AS threadId ' +
+        `FROM usage_responses r JOIN sessions s ON s.fid = r.fid WHERE r.key = ? AND ${archivedCondition('all')[0]}`,
+    );
+    this.sessionExists = db.prepare('SELECT 1 FROM sessions WHERE id = ? AND is_session = 1 LIMIT 1').pluck();
+    this.setOwner = db.prepare('UPDATE usage_responses SET counted = (fid = ?) WHERE key = ?');
+    this.dropTokenCount = db.prepare(`UPDATE usage_responses SET counted = 0 WHERE fid = ? AND source = ${SOURCE_CODES.token_count}`);
+  }
+
+  /** Adds responses of one file (call inside a transaction); `hasRecords` is its counter's rule 1 flag. */
+  add(fid: number, responses: readonly UsageResponse[], hasRecords: boolean): void {
+    const keys = new Set<string>();
+    for (const r of responses) {
+      const shared = !isFileLocalKey(r.responseKey);
+      const at = r.at === null ? null : Date.parse(r.at);
+      this.insert.run(
+        fid,
+        r.lineNo,
+        shared ? r.responseKey : null,
+        r.threadId,
+        SOURCE_CODES[r.source],
+        at === null || Number.isNaN(at) ? null : at,
+        r.model,
+        r.turnId,
+        r.inputTokens,
+        r.cachedInputTokens,
+        r.outputTokens,
+        r.reasoningOutputTokens,
+      );
+      if (shared) keys.add(r.responseKey);
+    }
+    // Rule 1 applies to the file's earlier token_count responses too.
+    if (hasRecords) this.dropTokenCount.run(fid);
+    for (const key of keys) this.reown(key);
+  }
+
+  /** Forgets a file's responses (it is read again, or it is gone); the responses it shared find their owner again. */
+  removeFile(fid: number): void {
+    const keys = this.keysOfFile.all(fid) as string[];
+    this.deleteFile.run(fid);
+    for (const key of keys) this.reown(key);
+  }
+
+  /** A session with this id came or went: the responses of its thread that other files carry find their owner again. */
+  sessionChanged(id: string): void {
+    for (const key of this.keysOfThread.all(id) as string[]) this.reown(key);
+  }
+
+  /**
+   * Rule 6 for one shared response: it belongs to the session whose id is its thread id (when
+   * that session's file does not carry it, nobody here counts it: that session counts its usage
+   * its own way); when no session has that id, to the oldest file that carries it.
+   */
+  private reown(key: string): void {
+    const carriers = this.carriers.all(key) as (Carrier & { threadId: string | null })[];
+    if (carriers.length === 0) return;
+    const threadId = carriers[0]!.threadId;
+    const own = threadId !== null && this.sessionExists.get(threadId) !== undefined;
+    const candidates = own ? carriers.filter((c) => c.id === threadId) : carriers;
+    candidates.sort(
+      (a, b) => (a.createdMs ?? Infinity) - (b.createdMs ?? Infinity) || (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0),
+    );
+    this.setOwner.run(candidates[0]?.fid ?? -1, key);
+  }
+
+  /** The earliest and latest time of a counted response (for the zone's offsets); null when there is none. */
+  timeRange(): { minMs: number; maxMs: number } | null {
+    const r = this.db.prepare('SELECT min(at_ms) AS minMs, max(at_ms) AS maxMs FROM usage_responses WHERE counted = 1').get() as {
+      minMs: number | null;
+      maxMs: number | null;
+    };
+    return r.minMs === null || r.maxMs === null ? null : { minMs: r.minMs, maxMs: r.maxMs };
+  }
+
+  /**
+   * The counted usage of the sessions that pass `q`, summed per group and model, and the
+   * number of sessions per group. The SQL counterpart of groupUsage (usage/grouping.ts).
+   */
+  aggregate(q: UsageAggregation): UsageAggregate {
+    const where = ['r.counted = 1'];
+    const params: unknown[] = [];
+    if (q.sinceMs !== undefined) {
+      where.push('r.at_ms >= ?');
+      params.push(q.sinceMs);
+    }
+    if (q.untilMs !== undefined) {
+      where.push('r.at_ms <= ?');
+      params.push(q.untilMs);
+    }
+    where.push(...archivedCondition(q.archived));
+    for (const [column, values] of [
+      ['s.cwd_norm', q.filter.cwd],
+      ['s.source', q.filter.source],
+      ['s.model_provider', q.filter.provider],
+    ] as const) {
+      if (values === undefined) continue;
+      where.push(`${column} IN (SELECT value FROM json_each(?))`);
+      params.push(JSON.stringify(values));
+    }
+    const bucket = bucketExpression(q.groupBy, q.offsets);
+    // Sessions first, through the index that covers them, then each one's usage rows by key.
+    const from = `FROM sessions s INDEXED BY sessions_usage CROSS JOIN usage_responses r WHERE r.fid = s.fid AND ${where.join(' AND ')}`;
+    const tokens = this.db
+      .prepare(
+        `SELECT ${bucket} AS bucket, r.model AS model, sum(r.input) AS inputTokens, sum(r.cached) AS cachedInputTokens, ` +
+          `sum(r.output) AS outputTokens, sum(r.reasoning) AS reasoningOutputTokens ${from} GROUP BY 1, 2`,
+      )
+      .all(...params) as UsageAggregate['tokens'];
+    const sessions = this.db
+      .prepare(`SELECT ${bucket} AS bucket, count(DISTINCT s.id) AS n ${from} GROUP BY 1`)
+      .all(...params) as UsageAggregate['sessions'];
+    return { tokens, sessions };
+  }
+
+  /** The counted usage of these files, per file and model. */
+  ofFiles(fids: readonly number[]): SessionModelUsage[] {
+    if (fids.length === 0) return [];
+    return this.db
+      .prepare(
+        'SELECT fid, model, sum(input) AS inputTokens, sum(cached) AS cachedInputTokens, sum(output) AS outputTokens, ' +
+          'sum(reasoning) AS reasoningOutputTokens FROM usage_responses WHERE counted = 1 AND fid IN (SELECT value FROM json_each(?)) ' +
+          'GROUP BY fid, model',
+      )
+      .all(JSON.stringify(fids)) as SessionModelUsage[];
+  }
+}

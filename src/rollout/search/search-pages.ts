@@ -1,0 +1,169 @@
+import { stat } from 'node:fs/promises';
+import { stampOf, type FileStamp } from '../files/file-stamp.js';
+import type { TreeWalker } from '../files/tree-walk.js';
+import type { MetadataIndex } from '../index/metadata-index.js';
+import { RolloutError, RolloutErrorKind } from '../errors.js';
+import { decodePosition } from '../listing/cursor.js';
+import { parseFilter, type SessionFilter } from '../listing/filters.js';
+import { qualifies, type ReadListing } from '../listing/list-items.js';
+import { collectPage, type CandidateSource, type Evaluate, type PageShape } from '../listing/page-loop.js';
+import { byUpdateSource, walkSource } from '../listing/scan-source.js';
+import type { ReadEnv } from '../reading/session-reader.js';
+import type { ArchivedFilter, FilterInput, RolloutFile, RolloutLogger, SessionSummary, SortField, SortOrder } from '../types.js';
+import { fileDocs } from './file-docs.js';
+import { SCOPE_ROLES, parseSearchQuery, type MatchMode, type SearchQuery, type SearchScope } from './match.js';
+import { SessionMatcher, matchIn, type LocatedDoc, type SearchMatch } from './session-matcher.js';
+
+export interface SearchRequest extends Omit<FilterInput, 'q'> {
+  q?: string | undefined;
+  match: MatchMode;
+  scope: SearchScope;
+  /** Snippets per session. */
+  matches: number;
+  limit: number;
+  cursor?: string | undefined;
+  sort?: SortField | undefined;
+  order: SortOrder;
+  archived: ArchivedFilter;
+  includeEmpty: boolean;
+}
+
+export interface SearchItem extends SessionSummary {
+  /** Matching records in the session. */
+  matchCount: number;
+  matches: SearchMatch[];
+}
+
+export interface SearchPage {
+  items: SearchItem[];
+  nextCursor: string | null;
+  reachedScanCap: boolean;
+}
+
+export interface SessionSearchRequest {
+  q?: string | undefined;
+  match: MatchMode;
+  scope: SearchScope;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** What searching needs of the repository. */
+export interface SearchDeps {
+  walker: TreeWalker;
+  index: MetadataIndex | null;
+  readListing: ReadListing;
+  /** What a read of a file needs (the home's real path, the limits, the memory budget). */
+  env: ReadEnv;
+  maxScanFiles: number;
+}
+
+interface SearchPlan extends PageShape {
+  query: SearchQuery;
+  keep: number;
+  includeEmpty: boolean;
+  filter: SessionFilter;
+  names: ReadonlyMap<string, string>;
+  log: RolloutLogger;
+}
+
+/** Times a page is asked of the index again after one of its records proved stale. */
+const STALE_RETRIES = 3;
+
+/** The documents of a file: from the index when it holds the file as stamped, else from the file itself. */
+async function documents(deps: SearchDeps, file: RolloutFile, stamp: FileStamp | null, query: SearchQuery, fromLine = 0) {
+  const indexed = stamp !== null && deps.index?.usable ? await deps.index.searchDocuments(file, stamp, query, fromLine) : null;
+  return indexed ?? fileDocs(file, deps.env);
+}
+
+function evaluator(deps: SearchDeps, plan: SearchPlan): Evaluate<SearchItem> {
+  return async (candidate) => {
+    const result = await deps.readListing(candidate.file, 0, 0, plan.log);
+    if (result === null) return null;
+    const { read } = result;
+    if (read === null || !qualifies(plan, candidate, read.summary, read.hasUserMessage)) return { stat: result.stat, item: null };
+    const matcher = new SessionMatcher(plan.query, plan.keep);
+    try {
+      for await (const doc of await documents(deps, candidate.file, stampOf(result.stat), plan.query)) matcher.add(doc);
+    } catch (err) {
+      plan.log.debug({ path: candidate.file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
+      return null;
+    }
+    if (!matcher.qualifies) return { stat: result.stat, item: null };
+    const name = plan.names.get(read.summary.id) || null;
+    return { stat: result.stat, item: { ...read.summary, name, matchCount: matcher.matchCount, matches: matcher.matches } };
+  };
+}
+
+/**
+ * One page of the sessions whose text holds the query, in list order. From the index once it
+ * is complete (it proposes sessions, every one is checked against its documents); until then
+ * by reading the files, within the scan cap. Both decide with the same SessionMatcher.
+ */
+export async function searchPage(
+  deps: SearchDeps,
+  request: SearchRequest,
+  names: ReadonlyMap<string, string>,
+  log: RolloutLogger,
+): Promise<SearchPage> {
+  const query = parseSearchQuery(request.q, request.match, request.scope);
+  const sort = request.sort ?? 'created';
+  const filter = parseFilter({ ...request, q: undefined });
+  const after = request.cursor === undefined ? undefined : decodePosition(request.cursor, sort, request.order);
+  const plan: SearchPlan = { ...request, sort, after, query, keep: request.matches, filter, names, log };
+  const evaluate = evaluator(deps, plan);
+  const capped = (source: CandidateSource): CandidateSource => ({ ...source, maxExamined: deps.maxScanFiles });
+  if (deps.index?.usable) {
+    for (let attempt = 0; attempt < STALE_RETRIES; attempt++) {
+      const indexQuery = { ...request, sort, filter, nameMatchIds: [], after, limit: request.limit + 1 };
+      const source = await deps.index.searchCandidates(indexQuery, query);
+      if (source === null) break; // the index cannot answer after all (found corrupt): scan
+      const outcome = await collectPage(plan, capped(source), evaluate);
+      // An index dropped while the page was read may have proposed too few sessions: scan.
+      if ('page' in outcome && deps.index.usable) return outcome.page;
+      if ('stale' in outcome) await deps.index.refresh(outcome.stale);
+    }
+    log.debug({}, 'the index kept changing under the search, or stopped answering; scanning instead');
+  }
+  const source =
+    sort === 'created'
+      ? walkSource(deps.walker, plan, filter, request.archived, deps.maxScanFiles)
+      : await byUpdateSource(deps.walker, request.archived, request.order, deps.maxScanFiles);
+  const outcome = await collectPage(plan, source, evaluate);
+  if ('page' in outcome) return outcome.page;
+  throw new Error('a scan page cannot go stale'); // only index candidates carry stamps
+}
+
+/** `after:<line>`: the last record a page of one session's matches returned. */
+function decodeLineCursor(cursor: string | undefined): number {
+  if (cursor === undefined) return 0;
+  const m = /^after:(\d{1,10})$/.exec(cursor);
+  if (m === null) throw new RolloutError(RolloutErrorKind.InvalidCursor, 'cursor must be after:<line>, as returned in nextCursor');
+  return Number(m[1]);
+}
+
+/** The matching records of one session, in file order, a page at a time. */
+export async function searchSession(
+  deps: SearchDeps,
+  file: RolloutFile,
+  request: SessionSearchRequest,
+): Promise<{ matches: SearchMatch[]; nextCursor: string | null }> {
+  const query = parseSearchQuery(request.q, request.match, request.scope);
+  const afterLine = decodeLineCursor(request.cursor);
+  const roles = new Set(SCOPE_ROLES[query.scope]);
+  const matches: SearchMatch[] = [];
+  const st = await stat(file.absPath).catch(() => null);
+  if (st === null) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
+  const docs: AsyncIterable<LocatedDoc> | Iterable<LocatedDoc> = await documents(deps, file, stampOf(st), query, afterLine + 1);
+  for await (const doc of docs) {
+    if (doc.line <= afterLine) continue;
+    const match = matchIn(doc, query, roles);
+    if (match === null) continue;
+    if (matches.length === request.limit) {
+      const last = matches[matches.length - 1];
+      return { matches, nextCursor: `after:${last === undefined ? afterLine : last.line}` };
+    }
+    matches.push(match());
+  }
+  return { matches, nextCursor: null };
+}

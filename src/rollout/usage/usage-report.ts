@@ -1,0 +1,172 @@
+import { DateTime } from 'luxon';
+import { RolloutError, RolloutErrorKind } from '../errors.js';
+import type { MetadataIndex } from '../index/metadata-index.js';
+import { normalizeCwd, parseFilter, type SessionFilter } from '../listing/filters.js';
+import { fileContentLines } from '../reading/content-lines.js';
+import type { SearchDeps } from '../search/search-pages.js';
+import type { ArchivedFilter, RolloutFile, RolloutLogger } from '../types.js';
+import { UsageCounter, type UsageResponse } from './counter.js';
+import { checkTimeZone, groupUsage, isTimeGroup, sortUsageRows, type GroupBy, type GroupedUsage, type SessionFacts } from './grouping.js';
+import { countedResponses, type FileResponses } from './ownership.js';
+import type { PriceBook } from './pricing.js';
+import { ModelTally } from './tally.js';
+import { bucketLabel, offsetIntervals } from './time-buckets.js';
+
+export interface UsageRequest {
+  groupBy: GroupBy;
+  tz: string;
+  since?: string | undefined;
+  until?: string | undefined;
+  cwd?: string[] | undefined;
+  source?: string[] | undefined;
+  provider?: string[] | undefined;
+  archived: ArchivedFilter;
+  /** Rows at most; the rest is counted in rowsOmitted (the totals cover everything). */
+  limit: number;
+}
+
+export interface UsageReport extends GroupedUsage {
+  groupBy: GroupBy;
+  tz: string;
+  rowsOmitted: number;
+  pricing: { asOf: string; source: string };
+}
+
+/** What the report needs of the repository: what a search needs, and the prices. */
+export interface UsageDeps extends SearchDeps {
+  prices: PriceBook;
+  log: RolloutLogger;
+}
+
+interface Scope {
+  sinceMs?: number | undefined;
+  untilMs?: number | undefined;
+  filter: SessionFilter;
+}
+
+/** A `since`/`until` value in ms, read in `tz`: a bare date is that whole local day. */
+function instantIn(name: string, value: string, tz: string, edge: 'start' | 'end'): number {
+  const parsed = DateTime.fromISO(value, { zone: tz });
+  if (!parsed.isValid) throw new RolloutError(RolloutErrorKind.InvalidQuery, `${name} must be an ISO 8601 instant or date, got "${value}"`);
+  return (!value.includes('T') && edge === 'end' ? parsed.endOf('day') : parsed).toMillis();
+}
+
+function scopeOf(request: UsageRequest): Scope {
+  const sinceMs = request.since === undefined ? undefined : instantIn('since', request.since, request.tz, 'start');
+  const untilMs = request.until === undefined ? undefined : instantIn('until', request.until, request.tz, 'end');
+  if (sinceMs !== undefined && untilMs !== undefined && sinceMs > untilMs) {
+    throw new RolloutError(RolloutErrorKind.InvalidQuery, 'since must not be after until');
+  }
+  return { sinceMs, untilMs, filter: parseFilter({ cwd: request.cwd, source: request.source, provider: request.provider }) };
+}
+
+/**
+ * `GET /usage`: the counted usage (rules 1-7) of the sessions that pass the filters, in groups.
+ * From the index (summed in SQL) once it is complete; before, or without one, by reading the
+ * files, as long as there are at most --max-scan-files of them (more: 503, until the index is built).
+ */
+export async function usageReport(deps: UsageDeps, request: UsageRequest): Promise<UsageReport> {
+  checkTimeZone(request.tz);
+  const scope = scopeOf(request);
+  let grouped = deps.index?.usable ? await fromIndex(deps.index, request, scope, deps.prices) : null;
+  // An index dropped meanwhile (found corrupt) answered with what it could: read the files instead.
+  if (grouped === null || !deps.index?.usable) grouped = await fromFiles(deps, request, scope);
+  return {
+    groupBy: request.groupBy,
+    tz: request.tz,
+    ...grouped,
+    rows: grouped.rows.slice(0, request.limit),
+    rowsOmitted: Math.max(0, grouped.rows.length - request.limit),
+    pricing: { asOf: deps.prices.asOf, source: deps.prices.source },
+  };
+}
+
+async function fromIndex(index: MetadataIndex, request: UsageRequest, scope: Scope, prices: PriceBook): Promise<GroupedUsage> {
+  const { groupBy } = request;
+  const span = await index.usageTimeRange();
+  const offsets = span === null ? [] : offsetIntervals(request.tz, span.minMs, span.maxMs);
+  const { tokens, sessions } = await index.aggregateUsage({ ...scope, groupBy, offsets, archived: request.archived });
+  const keyOf = (bucket: string | number | null): string | null =>
+    bucket === null ? null : isTimeGroup(groupBy) ? bucketLabel(Number(bucket), groupBy) : String(bucket);
+  const groups = new Map<string | null, ModelTally>();
+  const all = new ModelTally();
+  for (const t of tokens) {
+    const key = keyOf(t.bucket);
+    let tally = groups.get(key);
+    if (tally === undefined) groups.set(key, (tally = new ModelTally()));
+    tally.add(t.model, t);
+    all.add(t.model, t);
+  }
+  const counts = new Map(sessions.map((s) => [keyOf(s.bucket), s.n]));
+  const rows = [...groups].map(([key, tally]) => ({
+    key,
+    ...tally.totals(prices),
+    sessions: counts.get(key) ?? 0,
+    byModel: tally.perModel(prices),
+  }));
+  return { rows: sortUsageRows(rows, groupBy), totals: all.totals(prices), unpricedModels: all.unpriced(prices) };
+}
+
+/** One file's responses and its session's facts, read from the disk. */
+interface FileUsage {
+  file: RolloutFile;
+  responses: FileResponses;
+  facts: SessionFacts;
+}
+
+async function readFile(deps: UsageDeps, file: RolloutFile): Promise<FileUsage | null> {
+  const listing = await deps.readListing(file, 0, 0, deps.log);
+  const summary = listing?.read?.summary;
+  if (summary === undefined) return null;
+  const counter = new UsageCounter();
+  const responses: UsageResponse[] = [];
+  for await (const { line, record } of fileContentLines(file, deps.env)) {
+    const response = record === null || line.record === null ? null : counter.feed(line.record, line.lineNo, record);
+    if (response !== null) responses.push(response);
+  }
+  return {
+    file,
+    responses: { file: file.relPath, sessionId: file.id, createdAt: summary.createdAt, hasRecords: !counter.countsTokenCount, responses },
+    facts: {
+      id: file.id,
+      cwd: summary.cwd === null ? null : normalizeCwd(summary.cwd),
+      source: summary.source,
+      provider: summary.modelProvider,
+    },
+  };
+}
+
+/** The same answer by reading every file: rule 6 needs all of them, whatever the filters. */
+async function fromFiles(deps: UsageDeps, request: UsageRequest, scope: Scope): Promise<GroupedUsage> {
+  const files: RolloutFile[] = [];
+  for await (const file of deps.walker.walk('all', 'desc')) {
+    files.push(file);
+    if (files.length > deps.maxScanFiles) {
+      throw new RolloutError(
+        RolloutErrorKind.Unavailable,
+        `usage of more than ${deps.maxScanFiles} sessions is answered from the index, which is not complete yet; retry later`,
+        { retryAfterS: 30 },
+      );
+    }
+  }
+  const read = (await Promise.all(files.map((f) => readFile(deps, f).catch(() => null)))).filter((r) => r !== null);
+  const counted = countedResponses(read.map((r) => r.responses));
+  const wanted = (file: RolloutFile) => request.archived === 'all' || file.archived === (request.archived === 'true');
+  const { filter } = scope;
+  const inScope = read.filter(({ file, facts }) => {
+    return (
+      wanted(file) &&
+      (filter.cwd === undefined || (facts.cwd !== null && filter.cwd.includes(facts.cwd))) &&
+      (filter.source === undefined || filter.source.includes(facts.source as never)) &&
+      (filter.provider === undefined || filter.provider.includes(facts.provider))
+    );
+  });
+  const inTime = (r: UsageResponse) => {
+    const at = r.at === null ? Number.NaN : Date.parse(r.at);
+    return (scope.sinceMs === undefined || at >= scope.sinceMs) && (scope.untilMs === undefined || at <= scope.untilMs);
+  };
+  const pairs = inScope.flatMap(({ responses, facts }) =>
+    (counted.get(responses.file) ?? []).filter(inTime).map((response) => ({ response, session: facts })),
+  );
+  return groupUsage(pairs, request.groupBy, request.tz, deps.prices);
+}

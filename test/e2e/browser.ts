@@ -1,0 +1,128 @@
+// The dashboard's browser tests: Debian's Chromium driven by playwright-core, against the real
+// service listening on a free port over temp Codex homes. Without Chromium they are skipped,
+// loudly (global-setup.ts prints why); .ci/run installs it so that CI always runs them.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, vi } from 'vitest';
+import type { Config } from '../../src/config.js';
+import { appFor, buildTestApp } from '../helper.js';
+import { listen } from '../net.js';
+import { CHROMIUM_PATH, hasChromium } from './chromium.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const SCREENSHOTS = join(ROOT, 'test-output/screenshots');
+
+/**
+ * describe() when Chromium is installed, a skip (announced by global-setup.ts) when it is not.
+ * A browser test walks through a whole view: it gets more time than a unit test on a busy machine.
+ */
+export function describeBrowser(name: string, body: () => void): void {
+  (hasChromium ? describe : describe.skip)(name, { timeout: 120_000 }, body);
+}
+
+/** Deadlines for waits in the page: generous, because the test machine is small and shared. */
+export const WAIT_MS = 20_000;
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface Browser {
+  context: BrowserContext;
+}
+
+/** One Chromium for the file (a fresh profile directory, removed afterwards); each test's tabs close after it. */
+export function useBrowser(options: { colorScheme?: 'light' | 'dark'; timezoneId?: string } = {}): Browser {
+  const holder = {} as Browser;
+  let profile = '';
+  beforeAll(async () => {
+    profile = await mkdtemp(join(tmpdir(), 'codex-e2e-profile-'));
+    holder.context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM_PATH,
+      args: ARGS,
+      viewport: { width: 1280, height: 860 },
+      colorScheme: options.colorScheme ?? 'light',
+      ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
+      acceptDownloads: true,
+      timeout: 60_000,
+    });
+    holder.context.setDefaultTimeout(WAIT_MS);
+  }, 90_000);
+  // expect.poll waits as long as the page's own waits (its default, 1 s, is too short here).
+  beforeEach(() => vi.setConfig({ expect: { poll: { timeout: WAIT_MS } } }));
+  // Before the test's server closes (helper.ts closes it after each test): no connection is left
+  // open. Chromium also opens spare connections that never carry a request; Node counts those
+  // as busy until its request timeout, so they are closed here too.
+  afterEach(async () => {
+    for (const page of holder.context?.pages() ?? []) await page.close();
+    for (const server of servers) server.closeAllConnections();
+    servers.clear();
+  });
+  afterAll(async () => {
+    await holder.context?.close();
+    await rm(profile, { recursive: true, force: true });
+  });
+  return holder;
+}
+
+const servers = new Set<Server>();
+
+/**
+ * The service over `home`, listening on a free loopback port (closed after the test); its
+ * dashboard URL. With `index`, a fresh metadata index that has completed its first pass (usage
+ * on list items is null without one).
+ */
+export async function serve(home: string, overrides: Partial<Config> = {}, options: { index?: boolean } = {}): Promise<string> {
+  const app = options.index ? await appFor(home, true, overrides) : await buildTestApp(home, overrides);
+  const port = await listen(app);
+  servers.add(app.server);
+  return `http://127.0.0.1:${port}/`;
+}
+
+export interface Watched {
+  page: Page;
+  /** Uncaught page errors, dialogs (alert/confirm/prompt) and CSP violations, as they happen. */
+  pageErrors: string[];
+  dialogs: string[];
+  cspViolations: () => Promise<string[]>;
+}
+
+/**
+ * A new tab (its own sessionStorage) that records anything hostile content could make happen.
+ * The recorder is installed before any page script runs, through DevTools, which the page's
+ * CSP does not govern.
+ */
+export async function watchedPage(browser: Browser): Promise<Watched> {
+  const page = await browser.context.newPage();
+  const pageErrors: string[] = [];
+  const dialogs: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('dialog', (dialog) => {
+    dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  await page.addInitScript(() => {
+    const w = window as unknown as { __csp: string[] };
+    w.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const cspViolations = () => page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
+  return { page, pageErrors, dialogs, cspViolations };
+}
+
+/** Saves a screenshot of the page under test-output/screenshots/ (git-ignored). */
+export async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
+}

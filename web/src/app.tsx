@@ -1,0 +1,112 @@
+import type { ComponentType } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { forgetToken, storedToken, subscribePrompt } from './api/auth.js';
+import { installKeys } from './keyboard.js';
+import { href, useRoute, type Route } from './router.js';
+import { SearchView } from './search/search-view.js';
+import { SessionView } from './session/session-view.js';
+import { SessionsView } from './sessions/sessions-view.js';
+import { TokenPrompt } from './ui/token-prompt.js';
+
+type ViewProps = { query: URLSearchParams };
+
+/** The Usage page and its chart library load the first time it opens, not with the list. */
+function UsagePage({ query }: ViewProps) {
+  const [View, setView] = useState<ComponentType<ViewProps> | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    import('./usage/usage-view.js').then(
+      (m) => setView(() => m.default),
+      () => setFailed(true),
+    );
+  }, []);
+  if (failed) return <p class="banner banner-error">Could not load the Usage page.</p>;
+  return View ? <View query={query} /> : <p class="loading muted">Loading…</p>;
+}
+
+function SearchBox({ route }: { route: Route }) {
+  const current = route.view === 'search' ? (route.query.get('q') ?? '') : '';
+  const [value, setValue] = useState(current);
+  useEffect(() => setValue(current), [current]);
+  const onSubmit = (event: Event) => {
+    event.preventDefault();
+    const query = route.view === 'search' ? new URLSearchParams(route.query) : new URLSearchParams();
+    query.set('q', value.trim());
+    location.hash = href.search(query);
+  };
+  return (
+    <form class="searchform" role="search" onSubmit={onSubmit}>
+      <input
+        type="search"
+        role="searchbox"
+        aria-label="Search all sessions"
+        placeholder="Search sessions  /"
+        value={value}
+        onInput={(e) => setValue(e.currentTarget.value)}
+        aria-keyshortcuts="/"
+      />
+    </form>
+  );
+}
+
+function TokenStatus() {
+  const [, setTick] = useState(0);
+  useEffect(() => subscribePrompt(() => setTick((t) => t + 1)), []);
+  if (storedToken() === null) return null;
+  const onClick = () => {
+    forgetToken();
+    location.reload();
+  };
+  return (
+    <button type="button" class="btn btn-quiet" onClick={onClick} title="Forget the token kept in this tab">
+      Forget token
+    </button>
+  );
+}
+
+function current(route: Route) {
+  switch (route.view) {
+    case 'session':
+      return <SessionView key={route.id} id={route.id as string} query={route.query} />;
+    case 'search':
+      return <SearchView query={route.query} />;
+    case 'usage':
+      return <UsagePage query={route.query} />;
+    default:
+      return <SessionsView query={route.query} />;
+  }
+}
+
+export function App() {
+  const route = useRoute();
+  useEffect(installKeys, []);
+  // A new view starts at its top (a search hit then scrolls the transcript to its record).
+  useEffect(() => window.scrollTo({ top: 0 }), [route.view, route.id]);
+  const nav = (view: Route['view'], target: string, label: string) => (
+    <a href={target} aria-current={route.view === view || (view === 'sessions' && route.view === 'session') ? 'page' : undefined}>
+      {label}
+    </a>
+  );
+  return (
+    <>
+      <a class="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
+        Skip to content
+      </a>
+      <header class="top">
+        <a class="brand" href={href.sessions()}>
+          Codex sessions
+        </a>
+        <nav aria-label="Main">
+          {nav('sessions', href.sessions(), 'Sessions')}
+          {nav('usage', href.usage(), 'Usage')}
+        </nav>
+        <SearchBox route={route} />
+        <TokenStatus />
+      </header>
+      <main id="main" tabIndex={-1}>
+        {current(route)}
+      </main>
+      <TokenPrompt />
+    </>
+  );
+}

@@ -1,0 +1,92 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { projectName } from '../format.js';
+import { Select } from '../ui/select.js';
+import { FILTER_DEFAULTS, isFiltered, SOURCES, type Filters } from './filters.js';
+
+interface Props {
+  value: Filters;
+  onChange: (next: Filters) => void;
+  projects: string[];
+  providers: string[];
+}
+
+const SOURCE_OPTIONS: [string, string][] = [['', 'any'], ...SOURCES.map((s): [string, string] => [s, s])];
+const ARCHIVED_OPTIONS: [string, string][] = [
+  ['false', 'hide'],
+  ['true', 'only'],
+  ['all', 'include'],
+];
+const SORT_OPTIONS: [string, string][] = [
+  ['created', 'created'],
+  ['updated', 'updated'],
+];
+const ORDER_OPTIONS: [string, string][] = [
+  ['desc', 'newest first'],
+  ['asc', 'oldest first'],
+];
+
+/** The list's filters. Text fields apply when committed (Enter, or leaving the field); the title filter as you type. */
+export function FilterBar({ value, onChange, projects, providers }: Props) {
+  const set = (k: keyof Filters) => (event: Event) => onChange({ ...value, [k]: (event.currentTarget as HTMLInputElement).value });
+  const [q, setQ] = useState(value.q);
+  // The typed title applies after a pause, onto the filters as they are then (not as they were).
+  const latest = useRef(value);
+  latest.current = value;
+  useEffect(() => setQ(value.q), [value.q]);
+  useEffect(() => {
+    if (q === latest.current.q) return;
+    const timer = setTimeout(() => onChange({ ...latest.current, q }), 250);
+    return () => clearTimeout(timer);
+  }, [q]);
+  return (
+    <form class="filters" role="search" aria-label="Filter sessions" onSubmit={(e) => e.preventDefault()}>
+      <div class="field grow">
+        <label for="f-title">Title</label>
+        <input id="f-title" type="search" value={q} placeholder="title or name contains…" onInput={(e) => setQ(e.currentTarget.value)} />
+      </div>
+      <div class="field grow">
+        <label for="f-project">Project</label>
+        <input id="f-project" type="text" list="project-options" value={value.cwd} placeholder="any project (cwd)" onChange={set('cwd')} />
+        <datalist id="project-options">
+          {projects.map((p) => (
+            <option key={p} value={p} label={projectName(p)} />
+          ))}
+        </datalist>
+      </div>
+      <Select id="f-source" label="Source" value={value.source} onChange={set('source')} options={SOURCE_OPTIONS} />
+      <div class="field">
+        <label for="f-provider">Provider</label>
+        <input
+          id="f-provider"
+          type="text"
+          list="provider-options"
+          value={value.provider}
+          placeholder="any"
+          size={8}
+          onChange={set('provider')}
+        />
+        <datalist id="provider-options">
+          {providers.map((p) => (
+            <option key={p} value={p} />
+          ))}
+        </datalist>
+      </div>
+      <div class="field">
+        <label for="f-from">From</label>
+        <input id="f-from" type="date" value={value.since} onChange={set('since')} />
+      </div>
+      <div class="field">
+        <label for="f-to">To</label>
+        <input id="f-to" type="date" value={value.until} onChange={set('until')} />
+      </div>
+      <Select id="f-archived" label="Archived" value={value.archived} onChange={set('archived')} options={ARCHIVED_OPTIONS} />
+      <Select id="f-sort" label="Sort" value={value.sort} onChange={set('sort')} options={SORT_OPTIONS} />
+      <Select id="f-order" label="Order" value={value.order} onChange={set('order')} options={ORDER_OPTIONS} />
+      {isFiltered(value) && (
+        <button type="button" class="btn btn-quiet" onClick={() => onChange({ ...FILTER_DEFAULTS, sort: value.sort, order: value.order })}>
+          Clear
+        </button>
+      )}
+    </form>
+  );
+}

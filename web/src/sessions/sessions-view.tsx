@@ -1,0 +1,48 @@
+import { useMemo } from 'preact/hooks';
+import type { SessionSummary } from '../api/types.js';
+import { useListEvents } from '../live/use-list-events.js';
+import { href, replaceRoute } from '../router.js';
+import { ErrorBanner } from '../ui/error-banner.js';
+import { Sentinel } from '../ui/sentinel.js';
+import { usePaged } from '../ui/use-paged.js';
+import { FilterBar } from './filter-bar.js';
+import { filtersFrom, isFiltered, listParams, queryFrom, type Filters } from './filters.js';
+import { ListHeader, SessionRow } from './session-row.js';
+import { useSuggestions } from './suggestions.js';
+
+export function SessionsView({ query }: { query: URLSearchParams }) {
+  const filters = filtersFrom(query);
+  const params = useMemo(() => listParams(filters), [query.toString()]);
+  const list = usePaged<SessionSummary>('conversations', params);
+  const live = useListEvents(filters, list.setItems, !list.more, list.reload);
+  const { projects, providers, unpriced } = useSuggestions(list.items);
+  const now = Date.now();
+  const onChange = (next: Filters) => replaceRoute(href.sessions(queryFrom(next)));
+  const empty = !list.more && list.items.length === 0 && list.error === null;
+  return (
+    <section class="view sessions-view" aria-labelledby="sessions-title">
+      <div class="view-head">
+        <h1 id="sessions-title">Sessions</h1>
+        <span class="muted count" aria-live="polite">
+          {list.items.length > 0 && `${list.items.length}${list.more ? '+' : ''} shown`}
+        </span>
+        {live === 'live' && (
+          <span class="live-dot" title="New sessions appear as they are written">
+            live
+          </span>
+        )}
+      </div>
+      <FilterBar value={filters} onChange={onChange} projects={projects} providers={providers} />
+      <ErrorBanner error={list.error} what="Could not load sessions:" />
+      <ListHeader sort={filters.sort} />
+      <ul class="rows" aria-label="Sessions" aria-busy={list.loading}>
+        {list.items.map((item) => (
+          <SessionRow key={item.id} item={item} sort={filters.sort} now={now} unpriced={unpriced} />
+        ))}
+      </ul>
+      {empty && <p class="empty">{isFiltered(filters) ? 'No session matches these filters.' : 'No sessions yet.'}</p>}
+      {list.more && list.error === null && <Sentinel onVisible={list.loadMore} generation={list.generation} />}
+      {list.loading && <p class="loading muted">Loading…</p>}
+    </section>
+  );
+}
