@@ -104,7 +104,7 @@ export class ResponseCache {
     const key = `${request.routeOptions.url ?? request.url}?${canonicalQuery(request.query)}`;
     // The ETag goes on a 200 or a 304 only: never on an error the build may throw.
     const respond = (etag: string) => {
-      appendVary(reply, 'Accept-Encoding');
+      appendVary(reply, 'accept-encoding');
       return reply.type('application/json; charset=utf-8').headers({ 'cache-control': CACHE_CONTROL, etag });
     };
     if (freshness === null) {

@@ -19,11 +19,11 @@ describe('BytePool', () => {
     expect(pool.inUse).toBe(0);
   });
 
-  it('fails with Busy after the wait, and those behind go on', async () => {
+  it('fails with Unavailable after the wait, and those behind go on', async () => {
     const pool = new BytePool(100, 30);
     const held = await pool.acquire(90);
     const waiting = pool.acquire(50);
-    await expect(waiting).rejects.toMatchObject({ kind: 'Busy' });
+    await expect(waiting).rejects.toMatchObject({ kind: 'Unavailable' });
     expect((await pool.acquire(10))).toBeTypeOf('function');
     held();
   });
@@ -68,11 +68,11 @@ describe('BytePool waits of requests whose client went away', () => {
     const first = pool.acquire(80, undefined, abandoned.signal);
     const second = pool.acquire(80);
     abandoned.abort();
-    await expect(first).rejects.toMatchObject({ kind: 'Busy' });
+    await expect(first).rejects.toMatchObject({ kind: 'Unavailable' });
     held();
     expect(await second).toBeTypeOf('function');
     expect(pool.inUse).toBe(80);
-    await expect(pool.acquire(1, undefined, AbortSignal.abort())).rejects.toMatchObject({ kind: 'Busy' });
+    await expect(pool.acquire(1, undefined, AbortSignal.abort())).rejects.toMatchObject({ kind: 'Unavailable' });
   });
 });
 
