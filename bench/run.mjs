@@ -10,7 +10,7 @@
 // 1 when something broke (a server did not start, a request failed or answered non-2xx).
 
 import { spawn, execFileSync } from 'node:child_process';
-import { chmod, cp, mkdtemp, rm, stat, writeFile, readFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
@@ -22,6 +22,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { cacheRoot, ensureTree } from './generate-tree.mjs';
+import { memoryOf, sampleRss } from './process-memory.mjs';
+import { HEAVY_TARGET_RSS_MB, runHeavyReads } from './heavy-reads.mjs';
 import { CCUSAGE_VERSION, ccusageDaily, ccusageEntry } from './ccusage.mjs';
 import { CODEX_VERSION, codexBinary, startCodex } from './codex-search.mjs';
 import { dashboardFirstRow } from './dashboard.mjs';
@@ -212,17 +214,6 @@ async function fileSizeMb(path) {
   let bytes = 0;
   for (const suffix of ['', '-wal', '-shm']) bytes += (await stat(path + suffix).catch(() => ({ size: 0 }))).size;
   return bytes / 2 ** 20;
-}
-
-/** Peak and current resident set of a process, from /proc (Linux only; null elsewhere). */
-async function memoryOf(pid) {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { hwmMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
-  } catch {
-    return null;
-  }
 }
 
 function which(cmd) {
@@ -733,17 +724,11 @@ async function main() {
       broken.push(`${svcStream.name} GET ${ndjsonPath} -> ${head.status}, ${head.bytes} of ${big.sizeBytes} bytes`);
     }
     const memBefore = await memoryOf(svcStream.pid);
-    let peakRss = 0;
-    const sampler = setInterval(async () => {
-      const m = await memoryOf(svcStream.pid);
-      if (m) peakRss = Math.max(peakRss, m.rssMb);
-    }, 50);
+    const sampler = sampleRss(svcStream.pid);
     const [stR, svR] = await interleaved([[staticServer, '/big.jsonl', {}, measureStream], [svcStream, ndjsonPath, {}, measureStream]]);
-    clearInterval(sampler);
+    const hwm = await sampler.stop();
     const st = row('ndjson.static', `3. ${bigMiB} MiB file, static server`, stR);
     const sv = svR;
-    const memAfter = await memoryOf(svcStream.pid);
-    const hwm = memAfter ? Math.max(memAfter.hwmMb, peakRss) : null;
     row('ndjson.service', `3. ${bigMiB} MiB session, format=ndjson`, {
       ...sv,
       peakRssMb: round(hwm, 1),
@@ -834,6 +819,23 @@ async function main() {
   target('startupRatio', '6b. start-up to listening / hello-world', startSvc / startHello, TARGETS.startupRatio, 'max',
     `${round(startSvc, 0)} / ${round(startHello, 0)} ms, spawn until the first HTTP response, runs interleaved`);
 
+  // ---- 10: concurrent heavy reads in a temp home of their own (issue 9, item 3): all 200, RSS bounded.
+  const heavy = await runHeavyReads({ cli: CLI, quick: QUICK, say });
+  const { lineMiB, jsonGets, listPages } = heavy.config;
+  row('heavyReads', `10. ${jsonGets} JSON GETs + ${listPages} list pages at once, ${lineMiB} MiB lines`, {
+    requests: heavy.requests,
+    p50Ms: round(heavy.seconds * 1000, 0),
+    mbPerSec: round(heavy.mbSent / heavy.seconds, 1),
+    peakRssMb: heavy.peakRssMb,
+    statuses: heavy.statuses,
+    mbSent: heavy.mbSent,
+  });
+  if (heavy.statuses[200] !== heavy.requests || heavy.incomplete > 0) {
+    broken.push(`heavy reads: statuses ${JSON.stringify(heavy.statuses)}, ${heavy.incomplete} incomplete bodies`);
+  }
+  target('heavyReadsRss', '10. peak RSS (MB), heavy reads at once', heavy.peakRssMb, HEAVY_TARGET_RSS_MB, 'max',
+    `VmHWM of a fresh service; ${heavy.requests} requests, statuses ${JSON.stringify(heavy.statuses)}, ${heavy.mbSent} MB sent in ` +
+      `${heavy.seconds} s (all requests in flight at once: p50 column is the wall time)`);
   // ---- 9: live updates, on a writable copy of the real fixture home.
   const liveHome = await mkdtemp(join(os.tmpdir(), 'codex-bench-live-'));
   await cp(join(ROOT, 'test', 'fixtures', 'codex-home-real'), liveHome, { recursive: true });

@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
+import { MemoryBudget } from './rollout/reading/byte-budget.js';
 import { sqliteIndex } from './rollout/index/indexer.js';
 import { registerCaching } from './http/caching.js';
 import { PriceBook } from './rollout/usage/pricing.js';
@@ -15,9 +16,10 @@ import { eventRoutes } from './http/events.js';
 import { HttpProblem } from './http/problem.js';
 import { StreamRegistry } from './http/sse.js';
 import { registerDocs } from './http/docs.js';
-import { frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
+import { answerNodeRequests, clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
+import { enforceIdleTimeout } from './http/idle-sockets.js';
 import { healthRoutes } from './http/health.js';
-import { registerFiniteNumberGuard } from './http/finite-numbers.js';
+import { registerQueryIntegers } from './http/query-integers.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { registerSecurity } from './http/security.js';
 import { RequestLog } from './http/request-log.js';
@@ -52,6 +54,9 @@ export const REDACT = [
   'config.token',
 ];
 
+/** Bytes of request body read at most: the API is read-only and takes none. */
+const MAX_REQUEST_BODY_BYTES = 16 * 1024;
+
 /** The connection-check period of Node's HTTP server: how late past its limit a slow client is cut off. */
 function checkingInterval(headersMs: number): number {
   return Math.max(50, Math.min(1000, Math.floor(headersMs / 4)));
@@ -68,24 +73,33 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     http: {
       headersTimeout: config.timeouts.headersMs,
       connectionsCheckingInterval: checkingInterval(config.timeouts.headersMs),
+      // Node answers an HTTP/1.1 request without Host with a bare 400: the Host check
+      // (security.ts) answers it as problem+json instead.
+      requireHostHeader: false,
     },
     requestTimeout: config.timeouts.requestMs,
     keepAliveTimeout: config.timeouts.keepAliveMs,
     connectionTimeout: config.timeouts.idleSocketMs,
     logController: new RequestLog(),
     routerOptions: { maxParamLength: 512 },
+    // No route takes a request body: a large one is refused (413) before it is buffered.
+    bodyLimit: MAX_REQUEST_BODY_BYTES,
     // Requests that arrive while shutting down get a problem+json 503 (see the onRequest hook below).
     return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler as FastifyServerOptions['frameworkErrors'],
+    clientErrorHandler,
     schemaController: { compilersFactory: lazySchemaCompilers() },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  enforceIdleTimeout(app.server, config.timeouts.idleSocketMs);
+  answerNodeRequests(app.server);
 
   const repository = new RolloutRepository({
     codexHome: config.codexHome,
     maxScanFiles: config.maxScanFiles,
     log: app.log,
     index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
+    memory: new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs),
     followPollMs: config.live.followPollMs,
     prices: new PriceBook(config.pricing),
   });
@@ -131,7 +145,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
   registerSecurity(app, { token: config.token, loopbackOnly: isLoopbackHost(config.host) });
   if (config.rateLimit !== null) await registerRateLimit(app, config.rateLimit);
-  registerFiniteNumberGuard(app);
+  registerQueryIntegers(app);
   await registerDocs(app);
   registerDashboard(app, options.webRoot);
   await app.register(healthRoutes, { repository });

@@ -1,7 +1,10 @@
 import { homedir } from 'node:os';
 import { isIP } from 'node:net';
 import { createHash } from 'node:crypto';
-import { join, resolve, sep } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isWithin } from './rollout/files/fs-safety.js';
+import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES } from './rollout/reading/byte-budget.js';
 import { parseArgs } from 'node:util';
 import { loadPricingFile, PricingFileError, type PricingOverrides } from './rollout/usage/pricing.js';
 
@@ -20,6 +23,10 @@ export interface Config {
   indexPath: string | null;
   /** Requests per minute per client address; null: no limit. */
   rateLimit: number | null;
+  /** Bytes of session content all requests may hold in memory at once (see MemoryBudget). */
+  memoryBudgetBytes: number;
+  /** How long a request waits for room in the memory budget before it is answered 503. */
+  memoryWaitMs: number;
   /** Event streams (GET /events and followers of a session, together) served at once; more get 503. */
   maxStreams: number;
   /** MiB of built JSON bodies (list, search, usage) kept for repeat requests of an unchanged tree; 0: none. */
@@ -76,10 +83,14 @@ export const DEFAULTS = {
   logLevel: 'info' as LogLevel,
   maxScanFiles: 10_000,
   rateLimit: null as number | null,
+  memoryBudgetMiB: DEFAULT_MEMORY_BUDGET_BYTES / (1024 * 1024),
+  memoryWaitMs: DEFAULT_BUDGET_WAIT_MS,
   maxStreams: 64,
   responseCacheMb: 32,
   timeouts: DEFAULT_TIMEOUTS,
 };
+
+const MiB = 1024 * 1024;
 
 /**
  * Every setting at its default for `codexHome`, without an index (scan only): the base that
@@ -96,6 +107,8 @@ export function defaultConfig(codexHome: string): Config {
     maxScanFiles: DEFAULTS.maxScanFiles,
     indexPath: null,
     rateLimit: DEFAULTS.rateLimit,
+    memoryBudgetBytes: DEFAULTS.memoryBudgetMiB * MiB,
+    memoryWaitMs: DEFAULTS.memoryWaitMs,
     maxStreams: DEFAULTS.maxStreams,
     responseCacheMb: DEFAULTS.responseCacheMb,
     timeouts: { ...DEFAULTS.timeouts },
@@ -123,6 +136,8 @@ Options (each also read from the environment variable in brackets; flags win):
                           (default $XDG_CACHE_HOME or ~/.cache, codex-sessions/index-<hash of the home>.sqlite)
   --no-index              no index: every query scans the files [CODEX_SESSIONS_NO_INDEX=1]
   --rate-limit N/min      at most N requests a minute per client address; 429 beyond [CODEX_SESSIONS_RATE_LIMIT] (default off)
+  --memory-budget MIB     session content all requests may hold in memory at once; requests wait for room, then 503
+                          [CODEX_SESSIONS_MEMORY_BUDGET] (default ${DEFAULTS.memoryBudgetMiB})
   --max-streams N         event streams at once (/events and followers); 503 beyond (default ${DEFAULTS.maxStreams})
                           [CODEX_SESSIONS_MAX_STREAMS]
   --response-cache-mb N   MiB of built list, search and usage bodies kept while the tree is unchanged; 0: off
@@ -141,8 +156,9 @@ export function isLoopbackHost(host: string): boolean {
   return h === '::1' || h.startsWith('::ffff:127.');
 }
 
+/** A decimal integer, digits only: no sign, no exponent, no hex, no white space inside. */
 function integer(name: string, raw: string, min: number, max: number): number {
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  if (!/^\d{1,15}$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
@@ -160,6 +176,20 @@ export function defaultIndexPath(codexHome: string, env: NodeJS.ProcessEnv): str
   const cache = nonEmpty(env.XDG_CACHE_HOME) ?? join(homedir(), '.cache');
   const hash = createHash('sha256').update(codexHome).digest('hex').slice(0, 16);
   return join(cache, 'codex-sessions', `index-${hash}.sqlite`);
+}
+
+/**
+ * The real path of `path` as far as it exists: symbolic links in the existing part are
+ * resolved, the rest is appended as given. A lexical comparison would miss an index path that
+ * reaches into the home through a link.
+ */
+function realPathSoFar(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : join(realPathSoFar(parent), basename(path));
+  }
 }
 
 function expandHome(path: string): string {
@@ -198,6 +228,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
         'cors-origin': { type: 'string', multiple: true },
         'max-scan-files': { type: 'string' },
         'rate-limit': { type: 'string' },
+        'memory-budget': { type: 'string' },
         'max-streams': { type: 'string' },
         'response-cache-mb': { type: 'string' },
         'index-path': { type: 'string' },
@@ -213,11 +244,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
   if (values.help) return { help: true };
 
   const codexHome = resolve(expandHome(nonEmpty(values['codex-home']) ?? nonEmpty(env.CODEX_HOME) ?? '~/.codex'));
-  const host = nonEmpty(values.host) ?? nonEmpty(env.HOST) ?? DEFAULTS.host;
+  // An IPv6 address may come in brackets, as in a URL (`[::1]`); listen() wants it bare.
+  const host = (nonEmpty(values.host) ?? nonEmpty(env.HOST) ?? DEFAULTS.host).replace(/^\[(.*)\]$/, '$1');
+  if (host === '' || /[\s/[\]]/.test(host)) throw new ConfigError(`host must be an address or a host name, got "${host}"`);
   const indexPath = values['no-index'] || env.CODEX_SESSIONS_NO_INDEX === '1'
     ? null
     : resolve(expandHome(nonEmpty(values['index-path']) ?? nonEmpty(env.CODEX_SESSIONS_INDEX_PATH) ?? defaultIndexPath(codexHome, env)));
-  if (indexPath !== null && (indexPath === codexHome || indexPath.startsWith(codexHome + sep))) {
+  if (indexPath !== null && isWithin(realPathSoFar(codexHome), realPathSoFar(indexPath))) {
     throw new ConfigError(`the index must live outside the Codex home (the service never writes there), got ${indexPath}`);
   }
   const portRaw = nonEmpty(values.port) ?? nonEmpty(env.PORT);
@@ -226,6 +259,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
   const maxScanFiles = scanRaw === undefined ? DEFAULTS.maxScanFiles : integer('max-scan-files', scanRaw, 1, 10_000_000);
   const rateRaw = nonEmpty(values['rate-limit']) ?? nonEmpty(env.CODEX_SESSIONS_RATE_LIMIT);
   const rateLimit = rateRaw === undefined ? DEFAULTS.rateLimit : perMinute(rateRaw);
+  const budgetRaw = nonEmpty(values['memory-budget']) ?? nonEmpty(env.CODEX_SESSIONS_MEMORY_BUDGET);
+  const memoryBudgetMiB = budgetRaw === undefined ? DEFAULTS.memoryBudgetMiB : integer('memory-budget', budgetRaw, 16, 1_048_576);
   const streamsRaw = nonEmpty(values['max-streams']) ?? nonEmpty(env.CODEX_SESSIONS_MAX_STREAMS);
   const maxStreams = streamsRaw === undefined ? DEFAULTS.maxStreams : integer('max-streams', streamsRaw, 1, 100_000);
   const cacheRaw = nonEmpty(values['response-cache-mb']) ?? nonEmpty(env.CODEX_SESSIONS_RESPONSE_CACHE_MB);
@@ -263,6 +298,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
     config: {
       ...defaultConfig(codexHome),
       ...{ host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles, indexPath, rateLimit, maxStreams, pricing },
+      memoryBudgetBytes: memoryBudgetMiB * MiB,
       responseCacheMb,
     },
   };

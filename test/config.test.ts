@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +23,8 @@ describe('loadConfig', () => {
       maxScanFiles: DEFAULTS.maxScanFiles,
       indexPath: defaultIndexPath(join(homedir(), '.codex'), {}),
       rateLimit: null,
+      memoryBudgetBytes: 256 * 1024 * 1024,
+      memoryWaitMs: 30_000,
       maxStreams: 64,
       responseCacheMb: 32,
       timeouts: DEFAULTS.timeouts,
@@ -98,6 +100,38 @@ describe('loadConfig', () => {
   ])('rejects %j', (argv, message) => {
     expect(() => config(argv)).toThrow(message);
   });
+
+  it('takes an IPv6 host in brackets, as in a URL, and listens on it bare', () => {
+    expect(config(['--host', '[::1]']).host).toBe('::1');
+    expect(config([], { HOST: '[::1]' }).host).toBe('::1');
+    expect(() => config(['--host', '[]'])).toThrow(/host must be an address/);
+  });
+
+  it('refuses an index path that reaches into the Codex home through a symbolic link', async () => {
+    const home = await tempHome();
+    const elsewhere = await tempHome();
+    await symlink(home, join(elsewhere, 'link-to-home'));
+    expect(() => config(['--codex-home', home, '--index-path', join(elsewhere, 'link-to-home', 'index.sqlite')])).toThrow(
+      /outside the Codex home/,
+    );
+    expect(() => config(['--codex-home', join(elsewhere, 'link-to-home'), '--index-path', join(home, 'sub', 'i.sqlite')])).toThrow(
+      /outside the Codex home/,
+    );
+    expect(config(['--codex-home', home, '--index-path', join(elsewhere, 'index.sqlite')]).indexPath).toBe(join(elsewhere, 'index.sqlite'));
+  });
+
+  it('reads --memory-budget MiB (or CODEX_SESSIONS_MEMORY_BUDGET)', () => {
+    expect(config(['--memory-budget', '64']).memoryBudgetBytes).toBe(64 * 1024 * 1024);
+    expect(config([], { CODEX_SESSIONS_MEMORY_BUDGET: '1024' }).memoryBudgetBytes).toBe(1024 * 1024 * 1024);
+    expect(() => config(['--memory-budget', '8'])).toThrow(/memory-budget must be between 16 and/);
+  });
+
+  it.each([['--port', '0x1F90'], ['--port', '8e3'], ['--port', '+80'], ['--max-scan-files', '1.5'], ['--memory-budget', '64MiB']])(
+    'takes only decimal integers: %s %s',
+    (flag, value) => {
+      expect(() => config([flag, value])).toThrow(/must be a whole number/);
+    },
+  );
 
   it('reads --pricing FILE (or CODEX_SESSIONS_PRICING) at start-up, flag winning', async () => {
     const dir = await tempHome();

@@ -2,7 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 import { negotiate as negotiateEncoding } from '@fastify/accept-negotiator';
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { appendVary } from './vary.js';
 
 /** A payload as the route's 200 schema serialises it, for cachedJson. */
 export function schemaBody(reply: FastifyReply, payload: unknown): BuiltBody {
@@ -11,7 +13,8 @@ export function schemaBody(reply: FastifyReply, payload: unknown): BuiltBody {
 
 /** What a cacheable route builds: its JSON body, and optionally what the body was built from. */
 export interface BuiltBody {
-  body: Buffer;
+  /** A stream is a body too large to hold (records left in their files): sent, never cached or compressed. */
+  body: Buffer | Readable;
   /**
    * A short description of what the body was made from (ids, sizes, times, versions), hashed
    * into the ETag when no freshness token is available. Without it, the body itself is hashed.
@@ -54,7 +57,7 @@ interface Entry {
 }
 
 /** Revalidate on every use, and never in a shared cache (session content is private); the body depends on Accept-Encoding. */
-const CACHING_HEADERS = { 'cache-control': 'no-cache, private', vary: 'accept-encoding' };
+const CACHE_CONTROL = 'no-cache, private';
 
 const hash = (value: string | Buffer) => createHash('sha1').update(value).digest('base64url').slice(0, 20);
 
@@ -92,7 +95,7 @@ export class ResponseCache {
   /** Tokens are counters that start again in every process: the ETag names the process too. */
   readonly epoch = randomBytes(6).toString('base64url');
   private readonly entries = new Map<string, Entry>();
-  private readonly building = new Map<string, Promise<Entry>>();
+  private readonly building = new Map<string, Promise<Entry | null>>();
   private bytes = 0;
 
   constructor(private readonly options: ResponseCacheOptions) {}
@@ -100,24 +103,38 @@ export class ResponseCache {
   async send(request: FastifyRequest, reply: FastifyReply, freshness: string | null, build: () => Promise<BuiltBody>) {
     const key = `${request.routeOptions.url ?? request.url}?${canonicalQuery(request.query)}`;
     // The ETag goes on a 200 or a 304 only: never on an error the build may throw.
-    const respond = (etag: string) => reply.type('application/json; charset=utf-8').headers({ ...CACHING_HEADERS, etag });
+    const respond = (etag: string) => {
+      appendVary(reply, 'accept-encoding');
+      return reply.type('application/json; charset=utf-8').headers({ 'cache-control': CACHE_CONTROL, etag });
+    };
     if (freshness === null) {
       const built = await build();
-      const etag = `W/"c-${hash(`${key}\n${built.validator ?? hash(built.body)}`)}"`;
-      if (noneMatch(request.headers['if-none-match'], etag)) return respond(etag).code(304).send();
+      const validator = built.validator ?? (Buffer.isBuffer(built.body) ? hash(built.body) : null);
+      // A streamed body without a validator has no ETag: it would take reading it all to make one.
+      if (validator === null) return reply.type('application/json; charset=utf-8').header('cache-control', CACHE_CONTROL).send(built.body);
+      const etag = `W/"c-${hash(`${key}\n${validator}`)}"`;
+      if (noneMatch(request.headers['if-none-match'], etag)) {
+        if (!Buffer.isBuffer(built.body)) built.body.destroy();
+        return respond(etag).code(304).send();
+      }
       return respond(etag).send(built.body);
     }
     const etag = `W/"${this.epoch}-${freshness}-${hash(key)}"`;
     if (noneMatch(request.headers['if-none-match'], etag)) return respond(etag).code(304).send();
     const entry = await this.entry(key, freshness, build);
+    if (!('token' in entry)) return respond(etag).send(entry);
     const encoding = entry.body.length >= COMPRESS_THRESHOLD ? acceptedEncoding(request) : null;
     if (encoding === null) return respond(etag).send(entry.body);
     const encoded = await (entry.encoded[encoding] ??= this.compress(key, entry, encoding));
     return respond(etag).header('content-encoding', encoding).send(encoded);
   }
 
-  /** The cached body for (key, token), or a new one: concurrent requests for the same one share one build. */
-  private async entry(key: string, token: string, build: () => Promise<BuiltBody>): Promise<Entry> {
+  /**
+   * The cached body for (key, token), or a new one: concurrent requests for the same one share
+   * one build. A streamed body belongs to the request that built it; one that joined such a
+   * build builds its own.
+   */
+  private async entry(key: string, token: string, build: () => Promise<BuiltBody>): Promise<Entry | BuiltBody['body']> {
     const hit = this.entries.get(key);
     if (hit?.token === token) {
       this.entries.delete(key);
@@ -125,17 +142,22 @@ export class ResponseCache {
       return hit;
     }
     const buildKey = `${token}\n${key}`;
-    let pending = this.building.get(buildKey);
-    if (pending === undefined) {
-      pending = build().then(({ body }) => {
-        const entry: Entry = { token, body, encoded: {}, bytes: body.length };
-        this.store(key, entry);
-        return entry;
-      });
-      this.building.set(buildKey, pending);
-      void pending.finally(() => this.building.delete(buildKey)).catch(() => {});
+    const shared = this.building.get(buildKey);
+    if (shared !== undefined) {
+      const entry = await shared;
+      return entry ?? (await build()).body;
     }
-    return pending;
+    const mine = build();
+    const pending = mine.then(({ body }) => {
+      if (!Buffer.isBuffer(body)) return null;
+      const entry: Entry = { token, body, encoded: {}, bytes: body.length };
+      this.store(key, entry);
+      return entry;
+    });
+    this.building.set(buildKey, pending);
+    void pending.finally(() => this.building.delete(buildKey)).catch(() => {});
+    const entry = await pending;
+    return entry ?? (await mine).body;
   }
 
   private store(key: string, entry: Entry): void {

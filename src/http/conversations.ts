@@ -1,9 +1,11 @@
-import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RolloutRepository } from '../rollout/repository.js';
+import { byteStream } from './byte-stream.js';
+import { appendVary } from './vary.js';
 import { conversationJson } from './conversation-body.js';
 import { pageBody, pageValidator } from './list-body.js';
 import { negotiate } from './negotiate.js';
+import { requestLease } from './request-lease.js';
 import { HttpProblem } from './problem.js';
 import {
   ConversationDocument,
@@ -32,17 +34,21 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
         querystring: ListQuery,
         response: {
           200: ConversationsPage,
-          ...problemResponses('INVALID_CURSOR', 'INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'SCAN_FAILED'),
+          ...problemResponses('INVALID_CURSOR', 'INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'SCAN_FAILED', 'SERVICE_UNAVAILABLE'),
         },
       },
     },
     async (request, reply) => {
       const query = { ...LIST_DEFAULTS, ...request.query };
       // The body is built here (records spliced in as the files' own JSON text), not by the
-      // schema serialiser: the 200 schema above still describes it exactly.
+      // schema serialiser: the 200 schema above still describes it exactly. A request takes its
+      // share of the memory budget only when it builds (not for a 304 or a cached body).
       return reply.cachedJson(repository.freshness(true), async () => {
-        const page = await repository.listPage(query, request.log);
-        return { body: pageBody(page), validator: pageValidator(page) };
+        const lease = await requestLease(repository, request, reply, 'list', query.limit);
+        const page = await repository.listPage(query, request.log, lease);
+        const body = pageBody(page, (origin) => repository.openRecords(origin));
+        // Records too long to hold stay in their files and are copied from there: not cached.
+        return { body: Buffer.isBuffer(body) ? body : byteStream(body, () => {}), validator: pageValidator(page) };
       });
     },
   );
@@ -81,6 +87,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
             'AMBIGUOUS_ID',
             'RANGE_NOT_SATISFIABLE',
             'SCAN_FAILED',
+            'SERVICE_UNAVAILABLE',
           ),
         },
       },
@@ -92,10 +99,13 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
         throw new HttpProblem('NOT_ACCEPTABLE', `this resource is available as ${JSON_TYPE} or ${NDJSON}`);
       }
       const file = await repository.findById(request.params.id);
-      reply.header('vary', 'accept').header('cache-control', 'no-cache, private');
-      if (type === NDJSON) return sendRolloutBytes(request, reply, file);
+      // Appended, never set: another Vary (Origin, from CORS) must survive.
+      appendVary(reply, 'Accept');
+      reply.header('cache-control', 'no-cache, private');
+      if (type === NDJSON) return sendRolloutBytes(request, reply, repository, file);
+      await requestLease(repository, request, reply, 'conversation');
       const conversation = await repository.openConversation(file, request.log);
-      const body = Readable.from(conversationJson(conversation));
+      const body = byteStream(conversationJson(conversation), () => conversation.close());
       // The typed reply only knows the schema's object shape; a stream of that same JSON is sent instead.
       return reply.type(`${JSON_TYPE}; charset=utf-8`).send(body as never);
     },

@@ -81,11 +81,11 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       const sub = { filter: parseFilter({ cwd, source, provider }), archived };
       const lastId = lastEventId(request);
       streams.check();
-      await repository.watchTree(); // from the first frame on, every change is seen
+      await repository.live.watchTree(); // from the first frame on, every change is seen
       const stream = streams.start(reply);
       // A new client learns where it starts, so that its first reconnect misses nothing.
-      if (lastId === null) stream.send(sseFrame({ id: repository.lastChangeId() }));
-      stream.onClose(repository.subscribeChanges(sub, lastId, (event) => stream.send(changeFrame(event))));
+      if (lastId === null) stream.send(sseFrame({ id: repository.live.lastChangeId() }));
+      stream.onClose(repository.live.subscribe(sub, lastId, (event) => stream.send(changeFrame(event))));
       return reply;
     },
   );
@@ -124,7 +124,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       else start = { from: 'offset', offset: Number(from), resume: false };
       streams.check(); // before the file is opened
       const file = await repository.findById(request.params.id);
-      const follower = await repository.follow(file, start);
+      const follower = await repository.live.follow(file, start);
       let stream: SseStream;
       try {
         stream = streams.start(reply);

@@ -6,7 +6,10 @@ const Status = Type.Object({ status: Type.String() });
 
 const IndexProgress = Type.Object(
   {
-    state: Type.Enum(['disabled', 'building', 'ready', 'failed']),
+    state: Type.Enum(['disabled', 'building', 'ready', 'failed', 'rebuilding'], {
+      description: 'rebuilding: the index file was found corrupt while running; queries scan until it is rebuilt',
+    }),
+    reason: Type.Union([Type.String(), Type.Null()], { description: 'Why the index is failed or rebuilding' }),
     complete: Type.Boolean({ description: 'Filters, sort=updated and lookups use the index only once it is complete' }),
     filesInIndex: Type.Integer({ minimum: 0 }),
     filesCheckedThisPass: Type.Integer({ minimum: 0 }),
@@ -15,7 +18,13 @@ const IndexProgress = Type.Object(
   { description: 'Metadata index progress' },
 );
 
-const Readiness = Type.Object({ status: Type.String(), index: IndexProgress });
+const Readiness = Type.Object({
+  status: Type.String({ description: '`ready`, `degraded` (serving, without what `degraded` lists), or why it is not ready' }),
+  degraded: Type.Array(Type.String(), {
+    description: 'What the service is doing without: unreadable directories (skipped), session_index.jsonl, the index',
+  }),
+  index: IndexProgress,
+});
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutRepository }> = async (app, { repository }) => {
   app.get(
@@ -28,15 +37,18 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposi
     '/readyz',
     {
       schema: {
-        summary: 'Readiness: the Codex home can be read; also reports the metadata index progress',
+        summary: 'Readiness: the Codex home can be read and the index is not being rebuilt; also reports what is degraded',
         tags: ['operations'],
         response: { 200: Readiness, 503: Readiness },
       },
     },
     async (_request, reply) => {
       const index = repository.indexProgress();
-      if (await repository.isReadable()) return { status: 'ready', index };
-      return reply.code(503).send({ status: 'codex home not readable', index });
+      const degraded = repository.degraded.list();
+      if (!(await repository.isReadable())) return reply.code(503).send({ status: 'codex home not readable', degraded, index });
+      // A corrupt index is rebuilt in the background while queries scan: answers stay right but slower.
+      if (index.state === 'rebuilding') return reply.code(503).send({ status: `index rebuilding: ${index.reason}`, degraded, index });
+      return { status: degraded.length === 0 ? 'ready' : 'degraded', degraded, index };
     },
   );
 };

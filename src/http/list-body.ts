@@ -1,25 +1,94 @@
-import type { ConversationsPage, GitInfo, SessionSummary, UsageSummary } from '../rollout/types.js';
+import type { RecordReader } from '../rollout/repository.js';
+import type {
+  ConversationItem,
+  ConversationsPage,
+  GitInfo,
+  RecordOrigin,
+  RecordText,
+  SessionSummary,
+  UsageSummary,
+} from '../rollout/types.js';
+
+/** A piece of a body: text, a record's held bytes, or a record left in its file. */
+type Part = string | Buffer | RecordText;
+
+const FLUSH_BYTES = 64 * 1024;
 
 /**
- * The JSON body of a list page, as one UTF-8 buffer, without a parse → stringify round trip of
- * the records: the head and tail records are the files' own JSON text (see recordBytes) and
- * are copied in as bytes. Everything else is written field by field in the order of the
- * ConversationsPage / ConversationItem schemas (src/http/schemas.ts), exactly as Fastify's
- * schema serialiser wrote it: JSON.stringify for strings, `null` for null.
+ * The parts of a list page's JSON body, without a parse → stringify round trip of the records:
+ * the head and tail records are the files' own JSON text (see RecordText). Everything else is
+ * written field by field in the order of the ConversationsPage / ConversationItem schemas
+ * (src/http/schemas.ts), exactly as Fastify's schema serialiser wrote it: JSON.stringify for
+ * strings, `null` for null.
  */
-export function pageBody(page: ConversationsPage): Buffer {
-  const parts: (string | Buffer)[] = ['{"items":['];
-  page.items.forEach((item, i) => {
-    parts.push(i === 0 ? '' : ',', summaryFields(item), ',"head":[');
-    pushRecords(parts, item.head);
-    parts.push('],"tail":[');
-    pushRecords(parts, item.tail);
-    parts.push(']}');
-  });
-  parts.push(
-    `],"nextCursor":${str(page.nextCursor)},"numScannedFiles":${integer(page.numScannedFiles)},"reachedScanCap":${page.reachedScanCap}}`,
-  );
-  return join(parts);
+function* pageParts(page: ConversationsPage): Generator<Part | { item: ConversationItem }> {
+  yield '{"items":[';
+  for (const [i, item] of page.items.entries()) {
+    if (i > 0) yield ',';
+    yield { item };
+    yield summaryFields(item);
+    yield ',"head":[';
+    yield* recordParts(item.head);
+    yield '],"tail":[';
+    yield* recordParts(item.tail);
+    yield ']}';
+  }
+  const scanned = integer(page.numScannedFiles);
+  yield `],"nextCursor":${str(page.nextCursor)},"numScannedFiles":${scanned},"reachedScanCap":${page.reachedScanCap}}`;
+}
+
+function* recordParts(records: RecordText[]): Generator<Part> {
+  for (const [i, record] of records.entries()) {
+    if (i > 0) yield ',';
+    yield record.bytes ?? record;
+  }
+}
+
+/**
+ * The JSON body of a list page: one UTF-8 buffer when every record is held in memory (the usual
+ * case), otherwise a stream of pieces in which each record left in its file is copied from it in
+ * chunks (`open` opens the file the item was read from, checked to be the same file).
+ */
+export function pageBody(
+  page: ConversationsPage,
+  open: (origin: RecordOrigin) => Promise<RecordReader>,
+): Buffer | AsyncGenerator<Buffer> {
+  if (page.items.every((item) => item.origin === undefined)) {
+    const parts: (string | Buffer)[] = [];
+    for (const part of pageParts(page)) if (typeof part === 'string' || Buffer.isBuffer(part)) parts.push(part);
+    return join(parts);
+  }
+  return streamedPage(page, open);
+}
+
+async function* streamedPage(page: ConversationsPage, open: (origin: RecordOrigin) => Promise<RecordReader>): AsyncGenerator<Buffer> {
+  let parts: (string | Buffer)[] = [];
+  let size = 0;
+  const flush = () => {
+    const out = join(parts);
+    parts = [];
+    size = 0;
+    return out;
+  };
+  let reader: RecordReader | null = null;
+  try {
+    for (const part of pageParts(page)) {
+      if (typeof part === 'string' || Buffer.isBuffer(part)) {
+        parts.push(part);
+        size += part.length;
+        if (size >= FLUSH_BYTES) yield flush();
+      } else if ('item' in part) {
+        await reader?.close();
+        reader = part.item.origin === undefined ? null : await open(part.item.origin);
+      } else {
+        yield flush();
+        yield* (reader as RecordReader).textOf(part);
+      }
+    }
+    yield flush();
+  } finally {
+    await reader?.close();
+  }
 }
 
 /**
@@ -63,13 +132,6 @@ function usage(u: UsageSummary | null): string {
     `"outputTokens":${integer(u.outputTokens)},"reasoningOutputTokens":${integer(u.reasoningOutputTokens)},` +
     `"totalTokens":${integer(u.totalTokens)},"costUSD":${cost},"models":${JSON.stringify(u.models)}}`
   );
-}
-
-function pushRecords(parts: (string | Buffer)[], records: Buffer[]): void {
-  records.forEach((record, i) => {
-    if (i > 0) parts.push(',');
-    parts.push(record);
-  });
 }
 
 function join(parts: (string | Buffer)[]): Buffer {

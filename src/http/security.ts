@@ -39,6 +39,10 @@ export interface SecurityOptions {
 /** Host allow-list first (a rebinding page must learn nothing), then bearer-token auth. */
 export function registerSecurity(app: FastifyInstance, options: SecurityOptions): void {
   app.addHook('onRequest', async (request) => {
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (Node's own check is off: it sent no body).
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      throw new HttpProblem('INVALID_QUERY', 'an HTTP/1.1 request must carry a Host header');
+    }
     if (options.loopbackOnly) {
       const host = hostnameOf(request.headers.host ?? '');
       if (host === null || !LOOPBACK_HOSTNAMES.test(host)) {

@@ -1,10 +1,13 @@
-import { basename, dirname } from 'node:path';
-import type { Readable } from 'node:stream';
-import send from '@fastify/send';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RolloutError, RolloutErrorKind, scanFailed } from '../rollout/errors.js';
+import { wholeMtimeMs } from '../rollout/files/file-stamp.js';
+import type { RolloutRepository } from '../rollout/repository.js';
 import type { RolloutFile } from '../rollout/types.js';
+import { parseRange } from './byte-range.js';
+import { BODY_HIGH_WATER_MARK } from './byte-stream.js';
 import { HttpProblem } from './problem.js';
+import { requestLease } from './request-lease.js';
 
 export const NDJSON = 'application/x-ndjson';
 
@@ -15,58 +18,95 @@ export const NDJSON = 'application/x-ndjson';
  * sees at once that the body is incomplete.
  */
 function closeIfShortened(request: FastifyRequest, reply: FastifyReply, stream: Readable, expected: number, file: RolloutFile) {
-  if (!Number.isFinite(expected) || expected === 0 || request.method === 'HEAD') return;
   stream.once('end', () => {
-    const read = (stream as Readable & { bytesRead?: unknown }).bytesRead;
-    if (typeof read === 'number' && read < expected) {
-      request.log.warn({ path: file.relPath, sent: read, expected }, 'the file shrank while it was sent; closing the connection');
+    const sent = (stream as Readable & { bytesRead: number }).bytesRead;
+    if (sent < expected) {
+      request.log.warn({ path: file.relPath, sent, expected }, 'the file shrank while it was sent; closing the connection');
       reply.raw.destroy();
     }
   });
 }
 
+/** The entity tags of an If-None-Match list, or '*'. */
+function tagsOf(header: string): string[] {
+  return header.split(',').map((t) => t.trim()).filter((t) => t !== '');
+}
+
+/** Weak comparison (RFC 9110 §8.8.3.2): equal once any W/ prefix is dropped. */
+const weakEqual = (a: string, b: string) => a.replace(/^W\//, '') === b.replace(/^W\//, '');
+
+/** RFC 9110 §13.1.2-13.1.3: If-None-Match wins over If-Modified-Since. */
+function notModified(request: FastifyRequest, etag: string, lastModified: string): boolean {
+  const ifNoneMatch = request.headers['if-none-match'];
+  if (typeof ifNoneMatch === 'string') return ifNoneMatch.trim() === '*' || tagsOf(ifNoneMatch).some((t) => weakEqual(t, etag));
+  const ifModifiedSince = request.headers['if-modified-since'];
+  if (typeof ifModifiedSince !== 'string') return false;
+  const since = Date.parse(ifModifiedSince);
+  return Number.isFinite(since) && Date.parse(lastModified) <= since;
+}
+
+/** If-Range: the Range applies only while the validator still describes the file. */
+function rangeStillApplies(request: FastifyRequest, etag: string, lastModified: string): boolean {
+  const ifRange = request.headers['if-range'];
+  if (typeof ifRange !== 'string') return true;
+  if (ifRange.includes('"')) return ifRange.includes(etag);
+  const at = Date.parse(ifRange);
+  return Number.isFinite(at) && Date.parse(lastModified) <= at;
+}
+
 /**
- * Streams the file's bytes exactly, with Range (206/416), ETag/If-None-Match (304) and
- * Last-Modified, by @fastify/send. The path was found by the repository's walk, so it is a
- * regular file inside the Codex home; `root` keeps send from interpreting the home's own
- * path (which is usually a dot-directory, `~/.codex`).
+ * Streams the file's bytes exactly, with Range (206/416), ETag/If-None-Match and
+ * Last-Modified/If-Modified-Since (304). The file is opened by the repository, which proves on
+ * the descriptor that it is a regular file inside the Codex home (an index row or a walk result
+ * that went stale cannot make this serve a link out, a FIFO or a device), and the bytes are sent
+ * from that same descriptor. An invalid Range is ignored (RFC 9110 §14.2): the whole file.
  */
-export async function sendRolloutBytes(request: FastifyRequest, reply: FastifyReply, file: RolloutFile) {
-  // Write preconditions (If-Match, If-Unmodified-Since) mean nothing for a read-only service.
-  delete request.raw.headers['if-match'];
-  delete request.raw.headers['if-unmodified-since'];
-  // send treats `Cache-Control: no-cache` as "never 304", but a browser's fetch adds it to every
-  // request with If-None-Match; preconditions are the origin's to evaluate (RFC 9110 §13.2.1).
-  delete request.raw.headers['cache-control'];
-  const result = await send(request.raw, `/${encodeURIComponent(basename(file.absPath))}`, {
-    root: dirname(file.absPath),
-    acceptRanges: true,
-    cacheControl: false,
-    contentType: false,
-    dotfiles: 'allow',
-    etag: true,
-    index: false,
-    lastModified: true,
-    // send leaves Node's 16 KiB default; 64 KiB reads keep up with a plain static server.
-    highWaterMark: 64 * 1024,
-  });
-  if (result.type === 'error') {
-    const status = result.statusCode;
-    if (status === 416) {
-      throw new HttpProblem('RANGE_NOT_SATISFIABLE', 'the requested range is not satisfiable', {
-        'content-range': String(result.headers['Content-Range'] ?? ''),
-      });
+export async function sendRolloutBytes(request: FastifyRequest, reply: FastifyReply, repository: RolloutRepository, file: RolloutFile) {
+  const lease = await requestLease(repository, request, reply, 'bytes');
+  let opened;
+  try {
+    opened = await repository.openFile(file);
+  } catch (err) {
+    lease.release();
+    throw err;
+  }
+  const done = () => {
+    void opened.close();
+    lease.release();
+  };
+  const { stat, fd } = opened;
+  // The validators @fastify/send used: clients' cached ETags stay valid.
+  const mtimeMs = wholeMtimeMs(stat.mtimeMs);
+  const etag = `W/"${stat.size.toString(16)}-${mtimeMs.toString(16)}"`;
+  const lastModified = new Date(mtimeMs).toUTCString();
+  reply.header('accept-ranges', 'bytes').header('last-modified', lastModified).header('etag', etag);
+  if (notModified(request, etag, lastModified)) {
+    done();
+    return reply.code(304).send();
+  }
+  let start = 0;
+  let end = stat.size - 1;
+  const rangeHeader = request.headers.range;
+  if (typeof rangeHeader === 'string' && rangeStillApplies(request, etag, lastModified)) {
+    const range = parseRange(rangeHeader, stat.size);
+    if (range === 'unsatisfiable') {
+      done();
+      throw new HttpProblem('RANGE_NOT_SATISFIABLE', 'the requested range is not satisfiable', { 'content-range': `bytes */${stat.size}` });
     }
-    if (status === 404) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
-    throw scanFailed(`cannot send ${file.relPath}`, result.metadata.error);
+    if (range !== null) {
+      ({ start, end } = range);
+      reply.code(206).header('content-range', `bytes ${start}-${end}/${stat.size}`);
+    }
   }
-  if (result.type !== 'file') throw scanFailed(`${file.relPath} is not a file`, null);
-  reply.code(result.statusCode).headers(result.headers);
-  if (result.statusCode === 304) {
-    result.stream.destroy();
-    return reply.send();
+  const length = end - start + 1;
+  reply.type(NDJSON).header('content-length', String(length));
+  if (request.method === 'HEAD' || length === 0) {
+    done();
+    return reply.send(Readable.from([])); // a stream: Fastify keeps the Content-Length above
   }
-  reply.type(NDJSON);
-  closeIfShortened(request, reply, result.stream, Number(result.headers['Content-Length']), file);
-  return reply.send(result.stream);
+  // The stream owns the descriptor from here: it closes it once no read is in flight.
+  const stream = createReadStream('', { fd, start, end, autoClose: true, highWaterMark: BODY_HIGH_WATER_MARK });
+  stream.once('close', () => lease.release());
+  closeIfShortened(request, reply, stream, length, file);
+  return reply.send(stream);
 }

@@ -10,7 +10,11 @@ export const RolloutErrorKind = {
   AmbiguousId: 'AmbiguousId',
   RangeNotSatisfiable: 'RangeNotSatisfiable',
   ScanFailed: 'ScanFailed',
-  /** Not now: the work needs what is still being built (the index); retry later. */
+  /**
+   * Not now, try again later: the memory budget had no room within its wait, the process is out
+   * of file descriptors, or the work needs the index that is still being built. `retryAfterS`
+   * says when.
+   */
   Unavailable: 'Unavailable',
 } as const;
 
@@ -18,15 +22,33 @@ export type RolloutErrorKind = (typeof RolloutErrorKind)[keyof typeof RolloutErr
 
 export class RolloutError extends Error {
   readonly kind: RolloutErrorKind;
+  /** For Unavailable: seconds after which a retry may succeed. */
+  readonly retryAfterS: number | undefined;
 
-  constructor(kind: RolloutErrorKind, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(kind: RolloutErrorKind, message: string, options?: { cause?: unknown; retryAfterS?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RolloutError';
     this.kind = kind;
+    this.retryAfterS = options?.retryAfterS;
   }
+}
+
+/**
+ * True for failures of the process rather than of the path: out of file descriptors (a client
+ * holding thousands of idle connections, say). They say nothing about the file or directory, so
+ * they must never be taken for "unreadable" or "gone" (a directory skipped, a session missing
+ * from a page, an index row deleted): the request is answered Unavailable (503) instead.
+ */
+export function isExhausted(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'EMFILE' || code === 'ENFILE';
 }
 
 /** Wraps an unexpected filesystem failure; the cause is kept for the log, never shown to clients. */
 export function scanFailed(what: string, cause: unknown): RolloutError {
+  if (isExhausted(cause)) {
+    const message = 'the server is out of file descriptors; retry shortly';
+    return new RolloutError(RolloutErrorKind.Unavailable, message, { cause, retryAfterS: 2 });
+  }
   return new RolloutError(RolloutErrorKind.ScanFailed, what, { cause });
 }

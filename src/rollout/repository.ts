@@ -1,31 +1,29 @@
-import { access, constants, stat } from 'node:fs/promises';
+import { access, constants } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { RolloutError, RolloutErrorKind } from './errors.js';
+import { Degradations } from './degraded.js';
+import { RolloutError, RolloutErrorKind, scanFailed } from './errors.js';
 import { UUID } from './files/filename.js';
+import { isMissingOrUnsafe, pathKind } from './files/fs-safety.js';
 import { filesClaiming } from './files/lookup.js';
 import { TreeWalker } from './files/tree-walk.js';
 import type { IndexFactory, IndexProgress, MetadataIndex } from './index/metadata-index.js';
 import { decodePosition } from './listing/cursor.js';
 import { containsFolded, hasFilter, parseFilter } from './listing/filters.js';
 import { DEFAULT_LISTING_CACHE, ListingCache, type ListingCacheOptions } from './listing/listing-cache.js';
-import { listEvaluator, type ListPlan, type ReadListing } from './listing/list-items.js';
-import { collectPage, type CandidateSource, type Page } from './listing/page-loop.js';
+import { admitWithin, listEvaluator, type ListPlan, type ReadListing } from './listing/list-items.js';
+import { collectPage, MAX_PARALLEL_READS, type CandidateSource } from './listing/page-loop.js';
 import { byUpdateSource, walkSource } from './listing/scan-source.js';
-import { ChangeFeed, wants, type FeedSubscription } from './live/change-feed.js';
-import type { EventLogOptions, FeedEvent } from './live/event-log.js';
-import { FileFollower, type FollowStart } from './live/follower.js';
-import { WatchHub } from './live/watch-hub.js';
+import type { EventLogOptions } from './live/event-log.js';
+import { LiveTree } from './live/live-tree.js';
+import { CHUNK } from './reading/byte-source.js';
+import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES, Lease, MemoryBudget } from './reading/byte-budget.js';
 import { openConversation, type OpenConversation } from './reading/conversation.js';
-import { DEFAULT_READ_LIMITS, type ReadLimits } from './reading/session-reader.js';
+import { recordChunks } from './reading/jsonl-lines.js';
+import { DEFAULT_READ_LIMITS, openRollout, readWorkingSet } from './reading/session-reader.js';
+import type { OpenRollout, ReadEnv, ReadLimits } from './reading/session-reader.js';
 import { SessionNames } from './reading/session-names.js';
-import type { ConversationItem, ConversationsPage, ListQuery, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
-import {
-  searchPage,
-  searchSession,
-  type SearchPage,
-  type SearchRequest,
-  type SessionSearchRequest,
-} from './search/search-pages.js';
+import type { ConversationsPage, ListQuery, RecordOrigin, RecordText, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
+import { searchPage, searchSession, type SearchPage, type SearchRequest, type SessionSearchRequest } from './search/search-pages.js';
 import { PriceBook } from './usage/pricing.js';
 import { usageSummary } from './usage/tally.js';
 import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
@@ -46,12 +44,20 @@ export interface RepositoryOptions {
   index?: IndexFactory | null;
   /** The in-memory cache of listing reads (default 32 MiB, 20,000 files); maxBytes 0 turns it off. */
   listingCache?: Partial<ListingCacheOptions>;
+  /** The memory budget for session content in flight (default 256 MiB, 30 s wait). */
+  memory?: MemoryBudget;
   /** The change log that /events replays from (default: the last 10,000 changes). */
   eventLog?: EventLogOptions;
   /** How often a follower looks at its file even without a watch event (default 1 s). */
   followPollMs?: number;
   /** The prices usage is costed with (default: the built-in table). */
   prices?: PriceBook;
+}
+
+/** Reads the records of a page item that were left in its file. */
+export interface RecordReader {
+  textOf(text: RecordText): AsyncGenerator<Buffer>;
+  close(): Promise<void>;
 }
 
 /** Times a page is asked of the index again after one of its records proved stale. */
@@ -62,8 +68,9 @@ function ambiguous(id: string, files: RolloutFile[]): RolloutError {
 }
 
 /**
- * The rollout repository: pages of sessions, lookups by id and whole sessions, from the tree
- * or, where it helps, from the metadata index. It returns values or throws a RolloutError.
+ * The rollout repository: pages of sessions, lookups by id, whole sessions, search and usage,
+ * from the tree or, where it helps, from the metadata index; `live` follows the tree as it
+ * changes. It returns values or throws a RolloutError.
  */
 export class RolloutRepository {
   readonly codexHome: string;
@@ -71,40 +78,59 @@ export class RolloutRepository {
   private readonly walker: TreeWalker;
   private readonly names: SessionNames;
   private readonly index: MetadataIndex | null;
-  private readonly readListing: ReadListing;
-  private readonly hub: WatchHub;
-  private readonly feed: ChangeFeed;
+  private readonly cache: ListingCache;
+  readonly memory: MemoryBudget;
+  /** What the service is doing without right now (unreadable directories, names, the index): /readyz lists it. */
+  readonly degraded: Degradations;
+  readonly live: LiveTree;
   readonly prices: PriceBook;
 
   constructor(private readonly options: RepositoryOptions) {
     this.codexHome = resolve(options.codexHome);
     this.limits = { ...DEFAULT_READ_LIMITS, ...options.limits };
-    this.walker = new TreeWalker(this.codexHome);
-    this.names = new SessionNames(this.codexHome);
-    const cache = new ListingCache({ ...DEFAULT_LISTING_CACHE, ...options.listingCache });
-    this.readListing = (file, head, tail, log) => cache.read(file, head, tail, this.limits, log);
+    this.memory = options.memory ?? new MemoryBudget(DEFAULT_MEMORY_BUDGET_BYTES, DEFAULT_BUDGET_WAIT_MS);
+    this.degraded = new Degradations(options.log);
+    this.walker = new TreeWalker(this.codexHome, this.degraded);
+    this.names = new SessionNames(this.codexHome, this.degraded);
+    this.cache = new ListingCache({ ...DEFAULT_LISTING_CACHE, ...options.listingCache });
     this.prices = options.prices ?? new PriceBook();
-    this.feed = new ChangeFeed(
-      {
+    const { walker, limits, degraded, cache } = this;
+    const { log } = options;
+    this.live = new LiveTree({
+      walker,
+      log,
+      feed: {
         summarize: (file) => this.summarize(file),
         lastSummary: (file) => cache.lastSummary(file.absPath),
         names: () => this.names.load(),
         filesOf: (id) => this.filesOf(id),
-        fileAt: (relPath) => this.walker.fileAt(relPath),
-        log: options.log,
       },
-      options.eventLog,
-    );
-    // One watcher feeds everyone: the index (which starts it) and the change feed.
-    this.hub = new WatchHub(this.walker, options.log, () => this.feed.prime());
-    const deps = { walker: this.walker, limits: this.limits, log: options.log, watch: this.hub, changed: () => this.hub.bumpIndex() };
-    this.index = options.index ? options.index(deps) : null;
-    // The feed reads the changed files for their summaries: on its own chain, so that index
-    // queries (which wait for the watcher's reports to be taken in) do not wait for it too.
-    let feeding = Promise.resolve();
-    this.hub.listen((changes) => {
-      feeding = feeding.then(() => this.feed.take(changes)).catch((err) => options.log.warn({ err }, 'the change feed failed'));
+      eventLog: options.eventLog,
+      follow: { maxLineBytes: limits.maxLineBytes, pollMs: options.followPollMs ?? 1000, open: (file) => this.openFile(file) },
     });
+    const env = async (): Promise<ReadEnv> => ({ ...(await this.env()), waitMs: Number.POSITIVE_INFINITY }); // background: no rush
+    const changed = () => this.live.indexChanged();
+    this.index = options.index ? options.index({ walker, limits, log, env, degraded, watch: this.live.watch, changed }) : null;
+  }
+
+  /** What every read needs: the home's real path, the limits and the memory budget. */
+  private async env(): Promise<ReadEnv> {
+    return { realRoot: (await this.walker.roots()).realHome, limits: this.limits, budget: this.memory };
+  }
+
+  /**
+   * A request's share of the memory budget, taken before it reads anything (waiting for room;
+   * Unavailable after the budget's wait): a list page reads up to 16 files at once, a JSON
+   * session one file into a bounded body, raw bytes one chunk at a time. Release it when the
+   * response is done. A wait ends at once when `signal` aborts (the client went away).
+   */
+  async leaseFor(kind: 'list' | 'conversation' | 'bytes', limit = 0, signal?: AbortSignal): Promise<Lease> {
+    const perRead = readWorkingSet(this.limits);
+    const reads = kind === 'list' ? Math.min(MAX_PARALLEL_READS, limit + 1) : kind === 'conversation' ? 1 : 0;
+    const bytes = reads * perRead + (kind === 'list' ? 0 : 2 * CHUNK);
+    const lease = new Lease(this.memory.requests);
+    await lease.take(bytes, signal);
+    return lease;
   }
 
   /** Starts the background index build (if an index is configured); returns at once. */
@@ -114,7 +140,7 @@ export class RolloutRepository {
 
   async close(): Promise<void> {
     await this.index?.close();
-    await this.hub.close();
+    await this.live.close();
   }
 
   /**
@@ -124,49 +150,19 @@ export class RolloutRepository {
    * before building. List pages use the index too (their usage figures).
    */
   freshness(usesIndex: boolean): string | null {
-    return this.hub.version(usesIndex && this.index !== null);
-  }
-
-  /** Starts watching the tree if nothing has yet (no index): live streams need it. Resolves once it is watched. */
-  watchTree(): Promise<void> {
-    return this.hub.start();
-  }
-
-  /**
-   * Delivers every change of the tree that `sub` wants (call watchTree() first, so that the
-   * changes from now on are all seen) to `deliver`, after those since
-   * `lastId` (or a `reset`, see EventLog.subscribe). Returns the unsubscribe function.
-   */
-  subscribeChanges(sub: FeedSubscription, lastId: number | null, deliver: (event: FeedEvent) => void): () => void {
-    return this.feed.log.subscribe(lastId, (event) => {
-      if (wants(sub, event)) deliver(event);
-    });
-  }
-
-  /** The id of the newest change (what a new /events subscriber has seen). */
-  lastChangeId(): number {
-    return this.feed.log.lastId;
-  }
-
-  /** Follows one session's file like tail -f (see FileFollower). The caller closes it. */
-  async follow(file: RolloutFile, start: FollowStart): Promise<FileFollower> {
-    await this.watchTree();
-    return FileFollower.open(file, this.walker, start, {
-      maxLineBytes: this.limits.maxLineBytes,
-      pollMs: this.options.followPollMs ?? 1000,
-      onEvent: (relPath, wake) => this.hub.onPath(relPath, wake),
-    });
+    return this.live.version(usesIndex && this.index !== null);
   }
 
   /** A file's summary with its user-set name; null when it is not a session (yet) or cannot be read. */
   private async summarize(file: RolloutFile): Promise<SessionSummary | null> {
-    const summary = (await this.readListing(file, 0, 0, this.options.log))?.read?.summary;
+    const summary = (await this.cache.read(file, 0, 0, await this.env(), this.options.log))?.read?.summary;
     if (summary === undefined) return null;
     return { ...summary, name: (await this.names.load()).get(summary.id) || null };
   }
 
   indexProgress(): IndexProgress {
-    return this.index?.progress() ?? { state: 'disabled', complete: false, filesInIndex: 0, filesCheckedThisPass: 0, lastPassMs: null };
+    const none = { state: 'disabled', reason: null, complete: false, filesInIndex: 0, filesCheckedThisPass: 0, lastPassMs: null } as const;
+    return this.index?.progress() ?? none;
   }
 
   /** Resolves when the index's current work (if any) is done: for tests and benchmarks. */
@@ -177,73 +173,66 @@ export class RolloutRepository {
   /**
    * One page of sessions strictly after `query.cursor`. sort=created without filters walks the
    * tree and reads files only until the page is full plus a look-ahead; sort=updated and
-   * filters use the metadata index when it is complete, and a full scan otherwise.
+   * filters use the metadata index when it is complete, and a full scan otherwise. With a
+   * `lease`, records stay in memory only while it has room (the others are sent from their file).
    */
-  async listPage(query: ListQuery, log: RolloutLogger = this.options.log): Promise<ConversationsPage> {
-    const page = await this.pageOf(query, log);
-    return { ...page, items: await this.withUsage(page.items) };
-  }
-
-  private async pageOf(query: ListQuery, log: RolloutLogger): Promise<ConversationsPage> {
+  async listPage(query: ListQuery, log: RolloutLogger = this.options.log, lease?: Lease): Promise<ConversationsPage> {
     const sort = query.sort ?? 'created';
     const filter = parseFilter(query);
     const after = query.cursor === undefined ? undefined : decodePosition(query.cursor, sort, query.order);
     const plan: ListPlan = { ...query, sort, filter, after, names: await this.names.load(), log };
+    const readListing = await this.readListing();
+    const collect = async (source: CandidateSource) => collectPage(plan, source, listEvaluator(plan, readListing), admitWithin(lease));
+    let page: ConversationsPage | null = null;
     if ((sort === 'updated' || hasFilter(filter)) && this.index?.usable) {
-      const page = await this.pageFromIndex(this.index, plan, query);
-      if (page !== null) return page;
+      // A record the page finds stale is re-indexed and the query asked again; the index keeps
+      // changing under it (or cannot answer): scan instead.
+      const nameMatchIds = filter.q === undefined ? [] : [...plan.names].filter(([, n]) => containsFolded(n, filter.q!)).map(([id]) => id);
+      for (let attempt = 0; attempt < STALE_RETRIES && page === null; attempt++) {
+        const source = await this.index.candidates({ ...query, sort, filter, nameMatchIds, after, limit: query.limit + 1 });
+        if (source === null) break;
+        const outcome = await collect(source);
+        if ('page' in outcome) page = outcome.page;
+        else await this.index.refresh(outcome.stale);
+      }
     }
-    const { maxScanFiles } = this.options;
-    const source =
-      sort === 'created'
-        ? walkSource(this.walker, plan, filter, query.archived, maxScanFiles)
-        : await byUpdateSource(this.walker, query.archived, query.order, maxScanFiles);
-    return this.collect(plan, source);
-  }
-
-  private async collect(plan: ListPlan, source: CandidateSource): Promise<ConversationsPage> {
-    const outcome = await collectPage(plan, source, listEvaluator(plan, this.readListing));
-    if ('page' in outcome) return outcome.page;
-    throw new Error('a scan page cannot go stale'); // only index candidates carry stamps
-  }
-
-  /**
-   * A page from the index. A record the page finds stale is re-indexed and the query asked
-   * again; null (scan instead) if the index keeps changing under it.
-   */
-  private async pageFromIndex(index: MetadataIndex, plan: ListPlan, query: ListQuery): Promise<Page<ConversationItem> | null> {
-    const { filter, names } = plan;
-    const nameMatchIds = filter.q === undefined ? [] : [...names].filter(([, n]) => containsFolded(n, filter.q!)).map(([id]) => id);
-    for (let attempt = 0; attempt < STALE_RETRIES; attempt++) {
-      const source = await index.candidates({ ...query, sort: plan.sort, filter, nameMatchIds, after: plan.after, limit: query.limit + 1 });
-      const outcome = await collectPage(plan, source, listEvaluator(plan, this.readListing));
-      if ('page' in outcome) return outcome.page;
-      await index.refresh(outcome.stale);
+    if (page === null) {
+      const { maxScanFiles } = this.options;
+      const source =
+        sort === 'created'
+          ? walkSource(this.walker, plan, filter, query.archived, maxScanFiles)
+          : await byUpdateSource(this.walker, query.archived, query.order, maxScanFiles);
+      const outcome = await collect(source);
+      if (!('page' in outcome)) throw new Error('a scan page cannot go stale'); // only index candidates carry stamps
+      page = outcome.page;
     }
-    plan.log.debug({}, 'index kept changing under the query; scanning instead');
-    return null;
+    return { ...page, items: await this.withUsage(page.items) };
   }
 
-  private get readDeps(): UsageDeps {
-    const { walker, index, readListing, limits, prices } = this;
-    return { walker, index, readListing, limits, prices, maxScanFiles: this.options.maxScanFiles, log: this.options.log };
+  /** Reads a file for a listing, through the cache. */
+  private async readListing(): Promise<ReadListing> {
+    const env = await this.env();
+    return (file, head, tail, log) => this.cache.read(file, head, tail, env, log);
+  }
+
+  private async readDeps(): Promise<UsageDeps> {
+    const { walker, index, prices } = this;
+    const [readListing, env] = await Promise.all([this.readListing(), this.env()]);
+    return { walker, index, readListing, env, prices, maxScanFiles: this.options.maxScanFiles, log: this.options.log };
   }
 
   /** One page of the sessions whose text holds `request.q` (see search/search-pages.ts). */
   async search(request: SearchRequest, log: RolloutLogger = this.options.log): Promise<SearchPage> {
-    const page = await searchPage(this.readDeps, request, await this.names.load(), log);
+    const page = await searchPage(await this.readDeps(), request, await this.names.load(), log);
     return { ...page, items: await this.withUsage(page.items) };
   }
 
   /** The matching records of one session, in file order. */
   async searchSession(file: RolloutFile, request: SessionSearchRequest): Promise<ReturnType<typeof searchSession>> {
-    return searchSession(this.readDeps, file, request);
+    return searchSession(await this.readDeps(), file, request);
   }
 
-  /**
-   * The summaries with their `usage` from the index: null for sessions it has not read yet,
-   * and for all without an index.
-   */
+  /** The summaries with their `usage` from the index: null for sessions it has not read yet, and for all without an index. */
   private async withUsage<T extends SessionSummary>(items: T[]): Promise<T[]> {
     if (this.index === null || items.length === 0) return items;
     const found = await this.index.usageOf(items.map((i) => i.path));
@@ -269,26 +258,54 @@ export class RolloutRepository {
     return files.length > 0 ? files : filesClaiming(this.walker, id);
   }
 
+  /** The index's files that are still there, as the walk would take them: regular files whose real path is inside the home. */
   private async existing(files: RolloutFile[]): Promise<RolloutFile[]> {
-    return (await Promise.all(files.map((f) => stat(f.absPath).then(() => f, () => null)))).filter((f) => f !== null);
+    const { realHome } = await this.walker.roots();
+    const kinds = await Promise.all(files.map((f) => pathKind(f.absPath, realHome)));
+    return files.filter((_, i) => kinds[i] === 'file');
   }
 
   /** Opens the session for reading; a file without a readable meta still gets a summary from its name. */
   async openConversation(file: RolloutFile, log: RolloutLogger = this.options.log): Promise<OpenConversation> {
     const name = (await this.names.load()).get(file.id) || null;
-    const conversation = await openConversation(file, name, this.limits, log);
+    const conversation = await openConversation(file, name, await this.env(), log);
     conversation.summary = (await this.withUsage([conversation.summary]))[0] ?? conversation.summary;
     return conversation;
   }
 
+  /** Opens a rollout's bytes: only a regular file inside the home, proven on the descriptor (else NotFound). */
+  async openFile(file: RolloutFile): Promise<OpenRollout> {
+    try {
+      return await openRollout(file, (await this.walker.roots()).realHome);
+    } catch (err) {
+      if (isMissingOrUnsafe(err)) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
+      throw scanFailed(`cannot open ${file.relPath}`, err);
+    }
+  }
+
+  /**
+   * Opens the file a page item's records that were not held are read from, checked to be the
+   * file the listing read (same device and inode, at least as long: rollouts only grow). Throws
+   * when it is not: the body cannot be finished, and the caller ends the response.
+   */
+  async openRecords(origin: RecordOrigin): Promise<RecordReader> {
+    const opened = await this.openFile(origin.file);
+    const { stat } = opened;
+    if (stat.dev !== origin.dev || stat.ino !== origin.ino || stat.size < origin.size) {
+      await opened.close();
+      throw scanFailed(`${origin.file.relPath} changed while its page was sent`, null);
+    }
+    return { textOf: (text) => recordChunks(opened.source, text), close: () => opened.close() };
+  }
+
   /** Token usage and cost of one session, read from its file (SPEC §6). */
   async sessionUsage(file: RolloutFile): Promise<SessionUsage> {
-    return readSessionUsage(file, this.limits, this.prices, (id) => this.sessionExists(id));
+    return readSessionUsage(file, await this.env(), this.prices, (id) => this.sessionExists(id));
   }
 
   /** Counted usage of the whole home, grouped (SPEC §6, `GET /usage`; see usage/usage-report.ts). */
   async usage(request: UsageRequest): Promise<UsageReport> {
-    return usageReport(this.readDeps, request);
+    return usageReport(await this.readDeps(), request);
   }
 
   /** Whether a session file with `id` exists (rule 6 gives a response to the session named by its thread id). */

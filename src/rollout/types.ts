@@ -48,10 +48,35 @@ export interface UsageSummary {
   models: string[];
 }
 
+/**
+ * A record's JSON text: the byte range of the record in its file (the line without the white
+ * space around it), and, while it is held in memory, its bytes. A record without bytes was too
+ * long to hold (or over a memory allowance): it is read again from the same open file, or from a
+ * file with the same identity (rollouts are append-only: bytes once written do not change).
+ */
+export interface RecordText {
+  offset: number;
+  length: number;
+  /** The range is valid UTF-8; otherwise it is decoded (U+FFFD) and re-encoded when sent. */
+  utf8: boolean;
+  /** The text to send (always valid UTF-8), when held. */
+  bytes?: Buffer;
+}
+
+/** Which file an item's records that are not held are read from: the file as the listing read it. */
+export interface RecordOrigin {
+  file: RolloutFile;
+  dev: number;
+  ino: number;
+  size: number;
+}
+
 /** A listed session; its head and tail records are their JSON text (UTF-8) as read from the file. */
 export interface ConversationItem extends SessionSummary {
-  head: Buffer[];
-  tail: Buffer[];
+  head: RecordText[];
+  tail: RecordText[];
+  /** Set when some record is not held: the body reads it from this file (checked to be the same file). */
+  origin?: RecordOrigin;
 }
 
 export type SortField = 'created' | 'updated';

@@ -1,4 +1,4 @@
-import { mkdir, symlink } from 'node:fs/promises';
+import { symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
@@ -76,9 +76,8 @@ describe('nothing leaks: paths, stacks, tokens', () => {
     await writeSession(home, { stamp: '2025-01-02T00-00-00', id: uuidN(2), title: 'twin a' });
     await writeSession(home, { stamp: '2025-01-03T00-00-00', id: uuidN(2), title: 'twin b', archived: true });
     const app = await buildTestApp(home, { token: TOKEN, rateLimit: 40 });
-    const broken = await tempHome();
-    await mkdir(broken, { recursive: true });
-    await symlink(join(broken, 'sessions'), join(broken, 'sessions')); // ELOOP → 500
+    const broken = join(await tempHome(), 'home');
+    await symlink(broken, broken); // the home cannot be resolved (ELOOP) → 500
     const failing = await buildTestApp(broken, { token: TOKEN });
 
     const cases: [LightMyRequestResponse, number, boolean][] = [];

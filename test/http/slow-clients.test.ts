@@ -1,8 +1,11 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TIMEOUTS, type ServerTimeouts } from '../../src/config.js';
-import { buildTestApp, tempHome } from '../helper.js';
-import { listen } from '../net.js';
+import { buildTestApp, rolloutRelPath, tempHome, uuidN, writeSession } from '../helper.js';
+import { eventually, fdCount, listen } from '../net.js';
 
 /** A raw connection that records what the server sends and when it closes. */
 function rawConnection(port: number) {
@@ -79,5 +82,39 @@ describe('server timeouts against slow clients', () => {
     expect(res.status).toBe(200);
     const closedAfter = await Promise.all(slow.map((c) => c.closed));
     expect(Math.max(...closedAfter)).toBeLessThan(3_000);
+  });
+
+  it('a client that stops reading a stream is cut off after idleSocketMs, not twice that (item 10), and its file is closed', async () => {
+    const home = await tempHome();
+    const stamp = '2025-01-01T00-00-00';
+    const rel = await writeSession(home, { stamp, id: uuidN(1), title: 'big' });
+    // 40 MB: far more than the socket buffers on both sides hold.
+    const out = createWriteStream(join(home, rel), { flags: 'a' });
+    const line = `${JSON.stringify({ type: 'event_msg', payload: { pad: 'p'.repeat(1_000_000) } })}\n`;
+    for (let i = 0; i < 40; i++) if (!out.write(line)) await once(out, 'drain');
+    out.end();
+    await once(out, 'close');
+    expect(rolloutRelPath(stamp, uuidN(1))).toBe(rel);
+    const idleSocketMs = 2_000;
+    const app = await buildTestApp(home, { timeouts: { ...DEFAULT_TIMEOUTS, idleSocketMs } });
+    const port = await listen(app);
+    const fdsBefore = fdCount();
+    const conn = rawConnection(port);
+    let firstByte = 0;
+    conn.socket.once('data', () => {
+      firstByte = performance.now();
+      conn.socket.pause(); // and never read again
+    });
+    conn.socket.write(`GET /conversations/${uuidN(1)}?format=ndjson HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    // A paused client does not see the close: watch the server's side of the connection.
+    const connections = () => new Promise<number>((resolve) => app.server.getConnections((_err, n) => resolve(n)));
+    await eventually(connections, (n) => n === 1);
+    await eventually(connections, (n) => n === 0, 10_000);
+    const stalledFor = performance.now() - firstByte;
+    conn.socket.destroy();
+    // Node's own timeout, postponed once, closed it after about 2 × idleSocketMs.
+    expect(stalledFor).toBeGreaterThanOrEqual(idleSocketMs - 100);
+    expect(stalledFor).toBeLessThan(1.6 * idleSocketMs);
+    expect(await eventually(fdCount, (n) => n <= fdsBefore)).toBeLessThanOrEqual(fdsBefore);
   });
 });

@@ -17,6 +17,19 @@ export function stampOf(st: Stats): FileStamp {
   return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
 }
 
+/**
+ * The mtimes the API carries: whole ms within the four-digit years of ISO 8601 and HTTP dates
+ * (0000-01-01 to 9999-12-31 UTC). A file's mtime can be anything: tmpfs takes the year 287,168,
+ * past what a JavaScript Date holds, and ext4 takes 1901, whose negative ms a cursor must carry too.
+ */
+export const MTIME_MIN_MS = Date.parse('0000-01-01T00:00:00.000Z');
+export const MTIME_MAX_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** A file's mtime as the API carries it (updatedAt, Last-Modified, sort=updated positions): whole ms, clamped to the range above. */
+export function wholeMtimeMs(mtimeMs: number): number {
+  return Math.min(MTIME_MAX_MS, Math.max(MTIME_MIN_MS, Math.floor(mtimeMs)));
+}
+
 /** True when a read made at stamp `a` is still valid for a file that now stats as `b`. */
 export function sameFile(a: FileStamp, b: FileStamp): boolean {
   return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;

@@ -1,9 +1,10 @@
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { opendir, readdir, realpath, stat } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { parseRolloutName, stampDate } from './filename.js';
-import { entryKind, isAbsentError } from './fs-safety.js';
-import { scanFailed } from '../errors.js';
+import { entryInfo, isAbsentError, isWithin, type EntryKind } from './fs-safety.js';
+import { isExhausted, scanFailed } from '../errors.js';
+import type { Degradations } from '../degraded.js';
 import type { ArchivedFilter, RolloutFile, SortOrder } from '../types.js';
 
 export const SESSIONS_DIR = 'sessions';
@@ -20,6 +21,19 @@ export interface DateBounds {
   min?: string | undefined;
   max?: string | undefined;
 }
+
+/**
+ * Rollout files one directory may list: far above any real day (Codex writes hundreds at most)
+ * or archive, and it bounds what a hostile directory of millions of files costs.
+ */
+export const MAX_DIR_FILES = 100_000;
+/**
+ * Directories whose st_size is larger than this are streamed rather than read at once. st_size
+ * is only a hint of the entry count (about 3,000 entries on ext4, 1,700 on btrfs, 13,000 on tmpfs,
+ * 262,144 on ZFS, which counts entries): low enough that a directory read at once stays small
+ * everywhere, high enough that real day directories take the faster single read.
+ */
+const STREAM_DIRS_OVER_BYTES = 256 * 1024;
 
 /** Digits of the year, month and day directory names under `sessions/`. */
 const DIR_DIGITS = [4, 2, 2];
@@ -40,14 +54,6 @@ function isRolloutDir(rel: string): boolean {
   return rel === ARCHIVED_DIR || (isTreeDir(rel) && rel.split('/').length === 4);
 }
 
-async function readEntries(dir: string): Promise<Dirent[]> {
-  try {
-    return await readdir(dir, { withFileTypes: true });
-  } catch (err) {
-    if (isAbsentError(err)) return [];
-    throw scanFailed(`cannot read directory ${dir}`, err);
-  }
-}
 
 const byKey = (a: RolloutFile, b: RolloutFile) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
@@ -70,27 +76,71 @@ function outside(prefix: string, bounds: DateBounds): boolean {
 }
 
 /**
- * Sorted listings of recently walked directories, valid while the directory's mtime is
- * unchanged. A listing is only cached once its mtime is a second old: file-system clocks
- * tick coarsely, and an entry added in the same tick would not change the mtime.
+ * Sorted listings of recently walked directories, valid while the directory's ctime is
+ * unchanged (an entry added, removed or renamed, or a chmod). A listing is only cached once its
+ * ctime is a second old: file-system clocks tick coarsely, and an entry added in the same tick
+ * would not change it. A directory that could not be read is never cached.
  */
-class DirListings {
-  private readonly listings = new Map<string, { mtimeMs: number; files: RolloutFile[] }>();
-  static readonly MAX = 64;
-  static readonly SETTLED_MS = 1000;
+export class DirListings {
+  private readonly listings = new Map<string, { ctimeMs: number; files: RolloutFile[] }>();
+  /** Listings under way, by directory, with the ctime they were started at. */
+  private readonly reading = new Map<string, { ctimeMs: number | undefined; files: Promise<RolloutFile[] | null> }>();
+  private files = 0;
 
-  async get(dir: string, list: () => Promise<RolloutFile[]>): Promise<RolloutFile[]> {
-    const mtimeMs = (await stat(dir).catch(() => null))?.mtimeMs;
+  /**
+   * `maxFiles` bounds the files all cached listings hold together: a few huge directories must
+   * not pin hundreds of MB (100,000 files are about 40 MB of heap). `settledMs` is how old a
+   * ctime must be before its listing is cached.
+   */
+  constructor(private readonly bounds = { maxListings: 64, maxFiles: 200_000, settledMs: 1000 }) {}
+
+  /** Files the cached listings hold (for tests). */
+  get cachedFiles(): number {
+    return this.files;
+  }
+
+  async get(dir: string, list: () => Promise<RolloutFile[] | null>): Promise<RolloutFile[]> {
+    const ctimeMs = (await stat(dir).catch(() => null))?.ctimeMs;
     const hit = this.listings.get(dir);
-    this.listings.delete(dir);
-    if (hit !== undefined && hit.mtimeMs === mtimeMs) {
-      this.listings.set(dir, hit);
-      return hit.files;
+    if (hit !== undefined) {
+      this.listings.delete(dir);
+      if (hit.ctimeMs === ctimeMs) {
+        this.listings.set(dir, hit);
+        return hit.files;
+      }
+      this.files -= hit.files.length;
     }
-    const files = await list();
-    if (mtimeMs !== undefined && Date.now() - mtimeMs > DirListings.SETTLED_MS) {
-      this.listings.set(dir, { mtimeMs, files });
-      if (this.listings.size > DirListings.MAX) this.listings.delete(this.listings.keys().next().value as string);
+    // Concurrent requests for one directory share one listing (a hostile directory of 100,000
+    // files costs one read, not one per request), but only one started at the same ctime: a
+    // listing started before a change must not be taken, or cached, as the changed directory's.
+    // (A change in the same clock tick as the ctime may be missed, as by a request a moment
+    // earlier; the listing is then not cached, because its ctime has not settled.)
+    let pending = this.reading.get(dir);
+    if (pending === undefined || pending.ctimeMs !== ctimeMs) {
+      const started = { ctimeMs, files: list() };
+      const forget = () => {
+        if (this.reading.get(dir) === started) this.reading.delete(dir);
+      };
+      started.files.then(forget, forget);
+      this.reading.set(dir, started);
+      pending = started;
+    }
+    const files = await pending.files;
+    if (files === null) return [];
+    if (ctimeMs === undefined || Date.now() - ctimeMs <= this.bounds.settledMs) return files;
+    // Of listings read at once, the one of the latest ctime is kept.
+    const cached = this.listings.get(dir);
+    if (cached === undefined || cached.ctimeMs < ctimeMs) {
+      if (cached !== undefined) this.files -= cached.files.length;
+      this.listings.delete(dir);
+      this.listings.set(dir, { ctimeMs, files });
+      this.files += files.length;
+      // Oldest first: a Map iterates in insertion order, and a hit is re-inserted.
+      for (const [oldDir, old] of this.listings) {
+        if (this.listings.size <= this.bounds.maxListings && this.files <= this.bounds.maxFiles) break;
+        this.listings.delete(oldDir);
+        this.files -= old.files.length;
+      }
     }
     return files;
   }
@@ -106,9 +156,94 @@ export class TreeWalker {
   readonly codexHome: string;
   private realHome: string | undefined;
   private readonly listings = new DirListings();
+  private readonly realRoots = new Map<string, string>();
 
-  constructor(codexHome: string) {
+  /**
+   * `degraded` hears of directories that cannot be read or hold too many files: they are
+   * skipped, not errors. `bounds` overrides MAX_DIR_FILES and the size over which a directory
+   * is streamed (for tests).
+   */
+  constructor(
+    codexHome: string,
+    private readonly degraded?: Degradations,
+    private readonly bounds: { maxDirFiles: number; streamDirsOverBytes: number } = {
+      maxDirFiles: MAX_DIR_FILES,
+      streamDirsOverBytes: STREAM_DIRS_OVER_BYTES,
+    },
+  ) {
     this.codexHome = codexHome;
+  }
+
+  /**
+   * The entries of a directory of the tree that `wanted` accepts, at most `maxDirFiles` of them
+   * (in directory order). A directory that cannot be read (permissions, I/O) is skipped and
+   * reported as degraded, so that one bad directory does not fail every request. A listing of
+   * every wanted entry (`complete`) that finds more than the bound reports that too (the rest are
+   * skipped); a listing narrowed to one id can neither find nor clear that. A large directory (a
+   * hostile home with a million files in one day) is streamed, so that memory holds only the
+   * wanted entries, up to the bound.
+   */
+  private async readEntries(relDir: string, wanted: (name: string) => boolean, complete: boolean): Promise<Dirent[] | null> {
+    const dir = this.absPath(relDir);
+    const max = this.bounds.maxDirFiles;
+    const entries: Dirent[] = [];
+    let more = false;
+    try {
+      if ((await stat(dir)).size <= this.bounds.streamDirsOverBytes) {
+        for (const entry of await readdir(dir, { withFileTypes: true })) if (wanted(entry.name)) entries.push(entry);
+        more = entries.length > max;
+        entries.length = Math.min(entries.length, max);
+      } else {
+        for await (const entry of await opendir(dir, { bufferSize: 1024 })) {
+          if (!wanted(entry.name)) continue;
+          if (entries.length === max) {
+            more = true;
+            break; // leaving the loop closes the directory
+          }
+          entries.push(entry);
+        }
+      }
+    } catch (err) {
+      if (isAbsentError(err)) return [];
+      if (this.degraded === undefined || isExhausted(err)) throw scanFailed(`cannot read directory ${relDir}`, err);
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      this.degraded.note(`dir:${relDir}`, `cannot read ${relDir} (${code}): its sessions are skipped`, err);
+      return null;
+    }
+    this.degraded?.clear(`dir:${relDir}`);
+    if (more) this.degraded?.note(`many:${relDir}`, `${relDir} holds more than ${max} entries of the tree: the rest are skipped`);
+    else if (complete) this.degraded?.clear(`many:${relDir}`);
+    return entries;
+  }
+
+  /**
+   * What an entry of `relDir` is, or null when the walk must pass it by: a link that leads out
+   * of the home, dangles, loops or names something else than a file or directory, and an alias:
+   * a link to a directory of the tree, or to a rollout file of the same name elsewhere in the
+   * tree, which the walk reaches by its own path anyway (a symlinked day directory would otherwise
+   * list its sessions twice, under the same keys). Each real directory is walked once.
+   */
+  private async kindOf(entry: Dirent, relDir: string, realHome: string): Promise<EntryKind | null> {
+    const info = await entryInfo(entry, join(this.absPath(relDir), entry.name), realHome);
+    if (info === null || info.linkTarget === undefined) return info?.kind ?? null;
+    const own = await this.ownName(info.linkTarget);
+    if (own === null) return info.kind;
+    const alias = info.kind === 'directory' ? isTreeDir(own) : this.fileAt(own) !== null && own.endsWith(`/${entry.name}`);
+    return alias ? null : info.kind;
+  }
+
+  /** The path a real location has in the tree (`sessions/...`, `archived_sessions/...`), or null outside both roots. */
+  private async ownName(target: string): Promise<string | null> {
+    for (const root of [SESSIONS_DIR, ARCHIVED_DIR]) {
+      let real = this.realRoots.get(root);
+      if (real === undefined) {
+        real = await realpath(this.absPath(root)).catch(() => undefined);
+        if (real === undefined) continue;
+        this.realRoots.set(root, real);
+      }
+      if (isWithin(real, target)) return [root, ...relative(real, target).split(sep)].filter((p) => p !== '').join('/');
+    }
+    return null;
   }
 
   async roots(): Promise<WalkRoots> {
@@ -133,12 +268,10 @@ export class TreeWalker {
     const digits = DIR_DIGITS[relDir.split('/').length - 1];
     if (digits === undefined) return [];
     const { realHome } = await this.roots();
-    const dir = this.absPath(relDir);
     const pattern = new RegExp(`^\\d{${digits}}$`);
     const names: string[] = [];
-    for (const entry of await readEntries(dir)) {
-      if (!pattern.test(entry.name)) continue;
-      if ((await entryKind(entry, join(dir, entry.name), realHome)) === 'directory') names.push(entry.name);
+    for (const entry of (await this.readEntries(relDir, (name) => pattern.test(name), true)) ?? []) {
+      if ((await this.kindOf(entry, relDir, realHome)) === 'directory') names.push(entry.name);
     }
     names.sort();
     return order === 'desc' ? names.reverse() : names;
@@ -152,22 +285,30 @@ export class TreeWalker {
   async filesIn(relDir: string, order: SortOrder, id?: string): Promise<RolloutFile[]> {
     if (!isRolloutDir(relDir)) return [];
     const files =
-      id === undefined ? await this.listings.get(this.absPath(relDir), () => this.list(relDir)) : await this.list(relDir, id);
+      id === undefined ? await this.listings.get(this.absPath(relDir), () => this.list(relDir)) : ((await this.list(relDir, id)) ?? []);
     return order === 'desc' ? [...files].reverse() : [...files];
   }
 
-  private async list(relDir: string, id?: string): Promise<RolloutFile[]> {
+  /** The directory's rollout files in key order; null when it cannot be read. */
+  private async list(relDir: string, id?: string): Promise<RolloutFile[] | null> {
     const { realHome } = await this.roots();
     const dir = this.absPath(relDir);
     const archived = relDir === ARCHIVED_DIR;
     const suffix = id === undefined ? undefined : `-${id}.jsonl`;
     const files: RolloutFile[] = [];
-    for (const entry of await readEntries(dir)) {
-      if (suffix !== undefined && !entry.name.toLowerCase().endsWith(suffix)) continue;
+    // Named directly (a lookup's day, the newest day), a directory may be an alias of another one.
+    const real = await realpath(dir).catch(() => null);
+    const own = real === null ? null : await this.ownName(real);
+    if (own !== null && own !== relDir) return [];
+    // Only names that parse count towards the bound: junk names cannot crowd out real sessions.
+    const wanted = (name: string) => (suffix === undefined || name.toLowerCase().endsWith(suffix)) && parseRolloutName(name) !== null;
+    const entries = await this.readEntries(relDir, wanted, id === undefined);
+    if (entries === null) return null;
+    for (const entry of entries) {
       const parsed = parseRolloutName(entry.name);
       if (!parsed) continue;
       const absPath = join(dir, entry.name);
-      if ((await entryKind(entry, absPath, realHome)) !== 'file') continue;
+      if ((await this.kindOf(entry, relDir, realHome)) !== 'file') continue;
       files.push({ ...parsed, absPath, relPath: `${relDir}/${entry.name}`, archived });
     }
     return files.sort(byKey);

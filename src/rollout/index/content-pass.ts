@@ -1,6 +1,6 @@
 import type { FileStamp } from '../files/file-stamp.js';
 import { contentLines } from '../reading/content-lines.js';
-import { openRollout, type ReadLimits } from '../reading/session-reader.js';
+import { openRollout, type ReadEnv } from '../reading/session-reader.js';
 import { lineDoc } from '../search/file-docs.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
 import type { RolloutFile } from '../types.js';
@@ -26,9 +26,10 @@ export async function indexContent(
   fid: number,
   from: ContentPosition,
   stamp: FileStamp,
-  limits: ReadLimits,
+  env: ReadEnv,
 ): Promise<ContentPosition | null> {
-  const { handle, stat } = await openRollout(file);
+  const opened = await openRollout(file, env.realRoot);
+  const { stat } = opened;
   try {
     if (stat.ino !== stamp.ino || stat.dev !== stamp.dev || stat.size < stamp.size) return null;
     const position: ContentPosition = { ...from, state: structuredClone(from.state) };
@@ -48,7 +49,7 @@ export async function indexContent(
         db.checkpoint(file.relPath, at, doneAtSize);
       });
     };
-    for await (const content of contentLines(handle, from, stamp.size, limits)) {
+    for await (const content of contentLines(opened.source, from, stamp.size, env)) {
       const doc = lineDoc(content, position.state.search);
       if (doc !== null) {
         docs.push(doc);
@@ -67,6 +68,6 @@ export async function indexContent(
     queue(stamp.size);
     return position;
   } finally {
-    await handle.close();
+    await opened.close();
   }
 }

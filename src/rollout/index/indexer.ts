@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
-import { onlyGrew, sameFile, stampOf, type FileStamp } from '../files/file-stamp.js';
+import { onlyGrew, sameFile, stampOf, wholeMtimeMs, type FileStamp } from '../files/file-stamp.js';
 import { ARCHIVED_DIR, SESSIONS_DIR, type TreeWalker } from '../files/tree-walk.js';
 import type { Candidate, CandidateSource } from '../listing/page-loop.js';
 import type { SearchQuery } from '../search/match.js';
@@ -19,6 +20,7 @@ import type {
 } from './metadata-index.js';
 import { indexContent } from './content-pass.js';
 import { initialContentState } from './content-state.js';
+import { ForeignIndexError, indexLoss } from './index-errors.js';
 import { IndexDb } from './sqlite-store.js';
 import { WriteBatch } from './write-batch.js';
 import type { TreeChanges } from './tree-watcher.js';
@@ -54,7 +56,10 @@ export function sqliteIndex(options: SqliteIndexOptions): IndexFactory {
  */
 export class SqliteIndex implements MetadataIndex {
   private db: IndexDb | null = null;
+  /** The inode of the open index file: another one at the path means the file was replaced. */
+  private dbIno: number | null = null;
   private state: IndexProgress['state'] = 'building';
+  private reason: string | null = null;
   private checked = 0;
   private lastPassMs: number | null = null;
   private running: Promise<void> | null = null;
@@ -82,14 +87,7 @@ export class SqliteIndex implements MetadataIndex {
   }
 
   private async open(): Promise<void> {
-    try {
-      this.db = await IndexDb.open(this.options.path, this.walker.codexHome, this.options.changed);
-    } catch (err) {
-      this.state = 'failed';
-      this.options.log.warn({ err, indexPath: this.options.path }, 'metadata index unavailable; serving by scanning');
-      return;
-    }
-    if (this.stopping) return; // closed while opening: close() closes the file
+    if (!(await this.openDb(false)) || this.db === null) return;
     this.watching = this.options.watch.start(); // a failed watch is logged there; the periodic pass covers it
     this.timer = setInterval(() => void this.pass(), this.options.rescanIntervalMs ?? DEFAULT_RESCAN_MS);
     this.timer.unref();
@@ -106,6 +104,91 @@ export class SqliteIndex implements MetadataIndex {
     this.verifyTimer.unref();
   }
 
+  /** Opens the index file (`fresh`: replaced by an empty one); false when it cannot be used. */
+  private async openDb(fresh: boolean): Promise<boolean> {
+    try {
+      this.db = await IndexDb.open(this.options.path, this.walker.codexHome, { fresh, onChange: this.options.changed });
+      this.dbIno = statSync(this.options.path).ino;
+    } catch (err) {
+      this.db = null;
+      this.state = 'failed';
+      if (err instanceof ForeignIndexError) {
+        this.reason = err.message;
+        this.options.degraded.note('index', `metadata index not used: ${err.message}; serving by scanning`);
+      } else {
+        this.reason = 'the index file cannot be opened';
+        this.options.log.warn({ err, indexPath: this.options.path }, 'metadata index unavailable; serving by scanning');
+      }
+      return false;
+    }
+    if (this.stopping) return false; // closed while opening: close() closes the file
+    return true;
+  }
+
+  /**
+   * Runs one call on the index. SQLite reports a damaged file (overwritten, truncated) only when
+   * a query touches it: then the index stops answering at once (queries scan), and a fresh file
+   * is built in the background. Other errors are the caller's.
+   */
+  private use<T>(fn: (db: IndexDb) => T, fallback: T): T {
+    const db = this.db;
+    if (db === null) return fallback;
+    try {
+      return fn(db);
+    } catch (err) {
+      if (!this.lost(db, err)) throw err;
+      return fallback;
+    }
+  }
+
+  /** True (and the index dropped) when `err` says the index file itself is damaged or gone. */
+  private lost(db: IndexDb, err: unknown): boolean {
+    const loss = indexLoss(err);
+    if (loss === null) return false;
+    const reason = loss === 'corrupt' ? 'the index file was found corrupt' : 'the index file lost its tables';
+    this.drop(db, `${reason}; it is being rebuilt (queries scan meanwhile)`, err);
+    return true;
+  }
+
+  /** Stops using `db` and builds the index again, from a fresh file when it was corrupt. */
+  private drop(db: IndexDb, reason: string, cause?: unknown): void {
+    if (this.db !== db || this.stopping) return;
+    this.db = null;
+    this.state = 'rebuilding';
+    this.reason = reason;
+    this.options.degraded.note('index', `metadata index: ${reason}`, cause);
+    this.options.changed();
+    try {
+      db.close();
+    } catch {
+      // a damaged file may not even close cleanly
+    }
+    const fresh = indexLoss(cause) === 'corrupt';
+    this.starting = (async () => {
+      await this.running?.catch(() => {});
+      if (this.stopping || !(await this.openDb(fresh))) return;
+      this.state = 'rebuilding';
+      await this.pass();
+    })();
+  }
+
+  /**
+   * True while the open index file is still this home's: the same file at the path, saying it
+   * indexes this home. Another instance may have replaced it or bound it to another home; then
+   * it is opened again (and refused when it is another home's).
+   */
+  private async stillOurs(): Promise<boolean> {
+    const db = this.db;
+    if (db === null) return false;
+    const st = await stat(this.options.path).catch(() => null);
+    const owner = this.use((d) => d.owner(), undefined);
+    if (this.db !== db) return false;
+    if (st !== null && st.ino === this.dbIno && owner === this.walker.codexHome) return true;
+    const takenOver = owner !== undefined && owner !== this.walker.codexHome;
+    this.drop(db, takenOver ? 'the index file was taken over by another Codex home' : 'the index file was replaced');
+    return false;
+  }
+
   get usable(): boolean {
     return this.db !== null && this.state === 'ready';
   }
@@ -113,39 +196,42 @@ export class SqliteIndex implements MetadataIndex {
   progress(): IndexProgress {
     return {
       state: this.state,
+      reason: this.reason,
       complete: this.usable,
-      filesInIndex: this.db?.count() ?? 0,
+      filesInIndex: this.use((db) => db.count(), 0),
       filesCheckedThisPass: this.checked,
       lastPassMs: this.lastPassMs,
     };
   }
 
-  async candidates(query: IndexQuery): Promise<CandidateSource> {
+  async candidates(query: IndexQuery): Promise<CandidateSource | null> {
     await this.catchUp();
-    const rows = this.db?.query(query) ?? [];
+    const rows = this.use((db) => db.query(query), null);
+    if (rows === null) return null;
     const candidates = rows.flatMap((row) => {
       const file = this.walker.fileAt(row.relPath);
-      return file === null ? [] : [{ file, position: { key: row.key, mtimeMs: row.mtimeMs }, stamp: row.stamp }];
+      return file === null ? [] : [{ file, position: { key: row.key, mtimeMs: wholeMtimeMs(row.mtimeMs) }, stamp: row.stamp }];
     });
     return { candidates, trusted: true, maxExamined: Number.POSITIVE_INFINITY };
   }
 
-  async searchCandidates(query: IndexQuery, search: SearchQuery): Promise<CandidateSource> {
+  async searchCandidates(query: IndexQuery, search: SearchQuery): Promise<CandidateSource | null> {
     // The first batch is the page (and its look-ahead); later ones are larger.
     const pageSize = query.limit;
     await this.catchUp();
-    const db = this.db;
-    const condition = db?.search.candidateCondition(search, pageSize);
+    const condition = this.use((db) => db.search.candidateCondition(search, pageSize), null);
+    if (condition === null) return null;
     const walker = this.walker;
+    const rowsAfter = (after: IndexQuery['after'], limit: number) => this.use((db) => db.query({ ...query, after, limit }, condition), []);
     // Candidates come in batches as the page asks for them: many may not hold the words.
     async function* stream(): AsyncGenerator<Candidate> {
       let after = query.after;
       let limit = pageSize;
-      while (db !== null && condition !== undefined) {
-        const rows = db.query({ ...query, after, limit }, condition);
+      while (true) {
+        const rows = rowsAfter(after, limit);
         for (const row of rows) {
           const file = walker.fileAt(row.relPath);
-          if (file !== null) yield { file, position: { key: row.key, mtimeMs: row.mtimeMs }, stamp: row.stamp };
+          if (file !== null) yield { file, position: { key: row.key, mtimeMs: wholeMtimeMs(row.mtimeMs) }, stamp: row.stamp };
         }
         const last = rows[rows.length - 1];
         if (last === undefined || rows.length < limit) return;
@@ -157,32 +243,37 @@ export class SqliteIndex implements MetadataIndex {
   }
 
   async searchDocuments(file: RolloutFile, stamp: FileStamp, search: SearchQuery, fromLine = 0): Promise<Iterable<LocatedDoc> | null> {
-    const row = this.db?.get(file.relPath);
-    if (this.db === null || row === undefined || !sameFile(row.stamp, stamp) || row.contentSize !== stamp.size) return null;
-    return this.db.search.candidates(row.fid, search, fromLine);
+    return this.use((db) => {
+      const row = db.get(file.relPath);
+      if (row === undefined || !sameFile(row.stamp, stamp) || row.contentSize !== stamp.size) return null;
+      // Materialised here, so that a damaged file is found inside `use`.
+      return [...db.search.candidates(row.fid, search, fromLine)];
+    }, null);
   }
 
   async usageOf(relPaths: readonly string[]): Promise<Map<string, ModelUsage[]>> {
-    const out = new Map<string, ModelUsage[]>();
-    if (this.db === null) return out;
-    const fids = this.db.indexedFids(relPaths);
-    const byFid = new Map<number, ModelUsage[]>([...fids.values()].map((fid) => [fid, []]));
-    for (const { fid, ...usage } of this.db.usage.ofFiles([...fids.values()])) byFid.get(fid)?.push(usage);
-    for (const [relPath, fid] of fids) out.set(relPath, byFid.get(fid) ?? []);
-    return out;
+    return this.use((db) => {
+      const out = new Map<string, ModelUsage[]>();
+      const fids = db.indexedFids(relPaths);
+      const byFid = new Map<number, ModelUsage[]>([...fids.values()].map((fid) => [fid, []]));
+      for (const { fid, ...usage } of db.usage.ofFiles([...fids.values()])) byFid.get(fid)?.push(usage);
+      for (const [relPath, fid] of fids) out.set(relPath, byFid.get(fid) ?? []);
+      return out;
+    }, new Map());
   }
 
   async usageTimeRange(): Promise<{ minMs: number; maxMs: number } | null> {
     await this.catchUp(); // the report covers what was appended a moment ago
-    return this.db?.usage.timeRange() ?? null;
+    return this.use((db) => db.usage.timeRange(), null);
   }
 
   async aggregateUsage(q: UsageAggregation): Promise<UsageAggregate> {
-    return this.db?.usage.aggregate(q) ?? { tokens: [], sessions: [] };
+    return this.use((db) => db.usage.aggregate(q), { tokens: [], sessions: [] });
   }
 
   async lookup(id: string): Promise<RolloutFile[]> {
-    return (this.db?.byId(id) ?? []).map((row) => this.walker.fileAt(row.relPath)).filter((f) => f !== null);
+    if (!(await this.stillOurs())) return [];
+    return this.use((db) => db.byId(id), []).map((row) => this.walker.fileAt(row.relPath)).filter((f) => f !== null);
   }
 
   async refresh(file: RolloutFile): Promise<void> {
@@ -208,7 +299,7 @@ export class SqliteIndex implements MetadataIndex {
         let batch: RolloutFile[] = [];
         for (const walk of [this.walker.active('desc'), this.walker.archived('desc')]) {
           for await (const file of walk) {
-            if (this.stopping) return;
+            if (this.stopping || this.db !== db) return;
             seen.add(file.relPath);
             batch.push(file);
             if (batch.length >= BATCH) {
@@ -221,16 +312,23 @@ export class SqliteIndex implements MetadataIndex {
         }
         await this.indexFiles(batch);
         this.checked += batch.length;
-        if (this.stopping) return;
-        db.transaction(() => {
-          for (const path of db.allPaths()) if (!seen.has(path)) db.delete(path);
-          db.markComplete();
-        });
-        db.analyze();
+        if (this.stopping || this.db !== db) return;
+        const finished = this.use(() => {
+          db.transaction(() => {
+            for (const path of db.allPaths()) if (!seen.has(path)) db.delete(path);
+            db.markComplete();
+          });
+          db.analyze();
+          return true;
+        }, false);
+        if (!finished) return;
+        if (this.state === 'rebuilding') this.options.degraded.clear('index');
+        this.reason = null;
         this.state = 'ready';
         this.lastPassMs = Date.now() - started;
         this.options.log.debug({ files: seen.size, ms: this.lastPassMs }, 'metadata index pass complete');
       } catch (err) {
+        if (this.db !== db || this.lost(db, err)) return;
         if (this.state !== 'ready') this.state = 'failed';
         this.options.log.warn({ err }, 'metadata index pass failed; queries fall back to scanning');
       } finally {
@@ -278,7 +376,7 @@ export class SqliteIndex implements MetadataIndex {
     let from = grew ? kept : null;
     if (!(grew && row?.hasUserMessage)) {
       // The summary may have changed (a new file, one replaced, or one without a title yet).
-      const result = await readSessionFile(file, 0, 0, this.options.limits, this.options.log);
+      const result = await readSessionFile(file, 0, 0, await this.options.env(), this.options.log);
       if (this.stopping || this.db !== db) return;
       if (result === null) {
         batch.add(() => db.delete(file.relPath));
@@ -298,26 +396,33 @@ export class SqliteIndex implements MetadataIndex {
     } else {
       batch.add(() => db.touch(file.relPath, stamp));
     }
-    if (from !== null) await indexContent(db, batch, file, fid, from, stamp, this.options.limits);
+    if (from !== null) await indexContent(db, batch, file, fid, from, stamp, await this.options.env());
   }
 
-  /** Brings each file's record up to date, a few at a time, and commits what they found together. */
+  /**
+   * Brings each file's record up to date and commits what they found together, BATCH files at a
+   * time: a burst of new files (a watcher event for a day directory of thousands) must not open
+   * them all at once.
+   */
   private async indexFiles(files: RolloutFile[]): Promise<void> {
+    const unique = [...new Map(files.map((f) => [f.relPath, f])).values()];
+    for (let i = 0; i < unique.length; i += BATCH) await this.indexBatch(unique.slice(i, i + BATCH));
+  }
+
+  private async indexBatch(files: RolloutFile[]): Promise<void> {
     const db = this.db;
     if (db === null || files.length === 0) return;
     const batch = new WriteBatch(db);
-    const unique = [...new Map(files.map((f) => [f.relPath, f])).values()];
-    const results = await Promise.allSettled(unique.map((file) => this.update(file, batch)));
-    batch.flush();
+    const results = await Promise.allSettled(files.map((file) => this.update(file, batch)));
+    this.use(() => batch.flush(), undefined);
     for (const r of results) {
-      if (r.status === 'rejected') this.options.log.debug({ err: r.reason }, 'indexing a file failed; the next pass retries it');
+      if (r.status === 'fulfilled' || this.lost(db, r.reason)) continue;
+      this.options.log.debug({ err: r.reason }, 'indexing a file failed; the next pass retries it');
     }
   }
 
   private async takeChanges({ files, gone }: TreeChanges): Promise<void> {
-    const db = this.db;
-    if (db === null) return;
-    db.transaction(() => gone.forEach((rel) => db.delete(rel)));
+    this.use((db) => db.transaction(() => gone.forEach((rel) => db.delete(rel))), undefined);
     await this.indexFiles(files);
   }
 
@@ -327,7 +432,7 @@ export class SqliteIndex implements MetadataIndex {
    * request even before the watcher reports them.
    */
   private async catchUp(): Promise<void> {
-    if (this.db === null) return;
+    if (!(await this.stillOurs())) return;
     await this.options.watch.settled();
     const dirs = [ARCHIVED_DIR];
     const [year] = await this.walker.numericDirs(SESSIONS_DIR, 'desc');

@@ -8,12 +8,16 @@ import type { TokenCounts } from '../usage/tokens.js';
 import type { SessionFilter } from '../listing/filters.js';
 import type { Position } from '../listing/cursor.js';
 import type { CandidateSource } from '../listing/page-loop.js';
-import type { ReadLimits } from '../reading/session-reader.js';
+import type { Degradations } from '../degraded.js';
+import type { ReadEnv, ReadLimits } from '../reading/session-reader.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger, SortField, SortOrder } from '../types.js';
 import type { TreeWatch } from './tree-watcher.js';
 
 export interface IndexProgress {
-  state: 'disabled' | 'building' | 'ready' | 'failed';
+  /** `rebuilding`: the index file was found corrupt while running; queries scan until it is rebuilt. */
+  state: 'disabled' | 'building' | 'ready' | 'failed' | 'rebuilding';
+  /** Why the index is failed or rebuilding (no absolute paths); null otherwise. */
+  reason: string | null;
   /** True once a full pass has completed: only then do queries use the index. */
   complete: boolean;
   filesInIndex: number;
@@ -51,15 +55,17 @@ export interface MetadataIndex {
   progress(): IndexProgress;
   /**
    * Candidates for one page: up to `limit + 1` sessions that pass the query, each with the stamp
-   * it was indexed at. New sessions in the newest day directory are taken in first.
+   * it was indexed at. New sessions in the newest day directory are taken in first. Null when
+   * the index cannot answer after all (found corrupt, taken over): the caller scans.
    */
-  candidates(query: IndexQuery): Promise<CandidateSource>;
+  candidates(query: IndexQuery): Promise<CandidateSource | null>;
   /**
    * Candidates for a search page: the sessions that pass the query and may match `search`, in
    * page order, each with the stamp it was indexed at; the caller checks each one's documents.
    * `limit` is how many the page needs (with its look-ahead); more may follow when asked for.
+   * Null, or `usable` false after the page, when the index stopped answering: the caller scans.
    */
-  searchCandidates(query: IndexQuery, search: SearchQuery): Promise<CandidateSource>;
+  searchCandidates(query: IndexQuery, search: SearchQuery): Promise<CandidateSource | null>;
   /**
    * The documents of a file that may match `search` (a superset: the caller checks each), from
    * line `fromLine` on, in file order; null when the index does not hold the file's content as
@@ -71,7 +77,10 @@ export interface MetadataIndex {
    * file whose content the index has read to an end at least once; the others are missing.
    */
   usageOf(relPaths: readonly string[]): Promise<Map<string, ModelUsage[]>>;
-  /** The earliest and latest time of a counted response; null when there is none. */
+  /**
+   * The earliest and latest time of a counted response; null when there is none. This and
+   * aggregateUsage answer empty when the index stops answering: the caller checks `usable` after.
+   */
   usageTimeRange(): Promise<{ minMs: number; maxMs: number } | null>;
   /** The counted usage of the sessions that pass `q`, per group and model, and the sessions per group. */
   aggregateUsage(q: UsageAggregation): Promise<UsageAggregate>;
@@ -86,6 +95,10 @@ export interface IndexDeps {
   walker: TreeWalker;
   limits: ReadLimits;
   log: RolloutLogger;
+  /** What a read of a file needs (the home's real path, the limits, the memory budget); background reads wait as long as it takes. */
+  env: () => Promise<ReadEnv>;
+  /** Where the index reports what it is doing without (corrupt and being rebuilt, bound to another home). */
+  degraded: Degradations;
   /** The repository's one tree watcher: the index starts it and listens to its reports. */
   watch: TreeWatch;
   /**

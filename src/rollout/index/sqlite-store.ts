@@ -1,13 +1,14 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import type { FileStamp } from '../files/file-stamp.js';
+import { wholeMtimeMs, type FileStamp } from '../files/file-stamp.js';
 import { containsFolded, normalizeCwd } from '../listing/filters.js';
 import type { RolloutFile, SessionSummary } from '../types.js';
 import type { IndexQuery } from './metadata-index.js';
 import { SearchStore, createSearchTables, dropSearchTables } from './sqlite-search.js';
 import { UsageStore, createUsageTables, dropUsageTables } from './sqlite-usage.js';
 import { parseContentState, type ContentState } from './content-state.js';
+import { ForeignIndexError } from './index-errors.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
 const SCHEMA_VERSION = '8';
@@ -77,16 +78,24 @@ export class IndexDb {
   private readonly totalChangesStmt: Database.Statement;
 
   /**
-   * Opens (or creates) the index; a corrupt file or another schema version is replaced. The
-   * native module is loaded here, not at start-up: serving the first page does not need it.
+   * Opens (or creates) the index; a corrupt file or another schema version is replaced (with
+   * `fresh`, whatever it holds: it was found corrupt while running). A file that belongs to
+   * another Codex home is not touched: ForeignIndexError. The native module is loaded here, not
+   * at start-up: serving the first page does not need it.
    */
-  static async open(path: string, codexHome: string, onChange: () => void = () => {}): Promise<IndexDb> {
+  static async open(path: string, codexHome: string, options: { fresh?: boolean; onChange?: () => void } = {}): Promise<IndexDb> {
+    const onChange = options.onChange ?? (() => {});
     const { default: Sqlite } = await import('better-sqlite3');
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const remove = () => {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    };
+    if (options.fresh === true) remove();
     try {
       return new IndexDb(Sqlite, path, codexHome, onChange);
-    } catch {
-      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    } catch (err) {
+      if (err instanceof ForeignIndexError) throw err;
+      remove();
       return new IndexDb(Sqlite, path, codexHome, onChange);
     }
   }
@@ -107,7 +116,8 @@ export class IndexDb {
       this.db.exec('CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
       const version = this.getMeta('schema');
       const home = this.getMeta('codex_home');
-      if (version !== SCHEMA_VERSION || home !== codexHome) {
+      if (home !== undefined && home !== codexHome) throw new ForeignIndexError();
+      if (version !== SCHEMA_VERSION) {
         this.db.exec(`DROP TABLE IF EXISTS sessions; ${dropSearchTables()} ${dropUsageTables()} DELETE FROM meta;`);
       }
       this.db.exec(`
@@ -202,6 +212,11 @@ export class IndexDb {
     this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v').run(k, v);
   }
 
+  /** The Codex home the file says it indexes (another instance may have taken it over). */
+  owner(): string | undefined {
+    return this.getMeta('codex_home');
+  }
+
   get complete(): boolean {
     return this.getMeta('complete') === '1';
   }
@@ -237,7 +252,7 @@ export class IndexDb {
       size: stamp.size,
       mtimeExact: stamp.mtimeMs,
       ctimeExact: stamp.ctimeMs,
-      mtimeMs: Math.floor(stamp.mtimeMs),
+      mtimeMs: wholeMtimeMs(stamp.mtimeMs),
       isSession: session ? 1 : 0,
       hasUserMessage: session?.hasUserMessage ? 1 : 0,
       fid,
@@ -260,7 +275,7 @@ export class IndexDb {
 
   /** A file that only grew: its summary stands, only size and times move. */
   touch(relPath: string, stamp: FileStamp): void {
-    this.touchStmt.run(stamp.size, stamp.mtimeMs, stamp.ctimeMs, Math.floor(stamp.mtimeMs), relPath);
+    this.touchStmt.run(stamp.size, stamp.mtimeMs, stamp.ctimeMs, wholeMtimeMs(stamp.mtimeMs), relPath);
   }
 
   /** Forgets a file, its content included. */

@@ -1,5 +1,6 @@
 import { UUID, isValidStamp } from '../files/filename.js';
 import { RolloutError, RolloutErrorKind } from '../errors.js';
+import { MTIME_MAX_MS, MTIME_MIN_MS } from '../files/file-stamp.js';
 import type { SortField, SortOrder } from '../types.js';
 
 /**
@@ -52,7 +53,8 @@ export function decodeUpdatedCursor(cursor: string, order: SortOrder): Position 
   const rest = cursor.slice(UPDATED_PREFIX[order].length);
   const bar = rest.indexOf('|');
   const ms = rest.slice(0, bar);
-  if (bar === -1 || !/^\d{1,15}$/.test(ms)) {
+  // Negative: an mtime before 1970 (ext4 keeps them back to 1901).
+  if (bar === -1 || !/^-?\d{1,15}$/.test(ms) || Number(ms) < MTIME_MIN_MS || Number(ms) > MTIME_MAX_MS) {
     throw new RolloutError(RolloutErrorKind.InvalidCursor, 'cursor must be upd|<ms>|<YYYY-MM-DDThh-mm-ss>|<uuid>');
   }
   return { mtimeMs: Number(ms), key: decodeCursor(rest.slice(bar + 1), 'desc') };
@@ -79,7 +81,7 @@ export function positionCompare(a: Position, b: Position, sort: SortField): numb
 
 /** A position before every file in `order`. */
 export function startPosition(order: SortOrder): Position {
-  return { key: startKey(order), mtimeMs: order === 'desc' ? 999_999_999_999_999 : 0 };
+  return { key: startKey(order), mtimeMs: order === 'desc' ? MTIME_MAX_MS : MTIME_MIN_MS };
 }
 
 export function encodePosition(position: Position, sort: SortField, order: SortOrder): string {

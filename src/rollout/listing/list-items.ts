@@ -1,7 +1,8 @@
+import type { Lease } from '../reading/byte-budget.js';
 import type { ListingRead, SessionRead } from '../reading/session-reader.js';
-import type { ConversationItem, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
+import type { ConversationItem, RecordText, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
 import { matchesFilter, type SessionFilter } from './filters.js';
-import type { Candidate, Evaluate, PageShape } from './page-loop.js';
+import type { Admit, Candidate, Evaluate, PageShape } from './page-loop.js';
 
 /** Reads a file for a listing (through the cache); never rejects. */
 export type ReadListing = (file: RolloutFile, head: number, tail: number, log: RolloutLogger) => Promise<ListingRead>;
@@ -41,5 +42,21 @@ export function listEvaluator(plan: ListPlan, readListing: ReadListing): Evaluat
     if (read === null) return { stat: result.stat, item: null };
     const item = toItem(read, plan.names);
     return { stat: result.stat, item: qualifies(plan, candidate, item, read.hasUserMessage) ? item : null };
+  };
+}
+
+/**
+ * A list item as it joins the page: each held record stays in memory only while the request's
+ * share of the memory budget has room for it (otherwise it is sent from its file), and an item
+ * with records left in its file says which file, as it was read. No lease: all stay.
+ */
+export function admitWithin(lease: Lease | undefined): Admit<ConversationItem> {
+  return (item, file, st) => {
+    const hold = (records: RecordText[]) =>
+      records.map((r) => (r.bytes === undefined || lease === undefined || lease.tryTake(r.bytes.length) ? r : { ...r, bytes: undefined }));
+    const head = hold(item.head);
+    const tail = hold(item.tail);
+    const unheld = [...head, ...tail].some((r) => r.bytes === undefined);
+    return { ...item, head, tail, ...(unheld ? { origin: { file, dev: st.dev, ino: st.ino, size: st.size } } : {}) };
   };
 }

@@ -1,6 +1,7 @@
 import type { Stats } from 'node:fs';
 import { sameFile, stampOf, statOrNull, type FileStamp } from '../files/file-stamp.js';
-import { readSessionFile, type ListingRead, type SessionRead, type ReadLimits } from '../reading/session-reader.js';
+import type { RecordText } from '../reading/jsonl-lines.js';
+import { readSessionFile, type ListingRead, type ReadEnv, type SessionRead } from '../reading/session-reader.js';
 import type { RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
 
 export interface ListingCacheOptions {
@@ -17,18 +18,19 @@ interface Entry {
   /** Null: the file is not a session. */
   summary: SessionSummary | null;
   hasUserMessage: boolean;
-  head: Buffer[];
+  head: RecordText[];
   /** The head was read for this many records; fewer came back only when the file has no more. */
   headCount: number;
-  tail: Buffer[];
+  tail: RecordText[];
   tailCount: number;
   /** The debug lines the read logged (skipped lines, not a session), replayed on every hit. */
   logs: { obj: object; msg: string | undefined }[];
   bytes: number;
 }
 
-/** Per-entry allowance for the summary, the arrays and the map slot. */
+/** Per-entry allowance for the summary, the arrays and the map slot; per-record allowance for its range. */
 const ENTRY_OVERHEAD = 1024;
+const RECORD_OVERHEAD = 64;
 
 /**
  * A bounded LRU of listing reads (summary, head and tail records as bytes), keyed by path and
@@ -48,10 +50,10 @@ export class ListingCache {
     file: RolloutFile,
     headCount: number,
     tailCount: number,
-    limits: ReadLimits,
+    env: ReadEnv,
     log: RolloutLogger,
   ): Promise<ListingRead> {
-    if (this.options.maxBytes <= 0) return readSessionFile(file, headCount, tailCount, limits, log);
+    if (this.options.maxBytes <= 0) return readSessionFile(file, headCount, tailCount, env, log);
     const cached = this.entries.get(file.absPath);
     if (cached !== undefined) {
       const st = await statOrNull(file.absPath);
@@ -73,7 +75,7 @@ export class ListingCache {
       },
       warn: (obj, msg) => log.warn(obj, msg),
     };
-    const result = await readSessionFile(file, headCount, tailCount, limits, recording);
+    const result = await readSessionFile(file, headCount, tailCount, env, recording);
     if (result !== null) this.store(file.absPath, result.stat, result.read, headCount, tailCount, logs);
     return result;
   }
@@ -103,7 +105,7 @@ export class ListingCache {
       tail: packed.slice(head.length),
       tailCount,
       logs,
-      bytes: ENTRY_OVERHEAD + logBytes + packed.reduce((n, b) => n + b.length, 0),
+      bytes: ENTRY_OVERHEAD + logBytes + packed.reduce((n, r) => n + (r.bytes?.length ?? 0) + RECORD_OVERHEAD, 0),
     };
     if (entry.bytes > this.options.maxBytes / 4) return; // one huge head would flush everything else
     this.entries.set(path, entry);
@@ -136,18 +138,19 @@ function answer(entry: Entry, st: Stats, headCount: number, tailCount: number): 
 }
 
 /**
- * Copies of `buffers` in one allocation of their own, so that a cached record never pins a
- * slab of Node's shared buffer pool and the cache's byte count is what it really holds.
+ * The records with copies of their held bytes in one allocation of their own, so that a cached
+ * record never pins a slab of Node's shared buffer pool and the cache's byte count is what it
+ * really holds. Records left in their file stay ranges.
  */
-function pack(buffers: Buffer[]): Buffer[] {
-  const total = buffers.reduce((n, b) => n + b.length, 0);
-  if (total === 0) return buffers.map(() => Buffer.alloc(0));
+function pack(records: RecordText[]): RecordText[] {
+  const total = records.reduce((n, r) => n + (r.bytes?.length ?? 0), 0);
   const store = Buffer.allocUnsafeSlow(total);
   let at = 0;
-  return buffers.map((b) => {
-    b.copy(store, at);
-    const view = store.subarray(at, at + b.length);
-    at += b.length;
-    return view;
+  return records.map((r) => {
+    if (r.bytes === undefined) return { ...r };
+    r.bytes.copy(store, at);
+    const view = store.subarray(at, at + r.bytes.length);
+    at += r.bytes.length;
+    return { ...r, bytes: view };
   });
 }

@@ -4,8 +4,8 @@ import type { RolloutFile, SortField, SortOrder } from '../types.js';
 import { encodePosition, positionCompare, startPosition, type Position } from './cursor.js';
 import { ReadAhead } from './read-ahead.js';
 
-/** Files a page reads at once. */
-const MAX_PARALLEL_READS = 16;
+/** Files a list request reads at once. */
+export const MAX_PARALLEL_READS = 16;
 
 /** A file that may belong on a page, at its position in the page's order. */
 export interface Candidate {
@@ -47,6 +47,9 @@ export interface PageShape {
  */
 export type Evaluate<I> = (candidate: Candidate, full: boolean) => Promise<{ stat: Stats; item: I | null } | null>;
 
+/** The item as it joins the page (not a look-ahead), with the stat it was read at. */
+export type Admit<I> = (item: I, file: RolloutFile, stat: Stats) => I;
+
 export interface Page<I> {
   items: I[];
   nextCursor: string | null;
@@ -76,7 +79,6 @@ async function* classify(shape: PageShape, source: CandidateSource): AsyncGenera
   }
 }
 
-
 /**
  * The one page loop, for list and search pages alike. Takes candidates in order until the page
  * is full and one more qualifying session proves that more follow (so `nextCursor` is exact).
@@ -88,7 +90,12 @@ async function* classify(shape: PageShape, source: CandidateSource): AsyncGenera
  * qualifies, which does not depend on `full`; if it failed, the look-ahead read is made again
  * so that a failure of the head or tail alone cannot change the answer.
  */
-export async function collectPage<I>(shape: PageShape, source: CandidateSource, evaluate: Evaluate<I>): Promise<PageOutcome<I>> {
+export async function collectPage<I>(
+  shape: PageShape,
+  source: CandidateSource,
+  evaluate: Evaluate<I>,
+  admit: Admit<I> = (item) => item,
+): Promise<PageOutcome<I>> {
   const items: I[] = [];
   let numScannedFiles = 0;
   let lastExamined: Position | undefined;
@@ -135,7 +142,7 @@ export async function collectPage<I>(shape: PageShape, source: CandidateSource, 
         break;
       }
       lastItem = entry.position;
-      items.push(item);
+      items.push(admit(item, entry.file, (result as { stat: Stats }).stat));
     }
   } finally {
     await ahead.close();

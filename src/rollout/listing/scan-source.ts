@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { MTIME_MAX_MS, MTIME_MIN_MS, wholeMtimeMs } from '../files/file-stamp.js';
 import type { DateBounds, TreeWalker } from '../files/tree-walk.js';
 import type { ArchivedFilter, RolloutFile, SortOrder } from '../types.js';
 import { positionCompare } from './cursor.js';
@@ -6,7 +7,8 @@ import type { SessionFilter } from './filters.js';
 import type { Candidate, CandidateSource, PageShape } from './page-loop.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** `YYYY-MM-DD`, or no bound past the four-digit years (`+010000-01-01` would sort before every directory). */
+const dateOf = (ms: number) => (ms < MTIME_MIN_MS || ms > MTIME_MAX_MS ? undefined : new Date(ms).toISOString().slice(0, 10));
 
 /**
  * Day directories that can hold sessions created between `since` and `until`. A file name's
@@ -54,7 +56,7 @@ export async function byUpdateSource(
     const stats = await Promise.all(chunk.map((f) => stat(f.absPath).catch(() => null)));
     chunk.forEach((file, j) => {
       const st = stats[j];
-      if (st) candidates.push({ file, position: { key: file.key, mtimeMs: Math.floor(st.mtimeMs) } });
+      if (st) candidates.push({ file, position: { key: file.key, mtimeMs: wholeMtimeMs(st.mtimeMs) } });
     });
   }
   const sign = order === 'desc' ? -1 : 1;

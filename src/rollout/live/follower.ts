@@ -1,11 +1,13 @@
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { fstat, type Stats } from 'node:fs';
+import { promisify } from 'node:util';
 import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
 import { stampDate } from '../files/filename.js';
 import { isAbsentError } from '../files/fs-safety.js';
 import { ARCHIVED_DIR, SESSIONS_DIR, type TreeWalker } from '../files/tree-walk.js';
-import { readRecord, recordBytes } from '../reading/jsonl-lines.js';
-import { terminatedRawLines } from '../reading/session-reader.js';
+import { heldRecord, readRecord } from '../reading/jsonl-lines.js';
+import type { ByteSource } from '../reading/byte-source.js';
+import { terminatedRawLines, type OpenRollout } from '../reading/session-reader.js';
 import type { RolloutFile } from '../types.js';
 
 /** What a follower reports, in order. */
@@ -30,13 +32,17 @@ export interface FollowOptions {
   pollMs: number;
   /** Calls `wake` on every raw watch event of the file at `relPath`; returns the unsubscribe function. */
   onEvent(relPath: string, wake: () => void): () => void;
+  /** Opens the file (only a regular file inside the home; NotFound or ScanFailed otherwise). */
+  open(file: RolloutFile): Promise<OpenRollout>;
 }
+
+const fstatOf = promisify(fstat);
 
 const NEWLINE = 0x0a;
 const BACK_CHUNK = 64 * 1024;
 
 /** The offset of the first byte after the last newline before `size` (0 when there is none). */
-async function lastLineStart(handle: FileHandle, size: number): Promise<number> {
+async function lastLineStart(handle: ByteSource, size: number): Promise<number> {
   const buffer = Buffer.allocUnsafe(BACK_CHUNK);
   for (let end = size; end > 0; ) {
     const start = Math.max(0, end - BACK_CHUNK);
@@ -49,7 +55,7 @@ async function lastLineStart(handle: FileHandle, size: number): Promise<number> 
 }
 
 /** True when `offset` is 0 or follows a newline. */
-async function atLineStart(handle: FileHandle, offset: number): Promise<boolean> {
+async function atLineStart(handle: ByteSource, offset: number): Promise<boolean> {
   if (offset === 0) return true;
   const byte = Buffer.alloc(1);
   const { bytesRead } = await handle.read(byte, 0, 1, offset - 1);
@@ -75,7 +81,7 @@ export class FileFollower {
   private constructor(
     private readonly file: RolloutFile,
     private readonly walker: TreeWalker,
-    private handle: FileHandle,
+    private handle: OpenRollout,
     private stamp: Stats,
     private offset: number,
     private readonly initialReset: FollowEvent | null,
@@ -90,20 +96,14 @@ export class FileFollower {
    * while the client was away: then the follow begins with `reset`, from offset 0.
    */
   static async open(file: RolloutFile, walker: TreeWalker, start: FollowStart, options: FollowOptions): Promise<FileFollower> {
-    let handle: FileHandle;
+    const handle = await options.open(file);
     try {
-      handle = await open(file.absPath, 'r');
-    } catch (err) {
-      if (isAbsentError(err)) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
-      throw scanFailed(`cannot open ${file.relPath}`, err);
-    }
-    try {
-      const st = await handle.stat();
+      const st = handle.stat;
       let offset = 0;
       let reset: FollowEvent | null = null;
-      if (start.from === 'end') offset = await lastLineStart(handle, st.size);
+      if (start.from === 'end') offset = await lastLineStart(handle.source, st.size);
       else if (start.from === 'offset') {
-        const valid = start.offset <= st.size && (await atLineStart(handle, start.offset));
+        const valid = start.offset <= st.size && (await atLineStart(handle.source, start.offset));
         if (valid) offset = start.offset;
         else if (start.resume) reset = { kind: 'reset', reason: start.offset > st.size ? 'truncated' : 'replaced' };
         else {
@@ -168,7 +168,7 @@ export class FileFollower {
         throw err;
       });
       if (st === null || st.ino !== this.stamp.ino || st.dev !== this.stamp.dev) {
-        yield* this.lines((await this.handle.stat()).size); // what was written before it went
+        yield* this.lines((await fstatOf(this.handle.fd)).size); // what was written before it went
         if (st === null) {
           yield await this.whereItWent();
           return;
@@ -191,22 +191,22 @@ export class FileFollower {
     if (size <= this.offset) return;
     const { maxLineBytes } = this.options;
     // A last line without its newline is not read: the writer is mid-line; it comes once complete.
-    for await (const raw of terminatedRawLines(this.handle, this.offset, size, maxLineBytes)) {
+    for await (const raw of terminatedRawLines(this.handle.source, this.offset, size, maxLineBytes)) {
       if (this.closed) return;
       this.offset = raw.end;
       if (raw.bytes === null) continue; // longer than the line limit: skipped
       const text = raw.bytes.toString('utf8');
       const parsed = readRecord({ lineNo: raw.lineNo, offset: raw.offset, text, terminated: true }, maxLineBytes);
-      if (parsed?.ok) yield { kind: 'record', end: raw.end, json: recordBytes(raw.bytes, text) };
+      if (parsed?.ok) yield { kind: 'record', end: raw.end, json: heldRecord(raw.offset, raw.bytes, text, true).bytes as Buffer };
     }
   }
 
   private async *reopen(reason: 'replaced'): AsyncGenerator<FollowEvent> {
-    const next = await open(this.file.absPath, 'r').catch(() => null);
-    if (next === null) return; // gone in the meantime: the next look says where
+    const next = await this.options.open(this.file).catch(() => null);
+    if (next === null) return; // gone (or no longer a file inside the home): the next look says where
     await this.handle.close().catch(() => {});
     this.handle = next;
-    this.stamp = await next.stat();
+    this.stamp = next.stat;
     this.offset = 0;
     yield { kind: 'reset', reason };
   }

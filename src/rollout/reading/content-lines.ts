@@ -4,7 +4,7 @@ import {
   terminatedLines,
   type ByteSource,
   type LinePosition,
-  type ReadLimits,
+  type ReadEnv,
   type TerminatedLine,
 } from './session-reader.js';
 import type { RolloutFile } from '../types.js';
@@ -20,18 +20,18 @@ export interface ContentLine {
  * newline-terminated lines, each record normalised once. The index and the scans read through
  * here, so that they see the same lines (a last line still being written is not one of them).
  */
-export async function* contentLines(handle: ByteSource, from: LinePosition, size: number, limits: ReadLimits): AsyncGenerator<ContentLine> {
-  for await (const line of terminatedLines(handle, from, size, limits.maxLineBytes)) {
+export async function* contentLines(handle: ByteSource, from: LinePosition, size: number, env: ReadEnv): AsyncGenerator<ContentLine> {
+  for await (const line of terminatedLines(handle, from, size, env)) {
     yield { line, record: line.record === null ? null : normalizeRecord(line.record) };
   }
 }
 
 /** contentLines of a whole file, opened and closed here. */
-export async function* fileContentLines(file: RolloutFile, limits: ReadLimits): AsyncGenerator<ContentLine> {
-  const { handle, stat } = await openRollout(file);
+export async function* fileContentLines(file: RolloutFile, env: ReadEnv): AsyncGenerator<ContentLine> {
+  const opened = await openRollout(file, env.realRoot);
   try {
-    yield* contentLines(handle, { offset: 0, lineNo: 1 }, stat.size, limits);
+    yield* contentLines(opened.source, { offset: 0, lineNo: 1 }, opened.stat.size, env);
   } finally {
-    await handle.close();
+    await opened.close();
   }
 }

@@ -1,14 +1,14 @@
-import type { FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
-import { isAbsentError } from '../files/fs-safety.js';
-import { readRecord } from './jsonl-lines.js';
-import { linesOf, openRollout, scanHead, type ReadLimits } from './session-reader.js';
+import { isMissingOrUnsafe } from '../files/fs-safety.js';
+import { chunksOf } from './byte-source.js';
+import { heldRecord, readRecord, readUnheld, recordChunks, splitRawLines, type RecordText } from './jsonl-lines.js';
+import { openRollout, scanHead, type OpenRollout, type ReadEnv } from './session-reader.js';
 import { buildSummary } from './summary.js';
 import type { RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
 
 export type RecordEvent =
-  | { kind: 'record'; text: string }
+  | { kind: 'record'; text: RecordText }
   | { kind: 'invalid'; line: number; reason: string };
 
 /** An opened session: a consistent snapshot (size at open time) of one rollout file. */
@@ -16,45 +16,64 @@ export interface OpenConversation {
   file: RolloutFile;
   stat: Stats;
   summary: SessionSummary;
-  /** Every line up to the snapshot size, as raw record text or an invalid-line report. */
+  /**
+   * Every line up to the snapshot size, as a record's text or an invalid-line report. A record
+   * longer than the hold bound is not held: its text is a range of the file (see textOf).
+   */
   records(): AsyncGenerator<RecordEvent>;
+  /** A record's text in chunks, read from this open file when it was not held. */
+  textOf(text: RecordText): AsyncGenerator<Buffer>;
   close(): Promise<void>;
 }
 
-/** Opens a session for reading; a file without a readable meta still gets a summary from its name. */
+/**
+ * Opens a session for reading (a regular file inside the home only); a file without a readable
+ * meta still gets a summary from its name. A file that is gone, or is not a regular file inside
+ * the home, is NotFound.
+ */
 export async function openConversation(
   file: RolloutFile,
   name: string | null,
-  limits: ReadLimits,
+  env: ReadEnv,
   log: RolloutLogger,
 ): Promise<OpenConversation> {
-  let opened: { handle: FileHandle; stat: Stats };
+  let opened: OpenRollout;
   try {
-    opened = await openRollout(file);
+    opened = await openRollout(file, env.realRoot);
   } catch (err) {
-    if (isAbsentError(err)) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
+    if (isMissingOrUnsafe(err)) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
     throw scanFailed(`cannot open ${file.relPath}`, err);
   }
-  const { handle, stat } = opened;
+  const { source, stat } = opened;
+  const { maxLineBytes, holdLineBytes } = env.limits;
   try {
-    const head = await scanHead(handle, file, stat, 0, limits, log);
+    const head = await scanHead(source, file, stat, 0, env, log);
     const summary = { ...(head?.summary ?? buildSummary(file, {}, null, stat)), name };
     return {
       file,
       stat,
       summary,
       async *records() {
-        for await (const line of linesOf(handle, stat.size, limits.maxLineBytes)) {
-          const parsed = readRecord(line, limits.maxLineBytes);
+        for await (const raw of splitRawLines(chunksOf(source, stat.size), maxLineBytes, { holdBytes: holdLineBytes })) {
+          if (raw.bytes === null) {
+            const verdict = readUnheld(raw, maxLineBytes);
+            if (verdict === null) continue;
+            if (verdict.ok) yield { kind: 'record', text: verdict.ref };
+            else yield { kind: 'invalid', line: raw.lineNo, reason: verdict.reason };
+            continue;
+          }
+          const text = raw.bytes.toString('utf8');
+          const parsed = readRecord({ lineNo: raw.lineNo, offset: raw.offset, text, terminated: raw.terminated }, maxLineBytes);
           if (parsed === null) continue;
-          if (parsed.ok) yield { kind: 'record', text: (line.text as string).trim() };
-          else yield { kind: 'invalid', line: line.lineNo, reason: parsed.reason };
+          if (parsed.ok) yield { kind: 'record', text: heldRecord(raw.offset, raw.bytes, text, true) };
+          else yield { kind: 'invalid', line: raw.lineNo, reason: parsed.reason };
         }
       },
-      close: () => handle.close(),
+      textOf: (text) => recordChunks(source, text),
+      close: () => opened.close(),
     };
   } catch (err) {
-    await handle.close();
+    await opened.close();
     throw err instanceof RolloutError ? err : scanFailed(`cannot read ${file.relPath}`, err);
   }
 }

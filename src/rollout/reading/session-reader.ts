@@ -1,10 +1,17 @@
-import { open, type FileHandle } from 'node:fs/promises';
-import { close as fsClose, fstat as fsFstat, open as fsOpen, read as fsRead, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { closeFd, openInside } from '../files/fs-safety.js';
+import { isExhausted, RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
+import { CHUNK, chunksOf, fdSource, readExactly, type ByteSource } from './byte-source.js';
+import type { MemoryBudget } from './byte-budget.js';
 import { normalizeRecord } from './formats.js';
-import { parseLine, readRecord, recordBytes, splitLines, splitRawLines, type Line, type RawLine } from './jsonl-lines.js';
+import { JsonShapeChecker } from './json-shape.js';
+import { heldRecord, parseLine, readRecord, readUnheld, splitRawLines } from './jsonl-lines.js';
+import type { RawLine, RecordText } from './jsonl-lines.js';
 import { TitleFinder } from './title.js';
-import { buildSummary } from './summary.js';
+import { buildSummary, metaFields } from './summary.js';
 import type { JsonRecord, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
+
+export type { ByteSource } from './byte-source.js';
 
 export interface ReadLimits {
   /** The title search stops at lines starting past this many bytes... */
@@ -13,58 +20,62 @@ export interface ReadLimits {
   titleScanLines: number;
   /**
    * Longer lines are invalid ("line longer than N bytes") and skipped without being held in
-   * memory. One line is held (bytes, then its decoded text and parsed value) while it is read,
-   * so this bounds the memory a single request can take. 16 MiB is far above Codex's largest
-   * lines (a pasted screenshot as a base64 data URL is a few MiB).
+   * memory. 16 MiB is far above Codex's largest lines (a pasted screenshot as a base64 data URL
+   * is a few MiB).
    */
   maxLineBytes: number;
+  /**
+   * Longer lines are never held whole unless they must be parsed (a session meta, or a record
+   * searched for the title, with their bytes from the memory budget's line pool): they stream
+   * through a JSON shape check and are sent by re-reading their range. Real Codex lines are
+   * mostly below 20 KiB.
+   */
+  holdLineBytes: number;
+  /** Bytes of records one file read keeps in memory for a listing; records past it are kept as ranges of the file. */
+  inlineBytesPerRead: number;
 }
 
 export const DEFAULT_READ_LIMITS: ReadLimits = {
   titleScanBytes: 1024 * 1024,
   titleScanLines: 1000,
   maxLineBytes: 16 * 1024 * 1024,
+  holdLineBytes: 64 * 1024,
+  inlineBytesPerRead: 128 * 1024,
 };
 
-const CHUNK = 64 * 1024;
+/** Memory a long line takes while it is parsed: its bytes, its text (up to two bytes a character) and the parsed value. */
+const PARSE_FACTOR = 4;
 
-/** What the readers need of an open file: positional reads (a FileHandle is one). */
-export interface ByteSource {
-  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+/** What a read needs besides the file: where the home really is, the limits, and the memory budget. */
+export interface ReadEnv {
+  /** `realpath` of the Codex home: files are only opened inside it (openInside). */
+  realRoot: string;
+  limits: ReadLimits;
+  budget: MemoryBudget;
+  /** How long a parse of a long line may wait for the budget (default: the budget's wait; Infinity for background work). */
+  waitMs?: number;
 }
 
-// The callback forms of open/fstat/read/close: for the many small files of a listing they cost
-// ~30 % less CPU than FileHandle's promise forms on Node 20 (26 files opened, stat'ed, read
-// and closed in parallel: ~2.5 vs ~3.6 ms).
-const settle =
-  <T>(resolve: (value: T) => void, reject: (err: unknown) => void) =>
-  (err: NodeJS.ErrnoException | null, value: T) =>
-    err ? reject(err) : resolve(value);
-const openFd = (path: string) => new Promise<number>((resolve, reject) => fsOpen(path, 'r', settle(resolve, reject)));
-const fstatFd = (fd: number) => new Promise<Stats>((resolve, reject) => fsFstat(fd, settle(resolve, reject)));
-const closeFd = (fd: number) => new Promise<void>((resolve, reject) => fsClose(fd, (err) => (err ? reject(err) : resolve())));
-const fdSource = (fd: number): ByteSource => ({
-  read: (buffer, offset, length, position) =>
-    new Promise((resolve, reject) => fsRead(fd, buffer, offset, length, position, settle((bytesRead) => resolve({ bytesRead }), reject))),
-});
+/** Memory one request reads with, besides the records it keeps: a chunk buffer, a held line and its text. */
+export function readWorkingSet(limits: ReadLimits): number {
+  return CHUNK + 3 * limits.holdLineBytes;
+}
 
 /**
- * The bytes of `handle` up to `size`, in chunks. One buffer is reused: splitLines decodes or
- * copies every piece before asking for the next chunk.
+ * Parses a line that was not held: its bytes are read again, within the budget's line pool
+ * (waiting for room, or failing with Unavailable after the budget's wait). Null when the file no longer
+ * has those bytes as they were checked (truncated or rewritten under us).
  */
-async function* chunksOf(handle: ByteSource, size: number, from = 0): AsyncGenerator<Buffer> {
-  const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size - from, 1)));
-  for (let position = from; position < size; ) {
-    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - position), position);
-    if (bytesRead === 0) return; // truncated under us: what was read is all there is
-    position += bytesRead;
-    yield buffer.subarray(0, bytesRead);
+async function parseUnheld(source: ByteSource, range: RecordText, env: ReadEnv): Promise<JsonRecord | null> {
+  const release = await env.budget.lines.acquire(PARSE_FACTOR * range.length, env.waitMs);
+  try {
+    const bytes = await readExactly(source, range.offset, range.length);
+    return bytes === null ? null : (JSON.parse(bytes.toString('utf8')) as JsonRecord);
+  } catch {
+    return null;
+  } finally {
+    release();
   }
-}
-
-/** Lines of `handle` up to byte `size`: a snapshot, so appends made while reading are not seen. */
-export function linesOf(handle: FileHandle, size: number, maxLineBytes: number): AsyncGenerator<Line> {
-  return splitLines(chunksOf(handle, size), maxLineBytes);
 }
 
 /** Where a read of a file's lines starts: a line's first byte and its 1-based number. */
@@ -86,67 +97,107 @@ export interface TerminatedLine {
  * without its newline is not returned (the writer may be in the middle of it): a reader that
  * resumes from the last `end` sees it once it is complete. Lines over the limit are invalid.
  */
-export async function* terminatedLines(
-  handle: ByteSource,
-  from: LinePosition,
-  size: number,
-  maxLineBytes: number,
-): AsyncGenerator<TerminatedLine> {
-  for await (const raw of splitRawLines(chunksOf(handle, size, from.offset), maxLineBytes, from.offset, from.lineNo)) {
+export async function* terminatedLines(handle: ByteSource, from: LinePosition, size: number, env: ReadEnv): AsyncGenerator<TerminatedLine> {
+  const { maxLineBytes, holdLineBytes } = env.limits;
+  for await (const raw of splitRawLines(chunksOf(handle, size, from.offset), maxLineBytes, { ...from, holdBytes: holdLineBytes })) {
     if (!raw.terminated) return;
-    const text = raw.bytes === null ? null : raw.bytes.toString('utf8');
-    const parsed = parseLine({ lineNo: raw.lineNo, offset: raw.offset, text, terminated: true }, maxLineBytes);
-    yield { lineNo: raw.lineNo, offset: raw.offset, end: raw.end, record: parsed.ok ? parsed.record : null };
+    let record: JsonRecord | null = null;
+    if (raw.bytes !== null) {
+      const text = raw.bytes.toString('utf8');
+      const parsed = parseLine({ lineNo: raw.lineNo, offset: raw.offset, text, terminated: true }, maxLineBytes);
+      if (parsed.ok) record = parsed.record;
+    } else {
+      // A long line is parsed only when it is an object, with its bytes from the budget's line pool.
+      const unheld = readUnheld(raw, maxLineBytes);
+      if (unheld?.ok) record = await parseUnheld(handle, unheld.ref, env);
+    }
+    yield { lineNo: raw.lineNo, offset: raw.offset, end: raw.end, record };
   }
 }
 
-/** What scanHead finds; the head records are kept as their JSON text (UTF-8 bytes). */
+/** What scanHead finds; the head records are kept as their JSON text. */
 export interface SessionHead {
   summary: SessionSummary;
   /** False when no real user message was found within the title bound. */
   hasUserMessage: boolean;
-  head: Buffer[];
+  head: RecordText[];
+}
+
+/** Bytes of held records a read may still keep in memory. */
+export interface Allowance {
+  left: number;
+}
+
+/** A held line's record, kept in memory while the allowance lasts, as a range of the file after that. */
+function keepHeld(raw: RawLine, text: string, allowance: Allowance): RecordText {
+  const bytes = raw.bytes as Buffer;
+  const keep = bytes.length <= allowance.left;
+  if (keep) allowance.left -= bytes.length;
+  return heldRecord(raw.offset, bytes, text, keep);
 }
 
 /**
  * Reads a file from the start until it knows the session's meta, title and `headCount` first
  * records. Returns null when the file is not a session: its first record is not a session meta.
- * The head records are returned as their own JSON text (see recordBytes), never re-serialised.
+ * The head records are their own JSON text (see RecordText), never re-serialised.
  */
 export async function scanHead(
-  handle: ByteSource,
+  source: ByteSource,
   file: RolloutFile,
   stat: Stats,
   headCount: number,
-  limits: ReadLimits,
+  env: ReadEnv,
   log: RolloutLogger,
+  allowance: Allowance = { left: env.limits.inlineBytesPerRead },
 ): Promise<SessionHead | null> {
-  const head: Buffer[] = [];
+  const { limits } = env;
+  const head: RecordText[] = [];
   const titles = new TitleFinder();
   let meta: JsonRecord | null = null;
-  for await (const raw of splitRawLines(chunksOf(handle, stat.size), limits.maxLineBytes)) {
+  const complete = () => titles.done && head.length >= headCount && meta !== null;
+  for await (const raw of splitRawLines(chunksOf(source, stat.size), limits.maxLineBytes, { holdBytes: limits.holdLineBytes })) {
     const titleBoundPassed = raw.offset >= limits.titleScanBytes || raw.lineNo > limits.titleScanLines;
     if (titleBoundPassed) titles.done = true;
-    if (titles.done && head.length >= headCount && meta !== null) break;
-    const text = raw.bytes === null ? null : raw.bytes.toString('utf8');
-    const line: Line = { lineNo: raw.lineNo, offset: raw.offset, text, terminated: raw.terminated };
-    const parsed = readRecord(line, limits.maxLineBytes);
-    if (parsed === null) break;
-    if (!parsed.ok) {
-      log.debug({ path: file.relPath, line: line.lineNo, reason: parsed.reason }, 'skipping invalid line');
-      continue;
+    if (complete()) break;
+    const needed = meta === null || !titles.done;
+    let record: JsonRecord | null;
+    let text: RecordText | undefined;
+    if (raw.bytes !== null) {
+      const decoded = raw.bytes.toString('utf8');
+      const parsed = readRecord({ lineNo: raw.lineNo, offset: raw.offset, text: decoded, terminated: raw.terminated }, limits.maxLineBytes);
+      if (parsed === null) break;
+      if (!parsed.ok) {
+        log.debug({ path: file.relPath, line: raw.lineNo, reason: parsed.reason }, 'skipping invalid line');
+        continue;
+      }
+      record = parsed.record;
+      if (head.length < headCount) text = keepHeld(raw, decoded, allowance);
+    } else {
+      const verdict = readUnheld(raw, limits.maxLineBytes);
+      if (verdict === null) break;
+      if (!verdict.ok) {
+        log.debug({ path: file.relPath, line: raw.lineNo, reason: verdict.reason }, 'skipping invalid line');
+        continue;
+      }
+      text = verdict.ref;
+      record = needed ? await parseUnheld(source, verdict.ref, env) : null;
+      if (record === null && needed) break; // the file shrank under us
     }
-    if (head.length < headCount) head.push(recordBytes(raw.bytes as Buffer, text as string));
-    const record = normalizeRecord(parsed.record);
+    if (text !== undefined && head.length < headCount) head.push(text);
+    if (record === null) continue;
+    const normalized = normalizeRecord(record);
     if (meta === null) {
-      if (record.kind !== 'session_meta') {
-        log.debug({ path: file.relPath, line: line.lineNo }, 'not a session: first record is not a session meta');
+      if (normalized.kind !== 'session_meta') {
+        log.debug({ path: file.relPath, line: raw.lineNo }, 'not a session: first record is not a session meta');
         return null;
       }
-      meta = record.payload;
+      meta = metaFields(normalized.payload); // only what the summary needs: a meta can carry megabytes of instructions
       continue;
     }
-    titles.feed(record);
+    titles.feed(normalized);
+    // Stop here, not at the next line: the splitter would read that line to its end first, and
+    // it may be a 15 MiB tool output, or 20 GB of a sparse file without a newline.
+    if (complete()) break;
   }
   if (meta === null) {
     log.debug({ path: file.relPath }, 'not a session: no session meta');
@@ -156,40 +207,61 @@ export async function scanHead(
   return { summary: buildSummary(file, meta, title, stat), hasUserMessage: title !== null, head };
 }
 
+/** The line `[start, end)` of a file, checked as it streams by (for lines too long to hold). */
+async function checkRange(source: ByteSource, start: number, end: number, terminated: boolean, maxLineBytes: number) {
+  const checker = new JsonShapeChecker();
+  for await (const chunk of chunksOf(source, end, start)) checker.feed(chunk);
+  const shape = checker.report();
+  const line = { lineNo: 0, offset: start, length: end - start, end: terminated ? end + 1 : end, bytes: null, terminated, shape };
+  return readUnheld(line, maxLineBytes);
+}
+
 /**
- * The last `count` records of the file as their JSON text (see recordBytes), read backwards in
+ * The last `count` records of the file as their JSON text (see RecordText), read backwards in
  * chunks from byte `size`, so the cost does not depend on the file's length. Invalid lines and
- * an unfinished last line are skipped.
+ * an unfinished last line are skipped. A line longer than the hold bound is not held: it is
+ * checked by streaming it forward once its start is known, and kept as a range of the file.
  */
 export async function readTail(
-  handle: ByteSource,
+  source: ByteSource,
   size: number,
   count: number,
-  maxLineBytes: number,
-): Promise<Buffer[]> {
-  const found: Buffer[] = [];
-  // The bytes of the line being assembled, nearest-to-start first; they lie after every newline seen so far.
+  limits: ReadLimits,
+  allowance: Allowance = { left: limits.inlineBytesPerRead },
+): Promise<RecordText[]> {
+  const found: RecordText[] = [];
+  // The held bytes of the line being assembled, nearest-to-start first; they lie after every newline seen so far.
   let carry: Buffer[] = [];
   let carryLen = 0;
-  let tooLong = false;
+  let held = true;
+  // The end of the line being assembled: its newline, or the end of the file.
+  let lineEnd = size;
   // The first line met going backwards has no newline after it: it may be half-written.
   let terminated = false;
-  const emit = () => {
-    if (!tooLong && (carryLen > 0 || terminated)) {
-      const bytes = Buffer.concat(carry, carryLen);
-      const text = bytes.toString('utf8');
-      const parsed = readRecord({ lineNo: 0, offset: 0, text, terminated }, maxLineBytes);
-      if (parsed?.ok) found.push(recordBytes(bytes, text));
+  const emit = async (lineStart: number) => {
+    const length = lineEnd - lineStart;
+    if (length <= limits.maxLineBytes && (length > 0 || terminated)) {
+      if (held) {
+        const bytes = Buffer.concat(carry, carryLen);
+        const text = bytes.toString('utf8');
+        const parsed = readRecord({ lineNo: 0, offset: 0, text, terminated }, limits.maxLineBytes);
+        const line = { lineNo: 0, offset: lineStart, length, end: lineEnd + 1, bytes, terminated };
+        if (parsed?.ok) found.push(keepHeld(line, text, allowance));
+      } else {
+        const verdict = await checkRange(source, lineStart, lineEnd, terminated, limits.maxLineBytes);
+        if (verdict?.ok) found.push(verdict.ref);
+      }
     }
     carry = [];
     carryLen = 0;
-    tooLong = false;
+    held = true;
     terminated = true;
+    lineEnd = lineStart - 1;
   };
   const prepend = (bytes: Buffer) => {
-    if (tooLong || bytes.length === 0) return;
-    if (carryLen + bytes.length > maxLineBytes) {
-      tooLong = true;
+    if (!held || bytes.length === 0) return;
+    if (carryLen + bytes.length > limits.holdLineBytes) {
+      held = false;
       carry = [];
       carryLen = 0;
       return;
@@ -198,39 +270,47 @@ export async function readTail(
     carryLen += bytes.length;
   };
   let end = size;
+  const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)));
   while (end > 0 && found.length < count) {
     const start = Math.max(0, end - CHUNK);
-    const chunk = Buffer.alloc(end - start);
-    const { bytesRead } = await handle.read(chunk, 0, chunk.length, start);
-    if (bytesRead < chunk.length) break; // the file shrank under us: keep what we have
-    let pos = chunk.length;
+    const length = end - start;
+    const { bytesRead } = await source.read(chunk, 0, length, start);
+    if (bytesRead < length) break; // the file shrank under us: keep what we have
+    let pos = length;
     while (pos > 0 && found.length < count) {
       const nl = chunk.lastIndexOf(0x0a, pos - 1);
       prepend(chunk.subarray(nl + 1, pos));
       if (nl === -1) break;
-      emit();
+      await emit(start + nl + 1);
       pos = nl;
     }
     end = start;
   }
-  if (end === 0 && found.length < count) emit();
+  if (end === 0 && found.length < count) await emit(0);
   return found.reverse();
 }
 
-/** Opens a rollout file and takes a snapshot of its size and times. The caller closes it. */
-export async function openRollout(file: RolloutFile): Promise<{ handle: FileHandle; stat: Stats }> {
-  const handle = await open(file.absPath, 'r');
-  try {
-    return { handle, stat: await handle.stat() };
-  } catch (err) {
-    await handle.close();
-    throw err;
-  }
+/** An open rollout file: positional reads, the fstat taken when it was opened, and close. */
+export interface OpenRollout {
+  source: ByteSource;
+  fd: number;
+  stat: Stats;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a rollout file (only a regular file inside the home: see openInside) and takes a
+ * snapshot of its size and times. The caller closes it.
+ */
+export async function openRollout(file: RolloutFile, realRoot: string): Promise<OpenRollout> {
+  const { fd, stat } = await openInside(file.absPath, realRoot);
+  let closed: Promise<void> | null = null;
+  return { fd, stat, source: fdSource(fd), close: () => (closed ??= closeFd(fd)) };
 }
 
 /** A listing read: the head and tail records are kept as their JSON text. */
 export interface SessionRead extends SessionHead {
-  tail: Buffer[];
+  tail: RecordText[];
   stat: Stats;
 }
 
@@ -239,42 +319,39 @@ export type ListingRead = { stat: Stats; read: SessionRead | null } | null;
 
 /**
  * Reads one file for a listing: its summary, `head` first and `tail` last records (as their
- * JSON text), and the stat the read was based on. Null when the file cannot be read; `read`
- * null when it is not a session (skipped files are logged at debug with their path).
+ * JSON text), and the stat the read was based on. Null when the file cannot be read (or is not
+ * a regular file inside the home); `read` null when it is not a session (skipped files are
+ * logged at debug with their path). Rejects only when the memory budget has no room (Unavailable).
  */
 export async function readSessionFile(
   file: RolloutFile,
   headCount: number,
   tailCount: number,
-  limits: ReadLimits,
+  env: ReadEnv,
   log: RolloutLogger,
 ): Promise<ListingRead> {
-  // As openRollout, on a plain descriptor (see openFd).
-  let fd: number;
-  let stat: Stats;
+  let opened: OpenRollout;
   try {
-    fd = await openFd(file.absPath);
-    try {
-      stat = await fstatFd(fd);
-    } catch (err) {
-      await closeFd(fd);
-      throw err;
-    }
+    opened = await openRollout(file, env.realRoot);
   } catch (err) {
+    if (isExhausted(err)) throw scanFailed(`cannot open ${file.relPath}`, err);
     log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
     return null;
   }
-  const source = fdSource(fd);
+  const { source, stat } = opened;
   try {
-    const head = await scanHead(source, file, stat, headCount, limits, log);
+    const allowance = { left: env.limits.inlineBytesPerRead };
+    const head = await scanHead(source, file, stat, headCount, env, log, allowance);
     if (head === null) return { stat, read: null };
-    const tail = tailCount > 0 ? await readTail(source, stat.size, tailCount, limits.maxLineBytes) : [];
+    const tail = tailCount > 0 ? await readTail(source, stat.size, tailCount, env.limits, allowance) : [];
     return { stat, read: { ...head, tail, stat } };
   } catch (err) {
+    if (err instanceof RolloutError && err.kind === RolloutErrorKind.Unavailable) throw err;
+    if (isExhausted(err)) throw scanFailed(`cannot read ${file.relPath}`, err);
     log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
     return null;
   } finally {
-    await closeFd(fd);
+    await opened.close();
   }
 }
 
@@ -284,7 +361,7 @@ export async function readSessionFile(
  * without its newline is not returned.
  */
 export async function* terminatedRawLines(handle: ByteSource, from: number, size: number, maxLineBytes: number): AsyncGenerator<RawLine> {
-  for await (const raw of splitRawLines(chunksOf(handle, size, from), maxLineBytes, from)) {
+  for await (const raw of splitRawLines(chunksOf(handle, size, from), maxLineBytes, { offset: from })) {
     if (!raw.terminated) return;
     yield raw;
   }

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { isObject, stringOrNull } from './formats.js';
+import { wholeMtimeMs } from '../files/file-stamp.js';
 import { stampToUtcIso } from '../files/filename.js';
 import type { GitInfo, JsonRecord, RolloutFile, SessionSource, SessionSummary } from '../types.js';
 
@@ -24,9 +25,9 @@ export function normalizeSource(value: unknown): SessionSource {
 function gitInfo(value: unknown): GitInfo | null {
   if (!isObject(value)) return null;
   return {
-    branch: stringOrNull(value.branch),
-    commitHash: stringOrNull(value.commit_hash),
-    repositoryUrl: stringOrNull(value.repository_url),
+    branch: capped(stringOrNull(value.branch)),
+    commitHash: capped(stringOrNull(value.commit_hash)),
+    repositoryUrl: capped(stringOrNull(value.repository_url)),
   };
 }
 
@@ -38,7 +39,28 @@ export function toUtcIso(value: unknown): string | null {
 }
 
 export function mtimeIso(mtimeMs: number): string {
-  return new Date(Math.floor(mtimeMs)).toISOString();
+  return new Date(wholeMtimeMs(mtimeMs)).toISOString();
+}
+
+/**
+ * Longest string a summary carries, in UTF-16 code units: a title, a cwd, a branch. Longer ones
+ * are cut (at a code point boundary). A hostile or pasted-in first message of megabytes would
+ * otherwise sit in every list page, the listing cache and the index; real titles and paths are
+ * far shorter (PATH_MAX is 4096).
+ */
+export const MAX_SUMMARY_STRING = 16 * 1024;
+
+function capped(value: string | null): string | null {
+  if (value === null || value.length <= MAX_SUMMARY_STRING) return value;
+  const cut = value.slice(0, MAX_SUMMARY_STRING);
+  const last = cut.charCodeAt(cut.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut; // no lone high surrogate
+}
+
+/** The meta fields a summary uses: a meta can carry megabytes of instructions that need not stay in memory. */
+export function metaFields(meta: JsonRecord): JsonRecord {
+  const { timestamp, cwd, source, originator, cli_version, model_provider, git, forked_from_id } = meta;
+  return { timestamp, cwd, source, originator, cli_version, model_provider, git, forked_from_id };
 }
 
 /** The summary of a file from its canonical (first) session meta. */
@@ -54,15 +76,15 @@ export function buildSummary(
     createdAt: toUtcIso(meta.timestamp) ?? stampToUtcIso(file.stamp),
     updatedAt: mtimeIso(stat.mtimeMs),
     sizeBytes: stat.size,
-    title,
+    title: capped(title),
     name: null,
-    cwd: stringOrNull(meta.cwd),
+    cwd: capped(stringOrNull(meta.cwd)),
     source: normalizeSource(meta.source),
-    originator: stringOrNull(meta.originator),
-    cliVersion: stringOrNull(meta.cli_version),
-    modelProvider: stringOrNull(meta.model_provider) ?? DEFAULT_PROVIDER,
+    originator: capped(stringOrNull(meta.originator)),
+    cliVersion: capped(stringOrNull(meta.cli_version)),
+    modelProvider: capped(stringOrNull(meta.model_provider)) ?? DEFAULT_PROVIDER,
     git: gitInfo(meta.git),
-    forkedFromId: stringOrNull(meta.forked_from_id),
+    forkedFromId: capped(stringOrNull(meta.forked_from_id)),
     archived: file.archived,
     usage: null,
   };

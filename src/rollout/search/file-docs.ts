@@ -1,5 +1,5 @@
 import { fileContentLines, type ContentLine } from '../reading/content-lines.js';
-import type { ReadLimits } from '../reading/session-reader.js';
+import type { ReadEnv } from '../reading/session-reader.js';
 import type { RolloutFile } from '../types.js';
 import { initialExtractState, searchDocOf, type ExtractState } from './extract.js';
 import type { LocatedDoc } from './session-matcher.js';
@@ -13,9 +13,9 @@ export function lineDoc({ line, record }: ContentLine, state: ExtractState): Loc
 }
 
 /** Every searchable record of a file, read from the disk (no index), in file order. */
-export async function* fileDocs(file: RolloutFile, limits: ReadLimits): AsyncGenerator<LocatedDoc> {
+export async function* fileDocs(file: RolloutFile, env: ReadEnv): AsyncGenerator<LocatedDoc> {
   const state = initialExtractState();
-  for await (const content of fileContentLines(file, limits)) {
+  for await (const content of fileContentLines(file, env)) {
     const doc = lineDoc(content, state);
     if (doc !== null) yield doc;
   }

@@ -8,7 +8,7 @@ import { parseFilter, type SessionFilter } from '../listing/filters.js';
 import { qualifies, type ReadListing } from '../listing/list-items.js';
 import { collectPage, type CandidateSource, type Evaluate, type PageShape } from '../listing/page-loop.js';
 import { byUpdateSource, walkSource } from '../listing/scan-source.js';
-import type { ReadLimits } from '../reading/session-reader.js';
+import type { ReadEnv } from '../reading/session-reader.js';
 import type { ArchivedFilter, FilterInput, RolloutFile, RolloutLogger, SessionSummary, SortField, SortOrder } from '../types.js';
 import { fileDocs } from './file-docs.js';
 import { SCOPE_ROLES, parseSearchQuery, type MatchMode, type SearchQuery, type SearchScope } from './match.js';
@@ -53,7 +53,8 @@ export interface SearchDeps {
   walker: TreeWalker;
   index: MetadataIndex | null;
   readListing: ReadListing;
-  limits: ReadLimits;
+  /** What a read of a file needs (the home's real path, the limits, the memory budget). */
+  env: ReadEnv;
   maxScanFiles: number;
 }
 
@@ -72,7 +73,7 @@ const STALE_RETRIES = 3;
 /** The documents of a file: from the index when it holds the file as stamped, else from the file itself. */
 async function documents(deps: SearchDeps, file: RolloutFile, stamp: FileStamp | null, query: SearchQuery, fromLine = 0) {
   const indexed = stamp !== null && deps.index?.usable ? await deps.index.searchDocuments(file, stamp, query, fromLine) : null;
-  return indexed ?? fileDocs(file, deps.limits);
+  return indexed ?? fileDocs(file, deps.env);
 }
 
 function evaluator(deps: SearchDeps, plan: SearchPlan): Evaluate<SearchItem> {
@@ -116,11 +117,13 @@ export async function searchPage(
     for (let attempt = 0; attempt < STALE_RETRIES; attempt++) {
       const indexQuery = { ...request, sort, filter, nameMatchIds: [], after, limit: request.limit + 1 };
       const source = await deps.index.searchCandidates(indexQuery, query);
+      if (source === null) break; // the index cannot answer after all (found corrupt): scan
       const outcome = await collectPage(plan, capped(source), evaluate);
-      if ('page' in outcome) return outcome.page;
-      await deps.index.refresh(outcome.stale);
+      // An index dropped while the page was read may have proposed too few sessions: scan.
+      if ('page' in outcome && deps.index.usable) return outcome.page;
+      if ('stale' in outcome) await deps.index.refresh(outcome.stale);
     }
-    log.debug({}, 'index kept changing under the search; scanning instead');
+    log.debug({}, 'the index kept changing under the search, or stopped answering; scanning instead');
   }
   const source =
     sort === 'created'

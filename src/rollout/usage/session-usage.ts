@@ -1,7 +1,6 @@
 import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
-import { isAbsentError } from '../files/fs-safety.js';
-import { readRecord } from '../reading/jsonl-lines.js';
-import { linesOf, openRollout, type ReadLimits } from '../reading/session-reader.js';
+import { isMissingOrUnsafe } from '../files/fs-safety.js';
+import { openRollout, terminatedLines, type ReadEnv } from '../reading/session-reader.js';
 import type { JsonRecord, RolloutFile } from '../types.js';
 import { UsageCounter, type UsageResponse, type UsageSource } from './counter.js';
 import type { PriceBook } from './pricing.js';
@@ -74,7 +73,7 @@ class TurnTallies {
  */
 export async function readSessionUsage(
   file: RolloutFile,
-  limits: ReadLimits,
+  env: ReadEnv,
   prices: PriceBook,
   sessionExists: (id: string) => Promise<boolean>,
 ): Promise<SessionUsage> {
@@ -82,22 +81,21 @@ export async function readSessionUsage(
   const tallies = new TurnTallies();
   let opened;
   try {
-    opened = await openRollout(file);
+    opened = await openRollout(file, env.realRoot);
   } catch (err) {
-    if (isAbsentError(err)) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
+    if (isMissingOrUnsafe(err)) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
     throw scanFailed(`cannot open ${file.relPath}`, err);
   }
   try {
-    for await (const line of linesOf(opened.handle, opened.stat.size, limits.maxLineBytes)) {
-      const parsed = readRecord(line, limits.maxLineBytes);
-      if (parsed === null || !parsed.ok) continue;
-      const response = counter.feed(parsed.record, line.lineNo);
+    for await (const line of terminatedLines(opened.source, { offset: 0, lineNo: 1 }, opened.stat.size, env)) {
+      if (line.record === null) continue;
+      const response = counter.feed(line.record, line.lineNo);
       if (response !== null) tallies.add(response);
     }
   } catch (err) {
-    throw scanFailed(`cannot read ${file.relPath}`, err);
+    throw err instanceof RolloutError ? err : scanFailed(`cannot read ${file.relPath}`, err);
   } finally {
-    await opened.handle.close();
+    await opened.close();
   }
   const state = counter.state;
   const source: UsageSource = state.hasRecords ? 'record' : 'token_count';

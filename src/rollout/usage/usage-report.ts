@@ -68,7 +68,9 @@ function scopeOf(request: UsageRequest): Scope {
 export async function usageReport(deps: UsageDeps, request: UsageRequest): Promise<UsageReport> {
   checkTimeZone(request.tz);
   const scope = scopeOf(request);
-  const grouped = deps.index?.usable ? await fromIndex(deps.index, request, scope, deps.prices) : await fromFiles(deps, request, scope);
+  let grouped = deps.index?.usable ? await fromIndex(deps.index, request, scope, deps.prices) : null;
+  // An index dropped meanwhile (found corrupt) answered with what it could: read the files instead.
+  if (grouped === null || !deps.index?.usable) grouped = await fromFiles(deps, request, scope);
   return {
     groupBy: request.groupBy,
     tz: request.tz,
@@ -118,7 +120,7 @@ async function readFile(deps: UsageDeps, file: RolloutFile): Promise<FileUsage |
   if (summary === undefined) return null;
   const counter = new UsageCounter();
   const responses: UsageResponse[] = [];
-  for await (const { line, record } of fileContentLines(file, deps.limits)) {
+  for await (const { line, record } of fileContentLines(file, deps.env)) {
     const response = record === null || line.record === null ? null : counter.feed(line.record, line.lineNo, record);
     if (response !== null) responses.push(response);
   }
@@ -143,6 +145,7 @@ async function fromFiles(deps: UsageDeps, request: UsageRequest, scope: Scope): 
       throw new RolloutError(
         RolloutErrorKind.Unavailable,
         `usage of more than ${deps.maxScanFiles} sessions is answered from the index, which is not complete yet; retry later`,
+        { retryAfterS: 30 },
       );
     }
   }

@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRolloutName } from '../../../src/rollout/files/filename.js';
 import { ListingCache } from '../../../src/rollout/listing/listing-cache.js';
-import { DEFAULT_READ_LIMITS, readSessionFile } from '../../../src/rollout/reading/session-reader.js';
+import { MemoryBudget } from '../../../src/rollout/reading/byte-budget.js';
+import { DEFAULT_READ_LIMITS, readSessionFile, type ReadEnv } from '../../../src/rollout/reading/session-reader.js';
 import type { RolloutFile, RolloutLogger } from '../../../src/rollout/types.js';
 import { envelopeLines, rolloutRelPath, tempHome, uuidN, writeLines, type Line } from '../../helper.js';
 
 const STAMP = '2025-03-04T05-06-07';
+const ENV: ReadEnv = { realRoot: '/', limits: DEFAULT_READ_LIMITS, budget: new MemoryBudget(64 * 1024 * 1024, 5_000) };
 
 function logger(): { log: RolloutLogger; debug: unknown[] } {
   const debug: unknown[] = [];
@@ -36,7 +38,12 @@ const view = (r: Awaited<ReturnType<typeof readSessionFile>>) =>
     ? null
     : {
         size: r.stat.size,
-        read: r.read && { ...r.read, stat: undefined, head: r.read.head.map(String), tail: r.read.tail.map(String) },
+        read: r.read && {
+          ...r.read,
+          stat: undefined,
+          head: r.read.head.map((t) => String(t.bytes)),
+          tail: r.read.tail.map((t) => String(t.bytes)),
+        },
       };
 
 describe('ListingCache', () => {
@@ -57,8 +64,8 @@ describe('ListingCache', () => {
       for (const [h, t] of counts) {
         const fresh = logger();
         const cached = logger();
-        const expected = await readSessionFile(file, h, t, DEFAULT_READ_LIMITS, fresh.log);
-        const got = await cache.read(file, h, t, DEFAULT_READ_LIMITS, cached.log);
+        const expected = await readSessionFile(file, h, t, ENV, fresh.log);
+        const got = await cache.read(file, h, t, ENV, cached.log);
         expect(view(got), `head ${h} tail ${t}`).toEqual(view(expected));
         expect(cached.debug, `logs for head ${h} tail ${t}`).toEqual(fresh.debug);
       }
@@ -69,12 +76,12 @@ describe('ListingCache', () => {
     const file = await session(lines('aaaa'));
     const cache = new ListingCache();
     const log = logger().log;
-    const before = await cache.read(file, 2, 0, DEFAULT_READ_LIMITS, log);
+    const before = await cache.read(file, 2, 0, ENV, log);
     expect(before?.read?.summary.title).toBe('aaaa');
-    const { mtime } = (await cache.read(file, 2, 0, DEFAULT_READ_LIMITS, log))!.stat;
+    const { mtime } = (await cache.read(file, 2, 0, ENV, log))!.stat;
     await writeLines(file.absPath, lines('bbbb'));
     await utimes(file.absPath, mtime, mtime); // same size, same mtime: only ctime tells
-    const after = await cache.read(file, 2, 0, DEFAULT_READ_LIMITS, log);
+    const after = await cache.read(file, 2, 0, ENV, log);
     expect(after?.read?.summary.title).toBe('bbbb');
     expect(after?.stat.size).toBe(before?.stat.size);
   });
@@ -84,30 +91,30 @@ describe('ListingCache', () => {
     const cache = new ListingCache();
     const first = logger();
     const second = logger();
-    expect((await cache.read(notSession, 1, 0, DEFAULT_READ_LIMITS, first.log))?.read).toBeNull();
-    expect((await cache.read(notSession, 1, 0, DEFAULT_READ_LIMITS, second.log))?.read).toBeNull();
+    expect((await cache.read(notSession, 1, 0, ENV, first.log))?.read).toBeNull();
+    expect((await cache.read(notSession, 1, 0, ENV, second.log))?.read).toBeNull();
     expect(second.debug).toEqual(first.debug);
 
     const file = await session(lines('gone'), 3);
-    expect((await cache.read(file, 1, 0, DEFAULT_READ_LIMITS, logger().log))?.read?.summary.title).toBe('gone');
+    expect((await cache.read(file, 1, 0, ENV, logger().log))?.read?.summary.title).toBe('gone');
     await chmod(file.absPath, 0o000);
     const asRoot = process.getuid?.() === 0; // root reads whatever the mode says
-    const r = await cache.read(file, 1, 0, DEFAULT_READ_LIMITS, logger().log);
+    const r = await cache.read(file, 1, 0, ENV, logger().log);
     if (!asRoot) expect(r).toBeNull();
     await chmod(file.absPath, 0o644);
     await writeFile(file.absPath, '');
-    expect((await cache.read(file, 1, 0, DEFAULT_READ_LIMITS, logger().log))?.read).toBeNull();
+    expect((await cache.read(file, 1, 0, ENV, logger().log))?.read).toBeNull();
   });
 
   it('stays within its byte budget', async () => {
     const cache = new ListingCache({ maxBytes: 64 * 1024, maxEntries: 1000 });
     const files = await Promise.all(Array.from({ length: 20 }, (_, i) => session(lines(`t${i}`.repeat(2000)), 10 + i)));
-    for (const f of files) await cache.read(f, 10, 0, DEFAULT_READ_LIMITS, logger().log);
+    for (const f of files) await cache.read(f, 10, 0, ENV, logger().log);
     const held = (cache as unknown as { bytes: number }).bytes;
     expect(held).toBeGreaterThan(0);
     expect(held).toBeLessThanOrEqual(64 * 1024);
     // The newest entries survive; the oldest were evicted and are read again, with the same answer.
-    const again = await cache.read(files[0]!, 10, 0, DEFAULT_READ_LIMITS, logger().log);
+    const again = await cache.read(files[0]!, 10, 0, ENV, logger().log);
     expect(again?.read?.summary.title).toBe('t0'.repeat(2000));
   });
 });

@@ -62,11 +62,11 @@ describe('the tree version', () => {
     const home = await tempHome();
     const repo = new RolloutRepository({ codexHome: home, maxScanFiles: 100, log: pino({ level: 'silent' }) });
     expect(repo.freshness(true)).toBeNull();
-    await repo.watchTree();
+    await repo.live.watchTree();
     expect(repo.freshness(true)).not.toBeNull();
     await repo.close();
     const missing = new RolloutRepository({ codexHome: join(home, 'nope'), maxScanFiles: 100, log: pino({ level: 'silent' }) });
-    await missing.watchTree();
+    await missing.live.watchTree();
     expect(missing.freshness(true)).toBeNull();
     await missing.close();
   });

@@ -1,8 +1,10 @@
-import { rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { appendFile, mkdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SESSION_INDEX_FILE, SessionNames } from '../../../src/rollout/reading/session-names.js';
-import { tempHome, writeLines, type Line } from '../../helper.js';
+import { Degradations } from '../../../src/rollout/degraded.js';
+import { MAX_INDEX_BYTES, SESSION_INDEX_FILE, SessionNames } from '../../../src/rollout/reading/session-names.js';
+import { tempHome, uuidN, writeLines, type Line } from '../../helper.js';
 
 const A = '5973b6c0-94b8-487b-a530-2aeb6098ae0e';
 const B = '01a20b7c-dbe8-70c2-9828-678afb8f6bf7';
@@ -168,5 +170,82 @@ describe('SessionNames', () => {
     expect((await names.load()).size).toBe(1);
     await rm(join(home, SESSION_INDEX_FILE));
     expect((await names.load()).size).toBe(0);
+  });
+});
+
+describe('SessionNames on a hostile or broken session_index.jsonl', () => {
+  const line = (id: string, name: string, at: string) => `${JSON.stringify(entry(id, name, at))}\n`;
+
+  it('never opens a FIFO, a device or a link out of the home: no names, degraded, and no hang', async () => {
+    const home = await tempHome();
+    const path = join(home, SESSION_INDEX_FILE);
+    execFileSync('mkfifo', [path]);
+    const degraded = new Degradations({ debug: () => {}, warn: () => {} });
+    const names = new SessionNames(home, degraded);
+    const loads = await Promise.all(Array.from({ length: 5 }, () => names.load()));
+    expect(loads.map((m) => m.size)).toEqual([0, 0, 0, 0, 0]);
+    expect(degraded.list()).toEqual([`${SESSION_INDEX_FILE} is not a regular file: user-set names are null`]);
+    await rm(path);
+    await symlink('/dev/zero', path);
+    expect((await names.load()).size).toBe(0);
+    expect(degraded.list()).toEqual([`${SESSION_INDEX_FILE} is not a regular file: user-set names are null`]);
+    await rm(path);
+    const outside = join(await tempHome(), 'names.jsonl');
+    await writeFile(outside, line(A, 'from outside', '2025-09-10T00:00:00Z'));
+    await symlink(outside, path);
+    expect((await names.load()).size).toBe(0);
+    expect(degraded.list()[0]).toMatch(/^cannot open session_index\.jsonl \(a link that leads out of the Codex home\)/);
+    // Repaired: names come back and nothing is degraded any more.
+    await rm(path);
+    await writeFile(path, line(A, 'back', '2025-09-10T00:00:00Z'));
+    expect(Object.fromEntries(await names.load())).toEqual({ [A]: 'back' });
+    expect(degraded.list()).toEqual([]);
+  });
+
+  it('a directory in its place: no names, degraded', async () => {
+    const home = await tempHome();
+    await mkdir(join(home, SESSION_INDEX_FILE));
+    const degraded = new Degradations({ debug: () => {}, warn: () => {} });
+    expect((await new SessionNames(home, degraded).load()).size).toBe(0);
+    expect(degraded.list()).toEqual([`${SESSION_INDEX_FILE} is not a regular file: user-set names are null`]);
+  });
+
+  it('reads an append alone, once for concurrent callers, and the whole file again after a rewrite or truncation', async () => {
+    const home = await tempHome();
+    const path = join(home, SESSION_INDEX_FILE);
+    const lines = Array.from({ length: 2000 }, (_, i) => line(uuidN(i), `name ${i}`, '2025-09-10T00:00:00Z')).join('');
+    await writeFile(path, lines);
+    const names = new SessionNames(home);
+    expect((await names.load()).size).toBe(2000);
+    expect(names.bytesRead).toBe(Buffer.byteLength(lines));
+    const appended = line(uuidN(0), 'renamed', '2025-09-11T00:00:00Z');
+    await appendFile(path, appended);
+    const loads = await Promise.all(Array.from({ length: 10 }, () => names.load()));
+    expect(loads.map((m) => m.get(uuidN(0)))).toEqual(Array(10).fill('renamed'));
+    expect(names.bytesRead).toBe(Buffer.byteLength(lines) + Buffer.byteLength(appended));
+    // A rewrite in place that keeps the length, and a truncation: read from the start again.
+    const rewritten = (lines + appended).replace('name 1999', 'NAME 1999');
+    await writeFile(path, rewritten);
+    expect((await names.load()).get(uuidN(1999))).toBe('NAME 1999');
+    await writeFile(path, line(uuidN(5), 'only one', '2025-09-10T00:00:00Z'));
+    expect(Object.fromEntries(await names.load())).toEqual({ [uuidN(5)]: 'only one' });
+  });
+
+  it('reads at most MAX_INDEX_BYTES of a huge file, and says so', async () => {
+    const home = await tempHome();
+    const path = join(home, SESSION_INDEX_FILE);
+    const one = line(A, 'x'.repeat(1000), '2025-09-10T00:00:00Z');
+    const count = Math.ceil((MAX_INDEX_BYTES * 1.5) / one.length);
+    await writeFile(path, one.repeat(count) + line(B, 'past the bound', '2025-09-12T00:00:00Z'));
+    const degraded = new Degradations({ debug: () => {}, warn: () => {} });
+    const names = new SessionNames(home, degraded);
+    const map = await names.load();
+    expect([map.get(A), map.get(B)]).toEqual(['x'.repeat(1000), undefined]);
+    expect(names.bytesRead).toBeLessThanOrEqual(MAX_INDEX_BYTES);
+    expect(degraded.list()).toEqual([`${SESSION_INDEX_FILE} is larger than ${MAX_INDEX_BYTES} bytes: names after that are ignored`]);
+    await appendFile(path, line(C, 'later', '2025-09-12T00:00:00Z'));
+    const before = names.bytesRead;
+    expect((await names.load()).get(C)).toBeUndefined();
+    expect(names.bytesRead).toBe(before);
   });
 });

@@ -1,25 +1,52 @@
-import { open, stat, writeFile } from 'node:fs/promises';
+import { open, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRolloutName } from '../../../src/rollout/files/filename.js';
-import { DEFAULT_READ_LIMITS, readTail, scanHead, type ReadLimits } from '../../../src/rollout/reading/session-reader.js';
-import type { JsonRecord, RolloutFile, RolloutLogger } from '../../../src/rollout/types.js';
+import { MemoryBudget } from '../../../src/rollout/reading/byte-budget.js';
+import { recordChunks } from '../../../src/rollout/reading/jsonl-lines.js';
+import {
+  DEFAULT_READ_LIMITS,
+  readTail,
+  scanHead,
+  type ByteSource,
+  type ReadEnv,
+  type ReadLimits,
+} from '../../../src/rollout/reading/session-reader.js';
+import type { JsonRecord, RecordText, RolloutFile, RolloutLogger } from '../../../src/rollout/types.js';
 import { legacyLines, recordTypeLines, tempHome, writeLines, type Line } from '../../helper.js';
 
 const MiB = 1024 * 1024;
-/** The readers keep records as their JSON text; the tests compare values. */
-const parseRecord = (bytes: Buffer): JsonRecord => JSON.parse(bytes.toString('utf8')) as JsonRecord;
+/** The readers keep records as their JSON text, held or left in the file; the tests compare values. */
+async function parseRecords(source: ByteSource, texts: RecordText[]): Promise<JsonRecord[]> {
+  const out: JsonRecord[] = [];
+  for (const text of texts) {
+    const pieces: Buffer[] = [];
+    for await (const piece of recordChunks(source, text)) pieces.push(piece);
+    out.push(JSON.parse(Buffer.concat(pieces).toString('utf8')) as JsonRecord);
+  }
+  return out;
+}
 const CHUNK = 64 * 1024;
+/** Line lengths past which the readers hold nothing: the default, and one that leaves almost every line in the file. */
+const HOLDS = [DEFAULT_READ_LIMITS.holdLineBytes, 7];
+const limitsWith = (overrides: Partial<ReadLimits>): ReadLimits => ({ ...DEFAULT_READ_LIMITS, ...overrides });
+const envWith = (limits: ReadLimits): ReadEnv => ({ realRoot: '/', limits, budget: new MemoryBudget(256 * MiB, 5_000) });
 
 // ---------------------------------------------------------------------------------------
 // readTail
 // ---------------------------------------------------------------------------------------
 
+/** The tail, read holding lines up to each of HOLDS bytes: the answers must agree. */
 async function tailOf(path: string, count: number, maxLineBytes = 64 * MiB): Promise<JsonRecord[]> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
-    return (await readTail(handle, size, count, maxLineBytes)).map(parseRecord);
+    const answers: JsonRecord[][] = [];
+    for (const holdLineBytes of HOLDS) {
+      answers.push(await parseRecords(handle, await readTail(handle, size, count, limitsWith({ maxLineBytes, holdLineBytes }))));
+    }
+    expect(answers[1]).toEqual(answers[0]);
+    return answers[0]!;
   } finally {
     await handle.close();
   }
@@ -227,7 +254,8 @@ describe('readTail', () => {
     const path = await fileWith(`${first}${jl(rec(3))}\n`);
     const handle = await open(path, 'r');
     try {
-      expect((await readTail(handle, Buffer.byteLength(first), 5, MiB)).map(parseRecord)).toEqual([rec(1), rec(2)]);
+      const texts = await readTail(handle, Buffer.byteLength(first), 5, limitsWith({ maxLineBytes: MiB }));
+      expect(await parseRecords(handle, texts)).toEqual([rec(1), rec(2)]);
     } finally {
       await handle.close();
     }
@@ -270,11 +298,20 @@ async function rolloutFile(lines: Line[], opts: { trailingNewline?: boolean; raw
   return { ...parsed, absPath, relPath, archived: false };
 }
 
+/** The head, read holding lines up to each of HOLDS bytes: the answers (and the log lines) must agree. */
 async function head(file: RolloutFile, headCount: number, limits: ReadLimits = DEFAULT_READ_LIMITS, log = logger().log) {
   const handle = await open(file.absPath, 'r');
   try {
-    const found = await scanHead(handle, file, await handle.stat(), headCount, limits, log);
-    return found && { ...found, head: found.head.map(parseRecord) };
+    const answers = [];
+    for (const [i, holdLineBytes] of HOLDS.entries()) {
+      const lines: { obj: object; msg?: string | undefined }[] = [];
+      const recording: RolloutLogger = { debug: (obj, msg) => void lines.push({ obj, msg }), warn: () => {} };
+      const found = await scanHead(handle, file, await handle.stat(), headCount, envWith({ ...limits, holdLineBytes }), recording);
+      answers.push({ found: found && { ...found, head: await parseRecords(handle, found.head) }, lines });
+      if (i === 0) for (const l of lines) log.debug(l.obj, l.msg);
+    }
+    expect(answers[1]).toEqual(answers[0]);
+    return answers[0]!.found;
   } finally {
     await handle.close();
   }
@@ -394,7 +431,7 @@ describe('scanHead', () => {
     const at = offsets(lines);
     const itemAt = at[13]!;
     const eventAt = at[14]!;
-    const limits = (bytes: number, lineCount: number): ReadLimits => ({
+    const limits = (bytes: number, lineCount: number): ReadLimits => limitsWith({
       titleScanBytes: bytes,
       titleScanLines: lineCount,
       maxLineBytes: 64 * MiB,
@@ -494,12 +531,35 @@ describe('scanHead', () => {
     expect(entries).toEqual([]);
   });
 
+  it('stops at the record that completes it, without reading the next line to its end (red team: a sparse file of 8 GiB)', async () => {
+    const file = await rolloutFile([envMeta(), userEvent('hello')]);
+    await truncate(file.absPath, 8 * 1024 * MiB); // NULs to the end, no newline: one line of 8 GiB
+    const handle = await open(file.absPath, 'r');
+    try {
+      for (const headCount of [0, 2]) {
+        let bytesRead = 0;
+        const counting: ByteSource = {
+          read: async (buffer, offset, length, position) => {
+            const result = await handle.read(buffer, offset, length, position);
+            bytesRead += result.bytesRead;
+            return result;
+          },
+        };
+        const found = await scanHead(counting, file, await handle.stat(), headCount, envWith(DEFAULT_READ_LIMITS), logger().log);
+        expect([found?.summary.title, found?.head.length]).toEqual(['hello', headCount]);
+        expect(bytesRead).toBeLessThanOrEqual(CHUNK);
+      }
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('skips invalid and over-long lines (logging line and reason) without counting them in the head', async () => {
     const { log, entries } = logger();
     const big = { timestamp: TS, type: 'world_state', payload: { blob: 'x'.repeat(5000) } };
     const lines: Line[] = [envMeta(), 'not json', big, '[1]', userItem('hi'), userEvent('hi'), assistant()];
     const file = await rolloutFile(lines);
-    const result = await head(file, 3, { titleScanBytes: MiB, titleScanLines: 1000, maxLineBytes: 1000 }, log);
+    const result = await head(file, 3, limitsWith({ titleScanBytes: MiB, titleScanLines: 1000, maxLineBytes: 1000 }), log);
     expect(result!.head).toEqual([lines[0], lines[4], lines[5]]);
     expect(result!.summary.title).toBe('hi');
     expect(entries).toEqual([

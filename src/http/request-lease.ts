@@ -1,0 +1,65 @@
+import type { Socket } from 'node:net';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Lease } from '../rollout/reading/byte-budget.js';
+import type { RolloutRepository } from '../rollout/repository.js';
+
+const onClose = new WeakMap<Socket, Set<() => void>>();
+
+/**
+ * Runs `fn` when the connection closes (at once if it already has). One listener per socket,
+ * however many requests it carries: a client pipelining hundreds of requests must not add
+ * hundreds of listeners. Returns a function that forgets `fn`.
+ */
+function whenClosed(socket: Socket, fn: () => void): () => void {
+  if (socket.destroyed) {
+    fn();
+    return () => {};
+  }
+  let pending = onClose.get(socket);
+  if (pending === undefined) {
+    const set = new Set<() => void>();
+    onClose.set(socket, set);
+    socket.once('close', () => {
+      for (const f of set) f();
+      set.clear();
+    });
+    pending = set;
+  }
+  const set = pending;
+  set.add(fn);
+  return () => set.delete(fn);
+}
+
+/**
+ * The request's share of the memory budget (see RolloutRepository.leaseFor), given back once the
+ * response is over however it ends. The connection's close is the backstop: a pipelined request
+ * whose response never got the socket emits neither `finish` nor `close` on its response. A
+ * request whose client goes away while it waits for room stops waiting at once, so that
+ * abandoned requests do not hold the queue for those still there.
+ */
+export async function requestLease(
+  repository: RolloutRepository,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  kind: 'list' | 'conversation' | 'bytes',
+  limit = 0,
+): Promise<Lease> {
+  const socket = request.raw.socket;
+  const abandoned = new AbortController();
+  const forgetWait = whenClosed(socket, () => abandoned.abort());
+  let lease: Lease;
+  try {
+    lease = await repository.leaseFor(kind, limit, abandoned.signal);
+  } finally {
+    forgetWait();
+  }
+  let forget = () => {};
+  const release = () => {
+    forget();
+    lease.release();
+  };
+  forget = whenClosed(socket, release); // may call release at once: the connection is already gone
+  reply.raw.once('finish', release);
+  reply.raw.once('close', release);
+  return lease;
+}
