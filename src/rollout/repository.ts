@@ -7,22 +7,18 @@ import { isMissingOrUnsafe, pathKind } from './files/fs-safety.js';
 import { filesClaiming } from './files/lookup.js';
 import { TreeWalker } from './files/tree-walk.js';
 import type { IndexFactory, IndexProgress, MetadataIndex } from './index/metadata-index.js';
-import { decodePosition } from './listing/cursor.js';
-import { containsFolded, hasFilter, parseFilter } from './listing/filters.js';
 import { DEFAULT_LISTING_CACHE, ListingCache, type ListingCacheOptions } from './listing/listing-cache.js';
-import { admitWithin, listEvaluator, type ListPlan, type ReadListing } from './listing/list-items.js';
-import { collectPage, MAX_PARALLEL_READS, type CandidateSource } from './listing/page-loop.js';
-import { byUpdateSource, walkSource } from './listing/scan-source.js';
+import type { ReadListing } from './listing/list-items.js';
+import { listPage } from './listing/list-page.js';
 import type { EventLogOptions } from './live/event-log.js';
 import { LiveTree } from './live/live-tree.js';
-import { CHUNK } from './reading/byte-source.js';
 import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES, Lease, MemoryBudget } from './reading/byte-budget.js';
 import { openConversation, type OpenConversation } from './reading/conversation.js';
-import { recordChunks } from './reading/jsonl-lines.js';
-import { DEFAULT_READ_LIMITS, openRollout, readWorkingSet } from './reading/session-reader.js';
+import { recordReader, type RecordReader } from './reading/record-reader.js';
+import { DEFAULT_READ_LIMITS, openRollout, requestShare } from './reading/session-reader.js';
 import type { OpenRollout, ReadEnv, ReadLimits } from './reading/session-reader.js';
 import { SessionNames } from './reading/session-names.js';
-import type { ConversationsPage, ListQuery, RecordOrigin, RecordText, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
+import type { ConversationsPage, ListQuery, RecordOrigin, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
 import { searchPage, searchSession, type SearchPage, type SearchRequest, type SessionSearchRequest } from './search/search-pages.js';
 import { PriceBook } from './usage/pricing.js';
 import { usageSummary } from './usage/tally.js';
@@ -30,6 +26,7 @@ import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
 import { usageReport, type UsageDeps, type UsageReport, type UsageRequest } from './usage/usage-report.js';
 
 export type { OpenConversation, RecordEvent } from './reading/conversation.js';
+export type { RecordReader } from './reading/record-reader.js';
 export type { FeedEvent } from './live/event-log.js';
 export type { FeedSubscription } from './live/change-feed.js';
 export type { FileFollower, FollowEvent, FollowStart } from './live/follower.js';
@@ -53,15 +50,6 @@ export interface RepositoryOptions {
   /** The prices usage is costed with (default: the built-in table). */
   prices?: PriceBook;
 }
-
-/** Reads the records of a page item that were left in its file. */
-export interface RecordReader {
-  textOf(text: RecordText): AsyncGenerator<Buffer>;
-  close(): Promise<void>;
-}
-
-/** Times a page is asked of the index again after one of its records proved stale. */
-const STALE_RETRIES = 3;
 
 function ambiguous(id: string, files: RolloutFile[]): RolloutError {
   return new RolloutError(RolloutErrorKind.AmbiguousId, `${files.length} files claim id ${id}: ${files.map((f) => f.relPath).join(', ')}`);
@@ -125,11 +113,8 @@ export class RolloutRepository {
    * response is done. A wait ends at once when `signal` aborts (the client went away).
    */
   async leaseFor(kind: 'list' | 'conversation' | 'bytes', limit = 0, signal?: AbortSignal): Promise<Lease> {
-    const perRead = readWorkingSet(this.limits);
-    const reads = kind === 'list' ? Math.min(MAX_PARALLEL_READS, limit + 1) : kind === 'conversation' ? 1 : 0;
-    const bytes = reads * perRead + (kind === 'list' ? 0 : 2 * CHUNK);
     const lease = new Lease(this.memory.requests);
-    await lease.take(bytes, signal);
+    await lease.take(requestShare(this.limits, kind, limit), signal);
     return lease;
   }
 
@@ -170,54 +155,17 @@ export class RolloutRepository {
     await this.index?.idle();
   }
 
-  /**
-   * One page of sessions strictly after `query.cursor`. sort=created without filters walks the
-   * tree and reads files only until the page is full plus a look-ahead; sort=updated and
-   * filters use the metadata index when it is complete, and a full scan otherwise. With a
-   * `lease`, records stay in memory only while it has room (the others are sent from their file).
-   */
+  /** One page of sessions strictly after `query.cursor` (see listing/list-page.ts). */
   async listPage(query: ListQuery, log: RolloutLogger = this.options.log, lease?: Lease): Promise<ConversationsPage> {
-    const sort = query.sort ?? 'created';
-    const filter = parseFilter(query);
-    const after = query.cursor === undefined ? undefined : decodePosition(query.cursor, sort, query.order);
-    const plan: ListPlan = { ...query, sort, filter, after, names: await this.names.load(), log };
-    const readListing = await this.readListing();
-    const collect = async (source: CandidateSource) => collectPage(plan, source, listEvaluator(plan, readListing), admitWithin(lease));
-    let page: ConversationsPage | null = null;
-    if ((sort === 'updated' || hasFilter(filter)) && this.index?.usable) {
-      // A record the page finds stale is re-indexed and the query asked again; the index keeps
-      // changing under it (or cannot answer): scan instead.
-      const nameMatchIds = filter.q === undefined ? [] : [...plan.names].filter(([, n]) => containsFolded(n, filter.q!)).map(([id]) => id);
-      for (let attempt = 0; attempt < STALE_RETRIES && page === null; attempt++) {
-        const source = await this.index.candidates({ ...query, sort, filter, nameMatchIds, after, limit: query.limit + 1 });
-        if (source === null) break;
-        const outcome = await collect(source);
-        if ('page' in outcome) page = outcome.page;
-        else await this.index.refresh(outcome.stale);
-      }
-    }
-    if (page === null) {
-      const { maxScanFiles } = this.options;
-      const source =
-        sort === 'created'
-          ? walkSource(this.walker, plan, filter, query.archived, maxScanFiles)
-          : await byUpdateSource(this.walker, query.archived, query.order, maxScanFiles);
-      const outcome = await collect(source);
-      if (!('page' in outcome)) throw new Error('a scan page cannot go stale'); // only index candidates carry stamps
-      page = outcome.page;
-    }
+    const page = await listPage(await this.readDeps(), query, await this.names.load(), log, lease);
     return { ...page, items: await this.withUsage(page.items) };
   }
 
-  /** Reads a file for a listing, through the cache. */
-  private async readListing(): Promise<ReadListing> {
-    const env = await this.env();
-    return (file, head, tail, log) => this.cache.read(file, head, tail, env, log);
-  }
-
+  /** What pages, search and usage read with: files for listings through the cache. */
   private async readDeps(): Promise<UsageDeps> {
-    const { walker, index, prices } = this;
-    const [readListing, env] = await Promise.all([this.readListing(), this.env()]);
+    const { walker, index, prices, cache } = this;
+    const env = await this.env();
+    const readListing: ReadListing = (file, head, tail, log) => cache.read(file, head, tail, env, log);
     return { walker, index, readListing, env, prices, maxScanFiles: this.options.maxScanFiles, log: this.options.log };
   }
 
@@ -283,19 +231,9 @@ export class RolloutRepository {
     }
   }
 
-  /**
-   * Opens the file a page item's records that were not held are read from, checked to be the
-   * file the listing read (same device and inode, at least as long: rollouts only grow). Throws
-   * when it is not: the body cannot be finished, and the caller ends the response.
-   */
+  /** Opens the file a page item's records that were not held are read from (see recordReader). */
   async openRecords(origin: RecordOrigin): Promise<RecordReader> {
-    const opened = await this.openFile(origin.file);
-    const { stat } = opened;
-    if (stat.dev !== origin.dev || stat.ino !== origin.ino || stat.size < origin.size) {
-      await opened.close();
-      throw scanFailed(`${origin.file.relPath} changed while its page was sent`, null);
-    }
-    return { textOf: (text) => recordChunks(opened.source, text), close: () => opened.close() };
+    return recordReader(await this.openFile(origin.file), origin);
   }
 
   /** Token usage and cost of one session, read from its file (SPEC §6). */

@@ -1,12 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
-import { onlyGrew, sameFile, stampOf, wholeMtimeMs, type FileStamp } from '../files/file-stamp.js';
+import { sameFile, type FileStamp } from '../files/file-stamp.js';
 import { ARCHIVED_DIR, SESSIONS_DIR, type TreeWalker } from '../files/tree-walk.js';
-import type { Candidate, CandidateSource } from '../listing/page-loop.js';
+import type { CandidateSource } from '../listing/page-loop.js';
 import type { SearchQuery } from '../search/match.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
-import { readSessionFile } from '../reading/session-reader.js';
 import type { RolloutFile } from '../types.js';
 import type {
   IndexDeps,
@@ -18,8 +17,8 @@ import type {
   UsageAggregate,
   UsageAggregation,
 } from './metadata-index.js';
-import { indexContent } from './content-pass.js';
-import { initialContentState } from './content-state.js';
+import { updateFile } from './file-update.js';
+import { batchedCandidates, candidatesOf } from './index-candidates.js';
 import { ForeignIndexError, indexLoss } from './index-errors.js';
 import { IndexDb } from './sqlite-store.js';
 import { WriteBatch } from './write-batch.js';
@@ -27,8 +26,6 @@ import type { TreeChanges } from './tree-watcher.js';
 
 /** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
 const BATCH = 16;
-/** Sessions a search page takes from the index at a time. */
-const SEARCH_BATCH = 64;
 
 export interface SqliteIndexOptions {
   /** The index file, outside the Codex home. */
@@ -208,38 +205,16 @@ export class SqliteIndex implements MetadataIndex {
     await this.catchUp();
     const rows = this.use((db) => db.query(query), null);
     if (rows === null) return null;
-    const candidates = rows.flatMap((row) => {
-      const file = this.walker.fileAt(row.relPath);
-      return file === null ? [] : [{ file, position: { key: row.key, mtimeMs: wholeMtimeMs(row.mtimeMs) }, stamp: row.stamp }];
-    });
-    return { candidates, trusted: true, maxExamined: Number.POSITIVE_INFINITY };
+    return { candidates: candidatesOf(this.walker, rows), trusted: true, maxExamined: Number.POSITIVE_INFINITY };
   }
 
   async searchCandidates(query: IndexQuery, search: SearchQuery): Promise<CandidateSource | null> {
-    // The first batch is the page (and its look-ahead); later ones are larger.
-    const pageSize = query.limit;
     await this.catchUp();
-    const condition = this.use((db) => db.search.candidateCondition(search, pageSize), null);
+    const condition = this.use((db) => db.search.candidateCondition(search, query.limit), null);
     if (condition === null) return null;
-    const walker = this.walker;
     const rowsAfter = (after: IndexQuery['after'], limit: number) => this.use((db) => db.query({ ...query, after, limit }, condition), []);
-    // Candidates come in batches as the page asks for them: many may not hold the words.
-    async function* stream(): AsyncGenerator<Candidate> {
-      let after = query.after;
-      let limit = pageSize;
-      while (true) {
-        const rows = rowsAfter(after, limit);
-        for (const row of rows) {
-          const file = walker.fileAt(row.relPath);
-          if (file !== null) yield { file, position: { key: row.key, mtimeMs: wholeMtimeMs(row.mtimeMs) }, stamp: row.stamp };
-        }
-        const last = rows[rows.length - 1];
-        if (last === undefined || rows.length < limit) return;
-        after = { key: last.key, mtimeMs: last.mtimeMs };
-        limit = Math.max(limit, SEARCH_BATCH);
-      }
-    }
-    return { candidates: stream(), trusted: false, maxExamined: Number.POSITIVE_INFINITY };
+    const candidates = batchedCandidates(this.walker, query.after, query.limit, rowsAfter);
+    return { candidates, trusted: false, maxExamined: Number.POSITIVE_INFINITY };
   }
 
   async searchDocuments(file: RolloutFile, stamp: FileStamp, search: SearchQuery, fromLine = 0): Promise<Iterable<LocatedDoc> | null> {
@@ -252,14 +227,7 @@ export class SqliteIndex implements MetadataIndex {
   }
 
   async usageOf(relPaths: readonly string[]): Promise<Map<string, ModelUsage[]>> {
-    return this.use((db) => {
-      const out = new Map<string, ModelUsage[]>();
-      const fids = db.indexedFids(relPaths);
-      const byFid = new Map<number, ModelUsage[]>([...fids.values()].map((fid) => [fid, []]));
-      for (const { fid, ...usage } of db.usage.ofFiles([...fids.values()])) byFid.get(fid)?.push(usage);
-      for (const [relPath, fid] of fids) out.set(relPath, byFid.get(fid) ?? []);
-      return out;
-    }, new Map());
+    return this.use((db) => db.usageByPath(relPaths), new Map());
   }
 
   async usageTimeRange(): Promise<{ minMs: number; maxMs: number } | null> {
@@ -361,42 +329,8 @@ export class SqliteIndex implements MetadataIndex {
   private async updateNow(file: RolloutFile, batch: WriteBatch): Promise<void> {
     const db = this.db;
     if (db === null || this.stopping) return;
-    const row = db.get(file.relPath);
-    const st = await stat(file.absPath).catch(() => null);
-    if (st === null) {
-      batch.add(() => db.delete(file.relPath));
-      return;
-    }
-    const stamp = stampOf(st);
-    if (row && sameFile(row.stamp, stamp) && (!row.isSession || row.contentSize === stamp.size)) return;
-    // Rollouts are append-only: a file that only grew keeps what was indexed of it.
-    const kept = row?.content ?? null;
-    const grew = row !== undefined && kept !== null && (sameFile(row.stamp, stamp) || onlyGrew(row.stamp, stamp));
-    const fid = row?.fid ?? db.allocateFid();
-    let from = grew ? kept : null;
-    if (!(grew && row?.hasUserMessage)) {
-      // The summary may have changed (a new file, one replaced, or one without a title yet).
-      const result = await readSessionFile(file, 0, 0, await this.options.env(), this.options.log);
-      if (this.stopping || this.db !== db) return;
-      if (result === null) {
-        batch.add(() => db.delete(file.relPath));
-        return;
-      }
-      const { read } = result;
-      const session = read && { summary: read.summary, hasUserMessage: read.hasUserMessage };
-      const readStamp = stampOf(result.stat);
-      const fresh = from === null || !sameFile(readStamp, stamp) || session === null;
-      const start = { offset: 0, lineNo: 1, state: initialContentState() };
-      if (fresh) from = start;
-      batch.add(() => {
-        db.upsert({ file, stamp: readStamp, session }, fid);
-        if (fresh) db.clearContent(file.relPath, fid, start);
-      });
-      if (session === null || !sameFile(readStamp, stamp)) return; // not a session, or changed meanwhile
-    } else {
-      batch.add(() => db.touch(file.relPath, stamp));
-    }
-    if (from !== null) await indexContent(db, batch, file, fid, from, stamp, await this.options.env());
+    const { env, log } = this.options;
+    await updateFile(db, batch, file, { env, log, current: () => !this.stopping && this.db === db });
   }
 
   /**

@@ -4,11 +4,12 @@ import type Database from 'better-sqlite3';
 import { wholeMtimeMs, type FileStamp } from '../files/file-stamp.js';
 import { containsFolded, normalizeCwd } from '../listing/filters.js';
 import type { RolloutFile, SessionSummary } from '../types.js';
-import type { IndexQuery } from './metadata-index.js';
+import type { IndexQuery, ModelUsage } from './metadata-index.js';
 import { SearchStore, createSearchTables, dropSearchTables } from './sqlite-search.js';
 import { UsageStore, createUsageTables, dropUsageTables } from './sqlite-usage.js';
 import { parseContentState, type ContentState } from './content-state.js';
 import { ForeignIndexError } from './index-errors.js';
+import { SESSIONS_SCHEMA } from './sqlite-schema.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
 const SCHEMA_VERSION = '8';
@@ -120,51 +121,7 @@ export class IndexDb {
       if (version !== SCHEMA_VERSION) {
         this.db.exec(`DROP TABLE IF EXISTS sessions; ${dropSearchTables()} ${dropUsageTables()} DELETE FROM meta;`);
       }
-      this.db.exec(`
-        CREATE TABLE IF NOT EXISTS sessions (
-          rel_path TEXT PRIMARY KEY,
-          key TEXT NOT NULL,
-          id TEXT NOT NULL,
-          archived INTEGER NOT NULL,
-          dev INTEGER NOT NULL,
-          ino INTEGER NOT NULL,
-          size INTEGER NOT NULL,
-          mtime_exact REAL NOT NULL,
-          ctime_exact REAL NOT NULL,
-          mtime_ms INTEGER NOT NULL,
-          is_session INTEGER NOT NULL,
-          has_user_message INTEGER NOT NULL DEFAULT 0,
-          created_ms INTEGER,
-          title TEXT,
-          cwd_norm TEXT,
-          source TEXT,
-          model_provider TEXT,
-          -- The file's number: its search documents are numbered fid * 2^32 + line.
-          fid INTEGER NOT NULL,
-          -- How far the content (search, usage) is indexed: the next line's first byte and number,
-          -- the consumers' state there, and the size of the file once it is indexed to its end.
-          content_offset INTEGER NOT NULL DEFAULT 0,
-          content_line INTEGER NOT NULL DEFAULT 1,
-          content_state TEXT,
-          content_size INTEGER NOT NULL DEFAULT -1
-        ) WITHOUT ROWID;
-        CREATE UNIQUE INDEX IF NOT EXISTS sessions_fid ON sessions (fid);
-        -- One covering index per sort order: a filtered page walks the index in order and
-        -- never touches the table for the filter columns (only q needs the title).
-        CREATE INDEX IF NOT EXISTS sessions_by_key ON sessions
-          (key, is_session, has_user_message, archived, source, model_provider, cwd_norm, created_ms);
-        CREATE INDEX IF NOT EXISTS sessions_by_mtime ON sessions
-          (mtime_ms, key, is_session, has_user_message, archived, source, model_provider, cwd_norm);
-        CREATE INDEX IF NOT EXISTS sessions_id ON sessions (id);
-        -- Selective filters (a cwd, a rare source or provider) jump straight to their rows;
-        -- ANALYZE statistics let the planner choose between these and the ordered scans.
-        CREATE INDEX IF NOT EXISTS sessions_cwd ON sessions (cwd_norm, key);
-        CREATE INDEX IF NOT EXISTS sessions_source ON sessions (source, key);
-        CREATE INDEX IF NOT EXISTS sessions_provider ON sessions (model_provider, key);
-        -- GET /usage reads every session's usage rows: this covers what it needs of the session,
-        -- so that the table (titles, paths) is never read (15x faster on 10,000 sessions).
-        CREATE INDEX IF NOT EXISTS sessions_usage ON sessions (fid, archived, key, id, cwd_norm, source, model_provider);
-      `);
+      this.db.exec(SESSIONS_SCHEMA);
       this.db.exec(createSearchTables());
       this.db.exec(createUsageTables());
       this.setMeta('schema', SCHEMA_VERSION);
@@ -309,12 +266,14 @@ export class IndexDb {
     return this.normalize(this.db.prepare(`SELECT ${COLUMNS} FROM sessions WHERE rel_path = ?`).get(relPath));
   }
 
-  /** The file numbers of these paths whose content was indexed to an end at least once. */
-  indexedFids(relPaths: readonly string[]): Map<string, number> {
+  /** The counted usage per model of each of these paths whose content was indexed to an end at least once. */
+  usageByPath(relPaths: readonly string[]): Map<string, ModelUsage[]> {
     const rows = this.db
       .prepare('SELECT rel_path AS p, fid FROM sessions WHERE content_size >= 0 AND rel_path IN (SELECT value FROM json_each(?))')
       .all(JSON.stringify(relPaths)) as { p: string; fid: number }[];
-    return new Map(rows.map((r) => [r.p, r.fid]));
+    const byFid = new Map<number, ModelUsage[]>(rows.map((r) => [r.fid, []]));
+    for (const { fid, ...usage } of this.usage.ofFiles([...byFid.keys()])) byFid.get(fid)?.push(usage);
+    return new Map(rows.map((r) => [r.p, byFid.get(r.fid) ?? []]));
   }
 
   allPaths(): string[] {

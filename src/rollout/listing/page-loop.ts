@@ -3,9 +3,7 @@ import { sameFile, stampOf, statOrNull, type FileStamp } from '../files/file-sta
 import type { RolloutFile, SortField, SortOrder } from '../types.js';
 import { encodePosition, positionCompare, startPosition, type Position } from './cursor.js';
 import { ReadAhead } from './read-ahead.js';
-
-/** Files a list request reads at once. */
-export const MAX_PARALLEL_READS = 16;
+import { MAX_PARALLEL_READS } from '../reading/session-reader.js';
 
 /** A file that may belong on a page, at its position in the page's order. */
 export interface Candidate {

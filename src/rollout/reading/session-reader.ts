@@ -61,6 +61,18 @@ export function readWorkingSet(limits: ReadLimits): number {
   return CHUNK + 3 * limits.holdLineBytes;
 }
 
+/** Files a list request reads at once. */
+export const MAX_PARALLEL_READS = 16;
+
+/**
+ * A request's share of the memory budget: a list page reads up to MAX_PARALLEL_READS files at
+ * once, a JSON session one file into a bounded body, raw bytes one chunk at a time.
+ */
+export function requestShare(limits: ReadLimits, kind: 'list' | 'conversation' | 'bytes', limit: number): number {
+  const reads = kind === 'list' ? Math.min(MAX_PARALLEL_READS, limit + 1) : kind === 'conversation' ? 1 : 0;
+  return reads * readWorkingSet(limits) + (kind === 'list' ? 0 : 2 * CHUNK);
+}
+
 /**
  * Parses a line that was not held: its bytes are read again, within the budget's line pool
  * (waiting for room, or failing with Unavailable after the budget's wait). Null when the file no longer

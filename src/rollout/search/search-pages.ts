@@ -1,12 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { stampOf, type FileStamp } from '../files/file-stamp.js';
-import type { TreeWalker } from '../files/tree-walk.js';
-import type { MetadataIndex } from '../index/metadata-index.js';
 import { RolloutError, RolloutErrorKind } from '../errors.js';
 import { decodePosition } from '../listing/cursor.js';
 import { parseFilter, type SessionFilter } from '../listing/filters.js';
-import { qualifies, type ReadListing } from '../listing/list-items.js';
+import { qualifies } from '../listing/list-items.js';
 import { collectPage, type CandidateSource, type Evaluate, type PageShape } from '../listing/page-loop.js';
+import { STALE_RETRIES, type PageDeps } from '../listing/list-page.js';
 import { byUpdateSource, walkSource } from '../listing/scan-source.js';
 import type { ReadEnv } from '../reading/session-reader.js';
 import type { ArchivedFilter, FilterInput, RolloutFile, RolloutLogger, SessionSummary, SortField, SortOrder } from '../types.js';
@@ -49,13 +48,9 @@ export interface SessionSearchRequest {
 }
 
 /** What searching needs of the repository. */
-export interface SearchDeps {
-  walker: TreeWalker;
-  index: MetadataIndex | null;
-  readListing: ReadListing;
+export interface SearchDeps extends PageDeps {
   /** What a read of a file needs (the home's real path, the limits, the memory budget). */
   env: ReadEnv;
-  maxScanFiles: number;
 }
 
 interface SearchPlan extends PageShape {
@@ -67,8 +62,6 @@ interface SearchPlan extends PageShape {
   log: RolloutLogger;
 }
 
-/** Times a page is asked of the index again after one of its records proved stale. */
-const STALE_RETRIES = 3;
 
 /** The documents of a file: from the index when it holds the file as stamped, else from the file itself. */
 async function documents(deps: SearchDeps, file: RolloutFile, stamp: FileStamp | null, query: SearchQuery, fromLine = 0) {

@@ -1,0 +1,50 @@
+/**
+ * The sessions table: one row per rollout file (sessions and files that are not sessions), what
+ * the list filters and sorts on, and how far its content (search, usage) is indexed. A change
+ * here needs a new SCHEMA_VERSION (sqlite-store.ts): the index is then rebuilt.
+ */
+export const SESSIONS_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS sessions (
+    rel_path TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    id TEXT NOT NULL,
+    archived INTEGER NOT NULL,
+    dev INTEGER NOT NULL,
+    ino INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_exact REAL NOT NULL,
+    ctime_exact REAL NOT NULL,
+    mtime_ms INTEGER NOT NULL,
+    is_session INTEGER NOT NULL,
+    has_user_message INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER,
+    title TEXT,
+    cwd_norm TEXT,
+    source TEXT,
+    model_provider TEXT,
+    -- The file's number: its search documents are numbered fid * 2^32 + line.
+    fid INTEGER NOT NULL,
+    -- How far the content (search, usage) is indexed: the next line's first byte and number,
+    -- the consumers' state there, and the size of the file once it is indexed to its end.
+    content_offset INTEGER NOT NULL DEFAULT 0,
+    content_line INTEGER NOT NULL DEFAULT 1,
+    content_state TEXT,
+    content_size INTEGER NOT NULL DEFAULT -1
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX IF NOT EXISTS sessions_fid ON sessions (fid);
+  -- One covering index per sort order: a filtered page walks the index in order and
+  -- never touches the table for the filter columns (only q needs the title).
+  CREATE INDEX IF NOT EXISTS sessions_by_key ON sessions
+    (key, is_session, has_user_message, archived, source, model_provider, cwd_norm, created_ms);
+  CREATE INDEX IF NOT EXISTS sessions_by_mtime ON sessions
+    (mtime_ms, key, is_session, has_user_message, archived, source, model_provider, cwd_norm);
+  CREATE INDEX IF NOT EXISTS sessions_id ON sessions (id);
+  -- Selective filters (a cwd, a rare source or provider) jump straight to their rows;
+  -- ANALYZE statistics let the planner choose between these and the ordered scans.
+  CREATE INDEX IF NOT EXISTS sessions_cwd ON sessions (cwd_norm, key);
+  CREATE INDEX IF NOT EXISTS sessions_source ON sessions (source, key);
+  CREATE INDEX IF NOT EXISTS sessions_provider ON sessions (model_provider, key);
+  -- GET /usage reads every session's usage rows: this covers what it needs of the session,
+  -- so that the table (titles, paths) is never read (15x faster on 10,000 sessions).
+  CREATE INDEX IF NOT EXISTS sessions_usage ON sessions (fid, archived, key, id, cwd_norm, source, model_provider);
+`;
