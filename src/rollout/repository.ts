@@ -94,7 +94,7 @@ export class RolloutRepository {
         filesOf: (id) => this.filesOf(id),
       },
       eventLog: options.eventLog,
-      follow: { maxLineBytes: limits.maxLineBytes, pollMs: options.followPollMs ?? 1000, open: (file) => this.openFile(file) },
+      follow: { limits, lines: this.memory.lines, pollMs: options.followPollMs ?? 1000, open: (file) => this.openFile(file) },
     });
     const env = async (): Promise<ReadEnv> => ({ ...(await this.env()), waitMs: Number.POSITIVE_INFINITY }); // background: no rush
     const changed = () => this.live.indexChanged();

@@ -84,6 +84,21 @@ describe('GET /conversations/:id/events', () => {
     c.close();
   });
 
+  it('a line over the 64 KiB hold bound is sent exactly; a long line that is not an object is skipped', async () => {
+    const { path, follow } = await setup();
+    const long = { type: 'event_msg', payload: { type: 'agent_message', message: `big ${'é'.repeat(150_000)}` } };
+    const longText = JSON.stringify(long);
+    const c = follow('?from=end');
+    await c.until((x) => x.events.length > 0);
+    await appendFile(path, `${longText}\n"${'x'.repeat(100_000)}"\n${seqLine(1)}`);
+    await c.until((x) => x.named('record').length === 2);
+    const [first, second] = c.named('record');
+    expect(first!.data).toBe(longText);
+    expect(JSON.parse(second!.data!)).toEqual(seqRecord(1));
+    expect(second!.id).toBe(String((await readFile(path)).length));
+    c.close();
+  });
+
   it('from=end starts after the last complete line: a line half written when the client came is sent once complete', async () => {
     const { path, follow } = await setup();
     const text = seqLine(1);

@@ -5,9 +5,11 @@ import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
 import { stampDate } from '../files/filename.js';
 import { isAbsentError } from '../files/fs-safety.js';
 import { ARCHIVED_DIR, SESSIONS_DIR, type TreeWalker } from '../files/tree-walk.js';
-import { heldRecord, readRecord } from '../reading/jsonl-lines.js';
+import { heldRecord, readRecord, readUnheld, type RawLine } from '../reading/jsonl-lines.js';
 import type { ByteSource } from '../reading/byte-source.js';
-import { terminatedRawLines, type OpenRollout } from '../reading/session-reader.js';
+import { terminatedRawLines, type OpenRollout, type ReadLimits } from '../reading/session-reader.js';
+import { readExactly } from '../reading/byte-source.js';
+import type { BytePool } from '../reading/byte-budget.js';
 import type { RolloutFile } from '../types.js';
 
 /** What a follower reports, in order. */
@@ -26,8 +28,10 @@ export type FollowStart =
   | { from: 'offset'; offset: number; resume: boolean };
 
 export interface FollowOptions {
-  /** Lines longer than this are skipped without being held. */
-  maxLineBytes: number;
+  /** The line limit (longer lines are skipped) and the hold bound (longer lines are read again within `lines`). */
+  limits: ReadLimits;
+  /** The memory budget's pool for long lines: a line over the hold bound is held only with its bytes from here. */
+  lines: BytePool;
   /** The file is also checked this often, in case the watcher missed an event. */
   pollMs: number;
   /** Calls `wake` on every raw watch event of the file at `relPath`; returns the unsubscribe function. */
@@ -189,15 +193,38 @@ export class FileFollower {
   /** The complete lines between the offset and `size`; the offset moves past each one. */
   private async *lines(size: number): AsyncGenerator<FollowEvent> {
     if (size <= this.offset) return;
-    const { maxLineBytes } = this.options;
+    const { maxLineBytes } = this.options.limits;
     // A last line without its newline is not read: the writer is mid-line; it comes once complete.
-    for await (const raw of terminatedRawLines(this.handle.source, this.offset, size, maxLineBytes)) {
+    for await (const raw of terminatedRawLines(this.handle.source, this.offset, size, this.options.limits)) {
       if (this.closed) return;
+      if (raw.bytes === null) {
+        yield* this.unheldLine(raw);
+        this.offset = raw.end;
+        continue;
+      }
       this.offset = raw.end;
-      if (raw.bytes === null) continue; // longer than the line limit: skipped
       const text = raw.bytes.toString('utf8');
       const parsed = readRecord({ lineNo: raw.lineNo, offset: raw.offset, text, terminated: true }, maxLineBytes);
       if (parsed?.ok) yield { kind: 'record', end: raw.end, json: heldRecord(raw.offset, raw.bytes, text, true).bytes as Buffer };
+    }
+  }
+
+  /**
+   * A line over the hold bound that is a JSON object, read again with its bytes from the long-line
+   * pool, held until the consumer has taken it. A full pool past its wait ends the follow with
+   * Unavailable before the offset moves: a client that resumes gets the line then.
+   */
+  private async *unheldLine(raw: RawLine): AsyncGenerator<FollowEvent> {
+    const unheld = readUnheld(raw, this.options.limits.maxLineBytes);
+    if (!unheld?.ok) return; // not an object, or over the line limit: skipped
+    const { ref } = unheld;
+    const release = await this.options.lines.acquire(2 * ref.length);
+    try {
+      const bytes = await readExactly(this.handle.source, ref.offset, ref.length);
+      if (bytes === null) return; // truncated meanwhile: the next look sees it
+      yield { kind: 'record', end: raw.end, json: ref.utf8 ? bytes : Buffer.from(bytes.toString('utf8'), 'utf8') };
+    } finally {
+      release();
     }
   }
 

@@ -372,8 +372,9 @@ export async function readSessionFile(
  * raw bytes (terminatedLines, unparsed): a follower sends each line's own text. A last line
  * without its newline is not returned.
  */
-export async function* terminatedRawLines(handle: ByteSource, from: number, size: number, maxLineBytes: number): AsyncGenerator<RawLine> {
-  for await (const raw of splitRawLines(chunksOf(handle, size, from), maxLineBytes, { offset: from })) {
+export async function* terminatedRawLines(handle: ByteSource, from: number, size: number, limits: ReadLimits): AsyncGenerator<RawLine> {
+  const { maxLineBytes, holdLineBytes: holdBytes } = limits;
+  for await (const raw of splitRawLines(chunksOf(handle, size, from), maxLineBytes, { offset: from, holdBytes })) {
     if (!raw.terminated) return;
     yield raw;
   }
