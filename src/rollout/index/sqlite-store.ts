@@ -12,7 +12,7 @@ import { ForeignIndexError } from './index-errors.js';
 import { SESSIONS_SCHEMA } from './sqlite-schema.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
-const SCHEMA_VERSION = '8';
+const SCHEMA_VERSION = '9';
 
 /** What the index knows of one rollout file; valid while the file's stamp is unchanged. */
 export interface IndexRow {
@@ -112,6 +112,8 @@ export class IndexDb {
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
+      // The usage rollup's triggers must also see the rows INSERT OR REPLACE deletes.
+      this.db.pragma('recursive_triggers = ON');
       // A build writes gigabytes through the WAL: once checkpointed, it shrinks back to this.
       this.db.pragma('journal_size_limit = 67108864');
       this.db.exec('CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)');

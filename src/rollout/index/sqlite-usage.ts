@@ -5,6 +5,7 @@ import type { GroupBy } from '../usage/grouping.js';
 import { DAY_MS, type OffsetInterval } from '../usage/time-buckets.js';
 import type { TokenCounts } from '../usage/tokens.js';
 import type { UsageAggregate, UsageAggregation } from './metadata-index.js';
+import { UsageMirror } from './usage-mirror.js';
 
 const SOURCE_CODES = { record: 1, token_count: 2 } as const;
 
@@ -32,13 +33,90 @@ export function createUsageTables(): string {
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS usage_by_key ON usage_responses (key) WHERE key IS NOT NULL;
     CREATE INDEX IF NOT EXISTS usage_by_thread ON usage_responses (thread_id, key) WHERE key IS NOT NULL;
-    -- /usage reads only this index: the counted responses in time order with their counts.
+    -- /usage reads only this index when it cannot use the rollup: the counted responses in time order with their counts.
     CREATE INDEX IF NOT EXISTS usage_counted ON usage_responses (counted, at_ms, fid, model, input, cached, output, reasoning);
+    -- The counted responses summed per session, quarter hour (UTC) and model, kept by triggers:
+    -- every zone's offsets today are whole quarter hours, so days, weeks and months in any of
+    -- them are sums of these rows (a few per session, against one per response).
+    CREATE TABLE IF NOT EXISTS usage_rollup (
+      fid INTEGER NOT NULL,
+      qh INTEGER NOT NULL,
+      model TEXT NOT NULL,
+      input INTEGER NOT NULL,
+      cached INTEGER NOT NULL,
+      output INTEGER NOT NULL,
+      reasoning INTEGER NOT NULL,
+      n INTEGER NOT NULL,
+      PRIMARY KEY (fid, qh, model)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER IF NOT EXISTS usage_rollup_insert AFTER INSERT ON usage_responses WHEN new.counted = 1 BEGIN
+      ${rollupAdd('new', 1)}
+    END;
+    CREATE TRIGGER IF NOT EXISTS usage_rollup_delete AFTER DELETE ON usage_responses WHEN old.counted = 1 BEGIN
+      ${rollupAdd('old', -1)}
+    END;
+    CREATE TRIGGER IF NOT EXISTS usage_rollup_counted AFTER UPDATE OF counted ON usage_responses
+    WHEN old.counted <> new.counted BEGIN
+      ${rollupAdd('new', 'new.counted - old.counted')}
+    END;
   `;
 }
 
+/** The in-memory rollup is read again at most this often while the index changes. */
+const MIRROR_RELOAD_MS = 10_000;
+
+/** A quarter hour, the rollup's unit of time. */
+export const QUARTER_MS = 900_000;
+/** The rollup's quarter hour of responses without a time (no real time is this far from 1970). */
+const NO_TIME = -2147483648;
+
+/** The trigger statement that adds (sign 1) or takes away (-1) one response row of `row` (new or old) in the rollup. */
+function rollupAdd(row: 'new' | 'old', sign: number | string): string {
+  const at = `${row}.at_ms`;
+  // Floor division (SQLite's / truncates towards zero, which is wrong before 1970).
+  const floor = `(${at} - ((${at} % ${QUARTER_MS}) + ${QUARTER_MS}) % ${QUARTER_MS}) / ${QUARTER_MS}`;
+  const qh = `CASE WHEN ${at} IS NULL THEN ${NO_TIME} ELSE ${floor} END`;
+  const v = (column: string) => `(${sign}) * ${row}.${column}`;
+  return (
+    `INSERT INTO usage_rollup (fid, qh, model, input, cached, output, reasoning, n) ` +
+    `VALUES (${row}.fid, ${qh}, ${row}.model, ${v('input')}, ${v('cached')}, ${v('output')}, ${v('reasoning')}, ${sign}) ` +
+    'ON CONFLICT (fid, qh, model) DO UPDATE SET input = input + excluded.input, cached = cached + excluded.cached, ' +
+    'output = output + excluded.output, reasoning = reasoning + excluded.reasoning, n = n + excluded.n;'
+  );
+}
+
 export function dropUsageTables(): string {
-  return 'DROP TABLE IF EXISTS usage_responses;';
+  return 'DROP TABLE IF EXISTS usage_rollup; DROP TABLE IF EXISTS usage_responses;';
+}
+
+/**
+ * What a usage query reads as `r` (both have the model and the four counts): each response
+ * (exact at any time), or the rollup (whole quarter hours).
+ */
+interface UsageSource {
+  from: string;
+  /** The time of `r`, in ms (the start of its quarter hour in the rollup). */
+  at: string;
+  counted: string;
+}
+
+const RESPONSES: UsageSource = { from: 'usage_responses r', at: 'r.at_ms', counted: 'r.counted = 1' };
+
+const ROLLUP: UsageSource = {
+  from: 'usage_rollup r',
+  at: `(CASE WHEN r.qh = ${NO_TIME} THEN NULL ELSE r.qh * ${QUARTER_MS} END)`,
+  counted: 'r.n > 0',
+};
+
+/**
+ * True when whole quarter hours answer `q` exactly: every offset of the zone and every change
+ * between them falls on a quarter hour, and so do the time bounds (`until` is inclusive).
+ */
+function quarterHoursSuffice(q: UsageAggregation): boolean {
+  const aligned = (ms: number) => ms % QUARTER_MS === 0;
+  if (q.sinceMs !== undefined && !aligned(q.sinceMs)) return false;
+  if (q.untilMs !== undefined && !aligned(q.untilMs + 1)) return false;
+  return q.offsets.every((o, i) => aligned(o.offsetMs) && (i === q.offsets.length - 1 || aligned(o.endMs)));
 }
 
 /** One model's counts in one session. */
@@ -58,7 +136,7 @@ function archivedCondition(archived: ArchivedFilter): string[] {
 }
 
 /** The SQL value of a response's group: a session column, the model, or a day number for time groups. */
-function bucketExpression(groupBy: GroupBy, offsets: readonly OffsetInterval[]): string {
+function bucketExpression(groupBy: GroupBy, offsets: readonly OffsetInterval[], src: UsageSource): string {
   switch (groupBy) {
     case 'model':
       return 'r.model';
@@ -72,8 +150,9 @@ function bucketExpression(groupBy: GroupBy, offsets: readonly OffsetInterval[]):
       return 's.id';
     default: {
       // The local day of the response's time: its offset is the one of the interval it falls in.
-      const cases = offsets.map((o) => `WHEN r.at_ms < ${Math.trunc(o.endMs)} THEN (r.at_ms + ${Math.trunc(o.offsetMs)}) / ${DAY_MS}`);
-      const day = `(CASE WHEN r.at_ms IS NULL THEN NULL ${cases.join(' ')} END)`;
+      const at = src.at;
+      const cases = offsets.map((o) => `WHEN ${at} < ${Math.trunc(o.endMs)} THEN (${at} + ${Math.trunc(o.offsetMs)}) / ${DAY_MS}`);
+      const day = `(CASE WHEN ${at} IS NULL THEN NULL ${cases.join(' ')} END)`;
       if (groupBy === 'day') return day;
       if (groupBy === 'week') return `(${day} - ((${day} + 3) % 7 + 7) % 7)`;
       return `(CAST(strftime('%s', date(${day} * 86400, 'unixepoch', 'start of month')) AS INTEGER) / 86400)`;
@@ -98,6 +177,10 @@ export class UsageStore {
   private readonly sessionExists: Database.Statement;
   private readonly setOwner: Database.Statement;
   private readonly dropTokenCount: Database.Statement;
+  private readonly totalChanges: Database.Statement;
+  private mirror: UsageMirror | null = null;
+  private reloading = false;
+  private lastLoad = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
@@ -113,6 +196,7 @@ export class UsageStore {
     );
     this.sessionExists = db.prepare('SELECT 1 FROM sessions WHERE id = ? AND is_session = 1 LIMIT 1').pluck();
     this.setOwner = db.prepare('UPDATE usage_responses SET counted = (fid = ?) WHERE key = ?');
+    this.totalChanges = db.prepare('SELECT total_changes() AS n');
     this.dropTokenCount = db.prepare(`UPDATE usage_responses SET counted = 0 WHERE fid = ? AND source = ${SOURCE_CODES.token_count}`);
   }
 
@@ -183,17 +267,25 @@ export class UsageStore {
 
   /**
    * The counted usage of the sessions that pass `q`, summed per group and model, and the
-   * number of sessions per group. The SQL counterpart of groupUsage (usage/grouping.ts).
+   * number of sessions per group. The SQL counterpart of groupUsage (usage/grouping.ts). Whole
+   * quarter hours are answered from the rollup (in memory when it is current), other bounds and
+   * zones from the response rows; `via` picks one (tests compare them).
    */
-  aggregate(q: UsageAggregation): UsageAggregate {
-    const where = ['r.counted = 1'];
+  aggregate(q: UsageAggregation, via: 'auto' | 'mirror' | 'rollup' | 'responses' = 'auto'): UsageAggregate {
+    const src = via !== 'responses' && quarterHoursSuffice(q) ? ROLLUP : RESPONSES;
+    let mirror: UsageMirror | null = null;
+    if (src === ROLLUP && via === 'auto') mirror = this.currentMirror();
+    // Tests ask for the mirror as the index is now, read at once if need be.
+    if (src === ROLLUP && via === 'mirror') mirror = this.currentMirror() ?? UsageMirror.load(this.db, this.version());
+    if (mirror !== null) return mirror.aggregate(q, QUARTER_MS, NO_TIME);
+    const where = [src.counted];
     const params: unknown[] = [];
     if (q.sinceMs !== undefined) {
-      where.push('r.at_ms >= ?');
+      where.push(`${src.at} >= ?`);
       params.push(q.sinceMs);
     }
     if (q.untilMs !== undefined) {
-      where.push('r.at_ms <= ?');
+      where.push(`${src.at} <= ?`);
       params.push(q.untilMs);
     }
     where.push(...archivedCondition(q.archived));
@@ -206,9 +298,9 @@ export class UsageStore {
       where.push(`${column} IN (SELECT value FROM json_each(?))`);
       params.push(JSON.stringify(values));
     }
-    const bucket = bucketExpression(q.groupBy, q.offsets);
+    const bucket = bucketExpression(q.groupBy, q.offsets, src);
     // Sessions first, through the index that covers them, then each one's usage rows by key.
-    const from = `FROM sessions s INDEXED BY sessions_usage CROSS JOIN usage_responses r WHERE r.fid = s.fid AND ${where.join(' AND ')}`;
+    const from = `FROM sessions s INDEXED BY sessions_usage CROSS JOIN ${src.from} WHERE r.fid = s.fid AND ${where.join(' AND ')}`;
     const tokens = this.db
       .prepare(
         `SELECT ${bucket} AS bucket, r.model AS model, sum(r.input) AS inputTokens, sum(r.cached) AS cachedInputTokens, ` +
@@ -219,6 +311,34 @@ export class UsageStore {
       .prepare(`SELECT ${bucket} AS bucket, count(DISTINCT s.id) AS n ${from} GROUP BY 1`)
       .all(...params) as UsageAggregate['sessions'];
     return { tokens, sessions };
+  }
+
+  /**
+   * The rollup in memory when it is as the index is now; null otherwise (SQL answers). A stale
+   * one is read again after the response, at most every MIRROR_RELOAD_MS: reading costs more
+   * than one SQL answer, so an index that keeps changing is answered by SQL.
+   */
+  private currentMirror(): UsageMirror | null {
+    const version = this.version();
+    if (this.mirror?.version === version) return this.mirror;
+    this.mirror = null; // a stale copy is never used, and goes at once
+    const now = Date.now();
+    if (this.reloading || now - this.lastLoad < MIRROR_RELOAD_MS) return null;
+    this.reloading = true;
+    setImmediate(() => {
+      this.reloading = false;
+      this.lastLoad = Date.now();
+      try {
+        this.mirror = UsageMirror.load(this.db, this.version());
+      } catch {
+        this.mirror = null; // the index was closed or damaged meanwhile: SQL answers (and finds out)
+      }
+    });
+    return null;
+  }
+
+  private version(): number {
+    return (this.totalChanges.get() as { n: number }).n;
   }
 
   /** The counted usage of these files, per file and model. */

@@ -41,7 +41,8 @@ export interface PageShape {
  * Reads one candidate: the stat the read was based on and the page item, or a null item when
  * the file does not belong on the page; null when it cannot be read. `full` is false for the
  * look-ahead, which only has to decide (a list page then skips the head and tail records).
- * Never rejects.
+ * Rejects only when the answer would be wrong for reasons that are not the file's (a full
+ * memory budget, no file descriptors left): the page fails with that error.
  */
 export type Evaluate<I> = (candidate: Candidate, full: boolean) => Promise<{ stat: Stats; item: I | null } | null>;
 

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { RolloutError, RolloutErrorKind } from '../errors.js';
+import { isExhausted, RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
 import type { MetadataIndex } from '../index/metadata-index.js';
 import { normalizeCwd, parseFilter, type SessionFilter } from '../listing/filters.js';
 import { fileContentLines } from '../reading/content-lines.js';
@@ -136,7 +136,16 @@ async function readFile(deps: UsageDeps, file: RolloutFile): Promise<FileUsage |
   };
 }
 
-/** The same answer by reading every file: rule 6 needs all of them, whatever the filters. */
+/** Files a scan reads at once. */
+const SCAN_READS = 16;
+/** What a scan holds per file until it has counted them all (its responses, ~90 in a real session), for the memory budget. */
+const SCAN_BYTES_PER_FILE = 16 * 1024;
+
+/**
+ * The same answer by reading every file: rule 6 needs all of them, whatever the filters. The
+ * responses of every file are held until all are read, so a scan takes its share of the memory
+ * budget first (one of --max-scan-files at a time, at most); a full budget answers 503.
+ */
 async function fromFiles(deps: UsageDeps, request: UsageRequest, scope: Scope): Promise<GroupedUsage> {
   const files: RolloutFile[] = [];
   for await (const file of deps.walker.walk('all', 'desc')) {
@@ -149,7 +158,27 @@ async function fromFiles(deps: UsageDeps, request: UsageRequest, scope: Scope): 
       );
     }
   }
-  const read = (await Promise.all(files.map((f) => readFile(deps, f).catch(() => null)))).filter((r) => r !== null);
+  const release = await deps.env.budget.requests.acquire(files.length * SCAN_BYTES_PER_FILE);
+  try {
+    return await countFiles(deps, request, scope, files);
+  } finally {
+    release();
+  }
+}
+
+async function countFiles(deps: UsageDeps, request: UsageRequest, scope: Scope, files: RolloutFile[]): Promise<GroupedUsage> {
+  const read: FileUsage[] = [];
+  for (let i = 0; i < files.length; i += SCAN_READS) {
+    const batch = files.slice(i, i + SCAN_READS).map((f) =>
+      readFile(deps, f).catch((err: unknown) => {
+        // A full budget or no file descriptors left says nothing of the file: the answer would be wrong.
+        if (err instanceof RolloutError && err.kind === RolloutErrorKind.Unavailable) throw err;
+        if (isExhausted(err)) throw scanFailed(`cannot read ${f.relPath}`, err);
+        return null; // unreadable or gone: not counted, as in the list
+      }),
+    );
+    for (const r of await Promise.all(batch)) if (r !== null) read.push(r);
+  }
   const counted = countedResponses(read.map((r) => r.responses));
   const wanted = (file: RolloutFile) => request.archived === 'all' || file.archived === (request.archived === 'true');
   const { filter } = scope;
