@@ -44,6 +44,16 @@ export function isExhausted(err: unknown): boolean {
   return code === 'EMFILE' || code === 'ENFILE';
 }
 
+/**
+ * Rethrows a failure of a file's read that says nothing about the file: the memory budget had
+ * no room, or the process is out of file descriptors (as Unavailable). Skipping the file then
+ * would make the answer wrong, not just incomplete. Other failures are the caller's to judge.
+ */
+export function rethrowIfNotTheFile(err: unknown, what: string): void {
+  if (err instanceof RolloutError && err.kind === RolloutErrorKind.Unavailable) throw err;
+  if (isExhausted(err)) throw scanFailed(what, err);
+}
+
 /** Wraps an unexpected filesystem failure; the cause is kept for the log, never shown to clients. */
 export function scanFailed(what: string, cause: unknown): RolloutError {
   if (isExhausted(cause)) {

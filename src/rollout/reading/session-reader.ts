@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import { closeFd, openInside } from '../files/fs-safety.js';
-import { isExhausted, RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
+import { isExhausted, rethrowIfNotTheFile, scanFailed } from '../errors.js';
 import { CHUNK, chunksOf, fdSource, readExactly, type ByteSource } from './byte-source.js';
 import type { MemoryBudget } from './byte-budget.js';
 import { normalizeRecord } from './formats.js';
@@ -358,8 +358,7 @@ export async function readSessionFile(
     const tail = tailCount > 0 ? await readTail(source, stat.size, tailCount, env.limits, allowance) : [];
     return { stat, read: { ...head, tail, stat } };
   } catch (err) {
-    if (err instanceof RolloutError && err.kind === RolloutErrorKind.Unavailable) throw err;
-    if (isExhausted(err)) throw scanFailed(`cannot read ${file.relPath}`, err);
+    rethrowIfNotTheFile(err, `cannot read ${file.relPath}`);
     log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
     return null;
   } finally {

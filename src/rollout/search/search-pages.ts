@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { stampOf, type FileStamp } from '../files/file-stamp.js';
-import { isExhausted, RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
+import { rethrowIfNotTheFile, RolloutError, RolloutErrorKind } from '../errors.js';
 import { decodePosition } from '../listing/cursor.js';
 import { parseFilter, type SessionFilter } from '../listing/filters.js';
 import { qualifies } from '../listing/list-items.js';
@@ -79,9 +79,7 @@ function evaluator(deps: SearchDeps, plan: SearchPlan): Evaluate<SearchItem> {
     try {
       for await (const doc of await documents(deps, candidate.file, stampOf(result.stat), plan.query)) matcher.add(doc);
     } catch (err) {
-      // A full memory budget or no file descriptors left says nothing of the file: the page would be wrong.
-      if (err instanceof RolloutError && err.kind === RolloutErrorKind.Unavailable) throw err;
-      if (isExhausted(err)) throw scanFailed(`cannot read ${candidate.file.relPath}`, err);
+      rethrowIfNotTheFile(err, `cannot read ${candidate.file.relPath}`);
       plan.log.debug({ path: candidate.file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
       return null;
     }

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { isExhausted, RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
+import { rethrowIfNotTheFile, RolloutError, RolloutErrorKind } from '../errors.js';
 import type { MetadataIndex } from '../index/metadata-index.js';
 import { normalizeCwd, parseFilter, type SessionFilter } from '../listing/filters.js';
 import { fileContentLines } from '../reading/content-lines.js';
@@ -171,9 +171,7 @@ async function countFiles(deps: UsageDeps, request: UsageRequest, scope: Scope, 
   for (let i = 0; i < files.length; i += SCAN_READS) {
     const batch = files.slice(i, i + SCAN_READS).map((f) =>
       readFile(deps, f).catch((err: unknown) => {
-        // A full budget or no file descriptors left says nothing of the file: the answer would be wrong.
-        if (err instanceof RolloutError && err.kind === RolloutErrorKind.Unavailable) throw err;
-        if (isExhausted(err)) throw scanFailed(`cannot read ${f.relPath}`, err);
+        rethrowIfNotTheFile(err, `cannot read ${f.relPath}`);
         return null; // unreadable or gone: not counted, as in the list
       }),
     );
