@@ -12,7 +12,7 @@ import { ForeignIndexError } from './index-errors.js';
 import { SESSIONS_SCHEMA } from './sqlite-schema.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
-const SCHEMA_VERSION = '9';
+const SCHEMA_VERSION = '10';
 
 /** What the index knows of one rollout file; valid while the file's stamp is unchanged. */
 export interface IndexRow {

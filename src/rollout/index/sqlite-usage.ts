@@ -303,8 +303,8 @@ export class UsageStore {
     const from = `FROM sessions s INDEXED BY sessions_usage CROSS JOIN ${src.from} WHERE r.fid = s.fid AND ${where.join(' AND ')}`;
     const tokens = this.db
       .prepare(
-        `SELECT ${bucket} AS bucket, r.model AS model, sum(r.input) AS inputTokens, sum(r.cached) AS cachedInputTokens, ` +
-          `sum(r.output) AS outputTokens, sum(r.reasoning) AS reasoningOutputTokens ${from} GROUP BY 1, 2`,
+        `SELECT ${bucket} AS bucket, r.model AS model, total(r.input) AS inputTokens, total(r.cached) AS cachedInputTokens, ` +
+          `total(r.output) AS outputTokens, total(r.reasoning) AS reasoningOutputTokens ${from} GROUP BY 1, 2`,
       )
       .all(...params) as UsageAggregate['tokens'];
     const sessions = this.db
@@ -346,8 +346,8 @@ export class UsageStore {
     if (fids.length === 0) return [];
     return this.db
       .prepare(
-        'SELECT fid, model, sum(input) AS inputTokens, sum(cached) AS cachedInputTokens, sum(output) AS outputTokens, ' +
-          'sum(reasoning) AS reasoningOutputTokens FROM usage_responses WHERE counted = 1 AND fid IN (SELECT value FROM json_each(?)) ' +
+        'SELECT fid, model, total(input) AS inputTokens, total(cached) AS cachedInputTokens, total(output) AS outputTokens, ' +
+          'total(reasoning) AS reasoningOutputTokens FROM usage_responses WHERE counted = 1 AND fid IN (SELECT value FROM json_each(?)) ' +
           'GROUP BY fid, model',
       )
       .all(JSON.stringify(fids)) as SessionModelUsage[];

@@ -20,9 +20,16 @@ export interface SearchDoc {
  */
 export const TOOL_TEXT_LIMIT = 65_536;
 
-/** Runs of white space become one space: how text is matched and how snippets show it. */
+/** A surrogate code unit that is not half of a pair (JSON can write `\ud800` alone). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Runs of white space become one space: how text is matched and how snippets show it. A lone
+ * surrogate becomes U+FFFD, as SQLite (UTF-8) would store it: the index and a scan then see
+ * the same text, offsets included.
+ */
 export function collapseWhitespace(text: string): string {
-  return text.replace(/\s+/gu, ' ').trim();
+  return text.replace(LONE_SURROGATE, '\uFFFD').replace(/\s+/gu, ' ').trim();
 }
 
 /** `text` cut to `limit` code units, never inside a surrogate pair. */

@@ -3,6 +3,7 @@ import { UUID } from '../files/filename.js';
 import { uuidV7Millis } from '../files/lookup.js';
 import { isObject, normalizeRecord, stringOrNull, type NormalizedRecord } from '../reading/formats.js';
 import type { JsonRecord } from '../types.js';
+import { canonicalTime } from './time-buckets.js';
 import { anyDecrease, clampParts, difference, isZero, readTokens, type TokenCounts } from './tokens.js';
 
 /** Where a response's counts come from: a `token_usage_record` line, or `token_count` events. */
@@ -134,7 +135,8 @@ export class UsageCounter {
 
   feed(record: JsonRecord, lineNo: number, normalized: NormalizedRecord = normalizeRecord(record)): UsageResponse | null {
     const { kind, payload } = normalized;
-    if (typeof record.timestamp === 'string' && !Number.isNaN(Date.parse(record.timestamp))) this.s.lastTimestamp = record.timestamp;
+    const at = typeof record.timestamp === 'string' ? canonicalTime(record.timestamp) : null;
+    if (at !== null) this.s.lastTimestamp = at;
     switch (kind) {
       case 'session_meta':
         this.onSessionMeta(payload, record);

@@ -18,8 +18,15 @@ export const TOKEN_FIELDS = ['inputTokens', 'cachedInputTokens', 'outputTokens',
 
 export const zeroTokens = (): TokenCounts => ({ inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningOutputTokens: 0 });
 
+/**
+ * The largest count one response may report (2^40, a thousand billion tokens): a hostile line
+ * cannot make a sum overflow (SQLite's integer sum fails past 2^63, a float one reaches
+ * Infinity, which JSON cannot carry).
+ */
+export const MAX_COUNT = 2 ** 40;
+
 function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.min(Math.floor(value), MAX_COUNT) : 0;
 }
 
 /**
