@@ -340,6 +340,22 @@ export class TreeWalker {
     yield* files.filter((f) => !outside(stampDate(f.stamp), bounds));
   }
 
+  /**
+   * Every rollout file, active ones newest first, then the archived ones, for a full pass of the
+   * index. The listings are not kept: a pass over 100,000 files would otherwise fill the listing
+   * cache with all of them (tens of MB) for the pages that only ever need the newest days.
+   */
+  async *everyFile(): AsyncGenerator<RolloutFile> {
+    for (const year of await this.numericDirs(SESSIONS_DIR, 'desc')) {
+      for (const month of await this.numericDirs(`${SESSIONS_DIR}/${year}`, 'desc')) {
+        for (const day of await this.numericDirs(`${SESSIONS_DIR}/${year}/${month}`, 'desc')) {
+          yield* ((await this.list(`${SESSIONS_DIR}/${year}/${month}/${day}`)) ?? []).reverse();
+        }
+      }
+    }
+    yield* ((await this.list(ARCHIVED_DIR)) ?? []).reverse();
+  }
+
   /** The files of the roots `archived` selects, in key order. */
   walk(archived: ArchivedFilter, order: SortOrder, afterKey?: string, bounds: DateBounds = {}): AsyncGenerator<RolloutFile> {
     if (archived === 'true') return this.archived(order, bounds);

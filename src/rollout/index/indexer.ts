@@ -265,17 +265,15 @@ export class SqliteIndex implements MetadataIndex {
       try {
         const seen = new Set<string>();
         let batch: RolloutFile[] = [];
-        for (const walk of [this.walker.active('desc'), this.walker.archived('desc')]) {
-          for await (const file of walk) {
-            if (this.stopping || this.db !== db) return;
-            seen.add(file.relPath);
-            batch.push(file);
-            if (batch.length >= BATCH) {
-              await this.indexFiles(batch);
-              this.checked += batch.length;
-              batch = [];
-              await yieldToRequests();
-            }
+        for await (const file of this.walker.everyFile()) {
+          if (this.stopping || this.db !== db) return;
+          seen.add(file.relPath);
+          batch.push(file);
+          if (batch.length >= BATCH) {
+            await this.indexFiles(batch);
+            this.checked += batch.length;
+            batch = [];
+            await yieldToRequests();
           }
         }
         await this.indexFiles(batch);
