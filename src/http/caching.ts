@@ -11,16 +11,13 @@ export function schemaBody(reply: FastifyReply, payload: unknown): BuiltBody {
   return { body: Buffer.from(reply.serialize(payload) as string) };
 }
 
-/** What a cacheable route builds: its JSON body, and optionally what the body was built from. */
-export interface BuiltBody {
-  /** A stream is a body too large to hold (records left in their files): sent, never cached or compressed. */
-  body: Buffer | Readable;
-  /**
-   * A short description of what the body was made from (ids, sizes, times, versions), hashed
-   * into the ETag when no freshness token is available. Without it, the body itself is hashed.
-   */
-  validator?: string;
-}
+/**
+ * What a cacheable route builds: its JSON body, and what the body was built from (`validator`:
+ * ids, sizes, times, versions), hashed into the ETag when no freshness token is available.
+ * Without one, a held body is hashed itself. A stream is a body too large to hold (records left
+ * in their files): sent, never cached or compressed, and it always names its validator.
+ */
+export type BuiltBody = { body: Buffer; validator?: string } | { body: Readable; validator: string };
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -109,9 +106,7 @@ export class ResponseCache {
     };
     if (freshness === null) {
       const built = await build();
-      const validator = built.validator ?? (Buffer.isBuffer(built.body) ? hash(built.body) : null);
-      // A streamed body without a validator has no ETag: it would take reading it all to make one.
-      if (validator === null) return reply.type('application/json; charset=utf-8').header('cache-control', CACHE_CONTROL).send(built.body);
+      const validator = built.validator ?? hash(built.body as Buffer); // a stream always names its validator
       const etag = `W/"c-${hash(`${key}\n${validator}`)}"`;
       if (noneMatch(request.headers['if-none-match'], etag)) {
         if (!Buffer.isBuffer(built.body)) built.body.destroy();

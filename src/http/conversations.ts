@@ -48,7 +48,8 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
         const page = await repository.listPage(query, request.log, lease);
         const body = pageBody(page, (origin) => repository.openRecords(origin));
         // Records too long to hold stay in their files and are copied from there: not cached.
-        return { body: Buffer.isBuffer(body) ? body : byteStream(body, () => {}), validator: pageValidator(page) };
+        const validator = pageValidator(page);
+        return Buffer.isBuffer(body) ? { body, validator } : { body: byteStream(body, () => {}), validator };
       });
     },
   );

@@ -56,29 +56,30 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 /** Seconds a client is told to wait (Retry-After) by a 503 that names no other figure (a full memory budget, say). */
 export const RETRY_AFTER_S = 2;
 
+const STATUS_PROBLEMS: Record<number, [ProblemCode, string]> = {
+  400: ['INVALID_QUERY', 'malformed request'],
+  403: ['FORBIDDEN', 'forbidden'],
+  404: ['NOT_FOUND', 'not found'],
+  405: ['NOT_FOUND', 'no such route for this method'],
+  406: ['NOT_ACCEPTABLE', 'not acceptable'],
+  408: ['REQUEST_TIMEOUT', 'the request did not arrive in time'],
+  413: ['CONTENT_TOO_LARGE', 'request body too large: the API takes no request bodies'],
+  415: ['INVALID_QUERY', 'unsupported request body'],
+  416: ['RANGE_NOT_SATISFIABLE', 'the requested range is not satisfiable'],
+  429: ['RATE_LIMITED', 'too many requests'],
+  431: ['HEADERS_TOO_LARGE', 'request header fields too large'],
+  503: ['SERVICE_UNAVAILABLE', 'service unavailable; retry shortly'],
+};
+
 /**
  * The problem for an HTTP status that Node, Fastify or a plugin chose (a malformed request, a
  * path the static files refuse, a body too large): the code with that status, or, for a status
  * the enum has no code for, the closest one (other 4xx: INVALID_QUERY, 5xx: SCAN_FAILED).
  */
 export function problemForStatus(status: number): { code: ProblemCode; detail: string } {
-  const known: Record<number, [ProblemCode, string]> = {
-    400: ['INVALID_QUERY', 'malformed request'],
-    403: ['FORBIDDEN', 'forbidden'],
-    404: ['NOT_FOUND', 'not found'],
-    405: ['NOT_FOUND', 'no such route for this method'],
-    406: ['NOT_ACCEPTABLE', 'not acceptable'],
-    408: ['REQUEST_TIMEOUT', 'the request did not arrive in time'],
-    413: ['CONTENT_TOO_LARGE', 'request body too large: the API takes no request bodies'],
-    415: ['INVALID_QUERY', 'unsupported request body'],
-    416: ['RANGE_NOT_SATISFIABLE', 'the requested range is not satisfiable'],
-    429: ['RATE_LIMITED', 'too many requests'],
-    431: ['HEADERS_TOO_LARGE', 'request header fields too large'],
-    503: ['SERVICE_UNAVAILABLE', 'service unavailable; retry shortly'],
-  };
   const fallback: [ProblemCode, string] =
     status < 500 ? ['INVALID_QUERY', 'bad request'] : ['SCAN_FAILED', 'internal error; see the server log'];
-  const [code, detail] = known[status] ?? fallback;
+  const [code, detail] = STATUS_PROBLEMS[status] ?? fallback;
   return { code, detail };
 }
 

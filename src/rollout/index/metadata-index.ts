@@ -2,7 +2,7 @@ import type { FileStamp } from '../files/file-stamp.js';
 import type { TreeWalker } from '../files/tree-walk.js';
 import type { SearchQuery } from '../search/match.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
-import type { GroupBy } from '../usage/grouping.js';
+import type { GroupBy, UsageSelectors } from '../usage/grouping.js';
 import type { OffsetInterval } from '../usage/time-buckets.js';
 import type { TokenCounts } from '../usage/tokens.js';
 import type { SessionFilter } from '../listing/filters.js';
@@ -123,7 +123,7 @@ export interface UsageAggregation {
   sinceMs?: number | undefined;
   untilMs?: number | undefined;
   archived: ArchivedFilter;
-  filter: Pick<SessionFilter, 'cwd' | 'source' | 'provider'>;
+  filter: UsageSelectors;
 }
 
 /** A group's key: a session column, a model, or a local day number for time groups. */

@@ -5,7 +5,7 @@ import type { GroupBy } from '../usage/grouping.js';
 import { DAY_MS, type OffsetInterval } from '../usage/time-buckets.js';
 import type { TokenCounts } from '../usage/tokens.js';
 import type { UsageAggregate, UsageAggregation } from './metadata-index.js';
-import { UsageMirror } from './usage-mirror.js';
+import { NO_TIME, QUARTER_MS, UsageMirror } from './usage-mirror.js';
 
 const SOURCE_CODES = { record: 1, token_count: 2 } as const;
 
@@ -65,10 +65,6 @@ export function createUsageTables(): string {
 /** The in-memory rollup is read again at most this often while the index changes. */
 const MIRROR_RELOAD_MS = 10_000;
 
-/** A quarter hour, the rollup's unit of time. */
-export const QUARTER_MS = 900_000;
-/** The rollup's quarter hour of responses without a time (no real time is this far from 1970). */
-const NO_TIME = -2147483648;
 
 /** The trigger statement that adds (sign 1) or takes away (-1) one response row of `row` (new or old) in the rollup. */
 function rollupAdd(row: 'new' | 'old', sign: number | string): string {
@@ -277,7 +273,7 @@ export class UsageStore {
     if (src === ROLLUP && via === 'auto') mirror = this.currentMirror();
     // Tests ask for the mirror as the index is now, read at once if need be.
     if (src === ROLLUP && via === 'mirror') mirror = this.currentMirror() ?? UsageMirror.load(this.db, this.version());
-    if (mirror !== null) return mirror.aggregate(q, QUARTER_MS, NO_TIME);
+    if (mirror !== null) return mirror.aggregate(q);
     const where = [src.counted];
     const params: unknown[] = [];
     if (q.sinceMs !== undefined) {

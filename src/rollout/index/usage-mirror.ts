@@ -1,9 +1,15 @@
 import type Database from 'better-sqlite3';
+import { passesSelectors } from '../usage/grouping.js';
 import { bucketDay, DAY_MS, type OffsetInterval } from '../usage/time-buckets.js';
 import type { UsageAggregate, UsageAggregation, UsageBucket } from './metadata-index.js';
 
+/** A quarter hour, the usage rollup's unit of time (its rows are per session, quarter hour and model). */
+export const QUARTER_MS = 900_000;
+/** The rollup's quarter hour of responses without a time (no real time is this far from 1970). */
+export const NO_TIME = -2147483648;
+
 /** Rollup rows held at most (about 42 bytes each, plus the facts of their sessions); a larger home is answered by SQL. */
-export const MIRROR_MAX_ROWS = 500_000;
+const MIRROR_MAX_ROWS = 500_000;
 
 type Opt = string | null;
 /** fid, id, archived, cwd, source, provider, shadowed. */
@@ -90,14 +96,12 @@ export class UsageMirror {
   }
 
   /** The same answer as the SQL over the rollup: token sums per bucket and model, distinct sessions per bucket. */
-  aggregate(q: UsageAggregation, quarterMs: number, noTime: number): UsageAggregate {
+  aggregate(q: UsageAggregation): UsageAggregate {
     const keep = sessionFilter(q, this.sessions);
     const bucketOf = bucketFunction(
       q,
       (i) => this.sessions[this.session[i]!]!,
       (i) => this.models[this.model[i]!]!,
-      quarterMs,
-      noTime,
     );
     const since = q.sinceMs;
     const until = q.untilMs;
@@ -108,8 +112,8 @@ export class UsageMirror {
       if (!keep[s]) continue;
       const qh = this.qh[i]!;
       if (since !== undefined || until !== undefined) {
-        if (qh === noTime) continue;
-        const at = qh * quarterMs;
+        if (qh === NO_TIME) continue;
+        const at = qh * QUARTER_MS;
         if ((since !== undefined && at < since) || (until !== undefined && at > until)) continue;
       }
       const bucket = bucketOf(i, qh);
@@ -136,13 +140,8 @@ export class UsageMirror {
 
 /** Which sessions pass the roots and filters of `q`, by index. */
 function sessionFilter(q: UsageAggregation, sessions: readonly SessionFacts[]): boolean[] {
-  const { cwd, source, provider } = q.filter;
   return sessions.map(
-    (s) =>
-      (q.archived === 'all' ? !s.archived || !s.shadowed : s.archived === (q.archived === 'true')) &&
-      (cwd === undefined || (s.cwd !== null && cwd.includes(s.cwd))) &&
-      (source === undefined || (s.source !== null && (source as readonly string[]).includes(s.source))) &&
-      (provider === undefined || (s.provider !== null && provider.includes(s.provider))),
+    (s) => (q.archived === 'all' ? !s.archived || !s.shadowed : s.archived === (q.archived === 'true')) && passesSelectors(s, q.filter),
   );
 }
 
@@ -151,8 +150,6 @@ function bucketFunction(
   q: UsageAggregation,
   sessionOf: (i: number) => SessionFacts,
   modelOf: (i: number) => string,
-  quarterMs: number,
-  noTime: number,
 ): (i: number, qh: number) => UsageBucket {
   switch (q.groupBy) {
     case 'model':
@@ -168,18 +165,17 @@ function bucketFunction(
     default: {
       const group = q.groupBy;
       const offsets: readonly OffsetInterval[] = q.offsets;
-      const months = new Map<number, number>();
+      // bucketDay of a month goes through luxon: once per day number.
+      const buckets = new Map<number, number>();
       return (_i, qh) => {
-        if (qh === noTime) return null;
-        const at = qh * quarterMs;
+        if (qh === NO_TIME) return null;
+        const at = qh * QUARTER_MS;
         const o = offsets.find((x) => at < Math.trunc(x.endMs));
         if (o === undefined) return null;
         const day = Math.trunc((at + Math.trunc(o.offsetMs)) / DAY_MS);
-        if (group === 'day') return day;
-        if (group === 'week') return day - ((((day + 3) % 7) + 7) % 7);
-        let month = months.get(day);
-        if (month === undefined) months.set(day, (month = bucketDay(day, 'month')));
-        return month;
+        let bucket = buckets.get(day);
+        if (bucket === undefined) buckets.set(day, (bucket = bucketDay(day, group)));
+        return bucket;
       };
     }
   }

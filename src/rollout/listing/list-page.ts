@@ -1,13 +1,12 @@
 import type { TreeWalker } from '../files/tree-walk.js';
 import type { MetadataIndex } from '../index/metadata-index.js';
 import type { Lease } from '../reading/byte-budget.js';
-import type { ConversationsPage, ListQuery, RolloutLogger } from '../types.js';
+import type { ArchivedFilter, ConversationsPage, ListQuery, RolloutLogger } from '../types.js';
 import { decodePosition } from './cursor.js';
-import { containsFolded, hasFilter, parseFilter } from './filters.js';
+import { containsFolded, hasFilter, parseFilter, type SessionFilter } from './filters.js';
 import { admitWithin, listEvaluator, type ListPlan, type ReadListing } from './list-items.js';
-import { collectPage, type CandidateSource, type Page } from './page-loop.js';
+import { collectPage, type CandidateSource, type Page, type PageOutcome, type PageShape } from './page-loop.js';
 import { byUpdateSource, walkSource } from './scan-source.js';
-import type { ConversationItem } from '../types.js';
 
 /** What a page of sessions is built from: the tree, the index, a reader of files, the scan cap. */
 export interface PageDeps {
@@ -19,7 +18,43 @@ export interface PageDeps {
 }
 
 /** Times a page is asked of the index again after one of its records proved stale. */
-export const STALE_RETRIES = 3;
+const STALE_RETRIES = 3;
+
+/** The page of plan-shaped candidates the index proposes; null when it cannot answer after all. */
+export type IndexCandidates = (index: MetadataIndex) => Promise<CandidateSource | null>;
+
+/**
+ * A page from the index while it can answer, otherwise by scanning the tree. A record the page
+ * finds stale is re-indexed and the page asked again; an index that keeps changing under the
+ * page, stops answering, or was dropped while the page was read (its candidates may then be
+ * too few) leaves the page to a scan. The one loop of list and search pages alike.
+ */
+export async function pageFromIndexOrScan<I>(
+  deps: PageDeps,
+  shape: PageShape & { filter: SessionFilter; archived: ArchivedFilter },
+  fromIndex: IndexCandidates | null,
+  collect: (source: CandidateSource) => Promise<PageOutcome<I>>,
+  log: RolloutLogger,
+): Promise<Page<I>> {
+  const { index } = deps;
+  if (fromIndex !== null && index?.usable) {
+    for (let attempt = 0; attempt < STALE_RETRIES; attempt++) {
+      const source = await fromIndex(index);
+      if (source === null) break;
+      const outcome = await collect(source);
+      if ('page' in outcome && index.usable) return outcome.page;
+      if ('stale' in outcome) await index.refresh(outcome.stale);
+    }
+    log.debug({}, 'the index kept changing under the page, or stopped answering; scanning instead');
+  }
+  const source =
+    shape.sort === 'created'
+      ? walkSource(deps.walker, shape, shape.filter, shape.archived, deps.maxScanFiles)
+      : await byUpdateSource(deps.walker, shape.archived, shape.order, deps.maxScanFiles);
+  const outcome = await collect(source);
+  if ('page' in outcome) return outcome.page;
+  throw new Error('a scan page cannot go stale'); // only index candidates carry stamps
+}
 
 /**
  * One page of sessions strictly after `query.cursor`. sort=created without filters walks the
@@ -39,39 +74,10 @@ export async function listPage(
   const after = query.cursor === undefined ? undefined : decodePosition(query.cursor, sort, query.order);
   const plan: ListPlan = { ...query, sort, filter, after, names, log };
   const collect = (source: CandidateSource) => collectPage(plan, source, listEvaluator(plan, deps.readListing), admitWithin(lease));
-  const { index } = deps;
-  if ((sort === 'updated' || hasFilter(filter)) && index?.usable) {
-    const page = await fromIndex(index, plan, query, collect);
-    if (page !== null) return page;
-  }
-  const source =
-    sort === 'created'
-      ? walkSource(deps.walker, plan, filter, query.archived, deps.maxScanFiles)
-      : await byUpdateSource(deps.walker, query.archived, query.order, deps.maxScanFiles);
-  const outcome = await collect(source);
-  if ('page' in outcome) return outcome.page;
-  throw new Error('a scan page cannot go stale'); // only index candidates carry stamps
-}
-
-/**
- * A page from the index. A record the page finds stale is re-indexed and the query asked
- * again; null (scan instead) if the index keeps changing under it or cannot answer.
- */
-async function fromIndex(
-  index: MetadataIndex,
-  plan: ListPlan,
-  query: ListQuery,
-  collect: (source: CandidateSource) => ReturnType<typeof collectPage<ConversationItem>>,
-): Promise<Page<ConversationItem> | null> {
-  const { filter, names, sort, after } = plan;
-  const nameMatchIds = filter.q === undefined ? [] : [...names].filter(([, n]) => containsFolded(n, filter.q!)).map(([id]) => id);
-  for (let attempt = 0; attempt < STALE_RETRIES; attempt++) {
-    const source = await index.candidates({ ...query, sort, filter, nameMatchIds, after, limit: query.limit + 1 });
-    if (source === null) return null;
-    const outcome = await collect(source);
-    if ('page' in outcome) return outcome.page;
-    await index.refresh(outcome.stale);
-  }
-  plan.log.debug({}, 'index kept changing under the query; scanning instead');
-  return null;
+  const nameMatchIds = () => (filter.q === undefined ? [] : [...names].filter(([, n]) => containsFolded(n, filter.q!)).map(([id]) => id));
+  const fromIndex: IndexCandidates | null =
+    sort === 'updated' || hasFilter(filter)
+      ? (index) => index.candidates({ ...query, sort, filter, nameMatchIds: nameMatchIds(), after, limit: query.limit + 1 })
+      : null;
+  return pageFromIndexOrScan(deps, { ...plan, archived: query.archived }, fromIndex, collect, log);
 }

@@ -4,9 +4,8 @@ import { rethrowIfNotTheFile, RolloutError, RolloutErrorKind } from '../errors.j
 import { decodePosition } from '../listing/cursor.js';
 import { parseFilter, type SessionFilter } from '../listing/filters.js';
 import { qualifies } from '../listing/list-items.js';
-import { collectPage, type CandidateSource, type Evaluate, type PageShape } from '../listing/page-loop.js';
-import { STALE_RETRIES, type PageDeps } from '../listing/list-page.js';
-import { byUpdateSource, walkSource } from '../listing/scan-source.js';
+import { collectPage, type Evaluate, type PageShape } from '../listing/page-loop.js';
+import { pageFromIndexOrScan, type IndexCandidates, type PageDeps } from '../listing/list-page.js';
 import type { ReadEnv } from '../reading/session-reader.js';
 import type { ArchivedFilter, FilterInput, RolloutFile, RolloutLogger, SessionSummary, SortField, SortOrder } from '../types.js';
 import { fileDocs } from './file-docs.js';
@@ -106,26 +105,12 @@ export async function searchPage(
   const after = request.cursor === undefined ? undefined : decodePosition(request.cursor, sort, request.order);
   const plan: SearchPlan = { ...request, sort, after, query, keep: request.matches, filter, names, log };
   const evaluate = evaluator(deps, plan);
-  const capped = (source: CandidateSource): CandidateSource => ({ ...source, maxExamined: deps.maxScanFiles });
-  if (deps.index?.usable) {
-    for (let attempt = 0; attempt < STALE_RETRIES; attempt++) {
-      const indexQuery = { ...request, sort, filter, nameMatchIds: [], after, limit: request.limit + 1 };
-      const source = await deps.index.searchCandidates(indexQuery, query);
-      if (source === null) break; // the index cannot answer after all (found corrupt): scan
-      const outcome = await collectPage(plan, capped(source), evaluate);
-      // An index dropped while the page was read may have proposed too few sessions: scan.
-      if ('page' in outcome && deps.index.usable) return outcome.page;
-      if ('stale' in outcome) await deps.index.refresh(outcome.stale);
-    }
-    log.debug({}, 'the index kept changing under the search, or stopped answering; scanning instead');
-  }
-  const source =
-    sort === 'created'
-      ? walkSource(deps.walker, plan, filter, request.archived, deps.maxScanFiles)
-      : await byUpdateSource(deps.walker, request.archived, request.order, deps.maxScanFiles);
-  const outcome = await collectPage(plan, source, evaluate);
-  if ('page' in outcome) return outcome.page;
-  throw new Error('a scan page cannot go stale'); // only index candidates carry stamps
+  const fromIndex: IndexCandidates = async (index) => {
+    const source = await index.searchCandidates({ ...request, sort, filter, nameMatchIds: [], after, limit: request.limit + 1 }, query);
+    return source === null ? null : { ...source, maxExamined: deps.maxScanFiles };
+  };
+  const shape = { ...plan, archived: request.archived };
+  return pageFromIndexOrScan(deps, shape, fromIndex, (source) => collectPage(plan, source, evaluate), log);
 }
 
 /** `after:<line>`: the last record a page of one session's matches returned. */

@@ -1,9 +1,23 @@
 import { DateTime, IANAZone } from 'luxon';
 import { RolloutError, RolloutErrorKind } from '../errors.js';
+import type { SessionFilter } from '../listing/filters.js';
 import type { UsageResponse } from './counter.js';
 import type { PriceBook } from './pricing.js';
 import { ModelTally, type PricedTokens } from './tally.js';
 import { BUCKET_FORMAT, TIME_GROUPS, type TimeGroup } from './time-buckets.js';
+
+/** The session selectors of GET /usage (cwd normalised on both sides). */
+export type UsageSelectors = Pick<SessionFilter, 'cwd' | 'source' | 'provider'>;
+
+/** Whether a session's facts pass the selectors: a selector given names the fact's value. */
+export function passesSelectors(
+  facts: { cwd: string | null; source: string | null; provider: string | null },
+  filter: UsageSelectors,
+): boolean {
+  const names = (values: readonly string[] | undefined, value: string | null) =>
+    values === undefined || (value !== null && values.includes(value));
+  return names(filter.cwd, facts.cwd) && names(filter.source, facts.source) && names(filter.provider, facts.provider);
+}
 
 export const GROUP_BY = [...TIME_GROUPS, 'model', 'cwd', 'source', 'provider', 'session'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];

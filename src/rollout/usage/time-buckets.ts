@@ -12,8 +12,8 @@ export const BUCKET_FORMAT: Record<TimeGroup, string> = {
 };
 
 /** Response times outside these years are no times at all (a hostile or broken line): bounds the zone work of a report. */
-export const FIRST_YEAR = 1970;
-export const LAST_YEAR = 2100;
+const FIRST_YEAR = 1970;
+const LAST_YEAR = 2100;
 
 /** The form Codex writes (`2025-10-01T08:00:01.000Z`): read by Date.parse and luxon alike. */
 const CANONICAL = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;

@@ -6,7 +6,16 @@ import { fileContentLines } from '../reading/content-lines.js';
 import type { SearchDeps } from '../search/search-pages.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger } from '../types.js';
 import { UsageCounter, type UsageResponse } from './counter.js';
-import { checkTimeZone, groupUsage, isTimeGroup, sortUsageRows, type GroupBy, type GroupedUsage, type SessionFacts } from './grouping.js';
+import {
+  checkTimeZone,
+  groupUsage,
+  isTimeGroup,
+  passesSelectors,
+  sortUsageRows,
+  type GroupBy,
+  type GroupedUsage,
+  type SessionFacts,
+} from './grouping.js';
 import { countedResponses, type FileResponses } from './ownership.js';
 import type { PriceBook } from './pricing.js';
 import { ModelTally } from './tally.js';
@@ -180,14 +189,7 @@ async function countFiles(deps: UsageDeps, request: UsageRequest, scope: Scope, 
   const counted = countedResponses(read.map((r) => r.responses));
   const wanted = (file: RolloutFile) => request.archived === 'all' || file.archived === (request.archived === 'true');
   const { filter } = scope;
-  const inScope = read.filter(({ file, facts }) => {
-    return (
-      wanted(file) &&
-      (filter.cwd === undefined || (facts.cwd !== null && filter.cwd.includes(facts.cwd))) &&
-      (filter.source === undefined || filter.source.includes(facts.source as never)) &&
-      (filter.provider === undefined || filter.provider.includes(facts.provider))
-    );
-  });
+  const inScope = read.filter(({ file, facts }) => wanted(file) && passesSelectors(facts, filter));
   const inTime = (r: UsageResponse) => {
     const at = r.at === null ? Number.NaN : Date.parse(r.at);
     return (scope.sinceMs === undefined || at >= scope.sinceMs) && (scope.untilMs === undefined || at <= scope.untilMs);
