@@ -1,26 +1,15 @@
 // ccusage's Codex reporter, for the usage comparison row of the benchmark: `ccusage-codex daily
 // --json --offline` (the @ccusage/codex npm package, pinned, installed on first use into the
 // bench cache) re-reads every rollout file under CODEX_HOME/sessions on each run.
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { npmToolFile } from './npm-tool.mjs';
 
 export const CCUSAGE_VERSION = '18.0.11';
 
 /** The reporter's entry point, installed into `toolsDir` when missing; null when it cannot be had (no registry). */
 export function ccusageEntry(toolsDir) {
-  const entry = join(toolsDir, 'node_modules', '@ccusage', 'codex', 'dist', 'index.js');
-  if (!existsSync(entry)) {
-    mkdirSync(toolsDir, { recursive: true });
-    try {
-      execFileSync('npm', ['install', '--prefix', toolsDir, '--no-save', '--no-audit', '--no-fund', `@ccusage/codex@${CCUSAGE_VERSION}`],
-        { stdio: 'ignore', timeout: 600_000 });
-    } catch {
-      return null;
-    }
-  }
-  return existsSync(entry) ? entry : null;
+  return npmToolFile(toolsDir, `@ccusage/codex@${CCUSAGE_VERSION}`, '@ccusage/codex/dist/index.js');
 }
 
 /** One `daily --json --offline --timezone UTC` run over `codexHome`: its wall time and its totals. */

@@ -1,12 +1,13 @@
 // Codex's own search, for the comparison rows of the benchmark: `codex app-server` (the
 // @openai/codex npm package, installed on first use into the bench cache) speaks JSON-RPC on
 // stdio; `thread/search` is one of its experimental methods.
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
+import { npmToolFile } from './npm-tool.mjs';
 
 export const CODEX_VERSION = '0.169.0';
 const PLATFORM_PACKAGES = {
@@ -22,17 +23,7 @@ export function codexBinary(toolsDir) {
   if (process.env.CODEX_BIN) return process.env.CODEX_BIN;
   const [pkg, triple] = PLATFORM_PACKAGES[`${process.platform}-${process.arch}`] ?? [];
   if (pkg === undefined) return null;
-  const bin = join(toolsDir, 'node_modules', pkg, 'vendor', triple, 'bin', 'codex');
-  if (!existsSync(bin)) {
-    mkdirSync(toolsDir, { recursive: true });
-    try {
-      execFileSync('npm', ['install', '--prefix', toolsDir, '--no-save', '--no-audit', '--no-fund', `@openai/codex@${CODEX_VERSION}`],
-        { stdio: 'ignore', timeout: 600_000 });
-    } catch {
-      return null;
-    }
-  }
-  return existsSync(bin) ? bin : null;
+  return npmToolFile(toolsDir, `@openai/codex@${CODEX_VERSION}`, `${pkg}/vendor/${triple}/bin/codex`);
 }
 
 /** A running `codex app-server` over `codexHome` (which it writes its state into: give it a copy). */
