@@ -2,12 +2,15 @@ export interface LruLimits {
   /** Total weight (bytes, usually) the cache may hold. */
   maxWeight: number;
   maxEntries: number;
+  /** The largest share of maxWeight one value may take and still be kept (default a quarter). */
+  largestShare?: number;
 }
 
 /**
  * The one bounded LRU of the service (built response bodies, listing reads): entries carry a
  * weight, the least recently used go first when either bound is passed, and an entry heavier
- * than a quarter of the whole is not kept, because one huge value would flush everything else.
+ * than its share of the whole (a quarter unless told) is not kept, because one huge value would
+ * flush everything else.
  */
 export class WeightedLru<K, V> {
   private readonly entries = new Map<K, { value: V; weight: number }>();
@@ -29,10 +32,10 @@ export class WeightedLru<K, V> {
     return this.entries.get(key)?.value;
   }
 
-  /** Keeps `value` (replacing any value of `key`) unless it alone weighs over a quarter of the bound. */
+  /** Keeps `value` (replacing any value of `key`) unless it alone weighs over its share of the bound. */
   set(key: K, value: V, weight: number): void {
     this.delete(key);
-    if (weight > this.limits.maxWeight / 4) return;
+    if (weight > this.limits.maxWeight * (this.limits.largestShare ?? 0.25)) return;
     this.entries.set(key, { value, weight });
     this.total += weight;
     this.evict();
