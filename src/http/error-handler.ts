@@ -2,6 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RolloutError } from '../rollout/errors.js';
+import { paramDetail } from './param-detail.js';
 import {
   HttpProblem,
   KIND_TO_CODE,
@@ -43,8 +44,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return sendProblem(reply, code, error.message);
     }
     if (error.validation) {
-      const code = error.validationContext === 'params' ? 'INVALID_ID' : 'INVALID_QUERY';
-      return sendProblem(reply, code, error.message);
+      const context = (error.validationContext ?? 'querystring') as 'querystring' | 'params' | 'headers';
+      const input = context === 'params' ? request.params : context === 'headers' ? request.headers : request.query;
+      const [first] = error.validation;
+      const detail = first === undefined ? error.message : paramDetail(first, context, request.routeOptions.schema?.[context], input);
+      return sendProblem(reply, context === 'params' ? 'INVALID_ID' : 'INVALID_QUERY', detail);
     }
     const status = clientStatus(error);
     if (status !== null) {
