@@ -14,6 +14,13 @@ import {
   type Problem,
 } from './problem.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's error responses are its own documented bodies: they are not made problem+json. */
+    ownErrorBody?: boolean;
+  }
+}
+
 /** The 4xx status an error from Fastify, Node or a plugin carries (http-errors use `status`), or null. */
 function clientStatus(error: { statusCode?: unknown; status?: unknown }): number | null {
   const status = typeof error.statusCode === 'number' ? error.statusCode : typeof error.status === 'number' ? error.status : null;
@@ -63,9 +70,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => sendProblem(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
 
   // Plugins answer some errors themselves (CORS: a text/plain "Invalid Preflight Request"):
-  // any error response that is not problem+json yet is made one here, on its way out.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // any error response that is not problem+json yet is made one here, on its way out, except
+  // a route's own documented error body (/readyz's 503).
+  app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode < 400 || String(reply.getHeader('content-type') ?? '').startsWith(PROBLEM_CONTENT_TYPE)) return payload;
+    if (request.routeOptions.config.ownErrorBody === true) return payload;
     (payload as { destroy?: () => void } | null)?.destroy?.(); // a stream body (a file) is not sent: close it
     const { code, detail } = problemForStatus(reply.statusCode);
     const body = problem(code, detail);

@@ -1,9 +1,9 @@
-import { access, constants } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Degradations } from './degraded.js';
 import { RolloutError, RolloutErrorKind, scanFailed } from './errors.js';
 import { UUID } from './files/filename.js';
 import { isMissingOrUnsafe, pathKind } from './files/fs-safety.js';
+import { homeState, type HomeState } from './files/home-state.js';
 import { filesClaiming } from './files/lookup.js';
 import { TreeWalker } from './files/tree-walk.js';
 import type { IndexFactory, IndexProgress, MetadataIndex } from './index/metadata-index.js';
@@ -251,13 +251,8 @@ export class RolloutRepository {
     return UUID.test(id) && (await this.filesOf(id.toLowerCase())).length > 0;
   }
 
-  /** Readiness: the Codex home exists and can be read. */
-  async isReadable(): Promise<boolean> {
-    try {
-      await access(this.codexHome, constants.R_OK | constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
+  /** Readiness: whether the Codex home is there, can be read and has a sessions/ directory. */
+  async homeState(): Promise<HomeState> {
+    return homeState(this.codexHome);
   }
 }
