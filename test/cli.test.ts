@@ -125,7 +125,9 @@ describe('cli', () => {
       const page = await get(Number(line?.[1]), '/');
       expect(page.status).toBe(200);
     } finally {
-      kill(tty.child);
+      // SIGTERM: script(1) ends the server and the terminal together (SIGKILL would orphan the server).
+      tty.child.kill('SIGTERM');
+      await new Promise((resolve) => (tty.child.exitCode === null ? tty.child.once('exit', resolve) : resolve(null)));
     }
     const piped = start(args);
     try {
