@@ -30,6 +30,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The open event streams (how many, how much waits for slow clients): for tests and diagnostics. */
     eventStreams: StreamRegistry;
+    /** The memory budget (how much is held, by how many clients): for tests and diagnostics. */
+    memoryBudget: MemoryBudget;
   }
 }
 
@@ -94,12 +96,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   enforceIdleTimeout(app.server, config.timeouts.idleSocketMs);
   answerNodeRequests(app.server);
 
+  const memory = new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs);
+  app.decorate('memoryBudget', memory);
   const repository = new RolloutRepository({
     codexHome: config.codexHome,
     maxScanFiles: config.maxScanFiles,
     log: app.log,
     index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
-    memory: new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs),
+    memory,
     followPollMs: config.live.followPollMs,
     prices: new PriceBook(config.pricing),
   });

@@ -110,10 +110,11 @@ export class RolloutRepository {
    * A request's share of the memory budget, taken before it reads anything (waiting for room;
    * Unavailable after the budget's wait): a list page reads up to 16 files at once, a JSON
    * session one file into a bounded body, raw bytes one chunk at a time. Release it when the
-   * response is done. A wait ends at once when `signal` aborts (the client went away).
+   * response is done. A wait ends at once when `signal` aborts (the client went away). With
+   * `client` (an opaque name), the bytes count against that client's share of the budget.
    */
-  async leaseFor(kind: 'list' | 'conversation' | 'bytes', limit = 0, signal?: AbortSignal): Promise<Lease> {
-    const lease = new Lease(this.memory.requests);
+  async leaseFor(kind: 'list' | 'conversation' | 'bytes', limit = 0, signal?: AbortSignal, client?: string): Promise<Lease> {
+    const lease = new Lease(client === undefined ? this.memory.requests : this.memory.clients.for(client));
     await lease.take(requestShare(this.limits, kind, limit), signal);
     return lease;
   }
