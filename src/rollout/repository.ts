@@ -6,6 +6,7 @@ import { UUID } from './files/filename.js';
 import { isMissingOrUnsafe, pathKind } from './files/fs-safety.js';
 import { filesClaiming } from './files/lookup.js';
 import { TreeWalker } from './files/tree-walk.js';
+import { homeId } from './index/identity.js';
 import type { IndexFactory, IndexProgress, MetadataIndex } from './index/metadata-index.js';
 import { DEFAULT_LISTING_CACHE, ListingCache, type ListingCacheOptions } from './listing/listing-cache.js';
 import type { ReadListing } from './listing/list-items.js';
@@ -98,7 +99,8 @@ export class RolloutRepository {
     });
     const env = async (): Promise<ReadEnv> => ({ ...(await this.env()), waitMs: Number.POSITIVE_INFINITY }); // background: no rush
     const changed = () => this.live.indexChanged();
-    this.index = options.index ? options.index({ walker, limits, log, env, degraded, watch: this.live.watch, changed }) : null;
+    const home = homeId(this.codexHome);
+    this.index = options.index ? options.index({ home, walker, limits, log, env, degraded, watch: this.live.watch, changed }) : null;
   }
 
   /** What every read needs: the home's real path, the limits and the memory budget. */

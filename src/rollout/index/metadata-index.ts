@@ -11,12 +11,15 @@ import type { CandidateSource } from '../listing/page-loop.js';
 import type { Degradations } from '../degraded.js';
 import type { ReadEnv, ReadLimits } from '../reading/session-reader.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger, SortField, SortOrder } from '../types.js';
-import type { TreeWatch } from './tree-watcher.js';
+import type { TreeWatch } from '../live/tree-watcher.js';
 
 export interface IndexProgress {
-  /** `rebuilding`: the index file was found corrupt while running; queries scan until it is rebuilt. */
-  state: 'disabled' | 'building' | 'ready' | 'failed' | 'rebuilding';
-  /** Why the index is failed or rebuilding (no absolute paths); null otherwise. */
+  /**
+   * `rebuilding`: the index was found damaged while running; `waiting`: another process holds
+   * it (locked), and its updates wait for it. Queries scan in both until the index is ready again.
+   */
+  state: 'disabled' | 'building' | 'ready' | 'failed' | 'rebuilding' | 'waiting';
+  /** Why the index is failed, rebuilding or waiting (no absolute paths); null otherwise. */
   reason: string | null;
   /** True once a full pass has completed: only then do queries use the index. */
   complete: boolean;
@@ -39,9 +42,9 @@ export interface IndexQuery {
 }
 
 /**
- * What the repository needs of an index of the Codex home. The SQLite index implements it;
- * a shared server index (PostgreSQL, for teams) could too, and would run the same contract
- * tests (test/rollout/index/contract.ts). An index is a cache of the files: every answer is
+ * What the repository needs of an index of the Codex home. StoreIndex implements it over any
+ * IndexStore (store.ts: SQLite today, PostgreSQL next); the stores run the contract suite of
+ * test/rollout/index/store-contract.ts. An index is a cache of the files: every answer is
  * checked against the disk by its user, and a record found stale is handed back to `refresh`.
  */
 export interface MetadataIndex {
@@ -92,6 +95,8 @@ export interface MetadataIndex {
 
 /** What an index is built on: the repository's walker of the Codex home, its read limits and logger. */
 export interface IndexDeps {
+  /** The home's identity in the store's keys (identity.ts homeId). */
+  home: string;
   walker: TreeWalker;
   limits: ReadLimits;
   log: RolloutLogger;
