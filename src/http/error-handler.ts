@@ -60,8 +60,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
   // Plugins answer some errors themselves (CORS: a text/plain "Invalid Preflight Request"):
   // any error response that is not problem+json yet is made one here, on its way out.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // A route that declares its own body for the status (/readyz's 503 Readiness) keeps it.
+  app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode < 400 || String(reply.getHeader('content-type') ?? '').startsWith(PROBLEM_CONTENT_TYPE)) return payload;
+    const declared = (request.routeOptions.schema?.response as Record<number, unknown> | undefined)?.[reply.statusCode];
+    if (declared !== undefined && String(reply.getHeader('content-type') ?? '').startsWith('application/json')) return payload;
     (payload as { destroy?: () => void } | null)?.destroy?.(); // a stream body (a file) is not sent: close it
     const { code, detail } = problemForStatus(reply.statusCode);
     const body = problem(code, detail);
