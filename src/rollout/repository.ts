@@ -20,7 +20,8 @@ import { DEFAULT_READ_LIMITS, openRollout, requestShare } from './reading/sessio
 import type { OpenRollout, ReadEnv, ReadLimits } from './reading/session-reader.js';
 import { SessionNames } from './reading/session-names.js';
 import type { ConversationsPage, ListQuery, RecordOrigin, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
-import { searchPage, searchSession, type SearchPage, type SearchRequest, type SessionSearchRequest } from './search/search-pages.js';
+import { searchPage, searchSession } from './search/search-pages.js';
+import type { SearchDeps, SearchPage, SearchRequest, SessionSearchRequest } from './search/search-pages.js';
 import { PriceBook } from './usage/pricing.js';
 import { usageSummary } from './usage/tally.js';
 import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
@@ -164,7 +165,7 @@ export class RolloutRepository {
   }
 
   /** What pages, search and usage read with: files for listings through the cache. */
-  private async readDeps(): Promise<UsageDeps> {
+  private async readDeps(): Promise<SearchDeps & UsageDeps> {
     const { walker, index, prices, cache } = this;
     const env = await this.env();
     const readListing: ReadListing = (file, head, tail, log) => cache.read(file, head, tail, env, log);

@@ -1,9 +1,10 @@
 import { DateTime } from 'luxon';
 import { rethrowIfNotTheFile, RolloutError, RolloutErrorKind } from '../errors.js';
-import type { MetadataIndex } from '../index/metadata-index.js';
 import { normalizeCwd, parseFilter, type SessionFilter } from '../listing/filters.js';
 import { fileContentLines } from '../reading/content-lines.js';
-import type { SearchDeps } from '../search/search-pages.js';
+import type { TreeWalker } from '../files/tree-walk.js';
+import type { ReadListing } from '../listing/list-items.js';
+import type { ReadEnv } from '../reading/session-reader.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger } from '../types.js';
 import { UsageCounter, type UsageResponse } from './counter.js';
 import {
@@ -20,6 +21,7 @@ import { countedResponses, type FileResponses } from './ownership.js';
 import type { PriceBook } from './pricing.js';
 import { ModelTally } from './tally.js';
 import { bucketLabel, offsetIntervals } from './time-buckets.js';
+import type { UsageIndex } from './usage-index.js';
 
 export interface UsageRequest {
   groupBy: GroupBy;
@@ -42,7 +44,15 @@ export interface UsageReport extends GroupedUsage {
 }
 
 /** What the report needs of the repository: what a search needs, and the prices. */
-export interface UsageDeps extends SearchDeps {
+/** What a usage report needs of the repository. */
+export interface UsageDeps {
+  walker: TreeWalker;
+  index: UsageIndex | null;
+  readListing: ReadListing;
+  /** What a read of a file needs (the home's real path, the limits, the memory budget). */
+  env: ReadEnv;
+  /** Files a scan may read (more: 503 until the index is complete). */
+  maxScanFiles: number;
   prices: PriceBook;
   log: RolloutLogger;
 }
@@ -90,7 +100,7 @@ export async function usageReport(deps: UsageDeps, request: UsageRequest): Promi
   };
 }
 
-async function fromIndex(index: MetadataIndex, request: UsageRequest, scope: Scope, prices: PriceBook): Promise<GroupedUsage> {
+async function fromIndex(index: UsageIndex, request: UsageRequest, scope: Scope, prices: PriceBook): Promise<GroupedUsage> {
   const { groupBy } = request;
   const span = await index.usageTimeRange();
   const offsets = span === null ? [] : offsetIntervals(request.tz, span.minMs, span.maxMs);
