@@ -88,6 +88,7 @@ export class StoreIndex implements MetadataIndex {
       return;
     }
     if (this.store !== store) return;
+    this.rows = { n: await this.use((s) => s.count(), 0), at: Date.now(), counting: false };
     // A complete index from the last run answers at once. Its verification pass (changes
     // made while the service was down) waits a little, so start-up and first requests have
     // the machine to themselves; live changes are seen by the watches meanwhile.
@@ -196,7 +197,7 @@ export class StoreIndex implements MetadataIndex {
     this.deps.changed();
     void store.close().catch(() => {}); // a damaged store may not even close cleanly
     this.starting = (async () => {
-      await this.upkeep.passDone();
+      await this.upkeep.noPassRunning();
       if (this.stopping || !(await this.openStore(fresh))) return;
       this.state = 'rebuilding';
       await this.upkeep.pass('rebuild');
@@ -214,7 +215,10 @@ export class StoreIndex implements MetadataIndex {
     return false;
   }
 
-  private passDone(): void {
+  /** A pass completed: the row count is taken now (progress() must not show the last build's), then the index answers. */
+  private async passDone(): Promise<void> {
+    const n = await this.use((s) => s.count(), this.rows.n);
+    this.rows = { n, at: Date.now(), counting: false };
     if (this.state !== 'ready') this.deps.degraded.clear('index');
     this.reason = null;
     this.state = 'ready';

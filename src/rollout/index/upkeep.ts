@@ -21,7 +21,7 @@ export interface UpkeepHost {
   /** True (and the store dropped) when `err` says the store is damaged or gone. */
   lost(store: IndexStore, err: unknown): boolean;
   stopping(): boolean;
-  passDone(): void;
+  passDone(): Promise<void>;
   passFailed(): void;
 }
 
@@ -62,7 +62,7 @@ export class Upkeep {
   }
 
   /** Resolves when no pass runs (a failed one included). */
-  async passDone(): Promise<void> {
+  async noPassRunning(): Promise<void> {
     await this.running?.catch(() => {});
   }
 
@@ -105,7 +105,7 @@ export class Upkeep {
         await this.host.write(store, [...gone.map((relPath): WriteOp => ({ kind: 'delete', relPath })), { kind: 'complete' }]);
         await store.afterPass();
         if (!current()) return;
-        this.host.passDone();
+        await this.host.passDone();
         this.lastPassMs = Date.now() - started;
         log.info?.({ pass: why, files: seen.size, ms: this.lastPassMs }, 'metadata index pass complete');
       } catch (err) {
