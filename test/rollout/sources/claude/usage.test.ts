@@ -60,7 +60,9 @@ describe('Claude usage on the real home', () => {
     const counted = [...(await countedByFile(await realHome())).values()].flat();
     const byModel = (model: string) => sum(counted.filter((r) => r.model === model).map(tuple));
     const hand = (model: string) => sum(Object.values(BY_HAND).filter((f) => f.model === model).flatMap((f) => f.responses));
-    for (const model of ['claude-sonnet-4-5-20250929', 'claude-opus-4-5-20251101', 'claude-opus-4-8']) expect(byModel(model)).toEqual(hand(model));
+    for (const model of ['claude-sonnet-4-5-20250929', 'claude-opus-4-5-20251101', 'claude-opus-4-8']) {
+      expect(byModel(model)).toEqual(hand(model));
+    }
 
     // `ccusage daily --json --offline` over a copy of this home (CLAUDE_CONFIG_DIR), 2026-12-06:
     // input 119, output 2274, cacheCreation 347189, cacheRead 419780; sonnet-4-5 $0.94486155,
@@ -72,7 +74,8 @@ describe('Claude usage on the real home', () => {
     expect(byModel('claude-opus-4-8')).toEqual([11, 42734, 18579, 224]);
     const cost = (model: string) => {
       const [input, write, read, output] = byModel(model);
-      return claudeCost(model, { inputTokens: input, cacheWrite5mTokens: write, cacheWrite1hTokens: 0, cacheReadTokens: read, outputTokens: output });
+      const tokens = { inputTokens: input, cacheWrite5mTokens: write, cacheWrite1hTokens: 0, cacheReadTokens: read, outputTokens: output };
+      return claudeCost(model, tokens);
     };
     // $3 input, $3.75 5-minute writes, $0.30 reads, $15 output per 1M.
     expect(cost('claude-sonnet-4-5-20250929')).toBeCloseTo((85 * 3 + 219203 * 3.75 + 327401 * 0.3 + 1625 * 15) / 1e6, 12);
@@ -172,7 +175,8 @@ describe('Claude usage rules on written files', () => {
 
   it('an unknown model is counted with no price (null cost, never $0)', () => {
     const counter = new ClaudeUsageCounter();
-    const r = counter.feed(assistant('m', 'r', U(1, 0, 0, 1), { message: { id: 'm', model: 'claude-future-9', usage: U(1, 0, 0, 1) } }), 1)!;
+    const message = { id: 'm', model: 'claude-future-9', usage: U(1, 0, 0, 1) };
+    const r = counter.feed(assistant('m', 'r', U(1, 0, 0, 1), { message }), 1)!;
     expect(r.model).toBe('claude-future-9');
     expect(claudeCost(r.model, r)).toBeNull();
     expect(claudeCost('constructor', r)).toBeNull();
