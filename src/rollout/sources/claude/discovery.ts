@@ -107,8 +107,17 @@ async function entriesOf(dir: string, realHome: string, log: RolloutLogger, rel:
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/** A session's file before its directory of sub-agents: `<id>.jsonl` and `<id>/` sort as `<id>`. */
+function sessionFirst(a: { name: string; kind: EntryKind }, b: { name: string; kind: EntryKind }): number {
+  const x = a.name.replace(/\.jsonl$/, '');
+  const y = b.name.replace(/\.jsonl$/, '');
+  if (x !== y) return x < y ? -1 : 1;
+  return a.kind === b.kind ? 0 : a.kind === 'file' ? -1 : 1;
+}
+
 /**
- * Every transcript under `<home>/projects`, main sessions and sub-agents, in path order. Files
+ * Every transcript under `<home>/projects`, main sessions and sub-agents, in path order (a
+ * session's sub-agents right after it). Files
  * that are not transcripts (`*.meta.json`, other names, other depths) are ignored, never an
  * error; so are unreadable directories (logged at debug).
  */
@@ -118,7 +127,7 @@ export async function* discoverClaudeFiles(home: ClaudeHome, log: RolloutLogger)
     if (project.kind !== 'directory') continue;
     const projectRel = `${PROJECTS_DIR}/${project.name}`;
     const projectAbs = join(projectsAbs, project.name);
-    for (const entry of await entriesOf(projectAbs, home.realHome, log, projectRel)) {
+    for (const entry of (await entriesOf(projectAbs, home.realHome, log, projectRel)).sort(sessionFirst)) {
       const rel = `${projectRel}/${entry.name}`;
       const kind = classifyClaudePath(rel);
       if (kind?.kind === 'session' && entry.kind === 'file') yield { ...kind.file, absPath: join(projectAbs, entry.name) };
