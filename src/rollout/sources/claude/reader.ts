@@ -48,12 +48,13 @@ function keepHeld(raw: RawLine, text: string, allowance: Allowance): RecordText 
 }
 
 /**
- * Reads a Claude transcript from the start until it knows the session's start time, title and
- * `headCount` first records, within the same bounds as a Codex head (`titleScanBytes`,
+ * Reads a Claude transcript from the start until it knows the session's start time, title,
+ * model (the first assistant line's) and `headCount` first records, within the same bounds as a Codex head (`titleScanBytes`,
  * `titleScanLines`); records are their own JSON text, never re-serialised. Returns null when
  * the file holds no record at all within the bound (an empty file, or only broken lines): a
  * file of only metadata lines (a title, a mode) is a session without a prompt (hasUserMessage
- * false), which the list hides unless `includeEmpty`.
+ * false), which the list hides unless `includeEmpty`. A name (`ai-title`, `custom-title`)
+ * written after the model is not seen here: the index reads it from the whole file.
  */
 export async function scanClaudeHead(
   source: ByteSource,
@@ -70,11 +71,12 @@ export async function scanClaudeHead(
   let records = 0;
   let started = false;
   let boundPassed = false;
-  const complete = () => (scanner.titleDone || boundPassed) && head.length >= headCount && started;
+  // The model is on the first assistant line, a few lines after the prompt: read on to it (within the bound).
+  const complete = () => ((scanner.titleDone && scanner.modelKnown) || boundPassed) && head.length >= headCount && started;
   for await (const raw of splitRawLines(chunksOf(source, stat.size), limits.maxLineBytes, { holdBytes: limits.holdLineBytes })) {
     if (raw.offset >= limits.titleScanBytes || raw.lineNo > limits.titleScanLines) boundPassed = true;
     if (complete() || (boundPassed && head.length >= headCount)) break;
-    const needed = !scanner.titleDone && !boundPassed;
+    const needed = !(scanner.titleDone && scanner.modelKnown) && !boundPassed;
     let record: JsonRecord | null;
     let text: RecordText | undefined;
     if (raw.bytes !== null) {

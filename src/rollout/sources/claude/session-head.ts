@@ -84,6 +84,11 @@ export class ClaudeSessionScanner {
     return this.foundTitle;
   }
 
+  /** True once an assistant line has named a real model (the list shows it). */
+  get modelKnown(): boolean {
+    return this.modelsSeen.length > 0;
+  }
+
   feed(record: JsonRecord): void {
     this.firstAt ??= toUtcIso(record.timestamp);
     this.sessionId ??= stringOrNull(record.sessionId);
