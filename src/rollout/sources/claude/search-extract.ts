@@ -57,7 +57,8 @@ function bounded(text: string, limit: number): string {
 }
 
 /**
- * Every string inside a JSON value (tool inputs and results nest), depth-bounded, and stopping
+ * Every string inside a JSON value (tool inputs and results nest) but a block's `type` tag,
+ * depth-bounded, and stopping
  * once the strings reach the tool bound: a 15 MiB result is not copied whole to be cut.
  */
 function stringsOf(value: unknown, out: string[] = [], depth = 0, budget = { left: TOOL_TEXT_LIMIT * 2 }): string[] {
@@ -71,7 +72,8 @@ function stringsOf(value: unknown, out: string[] = [], depth = 0, budget = { lef
   } else if (depth < 16 && isObject(value)) {
     // An image block's base64 data is not text anyone searches for.
     if (value.type === 'image' || value.type === 'base64') return out;
-    for (const v of Object.values(value)) stringsOf(v, out, depth + 1, budget);
+    // Nor is a content block's tag (`"type": "text"`).
+    for (const [k, v] of Object.entries(value)) if (k !== 'type') stringsOf(v, out, depth + 1, budget);
   }
   return out;
 }
