@@ -86,7 +86,13 @@ describe('search text of written lines', () => {
       type: 'user',
       message: {
         content: [
-          { type: 'tool_result', content: [{ type: 'image', source: { type: 'base64', data: 'QUFBQQ==' } }, { type: 'text', text: 'shot' }] },
+          {
+            type: 'tool_result',
+            content: [
+              { type: 'image', source: { type: 'base64', data: 'QUFBQQ==' } },
+              { type: 'text', text: 'shot' },
+            ],
+          },
         ],
       },
     };
