@@ -87,6 +87,23 @@ describe('Claude usage on the real home', () => {
     expect(cost('claude-opus-4-8')).toBeCloseTo(0.282032, 12);
   });
 
+  it("ccusage's `session` rows (one per directory holding files) are the sums of our sessions in that directory", async () => {
+    const counted = await countedByFile(await realHome());
+    const byDir = new Map<string, Tuple[]>();
+    for (const [rel, responses] of counted) {
+      const dir = rel.split('/').slice(1, -1).join('/');
+      byDir.set(dir, [...(byDir.get(dir) ?? []), ...responses.map(tuple)]);
+    }
+    // `ccusage session --json --offline`: [input, cacheCreation, cacheRead, output] per row.
+    expect(Object.fromEntries([...byDir].map(([dir, ts]) => [dir, sum(ts)]))).toEqual({
+      '-home-dev-web-app': [57, 129662, 184421, 900],
+      '-home-dev-api-server': [29, 136540, 185576, 1125],
+      '-home-dev-donn-es-caf-': [11, 42734, 18579, 224],
+      '-home-dev-api-server/06d6efa2-55a7-436d-8ca5-53285341e9bb/subagents': [10, 19210, 15604, 11],
+      '-home-dev-api-server/bf2f8144-4940-4abd-ae48-51a4b8a6357e/subagents': [12, 19043, 15600, 14],
+    });
+  });
+
   it('the API error line (529, model <synthetic>) counts nothing', async () => {
     const home = await realHome();
     const path = join(home.home, 'projects/-home-dev-api-server/184cbaac-320a-4b57-8bd4-52915a25e2b7.jsonl');
