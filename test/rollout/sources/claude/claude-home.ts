@@ -6,12 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { tempHome } from '../../../helper.js';
 import { discoverClaudeFiles, type ClaudeFile } from '../../../../src/rollout/sources/claude/discovery.js';
 import { findClaudeHome, type ClaudeHome } from '../../../../src/rollout/sources/claude/home.js';
-import { ClaudeSessionScanner } from '../../../../src/rollout/sources/claude/session-head.js';
-import {
-  ClaudeUsageCounter,
-  countClaudeResponses,
-  type ClaudeResponse,
-} from '../../../../src/rollout/sources/claude/usage-counter.js';
+import { MemoryBudget } from '../../../../src/rollout/reading/byte-budget.js';
+import { DEFAULT_READ_LIMITS, type ReadEnv } from '../../../../src/rollout/reading/session-reader.js';
+import { readClaudeContent } from '../../../../src/rollout/sources/claude/conversation.js';
+import { countClaudeResponses, type ClaudeResponse } from '../../../../src/rollout/sources/claude/usage-counter.js';
 import type { JsonRecord, RolloutLogger } from '../../../../src/rollout/types.js';
 
 /** Real transcripts written by Claude Code CLI 2.1.197 (copied from the product's shared fixtures, read-only in tests). */
@@ -72,20 +70,14 @@ export async function recordsOf(path: string): Promise<JsonRecord[]> {
   return out;
 }
 
-/** Every counted response of a home, by file (relative path), after the cross-file rules. */
+/** Every counted response of a home, by file (relative path), after the cross-file rules: read the way the source reads. */
 export async function countedByFile(home: ClaudeHome): Promise<Map<string, ClaudeResponse[]>> {
+  const env: ReadEnv = { realRoot: home.realHome, limits: DEFAULT_READ_LIMITS, budget: new MemoryBudget(64 * 1024 * 1024, 5_000) };
   const perFile = [];
   for (const file of await allFiles(home)) {
-    const counter = new ClaudeUsageCounter();
-    const scanner = new ClaudeSessionScanner();
-    const responses: ClaudeResponse[] = [];
-    (await recordsOf(file.absPath)).forEach((record, i) => {
-      scanner.feed(record);
-      const r = counter.feed(record, i + 1);
-      if (r !== null) responses.push(r);
-    });
-    const { summary } = scanner.summary(file, { size: 0, mtimeMs: 0 });
-    perFile.push({ file: file.relPath, createdAt: summary.createdAt, responses });
+    const content = await readClaudeContent(file, env);
+    const { summary } = content.scanner.summary(file, { size: 0, mtimeMs: 0 });
+    perFile.push({ file: file.relPath, createdAt: summary.createdAt, responses: content.responses });
   }
   return countClaudeResponses(perFile);
 }
