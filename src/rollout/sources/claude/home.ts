@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { realpath, stat } from 'node:fs/promises';
+import { isWithin } from '../../files/fs-safety.js';
 
 /** The directory under the Claude home that holds the transcripts. */
 export const PROJECTS_DIR = 'projects';
@@ -25,16 +26,18 @@ export interface ClaudeHome {
 }
 
 /**
- * The home when it has a `projects/` directory, else null: a machine without Claude Code has
+ * The home when it has a `projects/` directory (inside it, not a link out), else null: a machine without Claude Code has
  * no such directory, and then the source is simply not served (`/readyz` says so), never an
  * error. Any other failure than "not there" (a permission error) is also "not served": the
  * caller logs it.
  */
 export async function findClaudeHome(home: string): Promise<ClaudeHome | null> {
   try {
-    const projects = await stat(join(home, PROJECTS_DIR));
-    if (!projects.isDirectory()) return null;
-    return { home, realHome: await realpath(home) };
+    const projects = join(home, PROJECTS_DIR);
+    if (!(await stat(projects)).isDirectory()) return null;
+    const realHome = await realpath(home);
+    // A `projects` that is a link out of the home would list files that no read may open.
+    return isWithin(realHome, await realpath(projects)) ? { home, realHome } : null;
   } catch {
     return null;
   }

@@ -19,12 +19,18 @@ describe('the Claude home', () => {
     expect(claudeHomeFrom('~/x', {})).toBe(join(homedir(), 'x'));
   });
 
-  it('is not served when it is absent, has no projects/ directory, or projects/ is a file', async () => {
+  it('is not served when it is absent, has no projects/ directory, or projects/ is a file or a link out', async () => {
     const dir = await tempHome();
     expect(await findClaudeHome(join(dir, 'nowhere'))).toBeNull();
     expect(await findClaudeHome(dir)).toBeNull();
     await writeFile(join(dir, 'projects'), 'not a directory');
     expect(await findClaudeHome(dir)).toBeNull();
+    // A `projects` that is a link out of the home.
+    await rm(join(dir, 'projects'));
+    const elsewhere = await tempClaudeHome();
+    await symlink(join(elsewhere, 'projects'), join(dir, 'projects'));
+    expect(await findClaudeHome(dir)).toBeNull();
+    expect(await findClaudeHome(elsewhere)).toMatchObject({ home: elsewhere });
   });
 });
 
