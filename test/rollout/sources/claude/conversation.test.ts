@@ -86,4 +86,59 @@ describe('one pass over a whole file', () => {
     ]);
     expect(content.counter.seen).toHaveLength(1);
   });
+
+  it('a session that was compacted and resumed: one title, the compaction summary not searched, every response counted once', async () => {
+    const dir = await tempClaudeHome();
+    const id = '11111111-2222-4333-8444-555555555555';
+    const rel = `projects/-w/${id}.jsonl`;
+    const t = (s: number) => `2026-03-04T05:06:${String(s).padStart(2, '0')}.000Z`;
+    const base = { sessionId: id, cwd: '/w', version: '2.1.197', entrypoint: 'cli', gitBranch: 'main' };
+    const usage = (out: number) => ({ input_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 100, output_tokens: out });
+    const answer = (s: number, n: number): JsonRecord => ({
+      ...base,
+      type: 'assistant',
+      timestamp: t(s),
+      requestId: `req_${n}`,
+      message: { id: `msg_${n}`, model: 'claude-opus-4-8', content: [{ type: 'text', text: `answer ${n}` }], usage: usage(n) },
+    });
+    const user = (s: number, content: unknown, extra: JsonRecord = {}): JsonRecord => ({
+      ...base,
+      type: 'user',
+      timestamp: t(s),
+      message: { role: 'user', content },
+      ...extra,
+    });
+    await writeJsonl(join(dir, rel), [
+      user(1, 'first question', { promptId: 'p1' }),
+      answer(2, 1),
+      { type: 'ai-title', aiTitle: 'First question', sessionId: id },
+      user(3, '<command-name>/compact</command-name>\n<command-message>compact</command-message>\n<command-args></command-args>'),
+      { ...base, type: 'system', subtype: 'compact_boundary', timestamp: t(4), compactMetadata: { trigger: 'manual', preTokens: 5000 } },
+      user(5, 'This session is being continued from a previous conversation. Summary: first question…', { isCompactSummary: true }),
+      // `--continue` appends to the same file, with the same session id.
+      user(6, 'second question', { promptId: 'p2' }),
+      answer(7, 2),
+      answer(8, 2),
+      {
+        ...answer(9, 3),
+        isApiErrorMessage: true,
+        message: { id: 'msg_e', model: '<synthetic>', content: [{ type: 'text', text: 'API Error: 529' }], usage: usage(0) },
+      },
+    ]);
+    const home = (await findClaudeHome(dir))!;
+    const kind = classifyClaudePath(rel);
+    if (kind?.kind !== 'session') throw new Error('not a session path');
+    const file: ClaudeFile = { ...kind.file, absPath: join(dir, rel) };
+    const content = await readClaudeContent(file, envFor(home.realHome));
+    const { summary, facts } = content.scanner.summary(file, { size: 0, mtimeMs: 0 });
+    expect(summary).toMatchObject({ title: 'first question', name: 'First question', source: 'cli', createdAt: t(1) });
+    expect(facts.models).toEqual(['claude-opus-4-8']);
+    expect(content.responses.map((r) => [r.lineNo, r.turnId, r.outputTokens])).toEqual([
+      [2, 'p1', 1],
+      [8, 'p2', 2],
+    ]);
+    expect(content.docs.filter((d) => d.role === 'user').map((d) => d.text)).toEqual(['first question', 'second question']);
+    expect(content.docs.some((d) => d.text.includes('continued from a previous conversation'))).toBe(false);
+    expect(content.docs.filter((d) => d.role === 'assistant').map((d) => d.line)).toEqual([2, 8, 9, 10]);
+  });
 });
