@@ -1,0 +1,86 @@
+import { open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FINGERPRINT_BYTES, NAMES_FILE, checkPushPath, fingerprint } from '../ingest/layout.js';
+
+export interface LocalFile {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** The home is not a Codex home (nothing of the layout at all): pushing it would delete everything held. */
+export class NotACodexHome extends Error {
+  override name = 'NotACodexHome';
+}
+
+async function entries(dir: string) {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/**
+ * The pushable files of a Codex home (regular files only; links are not followed) with their
+ * lengths. Only read: the agent never writes into the home.
+ */
+export async function scanHome(home: string): Promise<Map<string, LocalFile>> {
+  const found = new Map<string, LocalFile>();
+  let anyRoot = false;
+  const walk = async (relative: string, depth: number): Promise<void> => {
+    const list = await entries(join(home, relative));
+    if (list === null) return;
+    if (depth === 0) anyRoot = true;
+    for (const entry of list) {
+      const path = `${relative}/${entry.name}`;
+      if (entry.isDirectory() && depth < 3) await walk(path, depth + 1);
+      else if (entry.isFile() && checkPushPath(path) === null) await add(path);
+    }
+  };
+  const add = async (path: string): Promise<void> => {
+    try {
+      const info = await stat(join(home, path));
+      found.set(path, { path, size: info.size, mtimeMs: info.mtimeMs });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // gone meanwhile: it is not there
+    }
+  };
+  await walk('sessions', 0);
+  await walk('archived_sessions', 0);
+  const names = await entries(home);
+  if (names === null) throw new NotACodexHome(`${home} does not exist`);
+  if (names.some((e) => e.name === NAMES_FILE && e.isFile())) {
+    anyRoot = true;
+    await add(NAMES_FILE);
+  }
+  if (!anyRoot) throw new NotACodexHome(`${home} has no sessions/, archived_sessions/ or ${NAMES_FILE}: not a Codex home`);
+  return found;
+}
+
+/** Reads `length` bytes at `position` (fewer at the end of the file). */
+export async function readAt(home: string, path: string, position: number, length: number): Promise<Buffer> {
+  const handle = await open(join(home, path), 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return buffer.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Whether the local file still starts with what the server holds: same head and tail windows at its length. */
+export async function extendsHeld(home: string, path: string, held: { size: number; head: string; tail: string }): Promise<boolean> {
+  const headLength = Math.min(FINGERPRINT_BYTES, held.size);
+  const tailStart = Math.max(0, held.size - FINGERPRINT_BYTES);
+  const head = await readAt(home, path, 0, headLength);
+  const tail = await readAt(home, path, tailStart, held.size - tailStart);
+  return head.length === headLength && tail.length === held.size - tailStart && fingerprint(head) === held.head && fingerprint(tail) === held.tail;
+}
