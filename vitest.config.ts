@@ -14,7 +14,10 @@ export default defineConfig({
         test: { name: 'service', include: ['test/**/*.test.ts'], exclude: ['test/team/**'], globalSetup: ['test/e2e/global-setup.ts'] },
       },
       // initdb alone may take 15 s on a loaded 2-core machine.
-      { extends: true, test: { name: 'team', include: ['test/team/**/*.test.ts'], globalSetup: ['test/team/pg-setup.ts'], hookTimeout: 120_000 } },
+      {
+        extends: true,
+        test: { name: 'team', include: ['test/team/**/*.test.ts'], globalSetup: ['test/team/pg-setup.ts'], hookTimeout: 120_000 },
+      },
     ],
   },
 });

@@ -221,11 +221,18 @@ function checkTeamFlags(databaseUrl: string, values: { 'codex-home'?: string; to
   const bad = checkDatabaseUrl(databaseUrl);
   if (bad !== null) throw new ConfigError(bad);
   if (values['codex-home'] !== undefined) {
-    throw new ConfigError('--codex-home and --database-url exclude each other: in team mode the sessions come from the database (push them with codex-sessions push)');
+    throw new ConfigError(
+      '--codex-home and --database-url exclude each other: in team mode the sessions come from the database ' +
+        '(push them with codex-sessions push)',
+    );
   }
-  if (values['index-path'] !== undefined) throw new ConfigError('--index-path and --database-url exclude each other: in team mode the index lives in the database');
+  if (values['index-path'] !== undefined) {
+    throw new ConfigError('--index-path and --database-url exclude each other: in team mode the index lives in the database');
+  }
   if (values.token !== undefined) {
-    throw new ConfigError('--token and --database-url exclude each other: team mode always requires tokens from the database (codex-sessions token add)');
+    throw new ConfigError(
+      '--token and --database-url exclude each other: team mode always requires tokens from the database (codex-sessions token add)',
+    );
   }
 }
 

@@ -48,7 +48,12 @@ async function token(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { role: { type: 'string' }, machine: { type: 'string' }, 'database-url': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      role: { type: 'string' },
+      machine: { type: 'string' },
+      'database-url': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [action, ...rest] = positionals;
   if (values.help || action === undefined) {
@@ -56,7 +61,9 @@ async function token(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (!['add', 'list', 'revoke'].includes(action)) throw new UsageError(`unknown token command "${action}"\n\n${TOKEN_USAGE}`);
-  if (action === 'add' && !(ROLES as readonly string[]).includes(values.role ?? '')) throw new UsageError(`token add needs --role ${ROLES.join('|')}`);
+  if (action === 'add' && !(ROLES as readonly string[]).includes(values.role ?? '')) {
+    throw new UsageError(`token add needs --role ${ROLES.join('|')}`);
+  }
   if (action === 'revoke' && rest.length !== 1) throw new UsageError('token revoke takes one token id or prefix (see token list)');
   const pool = openPool(databaseUrlOf(values['database-url'], env), { max: 1 });
   try {
@@ -64,7 +71,8 @@ async function token(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     if (action === 'add') {
       const { token: secret, info } = await addToken(pool, values.role as Role, values.machine ?? null);
       process.stdout.write(`${secret}\n`);
-      process.stderr.write(`token ${info.id} (${info.prefix}…) created: role ${info.role}${info.machine ? `, machine ${info.machine}` : ''}; it is shown only this once\n`);
+      const machine = info.machine ? `, machine ${info.machine}` : '';
+      process.stderr.write(`token ${info.id} (${info.prefix}…) created: role ${info.role}${machine}; it is shown only this once\n`);
     } else if (action === 'list') {
       process.stdout.write('ID\tPREFIX\tROLE\tMACHINE\tCREATED\tREVOKED\n');
       for (const t of await listTokens(pool)) {
@@ -85,7 +93,12 @@ async function token(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
 async function push(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { server: { type: 'string' }, 'codex-home': { type: 'string' }, once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      server: { type: 'string' },
+      'codex-home': { type: 'string' },
+      once: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     process.stdout.write(PUSH_USAGE);
@@ -94,7 +107,9 @@ async function push(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const server = values.server?.trim();
   if (!server || !/^https?:\/\/[^\s]+$/i.test(server)) throw new UsageError(`push needs --server http(s)://HOST[:PORT]\n\n${PUSH_USAGE}`);
   const secret = env.CODEX_SESSIONS_TOKEN?.trim();
-  if (!secret) throw new UsageError('push needs a push token in CODEX_SESSIONS_TOKEN (codex-sessions token add --role push --machine NAME)');
+  if (!secret) {
+    throw new UsageError('push needs a push token in CODEX_SESSIONS_TOKEN (codex-sessions token add --role push --machine NAME)');
+  }
   const raw = values['codex-home']?.trim() || env.CODEX_HOME?.trim() || '~/.codex';
   const home = resolve(raw === '~' || raw.startsWith('~/') ? homedir() + raw.slice(1) : raw);
   const client = new PushClient(server, secret);
@@ -133,7 +148,8 @@ export async function runTeamCommand(command: 'token' | 'push', args: string[], 
     }
     const code = (err as { code?: string }).code;
     if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === '3D000' || code === '28P01' || (err as Error).name === 'TypeError') {
-      process.stderr.write(`codex-sessions: ${(err as Error).message}${(err as { cause?: Error }).cause ? `: ${(err as { cause: Error }).cause.message}` : ''}\n`);
+      const cause = (err as { cause?: Error }).cause;
+      process.stderr.write(`codex-sessions: ${(err as Error).message}${cause ? `: ${cause.message}` : ''}\n`);
       return 1;
     }
     throw err;

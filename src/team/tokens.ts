@@ -54,7 +54,8 @@ export async function addToken(pool: pg.Pool, role: Role, machine: string | null
 }
 
 export async function listTokens(pool: pg.Pool): Promise<TokenInfo[]> {
-  const { rows } = await pool.query<{ id: string; prefix: string; role: Role; machine: string | null; created_at: Date; revoked_at: Date | null }>(
+  type Row = { id: string; prefix: string; role: Role; machine: string | null; created_at: Date; revoked_at: Date | null };
+  const { rows } = await pool.query<Row>(
     'SELECT id, prefix, role, machine, created_at, revoked_at FROM cs_tokens ORDER BY id',
   );
   return rows.map((r) => ({

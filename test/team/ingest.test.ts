@@ -78,7 +78,8 @@ describePg('ingest endpoints', () => {
     await put(team, token, PATH, 0, 'another\n');
     await problem(await move(PATH, ARCHIVED), 409, 'FILE_EXISTS');
     await problem(await move('../etc/passwd', ARCHIVED), 400, 'INVALID_PATH');
-    const remove = (path: string) => fetch(`${team.base}/push/alice/files/${path}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    const remove = (path: string) =>
+      fetch(`${team.base}/push/alice/files/${path}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
     expect((await remove(PATH)).status).toBe(204);
     await problem(await remove(PATH), 404, 'NOT_FOUND');
     expect(await heldBytes(team.db, 'alice', PATH)).toBeNull();
@@ -89,7 +90,13 @@ describePg('ingest endpoints', () => {
     const team = await startTeam();
     const token = await team.token('push', 'alice');
     // Encoded, because fetch would resolve a literal "..": the server must refuse them once decoded.
-    for (const bad of ['sessions%2F2026%2F..%2F..%2Fetc%2Fpasswd', 'sessions%2F.%2F2026%2F11%2F24%2Frollout-a.jsonl', '%2Fetc%2Fpasswd', 'sessions//2026/11/24/rollout-a.jsonl']) {
+    const malformed = [
+      'sessions%2F2026%2F..%2F..%2Fetc%2Fpasswd',
+      'sessions%2F.%2F2026%2F11%2F24%2Frollout-a.jsonl',
+      '%2Fetc%2Fpasswd',
+      'sessions//2026/11/24/rollout-a.jsonl',
+    ];
+    for (const bad of malformed) {
       await problem(await put(team, token, bad, 0, 'x'), 400, 'INVALID_PATH');
     }
     for (const outside of ['config.toml', 'auth.json', 'sessions/2026/11/24/notes.txt', 'sessions/rollout-a.jsonl', 'history.jsonl']) {
@@ -110,7 +117,7 @@ describePg('ingest endpoints', () => {
     expect((await heldBytes(team.db, 'alice', PATH))?.length).toBe(4 * 1024 * 1024);
   });
 
-  it('tokens and roles: none is 401; read and usage cannot push (403 WRONG_ROLE); a push token only as its machine (403 WRONG_MACHINE); revoked is 401', async () => {
+  it('roles: no token 401; read/usage cannot push (403 WRONG_ROLE); push only as its machine (403 WRONG_MACHINE); revoked 401', async () => {
     const team = await startTeam();
     await problem(await put(team, null, PATH, 0, 'x'), 401, 'UNAUTHORIZED');
     await problem(await put(team, 'cst_' + 'A'.repeat(43), PATH, 0, 'x'), 401, 'UNAUTHORIZED');
@@ -139,7 +146,8 @@ describePg('ingest endpoints', () => {
     const seen: string[] = [];
     let after = '';
     for (let i = 0; i < 10; i++) {
-      const page = (await (await fetch(`${team.base}/push/alice/files?limit=2&after=${encodeURIComponent(after)}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      const url = `${team.base}/push/alice/files?limit=2&after=${encodeURIComponent(after)}`;
+      const page = (await (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).json()) as {
         files: { path: string; size: number; head: string; tail: string }[];
         next: string | null;
       };
@@ -149,7 +157,9 @@ describePg('ingest endpoints', () => {
       after = page.next;
     }
     expect(seen).toEqual(paths);
-    await problem(await fetch(`${team.base}/push/alice/files?limit=0`, { headers: { authorization: `Bearer ${token}` } }), 400, 'INVALID_QUERY');
-    await problem(await fetch(`${team.base}/push/alice/files?limit=5001`, { headers: { authorization: `Bearer ${token}` } }), 400, 'INVALID_QUERY');
+    for (const limit of ['0', '5001', 'x']) {
+      const response = await fetch(`${team.base}/push/alice/files?limit=${limit}`, { headers: { authorization: `Bearer ${token}` } });
+      await problem(response, 400, 'INVALID_QUERY');
+    }
   });
 });

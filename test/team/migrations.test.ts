@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import { MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError, migrate } from '../../src/team/db/migrations.js';
 import { openPool } from '../../src/team/db/pool.js';
@@ -40,7 +40,8 @@ describePg('migrations', () => {
     const failure = migrate(pool(url));
     await expect(failure).rejects.toBeInstanceOf(SchemaTooNewError);
     await expect(migrate(pool(url))).rejects.toThrow(
-      `the database schema is version ${SCHEMA_VERSION + 1}, newer than this codex-sessions understands (${SCHEMA_VERSION}); upgrade codex-sessions`,
+      `the database schema is version ${SCHEMA_VERSION + 1}, newer than this codex-sessions understands (${SCHEMA_VERSION}); ` +
+        'upgrade codex-sessions',
     );
     // The lock was given back: another connection can take it at once.
     const { rows } = await pool(url).query('SELECT pg_try_advisory_lock($1) AS got', [0x63735f6d]);

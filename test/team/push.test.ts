@@ -48,7 +48,9 @@ async function expectMirrored(team: Team, home: string): Promise<void> {
 }
 
 async function changeMarks(team: Team): Promise<{ seq: string; chunks: number }> {
-  const { rows } = await team.db.query('SELECT (SELECT max(change_seq)::text FROM cs_files) AS seq, (SELECT count(*)::int FROM cs_chunks) AS chunks');
+  const { rows } = await team.db.query(
+    'SELECT (SELECT max(change_seq)::text FROM cs_files) AS seq, (SELECT count(*)::int FROM cs_chunks) AS chunks',
+  );
   return rows[0];
 }
 
@@ -132,7 +134,8 @@ describePg('codex-sessions push', () => {
     await expectMirrored(team, home);
     // Every chunk starts where the one before it ended: no byte was stored twice.
     const { rows } = await team.db.query(`SELECT count(*)::int AS bad FROM (
-      SELECT "offset", lag("offset") OVER w + lag(length(data)) OVER w AS expected FROM cs_chunks WINDOW w AS (PARTITION BY file_id ORDER BY "offset")
+      SELECT "offset", lag("offset") OVER w + lag(length(data)) OVER w AS expected
+        FROM cs_chunks WINDOW w AS (PARTITION BY file_id ORDER BY "offset")
     ) c WHERE expected IS NOT NULL AND expected <> "offset"`);
     expect(rows[0].bad).toBe(0);
   });

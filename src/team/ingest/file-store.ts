@@ -117,7 +117,8 @@ export class FileStore {
       });
       await client.query({
         name: 'cs_files_grow',
-        text: 'UPDATE cs_files SET size = $2, head = $3, tail = $4, change_seq = nextval(\'cs_change_seq\'), updated_at = now() WHERE id = $1',
+        text: `UPDATE cs_files SET size = $2, head = $3, tail = $4, change_seq = nextval('cs_change_seq'), updated_at = now()
+                 WHERE id = $1`,
         values: [row.id, size + data.length, head, tail],
       });
       return pushed({ path, size: String(size + data.length), head, tail });
@@ -150,7 +151,10 @@ export class FileStore {
 
   /** The bytes held of a file, chunk by chunk in order (tests and, later, the read side). */
   async *read(machine: string, path: string): AsyncGenerator<Buffer> {
-    const { rows: files } = await this.pool.query<{ id: string }>('SELECT id FROM cs_files WHERE machine = $1 AND path = $2', [machine, path]);
+    const { rows: files } = await this.pool.query<{ id: string }>('SELECT id FROM cs_files WHERE machine = $1 AND path = $2', [
+      machine,
+      path,
+    ]);
     const id = files[0]?.id;
     if (id === undefined) return;
     let next = -1;

@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem, PROBLEM_CONTENT_TYPE, problem } from '../../http/problem.js';
-import { BytePool, type Release } from '../../rollout/reading/byte-budget.js';
+import type { BytePool} from '../../rollout/reading/byte-budget.js';
+import { type Release } from '../../rollout/reading/byte-budget.js';
 import type { Principal } from '../tokens.js';
-import { FileConflict, FileStore, OffsetMismatch } from './file-store.js';
+import type { FileStore} from './file-store.js';
+import { FileConflict, OffsetMismatch } from './file-store.js';
 import { checkPushPath } from './layout.js';
 import { MAX_PUSH_BYTES } from './limits.js';
 
@@ -28,7 +30,10 @@ declare module 'fastify' {
 function pusher(request: FastifyRequest, principalOf: IngestOptions['principalOf']): string {
   const principal = principalOf(request);
   if (principal.role !== 'push') {
-    throw new HttpProblem('WRONG_ROLE', `a ${principal.role} token cannot push; create one with: codex-sessions token add --role push --machine NAME`);
+    throw new HttpProblem(
+      'WRONG_ROLE',
+      `a ${principal.role} token cannot push; create one with: codex-sessions token add --role push --machine NAME`,
+    );
   }
   const { machine } = request.params as { machine?: string };
   if (machine !== undefined && machine !== principal.machine) {
@@ -40,9 +45,14 @@ function pusher(request: FastifyRequest, principalOf: IngestOptions['principalOf
 function pushPath(raw: unknown): string {
   const path = typeof raw === 'string' ? raw : '';
   const bad = checkPushPath(path);
-  if (bad === 'INVALID_PATH') throw new HttpProblem('INVALID_PATH', 'the path must be relative to the Codex home, without "." or ".." parts');
+  if (bad === 'INVALID_PATH') {
+    throw new HttpProblem('INVALID_PATH', 'the path must be relative to the Codex home, without "." or ".." parts');
+  }
   if (bad === 'PATH_OUTSIDE_LAYOUT') {
-    throw new HttpProblem('PATH_OUTSIDE_LAYOUT', 'only sessions/YYYY/MM/DD/rollout-*.jsonl, archived_sessions/rollout-*.jsonl and session_index.jsonl are pushed');
+    throw new HttpProblem(
+      'PATH_OUTSIDE_LAYOUT',
+      'only sessions/YYYY/MM/DD/rollout-*.jsonl, archived_sessions/rollout-*.jsonl and session_index.jsonl are pushed',
+    );
   }
   return path;
 }
@@ -85,7 +95,10 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestOptions)
       pusher(request, principalOf);
       pushPath((request.params as Record<string, unknown>)['*']);
       const declared = Number(request.headers['content-length'] ?? MAX_PUSH_BYTES);
-      if (declared > MAX_PUSH_BYTES) throw new HttpProblem('CONTENT_TOO_LARGE', `a push request carries at most ${MAX_PUSH_BYTES} bytes; send the rest from the new offset`);
+      if (declared > MAX_PUSH_BYTES) {
+        const detail = `a push request carries at most ${MAX_PUSH_BYTES} bytes; send the rest from the new offset`;
+        throw new HttpProblem('CONTENT_TOO_LARGE', detail);
+      }
       request.bodyRelease = await bodies.acquire(Math.max(1, declared), undefined, undefined);
       return payload;
     },

@@ -86,7 +86,8 @@ export class PushClient {
   }
 
   async move(from: string, to: string): Promise<void> {
-    const response = await this.request('POST', this.url(`push/${encodeURIComponent(this.machine)}/moves`), JSON.stringify({ from, to }), 'application/json');
+    const url = this.url(`push/${encodeURIComponent(this.machine)}/moves`);
+    const response = await this.request('POST', url, JSON.stringify({ from, to }), 'application/json');
     if (!response.ok) await this.fail(response);
   }
 

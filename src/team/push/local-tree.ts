@@ -82,5 +82,6 @@ export async function extendsHeld(home: string, path: string, held: { size: numb
   const tailStart = Math.max(0, held.size - FINGERPRINT_BYTES);
   const head = await readAt(home, path, 0, headLength);
   const tail = await readAt(home, path, tailStart, held.size - tailStart);
-  return head.length === headLength && tail.length === held.size - tailStart && fingerprint(head) === held.head && fingerprint(tail) === held.tail;
+  if (head.length !== headLength || tail.length !== held.size - tailStart) return false;
+  return fingerprint(head) === held.head && fingerprint(tail) === held.tail;
 }

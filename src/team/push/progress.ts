@@ -64,7 +64,8 @@ export class Progress {
     if (idle && this.quietWhenIdle) return;
     const seconds = (performance.now() - this.started) / 1000;
     this.out.write(
-      `push: ${result.files} files sent (${megabytes(result.bytes)} in ${seconds.toFixed(1)} s, ${megabytes(result.bytes / Math.max(seconds, 0.001))}/s), ` +
+      `push: ${result.files} files sent (${megabytes(result.bytes)} in ${seconds.toFixed(1)} s, ` +
+        `${megabytes(result.bytes / Math.max(seconds, 0.001))}/s), ` +
         `${result.replaced} replaced, ${result.moved} moved, ${result.deleted} deleted; ${this.total} looked at\n`,
     );
   }
