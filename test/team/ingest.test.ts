@@ -117,7 +117,7 @@ describePg('ingest endpoints', () => {
     expect((await heldBytes(team.db, 'alice', PATH))?.length).toBe(4 * 1024 * 1024);
   });
 
-  it('roles: no token 401; read/usage cannot push (403 WRONG_ROLE); push only as its machine (403 WRONG_MACHINE); revoked 401', async () => {
+  it('roles: no token 401, read/usage cannot push (403 WRONG_ROLE), push only as its machine (403 WRONG_MACHINE)', async () => {
     const team = await startTeam();
     await problem(await put(team, null, PATH, 0, 'x'), 401, 'UNAUTHORIZED');
     await problem(await put(team, 'cst_' + 'A'.repeat(43), PATH, 0, 'x'), 401, 'UNAUTHORIZED');
