@@ -10,10 +10,10 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** Debian's layout (/usr/lib/postgresql/<major>/bin), newest major first, or PG_BIN. */
+/** PG_BIN when set (and only it), else Debian's layout (/usr/lib/postgresql/<major>/bin), newest major first. */
 export function postgresBin(): string | null {
   const explicit = process.env.PG_BIN;
-  if (explicit !== undefined && existsSync(join(explicit, 'initdb'))) return explicit;
+  if (explicit !== undefined) return existsSync(join(explicit, 'initdb')) ? explicit : null;
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return null;
   const majors = readdirSync(root).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a));
