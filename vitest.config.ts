@@ -13,10 +13,17 @@ export default defineConfig({
         extends: true,
         test: { name: 'service', include: ['test/**/*.test.ts'], exclude: ['test/team/**'], globalSetup: ['test/e2e/global-setup.ts'] },
       },
-      // initdb alone may take 15 s on a loaded 2-core machine.
       {
         extends: true,
-        test: { name: 'team', include: ['test/team/**/*.test.ts'], globalSetup: ['test/team/pg-setup.ts'], hookTimeout: 120_000 },
+        test: {
+          name: 'team',
+          include: ['test/team/**/*.test.ts'],
+          globalSetup: ['test/team/pg-setup.ts'],
+          // The tests spawn the CLI and wait for a database: a loaded CI machine needs the room.
+          testTimeout: 120_000,
+          // initdb alone may take 15 s on a loaded 2-core machine.
+          hookTimeout: 120_000,
+        },
       },
     ],
   },
