@@ -23,7 +23,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE TABLE cs_files (
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         machine text NOT NULL,
-        path text NOT NULL,
+        path text COLLATE "C" NOT NULL,
         size bigint NOT NULL DEFAULT 0,
         head bytea NOT NULL DEFAULT '',
         tail bytea NOT NULL DEFAULT '',

@@ -14,8 +14,11 @@ export interface PushedFile {
 /** The append named an offset other than the server's length; `size` is the length it holds. */
 export class OffsetMismatch extends Error {
   override name = 'OffsetMismatch';
-  constructor(readonly size: number) {
-    super(`the server holds ${size} bytes of this file`);
+  constructor(
+    readonly size: number,
+    readonly path: string,
+  ) {
+    super(`the server holds ${size} bytes of ${path}`);
   }
 }
 
@@ -57,6 +60,66 @@ async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => 
   }
 }
 
+export interface Append {
+  path: string;
+  offset: number;
+  data: Buffer;
+  /** Drop what is held first (offset 0): the file was rewritten. */
+  replace: boolean;
+}
+
+/**
+ * Appends `data` at `offset`, which must be the length held; `replace` (offset 0) first drops
+ * what is held (a rewritten file). The file's row is locked: concurrent pushes of one file
+ * serialise, and the loser is told the new length.
+ */
+async function appendWith(client: pg.PoolClient, machine: string, { path, offset, data, replace }: Append): Promise<PushedFile> {
+  if (offset === 0) {
+    await client.query({
+      name: 'cs_files_create',
+      text: 'INSERT INTO cs_files (machine, path) VALUES ($1, $2) ON CONFLICT (machine, path) DO NOTHING',
+      values: [machine, path],
+    });
+  }
+  const { rows } = await client.query<FileRow>({
+    name: 'cs_files_lock',
+    text: 'SELECT id, path, size, head, tail FROM cs_files WHERE machine = $1 AND path = $2 FOR UPDATE',
+    values: [machine, path],
+  });
+  const row = rows[0];
+  if (row === undefined) throw new OffsetMismatch(0, path);
+  let { head, tail } = row;
+  let size = Number(row.size);
+  if (replace && size > 0) {
+    await client.query({ name: 'cs_chunks_drop', text: 'DELETE FROM cs_chunks WHERE file_id = $1', values: [row.id] });
+    await client.query({
+      name: 'cs_files_reset',
+      text: 'UPDATE cs_files SET size = 0, head = \'\', tail = \'\', generation = generation + 1 WHERE id = $1',
+      values: [row.id],
+    });
+    size = 0;
+    head = Buffer.alloc(0);
+    tail = Buffer.alloc(0);
+  }
+  if (offset !== size) throw new OffsetMismatch(size, path);
+  if (data.length === 0) return pushed({ path, size: String(size), head, tail });
+  if (head.length < FINGERPRINT_BYTES) head = Buffer.concat([head, data.subarray(0, FINGERPRINT_BYTES - head.length)]);
+  const joined = data.length >= FINGERPRINT_BYTES ? data : Buffer.concat([tail, data]);
+  tail = Buffer.from(joined.subarray(Math.max(0, joined.length - FINGERPRINT_BYTES)));
+  await client.query({
+    name: 'cs_chunks_add',
+    text: 'INSERT INTO cs_chunks (file_id, "offset", data) VALUES ($1, $2, $3)',
+    values: [row.id, size, data],
+  });
+  await client.query({
+    name: 'cs_files_grow',
+    text: `UPDATE cs_files SET size = $2, head = $3, tail = $4, change_seq = nextval('cs_change_seq'), updated_at = now()
+             WHERE id = $1`,
+    values: [row.id, size + data.length, head, tail],
+  });
+  return pushed({ path, size: String(size + data.length), head, tail });
+}
+
 /** The pushed files of every machine: bytes in chunks as they arrived, one row per file. */
 export class FileStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -65,7 +128,8 @@ export class FileStore {
   async list(machine: string, after: string, limit: number): Promise<PushedFile[]> {
     const { rows } = await this.pool.query<FileRow>({
       name: 'cs_files_page',
-      text: 'SELECT path, size, head, tail FROM cs_files WHERE machine = $1 AND path > $2 ORDER BY path COLLATE "C" LIMIT $3',
+      // Paths compare bytewise (the column's collation is "C"), so the index serves this page.
+      text: 'SELECT path, size, head, tail FROM cs_files WHERE machine = $1 AND path > $2 ORDER BY path LIMIT $3',
       values: [machine, after, limit],
     });
     return rows.map(pushed);
@@ -77,51 +141,19 @@ export class FileStore {
    * pushes of one file serialise, and the loser is told the new length.
    */
   async append(machine: string, path: string, offset: number, data: Buffer, replace: boolean): Promise<PushedFile> {
+    return inTransaction(this.pool, (client) => appendWith(client, machine, { path, offset, data, replace }));
+  }
+
+  /**
+   * Several appends in one transaction, all or none: a batch of small files costs one request
+   * and one commit. Rows are locked in path order, so that two batches cannot deadlock.
+   */
+  async appendMany(machine: string, appends: Append[]): Promise<PushedFile[]> {
+    const ordered = [...appends].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return inTransaction(this.pool, async (client) => {
-      if (offset === 0) {
-        await client.query({
-          name: 'cs_files_create',
-          text: 'INSERT INTO cs_files (machine, path) VALUES ($1, $2) ON CONFLICT (machine, path) DO NOTHING',
-          values: [machine, path],
-        });
-      }
-      const { rows } = await client.query<FileRow>({
-        name: 'cs_files_lock',
-        text: 'SELECT id, path, size, head, tail FROM cs_files WHERE machine = $1 AND path = $2 FOR UPDATE',
-        values: [machine, path],
-      });
-      const row = rows[0];
-      if (row === undefined) throw new OffsetMismatch(0);
-      let { head, tail } = row;
-      let size = Number(row.size);
-      if (replace && size > 0) {
-        await client.query({ name: 'cs_chunks_drop', text: 'DELETE FROM cs_chunks WHERE file_id = $1', values: [row.id] });
-        await client.query({
-          name: 'cs_files_reset',
-          text: 'UPDATE cs_files SET size = 0, head = \'\', tail = \'\', generation = generation + 1 WHERE id = $1',
-          values: [row.id],
-        });
-        size = 0;
-        head = Buffer.alloc(0);
-        tail = Buffer.alloc(0);
-      }
-      if (offset !== size) throw new OffsetMismatch(size);
-      if (data.length === 0) return pushed({ path, size: String(size), head, tail });
-      if (head.length < FINGERPRINT_BYTES) head = Buffer.concat([head, data.subarray(0, FINGERPRINT_BYTES - head.length)]);
-      const joined = data.length >= FINGERPRINT_BYTES ? data : Buffer.concat([tail, data]);
-      tail = Buffer.from(joined.subarray(Math.max(0, joined.length - FINGERPRINT_BYTES)));
-      await client.query({
-        name: 'cs_chunks_add',
-        text: 'INSERT INTO cs_chunks (file_id, "offset", data) VALUES ($1, $2, $3)',
-        values: [row.id, size, data],
-      });
-      await client.query({
-        name: 'cs_files_grow',
-        text: `UPDATE cs_files SET size = $2, head = $3, tail = $4, change_seq = nextval('cs_change_seq'), updated_at = now()
-                 WHERE id = $1`,
-        values: [row.id, size + data.length, head, tail],
-      });
-      return pushed({ path, size: String(size + data.length), head, tail });
+      const done: PushedFile[] = [];
+      for (const append of ordered) done.push(await appendWith(client, machine, append));
+      return done;
     });
   }
 

@@ -5,6 +5,7 @@ import { type Release } from '../../rollout/reading/byte-budget.js';
 import type { Principal } from '../tokens.js';
 import type { FileStore} from './file-store.js';
 import { FileConflict, OffsetMismatch } from './file-store.js';
+import { BATCH_TYPE, MAX_MANIFEST_BYTES, decodeBatch } from './batch.js';
 import { checkPushPath } from './layout.js';
 import { MAX_PUSH_BYTES } from './limits.js';
 
@@ -64,7 +65,7 @@ function wholeNumber(name: string, raw: unknown, fallback?: number): number {
 }
 
 function sendOffsetMismatch(reply: FastifyReply, err: OffsetMismatch) {
-  const body = { ...problem('OFFSET_MISMATCH', `${err.message}; send from offset ${err.size}`), size: err.size };
+  const body = { ...problem('OFFSET_MISMATCH', `${err.message}; send from offset ${err.size}`), path: err.path, size: err.size };
   return reply.code(409).type(PROBLEM_CONTENT_TYPE).send(body);
 }
 
@@ -72,9 +73,21 @@ function sendOffsetMismatch(reply: FastifyReply, err: OffsetMismatch) {
 export async function ingestRoutes(app: FastifyInstance, options: IngestOptions): Promise<void> {
   const { files, bodies, principalOf } = options;
 
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: MAX_PUSH_BYTES }, (_request, body, done) => {
-    done(null, body);
-  });
+  const parsing = { parseAs: 'buffer', bodyLimit: MAX_PUSH_BYTES + MAX_MANIFEST_BYTES } as const;
+  app.addContentTypeParser(['application/octet-stream', BATCH_TYPE], parsing, (_request, body, done) => done(null, body));
+
+  /** Auth (and the path, when there is one) are checked, and room for the body is taken, before a byte of it is read. */
+  const admitBody = (limit: number, hasPath: boolean) => async (request: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
+    pusher(request, principalOf);
+    if (hasPath) pushPath((request.params as Record<string, unknown>)['*']);
+    const declared = Number(request.headers['content-length'] ?? limit);
+    if (declared > limit) {
+      const detail = `a push request carries at most ${MAX_PUSH_BYTES} bytes; send the rest from the new offset`;
+      throw new HttpProblem('CONTENT_TOO_LARGE', detail);
+    }
+    request.bodyRelease = await bodies.acquire(Math.max(1, declared));
+    return payload;
+  };
 
   app.get('/push/whoami', async (request) => ({ machine: pusher(request, principalOf) }));
 
@@ -90,18 +103,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestOptions)
 
   app.put('/push/:machine/files/*', {
     bodyLimit: MAX_PUSH_BYTES,
-    // Auth and the path are checked, and room for the body is taken, before a byte of it is read.
-    preParsing: async (request, _reply, payload) => {
-      pusher(request, principalOf);
-      pushPath((request.params as Record<string, unknown>)['*']);
-      const declared = Number(request.headers['content-length'] ?? MAX_PUSH_BYTES);
-      if (declared > MAX_PUSH_BYTES) {
-        const detail = `a push request carries at most ${MAX_PUSH_BYTES} bytes; send the rest from the new offset`;
-        throw new HttpProblem('CONTENT_TOO_LARGE', detail);
-      }
-      request.bodyRelease = await bodies.acquire(Math.max(1, declared), undefined, undefined);
-      return payload;
-    },
+    preParsing: admitBody(MAX_PUSH_BYTES, true),
     handler: async (request, reply) => {
       const machine = pusher(request, principalOf);
       const path = pushPath((request.params as Record<string, unknown>)['*']);
@@ -115,6 +117,21 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestOptions)
       const data = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       try {
         return await files.append(machine, path, offset, data, replace);
+      } catch (err) {
+        if (err instanceof OffsetMismatch) return sendOffsetMismatch(reply, err);
+        throw err;
+      }
+    },
+  });
+  app.post('/push/:machine/batch', {
+    bodyLimit: MAX_PUSH_BYTES + MAX_MANIFEST_BYTES,
+    preParsing: admitBody(MAX_PUSH_BYTES + MAX_MANIFEST_BYTES, false),
+    handler: async (request, reply) => {
+      const machine = pusher(request, principalOf);
+      if (!Buffer.isBuffer(request.body)) throw new HttpProblem('INVALID_QUERY', `a batch is sent as ${BATCH_TYPE}`);
+      const appends = decodeBatch(request.body, pushPath);
+      try {
+        return { files: await files.appendMany(machine, appends) };
       } catch (err) {
         if (err instanceof OffsetMismatch) return sendOffsetMismatch(reply, err);
         throw err;

@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { MAX_BATCH_FILES } from '../ingest/batch.js';
 import type { PushedFile } from '../ingest/file-store.js';
 import { MAX_PUSH_BYTES } from '../ingest/limits.js';
 import { NAMES_FILE } from '../ingest/layout.js';
@@ -6,8 +7,12 @@ import type { PushClient } from './client.js';
 import { extendsHeld, readAt, scanHome, type LocalFile } from './local-tree.js';
 import type { Progress } from './progress.js';
 
-/** Files sent at once: enough to hide the round trips, few enough to keep memory at a few pieces. */
+/** Requests in flight at once: enough to hide the round trips, few enough to keep memory at a few pieces. */
 const CONCURRENCY = 4;
+/** Files compared with the server's fingerprints at once (small reads). */
+const VERIFY_CONCURRENCY = 16;
+/** A file with at most this much to send goes in a batch with others; more goes alone, in pieces. */
+const BATCH_PIECE_MAX = 1024 * 1024;
 
 export interface PassResult {
   files: number;
@@ -17,6 +22,21 @@ export interface PassResult {
   deleted: number;
   /** Files whose offset the server disputed (another agent, a lost answer): looked at again next pass. */
   disputed: number;
+}
+
+/** What one file needs: its bytes from `from` to the length seen at the scan, replacing what is held or not. */
+interface Transfer {
+  file: LocalFile;
+  from: number;
+  replace: boolean;
+}
+
+async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }
 
 /**
@@ -47,15 +67,33 @@ export class PushAgent {
       return seen === undefined || seen.size !== file.size || seen.mtimeMs !== file.mtimeMs || !held.has(file.path);
     });
     this.progress.start(work.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < work.length) {
-        const file = work[next++] as LocalFile;
-        await this.sync(file, held, result);
-        this.progress.fileDone();
+    const transfers: Transfer[] = [];
+    await inParallel(work, VERIFY_CONCURRENCY, async (file) => {
+      const transfer = await this.plan(file, held.get(file.path), result);
+      if (transfer !== null) return void transfers.push(transfer);
+      this.verified.set(file.path, { size: file.size, mtimeMs: file.mtimeMs });
+      this.progress.fileDone();
+    });
+    const jobs: (() => Promise<void>)[] = [];
+    let batch: Transfer[] = [];
+    let batchBytes = 0;
+    for (const transfer of transfers.sort((a, b) => (a.file.path < b.file.path ? -1 : 1))) {
+      const length = transfer.file.size - transfer.from;
+      if (length > BATCH_PIECE_MAX) {
+        jobs.push(() => this.sendAlone(transfer, held, result));
+        continue;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, work.length) }, worker));
+      if (batch.length === MAX_BATCH_FILES || batchBytes + length > MAX_PUSH_BYTES) {
+        const full = batch;
+        jobs.push(() => this.sendBatch(full, held, result));
+        batch = [];
+        batchBytes = 0;
+      }
+      batch.push(transfer);
+      batchBytes += length;
+    }
+    if (batch.length > 0) jobs.push(() => this.sendBatch(batch, held, result));
+    await inParallel(jobs, CONCURRENCY, (job) => job());
     this.progress.end(result);
     if (result.disputed > 0) this.held = null;
     return result;
@@ -86,43 +124,55 @@ export class PushAgent {
     }
   }
 
-  private async sync(file: LocalFile, held: Map<string, PushedFile>, result: PassResult): Promise<void> {
-    const server = held.get(file.path);
-    let from = 0;
-    let replace = false;
-    if (server !== undefined) {
-      if (file.size < server.size || !(await extendsHeld(this.home, file.path, server))) {
-        replace = true; // rewritten, not appended: the server's copy is replaced whole
-        result.replaced++;
-      } else {
-        from = server.size;
-      }
+  /** What a file needs, or null when the server holds all of it already. */
+  private async plan(file: LocalFile, server: PushedFile | undefined, result: PassResult): Promise<Transfer | null> {
+    if (server === undefined) return { file, from: 0, replace: false };
+    if (file.size < server.size || !(await extendsHeld(this.home, file.path, server))) {
+      result.replaced++; // rewritten, not appended: the server's copy is replaced whole
+      return { file, from: 0, replace: true };
     }
-    const sent = server !== undefined && !replace && from >= file.size ? 0 : await this.send(file, from, replace, held);
-    if (sent === null) {
-      result.disputed++;
-      return;
-    }
-    if (sent > 0 || replace) result.files++;
-    result.bytes += sent;
-    this.verified.set(file.path, { size: file.size, mtimeMs: file.mtimeMs });
+    return server.size >= file.size ? null : { file, from: server.size, replace: false };
   }
 
-  /** Bytes from `from` to the length seen at the scan, in pieces; null when the server disputed an offset. */
-  private async send(file: LocalFile, from: number, replace: boolean, held: Map<string, PushedFile>): Promise<number | null> {
-    let offset = from;
-    let first = replace;
-    // At least one request: a new empty file is created, a replacement starts with its first piece.
+  private sent(transfer: Transfer, bytes: number, result: PassResult): void {
+    result.files++;
+    result.bytes += bytes;
+    this.verified.set(transfer.file.path, { size: transfer.file.size, mtimeMs: transfer.file.mtimeMs });
+    this.progress.fileDone();
+  }
+
+  /** Small files together: one request and one commit for up to MAX_BATCH_FILES of them. */
+  private async sendBatch(batch: Transfer[], held: Map<string, PushedFile>, result: PassResult): Promise<void> {
+    const pieces = await Promise.all(batch.map((t) => readAt(this.home, t.file.path, t.from, t.file.size - t.from)));
+    const entries = batch.map((t, i) => ({ path: t.file.path, offset: t.from, length: (pieces[i] as Buffer).length, replace: t.replace }));
+    const answer = await this.client.batch(entries, pieces);
+    if (!answer.ok) {
+      result.disputed += batch.length;
+      return;
+    }
+    for (const file of answer.files) held.set(file.path, file);
+    batch.forEach((t, i) => this.sent(t, (pieces[i] as Buffer).length, result));
+    this.progress.bytesSent(pieces.reduce((n, p) => n + p.length, 0));
+  }
+
+  /** A large file alone, in pieces of MAX_PUSH_BYTES. */
+  private async sendAlone(transfer: Transfer, held: Map<string, PushedFile>, result: PassResult): Promise<void> {
+    const { file } = transfer;
+    let offset = transfer.from;
+    let first = transfer.replace;
     do {
       const data = await readAt(this.home, file.path, offset, Math.min(MAX_PUSH_BYTES, Math.max(0, file.size - offset)));
       const answer = await this.client.append(file.path, offset, data, first);
-      if (!answer.ok) return null;
+      if (!answer.ok) {
+        result.disputed++;
+        return;
+      }
       held.set(file.path, answer.file);
       first = false;
       offset += data.length;
       this.progress.bytesSent(data.length);
-      if (data.length === 0) break; // empty, or shrunk since the scan: the next pass looks again
+      if (data.length === 0) break; // shrunk since the scan: the next pass looks again
     } while (offset < file.size);
-    return offset - from;
+    this.sent(transfer, offset - transfer.from, result);
   }
 }

@@ -1,3 +1,4 @@
+import { BATCH_TYPE, encodeBatch, type BatchEntry } from '../ingest/batch.js';
 import type { PushedFile } from '../ingest/file-store.js';
 
 /** A push the server refused for good (a wrong token or role, a bad path): the agent reports it. */
@@ -13,6 +14,7 @@ export class PushError extends Error {
 }
 
 export type AppendResult = { ok: true; file: PushedFile } | { ok: false; size: number };
+export type BatchResult = { ok: true; files: PushedFile[] } | { ok: false; path: string; size: number };
 
 /** The server's push endpoints (src/team/ingest/routes.ts) over fetch, as one machine. */
 export class PushClient {
@@ -83,6 +85,20 @@ export class PushClient {
     }
     if (!response.ok) await this.fail(response);
     return { ok: true, file: (await response.json()) as PushedFile };
+  }
+
+  /** Several small pieces in one request, stored all or none. */
+  async batch(entries: BatchEntry[], pieces: Buffer[]): Promise<BatchResult> {
+    const url = this.url(`push/${encodeURIComponent(this.machine)}/batch`);
+    const response = await this.request('POST', url, encodeBatch(entries, pieces), BATCH_TYPE);
+    if (response.status === 409) {
+      const problem = (await response.json()) as { code?: string; size?: number; path?: string };
+      if (problem.code === 'OFFSET_MISMATCH' && typeof problem.size === 'number') {
+        return { ok: false, path: problem.path ?? '', size: problem.size };
+      }
+    }
+    if (!response.ok) await this.fail(response);
+    return { ok: true, files: ((await response.json()) as { files: PushedFile[] }).files };
   }
 
   async move(from: string, to: string): Promise<void> {

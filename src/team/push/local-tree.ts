@@ -1,4 +1,4 @@
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FINGERPRINT_BYTES, NAMES_FILE, checkPushPath, fingerprint } from '../ingest/layout.js';
 
@@ -33,11 +33,14 @@ export async function scanHome(home: string): Promise<Map<string, LocalFile>> {
     const list = await entries(join(home, relative));
     if (list === null) return;
     if (depth === 0) anyRoot = true;
+    const files: string[] = [];
     for (const entry of list) {
       const path = `${relative}/${entry.name}`;
       if (entry.isDirectory() && depth < 3) await walk(path, depth + 1);
-      else if (entry.isFile() && checkPushPath(path) === null) await add(path);
+      else if (entry.isFile() && checkPushPath(path) === null) files.push(path);
     }
+    // A directory's files are looked at together: a home of 100,000 files is stat'ed in seconds, not minutes.
+    for (let i = 0; i < files.length; i += 64) await Promise.all(files.slice(i, i + 64).map(add));
   };
   const add = async (path: string): Promise<void> => {
     try {
@@ -59,18 +62,22 @@ export async function scanHome(home: string): Promise<Map<string, LocalFile>> {
   return found;
 }
 
+async function readFrom(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return buffer.subarray(0, filled);
+}
+
 /** Reads `length` bytes at `position` (fewer at the end of the file). */
 export async function readAt(home: string, path: string, position: number, length: number): Promise<Buffer> {
   const handle = await open(join(home, path), 'r');
   try {
-    const buffer = Buffer.alloc(length);
-    let filled = 0;
-    while (filled < length) {
-      const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return buffer.subarray(0, filled);
+    return await readFrom(handle, position, length);
   } finally {
     await handle.close();
   }
@@ -80,8 +87,13 @@ export async function readAt(home: string, path: string, position: number, lengt
 export async function extendsHeld(home: string, path: string, held: { size: number; head: string; tail: string }): Promise<boolean> {
   const headLength = Math.min(FINGERPRINT_BYTES, held.size);
   const tailStart = Math.max(0, held.size - FINGERPRINT_BYTES);
-  const head = await readAt(home, path, 0, headLength);
-  const tail = await readAt(home, path, tailStart, held.size - tailStart);
-  if (head.length !== headLength || tail.length !== held.size - tailStart) return false;
-  return fingerprint(head) === held.head && fingerprint(tail) === held.tail;
+  const handle = await open(join(home, path), 'r');
+  try {
+    const head = await readFrom(handle, 0, headLength);
+    const tail = await readFrom(handle, tailStart, held.size - tailStart);
+    if (head.length !== headLength || tail.length !== held.size - tailStart) return false;
+    return fingerprint(head) === held.head && fingerprint(tail) === held.tail;
+  } finally {
+    await handle.close();
+  }
 }
