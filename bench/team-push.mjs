@@ -14,10 +14,11 @@ import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { ensureTree } from './generate-tree.mjs';
-import { sampleRss } from './process-memory.mjs';
+import { memoryOf, sampleRss } from './process-memory.mjs';
 
 const run = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -44,7 +45,8 @@ async function startCluster() {
   await chmod(dir, 0o700);
   await as('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8']);
   // Durable settings (fsync on): the figures are those of a real server, not of a test cluster.
-  await as('pg_ctl', ['-D', join(dir, 'data'), '-o', `-k ${dir} -p 5432 -c listen_addresses=''`, '-l', join(dir, 'log'), '-w', '-t', '120', 'start']);
+  const options = `-k ${dir} -p 5432 -c listen_addresses=''`;
+  await as('pg_ctl', ['-D', join(dir, 'data'), '-o', options, '-l', join(dir, 'log'), '-w', '-t', '120', 'start']);
   return {
     url: `postgresql://postgres@/postgres?host=${encodeURIComponent(dir)}&port=5432`,
     stop: async () => {
@@ -67,10 +69,15 @@ function cli(args, env = {}) {
 async function timedPush(server, token, home) {
   const started = performance.now();
   const agent = cli(['push', '--server', server, '--codex-home', home, '--once'], { CODEX_SESSIONS_TOKEN: token });
-  const rss = sampleRss(agent.child.pid);
+  // The agent's kernel high-water mark, read while it runs (it is gone once the process exits).
+  let peakMb = 0;
+  const timer = setInterval(async () => {
+    const m = await memoryOf(agent.child.pid);
+    if (m) peakMb = Math.max(peakMb, m.hwmMb);
+  }, 50);
   const result = await agent.done;
   const seconds = (performance.now() - started) / 1000;
-  const peakMb = await rss.stop();
+  clearInterval(timer);
   if (result.code !== 0) throw new Error(`push failed: ${result.stderr}`);
   return { seconds, peakMb, summary: result.stderr.trim().split('\n').at(-1) };
 }

@@ -27,6 +27,8 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         size bigint NOT NULL DEFAULT 0,
         head bytea NOT NULL DEFAULT '',
         tail bytea NOT NULL DEFAULT '',
+        head_fp text NOT NULL DEFAULT '',
+        tail_fp text NOT NULL DEFAULT '',
         generation integer NOT NULL DEFAULT 1,
         change_seq bigint NOT NULL DEFAULT nextval('cs_change_seq'),
         updated_at timestamptz NOT NULL DEFAULT now(),

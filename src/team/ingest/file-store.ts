@@ -41,8 +41,10 @@ interface FileRow {
   tail: Buffer;
 }
 
-function pushed(row: Pick<FileRow, 'path' | 'size' | 'head' | 'tail'>): PushedFile {
-  return { path: row.path, size: Number(row.size), head: fingerprint(row.head), tail: fingerprint(row.tail) };
+const EMPTY = fingerprint(Buffer.alloc(0));
+
+function pushed(path: string, size: number, head: Buffer, tail: Buffer): PushedFile {
+  return { path, size, head: fingerprint(head), tail: fingerprint(tail) };
 }
 
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -94,7 +96,8 @@ async function appendWith(client: pg.PoolClient, machine: string, { path, offset
     await client.query({ name: 'cs_chunks_drop', text: 'DELETE FROM cs_chunks WHERE file_id = $1', values: [row.id] });
     await client.query({
       name: 'cs_files_reset',
-      text: 'UPDATE cs_files SET size = 0, head = \'\', tail = \'\', generation = generation + 1 WHERE id = $1',
+      text: `UPDATE cs_files SET size = 0, head = '', tail = '', head_fp = '', tail_fp = '', generation = generation + 1
+               WHERE id = $1`,
       values: [row.id],
     });
     size = 0;
@@ -102,7 +105,7 @@ async function appendWith(client: pg.PoolClient, machine: string, { path, offset
     tail = Buffer.alloc(0);
   }
   if (offset !== size) throw new OffsetMismatch(size, path);
-  if (data.length === 0) return pushed({ path, size: String(size), head, tail });
+  if (data.length === 0) return pushed(path, size, head, tail);
   if (head.length < FINGERPRINT_BYTES) head = Buffer.concat([head, data.subarray(0, FINGERPRINT_BYTES - head.length)]);
   const joined = data.length >= FINGERPRINT_BYTES ? data : Buffer.concat([tail, data]);
   tail = Buffer.from(joined.subarray(Math.max(0, joined.length - FINGERPRINT_BYTES)));
@@ -111,13 +114,15 @@ async function appendWith(client: pg.PoolClient, machine: string, { path, offset
     text: 'INSERT INTO cs_chunks (file_id, "offset", data) VALUES ($1, $2, $3)',
     values: [row.id, size, data],
   });
+  const file = pushed(path, size + data.length, head, tail);
+  // The fingerprints are kept next to the windows: a listing of 100,000 files reads no windows.
   await client.query({
     name: 'cs_files_grow',
-    text: `UPDATE cs_files SET size = $2, head = $3, tail = $4, change_seq = nextval('cs_change_seq'), updated_at = now()
-             WHERE id = $1`,
-    values: [row.id, size + data.length, head, tail],
+    text: `UPDATE cs_files SET size = $2, head = $3, tail = $4, head_fp = $5, tail_fp = $6, change_seq = nextval('cs_change_seq'),
+             updated_at = now() WHERE id = $1`,
+    values: [row.id, file.size, head, tail, file.head, file.tail],
   });
-  return pushed({ path, size: String(size + data.length), head, tail });
+  return file;
 }
 
 /** The pushed files of every machine: bytes in chunks as they arrived, one row per file. */
@@ -126,13 +131,13 @@ export class FileStore {
 
   /** One page of a machine's files in path order, after `after`. */
   async list(machine: string, after: string, limit: number): Promise<PushedFile[]> {
-    const { rows } = await this.pool.query<FileRow>({
+    const { rows } = await this.pool.query<{ path: string; size: string; head_fp: string; tail_fp: string }>({
       name: 'cs_files_page',
       // Paths compare bytewise (the column's collation is "C"), so the index serves this page.
-      text: 'SELECT path, size, head, tail FROM cs_files WHERE machine = $1 AND path > $2 ORDER BY path LIMIT $3',
+      text: 'SELECT path, size, head_fp, tail_fp FROM cs_files WHERE machine = $1 AND path > $2 ORDER BY path LIMIT $3',
       values: [machine, after, limit],
     });
-    return rows.map(pushed);
+    return rows.map((r) => ({ path: r.path, size: Number(r.size), head: r.head_fp || EMPTY, tail: r.tail_fp || EMPTY }));
   }
 
   /**

@@ -58,9 +58,8 @@ export class PushAgent {
 
   async pass(): Promise<PassResult> {
     const result: PassResult = { files: 0, bytes: 0, replaced: 0, moved: 0, deleted: 0, disputed: 0 };
-    const local = await scanHome(this.home);
-    this.held ??= await this.client.held();
-    const held = this.held;
+    const [local, held] = await Promise.all([scanHome(this.home), this.held ?? this.client.held()]);
+    this.held = held;
     await this.moveAndDelete(local, held, result);
     const work = [...local.values()].filter((file) => {
       const seen = this.verified.get(file.path);
