@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { BATCH_TYPE, encodeBatch } from '../../src/team/ingest/batch.js';
 import { describePg } from './pg.js';
 import { heldBytes, startTeam, type Team } from './team-helper.js';
 
@@ -161,5 +162,48 @@ describePg('ingest endpoints', () => {
       const response = await fetch(`${team.base}/push/alice/files?limit=${limit}`, { headers: { authorization: `Bearer ${token}` } });
       await problem(response, 400, 'INVALID_QUERY');
     }
+  });
+
+  it('a batch stores all its pieces or none: one wrong offset is 409 naming the file, and nothing is stored', async () => {
+    const team = await startTeam();
+    const token = await team.token('push', 'alice');
+    const post = (body: Buffer | string, type = BATCH_TYPE) =>
+      fetch(`${team.base}/push/alice/batch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body });
+    const a = Buffer.from('first file\n');
+    const b = Buffer.from('second file\n');
+    const entries = [
+      { path: PATH, offset: 0, length: a.length },
+      { path: ARCHIVED, offset: 0, length: b.length, mtime: 5 },
+    ];
+    const ok = await post(encodeBatch(entries, [a, b]));
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { files: { path: string; size: number; mtimeMs: number | null }[] }).files).toMatchObject([
+      { path: ARCHIVED, size: b.length, mtimeMs: 5 },
+      { path: PATH, size: a.length, mtimeMs: null },
+    ]);
+    const wrongEntries = [
+      { path: PATH, offset: a.length, length: 1 },
+      { path: ARCHIVED, offset: 3, length: 1 },
+    ];
+    const wrong = await post(encodeBatch(wrongEntries, [a.subarray(0, 1), a.subarray(0, 1)]));
+    const body = await problem(wrong, 409, 'OFFSET_MISMATCH');
+    expect(body).toMatchObject({ path: ARCHIVED, size: b.length });
+    expect((await heldBytes(team.db, 'alice', PATH))?.equals(a)).toBe(true);
+    const tooMany = Array.from({ length: 257 }, (_, i) => ({ path: `sessions/2026/11/24/rollout-${i}.jsonl`, offset: 0, length: 0 }));
+    const malformed: (Buffer | string)[] = [
+      'no newline',
+      'not json\n',
+      '[]\n',
+      `${JSON.stringify([{ path: PATH, offset: a.length, length: 5 }])}\nab`,
+      `${JSON.stringify([{ path: PATH, offset: a.length, length: 1 }])}\nabc`,
+      `${JSON.stringify([{ path: PATH, offset: -1, length: 1 }])}\na`,
+      `${JSON.stringify([{ path: PATH, offset: 2, length: 1, replace: true }])}\na`,
+      `${JSON.stringify([{ path: PATH, offset: a.length, length: 1 }, { path: PATH, offset: a.length + 1, length: 1 }])}\nab`,
+      `${JSON.stringify(tooMany)}\n`,
+    ];
+    for (const bad of malformed) await problem(await post(bad), 400, 'INVALID_QUERY');
+    await problem(await post(`${JSON.stringify([{ path: 'auth.json', offset: 0, length: 1 }])}\na`), 400, 'PATH_OUTSIDE_LAYOUT');
+    await problem(await post(Buffer.alloc(5 * 1024 * 1024)), 413, 'CONTENT_TOO_LARGE');
+    expect((await heldBytes(team.db, 'alice', PATH))?.equals(a)).toBe(true);
   });
 });

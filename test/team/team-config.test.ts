@@ -14,7 +14,8 @@ describe('team mode configuration (no database needed)', () => {
   });
 
   it('needs no shared token to bind a public address (every request carries a database token), and ignores CODEX_HOME', () => {
-    const parsed = loadConfig(['--database-url', URL, '--host', '0.0.0.0'], { CODEX_HOME: '/somewhere', CODEX_SESSIONS_TOKEN: 'x'.repeat(20) });
+    const env = { CODEX_HOME: '/somewhere', CODEX_SESSIONS_TOKEN: 'x'.repeat(20) };
+    const parsed = loadConfig(['--database-url', URL, '--host', '0.0.0.0'], env);
     expect(parsed.help === false && parsed.config).toMatchObject({ databaseUrl: URL, token: null, indexPath: null, host: '0.0.0.0' });
   });
 

@@ -29,6 +29,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         tail bytea NOT NULL DEFAULT '',
         head_fp text NOT NULL DEFAULT '',
         tail_fp text NOT NULL DEFAULT '',
+        mtime_ms bigint,
         generation integer NOT NULL DEFAULT 1,
         change_seq bigint NOT NULL DEFAULT nextval('cs_change_seq'),
         updated_at timestamptz NOT NULL DEFAULT now(),

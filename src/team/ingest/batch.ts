@@ -13,6 +13,8 @@ export interface BatchEntry {
   offset: number;
   length: number;
   replace?: boolean;
+  /** The local copy's modification time (whole ms). */
+  mtime?: number;
 }
 
 /** Encodes a batch (the agent's side). */
@@ -41,17 +43,19 @@ export function decodeBatch(body: Buffer, checkPath: (path: unknown) => string):
   const paths = new Set<string>();
   let at = newline + 1;
   for (const entry of entries as Partial<BatchEntry>[]) {
-    const { offset, length, replace } = entry ?? {};
+    const { offset, length, replace, mtime } = entry ?? {};
     if (!Number.isSafeInteger(offset) || (offset as number) < 0 || !Number.isSafeInteger(length) || (length as number) < 0) {
       throw bad('each piece needs a whole offset and length');
     }
     if (replace !== undefined && typeof replace !== 'boolean') throw bad('replace must be true or false');
     if (replace === true && offset !== 0) throw bad('a replacement starts at offset 0');
+    if (mtime !== undefined && (!Number.isSafeInteger(mtime) || mtime < 0)) throw bad('mtime must be whole milliseconds');
     const path = checkPath(entry?.path);
     if (paths.has(path)) throw bad(`${path} appears twice`);
     paths.add(path);
     if (at + (length as number) > body.length) throw bad('the pieces are longer than the body');
-    appends.push({ path, offset: offset as number, data: body.subarray(at, at + (length as number)), replace: replace === true });
+    const data = body.subarray(at, at + (length as number));
+    appends.push({ path, offset: offset as number, data, replace: replace === true, mtimeMs: mtime ?? null });
     at += length as number;
   }
   if (at !== body.length) throw bad('bytes after the last piece');

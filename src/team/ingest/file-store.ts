@@ -9,6 +9,8 @@ export interface PushedFile {
   head: string;
   /** Fingerprint of the last FINGERPRINT_BYTES bytes before `size`. */
   tail: string;
+  /** The pushing machine's modification time of its copy when it was last sent (ms), if it said. */
+  mtimeMs: number | null;
 }
 
 /** The append named an offset other than the server's length; `size` is the length it holds. */
@@ -43,8 +45,8 @@ interface FileRow {
 
 const EMPTY = fingerprint(Buffer.alloc(0));
 
-function pushed(path: string, size: number, head: Buffer, tail: Buffer): PushedFile {
-  return { path, size, head: fingerprint(head), tail: fingerprint(tail) };
+function pushed(path: string, size: number, head: Buffer, tail: Buffer, mtimeMs: number | null): PushedFile {
+  return { path, size, head: fingerprint(head), tail: fingerprint(tail), mtimeMs };
 }
 
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -68,6 +70,8 @@ export interface Append {
   data: Buffer;
   /** Drop what is held first (offset 0): the file was rewritten. */
   replace: boolean;
+  /** The local copy's modification time (ms), kept so that an unchanged file needs no content check next time. */
+  mtimeMs: number | null;
 }
 
 /**
@@ -75,7 +79,7 @@ export interface Append {
  * what is held (a rewritten file). The file's row is locked: concurrent pushes of one file
  * serialise, and the loser is told the new length.
  */
-async function appendWith(client: pg.PoolClient, machine: string, { path, offset, data, replace }: Append): Promise<PushedFile> {
+async function appendWith(client: pg.PoolClient, machine: string, { path, offset, data, replace, mtimeMs }: Append): Promise<PushedFile> {
   if (offset === 0) {
     await client.query({
       name: 'cs_files_create',
@@ -105,7 +109,10 @@ async function appendWith(client: pg.PoolClient, machine: string, { path, offset
     tail = Buffer.alloc(0);
   }
   if (offset !== size) throw new OffsetMismatch(size, path);
-  if (data.length === 0) return pushed(path, size, head, tail);
+  if (data.length === 0) {
+    await client.query({ name: 'cs_files_touch', text: 'UPDATE cs_files SET mtime_ms = $2 WHERE id = $1', values: [row.id, mtimeMs] });
+    return pushed(path, size, head, tail, mtimeMs);
+  }
   if (head.length < FINGERPRINT_BYTES) head = Buffer.concat([head, data.subarray(0, FINGERPRINT_BYTES - head.length)]);
   const joined = data.length >= FINGERPRINT_BYTES ? data : Buffer.concat([tail, data]);
   tail = Buffer.from(joined.subarray(Math.max(0, joined.length - FINGERPRINT_BYTES)));
@@ -114,13 +121,13 @@ async function appendWith(client: pg.PoolClient, machine: string, { path, offset
     text: 'INSERT INTO cs_chunks (file_id, "offset", data) VALUES ($1, $2, $3)',
     values: [row.id, size, data],
   });
-  const file = pushed(path, size + data.length, head, tail);
+  const file = pushed(path, size + data.length, head, tail, mtimeMs);
   // The fingerprints are kept next to the windows: a listing of 100,000 files reads no windows.
   await client.query({
     name: 'cs_files_grow',
-    text: `UPDATE cs_files SET size = $2, head = $3, tail = $4, head_fp = $5, tail_fp = $6, change_seq = nextval('cs_change_seq'),
-             updated_at = now() WHERE id = $1`,
-    values: [row.id, file.size, head, tail, file.head, file.tail],
+    text: `UPDATE cs_files SET size = $2, head = $3, tail = $4, head_fp = $5, tail_fp = $6, mtime_ms = $7,
+             change_seq = nextval('cs_change_seq'), updated_at = now() WHERE id = $1`,
+    values: [row.id, file.size, head, tail, file.head, file.tail, mtimeMs],
   });
   return file;
 }
@@ -131,13 +138,19 @@ export class FileStore {
 
   /** One page of a machine's files in path order, after `after`. */
   async list(machine: string, after: string, limit: number): Promise<PushedFile[]> {
-    const { rows } = await this.pool.query<{ path: string; size: string; head_fp: string; tail_fp: string }>({
+    const { rows } = await this.pool.query<{ path: string; size: string; head_fp: string; tail_fp: string; mtime_ms: string | null }>({
       name: 'cs_files_page',
       // Paths compare bytewise (the column's collation is "C"), so the index serves this page.
-      text: 'SELECT path, size, head_fp, tail_fp FROM cs_files WHERE machine = $1 AND path > $2 ORDER BY path LIMIT $3',
+      text: 'SELECT path, size, head_fp, tail_fp, mtime_ms FROM cs_files WHERE machine = $1 AND path > $2 ORDER BY path LIMIT $3',
       values: [machine, after, limit],
     });
-    return rows.map((r) => ({ path: r.path, size: Number(r.size), head: r.head_fp || EMPTY, tail: r.tail_fp || EMPTY }));
+    return rows.map((r) => ({
+      path: r.path,
+      size: Number(r.size),
+      head: r.head_fp || EMPTY,
+      tail: r.tail_fp || EMPTY,
+      mtimeMs: r.mtime_ms === null ? null : Number(r.mtime_ms),
+    }));
   }
 
   /**
@@ -145,8 +158,8 @@ export class FileStore {
    * what is held (a rewritten file). One transaction with the file's row locked: concurrent
    * pushes of one file serialise, and the loser is told the new length.
    */
-  async append(machine: string, path: string, offset: number, data: Buffer, replace: boolean): Promise<PushedFile> {
-    return inTransaction(this.pool, (client) => appendWith(client, machine, { path, offset, data, replace }));
+  async append(machine: string, append: Append): Promise<PushedFile> {
+    return inTransaction(this.pool, (client) => appendWith(client, machine, append));
   }
 
   /**

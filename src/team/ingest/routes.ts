@@ -107,8 +107,9 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestOptions)
     handler: async (request, reply) => {
       const machine = pusher(request, principalOf);
       const path = pushPath((request.params as Record<string, unknown>)['*']);
-      const query = request.query as { offset?: unknown; replace?: unknown };
+      const query = request.query as { offset?: unknown; replace?: unknown; mtime?: unknown };
       const offset = wholeNumber('offset', query.offset);
+      const mtimeMs = query.mtime === undefined ? null : wholeNumber('mtime', query.mtime);
       const replace = query.replace === 'true';
       if (query.replace !== undefined && !['true', 'false'].includes(String(query.replace))) {
         throw new HttpProblem('INVALID_QUERY', 'replace must be true or false');
@@ -116,7 +117,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestOptions)
       if (replace && offset !== 0) throw new HttpProblem('INVALID_QUERY', 'a replacement starts at offset 0');
       const data = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       try {
-        return await files.append(machine, path, offset, data, replace);
+        return await files.append(machine, { path, offset, data, replace, mtimeMs });
       } catch (err) {
         if (err instanceof OffsetMismatch) return sendOffsetMismatch(reply, err);
         throw err;

@@ -126,6 +126,9 @@ export class PushAgent {
   /** What a file needs, or null when the server holds all of it already. */
   private async plan(file: LocalFile, server: PushedFile | undefined, result: PassResult): Promise<Transfer | null> {
     if (server === undefined) return { file, from: 0, replace: false };
+    // Same length and modification time as when it was sent: unchanged, without reading it. Any
+    // other change (a length or a time) gets the content comparison below.
+    if (server.size === file.size && server.mtimeMs === Math.floor(file.mtimeMs)) return null;
     if (file.size < server.size || !(await extendsHeld(this.home, file.path, server))) {
       result.replaced++; // rewritten, not appended: the server's copy is replaced whole
       return { file, from: 0, replace: true };
@@ -143,7 +146,13 @@ export class PushAgent {
   /** Small files together: one request and one commit for up to MAX_BATCH_FILES of them. */
   private async sendBatch(batch: Transfer[], held: Map<string, PushedFile>, result: PassResult): Promise<void> {
     const pieces = await Promise.all(batch.map((t) => readAt(this.home, t.file.path, t.from, t.file.size - t.from)));
-    const entries = batch.map((t, i) => ({ path: t.file.path, offset: t.from, length: (pieces[i] as Buffer).length, replace: t.replace }));
+    const entries = batch.map((t, i) => ({
+      path: t.file.path,
+      offset: t.from,
+      length: (pieces[i] as Buffer).length,
+      replace: t.replace,
+      mtime: Math.floor(t.file.mtimeMs),
+    }));
     const answer = await this.client.batch(entries, pieces);
     if (!answer.ok) {
       result.disputed += batch.length;
@@ -161,7 +170,7 @@ export class PushAgent {
     let first = transfer.replace;
     do {
       const data = await readAt(this.home, file.path, offset, Math.min(MAX_PUSH_BYTES, Math.max(0, file.size - offset)));
-      const answer = await this.client.append(file.path, offset, data, first);
+      const answer = await this.client.append(file.path, offset, data, first, Math.floor(file.mtimeMs));
       if (!answer.ok) {
         result.disputed++;
         return;

@@ -76,8 +76,8 @@ export class PushClient {
     }
   }
 
-  async append(path: string, offset: number, data: Uint8Array, replace: boolean): Promise<AppendResult> {
-    const query = `?offset=${offset}${replace ? '&replace=true' : ''}`;
+  async append(path: string, offset: number, data: Uint8Array, replace: boolean, mtimeMs: number): Promise<AppendResult> {
+    const query = `?offset=${offset}${replace ? '&replace=true' : ''}&mtime=${mtimeMs}`;
     const response = await this.request('PUT', this.fileUrl(path) + query, data, 'application/octet-stream');
     if (response.status === 409) {
       const problem = (await response.json()) as { code?: string; size?: number };
