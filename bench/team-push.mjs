@@ -14,11 +14,10 @@ import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { ensureTree } from './generate-tree.mjs';
-import { memoryOf, sampleRss } from './process-memory.mjs';
+import { sampleRss } from './process-memory.mjs';
 
 const run = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -66,20 +65,23 @@ function cli(args, env = {}) {
   return { child, done, out: () => stdout };
 }
 
+/**
+ * One `push --once` under /usr/bin/time: wall seconds, CPU seconds (user + system: on a loaded
+ * machine they say more than the wall clock) and peak RSS, from the kernel.
+ */
 async function timedPush(server, token, home) {
-  const started = performance.now();
-  const agent = cli(['push', '--server', server, '--codex-home', home, '--once'], { CODEX_SESSIONS_TOKEN: token });
-  // The agent's kernel high-water mark, read while it runs (it is gone once the process exits).
-  let peakMb = 0;
-  const timer = setInterval(async () => {
-    const m = await memoryOf(agent.child.pid);
-    if (m) peakMb = Math.max(peakMb, m.hwmMb);
-  }, 50);
-  const result = await agent.done;
-  const seconds = (performance.now() - started) / 1000;
-  clearInterval(timer);
-  if (result.code !== 0) throw new Error(`push failed: ${result.stderr}`);
-  return { seconds, peakMb, summary: result.stderr.trim().split('\n').at(-1) };
+  const args = ['-f', 'TIME %e %U %S %M', process.execPath, CLI, 'push', '--server', server, '--codex-home', home, '--once'];
+  const child = spawn('/usr/bin/time', args, {
+    env: { PATH: process.env.PATH, CODEX_SESSIONS_TOKEN: token },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`push failed: ${stderr}`);
+  const [wall, user, sys, kb] = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr).slice(1).map(Number);
+  const summary = stderr.trim().split('\n').filter((l) => l.startsWith('push: ')).at(-1);
+  return { seconds: wall, cpuSeconds: user + sys, peakMb: kb / 1024, summary };
 }
 
 const sessions = Number(argv.sessions);
@@ -110,6 +112,7 @@ try {
   say(`first push of ${home} (${(treeBytes / 1e6).toFixed(0)} MB)`);
   const first = await timedPush(base, token, home);
   say(`first push: ${first.seconds.toFixed(1)} s; ${first.summary}`);
+  await new Promise((r) => setTimeout(r, 1000));
   const again = await timedPush(base, token, home);
   say(`re-push: ${again.seconds.toFixed(2)} s; ${again.summary}`);
   const serverPeakMb = await serverRss.stop();
@@ -118,8 +121,12 @@ try {
   const dbBytes = Number((await db.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n);
   await db.end();
   const rows = [
-    ['team-1', `first push, ${sessions} sessions`, `${first.seconds.toFixed(1)} s`, '<= 60 s', first.seconds <= 60],
-    ['team-2', 're-push, no change', `${again.seconds.toFixed(2)} s`, '<= 2 s', again.seconds <= 2],
+    [
+      'team-1',
+      `first push, ${sessions} sessions (agent CPU s)`,
+      `${first.seconds.toFixed(1)} s (${first.cpuSeconds.toFixed(1)})`, '<= 60 s', first.seconds <= 60],
+    ['team-2', 're-push, no change (agent CPU s)', `${again.seconds.toFixed(2)} s (${again.cpuSeconds.toFixed(2)})`, '<= 2 s',
+      again.seconds <= 2],
     ['team-3', 'database size / tree size', `${(dbBytes / 2 ** 20).toFixed(0)} MiB / ${(treeBytes / 2 ** 20).toFixed(0)} MiB`, '-', null],
     ['team-4', 'peak RSS: push agent (first push), server', `${first.peakMb?.toFixed(0)} MB, ${serverPeakMb?.toFixed(0)} MB`, '-', null],
   ];
