@@ -5,7 +5,7 @@ import { MAX_PUSH_BYTES } from '../ingest/limits.js';
 import { NAMES_FILE } from '../ingest/layout.js';
 import type { PushClient } from './client.js';
 import { extendsHeld, readAt, scanHome, type LocalFile } from './local-tree.js';
-import type { Progress } from './progress.js';
+import type { PassResult, Progress } from './progress.js';
 
 /** Requests in flight at once: enough to hide the round trips, few enough to keep memory at a few pieces. */
 const CONCURRENCY = 4;
@@ -13,16 +13,6 @@ const CONCURRENCY = 4;
 const VERIFY_CONCURRENCY = 16;
 /** A file with at most this much to send goes in a batch with others; more goes alone, in pieces. */
 const BATCH_PIECE_MAX = 1024 * 1024;
-
-export interface PassResult {
-  files: number;
-  bytes: number;
-  replaced: number;
-  moved: number;
-  deleted: number;
-  /** Files whose offset the server disputed (another agent, a lost answer): looked at again next pass. */
-  disputed: number;
-}
 
 /** What one file needs: its bytes from `from` to the length seen at the scan, replacing what is held or not. */
 interface Transfer {

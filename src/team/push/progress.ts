@@ -1,4 +1,13 @@
-import type { PassResult } from './agent.js';
+/** What one pass of the agent did. */
+export interface PassResult {
+  files: number;
+  bytes: number;
+  replaced: number;
+  moved: number;
+  deleted: number;
+  /** Files whose offset the server disputed (another agent, a lost answer): looked at again next pass. */
+  disputed: number;
+}
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
