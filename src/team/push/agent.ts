@@ -48,7 +48,11 @@ export class PushAgent {
 
   async pass(): Promise<PassResult> {
     const result: PassResult = { files: 0, bytes: 0, replaced: 0, moved: 0, deleted: 0, disputed: 0 };
-    const [local, held] = await Promise.all([scanHome(this.home), this.held ?? this.client.held()]);
+    const listing = this.held ?? this.client.held();
+    // The home is scanned while the server lists (its request is on the way before the scan blocks).
+    await new Promise((resolve) => setImmediate(resolve));
+    const local = scanHome(this.home);
+    const held = await listing;
     this.held = held;
     await this.moveAndDelete(local, held, result);
     const work = [...local.values()].filter((file) => {
