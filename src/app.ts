@@ -95,6 +95,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }).withTypeProvider<TypeBoxTypeProvider>();
   enforceIdleTimeout(app.server, config.timeouts.idleSocketMs);
   answerNodeRequests(app.server);
+  if (config.databaseUrl !== null) {
+    // Team mode (src/team): the sessions come from PostgreSQL, not from a home.
+    registerErrorHandling(app);
+    // Loaded only here: a single-machine start does not pay for the PostgreSQL client.
+    const { teamPlugin } = await import('./team/plugin.js');
+    await app.register(teamPlugin, {
+      databaseUrl: config.databaseUrl,
+      loopbackOnly: isLoopbackHost(config.host),
+      bodyBudgetBytes: Math.floor(config.memoryBudgetBytes / 2),
+      bodyWaitMs: config.memoryWaitMs,
+    });
+    return app;
+  }
 
   const memory = new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs);
   app.decorate('memoryBudget', memory);

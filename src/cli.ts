@@ -7,6 +7,13 @@ import { ConfigError, USAGE, loadConfig, type Config } from './config.js';
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
+  const command = process.argv[2];
+  if (command === 'token' || command === 'push') {
+    // The team commands (src/team) load the PostgreSQL client only when used.
+    const { runTeamCommand } = await import('./team/commands.js');
+    process.exitCode = await runTeamCommand(command, process.argv.slice(3), process.env);
+    return;
+  }
   let parsed;
   try {
     parsed = loadConfig(process.argv.slice(2), process.env);
@@ -22,7 +29,15 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = parsed;
-  const app = await buildApp(config);
+  let app;
+  try {
+    app = await buildApp(config);
+  } catch (err) {
+    // Team mode's start-up failures (no database, a schema newer than this program) are the user's to fix.
+    if (config.databaseUrl === null) throw err;
+    process.stderr.write(`codex-sessions: cannot start in team mode: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger: app.log }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');
