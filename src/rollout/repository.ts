@@ -1,9 +1,9 @@
-import { access, constants } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Degradations } from './degraded.js';
 import { RolloutError, RolloutErrorKind, scanFailed } from './errors.js';
 import { UUID } from './files/filename.js';
 import { isMissingOrUnsafe, pathKind } from './files/fs-safety.js';
+import { homeState, type HomeState } from './files/home-state.js';
 import { filesClaiming } from './files/lookup.js';
 import { TreeWalker } from './files/tree-walk.js';
 import { homeId } from './index/identity.js';
@@ -113,10 +113,11 @@ export class RolloutRepository {
    * A request's share of the memory budget, taken before it reads anything (waiting for room;
    * Unavailable after the budget's wait): a list page reads up to 16 files at once, a JSON
    * session one file into a bounded body, raw bytes one chunk at a time. Release it when the
-   * response is done. A wait ends at once when `signal` aborts (the client went away).
+   * response is done. A wait ends at once when `signal` aborts (the client went away). With
+   * `client` (an opaque name), the bytes count against that client's share of the budget.
    */
-  async leaseFor(kind: 'list' | 'conversation' | 'bytes', limit = 0, signal?: AbortSignal): Promise<Lease> {
-    const lease = new Lease(this.memory.requests);
+  async leaseFor(kind: 'list' | 'conversation' | 'bytes', limit = 0, signal?: AbortSignal, client?: string): Promise<Lease> {
+    const lease = new Lease(client === undefined ? this.memory.requests : this.memory.clients.for(client));
     await lease.take(requestShare(this.limits, kind, limit), signal);
     return lease;
   }
@@ -254,13 +255,8 @@ export class RolloutRepository {
     return UUID.test(id) && (await this.filesOf(id.toLowerCase())).length > 0;
   }
 
-  /** Readiness: the Codex home exists and can be read. */
-  async isReadable(): Promise<boolean> {
-    try {
-      await access(this.codexHome, constants.R_OK | constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
+  /** Readiness: whether the Codex home is there, can be read and has a sessions/ directory. */
+  async homeState(): Promise<HomeState> {
+    return homeState(this.codexHome);
   }
 }
