@@ -7,11 +7,14 @@ import type { RolloutFile } from '../types.js';
 import { UsageCounter, type UsageResponse } from '../usage/counter.js';
 import { fingerprint } from './identity.js';
 import type { ContentPosition } from './store.js';
-import type { WriteBatch } from './write-batch.js';
+import { SLICE_WEIGHT, type WriteBatch } from './write-batch.js';
 
-/** Content held before it is written: bounds the memory one file's pass holds, whatever its size. */
-const FLUSH_CHARS = 1024 * 1024;
-const FLUSH_ITEMS = 2000;
+/**
+ * Content held before it is written: bounds the memory one file's pass holds, whatever its size,
+ * and keeps one operation within a write slice (write-batch.ts SLICE_WEIGHT), which cannot split it.
+ */
+const FLUSH_CHARS = SLICE_WEIGHT / 2;
+const FLUSH_ITEMS = 100;
 
 /**
  * Reads a file's complete lines from `from` up to `stamp.size` and queues their content (search

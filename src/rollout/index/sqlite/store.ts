@@ -9,6 +9,7 @@ import { parseContentState } from '../content-state.js';
 import type { IndexQuery, ModelUsage, UsageAggregate, UsageAggregation } from '../metadata-index.js';
 import type { ContentPosition, IndexEntry, IndexStore, SearchFilter, StoredFile, WriteOp } from '../store.js';
 import { StoreRefusedError } from '../store.js';
+import { Checkpointer } from './checkpointer.js';
 import { listQuery, type SqlCondition } from './list-query.js';
 import { SESSIONS_SCHEMA } from './schema.js';
 import { SearchStore, createSearchTables, dropSearchTables } from './search.js';
@@ -45,6 +46,8 @@ export class SqliteStore implements IndexStore {
   readonly search: SearchStore;
   /** The model responses counted for usage and cost. */
   readonly usage: UsageStore;
+  /** Copies the WAL into the file off the event loop (checkpointer.ts). */
+  readonly checkpointer: Checkpointer;
   /** The inode of the file opened: another one at the path means the file was replaced. */
   private readonly ino: number;
 
@@ -114,6 +117,8 @@ export class SqliteStore implements IndexStore {
       this.maxFidStmt = this.db.prepare('SELECT max(fid) FROM sessions').pluck();
       this.totalChangesStmt = this.db.prepare('SELECT total_changes() AS n');
       this.ino = statSync(path).ino;
+      this.checkpointer = new Checkpointer(path, () => this.db.pragma('wal_autocheckpoint = 1000'));
+      this.db.pragma('wal_autocheckpoint = 0');
     } catch (err) {
       this.db.close();
       throw err;
@@ -163,6 +168,7 @@ export class SqliteStore implements IndexStore {
     // IMMEDIATE: the write lock is taken first, so a second process waits here (SQLITE_BUSY)
     // rather than failing half-way when its read lock cannot be upgraded.
     this.db.transaction(() => ops.forEach((op) => this.apply(op))).immediate();
+    this.checkpointer.wrote();
     return this.totalChanges() !== before;
   }
 
@@ -251,7 +257,7 @@ export class SqliteStore implements IndexStore {
   /** After a full pass: fresh planner statistics (approximate, bounded work), and the WAL folded into the file. */
   async afterPass(): Promise<void> {
     this.db.exec('PRAGMA analysis_limit = 1000; ANALYZE;');
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    await this.checkpointer.run('TRUNCATE').catch(() => this.db.pragma('wal_checkpoint(TRUNCATE)'));
   }
 
   async query(q: IndexQuery, search?: SearchFilter): Promise<StoredFile[]> {
@@ -296,6 +302,7 @@ export class SqliteStore implements IndexStore {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer.close();
     this.db.close();
   }
 }
