@@ -23,6 +23,7 @@ import { searchPage, searchSession, type SearchPage, type SearchRequest, type Se
 import { PriceBook } from './usage/pricing.js';
 import { usageSummary } from './usage/tally.js';
 import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
+import { keysCarriedByOlder } from './usage/carriers.js';
 import { usageReport, type UsageDeps, type UsageReport, type UsageRequest } from './usage/usage-report.js';
 
 export type { OpenConversation, RecordEvent } from './reading/conversation.js';
@@ -236,9 +237,13 @@ export class RolloutRepository {
     return recordReader(await this.openFile(origin.file), origin);
   }
 
-  /** Token usage and cost of one session, read from its file (SPEC §6). */
+  /** Token usage and cost of one session, read from its file by the rules of the list and GET /usage (SPEC §6). */
   async sessionUsage(file: RolloutFile): Promise<SessionUsage> {
-    return readSessionUsage(file, await this.env(), this.prices, (id) => this.sessionExists(id));
+    const deps = await this.readDeps();
+    return readSessionUsage(file, deps.env, this.prices, {
+      sessionExists: (id) => this.sessionExists(id),
+      carriedByOlder: (keys) => keysCarriedByOlder(deps, file, keys),
+    });
   }
 
   /** Counted usage of the whole home, grouped (SPEC §6, `GET /usage`; see usage/usage-report.ts). */

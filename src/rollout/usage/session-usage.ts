@@ -2,7 +2,7 @@ import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
 import { isMissingOrUnsafe } from '../files/fs-safety.js';
 import { openRollout, terminatedLines, type ReadEnv } from '../reading/session-reader.js';
 import type { JsonRecord, RolloutFile } from '../types.js';
-import { UsageCounter, type UsageResponse, type UsageSource } from './counter.js';
+import { isFileLocalKey, UsageCounter, type UsageResponse, type UsageSource } from './counter.js';
 import type { PriceBook } from './pricing.js';
 import { ModelTally, type PricedTokens } from './tally.js';
 
@@ -64,19 +64,15 @@ class TurnTallies {
   }
 }
 
-/**
- * The usage of one session, read from its file with the counter (one line at a time). Rule 6
- * as far as this file can tell: a token_usage_record response of another thread belongs to the
- * session with that id when `sessionExists` finds one (it counts it); otherwise to this file.
- * Choosing the oldest of several files that carry the same response needs the whole home: that
- * comes with the index.
- */
-export async function readSessionUsage(
-  file: RolloutFile,
-  env: ReadEnv,
-  prices: PriceBook,
-  sessionExists: (id: string) => Promise<boolean>,
-): Promise<SessionUsage> {
+/** What rule 6 needs beyond the file: which sessions exist, and which shared responses older files carry. */
+export interface Ownership {
+  sessionExists: (id: string) => Promise<boolean>;
+  /** Of these keys (responses of threads no session has), those an older file carries (keysCarriedByOlder). */
+  carriedByOlder: (keys: ReadonlySet<string>) => Promise<Set<string>>;
+}
+
+/** One pass over the file with the counter: the tallies of the responses `include` keeps. */
+async function tallyFile(file: RolloutFile, env: ReadEnv, include: (r: UsageResponse) => boolean) {
   const counter = new UsageCounter();
   const tallies = new TurnTallies();
   let opened;
@@ -90,18 +86,47 @@ export async function readSessionUsage(
     for await (const line of terminatedLines(opened.source, { offset: 0, lineNo: 1 }, opened.stat.size, env)) {
       if (line.record === null) continue;
       const response = counter.feed(line.record, line.lineNo);
-      if (response !== null) tallies.add(response);
+      if (response !== null && include(response)) tallies.add(response);
     }
   } catch (err) {
     throw err instanceof RolloutError ? err : scanFailed(`cannot read ${file.relPath}`, err);
   } finally {
     await opened.close();
   }
-  const state = counter.state;
+  return { tallies, state: counter.state };
+}
+
+/**
+ * The usage of one session, read from its file with the counter (one line at a time), by the
+ * rules GET /usage and the list use (SPEC §6). A token_usage_record response of another
+ * thread belongs to the session with that id when one exists (not counted here); when none
+ * does, to the oldest file that carries it: then the file is read a second time without the
+ * responses an older file carries (a fork whose parent file is gone, beside an older fork).
+ */
+export async function readSessionUsage(file: RolloutFile, env: ReadEnv, prices: PriceBook, rule6: Ownership): Promise<SessionUsage> {
+  const first = await tallyFile(file, env, () => true);
+  let { tallies } = first;
+  const { state } = first;
   const source: UsageSource = state.hasRecords ? 'record' : 'token_count';
   const own = new Set([file.id, state.sessionId]);
   const threads: (string | null)[] = [];
-  for (const t of tallies.threads(source)) if (t === null || own.has(t) || !(await sessionExists(t))) threads.push(t);
+  const orphans = new Set<string>();
+  for (const t of tallies.threads(source)) {
+    if (t === null || own.has(t)) threads.push(t);
+    else if (!(await rule6.sessionExists(t))) {
+      threads.push(t);
+      orphans.add(t);
+    }
+  }
+  if (orphans.size > 0) {
+    const keys = new Set<string>();
+    await tallyFile(file, env, (r) => {
+      if (r.threadId !== null && orphans.has(r.threadId) && !isFileLocalKey(r.responseKey)) keys.add(r.responseKey);
+      return false;
+    });
+    const elsewhere = await rule6.carriedByOlder(keys);
+    if (elsewhere.size > 0) tallies = (await tallyFile(file, env, (r) => !elsewhere.has(r.responseKey))).tallies;
+  }
   const turns = tallies.turns(source, threads);
   const all = new ModelTally();
   for (const t of turns) all.merge(t.tally);
