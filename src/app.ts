@@ -25,11 +25,14 @@ import { registerSecurity } from './http/security.js';
 import { RequestLog } from './http/request-log.js';
 import { lazySchemaCompilers } from './http/lazy-schemas.js';
 import { usageRoutes } from './http/usage.js';
+import type { SearchMeter } from './rollout/search/search-work.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The open event streams (how many, how much waits for slow clients): for tests and diagnostics. */
     eventStreams: StreamRegistry;
+    /** The work search requests do (SearchMeter): for tests that an abandoned search stops, and diagnostics. */
+    searchMeter: SearchMeter;
   }
 }
 
@@ -102,9 +105,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     memory: new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs),
     followPollMs: config.live.followPollMs,
     prices: new PriceBook(config.pricing),
+    searchBudgetChars: config.searchBudgetChars,
   });
   const streams = new StreamRegistry(config.maxStreams, config.live);
   app.decorate('eventStreams', streams);
+  app.decorate('searchMeter', repository.searchMeter);
   // The index fills in the background: serving starts at once, never waiting for a build.
   app.addHook('onReady', async () => repository.start());
   app.addHook('onClose', async () => repository.close());

@@ -11,7 +11,10 @@ import { parseContentState, type ContentState } from './content-state.js';
 import { ForeignIndexError } from './index-errors.js';
 import { SESSIONS_SCHEMA } from './sqlite-schema.js';
 
-/** Bump when the table layout, the meaning of a column or the fold (search/fold.ts) changes: the file is then rebuilt. 11: final sigma folds as σ. */
+/**
+ * Bump when the table layout, the meaning of a column or the fold (search/fold.ts) changes: the
+ * file is then rebuilt. 11: the final sigma folds as σ.
+ */
 const SCHEMA_VERSION = '11';
 
 /** What the index knows of one rollout file; valid while the file's stamp is unchanged. */

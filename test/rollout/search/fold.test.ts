@@ -6,7 +6,10 @@ import { findHits, parseSearchQuery } from '../../../src/rollout/search/match.js
 
 /** Strings of whole code points, Greek capitals (sigma) weighted in: where case folding is context-sensitive. */
 const text = fc.string({
-  unit: fc.oneof(fc.constantFrom('Σ', 'σ', 'ς', 'Π', 'Ρ', 'Ο', 'ί', 'İ', ' ', '.'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+  unit: fc.oneof(
+    fc.constantFrom('Σ', 'σ', 'ς', 'Π', 'Ρ', 'Ο', 'ί', 'İ', ' ', '.'),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+  ),
   maxLength: 12,
 });
 
