@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RolloutRepository } from '../rollout/repository.js';
 import { IdParams, problemResponses } from './schemas.js';
+import { clientGone, requestLease } from './request-lease.js';
 import { schemaBody } from './caching.js';
 import { NoQuery, SessionUsageDocument, USAGE_DEFAULTS, UsageQuery, UsageReport } from './usage-schemas.js';
 
@@ -33,7 +34,12 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposit
         },
       },
     },
-    async (request) => repository.sessionUsage(await repository.findById(request.params.id)),
+    async (request, reply) => {
+      const file = await repository.findById(request.params.id);
+      // The read's working set, then (inside) what the count holds per byte of the file: both from the memory budget.
+      const lease = await requestLease(repository, request, reply, 'conversation');
+      return repository.sessionUsage(file, lease, clientGone(request, reply));
+    },
   );
 
   app.get(

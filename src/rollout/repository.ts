@@ -249,13 +249,18 @@ export class RolloutRepository {
     return recordReader(await this.openFile(origin.file), origin);
   }
 
-  /** Token usage and cost of one session, read from its file by the rules of the list and GET /usage (SPEC §6). */
-  async sessionUsage(file: RolloutFile): Promise<SessionUsage> {
+  /**
+   * Token usage and cost of one session, read from its file by the rules of the list and GET
+   * /usage (SPEC §6). With a `lease` (the request's share of the memory budget), what the count
+   * holds in proportion to the file is taken from the budget too, waiting for room.
+   */
+  async sessionUsage(file: RolloutFile, lease?: Lease, signal?: AbortSignal): Promise<SessionUsage> {
     const deps = await this.readDeps();
-    return readSessionUsage(file, deps.env, this.prices, {
-      sessionExists: (id) => this.sessionExists(id),
-      carriedByOlder: (keys) => keysCarriedByOlder(deps, file, keys),
-    });
+    const rule6 = {
+      sessionExists: (id: string) => this.sessionExists(id),
+      carriedByOlder: (keys: ReadonlySet<string>) => keysCarriedByOlder(deps, file, keys),
+    };
+    return readSessionUsage(file, deps.env, this.prices, rule6, lease && ((bytes) => lease.take(bytes, signal)));
   }
 
   /** Counted usage of the whole home, grouped (SPEC §6, `GET /usage`; see usage/usage-report.ts). */
