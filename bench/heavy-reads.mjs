@@ -146,11 +146,16 @@ export async function runHeavyReads({ cli, quick, shape = 'tool', say = () => {}
     const statuses = {};
     for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
     const incomplete = results.filter((r) => r.status === 200 && !r.complete).length;
+    const errors = {};
+    results.forEach((r, i) => {
+      if (r.error !== undefined) errors[`${paths[i]}: ${r.error}`] = (errors[`${paths[i]}: ${r.error}`] ?? 0) + 1;
+    });
     const bytes = results.reduce((n, r) => n + r.bytes, 0);
     return {
       requests: results.length,
       statuses,
       incomplete,
+      errors,
       seconds: Math.round(seconds * 10) / 10,
       mbSent: Math.round(bytes / MiB),
       peakRssMb: Math.round((peakRss ?? 0) * 10) / 10,
