@@ -25,6 +25,7 @@ import { registerSecurity } from './http/security.js';
 import { RequestLog } from './http/request-log.js';
 import { lazySchemaCompilers } from './http/lazy-schemas.js';
 import { usageRoutes } from './http/usage.js';
+import type { SearchMeter } from './rollout/search/search-work.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,6 +33,8 @@ declare module 'fastify' {
     eventStreams: StreamRegistry;
     /** The memory budget (how much is held, by how many clients): for tests and diagnostics. */
     memoryBudget: MemoryBudget;
+    /** The work search requests do (SearchMeter): for tests that an abandoned search stops, and diagnostics. */
+    searchMeter: SearchMeter;
   }
 }
 
@@ -119,9 +122,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     memory,
     followPollMs: config.live.followPollMs,
     prices: new PriceBook(config.pricing),
+    searchBudgetChars: config.searchBudgetChars,
   });
   const streams = new StreamRegistry(config.maxStreams, config.live);
   app.decorate('eventStreams', streams);
+  app.decorate('searchMeter', repository.searchMeter);
   // The index fills in the background: serving starts at once, never waiting for a build.
   app.addHook('onReady', async () => {
     repository.start();

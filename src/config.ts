@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isWithin } from './rollout/files/fs-safety.js';
 import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES } from './rollout/reading/byte-budget.js';
+import { DEFAULT_SEARCH_BUDGET_CHARS } from './rollout/search/search-work.js';
 import { parseArgs } from 'node:util';
 import { checkDatabaseUrl } from './team/db/url.js';
 import { loadPricingFile, PricingFileError, type PricingOverrides } from './rollout/usage/pricing.js';
@@ -32,6 +33,8 @@ export interface Config {
   maxStreams: number;
   /** MiB of built JSON bodies (list, search, usage) kept for repeat requests of an unchanged tree; 0: none. */
   responseCacheMb: number;
+  /** Characters of text one search request may examine before it answers a partial page (no flag; tests lower it). */
+  searchBudgetChars: number;
   timeouts: ServerTimeouts;
   live: LiveSettings;
   /** Model prices from `--pricing FILE` over the built-in table; null: the built-in table only. */
@@ -114,6 +117,7 @@ export function defaultConfig(codexHome: string): Config {
     memoryWaitMs: DEFAULTS.memoryWaitMs,
     maxStreams: DEFAULTS.maxStreams,
     responseCacheMb: DEFAULTS.responseCacheMb,
+    searchBudgetChars: DEFAULT_SEARCH_BUDGET_CHARS,
     timeouts: { ...DEFAULTS.timeouts },
     live: { ...DEFAULT_LIVE },
     pricing: null,

@@ -128,7 +128,8 @@ export class ResponseCache {
   /**
    * The cached body for (key, token), or a new one: concurrent requests for the same one share
    * one build. A streamed body belongs to the request that built it; one that joined such a
-   * build builds its own.
+   * build builds its own, and so does one whose shared build failed (its builder's client may
+   * have gone away, which stops that build: the error is not this request's).
    */
   private async entry(key: string, token: string, build: () => Promise<BuiltBody>): Promise<Entry | BuiltBody['body']> {
     const hit = this.entries.get(key);
@@ -136,7 +137,7 @@ export class ResponseCache {
     const buildKey = `${token}\n${key}`;
     const shared = this.building.get(buildKey);
     if (shared !== undefined) {
-      const entry = await shared;
+      const entry = await shared.catch(() => null);
       return entry ?? (await build()).body;
     }
     const mine = build();

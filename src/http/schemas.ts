@@ -215,7 +215,11 @@ export const SearchPage = Type.Object({
     }),
   ),
   nextCursor: Nullable(Type.String(), 'Pass as `cursor` for the next page; null when no more items follow'),
-  reachedScanCap: Type.Boolean({ description: 'Only while the index is being built: the scan stopped at --max-scan-files' }),
+  reachedScanCap: Type.Boolean({
+    description:
+      'The page stopped early: while the index is being built at --max-scan-files, or when the request examined its ' +
+      'budget of text (32 Mi characters; needles under 3 characters read every session). Go on with nextCursor',
+  }),
 });
 
 export const SessionSearchPage = Type.Object({

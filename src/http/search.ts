@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RolloutRepository } from '../rollout/repository.js';
 import { schemaBody } from './caching.js';
+import { clientGone } from './request-lease.js';
 import {
   IdParams,
   LIST_DEFAULTS,
@@ -30,7 +31,9 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposi
     },
     async (request, reply) => {
       const query = { ...LIST_DEFAULTS, ...SEARCH_DEFAULTS, ...request.query };
-      return reply.cachedJson(repository.freshness(true), async () => schemaBody(reply, await repository.search(query, request.log)));
+      const signal = clientGone(request, reply);
+      const page = async () => schemaBody(reply, await repository.search(query, request.log, signal));
+      return reply.cachedJson(repository.freshness(true), page);
     },
   );
 
@@ -57,10 +60,12 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposi
         },
       },
     },
-    async (request, reply) =>
-      reply.cachedJson(repository.freshness(true), async () => {
+    async (request, reply) => {
+      const signal = clientGone(request, reply);
+      return reply.cachedJson(repository.freshness(true), async () => {
         const file = await repository.findById(request.params.id);
-        return schemaBody(reply, await repository.searchSession(file, { ...SEARCH_DEFAULTS, ...request.query }));
-      }),
+        return schemaBody(reply, await repository.searchSession(file, { ...SEARCH_DEFAULTS, ...request.query }, signal));
+      });
+    },
   );
 };

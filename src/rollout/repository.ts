@@ -25,6 +25,8 @@ import type { SearchDeps, SearchPage, SearchRequest, SessionSearchRequest } from
 import { PriceBook } from './usage/pricing.js';
 import { usageSummary } from './usage/tally.js';
 import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
+import { keysCarriedByOlder } from './usage/carriers.js';
+import { DEFAULT_SEARCH_BUDGET_CHARS, SearchWork, type SearchMeter } from './search/search-work.js';
 import { usageReport, type UsageDeps, type UsageReport, type UsageRequest } from './usage/usage-report.js';
 
 export type { OpenConversation, RecordEvent } from './reading/conversation.js';
@@ -51,6 +53,8 @@ export interface RepositoryOptions {
   followPollMs?: number;
   /** The prices usage is costed with (default: the built-in table). */
   prices?: PriceBook;
+  /** Characters of text one search request may examine (default DEFAULT_SEARCH_BUDGET_CHARS). */
+  searchBudgetChars?: number;
 }
 
 function ambiguous(id: string, files: RolloutFile[]): RolloutError {
@@ -74,6 +78,8 @@ export class RolloutRepository {
   readonly degraded: Degradations;
   readonly live: LiveTree;
   readonly prices: PriceBook;
+  /** What search requests examined and how many run (tests see an abandoned search stop). */
+  readonly searchMeter: SearchMeter = { examined: 0, active: 0 };
 
   constructor(private readonly options: RepositoryOptions) {
     this.codexHome = resolve(options.codexHome);
@@ -173,15 +179,22 @@ export class RolloutRepository {
     return { walker, index, readListing, env, prices, maxScanFiles: this.options.maxScanFiles, log: this.options.log };
   }
 
-  /** One page of the sessions whose text holds `request.q` (see search/search-pages.ts). */
-  async search(request: SearchRequest, log: RolloutLogger = this.options.log): Promise<SearchPage> {
-    const page = await searchPage(await this.readDeps(), request, await this.names.load(), log);
+  /** The work of one search request: its budget, and `signal` (the client went away) to stop it. */
+  private searchWork(signal?: AbortSignal): SearchWork {
+    return new SearchWork(this.options.searchBudgetChars ?? DEFAULT_SEARCH_BUDGET_CHARS, this.searchMeter, signal);
+  }
+
+  /** One page of the sessions whose text holds `request.q` (see search/search-pages.ts); stops when `signal` aborts. */
+  async search(request: SearchRequest, log: RolloutLogger = this.options.log, signal?: AbortSignal): Promise<SearchPage> {
+    const work = this.searchWork(signal);
+    const page = await work.run(async () => searchPage(await this.readDeps(), request, await this.names.load(), log, work));
     return { ...page, items: await this.withUsage(page.items) };
   }
 
-  /** The matching records of one session, in file order. */
-  async searchSession(file: RolloutFile, request: SessionSearchRequest): Promise<ReturnType<typeof searchSession>> {
-    return searchSession(await this.readDeps(), file, request);
+  /** The matching records of one session, in file order; stops when `signal` aborts. */
+  async searchSession(file: RolloutFile, request: SessionSearchRequest, signal?: AbortSignal): Promise<ReturnType<typeof searchSession>> {
+    const work = this.searchWork(signal);
+    return work.run(async () => searchSession(await this.readDeps(), file, request, work));
   }
 
   /** The summaries with their `usage` from the index: null for sessions it has not read yet, and for all without an index. */
@@ -240,9 +253,18 @@ export class RolloutRepository {
     return recordReader(await this.openFile(origin.file), origin);
   }
 
-  /** Token usage and cost of one session, read from its file (SPEC §6). */
-  async sessionUsage(file: RolloutFile): Promise<SessionUsage> {
-    return readSessionUsage(file, await this.env(), this.prices, (id) => this.sessionExists(id));
+  /**
+   * Token usage and cost of one session, read from its file by the rules of the list and GET
+   * /usage (SPEC §6). With a `lease` (the request's share of the memory budget), what the count
+   * holds in proportion to the file is taken from the budget too, waiting for room.
+   */
+  async sessionUsage(file: RolloutFile, lease?: Lease, signal?: AbortSignal): Promise<SessionUsage> {
+    const deps = await this.readDeps();
+    const rule6 = {
+      sessionExists: (id: string) => this.sessionExists(id),
+      carriedByOlder: (keys: ReadonlySet<string>) => keysCarriedByOlder(deps, file, keys),
+    };
+    return readSessionUsage(file, deps.env, this.prices, rule6, lease && ((bytes) => lease.take(bytes, signal)));
   }
 
   /** Counted usage of the whole home, grouped (SPEC §6, `GET /usage`; see usage/usage-report.ts). */

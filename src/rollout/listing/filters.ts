@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import { RolloutError, RolloutErrorKind } from '../errors.js';
 import { MTIME_MAX_MS, MTIME_MIN_MS } from '../files/file-stamp.js';
 import type { FilterInput, SessionSource, SessionSummary } from '../types.js';
+import { fold } from '../search/fold.js';
 
 /** Validated filters: every field is a constraint, absent fields match everything. */
 export interface SessionFilter {
@@ -68,7 +69,7 @@ export function parseFilter(input: FilterInput): SessionFilter {
   if (filter.sinceMs !== undefined && filter.untilMs !== undefined && filter.sinceMs > filter.untilMs) {
     throw invalid('since must not be after until');
   }
-  if (input.q !== undefined && input.q !== '') filter.q = input.q.toLowerCase();
+  if (input.q !== undefined && input.q !== '') filter.q = fold(input.q);
   return filter;
 }
 
@@ -78,7 +79,7 @@ export function hasFilter(filter: SessionFilter): boolean {
 
 /** Case-insensitive substring test shared by the scan path and the index (as an SQL function). */
 export function containsFolded(haystack: string | null | undefined, foldedNeedle: string): boolean {
-  return haystack != null && haystack.toLowerCase().includes(foldedNeedle);
+  return haystack != null && fold(haystack).includes(foldedNeedle);
 }
 
 /** The scan path's filter: the same rules the index applies in SQL. `sortMs` is the sort key's time. */

@@ -42,9 +42,10 @@ export interface PageShape {
  * the file does not belong on the page; null when it cannot be read. `full` is false for the
  * look-ahead, which only has to decide (a list page then skips the head and tail records).
  * Rejects only when the answer would be wrong for reasons that are not the file's (a full
- * memory budget, no file descriptors left): the page fails with that error.
+ * memory budget, no file descriptors left): the page fails with that error. `exhausted`: the
+ * request's work budget is spent (search): the page ends before this candidate, as at the scan cap.
  */
-export type Evaluate<I> = (candidate: Candidate, full: boolean) => Promise<{ stat: Stats; item: I | null } | null>;
+export type Evaluate<I> = (candidate: Candidate, full: boolean) => Promise<{ stat: Stats; item: I | null } | null | 'exhausted'>;
 
 /** The item as it joins the page (not a look-ahead), with the stat it was read at. */
 export type Admit<I> = (item: I, file: RolloutFile, stat: Stats) => I;
@@ -120,6 +121,7 @@ export async function collectPage<I>(
         more = true;
         break;
       }
+      const examinedBefore = lastExamined;
       lastExamined = entry.position;
       const lookAhead = items.length >= shape.limit;
       if (lookAhead && source.trusted && entry.stamp !== undefined) {
@@ -130,6 +132,12 @@ export async function collectPage<I>(
       }
       let result = await (task ?? start(entry));
       if (lookAhead && entry.full && result === null) result = await evaluate(entry, false);
+      if (result === 'exhausted') {
+        lastExamined = examinedBefore;
+        reachedScanCap = true;
+        more = true;
+        break;
+      }
       if (entry.stamp !== undefined && (result === null || !sameFile(entry.stamp, stampOf(result.stat)))) return { stale: entry.file };
       const item = result?.item ?? null;
       if (item === null) {

@@ -1,8 +1,9 @@
 import type { Stats } from 'node:fs';
 import { closeFd, openInside } from '../files/fs-safety.js';
 import { isExhausted, rethrowIfNotTheFile, scanFailed } from '../errors.js';
-import { CHUNK, chunksOf, fdSource, readExactly, type ByteSource } from './byte-source.js';
+import { CHUNK, chunksOf, fdSource, type ByteSource } from './byte-source.js';
 import type { MemoryBudget } from './byte-budget.js';
+import { DataUrlCutter } from './data-url-cut.js';
 import { normalizeRecord } from './formats.js';
 import { JsonShapeChecker } from './json-shape.js';
 import { heldRecord, parseLine, readRecord, readUnheld, splitRawLines } from './jsonl-lines.js';
@@ -74,20 +75,33 @@ export function requestShare(limits: ReadLimits, kind: 'list' | 'conversation' |
 }
 
 /**
- * Parses a line that was not held: its bytes are read again, within the budget's line pool
- * (waiting for room, or failing with Unavailable after the budget's wait). Null when the file no longer
- * has those bytes as they were checked (truncated or rewritten under us).
+ * Parses a line that was not held, with its long data-URL strings cut (DataUrlCutter): its
+ * bytes are read once to measure what remains, then again to parse that, within the budget's
+ * line pool (waiting for room, or failing with Unavailable after the budget's wait). Null when
+ * the file no longer has those bytes as they were checked (truncated or rewritten under us).
  */
 async function parseUnheld(source: ByteSource, range: RecordText, env: ReadEnv): Promise<JsonRecord | null> {
-  const release = await env.budget.lines.acquire(PARSE_FACTOR * range.length, env.waitMs);
+  const measured = await cutRange(source, range, new DataUrlCutter(false));
+  if (measured === null) return null;
+  const release = await env.budget.lines.acquire(PARSE_FACTOR * measured.size, env.waitMs);
   try {
-    const bytes = await readExactly(source, range.offset, range.length);
-    return bytes === null ? null : (JSON.parse(bytes.toString('utf8')) as JsonRecord);
+    const cut = await cutRange(source, range, new DataUrlCutter(true));
+    return cut === null ? null : (JSON.parse(cut.text()) as JsonRecord);
   } catch {
     return null;
   } finally {
     release();
   }
+}
+
+/** The line's bytes through `cutter`, a chunk at a time; null when the file ends before the line does. */
+async function cutRange(source: ByteSource, range: RecordText, cutter: DataUrlCutter): Promise<DataUrlCutter | null> {
+  let read = 0;
+  for await (const chunk of chunksOf(source, range.offset + range.length, range.offset)) {
+    cutter.feed(chunk);
+    read += chunk.length;
+  }
+  return read === range.length ? cutter : null;
 }
 
 /** Where a read of a file's lines starts: a line's first byte and its 1-based number. */
