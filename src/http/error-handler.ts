@@ -2,12 +2,12 @@ import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RolloutError } from '../rollout/errors.js';
+import { RETRY_AFTER_S } from '../rollout/tuning.js';
 import { paramDetail } from './param-detail.js';
 import {
   HttpProblem,
   KIND_TO_CODE,
   PROBLEM_CONTENT_TYPE,
-  RETRY_AFTER_S,
   problem,
   problemForStatus,
   sendProblem,
@@ -46,7 +46,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
       if (code === 'SERVICE_UNAVAILABLE') {
         // Out of file descriptors is worth a warning; a full memory budget is routine.
         if (error.cause !== undefined) request.log.warn({ err: error.cause }, error.message);
-        return sendProblem(reply, code, error.message, { 'retry-after': String(error.retryAfterS ?? RETRY_AFTER_S) });
+        // An Unavailable that names no figure is the memory budget's.
+        return sendProblem(reply, code, error.message, { 'retry-after': String(error.retryAfterS ?? RETRY_AFTER_S.memory) });
       }
       return sendProblem(reply, code, error.message);
     }

@@ -108,7 +108,7 @@ export class RolloutRepository {
 
   /**
    * A request's share of the memory budget, taken before it reads anything (waiting for room;
-   * Unavailable after the budget's wait): a list page reads up to 16 files at once, a JSON
+   * Unavailable after the budget's wait): a list page reads up to FILES_AT_ONCE files at once, a JSON
    * session one file into a bounded body, raw bytes one chunk at a time. Release it when the
    * response is done. A wait ends at once when `signal` aborts (the client went away). With
    * `client` (an opaque name), the bytes count against that client's share of the budget.
