@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { Degradations } from './degraded.js';
-import { RolloutError, RolloutErrorKind, scanFailed } from './errors.js';
+import { RolloutError, RolloutErrorKind } from './errors.js';
 import { UUID } from './files/filename.js';
-import { isMissingOrUnsafe, pathKind } from './files/fs-safety.js';
+import { pathKind } from './files/fs-safety.js';
 import { homeState, type HomeState } from './files/home-state.js';
 import { filesClaiming } from './files/lookup.js';
 import { TreeWalker } from './files/tree-walk.js';
@@ -15,7 +15,8 @@ import { LiveTree } from './live/live-tree.js';
 import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES, Lease, MemoryBudget } from './reading/byte-budget.js';
 import { openConversation, type OpenConversation } from './reading/conversation.js';
 import { recordReader, type RecordReader } from './reading/record-reader.js';
-import { DEFAULT_READ_LIMITS, openRollout, requestShare } from './reading/session-reader.js';
+import { openSession } from './reading/open-session.js';
+import { DEFAULT_READ_LIMITS, requestShare } from './reading/session-reader.js';
 import type { OpenRollout, ReadEnv, ReadLimits } from './reading/session-reader.js';
 import { SessionNames } from './reading/session-names.js';
 import type { ConversationsPage, ListQuery, RecordOrigin, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
@@ -224,12 +225,7 @@ export class RolloutRepository {
 
   /** Opens a rollout's bytes: only a regular file inside the home, proven on the descriptor (else NotFound). */
   async openFile(file: RolloutFile): Promise<OpenRollout> {
-    try {
-      return await openRollout(file, (await this.walker.roots()).realHome);
-    } catch (err) {
-      if (isMissingOrUnsafe(err)) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
-      throw scanFailed(`cannot open ${file.relPath}`, err);
-    }
+    return openSession(file, (await this.walker.roots()).realHome);
   }
 
   /** Opens the file a page item's records that were not held are read from (see recordReader). */

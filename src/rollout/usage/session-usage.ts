@@ -1,6 +1,6 @@
-import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
-import { isMissingOrUnsafe } from '../files/fs-safety.js';
-import { openRollout, terminatedLines, type ReadEnv } from '../reading/session-reader.js';
+import { RolloutError, scanFailed } from '../errors.js';
+import { openSession } from '../reading/open-session.js';
+import { terminatedLines, type ReadEnv } from '../reading/session-reader.js';
 import type { JsonRecord, RolloutFile } from '../types.js';
 import { UsageCounter, type UsageResponse, type UsageSource } from './counter.js';
 import type { PriceBook } from './pricing.js';
@@ -79,13 +79,7 @@ export async function readSessionUsage(
 ): Promise<SessionUsage> {
   const counter = new UsageCounter();
   const tallies = new TurnTallies();
-  let opened;
-  try {
-    opened = await openRollout(file, env.realRoot);
-  } catch (err) {
-    if (isMissingOrUnsafe(err)) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
-    throw scanFailed(`cannot open ${file.relPath}`, err);
-  }
+  const opened = await openSession(file, env.realRoot);
   try {
     for await (const line of terminatedLines(opened.source, { offset: 0, lineNo: 1 }, opened.stat.size, env)) {
       if (line.record === null) continue;
