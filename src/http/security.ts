@@ -4,7 +4,7 @@ import { DASHBOARD_ROUTES } from './dashboard.js';
 import { HttpProblem } from './problem.js';
 
 /** The liveness probe, and the dashboard's own files (they hold no session data; the page asks for the token). */
-const UNAUTHENTICATED_ROUTES = new Set(['/healthz', ...DASHBOARD_ROUTES]);
+export const UNAUTHENTICATED_ROUTES = new Set(['/healthz', ...DASHBOARD_ROUTES]);
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
