@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { ProblemCode } from './problem.js';
 import { Problem } from './schemas.js';
 import { RATE_LIMIT_EXEMPT_ROUTES } from './rate-limit.js';
@@ -66,7 +66,7 @@ function withCommonResponses({ schema, url }: { schema: unknown; url: string }) 
 }
 
 /** OpenAPI 3.1 from the route schemas, served at /openapi.json, with Swagger UI at /docs. */
-export async function registerDocs(app: FastifyInstance): Promise<void> {
+export const apiDocs = fp(async (app) => {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -87,4 +87,4 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-}
+}, { name: 'api-docs' });

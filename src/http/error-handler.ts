@@ -1,6 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { RolloutError } from '../rollout/errors.js';
 import { RETRY_AFTER_S } from '../rollout/tuning.js';
 import { paramDetail } from './param-detail.js';
@@ -32,7 +33,7 @@ function clientStatus(error: { statusCode?: unknown; status?: unknown }): number
  * (causes, paths, stacks) go to the log only; errors of the client's own making are not
  * logged as server errors.
  */
-export function registerErrorHandling(app: FastifyInstance): void {
+export const errorHandling = fp(async (app) => {
   app.setErrorHandler((error: FastifyError | RolloutError | HttpProblem, request, reply) => {
     if (error instanceof HttpProblem) {
       return sendProblem(reply, error.code, error.message, error.headers);
@@ -82,7 +83,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     reply.code(body.status).type(`${PROBLEM_CONTENT_TYPE}; charset=utf-8`).removeHeader('content-length');
     return JSON.stringify(body);
   });
-}
+}, { name: 'error-handling' });
 
 /**
  * Errors the router raises before any route or hook runs (a malformed percent-encoding, a

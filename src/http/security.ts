@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { DASHBOARD_ROUTES } from './dashboard.js';
 import { HttpProblem } from './problem.js';
 
@@ -37,7 +38,7 @@ export interface SecurityOptions {
 }
 
 /** Host allow-list first (a rebinding page must learn nothing), then bearer-token auth. */
-export function registerSecurity(app: FastifyInstance, options: SecurityOptions): void {
+export const security = fp<SecurityOptions>(async (app, options) => {
   app.addHook('onRequest', async (request) => {
     // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (Node's own check is off: it sent no body).
     if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
@@ -61,4 +62,4 @@ export function registerSecurity(app: FastifyInstance, options: SecurityOptions)
       );
     }
   });
-}
+}, { name: 'security' });
