@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
 import { MemoryBudget } from './rollout/reading/byte-budget.js';
-import { sqliteIndex } from './rollout/index/indexer.js';
+import { sqliteIndex } from './rollout/index/sqlite/backend.js';
 import { responseCaching } from './http/caching.js';
 import { PriceBook } from './rollout/usage/pricing.js';
 import { conversationRoutes } from './http/conversations.js';

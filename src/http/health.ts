@@ -20,10 +20,12 @@ const Status = Type.Object({ status: Type.String() });
 
 const IndexProgress = Type.Object(
   {
-    state: Type.Enum(['disabled', 'building', 'ready', 'failed', 'rebuilding'], {
-      description: 'rebuilding: the index file was found corrupt while running; queries scan until it is rebuilt',
+    state: Type.Enum(['disabled', 'building', 'ready', 'failed', 'rebuilding', 'waiting'], {
+      description:
+        'rebuilding: the index file was found corrupt while running; waiting: another process holds its lock. ' +
+        'Queries scan until it is ready again',
     }),
-    reason: Type.Union([Type.String(), Type.Null()], { description: 'Why the index is failed or rebuilding' }),
+    reason: Type.Union([Type.String(), Type.Null()], { description: 'Why the index is failed, rebuilding or waiting' }),
     complete: Type.Boolean({ description: 'Filters, sort=updated and lookups use the index only once it is complete' }),
     filesInIndex: Type.Integer({ minimum: 0 }),
     filesCheckedThisPass: Type.Integer({ minimum: 0 }),
@@ -66,7 +68,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposi
       if (home === 'no-sessions') degraded.unshift(HOME_PROBLEMS[home]);
       else if (home !== 'ready') return reply.code(503).send({ status: HOME_PROBLEMS[home], degraded, index });
       // A corrupt index is rebuilt in the background while queries scan: answers stay right but slower.
-      if (index.state === 'rebuilding') return reply.code(503).send({ status: `index rebuilding: ${index.reason}`, degraded, index });
+      if (index.state === 'rebuilding' || index.state === 'waiting') {
+        return reply.code(503).send({ status: `index ${index.state}: ${index.reason}`, degraded, index });
+      }
       return { status: degraded.length === 0 ? 'ready' : 'degraded', degraded, index };
     },
   );

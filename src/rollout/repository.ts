@@ -6,6 +6,7 @@ import { pathKind } from './files/fs-safety.js';
 import { homeState, type HomeState } from './files/home-state.js';
 import { filesClaiming } from './files/lookup.js';
 import { TreeWalker } from './files/tree-walk.js';
+import { homeId } from './index/identity.js';
 import type { IndexFactory, IndexProgress, MetadataIndex } from './index/metadata-index.js';
 import { DEFAULT_LISTING_CACHE, ListingCache, type ListingCacheOptions } from './listing/listing-cache.js';
 import type { ReadListing } from './listing/list-items.js';
@@ -20,7 +21,8 @@ import { DEFAULT_READ_LIMITS, requestShare } from './reading/session-reader.js';
 import type { OpenRollout, ReadEnv, ReadLimits } from './reading/session-reader.js';
 import { SessionNames } from './reading/session-names.js';
 import type { ConversationsPage, ListQuery, RecordOrigin, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
-import { searchPage, searchSession, type SearchPage, type SearchRequest, type SessionSearchRequest } from './search/search-pages.js';
+import { searchPage, searchSession } from './search/search-pages.js';
+import type { SearchDeps, SearchPage, SearchRequest, SessionSearchRequest } from './search/search-pages.js';
 import { PriceBook } from './usage/pricing.js';
 import { usageSummary } from './usage/tally.js';
 import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
@@ -99,7 +101,8 @@ export class RolloutRepository {
     });
     const env = async (): Promise<ReadEnv> => ({ ...(await this.env()), waitMs: Number.POSITIVE_INFINITY }); // background: no rush
     const changed = () => this.live.indexChanged();
-    this.index = options.index ? options.index({ walker, limits, log, env, degraded, watch: this.live.watch, changed }) : null;
+    const home = homeId(this.codexHome);
+    this.index = options.index ? options.index({ home, walker, limits, log, env, degraded, watch: this.live.watch, changed }) : null;
   }
 
   /** What every read needs: the home's real path, the limits and the memory budget. */
@@ -164,7 +167,7 @@ export class RolloutRepository {
   }
 
   /** What pages, search and usage read with: files for listings through the cache. */
-  private async readDeps(): Promise<UsageDeps> {
+  private async readDeps(): Promise<SearchDeps & UsageDeps> {
     const { walker, index, prices, cache } = this;
     const env = await this.env();
     const readListing: ReadListing = (file, head, tail, log) => cache.read(file, head, tail, env, log);

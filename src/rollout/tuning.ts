@@ -17,8 +17,10 @@ export const RETRY_AFTER_S = {
   memory: 2,
   /** The process is out of file descriptors: idle connections are closed within seconds. */
   descriptors: 2,
-  /** The work needs the index, whose first build takes minutes. */
-  indexBuilding: 30,
+  /** The work needs the index, which is being built: a client polls the build's progress at this pace. */
+  indexBuilding: 5,
+  /** The work needs the index, which is not complete and not being built (it failed, or waits to be). */
+  indexIncomplete: 30,
   /** Every event-stream slot is taken, or the server is shutting down. */
   streams: 5,
 } as const;

@@ -161,18 +161,22 @@ describe('the memory budget', () => {
     const start = process.memoryUsage().rss;
     let peak = start;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
-    const responses: Promise<{ status: number; body: Buffer }>[] = [];
+    const responses: Promise<{ status: number; body: Buffer | null }>[] = [];
     const pausedAll: IncomingMessage[] = [];
-    const paths = [...Array(12).fill(`/conversations/${id}`), ...Array(12).fill('/conversations?head=100&tail=100')];
-    for (const path of paths) {
+    // Six of each: held whole, they would take over half a gigabyte, far over the bound below; more clients
+    // would prove nothing more and only cost the test machine time and memory.
+    const paths = [...Array(6).fill(`/conversations/${id}`), ...Array(6).fill('/conversations?head=100&tail=100')];
+    // The test keeps the bodies it checks (the first of each kind); the others are read and dropped.
+    const kept = new Set([0, 6]);
+    for (const [n, path] of paths.entries()) {
       responses.push(
         new Promise((resolve, reject) => {
           const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
             res.pause();
             pausedAll.push(res);
             const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+            res.on('data', (c: Buffer) => (kept.has(n) ? chunks.push(c) : undefined));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: kept.has(n) ? Buffer.concat(chunks) : null }));
             res.on('error', reject);
           });
           req.on('error', reject);
@@ -192,7 +196,7 @@ describe('the memory budget', () => {
     }
     const done = await Promise.all(responses);
     expect(done.map((r) => r.status)).toEqual(Array(paths.length).fill(200));
-    expect(JSON.parse(done[0]!.body.toString('utf8')).records).toHaveLength(5 + 8);
-    expect(JSON.parse(done[12]!.body.toString('utf8')).items[0].tail).toHaveLength(5 + 8);
+    expect(JSON.parse(done[0]!.body!.toString('utf8')).records).toHaveLength(5 + 8);
+    expect(JSON.parse(done[6]!.body!.toString('utf8')).items[0].tail).toHaveLength(5 + 8);
   }, 120_000);
 });
