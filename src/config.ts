@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { isWithin } from './rollout/files/fs-safety.js';
 import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES } from './rollout/reading/byte-budget.js';
 import { DEFAULT_SEARCH_BUDGET_CHARS } from './rollout/search/search-work.js';
+import { RETRY_AFTER_S } from './rollout/tuning.js';
 import { parseArgs } from 'node:util';
 import { checkDatabaseUrl } from './team/db/url.js';
 import { loadPricingFile, PricingFileError, type PricingOverrides } from './rollout/usage/pricing.js';
@@ -59,7 +60,7 @@ export const DEFAULT_LIVE: LiveSettings = {
   heartbeatMs: 15_000,
   streamBufferBytes: 1024 * 1024,
   followPollMs: 1000,
-  retryAfterSeconds: 5,
+  retryAfterSeconds: RETRY_AFTER_S.streams,
 };
 
 /** Socket and request time limits of the HTTP server, in milliseconds (slow-client defence). */

@@ -3,7 +3,8 @@ import { promisify } from 'node:util';
 import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 import { negotiate as negotiateEncoding } from '@fastify/accept-negotiator';
 import type { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { WeightedLru } from '../rollout/lru.js';
 import { appendVary } from './vary.js';
 
@@ -170,9 +171,12 @@ function acceptedEncoding(request: FastifyRequest): Encoding | null {
 }
 
 /** Decorates every reply with `cachedJson` (one cache per app). */
-export function registerCaching(app: FastifyInstance, options: ResponseCacheOptions): void {
-  const cache = new ResponseCache(options);
-  app.decorateReply('cachedJson', function (this: FastifyReply, freshness: string | null, build: () => Promise<BuiltBody>) {
-    return cache.send(this.request, this, freshness, build);
-  });
-}
+export const responseCaching = fp<ResponseCacheOptions>(
+  async (app, options) => {
+    const cache = new ResponseCache(options);
+    app.decorateReply('cachedJson', function (this: FastifyReply, freshness: string | null, build: () => Promise<BuiltBody>) {
+      return cache.send(this.request, this, freshness, build);
+    });
+  },
+  { name: 'response-caching' },
+);

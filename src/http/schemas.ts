@@ -238,6 +238,13 @@ export const GetQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** The 304 of a route whose JSON body is revalidated with its ETag (reply.cachedJson). */
+export const NotModified = { 304: { description: 'Not modified (If-None-Match)', type: 'null' } } as const;
+
+/**
+ * The problem+json answers of a route, by status. Those any route can give (a Host not allowed,
+ * a token missing, a shutdown...) are added to every route's document by docs.ts.
+ */
 export const problemResponses = (...codes: (keyof typeof ProblemCode)[]) =>
   Object.fromEntries(
     [...new Set(codes.map((c) => ProblemCode[c]))].map((status) => [

@@ -5,6 +5,7 @@ import { clientGone } from './request-lease.js';
 import {
   IdParams,
   LIST_DEFAULTS,
+  NotModified,
   SEARCH_DEFAULTS,
   SearchPage,
   SearchQuery,
@@ -26,7 +27,11 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposi
           'the files (within --max-scan-files) before: the same results either way.',
         tags: ['search'],
         querystring: SearchQuery,
-        response: { 200: SearchPage, ...problemResponses('INVALID_CURSOR', 'INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'SCAN_FAILED') },
+        response: {
+          200: SearchPage,
+          ...NotModified,
+          ...problemResponses('INVALID_CURSOR', 'INVALID_QUERY', 'SCAN_FAILED', 'SERVICE_UNAVAILABLE'),
+        },
       },
     },
     async (request, reply) => {
@@ -47,15 +52,15 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposi
         querystring: SessionSearchQuery,
         response: {
           200: SessionSearchPage,
+          ...NotModified,
           ...problemResponses(
             'INVALID_ID',
             'INVALID_CURSOR',
             'INVALID_QUERY',
-            'UNAUTHORIZED',
-            'FORBIDDEN',
             'NOT_FOUND',
             'AMBIGUOUS_ID',
             'SCAN_FAILED',
+            'SERVICE_UNAVAILABLE',
           ),
         },
       },

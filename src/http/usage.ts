@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RolloutRepository } from '../rollout/repository.js';
-import { IdParams, problemResponses } from './schemas.js';
+import { IdParams, NotModified, problemResponses } from './schemas.js';
 import { clientGone, requestLease } from './request-lease.js';
 import { schemaBody } from './caching.js';
 import { NoQuery, SessionUsageDocument, USAGE_DEFAULTS, UsageQuery, UsageReport } from './usage-schemas.js';
@@ -21,16 +21,7 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposit
         querystring: NoQuery,
         response: {
           200: SessionUsageDocument,
-          ...problemResponses(
-            'INVALID_ID',
-            'INVALID_QUERY',
-            'UNAUTHORIZED',
-            'FORBIDDEN',
-            'NOT_FOUND',
-            'AMBIGUOUS_ID',
-            'SCAN_FAILED',
-            'SERVICE_UNAVAILABLE',
-          ),
+          ...problemResponses('INVALID_ID', 'INVALID_QUERY', 'NOT_FOUND', 'AMBIGUOUS_ID', 'SCAN_FAILED', 'SERVICE_UNAVAILABLE'),
         },
       },
     },
@@ -55,7 +46,8 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposit
         querystring: UsageQuery,
         response: {
           200: UsageReport,
-          ...problemResponses('INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'SCAN_FAILED', 'SERVICE_UNAVAILABLE'),
+          ...NotModified,
+          ...problemResponses('INVALID_QUERY', 'SCAN_FAILED', 'SERVICE_UNAVAILABLE'),
         },
       },
     },

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { Degradations } from './degraded.js';
-import { RolloutError, RolloutErrorKind, scanFailed } from './errors.js';
+import { RolloutError, RolloutErrorKind } from './errors.js';
 import { UUID } from './files/filename.js';
-import { isMissingOrUnsafe, pathKind } from './files/fs-safety.js';
+import { pathKind } from './files/fs-safety.js';
 import { homeState, type HomeState } from './files/home-state.js';
 import { filesClaiming } from './files/lookup.js';
 import { TreeWalker } from './files/tree-walk.js';
@@ -16,7 +16,8 @@ import { LiveTree } from './live/live-tree.js';
 import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES, Lease, MemoryBudget } from './reading/byte-budget.js';
 import { openConversation, type OpenConversation } from './reading/conversation.js';
 import { recordReader, type RecordReader } from './reading/record-reader.js';
-import { DEFAULT_READ_LIMITS, openRollout, requestShare } from './reading/session-reader.js';
+import { openSession } from './reading/open-session.js';
+import { DEFAULT_READ_LIMITS, requestShare } from './reading/session-reader.js';
 import type { OpenRollout, ReadEnv, ReadLimits } from './reading/session-reader.js';
 import { SessionNames } from './reading/session-names.js';
 import type { ConversationsPage, ListQuery, RecordOrigin, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
@@ -117,7 +118,7 @@ export class RolloutRepository {
 
   /**
    * A request's share of the memory budget, taken before it reads anything (waiting for room;
-   * Unavailable after the budget's wait): a list page reads up to 16 files at once, a JSON
+   * Unavailable after the budget's wait): a list page reads up to FILES_AT_ONCE files at once, a JSON
    * session one file into a bounded body, raw bytes one chunk at a time. Release it when the
    * response is done. A wait ends at once when `signal` aborts (the client went away). With
    * `client` (an opaque name), the bytes count against that client's share of the budget.
@@ -240,12 +241,7 @@ export class RolloutRepository {
 
   /** Opens a rollout's bytes: only a regular file inside the home, proven on the descriptor (else NotFound). */
   async openFile(file: RolloutFile): Promise<OpenRollout> {
-    try {
-      return await openRollout(file, (await this.walker.roots()).realHome);
-    } catch (err) {
-      if (isMissingOrUnsafe(err)) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
-      throw scanFailed(`cannot open ${file.relPath}`, err);
-    }
+    return openSession(file, (await this.walker.roots()).realHome);
   }
 
   /** Opens the file a page item's records that were not held are read from (see recordReader). */

@@ -3,7 +3,7 @@ import { sameFile, stampOf, statOrNull, type FileStamp } from '../files/file-sta
 import type { RolloutFile, SortField, SortOrder } from '../types.js';
 import { encodePosition, positionCompare, startPosition, type Position } from './cursor.js';
 import { ReadAhead } from './read-ahead.js';
-import { MAX_PARALLEL_READS } from '../reading/session-reader.js';
+import { FILES_AT_ONCE } from '../tuning.js';
 
 /** A file that may belong on a page, at its position in the page's order. */
 export interface Candidate {
@@ -84,7 +84,7 @@ async function* classify(shape: PageShape, source: CandidateSource): AsyncGenera
  * is full and one more qualifying session proves that more follow (so `nextCursor` is exact).
  *
  * The reads of the next candidates run concurrently (as many as could still join the page,
- * plus the look-ahead, at most MAX_PARALLEL_READS), but their results are taken strictly in
+ * plus the look-ahead, at most FILES_AT_ONCE), but their results are taken strictly in
  * order with the decisions of a one-by-one read: the same items, counts and cursor. A read
  * started for the page and then taken as the look-ahead is used only for whether the session
  * qualifies, which does not depend on `full`; if it failed, the look-ahead read is made again
@@ -110,7 +110,7 @@ export async function collectPage<I>(
   try {
     while (true) {
       // A trusted look-ahead is only stat'ed; any other is read to see whether it qualifies.
-      const window = Math.min(MAX_PARALLEL_READS, shape.limit - items.length + (source.trusted ? 0 : 1));
+      const window = Math.min(FILES_AT_ONCE, shape.limit - items.length + (source.trusted ? 0 : 1));
       const next = await ahead.next(window, start);
       if (next === undefined) break;
       const { item: entry, task } = next;

@@ -11,6 +11,7 @@ import type { RawLine, RecordText } from './jsonl-lines.js';
 import { TitleFinder } from './title.js';
 import { buildSummary, metaFields } from './summary.js';
 import type { JsonRecord, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
+import { FILES_AT_ONCE } from '../tuning.js';
 
 export type { ByteSource } from './byte-source.js';
 
@@ -62,15 +63,12 @@ export function readWorkingSet(limits: ReadLimits): number {
   return CHUNK + 3 * limits.holdLineBytes;
 }
 
-/** Files a list request reads at once. */
-export const MAX_PARALLEL_READS = 16;
-
 /**
- * A request's share of the memory budget: a list page reads up to MAX_PARALLEL_READS files at
+ * A request's share of the memory budget: a list page reads up to FILES_AT_ONCE files at
  * once, a JSON session one file into a bounded body, raw bytes one chunk at a time.
  */
 export function requestShare(limits: ReadLimits, kind: 'list' | 'conversation' | 'bytes', limit: number): number {
-  const reads = kind === 'list' ? Math.min(MAX_PARALLEL_READS, limit + 1) : kind === 'conversation' ? 1 : 0;
+  const reads = kind === 'list' ? Math.min(FILES_AT_ONCE, limit + 1) : kind === 'conversation' ? 1 : 0;
   return reads * readWorkingSet(limits) + (kind === 'list' ? 0 : 2 * CHUNK);
 }
 

@@ -1,6 +1,6 @@
-import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
-import { isMissingOrUnsafe } from '../files/fs-safety.js';
-import { openRollout, terminatedLines, type ReadEnv } from '../reading/session-reader.js';
+import { RolloutError, scanFailed } from '../errors.js';
+import { openSession } from '../reading/open-session.js';
+import { terminatedLines, type ReadEnv } from '../reading/session-reader.js';
 import type { JsonRecord, RolloutFile } from '../types.js';
 import { isFileLocalKey, UsageCounter, type UsageResponse, type UsageSource } from './counter.js';
 import type { PriceBook } from './pricing.js';
@@ -120,13 +120,7 @@ async function tallyFile(
 ) {
   const counter = new UsageCounter();
   const tallies = new TurnTallies();
-  let opened;
-  try {
-    opened = await openRollout(file, env.realRoot);
-  } catch (err) {
-    if (isMissingOrUnsafe(err)) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
-    throw scanFailed(`cannot open ${file.relPath}`, err);
-  }
+  const opened = await openSession(file, env.realRoot);
   try {
     await reserve?.(Math.ceil(opened.stat.size * HELD_PER_FILE_BYTE));
     for await (const line of terminatedLines(opened.source, { offset: 0, lineNo: 1 }, opened.stat.size, env)) {
