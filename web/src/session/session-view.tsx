@@ -110,9 +110,12 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
   const totals = usage?.totals;
   const fileName = summary?.path.split('/').pop() ?? `${id}.jsonl`;
   const cwd = summary?.cwd ?? meta?.cwd ?? null;
+  // The id the server gave (not the link's): what Copy and Download use, and only once it has.
+  const serverId = summary?.id ?? null;
   const onDownload = () => {
+    if (serverId === null) return;
     setDownloadError(null);
-    downloadRaw(id, fileName).catch(setDownloadError);
+    downloadRaw(serverId, fileName).catch(setDownloadError);
   };
   return (
     <section class="view session-view" aria-labelledby="session-title" data-session={id}>
@@ -158,14 +161,16 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
             </div>
           )}
         </dl>
-        <div class="actions">
-          <code class="resume">codex resume {id}</code>
-          <CopyButton text={`codex resume ${id}`} label="Copy the codex resume command" />
-          <button type="button" class="btn" onClick={onDownload}>
-            Download NDJSON
-          </button>
-          <LiveState follow={follow} gone={gone} />
-        </div>
+        {serverId !== null && (
+          <div class="actions">
+            <code class="resume">codex resume {serverId}</code>
+            <CopyButton text={`codex resume ${serverId}`} label="Copy the codex resume command" />
+            <button type="button" class="btn" onClick={onDownload}>
+              Download NDJSON
+            </button>
+            <LiveState follow={follow} gone={gone} />
+          </div>
+        )}
       </header>
       <ErrorBanner error={error} what="Could not load this session:" />
       <ErrorBanner error={downloadError} what="Download failed:" />
