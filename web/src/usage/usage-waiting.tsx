@@ -41,6 +41,8 @@ export function progressText(index: IndexProgress | null): string | null {
   return `${verb} the index: ${integer(index.filesCheckedThisPass)} session files read so far.`;
 }
 
+const sentence = (text: string) => (text === '' || /[.!?]$/.test(text) ? text : `${text}.`);
+
 export function UsageWaiting({ state }: { state: ReportState }) {
   const progress = progressText(useIndexProgress(true));
   const refused = state.retryIn !== null && state.error instanceof ApiError ? state.error : null;
@@ -52,7 +54,7 @@ export function UsageWaiting({ state }: { state: ReportState }) {
         {progress !== null && <div class="muted waiting-progress">{progress}</div>}
         {refused && (
           <div class="muted waiting-retry">
-            {refused.detail} Asking again in {state.retryIn} s.
+            {sentence(refused.detail)} Asking again in {state.retryIn} s.
           </div>
         )}
       </div>
