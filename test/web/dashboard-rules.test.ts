@@ -94,17 +94,19 @@ function summary(id: string, usage: SessionSummary['usage']): SessionSummary {
 }
 
 describe('a live row and its cost', () => {
-  const counted = { inputTokens: 10, cachedInputTokens: 0, outputTokens: 5, reasoningOutputTokens: 0, totalTokens: 15, costUSD: 1, models: ['m'] };
+  const tokens = { inputTokens: 10, cachedInputTokens: 0, outputTokens: 5, reasoningOutputTokens: 0, totalTokens: 15 };
+  const counted = { ...tokens, costUSD: 1, models: ['m'] };
+  const f = FILTER_DEFAULTS;
 
   it('keeps the count it has when an update arrives without one (the stream does not carry it)', () => {
     const list = [summary('a', counted)];
     const event: SessionEvent = { change: 'updated', session: { ...summary('a', null), sizeBytes: 99 } };
-    const after = applySessionEvent(list, event, FILTER_DEFAULTS, true);
+    const after = applySessionEvent(list, event, f, true);
     expect(after[0]).toMatchObject({ sizeBytes: 99, usage: counted });
     // A count the event carries wins; a session never counted stays uncounted.
     const recounted = { ...counted, totalTokens: 99 };
-    expect(applySessionEvent(list, { change: 'updated', session: summary('a', recounted) }, FILTER_DEFAULTS, true)[0]?.usage).toEqual(recounted);
-    expect(applySessionEvent([summary('b', null)], { change: 'updated', session: summary('b', null) }, FILTER_DEFAULTS, true)[0]?.usage).toBeNull();
+    expect(applySessionEvent(list, { change: 'updated', session: summary('a', recounted) }, f, true)[0]?.usage).toEqual(recounted);
+    expect(applySessionEvent([summary('b', null)], { change: 'updated', session: summary('b', null) }, f, true)[0]?.usage).toBeNull();
   });
 
   it("takes the session's own usage document as a list item's usage", () => {
