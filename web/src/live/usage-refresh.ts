@@ -8,6 +8,8 @@ import { getJson } from '../api/client.js';
 import type { ConversationUsage, SessionSummary, SessionUsage } from '../api/types.js';
 
 export const REFRESH_MS = 1_000;
+/** Requests out at once: a burst of changes (a home synced from elsewhere) is asked for a few at a time. */
+const MAX_OUT = 4;
 
 /** A session's usage as a list item carries it, from the session's own usage document. */
 export function listUsageOf(usage: ConversationUsage): SessionUsage {
@@ -28,15 +30,28 @@ export interface UsageRefresh {
   changed: (id: string) => void;
 }
 
+interface State {
+  pending: Map<string, Pending>;
+  controller: AbortController;
+  out: number;
+}
+
+const fresh = (): State => ({ pending: new Map(), controller: new AbortController(), out: 0 });
+
 /**
- * `apply` puts a fresh usage on the list's item. Requests are cancelled when the list goes
- * (`listKey`, its query, changes, or the view closes); a failure leaves the row as it was.
+ * `apply` puts a fresh usage on the list's item; `shown` says whether the list still holds a
+ * session when its turn comes (one placed past the loaded pages, or filtered out, is not asked
+ * for). Requests are cancelled when the list goes (`listKey`, its query, changes, or the view
+ * closes); a failure leaves the row as it was.
  */
-export function useUsageRefresh(apply: (id: string, usage: SessionUsage) => void, listKey: string): UsageRefresh {
-  const latest = useRef(apply);
-  latest.current = apply;
-  const state = useRef<{ pending: Map<string, Pending>; controller: AbortController } | null>(null);
-  if (state.current === null) state.current = { pending: new Map(), controller: new AbortController() };
+export function useUsageRefresh(
+  apply: (id: string, usage: SessionUsage) => void,
+  shown: (id: string) => boolean,
+  listKey: string,
+): UsageRefresh {
+  const latest = useRef({ apply, shown });
+  latest.current = { apply, shown };
+  const state = useRef<State | null>(null);
 
   useEffect(
     () => () => {
@@ -53,25 +68,35 @@ export function useUsageRefresh(apply: (id: string, usage: SessionUsage) => void
     const s = state.current;
     if (s === null) return;
     p.timer = null;
+    if (!latest.current.shown(id)) {
+      s.pending.delete(id);
+      return;
+    }
+    if (s.out >= MAX_OUT) {
+      p.timer = setTimeout(() => fetchUsage(id, p), REFRESH_MS);
+      return;
+    }
     p.busy = true;
     p.again = false;
+    s.out += 1;
     const { signal } = s.controller;
     getJson<ConversationUsage>(`conversations/${encodeURIComponent(id)}/usage`, {}, signal)
       .then((usage) => {
-        if (!signal.aborted) latest.current(id, listUsageOf(usage));
+        if (!signal.aborted) latest.current.apply(id, listUsageOf(usage));
       })
       .catch(() => {}) // cancelled, or a failure: the row keeps what it shows
       .finally(() => {
+        s.out -= 1;
         p.busy = false;
         if (signal.aborted) return;
         if (p.again) p.timer = setTimeout(() => fetchUsage(id, p), REFRESH_MS);
-        else state.current?.pending.delete(id);
+        else s.pending.delete(id);
       });
   };
 
   return {
     changed: (id) => {
-      const s = state.current ?? (state.current = { pending: new Map(), controller: new AbortController() });
+      const s = state.current ?? (state.current = fresh());
       let p = s.pending.get(id);
       if (p === undefined) s.pending.set(id, (p = { timer: null, busy: false, again: false }));
       if (p.busy) p.again = true;

@@ -1,4 +1,4 @@
-import { useMemo } from 'preact/hooks';
+import { useMemo, useRef } from 'preact/hooks';
 import type { SessionEvent, SessionSummary } from '../api/types.js';
 import { useListEvents } from '../live/use-list-events.js';
 import { needsUsage, useUsageRefresh } from '../live/usage-refresh.js';
@@ -16,8 +16,11 @@ export function SessionsView({ query }: { query: URLSearchParams }) {
   const filters = filtersFrom(query);
   const params = useMemo(() => listParams(filters), [query.toString()]);
   const list = usePaged<SessionSummary>('conversations', params);
+  const loaded = useRef(list.items);
+  loaded.current = list.items;
   const refresh = useUsageRefresh(
     (id, usage) => list.setItems((items) => items.map((i) => (i.id === id ? { ...i, usage } : i))),
+    (id) => loaded.current.some((i) => i.id === id),
     JSON.stringify(params),
   );
   // Only where the list shows counts (a server with an index): without one, rows stay "—" as after a reload.
