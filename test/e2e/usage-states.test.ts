@@ -24,6 +24,7 @@ async function homeWith(sessions: { model: string; input: number; output: number
   return { home, paths };
 }
 
+const PHONE = { width: 390, height: 844 };
 const status = (page: Page) => page.getByRole('status');
 const tableRows = (page: Page) => page.locator('.usage-table tbody tr');
 
@@ -54,6 +55,8 @@ describeBrowser('the Usage page, waiting and edge cases', () => {
     await status(page).filter({ hasText: 'Building the index: 1,234 session files read so far.' }).waitFor();
     expect(await page.locator('.spinner').isVisible()).toBe(true);
     await screenshot(page, 'usage-counting');
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'usage-counting-phone');
     await page.unroute('**/usage?*');
     for (const route of held.splice(0)) await route.continue();
     await tableRows(page).first().waitFor();
@@ -81,6 +84,8 @@ describeBrowser('the Usage page, waiting and edge cases', () => {
     expect(answers).toContain(503);
     expect(await page.getByRole('alert').count()).toBe(0); // a wait, not an error
     await screenshot(page, 'usage-503');
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'usage-503-phone');
     // Nothing is asked again before the time the server named.
     const asked = answers.length;
     await page.clock.runFor(20_000);
@@ -114,6 +119,8 @@ describeBrowser('the Usage page, waiting and edge cases', () => {
     );
     expect(models).toEqual(['local-llm: 330K', 'mock-model: 1.1K']);
     await screenshot(page, 'usage-unpriced', true);
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'usage-unpriced-phone', true);
     expect(pageErrors).toEqual([]);
   });
 
