@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { REAL_HOME, tempHome, uuidN, writeSession } from '../helper.js';
 import { describeBrowser, SCREENSHOTS, serve, useBrowser, watchedPage } from './browser.js';
-import { demoHome } from './demo-home.js';
+import { DEMO_NOW, demoHome } from './demo-home.js';
 import { richSessionLines } from './fixtures.js';
 
 const PHONE = { width: 390, height: 844 };
@@ -23,7 +23,8 @@ async function shot(page: Page, name: string, fullPage = false): Promise<void> {
 const sideways = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
 describeBrowser('every view, desktop and phone', () => {
-  const browser = useBrowser({ timezoneId: 'UTC' });
+  // The demo month ends at DEMO_NOW: the pages' clock says that moment (the Usage page's 30 days).
+  const browser = useBrowser({ timezoneId: 'UTC', now: DEMO_NOW });
 
   it('the Sessions list: titles get the width on a phone, the filters fold away, the headings stay in sight', async () => {
     const home = await demoHome();
