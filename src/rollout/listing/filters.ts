@@ -1,7 +1,7 @@
 import { posix, win32 } from 'node:path';
 import { RolloutError, RolloutErrorKind } from '../errors.js';
 import type { FilterInput, SessionSource, SessionSummary } from '../types.js';
-import { fold } from '../search/fold.js';
+import { fold } from '../fold.js';
 import { timeBounds } from './time-bounds.js';
 
 /** Validated filters: every field is a constraint, absent fields match everything. */

@@ -1,6 +1,6 @@
 import { RolloutError, RolloutErrorKind } from '../errors.js';
 import { collapseWhitespace, type SearchRole } from './extract.js';
-import { fold } from './fold.js';
+import { fold } from '../fold.js';
 
 export type MatchMode = 'phrase' | 'words';
 export type SearchScope = 'messages' | 'tools' | 'all';

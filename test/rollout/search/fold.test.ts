@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fold } from '../../../src/rollout/search/fold.js';
+import { fold } from '../../../src/rollout/fold.js';
 import { containsFolded, parseFilter } from '../../../src/rollout/listing/filters.js';
 import { findHits, parseSearchQuery } from '../../../src/rollout/search/match.js';
 
