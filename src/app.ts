@@ -25,6 +25,7 @@ import { registerSecurity } from './http/security.js';
 import { RequestLog } from './http/request-log.js';
 import { lazySchemaCompilers } from './http/lazy-schemas.js';
 import { usageRoutes } from './http/usage.js';
+import { exportRoutes } from './http/export.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -139,7 +140,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       origin: config.corsOrigins,
       methods: ['GET', 'HEAD'],
       allowedHeaders: ['Authorization', 'Accept', 'Range', 'If-None-Match', 'If-Modified-Since', 'Last-Event-ID', 'Cache-Control'],
-      exposedHeaders: ['ETag', 'Last-Modified', 'Content-Range', 'Accept-Ranges', 'Content-Length'],
+      exposedHeaders: ['ETag', 'Last-Modified', 'Content-Range', 'Accept-Ranges', 'Content-Length', 'Content-Disposition', 'X-Redactions'],
       maxAge: 600,
     });
   }
@@ -153,5 +154,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(searchRoutes, { repository });
   await app.register(eventRoutes, { repository, streams });
   await app.register(usageRoutes, { repository });
+  await app.register(exportRoutes, { repository });
   return app;
 }
