@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
+import type { RolloutLogger } from './rollout/types.js';
 import { MemoryBudget } from './rollout/reading/byte-budget.js';
 import { sqliteIndex } from './rollout/index/indexer.js';
 import { registerCaching } from './http/caching.js';
@@ -26,6 +27,7 @@ import { RequestLog } from './http/request-log.js';
 import { lazySchemaCompilers } from './http/lazy-schemas.js';
 import { usageRoutes } from './http/usage.js';
 import { exportRoutes } from './http/export.js';
+import { mcpRoutes } from './http/mcp.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -63,6 +65,19 @@ function checkingInterval(headersMs: number): number {
   return Math.max(50, Math.min(1000, Math.floor(headersMs / 4)));
 }
 
+/** The repository a configuration describes: the HTTP service and `codex-sessions mcp` (stdio) both serve one. */
+export function createRepository(config: Config, log: RolloutLogger): RolloutRepository {
+  return new RolloutRepository({
+    codexHome: config.codexHome,
+    maxScanFiles: config.maxScanFiles,
+    log,
+    index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
+    memory: new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs),
+    followPollMs: config.live.followPollMs,
+    prices: new PriceBook(config.pricing),
+  });
+}
+
 /** The whole service as a Fastify instance, not listening: cli.ts listens, tests inject. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -95,15 +110,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   enforceIdleTimeout(app.server, config.timeouts.idleSocketMs);
   answerNodeRequests(app.server);
 
-  const repository = new RolloutRepository({
-    codexHome: config.codexHome,
-    maxScanFiles: config.maxScanFiles,
-    log: app.log,
-    index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
-    memory: new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs),
-    followPollMs: config.live.followPollMs,
-    prices: new PriceBook(config.pricing),
-  });
+  const repository = createRepository(config, app.log);
   const streams = new StreamRegistry(config.maxStreams, config.live);
   app.decorate('eventStreams', streams);
   // The index fills in the background: serving starts at once, never waiting for a build.
@@ -155,5 +162,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(eventRoutes, { repository, streams });
   await app.register(usageRoutes, { repository });
   await app.register(exportRoutes, { repository });
+  await app.register(mcpRoutes, { repository, corsOrigins: config.corsOrigins });
   return app;
 }

@@ -272,10 +272,10 @@ export class RolloutRepository {
     return { ...exportTranscript(opened, header, request, await this.env()), summary: header.summary, close: () => opened.close() };
   }
 
-  /** A piece of the session's Markdown transcript from `cursor`, at most `maxChars` long, and the cursor of the rest. */
+  /** A piece of the session's Markdown transcript from `cursor`, at most `maxBytes` long, and the cursor of the rest. */
   async transcriptPiece(
     file: RolloutFile,
-    request: TranscriptOptions & { cursor?: string | undefined; maxChars: number; redact: boolean },
+    request: TranscriptOptions & { cursor?: string | undefined; maxBytes: number; redact: boolean },
   ): Promise<TranscriptPiece> {
     const opened = await this.openFile(file);
     try {

@@ -206,16 +206,16 @@ describe('GET /conversations/:id/export', () => {
     const res = await get(`/conversations/${REAL_ID}/export?${query}`);
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
-    expect((await res.json()).code).toBe(code);
+    expect(((await res.json()) as { code: string }).code).toBe(code);
   });
 
   it('answers a malformed id with 400 INVALID_ID and an unknown one with 404 NOT_FOUND', async () => {
     const get = await serve(REAL_HOME);
     const bad = await get('/conversations/not-a-uuid/export');
     expect(bad.status).toBe(400);
-    expect((await bad.json()).code).toBe('INVALID_ID');
+    expect(((await bad.json()) as { code: string }).code).toBe('INVALID_ID');
     const missing = await get(`/conversations/${uuidN(999)}/export`);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).code).toBe('NOT_FOUND');
+    expect(((await missing.json()) as { code: string }).code).toBe('NOT_FOUND');
   });
 });

@@ -76,8 +76,15 @@ export async function decodeTranscriptCursor(cursor: string | undefined, opened:
 
 const TRUNCATED = '\n\n*… this item is longer than one piece; it was cut here.*\n';
 
+/** `text` cut to at most `bytes` bytes of UTF-8, at a character boundary. */
+function cutToBytes(text: string, bytes: number): string {
+  let cut = text.slice(0, bytes);
+  while (Buffer.byteLength(cut) > bytes) cut = cut.slice(0, Math.floor(cut.length * 0.9));
+  return cut.replace(/[\uD800-\uDBFF]$/, '');
+}
+
 /**
- * The transcript from `position` as Markdown, up to `maxChars` characters: whole items while
+ * The transcript from `position` as Markdown, up to `maxBytes` bytes of UTF-8: whole items while
  * they fit, then a cursor at the first item left over. An item longer than a whole piece alone
  * is cut to fit (the piece says so). The header comes with the first piece only.
  */
@@ -85,12 +92,13 @@ export async function transcriptPiece(
   opened: OpenRollout,
   header: TranscriptHeader | null,
   position: TranscriptPosition,
-  options: TranscriptOptions & { redact: boolean; maxChars: number },
+  options: TranscriptOptions & { redact: boolean; maxBytes: number },
   env: ReadEnv,
 ): Promise<TranscriptPiece> {
   const filter = options.redact ? new Redactor() : NO_REDACTION;
   const renderer = new MarkdownRenderer(options, filter);
   let out = header === null ? '' : renderer.begin(header);
+  let bytes = Buffer.byteLength(out);
   let turn = position.turn;
   let turns: [number, number] | null = null;
   let nextCursor: string | null = null;
@@ -102,14 +110,17 @@ export async function transcriptPiece(
     }
     let text = placed.turn !== turn ? renderer.turn(placed.turn) : '';
     text += renderer.item(placed);
-    if (out.length + text.length > options.maxChars) {
-      if (out.length > 0 && turns !== null) {
+    let size = Buffer.byteLength(text);
+    if (bytes + size > options.maxBytes) {
+      if (turns !== null) {
         nextCursor = encodeTranscriptCursor(before);
         break;
       }
-      text = text.slice(0, Math.max(0, options.maxChars - out.length - TRUNCATED.length)) + TRUNCATED;
+      text = cutToBytes(text, Math.max(0, options.maxBytes - bytes - TRUNCATED.length)) + TRUNCATED;
+      size = Buffer.byteLength(text);
     }
     out += text;
+    bytes += size;
     turn = placed.turn;
     turns = [turns?.[0] ?? placed.turn, placed.turn];
     before = placed.next;
