@@ -20,7 +20,7 @@ export interface McpRouteOptions {
 function checkOrigin(request: FastifyRequest, allowed: readonly string[]): void {
   const origin = request.headers.origin;
   if (origin === undefined) return;
-  let host: string | null = null;
+  let host: string | null;
   try {
     host = new URL(origin).host;
   } catch {

@@ -12,7 +12,10 @@ const bad = (code: string, message: string) => ({ error: `${code}: ${message}` }
 const q = (message: string) => bad('INVALID_QUERY', message);
 
 const intIn = (name: string, min: number, max: number, description: string) =>
-  z.int(q(`${name} must be an integer from ${min} to ${max}`)).min(min, q(`${name} must be at least ${min}`)).max(max, q(`${name} must be at most ${max}`))
+  z
+    .int(q(`${name} must be an integer from ${min} to ${max}`))
+    .min(min, q(`${name} must be at least ${min}`))
+    .max(max, q(`${name} must be at most ${max}`))
     .optional()
     .describe(description);
 
@@ -41,9 +44,9 @@ const filters = {
     8,
     'Only sessions started from these: cli, vscode, exec, mcp, subagent, custom, unknown; interactive = cli + vscode',
   ),
-  provider: list('provider', text('provider', 200, 'A model provider'), 50, 'Only sessions of these model providers (openai when none is named)'),
+  provider: list('provider', text('provider', 200, 'A model provider'), 50, 'Only sessions of these model providers (openai: none named)'),
   since: text('since', 64, 'ISO 8601 instant or date (UTC): only sessions created at or after it').optional(),
-  until: text('until', 64, 'ISO 8601 instant or date (UTC; a date includes its whole day): only sessions created at or before it').optional(),
+  until: text('until', 64, 'ISO 8601 instant or date (UTC; a date is its whole day): only sessions created at or before it').optional(),
   archived: oneOf('archived', ['false', 'true', 'all'], 'false (default): active sessions; true: archived only; all: both'),
   includeEmpty: z.boolean(q('includeEmpty must be a boolean')).optional().describe('Also sessions without a user message (default false)'),
 };
@@ -53,7 +56,8 @@ const order = {
   order: oneOf('order', ['desc', 'asc'], 'desc (default): newest first; asc: oldest first'),
 };
 
-const strict = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape, q('unknown argument (the arguments are those of the input schema)'));
+const strict = <T extends z.ZodRawShape>(shape: T) =>
+  z.strictObject(shape, q('unknown argument (the arguments are those of the input schema)'));
 
 const searchText = {
   q: text('q', 500, 'Text to find, case-insensitively (runs of white space match any run of white space)'),
@@ -61,12 +65,12 @@ const searchText = {
   scope: oneOf(
     'scope',
     ['messages', 'tools', 'all'],
-    'messages (default): what the user typed and the assistant answered; tools: commands, patches and tool outputs; all: both and reasoning',
+    'messages (default): what the user typed and the assistant answered; tools: commands, patches, tool outputs; all: both, reasoning',
   ),
 };
 
 const transcript = {
-  tools: oneOf('tools', ['full', 'summary', 'none'], 'full (default): commands, patches and outputs (bounded); summary: one line per call; none'),
+  tools: oneOf('tools', ['full', 'summary', 'none'], 'full (default): commands, patches, outputs (bounded); summary: a line a call; none'),
   reasoning: z.boolean(q('reasoning must be a boolean')).optional().describe('Include reasoning summaries (default true)'),
   redact: z.boolean(q('redact must be a boolean')).optional().describe('Replace secrets with [REDACTED:<kind>] (default true)'),
 };

@@ -27,7 +27,8 @@ export function createMcpServer(repository: RolloutRepository): McpServer {
     'session',
     new ResourceTemplate('codex-sessions://session/{id}', {
       list: async () => {
-        const page = await repository.listPage({ limit: LISTED_RESOURCES, head: 0, tail: 0, order: 'desc', archived: 'false', includeEmpty: false });
+        const query = { limit: LISTED_RESOURCES, head: 0, tail: 0, order: 'desc', archived: 'false', includeEmpty: false } as const;
+        const page = await repository.listPage(query);
         return {
           resources: page.items.map((s) => ({
             uri: `codex-sessions://session/${s.id}`,
@@ -44,8 +45,9 @@ export function createMcpServer(repository: RolloutRepository): McpServer {
       const file = await repository.findById(id);
       const lease = await repository.leaseFor('conversation');
       try {
-        const piece = await repository.transcriptPiece(file, { tools: 'full', reasoning: true, redact: true, maxBytes: MAX_RESULT_BYTES - 1000 });
-        const rest = piece.nextCursor === null ? '' : `\n\n*… continued: call read_session with id "${id}" and cursor "${piece.nextCursor}".*\n`;
+        const options = { tools: 'full', reasoning: true, redact: true, maxBytes: MAX_RESULT_BYTES - 1000 } as const;
+        const piece = await repository.transcriptPiece(file, options);
+        const rest = piece.nextCursor === null ? '' : `\n\n*… continued: read_session with id "${id}" and cursor "${piece.nextCursor}".*\n`;
         return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text: piece.markdown + rest }] };
       } finally {
         lease.release();

@@ -39,8 +39,8 @@ export async function serveStdio(config: Config): Promise<void> {
     receive?.(...args);
   };
   const send = transport.send.bind(transport);
-  transport.send = async (message, options) => {
-    await send(message, options);
+  transport.send = async (message) => {
+    await send(message);
     if ('id' in message && !('method' in message)) pending -= 1;
     if (ended && pending <= 0) void close();
   };

@@ -35,7 +35,8 @@ export function pageText(items: Json[], nextCursor: string | null): string {
 export function sessionSearchText(found: readonly object[], nextCursor: string | null): string {
   const matches = found as Json[];
   if (matches.length === 0) return `No matches. ${more(nextCursor)}`;
-  return `${matches.map((m) => `- line ${String(m.line)} (${String(m.role)}, ${String(m.kind)}): ${oneLine(m.snippet, 220)}`).join('\n')}\n${more(nextCursor)}`;
+  const lines = matches.map((m) => `- line ${String(m.line)} (${String(m.role)}, ${String(m.kind)}): ${oneLine(m.snippet, 220)}`);
+  return `${lines.join('\n')}\n${more(nextCursor)}`;
 }
 
 const tokens = (t: Json) =>

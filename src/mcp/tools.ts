@@ -28,9 +28,11 @@ async function guarded(run: () => Promise<CallToolResult>): Promise<CallToolResu
 
 /** The tools of SPEC §10 on `server`: each calls the repository, as the REST routes do, never HTTP. */
 export function registerTools(server: McpServer, repository: RolloutRepository): void {
-  const tool = <S extends z.ZodType>(name: string, title: string, description: string, inputSchema: S, run: (args: z.infer<S>) => Promise<CallToolResult>) =>
-    server.registerTool(name, { title, description, inputSchema: inputSchema as never, annotations: { ...READ_ONLY, title } }, ((args: z.infer<S>) =>
-      guarded(() => run(args))) as never);
+  type Run<S extends z.ZodType> = (args: z.infer<S>) => Promise<CallToolResult>;
+  const tool = <S extends z.ZodType>(name: string, title: string, description: string, inputSchema: S, run: Run<S>) => {
+    const config = { title, description, inputSchema: inputSchema as never, annotations: { ...READ_ONLY, title } };
+    server.registerTool(name, config, ((args: z.infer<S>) => guarded(() => run(args))) as never);
+  };
 
   tool(
     'list_sessions',
@@ -54,7 +56,8 @@ export function registerTools(server: McpServer, repository: RolloutRepository):
     SearchSessionsArgs,
     (a) =>
       fitted(a.limit ?? 10, async (limit) => {
-        const page = await repository.search({ match: 'phrase', scope: 'messages', matches: 3, archived: 'false', includeEmpty: false, order: 'desc', ...a, limit });
+        const defaults = { match: 'phrase', scope: 'messages', matches: 3, archived: 'false', includeEmpty: false, order: 'desc' } as const;
+        const page = await repository.search({ ...defaults, ...a, limit });
         const items = page.items.map((item) => ({ ...restSummary(item), matchCount: item.matchCount, matches: item.matches }));
         return { items, nextCursor: page.nextCursor, reachedScanCap: page.reachedScanCap };
       }, (v) => pageText(v.items, v.nextCursor)),
@@ -64,8 +67,8 @@ export function registerTools(server: McpServer, repository: RolloutRepository):
     'read_session',
     'Read a session',
     'A session as a Markdown transcript (header, then turns: user and assistant messages, reasoning summaries, tool calls and outputs), ' +
-      `secrets redacted by default. At most ${MAX_RESULT_BYTES.toLocaleString('en-US')} bytes a call: while nextCursor is not null, call again ` +
-      'with it as cursor to read on. Tool outputs are bounded (their head and tail).',
+      `secrets redacted by default. At most ${MAX_RESULT_BYTES.toLocaleString('en-US')} bytes a call: while nextCursor is not null, ` +
+      'call again with it as cursor to read on. Tool outputs are bounded (their head and tail).',
     ReadSessionArgs,
     async (a) => {
       const file = await repository.findById(a.id);
@@ -120,7 +123,10 @@ export function registerTools(server: McpServer, repository: RolloutRepository):
     'Tokens and cost of all sessions, grouped by day, week, month, model, cwd, source, provider or session, with totals. As GET /usage.',
     UsageReportArgs,
     (a) =>
-      fitted(a.limit ?? 100, async (limit) => ({ ...(await repository.usage({ groupBy: 'day', tz: 'UTC', archived: 'all', ...a, limit })) }), (v) =>
-        usageReportText(v)),
+      fitted(
+        a.limit ?? 100,
+        async (limit) => ({ ...(await repository.usage({ groupBy: 'day', tz: 'UTC', archived: 'all', ...a, limit })) }),
+        (v) => usageReportText(v),
+      ),
   );
 }
