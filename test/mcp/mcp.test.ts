@@ -156,7 +156,7 @@ describe.each(['http', 'stdio'] as const)('MCP over %s', (transport) => {
     expect(resources.every((r) => r.uri.startsWith('codex-sessions://session/') && r.mimeType === 'text/markdown')).toBe(true);
     const read = await client.readResource({ uri: `codex-sessions://session/${REAL_ID}` });
     expect(read.contents[0]?.mimeType).toBe('text/markdown');
-    expect(String(read.contents[0]?.text)).toContain('# run the linter and list files (#1)');
+    expect(String((read.contents[0] as { text?: string } | undefined)?.text)).toContain('# run the linter and list files (#1)');
   });
 });
 
