@@ -2,8 +2,9 @@
 // Issue 19: exporting the big session (~200 MB, made of the real 0.169 fixtures' records by
 // generate-tree.mjs) as Markdown, redacted (the default) and not. Each export runs in a fresh
 // service over one index built beforehand (as a user's service has: the header's usage comes from
-// it, not from a second pass over the file), so that each peak RSS (VmHWM) is its own. Rounds alternate plain and redacted; the time of a variant is
-// its fastest round. Targets: redaction makes export at most 2x slower; peak RSS bounded.
+// it, not from a second pass over the file), so that each peak RSS (VmHWM) is its own. Rounds
+// alternate plain and redacted; the time of a variant is its fastest round. Targets: redaction makes
+// export at most 2x slower; peak RSS bounded.
 //
 //   npm run build && node bench/export.mjs            200 MB session, 2 rounds
 //   npm run build && node bench/export.mjs --quick    5 MB session, 1 round
@@ -46,7 +47,8 @@ function fetchDiscard(port, path) {
     const req = request({ host: HOST, port, path, headers, agent: false, timeout: 900_000 }, (res) => {
       let bytes = 0;
       res.on('data', (c) => (bytes += c.length));
-      res.on('close', () => done({ status: res.statusCode, bytes, complete: res.complete, redactions: res.headers['x-redactions'] ?? null }));
+      const redactions = res.headers['x-redactions'] ?? null;
+      res.on('close', () => done({ status: res.statusCode, bytes, complete: res.complete, redactions }));
       res.on('error', () => {});
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -111,7 +113,8 @@ export async function runExport({ cli, quick, seed = 42, say = () => {} }) {
   for (let r = 0; r < (quick ? 1 : 2); r++) {
     for (const redact of [false, true]) {
       const run = await exportOnce(cli, tree.dir, indexPath, big.id, redact);
-      say(`  round ${r + 1}, redact=${redact}: ${run.seconds.toFixed(1)} s, ${(run.bytes / 2 ** 20).toFixed(1)} MiB out, peak RSS ${run.peakRssMb?.toFixed(0)} MB`);
+      const out = (run.bytes / 2 ** 20).toFixed(1);
+      say(`  round ${r + 1}, redact=${redact}: ${run.seconds.toFixed(1)} s, ${out} MiB out, peak RSS ${run.peakRssMb?.toFixed(0)} MB`);
       runs[redact ? 'redacted' : 'plain'].push(run);
     }
   }
