@@ -3,9 +3,8 @@
  * described in docs/export.md; test/rollout/transcript/redact.test.ts holds a true positive and a
  * near miss for each kind. A secret becomes `[REDACTED:<kind>]`.
  *
- * Two regular expressions, one pass each over a text: the first finds tokens by their vendor
- * format (case-sensitive, anchored on a fixed prefix, so the engine skips most text quickly);
- * the second finds credentials by their context (an `Authorization` scheme, a URL's password,
+ * A pass over a text per vendor token format (case-sensitive, anchored on a fixed prefix, so the
+ * engine skips most text quickly), then one pass that finds credentials by their context (an `Authorization` scheme, a URL's password,
  * a `password = value` assignment), case-insensitively, keeping the context and replacing only
  * the secret.
  */
@@ -29,7 +28,7 @@ export type RedactionKind =
 const PEM_LABEL = String.raw`[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?`;
 
 /** Vendor token formats, in the order they are tried at one position (Anthropic before OpenAI: both start `sk-`). */
-const TOKEN_RULES: [RedactionKind, string][] = [
+export const TOKEN_RULES: [RedactionKind, string][] = [
   // An unterminated block (a cut-off output) is redacted to the end of the text.
   ['private_key', String.raw`-----BEGIN ${PEM_LABEL}-----[\s\S]*?(?:-----END ${PEM_LABEL}-----|$)`],
   ['aws_key', String.raw`\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b`],
@@ -45,24 +44,27 @@ const TOKEN_RULES: [RedactionKind, string][] = [
   ['jwt', String.raw`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`],
 ];
 
-const TOKENS = new RegExp(TOKEN_RULES.map(([kind, source]) => `(?<${kind}>${source})`).join('|'), 'g');
+/** One expression per rule: V8 runs ten anchored ones far faster than their alternation. */
+const TOKENS = TOKEN_RULES.map(([kind, source]) => [kind, new RegExp(source, 'g')] as const);
 const TOKEN_KINDS = TOKEN_RULES.map(([kind]) => kind);
 /** A whole value that is one vendor token (for an assignment's kind). */
 const WHOLE_TOKEN = new RegExp(`^(?:${TOKEN_RULES.map(([kind, source]) => `(?<${kind}>${source})`).join('|')})$`);
 
-/** Key names whose value is a secret: the name ends with one of these words (DB_PASSWORD, githubToken, "api-key"). */
-const SECRET_WORDS =
-  String.raw`password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?`;
-const SECRET_KEY = String.raw`[A-Za-z0-9_.-]{0,40}?(?:${SECRET_WORDS})s?`;
+/**
+ * Key names whose value is a secret: the name ends with one of these words (DB_PASSWORD,
+ * githubToken, "api-key"). The match starts at the word, not at the name: a rule that had to find
+ * where a name begins would be tried at every position of every text, ten times slower.
+ */
+const SECRET_KEY = String.raw`(?:p(?:assw(?:or)?d|wd)|secret|token|(?:api|access|private|auth)[_-]?key|apikey|credentials?)s?`;
 
-const CONTEXT_RULES = [
+export const CONTEXT_RULES = [
   // `Authorization: Bearer <token>`, `-H "Bearer ..."`: the token goes, the scheme stays.
   String.raw`\b(?<bearerScheme>bearer\s+)(?<bearer>[A-Za-z0-9._~+/-]{16,}=*)`,
   String.raw`\b(?<basicScheme>basic\s+)(?<basic>[A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])`,
   // scheme://user:password@host: the password goes.
-  String.raw`\b(?<urlHead>[a-z][a-z0-9+.-]{1,20}://[^\s:/?#@"'<>]{1,256}:)(?<url>[^\s@/?#"'<>]{1,256})(?=@)`,
+  String.raw`(?<urlHead>://[^\s:/?#@"'<>]{1,256}:)(?<url>[^\s@/?#"'<>]{1,256})(?=@)`,
   // key = value, key: value, "key": "value", key="value": the value goes.
-  String.raw`(?<![A-Za-z0-9_])(?<assignHead>["']?${SECRET_KEY}["']?\s{0,4}(?:=|:=|:)\s{0,4})` +
+  String.raw`(?<assignHead>${SECRET_KEY}["']?\s{0,4}(?:=|:=|:)\s{0,4})` +
     String.raw`(?<assign>"[^"\n]{1,1024}"|'[^'\n]{1,1024}'|[^\s"',;)}\]<>]{1,1024})`,
 ];
 const CONTEXT = new RegExp(CONTEXT_RULES.join('|'), 'gi');
@@ -123,11 +125,12 @@ export class Redactor {
 
   redact(text: string): string {
     if (text.length < 8) return text;
-    const tokensDone = text.replace(TOKENS, (...args) => {
-      const groups = args[args.length - 1] as Groups;
-      const kind = TOKEN_KINDS.find((k) => groups[k] !== undefined) as RedactionKind;
-      return this.note(kind);
-    });
+    let tokensDone = text;
+    for (const [kind, re] of TOKENS) {
+      // The block rule's label is costly to try at every run of dashes: only where a key can be.
+      if (kind === 'private_key' && !tokensDone.includes('PRIVATE KEY')) continue;
+      tokensDone = tokensDone.replace(re, () => this.note(kind));
+    }
     return tokensDone.replace(CONTEXT, (whole, ...args) => {
       const g = args[args.length - 1] as Groups;
       if (g.bearer !== undefined) return looksLikeToken(g.bearer) ? `${g.bearerScheme}${this.note('bearer')}` : whole;
