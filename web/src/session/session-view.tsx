@@ -110,9 +110,10 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
   const totals = usage?.totals;
   const fileName = summary?.path.split('/').pop() ?? `${id}.jsonl`;
   const cwd = summary?.cwd ?? meta?.cwd ?? null;
-  const onDownload = () => {
+  const onDownload = (format?: 'markdown' | 'html') => {
     setDownloadError(null);
-    downloadRaw(id, fileName).catch(setDownloadError);
+    const name = format ? `codex-session-${id}.${format === 'html' ? 'html' : 'md'}` : fileName;
+    downloadRaw(id, name, format).catch(setDownloadError);
   };
   return (
     <section class="view session-view" aria-labelledby="session-title" data-session={id}>
@@ -161,9 +162,12 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
         <div class="actions">
           <code class="resume">codex resume {id}</code>
           <CopyButton text={`codex resume ${id}`} label="Copy the codex resume command" />
-          <button type="button" class="btn" onClick={onDownload}>
+          <button type="button" class="btn" onClick={() => onDownload()}>
             Download NDJSON
           </button>
+          <button type="button" class="btn" onClick={() => onDownload('markdown')}>Export Markdown</button>
+          <button type="button" class="btn" onClick={() => onDownload('html')}>Export HTML</button>
+          <CopyButton text={location.href} label="Copy a link to this session" caption="Copy link" />
           <LiveState follow={follow} gone={gone} />
         </div>
       </header>
