@@ -109,6 +109,9 @@ export async function runExport({ cli, quick, seed = 42, say = () => {} }) {
   say(`export: session ${big.id}, ${sessionMb.toFixed(0)} MiB, in ${tree.dir}`);
   const indexDir = await mkdtemp(join(os.tmpdir(), 'codex-export-bench-'));
   const indexPath = join(indexDir, 'index.sqlite');
+  // The index is built once, in a service of its own: the measured services find it complete, and
+  // their peak RSS is the export's, not the build's.
+  (await startService(cli, tree.dir, indexPath)).child.kill();
   const runs = { plain: [], redacted: [] };
   for (let r = 0; r < (quick ? 1 : 2); r++) {
     for (const redact of [false, true]) {
