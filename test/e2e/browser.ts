@@ -42,8 +42,12 @@ export interface Browser {
   context: BrowserContext;
 }
 
-/** One Chromium for the file (a fresh profile directory, removed afterwards); each test's tabs close after it. */
-export function useBrowser(options: { colorScheme?: 'light' | 'dark'; timezoneId?: string } = {}): Browser {
+/**
+ * One Chromium for the file (a fresh profile directory, removed afterwards); each test's tabs
+ * close after it. With `now` (ms since the epoch), the pages' Date says that moment all along
+ * (timers still run), so that views which count back from today draw the same days every run.
+ */
+export function useBrowser(options: { colorScheme?: 'light' | 'dark'; timezoneId?: string; now?: number } = {}): Browser {
   const holder = {} as Browser;
   let profile = '';
   beforeAll(async () => {
@@ -58,6 +62,7 @@ export function useBrowser(options: { colorScheme?: 'light' | 'dark'; timezoneId
       timeout: 60_000,
     });
     holder.context.setDefaultTimeout(WAIT_MS);
+    if (options.now !== undefined) await holder.context.clock.setFixedTime(options.now);
   }, 90_000);
   // expect.poll waits as long as the page's own waits (its default, 1 s, is too short here).
   beforeEach(() => vi.setConfig({ expect: { poll: { timeout: WAIT_MS } } }));

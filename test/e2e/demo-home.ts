@@ -1,7 +1,8 @@
-// A month of plausible Codex use, ending today: several projects, a few models (one without a
-// price), sessions with names and branches. For the screenshots of the Sessions and Usage views,
-// which should look like a real user's; generated from a fixed seed, so each run draws the same
-// month (relative to the day it runs).
+// A month of plausible Codex use, ending at a fixed moment (DEMO_NOW): several projects, a few
+// models (one without a price), sessions with names and branches. For the screenshots of the
+// Sessions and Usage views, which should look like a real user's; generated from a fixed seed at
+// fixed dates, so each run draws the same month whatever day it runs (the browser's clock is set
+// to DEMO_NOW, see useBrowser's `now`).
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempHome, uuidN, writeSession, type SessionSpec } from '../helper.js';
@@ -58,11 +59,17 @@ function weighted(rand: () => number): string {
 
 const stampOf = (ms: number) => new Date(ms).toISOString().slice(0, 19).replaceAll(':', '-');
 
-/** `days` days of sessions ending now (times in UTC, between 08:00 and 20:00); the home's path. */
-export async function demoHome(days = 30): Promise<string> {
+/** The demo's "now": a Wednesday afternoon (15:00 in Tokyo, 07:00 in Berlin). */
+export const DEMO_NOW = Date.parse('2026-03-18T06:00:00Z');
+
+/**
+ * `days` days of sessions ending at `now` (times in UTC, between 08:00 and 20:00; each file's
+ * mtime is its last response); the home's path.
+ */
+export async function demoHome(now = DEMO_NOW, days = 30): Promise<string> {
   const home = await tempHome();
   const rand = random(42);
-  const today = new Date();
+  const today = new Date(now);
   today.setUTCHours(0, 0, 0, 0);
   let n = 0;
   const names: { id: string; thread_name: string; updated_at: string }[] = [];
@@ -72,7 +79,7 @@ export async function demoHome(days = 30): Promise<string> {
     for (let s = 0; s < count; s += 1) {
       n += 1;
       let startMs = today.getTime() - d * 86_400_000 + (8 + rand() * 12) * 3_600_000;
-      if (startMs > Date.now() - 600_000) startMs = Date.now() - 600_000 - rand() * 3_600_000;
+      if (startMs > now - 600_000) startMs = now - 600_000 - rand() * 3_600_000;
       const [title, project, branch, name] = pick(rand, TASKS);
       const spec: SessionSpec = {
         stamp: stampOf(startMs),
@@ -95,12 +102,13 @@ export async function demoHome(days = 30): Promise<string> {
           reasoning: Math.round(rand() * 900),
         });
       }
+      spec.mtime = new Date(Date.parse((spends.at(-1) as Spend).at));
       const lines = spendingLines(spec, spends);
       const meta = lines[0] as { payload: Record<string, unknown> };
       meta.payload.git = { branch, commit_hash: 'abc1234', repository_url: null };
       await writeSession(home, spec, lines);
       if (d % 3 === 1 && s === 0 && d < 9 && names.length < NAMED) {
-        names.push({ id: spec.id, thread_name: name, updated_at: new Date().toISOString() });
+        names.push({ id: spec.id, thread_name: name, updated_at: new Date(now).toISOString() });
       }
     }
   }

@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 import type { UsageReport } from '../../web/src/api/types.js';
 import { tempHome, uuidN, writeSession } from '../helper.js';
 import { describeBrowser, screenshot, serve, useBrowser, watchedPage } from './browser.js';
-import { demoHome } from './demo-home.js';
+import { DEMO_NOW, demoHome } from './demo-home.js';
 import { spendingLines, type Spend } from './fixtures.js';
 
 /** Tokyo has no daylight saving: 9:00 there is 0:00 UTC all year, so a day there is easy to aim at. */
@@ -16,7 +16,9 @@ const dayIn = (ms: number) =>
 const minusDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) - n * 86_400_000).toISOString().slice(0, 10);
 const tokyo = (day: string, hhmm: string) => new Date(`${day}T${hhmm}:00+09:00`).toISOString();
 
-const TODAY = dayIn(Date.now());
+/** The pages' clock (and the demo's): the days below never depend on the day the tests run. */
+const NOW = DEMO_NOW;
+const TODAY = dayIn(NOW);
 const D2 = minusDays(TODAY, 2);
 const D1 = minusDays(TODAY, 1);
 
@@ -86,7 +88,7 @@ const BLUE: [number, number, number] = [0x4f, 0x8f, 0xf7]; // the first model's 
 const ORANGE: [number, number, number] = [0xf2, 0x99, 0x4a]; // the second's
 
 describeBrowser('the Usage page', () => {
-  const browser = useBrowser({ timezoneId: TZ });
+  const browser = useBrowser({ timezoneId: TZ, now: NOW });
 
   it('charts tokens and cost per day by model in the browser time zone, by project, with the table beneath', async () => {
     const base = await serve(await spendingHome(), {}, { index: true });
@@ -191,7 +193,7 @@ describeBrowser('the Usage page', () => {
   });
 
   it('shows a month of demo use (the screenshot of the README)', async () => {
-    const base = await serve(await demoHome(), {}, { index: true });
+    const base = await serve(await demoHome(NOW), {}, { index: true });
     const { page, pageErrors } = await watchedPage(browser);
     await page.goto(`${base}#/usage`);
     await page.locator('.usage-table tbody tr').first().waitFor();
