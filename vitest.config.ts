@@ -1,12 +1,24 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { LongFirstSequencer } from './test/sequencer.js';
+import { BUILT, E2E, NOT_UNIT, STRESS, UNIT } from './test/suites.js';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/e2e/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // The browser tests wait for the page to settle after each step; on a loaded CI machine a second is not enough.
     expect: { poll: { timeout: 10_000 } },
+    // Files run in separate processes (forks: RSS measurements stay per file). vitest's default
+    // on a 2-core machine is one worker, and many files mostly wait (on Chromium, timers,
+    // sockets): two workers at least.
+    maxWorkers: Math.max(2, availableParallelism()),
+    sequence: { sequencer: LongFirstSequencer },
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT, exclude: NOT_UNIT } },
+      { extends: true, test: { name: 'built', include: BUILT } },
+      { extends: true, test: { name: 'stress', include: STRESS } },
+      { extends: true, test: { name: 'e2e', include: E2E, globalSetup: ['test/e2e/global-setup.ts'] } },
+    ],
   },
 });
