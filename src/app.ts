@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
 import { MemoryBudget } from './rollout/reading/byte-budget.js';
-import { sqliteIndex } from './rollout/index/indexer.js';
+import { sqliteIndex } from './rollout/index/sqlite/backend.js';
 import { registerCaching } from './http/caching.js';
 import { PriceBook } from './rollout/usage/pricing.js';
 import { conversationRoutes } from './http/conversations.js';
@@ -18,7 +18,7 @@ import { StreamRegistry } from './http/sse.js';
 import { registerDocs } from './http/docs.js';
 import { answerNodeRequests, clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
 import { enforceIdleTimeout } from './http/idle-sockets.js';
-import { healthRoutes } from './http/health.js';
+import { HOME_PROBLEMS, healthRoutes } from './http/health.js';
 import { registerQueryIntegers } from './http/query-integers.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { registerSecurity } from './http/security.js';
@@ -30,6 +30,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The open event streams (how many, how much waits for slow clients): for tests and diagnostics. */
     eventStreams: StreamRegistry;
+    /** The memory budget (how much is held, by how many clients): for tests and diagnostics. */
+    memoryBudget: MemoryBudget;
   }
 }
 
@@ -93,20 +95,40 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }).withTypeProvider<TypeBoxTypeProvider>();
   enforceIdleTimeout(app.server, config.timeouts.idleSocketMs);
   answerNodeRequests(app.server);
+  if (config.databaseUrl !== null) {
+    // Team mode (src/team): the sessions come from PostgreSQL, not from a home.
+    registerErrorHandling(app);
+    // Loaded only here: a single-machine start does not pay for the PostgreSQL client.
+    const { teamPlugin } = await import('./team/plugin.js');
+    await app.register(teamPlugin, {
+      databaseUrl: config.databaseUrl,
+      loopbackOnly: isLoopbackHost(config.host),
+      bodyBudgetBytes: Math.floor(config.memoryBudgetBytes / 2),
+      bodyWaitMs: config.memoryWaitMs,
+    });
+    return app;
+  }
 
+  const memory = new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs);
+  app.decorate('memoryBudget', memory);
   const repository = new RolloutRepository({
     codexHome: config.codexHome,
     maxScanFiles: config.maxScanFiles,
     log: app.log,
     index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
-    memory: new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs),
+    memory,
     followPollMs: config.live.followPollMs,
     prices: new PriceBook(config.pricing),
   });
   const streams = new StreamRegistry(config.maxStreams, config.live);
   app.decorate('eventStreams', streams);
   // The index fills in the background: serving starts at once, never waiting for a build.
-  app.addHook('onReady', async () => repository.start());
+  app.addHook('onReady', async () => {
+    repository.start();
+    // An empty list is all a wrong home shows: say why once, where the operator looks first.
+    const home = await repository.homeState();
+    if (home !== 'ready') app.log.warn({ codexHome: repository.codexHome, home }, HOME_PROBLEMS[home]);
+  });
   app.addHook('onClose', async () => repository.close());
 
   // Once closing, a keep-alive connection whose response just finished would hold the

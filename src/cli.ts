@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
-import { ConfigError, USAGE, loadConfig } from './config.js';
+import { ConfigError, USAGE, loadConfig, type Config } from './config.js';
 
 /** Streams still in flight get this long to finish after SIGINT/SIGTERM. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
+  const command = process.argv[2];
+  if (command === 'token' || command === 'push') {
+    // The team commands (src/team) load the PostgreSQL client only when used.
+    const { runTeamCommand } = await import('./team/commands.js');
+    process.exitCode = await runTeamCommand(command, process.argv.slice(3), process.env);
+    return;
+  }
   let parsed;
   try {
     parsed = loadConfig(process.argv.slice(2), process.env);
@@ -22,14 +29,30 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = parsed;
-  const app = await buildApp(config);
+  let app;
+  try {
+    app = await buildApp(config);
+  } catch (err) {
+    // Team mode's start-up failures (no database, a schema newer than this program) are the user's to fix.
+    if (config.databaseUrl === null) throw err;
+    process.stderr.write(`codex-sessions: cannot start in team mode: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger: app.log }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');
     await app.close();
   });
-  await app.listen({ host: config.host, port: config.port });
+  const url = await app.listen({ host: config.host, port: config.port });
   app.log.info({ codexHome: config.codexHome, auth: config.token !== null }, 'serving Codex sessions');
+  // A person at a terminal gets the address to open; a pipe or a log collector gets JSON lines only.
+  if (process.stdout.isTTY) process.stdout.write(startupLine(url, config));
+}
+
+/** The one line for a person: where the dashboard is, what is served, how to stop. */
+function startupLine(url: string, config: Config): string {
+  const auth = config.token === null ? '' : ' (token required)';
+  return `codex-sessions: dashboard at ${url}/${auth}, serving ${config.codexHome}; Ctrl-C to stop\n`;
 }
 
 await main();

@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { isWithin } from './rollout/files/fs-safety.js';
 import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES } from './rollout/reading/byte-budget.js';
 import { parseArgs } from 'node:util';
+import { checkDatabaseUrl } from './team/db/url.js';
 import { loadPricingFile, PricingFileError, type PricingOverrides } from './rollout/usage/pricing.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -35,6 +36,8 @@ export interface Config {
   live: LiveSettings;
   /** Model prices from `--pricing FILE` over the built-in table; null: the built-in table only. */
   pricing: PricingOverrides | null;
+  /** Team mode (SPEC 9): the sessions and tokens live in this PostgreSQL database; null: one machine's home. */
+  databaseUrl: string | null;
 }
 
 /** Fixed settings of the event streams (no flags; tests shorten them). */
@@ -114,6 +117,7 @@ export function defaultConfig(codexHome: string): Config {
     timeouts: { ...DEFAULTS.timeouts },
     live: { ...DEFAULT_LIVE },
     pricing: null,
+    databaseUrl: null,
   };
 }
 
@@ -144,6 +148,8 @@ Options (each also read from the environment variable in brackets; flags win):
                           (default ${DEFAULTS.responseCacheMb}) [CODEX_SESSIONS_RESPONSE_CACHE_MB]
   --pricing FILE          JSON model prices that add to or override the built-in table [CODEX_SESSIONS_PRICING]
                           ({"models": {"<model>": {"input", "cachedInput", "output"}}}, USD per 1M tokens)
+  --database-url URL      team mode: serve the sessions pushed into this PostgreSQL database, with tokens from it
+                          (codex-sessions token|push --help) [CODEX_SESSIONS_DATABASE_URL]
   --log-level LEVEL       ${LOG_LEVELS.join('|')} [LOG_LEVEL] (default ${DEFAULTS.logLevel})
   -h, --help              show this help
 `;
@@ -210,6 +216,26 @@ function pricingFile(path: string): PricingOverrides {
   }
 }
 
+/** Team mode serves what was pushed: flags about a local home or a shared token make no sense there. */
+function checkTeamFlags(databaseUrl: string, values: { 'codex-home'?: string; token?: string; 'index-path'?: string }): void {
+  const bad = checkDatabaseUrl(databaseUrl);
+  if (bad !== null) throw new ConfigError(bad);
+  if (values['codex-home'] !== undefined) {
+    throw new ConfigError(
+      '--codex-home and --database-url exclude each other: in team mode the sessions come from the database ' +
+        '(push them with codex-sessions push)',
+    );
+  }
+  if (values['index-path'] !== undefined) {
+    throw new ConfigError('--index-path and --database-url exclude each other: in team mode the index lives in the database');
+  }
+  if (values.token !== undefined) {
+    throw new ConfigError(
+      '--token and --database-url exclude each other: team mode always requires tokens from the database (codex-sessions token add)',
+    );
+  }
+}
+
 export type ParsedCli = { help: true } | { help: false; config: Config };
 
 /** Flags and environment → one validated configuration. Throws ConfigError with a user-facing message. */
@@ -235,6 +261,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
         'no-index': { type: 'boolean' },
         'log-level': { type: 'string' },
         pricing: { type: 'string' },
+        'database-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -243,11 +270,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
   }
   if (values.help) return { help: true };
 
+  const databaseUrl = nonEmpty(values['database-url']) ?? nonEmpty(env.CODEX_SESSIONS_DATABASE_URL) ?? null;
+  if (databaseUrl !== null) checkTeamFlags(databaseUrl, values);
   const codexHome = resolve(expandHome(nonEmpty(values['codex-home']) ?? nonEmpty(env.CODEX_HOME) ?? '~/.codex'));
   // An IPv6 address may come in brackets, as in a URL (`[::1]`); listen() wants it bare.
   const host = (nonEmpty(values.host) ?? nonEmpty(env.HOST) ?? DEFAULTS.host).replace(/^\[(.*)\]$/, '$1');
   if (host === '' || /[\s/[\]]/.test(host)) throw new ConfigError(`host must be an address or a host name, got "${host}"`);
-  const indexPath = values['no-index'] || env.CODEX_SESSIONS_NO_INDEX === '1'
+  const indexPath = databaseUrl !== null || values['no-index'] || env.CODEX_SESSIONS_NO_INDEX === '1'
     ? null
     : resolve(expandHome(nonEmpty(values['index-path']) ?? nonEmpty(env.CODEX_SESSIONS_INDEX_PATH) ?? defaultIndexPath(codexHome, env)));
   if (indexPath !== null && isWithin(realPathSoFar(codexHome), realPathSoFar(indexPath))) {
@@ -269,12 +298,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
   if (!(LOG_LEVELS as readonly string[]).includes(levelRaw)) {
     throw new ConfigError(`log-level must be one of ${LOG_LEVELS.join(', ')}, got "${levelRaw}"`);
   }
-  const token = nonEmpty(values.token) ?? nonEmpty(env.CODEX_SESSIONS_TOKEN) ?? null;
+  // Team mode takes its tokens from the database; CODEX_SESSIONS_TOKEN there is the push agent's.
+  const token = databaseUrl !== null ? null : (nonEmpty(values.token) ?? nonEmpty(env.CODEX_SESSIONS_TOKEN) ?? null);
   if (token !== null && token.length < MIN_TOKEN_LENGTH) {
     throw new ConfigError(`the token must be at least ${MIN_TOKEN_LENGTH} characters long (try: openssl rand -hex 32)`);
   }
   if (token !== null && /\s/.test(token)) throw new ConfigError('the token must not contain white space');
-  if (token === null && !isLoopbackHost(host)) {
+  if (token === null && databaseUrl === null && !isLoopbackHost(host)) {
     throw new ConfigError(
       `refusing to listen on ${host} without a token: session files hold prompts, code and secrets. ` +
         'Set CODEX_SESSIONS_TOKEN (or --token), or bind a loopback address such as 127.0.0.1.',
@@ -300,6 +330,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
       ...{ host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles, indexPath, rateLimit, maxStreams, pricing },
       memoryBudgetBytes: memoryBudgetMiB * MiB,
       responseCacheMb,
+      databaseUrl,
     },
   };
 }

@@ -107,6 +107,41 @@ describe('cli', () => {
     }
   });
 
+  // Issue 17, item 12: start-up printed raw JSON only.
+  it('at a terminal prints one human line with the dashboard URL; piped, its output is JSON lines only', async () => {
+    const args = ['--codex-home', REAL_HOME, '--port', '0', '--no-index'];
+    // script(1) gives the server a pseudo-terminal as its stdout.
+    const command = [process.execPath, CLI, ...args].join(' ');
+    const terminal = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    terminal.stdout.on('data', (d) => (output += d));
+    const tty = { child: terminal, out: () => output };
+    try {
+      const line = await eventually(() => /codex-sessions: dashboard at http:\/\/127\.0\.0\.1:(\d+)\/, serving (\S+);/.exec(tty.out()), (m) => m !== null, 10_000);
+      expect(line?.[2]).toBe(REAL_HOME);
+      const page = await get(Number(line?.[1]), '/');
+      expect(page.status).toBe(200);
+    } finally {
+      // SIGTERM: script(1) ends the server and the terminal together (SIGKILL would orphan the server).
+      tty.child.kill('SIGTERM');
+      await new Promise((resolve) => (tty.child.exitCode === null ? tty.child.once('exit', resolve) : resolve(null)));
+    }
+    const piped = start(args);
+    try {
+      await listeningPort(piped);
+      await eventually(() => piped.out(), (out) => out.includes('serving Codex sessions'));
+      const lines = piped.out().trim().split('\n');
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+      for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
+      expect(piped.out()).not.toContain('dashboard at');
+    } finally {
+      kill(piped.child);
+    }
+  });
+
   it('on SIGTERM lets an in-flight stream finish, then exits 0', async () => {
     const home = await tempHome();
     const big = Array.from({ length: 4000 }, (_, i) => ({

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       timeouts: DEFAULTS.timeouts,
       live: DEFAULT_LIVE,
       pricing: null,
+      databaseUrl: null,
     });
     expect(defaultIndexPath('/h', {})).toMatch(new RegExp(`^${homedir()}/\\.cache/codex-sessions/index-[0-9a-f]{16}\\.sqlite$`));
     expect(defaultIndexPath('/h', { XDG_CACHE_HOME: '/xdg' })).toMatch(/^\/xdg\/codex-sessions\/index-[0-9a-f]{16}\.sqlite$/);

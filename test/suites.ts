@@ -19,13 +19,17 @@ export const BUILT = ['test/cli.test.ts', 'test/http/dashboard.test.ts'];
 /** The dashboard in Debian's Chromium (skipped, loudly, without it). */
 export const E2E = ['test/e2e/**/*.test.ts'];
 
-/** Everything else: no Chromium, no large trees, no build. */
+/** Team mode against a real PostgreSQL cluster (test/team/pg-setup.ts starts one for the run). */
+export const TEAM = ['test/team/**/*.test.ts'];
+
+/** Everything else: no Chromium, no large trees, no build, no database. */
 export const UNIT = ['test/**/*.test.ts'];
-export const NOT_UNIT = [...STRESS, ...BUILT, ...E2E];
+export const NOT_UNIT = [...STRESS, ...BUILT, ...E2E, ...TEAM];
 
 /**
  * The order in which projects' files start: the long ones first, so that two workers do not end
  * on one long file while the other idles; stress (CPU) and e2e (mostly waiting on Chromium)
- * alternate, so that the two workers are rarely both busy with CPU-heavy files.
+ * (and team, mostly waiting on PostgreSQL and the CLI) alternate, so that the two workers are
+ * rarely both busy with CPU-heavy files.
  */
-export const PROJECT_RANK: Record<string, number> = { stress: 0, e2e: 0, built: 1, unit: 2 };
+export const PROJECT_RANK: Record<string, number> = { stress: 0, e2e: 0, team: 0, built: 1, unit: 2 };

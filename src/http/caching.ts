@@ -4,6 +4,7 @@ import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 import { negotiate as negotiateEncoding } from '@fastify/accept-negotiator';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { WeightedLru } from '../rollout/lru.js';
 import { appendVary } from './vary.js';
 
 /** A payload as the route's 200 schema serialises it, for cachedJson. */
@@ -50,7 +51,6 @@ interface Entry {
   token: string;
   body: Buffer;
   encoded: Partial<Record<Encoding, Promise<Buffer>>>;
-  bytes: number;
 }
 
 /** Revalidate on every use, and never in a shared cache (session content is private); the body depends on Accept-Encoding. */
@@ -91,11 +91,12 @@ export function noneMatch(header: string | undefined, etag: string): boolean {
 export class ResponseCache {
   /** Tokens are counters that start again in every process: the ETag names the process too. */
   readonly epoch = randomBytes(6).toString('base64url');
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: WeightedLru<string, Entry>;
   private readonly building = new Map<string, Promise<Entry | null>>();
-  private bytes = 0;
 
-  constructor(private readonly options: ResponseCacheOptions) {}
+  constructor(options: ResponseCacheOptions) {
+    this.entries = new WeightedLru({ maxWeight: options.maxBytes, maxEntries: options.maxEntries });
+  }
 
   async send(request: FastifyRequest, reply: FastifyReply, freshness: string | null, build: () => Promise<BuiltBody>) {
     const key = `${request.routeOptions.url ?? request.url}?${canonicalQuery(request.query)}`;
@@ -131,11 +132,7 @@ export class ResponseCache {
    */
   private async entry(key: string, token: string, build: () => Promise<BuiltBody>): Promise<Entry | BuiltBody['body']> {
     const hit = this.entries.get(key);
-    if (hit?.token === token) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      return hit;
-    }
+    if (hit?.token === token) return hit;
     const buildKey = `${token}\n${key}`;
     const shared = this.building.get(buildKey);
     if (shared !== undefined) {
@@ -145,8 +142,8 @@ export class ResponseCache {
     const mine = build();
     const pending = mine.then(({ body }) => {
       if (!Buffer.isBuffer(body)) return null;
-      const entry: Entry = { token, body, encoded: {}, bytes: body.length };
-      this.store(key, entry);
+      const entry: Entry = { token, body, encoded: {} };
+      this.entries.set(key, entry, body.length);
       return entry;
     });
     this.building.set(buildKey, pending);
@@ -155,37 +152,12 @@ export class ResponseCache {
     return entry ?? (await mine).body;
   }
 
-  private store(key: string, entry: Entry): void {
-    const previous = this.entries.get(key);
-    if (previous !== undefined) this.remove(key, previous);
-    if (entry.bytes > this.options.maxBytes / 4) return;
-    this.entries.set(key, entry);
-    this.bytes += entry.bytes;
-    this.evict();
-  }
-
   private compress(key: string, entry: Entry, encoding: Encoding): Promise<Buffer> {
     return compressors[encoding](entry.body).then((out) => {
       // Counted only while the entry is still the cached one.
-      if (this.entries.get(key) === entry) {
-        entry.bytes += out.length;
-        this.bytes += out.length;
-        this.evict();
-      }
+      this.entries.grow(key, entry, out.length);
       return out;
     });
-  }
-
-  private evict(): void {
-    for (const [oldKey, old] of this.entries) {
-      if (this.bytes <= this.options.maxBytes && this.entries.size <= this.options.maxEntries) break;
-      this.remove(oldKey, old);
-    }
-  }
-
-  private remove(key: string, entry: Entry): void {
-    this.entries.delete(key);
-    this.bytes -= entry.bytes;
   }
 }
 

@@ -2,6 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RolloutError } from '../rollout/errors.js';
+import { paramDetail } from './param-detail.js';
 import {
   HttpProblem,
   KIND_TO_CODE,
@@ -12,6 +13,13 @@ import {
   sendProblem,
   type Problem,
 } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's error responses are its own documented bodies: they are not made problem+json. */
+    ownErrorBody?: boolean;
+  }
+}
 
 /** The 4xx status an error from Fastify, Node or a plugin carries (http-errors use `status`), or null. */
 function clientStatus(error: { statusCode?: unknown; status?: unknown }): number | null {
@@ -43,8 +51,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return sendProblem(reply, code, error.message);
     }
     if (error.validation) {
-      const code = error.validationContext === 'params' ? 'INVALID_ID' : 'INVALID_QUERY';
-      return sendProblem(reply, code, error.message);
+      const context = (error.validationContext ?? 'querystring') as 'querystring' | 'params' | 'headers';
+      const input = context === 'params' ? request.params : context === 'headers' ? request.headers : request.query;
+      const [first] = error.validation;
+      const detail = first === undefined ? error.message : paramDetail(first, context, request.routeOptions.schema?.[context], input);
+      return sendProblem(reply, context === 'params' ? 'INVALID_ID' : 'INVALID_QUERY', detail);
     }
     const status = clientStatus(error);
     if (status !== null) {
@@ -59,9 +70,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => sendProblem(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
 
   // Plugins answer some errors themselves (CORS: a text/plain "Invalid Preflight Request"):
-  // any error response that is not problem+json yet is made one here, on its way out.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // any error response that is not problem+json yet is made one here, on its way out, except
+  // a route's own documented error body (/readyz's 503).
+  app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode < 400 || String(reply.getHeader('content-type') ?? '').startsWith(PROBLEM_CONTENT_TYPE)) return payload;
+    if (request.routeOptions.config.ownErrorBody === true) return payload;
     (payload as { destroy?: () => void } | null)?.destroy?.(); // a stream body (a file) is not sent: close it
     const { code, detail } = problemForStatus(reply.statusCode);
     const body = problem(code, detail);

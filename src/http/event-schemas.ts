@@ -1,8 +1,9 @@
 import { Type, type TSchema } from 'typebox';
+import { pattern } from './param-detail.js';
 import { ConversationSummary, ListQuery } from './schemas.js';
 
 /** A decimal id or offset without leading zeros; at most 16 digits (a safe integer). */
-const DECIMAL = '^(0|[1-9][0-9]{0,15})$';
+const DECIMAL = pattern('^(0|[1-9][0-9]{0,15})$', 'an event id: a decimal number without leading zeros');
 
 export const EventsQuery = Type.Object(
   {
@@ -18,7 +19,7 @@ export const FollowQuery = Type.Object(
   {
     from: Type.Optional(
       Type.String({
-        pattern: '^(start|end|0|[1-9][0-9]{0,15})$',
+        pattern: pattern('^(start|end|0|[1-9][0-9]{0,15})$', 'start, end or a byte offset (a decimal number without leading zeros)'),
         default: 'end',
         description:
           'start: from the first line; end: after the last complete line (a line being written is sent once it is complete); ' +

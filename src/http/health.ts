@@ -1,15 +1,31 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { HomeState } from '../rollout/files/home-state.js';
 import type { RolloutRepository } from '../rollout/repository.js';
+
+/**
+ * What is wrong with the Codex home, in words for /readyz and the start-up log; null when it is
+ * ready. No absolute path (the start-up log has it): a client learns what to fix, not the layout
+ * of the server's disk.
+ */
+export const HOME_PROBLEMS: Record<Exclude<HomeState, 'ready'>, string> = {
+  missing: 'the codex home does not exist: set --codex-home or CODEX_HOME to the directory Codex writes (~/.codex)',
+  'not-a-directory': 'the codex home is not a directory: set --codex-home or CODEX_HOME to the directory Codex writes (~/.codex)',
+  unreadable: 'codex home not readable: this process may not list it',
+  'no-sessions':
+    'the codex home has no sessions/ directory: no session was written yet, or --codex-home/CODEX_HOME is not the Codex home',
+};
 
 const Status = Type.Object({ status: Type.String() });
 
 const IndexProgress = Type.Object(
   {
-    state: Type.Enum(['disabled', 'building', 'ready', 'failed', 'rebuilding'], {
-      description: 'rebuilding: the index file was found corrupt while running; queries scan until it is rebuilt',
+    state: Type.Enum(['disabled', 'building', 'ready', 'failed', 'rebuilding', 'waiting'], {
+      description:
+        'rebuilding: the index file was found corrupt while running; waiting: another process holds its lock. ' +
+        'Queries scan until it is ready again',
     }),
-    reason: Type.Union([Type.String(), Type.Null()], { description: 'Why the index is failed or rebuilding' }),
+    reason: Type.Union([Type.String(), Type.Null()], { description: 'Why the index is failed, rebuilding or waiting' }),
     complete: Type.Boolean({ description: 'Filters, sort=updated and lookups use the index only once it is complete' }),
     filesInIndex: Type.Integer({ minimum: 0 }),
     filesCheckedThisPass: Type.Integer({ minimum: 0 }),
@@ -41,13 +57,20 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposi
         tags: ['operations'],
         response: { 200: Readiness, 503: Readiness },
       },
+      // Its 503 is a Readiness document, not a problem: error-handler.ts leaves it as it is.
+      config: { ownErrorBody: true },
     },
     async (_request, reply) => {
       const index = repository.indexProgress();
       const degraded = repository.degraded.list();
-      if (!(await repository.isReadable())) return reply.code(503).send({ status: 'codex home not readable', degraded, index });
+      const home = await repository.homeState();
+      // Without sessions/ the service serves what is there (nothing): ready, but saying why it is empty.
+      if (home === 'no-sessions') degraded.unshift(HOME_PROBLEMS[home]);
+      else if (home !== 'ready') return reply.code(503).send({ status: HOME_PROBLEMS[home], degraded, index });
       // A corrupt index is rebuilt in the background while queries scan: answers stay right but slower.
-      if (index.state === 'rebuilding') return reply.code(503).send({ status: `index rebuilding: ${index.reason}`, degraded, index });
+      if (index.state === 'rebuilding' || index.state === 'waiting') {
+        return reply.code(503).send({ status: `index ${index.state}: ${index.reason}`, degraded, index });
+      }
       return { status: degraded.length === 0 ? 'ready' : 'degraded', degraded, index };
     },
   );

@@ -1,16 +1,25 @@
 import type { FastifyInstance } from 'fastify';
+import { shown } from './param-detail.js';
 import { HttpProblem } from './problem.js';
 
 /** A decimal integer as a client writes one in a URL: digits only. */
 const DECIMAL = /^\d{1,15}$/;
 
-/** The names of the integer parameters of a route's querystring schema. */
-function integerParams(schema: unknown): string[] {
-  const properties = (schema as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties ?? {};
-  return Object.entries(properties)
-    .filter(([, p]) => p.type === 'integer')
-    .map(([name]) => name);
+interface IntegerSchema {
+  type?: unknown;
+  minimum?: number;
+  maximum?: number;
 }
+
+/** The integer parameters of a route's querystring schema, with their schemas. */
+function integerParams(schema: unknown): [string, IntegerSchema][] {
+  const properties = (schema as { properties?: Record<string, IntegerSchema> } | undefined)?.properties ?? {};
+  return Object.entries(properties).filter(([, p]) => p.type === 'integer');
+}
+
+/** ` from 0 to 100`, when the schema bounds the integer on both sides. */
+const rangeOf = ({ minimum, maximum }: IntegerSchema) =>
+  minimum !== undefined && maximum !== undefined ? ` from ${minimum} to ${maximum}` : '';
 
 /**
  * The one place query integers are read: strictly decimal, before validation. ajv's type
@@ -21,14 +30,17 @@ function integerParams(schema: unknown): string[] {
  */
 export function registerQueryIntegers(app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => {
-    const names = integerParams(request.routeOptions.schema?.querystring);
-    if (names.length === 0) return;
+    const params = integerParams(request.routeOptions.schema?.querystring);
+    if (params.length === 0) return;
     const query = request.query as Record<string, unknown>;
-    for (const name of names) {
+    for (const [name, schema] of params) {
       const value = query[name];
       if (value === undefined) continue;
+      if (Array.isArray(value)) {
+        throw new HttpProblem('INVALID_QUERY', `query parameter ${name} must be given once; got ${value.length} values`);
+      }
       if (typeof value !== 'string' || !DECIMAL.test(value)) {
-        throw new HttpProblem('INVALID_QUERY', `querystring/${name} must be a decimal integer`);
+        throw new HttpProblem('INVALID_QUERY', `query parameter ${name} must be a decimal integer${rangeOf(schema)}; got ${shown(value)}`);
       }
       query[name] = Number(value);
     }

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Lease } from '../rollout/reading/byte-budget.js';
 import type { RolloutRepository } from '../rollout/repository.js';
+import { clientKey } from './client-key.js';
 
 const onClose = new WeakMap<Socket, Set<() => void>>();
 
@@ -31,7 +32,8 @@ function whenClosed(socket: Socket, fn: () => void): () => void {
 }
 
 /**
- * The request's share of the memory budget (see RolloutRepository.leaseFor), given back once the
+ * The request's share of the memory budget (see RolloutRepository.leaseFor), counted against its
+ * client's share (its peer address: one client cannot hold the whole budget), given back once the
  * response is over however it ends. The connection's close is the backstop: a pipelined request
  * whose response never got the socket emits neither `finish` nor `close` on its response. A
  * request whose client goes away while it waits for room stops waiting at once, so that
@@ -49,7 +51,7 @@ export async function requestLease(
   const forgetWait = whenClosed(socket, () => abandoned.abort());
   let lease: Lease;
   try {
-    lease = await repository.leaseFor(kind, limit, abandoned.signal);
+    lease = await repository.leaseFor(kind, limit, abandoned.signal, clientKey(socket.remoteAddress));
   } finally {
     forgetWait();
   }

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Nullable } from './nullable.js';
+import { pattern } from './param-detail.js';
 import { sessionSelectors } from './filter-schemas.js';
 import { UsageSummary } from './usage-schemas.js';
 
@@ -13,7 +14,7 @@ const JsonObject = Type.Unsafe<Record<string, unknown>>({
 });
 
 const Uuid = Type.String({
-  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+  pattern: pattern('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', 'a UUID'),
   description: 'Session id: a UUID of any version, any case',
 });
 

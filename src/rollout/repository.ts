@@ -1,11 +1,12 @@
-import { access, constants } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Degradations } from './degraded.js';
 import { RolloutError, RolloutErrorKind, scanFailed } from './errors.js';
 import { UUID } from './files/filename.js';
 import { isMissingOrUnsafe, pathKind } from './files/fs-safety.js';
+import { homeState, type HomeState } from './files/home-state.js';
 import { filesClaiming } from './files/lookup.js';
 import { TreeWalker } from './files/tree-walk.js';
+import { homeId } from './index/identity.js';
 import type { IndexFactory, IndexProgress, MetadataIndex } from './index/metadata-index.js';
 import { DEFAULT_LISTING_CACHE, ListingCache, type ListingCacheOptions } from './listing/listing-cache.js';
 import type { ReadListing } from './listing/list-items.js';
@@ -19,7 +20,8 @@ import { DEFAULT_READ_LIMITS, openRollout, requestShare } from './reading/sessio
 import type { OpenRollout, ReadEnv, ReadLimits } from './reading/session-reader.js';
 import { SessionNames } from './reading/session-names.js';
 import type { ConversationsPage, ListQuery, RecordOrigin, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
-import { searchPage, searchSession, type SearchPage, type SearchRequest, type SessionSearchRequest } from './search/search-pages.js';
+import { searchPage, searchSession } from './search/search-pages.js';
+import type { SearchDeps, SearchPage, SearchRequest, SessionSearchRequest } from './search/search-pages.js';
 import { PriceBook } from './usage/pricing.js';
 import { usageSummary } from './usage/tally.js';
 import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
@@ -98,7 +100,8 @@ export class RolloutRepository {
     });
     const env = async (): Promise<ReadEnv> => ({ ...(await this.env()), waitMs: Number.POSITIVE_INFINITY }); // background: no rush
     const changed = () => this.live.indexChanged();
-    this.index = options.index ? options.index({ walker, limits, log, env, degraded, watch: this.live.watch, changed }) : null;
+    const home = homeId(this.codexHome);
+    this.index = options.index ? options.index({ home, walker, limits, log, env, degraded, watch: this.live.watch, changed }) : null;
   }
 
   /** What every read needs: the home's real path, the limits and the memory budget. */
@@ -110,10 +113,11 @@ export class RolloutRepository {
    * A request's share of the memory budget, taken before it reads anything (waiting for room;
    * Unavailable after the budget's wait): a list page reads up to 16 files at once, a JSON
    * session one file into a bounded body, raw bytes one chunk at a time. Release it when the
-   * response is done. A wait ends at once when `signal` aborts (the client went away).
+   * response is done. A wait ends at once when `signal` aborts (the client went away). With
+   * `client` (an opaque name), the bytes count against that client's share of the budget.
    */
-  async leaseFor(kind: 'list' | 'conversation' | 'bytes', limit = 0, signal?: AbortSignal): Promise<Lease> {
-    const lease = new Lease(this.memory.requests);
+  async leaseFor(kind: 'list' | 'conversation' | 'bytes', limit = 0, signal?: AbortSignal, client?: string): Promise<Lease> {
+    const lease = new Lease(client === undefined ? this.memory.requests : this.memory.clients.for(client));
     await lease.take(requestShare(this.limits, kind, limit), signal);
     return lease;
   }
@@ -162,7 +166,7 @@ export class RolloutRepository {
   }
 
   /** What pages, search and usage read with: files for listings through the cache. */
-  private async readDeps(): Promise<UsageDeps> {
+  private async readDeps(): Promise<SearchDeps & UsageDeps> {
     const { walker, index, prices, cache } = this;
     const env = await this.env();
     const readListing: ReadListing = (file, head, tail, log) => cache.read(file, head, tail, env, log);
@@ -251,13 +255,8 @@ export class RolloutRepository {
     return UUID.test(id) && (await this.filesOf(id.toLowerCase())).length > 0;
   }
 
-  /** Readiness: the Codex home exists and can be read. */
-  async isReadable(): Promise<boolean> {
-    try {
-      await access(this.codexHome, constants.R_OK | constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
+  /** Readiness: whether the Codex home is there, can be read and has a sessions/ directory. */
+  async homeState(): Promise<HomeState> {
+    return homeState(this.codexHome);
   }
 }

@@ -123,5 +123,7 @@ export interface RolloutFile {
 /** Structured debug logging; pino's logger (and Fastify's request logger) fit it. */
 export interface RolloutLogger {
   debug(obj: object, msg?: string): void;
+  /** Optional: only the index's progress lines use it (test loggers leave it out). */
+  info?(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
 }

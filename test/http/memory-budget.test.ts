@@ -2,10 +2,10 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildTestApp, envelopeLines, list, rolloutRelPath, tempHome, uuidN } from '../helper.js';
+import { buildTestApp, envelopeLines, list, rolloutRelPath, tempHome, uuidN, writeSession } from '../helper.js';
 import { eventually, listen } from '../net.js';
 
 // Issue 9, item 3: memory is bounded across all requests, whatever the line lengths.
@@ -97,6 +97,44 @@ describe('the memory budget', () => {
     const ok = await eventually(() => app.inject('/conversations?limit=20'), (r) => r.statusCode === 200, 10_000);
     expect(ok.statusCode).toBe(200);
   });
+
+  // Issue 17, item 9. Before: 400 connections asking for a 15 MiB session without reading held
+  // the whole budget, and every other client's reads waited out the wait and got 503.
+  it('one client that opens many requests and never reads holds at most its share: other clients are served', async () => {
+    const home = await tempHome();
+    const big = uuidN(1);
+    await sessionWithLongLines(home, big, 8, MiB); // 8 MiB a response: more than the socket buffers hold
+    const small = uuidN(2);
+    await writeSession(home, { stamp: '2025-01-02T00-00-00', id: small, title: 'small' });
+    // 8 MiB: 4 MiB for request shares, at most 2 MiB of it per client; a JSON read takes 384 KiB,
+    // a list page of 5 takes 1.5 MiB.
+    const app = await buildTestApp(home, { memoryBudgetBytes: 8 * MiB, memoryWaitMs: 3_000 });
+    const { requests, clients } = app.memoryBudget;
+    const port = await listen(app);
+    const attacker: Socket[] = [];
+    for (let i = 0; i < 40; i++) {
+      // Another loopback address: a client of its own, as a remote host would be.
+      const socket = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+      socket.on('error', () => {});
+      socket.pause(); // never reads
+      socket.write(`GET /conversations/${big} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      attacker.push(socket);
+    }
+    try {
+      await eventually(() => requests.inUse, (used) => used >= 5 * 384 * 1024, 10_000);
+      // The others (the injected requests come from 127.0.0.1) are served at once, without waiting out the 3 s.
+      for (const url of [`/conversations/${small}`, '/conversations?limit=5', `/conversations/${big}?format=ndjson`]) {
+        const res = await app.inject({ url, headers: url.endsWith('ndjson') ? { range: 'bytes=0-99' } : {} });
+        expect([url, res.statusCode]).toEqual([url, url.endsWith('ndjson') ? 206 : 200]);
+      }
+      expect(requests.inUse).toBeLessThanOrEqual(clients.share);
+    } finally {
+      for (const socket of attacker) socket.destroy();
+    }
+    // Its requests given up, the client's count is forgotten and its bytes are back.
+    await eventually(() => [requests.inUse, clients.clients], ([used, n]) => used === 0 && n === 0, 10_000);
+    expect([requests.inUse, clients.clients]).toEqual([0, 0]);
+  }, 30_000);
 
   it('a client that pipelines requests and goes away gives its whole share back (no leak that starves everyone)', async () => {
     const home = await tempHome();

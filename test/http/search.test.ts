@@ -256,10 +256,17 @@ describe('search errors', () => {
 describe('search freshness', () => {
   it('takes appended records in within moments, reading only what was appended', async () => {
     const home = await tempHome();
-    const rel = await writeSession(home, { stamp: '2025-05-01T10-00-00', id: uuidN(1), title: 'first words' });
+    // The title lies between the 4 KiB the append check samples at each end of the indexed bytes
+    // (a rewrite there is not seen; one in the samples is: test/rollout/index/rewrite.test.ts).
+    const spec = { stamp: '2025-05-01T10-00-00', id: uuidN(1), title: 'first words' };
+    const [meta, ...rest] = envelopeLines(spec);
+    const head = meta as { payload: object };
+    const pad = (n: number): Line => ({ timestamp: ts, type: 'event_msg', payload: { type: 'x', pad: 'y'.repeat(n) } });
+    const lines = [{ ...head, payload: { pad: 'x'.repeat(5000), ...head.payload } }, ...rest, pad(5000)];
+    const rel = await writeSession(home, spec, lines);
     const app = await appFor(home, true);
     expect((await search(app, q('first words'))).items).toHaveLength(1);
-    // Rewrite the head in place (same length, same inode), then append: a re-read from the start
+    // Rewrite the title in place (same length, same inode), then append: a re-read from the start
     // would find "first wordz"; an incremental read only sees the appended record.
     const path = join(home, rel);
     await writeFile(path, (await readFile(path, 'utf8')).replace('first words', 'first wordz'));

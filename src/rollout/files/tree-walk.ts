@@ -4,6 +4,7 @@ import { join, relative, sep } from 'node:path';
 import { parseRolloutName, stampDate } from './filename.js';
 import { entryInfo, isAbsentError, isWithin, type EntryKind } from './fs-safety.js';
 import { isExhausted, scanFailed } from '../errors.js';
+import { WeightedLru } from '../lru.js';
 import type { Degradations } from '../degraded.js';
 import type { ArchivedFilter, RolloutFile, SortOrder } from '../types.js';
 
@@ -82,33 +83,31 @@ function outside(prefix: string, bounds: DateBounds): boolean {
  * would not change it. A directory that could not be read is never cached.
  */
 export class DirListings {
-  private readonly listings = new Map<string, { ctimeMs: number; files: RolloutFile[] }>();
+  private readonly listings: WeightedLru<string, { ctimeMs: number; files: RolloutFile[] }>;
   /** Listings under way, by directory, with the ctime they were started at. */
   private readonly reading = new Map<string, { ctimeMs: number | undefined; files: Promise<RolloutFile[] | null> }>();
-  private files = 0;
 
   /**
    * `maxFiles` bounds the files all cached listings hold together: a few huge directories must
    * not pin hundreds of MB (100,000 files are about 40 MB of heap). `settledMs` is how old a
    * ctime must be before its listing is cached.
    */
-  constructor(private readonly bounds = { maxListings: 64, maxFiles: 200_000, settledMs: 1000 }) {}
+  constructor(private readonly bounds = { maxListings: 64, maxFiles: 200_000, settledMs: 1000 }) {
+    // One huge directory may take the whole bound: the walk lists it again on every page otherwise.
+    this.listings = new WeightedLru({ maxWeight: bounds.maxFiles, maxEntries: bounds.maxListings, largestShare: 1 });
+  }
 
   /** Files the cached listings hold (for tests). */
   get cachedFiles(): number {
-    return this.files;
+    return this.listings.weight;
   }
 
   async get(dir: string, list: () => Promise<RolloutFile[] | null>): Promise<RolloutFile[]> {
     const ctimeMs = (await stat(dir).catch(() => null))?.ctimeMs;
     const hit = this.listings.get(dir);
     if (hit !== undefined) {
+      if (hit.ctimeMs === ctimeMs) return hit.files;
       this.listings.delete(dir);
-      if (hit.ctimeMs === ctimeMs) {
-        this.listings.set(dir, hit);
-        return hit.files;
-      }
-      this.files -= hit.files.length;
     }
     // Concurrent requests for one directory share one listing (a hostile directory of 100,000
     // files costs one read, not one per request), but only one started at the same ctime: a
@@ -129,19 +128,8 @@ export class DirListings {
     if (files === null) return [];
     if (ctimeMs === undefined || Date.now() - ctimeMs <= this.bounds.settledMs) return files;
     // Of listings read at once, the one of the latest ctime is kept.
-    const cached = this.listings.get(dir);
-    if (cached === undefined || cached.ctimeMs < ctimeMs) {
-      if (cached !== undefined) this.files -= cached.files.length;
-      this.listings.delete(dir);
-      this.listings.set(dir, { ctimeMs, files });
-      this.files += files.length;
-      // Oldest first: a Map iterates in insertion order, and a hit is re-inserted.
-      for (const [oldDir, old] of this.listings) {
-        if (this.listings.size <= this.bounds.maxListings && this.files <= this.bounds.maxFiles) break;
-        this.listings.delete(oldDir);
-        this.files -= old.files.length;
-      }
-    }
+    const cached = this.listings.peek(dir);
+    if (cached === undefined || cached.ctimeMs < ctimeMs) this.listings.set(dir, { ctimeMs, files }, files.length);
     return files;
   }
 }

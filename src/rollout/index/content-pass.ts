@@ -5,7 +5,8 @@ import { lineDoc } from '../search/file-docs.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
 import type { RolloutFile } from '../types.js';
 import { UsageCounter, type UsageResponse } from '../usage/counter.js';
-import type { ContentPosition, IndexDb } from './sqlite-store.js';
+import { fingerprint } from './identity.js';
+import type { ContentPosition } from './store.js';
 import type { WriteBatch } from './write-batch.js';
 
 /** Content held before it is written: bounds the memory one file's pass holds, whatever its size. */
@@ -14,22 +15,20 @@ const FLUSH_ITEMS = 2000;
 
 /**
  * Reads a file's complete lines from `from` up to `stamp.size` and queues their content (search
- * documents, usage responses) in `batch`, in steps of bounded size, each with a checkpoint: an
- * interrupted pass resumes where it stopped, and an append is read from the previous end on.
- * Returns the end position, or null when the file on disk is no longer the one stamped
- * (replaced meanwhile: the next update starts over).
+ * documents, usage responses) in `batch`, in steps of bounded size, each with a checkpoint and
+ * the fingerprint of the bytes before it: an interrupted pass resumes where it stopped, and an
+ * append is read from the previous end on. Returns the end position, or null when the file on
+ * disk is no longer the one stamped (replaced meanwhile: the next update starts over).
  */
 export async function indexContent(
-  db: IndexDb,
   batch: WriteBatch,
   file: RolloutFile,
-  fid: number,
   from: ContentPosition,
   stamp: FileStamp,
   env: ReadEnv,
 ): Promise<ContentPosition | null> {
   const opened = await openRollout(file, env.realRoot);
-  const { stat } = opened;
+  const { stat, source } = opened;
   try {
     if (stat.ino !== stamp.ino || stat.dev !== stamp.dev || stat.size < stamp.size) return null;
     const position: ContentPosition = { ...from, state: structuredClone(from.state) };
@@ -37,19 +36,20 @@ export async function indexContent(
     let docs: LocatedDoc[] = [];
     let responses: UsageResponse[] = [];
     let chars = 0;
-    const queue = (doneAtSize?: number) => {
+    let queuedFrom = from.offset;
+    const queue = async (doneAtSize?: number) => {
       const [found, counted] = [docs, responses];
       position.state.usage = counter.state;
       const at = { ...position, state: structuredClone(position.state) };
       const hasRecords = !counter.countsTokenCount;
       [docs, responses, chars] = [[], [], 0];
-      batch.add(() => {
-        db.search.add(fid, found);
-        db.usage.add(fid, counted, hasRecords);
-        db.checkpoint(file.relPath, at, doneAtSize);
-      });
+      const print = await fingerprint(source, at.offset);
+      const { relPath } = file;
+      const from = queuedFrom;
+      batch.add({ kind: 'content', relPath, from, docs: found, responses: counted, hasRecords, at, fingerprint: print, doneAtSize });
+      queuedFrom = at.offset;
     };
-    for await (const content of contentLines(opened.source, from, stamp.size, env)) {
+    for await (const content of contentLines(source, from, stamp.size, env)) {
       const doc = lineDoc(content, position.state.search);
       if (doc !== null) {
         docs.push(doc);
@@ -61,11 +61,11 @@ export async function indexContent(
       position.offset = line.end;
       position.lineNo = line.lineNo + 1;
       if (chars >= FLUSH_CHARS || docs.length + responses.length >= FLUSH_ITEMS) {
-        queue();
-        batch.flush();
+        await queue();
+        await batch.flush();
       }
     }
-    queue(stamp.size);
+    await queue(stamp.size);
     return position;
   } finally {
     await opened.close();

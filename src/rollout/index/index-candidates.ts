@@ -2,13 +2,13 @@ import { wholeMtimeMs } from '../files/file-stamp.js';
 import type { TreeWalker } from '../files/tree-walk.js';
 import type { Position } from '../listing/cursor.js';
 import type { Candidate } from '../listing/page-loop.js';
-import type { IndexRow } from './sqlite-store.js';
+import type { StoredFile } from './store.js';
 
 /** Sessions a search page takes from the index at a time, after its first batch. */
 const SEARCH_BATCH = 64;
 
 /** The index's rows as page candidates: each file as the walk would name it, at its position, with the stamp it was indexed at. */
-export function candidatesOf(walker: TreeWalker, rows: readonly IndexRow[]): Candidate[] {
+export function candidatesOf(walker: TreeWalker, rows: readonly StoredFile[]): Candidate[] {
   return rows.flatMap((row) => {
     const file = walker.fileAt(row.relPath);
     return file === null ? [] : [{ file, position: { key: row.key, mtimeMs: wholeMtimeMs(row.mtimeMs) }, stamp: row.stamp }];
@@ -24,11 +24,11 @@ export async function* batchedCandidates(
   walker: TreeWalker,
   after: Position | undefined,
   first: number,
-  rowsAfter: (after: Position | undefined, limit: number) => IndexRow[],
+  rowsAfter: (after: Position | undefined, limit: number) => Promise<StoredFile[]>,
 ): AsyncGenerator<Candidate> {
   let limit = first;
   while (true) {
-    const rows = rowsAfter(after, limit);
+    const rows = await rowsAfter(after, limit);
     yield* candidatesOf(walker, rows);
     const last = rows[rows.length - 1];
     if (last === undefined || rows.length < limit) return;

@@ -1,4 +1,4 @@
-import type { IndexDb } from './sqlite-store.js';
+import type { WriteOp } from './store.js';
 
 /**
  * Writes to the index gathered from several files and committed together: FTS5 pays a fixed
@@ -7,18 +7,19 @@ import type { IndexDb } from './sqlite-store.js';
  * consistent step on its own (documents with the checkpoint that covers them).
  */
 export class WriteBatch {
-  private ops: (() => void)[] = [];
-  constructor(private readonly db: IndexDb) {}
+  private ops: WriteOp[] = [];
+  /** `write` commits a list of operations, all or none (StoreIndex.writeOps: it waits out a busy store). */
+  constructor(private readonly write: (ops: WriteOp[]) => Promise<void>) {}
 
-  add(op: () => void): void {
+  add(op: WriteOp): void {
     this.ops.push(op);
   }
 
-  /** Commits what is queued, in one transaction. */
-  flush(): void {
+  /** Commits what is queued, in one write; what is added meanwhile goes to the next. */
+  async flush(): Promise<void> {
     if (this.ops.length === 0) return;
     const ops = this.ops;
     this.ops = [];
-    this.db.transaction(() => ops.forEach((op) => op()));
+    await this.write(ops);
   }
 }

@@ -1,5 +1,5 @@
 import type { TreeWalker } from '../files/tree-walk.js';
-import type { MetadataIndex } from '../index/metadata-index.js';
+import type { PageIndex } from './page-index.js';
 import type { Lease } from '../reading/byte-budget.js';
 import type { ArchivedFilter, ConversationsPage, ListQuery, RolloutLogger } from '../types.js';
 import { decodePosition } from './cursor.js';
@@ -11,7 +11,7 @@ import { byUpdateSource, walkSource } from './scan-source.js';
 /** What a page of sessions is built from: the tree, the index, a reader of files, the scan cap. */
 export interface PageDeps {
   walker: TreeWalker;
-  index: MetadataIndex | null;
+  index: PageIndex | null;
   readListing: ReadListing;
   /** Files one request may examine past its cursor when it scans. */
   maxScanFiles: number;
@@ -21,7 +21,7 @@ export interface PageDeps {
 const STALE_RETRIES = 3;
 
 /** The page of plan-shaped candidates the index proposes; null when it cannot answer after all. */
-export type IndexCandidates = (index: MetadataIndex) => Promise<CandidateSource | null>;
+export type IndexCandidates = (index: PageIndex) => Promise<CandidateSource | null>;
 
 /**
  * A page from the index while it can answer, otherwise by scanning the tree. A record the page

@@ -2,6 +2,7 @@ import type { Stats } from 'node:fs';
 import { sameFile, stampOf, statOrNull, type FileStamp } from '../files/file-stamp.js';
 import type { RecordText } from '../reading/jsonl-lines.js';
 import { readSessionFile, type ListingRead, type ReadEnv, type SessionRead } from '../reading/session-reader.js';
+import { WeightedLru } from '../lru.js';
 import type { RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
 
 export interface ListingCacheOptions {
@@ -25,7 +26,6 @@ interface Entry {
   tailCount: number;
   /** The debug lines the read logged (skipped lines, not a session), replayed on every hit. */
   logs: { obj: object; msg: string | undefined }[];
-  bytes: number;
 }
 
 /** Per-entry allowance for the summary, the arrays and the map slot; per-record allowance for its range. */
@@ -40,10 +40,11 @@ const RECORD_OVERHEAD = 64;
  * what the read would: same summary, same records, same debug log lines.
  */
 export class ListingCache {
-  private readonly entries = new Map<string, Entry>();
-  private bytes = 0;
+  private readonly entries: WeightedLru<string, Entry>;
 
-  constructor(private readonly options: ListingCacheOptions = DEFAULT_LISTING_CACHE) {}
+  constructor(private readonly options: ListingCacheOptions = DEFAULT_LISTING_CACHE) {
+    this.entries = new WeightedLru({ maxWeight: options.maxBytes, maxEntries: options.maxEntries });
+  }
 
   /** readSessionFile, served from the cache when the file has not changed since it was read. */
   async read(
@@ -54,14 +55,13 @@ export class ListingCache {
     log: RolloutLogger,
   ): Promise<ListingRead> {
     if (this.options.maxBytes <= 0) return readSessionFile(file, headCount, tailCount, env, log);
-    const cached = this.entries.get(file.absPath);
+    const cached = this.entries.peek(file.absPath);
     if (cached !== undefined) {
       const st = await statOrNull(file.absPath);
-      if (st !== null && sameFile(cached.stamp, stampOf(st)) && this.entries.get(file.absPath) === cached) {
+      if (st !== null && sameFile(cached.stamp, stampOf(st)) && this.entries.peek(file.absPath) === cached) {
         const hit = answer(cached, st, headCount, tailCount);
         if (hit !== undefined) {
-          this.entries.delete(file.absPath);
-          this.entries.set(file.absPath, cached);
+          this.entries.get(file.absPath);
           for (const { obj, msg } of cached.logs) log.debug(obj, msg);
           return hit;
         }
@@ -80,18 +80,21 @@ export class ListingCache {
     return result;
   }
 
+  /** Bytes the cache holds now (records plus the per-entry allowances). */
+  get heldBytes(): number {
+    return this.entries.weight;
+  }
+
   /**
    * The summary last read of the file at `absPath`, whatever the file is like now (it may be
    * gone): undefined when the cache holds no read of it, null when it was not a session.
    */
   lastSummary(absPath: string): SessionSummary | null | undefined {
-    const entry = this.entries.get(absPath);
+    const entry = this.entries.peek(absPath);
     return entry === undefined ? undefined : entry.summary && { ...entry.summary };
   }
 
   private store(path: string, st: Stats, read: SessionRead | null, headCount: number, tailCount: number, logs: Entry['logs']): void {
-    const previous = this.entries.get(path);
-    if (previous !== undefined) this.remove(path, previous);
     const head = read?.head ?? [];
     const tail = read?.tail ?? [];
     const packed = pack([...head, ...tail]);
@@ -105,20 +108,9 @@ export class ListingCache {
       tail: packed.slice(head.length),
       tailCount,
       logs,
-      bytes: ENTRY_OVERHEAD + logBytes + packed.reduce((n, r) => n + (r.bytes?.length ?? 0) + RECORD_OVERHEAD, 0),
     };
-    if (entry.bytes > this.options.maxBytes / 4) return; // one huge head would flush everything else
-    this.entries.set(path, entry);
-    this.bytes += entry.bytes;
-    for (const [oldPath, old] of this.entries) {
-      if (this.bytes <= this.options.maxBytes && this.entries.size <= this.options.maxEntries) break;
-      this.remove(oldPath, old);
-    }
-  }
-
-  private remove(path: string, entry: Entry): void {
-    this.entries.delete(path);
-    this.bytes -= entry.bytes;
+    const bytes = ENTRY_OVERHEAD + logBytes + packed.reduce((n, r) => n + (r.bytes?.length ?? 0) + RECORD_OVERHEAD, 0);
+    this.entries.set(path, entry, bytes);
   }
 }
 

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { ARCHIVED_DIR } from '../files/tree-walk.js';
-import type { TreeChanges } from '../index/tree-watcher.js';
+import type { TreeChanges } from './tree-watcher.js';
 import { matchesFilter, type SessionFilter } from '../listing/filters.js';
 import { buildSummary } from '../reading/summary.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';

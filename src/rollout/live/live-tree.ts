@@ -1,5 +1,5 @@
 import type { TreeWalker } from '../files/tree-walk.js';
-import type { TreeWatch } from '../index/tree-watcher.js';
+import type { TreeWatch } from './tree-watcher.js';
 import { ChangeFeed, wants, type ChangeFeedDeps, type FeedSubscription } from './change-feed.js';
 import type { EventLogOptions, FeedEvent } from './event-log.js';
 import { FileFollower, type FollowOptions, type FollowStart } from './follower.js';

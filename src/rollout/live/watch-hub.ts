@@ -1,6 +1,6 @@
 import { isTreeDir, type TreeWalker } from '../files/tree-walk.js';
 import { SESSION_INDEX_FILE } from '../reading/session-names.js';
-import { TreeWatcher, type RawEventKind, type TreeChanges, type TreeWatch } from '../index/tree-watcher.js';
+import { TreeWatcher, type RawEventKind, type TreeChanges, type TreeWatch } from './tree-watcher.js';
 import type { RolloutLogger } from '../types.js';
 
 type Listener = (changes: TreeChanges) => Promise<void> | void;

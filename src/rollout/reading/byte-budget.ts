@@ -3,10 +3,17 @@ import { RolloutError, RolloutErrorKind } from '../errors.js';
 /** Gives back what an acquisition took (idempotent). */
 export type Release = () => void;
 
-const busy = () =>
-  new RolloutError(RolloutErrorKind.Unavailable, 'the server is reading as much as its memory budget allows; retry shortly');
+const BUSY = 'the server is reading as much as its memory budget allows; retry shortly';
 /** The wait of a request whose client went away (answered 503, to nobody). */
 const gone = () => new RolloutError(RolloutErrorKind.Unavailable, 'the request was abandoned while it waited for memory');
+
+/** Where bytes are taken from: the shared pool, or one client's view of it (ClientShares.for). */
+export interface Pool {
+  /** Takes `bytes`, waiting at most `maxWaitMs` (default: the pool's wait); a wait whose `signal` aborts ends at once. */
+  acquire(bytes: number, maxWaitMs?: number, signal?: AbortSignal): Promise<Release>;
+  /** Takes `bytes` now if they are free; null otherwise. Never waits. */
+  tryAcquire(bytes: number): Release | null;
+}
 
 /**
  * A pool of bytes shared by every request: `acquire` takes bytes, waiting first-come
@@ -14,17 +21,24 @@ const gone = () => new RolloutError(RolloutErrorKind.Unavailable, 'the request w
  * (the HTTP layer answers 503 with Retry-After). A request for more than the whole pool is
  * granted the whole pool, alone.
  */
-export class BytePool {
+export class BytePool implements Pool {
   private used = 0;
   private readonly waiting: { bytes: number; grant: () => void }[] = [];
 
   constructor(
     readonly capacity: number,
     private readonly maxWaitMs: number,
+    /** What a wait that ran out says (the 503's detail). */
+    private readonly busyMessage = BUSY,
   ) {}
 
   get inUse(): number {
     return this.used;
+  }
+
+  /** Nothing taken, nobody waiting. */
+  get idle(): boolean {
+    return this.used === 0 && this.waiting.length === 0;
   }
 
   /** Takes `bytes` now if they are free and nobody waits before us; null otherwise. Never waits. */
@@ -63,6 +77,7 @@ export class BytePool {
           resolve(this.releaser(want));
         },
       };
+      const busy = () => new RolloutError(RolloutErrorKind.Unavailable, this.busyMessage);
       const timer = Number.isFinite(maxWaitMs) ? setTimeout(() => leave(busy()), maxWaitMs) : undefined;
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting.push(entry);
@@ -96,7 +111,7 @@ export class Lease {
   /** Released: the response is over (maybe before the request was done with it); nothing more is taken. */
   private done = false;
 
-  constructor(private readonly pool: BytePool) {}
+  constructor(private readonly pool: Pool) {}
 
   /** Takes `bytes`, waiting for them (Unavailable after the pool's wait; given up when `signal` aborts). */
   async take(bytes: number, signal?: AbortSignal): Promise<void> {
@@ -122,17 +137,116 @@ export class Lease {
   }
 }
 
+/** Gives back `releases` once, however often it is called. */
+function releaseOnce(...releases: (() => void)[]): Release {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    for (const release of releases) release();
+  };
+}
+
+/**
+ * Per-client caps inside a shared pool: one client (an address, as the HTTP layer names it)
+ * holds at most `share` bytes of it at once, so that a client which opens hundreds of requests
+ * and never reads their responses cannot hold the whole pool: its own requests wait for its
+ * share (first come, first served, 503 after the wait), and everyone else's go on. A client's
+ * count lives only while it holds or waits for bytes.
+ */
+export class ClientShares {
+  private readonly pools = new Map<string, BytePool>();
+
+  constructor(
+    private readonly shared: BytePool,
+    readonly share: number,
+    private readonly maxWaitMs: number,
+  ) {}
+
+  /** Clients holding or waiting for bytes now. */
+  get clients(): number {
+    return this.pools.size;
+  }
+
+  /** The shared pool as `client` sees it: bytes come from its share first, then from the shared pool. */
+  for(client: string): Pool {
+    return {
+      acquire: (bytes, maxWaitMs = this.maxWaitMs, signal) => this.acquire(client, bytes, maxWaitMs, signal),
+      tryAcquire: (bytes) => this.tryAcquire(client, bytes),
+    };
+  }
+
+  private poolOf(client: string): BytePool {
+    let pool = this.pools.get(client);
+    if (pool === undefined) {
+      const message = 'this client is reading as much as its share of the memory budget allows; retry shortly';
+      pool = new BytePool(this.share, this.maxWaitMs, message);
+      this.pools.set(client, pool);
+    }
+    return pool;
+  }
+
+  private forgetIfIdle(client: string, pool: BytePool): void {
+    if (pool.idle && this.pools.get(client) === pool) this.pools.delete(client);
+  }
+
+  // The share is waited for first and the shared pool second, never the other way round: a
+  // request waiting for its client's share holds nothing of the shared pool.
+  private async acquire(client: string, bytes: number, maxWaitMs: number, signal?: AbortSignal): Promise<Release> {
+    const started = performance.now();
+    const own = this.poolOf(client);
+    let releaseOwn: Release;
+    try {
+      releaseOwn = await own.acquire(bytes, maxWaitMs, signal);
+    } catch (err) {
+      this.forgetIfIdle(client, own);
+      throw err;
+    }
+    const forget = () => this.forgetIfIdle(client, own);
+    try {
+      const left = Math.max(0, maxWaitMs - (performance.now() - started));
+      return releaseOnce(await this.shared.acquire(bytes, left, signal), releaseOwn, forget);
+    } catch (err) {
+      releaseOwn();
+      forget();
+      throw err;
+    }
+  }
+
+  private tryAcquire(client: string, bytes: number): Release | null {
+    const own = this.poolOf(client);
+    const releaseOwn = own.tryAcquire(bytes);
+    const releaseShared = releaseOwn === null ? null : this.shared.tryAcquire(bytes);
+    if (releaseOwn === null || releaseShared === null) {
+      releaseOwn?.();
+      this.forgetIfIdle(client, own);
+      return null;
+    }
+    return releaseOnce(releaseShared, releaseOwn, () => this.forgetIfIdle(client, own));
+  }
+}
+
+/**
+ * The part of the request pool one client may hold at once: half, so that one client that stops
+ * reading leaves the other half to everyone else, while one client reading normally (a
+ * dashboard, a script with a few dozen requests in flight) does not wait for its own requests.
+ */
+export const CLIENT_SHARE_OF_REQUESTS = 1 / 2;
+
 /**
  * The memory budget for session content in flight, across all requests. Half of it is for
  * requests (each takes a fixed share for its working set when it starts, and small records it
  * keeps for its response only while they fit), half for long lines that must be parsed whole
  * (a session meta or a first user message of megabytes). Everything else is streamed in
  * chunks and never held whole. Two pools, so that nothing waits for one while holding the
- * other's bytes: no request can block another for good.
+ * other's bytes: no request can block another for good. A request that names its client takes
+ * its bytes of the request half through that client's share (see ClientShares).
  */
 export class MemoryBudget {
   readonly requests: BytePool;
   readonly lines: BytePool;
+  /** The request pool per client: no client holds more than CLIENT_SHARE_OF_REQUESTS of it. */
+  readonly clients: ClientShares;
 
   constructor(
     readonly totalBytes: number,
@@ -140,6 +254,7 @@ export class MemoryBudget {
   ) {
     this.requests = new BytePool(Math.floor(totalBytes / 2), maxWaitMs);
     this.lines = new BytePool(Math.floor(totalBytes / 2), maxWaitMs);
+    this.clients = new ClientShares(this.requests, Math.floor(this.requests.capacity * CLIENT_SHARE_OF_REQUESTS), maxWaitMs);
   }
 }
 

@@ -10,6 +10,7 @@ import type { ReadEnv } from '../reading/session-reader.js';
 import type { ArchivedFilter, FilterInput, RolloutFile, RolloutLogger, SessionSummary, SortField, SortOrder } from '../types.js';
 import { fileDocs } from './file-docs.js';
 import { SCOPE_ROLES, parseSearchQuery, type MatchMode, type SearchQuery, type SearchScope } from './match.js';
+import type { SearchIndex } from './search-index.js';
 import { SessionMatcher, matchIn, type LocatedDoc, type SearchMatch } from './session-matcher.js';
 
 export interface SearchRequest extends Omit<FilterInput, 'q'> {
@@ -48,6 +49,7 @@ export interface SessionSearchRequest {
 
 /** What searching needs of the repository. */
 export interface SearchDeps extends PageDeps {
+  index: SearchIndex | null;
   /** What a read of a file needs (the home's real path, the limits, the memory budget). */
   env: ReadEnv;
 }
@@ -105,10 +107,15 @@ export async function searchPage(
   const after = request.cursor === undefined ? undefined : decodePosition(request.cursor, sort, request.order);
   const plan: SearchPlan = { ...request, sort, after, query, keep: request.matches, filter, names, log };
   const evaluate = evaluator(deps, plan);
-  const fromIndex: IndexCandidates = async (index) => {
-    const source = await index.searchCandidates({ ...request, sort, filter, nameMatchIds: [], after, limit: request.limit + 1 }, query);
-    return source === null ? null : { ...source, maxExamined: deps.maxScanFiles };
-  };
+  const { index } = deps;
+  const fromIndex: IndexCandidates | null =
+    index === null
+      ? null
+      : async () => {
+          const q = { ...request, sort, filter, nameMatchIds: [], after, limit: request.limit + 1 };
+          const source = await index.searchCandidates(q, query);
+          return source === null ? null : { ...source, maxExamined: deps.maxScanFiles };
+        };
   const shape = { ...plan, archived: request.archived };
   return pageFromIndexOrScan(deps, shape, fromIndex, (source) => collectPage(plan, source, evaluate), log);
 }

@@ -1,9 +1,10 @@
 import { DateTime } from 'luxon';
 import { rethrowIfNotTheFile, RolloutError, RolloutErrorKind } from '../errors.js';
-import type { MetadataIndex } from '../index/metadata-index.js';
 import { normalizeCwd, parseFilter, type SessionFilter } from '../listing/filters.js';
 import { fileContentLines } from '../reading/content-lines.js';
-import type { SearchDeps } from '../search/search-pages.js';
+import type { TreeWalker } from '../files/tree-walk.js';
+import type { ReadListing } from '../listing/list-items.js';
+import type { ReadEnv } from '../reading/session-reader.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger } from '../types.js';
 import { UsageCounter, type UsageResponse } from './counter.js';
 import {
@@ -20,6 +21,7 @@ import { countedResponses, type FileResponses } from './ownership.js';
 import type { PriceBook } from './pricing.js';
 import { ModelTally } from './tally.js';
 import { bucketLabel, offsetIntervals } from './time-buckets.js';
+import type { UsageIndex } from './usage-index.js';
 
 export interface UsageRequest {
   groupBy: GroupBy;
@@ -42,7 +44,15 @@ export interface UsageReport extends GroupedUsage {
 }
 
 /** What the report needs of the repository: what a search needs, and the prices. */
-export interface UsageDeps extends SearchDeps {
+/** What a usage report needs of the repository. */
+export interface UsageDeps {
+  walker: TreeWalker;
+  index: UsageIndex | null;
+  readListing: ReadListing;
+  /** What a read of a file needs (the home's real path, the limits, the memory budget). */
+  env: ReadEnv;
+  /** Files a scan may read (more: 503 until the index is complete). */
+  maxScanFiles: number;
   prices: PriceBook;
   log: RolloutLogger;
 }
@@ -72,7 +82,8 @@ function scopeOf(request: UsageRequest): Scope {
 /**
  * `GET /usage`: the counted usage (rules 1-7) of the sessions that pass the filters, in groups.
  * From the index (summed in SQL) once it is complete; before, or without one, by reading the
- * files, as long as there are at most --max-scan-files of them (more: 503, until the index is built).
+ * files, as long as there are at most --max-scan-files of them (while the index builds, at most
+ * BUILDING_SCAN_FILES); more: 503 with the build's progress and Retry-After, until it is built.
  */
 export async function usageReport(deps: UsageDeps, request: UsageRequest): Promise<UsageReport> {
   checkTimeZone(request.tz);
@@ -90,7 +101,7 @@ export async function usageReport(deps: UsageDeps, request: UsageRequest): Promi
   };
 }
 
-async function fromIndex(index: MetadataIndex, request: UsageRequest, scope: Scope, prices: PriceBook): Promise<GroupedUsage> {
+async function fromIndex(index: UsageIndex, request: UsageRequest, scope: Scope, prices: PriceBook): Promise<GroupedUsage> {
   const { groupBy } = request;
   const span = await index.usageTimeRange();
   const offsets = span === null ? [] : offsetIntervals(request.tz, span.minMs, span.maxMs);
@@ -145,6 +156,16 @@ async function readFile(deps: UsageDeps, file: RolloutFile): Promise<FileUsage |
   };
 }
 
+/** Index states in which the index is on its way to answering (a build, a rebuild, a wait for a lock). */
+const BUILDING_STATES: ReadonlySet<string> = new Set(['building', 'rebuilding', 'waiting']);
+/**
+ * Files a scan may read while the index builds: a few hundred take well under a second (about
+ * 3 ms each); a larger home gets a 503 with the build's progress at once, not a minute-long scan.
+ */
+const BUILDING_SCAN_FILES = 200;
+/** Retry-After of that 503: a client polls the build's progress at this pace. */
+const BUILDING_RETRY_S = 5;
+
 /** Files a scan reads at once. */
 const SCAN_READS = 16;
 /** What a scan holds per file until it has counted them all (its responses, ~90 in a real session), for the memory budget. */
@@ -157,14 +178,18 @@ const SCAN_BYTES_PER_FILE = 16 * 1024;
  */
 async function fromFiles(deps: UsageDeps, request: UsageRequest, scope: Scope): Promise<GroupedUsage> {
   const files: RolloutFile[] = [];
+  // While the index builds, a scan competes with it for the disk: only a small home is read.
+  const progress = deps.index?.progress();
+  const building = progress !== undefined && BUILDING_STATES.has(progress.state);
+  const cap = building ? Math.min(deps.maxScanFiles, BUILDING_SCAN_FILES) : deps.maxScanFiles;
   for await (const file of deps.walker.walk('all', 'desc')) {
     files.push(file);
-    if (files.length > deps.maxScanFiles) {
-      throw new RolloutError(
-        RolloutErrorKind.Unavailable,
-        `usage of more than ${deps.maxScanFiles} sessions is answered from the index, which is not complete yet; retry later`,
-        { retryAfterS: 30 },
-      );
+    if (files.length > cap) {
+      const detail = building
+        ? `usage of more than ${cap} sessions is answered from the index, which is being built ` +
+          `(${progress.filesCheckedThisPass} files checked so far); retry in ${BUILDING_RETRY_S} s`
+        : `usage of more than ${cap} sessions is answered from the index, which is not complete yet; retry later`;
+      throw new RolloutError(RolloutErrorKind.Unavailable, detail, { retryAfterS: building ? BUILDING_RETRY_S : 30 });
     }
   }
   const release = await deps.env.budget.requests.acquire(files.length * SCAN_BYTES_PER_FILE);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { sqliteIndex } from '../../../src/rollout/index/indexer.js';
+import { sqliteIndex } from '../../../src/rollout/index/sqlite/backend.js';
 import { tempHome } from '../../helper.js';
 import { describeCandidateSourceContract } from './contract.js';
 

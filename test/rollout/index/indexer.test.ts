@@ -4,12 +4,16 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { RolloutRepository } from '../../../src/rollout/repository.js';
-import { sqliteIndex } from '../../../src/rollout/index/indexer.js';
-import { envelopeLines, tempHome, uuidN, writeSession } from '../../helper.js';
+import { sqliteIndex } from '../../../src/rollout/index/sqlite/backend.js';
+import { envelopeLines, tempHome, uuidN, writeSession, type Line } from '../../helper.js';
 
-async function indexedRepository(home: string) {
-  const path = join(await tempHome(), 'index.sqlite');
-  const repo = new RolloutRepository({ codexHome: home, maxScanFiles: 1000, log: pino({ level: 'silent' }), index: sqliteIndex({ path }) });
+/** A line that only fills 5 KiB (no text, no usage). */
+const padLine = (): Line => ({ timestamp: '2025-01-01T00:00:00Z', type: 'event_msg', payload: { type: 'x', pad: 'y'.repeat(5000) } });
+
+async function indexedRepository(home: string, path?: string) {
+  path ??= join(await tempHome(), 'index.sqlite');
+  const index = sqliteIndex({ path, verifyDelayMs: 0 });
+  const repo = new RolloutRepository({ codexHome: home, maxScanFiles: 1000, log: pino({ level: 'silent' }), index });
   repo.start();
   await repo.indexIdle();
   return { repo, path };
@@ -40,7 +44,11 @@ async function settle(repo: RolloutRepository, path: string, id: string, size: n
 describe('the indexer', () => {
   it('takes an append to a titled session without reading the file again', async () => {
     const home = await tempHome();
-    const rel = await writeSession(home, { stamp: '2025-01-01T00-00-00', id: uuidN(1), title: 'hello', cwd: '/home/u/aaa' });
+    // The cwd lies between the 4 KiB the append check samples at each end of the indexed bytes.
+    const [meta, ...rest] = envelopeLines({ stamp: '2025-01-01T00-00-00', id: uuidN(1), title: 'hello', cwd: '/home/u/aaa' });
+    const head = meta as { payload: object };
+    const lines = [{ ...head, payload: { pad: 'x'.repeat(5000), ...head.payload } }, ...rest, padLine()];
+    const rel = await writeSession(home, { stamp: '2025-01-01T00-00-00', id: uuidN(1) }, lines);
     const { repo, path } = await indexedRepository(home);
     expect(row(path, uuidN(1))).toMatchObject({ cwd: '/home/u/aaa', hasUserMessage: 1, title: 'hello' });
     // Rewrite the head in place (same length, same inode) and append: only a re-read would see the new cwd.

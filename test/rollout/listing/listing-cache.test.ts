@@ -110,7 +110,7 @@ describe('ListingCache', () => {
     const cache = new ListingCache({ maxBytes: 64 * 1024, maxEntries: 1000 });
     const files = await Promise.all(Array.from({ length: 20 }, (_, i) => session(lines(`t${i}`.repeat(2000)), 10 + i)));
     for (const f of files) await cache.read(f, 10, 0, ENV, logger().log);
-    const held = (cache as unknown as { bytes: number }).bytes;
+    const held = cache.heldBytes;
     expect(held).toBeGreaterThan(0);
     expect(held).toBeLessThanOrEqual(64 * 1024);
     // The newest entries survive; the oldest were evicted and are read again, with the same answer.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BytePool, Lease } from '../../../src/rollout/reading/byte-budget.js';
+import { BytePool, ClientShares, Lease, MemoryBudget } from '../../../src/rollout/reading/byte-budget.js';
 
 describe('BytePool', () => {
   it('grants what is free at once, and makes the rest wait first come, first served', async () => {
@@ -85,5 +85,74 @@ describe('a released Lease', () => {
     expect(lease.tryTake(10)).toBe(false);
     await lease.take(10);
     expect(pool.inUse).toBe(0);
+  });
+});
+
+// Issue 17, item 9: one client cannot hold the whole pool.
+describe('ClientShares', () => {
+  it('a client holds at most its share; the others take the rest; its next request waits for its own releases', async () => {
+    const shared = new BytePool(100, 60_000);
+    const shares = new ClientShares(shared, 50, 60_000);
+    const a = shares.for('a');
+    const first = await a.acquire(40);
+    const second = a.acquire(40);
+    let granted = false;
+    void second.then(() => (granted = true));
+    // Waiting for its share, `a` holds nothing of the shared pool: b takes all the rest.
+    expect(shared.inUse).toBe(40);
+    const b = await shares.for('b').acquire(60);
+    expect(shared.inUse).toBe(100);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(granted).toBe(false);
+    b();
+    first();
+    (await second)();
+    expect([shared.inUse, shares.clients]).toEqual([0, 0]);
+  });
+
+  it('a wait for the share runs out with Unavailable naming the client share; an abandoned one ends at once', async () => {
+    const shares = new ClientShares(new BytePool(100, 60_000), 50, 30);
+    const held = await shares.for('a').acquire(50);
+    await expect(shares.for('a').acquire(10)).rejects.toMatchObject({ kind: 'Unavailable', message: expect.stringContaining('share') });
+    await expect(shares.for('a').acquire(10, 60_000, AbortSignal.abort())).rejects.toMatchObject({ kind: 'Unavailable' });
+    held();
+    expect(shares.clients).toBe(0);
+  });
+
+  it('a request larger than the share takes the whole share, alone, and its full size of the shared pool', async () => {
+    const shared = new BytePool(100, 60_000);
+    const shares = new ClientShares(shared, 50, 60_000);
+    const big = await shares.for('a').acquire(80);
+    expect(shared.inUse).toBe(80);
+    expect(shares.for('a').tryAcquire(1)).toBeNull();
+    big();
+    expect([shared.inUse, shares.clients]).toEqual([0, 0]);
+  });
+
+  it('tryAcquire takes from both or from neither', async () => {
+    const shared = new BytePool(100, 60_000);
+    const shares = new ClientShares(shared, 50, 60_000);
+    const other = await shared.acquire(90);
+    expect(shares.for('a').tryAcquire(20)).toBeNull(); // share free, shared pool short
+    expect([shared.inUse, shares.clients]).toEqual([90, 0]);
+    other();
+    const r = shares.for('a').tryAcquire(50);
+    expect(r).toBeTypeOf('function');
+    expect(shares.for('a').tryAcquire(1)).toBeNull(); // share used up, shared pool free
+    r!();
+    r!();
+    expect([shared.inUse, shares.clients]).toEqual([0, 0]);
+  });
+
+  it('a Lease through a client counts against its share; MemoryBudget gives each client half the request pool', async () => {
+    const budget = new MemoryBudget(400, 60_000);
+    expect(budget.clients.share).toBe(100);
+    const lease = new Lease(budget.clients.for('a'));
+    await lease.take(60);
+    expect(lease.tryTake(50)).toBe(false);
+    expect(lease.tryTake(40)).toBe(true);
+    expect(budget.requests.inUse).toBe(100);
+    lease.release();
+    expect([budget.requests.inUse, budget.clients.clients]).toEqual([0, 0]);
   });
 });

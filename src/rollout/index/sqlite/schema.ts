@@ -1,11 +1,14 @@
 /**
- * The sessions table: one row per rollout file (sessions and files that are not sessions), what
- * the list filters and sorts on, and how far its content (search, usage) is indexed. A change
- * here needs a new SCHEMA_VERSION (sqlite-store.ts): the index is then rebuilt.
+ * The sessions table: one row per rollout file (sessions and files that are not sessions), keyed
+ * by its home and path, with what the list filters and sorts on, and how far its content
+ * (search, usage) is indexed. A change here needs a new SCHEMA_VERSION (store.ts): the index is
+ * then rebuilt.
  */
 export const SESSIONS_SCHEMA = `
   CREATE TABLE IF NOT EXISTS sessions (
-    rel_path TEXT PRIMARY KEY,
+    -- The Codex home on its machine (identity.ts homeId): one per file here, many in a shared store.
+    home TEXT NOT NULL,
+    rel_path TEXT NOT NULL,
     key TEXT NOT NULL,
     id TEXT NOT NULL,
     archived INTEGER NOT NULL,
@@ -29,15 +32,18 @@ export const SESSIONS_SCHEMA = `
     content_offset INTEGER NOT NULL DEFAULT 0,
     content_line INTEGER NOT NULL DEFAULT 1,
     content_state TEXT,
-    content_size INTEGER NOT NULL DEFAULT -1
+    content_size INTEGER NOT NULL DEFAULT -1,
+    -- The fingerprint of the bytes before content_offset (identity.ts): an append keeps them.
+    fingerprint TEXT,
+    PRIMARY KEY (home, rel_path)
   ) WITHOUT ROWID;
   CREATE UNIQUE INDEX IF NOT EXISTS sessions_fid ON sessions (fid);
   -- One covering index per sort order: a filtered page walks the index in order and
   -- never touches the table for the filter columns (only q needs the title).
   CREATE INDEX IF NOT EXISTS sessions_by_key ON sessions
-    (key, is_session, has_user_message, archived, source, model_provider, cwd_norm, created_ms);
+    (home, key, is_session, has_user_message, archived, source, model_provider, cwd_norm, created_ms);
   CREATE INDEX IF NOT EXISTS sessions_by_mtime ON sessions
-    (mtime_ms, key, is_session, has_user_message, archived, source, model_provider, cwd_norm);
+    (home, mtime_ms, key, is_session, has_user_message, archived, source, model_provider, cwd_norm);
   CREATE INDEX IF NOT EXISTS sessions_id ON sessions (id);
   -- Selective filters (a cwd, a rare source or provider) jump straight to their rows;
   -- ANALYZE statistics let the planner choose between these and the ordered scans.

@@ -1,11 +1,12 @@
 import type Database from 'better-sqlite3';
-import type { ArchivedFilter } from '../types.js';
-import { isFileLocalKey, type UsageResponse } from '../usage/counter.js';
-import type { GroupBy } from '../usage/grouping.js';
-import { DAY_MS, type OffsetInterval } from '../usage/time-buckets.js';
-import type { TokenCounts } from '../usage/tokens.js';
-import type { UsageAggregate, UsageAggregation } from './metadata-index.js';
+import type { ArchivedFilter } from '../../types.js';
+import { isFileLocalKey, type UsageResponse } from '../../usage/counter.js';
+import type { GroupBy } from '../../usage/grouping.js';
+import { DAY_MS, type OffsetInterval } from '../../usage/time-buckets.js';
+import type { TokenCounts } from '../../usage/tokens.js';
+import type { UsageAggregate, UsageAggregation } from '../metadata-index.js';
 import { NO_TIME, QUARTER_MS, UsageMirror } from './usage-mirror.js';
+import { NOT_SHADOWED } from './list-query.js';
 
 const SOURCE_CODES = { record: 1, token_count: 2 } as const;
 
@@ -128,7 +129,7 @@ export interface SessionModelUsage extends TokenCounts {
 function archivedCondition(archived: ArchivedFilter): string[] {
   if (archived === 'false') return ['s.archived = 0'];
   if (archived === 'true') return ['s.archived = 1'];
-  return ['(s.archived = 0 OR NOT EXISTS (SELECT 1 FROM sessions a WHERE a.key = s.key AND a.archived = 0))'];
+  return [NOT_SHADOWED];
 }
 
 /** The SQL value of a response's group: a session column, the model, or a day number for time groups. */

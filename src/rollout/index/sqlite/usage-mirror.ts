@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import { passesSelectors } from '../usage/grouping.js';
-import { bucketDay, DAY_MS, type OffsetInterval } from '../usage/time-buckets.js';
-import type { UsageAggregate, UsageAggregation, UsageBucket } from './metadata-index.js';
+import { passesSelectors } from '../../usage/grouping.js';
+import { bucketDay, DAY_MS, type OffsetInterval } from '../../usage/time-buckets.js';
+import type { UsageAggregate, UsageAggregation, UsageBucket } from '../metadata-index.js';
 
 /** A quarter hour, the usage rollup's unit of time (its rows are per session, quarter hour and model). */
 export const QUARTER_MS = 900_000;
@@ -59,7 +59,7 @@ export class UsageMirror {
     const sessionRows = db
       .prepare(
         'SELECT s.fid, s.id, s.archived, s.cwd_norm, s.source, s.model_provider, CASE WHEN s.archived = 1 ' +
-          'THEN EXISTS (SELECT 1 FROM sessions a WHERE a.key = s.key AND a.archived = 0) ELSE 0 END ' +
+          'THEN EXISTS (SELECT 1 FROM sessions a WHERE a.home = s.home AND a.key = s.key AND a.archived = 0) ELSE 0 END ' +
           'FROM sessions s INDEXED BY sessions_usage',
       )
       .raw()

@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { LocatedDoc } from '../search/session-matcher.js';
-import type { SearchRole } from '../search/extract.js';
-import { SCOPE_ROLES, fold, type SearchQuery, type SearchScope } from '../search/match.js';
-import type { SqlCondition } from './sqlite-store.js';
+import type { LocatedDoc } from '../../search/session-matcher.js';
+import type { SearchRole } from '../../search/extract.js';
+import { SCOPE_ROLES, fold, type SearchQuery, type SearchScope } from '../../search/match.js';
+import type { SqlCondition } from './list-query.js';
 
 /**
  * Search documents are numbered `fid * 2^32 + line`: a file's documents form one rowid range,

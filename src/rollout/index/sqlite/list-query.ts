@@ -1,0 +1,74 @@
+import type { IndexQuery } from '../metadata-index.js';
+
+/** SQL conditions with their parameters, ANDed into a query on the session row `s`. */
+export interface SqlCondition {
+  where: string[];
+  params: unknown[];
+}
+
+export const NO_CONDITION: SqlCondition = { where: [], params: [] };
+
+/**
+ * Listing both roots, an archived copy of an active file name is hidden (as in the scan); the
+ * list, the usage SQL and the usage mirror all use this one condition on the session row `s`.
+ */
+export const NOT_SHADOWED =
+  '(s.archived = 0 OR NOT EXISTS (SELECT 1 FROM sessions a WHERE a.home = s.home AND a.key = s.key AND a.archived = 0))';
+
+/**
+ * The next `q.limit` candidate files of a page of `home`, in order; the caller validates each
+ * against the disk. `extra` adds conditions on the session row `s` (search). `columns` is the
+ * select list, each column prefixed `s.`.
+ */
+export function listQuery(
+  q: IndexQuery,
+  home: string,
+  columns: string,
+  extra: SqlCondition = NO_CONDITION,
+): { sql: string; params: unknown[] } {
+  const where: string[] = ['s.home = ?', 's.is_session = 1', ...extra.where];
+  const params: unknown[] = [home, ...extra.params];
+  if (!q.includeEmpty) where.push('s.has_user_message = 1');
+  if (q.archived === 'false') where.push('s.archived = 0');
+  else if (q.archived === 'true') where.push('s.archived = 1');
+  else where.push(NOT_SHADOWED);
+  const inList = (column: string, values: readonly string[]) => {
+    where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+    params.push(...values);
+  };
+  const f = q.filter;
+  if (f.cwd) inList('s.cwd_norm', f.cwd);
+  if (f.source) inList('s.source', f.source);
+  if (f.provider) inList('s.model_provider', f.provider);
+  const timeColumn = q.sort === 'created' ? 's.created_ms' : 's.mtime_ms';
+  if (f.sinceMs !== undefined) {
+    where.push(`${timeColumn} >= ?`);
+    params.push(f.sinceMs);
+  }
+  if (f.untilMs !== undefined) {
+    where.push(`${timeColumn} <= ?`);
+    params.push(f.untilMs);
+  }
+  if (f.q !== undefined) {
+    where.push('(contains_folded(s.title, ?) OR s.id IN (SELECT value FROM json_each(?)))');
+    params.push(f.q, JSON.stringify(q.nameMatchIds));
+  }
+  const dir = q.order === 'desc' ? 'DESC' : 'ASC';
+  const cmp = q.order === 'desc' ? '<' : '>';
+  let orderBy: string;
+  if (q.sort === 'created') {
+    if (q.after) {
+      where.push(`s.key ${cmp} ?`);
+      params.push(q.after.key);
+    }
+    orderBy = `s.key ${dir}`;
+  } else {
+    if (q.after) {
+      where.push(`(s.mtime_ms ${cmp} ? OR (s.mtime_ms = ? AND s.key ${cmp} ?))`);
+      params.push(q.after.mtimeMs, q.after.mtimeMs, q.after.key);
+    }
+    orderBy = `s.mtime_ms ${dir}, s.key ${dir}`;
+  }
+  params.push(q.limit);
+  return { sql: `SELECT ${columns} FROM sessions s WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT ?`, params };
+}

@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto';
+import { isObject, stringOrNull } from '../../reading/formats.js';
+import {
+  anthropicPriceOf,
+  ANTHROPIC_PRICES,
+  type AnthropicModelPrice,
+  type AnthropicPriceTable,
+} from '../../usage/anthropic-price-table.js';
+import { canonicalTime } from '../../usage/time-buckets.js';
+import { MAX_COUNT } from '../../usage/tokens.js';
+import type { JsonRecord } from '../../types.js';
+import { assistantMessage, isPrompt, realModel } from './records.js';
+
+/**
+ * The token kinds Anthropic bills (its usage object): `input_tokens` is the input that was
+ * neither written to nor read from the cache, so, unlike Codex's, it excludes cache tokens.
+ */
+export interface ClaudeTokenCounts {
+  inputTokens: number;
+  /** Cache writes with the default 5-minute lifetime. */
+  cacheWrite5mTokens: number;
+  /** Cache writes with a 1-hour lifetime (billed higher). */
+  cacheWrite1hTokens: number;
+  cacheReadTokens: number;
+  outputTokens: number;
+}
+
+export const CLAUDE_TOKEN_FIELDS = ['inputTokens', 'cacheWrite5mTokens', 'cacheWrite1hTokens', 'cacheReadTokens', 'outputTokens'] as const;
+
+export const zeroClaudeTokens = (): ClaudeTokenCounts => ({
+  inputTokens: 0,
+  cacheWrite5mTokens: 0,
+  cacheWrite1hTokens: 0,
+  cacheReadTokens: 0,
+  outputTokens: 0,
+});
+
+/** One API response, counted. */
+export interface ClaudeResponse extends ClaudeTokenCounts {
+  /** `<message.id>:<requestId>`, the same in every file that carries the response; `#L<line>` when a line lacks either id. */
+  responseKey: string;
+  /** The line is a sub-agent's (`isSidechain: true`): a main-chain copy of the same response is preferred. */
+  sidechain: boolean;
+  lineNo: number;
+  /** The line's timestamp (canonical ISO); a line without one takes the last one before it. */
+  at: string | null;
+  model: string;
+  /** The prompt (`promptId`, else the prompt line's `uuid`) whose turn the response answers. */
+  turnId: string | null;
+  /** input + cache writes + cache reads + output: every token the response was billed for (ccusage's total). */
+  totalTokens: number;
+}
+
+export const UNKNOWN_MODEL = 'unknown';
+
+export const isFileLocalKey = (key: string): boolean => key.startsWith('#');
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.min(Math.floor(value), MAX_COUNT) : 0;
+}
+
+/**
+ * An Anthropic usage object's counts; null when `value` is not an object. Cache writes are
+ * split by lifetime where the usage splits them (`cache_creation.ephemeral_1h_input_tokens`);
+ * what the split does not account for of `cache_creation_input_tokens` is 5-minute (the
+ * default lifetime, and all there is in usage written before the split existed).
+ */
+export function readClaudeTokens(value: unknown): ClaudeTokenCounts | null {
+  if (!isObject(value)) return null;
+  const split = isObject(value.cache_creation) ? value.cache_creation : {};
+  const oneHour = count(split.ephemeral_1h_input_tokens);
+  const fiveMinutes = count(split.ephemeral_5m_input_tokens);
+  const written = Math.max(count(value.cache_creation_input_tokens), oneHour + fiveMinutes);
+  return {
+    inputTokens: count(value.input_tokens),
+    cacheWrite5mTokens: written - oneHour,
+    cacheWrite1hTokens: oneHour,
+    cacheReadTokens: count(value.cache_read_input_tokens),
+    outputTokens: count(value.output_tokens),
+  };
+}
+
+export const claudeTotal = (t: ClaudeTokenCounts): number =>
+  t.inputTokens + t.cacheWrite5mTokens + t.cacheWrite1hTokens + t.cacheReadTokens + t.outputTokens;
+
+/** Cost in USD: every token kind at its own price per 1M tokens. */
+export function claudeCostOf(p: AnthropicModelPrice, t: ClaudeTokenCounts): number {
+  return (
+    (t.inputTokens * p.input +
+      t.cacheWrite5mTokens * p.cacheWrite5m +
+      t.cacheWrite1hTokens * p.cacheWrite1h +
+      t.cacheReadTokens * p.cacheRead +
+      t.outputTokens * p.output) /
+    1_000_000
+  );
+}
+
+/** The cost of `t` tokens of `model`, or null when the model has no price (never a silent $0). */
+export function claudeCost(model: string, t: ClaudeTokenCounts, table: AnthropicPriceTable = ANTHROPIC_PRICES): number | null {
+  const p = anthropicPriceOf(model, table);
+  return p === null ? null : claudeCostOf(p, t);
+}
+
+/** What the counter remembers between lines: JSON-serialisable, so counting resumes after an append. */
+export interface ClaudeCounterState {
+  v: 1;
+  lastTimestamp: string | null;
+  turnId: string | null;
+  /** 16-character digests of the `<key>|<sidechain>` already returned from this file. */
+  seen: string[];
+}
+
+export const initialClaudeCounterState = (): ClaudeCounterState => ({ v: 1, lastTimestamp: null, turnId: null, seen: [] });
+
+/** A stored state, or null when it is not one this version wrote (then count the file from its start). */
+export function restoreClaudeCounterState(value: unknown): ClaudeCounterState | null {
+  return isObject(value) && value.v === 1 && Array.isArray(value.seen) ? (structuredClone(value) as unknown as ClaudeCounterState) : null;
+}
+
+const digest = (key: string): string => createHash('sha256').update(key).digest('base64url').slice(0, 16);
+
+/**
+ * Counts one Claude transcript's responses, line by line in file order. Claude Code writes one
+ * API response as one line per content block, all with the same `message.id` and `requestId`
+ * and the same usage, so a response is counted at its first line and its other lines are
+ * copies. A copy on a sidechain line and one on a main-chain line are both returned (once
+ * each): which one counts is decided across all files (countClaudeResponses). API error lines
+ * (`isApiErrorMessage`, model `<synthetic>`, zero usage) count nothing.
+ */
+export class ClaudeUsageCounter {
+  private readonly s: ClaudeCounterState;
+  private readonly seen: Set<string>;
+
+  constructor(state: ClaudeCounterState = initialClaudeCounterState()) {
+    this.s = structuredClone(state);
+    this.seen = new Set(state.seen);
+  }
+
+  get state(): ClaudeCounterState {
+    return { ...this.s, seen: [...this.seen] };
+  }
+
+  feed(record: JsonRecord, lineNo: number): ClaudeResponse | null {
+    const at = typeof record.timestamp === 'string' ? canonicalTime(record.timestamp) : null;
+    if (at !== null) this.s.lastTimestamp = at;
+    if (isPrompt(record)) {
+      this.s.turnId = stringOrNull(record.promptId) ?? stringOrNull(record.uuid) ?? this.s.turnId;
+      return null;
+    }
+    const message = assistantMessage(record);
+    if (message === null || record.isApiErrorMessage === true) return null;
+    const counts = readClaudeTokens(message.usage);
+    if (counts === null) return null;
+    const sidechain = record.isSidechain === true;
+    const messageId = stringOrNull(message.id);
+    const requestId = stringOrNull(record.requestId);
+    const responseKey = messageId !== null && requestId !== null ? `${messageId}:${requestId}` : `#L${lineNo}`;
+    if (!isFileLocalKey(responseKey)) {
+      const key = digest(`${responseKey}|${sidechain}`);
+      if (this.seen.has(key)) return null;
+      this.seen.add(key);
+    }
+    const model = realModel(message.model);
+    if (model === null && claudeTotal(counts) === 0) return null; // a synthetic line without the error flag
+    return {
+      responseKey,
+      sidechain,
+      lineNo,
+      at: this.s.lastTimestamp,
+      model: model ?? UNKNOWN_MODEL,
+      turnId: this.s.turnId,
+      ...counts,
+      totalTokens: claudeTotal(counts),
+    };
+  }
+}
+
+/** One file's responses as its counter returned them, with what ownership orders files by. */
+export interface ClaudeFileResponses {
+  /** Names the file (its path relative to the Claude home). */
+  file: string;
+  /** The session's start (ISO 8601); "the oldest file" is the smallest, then the path. */
+  createdAt: string;
+  responses: readonly ClaudeResponse[];
+}
+
+/**
+ * Which responses each file counts, over every Claude file of the home (ccusage's rule, with
+ * its tie broken the way a reader would expect): one response per distinct
+ * `(message.id, requestId)` across all files; a main-chain copy is preferred over a sidechain
+ * copy; among equals, the oldest file's (then the path's, then the first line's). Keys local to
+ * a line (a response without ids) always stay with their file.
+ */
+export function countClaudeResponses(files: readonly ClaudeFileResponses[]): Map<string, ClaudeResponse[]> {
+  const ordered = [...files].sort((a, b) =>
+    a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.file < b.file ? -1 : a.file > b.file ? 1 : 0,
+  );
+  const owner = new Map<string, { file: string; response: ClaudeResponse }>();
+  for (const f of ordered) {
+    for (const r of f.responses) {
+      if (isFileLocalKey(r.responseKey)) continue;
+      const held = owner.get(r.responseKey);
+      if (held === undefined || (held.response.sidechain && !r.sidechain)) owner.set(r.responseKey, { file: f.file, response: r });
+    }
+  }
+  const counted = new Map<string, ClaudeResponse[]>();
+  for (const f of files) {
+    counted.set(
+      f.file,
+      f.responses.filter((r) => isFileLocalKey(r.responseKey) || owner.get(r.responseKey)?.response === r),
+    );
+  }
+  return counted;
+}

@@ -1,0 +1,157 @@
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SchemaTooNewError, migrate } from './db/migrations.js';
+import { openPool } from './db/pool.js';
+import { checkDatabaseUrl } from './db/url.js';
+import { PushAgent } from './push/agent.js';
+import { PushClient, PushError } from './push/client.js';
+import { NotACodexHome } from './push/local-tree.js';
+import { Progress } from './push/progress.js';
+import { ROLES, TokenError, addToken, listTokens, revokeToken, type Role } from './tokens.js';
+
+export const TOKEN_USAGE = `Usage: codex-sessions token add --role read|usage|push [--machine NAME] [--database-url URL]
+       codex-sessions token list [--database-url URL]
+       codex-sessions token revoke ID|PREFIX [--database-url URL]
+
+The database comes from --database-url or CODEX_SESSIONS_DATABASE_URL. "add" prints only the new
+token on stdout (once: only its hash is stored); the details go to stderr.
+Roles: read (everything), usage (only /usage aggregates), push (ingest as --machine NAME).
+`;
+
+export const PUSH_USAGE = `Usage: codex-sessions push --server URL [--codex-home DIR] [--once]
+
+Sends this machine's Codex sessions to a team server: the token (a push token) comes from
+CODEX_SESSIONS_TOKEN; the home from --codex-home, CODEX_HOME or ~/.codex (only read, never written).
+Without --once it keeps watching and sends changes within two seconds.
+`;
+
+/** How often the watching agent looks at the home. */
+const WATCH_INTERVAL_MS = 1000;
+
+class UsageError extends Error {}
+
+function fail(message: string): number {
+  process.stderr.write(`codex-sessions: ${message}\n`);
+  return 2;
+}
+
+function databaseUrlOf(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const url = flag?.trim() || env.CODEX_SESSIONS_DATABASE_URL?.trim();
+  if (!url) throw new UsageError('give the database with --database-url URL or CODEX_SESSIONS_DATABASE_URL');
+  const bad = checkDatabaseUrl(url);
+  if (bad !== null) throw new UsageError(bad);
+  return url;
+}
+
+async function token(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      role: { type: 'string' },
+      machine: { type: 'string' },
+      'database-url': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [action, ...rest] = positionals;
+  if (values.help || action === undefined) {
+    process.stdout.write(TOKEN_USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (!['add', 'list', 'revoke'].includes(action)) throw new UsageError(`unknown token command "${action}"\n\n${TOKEN_USAGE}`);
+  if (action === 'add' && !(ROLES as readonly string[]).includes(values.role ?? '')) {
+    throw new UsageError(`token add needs --role ${ROLES.join('|')}`);
+  }
+  if (action === 'revoke' && rest.length !== 1) throw new UsageError('token revoke takes one token id or prefix (see token list)');
+  const pool = openPool(databaseUrlOf(values['database-url'], env), { max: 1 });
+  try {
+    await migrate(pool);
+    if (action === 'add') {
+      const { token: secret, info } = await addToken(pool, values.role as Role, values.machine ?? null);
+      process.stdout.write(`${secret}\n`);
+      const machine = info.machine ? `, machine ${info.machine}` : '';
+      process.stderr.write(`token ${info.id} (${info.prefix}…) created: role ${info.role}${machine}; it is shown only this once\n`);
+    } else if (action === 'list') {
+      process.stdout.write('ID\tPREFIX\tROLE\tMACHINE\tCREATED\tREVOKED\n');
+      for (const t of await listTokens(pool)) {
+        process.stdout.write(`${t.id}\t${t.prefix}\t${t.role}\t${t.machine ?? '-'}\t${t.createdAt}\t${t.revokedAt ?? '-'}\n`);
+      }
+    } else if (!(await revokeToken(pool, rest[0] as string))) {
+      process.stderr.write(`codex-sessions: no live token ${rest[0]}\n`);
+      return 1;
+    } else {
+      process.stderr.write(`token ${rest[0]} revoked\n`);
+    }
+    return 0;
+  } finally {
+    await pool.end();
+  }
+}
+
+async function push(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      server: { type: 'string' },
+      'codex-home': { type: 'string' },
+      once: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(PUSH_USAGE);
+    return 0;
+  }
+  const server = values.server?.trim();
+  if (!server || !/^https?:\/\/[^\s]+$/i.test(server)) throw new UsageError(`push needs --server http(s)://HOST[:PORT]\n\n${PUSH_USAGE}`);
+  const secret = env.CODEX_SESSIONS_TOKEN?.trim();
+  if (!secret) {
+    throw new UsageError('push needs a push token in CODEX_SESSIONS_TOKEN (codex-sessions token add --role push --machine NAME)');
+  }
+  const raw = values['codex-home']?.trim() || env.CODEX_HOME?.trim() || '~/.codex';
+  const home = resolve(raw === '~' || raw.startsWith('~/') ? homedir() + raw.slice(1) : raw);
+  const client = new PushClient(server, secret);
+  const machine = await client.connect();
+  process.stderr.write(`push: ${home} to ${server} as machine ${machine}\n`);
+  const agent = new PushAgent(home, client, new Progress(process.stderr, !values.once));
+  if (values.once) {
+    // A disputed offset (another pusher of this machine) is looked at again, a few times.
+    for (let attempt = 0; attempt < 3; attempt++) if ((await agent.pass()).disputed === 0) return 0;
+    process.stderr.write('codex-sessions: some files kept changing on the server; run push again\n');
+    return 1;
+  }
+  for (;;) {
+    try {
+      await agent.pass();
+    } catch (err) {
+      if (err instanceof PushError && (err.status === 401 || err.status === 403)) throw err;
+      if (err instanceof NotACodexHome) throw err;
+      // The server or network is away for a moment: the next pass starts over from what the server holds.
+      process.stderr.write(`push: ${(err as Error).message}; retrying\n`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS));
+  }
+}
+
+/** `codex-sessions token …` and `codex-sessions push …`: the exit code. */
+export async function runTeamCommand(command: 'token' | 'push', args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  try {
+    return command === 'token' ? await token(args, env) : await push(args, env);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return fail((err as Error).message);
+    if (err instanceof TokenError) return fail(err.message);
+    if (err instanceof SchemaTooNewError || err instanceof PushError || err instanceof NotACodexHome) {
+      process.stderr.write(`codex-sessions: ${err.message}\n`);
+      return 1;
+    }
+    const code = (err as { code?: string }).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === '3D000' || code === '28P01' || (err as Error).name === 'TypeError') {
+      const cause = (err as { cause?: Error }).cause;
+      process.stderr.write(`codex-sessions: ${(err as Error).message}${cause ? `: ${cause.message}` : ''}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

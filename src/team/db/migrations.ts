@@ -1,0 +1,107 @@
+import type pg from 'pg';
+
+/**
+ * The team schema, one entry per version, applied in order and never edited once released: a
+ * change is a new entry. Every table is prefixed `cs_` so that the database may be shared.
+ */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'tokens and pushed files',
+    sql: `
+      CREATE TABLE cs_tokens (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        hash bytea NOT NULL UNIQUE,
+        prefix text NOT NULL,
+        role text NOT NULL CHECK (role IN ('read', 'usage', 'push')),
+        machine text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        revoked_at timestamptz,
+        CHECK ((role = 'push') = (machine IS NOT NULL))
+      );
+      CREATE SEQUENCE cs_change_seq;
+      CREATE TABLE cs_files (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        machine text NOT NULL,
+        path text COLLATE "C" NOT NULL,
+        size bigint NOT NULL DEFAULT 0,
+        head bytea NOT NULL DEFAULT '',
+        tail bytea NOT NULL DEFAULT '',
+        head_fp text NOT NULL DEFAULT '',
+        tail_fp text NOT NULL DEFAULT '',
+        mtime_ms bigint,
+        generation integer NOT NULL DEFAULT 1,
+        change_seq bigint NOT NULL DEFAULT nextval('cs_change_seq'),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (machine, path)
+      );
+      CREATE INDEX cs_files_change_seq ON cs_files (change_seq);
+      CREATE TABLE cs_chunks (
+        file_id bigint NOT NULL REFERENCES cs_files (id) ON DELETE CASCADE,
+        "offset" bigint NOT NULL,
+        data bytea NOT NULL,
+        PRIMARY KEY (file_id, "offset")
+      );
+      ALTER TABLE cs_chunks ALTER COLUMN data SET COMPRESSION lz4;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+/** Any instance of codex-sessions takes this lock to migrate: one at a time, whichever starts first. */
+const MIGRATION_LOCK = 0x63735f6d; // "cs_m"
+
+/** The database's schema is newer than this program: it must not write (or read) it. */
+export class SchemaTooNewError extends Error {
+  override name = 'SchemaTooNewError';
+}
+
+export interface MigrationResult {
+  from: number;
+  to: number;
+}
+
+/**
+ * Brings the schema to SCHEMA_VERSION under a session advisory lock, each migration in its own
+ * transaction; instances starting together wait for each other, and the later ones find nothing
+ * to do. A database migrated by a newer release is refused, not touched.
+ */
+export async function migrate(pool: pg.Pool): Promise<MigrationResult> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await client.query(`CREATE TABLE IF NOT EXISTS cs_schema (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+      const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM cs_schema');
+      const from = rows[0]?.v ?? 0;
+      if (from > SCHEMA_VERSION) {
+        throw new SchemaTooNewError(
+          `the database schema is version ${from}, newer than this codex-sessions understands (${SCHEMA_VERSION}); ` +
+            'upgrade codex-sessions on this machine (a newer instance migrated the database)',
+        );
+      }
+      for (const migration of MIGRATIONS) {
+        if (migration.version <= from) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(migration.sql);
+          await client.query('INSERT INTO cs_schema (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw err;
+        }
+      }
+      return { from, to: Math.max(from, SCHEMA_VERSION) };
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    client.release();
+  }
+}

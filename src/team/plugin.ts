@@ -1,0 +1,65 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HttpProblem } from '../http/problem.js';
+import { bearerToken, registerSecurity } from '../http/security.js';
+import { BytePool } from '../rollout/reading/byte-budget.js';
+import { migrate } from './db/migrations.js';
+import { openPool } from './db/pool.js';
+import { FileStore } from './ingest/file-store.js';
+import { ingestRoutes } from './ingest/routes.js';
+import { authenticate, type Principal } from './tokens.js';
+
+export interface TeamOptions {
+  databaseUrl: string;
+  /** On a loopback bind, only loopback Host headers are answered (as in single-machine mode). */
+  loopbackOnly: boolean;
+  /** Bytes of push bodies held at once across requests. */
+  bodyBudgetBytes: number;
+  bodyWaitMs: number;
+}
+
+const principals = new WeakMap<FastifyRequest, Principal>();
+
+function principalOf(request: FastifyRequest): Principal {
+  const principal = principals.get(request);
+  if (principal === undefined) throw new HttpProblem('UNAUTHORIZED', 'missing bearer token');
+  return principal;
+}
+
+/**
+ * Team mode (SPEC section 9): the database is migrated (or refused, when newer) before the server
+ * is built, every request carries a token from the database, and the push agent's endpoints are
+ * served. The read side over PostgreSQL is not built yet (docs/team.md).
+ */
+export async function teamPlugin(app: FastifyInstance, options: TeamOptions): Promise<void> {
+  const pool = openPool(options.databaseUrl, { onIdleError: (err) => app.log.warn({ err }, 'a database connection failed') });
+  try {
+    const { from, to } = await migrate(pool);
+    if (from !== to) app.log.info({ from, to }, 'database schema migrated');
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  app.addHook('onClose', async () => pool.end());
+
+  registerSecurity(app, { token: null, loopbackOnly: options.loopbackOnly });
+  app.get('/healthz', async () => {
+    await pool.query('SELECT 1');
+    return { status: 'ok' };
+  });
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.url === '/healthz' || request.routeOptions.url === undefined) return;
+    const presented = bearerToken(request);
+    const principal = presented === null ? null : await authenticate(pool, presented);
+    if (principal === null) {
+      throw new HttpProblem('UNAUTHORIZED', presented === null ? 'missing bearer token' : 'unknown or revoked token', {
+        'www-authenticate': `Bearer realm="codex-sessions"${presented === null ? '' : ', error="invalid_token"'}`,
+      });
+    }
+    principals.set(request, principal);
+  });
+  await app.register(ingestRoutes, {
+    files: new FileStore(pool),
+    bodies: new BytePool(options.bodyBudgetBytes, options.bodyWaitMs),
+    principalOf,
+  });
+}

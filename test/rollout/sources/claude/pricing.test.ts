@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { ANTHROPIC_PRICES, anthropicPriceOf } from '../../../../src/rollout/usage/anthropic-price-table.js';
+
+describe('the Anthropic price table', () => {
+  it('is dated, sourced, and prices every Claude 4.x model the fixtures use', () => {
+    expect(ANTHROPIC_PRICES.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(ANTHROPIC_PRICES.source).toMatch(/^https:\/\/platform\.claude\.com\//);
+    const prices = (name: string) => {
+      const p = anthropicPriceOf(name);
+      return p === null ? null : [p.input, p.cacheWrite5m, p.cacheWrite1h, p.cacheRead, p.output];
+    };
+    expect(prices('claude-sonnet-4-5-20250929')).toEqual([3, 3.75, 6, 0.3, 15]);
+    expect(prices('claude-opus-4-5-20251101')).toEqual([5, 6.25, 10, 0.5, 25]);
+    expect(prices('claude-opus-4-8')).toEqual([5, 6.25, 10, 0.5, 25]);
+    expect(prices('claude-haiku-4-5-20251001')).toEqual([1, 1.25, 2, 0.1, 5]);
+    expect(prices('claude-opus-4-1-20250805')).toEqual([15, 18.75, 30, 1.5, 75]);
+  });
+
+  it("every model's cache prices follow Anthropic's multipliers of its input price (1.25×, 2×, 0.1×)", () => {
+    for (const [name, p] of Object.entries(ANTHROPIC_PRICES.models)) {
+      expect(p.cacheWrite5m, name).toBeCloseTo(p.input * 1.25, 10);
+      expect(p.cacheWrite1h, name).toBeCloseTo(p.input * 2, 10);
+      expect(p.cacheRead, name).toBeCloseTo(p.input * 0.1, 10);
+      expect(p.source, name).toMatch(/^https:\/\//);
+    }
+  });
+
+  it('names with a window suffix or in another case take the base price; unknown names and Object keys have none', () => {
+    expect(anthropicPriceOf('claude-opus-4-8[1m]')).toBe(ANTHROPIC_PRICES.models['claude-opus-4-8']);
+    expect(anthropicPriceOf(' Claude-Sonnet-4-5 ')).toBe(ANTHROPIC_PRICES.models['claude-sonnet-4-5']);
+    for (const name of ['<synthetic>', 'gpt-5', 'claude-future-9', 'constructor', '__proto__', 'toString', '']) {
+      expect(anthropicPriceOf(name), name).toBeNull();
+    }
+  });
+});
