@@ -14,7 +14,7 @@ export const STRESS = [
 ];
 
 /** What `npm run build` makes: the CLI in dist/ and the dashboard in dist/web. */
-export const BUILT = ['test/cli.test.ts', 'test/http/dashboard.test.ts'];
+export const BUILT = ['test/cli.test.ts', 'test/http/dashboard.test.ts', 'test/mcp/mcp.test.ts'];
 
 /** The dashboard in Debian's Chromium (skipped, loudly, without it). */
 export const E2E = ['test/e2e/**/*.test.ts'];
