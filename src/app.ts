@@ -5,26 +5,30 @@ import type { DestinationStream } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
+import type { RolloutLogger } from './rollout/types.js';
 import { MemoryBudget } from './rollout/reading/byte-budget.js';
 import { sqliteIndex } from './rollout/index/sqlite/backend.js';
-import { registerCaching } from './http/caching.js';
+import { responseCaching } from './http/caching.js';
 import { PriceBook } from './rollout/usage/pricing.js';
 import { conversationRoutes } from './http/conversations.js';
 import { searchRoutes } from './http/search.js';
-import { registerDashboard } from './http/dashboard.js';
+import { dashboard } from './http/dashboard.js';
 import { eventRoutes } from './http/events.js';
-import { HttpProblem } from './http/problem.js';
 import { StreamRegistry } from './http/sse.js';
-import { registerDocs } from './http/docs.js';
-import { answerNodeRequests, clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
+import { apiDocs } from './http/docs.js';
+import { answerNodeRequests, clientErrorHandler, errorHandling, frameworkErrorHandler } from './http/error-handler.js';
 import { enforceIdleTimeout } from './http/idle-sockets.js';
 import { HOME_PROBLEMS, healthRoutes } from './http/health.js';
-import { registerQueryIntegers } from './http/query-integers.js';
-import { registerRateLimit } from './http/rate-limit.js';
-import { registerSecurity } from './http/security.js';
+import { queryIntegers } from './http/query-integers.js';
+import { rateLimiting } from './http/rate-limit.js';
+import { security } from './http/security.js';
+import { shutdown } from './http/shutdown.js';
 import { RequestLog } from './http/request-log.js';
 import { lazySchemaCompilers } from './http/lazy-schemas.js';
 import { usageRoutes } from './http/usage.js';
+import type { SearchMeter } from './rollout/search/search-work.js';
+import { exportRoutes } from './http/export.js';
+import { mcpRoutes } from './http/mcp.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,6 +36,8 @@ declare module 'fastify' {
     eventStreams: StreamRegistry;
     /** The memory budget (how much is held, by how many clients): for tests and diagnostics. */
     memoryBudget: MemoryBudget;
+    /** The work search requests do (SearchMeter): for tests that an abandoned search stops, and diagnostics. */
+    searchMeter: SearchMeter;
   }
 }
 
@@ -62,6 +68,24 @@ const MAX_REQUEST_BODY_BYTES = 16 * 1024;
 /** The connection-check period of Node's HTTP server: how late past its limit a slow client is cut off. */
 function checkingInterval(headersMs: number): number {
   return Math.max(50, Math.min(1000, Math.floor(headersMs / 4)));
+}
+
+/** The repository a configuration describes: the HTTP service and `codex-sessions mcp` (stdio) both serve one. */
+export function createRepository(
+  config: Config,
+  log: RolloutLogger,
+  memory = new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs),
+): RolloutRepository {
+  return new RolloutRepository({
+    codexHome: config.codexHome,
+    maxScanFiles: config.maxScanFiles,
+    log,
+    index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
+    memory,
+    followPollMs: config.live.followPollMs,
+    prices: new PriceBook(config.pricing),
+    searchBudgetChars: config.searchBudgetChars,
+  });
 }
 
 /** The whole service as a Fastify instance, not listening: cli.ts listens, tests inject. */
@@ -97,7 +121,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   answerNodeRequests(app.server);
   if (config.databaseUrl !== null) {
     // Team mode (src/team): the sessions come from PostgreSQL, not from a home.
-    registerErrorHandling(app);
+    await app.register(errorHandling);
     // Loaded only here: a single-machine start does not pay for the PostgreSQL client.
     const { teamPlugin } = await import('./team/plugin.js');
     await app.register(teamPlugin, {
@@ -111,17 +135,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const memory = new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs);
   app.decorate('memoryBudget', memory);
-  const repository = new RolloutRepository({
-    codexHome: config.codexHome,
-    maxScanFiles: config.maxScanFiles,
-    log: app.log,
-    index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
-    memory,
-    followPollMs: config.live.followPollMs,
-    prices: new PriceBook(config.pricing),
-  });
+  const repository = createRepository(config, app.log, memory);
   const streams = new StreamRegistry(config.maxStreams, config.live);
   app.decorate('eventStreams', streams);
+  app.decorate('searchMeter', repository.searchMeter);
   // The index fills in the background: serving starts at once, never waiting for a build.
   app.addHook('onReady', async () => {
     repository.start();
@@ -131,49 +148,34 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   app.addHook('onClose', async () => repository.close());
 
-  // Once closing, a keep-alive connection whose response just finished would hold the
-  // shutdown open until the client drops it: close each one as it goes idle.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-    // Event streams never finish by themselves: end them, so that the close is prompt.
-    await streams.closeAll();
-  });
-  app.addHook('onRequest', async () => {
-    if (closing) {
-      throw new HttpProblem('SERVICE_UNAVAILABLE', 'the server is shutting down', {
-        'retry-after': String(config.live.retryAfterSeconds),
-        connection: 'close',
-      });
-    }
-  });
-  app.addHook('onResponse', async () => {
-    if (closing) setImmediate(() => app.server.closeIdleConnections());
-  });
-
-  registerErrorHandling(app);
+  // Every part is a Fastify plugin, registered in this order: the hooks run in it (shutdown, then
+  // the Host and token checks, then the rate limit, then query integers).
+  await app.register(shutdown, { streams, retryAfterS: config.live.retryAfterSeconds });
+  await app.register(errorHandling);
   // JSON is compressed (br, gzip) when the client accepts it; never NDJSON (byte ranges describe
   // the file) or event streams: @fastify/compress's default types leave both out.
   await app.register(compress, { encodings: ['br', 'gzip'] });
-  registerCaching(app, { maxBytes: config.responseCacheMb * 2 ** 20, maxEntries: 256 });
+  await app.register(responseCaching, { maxBytes: config.responseCacheMb * 2 ** 20, maxEntries: 256 });
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,
       methods: ['GET', 'HEAD'],
       allowedHeaders: ['Authorization', 'Accept', 'Range', 'If-None-Match', 'If-Modified-Since', 'Last-Event-ID', 'Cache-Control'],
-      exposedHeaders: ['ETag', 'Last-Modified', 'Content-Range', 'Accept-Ranges', 'Content-Length'],
+      exposedHeaders: ['ETag', 'Last-Modified', 'Content-Range', 'Accept-Ranges', 'Content-Length', 'Content-Disposition', 'X-Redactions'],
       maxAge: 600,
     });
   }
-  registerSecurity(app, { token: config.token, loopbackOnly: isLoopbackHost(config.host) });
-  if (config.rateLimit !== null) await registerRateLimit(app, config.rateLimit);
-  registerQueryIntegers(app);
-  await registerDocs(app);
-  registerDashboard(app, options.webRoot);
+  await app.register(security, { token: config.token, loopbackOnly: isLoopbackHost(config.host) });
+  if (config.rateLimit !== null) await app.register(rateLimiting, { perMinute: config.rateLimit });
+  await app.register(queryIntegers);
+  await app.register(apiDocs);
+  await app.register(dashboard, { webRoot: options.webRoot });
   await app.register(healthRoutes, { repository });
   await app.register(conversationRoutes, { repository });
   await app.register(searchRoutes, { repository });
   await app.register(eventRoutes, { repository, streams });
   await app.register(usageRoutes, { repository });
+  await app.register(exportRoutes, { repository });
+  await app.register(mcpRoutes, { repository, corsOrigins: config.corsOrigins });
   return app;
 }

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { isAbort } from '../api/client.js';
+import { ApiError, isAbort } from '../api/client.js';
 import type { SessionSummary } from '../api/types.js';
 import { bytes, compact, dateTime, integer, projectName } from '../format.js';
 import { followSession, type FollowState, type Gone } from '../live/follow.js';
@@ -106,13 +106,19 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
   }, [builder]);
 
   const meta = builder.meta;
-  const title = summary?.name ?? summary?.title ?? (loaded ? '(no message yet)' : error !== null ? 'Session' : 'Loading…');
+  const missing = error instanceof ApiError && error.code === 'NOT_FOUND';
+  const pending = missing ? 'No such session' : error !== null ? 'Session' : 'Loading…';
+  const title = summary?.name ?? summary?.title ?? (loaded ? '(no message yet)' : pending);
   const totals = usage?.totals;
   const fileName = summary?.path.split('/').pop() ?? `${id}.jsonl`;
   const cwd = summary?.cwd ?? meta?.cwd ?? null;
-  const onDownload = () => {
+  // The id the server gave (not the link's): what Copy, Download and Export use, and only once it has.
+  const serverId = summary?.id ?? null;
+  const onDownload = (format?: 'markdown' | 'html') => {
+    if (serverId === null) return;
     setDownloadError(null);
-    downloadRaw(id, fileName).catch(setDownloadError);
+    const name = format ? `codex-session-${serverId}.${format === 'html' ? 'html' : 'md'}` : fileName;
+    downloadRaw(serverId, name, format).catch(setDownloadError);
   };
   return (
     <section class="view session-view" aria-labelledby="session-title" data-session={id}>
@@ -158,14 +164,27 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
             </div>
           )}
         </dl>
-        <div class="actions">
-          <code class="resume">codex resume {id}</code>
-          <CopyButton text={`codex resume ${id}`} label="Copy the codex resume command" />
-          <button type="button" class="btn" onClick={onDownload}>
-            Download NDJSON
-          </button>
-          <LiveState follow={follow} gone={gone} />
-        </div>
+        {serverId !== null && (
+          <div class="actions">
+            <code class="resume">codex resume {serverId}</code>
+            <CopyButton text={`codex resume ${serverId}`} label="Copy the codex resume command" />
+            <button type="button" class="btn" onClick={() => onDownload()}>
+              Download NDJSON
+            </button>
+            <button type="button" class="btn" onClick={() => onDownload('markdown')}>
+              Export Markdown
+            </button>
+            <button type="button" class="btn" onClick={() => onDownload('html')}>
+              Export HTML
+            </button>
+            <CopyButton
+              text={`${location.origin}${location.pathname}#/session/${serverId}`}
+              label="Copy a link to this session"
+              caption="Copy link"
+            />
+            <LiveState follow={follow} gone={gone} />
+          </div>
+        )}
       </header>
       <ErrorBanner error={error} what="Could not load this session:" />
       <ErrorBanner error={downloadError} what="Download failed:" />
