@@ -40,7 +40,7 @@ export interface Config {
   live: LiveSettings;
   /** Model prices from `--pricing FILE` over the built-in table; null: the built-in table only. */
   pricing: PricingOverrides | null;
-  /** Team mode (SPEC 9): the sessions and tokens live in this PostgreSQL database; null: one machine's home. */
+  /** Team mode (docs/team.md): the sessions and tokens live in this PostgreSQL database; null: one machine's home. */
   databaseUrl: string | null;
 }
 

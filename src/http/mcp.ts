@@ -31,7 +31,7 @@ function checkOrigin(request: FastifyRequest, allowed: readonly string[]): void 
 }
 
 /**
- * `/mcp`: MCP over Streamable HTTP (SPEC §10), stateless: each POST gets a fresh server and
+ * `/mcp`: MCP over Streamable HTTP (docs/mcp.md), stateless: each POST gets a fresh server and
  * transport over the one repository, answered as JSON (no session to keep, nothing held between
  * requests, any instance can answer). GET (a server-to-client stream) and DELETE (ending a
  * session) have no meaning without sessions: 405, from the transport.

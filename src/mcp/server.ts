@@ -9,7 +9,7 @@ const VERSION = '0.1.0';
 const LISTED_RESOURCES = 100;
 
 /**
- * An MCP server over the repository (SPEC §10): the six read-only tools, and each session as a
+ * An MCP server over the repository (docs/mcp.md): the six read-only tools, and each session as a
  * Markdown resource `codex-sessions://session/{id}` (the export, redacted, its first piece: a
  * session longer than one result says so and points to read_session).
  */

@@ -26,7 +26,7 @@ async function guarded(run: () => Promise<CallToolResult>): Promise<CallToolResu
   }
 }
 
-/** The tools of SPEC §10 on `server`: each calls the repository, as the REST routes do, never HTTP. */
+/** The tools of docs/mcp.md on `server`: each calls the repository, as the REST routes do, never HTTP. */
 export function registerTools(server: McpServer, repository: RolloutRepository): void {
   type Run<S extends z.ZodType> = (args: z.infer<S>) => Promise<CallToolResult>;
   const tool = <S extends z.ZodType>(name: string, title: string, description: string, inputSchema: S, run: Run<S>) => {

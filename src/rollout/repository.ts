@@ -254,7 +254,7 @@ export class RolloutRepository {
 
   /**
    * Token usage and cost of one session, read from its file by the rules of the list and GET
-   * /usage (SPEC §6). With a `lease` (the request's share of the memory budget), what the count
+   * /usage (docs/usage.md). With a `lease` (the request's share of the memory budget), what the count
    * holds in proportion to the file is taken from the budget too, waiting for room.
    */
   async sessionUsage(file: RolloutFile, lease?: Lease, signal?: AbortSignal): Promise<SessionUsage> {
@@ -266,7 +266,7 @@ export class RolloutRepository {
     return readSessionUsage(file, deps.env, this.prices, rule6, lease && ((bytes) => lease.take(bytes, signal)));
   }
 
-  /** Counted usage of the whole home, grouped (SPEC §6, `GET /usage`; see usage/usage-report.ts). */
+  /** Counted usage of the whole home, grouped (docs/usage.md, `GET /usage`; see usage/usage-report.ts). */
   async usage(request: UsageRequest): Promise<UsageReport> {
     return usageReport(await this.readDeps(), request);
   }
@@ -282,7 +282,7 @@ export class RolloutRepository {
   }
 
   /**
-   * The session as Markdown or HTML (SPEC §11), produced while it is sent: one record in memory
+   * The session as Markdown or HTML (docs/export.md), produced while it is sent: one record in memory
    * at a time (see transcript/export.ts). The caller closes it when the body is done.
    */
   async exportSession(

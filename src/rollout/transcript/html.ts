@@ -47,7 +47,7 @@ function pre(b: Bounded, diff = false): string {
   return `<pre>${body(b.head)}${cut}${body(b.tail)}</pre>\n`;
 }
 
-/** The session as one HTML page (SPEC §11). */
+/** The session as one HTML page (docs/export.md). */
 export class HtmlRenderer implements Renderer {
   constructor(
     private readonly options: TranscriptOptions,

@@ -20,7 +20,7 @@ const cell = (text: string) => text.replace(/\s+/g, ' ').replaceAll('|', '\\|').
 
 const inlineCode = (text: string) => (text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``);
 
-/** The session as Markdown (SPEC §11): a header table, then each turn's messages, reasoning and tools. */
+/** The session as Markdown (docs/export.md): a header table, then each turn's messages, reasoning and tools. */
 export class MarkdownRenderer implements Renderer {
   constructor(
     private readonly options: TranscriptOptions,

@@ -1,5 +1,5 @@
 /**
- * Secret redaction for exports and MCP transcripts (SPEC §11). Every rule is here, and each is
+ * Secret redaction for exports and MCP transcripts (docs/export.md). Every rule is here, and each is
  * described in docs/export.md; test/rollout/transcript/redact.test.ts holds a true positive and a
  * near miss for each kind. A secret becomes `[REDACTED:<kind>]`.
  *

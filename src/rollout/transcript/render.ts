@@ -3,7 +3,7 @@ import type { SessionSummary } from '../types.js';
 import type { TextFilter } from './redact.js';
 import type { PlacedItem } from './transcript.js';
 
-/** What an export shows (SPEC §11): tools in full, as one line each, or not at all; reasoning summaries or not. */
+/** What an export shows (docs/export.md): tools in full, as one line each, or not at all; reasoning summaries or not. */
 export interface TranscriptOptions {
   tools: 'full' | 'summary' | 'none';
   reasoning: boolean;

@@ -91,7 +91,7 @@ export async function loadSummary(id: string, signal: AbortSignal): Promise<Sess
 
 /** The raw NDJSON as a file download. The token goes in a header, so the bytes are fetched first. */
 export async function downloadRaw(id: string, fileName: string, format?: 'markdown' | 'html'): Promise<void> {
-  // With a format: the export (SPEC §11), redacted as the server does by default.
+  // With a format: the export (docs/export.md), redacted as the server does by default.
   const exported = format && apiFetch(`${path(id)}/export`, { params: { format }, accept: '*/*' });
   const response = await (exported || apiFetch(path(id), { accept: 'application/x-ndjson' }));
   const blob = await response.blob();
