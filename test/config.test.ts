@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       live: DEFAULT_LIVE,
       pricing: null,
       databaseUrl: null,
+      searchBudgetChars: 32 * 1024 * 1024,
     });
     expect(defaultIndexPath('/h', {})).toMatch(new RegExp(`^${homedir()}/\\.cache/codex-sessions/index-[0-9a-f]{16}\\.sqlite$`));
     expect(defaultIndexPath('/h', { XDG_CACHE_HOME: '/xdg' })).toMatch(/^\/xdg\/codex-sessions\/index-[0-9a-f]{16}\.sqlite$/);
