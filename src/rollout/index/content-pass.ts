@@ -1,10 +1,10 @@
 import type { FileStamp } from '../files/file-stamp.js';
-import { contentLines } from '../reading/content-lines.js';
+import { contentLines } from '../sources/codex/content-lines.js';
 import { openRollout, type ReadEnv } from '../reading/session-reader.js';
 import { lineDoc } from '../search/file-docs.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
 import type { RolloutFile } from '../types.js';
-import { UsageCounter, type UsageResponse } from '../usage/counter.js';
+import { UsageCounter, type UsageResponse } from '../sources/codex/usage-counter.js';
 import { fingerprint } from './identity.js';
 import type { ContentPosition } from './store.js';
 import type { WriteBatch } from './write-batch.js';

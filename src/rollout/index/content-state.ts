@@ -1,5 +1,5 @@
-import { initialExtractState, type ExtractState } from '../search/extract.js';
-import { initialCounterState, restoreCounterState, type CounterState } from '../usage/counter.js';
+import { initialExtractState, type ExtractState } from '../sources/codex/search-extract.js';
+import { initialCounterState, restoreCounterState, type CounterState } from '../sources/codex/usage-counter.js';
 
 /**
  * What the content consumers remember at a file's indexed end, so that an append is read from

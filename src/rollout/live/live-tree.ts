@@ -1,4 +1,4 @@
-import type { TreeWalker } from '../files/tree-walk.js';
+import type { TreeWalker } from '../sources/codex/tree-walk.js';
 import type { TreeWatch } from './tree-watcher.js';
 import { ChangeFeed, wants, type ChangeFeedDeps, type FeedSubscription } from './change-feed.js';
 import type { EventLogOptions, FeedEvent } from './event-log.js';

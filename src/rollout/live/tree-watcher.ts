@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { isAbsentError, pathKind } from '../files/fs-safety.js';
-import { ARCHIVED_DIR, SESSIONS_DIR, isTreeDir, type TreeWalker } from '../files/tree-walk.js';
-import { SESSION_INDEX_FILE } from '../reading/session-names.js';
+import { ARCHIVED_DIR, SESSIONS_DIR, isTreeDir, type TreeWalker } from '../sources/codex/tree-walk.js';
+import { SESSION_INDEX_FILE } from '../sources/codex/session-names.js';
 import type { RolloutFile, RolloutLogger } from '../types.js';
 
 const DEBOUNCE_MS = 50;

@@ -1,5 +1,5 @@
-import { isTreeDir, type TreeWalker } from '../files/tree-walk.js';
-import { SESSION_INDEX_FILE } from '../reading/session-names.js';
+import { isTreeDir, type TreeWalker } from '../sources/codex/tree-walk.js';
+import { SESSION_INDEX_FILE } from '../sources/codex/session-names.js';
 import { TreeWatcher, type RawEventKind, type TreeChanges, type TreeWatch } from './tree-watcher.js';
 import type { RolloutLogger } from '../types.js';
 

@@ -1,7 +1,7 @@
-import { fileContentLines, type ContentLine } from '../reading/content-lines.js';
+import { fileContentLines, type ContentLine } from '../sources/codex/content-lines.js';
 import type { ReadEnv } from '../reading/session-reader.js';
 import type { RolloutFile } from '../types.js';
-import { initialExtractState, searchDocOf, type ExtractState } from './extract.js';
+import { initialExtractState, searchDocOf, type ExtractState } from '../sources/codex/search-extract.js';
 import type { LocatedDoc } from './session-matcher.js';
 
 /** The searchable record of a line, at its place in the file, or null. The one extraction the index and the scan share. */

@@ -2,7 +2,7 @@ import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
 import { isMissingOrUnsafe } from '../files/fs-safety.js';
 import { openRollout, terminatedLines, type ReadEnv } from '../reading/session-reader.js';
 import type { JsonRecord, RolloutFile } from '../types.js';
-import { UsageCounter, type UsageResponse, type UsageSource } from './counter.js';
+import { UsageCounter, type UsageResponse, type UsageSource } from '../sources/codex/usage-counter.js';
 import type { PriceBook } from './pricing.js';
 import { ModelTally, type PricedTokens } from './tally.js';
 

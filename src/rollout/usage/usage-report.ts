@@ -1,12 +1,12 @@
 import { DateTime } from 'luxon';
 import { rethrowIfNotTheFile, RolloutError, RolloutErrorKind } from '../errors.js';
 import { normalizeCwd, parseFilter, type SessionFilter } from '../listing/filters.js';
-import { fileContentLines } from '../reading/content-lines.js';
-import type { TreeWalker } from '../files/tree-walk.js';
+import { fileContentLines } from '../sources/codex/content-lines.js';
+import type { TreeWalker } from '../sources/codex/tree-walk.js';
 import type { ReadListing } from '../listing/list-items.js';
 import type { ReadEnv } from '../reading/session-reader.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger } from '../types.js';
-import { UsageCounter, type UsageResponse } from './counter.js';
+import { UsageCounter, type UsageResponse } from '../sources/codex/usage-counter.js';
 import {
   checkTimeZone,
   groupUsage,

@@ -1,4 +1,4 @@
-import type { JsonRecord } from '../types.js';
+import type { JsonRecord } from '../../types.js';
 
 /**
  * One line of any format generation, reduced to what summaries and usage counting need. The raw
