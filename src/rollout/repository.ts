@@ -3,9 +3,10 @@ import { Degradations } from './degraded.js';
 import { RolloutError, RolloutErrorKind, scanFailed } from './errors.js';
 import { UUID } from './sources/codex/filename.js';
 import { isMissingOrUnsafe, pathKind } from './files/fs-safety.js';
-import { homeState, type HomeState } from './sources/codex/home-state.js';
 import { filesClaiming } from './sources/codex/lookup.js';
-import { TreeWalker } from './sources/codex/tree-walk.js';
+import type { TreeWalker } from './sources/codex/tree-walk.js';
+import { codex } from './sources/registry.js';
+import type { HomeState } from './sources/source.js';
 import { homeId } from './index/identity.js';
 import type { IndexFactory, IndexProgress, MetadataIndex } from './index/metadata-index.js';
 import { DEFAULT_LISTING_CACHE, ListingCache, type ListingCacheOptions } from './listing/listing-cache.js';
@@ -14,7 +15,7 @@ import { listPage } from './listing/list-page.js';
 import type { EventLogOptions } from './live/event-log.js';
 import { LiveTree } from './live/live-tree.js';
 import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES, Lease, MemoryBudget } from './reading/byte-budget.js';
-import { openConversation, type OpenConversation } from './sources/codex/conversation.js';
+import type { OpenConversation } from './sources/codex/conversation.js';
 import { recordReader, type RecordReader } from './reading/record-reader.js';
 import { DEFAULT_READ_LIMITS, openRollout, requestShare } from './reading/session-reader.js';
 import type { OpenRollout, ReadEnv, ReadLimits } from './reading/session-reader.js';
@@ -80,7 +81,7 @@ export class RolloutRepository {
     this.limits = { ...DEFAULT_READ_LIMITS, ...options.limits };
     this.memory = options.memory ?? new MemoryBudget(DEFAULT_MEMORY_BUDGET_BYTES, DEFAULT_BUDGET_WAIT_MS);
     this.degraded = new Degradations(options.log);
-    this.walker = new TreeWalker(this.codexHome, this.degraded);
+    this.walker = codex.walker(this.codexHome, this.degraded);
     this.names = new SessionNames(this.codexHome, this.degraded);
     this.cache = new ListingCache({ ...DEFAULT_LISTING_CACHE, ...options.listingCache });
     this.prices = options.prices ?? new PriceBook();
@@ -220,7 +221,7 @@ export class RolloutRepository {
   /** Opens the session for reading; a file without a readable meta still gets a summary from its name. */
   async openConversation(file: RolloutFile, log: RolloutLogger = this.options.log): Promise<OpenConversation> {
     const name = (await this.names.load()).get(file.id) || null;
-    const conversation = await openConversation(file, name, await this.env(), log);
+    const conversation = await codex.openConversation(file, name, await this.env(), log);
     conversation.summary = (await this.withUsage([conversation.summary]))[0] ?? conversation.summary;
     return conversation;
   }
@@ -257,6 +258,6 @@ export class RolloutRepository {
 
   /** Readiness: whether the Codex home is there, can be read and has a sessions/ directory. */
   async homeState(): Promise<HomeState> {
-    return homeState(this.codexHome);
+    return codex.homeState(this.codexHome);
   }
 }

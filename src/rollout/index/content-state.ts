@@ -1,4 +1,5 @@
-import { initialExtractState, type ExtractState } from '../sources/codex/search-extract.js';
+import type { ExtractState } from '../sources/codex/search-extract.js';
+import { codex } from '../sources/registry.js';
 import { initialCounterState, restoreCounterState, type CounterState } from '../sources/codex/usage-counter.js';
 
 /**
@@ -10,7 +11,7 @@ export interface ContentState {
   usage: CounterState;
 }
 
-export const initialContentState = (): ContentState => ({ search: initialExtractState(), usage: initialCounterState() });
+export const initialContentState = (): ContentState => ({ search: codex.search.initial(), usage: initialCounterState() });
 
 /**
  * The stored state, or null when there is none, it is unreadable, or another version wrote it:

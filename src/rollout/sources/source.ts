@@ -36,6 +36,8 @@ export interface WatchPlan {
   roots: readonly string[];
   /** Whether `rel` (relative to the home) is a directory of the session tree: watched when it appears. */
   isTreeDir(rel: string): boolean;
+  /** Whether the directory `rel` holds session files itself (Codex: a day directory or archived_sessions/). */
+  holdsSessions(rel: string): boolean;
   namesFile: string | null;
 }
 

@@ -2,7 +2,8 @@ import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
 import { isMissingOrUnsafe } from '../files/fs-safety.js';
 import { openRollout, terminatedLines, type ReadEnv } from '../reading/session-reader.js';
 import type { JsonRecord, RolloutFile } from '../types.js';
-import { UsageCounter, type UsageResponse, type UsageSource } from '../sources/codex/usage-counter.js';
+import type { UsageResponse, UsageSource } from '../sources/codex/usage-counter.js';
+import { codex } from '../sources/registry.js';
 import type { PriceBook } from './pricing.js';
 import { ModelTally, type PricedTokens } from './tally.js';
 
@@ -77,7 +78,7 @@ export async function readSessionUsage(
   prices: PriceBook,
   sessionExists: (id: string) => Promise<boolean>,
 ): Promise<SessionUsage> {
-  const counter = new UsageCounter();
+  const counter = codex.usageCounter();
   const tallies = new TurnTallies();
   let opened;
   try {

@@ -6,7 +6,8 @@ import type { TreeWalker } from '../sources/codex/tree-walk.js';
 import type { ReadListing } from '../listing/list-items.js';
 import type { ReadEnv } from '../reading/session-reader.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger } from '../types.js';
-import { UsageCounter, type UsageResponse } from '../sources/codex/usage-counter.js';
+import type { UsageResponse } from '../sources/codex/usage-counter.js';
+import { codex } from '../sources/registry.js';
 import {
   checkTimeZone,
   groupUsage,
@@ -138,7 +139,7 @@ async function readFile(deps: UsageDeps, file: RolloutFile): Promise<FileUsage |
   const listing = await deps.readListing(file, 0, 0, deps.log);
   const summary = listing?.read?.summary;
   if (summary === undefined) return null;
-  const counter = new UsageCounter();
+  const counter = codex.usageCounter();
   const responses: UsageResponse[] = [];
   for await (const { line, record } of fileContentLines(file, deps.env)) {
     const response = record === null || line.record === null ? null : counter.feed(line.record, line.lineNo, record);

@@ -28,7 +28,12 @@ export interface CodexShapes {
 export const codexSource: SessionSource<CodexShapes> = {
   agent: 'codex',
   walker: (home: string, degraded?: Degradations) => new TreeWalker(home, degraded),
-  watch: { roots: [SESSIONS_DIR, ARCHIVED_DIR], isTreeDir, namesFile: SESSION_INDEX_FILE },
+  watch: {
+    roots: [ARCHIVED_DIR, SESSIONS_DIR],
+    isTreeDir,
+    holdsSessions: (rel: string) => rel === ARCHIVED_DIR || (rel.startsWith(`${SESSIONS_DIR}/`) && rel.split('/').length === 4),
+    namesFile: SESSION_INDEX_FILE,
+  },
   orderingKey: (file: RolloutFile) => file.key,
   readListing: readSessionFile,
   openConversation,
