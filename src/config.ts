@@ -131,7 +131,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export const USAGE = `Usage: codex-sessions [options]
+export const USAGE = `Usage: codex-sessions [options]          serve the HTTP API and the dashboard
+       codex-sessions mcp [options]      serve MCP over stdin/stdout, for an agent (docs/mcp.md)
 
 Options (each also read from the environment variable in brackets; flags win):
   --codex-home DIR        Codex home to serve [CODEX_HOME] (default ~/.codex)

@@ -5,7 +5,7 @@ import { blocksOf, isPrompt, isWrapperText } from './records.js';
 
 /**
  * The searchable text of a Claude transcript line, in the SearchDoc shape the Codex extractor
- * gives (search/extract.ts), so that one matcher and one index serve both sources:
+ * gives (sources/codex/search-extract.ts), so that one matcher and one index serve both sources:
  *
  * - role `user`, kind `prompt`: what the person typed (the title's rules: no command wrappers,
  *   caveats, meta records, compaction summaries or tool results);
