@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageCounter } from '../src/rollout/usage/counter.js';
+import { UsageCounter } from '../src/rollout/sources/codex/usage-counter.js';
 import type { FileResponses } from '../src/rollout/usage/ownership.js';
 import type { Line } from './helper.js';
 

@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import { Degradations } from './degraded.js';
 import { RolloutError, RolloutErrorKind } from './errors.js';
-import { UUID } from './files/filename.js';
+import { UUID } from './sources/codex/filename.js';
 import { pathKind } from './files/fs-safety.js';
-import { homeState, type HomeState } from './files/home-state.js';
-import { filesClaiming } from './files/lookup.js';
-import { TreeWalker } from './files/tree-walk.js';
+import { filesClaiming } from './sources/codex/lookup.js';
+import type { TreeWalker } from './sources/codex/tree-walk.js';
+import { codex } from './sources/registry.js';
+import type { HomeState } from './sources/source.js';
 import { homeId } from './index/identity.js';
 import type { IndexFactory, IndexProgress, MetadataIndex } from './index/metadata-index.js';
 import { DEFAULT_LISTING_CACHE, ListingCache, type ListingCacheOptions } from './listing/listing-cache.js';
@@ -14,12 +15,12 @@ import { listPage } from './listing/list-page.js';
 import type { EventLogOptions } from './live/event-log.js';
 import { LiveTree } from './live/live-tree.js';
 import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES, Lease, MemoryBudget } from './reading/byte-budget.js';
-import { openConversation, type OpenConversation } from './reading/conversation.js';
+import type { OpenConversation } from './sources/codex/conversation.js';
 import { recordReader, type RecordReader } from './reading/record-reader.js';
 import { openSession } from './reading/open-session.js';
 import { DEFAULT_READ_LIMITS, requestShare } from './reading/session-reader.js';
 import type { OpenRollout, ReadEnv, ReadLimits } from './reading/session-reader.js';
-import { SessionNames } from './reading/session-names.js';
+import { SessionNames } from './sources/codex/session-names.js';
 import type { ConversationsPage, ListQuery, RecordOrigin, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
 import { searchPage, searchSession } from './search/search-pages.js';
 import type { SearchDeps, SearchPage, SearchRequest, SessionSearchRequest } from './search/search-pages.js';
@@ -33,7 +34,7 @@ import { decodeTranscriptCursor, exportTranscript, transcriptPiece } from './tra
 import type { ExportRequest, TranscriptExport, TranscriptPiece } from './transcript/export.js';
 import type { TranscriptHeader, TranscriptOptions } from './transcript/render.js';
 
-export type { OpenConversation, RecordEvent } from './reading/conversation.js';
+export type { OpenConversation, RecordEvent } from './sources/codex/conversation.js';
 export type { RecordReader } from './reading/record-reader.js';
 export type { FeedEvent } from './live/event-log.js';
 export type { FeedSubscription } from './live/change-feed.js';
@@ -90,7 +91,7 @@ export class RolloutRepository {
     this.limits = { ...DEFAULT_READ_LIMITS, ...options.limits };
     this.memory = options.memory ?? new MemoryBudget(DEFAULT_MEMORY_BUDGET_BYTES, DEFAULT_BUDGET_WAIT_MS);
     this.degraded = new Degradations(options.log);
-    this.walker = new TreeWalker(this.codexHome, this.degraded);
+    this.walker = codex.walker(this.codexHome, this.degraded);
     this.names = new SessionNames(this.codexHome, this.degraded);
     this.cache = new ListingCache({ ...DEFAULT_LISTING_CACHE, ...options.listingCache });
     this.prices = options.prices ?? new PriceBook();
@@ -237,7 +238,7 @@ export class RolloutRepository {
   /** Opens the session for reading; a file without a readable meta still gets a summary from its name. */
   async openConversation(file: RolloutFile, log: RolloutLogger = this.options.log): Promise<OpenConversation> {
     const name = (await this.names.load()).get(file.id) || null;
-    const conversation = await openConversation(file, name, await this.env(), log);
+    const conversation = await codex.openConversation(file, name, await this.env(), log);
     conversation.summary = (await this.withUsage([conversation.summary]))[0] ?? conversation.summary;
     return conversation;
   }
@@ -316,6 +317,6 @@ export class RolloutRepository {
 
   /** Readiness: whether the Codex home is there, can be read and has a sessions/ directory. */
   async homeState(): Promise<HomeState> {
-    return homeState(this.codexHome);
+    return codex.homeState(this.codexHome);
   }
 }

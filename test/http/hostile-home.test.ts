@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { MTIME_MAX_MS, MTIME_MIN_MS, wholeMtimeMs } from '../../src/rollout/files/file-stamp.js';
-import { mtimeIso } from '../../src/rollout/reading/summary.js';
+import { mtimeIso } from '../../src/rollout/sources/codex/summary.js';
 import { buildTestApp, copyOfRealHome, indexReady, list, rolloutRelPath, tempHome, uuidN, writeSession, type ListBody } from '../helper.js';
 import { eventually } from '../net.js';
 

@@ -2,7 +2,7 @@ import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { TOOL_TEXT_LIMIT } from '../../src/rollout/search/extract.js';
+import { TOOL_TEXT_LIMIT } from '../../src/rollout/sources/codex/search-extract.js';
 import {
   MODES,
   REAL_HOME,

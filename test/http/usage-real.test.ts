@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageCounter, type UsageResponse } from '../../src/rollout/usage/counter.js';
+import { UsageCounter, type UsageResponse } from '../../src/rollout/sources/codex/usage-counter.js';
 import { groupUsage } from '../../src/rollout/usage/grouping.js';
 import { countedResponses } from '../../src/rollout/usage/ownership.js';
 import { PriceBook } from '../../src/rollout/usage/pricing.js';

@@ -4,7 +4,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { normalizeRecord } from '../../src/rollout/reading/formats.js';
+import { normalizeRecord } from '../../src/rollout/sources/codex/formats.js';
 import type { ConversationUsage, SessionEvent, SessionSummary } from '../../web/src/api/types.js';
 import { age } from '../../web/src/format.js';
 import { applySessionEvent } from '../../web/src/live/list-events.js';
@@ -48,7 +48,7 @@ describe('one line-format parser', () => {
       expect(/RECORD_TYPES|ENVELOPE_KINDS|isBareMeta/.test(text), file).toBe(false);
     }
     // The shared module stays importable by the browser bundle: no imports at all (node: ones least of all).
-    const shared = await readFile(join(ROOT, 'src/rollout/reading/formats.ts'), 'utf8');
+    const shared = await readFile(join(ROOT, 'src/rollout/sources/codex/formats.ts'), 'utf8');
     expect(/^\s*import\s/m.test(shared)).toBe(false);
   });
 });

@@ -1,10 +1,11 @@
 import type { FileStamp } from '../files/file-stamp.js';
-import { contentLines } from '../reading/content-lines.js';
+import { contentLines } from '../sources/codex/content-lines.js';
 import { openRollout, type ReadEnv } from '../reading/session-reader.js';
 import { lineDoc } from '../search/file-docs.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
 import type { RolloutFile } from '../types.js';
-import { UsageCounter, type UsageResponse } from '../usage/counter.js';
+import type { UsageResponse } from '../sources/codex/usage-counter.js';
+import { codex } from '../sources/registry.js';
 import { fingerprint } from './identity.js';
 import type { ContentPosition } from './store.js';
 import { SLICE_WEIGHT, type WriteBatch } from './write-batch.js';
@@ -35,7 +36,7 @@ export async function indexContent(
   try {
     if (stat.ino !== stamp.ino || stat.dev !== stamp.dev || stat.size < stamp.size) return null;
     const position: ContentPosition = { ...from, state: structuredClone(from.state) };
-    const counter = new UsageCounter(position.state.usage);
+    const counter = codex.usageCounter(position.state.usage);
     let docs: LocatedDoc[] = [];
     let responses: UsageResponse[] = [];
     let chars = 0;

@@ -1,5 +1,6 @@
-import { initialExtractState, type ExtractState } from '../search/extract.js';
-import { initialCounterState, restoreCounterState, type CounterState } from '../usage/counter.js';
+import type { ExtractState } from '../sources/codex/search-extract.js';
+import { codex } from '../sources/registry.js';
+import { initialCounterState, restoreCounterState, type CounterState } from '../sources/codex/usage-counter.js';
 
 /**
  * What the content consumers remember at a file's indexed end, so that an append is read from
@@ -10,7 +11,7 @@ export interface ContentState {
   usage: CounterState;
 }
 
-export const initialContentState = (): ContentState => ({ search: initialExtractState(), usage: initialCounterState() });
+export const initialContentState = (): ContentState => ({ search: codex.search.initial(), usage: initialCounterState() });
 
 /**
  * The stored state, or null when there is none, it is unreadable, or another version wrote it:

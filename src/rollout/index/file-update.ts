@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { sameFile, stampOf } from '../files/file-stamp.js';
-import { openRollout, readSessionFile, type ReadEnv } from '../reading/session-reader.js';
+import { openRollout, type ReadEnv } from '../reading/session-reader.js';
+import { codex } from '../sources/registry.js';
 import type { RolloutFile, RolloutLogger } from '../types.js';
 import { indexContent } from './content-pass.js';
 import { initialContentState } from './content-state.js';
@@ -36,7 +37,7 @@ export async function updateFile(row: StoredFile | undefined, batch: WriteBatch,
   let from: ContentPosition | null = grew ? row.content : null;
   if (!(grew && row.hasUserMessage)) {
     // The summary may have changed (a new file, one rewritten, or one without a title yet).
-    const result = await readSessionFile(file, 0, 0, await ctx.env(), ctx.log);
+    const result = await codex.readListing(file, 0, 0, await ctx.env(), ctx.log);
     if (!ctx.current()) return;
     if (result === null) {
       batch.add({ kind: 'delete', relPath: file.relPath });

@@ -1,5 +1,5 @@
 import { wholeMtimeMs } from '../files/file-stamp.js';
-import type { TreeWalker } from '../files/tree-walk.js';
+import type { TreeWalker } from '../sources/codex/tree-walk.js';
 import type { Position } from '../listing/cursor.js';
 import type { Candidate } from '../listing/page-loop.js';
 import type { StoredFile } from './store.js';

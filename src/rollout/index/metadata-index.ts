@@ -1,4 +1,4 @@
-import type { TreeWalker } from '../files/tree-walk.js';
+import type { TreeWalker } from '../sources/codex/tree-walk.js';
 import type { Degradations } from '../degraded.js';
 import type { TreeWatch } from '../live/tree-watcher.js';
 import type { ReadEnv, ReadLimits } from '../reading/session-reader.js';

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
-import { ARCHIVED_DIR, SESSIONS_DIR } from '../files/tree-walk.js';
+import { ARCHIVED_DIR, SESSIONS_DIR } from '../sources/codex/tree-walk.js';
 import type { TreeChanges } from '../live/tree-watcher.js';
 import type { RolloutFile } from '../types.js';
 import { updateFile } from './file-update.js';

@@ -1,4 +1,4 @@
-import { UUID, isValidStamp } from '../files/filename.js';
+import { UUID, isValidStamp } from '../sources/codex/filename.js';
 import { RolloutError, RolloutErrorKind } from '../errors.js';
 import { MTIME_MAX_MS, MTIME_MIN_MS } from '../files/file-stamp.js';
 import type { SortField, SortOrder } from '../types.js';

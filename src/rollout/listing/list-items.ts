@@ -1,5 +1,5 @@
 import type { Lease } from '../reading/byte-budget.js';
-import type { ListingRead, SessionRead } from '../reading/session-reader.js';
+import type { ListingRead, SessionRead } from '../sources/source.js';
 import type { ConversationItem, RecordText, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
 import { matchesFilter, type SessionFilter } from './filters.js';
 import type { Admit, Candidate, Evaluate, PageShape } from './page-loop.js';

@@ -1,4 +1,4 @@
-import type { TreeWalker } from '../files/tree-walk.js';
+import type { TreeWalker } from '../sources/codex/tree-walk.js';
 import type { PageIndex } from './page-index.js';
 import type { Lease } from '../reading/byte-budget.js';
 import type { ArchivedFilter, ConversationsPage, ListQuery, RolloutLogger } from '../types.js';

@@ -1,7 +1,9 @@
 import type { Stats } from 'node:fs';
 import { sameFile, stampOf, statOrNull, type FileStamp } from '../files/file-stamp.js';
 import type { RecordText } from '../reading/jsonl-lines.js';
-import { readSessionFile, type ListingRead, type ReadEnv, type SessionRead } from '../reading/session-reader.js';
+import type { ReadEnv } from '../reading/session-reader.js';
+import { codex } from '../sources/registry.js';
+import type { ListingRead, SessionRead } from '../sources/source.js';
 import { WeightedLru } from '../lru.js';
 import type { RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
 
@@ -54,7 +56,7 @@ export class ListingCache {
     env: ReadEnv,
     log: RolloutLogger,
   ): Promise<ListingRead> {
-    if (this.options.maxBytes <= 0) return readSessionFile(file, headCount, tailCount, env, log);
+    if (this.options.maxBytes <= 0) return codex.readListing(file, headCount, tailCount, env, log);
     const cached = this.entries.peek(file.absPath);
     if (cached !== undefined) {
       const st = await statOrNull(file.absPath);
@@ -75,7 +77,7 @@ export class ListingCache {
       },
       warn: (obj, msg) => log.warn(obj, msg),
     };
-    const result = await readSessionFile(file, headCount, tailCount, env, recording);
+    const result = await codex.readListing(file, headCount, tailCount, env, recording);
     if (result !== null) this.store(file.absPath, result.stat, result.read, headCount, tailCount, logs);
     return result;
   }

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { MTIME_MAX_MS, MTIME_MIN_MS, wholeMtimeMs } from '../files/file-stamp.js';
-import type { DateBounds, TreeWalker } from '../files/tree-walk.js';
+import type { DateBounds, TreeWalker } from '../sources/codex/tree-walk.js';
 import type { ArchivedFilter, RolloutFile, SortOrder } from '../types.js';
 import { positionCompare } from './cursor.js';
 import type { SessionFilter } from './filters.js';

@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
-import { ARCHIVED_DIR } from '../files/tree-walk.js';
+import { ARCHIVED_DIR } from '../sources/codex/tree-walk.js';
 import type { TreeChanges } from './tree-watcher.js';
 import { matchesFilter, type SessionFilter } from '../listing/filters.js';
-import { buildSummary } from '../reading/summary.js';
+import { buildSummary } from '../sources/codex/summary.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
 import { EventLog, type ChangeKind, type EventLogOptions, type FeedEvent } from './event-log.js';
 

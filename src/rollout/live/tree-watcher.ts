@@ -1,7 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { isAbsentError, pathKind } from '../files/fs-safety.js';
-import { ARCHIVED_DIR, SESSIONS_DIR, isTreeDir, type TreeWalker } from '../files/tree-walk.js';
-import { SESSION_INDEX_FILE } from '../reading/session-names.js';
+import { codex, type CodexShapes } from '../sources/registry.js';
 import type { RolloutFile, RolloutLogger } from '../types.js';
 
 const DEBOUNCE_MS = 50;
@@ -43,7 +42,7 @@ export class TreeWatcher {
   private broken = false;
 
   constructor(
-    private readonly walker: TreeWalker,
+    private readonly walker: CodexShapes['walker'],
     private readonly onChange: (changes: TreeChanges) => Promise<void>,
     private readonly log: RolloutLogger,
     private readonly onEvent: (relPath: string, kind: RawEventKind) => void = () => {},
@@ -53,8 +52,7 @@ export class TreeWatcher {
   async start(): Promise<void> {
     this.watchDir('');
     if (!this.watched.has('')) this.fail('the Codex home cannot be watched');
-    await this.adopt(ARCHIVED_DIR, false);
-    await this.adopt(SESSIONS_DIR, false);
+    for (const root of codex.watch.roots) await this.adopt(root, false);
     this.started = true;
   }
 
@@ -118,7 +116,7 @@ export class TreeWatcher {
       return [];
     }
     this.watchDir(relDir);
-    if (relDir === ARCHIVED_DIR || relDir.split('/').length === 4) return collect ? this.walker.filesIn(relDir, 'desc') : [];
+    if (codex.watch.holdsSessions(relDir)) return collect ? this.walker.filesIn(relDir, 'desc') : [];
     const files: RolloutFile[] = [];
     for (const child of await this.walker.numericDirs(relDir, 'desc')) files.push(...(await this.adopt(`${relDir}/${child}`, collect)));
     return files;
@@ -151,12 +149,12 @@ export class TreeWatcher {
             files.set(rel, file);
             if (renamed.has(rel)) changes.appeared.add(rel);
           }
-        } else if (isTreeDir(rel)) {
+        } else if (codex.watch.isTreeDir(rel)) {
           for (const found of await this.adopt(rel)) {
             files.set(found.relPath, found);
             changes.appeared.add(found.relPath);
           }
-        } else if (rel === SESSION_INDEX_FILE) {
+        } else if (rel === codex.watch.namesFile) {
           changes.namesChanged = true;
         }
       }

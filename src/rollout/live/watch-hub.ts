@@ -1,5 +1,4 @@
-import { isTreeDir, type TreeWalker } from '../files/tree-walk.js';
-import { SESSION_INDEX_FILE } from '../reading/session-names.js';
+import { codex, type CodexShapes } from '../sources/registry.js';
 import { TreeWatcher, type RawEventKind, type TreeChanges, type TreeWatch } from './tree-watcher.js';
 import type { RolloutLogger } from '../types.js';
 
@@ -25,7 +24,7 @@ export class WatchHub implements TreeWatch {
   private indexCounter = 0;
 
   constructor(
-    private readonly walker: TreeWalker,
+    private readonly walker: CodexShapes['walker'],
     private readonly log: RolloutLogger,
     /** Runs before the watch starts (the feed takes the names as they are). */
     private readonly beforeStart: () => Promise<void> = async () => {},
@@ -90,7 +89,7 @@ export class WatchHub implements TreeWatch {
 
   private rawEvent(relPath: string, _kind: RawEventKind): void {
     // Other entries of the home (history.jsonl, logs, config) change no response.
-    if (relPath === SESSION_INDEX_FILE || isTreeDir(relPath) || this.walker.fileAt(relPath) !== null) this.bump();
+    if (relPath === codex.watch.namesFile || codex.watch.isTreeDir(relPath) || this.walker.fileAt(relPath) !== null) this.bump();
     const wakes = this.pathListeners.get(relPath);
     if (wakes !== undefined) for (const wake of [...wakes]) wake();
   }

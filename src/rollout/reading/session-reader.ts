@@ -1,16 +1,12 @@
 import type { Stats } from 'node:fs';
 import { closeFd, openInside } from '../files/fs-safety.js';
-import { isExhausted, rethrowIfNotTheFile, scanFailed } from '../errors.js';
 import { CHUNK, chunksOf, fdSource, type ByteSource } from './byte-source.js';
 import type { MemoryBudget } from './byte-budget.js';
 import { DataUrlCutter } from './data-url-cut.js';
-import { normalizeRecord } from './formats.js';
 import { JsonShapeChecker } from './json-shape.js';
 import { heldRecord, parseLine, readRecord, readUnheld, splitRawLines } from './jsonl-lines.js';
 import type { RawLine, RecordText } from './jsonl-lines.js';
-import { TitleFinder } from './title.js';
-import { buildSummary, metaFields } from './summary.js';
-import type { JsonRecord, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
+import type { JsonRecord, RolloutFile } from '../types.js';
 import { FILES_AT_ONCE } from '../tuning.js';
 
 export type { ByteSource } from './byte-source.js';
@@ -78,7 +74,7 @@ export function requestShare(limits: ReadLimits, kind: 'list' | 'conversation' |
  * line pool (waiting for room, or failing with Unavailable after the budget's wait). Null when
  * the file no longer has those bytes as they were checked (truncated or rewritten under us).
  */
-async function parseUnheld(source: ByteSource, range: RecordText, env: ReadEnv): Promise<JsonRecord | null> {
+export async function parseUnheld(source: ByteSource, range: RecordText, env: ReadEnv): Promise<JsonRecord | null> {
   const measured = await cutRange(source, range, new DataUrlCutter(false));
   if (measured === null) return null;
   const release = await env.budget.lines.acquire(PARSE_FACTOR * measured.size, env.waitMs);
@@ -139,96 +135,17 @@ export async function* terminatedLines(handle: ByteSource, from: LinePosition, s
   }
 }
 
-/** What scanHead finds; the head records are kept as their JSON text. */
-export interface SessionHead {
-  summary: SessionSummary;
-  /** False when no real user message was found within the title bound. */
-  hasUserMessage: boolean;
-  head: RecordText[];
-}
-
 /** Bytes of held records a read may still keep in memory. */
 export interface Allowance {
   left: number;
 }
 
 /** A held line's record, kept in memory while the allowance lasts, as a range of the file after that. */
-function keepHeld(raw: RawLine, text: string, allowance: Allowance): RecordText {
+export function keepHeld(raw: RawLine, text: string, allowance: Allowance): RecordText {
   const bytes = raw.bytes as Buffer;
   const keep = bytes.length <= allowance.left;
   if (keep) allowance.left -= bytes.length;
   return heldRecord(raw.offset, bytes, text, keep);
-}
-
-/**
- * Reads a file from the start until it knows the session's meta, title and `headCount` first
- * records. Returns null when the file is not a session: its first record is not a session meta.
- * The head records are their own JSON text (see RecordText), never re-serialised.
- */
-export async function scanHead(
-  source: ByteSource,
-  file: RolloutFile,
-  stat: Stats,
-  headCount: number,
-  env: ReadEnv,
-  log: RolloutLogger,
-  allowance: Allowance = { left: env.limits.inlineBytesPerRead },
-): Promise<SessionHead | null> {
-  const { limits } = env;
-  const head: RecordText[] = [];
-  const titles = new TitleFinder();
-  let meta: JsonRecord | null = null;
-  const complete = () => titles.done && head.length >= headCount && meta !== null;
-  for await (const raw of splitRawLines(chunksOf(source, stat.size), limits.maxLineBytes, { holdBytes: limits.holdLineBytes })) {
-    const titleBoundPassed = raw.offset >= limits.titleScanBytes || raw.lineNo > limits.titleScanLines;
-    if (titleBoundPassed) titles.done = true;
-    if (complete()) break;
-    const needed = meta === null || !titles.done;
-    let record: JsonRecord | null;
-    let text: RecordText | undefined;
-    if (raw.bytes !== null) {
-      const decoded = raw.bytes.toString('utf8');
-      const parsed = readRecord({ lineNo: raw.lineNo, offset: raw.offset, text: decoded, terminated: raw.terminated }, limits.maxLineBytes);
-      if (parsed === null) break;
-      if (!parsed.ok) {
-        log.debug({ path: file.relPath, line: raw.lineNo, reason: parsed.reason }, 'skipping invalid line');
-        continue;
-      }
-      record = parsed.record;
-      if (head.length < headCount) text = keepHeld(raw, decoded, allowance);
-    } else {
-      const verdict = readUnheld(raw, limits.maxLineBytes);
-      if (verdict === null) break;
-      if (!verdict.ok) {
-        log.debug({ path: file.relPath, line: raw.lineNo, reason: verdict.reason }, 'skipping invalid line');
-        continue;
-      }
-      text = verdict.ref;
-      record = needed ? await parseUnheld(source, verdict.ref, env) : null;
-      if (record === null && needed) break; // the file shrank under us
-    }
-    if (text !== undefined && head.length < headCount) head.push(text);
-    if (record === null) continue;
-    const normalized = normalizeRecord(record);
-    if (meta === null) {
-      if (normalized.kind !== 'session_meta') {
-        log.debug({ path: file.relPath, line: raw.lineNo }, 'not a session: first record is not a session meta');
-        return null;
-      }
-      meta = metaFields(normalized.payload); // only what the summary needs: a meta can carry megabytes of instructions
-      continue;
-    }
-    titles.feed(normalized);
-    // Stop here, not at the next line: the splitter would read that line to its end first, and
-    // it may be a 15 MiB tool output, or 20 GB of a sparse file without a newline.
-    if (complete()) break;
-  }
-  if (meta === null) {
-    log.debug({ path: file.relPath }, 'not a session: no session meta');
-    return null;
-  }
-  const title = titles.title;
-  return { summary: buildSummary(file, meta, title, stat), hasUserMessage: title !== null, head };
 }
 
 /** The line `[start, end)` of a file, checked as it streams by (for lines too long to hold). */
@@ -330,52 +247,6 @@ export async function openRollout(file: RolloutFile, realRoot: string): Promise<
   const { fd, stat } = await openInside(file.absPath, realRoot);
   let closed: Promise<void> | null = null;
   return { fd, stat, source: fdSource(fd), close: () => (closed ??= closeFd(fd)) };
-}
-
-/** A listing read: the head and tail records are kept as their JSON text. */
-export interface SessionRead extends SessionHead {
-  tail: RecordText[];
-  stat: Stats;
-}
-
-/** A listing read of a file (null: unreadable; `read` null: not a session). */
-export type ListingRead = { stat: Stats; read: SessionRead | null } | null;
-
-/**
- * Reads one file for a listing: its summary, `head` first and `tail` last records (as their
- * JSON text), and the stat the read was based on. Null when the file cannot be read (or is not
- * a regular file inside the home); `read` null when it is not a session (skipped files are
- * logged at debug with their path). Rejects only when the memory budget has no room (Unavailable).
- */
-export async function readSessionFile(
-  file: RolloutFile,
-  headCount: number,
-  tailCount: number,
-  env: ReadEnv,
-  log: RolloutLogger,
-): Promise<ListingRead> {
-  let opened: OpenRollout;
-  try {
-    opened = await openRollout(file, env.realRoot);
-  } catch (err) {
-    if (isExhausted(err)) throw scanFailed(`cannot open ${file.relPath}`, err);
-    log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
-    return null;
-  }
-  const { source, stat } = opened;
-  try {
-    const allowance = { left: env.limits.inlineBytesPerRead };
-    const head = await scanHead(source, file, stat, headCount, env, log, allowance);
-    if (head === null) return { stat, read: null };
-    const tail = tailCount > 0 ? await readTail(source, stat.size, tailCount, env.limits, allowance) : [];
-    return { stat, read: { ...head, tail, stat } };
-  } catch (err) {
-    rethrowIfNotTheFile(err, `cannot read ${file.relPath}`);
-    log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
-    return null;
-  } finally {
-    await opened.close();
-  }
 }
 
 /**

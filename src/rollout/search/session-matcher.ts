@@ -1,4 +1,6 @@
-import type { SearchDoc, SearchRole } from './extract.js';
+import type { LocatedDoc, SearchRole } from '../sources/codex/search-extract.js';
+
+export type { LocatedDoc };
 import { SCOPE_ROLES, findHits, needlesIn, snippetOf, type Range, type SearchQuery } from './match.js';
 
 export interface SearchMatch {
@@ -9,12 +11,6 @@ export interface SearchMatch {
   kind: string;
   snippet: string;
   ranges: Range[];
-}
-
-/** A searchable record at its place in the file. */
-export interface LocatedDoc extends SearchDoc {
-  line: number;
-  timestamp: string | null;
 }
 
 /** The match of one record (its snippet made on demand), or null when the record does not match. */

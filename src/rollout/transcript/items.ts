@@ -1,6 +1,6 @@
-import { isObject, stringOrNull, type NormalizedRecord } from '../reading/formats.js';
-import { isInjectedContext } from '../reading/injected-context.js';
-import { stripToUserRequest } from '../reading/title.js';
+import { isObject, stringOrNull, type NormalizedRecord } from '../sources/codex/formats.js';
+import { isInjectedContext } from '../sources/codex/injected-context.js';
+import { stripToUserRequest } from '../sources/codex/title.js';
 
 /**
  * What a reader of a session sees, whatever agent wrote it: messages, reasoning summaries, tool

@@ -1,4 +1,4 @@
-import { contentLines } from '../reading/content-lines.js';
+import { contentLines } from '../sources/codex/content-lines.js';
 import type { ByteSource, ReadEnv } from '../reading/session-reader.js';
 import { codexItem, recordTime, type TranscriptItem } from './items.js';
 

@@ -1,7 +1,7 @@
 import { rethrowIfNotTheFile, RolloutError, RolloutErrorKind } from '../errors.js';
-import { fileContentLines } from '../reading/content-lines.js';
+import { fileContentLines } from '../sources/codex/content-lines.js';
 import type { RolloutFile } from '../types.js';
-import { UsageCounter } from './counter.js';
+import { codex } from '../sources/registry.js';
 import type { UsageDeps } from './usage-report.js';
 
 /** Rule 6's "oldest file": the smaller creation time, then the smaller path (as in ownership.ts). */
@@ -33,7 +33,7 @@ export async function keysCarriedByOlder(deps: UsageDeps, file: RolloutFile, key
     try {
       const summary = (await deps.readListing(other, 0, 0, deps.log))?.read?.summary;
       if (summary === undefined || !isOlder({ createdAt: summary.createdAt, relPath: other.relPath }, me)) continue;
-      const counter = new UsageCounter();
+      const counter = codex.usageCounter();
       for await (const { line, record } of fileContentLines(other, deps.env)) {
         if (record === null || line.record === null || record.kind !== 'token_usage_record') continue;
         const response = counter.feed(line.record, line.lineNo, record);

@@ -2,7 +2,8 @@ import { RolloutError, scanFailed } from '../errors.js';
 import { openSession } from '../reading/open-session.js';
 import { terminatedLines, type ReadEnv } from '../reading/session-reader.js';
 import type { JsonRecord, RolloutFile } from '../types.js';
-import { isFileLocalKey, UsageCounter, type UsageResponse, type UsageSource } from './counter.js';
+import { isFileLocalKey, type UsageResponse, type UsageSource } from '../sources/codex/usage-counter.js';
+import { codex } from '../sources/registry.js';
 import type { PriceBook } from './pricing.js';
 import { ModelTally, type PricedTokens } from './tally.js';
 
@@ -118,7 +119,7 @@ async function tallyFile(
   include: (r: UsageResponse) => boolean,
   reserve?: (bytes: number) => Promise<void>,
 ) {
-  const counter = new UsageCounter();
+  const counter = codex.usageCounter();
   const tallies = new TurnTallies();
   const opened = await openSession(file, env.realRoot);
   try {

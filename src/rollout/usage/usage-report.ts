@@ -1,12 +1,13 @@
 import { rethrowIfNotTheFile, RolloutError, RolloutErrorKind } from '../errors.js';
 import { normalizeCwd, parseFilter, type SessionFilter } from '../listing/filters.js';
 import { timeBounds } from '../listing/time-bounds.js';
-import { fileContentLines } from '../reading/content-lines.js';
-import type { TreeWalker } from '../files/tree-walk.js';
+import { fileContentLines } from '../sources/codex/content-lines.js';
+import type { TreeWalker } from '../sources/codex/tree-walk.js';
 import type { ReadListing } from '../listing/list-items.js';
 import type { ReadEnv } from '../reading/session-reader.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger } from '../types.js';
-import { UsageCounter, type UsageResponse } from './counter.js';
+import type { UsageResponse } from '../sources/codex/usage-counter.js';
+import { codex } from '../sources/registry.js';
 import {
   checkTimeZone,
   groupUsage,
@@ -129,7 +130,7 @@ async function readFile(deps: UsageDeps, file: RolloutFile): Promise<FileUsage |
   const listing = await deps.readListing(file, 0, 0, deps.log);
   const summary = listing?.read?.summary;
   if (summary === undefined) return null;
-  const counter = new UsageCounter();
+  const counter = codex.usageCounter();
   const responses: UsageResponse[] = [];
   for await (const { line, record } of fileContentLines(file, deps.env)) {
     const response = record === null || line.record === null ? null : counter.feed(line.record, line.lineNo, record);

@@ -6,7 +6,7 @@ import { parseFilter, normalizeCwd } from '../../../src/rollout/listing/filters.
 import { fold, parseSearchQuery, type MatchMode, type SearchScope } from '../../../src/rollout/search/match.js';
 import type { LocatedDoc } from '../../../src/rollout/search/session-matcher.js';
 import type { RolloutFile, SessionSource, SessionSummary } from '../../../src/rollout/types.js';
-import type { UsageResponse } from '../../../src/rollout/usage/counter.js';
+import type { UsageResponse } from '../../../src/rollout/sources/codex/usage-counter.js';
 import { GROUP_BY, type GroupBy } from '../../../src/rollout/usage/grouping.js';
 import { bucketDay, DAY_MS, offsetIntervals } from '../../../src/rollout/usage/time-buckets.js';
 import { rolloutRelPath, uuidN } from '../../helper.js';

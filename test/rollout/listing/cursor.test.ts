@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor, startKey } from '../../../src/rollout/listing/cursor.js';
 import { RolloutError, RolloutErrorKind } from '../../../src/rollout/errors.js';
-import { parseRolloutName } from '../../../src/rollout/files/filename.js';
+import { parseRolloutName } from '../../../src/rollout/sources/codex/filename.js';
 import type { SortOrder } from '../../../src/rollout/types.js';
 
 const ID = '01a20b7c-dbe8-70c2-9828-678afb8f6bf7';

@@ -1,10 +1,11 @@
 import { chmod, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRolloutName } from '../../../src/rollout/files/filename.js';
+import { parseRolloutName } from '../../../src/rollout/sources/codex/filename.js';
 import { ListingCache } from '../../../src/rollout/listing/listing-cache.js';
 import { MemoryBudget } from '../../../src/rollout/reading/byte-budget.js';
-import { DEFAULT_READ_LIMITS, readSessionFile, type ReadEnv } from '../../../src/rollout/reading/session-reader.js';
+import { DEFAULT_READ_LIMITS, type ReadEnv } from '../../../src/rollout/reading/session-reader.js';
+import { readSessionFile } from '../../../src/rollout/sources/codex/session-file.js';
 import type { RolloutFile, RolloutLogger } from '../../../src/rollout/types.js';
 import { envelopeLines, rolloutRelPath, tempHome, uuidN, writeLines, type Line } from '../../helper.js';
 

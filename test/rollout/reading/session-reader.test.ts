@@ -1,17 +1,17 @@
 import { open, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRolloutName } from '../../../src/rollout/files/filename.js';
+import { parseRolloutName } from '../../../src/rollout/sources/codex/filename.js';
 import { MemoryBudget } from '../../../src/rollout/reading/byte-budget.js';
 import { recordChunks } from '../../../src/rollout/reading/jsonl-lines.js';
 import {
   DEFAULT_READ_LIMITS,
   readTail,
-  scanHead,
   type ByteSource,
   type ReadEnv,
   type ReadLimits,
 } from '../../../src/rollout/reading/session-reader.js';
+import { scanHead } from '../../../src/rollout/sources/codex/session-file.js';
 import type { JsonRecord, RecordText, RolloutFile, RolloutLogger } from '../../../src/rollout/types.js';
 import { legacyLines, recordTypeLines, tempHome, writeLines, type Line } from '../../helper.js';
 

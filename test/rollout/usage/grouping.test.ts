@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RolloutError } from '../../../src/rollout/errors.js';
 import { KIND_TO_CODE } from '../../../src/http/problem.js';
-import type { UsageResponse } from '../../../src/rollout/usage/counter.js';
+import type { UsageResponse } from '../../../src/rollout/sources/codex/usage-counter.js';
 import { bucketKey, checkTimeZone, groupUsage, type SessionFacts } from '../../../src/rollout/usage/grouping.js';
 import { PriceBook } from '../../../src/rollout/usage/pricing.js';
 

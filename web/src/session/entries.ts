@@ -4,7 +4,7 @@
 // which turn each usage line falls in (turn-usage.ts places the server's turns with that).
 // Codex writes most things twice (an event and a response item, or in 0.169 an item_completed
 // event and a response item); each pair becomes one entry.
-import { isInjectedContext } from '../../../src/rollout/reading/injected-context.js';
+import { isInjectedContext } from '../../../src/rollout/sources/codex/injected-context.js';
 import {
   contentOf,
   contextLabel,

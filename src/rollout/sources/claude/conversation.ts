@@ -1,7 +1,7 @@
 import { RolloutError, RolloutErrorKind, scanFailed } from '../../errors.js';
 import { isMissingOrUnsafe } from '../../files/fs-safety.js';
 import { chunksOf } from '../../reading/byte-source.js';
-import type { OpenConversation, RecordEvent } from '../../reading/conversation.js';
+import type { OpenConversation, RecordEvent } from '../codex/conversation.js';
 import { heldRecord, readRecord, readUnheld, recordChunks, splitRawLines } from '../../reading/jsonl-lines.js';
 import { openRollout, terminatedLines, type OpenRollout, type ReadEnv } from '../../reading/session-reader.js';
 import type { RolloutLogger } from '../../types.js';
@@ -10,7 +10,7 @@ import { scanClaudeHead } from './reader.js';
 import { ClaudeSessionScanner, claudeRolloutFile, type ClaudeSessionFacts } from './session-head.js';
 import { claudeSearchDocs } from './search-extract.js';
 import { ClaudeUsageCounter, type ClaudeResponse, type ClaudeCounterState } from './usage-counter.js';
-import type { LocatedDoc } from '../../search/session-matcher.js';
+import type { LocatedDoc } from '../codex/search-extract.js';
 
 /** The file as the Codex reading code takes it (only its paths are used to open it). */
 const asRolloutFile = (file: ClaudeFile) => claudeRolloutFile(file, new Date(0).toISOString());

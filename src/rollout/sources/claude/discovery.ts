@@ -1,9 +1,9 @@
 import { opendir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { v5 as uuidV5 } from 'uuid';
-import { UUID } from '../../files/filename.js';
+import { UUID } from '../codex/filename.js';
 import { entryInfo, type EntryKind } from '../../files/fs-safety.js';
-import { MAX_DIR_FILES } from '../../files/tree-walk.js';
+import { MAX_DIR_FILES } from '../codex/tree-walk.js';
 import type { RolloutLogger } from '../../types.js';
 import { PROJECTS_DIR, type ClaudeHome } from './home.js';
 

@@ -1,4 +1,4 @@
-import { isObject, stringOrNull, type NormalizedRecord } from '../../reading/formats.js';
+import { isObject, stringOrNull, type NormalizedRecord } from '../codex/formats.js';
 import type { JsonRecord } from '../../types.js';
 import { assistantMessage, blocksOf, isWrapperText, realModel, type ClaudeBlock } from './records.js';
 

@@ -1,4 +1,4 @@
-import { isObject, stringOrNull } from '../../reading/formats.js';
+import { isObject, stringOrNull } from '../codex/formats.js';
 import type { JsonRecord } from '../../types.js';
 
 /**

@@ -1,11 +1,11 @@
-import { isObject } from '../../reading/formats.js';
-import { collapseWhitespace, TOOL_TEXT_LIMIT, type SearchDoc } from '../../search/extract.js';
+import { isObject } from '../codex/formats.js';
+import { collapseWhitespace, TOOL_TEXT_LIMIT, type SearchDoc } from '../codex/search-extract.js';
 import type { JsonRecord } from '../../types.js';
 import { blocksOf, isPrompt, isWrapperText } from './records.js';
 
 /**
  * The searchable text of a Claude transcript line, in the SearchDoc shape the Codex extractor
- * gives (search/extract.ts), so that one matcher and one index serve both sources:
+ * gives (sources/codex/search-extract.ts), so that one matcher and one index serve both sources:
  *
  * - role `user`, kind `prompt`: what the person typed (the title's rules: no command wrappers,
  *   caveats, meta records, compaction summaries or tool results);

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { isObject, stringOrNull } from '../../reading/formats.js';
+import { isObject, stringOrNull } from '../codex/formats.js';
 import {
   anthropicPriceOf,
   ANTHROPIC_PRICES,
   type AnthropicModelPrice,
   type AnthropicPriceTable,
-} from '../../usage/anthropic-price-table.js';
-import { canonicalTime } from '../../usage/time-buckets.js';
-import { MAX_COUNT } from '../../usage/tokens.js';
+} from './price-table.js';
+import { canonicalTime } from '../canonical-time.js';
+import { MAX_COUNT } from '../codex/tokens.js';
 import type { JsonRecord } from '../../types.js';
 import { assistantMessage, isPrompt, realModel } from './records.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ANTHROPIC_PRICES, anthropicPriceOf } from '../../../../src/rollout/usage/anthropic-price-table.js';
+import { ANTHROPIC_PRICES, anthropicPriceOf } from '../../../../src/rollout/sources/claude/price-table.js';
 
 describe('the Anthropic price table', () => {
   it('is dated, sourced, and prices every Claude 4.x model the fixtures use', () => {

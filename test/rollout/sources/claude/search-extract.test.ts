@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TOOL_TEXT_LIMIT } from '../../../../src/rollout/search/extract.js';
+import { TOOL_TEXT_LIMIT } from '../../../../src/rollout/sources/codex/search-extract.js';
 import { claudeViews } from '../../../../src/rollout/sources/claude/normalize.js';
 import { claudeSearchDocs } from '../../../../src/rollout/sources/claude/search-extract.js';
-import type { NormalizedRecord } from '../../../../src/rollout/reading/formats.js';
+import type { NormalizedRecord } from '../../../../src/rollout/sources/codex/formats.js';
 import type { JsonRecord } from '../../../../src/rollout/types.js';
 import { realHome, recordsOf } from './claude-home.js';
 

@@ -6,8 +6,8 @@ import {
   type LinePosition,
   type ReadEnv,
   type TerminatedLine,
-} from './session-reader.js';
-import type { RolloutFile } from '../types.js';
+} from '../../reading/session-reader.js';
+import type { RolloutFile } from '../../types.js';
 
 /** A complete line and its record in the normalised form (null when the line is not a JSON object). */
 export interface ContentLine {

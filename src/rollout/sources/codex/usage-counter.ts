@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { UUID } from '../files/filename.js';
-import { uuidV7Millis } from '../files/lookup.js';
-import { isObject, normalizeRecord, stringOrNull, type NormalizedRecord } from '../reading/formats.js';
-import type { JsonRecord } from '../types.js';
-import { canonicalTime } from './time-buckets.js';
+import { UUID } from './filename.js';
+import { uuidV7Millis } from './lookup.js';
+import { isObject, normalizeRecord, stringOrNull, type NormalizedRecord } from './formats.js';
+import type { JsonRecord } from '../../types.js';
+import { canonicalTime } from '../canonical-time.js';
 import { anyDecrease, clampParts, difference, isZero, readTokens, type TokenCounts } from './tokens.js';
 
 /** Where a response's counts come from: a `token_usage_record` line, or `token_count` events. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeRecord } from '../../../src/rollout/reading/formats.js';
-import { IMAGE_TITLE, isInjectedContext, stripToUserRequest, TitleFinder } from '../../../src/rollout/reading/title.js';
-import { envelopeLines, legacyLines, recordTypeLines, type Line } from '../../helper.js';
+import { normalizeRecord } from '../../../../src/rollout/sources/codex/formats.js';
+import { IMAGE_TITLE, isInjectedContext, stripToUserRequest, TitleFinder } from '../../../../src/rollout/sources/codex/title.js';
+import { envelopeLines, legacyLines, recordTypeLines, type Line } from '../../../helper.js';
 
 const TS = '2025-09-10T17:24:21.123Z';
 const ID = '5973b6c0-94b8-487b-a530-2aeb6098ae0e';

@@ -1,12 +1,14 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { HomeState } from '../source.js';
+
+export type { HomeState };
 
 /**
  * What the Codex home is, as far as serving it goes: `ready`, or why there is nothing to serve.
  * `no-sessions` is a home without a sessions/ directory: a fresh Codex install, or a directory
  * that is not a Codex home at all (the list is empty either way, and only this tells them apart).
  */
-export type HomeState = 'ready' | 'missing' | 'not-a-directory' | 'unreadable' | 'no-sessions';
 
 export async function homeState(codexHome: string): Promise<HomeState> {
   try {

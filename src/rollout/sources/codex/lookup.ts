@@ -1,5 +1,5 @@
 import { ARCHIVED_DIR, SESSIONS_DIR, type TreeWalker } from './tree-walk.js';
-import type { RolloutFile } from '../types.js';
+import type { RolloutFile } from '../../types.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isObject, normalizeRecord, stringOrNull } from '../../../src/rollout/reading/formats.js';
-import { envelopeLines, legacyLines, recordTypeLines } from '../../helper.js';
+import { isObject, normalizeRecord, stringOrNull } from '../../../../src/rollout/sources/codex/formats.js';
+import { envelopeLines, legacyLines, recordTypeLines } from '../../../helper.js';
 
 const TS = '2025-09-10T17:24:21.123Z';
 const ID = '5973b6c0-94b8-487b-a530-2aeb6098ae0e';

@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
 import { isObject, stringOrNull } from './formats.js';
-import { wholeMtimeMs } from '../files/file-stamp.js';
-import { stampToUtcIso } from '../files/filename.js';
-import type { GitInfo, JsonRecord, RolloutFile, SessionSource, SessionSummary } from '../types.js';
+import { wholeMtimeMs } from '../../files/file-stamp.js';
+import { stampToUtcIso } from './filename.js';
+import type { GitInfo, JsonRecord, RolloutFile, SessionSource, SessionSummary } from '../../types.js';
 
 const PLAIN_SOURCES = new Set<string>(['cli', 'vscode', 'exec', 'mcp']);
 /** Codex treats a session without a model provider as one of the built-in OpenAI provider. */

@@ -1,11 +1,12 @@
 import type { Stats } from 'node:fs';
-import { RolloutError, scanFailed } from '../errors.js';
-import { chunksOf } from './byte-source.js';
-import { heldRecord, readRecord, readUnheld, recordChunks, splitRawLines, type RecordText } from './jsonl-lines.js';
-import { openSession } from './open-session.js';
-import { scanHead, type ReadEnv } from './session-reader.js';
+import { RolloutError, scanFailed } from '../../errors.js';
+import { chunksOf } from '../../reading/byte-source.js';
+import { heldRecord, readRecord, readUnheld, recordChunks, splitRawLines, type RecordText } from '../../reading/jsonl-lines.js';
+import { openSession } from '../../reading/open-session.js';
+import type { ReadEnv } from '../../reading/session-reader.js';
+import { scanHead } from './session-file.js';
 import { buildSummary } from './summary.js';
-import type { RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
+import type { RolloutFile, RolloutLogger, SessionSummary } from '../../types.js';
 
 export type RecordEvent =
   | { kind: 'record'; text: RecordText }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { isObject, type NormalizedRecord } from '../reading/formats.js';
-import { isInjectedContext, stripToUserRequest } from '../reading/title.js';
+import { isObject, type NormalizedRecord } from './formats.js';
+import { isInjectedContext, stripToUserRequest } from './title.js';
 
 /** Who wrote a searchable record. */
 export type SearchRole = 'user' | 'assistant' | 'tool' | 'reasoning';
@@ -18,6 +18,12 @@ export interface SearchDoc {
  * Each tool call's arguments and each tool output is indexed up to this many characters
  * (UTF-16 code units: at least 64 KiB of UTF-8). Messages and reasoning are indexed whole.
  */
+/** A searchable record at its place in its file. */
+export interface LocatedDoc extends SearchDoc {
+  line: number;
+  timestamp: string | null;
+}
+
 export const TOOL_TEXT_LIMIT = 65_536;
 
 /** A surrogate code unit that is not half of a pair (JSON can write `\ud800` alone). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { restoreCounterState, UsageCounter, type UsageResponse } from '../../../src/rollout/usage/counter.js';
-import type { Line } from '../../helper.js';
-import { sessionMeta, threadSettings, tokenCount, turnContext, u, usageRecord, v7At } from '../../usage-lines.js';
+import { restoreCounterState, UsageCounter, type UsageResponse } from '../../../../src/rollout/sources/codex/usage-counter.js';
+import type { Line } from '../../../helper.js';
+import { sessionMeta, threadSettings, tokenCount, turnContext, u, usageRecord, v7At } from '../../../usage-lines.js';
 
 type Rec = Record<string, unknown>;
 

@@ -1,10 +1,10 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Degradations } from '../../../src/rollout/degraded.js';
-import { DirListings, MAX_DIR_FILES, TreeWalker } from '../../../src/rollout/files/tree-walk.js';
-import type { RolloutFile } from '../../../src/rollout/types.js';
-import { tempHome, uuidN } from '../../helper.js';
+import { Degradations } from '../../../../src/rollout/degraded.js';
+import { DirListings, MAX_DIR_FILES, TreeWalker } from '../../../../src/rollout/sources/codex/tree-walk.js';
+import type { RolloutFile } from '../../../../src/rollout/types.js';
+import { tempHome, uuidN } from '../../../helper.js';
 
 const DAY = 'sessions/2025/09/08';
 const rolloutName = (i: number) => `rollout-2025-09-08T00-00-00-${uuidN(i)}.jsonl`;

@@ -1,11 +1,11 @@
 import { realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { closeFd, isAbsentError, openInside, UnsafeFileError } from '../files/fs-safety.js';
-import { chunksOf, fdSource, readExactly, type ByteSource } from './byte-source.js';
-import { readRecord, splitLines } from './jsonl-lines.js';
-import type { Degradations } from '../degraded.js';
-import { isExhausted, scanFailed } from '../errors.js';
+import { closeFd, isAbsentError, openInside, UnsafeFileError } from '../../files/fs-safety.js';
+import { chunksOf, fdSource, readExactly, type ByteSource } from '../../reading/byte-source.js';
+import { readRecord, splitLines } from '../../reading/jsonl-lines.js';
+import type { Degradations } from '../../degraded.js';
+import { isExhausted, scanFailed } from '../../errors.js';
 import { toUtcIso } from './summary.js';
 
 export const SESSION_INDEX_FILE = 'session_index.jsonl';

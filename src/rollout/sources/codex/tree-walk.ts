@@ -2,11 +2,11 @@ import { opendir, readdir, realpath, stat } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { parseRolloutName, stampDate } from './filename.js';
-import { entryInfo, isAbsentError, isWithin, type EntryKind } from './fs-safety.js';
-import { isExhausted, scanFailed } from '../errors.js';
-import { WeightedLru } from '../lru.js';
-import type { Degradations } from '../degraded.js';
-import type { ArchivedFilter, RolloutFile, SortOrder } from '../types.js';
+import { entryInfo, isAbsentError, isWithin, type EntryKind } from '../../files/fs-safety.js';
+import { isExhausted, scanFailed } from '../../errors.js';
+import { WeightedLru } from '../../lru.js';
+import type { Degradations } from '../../degraded.js';
+import type { ArchivedFilter, RolloutFile, SortOrder } from '../../types.js';
 
 export const SESSIONS_DIR = 'sessions';
 export const ARCHIVED_DIR = 'archived_sessions';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeRecord } from '../../../src/rollout/reading/formats.js';
-import { TOOL_TEXT_LIMIT, initialExtractState, searchDocOf } from '../../../src/rollout/search/extract.js';
-import type { JsonRecord } from '../../../src/rollout/types.js';
-import { wellFormed } from '../../helper.js';
+import { normalizeRecord } from '../../../../src/rollout/sources/codex/formats.js';
+import { TOOL_TEXT_LIMIT, initialExtractState, searchDocOf } from '../../../../src/rollout/sources/codex/search-extract.js';
+import type { JsonRecord } from '../../../../src/rollout/types.js';
+import { wellFormed } from '../../../helper.js';
 
 const docsOf = (records: JsonRecord[]) => {
   const state = initialExtractState();

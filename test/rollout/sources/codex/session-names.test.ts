@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { appendFile, mkdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Degradations } from '../../../src/rollout/degraded.js';
-import { MAX_INDEX_BYTES, SESSION_INDEX_FILE, SessionNames } from '../../../src/rollout/reading/session-names.js';
-import { tempHome, uuidN, writeLines, type Line } from '../../helper.js';
+import { Degradations } from '../../../../src/rollout/degraded.js';
+import { MAX_INDEX_BYTES, SESSION_INDEX_FILE, SessionNames } from '../../../../src/rollout/sources/codex/session-names.js';
+import { tempHome, uuidN, writeLines, type Line } from '../../../helper.js';
 
 const A = '5973b6c0-94b8-487b-a530-2aeb6098ae0e';
 const B = '01a20b7c-dbe8-70c2-9828-678afb8f6bf7';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidStamp, parseRolloutName, stampDate, stampToUtcIso } from '../../../src/rollout/files/filename.js';
+import { isValidStamp, parseRolloutName, stampDate, stampToUtcIso } from '../../../../src/rollout/sources/codex/filename.js';
 
 const V7 = '01a20b7c-dbe8-70c2-9828-678afb8f6bf7';
 const V4 = '5973b6c0-94b8-487b-a530-2aeb6098ae0e';

@@ -1,4 +1,4 @@
-import { isObject } from '../reading/formats.js';
+import { isObject } from './formats.js';
 
 /**
  * The four token counts Codex reports for a response (rule 3): cached input is part of input,

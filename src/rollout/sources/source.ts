@@ -1,0 +1,81 @@
+import type { Stats } from 'node:fs';
+import type { Degradations } from '../degraded.js';
+import type { RecordText } from '../reading/jsonl-lines.js';
+import type { ReadEnv } from '../reading/session-reader.js';
+import type { RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
+
+/** The agents whose sessions the service reads: items carry it once a second source is wired. */
+export type AgentName = 'codex' | 'claude';
+
+/** What a home is, as far as serving it goes: `ready`, or why there is nothing to serve (/readyz). */
+export type HomeState = 'ready' | 'missing' | 'not-a-directory' | 'unreadable' | 'no-sessions';
+
+/** What a head read finds; the head records are kept as their JSON text. */
+export interface SessionHead {
+  summary: SessionSummary;
+  /** False when no real user message was found within the title bound. */
+  hasUserMessage: boolean;
+  head: RecordText[];
+}
+
+/** A listing read: the head and tail records are kept as their JSON text. */
+export interface SessionRead extends SessionHead {
+  tail: RecordText[];
+  stat: Stats;
+}
+
+/** A listing read of a file (null: unreadable; `read` null: not a session). */
+export type ListingRead = { stat: Stats; read: SessionRead | null } | null;
+
+/**
+ * What the live layer watches of a source's home: the directories (relative to the home) whose
+ * entries can be sessions, and the one side file whose change renames sessions (Codex:
+ * session_index.jsonl), if any.
+ */
+export interface WatchPlan {
+  roots: readonly string[];
+  /** Whether `rel` (relative to the home) is a directory of the session tree: watched when it appears. */
+  isTreeDir(rel: string): boolean;
+  /** Whether the directory `rel` holds session files itself (Codex: a day directory or archived_sessions/). */
+  holdsSessions(rel: string): boolean;
+  namesFile: string | null;
+}
+
+/** A source's own shapes: its walker, usage counter and its state, search extraction state, record and conversation. */
+export interface SourceShapes {
+  walker: unknown;
+  counter: unknown;
+  counterState: unknown;
+  record: unknown;
+  extractState: unknown;
+  doc: unknown;
+  conversation: unknown;
+}
+
+/**
+ * One agent's sessions: the seam every layer above reaches a source through (registry.ts). The
+ * layers above name the shapes through the registered Codex source until a second source is
+ * wired (docs/development.md, "Sources").
+ */
+export interface SessionSource<S extends SourceShapes> {
+  readonly agent: AgentName;
+  /** Discovery: the walker over the source's files in one home (unreadable directories go to `degraded`). */
+  walker(home: string, degraded?: Degradations): S['walker'];
+  /** The watch plan of the live layer. */
+  readonly watch: WatchPlan;
+  /**
+   * The ordering key of a file known without opening it (Codex: the name's stamp and id), or
+   * null when only a head read knows it (Claude: the first timestamp).
+   */
+  orderingKey(file: RolloutFile): string | null;
+  /** The head/summary reader of a listing: summary, title, `headCount` first and `tailCount` last records. */
+  readListing(file: RolloutFile, headCount: number, tailCount: number, env: ReadEnv, log: RolloutLogger): Promise<ListingRead>;
+  /** The content reader: an opened session's records and summary (`name` from the source's names file). */
+  openConversation(file: RolloutFile, name: string | null, env: ReadEnv, log: RolloutLogger): Promise<S['conversation']>;
+  /** The usage counter of one file, resumed from a stored state when given. */
+  usageCounter(state?: S['counterState']): S['counter'];
+  /** The search extractor: a fresh state per file, and the searchable doc of one record (stateful across a file's records). */
+  readonly search: { initial(): S['extractState']; docOf(record: S['record'], state: S['extractState']): S['doc'] | null };
+  /** The state of a home for /readyz. */
+  homeState(home: string): Promise<HomeState>;
+}
