@@ -7,9 +7,10 @@ import { updateFile } from './file-update.js';
 import type { IndexDeps } from './metadata-index.js';
 import type { IndexStore, WriteOp } from './store.js';
 import { WriteBatch } from './write-batch.js';
+import { FILES_AT_ONCE } from '../tuning.js';
 
 /** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
-const BATCH = 16;
+const BATCH = FILES_AT_ONCE;
 /** A pass logs how far it got at most this often. */
 const PROGRESS_LOG_MS = 10_000;
 
