@@ -13,6 +13,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { build } from 'esbuild';
@@ -42,7 +43,8 @@ async function startCluster(dir) {
   if (asRoot) await chown(dir, Number((await run('id', ['-u', 'postgres'])).stdout.trim()), 0);
   await chmod(dir, 0o700);
   await as('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8']);
-  await as('pg_ctl', ['-D', join(dir, 'data'), '-o', `-k ${dir} -p 5439 -c listen_addresses=''`, '-l', join(dir, 'log'), '-w', '-t', '120', 'start']);
+  const options = `-k ${dir} -p 5439 -c listen_addresses=''`;
+  await as('pg_ctl', ['-D', join(dir, 'data'), '-o', options, '-l', join(dir, 'log'), '-w', '-t', '120', 'start']);
   return {
     url: `postgresql://postgres@/postgres?host=${encodeURIComponent(dir)}&port=5439`,
     stop: () => as('pg_ctl', ['-D', join(dir, 'data'), '-m', 'fast', '-w', 'stop']).catch(() => undefined),
