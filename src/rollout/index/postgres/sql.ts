@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IndexQuery } from '../metadata-index.js';
 
 /** Positional parameters of one statement: `add` returns the placeholder of a value. */
@@ -8,6 +9,16 @@ export class Params {
     return `$${this.values.length}`;
   }
 }
+
+/**
+ * A statement built from the conditions a query uses, named by its text: each connection parses
+ * and plans it once (the texts are few: one per combination of conditions, values are parameters).
+ */
+export const named = (text: string, values: unknown[]) => ({
+  name: `cs-q-${createHash('sha1').update(text).digest('hex').slice(0, 20)}`,
+  text,
+  values,
+});
 
 /**
  * PostgreSQL text cannot hold NUL: it is stored as U+FFFD (so a needle with a NUL finds nothing

@@ -7,7 +7,7 @@ import { parseContentState } from '../content-state.js';
 import type { IndexQuery, ModelUsage, UsageAggregate, UsageAggregation } from '../metadata-index.js';
 import type { ContentPosition, IndexEntry, IndexStore, SearchFilter, StoredFile, WriteOp } from '../store.js';
 import { addDocs, documentsOf, searchConditions, searchFilter, type PgSearchFilter } from './search.js';
-import { FILE_COLUMNS, Params, listQuery, pgText } from './sql.js';
+import { FILE_COLUMNS, Params, listQuery, named, pgText } from './sql.js';
 import { PgUsage } from './usage.js';
 
 type Row = StoredFile & { fid: number };
@@ -206,7 +206,7 @@ export class PgStore implements IndexStore {
   async query(q: IndexQuery, search?: SearchFilter): Promise<StoredFile[]> {
     const p = new Params();
     const extra = search === undefined ? [] : searchConditions(search as PgSearchFilter, p);
-    const { rows } = await this.pool.query(listQuery(q, this.home, p, extra), p.values);
+    const { rows } = await this.pool.query(named(listQuery(q, this.home, p, extra), p.values));
     return rows.map((r) => normalize(r)!);
   }
 

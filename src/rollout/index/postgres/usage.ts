@@ -150,6 +150,7 @@ export class PgUsage {
     ] as const) {
       if (values !== undefined) where.push(`${column} = ANY(${p.add(values)}::text[])`);
     }
+    // Not a named statement: the zone's offsets are literals of its text, which would prepare one per range.
     const bucket = bucketExpression(q.groupBy, q.offsets);
     const from = `FROM cs_index_usage r JOIN cs_index_files s ON s.fid = r.fid WHERE ${where.join(' AND ')}`;
     const [tokens, sessions] = await Promise.all([
