@@ -4,6 +4,7 @@ import { afterAll, expect, it } from 'vitest';
 import { PgBackend } from '../../src/rollout/index/postgres/backend.js';
 import { initialContentState } from '../../src/rollout/index/content-state.js';
 import { StoreRefusedError, type ContentPosition, type WriteOp } from '../../src/rollout/index/store.js';
+import type { SessionSummary } from '../../src/rollout/types.js';
 import { openPool } from '../../src/team/db/pool.js';
 import { describeStoreContract } from '../rollout/index/store-contract.js';
 import { describePg, freshDatabase } from './pg.js';
@@ -66,5 +67,29 @@ describePg('PostgreSQL index store', () => {
     const refused = await b.open('host:/h', false).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(StoreRefusedError);
     expect((refused as Error).message).toMatch(/newer than this codex-sessions/);
+  });
+
+  it('stores text with NUL (which PostgreSQL text cannot hold) as U+FFFD instead of failing the write', async () => {
+    const b = await backend();
+    const store = await b.open('host:/h', false);
+    const op = entryOp({ offset: 0, lineNo: 1, state: initialContentState() });
+    if (op.kind !== 'entry') throw new Error('not an entry');
+    const summary = {
+      id: 'id', path: 'sessions/x.jsonl', createdAt: '2025-01-01T00:00:00Z', updatedAt: '2025-01-01T00:00:00Z', sizeBytes: 3,
+      title: 'nul\0title', name: null, cwd: '/h\0c', source: 'cli', originator: null, cliVersion: null, modelProvider: 'openai',
+      git: null, forkedFromId: null, archived: false, usage: null,
+    } satisfies SessionSummary;
+    const doc = { line: 2, role: 'user', kind: 'message', timestamp: null, text: 'a\0b parser' } as const;
+    const at = { offset: 3, lineNo: 3, state: initialContentState() };
+    await store.write([
+      { ...op, entry: { ...op.entry, session: { summary, hasUserMessage: true } } },
+      { kind: 'content', relPath: 'sessions/x.jsonl', from: 0, docs: [doc], responses: [], hasRecords: false, at, fingerprint: '3:x' },
+    ]);
+    const page = await store.query({
+      sort: 'created', order: 'desc', archived: 'false', includeEmpty: false, filter: { q: 'title' }, nameMatchIds: [], limit: 5,
+    });
+    expect(page.map((r) => r.relPath)).toEqual(['sessions/x.jsonl']);
+    const docs = await store.documents('sessions/x.jsonl', { mode: 'phrase', scope: 'all', needles: ['parser'] }, 0);
+    expect(docs?.map((d) => d.text)).toEqual(['a\uFFFDb parser']);
   });
 });
