@@ -206,7 +206,11 @@ export class PgStore implements IndexStore {
   async query(q: IndexQuery, search?: SearchFilter): Promise<StoredFile[]> {
     const p = new Params();
     const extra = search === undefined ? [] : searchConditions(search as PgSearchFilter, p);
-    const { rows } = await this.pool.query(named(listQuery(q, this.home, p, extra), p.values));
+    const sql = listQuery(q, this.home, p, extra);
+    // A LIKE pattern's selectivity decides the plan (trigram index or ordered scan): a page
+    // matching text is planned for its pattern each time; the others once per connection.
+    const text = search !== undefined || q.filter.q !== undefined;
+    const { rows } = await this.pool.query(text ? { text: sql, values: p.values } : named(sql, p.values));
     return rows.map((r) => normalize(r)!);
   }
 
