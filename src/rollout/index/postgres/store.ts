@@ -97,10 +97,13 @@ export class PgStore implements IndexStore {
   private async apply(client: pg.ClientBase, op: WriteOp): Promise<boolean> {
     switch (op.kind) {
       case 'entry': {
-        const fid = await this.upsert(client, op.entry);
+        const { fid, isNew } = await this.upsert(client, op.entry);
         if (op.resetContent !== null) {
-          await client.query({ name: 'cs-index-docs-drop', text: 'DELETE FROM cs_index_docs WHERE fid = $1', values: [fid] });
-          await this.usage.removeFile(client, fid);
+          // A new row's number is new: it has no documents or responses to drop (two round trips saved per new file).
+          if (!isNew) {
+            await client.query({ name: 'cs-index-docs-drop', text: 'DELETE FROM cs_index_docs WHERE fid = $1', values: [fid] });
+            await this.usage.removeFile(client, fid);
+          }
           await this.checkpoint(client, op.entry.file.relPath, op.resetContent, -1, null);
         }
         return true;
@@ -138,8 +141,8 @@ export class PgStore implements IndexStore {
     }
   }
 
-  /** Records what a read of a file found; returns its file number (kept when the row exists). */
-  private async upsert(client: pg.ClientBase, { file, stamp, session }: IndexEntry): Promise<number> {
+  /** Records what a read of a file found; returns its file number (kept when the row exists) and whether the row is new. */
+  private async upsert(client: pg.ClientBase, { file, stamp, session }: IndexEntry): Promise<{ fid: number; isNew: boolean }> {
     const s = session?.summary;
     const before = await this.row(client, file.relPath, true);
     const { rows } = await client.query<{ fid: number }>({
@@ -179,7 +182,7 @@ export class PgStore implements IndexStore {
     });
     // Rule 6 asks which session ids exist: a session that appears may own responses other files carry.
     if (before === undefined || before.isSession !== (session !== null)) await this.usage.sessionChanged(client, file.id);
-    return rows[0]!.fid;
+    return { fid: rows[0]!.fid, isNew: before === undefined };
   }
 
   private async checkpoint(
