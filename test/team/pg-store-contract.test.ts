@@ -55,8 +55,9 @@ describePg('PostgreSQL index store', () => {
   it('classifies PostgreSQL errors: a missing table is schema, a lost connection busy, a refusal of a newer schema', async () => {
     const b = await backend();
     const store = await b.open('host:/h', false);
+    await store.write([entryOp(null)]);
     await pools[pools.length - 1]!.query('DROP TABLE cs_index_docs');
-    // A read finds nothing to read; a write with a content reset needs the dropped table.
+    // A read finds nothing to read; a content reset of the existing row needs the dropped table.
     expect(await store.documents('x', { mode: 'phrase', scope: 'all', needles: ['abc'] }, 0)).toBeNull();
     const err = await store.write([entryOp({ offset: 0, lineNo: 1, state: initialContentState() })]).catch((e: unknown) => e);
     expect(b.classify(err)?.kind).toBe('schema');
