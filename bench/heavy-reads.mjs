@@ -7,6 +7,8 @@
 //
 //   npm run build && node bench/heavy-reads.mjs            the target: 24 + 24 requests, 15 MiB lines (~11 GB sent)
 //   npm run build && node bench/heavy-reads.mjs --quick    a small version: 8 + 8 requests, 2 MiB lines
+//   ... --shape image                                        the big lines are user messages with a data-URL image
+//                                                           (issue 17 item 8) instead of tool outputs
 //
 // bench/run.mjs runs it as row 7 (quick in --quick runs). Exit status 1 when a request failed.
 
@@ -49,8 +51,18 @@ function meta(id, stamp) {
     cli_version: '0.169.0', source: 'exec', model_provider: 'openai' } });
 }
 
+/** The start of one big line (its JSON string of `lineMiB` MiB follows, then `BIG_LINE_END[shape]`). */
+const BIG_LINE_START = {
+  tool: (n) => `{"timestamp":"t","type":"response_item","payload":{"type":"function_call_output","call_id":"c${n}","output":"`,
+  // A user message pasting a screenshot, as Codex writes it: its text, then the image as a data URL.
+  image: (n) =>
+    `{"timestamp":"t","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text",` +
+    `"text":"what is wrong in screenshot ${n}?"},{"type":"input_image","image_url":"data:image/png;base64,`,
+};
+const BIG_LINE_END = { tool: '"}}\n', image: '"}]}}\n' };
+
 /** The temp home: one session of `bigLines` lines of `lineMiB` MiB, the newest, and a few ordinary ones. */
-async function buildHome(cfg) {
+async function buildHome(cfg, shape) {
   const home = await mkdtemp(join(os.tmpdir(), 'codex-heavy-'));
   const day = join(home, 'sessions/2026/11/24');
   await mkdir(day, { recursive: true });
@@ -66,12 +78,14 @@ async function buildHome(cfg) {
   const path = join(day, `rollout-${stamp}-${BIG_ID}.jsonl`);
   const out = createWriteStream(path);
   out.write(meta(BIG_ID, stamp));
-  out.write(lineOf({ timestamp: 't', type: 'event_msg', payload: { type: 'user_message', message: 'read the big logs' } }));
-  const piece = 'x'.repeat(MiB);
+  // With images, the first user message is an image line: the title is searched for in it.
+  const ask = { timestamp: 't', type: 'event_msg', payload: { type: 'user_message', message: 'read the big logs' } };
+  if (shape === 'tool') out.write(lineOf(ask));
+  const piece = (shape === 'image' ? 'iVBORw0KGgoAAAANSUhEUgAA' : 'x').repeat(MiB).slice(0, MiB);
   for (let n = 0; n < cfg.bigLines; n++) {
-    out.write(`{"timestamp":"t","type":"response_item","payload":{"type":"function_call_output","call_id":"c${n}","output":"`);
+    out.write(BIG_LINE_START[shape](n));
     for (let k = 0; k < cfg.lineMiB; k++) if (!out.write(piece)) await once(out, 'drain');
-    out.write('"}}\n');
+    out.write(BIG_LINE_END[shape]);
   }
   out.end();
   await once(out, 'close');
@@ -105,9 +119,9 @@ function fetchDiscard(port, path) {
 }
 
 /** Runs the scenario against `cli` (dist/cli.js); returns the row. */
-export async function runHeavyReads({ cli, quick, say = () => {} }) {
-  const cfg = heavyConfig(quick);
-  const home = await buildHome(cfg);
+export async function runHeavyReads({ cli, quick, shape = 'tool', say = () => {} }) {
+  const cfg = { ...heavyConfig(quick), shape };
+  const home = await buildHome(cfg, shape);
   const port = await freePort();
   const args = [cli, '--codex-home', home, '--host', HOST, '--port', String(port), '--no-index', '--log-level', 'warn'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -123,7 +137,8 @@ export async function runHeavyReads({ cli, quick, say = () => {} }) {
       ...Array.from({ length: cfg.jsonGets }, () => `/conversations/${BIG_ID}`),
       ...Array.from({ length: cfg.listPages }, () => '/conversations?limit=5&head=100&tail=100'),
     ];
-    say(`heavy reads: ${cfg.jsonGets} JSON GETs + ${cfg.listPages} list pages at once, ${cfg.bigLines} lines of ${cfg.lineMiB} MiB`);
+    const lines = `${cfg.bigLines} ${shape} lines of ${cfg.lineMiB} MiB`;
+    say(`heavy reads: ${cfg.jsonGets} JSON GETs + ${cfg.listPages} list pages at once, ${lines}`);
     const t0 = performance.now();
     const results = await Promise.all(paths.map((p) => fetchDiscard(port, p)));
     const seconds = (performance.now() - t0) / 1000;
@@ -131,11 +146,16 @@ export async function runHeavyReads({ cli, quick, say = () => {} }) {
     const statuses = {};
     for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
     const incomplete = results.filter((r) => r.status === 200 && !r.complete).length;
+    const errors = {};
+    results.forEach((r, i) => {
+      if (r.error !== undefined) errors[`${paths[i]}: ${r.error}`] = (errors[`${paths[i]}: ${r.error}`] ?? 0) + 1;
+    });
     const bytes = results.reduce((n, r) => n + r.bytes, 0);
     return {
       requests: results.length,
       statuses,
       incomplete,
+      errors,
       seconds: Math.round(seconds * 10) / 10,
       mbSent: Math.round(bytes / MiB),
       peakRssMb: Math.round((peakRss ?? 0) * 10) / 10,
@@ -151,9 +171,12 @@ export async function runHeavyReads({ cli, quick, say = () => {} }) {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'codex-cli': { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, shape: { type: 'string', default: 'tool' }, 'codex-cli': { type: 'string' } },
+  });
+  if (!(values.shape in BIG_LINE_START)) throw new Error(`--shape must be one of ${Object.keys(BIG_LINE_START).join(', ')}`);
   const cli = resolve(values['codex-cli'] ?? join(HERE, '..', 'dist', 'cli.js'));
-  const row = await runHeavyReads({ cli, quick: values.quick, say: (m) => process.stderr.write(`[heavy] ${m}\n`) });
+  const row = await runHeavyReads({ cli, quick: values.quick, shape: values.shape, say: (m) => process.stderr.write(`[heavy] ${m}\n`) });
   process.stdout.write(`${JSON.stringify(row, null, 2)}\n`);
   const ok = row.statuses[200] === row.requests && row.incomplete === 0;
   const verdict = ok ? 'all 200 and complete' : 'FAILED requests';

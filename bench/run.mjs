@@ -836,6 +836,21 @@ async function main() {
   target('heavyReadsRss', '10. peak RSS (MB), heavy reads at once', heavy.peakRssMb, HEAVY_TARGET_RSS_MB, 'max',
     `VmHWM of a fresh service; ${heavy.requests} requests, statuses ${JSON.stringify(heavy.statuses)}, ${heavy.mbSent} MB sent in ` +
       `${heavy.seconds} s (all requests in flight at once: p50 column is the wall time)`);
+  // ---- 10b: the same with the big lines as user messages carrying data-URL images (issue 17, item 8).
+  const heavyImage = await runHeavyReads({ cli: CLI, quick: QUICK, shape: 'image', say });
+  row('heavyReadsImage', `10b. ${jsonGets} JSON GETs + ${listPages} list pages at once, ${lineMiB} MiB image lines`, {
+    requests: heavyImage.requests,
+    p50Ms: round(heavyImage.seconds * 1000, 0),
+    mbPerSec: round(heavyImage.mbSent / heavyImage.seconds, 1),
+    peakRssMb: heavyImage.peakRssMb,
+    statuses: heavyImage.statuses,
+    mbSent: heavyImage.mbSent,
+  });
+  if (heavyImage.statuses[200] !== heavyImage.requests || heavyImage.incomplete > 0) {
+    broken.push(`heavy image reads: statuses ${JSON.stringify(heavyImage.statuses)}, ${heavyImage.incomplete} incomplete bodies`);
+  }
+  target('heavyReadsImageRss', '10b. peak RSS (MB), heavy image reads at once', heavyImage.peakRssMb, HEAVY_TARGET_RSS_MB, 'max',
+    `VmHWM of a fresh service; user messages with ${lineMiB} MiB data-URL images; statuses ${JSON.stringify(heavyImage.statuses)}`);
   // ---- 9: live updates, on a writable copy of the real fixture home.
   const liveHome = await mkdtemp(join(os.tmpdir(), 'codex-bench-live-'));
   await cp(join(ROOT, 'test', 'fixtures', 'codex-home-real'), liveHome, { recursive: true });

@@ -7,24 +7,25 @@ import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
 import { MemoryBudget } from './rollout/reading/byte-budget.js';
 import { sqliteIndex } from './rollout/index/sqlite/backend.js';
-import { registerCaching } from './http/caching.js';
+import { responseCaching } from './http/caching.js';
 import { PriceBook } from './rollout/usage/pricing.js';
 import { conversationRoutes } from './http/conversations.js';
 import { searchRoutes } from './http/search.js';
-import { registerDashboard } from './http/dashboard.js';
+import { dashboard } from './http/dashboard.js';
 import { eventRoutes } from './http/events.js';
-import { HttpProblem } from './http/problem.js';
 import { StreamRegistry } from './http/sse.js';
-import { registerDocs } from './http/docs.js';
-import { answerNodeRequests, clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './http/error-handler.js';
+import { apiDocs } from './http/docs.js';
+import { answerNodeRequests, clientErrorHandler, errorHandling, frameworkErrorHandler } from './http/error-handler.js';
 import { enforceIdleTimeout } from './http/idle-sockets.js';
 import { HOME_PROBLEMS, healthRoutes } from './http/health.js';
-import { registerQueryIntegers } from './http/query-integers.js';
-import { registerRateLimit } from './http/rate-limit.js';
-import { registerSecurity } from './http/security.js';
+import { queryIntegers } from './http/query-integers.js';
+import { rateLimiting } from './http/rate-limit.js';
+import { security } from './http/security.js';
+import { shutdown } from './http/shutdown.js';
 import { RequestLog } from './http/request-log.js';
 import { lazySchemaCompilers } from './http/lazy-schemas.js';
 import { usageRoutes } from './http/usage.js';
+import type { SearchMeter } from './rollout/search/search-work.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,6 +33,8 @@ declare module 'fastify' {
     eventStreams: StreamRegistry;
     /** The memory budget (how much is held, by how many clients): for tests and diagnostics. */
     memoryBudget: MemoryBudget;
+    /** The work search requests do (SearchMeter): for tests that an abandoned search stops, and diagnostics. */
+    searchMeter: SearchMeter;
   }
 }
 
@@ -97,7 +100,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   answerNodeRequests(app.server);
   if (config.databaseUrl !== null) {
     // Team mode (src/team): the sessions come from PostgreSQL, not from a home.
-    registerErrorHandling(app);
+    await app.register(errorHandling);
     // Loaded only here: a single-machine start does not pay for the PostgreSQL client.
     const { teamPlugin } = await import('./team/plugin.js');
     await app.register(teamPlugin, {
@@ -119,9 +122,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     memory,
     followPollMs: config.live.followPollMs,
     prices: new PriceBook(config.pricing),
+    searchBudgetChars: config.searchBudgetChars,
   });
   const streams = new StreamRegistry(config.maxStreams, config.live);
   app.decorate('eventStreams', streams);
+  app.decorate('searchMeter', repository.searchMeter);
   // The index fills in the background: serving starts at once, never waiting for a build.
   app.addHook('onReady', async () => {
     repository.start();
@@ -131,31 +136,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   app.addHook('onClose', async () => repository.close());
 
-  // Once closing, a keep-alive connection whose response just finished would hold the
-  // shutdown open until the client drops it: close each one as it goes idle.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-    // Event streams never finish by themselves: end them, so that the close is prompt.
-    await streams.closeAll();
-  });
-  app.addHook('onRequest', async () => {
-    if (closing) {
-      throw new HttpProblem('SERVICE_UNAVAILABLE', 'the server is shutting down', {
-        'retry-after': String(config.live.retryAfterSeconds),
-        connection: 'close',
-      });
-    }
-  });
-  app.addHook('onResponse', async () => {
-    if (closing) setImmediate(() => app.server.closeIdleConnections());
-  });
-
-  registerErrorHandling(app);
+  // Every part is a Fastify plugin, registered in this order: the hooks run in it (shutdown, then
+  // the Host and token checks, then the rate limit, then query integers).
+  await app.register(shutdown, { streams, retryAfterS: config.live.retryAfterSeconds });
+  await app.register(errorHandling);
   // JSON is compressed (br, gzip) when the client accepts it; never NDJSON (byte ranges describe
   // the file) or event streams: @fastify/compress's default types leave both out.
   await app.register(compress, { encodings: ['br', 'gzip'] });
-  registerCaching(app, { maxBytes: config.responseCacheMb * 2 ** 20, maxEntries: 256 });
+  await app.register(responseCaching, { maxBytes: config.responseCacheMb * 2 ** 20, maxEntries: 256 });
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,
@@ -165,11 +153,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       maxAge: 600,
     });
   }
-  registerSecurity(app, { token: config.token, loopbackOnly: isLoopbackHost(config.host) });
-  if (config.rateLimit !== null) await registerRateLimit(app, config.rateLimit);
-  registerQueryIntegers(app);
-  await registerDocs(app);
-  registerDashboard(app, options.webRoot);
+  await app.register(security, { token: config.token, loopbackOnly: isLoopbackHost(config.host) });
+  if (config.rateLimit !== null) await app.register(rateLimiting, { perMinute: config.rateLimit });
+  await app.register(queryIntegers);
+  await app.register(apiDocs);
+  await app.register(dashboard, { webRoot: options.webRoot });
   await app.register(healthRoutes, { repository });
   await app.register(conversationRoutes, { repository });
   await app.register(searchRoutes, { repository });

@@ -5,6 +5,8 @@ import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isWithin } from './rollout/files/fs-safety.js';
 import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES } from './rollout/reading/byte-budget.js';
+import { DEFAULT_SEARCH_BUDGET_CHARS } from './rollout/search/search-work.js';
+import { RETRY_AFTER_S } from './rollout/tuning.js';
 import { parseArgs } from 'node:util';
 import { checkDatabaseUrl } from './team/db/url.js';
 import { loadPricingFile, PricingFileError, type PricingOverrides } from './rollout/usage/pricing.js';
@@ -32,6 +34,8 @@ export interface Config {
   maxStreams: number;
   /** MiB of built JSON bodies (list, search, usage) kept for repeat requests of an unchanged tree; 0: none. */
   responseCacheMb: number;
+  /** Characters of text one search request may examine before it answers a partial page (no flag; tests lower it). */
+  searchBudgetChars: number;
   timeouts: ServerTimeouts;
   live: LiveSettings;
   /** Model prices from `--pricing FILE` over the built-in table; null: the built-in table only. */
@@ -56,7 +60,7 @@ export const DEFAULT_LIVE: LiveSettings = {
   heartbeatMs: 15_000,
   streamBufferBytes: 1024 * 1024,
   followPollMs: 1000,
-  retryAfterSeconds: 5,
+  retryAfterSeconds: RETRY_AFTER_S.streams,
 };
 
 /** Socket and request time limits of the HTTP server, in milliseconds (slow-client defence). */
@@ -114,6 +118,7 @@ export function defaultConfig(codexHome: string): Config {
     memoryWaitMs: DEFAULTS.memoryWaitMs,
     maxStreams: DEFAULTS.maxStreams,
     responseCacheMb: DEFAULTS.responseCacheMb,
+    searchBudgetChars: DEFAULT_SEARCH_BUDGET_CHARS,
     timeouts: { ...DEFAULTS.timeouts },
     live: { ...DEFAULT_LIVE },
     pricing: null,

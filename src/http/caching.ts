@@ -3,7 +3,8 @@ import { promisify } from 'node:util';
 import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 import { negotiate as negotiateEncoding } from '@fastify/accept-negotiator';
 import type { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { WeightedLru } from '../rollout/lru.js';
 import { appendVary } from './vary.js';
 
@@ -128,7 +129,8 @@ export class ResponseCache {
   /**
    * The cached body for (key, token), or a new one: concurrent requests for the same one share
    * one build. A streamed body belongs to the request that built it; one that joined such a
-   * build builds its own.
+   * build builds its own, and so does one whose shared build failed (its builder's client may
+   * have gone away, which stops that build: the error is not this request's).
    */
   private async entry(key: string, token: string, build: () => Promise<BuiltBody>): Promise<Entry | BuiltBody['body']> {
     const hit = this.entries.get(key);
@@ -136,7 +138,7 @@ export class ResponseCache {
     const buildKey = `${token}\n${key}`;
     const shared = this.building.get(buildKey);
     if (shared !== undefined) {
-      const entry = await shared;
+      const entry = await shared.catch(() => null);
       return entry ?? (await build()).body;
     }
     const mine = build();
@@ -169,9 +171,12 @@ function acceptedEncoding(request: FastifyRequest): Encoding | null {
 }
 
 /** Decorates every reply with `cachedJson` (one cache per app). */
-export function registerCaching(app: FastifyInstance, options: ResponseCacheOptions): void {
-  const cache = new ResponseCache(options);
-  app.decorateReply('cachedJson', function (this: FastifyReply, freshness: string | null, build: () => Promise<BuiltBody>) {
-    return cache.send(this.request, this, freshness, build);
-  });
-}
+export const responseCaching = fp<ResponseCacheOptions>(
+  async (app, options) => {
+    const cache = new ResponseCache(options);
+    app.decorateReply('cachedJson', function (this: FastifyReply, freshness: string | null, build: () => Promise<BuiltBody>) {
+      return cache.send(this.request, this, freshness, build);
+    });
+  },
+  { name: 'response-caching' },
+);

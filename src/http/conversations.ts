@@ -14,6 +14,7 @@ import {
   IdParams,
   LIST_DEFAULTS,
   ListQuery,
+  NotModified,
   problemResponses,
 } from './schemas.js';
 import { NDJSON, sendRolloutBytes } from './send-rollout.js';
@@ -34,7 +35,8 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
         querystring: ListQuery,
         response: {
           200: ConversationsPage,
-          ...problemResponses('INVALID_CURSOR', 'INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'SCAN_FAILED', 'SERVICE_UNAVAILABLE'),
+          ...NotModified,
+          ...problemResponses('INVALID_CURSOR', 'INVALID_QUERY', 'SCAN_FAILED', 'SERVICE_UNAVAILABLE'),
         },
       },
     },
@@ -81,8 +83,6 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
           ...problemResponses(
             'INVALID_ID',
             'INVALID_QUERY',
-            'UNAUTHORIZED',
-            'FORBIDDEN',
             'NOT_FOUND',
             'NOT_ACCEPTABLE',
             'AMBIGUOUS_ID',

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem } from './problem.js';
 
 /**
@@ -61,7 +61,8 @@ export function pickEncoding(header: string | undefined): Encoding {
 }
 
 /** Serves the dashboard (built by `npm run build` into dist/web) at `/` from the same process. */
-export function registerDashboard(app: FastifyInstance, webRoot: string | null = defaultWebRoot()): void {
+export const dashboard: FastifyPluginAsync<{ webRoot?: string | null }> = async (app, options) => {
+  const webRoot = options.webRoot === undefined ? defaultWebRoot() : options.webRoot;
   // Hashed assets never change, so each is read once; the set is the build's few files.
   const assets = new Map<string, Buffer>();
   const readAsset = async (name: string): Promise<Buffer | null> => {
@@ -100,4 +101,4 @@ export function registerDashboard(app: FastifyInstance, webRoot: string | null =
     });
     return reply.send(body ?? plain);
   });
-}
+};

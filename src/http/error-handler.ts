@@ -1,13 +1,14 @@
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { RolloutError } from '../rollout/errors.js';
+import { RETRY_AFTER_S } from '../rollout/tuning.js';
 import { paramDetail } from './param-detail.js';
 import {
   HttpProblem,
   KIND_TO_CODE,
   PROBLEM_CONTENT_TYPE,
-  RETRY_AFTER_S,
   problem,
   problemForStatus,
   sendProblem,
@@ -32,7 +33,7 @@ function clientStatus(error: { statusCode?: unknown; status?: unknown }): number
  * (causes, paths, stacks) go to the log only; errors of the client's own making are not
  * logged as server errors.
  */
-export function registerErrorHandling(app: FastifyInstance): void {
+export const errorHandling = fp(async (app) => {
   app.setErrorHandler((error: FastifyError | RolloutError | HttpProblem, request, reply) => {
     if (error instanceof HttpProblem) {
       return sendProblem(reply, error.code, error.message, error.headers);
@@ -46,7 +47,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
       if (code === 'SERVICE_UNAVAILABLE') {
         // Out of file descriptors is worth a warning; a full memory budget is routine.
         if (error.cause !== undefined) request.log.warn({ err: error.cause }, error.message);
-        return sendProblem(reply, code, error.message, { 'retry-after': String(error.retryAfterS ?? RETRY_AFTER_S) });
+        // An Unavailable that names no figure is the memory budget's.
+        return sendProblem(reply, code, error.message, { 'retry-after': String(error.retryAfterS ?? RETRY_AFTER_S.memory) });
       }
       return sendProblem(reply, code, error.message);
     }
@@ -81,7 +83,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     reply.code(body.status).type(`${PROBLEM_CONTENT_TYPE}; charset=utf-8`).removeHeader('content-length');
     return JSON.stringify(body);
   });
-}
+}, { name: 'error-handling' });
 
 /**
  * Errors the router raises before any route or hook runs (a malformed percent-encoding, a

@@ -72,7 +72,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
         headers: lastEventIdHeaders('The last event id the client saw: the changes after it are sent first, or `reset`'),
         response: {
           200: ChangeStream,
-          ...problemResponses('INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'SERVICE_UNAVAILABLE'),
+          ...problemResponses('INVALID_QUERY', 'SERVICE_UNAVAILABLE'),
         },
       },
     },
@@ -105,8 +105,6 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
           ...problemResponses(
             'INVALID_ID',
             'INVALID_QUERY',
-            'UNAUTHORIZED',
-            'FORBIDDEN',
             'NOT_FOUND',
             'AMBIGUOUS_ID',
             'SERVICE_UNAVAILABLE',

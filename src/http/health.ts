@@ -55,7 +55,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposi
       schema: {
         summary: 'Readiness: the Codex home can be read and the index is not being rebuilt; also reports what is degraded',
         tags: ['operations'],
-        response: { 200: Readiness, 503: Readiness },
+        response: { 200: Readiness, 503: { ...Readiness, description: 'Not ready: `status` says why' } },
       },
       // Its 503 is a Readiness document, not a problem: error-handler.ts leaves it as it is.
       config: { ownErrorBody: true },

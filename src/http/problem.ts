@@ -65,9 +65,6 @@ export const KIND_TO_CODE: Record<RolloutErrorKind, ProblemCode> = {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/** Seconds a client is told to wait (Retry-After) by a 503 that names no other figure (a full memory budget, say). */
-export const RETRY_AFTER_S = 2;
-
 const STATUS_PROBLEMS: Record<number, [ProblemCode, string]> = {
   400: ['INVALID_QUERY', 'malformed request'],
   403: ['FORBIDDEN', 'forbidden'],

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { shown } from './param-detail.js';
 import { HttpProblem } from './problem.js';
 
@@ -28,7 +28,7 @@ const rangeOf = ({ minimum, maximum }: IntegerSchema) =>
  * size bound). Here a value is a number only when it is digits and nothing else; anything else
  * is INVALID_QUERY, and ajv checks the range of what is left.
  */
-export function registerQueryIntegers(app: FastifyInstance): void {
+export const queryIntegers = fp(async (app) => {
   app.addHook('preValidation', async (request) => {
     const params = integerParams(request.routeOptions.schema?.querystring);
     if (params.length === 0) return;
@@ -45,4 +45,4 @@ export function registerQueryIntegers(app: FastifyInstance): void {
       query[name] = Number(value);
     }
   });
-}
+}, { name: 'query-integers' });

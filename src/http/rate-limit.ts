@@ -1,5 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { DASHBOARD_ROUTES } from './dashboard.js';
 import { HttpProblem } from './problem.js';
 
@@ -15,7 +15,7 @@ export const RATE_LIMIT_EXEMPT_ROUTES = new Set(['/healthz', ...DASHBOARD_ROUTES
  * Must be registered before the routes it covers. Runs after the Host and token checks, so
  * rejected requests are not counted against the window.
  */
-export async function registerRateLimit(app: FastifyInstance, perMinute: number): Promise<void> {
+export const rateLimiting = fp<{ perMinute: number }>(async (app, { perMinute }) => {
   await app.register(rateLimit, {
     global: true,
     max: perMinute,
@@ -28,4 +28,4 @@ export async function registerRateLimit(app: FastifyInstance, perMinute: number)
       });
     },
   });
-}
+}, { name: 'rate-limiting' });

@@ -65,3 +65,18 @@ export async function requestLease(
   reply.raw.once('close', release);
   return lease;
 }
+
+/**
+ * A signal that aborts when the request's client goes away before its response is done (the
+ * connection closes): work for nobody stops (search passes it down to the scan and the index).
+ */
+export function clientGone(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  const forget = whenClosed(request.raw.socket, () => controller.abort());
+  reply.raw.once('finish', forget);
+  reply.raw.once('close', () => {
+    forget();
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}

@@ -215,7 +215,11 @@ export const SearchPage = Type.Object({
     }),
   ),
   nextCursor: Nullable(Type.String(), 'Pass as `cursor` for the next page; null when no more items follow'),
-  reachedScanCap: Type.Boolean({ description: 'Only while the index is being built: the scan stopped at --max-scan-files' }),
+  reachedScanCap: Type.Boolean({
+    description:
+      'The page stopped early: while the index is being built at --max-scan-files, or when the request examined its ' +
+      'budget of text (32 Mi characters; needles under 3 characters read every session). Go on with nextCursor',
+  }),
 });
 
 export const SessionSearchPage = Type.Object({
@@ -234,6 +238,13 @@ export const GetQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** The 304 of a route whose JSON body is revalidated with its ETag (reply.cachedJson). */
+export const NotModified = { 304: { description: 'Not modified (If-None-Match)', type: 'null' } } as const;
+
+/**
+ * The problem+json answers of a route, by status. Those any route can give (a Host not allowed,
+ * a token missing, a shutdown...) are added to every route's document by docs.ts.
+ */
 export const problemResponses = (...codes: (keyof typeof ProblemCode)[]) =>
   Object.fromEntries(
     [...new Set(codes.map((c) => ProblemCode[c]))].map((status) => [

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RolloutRepository } from '../rollout/repository.js';
 import { schemaBody } from './caching.js';
+import { clientGone } from './request-lease.js';
 import {
   IdParams,
   LIST_DEFAULTS,
+  NotModified,
   SEARCH_DEFAULTS,
   SearchPage,
   SearchQuery,
@@ -25,12 +27,18 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposi
           'the files (within --max-scan-files) before: the same results either way.',
         tags: ['search'],
         querystring: SearchQuery,
-        response: { 200: SearchPage, ...problemResponses('INVALID_CURSOR', 'INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'SCAN_FAILED') },
+        response: {
+          200: SearchPage,
+          ...NotModified,
+          ...problemResponses('INVALID_CURSOR', 'INVALID_QUERY', 'SCAN_FAILED', 'SERVICE_UNAVAILABLE'),
+        },
       },
     },
     async (request, reply) => {
       const query = { ...LIST_DEFAULTS, ...SEARCH_DEFAULTS, ...request.query };
-      return reply.cachedJson(repository.freshness(true), async () => schemaBody(reply, await repository.search(query, request.log)));
+      const signal = clientGone(request, reply);
+      const page = async () => schemaBody(reply, await repository.search(query, request.log, signal));
+      return reply.cachedJson(repository.freshness(true), page);
     },
   );
 
@@ -44,23 +52,25 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposi
         querystring: SessionSearchQuery,
         response: {
           200: SessionSearchPage,
+          ...NotModified,
           ...problemResponses(
             'INVALID_ID',
             'INVALID_CURSOR',
             'INVALID_QUERY',
-            'UNAUTHORIZED',
-            'FORBIDDEN',
             'NOT_FOUND',
             'AMBIGUOUS_ID',
             'SCAN_FAILED',
+            'SERVICE_UNAVAILABLE',
           ),
         },
       },
     },
-    async (request, reply) =>
-      reply.cachedJson(repository.freshness(true), async () => {
+    async (request, reply) => {
+      const signal = clientGone(request, reply);
+      return reply.cachedJson(repository.freshness(true), async () => {
         const file = await repository.findById(request.params.id);
-        return schemaBody(reply, await repository.searchSession(file, { ...SEARCH_DEFAULTS, ...request.query }));
-      }),
+        return schemaBody(reply, await repository.searchSession(file, { ...SEARCH_DEFAULTS, ...request.query }, signal));
+      });
+    },
   );
 };

@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { DASHBOARD_ROUTES } from './dashboard.js';
 import { HttpProblem } from './problem.js';
 
 /** The liveness probe, and the dashboard's own files (they hold no session data; the page asks for the token). */
-const UNAUTHENTICATED_ROUTES = new Set(['/healthz', ...DASHBOARD_ROUTES]);
+export const UNAUTHENTICATED_ROUTES = new Set(['/healthz', ...DASHBOARD_ROUTES]);
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -38,7 +39,7 @@ export interface SecurityOptions {
 }
 
 /** Host allow-list first (a rebinding page must learn nothing), then bearer-token auth. */
-export function registerSecurity(app: FastifyInstance, options: SecurityOptions): void {
+export const security = fp<SecurityOptions>(async (app, options) => {
   app.addHook('onRequest', async (request) => {
     // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (Node's own check is off: it sent no body).
     if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
@@ -62,4 +63,4 @@ export function registerSecurity(app: FastifyInstance, options: SecurityOptions)
       );
     }
   });
-}
+}, { name: 'security' });

@@ -40,14 +40,17 @@ export const SessionUsageDocument = Type.Object({
       at: Nullable(Type.String(), "The time of the turn's first response, as written in the file (UTC)"),
       ...tokenProperties,
     }),
-    { description: 'Counted responses grouped by turn, in file order' },
+    { description: 'Counted responses grouped by turn, in file order: the first 1,000 turns' },
   ),
+  turnsOmitted: Type.Integer({ minimum: 0, description: 'Turns past the first 1,000, not listed; their usage is in totals and byModel' }),
   contextWindow: Nullable(Type.Integer({ minimum: 0 }), 'The last model context window the session reported'),
   peakInputTokens: Type.Integer({ minimum: 0, description: 'The largest input of one response: the fullest the context got' }),
   rateLimits: Type.Unsafe<Record<string, unknown> | null>({
     type: ['object', 'null'],
     additionalProperties: true,
-    description: 'The last rate-limit snapshot of the session, exactly as Codex wrote it; null when there is none',
+    description:
+      'The last rate-limit snapshot of the session, exactly as Codex wrote it; null when there is none or when it is ' +
+      'larger than 16 KiB of JSON (real ones are a few hundred bytes)',
   }),
   unpricedModels: Type.Array(Type.String(), { description: 'Models with usage and no price: their cost is not in costUSD' }),
 });

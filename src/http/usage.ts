@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RolloutRepository } from '../rollout/repository.js';
-import { IdParams, problemResponses } from './schemas.js';
+import { IdParams, NotModified, problemResponses } from './schemas.js';
+import { clientGone, requestLease } from './request-lease.js';
 import { schemaBody } from './caching.js';
 import { NoQuery, SessionUsageDocument, USAGE_DEFAULTS, UsageQuery, UsageReport } from './usage-schemas.js';
 
@@ -11,18 +12,25 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposit
       schema: {
         summary: "One session's token usage and cost: totals, per model, per turn, context window and rate limits",
         description:
-          'Counted by the rules of the README ("Token usage and cost"), from the session file. A response that the ' +
-          'file copied from another existing session (the same thread_id/response_id) is counted in that session, not here.',
+          'Counted by the rules of the README ("Token usage and cost"), from the session file, with the same answer as ' +
+          'the list and GET /usage: a response the file copied from another session (the same thread_id/response_id) ' +
+          'is counted in that session, or, when no file has that id, in the oldest file that carries it (finding it ' +
+          'reads the older files: 503 SERVICE_UNAVAILABLE when they are more than --max-scan-files).',
         tags: ['usage'],
         params: IdParams,
         querystring: NoQuery,
         response: {
           200: SessionUsageDocument,
-          ...problemResponses('INVALID_ID', 'INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'AMBIGUOUS_ID', 'SCAN_FAILED'),
+          ...problemResponses('INVALID_ID', 'INVALID_QUERY', 'NOT_FOUND', 'AMBIGUOUS_ID', 'SCAN_FAILED', 'SERVICE_UNAVAILABLE'),
         },
       },
     },
-    async (request) => repository.sessionUsage(await repository.findById(request.params.id)),
+    async (request, reply) => {
+      const file = await repository.findById(request.params.id);
+      // The read's working set, then (inside) what the count holds per byte of the file: both from the memory budget.
+      const lease = await requestLease(repository, request, reply, 'conversation');
+      return repository.sessionUsage(file, lease, clientGone(request, reply));
+    },
   );
 
   app.get(
@@ -38,7 +46,8 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposit
         querystring: UsageQuery,
         response: {
           200: UsageReport,
-          ...problemResponses('INVALID_QUERY', 'UNAUTHORIZED', 'FORBIDDEN', 'SCAN_FAILED', 'SERVICE_UNAVAILABLE'),
+          ...NotModified,
+          ...problemResponses('INVALID_QUERY', 'SCAN_FAILED', 'SERVICE_UNAVAILABLE'),
         },
       },
     },

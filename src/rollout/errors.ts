@@ -1,3 +1,5 @@
+import { RETRY_AFTER_S } from './tuning.js';
+
 /**
  * Every failure the repository layer reports. The HTTP layer maps each kind to a status
  * and a problem+json `code`; nothing below `src/http/` knows about HTTP.
@@ -58,7 +60,7 @@ export function rethrowIfNotTheFile(err: unknown, what: string): void {
 export function scanFailed(what: string, cause: unknown): RolloutError {
   if (isExhausted(cause)) {
     const message = 'the server is out of file descriptors; retry shortly';
-    return new RolloutError(RolloutErrorKind.Unavailable, message, { cause, retryAfterS: 2 });
+    return new RolloutError(RolloutErrorKind.Unavailable, message, { cause, retryAfterS: RETRY_AFTER_S.descriptors });
   }
   return new RolloutError(RolloutErrorKind.ScanFailed, what, { cause });
 }

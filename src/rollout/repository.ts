@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { Degradations } from './degraded.js';
-import { RolloutError, RolloutErrorKind, scanFailed } from './errors.js';
+import { RolloutError, RolloutErrorKind } from './errors.js';
 import { UUID } from './files/filename.js';
-import { isMissingOrUnsafe, pathKind } from './files/fs-safety.js';
+import { pathKind } from './files/fs-safety.js';
 import { homeState, type HomeState } from './files/home-state.js';
 import { filesClaiming } from './files/lookup.js';
 import { TreeWalker } from './files/tree-walk.js';
@@ -16,7 +16,8 @@ import { LiveTree } from './live/live-tree.js';
 import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES, Lease, MemoryBudget } from './reading/byte-budget.js';
 import { openConversation, type OpenConversation } from './reading/conversation.js';
 import { recordReader, type RecordReader } from './reading/record-reader.js';
-import { DEFAULT_READ_LIMITS, openRollout, requestShare } from './reading/session-reader.js';
+import { openSession } from './reading/open-session.js';
+import { DEFAULT_READ_LIMITS, requestShare } from './reading/session-reader.js';
 import type { OpenRollout, ReadEnv, ReadLimits } from './reading/session-reader.js';
 import { SessionNames } from './reading/session-names.js';
 import type { ConversationsPage, ListQuery, RecordOrigin, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
@@ -25,6 +26,8 @@ import type { SearchDeps, SearchPage, SearchRequest, SessionSearchRequest } from
 import { PriceBook } from './usage/pricing.js';
 import { usageSummary } from './usage/tally.js';
 import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
+import { keysCarriedByOlder } from './usage/carriers.js';
+import { DEFAULT_SEARCH_BUDGET_CHARS, SearchWork, type SearchMeter } from './search/search-work.js';
 import { usageReport, type UsageDeps, type UsageReport, type UsageRequest } from './usage/usage-report.js';
 
 export type { OpenConversation, RecordEvent } from './reading/conversation.js';
@@ -51,6 +54,8 @@ export interface RepositoryOptions {
   followPollMs?: number;
   /** The prices usage is costed with (default: the built-in table). */
   prices?: PriceBook;
+  /** Characters of text one search request may examine (default DEFAULT_SEARCH_BUDGET_CHARS). */
+  searchBudgetChars?: number;
 }
 
 function ambiguous(id: string, files: RolloutFile[]): RolloutError {
@@ -74,6 +79,8 @@ export class RolloutRepository {
   readonly degraded: Degradations;
   readonly live: LiveTree;
   readonly prices: PriceBook;
+  /** What search requests examined and how many run (tests see an abandoned search stop). */
+  readonly searchMeter: SearchMeter = { examined: 0, active: 0 };
 
   constructor(private readonly options: RepositoryOptions) {
     this.codexHome = resolve(options.codexHome);
@@ -111,7 +118,7 @@ export class RolloutRepository {
 
   /**
    * A request's share of the memory budget, taken before it reads anything (waiting for room;
-   * Unavailable after the budget's wait): a list page reads up to 16 files at once, a JSON
+   * Unavailable after the budget's wait): a list page reads up to FILES_AT_ONCE files at once, a JSON
    * session one file into a bounded body, raw bytes one chunk at a time. Release it when the
    * response is done. A wait ends at once when `signal` aborts (the client went away). With
    * `client` (an opaque name), the bytes count against that client's share of the budget.
@@ -173,15 +180,22 @@ export class RolloutRepository {
     return { walker, index, readListing, env, prices, maxScanFiles: this.options.maxScanFiles, log: this.options.log };
   }
 
-  /** One page of the sessions whose text holds `request.q` (see search/search-pages.ts). */
-  async search(request: SearchRequest, log: RolloutLogger = this.options.log): Promise<SearchPage> {
-    const page = await searchPage(await this.readDeps(), request, await this.names.load(), log);
+  /** The work of one search request: its budget, and `signal` (the client went away) to stop it. */
+  private searchWork(signal?: AbortSignal): SearchWork {
+    return new SearchWork(this.options.searchBudgetChars ?? DEFAULT_SEARCH_BUDGET_CHARS, this.searchMeter, signal);
+  }
+
+  /** One page of the sessions whose text holds `request.q` (see search/search-pages.ts); stops when `signal` aborts. */
+  async search(request: SearchRequest, log: RolloutLogger = this.options.log, signal?: AbortSignal): Promise<SearchPage> {
+    const work = this.searchWork(signal);
+    const page = await work.run(async () => searchPage(await this.readDeps(), request, await this.names.load(), log, work));
     return { ...page, items: await this.withUsage(page.items) };
   }
 
-  /** The matching records of one session, in file order. */
-  async searchSession(file: RolloutFile, request: SessionSearchRequest): Promise<ReturnType<typeof searchSession>> {
-    return searchSession(await this.readDeps(), file, request);
+  /** The matching records of one session, in file order; stops when `signal` aborts. */
+  async searchSession(file: RolloutFile, request: SessionSearchRequest, signal?: AbortSignal): Promise<ReturnType<typeof searchSession>> {
+    const work = this.searchWork(signal);
+    return work.run(async () => searchSession(await this.readDeps(), file, request, work));
   }
 
   /** The summaries with their `usage` from the index: null for sessions it has not read yet, and for all without an index. */
@@ -227,12 +241,7 @@ export class RolloutRepository {
 
   /** Opens a rollout's bytes: only a regular file inside the home, proven on the descriptor (else NotFound). */
   async openFile(file: RolloutFile): Promise<OpenRollout> {
-    try {
-      return await openRollout(file, (await this.walker.roots()).realHome);
-    } catch (err) {
-      if (isMissingOrUnsafe(err)) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
-      throw scanFailed(`cannot open ${file.relPath}`, err);
-    }
+    return openSession(file, (await this.walker.roots()).realHome);
   }
 
   /** Opens the file a page item's records that were not held are read from (see recordReader). */
@@ -240,9 +249,18 @@ export class RolloutRepository {
     return recordReader(await this.openFile(origin.file), origin);
   }
 
-  /** Token usage and cost of one session, read from its file (SPEC §6). */
-  async sessionUsage(file: RolloutFile): Promise<SessionUsage> {
-    return readSessionUsage(file, await this.env(), this.prices, (id) => this.sessionExists(id));
+  /**
+   * Token usage and cost of one session, read from its file by the rules of the list and GET
+   * /usage (SPEC §6). With a `lease` (the request's share of the memory budget), what the count
+   * holds in proportion to the file is taken from the budget too, waiting for room.
+   */
+  async sessionUsage(file: RolloutFile, lease?: Lease, signal?: AbortSignal): Promise<SessionUsage> {
+    const deps = await this.readDeps();
+    const rule6 = {
+      sessionExists: (id: string) => this.sessionExists(id),
+      carriedByOlder: (keys: ReadonlySet<string>) => keysCarriedByOlder(deps, file, keys),
+    };
+    return readSessionUsage(file, deps.env, this.prices, rule6, lease && ((bytes) => lease.take(bytes, signal)));
   }
 
   /** Counted usage of the whole home, grouped (SPEC §6, `GET /usage`; see usage/usage-report.ts). */

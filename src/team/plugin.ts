@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpProblem } from '../http/problem.js';
-import { bearerToken, registerSecurity } from '../http/security.js';
+import { bearerToken, security } from '../http/security.js';
 import { BytePool } from '../rollout/reading/byte-budget.js';
 import { migrate } from './db/migrations.js';
 import { openPool } from './db/pool.js';
@@ -41,7 +41,7 @@ export async function teamPlugin(app: FastifyInstance, options: TeamOptions): Pr
   }
   app.addHook('onClose', async () => pool.end());
 
-  registerSecurity(app, { token: null, loopbackOnly: options.loopbackOnly });
+  await app.register(security, { token: null, loopbackOnly: options.loopbackOnly });
   app.get('/healthz', async () => {
     await pool.query('SELECT 1');
     return { status: 'ok' };

@@ -104,8 +104,8 @@ describeBrowser('the hostile session', () => {
     await w.page.goto(`${base}#/usage?range=all`);
     const legend = w.page.getByRole('img', { name: 'Tokens per day, stacked by model' }).locator('.u-label');
     await expect.poll(() => legend.allTextContents()).toContain(HOSTILE_MODEL);
-    // No price for it: named as text under the cost chart and in the totals.
-    await w.page.getByText(`Not drawn: ${HOSTILE_MODEL} (no price).`).waitFor();
+    // No price for it: named as text in place of the cost chart and in the totals.
+    await w.page.getByText(`No cost to draw: none of the models used in these days has a price (${HOSTILE_MODEL}).`).waitFor();
     await w.page.getByText(`No price for ${HOSTILE_MODEL}: not in the cost.`).waitFor();
     expect(await w.page.getByRole('list', { name: 'Tokens by project' }).textContent()).toContain('<img src=x onerror=alert(3)>');
     const groupBy = w.page.getByLabel('Group by');

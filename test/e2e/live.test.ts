@@ -7,6 +7,7 @@ import { expect, it } from 'vitest';
 import { bytes } from '../../web/src/format.js';
 import { envelopeLines, rolloutRelPath, stampToIso, tempHome, uuidN, writeSession } from '../helper.js';
 import { describeBrowser, screenshot, serve, useBrowser, watchedPage } from './browser.js';
+import { spendingLines, type Spend } from './fixtures.js';
 
 const rows = (page: Page) => page.getByRole('list', { name: 'Sessions' }).getByRole('link');
 const rowTitles = (page: Page) => rows(page).locator('.title').allTextContents();
@@ -75,6 +76,45 @@ describeBrowser('live updates', () => {
     await expect.poll(() => rowTitles(page)).toEqual([]);
     await page.getByText('No sessions yet.').waitFor();
     expect(await sameDocument(page)).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("a listed session's cost follows its new lines, never \"not counted yet\" meanwhile (issue 17, item 16)", async () => {
+    const home = await tempHome();
+    const spec = { stamp: '2025-10-01T09-00-00', id: uuidN(4), title: 'a costly live session' };
+    const at = (s: number) => new Date(Date.parse(stampToIso(spec.stamp)) + s * 1000).toISOString();
+    // gpt-5-codex: 1.25 in / 10 out per 1M. First response $2.25; the appended one $0.45 more.
+    const first: Spend = { at: at(10), model: 'gpt-5-codex', input: 1_000_000, output: 100_000 };
+    const second: Spend = { at: at(70), model: 'gpt-5-codex', input: 200_000, output: 20_000 };
+    const before = spendingLines(spec, [first]);
+    const path = join(home, await writeSession(home, spec, before));
+    const base = await serve(home, {}, { index: true });
+    const { page, pageErrors } = await watchedPage(browser);
+    await page.goto(base);
+    const cost = rows(page).filter({ hasText: 'a costly live session' }).locator('.c-cost');
+    await expect.poll(() => cost.textContent()).toBe('$2.25');
+    await page.locator('.view-head .live-dot').filter({ hasText: 'live' }).waitFor();
+    await markDocument(page);
+    // Every text the cell shows from now on.
+    await cost.evaluate((el) => {
+      const w = window as unknown as { __costs: string[] };
+      w.__costs = [];
+      new MutationObserver(() => w.__costs.push(el.textContent ?? '')).observe(el.parentElement as Element, {
+        subtree: true,
+        childList: true,
+        characterData: true,
+      });
+    });
+
+    await appendFile(path, spendingLines(spec, [first, second]).slice(before.length).map(line).join(''));
+    await expect.poll(() => cost.textContent()).toBe('$2.70');
+    expect(await cost.getAttribute('title')).toBe('1,320,000 tokens; estimated cost');
+    const shown = await page.evaluate(() => (window as unknown as { __costs: string[] }).__costs);
+    expect(shown.filter((t) => t !== '$2.25' && t !== '$2.70')).toEqual([]);
+    expect(await sameDocument(page)).toBe(true);
+    // What a reload shows: the same count.
+    await page.reload();
+    await expect.poll(() => cost.textContent()).toBe('$2.70');
     expect(pageErrors).toEqual([]);
   });
 

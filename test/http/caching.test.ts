@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { registerCaching } from '../../src/http/caching.js';
+import { responseCaching } from '../../src/http/caching.js';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, copyOfRealHome, indexReady, rolloutRelPath, tempHome, uuidN, writeLines, writeSession } from '../helper.js';
 import { eventually } from '../net.js';
@@ -192,7 +192,7 @@ describe('caching of search pages', () => {
 describe('the cache of built bodies (--response-cache-mb)', () => {
   async function counting(maxBytes: number) {
     const app = Fastify({ logger: false });
-    registerCaching(app, { maxBytes, maxEntries: 256 });
+    await app.register(responseCaching, { maxBytes, maxEntries: 256 });
     let builds = 0;
     app.get('/page', (_request, reply) =>
       reply.cachedJson('v1', async () => {

@@ -59,6 +59,10 @@ const CASES: [string, 'INVALID_QUERY' | 'INVALID_ID', string][] = [
       'this route takes groupBy, tz, since, until, cwd, source, provider, archived, limit',
   ],
   ['/usage?limit=0', 'INVALID_QUERY', 'query parameter limit must be from 1 to 10000; got 0'],
+  // One since/until parser (issue 16): usage now refuses the years a Date cannot hold, as the list did (before: 200, empty).
+  ['/usage?since=%2B010000-01-01', 'INVALID_QUERY', 'since must lie between 0000-01-01 and 9999-12-31, got "+010000-01-01"'],
+  ['/usage?until=-271821-04-20', 'INVALID_QUERY', 'until must lie between 0000-01-01 and 9999-12-31, got "-271821-04-20"'],
+  ['/usage?since=2025-02-01&until=2025-01-01', 'INVALID_QUERY', 'since must not be after until'],
   ['/usage?tz=Mars/Olympus', 'INVALID_QUERY', 'tz must be an IANA time zone name, got "Mars/Olympus"'],
   [
     '/events?sources=cli',

@@ -87,6 +87,7 @@ describe('GET /conversations/:id/usage over a tree with every counting rule', ()
       totals: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningOutputTokens: 0, totalTokens: 0, costUSD: 0 },
       byModel: {},
       turns: [],
+      turnsOmitted: 0,
       contextWindow: null,
       peakInputTokens: 0,
       rateLimits: null,

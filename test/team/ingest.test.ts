@@ -10,7 +10,7 @@ function put(team: Team, token: string | null, path: string, offset: number | st
   return fetch(`${team.base}/push/alice/files/${path}?offset=${offset}${extra}`, {
     method: 'PUT',
     headers: { 'content-type': 'application/octet-stream', ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
-    body,
+    body: body as Uint8Array<ArrayBuffer> | string, // never a SharedArrayBuffer, which BodyInit rules out
   });
 }
 
@@ -168,7 +168,11 @@ describePg('ingest endpoints', () => {
     const team = await startTeam();
     const token = await team.token('push', 'alice');
     const post = (body: Buffer | string, type = BATCH_TYPE) =>
-      fetch(`${team.base}/push/alice/batch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body });
+      fetch(`${team.base}/push/alice/batch`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': type },
+        body: body as Buffer<ArrayBuffer> | string,
+      });
     const a = Buffer.from('first file\n');
     const b = Buffer.from('second file\n');
     const entries = [

@@ -64,10 +64,28 @@ function TokenStatus() {
   );
 }
 
+/** A `#/session/...` link that names no session id: said so, and nothing is fetched or offered to copy. */
+function NotASessionId({ text }: { text: string }) {
+  const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  return (
+    <section class="view" aria-labelledby="bad-id-title">
+      <h1 id="bad-id-title">Not a session id</h1>
+      <p class="banner banner-error" role="alert">
+        This link does not name a session: <code class="bad-id">{JSON.stringify(shown)}</code> is not a session id (a UUID, as in{' '}
+        <code>codex resume 01a20b7c-dbe8-70c2-9828-678afb8f6bf7</code>).
+      </p>
+      <p>
+        <a href={href.sessions()}>All sessions</a>
+      </p>
+    </section>
+  );
+}
+
 function current(route: Route) {
   switch (route.view) {
     case 'session':
-      return <SessionView key={route.id} id={route.id as string} query={route.query} />;
+      if (route.id === null) return <NotASessionId text={route.badId ?? ''} />;
+      return <SessionView key={route.id} id={route.id} query={route.query} />;
     case 'search':
       return <SearchView query={route.query} />;
     case 'usage':
@@ -94,7 +112,7 @@ export function App() {
       </a>
       <header class="top">
         <a class="brand" href={href.sessions()}>
-          Codex sessions
+          Codex<span class="brand-more"> sessions</span>
         </a>
         <nav aria-label="Main">
           {nav('sessions', href.sessions(), 'Sessions')}

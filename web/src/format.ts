@@ -4,7 +4,11 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** "now", "5m", "3h", "2d", then the date. `now` is a parameter so that a list renders consistently. */
+/**
+ * "now", "5m", "3h", "2d", then the date: "Mar 5" in the current year, "Mar 5, 2024" before it
+ * (short enough for the list's column either way). `now` is a parameter so that a list renders
+ * consistently.
+ */
 export function age(iso: string, now: number = Date.now()): string {
   const then = Date.parse(iso);
   if (Number.isNaN(then)) return '';
@@ -13,7 +17,9 @@ export function age(iso: string, now: number = Date.now()): string {
   if (ms < HOUR) return `${Math.floor(ms / MINUTE)}m`;
   if (ms < DAY) return `${Math.floor(ms / HOUR)}h`;
   if (ms < 30 * DAY) return `${Math.floor(ms / DAY)}d`;
-  return new Date(then).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+  const date = new Date(then);
+  const thisYear = date.getFullYear() === new Date(now).getFullYear();
+  return date.toLocaleDateString(undefined, { ...(thisYear ? {} : { year: 'numeric' }), month: 'short', day: 'numeric' });
 }
 
 export function dateTime(iso: string | null | undefined): string {

@@ -7,9 +7,25 @@ export type View = 'sessions' | 'session' | 'search' | 'usage';
 
 export interface Route {
   view: View;
-  /** The session id of the `session` view. */
+  /** The session id of the `session` view: a UUID, or null when the link holds something else. */
   id: string | null;
+  /** What a `session` link held instead of a UUID (shown, never fetched or copied). */
+  badId?: string;
   query: URLSearchParams;
+}
+
+/** A session id as the API takes it (a UUID of any version, any case; the server's INVALID_ID rule). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The id of `#/session/<id>`: only a UUID, so that nothing else reaches a request URL or the clipboard. */
+function sessionRoute(raw: string, query: URLSearchParams): Route {
+  let id = raw;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    // a malformed escape: not an id either
+  }
+  return UUID.test(id) ? { view: 'session', id, query } : { view: 'session', id: null, badId: id, query };
 }
 
 export function parseRoute(hash: string): Route {
@@ -18,7 +34,7 @@ export function parseRoute(hash: string): Route {
   const path = at === -1 ? raw : raw.slice(0, at);
   const query = new URLSearchParams(at === -1 ? '' : raw.slice(at + 1));
   const parts = path.split('/').filter((p) => p !== '');
-  if (parts[0] === 'session' && parts[1]) return { view: 'session', id: decodeURIComponent(parts[1]), query };
+  if (parts[0] === 'session' && parts[1]) return sessionRoute(parts[1], query);
   if (parts[0] === 'search') return { view: 'search', id: null, query };
   if (parts[0] === 'usage') return { view: 'usage', id: null, query };
   return { view: 'sessions', id: null, query };

@@ -20,6 +20,10 @@ export async function homeState(codexHome: string): Promise<HomeState> {
   } catch {
     return 'unreadable';
   }
-  const sessions = await stat(join(codexHome, 'sessions')).catch(() => null);
-  return sessions?.isDirectory() ? 'ready' : 'no-sessions';
+  try {
+    return (await stat(join(codexHome, 'sessions'))).isDirectory() ? 'ready' : 'no-sessions';
+  } catch (err) {
+    // A sessions/ that is there but cannot be read (a loop, no permission) is the walk's to report (Degradations).
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no-sessions' : 'ready';
+  }
 }

@@ -1,8 +1,8 @@
 import { posix, win32 } from 'node:path';
-import { DateTime } from 'luxon';
 import { RolloutError, RolloutErrorKind } from '../errors.js';
-import { MTIME_MAX_MS, MTIME_MIN_MS } from '../files/file-stamp.js';
 import type { FilterInput, SessionSource, SessionSummary } from '../types.js';
+import { fold } from '../fold.js';
+import { timeBounds } from './time-bounds.js';
 
 /** Validated filters: every field is a constraint, absent fields match everything. */
 export interface SessionFilter {
@@ -35,20 +35,6 @@ export function normalizeCwd(cwd: string): string {
   return normalized.length > root.length ? normalized.replace(/[\\/]+$/, '') : normalized;
 }
 
-/**
- * A `since`/`until` value in ms. A bare date means the whole UTC day. Instants are the four-digit
- * years that timestamps and mtimes take here: luxon also parses `+275760-09-13` and
- * `-271821-04-20`, whose ms a Date cannot hold (a day later: NaN), and those failed every query.
- */
-function instant(name: string, value: string, edge: 'start' | 'end'): number {
-  const parsed = DateTime.fromISO(value, { zone: 'utc' });
-  if (!parsed.isValid) throw invalid(`${name} must be an ISO 8601 instant or date, got "${value}"`);
-  const dateOnly = !value.includes('T');
-  const ms = (dateOnly && edge === 'end' ? parsed.endOf('day') : parsed).toMillis();
-  if (!(ms >= MTIME_MIN_MS && ms <= MTIME_MAX_MS)) throw invalid(`${name} must lie between 0000-01-01 and 9999-12-31, got "${value}"`);
-  return ms;
-}
-
 export function parseFilter(input: FilterInput): SessionFilter {
   const filter: SessionFilter = {};
   if (input.cwd?.length) filter.cwd = [...new Set(input.cwd.map(normalizeCwd))];
@@ -63,12 +49,9 @@ export function parseFilter(input: FilterInput): SessionFilter {
     filter.source = [...out];
   }
   if (input.provider?.length) filter.provider = [...new Set(input.provider)];
-  if (input.since !== undefined) filter.sinceMs = instant('since', input.since, 'start');
-  if (input.until !== undefined) filter.untilMs = instant('until', input.until, 'end');
-  if (filter.sinceMs !== undefined && filter.untilMs !== undefined && filter.sinceMs > filter.untilMs) {
-    throw invalid('since must not be after until');
-  }
-  if (input.q !== undefined && input.q !== '') filter.q = input.q.toLowerCase();
+  // The list's bounds are on its sort key, in UTC.
+  Object.assign(filter, timeBounds(input.since, input.until, 'utc'));
+  if (input.q !== undefined && input.q !== '') filter.q = fold(input.q);
   return filter;
 }
 
@@ -78,7 +61,7 @@ export function hasFilter(filter: SessionFilter): boolean {
 
 /** Case-insensitive substring test shared by the scan path and the index (as an SQL function). */
 export function containsFolded(haystack: string | null | undefined, foldedNeedle: string): boolean {
-  return haystack != null && haystack.toLowerCase().includes(foldedNeedle);
+  return haystack != null && fold(haystack).includes(foldedNeedle);
 }
 
 /** The scan path's filter: the same rules the index applies in SQL. `sortMs` is the sort key's time. */

@@ -3,7 +3,7 @@ import { sameFile, stampOf, statOrNull, type FileStamp } from '../files/file-sta
 import type { RolloutFile, SortField, SortOrder } from '../types.js';
 import { encodePosition, positionCompare, startPosition, type Position } from './cursor.js';
 import { ReadAhead } from './read-ahead.js';
-import { MAX_PARALLEL_READS } from '../reading/session-reader.js';
+import { FILES_AT_ONCE } from '../tuning.js';
 
 /** A file that may belong on a page, at its position in the page's order. */
 export interface Candidate {
@@ -42,9 +42,10 @@ export interface PageShape {
  * the file does not belong on the page; null when it cannot be read. `full` is false for the
  * look-ahead, which only has to decide (a list page then skips the head and tail records).
  * Rejects only when the answer would be wrong for reasons that are not the file's (a full
- * memory budget, no file descriptors left): the page fails with that error.
+ * memory budget, no file descriptors left): the page fails with that error. `exhausted`: the
+ * request's work budget is spent (search): the page ends before this candidate, as at the scan cap.
  */
-export type Evaluate<I> = (candidate: Candidate, full: boolean) => Promise<{ stat: Stats; item: I | null } | null>;
+export type Evaluate<I> = (candidate: Candidate, full: boolean) => Promise<{ stat: Stats; item: I | null } | null | 'exhausted'>;
 
 /** The item as it joins the page (not a look-ahead), with the stat it was read at. */
 export type Admit<I> = (item: I, file: RolloutFile, stat: Stats) => I;
@@ -83,7 +84,7 @@ async function* classify(shape: PageShape, source: CandidateSource): AsyncGenera
  * is full and one more qualifying session proves that more follow (so `nextCursor` is exact).
  *
  * The reads of the next candidates run concurrently (as many as could still join the page,
- * plus the look-ahead, at most MAX_PARALLEL_READS), but their results are taken strictly in
+ * plus the look-ahead, at most FILES_AT_ONCE), but their results are taken strictly in
  * order with the decisions of a one-by-one read: the same items, counts and cursor. A read
  * started for the page and then taken as the look-ahead is used only for whether the session
  * qualifies, which does not depend on `full`; if it failed, the look-ahead read is made again
@@ -109,7 +110,7 @@ export async function collectPage<I>(
   try {
     while (true) {
       // A trusted look-ahead is only stat'ed; any other is read to see whether it qualifies.
-      const window = Math.min(MAX_PARALLEL_READS, shape.limit - items.length + (source.trusted ? 0 : 1));
+      const window = Math.min(FILES_AT_ONCE, shape.limit - items.length + (source.trusted ? 0 : 1));
       const next = await ahead.next(window, start);
       if (next === undefined) break;
       const { item: entry, task } = next;
@@ -120,6 +121,7 @@ export async function collectPage<I>(
         more = true;
         break;
       }
+      const examinedBefore = lastExamined;
       lastExamined = entry.position;
       const lookAhead = items.length >= shape.limit;
       if (lookAhead && source.trusted && entry.stamp !== undefined) {
@@ -130,6 +132,12 @@ export async function collectPage<I>(
       }
       let result = await (task ?? start(entry));
       if (lookAhead && entry.full && result === null) result = await evaluate(entry, false);
+      if (result === 'exhausted') {
+        lastExamined = examinedBefore;
+        reachedScanCap = true;
+        more = true;
+        break;
+      }
       if (entry.stamp !== undefined && (result === null || !sameFile(entry.stamp, stampOf(result.stat)))) return { stale: entry.file };
       const item = result?.item ?? null;
       if (item === null) {

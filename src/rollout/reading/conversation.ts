@@ -1,9 +1,9 @@
 import type { Stats } from 'node:fs';
-import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
-import { isMissingOrUnsafe } from '../files/fs-safety.js';
+import { RolloutError, scanFailed } from '../errors.js';
 import { chunksOf } from './byte-source.js';
 import { heldRecord, readRecord, readUnheld, recordChunks, splitRawLines, type RecordText } from './jsonl-lines.js';
-import { openRollout, scanHead, type OpenRollout, type ReadEnv } from './session-reader.js';
+import { openSession } from './open-session.js';
+import { scanHead, type ReadEnv } from './session-reader.js';
 import { buildSummary } from './summary.js';
 import type { RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
 
@@ -37,13 +37,7 @@ export async function openConversation(
   env: ReadEnv,
   log: RolloutLogger,
 ): Promise<OpenConversation> {
-  let opened: OpenRollout;
-  try {
-    opened = await openRollout(file, env.realRoot);
-  } catch (err) {
-    if (isMissingOrUnsafe(err)) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
-    throw scanFailed(`cannot open ${file.relPath}`, err);
-  }
+  const opened = await openSession(file, env.realRoot);
   const { source, stat } = opened;
   const { maxLineBytes, holdLineBytes } = env.limits;
   try {

@@ -1,4 +1,8 @@
-import type { JsonRecord } from '../types.js';
+// No imports on purpose: the dashboard (web/src/session/records.ts) bundles this module, so that
+// the browser reads line formats with the server's one parser.
+
+/** The same type as types.ts's JsonRecord, declared here so that this module imports nothing. */
+type JsonRecord = Record<string, unknown>;
 
 /**
  * One line of any format generation, reduced to what summaries and usage counting need. The raw

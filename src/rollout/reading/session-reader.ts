@@ -1,8 +1,9 @@
 import type { Stats } from 'node:fs';
 import { closeFd, openInside } from '../files/fs-safety.js';
 import { isExhausted, rethrowIfNotTheFile, scanFailed } from '../errors.js';
-import { CHUNK, chunksOf, fdSource, readExactly, type ByteSource } from './byte-source.js';
+import { CHUNK, chunksOf, fdSource, type ByteSource } from './byte-source.js';
 import type { MemoryBudget } from './byte-budget.js';
+import { DataUrlCutter } from './data-url-cut.js';
 import { normalizeRecord } from './formats.js';
 import { JsonShapeChecker } from './json-shape.js';
 import { heldRecord, parseLine, readRecord, readUnheld, splitRawLines } from './jsonl-lines.js';
@@ -10,6 +11,7 @@ import type { RawLine, RecordText } from './jsonl-lines.js';
 import { TitleFinder } from './title.js';
 import { buildSummary, metaFields } from './summary.js';
 import type { JsonRecord, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
+import { FILES_AT_ONCE } from '../tuning.js';
 
 export type { ByteSource } from './byte-source.js';
 
@@ -61,33 +63,43 @@ export function readWorkingSet(limits: ReadLimits): number {
   return CHUNK + 3 * limits.holdLineBytes;
 }
 
-/** Files a list request reads at once. */
-export const MAX_PARALLEL_READS = 16;
-
 /**
- * A request's share of the memory budget: a list page reads up to MAX_PARALLEL_READS files at
+ * A request's share of the memory budget: a list page reads up to FILES_AT_ONCE files at
  * once, a JSON session one file into a bounded body, raw bytes one chunk at a time.
  */
 export function requestShare(limits: ReadLimits, kind: 'list' | 'conversation' | 'bytes', limit: number): number {
-  const reads = kind === 'list' ? Math.min(MAX_PARALLEL_READS, limit + 1) : kind === 'conversation' ? 1 : 0;
+  const reads = kind === 'list' ? Math.min(FILES_AT_ONCE, limit + 1) : kind === 'conversation' ? 1 : 0;
   return reads * readWorkingSet(limits) + (kind === 'list' ? 0 : 2 * CHUNK);
 }
 
 /**
- * Parses a line that was not held: its bytes are read again, within the budget's line pool
- * (waiting for room, or failing with Unavailable after the budget's wait). Null when the file no longer
- * has those bytes as they were checked (truncated or rewritten under us).
+ * Parses a line that was not held, with its long data-URL strings cut (DataUrlCutter): its
+ * bytes are read once to measure what remains, then again to parse that, within the budget's
+ * line pool (waiting for room, or failing with Unavailable after the budget's wait). Null when
+ * the file no longer has those bytes as they were checked (truncated or rewritten under us).
  */
 async function parseUnheld(source: ByteSource, range: RecordText, env: ReadEnv): Promise<JsonRecord | null> {
-  const release = await env.budget.lines.acquire(PARSE_FACTOR * range.length, env.waitMs);
+  const measured = await cutRange(source, range, new DataUrlCutter(false));
+  if (measured === null) return null;
+  const release = await env.budget.lines.acquire(PARSE_FACTOR * measured.size, env.waitMs);
   try {
-    const bytes = await readExactly(source, range.offset, range.length);
-    return bytes === null ? null : (JSON.parse(bytes.toString('utf8')) as JsonRecord);
+    const cut = await cutRange(source, range, new DataUrlCutter(true));
+    return cut === null ? null : (JSON.parse(cut.text()) as JsonRecord);
   } catch {
     return null;
   } finally {
     release();
   }
+}
+
+/** The line's bytes through `cutter`, a chunk at a time; null when the file ends before the line does. */
+async function cutRange(source: ByteSource, range: RecordText, cutter: DataUrlCutter): Promise<DataUrlCutter | null> {
+  let read = 0;
+  for await (const chunk of chunksOf(source, range.offset + range.length, range.offset)) {
+    cutter.feed(chunk);
+    read += chunk.length;
+  }
+  return read === range.length ? cutter : null;
 }
 
 /** Where a read of a file's lines starts: a line's first byte and its 1-based number. */

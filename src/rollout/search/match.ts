@@ -1,5 +1,6 @@
 import { RolloutError, RolloutErrorKind } from '../errors.js';
 import { collapseWhitespace, type SearchRole } from './extract.js';
+import { fold } from '../fold.js';
 
 export type MatchMode = 'phrase' | 'words';
 export type SearchScope = 'messages' | 'tools' | 'all';
@@ -20,13 +21,13 @@ export interface SearchQuery {
 
 export const MAX_QUERY_LENGTH = 500;
 
-/**
- * Case folding for search: JavaScript's toLowerCase, the same as the list's `q`, so that
- * `DONNÉES` finds `données` and `ÜBER` finds `über`.
- */
-export function fold(text: string): string {
-  return text.toLowerCase();
-}
+export const SNIPPET_BEFORE = 50;
+export const SNIPPET_AFTER = 100;
+/** How far past a hit's end a snippet may reach: SNIPPET_AFTER and a grapheme boundary search (see boundaryAtOrAfter). */
+const SNIPPET_AFTER_REACH = SNIPPET_AFTER + 64;
+
+/** Case folding for search (fold.ts): the list's `q`, the index and the scan use the same one. */
+export { fold };
 
 export function parseSearchQuery(q: string | undefined, mode: MatchMode, scope: SearchScope): SearchQuery {
   // Characters are code points, as in the schema's maxLength.
@@ -43,30 +44,58 @@ export function parseSearchQuery(q: string | undefined, mode: MatchMode, scope: 
 export type Range = [number, number];
 
 /**
- * Offsets in `text` for offsets in `fold(text)`. Lower-casing keeps most strings' length; when
- * it does not (`İ` becomes two code units), the map is built code point by code point.
+ * Offsets in `text` for ascending offsets in `fold(text)`. Folding keeps most strings' length;
+ * when it does not (`İ` becomes two code units), the text is walked code point by code point,
+ * only as far as the last offset asked for.
  */
-function offsetMap(text: string, folded: string): ((i: number) => number) | null {
-  if (folded.length === text.length) return null;
-  const map: number[] = [];
-  let at = 0;
-  for (const ch of text) {
-    const len = ch.toLowerCase().length;
-    for (let k = 0; k < len; k++) map.push(at);
-    at += ch.length;
+function toTextOffsets(text: string, folded: string, offsets: readonly number[]): number[] {
+  if (folded.length === text.length) return [...offsets];
+  const out: number[] = [];
+  let at = 0; // in text
+  let f = 0; // in folded
+  for (const want of offsets) {
+    while (f < want && at < text.length) {
+      const cp = text.codePointAt(at) as number;
+      const ch = String.fromCodePoint(cp);
+      const len = fold(ch).length;
+      if (f + len > want) break; // inside the fold of one character: it maps to that character
+      f += len;
+      at += ch.length;
+    }
+    out.push(at);
   }
-  map.push(text.length);
-  return (i) => map[Math.min(i, map.length - 1)] as number;
+  return out;
 }
 
-/** Every non-overlapping hit of each needle in `text`, in text order, overlaps merged. */
+/** Ranges one snippet lists at most (the first hit and those after it in the snippet). */
+export const SNIPPET_MAX_RANGES = 20;
+/**
+ * The longest hit a snippet shows whole, in code units: a query is at most 500 code points
+ * (1,000 code units). Hits that touch merge into one, so `aaa` in a run of `a`s is one hit as
+ * long as the run: the snippet shows its first SNIPPET_MAX_HIT code units and its range ends there.
+ */
+export const SNIPPET_MAX_HIT = 2 * MAX_QUERY_LENGTH;
+/** Hits are looked for only this far (in folded code units) past the first: no snippet reaches further. */
+const HIT_WINDOW = SNIPPET_MAX_HIT + SNIPPET_AFTER_REACH;
+
+/**
+ * The hits of the needles in `text` near the first one, in text order, overlapping and touching
+ * hits merged: every hit a snippet can show, never all hits of a long text (a 15 MiB message of
+ * `a`s holds five million `aaa`). Empty when no needle occurs.
+ */
 export function findHits(text: string, needles: readonly string[]): Range[] {
   const folded = fold(text);
-  const toText = offsetMap(text, folded);
+  let first = Number.POSITIVE_INFINITY;
+  for (const needle of needles) {
+    const i = folded.indexOf(needle);
+    if (i !== -1 && i < first) first = i;
+  }
+  if (first === Number.POSITIVE_INFINITY) return [];
+  const limit = first + HIT_WINDOW;
   const hits: Range[] = [];
   for (const needle of needles) {
-    for (let i = folded.indexOf(needle); i !== -1; i = folded.indexOf(needle, i + needle.length)) {
-      hits.push(toText ? [toText(i), toText(i + needle.length)] : [i, i + needle.length]);
+    for (let i = folded.indexOf(needle, first); i !== -1 && i <= limit; i = folded.indexOf(needle, i + needle.length)) {
+      hits.push([i, i + needle.length]);
     }
   }
   hits.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
@@ -76,7 +105,9 @@ export function findHits(text: string, needles: readonly string[]): Range[] {
     if (last !== undefined && hit[0] <= last[1]) last[1] = Math.max(last[1], hit[1]);
     else merged.push([hit[0], hit[1]]);
   }
-  return merged;
+  const offsets = toTextOffsets(text, folded, [...new Set(merged.flat())].sort((a, b) => a - b));
+  const index = new Map([...new Set(merged.flat())].sort((a, b) => a - b).map((o, k) => [o, offsets[k] as number]));
+  return merged.map(([s, e]): Range => [index.get(s) as number, index.get(e) as number]);
 }
 
 /** Which needles occur in `text` (words mode: a session matches when each occurs somewhere). */
@@ -85,8 +116,7 @@ export function needlesIn(text: string, needles: readonly string[]): Set<string>
   return new Set(needles.filter((n) => folded.includes(n)));
 }
 
-export const SNIPPET_BEFORE = 50;
-export const SNIPPET_AFTER = 100;
+
 const ELLIPSIS = '…';
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
@@ -124,15 +154,21 @@ export interface Snippet {
 /**
  * About SNIPPET_BEFORE characters before the first hit and SNIPPET_AFTER after it, cut at
  * character (grapheme) boundaries, with `…` where text was cut; `ranges` are the hits inside
- * the snippet, as offsets into the snippet string.
+ * the snippet, as offsets into the snippet string, at most SNIPPET_MAX_RANGES. A first hit
+ * longer than SNIPPET_MAX_HIT is shown and ranged to that length only, so a snippet is at most
+ * about 1,300 code units whatever the text (docs/search.md, "Bounds").
  */
 export function snippetOf(text: string, hits: readonly Range[]): Snippet {
-  const first = hits[0] ?? [0, 0];
+  const [firstStart, firstEnd] = hits[0] ?? [0, 0];
+  // A hit is ranged exactly; one cut at SNIPPET_MAX_HIT is cut at a character boundary.
+  const cutAt = firstEnd - firstStart <= SNIPPET_MAX_HIT ? firstEnd : boundaryAtOrAfter(text, firstStart + SNIPPET_MAX_HIT);
+  const first: Range = [firstStart, cutAt];
   const start = boundaryAtOrBefore(text, first[0] - SNIPPET_BEFORE);
   const end = boundaryAtOrAfter(text, first[1] + SNIPPET_AFTER);
   const lead = start > 0 ? ELLIPSIS : '';
   const snippet = lead + text.slice(start, end) + (end < text.length ? ELLIPSIS : '');
   const shift = lead.length - start;
-  const ranges = hits.filter(([s, e]) => s >= start && e <= end).map(([s, e]): Range => [s + shift, e + shift]);
-  return { snippet, ranges };
+  const later = hits.slice(1).filter(([s, e]) => s >= first[1] && e <= end);
+  const inside = hits.length === 0 ? [] : [first, ...later].slice(0, SNIPPET_MAX_RANGES);
+  return { snippet, ranges: inside.map(([s, e]): Range => [s + shift, e + shift]) };
 }

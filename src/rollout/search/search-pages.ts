@@ -12,6 +12,7 @@ import { fileDocs } from './file-docs.js';
 import { SCOPE_ROLES, parseSearchQuery, type MatchMode, type SearchQuery, type SearchScope } from './match.js';
 import type { SearchIndex } from './search-index.js';
 import { SessionMatcher, matchIn, type LocatedDoc, type SearchMatch } from './session-matcher.js';
+import type { SearchWork } from './search-work.js';
 
 export interface SearchRequest extends Omit<FilterInput, 'q'> {
   q?: string | undefined;
@@ -65,21 +66,29 @@ interface SearchPlan extends PageShape {
 
 
 /** The documents of a file: from the index when it holds the file as stamped, else from the file itself. */
-async function documents(deps: SearchDeps, file: RolloutFile, stamp: FileStamp | null, query: SearchQuery, fromLine = 0) {
+async function documents(deps: SearchDeps, file: RolloutFile, stamp: FileStamp | null, query: SearchQuery, work: SearchWork, fromLine = 0) {
   const indexed = stamp !== null && deps.index?.usable ? await deps.index.searchDocuments(file, stamp, query, fromLine) : null;
-  return indexed ?? fileDocs(file, deps.env);
+  return indexed ?? fileDocs(file, deps.env, work);
 }
 
-function evaluator(deps: SearchDeps, plan: SearchPlan): Evaluate<SearchItem> {
+function evaluator(deps: SearchDeps, plan: SearchPlan, work: SearchWork): Evaluate<SearchItem> {
   return async (candidate) => {
+    // A spent budget ends the page before this session (reachedScanCap), unless it is the page's first.
+    const first = work.startSession();
+    if (!first && work.exhausted) return 'exhausted';
     const result = await deps.readListing(candidate.file, 0, 0, plan.log);
     if (result === null) return null;
     const { read } = result;
     if (read === null || !qualifies(plan, candidate, read.summary, read.hasUserMessage)) return { stat: result.stat, item: null };
     const matcher = new SessionMatcher(plan.query, plan.keep);
     try {
-      for await (const doc of await documents(deps, candidate.file, stampOf(result.stat), plan.query)) matcher.add(doc);
+      for await (const doc of await documents(deps, candidate.file, stampOf(result.stat), plan.query, work)) {
+        if (!first && work.exhausted) return 'exhausted';
+        work.charge(doc.text.length);
+        matcher.add(doc);
+      }
     } catch (err) {
+      if (err instanceof RolloutError) throw err; // the client went away, or a full budget
       rethrowIfNotTheFile(err, `cannot read ${candidate.file.relPath}`);
       plan.log.debug({ path: candidate.file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
       return null;
@@ -100,13 +109,14 @@ export async function searchPage(
   request: SearchRequest,
   names: ReadonlyMap<string, string>,
   log: RolloutLogger,
+  work: SearchWork,
 ): Promise<SearchPage> {
   const query = parseSearchQuery(request.q, request.match, request.scope);
   const sort = request.sort ?? 'created';
   const filter = parseFilter({ ...request, q: undefined });
   const after = request.cursor === undefined ? undefined : decodePosition(request.cursor, sort, request.order);
   const plan: SearchPlan = { ...request, sort, after, query, keep: request.matches, filter, names, log };
-  const evaluate = evaluator(deps, plan);
+  const evaluate = evaluator(deps, plan, work);
   const { index } = deps;
   const fromIndex: IndexCandidates | null =
     index === null
@@ -133,6 +143,7 @@ export async function searchSession(
   deps: SearchDeps,
   file: RolloutFile,
   request: SessionSearchRequest,
+  work: SearchWork,
 ): Promise<{ matches: SearchMatch[]; nextCursor: string | null }> {
   const query = parseSearchQuery(request.q, request.match, request.scope);
   const afterLine = decodeLineCursor(request.cursor);
@@ -140,9 +151,14 @@ export async function searchSession(
   const matches: SearchMatch[] = [];
   const st = await stat(file.absPath).catch(() => null);
   if (st === null) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
-  const docs: AsyncIterable<LocatedDoc> | Iterable<LocatedDoc> = await documents(deps, file, stampOf(st), query, afterLine + 1);
+  const docs: AsyncIterable<LocatedDoc> | Iterable<LocatedDoc> = await documents(deps, file, stampOf(st), query, work, afterLine + 1);
+  let examined = 0;
   for await (const doc of docs) {
     if (doc.line <= afterLine) continue;
+    // A spent budget ends the page after the last record examined (at least one): the cursor goes on from there.
+    if (examined > 0 && work.exhausted) return { matches, nextCursor: `after:${doc.line - 1}` };
+    examined += 1;
+    work.charge(doc.text.length);
     const match = matchIn(doc, query, roles);
     if (match === null) continue;
     if (matches.length === request.limit) {

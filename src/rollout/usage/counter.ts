@@ -95,6 +95,35 @@ const lowerId = (value: unknown): string | null => {
   return s !== null && UUID.test(s) ? s.toLowerCase() : s;
 };
 
+/**
+ * A rate-limit snapshot is kept (in the counter's state, stored by the index, and in the
+ * per-session answer) only up to this much JSON: real ones are a few hundred bytes, and a
+ * 12 MB one held by each of 20 requests took a gigabyte.
+ */
+export const MAX_RATE_LIMITS_JSON = 16 * 1024;
+
+/** Whether `value`'s JSON is at most about `limit` characters, without writing it (stops as soon as it is more). */
+export function jsonAtMost(value: unknown, limit: number): boolean {
+  let left = limit;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') left -= v.length + 2;
+    else if (Array.isArray(v)) {
+      left -= v.length + 2; // each element takes a character at least: a long array fails here, before it is walked
+      if (left >= 0) for (const x of v) stack.push(x);
+    } else if (isObject(v)) {
+      for (const k in v) {
+        left -= k.length + 4;
+        if (left < 0) return false;
+        stack.push(v[k]);
+      }
+    } else left -= 8;
+    if (left < 0) return false;
+  }
+  return true;
+}
+
 const positive = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : null);
 
 /**
@@ -222,7 +251,8 @@ export class UsageCounter {
   }
 
   private onTokenCount(payload: JsonRecord, lineNo: number): UsageResponse | null {
-    if (isObject(payload.rate_limits)) this.s.rateLimits = payload.rate_limits;
+    const limits = payload.rate_limits;
+    if (isObject(limits)) this.s.rateLimits = jsonAtMost(limits, MAX_RATE_LIMITS_JSON) ? limits : null;
     const info = payload.info;
     let total: TokenCounts | null = null;
     let last: TokenCounts | null = null;

@@ -1,8 +1,8 @@
-import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
-import { isMissingOrUnsafe } from '../files/fs-safety.js';
-import { openRollout, terminatedLines, type ReadEnv } from '../reading/session-reader.js';
+import { RolloutError, scanFailed } from '../errors.js';
+import { openSession } from '../reading/open-session.js';
+import { terminatedLines, type ReadEnv } from '../reading/session-reader.js';
 import type { JsonRecord, RolloutFile } from '../types.js';
-import { UsageCounter, type UsageResponse, type UsageSource } from './counter.js';
+import { isFileLocalKey, UsageCounter, type UsageResponse, type UsageSource } from './counter.js';
 import type { PriceBook } from './pricing.js';
 import { ModelTally, type PricedTokens } from './tally.js';
 
@@ -19,7 +19,10 @@ export interface SessionUsage {
   id: string;
   totals: PricedTokens;
   byModel: Record<string, PricedTokens>;
+  /** The first MAX_TURNS turns. */
   turns: TurnUsage[];
+  /** Turns not listed (their usage is in totals and byModel). */
+  turnsOmitted: number;
   contextWindow: number | null;
   peakInputTokens: number;
   rateLimits: JsonRecord | null;
@@ -35,21 +38,45 @@ interface TurnTally {
 }
 
 /**
+ * Turns an answer lists at most; the others are counted in `turnsOmitted` (their usage is in
+ * `totals` and `byModel`). A file of 300,000 responses outside any turn is 300,000 turns.
+ */
+export const MAX_TURNS = 1000;
+
+interface TurnGroup {
+  turns: Map<string, TurnTally>;
+  /** Responses of turns past MAX_TURNS: counted, not listed. */
+  omitted: ModelTally;
+  omittedTurns: number;
+  lastOmitted: string | null;
+}
+
+/**
  * Per-turn tallies of one file's responses, kept apart by source and thread so that rules 1
- * and 6 can be applied at the end without holding the responses: memory grows with turns,
- * not with lines.
+ * and 6 can be applied at the end without holding the responses. Each group keeps its first
+ * MAX_TURNS turns; later ones are summed into one tally (a turn counted once per run of its
+ * responses): memory is bounded whatever the file holds.
  */
 class TurnTallies {
-  private readonly groups = new Map<string, Map<string, TurnTally>>();
+  private readonly groups = new Map<string, TurnGroup>();
 
   add(r: UsageResponse): void {
-    const group = `${r.source}|${r.threadId ?? ''}`;
-    let turns = this.groups.get(group);
-    if (turns === undefined) this.groups.set(group, (turns = new Map()));
+    const key = `${r.source}|${r.threadId ?? ''}`;
+    let group = this.groups.get(key);
+    if (group === undefined) {
+      group = { turns: new Map(), omitted: new ModelTally(), omittedTurns: 0, lastOmitted: null };
+      this.groups.set(key, group);
+    }
     const turnKey = r.turnId ?? `#L${r.lineNo}`;
-    let turn = turns.get(turnKey);
+    let turn = group.turns.get(turnKey);
+    if (turn === undefined && group.turns.size >= MAX_TURNS) {
+      if (group.lastOmitted !== turnKey) group.omittedTurns += 1;
+      group.lastOmitted = turnKey;
+      group.omitted.add(r.model, r);
+      return;
+    }
     if (turn === undefined) {
-      turns.set(turnKey, (turn = { turnId: r.turnId, model: r.model, at: r.at, lineNo: r.lineNo, tally: new ModelTally() }));
+      group.turns.set(turnKey, (turn = { turnId: r.turnId, model: r.model, at: r.at, lineNo: r.lineNo, tally: new ModelTally() }));
     }
     turn.tally.add(r.model, r);
   }
@@ -59,57 +86,100 @@ class TurnTallies {
     return [...this.groups.keys()].filter((g) => g.startsWith(`${source}|`)).map((g) => g.slice(source.length + 1) || null);
   }
 
-  turns(source: UsageSource, threads: (string | null)[]): TurnTally[] {
-    return threads.flatMap((t) => [...(this.groups.get(`${source}|${t ?? ''}`)?.values() ?? [])]).sort((a, b) => a.lineNo - b.lineNo);
+  /** The first MAX_TURNS turns of these threads in file order, the usage of all of them, and how many turns are not listed. */
+  turns(source: UsageSource, threads: (string | null)[]): { listed: TurnTally[]; all: ModelTally; omitted: number } {
+    const groups = threads.flatMap((t) => this.groups.get(`${source}|${t ?? ''}`) ?? []);
+    const kept = groups.flatMap((g) => [...g.turns.values()]).sort((a, b) => a.lineNo - b.lineNo);
+    const all = new ModelTally();
+    for (const t of kept) all.merge(t.tally);
+    for (const g of groups) all.merge(g.omitted);
+    const listed = kept.slice(0, MAX_TURNS);
+    return { listed, all, omitted: kept.length - listed.length + groups.reduce((n, g) => n + g.omittedTurns, 0) };
   }
 }
 
+/** What rule 6 needs beyond the file: which sessions exist, and which shared responses older files carry. */
+export interface Ownership {
+  sessionExists: (id: string) => Promise<boolean>;
+  /** Of these keys (responses of threads no session has), those an older file carries (keysCarriedByOlder). */
+  carriedByOlder: (keys: ReadonlySet<string>) => Promise<Set<string>>;
+}
+
 /**
- * The usage of one session, read from its file with the counter (one line at a time). Rule 6
- * as far as this file can tell: a token_usage_record response of another thread belongs to the
- * session with that id when `sessionExists` finds one (it counts it); otherwise to this file.
- * Choosing the oldest of several files that carry the same response needs the whole home: that
- * comes with the index.
+ * Memory a count holds per byte of the file, beyond its read's working set: the counter's
+ * digest of each token_usage_record response (about 100 bytes for a line of 150 or more).
  */
-export async function readSessionUsage(
+export const HELD_PER_FILE_BYTE = 0.7;
+
+/** One pass over the file with the counter: the tallies of the responses `include` keeps; `reserve` takes memory for the file first. */
+async function tallyFile(
   file: RolloutFile,
   env: ReadEnv,
-  prices: PriceBook,
-  sessionExists: (id: string) => Promise<boolean>,
-): Promise<SessionUsage> {
+  include: (r: UsageResponse) => boolean,
+  reserve?: (bytes: number) => Promise<void>,
+) {
   const counter = new UsageCounter();
   const tallies = new TurnTallies();
-  let opened;
+  const opened = await openSession(file, env.realRoot);
   try {
-    opened = await openRollout(file, env.realRoot);
-  } catch (err) {
-    if (isMissingOrUnsafe(err)) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
-    throw scanFailed(`cannot open ${file.relPath}`, err);
-  }
-  try {
+    await reserve?.(Math.ceil(opened.stat.size * HELD_PER_FILE_BYTE));
     for await (const line of terminatedLines(opened.source, { offset: 0, lineNo: 1 }, opened.stat.size, env)) {
       if (line.record === null) continue;
       const response = counter.feed(line.record, line.lineNo);
-      if (response !== null) tallies.add(response);
+      if (response !== null && include(response)) tallies.add(response);
     }
   } catch (err) {
     throw err instanceof RolloutError ? err : scanFailed(`cannot read ${file.relPath}`, err);
   } finally {
     await opened.close();
   }
-  const state = counter.state;
+  return { tallies, state: counter.state };
+}
+
+/**
+ * The usage of one session, read from its file with the counter (one line at a time), by the
+ * rules GET /usage and the list use (SPEC §6). A token_usage_record response of another
+ * thread belongs to the session with that id when one exists (not counted here); when none
+ * does, to the oldest file that carries it: then the file is read a second time without the
+ * responses an older file carries (a fork whose parent file is gone, beside an older fork).
+ */
+export async function readSessionUsage(
+  file: RolloutFile,
+  env: ReadEnv,
+  prices: PriceBook,
+  rule6: Ownership,
+  reserve?: (bytes: number) => Promise<void>,
+): Promise<SessionUsage> {
+  const first = await tallyFile(file, env, () => true, reserve);
+  let { tallies } = first;
+  const { state } = first;
   const source: UsageSource = state.hasRecords ? 'record' : 'token_count';
   const own = new Set([file.id, state.sessionId]);
   const threads: (string | null)[] = [];
-  for (const t of tallies.threads(source)) if (t === null || own.has(t) || !(await sessionExists(t))) threads.push(t);
-  const turns = tallies.turns(source, threads);
-  const all = new ModelTally();
-  for (const t of turns) all.merge(t.tally);
+  const orphans = new Set<string>();
+  for (const t of tallies.threads(source)) {
+    if (t === null || own.has(t)) threads.push(t);
+    else if (!(await rule6.sessionExists(t))) {
+      threads.push(t);
+      orphans.add(t);
+    }
+  }
+  if (orphans.size > 0) {
+    const keys = new Set<string>();
+    await tallyFile(file, env, (r) => {
+      if (r.threadId !== null && orphans.has(r.threadId) && !isFileLocalKey(r.responseKey)) keys.add(r.responseKey);
+      return false;
+    });
+    const elsewhere = await rule6.carriedByOlder(keys);
+    if (elsewhere.size > 0) tallies = (await tallyFile(file, env, (r) => !elsewhere.has(r.responseKey))).tallies;
+  }
+  const { listed, all, omitted } = tallies.turns(source, threads);
   return {
     id: file.id,
     totals: all.totals(prices),
     byModel: all.perModel(prices),
-    turns: turns.map((t) => ({ turnId: t.turnId, model: t.model, at: t.at, ...t.tally.totals(prices) })),
+    turns: listed.map((t) => ({ turnId: t.turnId, model: t.model, at: t.at, ...t.tally.totals(prices) })),
+    turnsOmitted: omitted,
     contextWindow: state.contextWindow,
     peakInputTokens: state.peakInputTokens[source],
     rateLimits: state.rateLimits,

@@ -1,6 +1,6 @@
-import { DateTime } from 'luxon';
 import { rethrowIfNotTheFile, RolloutError, RolloutErrorKind } from '../errors.js';
 import { normalizeCwd, parseFilter, type SessionFilter } from '../listing/filters.js';
+import { timeBounds } from '../listing/time-bounds.js';
 import { fileContentLines } from '../reading/content-lines.js';
 import type { TreeWalker } from '../files/tree-walk.js';
 import type { ReadListing } from '../listing/list-items.js';
@@ -21,6 +21,7 @@ import { countedResponses, type FileResponses } from './ownership.js';
 import type { PriceBook } from './pricing.js';
 import { ModelTally } from './tally.js';
 import { bucketLabel, offsetIntervals } from './time-buckets.js';
+import { FILES_AT_ONCE, RETRY_AFTER_S } from '../tuning.js';
 import type { UsageIndex } from './usage-index.js';
 
 export interface UsageRequest {
@@ -63,19 +64,9 @@ interface Scope {
   filter: SessionFilter;
 }
 
-/** A `since`/`until` value in ms, read in `tz`: a bare date is that whole local day. */
-function instantIn(name: string, value: string, tz: string, edge: 'start' | 'end'): number {
-  const parsed = DateTime.fromISO(value, { zone: tz });
-  if (!parsed.isValid) throw new RolloutError(RolloutErrorKind.InvalidQuery, `${name} must be an ISO 8601 instant or date, got "${value}"`);
-  return (!value.includes('T') && edge === 'end' ? parsed.endOf('day') : parsed).toMillis();
-}
-
 function scopeOf(request: UsageRequest): Scope {
-  const sinceMs = request.since === undefined ? undefined : instantIn('since', request.since, request.tz, 'start');
-  const untilMs = request.until === undefined ? undefined : instantIn('until', request.until, request.tz, 'end');
-  if (sinceMs !== undefined && untilMs !== undefined && sinceMs > untilMs) {
-    throw new RolloutError(RolloutErrorKind.InvalidQuery, 'since must not be after until');
-  }
+  // Usage's bounds are on each response's time, in the report's time zone.
+  const { sinceMs, untilMs } = timeBounds(request.since, request.until, request.tz);
   return { sinceMs, untilMs, filter: parseFilter({ cwd: request.cwd, source: request.source, provider: request.provider }) };
 }
 
@@ -163,11 +154,6 @@ const BUILDING_STATES: ReadonlySet<string> = new Set(['building', 'rebuilding', 
  * 3 ms each); a larger home gets a 503 with the build's progress at once, not a minute-long scan.
  */
 const BUILDING_SCAN_FILES = 200;
-/** Retry-After of that 503: a client polls the build's progress at this pace. */
-const BUILDING_RETRY_S = 5;
-
-/** Files a scan reads at once. */
-const SCAN_READS = 16;
 /** What a scan holds per file until it has counted them all (its responses, ~90 in a real session), for the memory budget. */
 const SCAN_BYTES_PER_FILE = 16 * 1024;
 
@@ -185,11 +171,12 @@ async function fromFiles(deps: UsageDeps, request: UsageRequest, scope: Scope): 
   for await (const file of deps.walker.walk('all', 'desc')) {
     files.push(file);
     if (files.length > cap) {
+      const retryAfterS = building ? RETRY_AFTER_S.indexBuilding : RETRY_AFTER_S.indexIncomplete;
       const detail = building
         ? `usage of more than ${cap} sessions is answered from the index, which is being built ` +
-          `(${progress.filesCheckedThisPass} files checked so far); retry in ${BUILDING_RETRY_S} s`
+          `(${progress.filesCheckedThisPass} files checked so far); retry in ${retryAfterS} s`
         : `usage of more than ${cap} sessions is answered from the index, which is not complete yet; retry later`;
-      throw new RolloutError(RolloutErrorKind.Unavailable, detail, { retryAfterS: building ? BUILDING_RETRY_S : 30 });
+      throw new RolloutError(RolloutErrorKind.Unavailable, detail, { retryAfterS });
     }
   }
   const release = await deps.env.budget.requests.acquire(files.length * SCAN_BYTES_PER_FILE);
@@ -202,8 +189,8 @@ async function fromFiles(deps: UsageDeps, request: UsageRequest, scope: Scope): 
 
 async function countFiles(deps: UsageDeps, request: UsageRequest, scope: Scope, files: RolloutFile[]): Promise<GroupedUsage> {
   const read: FileUsage[] = [];
-  for (let i = 0; i < files.length; i += SCAN_READS) {
-    const batch = files.slice(i, i + SCAN_READS).map((f) =>
+  for (let i = 0; i < files.length; i += FILES_AT_ONCE) {
+    const batch = files.slice(i, i + FILES_AT_ONCE).map((f) =>
       readFile(deps, f).catch((err: unknown) => {
         rethrowIfNotTheFile(err, `cannot read ${f.relPath}`);
         return null; // unreadable or gone: not counted, as in the list

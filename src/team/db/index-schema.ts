@@ -1,8 +1,9 @@
 /**
  * Migration 2: the metadata index (src/rollout/index/postgres/) of every pushed home, in the
  * tables of SQLite's index (src/rollout/index/sqlite/) with the home in every key. Text that `q`
- * and search match is stored folded (search/match.ts `fold`, applied in JavaScript at write
+ * and search match is stored folded (src/rollout/fold.ts `fold`, applied in JavaScript at write
  * time: PostgreSQL cannot call it), and indexed by trigrams (pg_trgm GIN) for substring LIKE.
+ * A change of fold() needs a new migration that empties these tables (every home is indexed again).
  * Keys and paths compare bytewise (COLLATE "C"), as SQLite's do, so that both backends order
  * pages and cursors alike.
  */

@@ -36,7 +36,8 @@ export class PushClient {
   private async request(method: string, url: string, body?: Uint8Array | string, type?: string): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     if (type !== undefined) headers['content-type'] = type;
-    return fetch(url, { method, headers, ...(body === undefined ? {} : { body }) });
+    // File bytes are never in a SharedArrayBuffer, which is what the DOM's BodyInit type rules out.
+    return fetch(url, { method, headers, ...(body === undefined ? {} : { body: body as string | Uint8Array<ArrayBuffer> }) });
   }
 
   private async fail(response: Response): Promise<never> {

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { RolloutError } from '../../../src/rollout/errors.js';
 import { wellFormed } from '../../helper.js';
-import { findHits, parseSearchQuery, snippetOf, SNIPPET_AFTER, SNIPPET_BEFORE } from '../../../src/rollout/search/match.js';
+import {
+  findHits,
+  parseSearchQuery,
+  snippetOf,
+  SNIPPET_AFTER,
+  SNIPPET_BEFORE,
+  SNIPPET_MAX_HIT,
+  SNIPPET_MAX_RANGES,
+} from '../../../src/rollout/search/match.js';
 
 const hitsOf = (text: string, q: string, mode: 'phrase' | 'words' = 'phrase') => findHits(text, parseSearchQuery(q, mode, 'all').needles);
 const cut = (text: string, q: string) => snippetOf(text, hitsOf(text, q));
@@ -76,5 +84,23 @@ describe('snippets', () => {
     const { snippet, ranges } = cut(text, 'hit');
     expect(ranges.map(([s, e]) => snippet.slice(s, e))).toEqual(['hit']);
     expect(cut('hit hit hit', 'HIT').ranges).toEqual([[0, 3], [4, 7], [8, 11]]);
+  });
+
+  it('are bounded however long the hit or however many hits (docs/search.md, "Bounds")', () => {
+    // Touching hits merge: `aaa` over 15 MiB of `a` was one 15 MiB snippet and range.
+    const run = 'a'.repeat(15 * 1024 * 1024);
+    const long = cut(`x ${run} y`, 'aaa');
+    expect(long.snippet.length).toBeLessThanOrEqual(1400);
+    expect(long.ranges).toEqual([[2, 2 + SNIPPET_MAX_HIT]]);
+    // A 60,000-dash Markdown rule.
+    const rule = cut(`# title\n\n${'-'.repeat(60_000)}\n\nmore`, '---');
+    expect(rule.snippet.length).toBeLessThanOrEqual(1400);
+    expect(rule.ranges.length).toBe(1);
+    // Many separate hits: at most SNIPPET_MAX_RANGES of them listed.
+    const many = cut('a '.repeat(100_000), 'a');
+    expect(many.ranges.length).toBe(SNIPPET_MAX_RANGES);
+    for (const [s, e] of many.ranges) expect(many.snippet.slice(s, e)).toBe('a');
+    // The hits looked for stay near the first one (not five million of them).
+    expect(hitsOf('ab'.repeat(1_000_000), 'b').length).toBeLessThan(2000);
   });
 });

@@ -10,6 +10,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     readonly detail: string,
+    /** Seconds the server asked to wait (Retry-After, in seconds) before asking again; null without one. */
+    readonly retryAfter: number | null = null,
   ) {
     super(detail === '' ? `${status} ${code}` : detail);
   }
@@ -38,7 +40,9 @@ async function problemOf(response: Response): Promise<ApiError> {
   } catch {
     // not problem+json (a proxy's own error page)
   }
-  return new ApiError(response.status, body.code ?? `HTTP_${response.status}`, body.detail ?? response.statusText);
+  const wait = Number(response.headers.get('retry-after') ?? '');
+  const retryAfter = response.headers.has('retry-after') && Number.isFinite(wait) && wait >= 0 ? wait : null;
+  return new ApiError(response.status, body.code ?? `HTTP_${response.status}`, body.detail ?? response.statusText, retryAfter);
 }
 
 export interface FetchOptions {
@@ -46,6 +50,8 @@ export interface FetchOptions {
   accept?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** Error statuses whose response is returned rather than thrown (GET /readyz's 503 has a body to read). */
+  allow?: readonly number[];
 }
 
 /**
@@ -66,7 +72,7 @@ export async function apiFetch(path: string, options: FetchOptions = {}): Promis
       await requestToken(sent.authorization !== undefined);
       continue;
     }
-    if (!response.ok && response.status !== 304) throw await problemOf(response);
+    if (!response.ok && response.status !== 304 && !options.allow?.includes(response.status)) throw await problemOf(response);
     return response;
   }
 }

@@ -120,3 +120,20 @@ export interface Problem {
   detail: string;
   code: string;
 }
+
+/** `index` of GET /readyz: the metadata index's progress. */
+export interface IndexProgress {
+  state: 'disabled' | 'building' | 'ready' | 'failed' | 'rebuilding';
+  reason: string | null;
+  complete: boolean;
+  filesInIndex: number;
+  filesCheckedThisPass: number;
+  lastPassMs: number | null;
+}
+
+/** GET /readyz (200 or 503, the same body). */
+export interface Readiness {
+  status: string;
+  degraded: string[];
+  index: IndexProgress;
+}

@@ -54,7 +54,11 @@ function inArchiveView(s: SessionSummary, f: Filters): boolean {
  * item that sorts last may be appended.
  */
 export function applySessionEvent(items: SessionSummary[], event: SessionEvent, f: Filters, complete: boolean): SessionSummary[] {
-  const { session } = event;
+  const known = items.find((i) => i.id === event.session.id);
+  // The stream's summaries are read from the file, without the index's count (usage null):
+  // the count shown stays until a fresh one arrives (usage-refresh.ts), never "not counted yet".
+  const keepUsage = event.session.usage === null && known?.usage != null;
+  const session = keepUsage ? { ...event.session, usage: known?.usage } : event.session;
   const rest = items.filter((i) => i.id !== session.id);
   if (event.change === 'removed' || !inArchiveView(session, f) || !matchesLocally(session, f)) {
     return rest.length === items.length ? items : rest;

@@ -13,10 +13,11 @@ export function useListEvents(
   setItems: (change: (items: SessionSummary[]) => SessionSummary[]) => void,
   complete: boolean,
   reload: () => void,
+  onSession: (event: SessionEvent) => void = () => {},
 ): StreamState {
   const [state, setState] = useState<StreamState>('connecting');
-  const latest = useRef({ filters, setItems, complete, reload });
-  latest.current = { filters, setItems, complete, reload };
+  const latest = useRef({ filters, setItems, complete, reload, onSession });
+  latest.current = { filters, setItems, complete, reload, onSession };
   const key = JSON.stringify(filters);
   useEffect(() => {
     const controller = new AbortController();
@@ -30,6 +31,7 @@ export function useListEvents(
         if (event.event !== 'session') return;
         const data = JSON.parse(event.data) as SessionEvent;
         l.setItems((items) => applySessionEvent(items, data, l.filters, l.complete));
+        l.onSession(data);
       },
     });
     return () => controller.abort();

@@ -77,7 +77,7 @@ export class TranscriptBuilder {
 
   private dispatch(rec: RecordView): void {
     const p = rec.payload;
-    switch (rec.type) {
+    switch (rec.kind) {
       case 'session_meta':
         return this.sessionMeta(rec);
       case 'turn_context':
@@ -92,7 +92,7 @@ export class TranscriptBuilder {
       case 'token_usage_record':
         return this.markUsage(str(p.turn_id));
       default:
-        return; // world_state, state markers and kinds this reader does not know
+        return; // state markers and kinds the transcript does not show
     }
   }
 

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { isAbort } from '../api/client.js';
+import { ApiError, isAbort } from '../api/client.js';
 import type { SessionSummary } from '../api/types.js';
 import { bytes, compact, dateTime, integer, projectName } from '../format.js';
 import { followSession, type FollowState, type Gone } from '../live/follow.js';
@@ -106,13 +106,18 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
   }, [builder]);
 
   const meta = builder.meta;
-  const title = summary?.name ?? summary?.title ?? (loaded ? '(no message yet)' : error !== null ? 'Session' : 'Loading…');
+  const missing = error instanceof ApiError && error.code === 'NOT_FOUND';
+  const pending = missing ? 'No such session' : error !== null ? 'Session' : 'Loading…';
+  const title = summary?.name ?? summary?.title ?? (loaded ? '(no message yet)' : pending);
   const totals = usage?.totals;
   const fileName = summary?.path.split('/').pop() ?? `${id}.jsonl`;
   const cwd = summary?.cwd ?? meta?.cwd ?? null;
+  // The id the server gave (not the link's): what Copy and Download use, and only once it has.
+  const serverId = summary?.id ?? null;
   const onDownload = () => {
+    if (serverId === null) return;
     setDownloadError(null);
-    downloadRaw(id, fileName).catch(setDownloadError);
+    downloadRaw(serverId, fileName).catch(setDownloadError);
   };
   return (
     <section class="view session-view" aria-labelledby="session-title" data-session={id}>
@@ -158,14 +163,16 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
             </div>
           )}
         </dl>
-        <div class="actions">
-          <code class="resume">codex resume {id}</code>
-          <CopyButton text={`codex resume ${id}`} label="Copy the codex resume command" />
-          <button type="button" class="btn" onClick={onDownload}>
-            Download NDJSON
-          </button>
-          <LiveState follow={follow} gone={gone} />
-        </div>
+        {serverId !== null && (
+          <div class="actions">
+            <code class="resume">codex resume {serverId}</code>
+            <CopyButton text={`codex resume ${serverId}`} label="Copy the codex resume command" />
+            <button type="button" class="btn" onClick={onDownload}>
+              Download NDJSON
+            </button>
+            <LiveState follow={follow} gone={gone} />
+          </div>
+        )}
       </header>
       <ErrorBanner error={error} what="Could not load this session:" />
       <ErrorBanner error={downloadError} what="Download failed:" />

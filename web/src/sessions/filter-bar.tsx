@@ -38,55 +38,74 @@ export function FilterBar({ value, onChange, projects, providers }: Props) {
     const timer = setTimeout(() => onChange({ ...latest.current, q }), 250);
     return () => clearTimeout(timer);
   }, [q]);
+  // On a phone the filters other than the title fold behind one button (styles/sessions.css),
+  // so that the first screen shows sessions; on a wide screen the button is not shown.
+  const [open, setOpen] = useState(false);
+  const clear = () => onChange({ ...FILTER_DEFAULTS, sort: value.sort, order: value.order });
+  const active = (Object.keys(FILTER_DEFAULTS) as (keyof Filters)[]).filter(
+    (k) => k !== 'q' && k !== 'sort' && k !== 'order' && value[k] !== FILTER_DEFAULTS[k],
+  ).length;
   return (
-    <form class="filters" role="search" aria-label="Filter sessions" onSubmit={(e) => e.preventDefault()}>
-      <div class="field grow">
+    <form class={open ? 'filters open' : 'filters'} role="search" aria-label="Filter sessions" onSubmit={(e) => e.preventDefault()}>
+      <div class="field grow field-title">
         <label for="f-title">Title</label>
         <input id="f-title" type="search" value={q} placeholder="title or name contains…" onInput={(e) => setQ(e.currentTarget.value)} />
       </div>
-      <div class="field grow">
-        <label for="f-project">Project</label>
-        <input id="f-project" type="text" list="project-options" value={value.cwd} placeholder="any project (cwd)" onChange={set('cwd')} />
-        <datalist id="project-options">
-          {projects.map((p) => (
-            <option key={p} value={p} label={projectName(p)} />
-          ))}
-        </datalist>
+      <button type="button" class="btn filters-toggle" aria-expanded={open} aria-controls="f-more" onClick={() => setOpen(!open)}>
+        Filters{active > 0 ? ` (${active})` : ''} {open ? '▴' : '▾'}
+      </button>
+      <div id="f-more" class="filters-more">
+        <div class="field grow">
+          <label for="f-project">Project</label>
+          <input
+            id="f-project"
+            type="text"
+            list="project-options"
+            value={value.cwd}
+            placeholder="any project (cwd)"
+            onChange={set('cwd')}
+          />
+          <datalist id="project-options">
+            {projects.map((p) => (
+              <option key={p} value={p} label={projectName(p)} />
+            ))}
+          </datalist>
+        </div>
+        <Select id="f-source" label="Source" value={value.source} onChange={set('source')} options={SOURCE_OPTIONS} />
+        <div class="field">
+          <label for="f-provider">Provider</label>
+          <input
+            id="f-provider"
+            type="text"
+            list="provider-options"
+            value={value.provider}
+            placeholder="any"
+            size={8}
+            onChange={set('provider')}
+          />
+          <datalist id="provider-options">
+            {providers.map((p) => (
+              <option key={p} value={p} />
+            ))}
+          </datalist>
+        </div>
+        <div class="field">
+          <label for="f-from">From</label>
+          <input id="f-from" type="date" value={value.since} onChange={set('since')} />
+        </div>
+        <div class="field">
+          <label for="f-to">To</label>
+          <input id="f-to" type="date" value={value.until} onChange={set('until')} />
+        </div>
+        <Select id="f-archived" label="Archived" value={value.archived} onChange={set('archived')} options={ARCHIVED_OPTIONS} />
+        <Select id="f-sort" label="Sort" value={value.sort} onChange={set('sort')} options={SORT_OPTIONS} />
+        <Select id="f-order" label="Order" value={value.order} onChange={set('order')} options={ORDER_OPTIONS} />
+        {isFiltered(value) && (
+          <button type="button" class="btn btn-quiet" onClick={clear}>
+            Clear
+          </button>
+        )}
       </div>
-      <Select id="f-source" label="Source" value={value.source} onChange={set('source')} options={SOURCE_OPTIONS} />
-      <div class="field">
-        <label for="f-provider">Provider</label>
-        <input
-          id="f-provider"
-          type="text"
-          list="provider-options"
-          value={value.provider}
-          placeholder="any"
-          size={8}
-          onChange={set('provider')}
-        />
-        <datalist id="provider-options">
-          {providers.map((p) => (
-            <option key={p} value={p} />
-          ))}
-        </datalist>
-      </div>
-      <div class="field">
-        <label for="f-from">From</label>
-        <input id="f-from" type="date" value={value.since} onChange={set('since')} />
-      </div>
-      <div class="field">
-        <label for="f-to">To</label>
-        <input id="f-to" type="date" value={value.until} onChange={set('until')} />
-      </div>
-      <Select id="f-archived" label="Archived" value={value.archived} onChange={set('archived')} options={ARCHIVED_OPTIONS} />
-      <Select id="f-sort" label="Sort" value={value.sort} onChange={set('sort')} options={SORT_OPTIONS} />
-      <Select id="f-order" label="Order" value={value.order} onChange={set('order')} options={ORDER_OPTIONS} />
-      {isFiltered(value) && (
-        <button type="button" class="btn btn-quiet" onClick={() => onChange({ ...FILTER_DEFAULTS, sort: value.sort, order: value.order })}>
-          Clear
-        </button>
-      )}
     </form>
   );
 }

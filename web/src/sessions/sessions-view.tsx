@@ -1,6 +1,8 @@
-import { useMemo } from 'preact/hooks';
-import type { SessionSummary } from '../api/types.js';
+import { useMemo, useRef } from 'preact/hooks';
+import type { SessionEvent, SessionSummary } from '../api/types.js';
 import { useListEvents } from '../live/use-list-events.js';
+import { needsUsage, useUsageRefresh } from '../live/usage-refresh.js';
+import { integer } from '../format.js';
 import { href, replaceRoute } from '../router.js';
 import { ErrorBanner } from '../ui/error-banner.js';
 import { Sentinel } from '../ui/sentinel.js';
@@ -14,7 +16,19 @@ export function SessionsView({ query }: { query: URLSearchParams }) {
   const filters = filtersFrom(query);
   const params = useMemo(() => listParams(filters), [query.toString()]);
   const list = usePaged<SessionSummary>('conversations', params);
-  const live = useListEvents(filters, list.setItems, !list.more, list.reload);
+  const loaded = useRef(list.items);
+  loaded.current = list.items;
+  const refresh = useUsageRefresh(
+    (id, usage) => list.setItems((items) => items.map((i) => (i.id === id ? { ...i, usage } : i))),
+    (id) => loaded.current.some((i) => i.id === id),
+    JSON.stringify(params),
+  );
+  // Only where the list shows counts (a server with an index): without one, rows stay "—" as after a reload.
+  const counted = list.items.some((i) => i.usage != null);
+  const onSession = (event: SessionEvent) => {
+    if (counted && event.change !== 'removed' && needsUsage(event.session)) refresh.changed(event.session.id);
+  };
+  const live = useListEvents(filters, list.setItems, !list.more, list.reload, onSession);
   const { projects, providers, unpriced } = useSuggestions(list.items);
   const now = Date.now();
   const onChange = (next: Filters) => replaceRoute(href.sessions(queryFrom(next)));
@@ -24,7 +38,7 @@ export function SessionsView({ query }: { query: URLSearchParams }) {
       <div class="view-head">
         <h1 id="sessions-title">Sessions</h1>
         <span class="muted count" aria-live="polite">
-          {list.items.length > 0 && `${list.items.length}${list.more ? '+' : ''} shown`}
+          {list.items.length > 0 && `${integer(list.items.length)} shown${list.more ? ', more as you scroll' : ''}`}
         </span>
         {live === 'live' && (
           <span class="live-dot" title="New sessions appear as they are written">

@@ -44,6 +44,8 @@ export function StackedChart({ data, label, format, axisFormat = format, colorOf
     // (lower) ones paint over the bars behind them and each model shows only its own part.
     // The legend follows the series: it is turned round below (largest model first).
     const order = data.models.map((_, m) => m).reverse();
+    const totals = data.values.map((own) => own.reduce((sum, v) => sum + v, 0));
+    const period = `${data.keys.length} ${data.keys.length === 1 ? 'day' : 'days'}`;
     const opts: uPlot.Options = {
       width: el.clientWidth,
       height: 220,
@@ -55,8 +57,21 @@ export function StackedChart({ data, label, format, axisFormat = format, colorOf
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] },
       },
       axes: [{ ...axis }, { ...axis, size: 64, values: (_u, ticks) => ticks.map((t) => axisFormat(t)) }],
+      // With the cursor off the bars the legend shows the period's totals (uPlot would show
+      // "Day:" and every model with no value): the first label reads "Total" then, "Day" on a bar.
+      hooks: {
+        setLegend: [
+          (u) => {
+            const first = u.root.querySelector('.u-legend .u-series:first-child .u-label');
+            if (first) first.textContent = u.legend.idx == null ? 'Total' : 'Day';
+          },
+        ],
+      },
       series: [
-        { label: 'Day', value: (_u, v) => (v === null ? '' : new Date(v * 1000).toLocaleDateString()) },
+        {
+          label: 'Day',
+          value: (_u, v) => (v === null ? period : new Date(v * 1000).toLocaleDateString()),
+        },
         ...order.map((m) => ({
           label: data.models[m] as string,
           fill: colorOf(data.models[m] as string),
@@ -65,7 +80,7 @@ export function StackedChart({ data, label, format, axisFormat = format, colorOf
           ...(bars ? { paths: bars } : {}),
           points: { show: false },
           value: (_u: uPlot, _v: number | null, _s: number, i: number | null) =>
-            i === null ? '' : format((data.values[m] as number[])[i] ?? 0),
+            format(i === null ? (totals[m] as number) : ((data.values[m] as number[])[i] ?? 0)),
         })),
       ],
     };

@@ -1,4 +1,5 @@
 // The table beneath the Usage page's charts: one row per group of GET /usage, and the totals.
+import { useState } from 'preact/hooks';
 import type { TokenCounts, UsageReport, UsageRow } from '../api/types.js';
 import { integer, projectName } from '../format.js';
 import { href } from '../router.js';
@@ -43,60 +44,98 @@ function GroupLabel({ row, group }: { row: UsageRow; group: string }) {
 function Counts({ t }: { t: TokenCounts }) {
   return (
     <>
-      <td>{integer(t.inputTokens)}</td>
-      <td>{integer(t.cachedInputTokens)}</td>
-      <td>{integer(t.outputTokens)}</td>
-      <td>{integer(t.reasoningOutputTokens)}</td>
+      <td class="c-in">{integer(t.inputTokens)}</td>
+      <td class="c-cached">{integer(t.cachedInputTokens)}</td>
+      <td class="c-out">{integer(t.outputTokens)}</td>
+      <td class="c-reasoning">{integer(t.reasoningOutputTokens)}</td>
       <td>{integer(t.totalTokens)}</td>
     </>
   );
 }
 
+/** Rows drawn at once: a year of days, or a thousand sessions, is paged instead of drawn whole. */
+export const TABLE_PAGE = 100;
+
+function Pager({ page, pages, rows, onPage }: { page: number; pages: number; rows: number; onPage: (page: number) => void }) {
+  if (pages <= 1) return null;
+  const first = page * TABLE_PAGE + 1;
+  const last = Math.min(rows, (page + 1) * TABLE_PAGE);
+  return (
+    <nav class="pager" aria-label="Table pages">
+      <button type="button" class="btn" disabled={page === 0} onClick={() => onPage(page - 1)}>
+        ‹ Previous
+      </button>
+      <span class="muted" aria-live="polite">
+        Rows {integer(first)}–{integer(last)} of {integer(rows)}
+      </span>
+      <button type="button" class="btn" disabled={page >= pages - 1} onClick={() => onPage(page + 1)}>
+        Next ›
+      </button>
+    </nav>
+  );
+}
+
+/** The report's rows, TABLE_PAGE at a time (give it a `key` per report, so that a new one starts at its first page). */
 export function UsageTable({ report, group }: { report: UsageReport; group: string }) {
-  const { rows, totals } = report;
+  const { totals } = report;
+  const [page, setPage] = useState(0);
+  const pages = Math.ceil(report.rows.length / TABLE_PAGE);
+  const rows = report.rows.slice(page * TABLE_PAGE, (page + 1) * TABLE_PAGE);
   return (
     <>
-      <table class={`usage-table group-${group}`}>
-        <caption class="offscreen">Usage by {GROUPS[group]?.toLowerCase()}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{GROUPS[group]}</th>
-            <th scope="col">Sessions</th>
-            <th scope="col">Input</th>
-            <th scope="col">Cached</th>
-            <th scope="col">Output</th>
-            <th scope="col">Reasoning</th>
-            <th scope="col">Total</th>
-            <th scope="col">Cost</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.key ?? ''}>
-              <th scope="row" title={r.key ?? ''}>
-                <GroupLabel row={r} group={group} />
-              </th>
-              <td>{integer(r.sessions)}</td>
-              <Counts t={r} />
-              <td>
-                <Cost costUSD={r.costUSD} unpriced={unpricedOf(r.byModel)} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-        {rows.length > 0 && (
-          <tfoot>
+      <div class="table-scroll">
+        <table class={`usage-table group-${group}`}>
+          <caption class="offscreen">Usage by {GROUPS[group]?.toLowerCase()}</caption>
+          <thead>
             <tr>
-              <th scope="row">Total</th>
-              <td />
-              <Counts t={totals} />
-              <td>
-                <Cost costUSD={totals.costUSD} unpriced={report.unpricedModels} />
-              </td>
+              <th scope="col">{GROUPS[group]}</th>
+              <th scope="col">Sessions</th>
+              <th scope="col" class="c-in">
+                Input
+              </th>
+              <th scope="col" class="c-cached">
+                Cached
+              </th>
+              <th scope="col" class="c-out">
+                Output
+              </th>
+              <th scope="col" class="c-reasoning">
+                Reasoning
+              </th>
+              <th scope="col">Total</th>
+              <th scope="col">Cost</th>
             </tr>
-          </tfoot>
-        )}
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.key ?? ''}>
+                <th scope="row" title={r.key ?? ''}>
+                  <GroupLabel row={r} group={group} />
+                </th>
+                <td>{integer(r.sessions)}</td>
+                <Counts t={r} />
+                <td>
+                  <Cost costUSD={r.costUSD} unpriced={unpricedOf(r.byModel)} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+          {rows.length > 0 && (
+            <tfoot>
+              <tr>
+                <th scope="row">Total</th>
+                <td />
+                <Counts t={totals} />
+                <td>
+                  <Cost costUSD={totals.costUSD} unpriced={report.unpricedModels} />
+                </td>
+              </tr>
+            </tfoot>
+          )}
+        </table>
+      </div>
+      <p class="phone-note muted">Input, cached, output and reasoning tokens: on a wider screen.</p>
+      <Pager page={page} pages={pages} rows={report.rows.length} onPage={setPage} />
       {rows.length === 0 && <p class="empty">No token usage in these days.</p>}
       {report.rowsOmitted > 0 && (
         <p class="muted">

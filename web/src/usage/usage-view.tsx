@@ -10,7 +10,8 @@ import { ErrorBanner } from '../ui/error-banner.js';
 import { Select } from '../ui/select.js';
 import { modelColors, StackedChart } from './stacked-chart.js';
 import { daysBetween, fillDays, stackByModel } from './stacked.js';
-import { useReport } from './use-report.js';
+import { useReport, waitingFor } from './use-report.js';
+import { UsageWaiting } from './usage-waiting.js';
 import { GROUPS, UsageTable } from './usage-table.js';
 
 /** Periods in days ending today; 'all' has no start (the charts start at the first day with usage). */
@@ -103,7 +104,7 @@ export default function UsageView({ query }: { query: URLSearchParams }) {
           {since ?? first ?? '…'} – {until} ({tz})
         </span>
       </div>
-      <ErrorBanner error={daily.error} what="Could not load usage:" />
+      {waitingFor(daily) ? <UsageWaiting state={daily} /> : <ErrorBanner error={daily.error} what="Could not load usage:" />}
       {report && (
         <div class="totals" aria-label="Totals">
           <div>
@@ -119,7 +120,8 @@ export default function UsageView({ query }: { query: URLSearchParams }) {
           <div class="muted">Prices as of {report.pricing.asOf}</div>
         </div>
       )}
-      {report && (
+      {report && tokens.models.length === 0 && <p class="empty">No tokens were used in these days: nothing to draw.</p>}
+      {report && tokens.models.length > 0 && (
         <div class="charts">
           <figure>
             <figcaption>Tokens per day, by model</figcaption>
@@ -127,8 +129,14 @@ export default function UsageView({ query }: { query: URLSearchParams }) {
           </figure>
           <figure>
             <figcaption>Cost per day, by model</figcaption>
-            <StackedChart data={costs} label="Cost per day, stacked by model" format={usd} axisFormat={usdAxis} colorOf={colorOf} />
-            {unpriced.length > 0 && <p class="muted chart-note">Not drawn: {unpriced.join(', ')} (no price).</p>}
+            {costs.models.length === 0 ? (
+              <p class="chart-empty muted">
+                No cost to draw: none of the models used in these days has a price ({unpriced.join(', ')}).
+              </p>
+            ) : (
+              <StackedChart data={costs} label="Cost per day, stacked by model" format={usd} axisFormat={usdAxis} colorOf={colorOf} />
+            )}
+            {unpriced.length > 0 && costs.models.length > 0 && <p class="muted chart-note">Not drawn: {unpriced.join(', ')} (no price).</p>}
           </figure>
         </div>
       )}
@@ -149,8 +157,9 @@ export default function UsageView({ query }: { query: URLSearchParams }) {
           inline
         />
       </div>
-      <ErrorBanner error={table.error} what="Could not load the table:" />
-      {table.report && <UsageTable report={table.report} group={group} />}
+      {group !== 'day' && waitingFor(table) && <p class="loading muted">Loading…</p>}
+      {group !== 'day' && <ErrorBanner error={table.retryIn === null ? table.error : null} what="Could not load the table:" />}
+      {table.report && <UsageTable key={`${group} ${range}`} report={table.report} group={group} />}
     </section>
   );
 }

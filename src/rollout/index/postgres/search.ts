@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { SearchRole } from '../../search/extract.js';
-import { SCOPE_ROLES, fold, type SearchQuery } from '../../search/match.js';
+import { fold } from '../../fold.js';
+import { SCOPE_ROLES, type SearchQuery } from '../../search/match.js';
 import type { LocatedDoc } from '../../search/session-matcher.js';
 import type { SearchFilter } from '../store.js';
 import { containsPattern, pgText, type Params } from './sql.js';

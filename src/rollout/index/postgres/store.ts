@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { wholeMtimeMs } from '../../files/file-stamp.js';
 import { normalizeCwd } from '../../listing/filters.js';
-import { fold, type SearchQuery } from '../../search/match.js';
+import { fold } from '../../fold.js';
+import type { SearchQuery } from '../../search/match.js';
 import type { LocatedDoc } from '../../search/session-matcher.js';
 import { parseContentState } from '../content-state.js';
 import type { IndexQuery, ModelUsage, UsageAggregate, UsageAggregation } from '../metadata-index.js';
