@@ -1,4 +1,7 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { LongFirstSequencer } from './test/sequencer.js';
+import { BUILT, E2E, NOT_UNIT, STRESS, TEAM, UNIT } from './test/suites.js';
 
 export default defineConfig({
   test: {
@@ -6,18 +9,23 @@ export default defineConfig({
     hookTimeout: 30_000,
     // The browser tests wait for the page to settle after each step; on a loaded CI machine a second is not enough.
     expect: { poll: { timeout: 10_000 } },
-    // Two projects so that each global setup (Chromium's notice, the PostgreSQL cluster) runs only
-    // when its tests are part of the run: starting a cluster takes seconds.
+    // Files run in separate processes (forks: RSS measurements stay per file). vitest's default
+    // on a 2-core machine is one worker, and many files mostly wait (on Chromium, timers,
+    // sockets, a database): two workers at least.
+    maxWorkers: Math.max(2, availableParallelism()),
+    sequence: { sequencer: LongFirstSequencer },
+    // One project per suite (docs/testing.md); each global setup (Chromium's notice, the
+    // PostgreSQL cluster) runs only when its tests are part of the run: starting a cluster takes seconds.
     projects: [
-      {
-        extends: true,
-        test: { name: 'service', include: ['test/**/*.test.ts'], exclude: ['test/team/**'], globalSetup: ['test/e2e/global-setup.ts'] },
-      },
+      { extends: true, test: { name: 'unit', include: UNIT, exclude: NOT_UNIT } },
+      { extends: true, test: { name: 'built', include: BUILT } },
+      { extends: true, test: { name: 'stress', include: STRESS } },
+      { extends: true, test: { name: 'e2e', include: E2E, globalSetup: ['test/e2e/global-setup.ts'] } },
       {
         extends: true,
         test: {
           name: 'team',
-          include: ['test/team/**/*.test.ts'],
+          include: TEAM,
           globalSetup: ['test/team/pg-setup.ts'],
           // The tests spawn the CLI and wait for a database: a loaded CI machine needs the room.
           testTimeout: 120_000,

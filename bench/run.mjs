@@ -24,6 +24,7 @@ import autocannon from 'autocannon';
 import { cacheRoot, ensureTree } from './generate-tree.mjs';
 import { memoryOf, sampleRss } from './process-memory.mjs';
 import { HEAVY_TARGET_RSS_MB, runHeavyReads } from './heavy-reads.mjs';
+import { EXPORT_TARGETS, runExport } from './export.mjs';
 import { CCUSAGE_VERSION, ccusageDaily, ccusageEntry } from './ccusage.mjs';
 import { CODEX_VERSION, codexBinary, startCodex } from './codex-search.mjs';
 import { dashboardFirstRow } from './dashboard.mjs';
@@ -39,12 +40,14 @@ const { values: argv } = parseArgs({
     duration: { type: 'string' },
     connections: { type: 'string' },
     out: { type: 'string' },
+    // One row alone (its own results file unless --out): `export` (row 11).
+    only: { type: 'string' },
     'codex-cli': { type: 'string', default: join(ROOT, 'dist', 'cli.js') },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (argv.help) {
-  process.stdout.write('usage: node bench/run.mjs [--quick] [--seed N] [--duration S] [--connections N] [--out FILE]\n');
+  process.stdout.write('usage: node bench/run.mjs [--quick] [--seed N] [--duration S] [--connections N] [--out FILE] [--only export]\n');
   process.exit(0);
 }
 
@@ -68,7 +71,12 @@ const CFG = {
   lookupIds: QUICK ? 20 : 100,
   dashboardRuns: QUICK ? 3 : 5,
 };
-const OUT = resolve(argv.out ?? join(HERE, QUICK ? 'results-quick.json' : 'results.json'));
+const ONLY = argv.only ?? null;
+if (ONLY !== null && ONLY !== 'export') {
+  process.stdout.write(`--only takes: export, got "${ONLY}"\n`);
+  process.exit(2);
+}
+const OUT = resolve(argv.out ?? join(HERE, `results${ONLY === null ? '' : `-${ONLY}`}${QUICK ? '-quick' : ''}.json`));
 const CLI = resolve(argv['codex-cli']);
 const HOST = '127.0.0.1';
 
@@ -525,12 +533,32 @@ async function compressedSizes(svc, path) {
   return { sizes };
 }
 
+/** Row 11: exporting the big session as Markdown, redacted and not (bench/export.mjs). */
+async function exportRows() {
+  const result = await runExport({ cli: CLI, quick: QUICK, seed: CFG.seed, say });
+  const mb = result.sessionMb;
+  row('export.plain', `11. export of a ${mb} MiB session as Markdown, redact=false`, result.plain);
+  row('export.redacted', `11. export of a ${mb} MiB session as Markdown, redacted (the default)`, result.redacted);
+  target('exportRedactedRatio', '11. redacted export time / unredacted', result.ratio, EXPORT_TARGETS.redactedRatio, 'max',
+    `fastest of the rounds each, fresh service over a built index; ${result.redacted.redactions} redactions`);
+  target('exportRss', '11. service peak RSS (MB) while exporting, redacted', result.redacted.peakRssMb, EXPORT_TARGETS.peakRssMb, 'max',
+    `VmHWM; unredacted ${result.plain.peakRssMb} MB; ${result.redacted.outputMb} MiB of Markdown`);
+}
+
 async function main() {
   if (!existsSync(CLI)) {
     say(`${CLI} not found: build first (npm run build)`);
     process.exit(1);
   }
   const started = Date.now();
+  if (ONLY === 'export') {
+    await exportRows();
+    const report = { mode: CFG.mode, only: ONLY, date: new Date().toISOString(), node: process.version, rows, targets, broken,
+      wallSeconds: round((Date.now() - started) / 1000, 1) };
+    await writeFile(OUT, `${JSON.stringify(report, null, 2)}\n`);
+    say(`results written to ${OUT} (${report.wallSeconds} s)`);
+    return;
+  }
   say(
     `${CFG.mode} run: trees of ${CFG.smallSessions} and ${CFG.largeSessions} sessions, ` +
       `big session ${CFG.bigMb} MB, ${CFG.duration} s loads`,
@@ -881,6 +909,7 @@ async function main() {
     await svcLive.stop();
     await rm(liveHome, { recursive: true, force: true });
   }
+  await exportRows();
   // ---- 8: search against Codex's own thread/search on the same tree (full run only).
   if (!QUICK) await compareWithCodex();
   if (!QUICK) await compareWithCcusage();

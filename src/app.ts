@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
+import type { RolloutLogger } from './rollout/types.js';
 import { MemoryBudget } from './rollout/reading/byte-budget.js';
 import { sqliteIndex } from './rollout/index/sqlite/backend.js';
 import { responseCaching } from './http/caching.js';
@@ -26,6 +27,8 @@ import { RequestLog } from './http/request-log.js';
 import { lazySchemaCompilers } from './http/lazy-schemas.js';
 import { usageRoutes } from './http/usage.js';
 import type { SearchMeter } from './rollout/search/search-work.js';
+import { exportRoutes } from './http/export.js';
+import { mcpRoutes } from './http/mcp.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -65,6 +68,24 @@ const MAX_REQUEST_BODY_BYTES = 16 * 1024;
 /** The connection-check period of Node's HTTP server: how late past its limit a slow client is cut off. */
 function checkingInterval(headersMs: number): number {
   return Math.max(50, Math.min(1000, Math.floor(headersMs / 4)));
+}
+
+/** The repository a configuration describes: the HTTP service and `codex-sessions mcp` (stdio) both serve one. */
+export function createRepository(
+  config: Config,
+  log: RolloutLogger,
+  memory = new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs),
+): RolloutRepository {
+  return new RolloutRepository({
+    codexHome: config.codexHome,
+    maxScanFiles: config.maxScanFiles,
+    log,
+    index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
+    memory,
+    followPollMs: config.live.followPollMs,
+    prices: new PriceBook(config.pricing),
+    searchBudgetChars: config.searchBudgetChars,
+  });
 }
 
 /** The whole service as a Fastify instance, not listening: cli.ts listens, tests inject. */
@@ -114,16 +135,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const memory = new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs);
   app.decorate('memoryBudget', memory);
-  const repository = new RolloutRepository({
-    codexHome: config.codexHome,
-    maxScanFiles: config.maxScanFiles,
-    log: app.log,
-    index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
-    memory,
-    followPollMs: config.live.followPollMs,
-    prices: new PriceBook(config.pricing),
-    searchBudgetChars: config.searchBudgetChars,
-  });
+  const repository = createRepository(config, app.log, memory);
   const streams = new StreamRegistry(config.maxStreams, config.live);
   app.decorate('eventStreams', streams);
   app.decorate('searchMeter', repository.searchMeter);
@@ -149,7 +161,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       origin: config.corsOrigins,
       methods: ['GET', 'HEAD'],
       allowedHeaders: ['Authorization', 'Accept', 'Range', 'If-None-Match', 'If-Modified-Since', 'Last-Event-ID', 'Cache-Control'],
-      exposedHeaders: ['ETag', 'Last-Modified', 'Content-Range', 'Accept-Ranges', 'Content-Length'],
+      exposedHeaders: ['ETag', 'Last-Modified', 'Content-Range', 'Accept-Ranges', 'Content-Length', 'Content-Disposition', 'X-Redactions'],
       maxAge: 600,
     });
   }
@@ -163,5 +175,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(searchRoutes, { repository });
   await app.register(eventRoutes, { repository, streams });
   await app.register(usageRoutes, { repository });
+  await app.register(exportRoutes, { repository });
+  await app.register(mcpRoutes, { repository, corsOrigins: config.corsOrigins });
   return app;
 }

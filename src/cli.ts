@@ -2,6 +2,7 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, USAGE, loadConfig, type Config } from './config.js';
+import { serveStdio } from './mcp/stdio.js';
 
 /** Streams still in flight get this long to finish after SIGINT/SIGTERM. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -14,9 +15,12 @@ async function main(): Promise<void> {
     process.exitCode = await runTeamCommand(command, process.argv.slice(3), process.env);
     return;
   }
+  const args = process.argv.slice(2);
+  // `codex-sessions mcp [flags]`: the same flags, served as MCP over stdio instead of HTTP.
+  const mcp = command === 'mcp';
   let parsed;
   try {
-    parsed = loadConfig(process.argv.slice(2), process.env);
+    parsed = loadConfig(mcp ? args.slice(1) : args, process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`codex-sessions: ${err.message}\n`);
@@ -29,6 +33,14 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = parsed;
+  if (mcp) {
+    if (config.databaseUrl !== null) {
+      process.stderr.write('codex-sessions: mcp serves a Codex home; it does not take --database-url (team mode) yet\n');
+      process.exit(2);
+    }
+    await serveStdio(config);
+    return;
+  }
   let app;
   try {
     app = await buildApp(config);

@@ -40,7 +40,7 @@ export interface Config {
   live: LiveSettings;
   /** Model prices from `--pricing FILE` over the built-in table; null: the built-in table only. */
   pricing: PricingOverrides | null;
-  /** Team mode (SPEC 9): the sessions and tokens live in this PostgreSQL database; null: one machine's home. */
+  /** Team mode (docs/team.md): the sessions and tokens live in this PostgreSQL database; null: one machine's home. */
   databaseUrl: string | null;
 }
 
@@ -131,7 +131,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export const USAGE = `Usage: codex-sessions [options]
+export const USAGE = `Usage: codex-sessions [options]          serve the HTTP API and the dashboard
+       codex-sessions mcp [options]      serve MCP over stdin/stdout, for an agent (docs/mcp.md)
 
 Options (each also read from the environment variable in brackets; flags win):
   --codex-home DIR        Codex home to serve [CODEX_HOME] (default ~/.codex)

@@ -7,7 +7,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem } from './problem.js';
 
 /**
- * The page's Content-Security-Policy (SPEC §8): only this origin, no inline script, no eval.
+ * The page's Content-Security-Policy (docs/dashboard.md): only this origin, no inline script, no eval.
  * Styles are this origin's stylesheet too (inline style attributes are refused; styles set
  * from script through the CSSOM, as Preact and uPlot do, are not affected). `data:` images
  * cover the empty favicon and images embedded in a message; no other origin is ever contacted.

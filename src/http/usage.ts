@@ -12,7 +12,7 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposit
       schema: {
         summary: "One session's token usage and cost: totals, per model, per turn, context window and rate limits",
         description:
-          'Counted by the rules of the README ("Token usage and cost"), from the session file, with the same answer as ' +
+          'Counted by the rules of docs/usage.md, from the session file, with the same answer as ' +
           'the list and GET /usage: a response the file copied from another session (the same thread_id/response_id) ' +
           'is counted in that session, or, when no file has that id, in the oldest file that carries it (finding it ' +
           'reads the older files: 503 SERVICE_UNAVAILABLE when they are more than --max-scan-files).',
@@ -39,7 +39,7 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposit
       schema: {
         summary: 'Token usage and cost of the whole home, per day, week, month, model, project, source, provider or session',
         description:
-          'Counted by the rules of the README ("Token usage and cost"), each response in the session it belongs to. ' +
+          'Counted by the rules of docs/usage.md, each response in the session it belongs to. ' +
           'Summed in the index once it has read every file; before that, by reading the files when there are at most ' +
           '--max-scan-files of them, else 503 SERVICE_UNAVAILABLE with Retry-After until the index is complete.',
         tags: ['usage'],

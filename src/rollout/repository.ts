@@ -29,6 +29,9 @@ import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
 import { keysCarriedByOlder } from './usage/carriers.js';
 import { DEFAULT_SEARCH_BUDGET_CHARS, SearchWork, type SearchMeter } from './search/search-work.js';
 import { usageReport, type UsageDeps, type UsageReport, type UsageRequest } from './usage/usage-report.js';
+import { decodeTranscriptCursor, exportTranscript, transcriptPiece } from './transcript/export.js';
+import type { ExportRequest, TranscriptExport, TranscriptPiece } from './transcript/export.js';
+import type { TranscriptHeader, TranscriptOptions } from './transcript/render.js';
 
 export type { OpenConversation, RecordEvent } from './reading/conversation.js';
 export type { RecordReader } from './reading/record-reader.js';
@@ -251,7 +254,7 @@ export class RolloutRepository {
 
   /**
    * Token usage and cost of one session, read from its file by the rules of the list and GET
-   * /usage (SPEC §6). With a `lease` (the request's share of the memory budget), what the count
+   * /usage (docs/usage.md). With a `lease` (the request's share of the memory budget), what the count
    * holds in proportion to the file is taken from the budget too, waiting for room.
    */
   async sessionUsage(file: RolloutFile, lease?: Lease, signal?: AbortSignal): Promise<SessionUsage> {
@@ -263,9 +266,47 @@ export class RolloutRepository {
     return readSessionUsage(file, deps.env, this.prices, rule6, lease && ((bytes) => lease.take(bytes, signal)));
   }
 
-  /** Counted usage of the whole home, grouped (SPEC §6, `GET /usage`; see usage/usage-report.ts). */
+  /** Counted usage of the whole home, grouped (docs/usage.md, `GET /usage`; see usage/usage-report.ts). */
   async usage(request: UsageRequest): Promise<UsageReport> {
     return usageReport(await this.readDeps(), request);
+  }
+
+  /** What an export's header shows: the summary, and usage from the index or, without it, counted from the file. */
+  private async transcriptHeader(file: RolloutFile): Promise<TranscriptHeader> {
+    const conversation = await this.openConversation(file);
+    await conversation.close();
+    const { summary } = conversation;
+    if (summary.usage !== null) return { summary, models: summary.usage.models, totals: summary.usage };
+    const counted = await this.sessionUsage(file);
+    return { summary, models: Object.keys(counted.byModel), totals: counted.totals };
+  }
+
+  /**
+   * The session as Markdown or HTML (docs/export.md), produced while it is sent: one record in memory
+   * at a time (see transcript/export.ts). The caller closes it when the body is done.
+   */
+  async exportSession(
+    file: RolloutFile,
+    request: ExportRequest,
+  ): Promise<TranscriptExport & { summary: SessionSummary; close(): Promise<void> }> {
+    const header = await this.transcriptHeader(file);
+    const opened = await this.openFile(file);
+    return { ...exportTranscript(opened, header, request, await this.env()), summary: header.summary, close: () => opened.close() };
+  }
+
+  /** A piece of the session's Markdown transcript from `cursor`, at most `maxBytes` long, and the cursor of the rest. */
+  async transcriptPiece(
+    file: RolloutFile,
+    request: TranscriptOptions & { cursor?: string | undefined; maxBytes: number; redact: boolean },
+  ): Promise<TranscriptPiece> {
+    const opened = await this.openFile(file);
+    try {
+      const position = await decodeTranscriptCursor(request.cursor, opened);
+      const header = position.offset === 0 ? await this.transcriptHeader(file) : null;
+      return await transcriptPiece(opened, header, position, request, await this.env());
+    } finally {
+      await opened.close();
+    }
   }
 
   /** Whether a session file with `id` exists (rule 6 gives a response to the session named by its thread id). */

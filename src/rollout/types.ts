@@ -36,7 +36,7 @@ export interface SessionSummary {
   usage: UsageSummary | null;
 }
 
-/** A session's counted token usage and its cost (SPEC §6). */
+/** A session's counted token usage and its cost (docs/usage.md). */
 export interface UsageSummary {
   inputTokens: number;
   cachedInputTokens: number;

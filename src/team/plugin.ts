@@ -26,7 +26,7 @@ function principalOf(request: FastifyRequest): Principal {
 }
 
 /**
- * Team mode (SPEC section 9): the database is migrated (or refused, when newer) before the server
+ * Team mode (docs/team.md): the database is migrated (or refused, when newer) before the server
  * is built, every request carries a token from the database, and the push agent's endpoints are
  * served. The read side over PostgreSQL is not built yet (docs/team.md).
  */

@@ -9,7 +9,7 @@ import { anyDecrease, clampParts, difference, isZero, readTokens, type TokenCoun
 /** Where a response's counts come from: a `token_usage_record` line, or `token_count` events. */
 export type UsageSource = 'record' | 'token_count';
 
-/** One model response, counted (SPEC §6). */
+/** One model response, counted (docs/usage.md). */
 export interface UsageResponse extends TokenCounts {
   /**
    * `<thread_id>/<response_id>` for a token_usage_record that names both: the same response
@@ -127,7 +127,7 @@ export function jsonAtMost(value: unknown, limit: number): boolean {
 const positive = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : null);
 
 /**
- * The counting rules 1-5 of SPEC §6 as a state machine over one file's records in file order:
+ * The counting rules 1-5 of docs/usage.md as a state machine over one file's records in file order:
  * feed each record with its line number, get back the response it completes (or null). The
  * state (`state`) can be stored and handed to a new counter to go on after an append.
  *
@@ -136,7 +136,7 @@ const positive = (value: unknown): number | null => (typeof value === 'number' &
  * the source of each response and drop the file's token_count ones when the state says so
  * (`countsTokenCount`); from then on the counter returns no more of them.
  *
- * Forks (see README, "Counting rules"): token_count events of inherited history only set the
+ * Forks (see docs/usage.md, "Counting rules"): token_count events of inherited history only set the
  * baseline total. A file is inherited history from its start when it is a fork, and after a
  * session_meta of another session (copied history), until its own first turn: a turn_context
  * or task_started whose turn id is a UUIDv7 made at or after the file's creation, or, in a fork

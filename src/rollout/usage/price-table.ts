@@ -1,7 +1,7 @@
 /**
  * The prices that ship with the service: USD per 1M tokens, OpenAI's standard tier. To update:
  * change or add a model here with the page the numbers come from, set `asOf` to the day you
- * read them, and run the tests (test/rollout/usage/pricing.test.ts pins the SPEC's models).
+ * read them, and run the tests (test/rollout/usage/pricing.test.ts pins the models docs/usage.md prices).
  * Users override or add models with `--pricing FILE` without a release.
  */
 export interface ModelPrice {

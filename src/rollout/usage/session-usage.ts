@@ -138,7 +138,7 @@ async function tallyFile(
 
 /**
  * The usage of one session, read from its file with the counter (one line at a time), by the
- * rules GET /usage and the list use (SPEC §6). A token_usage_record response of another
+ * rules GET /usage and the list use (docs/usage.md). A token_usage_record response of another
  * thread belongs to the session with that id when one exists (not counted here); when none
  * does, to the oldest file that carries it: then the file is read a second time without the
  * responses an older file carries (a fork whose parent file is gone, beside an older fork).

@@ -78,7 +78,7 @@ export async function apiFetch(path: string, options: FetchOptions = {}): Promis
 }
 
 /**
- * The last ETag and body of the most recent JSON GETs (SPEC §7 caching). Asking for one of
+ * The last ETag and body of the most recent JSON GETs (docs/live.md caching). Asking for one of
  * them again sends If-None-Match, and a 304 reuses the kept body: nothing is sent or parsed
  * again, and the caller gets the same object (so a view that compares renders nothing new).
  */

@@ -1,4 +1,4 @@
-// Event streams over fetch (GET /events, GET /conversations/:id/events: SPEC §7), with the
+// Event streams over fetch (GET /events, GET /conversations/:id/events: docs/live.md), with the
 // token in the Authorization header, and reconnection with Last-Event-ID as EventSource does.
 import { ApiError, apiFetch, isAbort, type Params } from './client.js';
 import { SseParser, type SseEvent } from './sse-parser.js';

@@ -1,4 +1,4 @@
-// Response shapes of the public API (SPEC §2, §5, §6, §7), as the dashboard reads them.
+// Response shapes of the public API (docs/api.md, docs/search.md, docs/usage.md, docs/live.md), as the dashboard reads them.
 
 export interface GitInfo {
   branch: string | null;
@@ -14,7 +14,7 @@ export interface TokenCounts {
   totalTokens: number;
 }
 
-/** `usage` on list items, search items and the one-session summary (SPEC §6); null while not indexed. */
+/** `usage` on list items, search items and the one-session summary (docs/usage.md); null while not indexed. */
 export interface SessionUsage extends TokenCounts {
   costUSD: number | null;
   models: string[];
@@ -106,7 +106,7 @@ export interface ConversationUsage {
   unpricedModels: string[];
 }
 
-/** `data` of `event: session` on GET /events (SPEC §7). */
+/** `data` of `event: session` on GET /events (docs/live.md). */
 export interface SessionEvent {
   change: 'created' | 'updated' | 'removed' | 'archived' | 'unarchived' | 'renamed';
   session: SessionSummary;

@@ -1,4 +1,4 @@
-// Following a session as it is written (GET /conversations/:id/events, SPEC §7): each complete
+// Following a session as it is written (GET /conversations/:id/events, docs/live.md): each complete
 // new line arrives as `event: record` whose id is the byte offset past it, so a reconnect
 // (Last-Event-ID) resumes exactly where the stream stopped, and the follow starts exactly where
 // the NDJSON load ended.

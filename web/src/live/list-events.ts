@@ -1,4 +1,4 @@
-// Live changes to a loaded list (GET /events, SPEC §7). The server narrows the stream by cwd,
+// Live changes to a loaded list (GET /events, docs/live.md). The server narrows the stream by cwd,
 // source, provider and archived; the rest (title filter, dates, sort position) is applied here.
 // A session goes where the list's order puts it among the loaded items; one that belongs
 // after the last loaded item is left to paging. No DOM: unit-tested in Node.

@@ -1,5 +1,5 @@
 // A snippet cut into plain and highlighted parts from the server's `ranges` (UTF-16 offsets,
-// end exclusive: SPEC §5). Ranges are clamped, sorted and merged, so bad input never throws.
+// end exclusive: docs/search.md). Ranges are clamped, sorted and merged, so bad input never throws.
 // No DOM: unit-tested in Node.
 
 export interface Part {

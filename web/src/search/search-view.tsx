@@ -1,4 +1,4 @@
-// Full-text search (GET /search, SPEC §5): sessions with highlighted snippets; a snippet opens
+// Full-text search (GET /search, docs/search.md): sessions with highlighted snippets; a snippet opens
 // the session at its record (#/session/<id>?line=N).
 import { useMemo } from 'preact/hooks';
 import type { SearchItem, SearchMatch } from '../api/types.js';

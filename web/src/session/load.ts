@@ -90,8 +90,10 @@ export async function loadSummary(id: string, signal: AbortSignal): Promise<Sess
 }
 
 /** The raw NDJSON as a file download. The token goes in a header, so the bytes are fetched first. */
-export async function downloadRaw(id: string, fileName: string): Promise<void> {
-  const response = await apiFetch(path(id), { accept: 'application/x-ndjson' });
+export async function downloadRaw(id: string, fileName: string, format?: 'markdown' | 'html'): Promise<void> {
+  // With a format: the export (docs/export.md), redacted as the server does by default.
+  const exported = format && apiFetch(`${path(id)}/export`, { params: { format }, accept: '*/*' });
+  const response = await (exported || apiFetch(path(id), { accept: 'application/x-ndjson' }));
   const blob = await response.blob();
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');

@@ -1,5 +1,5 @@
 // Splits a byte stream into lines without copying a long line more than once, and tracks the
-// byte offset just past each complete line (where a live follow resumes: SPEC §7 `from`).
+// byte offset just past each complete line (where a live follow resumes: docs/live.md `from`).
 
 export interface Line {
   text: string;

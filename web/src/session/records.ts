@@ -1,4 +1,4 @@
-// One rollout line as the transcript reads it, whatever its format generation (SPEC §1). The
+// One rollout line as the transcript reads it, whatever its format generation (docs/api.md). The
 // format rules are the server's own (src/rollout/reading/formats.ts, a module without imports
 // that this bundle includes): the browser and the server cannot disagree on what a line is.
 import { isObject, normalizeRecord, type RecordKind } from '../../../src/rollout/reading/formats.js';

@@ -112,12 +112,13 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
   const totals = usage?.totals;
   const fileName = summary?.path.split('/').pop() ?? `${id}.jsonl`;
   const cwd = summary?.cwd ?? meta?.cwd ?? null;
-  // The id the server gave (not the link's): what Copy and Download use, and only once it has.
+  // The id the server gave (not the link's): what Copy, Download and Export use, and only once it has.
   const serverId = summary?.id ?? null;
-  const onDownload = () => {
+  const onDownload = (format?: 'markdown' | 'html') => {
     if (serverId === null) return;
     setDownloadError(null);
-    downloadRaw(serverId, fileName).catch(setDownloadError);
+    const name = format ? `codex-session-${serverId}.${format === 'html' ? 'html' : 'md'}` : fileName;
+    downloadRaw(serverId, name, format).catch(setDownloadError);
   };
   return (
     <section class="view session-view" aria-labelledby="session-title" data-session={id}>
@@ -167,9 +168,20 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
           <div class="actions">
             <code class="resume">codex resume {serverId}</code>
             <CopyButton text={`codex resume ${serverId}`} label="Copy the codex resume command" />
-            <button type="button" class="btn" onClick={onDownload}>
+            <button type="button" class="btn" onClick={() => onDownload()}>
               Download NDJSON
             </button>
+            <button type="button" class="btn" onClick={() => onDownload('markdown')}>
+              Export Markdown
+            </button>
+            <button type="button" class="btn" onClick={() => onDownload('html')}>
+              Export HTML
+            </button>
+            <CopyButton
+              text={`${location.origin}${location.pathname}#/session/${serverId}`}
+              label="Copy a link to this session"
+              caption="Copy link"
+            />
             <LiveState follow={follow} gone={gone} />
           </div>
         )}

@@ -1,5 +1,5 @@
 // Token usage and cost per transcript turn. The server counts (GET /conversations/:id/usage,
-// SPEC §6: re-emitted events, usage records, forks, prices), so every client gets the same
+// docs/usage.md: re-emitted events, usage records, forks, prices), so every client gets the same
 // numbers; the transcript only has to say which of its turns each of the server's turns is.
 // No DOM: unit-tested in Node.
 import type { TokenCounts, TurnUsage } from '../api/types.js';

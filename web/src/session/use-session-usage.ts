@@ -1,4 +1,4 @@
-// Token usage and cost of the open session, from GET /conversations/:id/usage (SPEC §6). No
+// Token usage and cost of the open session, from GET /conversations/:id/usage (docs/usage.md). No
 // polling: it is fetched once the transcript is loaded, and again only when the live follow
 // brings a new usage line (a little later, so that a burst of lines costs one request); each
 // fetch after the first revalidates with If-None-Match (api/client.ts).

@@ -27,21 +27,34 @@ const ORDER_OPTIONS: [string, string][] = [
 
 /** The list's filters. Text fields apply when committed (Enter, or leaving the field); the title filter as you type. */
 export function FilterBar({ value, onChange, projects, providers }: Props) {
-  const set = (k: keyof Filters) => (event: Event) => onChange({ ...value, [k]: (event.currentTarget as HTMLInputElement).value });
   const [q, setQ] = useState(value.q);
-  // The typed title applies after a pause, onto the filters as they are then (not as they were).
+  // The filters as last committed, updated at once on every commit (a new route renders later):
+  // a change of one control is applied onto every other's latest value, never onto a snapshot
+  // from an earlier render, and carries the title as typed so far (a pending title is not lost,
+  // and cannot later undo this change).
   const latest = useRef(value);
-  latest.current = value;
+  const shown = useRef(JSON.stringify(value));
+  if (JSON.stringify(value) !== shown.current) {
+    shown.current = JSON.stringify(value);
+    latest.current = value;
+  }
+  const commit = (next: Filters) => {
+    latest.current = next;
+    onChange(next);
+  };
+  const set = (k: keyof Filters) => (event: Event) =>
+    commit({ ...latest.current, q, [k]: (event.currentTarget as HTMLInputElement).value });
   useEffect(() => setQ(value.q), [value.q]);
+  // The typed title applies after a pause.
   useEffect(() => {
     if (q === latest.current.q) return;
-    const timer = setTimeout(() => onChange({ ...latest.current, q }), 250);
+    const timer = setTimeout(() => commit({ ...latest.current, q }), 250);
     return () => clearTimeout(timer);
   }, [q]);
   // On a phone the filters other than the title fold behind one button (styles/sessions.css),
   // so that the first screen shows sessions; on a wide screen the button is not shown.
   const [open, setOpen] = useState(false);
-  const clear = () => onChange({ ...FILTER_DEFAULTS, sort: value.sort, order: value.order });
+  const clear = () => commit({ ...FILTER_DEFAULTS, sort: value.sort, order: value.order });
   const active = (Object.keys(FILTER_DEFAULTS) as (keyof Filters)[]).filter(
     (k) => k !== 'q' && k !== 'sort' && k !== 'order' && value[k] !== FILTER_DEFAULTS[k],
   ).length;

@@ -1,5 +1,5 @@
 // The list's filters live in the URL (#/?source=exec&sort=updated...): a reload or a shared link
-// shows the same list. Names and values are the API's own (SPEC §2), so they pass straight through.
+// shows the same list. Names and values are the API's own (docs/api.md), so they pass straight through.
 
 export interface Filters {
   q: string;

@@ -4,7 +4,7 @@ import { href } from '../router.js';
 import { Cost } from '../ui/cost.js';
 
 /**
- * The session's cost from `usage` on the list item (SPEC §6): "—" while the server has not
+ * The session's cost from `usage` on the list item (docs/usage.md): "—" while the server has not
  * counted it yet (null: not indexed; absent: an older server), never a made-up $0. `unpriced`
  * is every model the server has no price for (GET /usage): the row's own models are checked
  * against it, since a list item's usage has no cost per model.

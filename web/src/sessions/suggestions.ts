@@ -1,4 +1,4 @@
-// What the Sessions view learns from GET /usage (SPEC §6), once per visit:
+// What the Sessions view learns from GET /usage (docs/usage.md), once per visit:
 // - the values of the project and provider pickers. The API has no "distinct cwd" route, and
 //   paging through the whole list for them would read every session; GET /usage?groupBy=cwd
 //   (and =provider) answers from the index with one row per project that has spent tokens,

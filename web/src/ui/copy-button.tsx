@@ -14,7 +14,7 @@ async function copy(text: string): Promise<void> {
   if (!ok) throw new Error('copy refused');
 }
 
-export function CopyButton({ text, label }: { text: string; label: string }) {
+export function CopyButton({ text, label, caption = 'Copy' }: { text: string; label: string; caption?: string }) {
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   const onClick = () => {
     copy(text).then(
@@ -25,7 +25,7 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
   };
   return (
     <button type="button" class="btn" onClick={onClick} aria-label={label} title={label}>
-      {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed' : 'Copy'}
+      {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed' : caption}
       <span class="offscreen" aria-live="polite">
         {state === 'copied' ? 'Copied to the clipboard' : ''}
       </span>

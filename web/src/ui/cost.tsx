@@ -1,4 +1,4 @@
-// A cost as the API gives it (SPEC §6 rule 7): costUSD sums the models that have a price, and
+// A cost as the API gives it (docs/usage.md rule 7): costUSD sums the models that have a price, and
 // is null when none of them has one. A model without a price is never shown as $0: the amount
 // gets a "+" (there is more, not priced) or, with no amount at all, the words "no price".
 import { usd } from '../format.js';

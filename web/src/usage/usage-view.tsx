@@ -1,4 +1,4 @@
-// Usage and cost (GET /usage, SPEC §6): tokens and cost per day stacked by model, the projects
+// Usage and cost (GET /usage, docs/usage.md): tokens and cost per day stacked by model, the projects
 // that used them, and the table beneath. Days are in the browser's time zone, sent as `tz`, so
 // that a day is the reader's day. Loaded on demand (with uPlot) the first time the page opens.
 import { useMemo } from 'preact/hooks';

@@ -1,4 +1,4 @@
-// One GET /usage report (SPEC §6) for the Usage page. While the index reads a large home the
+// One GET /usage report (docs/usage.md) for the Usage page. While the index reads a large home the
 // answer can take a while, or be 503 SERVICE_UNAVAILABLE with Retry-After (the server will not
 // read more than --max-scan-files files for one request): the page says which, and asks again
 // by itself after the time the server named.

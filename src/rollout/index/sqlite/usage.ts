@@ -12,7 +12,7 @@ const SOURCE_CODES = { record: 1, token_count: 2 } as const;
 
 export function createUsageTables(): string {
   return `
-    -- One row per counted model response (SPEC §6), with whether it counts: rule 1 (a file with
+    -- One row per counted model response (docs/usage.md), with whether it counts: rule 1 (a file with
     -- token_usage_record lines does not count its token_count events) and rule 6 (a response
     -- several files carry counts once) are kept up to date as files come and go.
     CREATE TABLE IF NOT EXISTS usage_responses (

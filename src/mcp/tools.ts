@@ -1,0 +1,132 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
+import { summaryFields } from '../http/list-body.js';
+import type { RolloutRepository } from '../rollout/repository.js';
+import type { SessionSummary } from '../rollout/types.js';
+import { fitted, MAX_RESULT_BYTES, result, sizeOf, toolError } from './results.js';
+import { ListSessionsArgs, ReadSessionArgs, SearchSessionArgs, SearchSessionsArgs, SessionUsageArgs, UsageReportArgs } from './schemas.js';
+import { pageText, piecePreamble, sessionSearchText, sessionUsageText, usageReportText } from './text.js';
+
+/** Every tool only reads, reads the same answer twice, and reads only this service's sessions. */
+const READ_ONLY: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+
+/** A session summary exactly as the REST API writes it. */
+export const restSummary = (s: SessionSummary) => JSON.parse(`${summaryFields(s)}}`) as Record<string, unknown>;
+
+/** Bytes of a transcript piece's Markdown: what is left of a result for the text, after its structured part. */
+const PIECE_BYTES = MAX_RESULT_BYTES - 4_000;
+
+/** A tool's run, with a repository failure answered as a tool error carrying its code. */
+async function guarded(run: () => Promise<CallToolResult>): Promise<CallToolResult> {
+  try {
+    return await run();
+  } catch (err) {
+    return toolError(err);
+  }
+}
+
+/** The tools of docs/mcp.md on `server`: each calls the repository, as the REST routes do, never HTTP. */
+export function registerTools(server: McpServer, repository: RolloutRepository): void {
+  type Run<S extends z.ZodType> = (args: z.infer<S>) => Promise<CallToolResult>;
+  const tool = <S extends z.ZodType>(name: string, title: string, description: string, inputSchema: S, run: Run<S>) => {
+    const config = { title, description, inputSchema: inputSchema as never, annotations: { ...READ_ONLY, title } };
+    server.registerTool(name, config, ((args: z.infer<S>) => guarded(() => run(args))) as never);
+  };
+
+  tool(
+    'list_sessions',
+    'List sessions',
+    'Codex sessions, newest first, with their title, project (cwd), times and token usage. Filters and paging as GET /conversations; ' +
+      'pass nextCursor back as cursor for the next page. Read one with read_session.',
+    ListSessionsArgs,
+    (a) =>
+      fitted(a.limit ?? 20, async (limit) => {
+        const page = await repository.listPage({ archived: 'false', includeEmpty: false, order: 'desc', ...a, limit, head: 0, tail: 0 });
+        const items = page.items.map((item) => ({ ...restSummary(item), head: [], tail: [] }));
+        return { items, nextCursor: page.nextCursor, numScannedFiles: page.numScannedFiles, reachedScanCap: page.reachedScanCap };
+      }, (v) => pageText(v.items, v.nextCursor)),
+  );
+
+  tool(
+    'search_sessions',
+    'Search sessions',
+    'Sessions whose messages (or tool calls and outputs, scope=tools) contain q, newest first, with snippets of the matching records ' +
+      '(their line numbers). As GET /search. Use it to find "the session where we fixed X", then read_session or search_session.',
+    SearchSessionsArgs,
+    (a) =>
+      fitted(a.limit ?? 10, async (limit) => {
+        const defaults = { match: 'phrase', scope: 'messages', matches: 3, archived: 'false', includeEmpty: false, order: 'desc' } as const;
+        const page = await repository.search({ ...defaults, ...a, limit });
+        const items = page.items.map((item) => ({ ...restSummary(item), matchCount: item.matchCount, matches: item.matches }));
+        return { items, nextCursor: page.nextCursor, reachedScanCap: page.reachedScanCap };
+      }, (v) => pageText(v.items, v.nextCursor)),
+  );
+
+  tool(
+    'read_session',
+    'Read a session',
+    'A session as a Markdown transcript (header, then turns: user and assistant messages, reasoning summaries, tool calls and outputs), ' +
+      `secrets redacted by default. At most ${MAX_RESULT_BYTES.toLocaleString('en-US')} bytes a call: while nextCursor is not null, ` +
+      'call again with it as cursor to read on. Tool outputs are bounded (their head and tail).',
+    ReadSessionArgs,
+    async (a) => {
+      const file = await repository.findById(a.id);
+      const lease = await repository.leaseFor('conversation');
+      try {
+        const options = { tools: a.tools ?? 'full', reasoning: a.reasoning ?? true, redact: a.redact ?? true, maxBytes: PIECE_BYTES };
+        const piece = await repository.transcriptPiece(file, { ...options, cursor: a.cursor });
+        const turns = piece.turns === null ? null : { first: piece.turns[0], last: piece.turns[1] };
+        const structured = { id: file.id, turns, nextCursor: piece.nextCursor, redactions: piece.redactions };
+        return result(piecePreamble(structured) + piece.markdown, structured);
+      } finally {
+        lease.release();
+      }
+    },
+  );
+
+  tool(
+    'search_session',
+    'Search one session',
+    'The records of one session that contain q, in file order, with their line numbers and snippets. As GET /conversations/{id}/search.',
+    SearchSessionArgs,
+    async (a) => {
+      const file = await repository.findById(a.id);
+      return fitted(a.limit ?? 20, async (limit) => {
+        const page = await repository.searchSession(file, { match: 'phrase', scope: 'messages', ...a, limit });
+        return { matches: page.matches, nextCursor: page.nextCursor };
+      }, (v) => sessionSearchText(v.matches, v.nextCursor));
+    },
+  );
+
+  tool(
+    'session_usage',
+    "A session's token usage",
+    "One session's tokens and cost: totals, per model and per turn, context window, rate limits. As GET /conversations/{id}/usage.",
+    SessionUsageArgs,
+    async (a) => {
+      const usage = await repository.sessionUsage(await repository.findById(a.id));
+      const value: Record<string, unknown> & typeof usage & { turnsOmitted?: number } = { ...usage };
+      // A session of thousands of turns: its first turns, within the bound, and how many were left out.
+      while (sizeOf(sessionUsageText(value), value) > MAX_RESULT_BYTES && value.turns.length > 0) {
+        const keep = Math.floor(value.turns.length / 2);
+        value.turnsOmitted = usage.turns.length - keep;
+        value.turns = usage.turns.slice(0, keep);
+      }
+      return result(sessionUsageText(value), value);
+    },
+  );
+
+  tool(
+    'usage_report',
+    'Usage report',
+    'Tokens and cost of all sessions, grouped by day, week, month, model, cwd, source, provider or session, with totals. As GET /usage.',
+    UsageReportArgs,
+    (a) =>
+      fitted(
+        a.limit ?? 100,
+        async (limit) => ({ ...(await repository.usage({ groupBy: 'day', tz: 'UTC', archived: 'all', ...a, limit })) }),
+        (v) => usageReportText(v),
+      ),
+  );
+}

@@ -1,0 +1,35 @@
+// The suites of `npm test`, as vitest projects. One list, read by vitest.config.ts (which files
+// belong where) and by test/sequencer.ts (which start first), so that the two cannot disagree.
+// docs/testing.md says what each suite covers and how long it takes.
+
+/** Large trees, long lines, load and randomised corpora: minutes of CPU between them. */
+export const STRESS = [
+  'test/http/hostile-files.test.ts',
+  'test/http/index-equivalence.test.ts',
+  'test/http/memory-budget.test.ts',
+  'test/http/search-properties.test.ts',
+  'test/http/usage-properties.test.ts',
+  'test/http/follow.test.ts',
+  'test/load.test.ts',
+];
+
+/** What `npm run build` makes: the CLI in dist/ and the dashboard in dist/web. */
+export const BUILT = ['test/cli.test.ts', 'test/http/dashboard.test.ts', 'test/mcp/mcp.test.ts'];
+
+/** The dashboard in Debian's Chromium (skipped, loudly, without it). */
+export const E2E = ['test/e2e/**/*.test.ts'];
+
+/** Team mode against a real PostgreSQL cluster (test/team/pg-setup.ts starts one for the run). */
+export const TEAM = ['test/team/**/*.test.ts'];
+
+/** Everything else: no Chromium, no large trees, no build, no database. */
+export const UNIT = ['test/**/*.test.ts'];
+export const NOT_UNIT = [...STRESS, ...BUILT, ...E2E, ...TEAM];
+
+/**
+ * The order in which projects' files start: the long ones first, so that two workers do not end
+ * on one long file while the other idles; stress (CPU) and e2e (mostly waiting on Chromium)
+ * (and team, mostly waiting on PostgreSQL and the CLI) alternate, so that the two workers are
+ * rarely both busy with CPU-heavy files.
+ */
+export const PROJECT_RANK: Record<string, number> = { stress: 0, e2e: 0, team: 0, built: 1, unit: 2 };
