@@ -9,7 +9,8 @@
  * characters one by one, so a needle found in a text is found whatever its place in a word.
  * Each code unit stays one code unit (offsets map back as toLowerCase's do).
  *
- * Changing this function changes what the index stores: bump SCHEMA_VERSION (index/sqlite-store.ts).
+ * Changing this function changes what the index stores: bump SCHEMA_VERSION (index/sqlite-store.ts),
+ * and add a team migration that empties the PostgreSQL index's tables (src/team/db/index-schema.ts).
  */
 export function fold(text: string): string {
   return text.toLowerCase().replaceAll('ς', 'σ');

@@ -29,7 +29,7 @@ describePg('migrations', () => {
     const results = await Promise.all([migrate(pool(url)), migrate(pool(url)), migrate(pool(url))]);
     expect(results.filter((r) => r.from === 0)).toHaveLength(1);
     expect(results.every((r) => r.to === SCHEMA_VERSION)).toBe(true);
-    const { rows } = await pool(url).query('SELECT version, count(*)::int AS n FROM cs_schema GROUP BY version');
+    const { rows } = await pool(url).query('SELECT version, count(*)::int AS n FROM cs_schema GROUP BY version ORDER BY version');
     expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, n: 1 })));
   });
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { INDEX_SCHEMA } from './index-schema.js';
 
 /**
  * The team schema, one entry per version, applied in order and never edited once released: a
@@ -45,6 +46,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       ALTER TABLE cs_chunks ALTER COLUMN data SET COMPRESSION lz4;
     `,
   },
+  { version: 2, name: 'metadata index of every home', sql: INDEX_SCHEMA },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -200,7 +200,8 @@ export const STORE_CONTRACT: Record<string, Case> = {
       // Names live outside the index: the caller passes the ids whose name matches.
       expect(await allIds(store, { input: { q: 'my notes' }, nameMatchIds: [uuidN(2)] })).toEqual([2]);
       // The rule stated in store.ts: a title passes when it holds the folded needle.
-      for (const q of ['a', 'É', 'Ü', 'ПРИВЕТ', 'テスト']) {
+      // Wildcards of SQL's LIKE and its escape are literal characters here.
+      for (const q of ['a', 'É', 'Ü', 'ПРИВЕТ', 'テスト', '%', '_', 'p_rser', 'a%p', '\\']) {
         const expected = SPECS.filter((s) => !s.archived && s.title !== null && fold(s.title).includes(fold(q))).map((s) => s.n);
         expect((await allIds(store, { input: { q } })).sort()).toEqual([...new Set(expected)].sort());
       }

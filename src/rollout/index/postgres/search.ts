@@ -1,0 +1,99 @@
+import type pg from 'pg';
+import type { SearchRole } from '../../search/extract.js';
+import { fold } from '../../fold.js';
+import { SCOPE_ROLES, type SearchQuery } from '../../search/match.js';
+import type { LocatedDoc } from '../../search/session-matcher.js';
+import type { SearchFilter } from '../store.js';
+import { containsPattern, pgText, type Params } from './sql.js';
+
+const ROLE_CODES: Record<SearchRole, number> = { user: 1, assistant: 2, tool: 3, reasoning: 4 };
+const ROLES = Object.fromEntries(Object.entries(ROLE_CODES).map(([k, v]) => [v, k])) as Record<number, SearchRole>;
+
+/** Documents read back per statement: a session's documents are never all in one result. */
+const DOC_CHUNK = 256;
+
+/** What narrows a search page: per needle the trigram index can serve, its LIKE pattern; the scope's roles. */
+export interface PgSearchFilter extends SearchFilter {
+  backend: 'postgres';
+  patterns: string[];
+  roles: number[];
+}
+
+/**
+ * Needles shorter than a trigram cannot use the GIN index (a LIKE would read every document):
+ * they narrow nothing here, and the caller checks each document (as with SQLite's FTS5).
+ */
+const indexable = (needle: string) => [...needle].length >= 3;
+
+export function searchFilter(search: SearchQuery): PgSearchFilter {
+  return {
+    backend: 'postgres',
+    patterns: search.needles.filter(indexable).map(containsPattern),
+    roles: SCOPE_ROLES[search.scope].map((r) => ROLE_CODES[r]),
+  };
+}
+
+/**
+ * Conditions on the session row `s`: for each pattern, the session has a document in scope
+ * holding it. The planner chooses between the trigram index (rare needles) and a probe of each
+ * session's documents in page order (frequent ones), from its statistics.
+ */
+export function searchConditions(filter: PgSearchFilter, p: Params): string[] {
+  if (filter.patterns.length === 0) return [];
+  const roles = p.add(filter.roles);
+  return filter.patterns.map(
+    (pattern) => `s.fid IN (SELECT d.fid FROM cs_index_docs d WHERE d.folded LIKE ${p.add(pattern)} AND d.role = ANY(${roles}::int2[]))`,
+  );
+}
+
+/** Adds documents of one file (inside the write's transaction), text folded here by fold(). */
+export async function addDocs(client: pg.ClientBase, fid: number, docs: readonly LocatedDoc[]): Promise<void> {
+  if (docs.length === 0) return;
+  await client.query({
+    name: 'cs-index-add-docs',
+    text:
+      'INSERT INTO cs_index_docs (fid, line, role, kind, ts, text, folded) ' +
+      'SELECT $1, * FROM unnest($2::int[], $3::int2[], $4::text[], $5::text[], $6::text[], $7::text[]) ' +
+      'ON CONFLICT (fid, line) DO UPDATE SET role = excluded.role, kind = excluded.kind, ts = excluded.ts, ' +
+      'text = excluded.text, folded = excluded.folded',
+    values: [
+      fid,
+      docs.map((d) => d.line),
+      docs.map((d) => ROLE_CODES[d.role]),
+      docs.map((d) => pgText(d.kind)),
+      docs.map((d) => pgText(d.timestamp)),
+      docs.map((d) => pgText(d.text)),
+      docs.map((d) => pgText(fold(d.text))),
+    ],
+  });
+}
+
+/**
+ * The documents of file `fid` in scope that hold any needle (LIKE is exact on folded text, so
+ * this is the matches and a few more in words mode), from line `fromLine` on, in file order.
+ */
+export async function documentsOf(pool: pg.Pool, fid: number, search: SearchQuery, fromLine: number): Promise<LocatedDoc[]> {
+  const roles = SCOPE_ROLES[search.scope].map((r) => ROLE_CODES[r]);
+  const patterns = search.needles.map(containsPattern);
+  const out: LocatedDoc[] = [];
+  for (let from = fromLine; ; ) {
+    const { rows } = await pool.query<DocRow>({
+      name: 'cs-index-documents',
+      text:
+        'SELECT line, role, kind, ts, text FROM cs_index_docs WHERE fid = $1 AND line >= $2 AND role = ANY($3::int2[]) ' +
+        'AND folded LIKE ANY($4::text[]) ORDER BY line LIMIT $5',
+      values: [fid, from, roles, patterns, DOC_CHUNK],
+    });
+    for (const r of rows) out.push({ line: r.line, timestamp: r.ts, role: ROLES[r.role] as SearchRole, kind: r.kind, text: r.text });
+    if (rows.length < DOC_CHUNK) return out;
+    from = rows[rows.length - 1]!.line + 1;
+  }
+}
+
+interface DocRow {
+  line: number;
+  role: number;
+  kind: string;
+  ts: string | null;
+  text: string;
+}

@@ -1,0 +1,292 @@
+import type pg from 'pg';
+import { wholeMtimeMs } from '../../files/file-stamp.js';
+import { normalizeCwd } from '../../listing/filters.js';
+import { fold } from '../../fold.js';
+import type { SearchQuery } from '../../search/match.js';
+import type { LocatedDoc } from '../../search/session-matcher.js';
+import { parseContentState } from '../content-state.js';
+import type { IndexQuery, ModelUsage, UsageAggregate, UsageAggregation } from '../metadata-index.js';
+import type { ContentPosition, IndexEntry, IndexStore, SearchFilter, StoredFile, WriteOp } from '../store.js';
+import { addDocs, documentsOf, searchConditions, searchFilter, type PgSearchFilter } from './search.js';
+import { FILE_COLUMNS, Params, listQuery, named, pgText } from './sql.js';
+import { PgUsage } from './usage.js';
+
+type Row = StoredFile & { fid: number };
+
+/**
+ * The PostgreSQL index store: the rows of one home in tables shared by every home of a team
+ * (migration 2, src/team/db/index-schema.ts), keyed by (home, rel_path). Its answers are those
+ * of the SQLite store (the contract suite runs on both). A write is one transaction on one
+ * connection; the writes of this store run one after another, and the rows a write reads are
+ * locked (FOR UPDATE), so that two processes indexing one home never add content twice.
+ */
+export class PgStore implements IndexStore {
+  private readonly usage: PgUsage;
+  /** The last write: the next waits for it ("after every write called before it"). */
+  private writing: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly home: string,
+  ) {
+    this.usage = new PgUsage(home);
+  }
+
+  async complete(): Promise<boolean> {
+    const { rows } = await this.pool.query<{ complete: boolean }>('SELECT complete FROM cs_index_homes WHERE home = $1', [this.home]);
+    return rows[0]?.complete === true;
+  }
+
+  async count(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM cs_index_files WHERE home = $1', [this.home]);
+    return rows[0]!.n;
+  }
+
+  async get(relPath: string): Promise<StoredFile | undefined> {
+    return this.row(this.pool, relPath);
+  }
+
+  private async row(db: pg.Pool | pg.ClientBase, relPath: string, lock = false): Promise<Row | undefined> {
+    const { rows } = await db.query({
+      name: lock ? 'cs-index-row-lock' : 'cs-index-row',
+      text: `SELECT ${FILE_COLUMNS} FROM cs_index_files s WHERE s.home = $1 AND s.rel_path = $2${lock ? ' FOR UPDATE' : ''}`,
+      values: [this.home, relPath],
+    });
+    return normalize(rows[0]);
+  }
+
+  async paths(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ p: string }>('SELECT rel_path AS p FROM cs_index_files WHERE home = $1', [this.home]);
+    return rows.map((r) => r.p);
+  }
+
+  async byId(id: string): Promise<StoredFile[]> {
+    const { rows } = await this.pool.query({
+      name: 'cs-index-by-id',
+      text: `SELECT ${FILE_COLUMNS} FROM cs_index_files s WHERE s.home = $1 AND s.id = $2 ORDER BY s.rel_path`,
+      values: [this.home, id],
+    });
+    return rows.map((r) => normalize(r)!);
+  }
+
+  write(ops: readonly WriteOp[]): Promise<boolean> {
+    if (ops.length === 0) return Promise.resolve(false);
+    const run = this.writing.then(() => this.transaction(ops));
+    this.writing = run.catch(() => {});
+    return run;
+  }
+
+  private async transaction(ops: readonly WriteOp[]): Promise<boolean> {
+    const client = await this.pool.connect();
+    let failed = false;
+    try {
+      await client.query('BEGIN');
+      let changed = false;
+      for (const op of ops) changed = (await this.apply(client, op)) || changed;
+      await client.query('COMMIT');
+      return changed;
+    } catch (err) {
+      failed = true;
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      // A connection whose ROLLBACK may not have run is not given back to others.
+      client.release(failed);
+    }
+  }
+
+  private async apply(client: pg.ClientBase, op: WriteOp): Promise<boolean> {
+    switch (op.kind) {
+      case 'entry': {
+        const { fid, isNew } = await this.upsert(client, op.entry);
+        if (op.resetContent !== null) {
+          // A new row's number is new: it has no documents or responses to drop (two round trips saved per new file).
+          if (!isNew) {
+            await client.query({ name: 'cs-index-docs-drop', text: 'DELETE FROM cs_index_docs WHERE fid = $1', values: [fid] });
+            await this.usage.removeFile(client, fid);
+          }
+          await this.checkpoint(client, op.entry.file.relPath, op.resetContent, -1, null);
+        }
+        return true;
+      }
+      case 'grew': {
+        const { stamp } = op;
+        const { rowCount } = await client.query({
+          name: 'cs-index-grew',
+          text: 'UPDATE cs_index_files SET size = $1, mtime_exact = $2, ctime_exact = $3, mtime_ms = $4 WHERE home = $5 AND rel_path = $6',
+          values: [stamp.size, stamp.mtimeMs, stamp.ctimeMs, wholeMtimeMs(stamp.mtimeMs), this.home, op.relPath],
+        });
+        return (rowCount ?? 0) > 0;
+      }
+      case 'content': {
+        const row = await this.row(client, op.relPath, true);
+        if (row?.content?.offset !== op.from) return false; // another writer (or a reset) moved it: see IndexStore.write
+        await addDocs(client, row.fid, op.docs);
+        await this.usage.add(client, row.fid, op.responses, op.hasRecords);
+        await this.checkpoint(client, op.relPath, op.at, op.doneAtSize, op.fingerprint);
+        return true;
+      }
+      case 'delete': {
+        const row = await this.row(client, op.relPath, true);
+        if (row === undefined) return false;
+        await this.usage.removeFile(client, row.fid);
+        // The documents go with the row (ON DELETE CASCADE).
+        await client.query({ name: 'cs-index-delete', text: 'DELETE FROM cs_index_files WHERE fid = $1', values: [row.fid] });
+        await this.usage.sessionChanged(client, row.id);
+        return true;
+      }
+      case 'complete': {
+        const { rowCount } = await client.query('UPDATE cs_index_homes SET complete = true WHERE home = $1', [this.home]);
+        return (rowCount ?? 0) > 0;
+      }
+    }
+  }
+
+  /** Records what a read of a file found; returns its file number (kept when the row exists) and whether the row is new. */
+  private async upsert(client: pg.ClientBase, { file, stamp, session }: IndexEntry): Promise<{ fid: number; isNew: boolean }> {
+    const s = session?.summary;
+    const before = await this.row(client, file.relPath, true);
+    const { rows } = await client.query<{ fid: number }>({
+      name: 'cs-index-upsert',
+      text: `
+        INSERT INTO cs_index_files (home, rel_path, key, id, archived, dev, ino, size, mtime_exact, ctime_exact, mtime_ms,
+                                    is_session, has_user_message, created_ms, title, title_folded, cwd_norm, source, model_provider)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+        ON CONFLICT (home, rel_path) DO UPDATE SET
+          key = excluded.key, id = excluded.id, archived = excluded.archived, dev = excluded.dev, ino = excluded.ino,
+          size = excluded.size, mtime_exact = excluded.mtime_exact, ctime_exact = excluded.ctime_exact, mtime_ms = excluded.mtime_ms,
+          is_session = excluded.is_session, has_user_message = excluded.has_user_message, created_ms = excluded.created_ms,
+          title = excluded.title, title_folded = excluded.title_folded, cwd_norm = excluded.cwd_norm, source = excluded.source,
+          model_provider = excluded.model_provider
+        RETURNING fid::float8 AS fid`,
+      values: [
+        this.home,
+        file.relPath,
+        file.key,
+        file.id,
+        file.archived,
+        stamp.dev,
+        stamp.ino,
+        stamp.size,
+        stamp.mtimeMs,
+        stamp.ctimeMs,
+        wholeMtimeMs(stamp.mtimeMs),
+        session !== null,
+        session?.hasUserMessage === true,
+        s ? Date.parse(s.createdAt) : null,
+        pgText(s?.title ?? null),
+        pgText(s?.title != null ? fold(s.title) : null),
+        pgText(s?.cwd != null ? normalizeCwd(s.cwd) : null),
+        pgText(s?.source ?? null),
+        pgText(s?.modelProvider ?? null),
+      ],
+    });
+    // Rule 6 asks which session ids exist: a session that appears may own responses other files carry.
+    if (before === undefined || before.isSession !== (session !== null)) await this.usage.sessionChanged(client, file.id);
+    return { fid: rows[0]!.fid, isNew: before === undefined };
+  }
+
+  private async checkpoint(
+    client: pg.ClientBase,
+    relPath: string,
+    content: ContentPosition,
+    doneAtSize: number | undefined,
+    fingerprint: string | null,
+  ): Promise<void> {
+    await client.query({
+      name: 'cs-index-checkpoint',
+      text:
+        'UPDATE cs_index_files SET content_offset = $1, content_line = $2, content_state = $3, ' +
+        'content_size = coalesce($4, content_size), fingerprint = $5 WHERE home = $6 AND rel_path = $7',
+      values: [content.offset, content.lineNo, JSON.stringify(content.state), doneAtSize ?? null, fingerprint, this.home, relPath],
+    });
+  }
+
+  /** After a full pass: fresh planner statistics (autovacuum would get there too, later). */
+  async afterPass(): Promise<void> {
+    await this.pool.query('ANALYZE cs_index_files, cs_index_docs, cs_index_usage');
+  }
+
+  async query(q: IndexQuery, search?: SearchFilter): Promise<StoredFile[]> {
+    const p = new Params();
+    const extra = search === undefined ? [] : searchConditions(search as PgSearchFilter, p);
+    const sql = listQuery(q, this.home, p, extra);
+    // A LIKE pattern's selectivity decides the plan (trigram index or ordered scan): a page
+    // matching text is planned for its pattern each time; the others once per connection.
+    const text = search !== undefined || q.filter.q !== undefined;
+    const { rows } = await this.pool.query(text ? { text: sql, values: p.values } : named(sql, p.values));
+    return rows.map((r) => normalize(r)!);
+  }
+
+  async searchFilter(search: SearchQuery): Promise<SearchFilter> {
+    return searchFilter(search);
+  }
+
+  async documents(relPath: string, search: SearchQuery, fromLine: number): Promise<LocatedDoc[] | null> {
+    const row = await this.row(this.pool, relPath);
+    return row === undefined ? null : documentsOf(this.pool, row.fid, search, fromLine);
+  }
+
+  async usageOf(relPaths: readonly string[]): Promise<Map<string, ModelUsage[]>> {
+    const { rows } = await this.pool.query<{ p: string; fid: number }>({
+      name: 'cs-index-usage-paths',
+      text:
+        'SELECT rel_path AS p, fid::float8 AS fid FROM cs_index_files ' +
+        'WHERE home = $1 AND content_size >= 0 AND rel_path = ANY($2::text[])',
+      values: [this.home, relPaths],
+    });
+    const byFid = new Map<number, ModelUsage[]>(rows.map((r) => [r.fid, []]));
+    for (const { fid, ...usage } of await this.usage.ofFiles(this.pool, [...byFid.keys()])) byFid.get(fid)?.push(usage);
+    return new Map(rows.map((r) => [r.p, byFid.get(r.fid) ?? []]));
+  }
+
+  async usageTimeRange(): Promise<{ minMs: number; maxMs: number } | null> {
+    return this.usage.timeRange(this.pool);
+  }
+
+  async aggregateUsage(q: UsageAggregation): Promise<UsageAggregate> {
+    return this.usage.aggregate(this.pool, q);
+  }
+
+  /** Null while the home's index row is there; it goes when another instance opened this home fresh. */
+  async verify(): Promise<string | null> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM cs_index_homes WHERE home = $1', [this.home]);
+    return (rowCount ?? 0) > 0 ? null : "the home's index was dropped by another instance";
+  }
+
+  /** The pool is the backend's (shared by every store of the process): nothing to close here. */
+  async close(): Promise<void> {
+    await this.writing;
+  }
+}
+
+function normalize(row: unknown): Row | undefined {
+  if (row === undefined) return undefined;
+  type Plain = 'relPath' | 'key' | 'id' | 'mtimeMs' | 'contentSize' | 'fingerprint' | 'archived' | 'hasUserMessage' | 'isSession';
+  const r = row as Pick<StoredFile, Plain> & {
+    dev: number;
+    ino: number;
+    size: number;
+    fid: number;
+    mtimeExact: number;
+    ctimeExact: number;
+    contentOffset: number;
+    contentLine: number;
+    contentState: string | null;
+  };
+  const state = parseContentState(r.contentState);
+  return {
+    relPath: r.relPath,
+    key: r.key,
+    id: r.id,
+    archived: r.archived,
+    stamp: { dev: r.dev, ino: r.ino, size: r.size, mtimeMs: r.mtimeExact, ctimeMs: r.ctimeExact },
+    mtimeMs: r.mtimeMs,
+    hasUserMessage: r.hasUserMessage,
+    isSession: r.isSession,
+    fid: r.fid,
+    content: state === null ? null : { offset: r.contentOffset, lineNo: r.contentLine, state },
+    contentSize: r.contentSize,
+    fingerprint: r.fingerprint,
+  };
+}

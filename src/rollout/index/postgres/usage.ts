@@ -1,0 +1,193 @@
+import type pg from 'pg';
+import { isFileLocalKey, type UsageResponse } from '../../usage/counter.js';
+import type { GroupBy } from '../../usage/grouping.js';
+import { DAY_MS, type OffsetInterval } from '../../usage/time-buckets.js';
+import type { ModelUsage, UsageAggregate, UsageAggregation } from '../metadata-index.js';
+import { NOT_SHADOWED, Params, pgText, rootsCondition } from './sql.js';
+
+const SOURCE_CODES = { record: 1, token_count: 2 } as const;
+
+/**
+ * The usage of one home in PostgreSQL: the same rows and rules as SQLite's UsageStore
+ * (sqlite/usage.ts), every statement scoped to the home (rule 6 never crosses homes).
+ */
+export class PgUsage {
+  constructor(private readonly home: string) {}
+
+  /** Adds responses of one file (inside the write's transaction); `hasRecords` is rule 1. */
+  async add(client: pg.ClientBase, fid: number, responses: readonly UsageResponse[], hasRecords: boolean): Promise<void> {
+    const keys = new Set<string>();
+    if (responses.length > 0) {
+      const at = responses.map((r) => {
+        const ms = r.at === null ? null : Date.parse(r.at);
+        return ms === null || Number.isNaN(ms) ? null : ms;
+      });
+      const shared = responses.map((r) => !isFileLocalKey(r.responseKey));
+      await client.query({
+        name: 'cs-index-add-usage',
+        text:
+          'INSERT INTO cs_index_usage ' +
+          '(fid, home, line, key, thread_id, source, at_ms, model, turn_id, input, cached, output, reasoning, counted) ' +
+          'SELECT $1, $2, u.*, true FROM unnest($3::int[], $4::text[], $5::text[], $6::int2[], $7::bigint[], $8::text[], $9::text[], ' +
+          '$10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[]) AS u ' +
+          'ON CONFLICT (fid, line) DO UPDATE SET key = excluded.key, thread_id = excluded.thread_id, source = excluded.source, ' +
+          'at_ms = excluded.at_ms, model = excluded.model, turn_id = excluded.turn_id, input = excluded.input, ' +
+          'cached = excluded.cached, output = excluded.output, reasoning = excluded.reasoning, counted = true',
+        values: [
+          fid,
+          this.home,
+          responses.map((r) => r.lineNo),
+          responses.map((r, i) => (shared[i] ? pgText(r.responseKey) : null)),
+          responses.map((r) => pgText(r.threadId)),
+          responses.map((r) => SOURCE_CODES[r.source]),
+          at,
+          responses.map((r) => pgText(r.model)),
+          responses.map((r) => pgText(r.turnId)),
+          responses.map((r) => r.inputTokens),
+          responses.map((r) => r.cachedInputTokens),
+          responses.map((r) => r.outputTokens),
+          responses.map((r) => r.reasoningOutputTokens),
+        ],
+      });
+      responses.forEach((r, i) => shared[i] && keys.add(pgText(r.responseKey)));
+    }
+    if (hasRecords) {
+      await client.query({
+        name: 'cs-index-rule-1',
+        text: `UPDATE cs_index_usage SET counted = false WHERE fid = $1 AND source = ${SOURCE_CODES.token_count} AND counted`,
+        values: [fid],
+      });
+    }
+    for (const key of keys) await this.reown(client, key);
+  }
+
+  /** Forgets a file's responses; the responses it shared find their owner again. */
+  async removeFile(client: pg.ClientBase, fid: number): Promise<void> {
+    const { rows } = await client.query<{ key: string }>({
+      name: 'cs-index-usage-remove',
+      text: 'DELETE FROM cs_index_usage WHERE fid = $1 RETURNING key',
+      values: [fid],
+    });
+    for (const key of new Set(rows.map((r) => r.key).filter((k) => k !== null))) await this.reown(client, key);
+  }
+
+  /** A session with this id came or went: its thread's shared responses find their owner again. */
+  async sessionChanged(client: pg.ClientBase, id: string): Promise<void> {
+    const { rows } = await client.query<{ key: string }>({
+      name: 'cs-index-usage-thread',
+      text: 'SELECT DISTINCT key FROM cs_index_usage WHERE home = $1 AND thread_id = $2 AND key IS NOT NULL',
+      values: [this.home, id],
+    });
+    for (const { key } of rows) await this.reown(client, key);
+  }
+
+  /** Rule 6 for one shared response, as SQLite's UsageStore.reown decides it, within this home. */
+  private async reown(client: pg.ClientBase, key: string): Promise<void> {
+    type Carrier = { fid: number; id: string; createdMs: number | null; relPath: string; threadId: string | null };
+    const { rows: carriers } = await client.query<Carrier>({
+      name: 'cs-index-usage-carriers',
+      text:
+        'SELECT r.fid::float8 AS fid, s.id, s.created_ms::float8 AS "createdMs", s.rel_path AS "relPath", r.thread_id AS "threadId" ' +
+        `FROM cs_index_usage r JOIN cs_index_files s ON s.fid = r.fid WHERE r.home = $1 AND r.key = $2 AND ${NOT_SHADOWED}`,
+      values: [this.home, key],
+    });
+    if (carriers.length === 0) return;
+    const threadId = carriers[0]!.threadId;
+    let own = false;
+    if (threadId !== null) {
+      const { rowCount } = await client.query({
+        name: 'cs-index-session-exists',
+        text: 'SELECT 1 FROM cs_index_files WHERE home = $1 AND id = $2 AND is_session LIMIT 1',
+        values: [this.home, threadId],
+      });
+      own = (rowCount ?? 0) > 0;
+    }
+    const candidates = own ? carriers.filter((c) => c.id === threadId) : carriers;
+    candidates.sort(
+      (a, b) => (a.createdMs ?? Infinity) - (b.createdMs ?? Infinity) || (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0),
+    );
+    await client.query({
+      name: 'cs-index-usage-owner',
+      text: 'UPDATE cs_index_usage SET counted = (fid = $3) WHERE home = $1 AND key = $2',
+      values: [this.home, key, candidates[0]?.fid ?? -1],
+    });
+  }
+
+  async timeRange(pool: pg.Pool): Promise<{ minMs: number; maxMs: number } | null> {
+    const { rows } = await pool.query<{ minMs: number | null; maxMs: number | null }>({
+      name: 'cs-index-usage-range',
+      text: 'SELECT min(at_ms)::float8 AS "minMs", max(at_ms)::float8 AS "maxMs" FROM cs_index_usage WHERE home = $1 AND counted',
+      values: [this.home],
+    });
+    const r = rows[0];
+    return r?.minMs == null || r.maxMs == null ? null : { minMs: r.minMs, maxMs: r.maxMs };
+  }
+
+  /** The counted usage of these files, per file and model. */
+  async ofFiles(pool: pg.Pool, fids: readonly number[]): Promise<(ModelUsage & { fid: number })[]> {
+    if (fids.length === 0) return [];
+    const { rows } = await pool.query<ModelUsage & { fid: number }>({
+      name: 'cs-index-usage-of',
+      text:
+        'SELECT fid::float8 AS fid, model, sum(input)::float8 AS "inputTokens", sum(cached)::float8 AS "cachedInputTokens", ' +
+        'sum(output)::float8 AS "outputTokens", sum(reasoning)::float8 AS "reasoningOutputTokens" FROM cs_index_usage ' +
+        'WHERE counted AND fid = ANY($1::bigint[]) GROUP BY fid, model ORDER BY fid, model',
+      values: [fids],
+    });
+    return rows;
+  }
+
+  /** The counted usage of the sessions that pass `q`, per group and model, and the sessions per group (groupUsage in SQL). */
+  async aggregate(pool: pg.Pool, q: UsageAggregation): Promise<UsageAggregate> {
+    const p = new Params();
+    const where = [`r.home = ${p.add(this.home)}`, 'r.counted', rootsCondition(q.archived)];
+    if (q.sinceMs !== undefined) where.push(`r.at_ms >= ${p.add(Math.ceil(q.sinceMs))}`);
+    if (q.untilMs !== undefined) where.push(`r.at_ms <= ${p.add(Math.floor(q.untilMs))}`);
+    for (const [column, values] of [
+      ['s.cwd_norm', q.filter.cwd],
+      ['s.source', q.filter.source],
+      ['s.model_provider', q.filter.provider],
+    ] as const) {
+      if (values !== undefined) where.push(`${column} = ANY(${p.add(values)}::text[])`);
+    }
+    // Not a named statement: the zone's offsets are literals of its text, which would prepare one per range.
+    const bucket = bucketExpression(q.groupBy, q.offsets);
+    const from = `FROM cs_index_usage r JOIN cs_index_files s ON s.fid = r.fid WHERE ${where.join(' AND ')}`;
+    const [tokens, sessions] = await Promise.all([
+      pool.query<UsageAggregate['tokens'][number]>(
+        `SELECT ${bucket} AS bucket, r.model, sum(r.input)::float8 AS "inputTokens", sum(r.cached)::float8 AS "cachedInputTokens", ` +
+          `sum(r.output)::float8 AS "outputTokens", sum(r.reasoning)::float8 AS "reasoningOutputTokens" ${from} GROUP BY 1, 2`,
+        p.values,
+      ),
+      pool.query<UsageAggregate['sessions'][number]>(
+        `SELECT ${bucket} AS bucket, count(DISTINCT s.id)::int AS n ${from} GROUP BY 1`,
+        p.values,
+      ),
+    ]);
+    return { tokens: tokens.rows, sessions: sessions.rows };
+  }
+}
+
+/** A response's group: a session column, the model, or a day number for time groups (as SQLite's bucketExpression). */
+function bucketExpression(groupBy: GroupBy, offsets: readonly OffsetInterval[]): string {
+  switch (groupBy) {
+    case 'model':
+      return 'r.model';
+    case 'cwd':
+      return 's.cwd_norm';
+    case 'source':
+      return 's.source';
+    case 'provider':
+      return 's.model_provider';
+    case 'session':
+      return 's.id';
+    default: {
+      // The local day of the response: bigint division truncates towards zero, as SQLite's does.
+      const cases = offsets.map((o) => `WHEN r.at_ms < ${Math.trunc(o.endMs)} THEN (r.at_ms + ${Math.trunc(o.offsetMs)}) / ${DAY_MS}`);
+      const day = `(CASE WHEN r.at_ms IS NULL THEN NULL ${cases.join(' ')} END)`;
+      if (groupBy === 'day') return `${day}::int`;
+      if (groupBy === 'week') return `(${day} - ((${day} + 3) % 7 + 7) % 7)::int`;
+      return `(date_trunc('month', (date '1970-01-01' + ${day}::int)::timestamp)::date - date '1970-01-01')`;
+    }
+  }
+}
