@@ -2,7 +2,6 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, USAGE, loadConfig, type Config } from './config.js';
-import { serveStdio } from './mcp/stdio.js';
 
 /** Streams still in flight get this long to finish after SIGINT/SIGTERM. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -38,6 +37,8 @@ async function main(): Promise<void> {
       process.stderr.write('codex-sessions: mcp serves a Codex home; it does not take --database-url (team mode) yet\n');
       process.exit(2);
     }
+    // Loaded only for this command: the MCP SDK is not parsed when the service starts.
+    const { serveStdio } = await import('./mcp/stdio.js');
     await serveStdio(config);
     return;
   }
