@@ -1,9 +1,9 @@
-import { RolloutError, RolloutErrorKind, scanFailed } from '../../errors.js';
-import { isMissingOrUnsafe } from '../../files/fs-safety.js';
-import { chunksOf } from '../../reading/byte-source.js';
-import type { OpenConversation, RecordEvent } from '../codex/conversation.js';
-import { heldRecord, readRecord, readUnheld, recordChunks, splitRawLines } from '../../reading/jsonl-lines.js';
-import { openRollout, terminatedLines, type OpenRollout, type ReadEnv } from '../../reading/session-reader.js';
+import { RolloutError, scanFailed } from '../../errors.js';
+import { openSession } from '../../reading/open-session.js';
+import { recordEvents } from '../../reading/record-events.js';
+import type { OpenConversation } from '../codex/conversation.js';
+import { recordChunks } from '../../reading/jsonl-lines.js';
+import { openRollout, terminatedLines, type ReadEnv } from '../../reading/session-reader.js';
 import type { RolloutLogger } from '../../types.js';
 import type { ClaudeFile } from './discovery.js';
 import { scanClaudeHead } from './reader.js';
@@ -27,15 +27,8 @@ export async function openClaudeConversation(
   log: RolloutLogger,
 ): Promise<OpenConversation & { facts: ClaudeSessionFacts }> {
   const rollout = asRolloutFile(file);
-  let opened: OpenRollout;
-  try {
-    opened = await openRollout(rollout, env.realRoot);
-  } catch (err) {
-    if (isMissingOrUnsafe(err)) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
-    throw scanFailed(`cannot open ${file.relPath}`, err);
-  }
+  const opened = await openSession(rollout, env.realRoot);
   const { source, stat } = opened;
-  const { maxLineBytes, holdLineBytes } = env.limits;
   try {
     const head = await scanClaudeHead(source, file, stat, 0, env, log);
     const fallback = new ClaudeSessionScanner().summary(file, stat);
@@ -45,22 +38,7 @@ export async function openClaudeConversation(
       stat,
       summary,
       facts,
-      async *records(): AsyncGenerator<RecordEvent> {
-        for await (const raw of splitRawLines(chunksOf(source, stat.size), maxLineBytes, { holdBytes: holdLineBytes })) {
-          if (raw.bytes === null) {
-            const verdict = readUnheld(raw, maxLineBytes);
-            if (verdict === null) continue;
-            if (verdict.ok) yield { kind: 'record', text: verdict.ref };
-            else yield { kind: 'invalid', line: raw.lineNo, reason: verdict.reason };
-            continue;
-          }
-          const text = raw.bytes.toString('utf8');
-          const parsed = readRecord({ lineNo: raw.lineNo, offset: raw.offset, text, terminated: raw.terminated }, maxLineBytes);
-          if (parsed === null) continue;
-          if (parsed.ok) yield { kind: 'record', text: heldRecord(raw.offset, raw.bytes, text, true) };
-          else yield { kind: 'invalid', line: raw.lineNo, reason: parsed.reason };
-        }
-      },
+      records: () => recordEvents(source, stat.size, env.limits),
       textOf: (text) => recordChunks(source, text),
       close: () => opened.close(),
     };

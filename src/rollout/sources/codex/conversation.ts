@@ -1,16 +1,14 @@
 import type { Stats } from 'node:fs';
 import { RolloutError, scanFailed } from '../../errors.js';
-import { chunksOf } from '../../reading/byte-source.js';
-import { heldRecord, readRecord, readUnheld, recordChunks, splitRawLines, type RecordText } from '../../reading/jsonl-lines.js';
+import { recordChunks, type RecordText } from '../../reading/jsonl-lines.js';
 import { openSession } from '../../reading/open-session.js';
+import { recordEvents, type RecordEvent } from '../../reading/record-events.js';
 import type { ReadEnv } from '../../reading/session-reader.js';
 import { scanHead } from './session-file.js';
 import { buildSummary } from './summary.js';
 import type { RolloutFile, RolloutLogger, SessionSummary } from '../../types.js';
 
-export type RecordEvent =
-  | { kind: 'record'; text: RecordText }
-  | { kind: 'invalid'; line: number; reason: string };
+export type { RecordEvent };
 
 /** An opened session: a consistent snapshot (size at open time) of one rollout file. */
 export interface OpenConversation {
@@ -40,7 +38,6 @@ export async function openConversation(
 ): Promise<OpenConversation> {
   const opened = await openSession(file, env.realRoot);
   const { source, stat } = opened;
-  const { maxLineBytes, holdLineBytes } = env.limits;
   try {
     const head = await scanHead(source, file, stat, 0, env, log);
     const summary = { ...(head?.summary ?? buildSummary(file, {}, null, stat)), name };
@@ -48,22 +45,7 @@ export async function openConversation(
       file,
       stat,
       summary,
-      async *records() {
-        for await (const raw of splitRawLines(chunksOf(source, stat.size), maxLineBytes, { holdBytes: holdLineBytes })) {
-          if (raw.bytes === null) {
-            const verdict = readUnheld(raw, maxLineBytes);
-            if (verdict === null) continue;
-            if (verdict.ok) yield { kind: 'record', text: verdict.ref };
-            else yield { kind: 'invalid', line: raw.lineNo, reason: verdict.reason };
-            continue;
-          }
-          const text = raw.bytes.toString('utf8');
-          const parsed = readRecord({ lineNo: raw.lineNo, offset: raw.offset, text, terminated: raw.terminated }, maxLineBytes);
-          if (parsed === null) continue;
-          if (parsed.ok) yield { kind: 'record', text: heldRecord(raw.offset, raw.bytes, text, true) };
-          else yield { kind: 'invalid', line: raw.lineNo, reason: parsed.reason };
-        }
-      },
+      records: () => recordEvents(source, stat.size, env.limits),
       textOf: (text) => recordChunks(source, text),
       close: () => opened.close(),
     };
