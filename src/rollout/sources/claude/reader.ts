@@ -1,14 +1,11 @@
 import type { Stats } from 'node:fs';
-import { rethrowIfNotTheFile, isExhausted, scanFailed } from '../../errors.js';
-import { chunksOf, readExactly, type ByteSource } from '../../reading/byte-source.js';
-import { heldRecord, readRecord, readUnheld, splitRawLines, type RawLine } from '../../reading/jsonl-lines.js';
-import { openRollout, readTail, type Allowance, type ReadEnv } from '../../reading/session-reader.js';
+import { chunksOf, type ByteSource } from '../../reading/byte-source.js';
+import { readRecord, readUnheld, splitRawLines } from '../../reading/jsonl-lines.js';
+import { readListing } from '../../reading/listing-read.js';
+import { keepHeld, parseUnheld, type Allowance, type ReadEnv } from '../../reading/session-reader.js';
 import type { JsonRecord, RecordText, RolloutLogger, SessionSummary } from '../../types.js';
 import type { ClaudeFile } from './discovery.js';
 import { ClaudeSessionScanner, claudeRolloutFile, type ClaudeSessionFacts } from './session-head.js';
-
-/** Memory a long line takes while it is parsed: its bytes, its text and the parsed value (as session-reader counts it). */
-const PARSE_FACTOR = 4;
 
 /** The head of a Claude transcript: the same shape as a Codex SessionHead, plus the Claude facts. */
 export interface ClaudeSessionHead {
@@ -26,26 +23,6 @@ export interface ClaudeSessionRead extends ClaudeSessionHead {
 
 /** A listing read of a Claude file (null: unreadable; `read` null: not a transcript). */
 export type ClaudeListingRead = { stat: Stats; read: ClaudeSessionRead | null } | null;
-
-/** A long line's record, its bytes read again within the budget's line pool; null when the file changed under us. */
-async function parseUnheld(source: ByteSource, range: RecordText, env: ReadEnv): Promise<JsonRecord | null> {
-  const release = await env.budget.lines.acquire(PARSE_FACTOR * range.length, env.waitMs);
-  try {
-    const bytes = await readExactly(source, range.offset, range.length);
-    return bytes === null ? null : (JSON.parse(bytes.toString('utf8')) as JsonRecord);
-  } catch {
-    return null;
-  } finally {
-    release();
-  }
-}
-
-function keepHeld(raw: RawLine, text: string, allowance: Allowance): RecordText {
-  const bytes = raw.bytes as Buffer;
-  const keep = bytes.length <= allowance.left;
-  if (keep) allowance.left -= bytes.length;
-  return heldRecord(raw.offset, bytes, text, keep);
-}
 
 /**
  * Reads a Claude transcript from the start until it knows the session's start time, title,
@@ -122,34 +99,16 @@ export async function scanClaudeHead(
  * cannot be read (or is not a regular file inside the home); rejects only when the memory
  * budget has no room or the process is out of descriptors (Unavailable).
  */
-export async function readClaudeSessionFile(
+export function readClaudeSessionFile(
   file: ClaudeFile,
   headCount: number,
   tailCount: number,
   env: ReadEnv,
   log: RolloutLogger,
 ): Promise<ClaudeListingRead> {
-  let opened;
-  try {
-    // openRollout takes a RolloutFile; only the path is used to open it.
-    opened = await openRollout(claudeRolloutFile(file, new Date(0).toISOString()), env.realRoot);
-  } catch (err) {
-    if (isExhausted(err)) throw scanFailed(`cannot open ${file.relPath}`, err);
-    log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
-    return null;
-  }
-  const { source, stat } = opened;
-  try {
-    const allowance = { left: env.limits.inlineBytesPerRead };
-    const head = await scanClaudeHead(source, file, stat, headCount, env, log, allowance);
-    if (head === null) return { stat, read: null };
-    const tail = tailCount > 0 ? await readTail(source, stat.size, tailCount, env.limits, allowance) : [];
-    return { stat, read: { ...head, tail, stat } };
-  } catch (err) {
-    rethrowIfNotTheFile(err, `cannot read ${file.relPath}`);
-    log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
-    return null;
-  } finally {
-    await opened.close();
-  }
+  // readListing takes a RolloutFile; only its paths are used to open it.
+  const rollout = claudeRolloutFile(file, new Date(0).toISOString());
+  return readListing(rollout, tailCount, env, log, (source, stat, allowance) =>
+    scanClaudeHead(source, file, stat, headCount, env, log, allowance),
+  );
 }

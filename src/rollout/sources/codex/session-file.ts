@@ -1,9 +1,9 @@
 import type { Stats } from 'node:fs';
-import { isExhausted, rethrowIfNotTheFile, scanFailed } from '../../errors.js';
 import { chunksOf, type ByteSource } from '../../reading/byte-source.js';
 import { readRecord, readUnheld, splitRawLines, type RecordText } from '../../reading/jsonl-lines.js';
-import { keepHeld, openRollout, parseUnheld, readTail } from '../../reading/session-reader.js';
-import type { Allowance, OpenRollout, ReadEnv } from '../../reading/session-reader.js';
+import { readListing } from '../../reading/listing-read.js';
+import { keepHeld, parseUnheld } from '../../reading/session-reader.js';
+import type { Allowance, ReadEnv } from '../../reading/session-reader.js';
 import type { JsonRecord, RolloutFile, RolloutLogger } from '../../types.js';
 import type { ListingRead, SessionHead } from '../source.js';
 import { normalizeRecord } from './formats.js';
@@ -87,34 +87,13 @@ export async function scanHead(
  * a regular file inside the home); `read` null when it is not a session (skipped files are
  * logged at debug with their path). Rejects only when the memory budget has no room (Unavailable).
  */
-export async function readSessionFile(
+export function readSessionFile(
   file: RolloutFile,
   headCount: number,
   tailCount: number,
   env: ReadEnv,
   log: RolloutLogger,
 ): Promise<ListingRead> {
-  let opened: OpenRollout;
-  try {
-    opened = await openRollout(file, env.realRoot);
-  } catch (err) {
-    if (isExhausted(err)) throw scanFailed(`cannot open ${file.relPath}`, err);
-    log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
-    return null;
-  }
-  const { source, stat } = opened;
-  try {
-    const allowance = { left: env.limits.inlineBytesPerRead };
-    const head = await scanHead(source, file, stat, headCount, env, log, allowance);
-    if (head === null) return { stat, read: null };
-    const tail = tailCount > 0 ? await readTail(source, stat.size, tailCount, env.limits, allowance) : [];
-    return { stat, read: { ...head, tail, stat } };
-  } catch (err) {
-    rethrowIfNotTheFile(err, `cannot read ${file.relPath}`);
-    log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');
-    return null;
-  } finally {
-    await opened.close();
-  }
+  return readListing(file, tailCount, env, log, (source, stat, allowance) => scanHead(source, file, stat, headCount, env, log, allowance));
 }
 
