@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { ARCHIVED_DIR } from '../sources/codex/tree-walk.js';
+import { codex } from '../sources/registry.js';
 import type { TreeChanges } from './tree-watcher.js';
 import { matchesFilter, type SessionFilter } from '../listing/filters.js';
 import { buildSummary } from '../sources/codex/summary.js';
@@ -48,7 +48,7 @@ export function wants(sub: FeedSubscription, event: FeedEvent): boolean {
   return concerns && matchesFilter(s, sub.filter, 0);
 }
 
-const isArchivedPath = (relPath: string) => relPath.startsWith(`${ARCHIVED_DIR}/`);
+const isArchivedPath = (relPath: string) => codex.isArchivedPath(relPath);
 
 /**
  * Turns the tree watcher's reports into session changes in the event log. It needs no memory

@@ -78,4 +78,13 @@ export interface SessionSource<S extends SourceShapes> {
   readonly search: { initial(): S['extractState']; docOf(record: S['record'], state: S['extractState']): S['doc'] | null };
   /** The state of a home for /readyz. */
   homeState(home: string): Promise<HomeState>;
+  /** Whether a path (relative to the home) lies in the source's archive. */
+  isArchivedPath(relPath: string): boolean;
+  /** Where a session's file would be after it was archived (or unarchived when it is archived): the follower looks there. */
+  movedPath(file: RolloutFile): string;
+  /**
+   * The directories where new sessions land (Codex: the archive and the newest day directory):
+   * the index upkeep looks at them before a query, ahead of the watcher.
+   */
+  recentDirs(walker: S['walker']): Promise<string[]>;
 }

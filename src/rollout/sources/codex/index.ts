@@ -1,6 +1,7 @@
 import type { Degradations } from '../../degraded.js';
 import type { RolloutFile } from '../../types.js';
 import type { SessionSource } from '../source.js';
+import { stampDate } from './filename.js';
 import { openConversation, type OpenConversation } from './conversation.js';
 import type { NormalizedRecord } from './formats.js';
 import { homeState } from './home-state.js';
@@ -40,4 +41,18 @@ export const codexSource: SessionSource<CodexShapes> = {
   usageCounter: (state?: CounterState) => new UsageCounter(state),
   search: { initial: initialExtractState, docOf: searchDocOf },
   homeState,
+  isArchivedPath: (relPath: string) => relPath.startsWith(`${ARCHIVED_DIR}/`),
+  movedPath: (file: RolloutFile) => {
+    const name = file.relPath.slice(file.relPath.lastIndexOf('/') + 1);
+    const [y, m, d] = stampDate(file.stamp).split('-');
+    return file.archived ? `${SESSIONS_DIR}/${y}/${m}/${d}/${name}` : `${ARCHIVED_DIR}/${name}`;
+  },
+  recentDirs: async (walker: TreeWalker) => {
+    const dirs = [ARCHIVED_DIR];
+    const [year] = await walker.numericDirs(SESSIONS_DIR, 'desc');
+    const [month] = year ? await walker.numericDirs(`${SESSIONS_DIR}/${year}`, 'desc') : [];
+    const [day] = year && month ? await walker.numericDirs(`${SESSIONS_DIR}/${year}/${month}`, 'desc') : [];
+    if (year && month && day) dirs.push(`${SESSIONS_DIR}/${year}/${month}/${day}`);
+    return dirs;
+  },
 };
