@@ -41,6 +41,11 @@ export interface WatchPlan {
   namesFile: string | null;
 }
 
+/** A source's user-set session names (Codex: session_index.jsonl), by session id; read incrementally, never failing a request. */
+export interface SessionNameBook {
+  load(): Promise<ReadonlyMap<string, string>>;
+}
+
 /** A source's own shapes: its walker, usage counter and its state, search extraction state, record and conversation. */
 export interface SourceShapes {
   walker: unknown;
@@ -78,6 +83,10 @@ export interface SessionSource<S extends SourceShapes> {
   readonly search: { initial(): S['extractState']; docOf(record: S['record'], state: S['extractState']): S['doc'] | null };
   /** The state of a home for /readyz. */
   homeState(home: string): Promise<HomeState>;
+  /** The user-set names of the sessions in one home (a problem with them goes to `degraded`). */
+  names(home: string, degraded?: Degradations): SessionNameBook;
+  /** The summary of a file known only by its path (a session removed before it was ever read). */
+  summaryOfPath(file: RolloutFile): SessionSummary;
   /** Whether a path (relative to the home) lies in the source's archive. */
   isArchivedPath(relPath: string): boolean;
   /** Where a session's file would be after it was archived (or unarchived when it is archived): the follower looks there. */

@@ -6,7 +6,8 @@ import { openConversation, type OpenConversation } from './conversation.js';
 import type { NormalizedRecord } from './formats.js';
 import { homeState } from './home-state.js';
 import { initialExtractState, searchDocOf, type ExtractState, type SearchDoc } from './search-extract.js';
-import { SESSION_INDEX_FILE } from './session-names.js';
+import { SESSION_INDEX_FILE, SessionNames } from './session-names.js';
+import { buildSummary } from './summary.js';
 import { readSessionFile } from './session-file.js';
 import { ARCHIVED_DIR, SESSIONS_DIR, TreeWalker, isTreeDir } from './tree-walk.js';
 import { UsageCounter, type CounterState } from './usage-counter.js';
@@ -41,6 +42,8 @@ export const codexSource: SessionSource<CodexShapes> = {
   usageCounter: (state?: CounterState) => new UsageCounter(state),
   search: { initial: initialExtractState, docOf: searchDocOf },
   homeState,
+  names: (home: string, degraded?: Degradations) => new SessionNames(home, degraded),
+  summaryOfPath: (file: RolloutFile) => buildSummary(file, {}, null, { size: 0, mtimeMs: Date.now() }),
   isArchivedPath: (relPath: string) => relPath.startsWith(`${ARCHIVED_DIR}/`),
   movedPath: (file: RolloutFile) => {
     const name = file.relPath.slice(file.relPath.lastIndexOf('/') + 1);
