@@ -3,10 +3,8 @@ import { Degradations } from './degraded.js';
 import { RolloutError, RolloutErrorKind } from './errors.js';
 import { UUID } from './sources/codex/filename.js';
 import { pathKind } from './files/fs-safety.js';
-import { filesClaiming } from './sources/codex/lookup.js';
-import type { TreeWalker } from './sources/codex/tree-walk.js';
 import { codex } from './sources/registry.js';
-import type { HomeState, SessionNameBook } from './sources/source.js';
+import type { HomeState, SessionNameBook, SessionWalker } from './sources/source.js';
 import { homeId } from './index/identity.js';
 import type { IndexFactory, IndexProgress, MetadataIndex } from './index/metadata-index.js';
 import { DEFAULT_LISTING_CACHE, ListingCache, type ListingCacheOptions } from './listing/listing-cache.js';
@@ -73,7 +71,7 @@ function ambiguous(id: string, files: RolloutFile[]): RolloutError {
 export class RolloutRepository {
   readonly codexHome: string;
   private readonly limits: ReadLimits;
-  private readonly walker: TreeWalker;
+  private readonly walker: SessionWalker;
   private readonly names: SessionNameBook;
   private readonly index: MetadataIndex | null;
   private readonly cache: ListingCache;
@@ -224,7 +222,7 @@ export class RolloutRepository {
   /** The files that claim `id` (lower case). The index may not know a file newer than its last update: then the disk is searched. */
   private async filesOf(id: string): Promise<RolloutFile[]> {
     const files = this.index?.usable ? await this.existing(await this.index.lookup(id)) : [];
-    return files.length > 0 ? files : filesClaiming(this.walker, id);
+    return files.length > 0 ? files : codex.filesClaiming(this.walker, id);
   }
 
   /** The index's files that are still there, as the walk would take them: regular files whose real path is inside the home. */

@@ -3,7 +3,7 @@ import { fstat, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
 import { isAbsentError } from '../files/fs-safety.js';
-import type { TreeWalker } from '../sources/codex/tree-walk.js';
+import type { SessionWalker } from '../sources/source.js';
 import { codex } from '../sources/registry.js';
 import { heldRecord, readRecord, readUnheld, type RawLine } from '../reading/jsonl-lines.js';
 import type { ByteSource } from '../reading/byte-source.js';
@@ -84,7 +84,7 @@ export class FileFollower {
 
   private constructor(
     private readonly file: RolloutFile,
-    private readonly walker: TreeWalker,
+    private readonly walker: SessionWalker,
     private handle: OpenRollout,
     private stamp: Stats,
     private offset: number,
@@ -99,7 +99,7 @@ export class FileFollower {
    * within the file (InvalidQuery otherwise); a resumed one that is not means the file changed
    * while the client was away: then the follow begins with `reset`, from offset 0.
    */
-  static async open(file: RolloutFile, walker: TreeWalker, start: FollowStart, options: FollowOptions): Promise<FileFollower> {
+  static async open(file: RolloutFile, walker: SessionWalker, start: FollowStart, options: FollowOptions): Promise<FileFollower> {
     const handle = await options.open(file);
     try {
       const st = handle.stat;

@@ -1,7 +1,8 @@
 import type { Degradations } from '../../degraded.js';
 import type { RolloutFile } from '../../types.js';
-import type { SessionSource } from '../source.js';
+import type { SessionSource, SessionWalker } from '../source.js';
 import { stampDate } from './filename.js';
+import { filesClaiming } from './lookup.js';
 import { openConversation, type OpenConversation } from './conversation.js';
 import type { NormalizedRecord } from './formats.js';
 import { homeState } from './home-state.js';
@@ -44,13 +45,14 @@ export const codexSource: SessionSource<CodexShapes> = {
   homeState,
   names: (home: string, degraded?: Degradations) => new SessionNames(home, degraded),
   summaryOfPath: (file: RolloutFile) => buildSummary(file, {}, null, { size: 0, mtimeMs: Date.now() }),
+  filesClaiming,
   isArchivedPath: (relPath: string) => relPath.startsWith(`${ARCHIVED_DIR}/`),
   movedPath: (file: RolloutFile) => {
     const name = file.relPath.slice(file.relPath.lastIndexOf('/') + 1);
     const [y, m, d] = stampDate(file.stamp).split('-');
     return file.archived ? `${SESSIONS_DIR}/${y}/${m}/${d}/${name}` : `${ARCHIVED_DIR}/${name}`;
   },
-  recentDirs: async (walker: TreeWalker) => {
+  recentDirs: async (walker: SessionWalker) => {
     const dirs = [ARCHIVED_DIR];
     const [year] = await walker.numericDirs(SESSIONS_DIR, 'desc');
     const [month] = year ? await walker.numericDirs(`${SESSIONS_DIR}/${year}`, 'desc') : [];
