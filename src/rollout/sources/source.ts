@@ -98,6 +98,10 @@ export interface SessionSource<S extends SourceShapes> {
    * null when only a head read knows it (Claude: the first timestamp).
    */
   orderingKey(file: RolloutFile): string | null;
+  /** An ordering key read back from a cursor, normalized, or null when it is not one of this source's keys. */
+  parseKey(text: string): string | null;
+  /** Keys that sort before (`first`) and after (`last`) every key of the source: look-ahead cursors before anything is served. */
+  readonly keyBounds: { first: string; last: string };
   /** The head/summary reader of a listing: summary, title, `headCount` first and `tailCount` last records. */
   readListing(file: RolloutFile, headCount: number, tailCount: number, env: ReadEnv, log: RolloutLogger): Promise<ListingRead>;
   /** The content reader: an opened session's records and summary (`name` from the source's names file). */

@@ -1,7 +1,7 @@
 import type { Degradations } from '../../degraded.js';
 import type { RolloutFile } from '../../types.js';
 import type { SessionSource, SessionWalker } from '../source.js';
-import { stampDate } from './filename.js';
+import { UUID, isValidStamp, stampDate } from './filename.js';
 import { filesClaiming } from './lookup.js';
 import { openConversation, type OpenConversation } from './conversation.js';
 import type { NormalizedRecord } from './formats.js';
@@ -38,6 +38,15 @@ export const codexSource: SessionSource<CodexShapes> = {
     namesFile: SESSION_INDEX_FILE,
   },
   orderingKey: (file: RolloutFile) => file.key,
+  parseKey: (text: string) => {
+    const parts = text.split('|');
+    if (parts.length !== 2 || !isValidStamp(parts[0] as string) || !UUID.test(parts[1] as string)) return null;
+    return `${parts[0]}|${(parts[1] as string).toLowerCase()}`;
+  },
+  keyBounds: {
+    first: '0000-01-01T00-00-00|00000000-0000-0000-0000-000000000000',
+    last: '9999-12-31T23-59-59|ffffffff-ffff-ffff-ffff-ffffffffffff',
+  },
   readListing: readSessionFile,
   openConversation,
   usageCounter: (state?: CounterState) => new UsageCounter(state),
