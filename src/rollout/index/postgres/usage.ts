@@ -81,6 +81,18 @@ export class PgUsage {
     for (const { key } of rows) await this.reown(client, key);
   }
 
+  /** Rule 6 again for every shared response carried by the files of listing key `key` (a file moved, and its shadow). */
+  async reownKeysOf(client: pg.ClientBase, key: string): Promise<void> {
+    const { rows } = await client.query<{ key: string }>({
+      name: 'cs-index-usage-keys-of',
+      text:
+        'SELECT DISTINCT r.key FROM cs_index_usage r JOIN cs_index_files s ON s.fid = r.fid ' +
+        'WHERE s.home = $1 AND s.key = $2 AND r.key IS NOT NULL',
+      values: [this.home, key],
+    });
+    for (const row of rows) await this.reown(client, row.key);
+  }
+
   /** Rule 6 for one shared response, as SQLite's UsageStore.reown decides it, within this home. */
   private async reown(client: pg.ClientBase, key: string): Promise<void> {
     type Carrier = { fid: number; id: string; createdMs: number | null; relPath: string; threadId: string | null };
