@@ -307,7 +307,8 @@ export class PgStore implements IndexStore {
   }
 }
 
-function normalize(row: unknown): Row | undefined {
+/** A row of FILE_COLUMNS as StoredFile (with its file number). */
+export function normalize(row: unknown): Row | undefined {
   if (row === undefined) return undefined;
   type Plain = 'relPath' | 'key' | 'id' | 'mtimeMs' | 'contentSize' | 'fingerprint' | 'archived' | 'hasUserMessage' | 'isSession';
   const r = row as Pick<StoredFile, Plain> & {
