@@ -29,7 +29,7 @@
 // are not rewritten), then `manifest.json` and finally the `.complete` marker are written and the
 // directory is renamed into place.
 
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, statfs, utimes, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { homedir } from 'node:os';
@@ -39,7 +39,9 @@ import { parseArgs } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-export const TEMPLATE_HOME = resolve(HERE, '../../shared/fixtures/codex-home-real');
+// A worktree outside /work has no ../shared: the repository's copy of the same files serves.
+const SHARED_TEMPLATES = resolve(HERE, '../../shared/fixtures/codex-home-real');
+export const TEMPLATE_HOME = existsSync(SHARED_TEMPLATES) ? SHARED_TEMPLATES : resolve(HERE, '../test/fixtures/codex-home-real');
 /** Bump when the generated content changes: cached trees of another version are not reused. */
 export const GENERATOR_VERSION = 1;
 const DAY_MS = 86_400_000;

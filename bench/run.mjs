@@ -40,14 +40,19 @@ const { values: argv } = parseArgs({
     duration: { type: 'string' },
     connections: { type: 'string' },
     out: { type: 'string' },
-    // One row alone (its own results file unless --out): `export` (row 11).
+    // One row alone (its own results file unless --out): `export` (row 11) or `startup` (row 6b).
     only: { type: 'string' },
+    // Interleaved runs of row 6b (default 7; 3 in --quick).
+    'startup-runs': { type: 'string' },
     'codex-cli': { type: 'string', default: join(ROOT, 'dist', 'cli.js') },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (argv.help) {
-  process.stdout.write('usage: node bench/run.mjs [--quick] [--seed N] [--duration S] [--connections N] [--out FILE] [--only export]\n');
+  process.stdout.write(
+    'usage: node bench/run.mjs [--quick] [--seed N] [--duration S] [--connections N] [--out FILE]\n' +
+      '                          [--only export|startup] [--startup-runs N]\n',
+  );
   process.exit(0);
 }
 
@@ -64,7 +69,7 @@ const CFG = {
   connections: Number(argv.connections ?? 4),
   streamConnections: 2, // the NDJSON runs: each response is the whole big file
   coldRuns: QUICK ? 1 : 3,
-  startupRuns: QUICK ? 3 : 7,
+  startupRuns: Number(argv['startup-runs'] ?? (QUICK ? 3 : 7)),
   // The peers' comparisons (Codex's thread/search) run on a mid-sized tree, and in the full run only.
   peerSessions: 10_000,
   peerRequests: 30,
@@ -72,8 +77,8 @@ const CFG = {
   dashboardRuns: QUICK ? 3 : 5,
 };
 const ONLY = argv.only ?? null;
-if (ONLY !== null && ONLY !== 'export') {
-  process.stdout.write(`--only takes: export, got "${ONLY}"\n`);
+if (ONLY !== null && ONLY !== 'export' && ONLY !== 'startup') {
+  process.stdout.write(`--only takes: export, startup, got "${ONLY}"\n`);
   process.exit(2);
 }
 const OUT = resolve(argv.out ?? join(HERE, `results${ONLY === null ? '' : `-${ONLY}`}${QUICK ? '-quick' : ''}.json`));
@@ -547,17 +552,46 @@ async function exportRows() {
     `VmHWM; unredacted ${result.plain.peakRssMb} MB; ${result.redacted.outputMb} MiB of Markdown`);
 }
 
+/** Row 6b: start-up to listening, the service (on the large tree, a new index each run) vs a bare Fastify hello-world, interleaved. */
+async function startupRow(large) {
+  const starts = { service: [], hello: [] };
+  for (let i = 0; i < CFG.startupRuns; i++) {
+    for (const kind of ['service', 'hello']) {
+      const port = await freePort();
+      const args = kind === 'service'
+        ? [CLI, '--codex-home', large.dir, '--host', HOST, '--port', String(port), '--log-level', 'warn',
+          '--index-path', join(INDEX_DIR, `startup-${i}.sqlite`)]
+        : [join(HERE, 'hello-server.mjs'), '--port', String(port)];
+      const svc = await startServer(`${kind} (start-up)`, process.execPath, args, port, kind === 'service' ? '/healthz' : '/');
+      starts[kind].push(svc.firstResponseMs);
+      await svc.stop();
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const startSvc = median(starts.service);
+  const startHello = median(starts.hello);
+  row('startup', `6b. start-up to listening, service vs hello-world (median of ${CFG.startupRuns})`, {
+    serviceMs: round(startSvc, 0),
+    helloMs: round(startHello, 0),
+    runs: { service: starts.service.map((x) => round(x, 0)), hello: starts.hello.map((x) => round(x, 0)) },
+  });
+  target('startupRatio', '6b. start-up to listening / hello-world', startSvc / startHello, TARGETS.startupRatio, 'max',
+    `${round(startSvc, 0)} / ${round(startHello, 0)} ms, spawn until the first HTTP response, runs interleaved`);
+}
+
 async function main() {
   if (!existsSync(CLI)) {
     say(`${CLI} not found: build first (npm run build)`);
     process.exit(1);
   }
   const started = Date.now();
-  if (ONLY === 'export') {
-    await exportRows();
+  if (ONLY !== null) {
+    if (ONLY === 'export') await exportRows();
+    else await startupRow(await ensureTree({ seed: CFG.seed, sessions: CFG.largeSessions, bigMb: CFG.bigMb }));
     const report = { mode: CFG.mode, only: ONLY, date: new Date().toISOString(), node: process.version, rows, targets, broken,
       wallSeconds: round((Date.now() - started) / 1000, 1) };
     await writeFile(OUT, `${JSON.stringify(report, null, 2)}\n`);
+    for (const t of targets) say(`${t.label}: ${t.measured} (limit ${t.limit}, ${t.result}; ${t.detail})`);
     say(`results written to ${OUT} (${report.wallSeconds} s)`);
     return;
   }
@@ -837,30 +871,7 @@ async function main() {
     `median of ${colds.length}: spawn of node dist/cli.js until GET ${FIRST_PAGE} answers 200 (of which ` +
       `${round(cold.listeningMs, 0)} ms until /healthz answers; OS page cache warm)`);
 
-  // ---- 6b: start-up to listening, the service vs a bare Fastify hello-world, interleaved.
-  const starts = { service: [], hello: [] };
-  for (let i = 0; i < CFG.startupRuns; i++) {
-    for (const kind of ['service', 'hello']) {
-      const port = await freePort();
-      const args = kind === 'service'
-        ? [CLI, '--codex-home', large.dir, '--host', HOST, '--port', String(port), '--log-level', 'warn',
-          '--index-path', join(INDEX_DIR, `startup-${i}.sqlite`)]
-        : [join(HERE, 'hello-server.mjs'), '--port', String(port)];
-      const svc = await startServer(`${kind} (start-up)`, process.execPath, args, port, kind === 'service' ? '/healthz' : '/');
-      starts[kind].push(svc.firstResponseMs);
-      await svc.stop();
-    }
-  }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const startSvc = median(starts.service);
-  const startHello = median(starts.hello);
-  row('startup', `6b. start-up to listening, service vs hello-world (median of ${CFG.startupRuns})`, {
-    serviceMs: round(startSvc, 0),
-    helloMs: round(startHello, 0),
-    runs: { service: starts.service.map((x) => round(x, 0)), hello: starts.hello.map((x) => round(x, 0)) },
-  });
-  target('startupRatio', '6b. start-up to listening / hello-world', startSvc / startHello, TARGETS.startupRatio, 'max',
-    `${round(startSvc, 0)} / ${round(startHello, 0)} ms, spawn until the first HTTP response, runs interleaved`);
+  await startupRow(large);
 
   // ---- 10: concurrent heavy reads in a temp home of their own (issue 9, item 3): all 200, RSS bounded.
   const heavy = await runHeavyReads({ cli: CLI, quick: QUICK, say });

@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ProblemCode } from './problem.js';
 import { Problem } from './schemas.js';
@@ -85,6 +85,52 @@ export const apiDocs = fp(async (app) => {
     },
     transform: withCommonResponses as never,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false } });
+  swaggerUiOnDemand(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }, { name: 'api-docs' });
+
+/** A path that climbs out of a directory: refused (403) by the UI's file server, whose copy of a request would not carry it. */
+const UP_PATH = /(?:^|[\\/])\.\.(?:[\\/]|$)/;
+
+/** Headers of the UI's answer that belong to its own connection, not to the one it is relayed on. */
+const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date']);
+
+/**
+ * Swagger UI at /docs, loaded on its first request: @fastify/swagger-ui brings @fastify/static,
+ * yaml and glob, a fifth of the start-up to listening otherwise. It runs in an instance of its
+ * own (Fastify takes no routes once listening) that this one's /docs routes relay to, so the
+ * Host and token checks, the rate limit, compression and problem+json errors still apply.
+ */
+function swaggerUiOnDemand(app: FastifyInstance): void {
+  let ui: Promise<FastifyInstance> | null = null;
+  const build = async (): Promise<FastifyInstance> => {
+    const { default: swaggerUi } = await import('@fastify/swagger-ui');
+    const inner = Fastify({ logger: false });
+    // The UI serves /docs/json and /docs/yaml from the document of this instance's routes.
+    await inner.register(fp(async (i) => {
+      i.decorate('swagger', ((opts?: { yaml?: boolean }) => app.swagger(opts as never)) as FastifyInstance['swagger']);
+    }, { name: '@fastify/swagger' }));
+    await inner.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false } });
+    await inner.ready();
+    return inner;
+  };
+  const relay = async (request: FastifyRequest, reply: FastifyReply) => {
+    ui ??= build().catch((err: unknown) => {
+      ui = null;
+      throw err;
+    });
+    // The relayed request's URL is normalised ('..' resolved): the file server's own refusal is made here.
+    const file = (request.params as { '*'?: string })['*'] ?? '';
+    if (file.startsWith('static/') && UP_PATH.test(file)) throw Object.assign(new Error('Forbidden'), { statusCode: 403 });
+    const res = await (await ui).inject({ method: 'GET', url: request.url, headers: request.headers });
+    if (res.statusCode === 404) return reply.callNotFound();
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value !== undefined && !HOP_HEADERS.has(name)) reply.header(name, value);
+    }
+    reply.code(res.statusCode);
+    // An empty answer (a redirect, a 304) stays without a body and so without a content type.
+    return res.rawPayload.length === 0 ? reply.send() : reply.send(res.rawPayload);
+  };
+  app.get('/docs', { schema: { hide: true } }, relay);
+  app.get('/docs/*', { schema: { hide: true } }, relay);
+}

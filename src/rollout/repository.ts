@@ -3,10 +3,8 @@ import { Degradations } from './degraded.js';
 import { RolloutError, RolloutErrorKind } from './errors.js';
 import { UUID } from './sources/codex/filename.js';
 import { pathKind } from './files/fs-safety.js';
-import { filesClaiming } from './sources/codex/lookup.js';
-import type { TreeWalker } from './sources/codex/tree-walk.js';
 import { codex } from './sources/registry.js';
-import type { HomeState } from './sources/source.js';
+import type { HomeState, SessionNameBook, SessionWalker } from './sources/source.js';
 import { homeId } from './index/identity.js';
 import type { IndexFactory, IndexProgress, MetadataIndex } from './index/metadata-index.js';
 import { DEFAULT_LISTING_CACHE, ListingCache, type ListingCacheOptions } from './listing/listing-cache.js';
@@ -20,7 +18,6 @@ import { recordReader, type RecordReader } from './reading/record-reader.js';
 import { openSession } from './reading/open-session.js';
 import { DEFAULT_READ_LIMITS, requestShare } from './reading/session-reader.js';
 import type { OpenRollout, ReadEnv, ReadLimits } from './reading/session-reader.js';
-import { SessionNames } from './sources/codex/session-names.js';
 import type { ConversationsPage, ListQuery, RecordOrigin, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
 import { searchPage, searchSession } from './search/search-pages.js';
 import type { SearchDeps, SearchPage, SearchRequest, SessionSearchRequest } from './search/search-pages.js';
@@ -74,8 +71,8 @@ function ambiguous(id: string, files: RolloutFile[]): RolloutError {
 export class RolloutRepository {
   readonly codexHome: string;
   private readonly limits: ReadLimits;
-  private readonly walker: TreeWalker;
-  private readonly names: SessionNames;
+  private readonly walker: SessionWalker;
+  private readonly names: SessionNameBook;
   private readonly index: MetadataIndex | null;
   private readonly cache: ListingCache;
   readonly memory: MemoryBudget;
@@ -92,7 +89,7 @@ export class RolloutRepository {
     this.memory = options.memory ?? new MemoryBudget(DEFAULT_MEMORY_BUDGET_BYTES, DEFAULT_BUDGET_WAIT_MS);
     this.degraded = new Degradations(options.log);
     this.walker = codex.walker(this.codexHome, this.degraded);
-    this.names = new SessionNames(this.codexHome, this.degraded);
+    this.names = codex.names(this.codexHome, this.degraded);
     this.cache = new ListingCache({ ...DEFAULT_LISTING_CACHE, ...options.listingCache });
     this.prices = options.prices ?? new PriceBook();
     const { walker, limits, degraded, cache } = this;
@@ -225,7 +222,7 @@ export class RolloutRepository {
   /** The files that claim `id` (lower case). The index may not know a file newer than its last update: then the disk is searched. */
   private async filesOf(id: string): Promise<RolloutFile[]> {
     const files = this.index?.usable ? await this.existing(await this.index.lookup(id)) : [];
-    return files.length > 0 ? files : filesClaiming(this.walker, id);
+    return files.length > 0 ? files : codex.filesClaiming(this.walker, id);
   }
 
   /** The index's files that are still there, as the walk would take them: regular files whose real path is inside the home. */

@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpProblem } from '../http/problem.js';
 import { bearerToken, security } from '../http/security.js';
-import { BytePool } from '../rollout/reading/byte-budget.js';
+import { BytePool, MemoryBudget } from '../rollout/reading/byte-budget.js';
+import { DEFAULT_READ_LIMITS } from '../rollout/reading/session-reader.js';
 import { migrate } from './db/migrations.js';
 import { openPool } from './db/pool.js';
 import { FileStore } from './ingest/file-store.js';
 import { ingestRoutes } from './ingest/routes.js';
+import { PushedUpkeep } from './read/pushed-upkeep.js';
 import { authenticate, type Principal } from './tokens.js';
 
 export interface TeamOptions {
@@ -28,7 +30,7 @@ function principalOf(request: FastifyRequest): Principal {
 /**
  * Team mode (docs/team.md): the database is migrated (or refused, when newer) before the server
  * is built, every request carries a token from the database, and the push agent's endpoints are
- * served. The read side over PostgreSQL is not built yet (docs/team.md).
+ * served, and every pushed file is indexed. The read routes over PostgreSQL are not built yet (docs/team.md).
  */
 export async function teamPlugin(app: FastifyInstance, options: TeamOptions): Promise<void> {
   const pool = openPool(options.databaseUrl, { onIdleError: (err) => app.log.warn({ err }, 'a database connection failed') });
@@ -39,7 +41,26 @@ export async function teamPlugin(app: FastifyInstance, options: TeamOptions): Pr
     await pool.end();
     throw err;
   }
-  app.addHook('onClose', async () => pool.end());
+  // The index of pushed homes is kept by a background catch-up (docs/team.md, "Indexing pushed files").
+  const memory = new MemoryBudget(options.bodyBudgetBytes, options.bodyWaitMs);
+  const upkeep = new PushedUpkeep({
+    pool,
+    env: async () => ({ realRoot: '/nonexistent', limits: DEFAULT_READ_LIMITS, budget: memory, waitMs: Number.POSITIVE_INFINITY }),
+    log: app.log,
+  });
+  upkeep.start();
+  app.addHook('onClose', async () => {
+    await upkeep.close();
+    await pool.end();
+  });
+  // A push that changed something is indexed at once on this instance; the others catch up within a second.
+  app.addHook('onResponse', async (request, reply) => {
+    const url = request.routeOptions.url;
+    if (request.method === 'GET' || reply.statusCode >= 300 || url === undefined || !url.startsWith('/push/')) return;
+    if (request.method !== 'DELETE') return upkeep.nudge();
+    const { machine, '*': path } = request.params as { machine: string; '*': string };
+    void upkeep.forget(machine, path).catch((err: unknown) => app.log.warn({ err }, 'dropping a deleted file from the index failed'));
+  });
 
   await app.register(security, { token: null, loopbackOnly: options.loopbackOnly });
   app.get('/healthz', async () => {

@@ -16,6 +16,23 @@ describe('operations routes', () => {
     expect(res.body).not.toContain(home);
   });
 
+  it('/healthz runs no compression hook (its first run loads Node\'s fetch); /readyz does', async () => {
+    const app = await buildTestApp(await tempHome());
+    await app.ready();
+    const lines = app.printRoutes({ includeHooks: true, commonPrefix: false }).split('\n');
+    /** The hooks printed under a route's GET line (the lines up to the next route's). */
+    const hooksOf = (route: string) => {
+      const at = lines.findIndex((l) => l.includes(`${route} (GET)`));
+      const next = lines.findIndex((l, i) => i > at && /\((GET|HEAD)\)/.test(l));
+      return lines.slice(at + 1, next).join('\n');
+    };
+    expect(hooksOf('readyz')).toContain('onSend()'); // @fastify/compress's hook, by its name
+    expect(hooksOf('healthz')).toMatch(/\(onSend\)/);
+    expect(hooksOf('healthz')).not.toContain('onSend()');
+    const res = await app.inject({ url: '/healthz', headers: { 'accept-encoding': 'br, gzip' } });
+    expect([res.json(), res.headers['content-encoding'], res.headers.vary]).toEqual([{ status: 'ok' }, undefined, undefined]);
+  });
+
   it('serves the OpenAPI document and the interactive docs', async () => {
     const app = await buildTestApp(await tempHome());
     const doc = await app.inject('/openapi.json');

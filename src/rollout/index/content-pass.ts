@@ -1,6 +1,6 @@
 import type { FileStamp } from '../files/file-stamp.js';
 import { contentLines } from '../sources/codex/content-lines.js';
-import { openRollout, type ReadEnv } from '../reading/session-reader.js';
+import { openRollout, type ByteSource, type ReadEnv } from '../reading/session-reader.js';
 import { lineDoc } from '../search/file-docs.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
 import type { RolloutFile } from '../types.js';
@@ -17,12 +17,20 @@ import { SLICE_WEIGHT, type WriteBatch } from './write-batch.js';
 const FLUSH_CHARS = SLICE_WEIGHT / 2;
 const FLUSH_ITEMS = 100;
 
+/** Bytes to index and what they are (the stamp fields that tell a replaced file). */
+export interface OpenedBytes {
+  stat: { dev: number; ino: number; size: number };
+  source: ByteSource;
+  close(): Promise<void>;
+}
+
 /**
  * Reads a file's complete lines from `from` up to `stamp.size` and queues their content (search
  * documents, usage responses) in `batch`, in steps of bounded size, each with a checkpoint and
  * the fingerprint of the bytes before it: an interrupted pass resumes where it stopped, and an
  * append is read from the previous end on. Returns the end position, or null when the file on
- * disk is no longer the one stamped (replaced meanwhile: the next update starts over).
+ * disk is no longer the one stamped (replaced meanwhile: the next update starts over). `open`
+ * gives the bytes (the local file by default; a pushed file's from the team database).
  */
 export async function indexContent(
   batch: WriteBatch,
@@ -30,8 +38,9 @@ export async function indexContent(
   from: ContentPosition,
   stamp: FileStamp,
   env: ReadEnv,
+  open: () => Promise<OpenedBytes> = () => openRollout(file, env.realRoot),
 ): Promise<ContentPosition | null> {
-  const opened = await openRollout(file, env.realRoot);
+  const opened = await open();
   const { stat, source } = opened;
   try {
     if (stat.ino !== stamp.ino || stat.dev !== stamp.dev || stat.size < stamp.size) return null;

@@ -1,12 +1,12 @@
 import { stat } from 'node:fs/promises';
-import { sameFile, stampOf } from '../files/file-stamp.js';
+import { sameFile, stampOf, type FileStamp } from '../files/file-stamp.js';
 import { openRollout, type ReadEnv } from '../reading/session-reader.js';
 import { codex } from '../sources/registry.js';
 import type { RolloutFile, RolloutLogger } from '../types.js';
-import { indexContent } from './content-pass.js';
+import { indexContent, type OpenedBytes } from './content-pass.js';
 import { initialContentState } from './content-state.js';
 import { fingerprint, isCurrent, onlyAppended } from './identity.js';
-import type { ContentPosition, StoredFile } from './store.js';
+import type { ContentPosition, IndexEntry, StoredFile } from './store.js';
 import type { WriteBatch } from './write-batch.js';
 
 export interface FileUpdateContext {
@@ -15,6 +15,34 @@ export interface FileUpdateContext {
   log: RolloutLogger;
   /** False once the index stopped or replaced its store meanwhile: what was read is dropped. */
   current: () => boolean;
+  /** Where the file's bytes are: the local file (localAccess) unless given (a pushed file in the team database). */
+  access?: FileAccess;
+}
+
+/** How an update reaches one file: its stamp now, a head read (its summary), and its bytes. */
+export interface FileAccess {
+  /** The file's stamp now; null when it is gone. */
+  stamp(): Promise<FileStamp | null>;
+  /** What a head read found, with the stamp it was based on; null when the file cannot be read. */
+  head(): Promise<{ stamp: FileStamp; session: IndexEntry['session'] } | null>;
+  open(): Promise<OpenedBytes>;
+}
+
+/** A file of the local Codex home. */
+export function localAccess(file: RolloutFile, ctx: FileUpdateContext): FileAccess {
+  return {
+    stamp: async () => {
+      const st = await stat(file.absPath).catch(() => null);
+      return st === null ? null : stampOf(st);
+    },
+    head: async () => {
+      const result = await codex.readListing(file, 0, 0, await ctx.env(), ctx.log);
+      if (result === null) return null;
+      const { read } = result;
+      return { stamp: stampOf(result.stat), session: read && { summary: read.summary, hasUserMessage: read.hasUserMessage } };
+    },
+    open: async () => openRollout(file, (await ctx.env()).realRoot),
+  };
 }
 
 /**
@@ -24,28 +52,26 @@ export interface FileUpdateContext {
  * longer readable, loses its row.
  */
 export async function updateFile(row: StoredFile | undefined, batch: WriteBatch, file: RolloutFile, ctx: FileUpdateContext): Promise<void> {
-  const st = await stat(file.absPath).catch(() => null);
-  if (st === null) {
+  const access = ctx.access ?? localAccess(file, ctx);
+  const stamp = await access.stamp();
+  if (stamp === null) {
     batch.add({ kind: 'delete', relPath: file.relPath });
     return;
   }
-  const stamp = stampOf(st);
   if (row && isCurrent(row, stamp)) return;
   // Rollouts are append-only, but editors and `cat > f` rewrite in place (same inode): what was
   // indexed is kept only when the bytes before its end are unchanged (identity.ts).
-  const grew = row !== undefined && (await onlyAppended(row, stamp, (end) => printOf(file, ctx, end)));
+  const grew = row !== undefined && (await onlyAppended(row, stamp, (end) => printOf(access, end)));
   let from: ContentPosition | null = grew ? row.content : null;
   if (!(grew && row.hasUserMessage)) {
     // The summary may have changed (a new file, one rewritten, or one without a title yet).
-    const result = await codex.readListing(file, 0, 0, await ctx.env(), ctx.log);
+    const result = await access.head();
     if (!ctx.current()) return;
     if (result === null) {
       batch.add({ kind: 'delete', relPath: file.relPath });
       return;
     }
-    const { read } = result;
-    const session = read && { summary: read.summary, hasUserMessage: read.hasUserMessage };
-    const readStamp = stampOf(result.stat);
+    const { session, stamp: readStamp } = result;
     const fresh = from === null || !sameFile(readStamp, stamp) || session === null;
     const start = { offset: 0, lineNo: 1, state: initialContentState() };
     if (fresh) from = start;
@@ -54,12 +80,12 @@ export async function updateFile(row: StoredFile | undefined, batch: WriteBatch,
   } else {
     batch.add({ kind: 'grew', relPath: file.relPath, stamp });
   }
-  if (from !== null) await indexContent(batch, file, from, stamp, await ctx.env());
+  if (from !== null) await indexContent(batch, file, from, stamp, await ctx.env(), () => access.open());
 }
 
 /** The fingerprint of the file's first `end` bytes as it is now; null when it cannot be read. */
-async function printOf(file: RolloutFile, ctx: FileUpdateContext, end: number): Promise<string | null> {
-  const opened = await openRollout(file, (await ctx.env()).realRoot).catch(() => null);
+async function printOf(access: FileAccess, end: number): Promise<string | null> {
+  const opened = await access.open().catch(() => null);
   if (opened === null) return null;
   try {
     return await fingerprint(opened.source, end);

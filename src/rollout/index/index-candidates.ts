@@ -1,5 +1,5 @@
 import { wholeMtimeMs } from '../files/file-stamp.js';
-import type { TreeWalker } from '../sources/codex/tree-walk.js';
+import type { SessionWalker } from '../sources/source.js';
 import type { Position } from '../listing/cursor.js';
 import type { Candidate } from '../listing/page-loop.js';
 import type { StoredFile } from './store.js';
@@ -8,7 +8,7 @@ import type { StoredFile } from './store.js';
 const SEARCH_BATCH = 64;
 
 /** The index's rows as page candidates: each file as the walk would name it, at its position, with the stamp it was indexed at. */
-export function candidatesOf(walker: TreeWalker, rows: readonly StoredFile[]): Candidate[] {
+export function candidatesOf(walker: SessionWalker, rows: readonly StoredFile[]): Candidate[] {
   return rows.flatMap((row) => {
     const file = walker.fileAt(row.relPath);
     return file === null ? [] : [{ file, position: { key: row.key, mtimeMs: wholeMtimeMs(row.mtimeMs) }, stamp: row.stamp }];
@@ -21,7 +21,7 @@ export function candidatesOf(walker: TreeWalker, rows: readonly StoredFile[]): C
  * `rowsAfter` gives the rows after a position, in page order.
  */
 export async function* batchedCandidates(
-  walker: TreeWalker,
+  walker: SessionWalker,
   after: Position | undefined,
   first: number,
   rowsAfter: (after: Position | undefined, limit: number) => Promise<StoredFile[]>,

@@ -1,4 +1,4 @@
-import type { TreeWalker } from '../sources/codex/tree-walk.js';
+import type { SessionWalker } from '../sources/source.js';
 import type { Degradations } from '../degraded.js';
 import type { TreeWatch } from '../live/tree-watcher.js';
 import type { ReadEnv, ReadLimits } from '../reading/session-reader.js';
@@ -50,7 +50,7 @@ export interface MetadataIndex extends SearchIndex, UsageIndex {
 export interface IndexDeps {
   /** The home's identity in the store's keys (identity.ts homeId). */
   home: string;
-  walker: TreeWalker;
+  walker: SessionWalker;
   limits: ReadLimits;
   log: RolloutLogger;
   /** What a read of a file needs (the home's real path, the limits, the memory budget); background reads wait as long as it takes. */

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
-import { ARCHIVED_DIR, SESSIONS_DIR } from '../sources/codex/tree-walk.js';
+import { codex } from '../sources/registry.js';
 import type { TreeChanges } from '../live/tree-watcher.js';
 import type { RolloutFile } from '../types.js';
 import { updateFile } from './file-update.js';
@@ -181,12 +181,7 @@ export class Upkeep {
   async catchUp(): Promise<void> {
     const { walker, watch } = this.deps;
     await watch.settled();
-    const dirs = [ARCHIVED_DIR];
-    const [year] = await walker.numericDirs(SESSIONS_DIR, 'desc');
-    const [month] = year ? await walker.numericDirs(`${SESSIONS_DIR}/${year}`, 'desc') : [];
-    const [day] = year && month ? await walker.numericDirs(`${SESSIONS_DIR}/${year}/${month}`, 'desc') : [];
-    if (year && month && day) dirs.push(`${SESSIONS_DIR}/${year}/${month}/${day}`);
-    for (const rel of dirs) {
+    for (const rel of await codex.recentDirs(walker)) {
       const mtime = (await stat(walker.absPath(rel)).catch(() => null))?.mtimeMs ?? -1;
       if (this.recentDirs.get(rel) === mtime) continue;
       this.recentDirs.set(rel, mtime);

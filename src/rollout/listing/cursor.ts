@@ -1,10 +1,11 @@
-import { UUID, isValidStamp } from '../sources/codex/filename.js';
+import { codex } from '../sources/registry.js';
 import { RolloutError, RolloutErrorKind } from '../errors.js';
 import { MTIME_MAX_MS, MTIME_MIN_MS } from '../files/file-stamp.js';
 import type { SortField, SortOrder } from '../types.js';
 
 /**
- * Keyset cursors. For the default `sort=created&order=desc` a cursor is exactly
+ * Keyset cursors: they carry the source's ordering key, which the source alone reads back
+ * (`parseKey`). For the default `sort=created&order=desc` a cursor is exactly
  * `<YYYY-MM-DDThh-mm-ss>|<uuid>` (the key of the last item served); ascending cursors carry
  * an `asc|` prefix so that a cursor minted for one order is rejected by the other.
  */
@@ -24,11 +25,9 @@ export function decodeCursor(cursor: string, order: SortOrder): string {
     throw new RolloutError(RolloutErrorKind.InvalidCursor, `cursor was not issued for order=${order}`);
   }
   const body = isAsc ? cursor.slice(ASC_PREFIX.length) : cursor;
-  const parts = body.split('|');
-  if (parts.length !== 2 || !isValidStamp(parts[0] as string) || !UUID.test(parts[1] as string)) {
-    throw new RolloutError(RolloutErrorKind.InvalidCursor, 'cursor must be <YYYY-MM-DDThh-mm-ss>|<uuid>');
-  }
-  return `${parts[0]}|${(parts[1] as string).toLowerCase()}`;
+  const key = codex.parseKey(body);
+  if (key === null) throw new RolloutError(RolloutErrorKind.InvalidCursor, 'cursor must be <YYYY-MM-DDThh-mm-ss>|<uuid>');
+  return key;
 }
 
 /**
@@ -62,9 +61,7 @@ export function decodeUpdatedCursor(cursor: string, order: SortOrder): Position 
 
 /** A key that sorts before every file in `order`, for a look-ahead cursor when nothing has been served yet. */
 export function startKey(order: SortOrder): string {
-  return order === 'desc'
-    ? '9999-12-31T23-59-59|ffffffff-ffff-ffff-ffff-ffffffffffff'
-    : '0000-01-01T00-00-00|00000000-0000-0000-0000-000000000000';
+  return order === 'desc' ? codex.keyBounds.last : codex.keyBounds.first;
 }
 
 /** A position in a listing order: the file key, and for sort=updated the mtime in whole ms (0 otherwise). */

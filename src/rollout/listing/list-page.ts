@@ -1,4 +1,4 @@
-import type { TreeWalker } from '../sources/codex/tree-walk.js';
+import type { SessionWalker } from '../sources/source.js';
 import type { PageIndex } from './page-index.js';
 import type { Lease } from '../reading/byte-budget.js';
 import type { ArchivedFilter, ConversationsPage, ListQuery, RolloutLogger } from '../types.js';
@@ -10,7 +10,7 @@ import { byUpdateSource, walkSource } from './scan-source.js';
 
 /** What a page of sessions is built from: the tree, the index, a reader of files, the scan cap. */
 export interface PageDeps {
-  walker: TreeWalker;
+  walker: SessionWalker;
   index: PageIndex | null;
   readListing: ReadListing;
   /** Files one request may examine past its cursor when it scans. */

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { MTIME_MAX_MS, MTIME_MIN_MS, wholeMtimeMs } from '../files/file-stamp.js';
-import type { DateBounds, TreeWalker } from '../sources/codex/tree-walk.js';
+import type { DateBounds, SessionWalker } from '../sources/source.js';
 import type { ArchivedFilter, RolloutFile, SortOrder } from '../types.js';
 import { positionCompare } from './cursor.js';
 import type { SessionFilter } from './filters.js';
@@ -31,7 +31,7 @@ async function* atCreation(files: AsyncIterable<RolloutFile>): AsyncGenerator<Ca
  * and stops when the page is full, so a page costs O(page), not O(tree).
  */
 export function walkSource(
-  walker: TreeWalker,
+  walker: SessionWalker,
   shape: PageShape,
   filter: SessionFilter,
   archived: ArchivedFilter,
@@ -43,7 +43,7 @@ export function walkSource(
 
 /** Every file of the chosen roots in sort=updated order: without an index, that stats the whole tree. */
 export async function byUpdateSource(
-  walker: TreeWalker,
+  walker: SessionWalker,
   archived: ArchivedFilter,
   order: SortOrder,
   maxScanFiles: number,

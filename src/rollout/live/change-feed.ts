@@ -1,8 +1,7 @@
 import { posix } from 'node:path';
-import { ARCHIVED_DIR } from '../sources/codex/tree-walk.js';
+import { codex } from '../sources/registry.js';
 import type { TreeChanges } from './tree-watcher.js';
 import { matchesFilter, type SessionFilter } from '../listing/filters.js';
-import { buildSummary } from '../sources/codex/summary.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
 import { EventLog, type ChangeKind, type EventLogOptions, type FeedEvent } from './event-log.js';
 
@@ -48,7 +47,7 @@ export function wants(sub: FeedSubscription, event: FeedEvent): boolean {
   return concerns && matchesFilter(s, sub.filter, 0);
 }
 
-const isArchivedPath = (relPath: string) => relPath.startsWith(`${ARCHIVED_DIR}/`);
+const isArchivedPath = (relPath: string) => codex.isArchivedPath(relPath);
 
 /**
  * Turns the tree watcher's reports into session changes in the event log. It needs no memory
@@ -104,7 +103,7 @@ export class ChangeFeed {
       const last = file && this.deps.lastSummary(file);
       if (file === null || last === null) continue; // it was never a session
       const names = await this.deps.names().catch(() => new Map<string, string>());
-      const summary = last ?? buildSummary(file, {}, null, { size: 0, mtimeMs: Date.now() });
+      const summary = last ?? codex.summaryOfPath(file);
       this.log.append('removed', { ...summary, name: names.get(file.id) || null });
     }
     if (changes.namesChanged) await this.takeNames();

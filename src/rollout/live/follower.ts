@@ -2,9 +2,9 @@ import { stat } from 'node:fs/promises';
 import { fstat, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
-import { stampDate } from '../sources/codex/filename.js';
 import { isAbsentError } from '../files/fs-safety.js';
-import { ARCHIVED_DIR, SESSIONS_DIR, type TreeWalker } from '../sources/codex/tree-walk.js';
+import type { SessionWalker } from '../sources/source.js';
+import { codex } from '../sources/registry.js';
 import { heldRecord, readRecord, readUnheld, type RawLine } from '../reading/jsonl-lines.js';
 import type { ByteSource } from '../reading/byte-source.js';
 import { terminatedRawLines, type OpenRollout, type ReadLimits } from '../reading/session-reader.js';
@@ -84,7 +84,7 @@ export class FileFollower {
 
   private constructor(
     private readonly file: RolloutFile,
-    private readonly walker: TreeWalker,
+    private readonly walker: SessionWalker,
     private handle: OpenRollout,
     private stamp: Stats,
     private offset: number,
@@ -99,7 +99,7 @@ export class FileFollower {
    * within the file (InvalidQuery otherwise); a resumed one that is not means the file changed
    * while the client was away: then the follow begins with `reset`, from offset 0.
    */
-  static async open(file: RolloutFile, walker: TreeWalker, start: FollowStart, options: FollowOptions): Promise<FileFollower> {
+  static async open(file: RolloutFile, walker: SessionWalker, start: FollowStart, options: FollowOptions): Promise<FileFollower> {
     const handle = await options.open(file);
     try {
       const st = handle.stat;
@@ -240,9 +240,7 @@ export class FileFollower {
 
   /** Archived (the same file name in archived_sessions/), unarchived (back in its day directory) or removed. */
   private async whereItWent(): Promise<FollowEvent> {
-    const name = this.file.relPath.slice(this.file.relPath.lastIndexOf('/') + 1);
-    const [y, m, d] = stampDate(this.file.stamp).split('-');
-    const other = this.file.archived ? `${SESSIONS_DIR}/${y}/${m}/${d}/${name}` : `${ARCHIVED_DIR}/${name}`;
+    const other = codex.movedPath(this.file);
     const moved = await stat(this.walker.absPath(other)).then((s) => s.isFile(), () => false);
     if (!moved) return { kind: 'gone', reason: 'removed', path: null };
     return { kind: 'gone', reason: this.file.archived ? 'unarchived' : 'archived', path: other };

@@ -1,4 +1,4 @@
-import type { CodexShapes } from '../sources/registry.js';
+import type { SessionWalker } from '../sources/source.js';
 import type { TreeWatch } from './tree-watcher.js';
 import { ChangeFeed, wants, type ChangeFeedDeps, type FeedSubscription } from './change-feed.js';
 import type { EventLogOptions, FeedEvent } from './event-log.js';
@@ -7,7 +7,7 @@ import { WatchHub } from './watch-hub.js';
 import type { RolloutFile, RolloutLogger } from '../types.js';
 
 export interface LiveTreeOptions {
-  walker: CodexShapes['walker'];
+  walker: SessionWalker;
   log: RolloutLogger;
   /** What the change feed reads summaries and names with. */
   feed: Omit<ChangeFeedDeps, 'fileAt' | 'log'>;

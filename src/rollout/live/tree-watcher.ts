@@ -1,6 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { isAbsentError, pathKind } from '../files/fs-safety.js';
-import { codex, type CodexShapes } from '../sources/registry.js';
+import { codex } from '../sources/registry.js';
+import type { SessionWalker } from '../sources/source.js';
 import type { RolloutFile, RolloutLogger } from '../types.js';
 
 const DEBOUNCE_MS = 50;
@@ -42,7 +43,7 @@ export class TreeWatcher {
   private broken = false;
 
   constructor(
-    private readonly walker: CodexShapes['walker'],
+    private readonly walker: SessionWalker,
     private readonly onChange: (changes: TreeChanges) => Promise<void>,
     private readonly log: RolloutLogger,
     private readonly onEvent: (relPath: string, kind: RawEventKind) => void = () => {},
@@ -79,7 +80,7 @@ export class TreeWatcher {
   private watchDir(relDir: string): void {
     if (this.stopping || this.watched.has(relDir)) return;
     try {
-      const watcher = watch(relDir === '' ? this.walker.codexHome : this.walker.absPath(relDir), { persistent: false });
+      const watcher = watch(relDir === '' ? this.walker.home : this.walker.absPath(relDir), { persistent: false });
       watcher.on('change', (event, name) => {
         if (typeof name === 'string') this.markDirty(relDir === '' ? name : `${relDir}/${name}`, event === 'rename' ? 'rename' : 'change');
       });

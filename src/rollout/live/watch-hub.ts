@@ -1,4 +1,5 @@
-import { codex, type CodexShapes } from '../sources/registry.js';
+import { codex } from '../sources/registry.js';
+import type { SessionWalker } from '../sources/source.js';
 import { TreeWatcher, type RawEventKind, type TreeChanges, type TreeWatch } from './tree-watcher.js';
 import type { RolloutLogger } from '../types.js';
 
@@ -24,7 +25,7 @@ export class WatchHub implements TreeWatch {
   private indexCounter = 0;
 
   constructor(
-    private readonly walker: CodexShapes['walker'],
+    private readonly walker: SessionWalker,
     private readonly log: RolloutLogger,
     /** Runs before the watch starts (the feed takes the names as they are). */
     private readonly beforeStart: () => Promise<void> = async () => {},

@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import type { Degradations } from '../degraded.js';
 import type { RecordText } from '../reading/jsonl-lines.js';
 import type { ReadEnv } from '../reading/session-reader.js';
-import type { RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
+import type { ArchivedFilter, RolloutFile, RolloutLogger, SessionSummary, SortOrder } from '../types.js';
 
 /** The agents whose sessions the service reads: items carry it once a second source is wired. */
 export type AgentName = 'codex' | 'claude';
@@ -41,9 +41,39 @@ export interface WatchPlan {
   namesFile: string | null;
 }
 
+/** A source's user-set session names (Codex: session_index.jsonl), by session id; read incrementally, never failing a request. */
+export interface SessionNameBook {
+  load(): Promise<ReadonlyMap<string, string>>;
+}
+
+/** Inclusive `YYYY-MM-DD` bounds on the days a walk visits (files outside them are never opened). */
+export interface DateBounds {
+  min?: string | undefined;
+  max?: string | undefined;
+}
+
+/**
+ * Discovery of a source's files in one home, what the listing, index and live layers walk. Files
+ * come in the source's key order; `afterKey` is an ordering key taken opaquely from a file.
+ */
+export interface SessionWalker {
+  readonly home: string;
+  /** `realHome` is `realpath(home)`: symbolic links must resolve inside it. */
+  roots(): Promise<{ realHome: string }>;
+  absPath(relPath: string): string;
+  /** The sub-directories of a tree directory the walk descends into, in `order`. */
+  numericDirs(relDir: string, order: SortOrder): Promise<string[]>;
+  /** The session files directly in `relDir` (only those of `id` when given), in key order. */
+  filesIn(relDir: string, order: SortOrder, id?: string): Promise<RolloutFile[]>;
+  /** The file a path names, from the path alone (null: not a session file of this source). */
+  fileAt(relPath: string): RolloutFile | null;
+  everyFile(): AsyncGenerator<RolloutFile>;
+  walk(archived: ArchivedFilter, order: SortOrder, afterKey?: string, bounds?: DateBounds): AsyncGenerator<RolloutFile>;
+}
+
 /** A source's own shapes: its walker, usage counter and its state, search extraction state, record and conversation. */
 export interface SourceShapes {
-  walker: unknown;
+  walker: SessionWalker;
   counter: unknown;
   counterState: unknown;
   record: unknown;
@@ -68,6 +98,10 @@ export interface SessionSource<S extends SourceShapes> {
    * null when only a head read knows it (Claude: the first timestamp).
    */
   orderingKey(file: RolloutFile): string | null;
+  /** An ordering key read back from a cursor, normalized, or null when it is not one of this source's keys. */
+  parseKey(text: string): string | null;
+  /** Keys that sort before (`first`) and after (`last`) every key of the source: look-ahead cursors before anything is served. */
+  readonly keyBounds: { first: string; last: string };
   /** The head/summary reader of a listing: summary, title, `headCount` first and `tailCount` last records. */
   readListing(file: RolloutFile, headCount: number, tailCount: number, env: ReadEnv, log: RolloutLogger): Promise<ListingRead>;
   /** The content reader: an opened session's records and summary (`name` from the source's names file). */
@@ -78,4 +112,19 @@ export interface SessionSource<S extends SourceShapes> {
   readonly search: { initial(): S['extractState']; docOf(record: S['record'], state: S['extractState']): S['doc'] | null };
   /** The state of a home for /readyz. */
   homeState(home: string): Promise<HomeState>;
+  /** The user-set names of the sessions in one home (a problem with them goes to `degraded`). */
+  names(home: string, degraded?: Degradations): SessionNameBook;
+  /** The summary of a file known only by its path (a session removed before it was ever read). */
+  summaryOfPath(file: RolloutFile): SessionSummary;
+  /** Every file that claims a session id (lower case), found on disk without an index. */
+  filesClaiming(walker: SessionWalker, id: string): Promise<RolloutFile[]>;
+  /** Whether a path (relative to the home) lies in the source's archive. */
+  isArchivedPath(relPath: string): boolean;
+  /** Where a session's file would be after it was archived (or unarchived when it is archived): the follower looks there. */
+  movedPath(file: RolloutFile): string;
+  /**
+   * The directories where new sessions land (Codex: the archive and the newest day directory):
+   * the index upkeep looks at them before a query, ahead of the watcher.
+   */
+  recentDirs(walker: SessionWalker): Promise<string[]>;
 }

@@ -57,16 +57,19 @@ export interface TranscriptPiece {
   turns: [number, number] | null;
 }
 
-/** `v1.<offset>.<line>.<turn>`, base64url: opaque to clients, checked against the file when used. */
+/**
+ * `v1.<offset>.<line>.<turn>`, and `.<skip>` inside a line of several items, base64url: opaque
+ * to clients, checked against the file when used.
+ */
 export function encodeTranscriptCursor(p: TranscriptPosition): string {
-  return Buffer.from(`v1.${p.offset}.${p.lineNo}.${p.turn}`).toString('base64url');
+  return Buffer.from(`v1.${p.offset}.${p.lineNo}.${p.turn}${p.skip > 0 ? `.${p.skip}` : ''}`).toString('base64url');
 }
 
 /** A cursor's position in `opened`: it must lie within the file, at the start of a line. */
 export async function decodeTranscriptCursor(cursor: string | undefined, opened: OpenRollout): Promise<TranscriptPosition> {
   if (cursor === undefined) return START;
-  const m = /^v1\.(\d{1,15})\.(\d{1,12})\.(\d{1,12})$/.exec(Buffer.from(cursor, 'base64url').toString('latin1'));
-  const p = m === null ? null : { offset: Number(m[1]), lineNo: Number(m[2]), turn: Number(m[3]) };
+  const m = /^v1\.(\d{1,15})\.(\d{1,12})\.(\d{1,12})(?:\.([1-9]\d{0,5}))?$/.exec(Buffer.from(cursor, 'base64url').toString('latin1'));
+  const p = m === null ? null : { offset: Number(m[1]), lineNo: Number(m[2]), turn: Number(m[3]), skip: Number(m[4] ?? 0) };
   const ok = p !== null && p.offset > 0 && p.offset <= opened.stat.size && p.lineNo > 1 && cursor.length <= 64;
   if (!ok || (await readExactly(opened.source, p.offset - 1, 1))?.[0] !== 0x0a) {
     throw new RolloutError(RolloutErrorKind.InvalidCursor, 'cursor must be a nextCursor returned for this session');

@@ -2,7 +2,7 @@ import { rethrowIfNotTheFile, RolloutError, RolloutErrorKind } from '../errors.j
 import { normalizeCwd, parseFilter, type SessionFilter } from '../listing/filters.js';
 import { timeBounds } from '../listing/time-bounds.js';
 import { fileContentLines } from '../sources/codex/content-lines.js';
-import type { TreeWalker } from '../sources/codex/tree-walk.js';
+import type { SessionWalker } from '../sources/source.js';
 import type { ReadListing } from '../listing/list-items.js';
 import type { ReadEnv } from '../reading/session-reader.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger } from '../types.js';
@@ -48,7 +48,7 @@ export interface UsageReport extends GroupedUsage {
 /** What the report needs of the repository: what a search needs, and the prices. */
 /** What a usage report needs of the repository. */
 export interface UsageDeps {
-  walker: TreeWalker;
+  walker: SessionWalker;
   index: UsageIndex | null;
   readListing: ReadListing;
   /** What a read of a file needs (the home's real path, the limits, the memory budget). */

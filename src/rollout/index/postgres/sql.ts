@@ -49,13 +49,9 @@ export const FILE_COLUMNS = [
   's.content_size::float8 AS "contentSize"', 's.fingerprint',
 ].join(', ');
 
-/**
- * One page of `home` in list order after `q.after`: the same conditions and keyset order as
- * SQLite's listQuery (sqlite/list-query.ts), q matched against fold(title) with LIKE (trigram
- * index). `extra` adds conditions on `s` (search), written with the same Params.
- */
-export function listQuery(q: IndexQuery, home: string, p: Params, extra: readonly string[] = []): string {
-  const where = [`s.home = ${p.add(home)}`, 's.is_session', ...extra];
+/** The conditions of a list page on the row `s`, besides its home and its cursor (the filters of q). */
+export function listConditions(q: IndexQuery, p: Params): string[] {
+  const where = ['s.is_session'];
   if (!q.includeEmpty) where.push('s.has_user_message');
   where.push(rootsCondition(q.archived));
   const f = q.filter;
@@ -68,6 +64,16 @@ export function listQuery(q: IndexQuery, home: string, p: Params, extra: readonl
   if (f.q !== undefined) {
     where.push(`(s.title_folded LIKE ${p.add(containsPattern(f.q))} OR s.id = ANY(${p.add(q.nameMatchIds)}::text[]))`);
   }
+  return where;
+}
+
+/**
+ * One page of `home` in list order after `q.after`: the same conditions and keyset order as
+ * SQLite's listQuery (sqlite/list-query.ts), q matched against fold(title) with LIKE (trigram
+ * index). `extra` adds conditions on `s` (search), written with the same Params.
+ */
+export function listQuery(q: IndexQuery, home: string, p: Params, extra: readonly string[] = []): string {
+  const where = [`s.home = ${p.add(home)}`, ...listConditions(q, p), ...extra];
   const dir = q.order === 'desc' ? 'DESC' : 'ASC';
   const cmp = q.order === 'desc' ? '<' : '>';
   let orderBy: string;

@@ -142,6 +142,53 @@ export class PgStore implements IndexStore {
     }
   }
 
+  /**
+   * A move of a pushed file (team mode: an archive move arrives as one): the row that file `ino`
+   * has under another path takes the path `to`, keeping its summary, documents and usage; only
+   * `archived` follows the path, and rule 6 is decided again for the responses it carries (the
+   * path breaks ties, and an archived copy may be shadowed). Whatever row `to` had goes first.
+   * False when this home holds no row of that file (it is then indexed at `to` from the start).
+   * Not part of IndexStore: a local home sees a move as a file gone and a file new.
+   */
+  move(ino: number, to: string, archived: boolean): Promise<boolean> {
+    const run = this.writing.then(() => this.moveNow(ino, to, archived));
+    this.writing = run.catch(() => {});
+    return run;
+  }
+
+  private async moveNow(ino: number, to: string, archived: boolean): Promise<boolean> {
+    const client = await this.pool.connect();
+    let failed = false;
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ p: string; fid: number; key: string }>({
+        name: 'cs-index-moved-from',
+        text:
+          'SELECT rel_path AS p, fid::float8 AS fid, key FROM cs_index_files WHERE home = $1 AND ino = $2 AND rel_path <> $3 ' +
+          'ORDER BY rel_path LIMIT 1 FOR UPDATE',
+        values: [this.home, ino, to],
+      });
+      const from = rows[0];
+      if (from !== undefined) {
+        await this.apply(client, { kind: 'delete', relPath: to });
+        await client.query({
+          name: 'cs-index-move',
+          text: 'UPDATE cs_index_files SET rel_path = $3, archived = $4 WHERE home = $1 AND rel_path = $2',
+          values: [this.home, from.p, to, archived],
+        });
+        await this.usage.reownKeysOf(client, from.key);
+      }
+      await client.query('COMMIT');
+      return from !== undefined;
+    } catch (err) {
+      failed = true;
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release(failed);
+    }
+  }
+
   /** Records what a read of a file found; returns its file number (kept when the row exists) and whether the row is new. */
   private async upsert(client: pg.ClientBase, { file, stamp, session }: IndexEntry): Promise<{ fid: number; isNew: boolean }> {
     const s = session?.summary;
@@ -260,7 +307,8 @@ export class PgStore implements IndexStore {
   }
 }
 
-function normalize(row: unknown): Row | undefined {
+/** A row of FILE_COLUMNS as StoredFile (with its file number). */
+export function normalize(row: unknown): Row | undefined {
   if (row === undefined) return undefined;
   type Plain = 'relPath' | 'key' | 'id' | 'mtimeMs' | 'contentSize' | 'fingerprint' | 'archived' | 'hasUserMessage' | 'isSession';
   const r = row as Pick<StoredFile, Plain> & {

@@ -81,6 +81,18 @@ export class PgUsage {
     for (const { key } of rows) await this.reown(client, key);
   }
 
+  /** Rule 6 again for every shared response carried by the files of listing key `key` (a file moved, and its shadow). */
+  async reownKeysOf(client: pg.ClientBase, key: string): Promise<void> {
+    const { rows } = await client.query<{ key: string }>({
+      name: 'cs-index-usage-keys-of',
+      text:
+        'SELECT DISTINCT r.key FROM cs_index_usage r JOIN cs_index_files s ON s.fid = r.fid ' +
+        'WHERE s.home = $1 AND s.key = $2 AND r.key IS NOT NULL',
+      values: [this.home, key],
+    });
+    for (const row of rows) await this.reown(client, row.key);
+  }
+
   /** Rule 6 for one shared response, as SQLite's UsageStore.reown decides it, within this home. */
   private async reown(client: pg.ClientBase, key: string): Promise<void> {
     type Carrier = { fid: number; id: string; createdMs: number | null; relPath: string; threadId: string | null };
@@ -114,13 +126,7 @@ export class PgUsage {
   }
 
   async timeRange(pool: pg.Pool): Promise<{ minMs: number; maxMs: number } | null> {
-    const { rows } = await pool.query<{ minMs: number | null; maxMs: number | null }>({
-      name: 'cs-index-usage-range',
-      text: 'SELECT min(at_ms)::float8 AS "minMs", max(at_ms)::float8 AS "maxMs" FROM cs_index_usage WHERE home = $1 AND counted',
-      values: [this.home],
-    });
-    const r = rows[0];
-    return r?.minMs == null || r.maxMs == null ? null : { minMs: r.minMs, maxMs: r.maxMs };
+    return usageTimeRangeOf(pool, [this.home]);
   }
 
   /** The counted usage of these files, per file and model. */
@@ -139,38 +145,55 @@ export class PgUsage {
 
   /** The counted usage of the sessions that pass `q`, per group and model, and the sessions per group (groupUsage in SQL). */
   async aggregate(pool: pg.Pool, q: UsageAggregation): Promise<UsageAggregate> {
-    const p = new Params();
-    const where = [`r.home = ${p.add(this.home)}`, 'r.counted', rootsCondition(q.archived)];
-    if (q.sinceMs !== undefined) where.push(`r.at_ms >= ${p.add(Math.ceil(q.sinceMs))}`);
-    if (q.untilMs !== undefined) where.push(`r.at_ms <= ${p.add(Math.floor(q.untilMs))}`);
-    for (const [column, values] of [
-      ['s.cwd_norm', q.filter.cwd],
-      ['s.source', q.filter.source],
-      ['s.model_provider', q.filter.provider],
-    ] as const) {
-      if (values !== undefined) where.push(`${column} = ANY(${p.add(values)}::text[])`);
-    }
-    // Not a named statement: the zone's offsets are literals of its text, which would prepare one per range.
-    const bucket = bucketExpression(q.groupBy, q.offsets);
-    const from = `FROM cs_index_usage r JOIN cs_index_files s ON s.fid = r.fid WHERE ${where.join(' AND ')}`;
-    const [tokens, sessions] = await Promise.all([
-      pool.query<UsageAggregate['tokens'][number]>(
-        `SELECT ${bucket} AS bucket, r.model, sum(r.input)::float8 AS "inputTokens", sum(r.cached)::float8 AS "cachedInputTokens", ` +
-          `sum(r.output)::float8 AS "outputTokens", sum(r.reasoning)::float8 AS "reasoningOutputTokens" ${from} GROUP BY 1, 2`,
-        p.values,
-      ),
-      pool.query<UsageAggregate['sessions'][number]>(
-        `SELECT ${bucket} AS bucket, count(DISTINCT s.id)::int AS n ${from} GROUP BY 1`,
-        p.values,
-      ),
-    ]);
-    return { tokens: tokens.rows, sessions: sessions.rows };
+    return aggregateUsageOf(pool, [this.home], q);
   }
 }
 
+/**
+ * The counted usage of the sessions of `homes` that pass `q` (aggregate above, over several
+ * homes; the team's queries across machines): group `home` is the row's home. Rule 6 stays
+ * within each home (the counted flags), and a session is counted once per home it is in.
+ */
+export async function aggregateUsageOf(
+  pool: pg.Pool,
+  homes: readonly string[],
+  q: Omit<UsageAggregation, 'groupBy'> & { groupBy: GroupBy | 'home' },
+): Promise<UsageAggregate> {
+  const p = new Params();
+  // One home compares with =, as the single-home statement always did (its index serves it best).
+  const home = homes.length === 1 ? `r.home = ${p.add(homes[0])}` : `r.home = ANY(${p.add(homes)}::text[])`;
+  const where = [home, 'r.counted', rootsCondition(q.archived)];
+  if (q.sinceMs !== undefined) where.push(`r.at_ms >= ${p.add(Math.ceil(q.sinceMs))}`);
+  if (q.untilMs !== undefined) where.push(`r.at_ms <= ${p.add(Math.floor(q.untilMs))}`);
+  for (const [column, values] of [
+    ['s.cwd_norm', q.filter.cwd],
+    ['s.source', q.filter.source],
+    ['s.model_provider', q.filter.provider],
+  ] as const) {
+    if (values !== undefined) where.push(`${column} = ANY(${p.add(values)}::text[])`);
+  }
+  // Not a named statement: the zone's offsets are literals of its text, which would prepare one per range.
+  const bucket = bucketExpression(q.groupBy, q.offsets);
+  const from = `FROM cs_index_usage r JOIN cs_index_files s ON s.fid = r.fid WHERE ${where.join(' AND ')}`;
+  const [tokens, sessions] = await Promise.all([
+    pool.query<UsageAggregate['tokens'][number]>(
+      `SELECT ${bucket} AS bucket, r.model, sum(r.input)::float8 AS "inputTokens", sum(r.cached)::float8 AS "cachedInputTokens", ` +
+        `sum(r.output)::float8 AS "outputTokens", sum(r.reasoning)::float8 AS "reasoningOutputTokens" ${from} GROUP BY 1, 2`,
+      p.values,
+    ),
+    pool.query<UsageAggregate['sessions'][number]>(
+      `SELECT ${bucket} AS bucket, count(DISTINCT (s.home, s.id))::int AS n ${from} GROUP BY 1`,
+      p.values,
+    ),
+  ]);
+  return { tokens: tokens.rows, sessions: sessions.rows };
+}
+
 /** A response's group: a session column, the model, or a day number for time groups (as SQLite's bucketExpression). */
-function bucketExpression(groupBy: GroupBy, offsets: readonly OffsetInterval[]): string {
+function bucketExpression(groupBy: GroupBy | 'home', offsets: readonly OffsetInterval[]): string {
   switch (groupBy) {
+    case 'home':
+      return 'r.home';
     case 'model':
       return 'r.model';
     case 'cwd':
@@ -190,4 +213,17 @@ function bucketExpression(groupBy: GroupBy, offsets: readonly OffsetInterval[]):
       return `(date_trunc('month', (date '1970-01-01' + ${day}::int)::timestamp)::date - date '1970-01-01')`;
     }
   }
+}
+
+/** The earliest and latest counted response of `homes`; null when there is none. */
+export async function usageTimeRangeOf(pool: pg.Pool, homes: readonly string[]): Promise<{ minMs: number; maxMs: number } | null> {
+  const { rows } = await pool.query<{ minMs: number | null; maxMs: number | null }>({
+    name: 'cs-index-usage-range',
+    text:
+      'SELECT min(at_ms)::float8 AS "minMs", max(at_ms)::float8 AS "maxMs" FROM cs_index_usage ' +
+      'WHERE home = ANY($1::text[]) AND counted',
+    values: [homes],
+  });
+  const r = rows[0];
+  return r?.minMs == null || r.maxMs == null ? null : { minMs: r.minMs, maxMs: r.maxMs };
 }

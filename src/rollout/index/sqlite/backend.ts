@@ -12,7 +12,7 @@ export interface SqliteIndexOptions extends StoreIndexOptions {
 
 /** The SQLite index as the repository's index factory. */
 export function sqliteIndex(options: SqliteIndexOptions): IndexFactory {
-  return (deps) => new StoreIndex(new SqliteBackend(options.path, deps.walker.codexHome), options, deps);
+  return (deps) => new StoreIndex(new SqliteBackend(options.path, deps.walker.home), options, deps);
 }
 
 /**

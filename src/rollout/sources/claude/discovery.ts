@@ -1,11 +1,13 @@
 import { opendir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { v5 as uuidV5 } from 'uuid';
 import { UUID } from '../codex/filename.js';
 import { entryInfo, type EntryKind } from '../../files/fs-safety.js';
 import { MAX_DIR_FILES } from '../codex/tree-walk.js';
 import type { RolloutLogger } from '../../types.js';
 import { PROJECTS_DIR, type ClaudeHome } from './home.js';
+import { subagentSessionId } from './subagent-id.js';
+
+export { subagentSessionId };
 
 /**
  * A Claude Code transcript found on disk, before its contents are read:
@@ -30,17 +32,6 @@ const SESSION_FILE = /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 /** Agent ids seen are 17 hex digits (`a8e81a30845775904`); accept any short id of letters, digits, `-` and `_`. */
 const AGENT_FILE = /^agent-([A-Za-z0-9_-]{1,128})\.jsonl$/;
 const SUBAGENTS_DIR = 'subagents';
-
-/**
- * A fixed namespace for the ids of sub-agents: Claude Code gives a sub-agent no UUID of its own,
- * and the API names every session by a UUID (lookups, cursors). The id is a UUIDv5 of
- * `<parent session id>/<agent id>`, so it is the same on every machine and every run.
- */
-const SUBAGENT_NAMESPACE = '6f1d5e52-7c0e-4b7e-9a55-2b1c3f0d8a41';
-
-export function subagentSessionId(parentId: string, agentId: string): string {
-  return uuidV5(`${parentId.toLowerCase()}/${agentId}`, SUBAGENT_NAMESPACE);
-}
 
 /** What a path relative to the Claude home is to the source: the watch plan's classifier (null: not ours). */
 export type ClaudePathKind =

@@ -1,11 +1,14 @@
 import type { Degradations } from '../../degraded.js';
 import type { RolloutFile } from '../../types.js';
-import type { SessionSource } from '../source.js';
+import type { SessionSource, SessionWalker } from '../source.js';
+import { UUID, isValidStamp, stampDate } from './filename.js';
+import { filesClaiming } from './lookup.js';
 import { openConversation, type OpenConversation } from './conversation.js';
 import type { NormalizedRecord } from './formats.js';
 import { homeState } from './home-state.js';
 import { initialExtractState, searchDocOf, type ExtractState, type SearchDoc } from './search-extract.js';
-import { SESSION_INDEX_FILE } from './session-names.js';
+import { SESSION_INDEX_FILE, SessionNames } from './session-names.js';
+import { buildSummary } from './summary.js';
 import { readSessionFile } from './session-file.js';
 import { ARCHIVED_DIR, SESSIONS_DIR, TreeWalker, isTreeDir } from './tree-walk.js';
 import { UsageCounter, type CounterState } from './usage-counter.js';
@@ -35,9 +38,35 @@ export const codexSource: SessionSource<CodexShapes> = {
     namesFile: SESSION_INDEX_FILE,
   },
   orderingKey: (file: RolloutFile) => file.key,
+  parseKey: (text: string) => {
+    const parts = text.split('|');
+    if (parts.length !== 2 || !isValidStamp(parts[0] as string) || !UUID.test(parts[1] as string)) return null;
+    return `${parts[0]}|${(parts[1] as string).toLowerCase()}`;
+  },
+  keyBounds: {
+    first: '0000-01-01T00-00-00|00000000-0000-0000-0000-000000000000',
+    last: '9999-12-31T23-59-59|ffffffff-ffff-ffff-ffff-ffffffffffff',
+  },
   readListing: readSessionFile,
   openConversation,
   usageCounter: (state?: CounterState) => new UsageCounter(state),
   search: { initial: initialExtractState, docOf: searchDocOf },
   homeState,
+  names: (home: string, degraded?: Degradations) => new SessionNames(home, degraded),
+  summaryOfPath: (file: RolloutFile) => buildSummary(file, {}, null, { size: 0, mtimeMs: Date.now() }),
+  filesClaiming,
+  isArchivedPath: (relPath: string) => relPath.startsWith(`${ARCHIVED_DIR}/`),
+  movedPath: (file: RolloutFile) => {
+    const name = file.relPath.slice(file.relPath.lastIndexOf('/') + 1);
+    const [y, m, d] = stampDate(file.stamp).split('-');
+    return file.archived ? `${SESSIONS_DIR}/${y}/${m}/${d}/${name}` : `${ARCHIVED_DIR}/${name}`;
+  },
+  recentDirs: async (walker: SessionWalker) => {
+    const dirs = [ARCHIVED_DIR];
+    const [year] = await walker.numericDirs(SESSIONS_DIR, 'desc');
+    const [month] = year ? await walker.numericDirs(`${SESSIONS_DIR}/${year}`, 'desc') : [];
+    const [day] = year && month ? await walker.numericDirs(`${SESSIONS_DIR}/${year}/${month}`, 'desc') : [];
+    if (year && month && day) dirs.push(`${SESSIONS_DIR}/${year}/${month}/${day}`);
+    return dirs;
+  },
 };

@@ -1,4 +1,5 @@
-import { ARCHIVED_DIR, SESSIONS_DIR, type TreeWalker } from './tree-walk.js';
+import { ARCHIVED_DIR, SESSIONS_DIR } from './tree-walk.js';
+import type { SessionWalker } from '../source.js';
 import type { RolloutFile } from '../../types.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -21,7 +22,7 @@ function utcDayDir(ms: number): string {
  * away, so that day and the days either side are searched first. Other ids, and v7 ids not
  * found there, need a walk of the whole tree.
  */
-export async function filesClaiming(walker: TreeWalker, id: string): Promise<RolloutFile[]> {
+export async function filesClaiming(walker: SessionWalker, id: string): Promise<RolloutFile[]> {
   const archived = await walker.filesIn(ARCHIVED_DIR, 'desc', id);
   const createdMs = uuidV7Millis(id);
   if (createdMs !== null) {
@@ -30,6 +31,6 @@ export async function filesClaiming(walker: TreeWalker, id: string): Promise<Rol
     if (found.length + archived.length > 0) return [...found, ...archived];
   }
   const found: RolloutFile[] = [];
-  for await (const file of walker.active('desc')) if (file.id === id) found.push(file);
+  for await (const file of walker.walk('false', 'desc')) if (file.id === id) found.push(file);
   return [...found, ...archived];
 }

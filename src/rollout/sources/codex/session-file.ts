@@ -18,7 +18,7 @@ import { TitleFinder } from './title.js';
 export async function scanHead(
   source: ByteSource,
   file: RolloutFile,
-  stat: Stats,
+  stat: Pick<Stats, 'size' | 'mtimeMs'>,
   headCount: number,
   env: ReadEnv,
   log: RolloutLogger,

@@ -7,6 +7,7 @@ import { isExhausted, scanFailed } from '../../errors.js';
 import { WeightedLru } from '../../lru.js';
 import type { Degradations } from '../../degraded.js';
 import type { ArchivedFilter, RolloutFile, SortOrder } from '../../types.js';
+import type { DateBounds, SessionWalker } from '../source.js';
 
 export const SESSIONS_DIR = 'sessions';
 export const ARCHIVED_DIR = 'archived_sessions';
@@ -17,11 +18,7 @@ export interface WalkRoots {
   realHome: string;
 }
 
-/** Inclusive `YYYY-MM-DD` bounds on the directories (and archived file names) a walk visits. */
-export interface DateBounds {
-  min?: string | undefined;
-  max?: string | undefined;
-}
+export type { DateBounds } from '../source.js';
 
 /**
  * Rollout files one directory may list: far above any real day (Codex writes hundreds at most)
@@ -140,7 +137,7 @@ export class DirListings {
  * of the right width, rollout file names, and only entries whose real path stays inside the
  * home. Paths are given relative to the home (`sessions/2025/01/02`), with `/` separators.
  */
-export class TreeWalker {
+export class TreeWalker implements SessionWalker {
   readonly codexHome: string;
   private realHome: string | undefined;
   private readonly listings = new DirListings();
@@ -160,6 +157,10 @@ export class TreeWalker {
     },
   ) {
     this.codexHome = codexHome;
+  }
+
+  get home(): string {
+    return this.codexHome;
   }
 
   /**

@@ -1,0 +1,110 @@
+import type pg from 'pg';
+import type { Position } from '../../listing/cursor.js';
+import type { SearchQuery } from '../../search/match.js';
+import type { LocatedDoc } from '../../search/session-matcher.js';
+import type { GroupBy } from '../../usage/grouping.js';
+import type { IndexQuery, ModelUsage, UsageAggregate, UsageAggregation } from '../metadata-index.js';
+import type { SearchFilter, StoredFile } from '../store.js';
+import { documentsOf, searchConditions, searchFilter, type PgSearchFilter } from './search.js';
+import { FILE_COLUMNS, Params, listConditions } from './sql.js';
+import { normalize } from './store.js';
+import { PgUsage, aggregateUsageOf, usageTimeRangeOf } from './usage.js';
+
+/** A row and the home it is in. */
+export interface HomeRow extends StoredFile {
+  home: string;
+}
+
+/** A list page over several homes: ties of the list order (one session id on two machines) are broken by home. */
+export interface MultiHomeQuery extends Omit<IndexQuery, 'after'> {
+  homes: readonly string[];
+  after?: (Position & { home: string }) | undefined;
+}
+
+/**
+ * The index's queries over several homes of the team database (the IndexStore interface stays
+ * one home's: the SQLite store and the contract suite use it). Each answer is what the homes'
+ * stores answer, merged: the rows of every home in one list order, with the home breaking ties;
+ * usage rule 6 stays within each home. The machine-facing layer (src/team/read) names homes.
+ */
+export class PgMultiHome {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * One page over `q.homes` in list order (key, or mtime then key; then home) after `q.after`.
+   * Each home's rows come from its own keyset index (a lateral page per home), then are merged:
+   * the cost grows with the page and the number of homes, not with the rows held.
+   */
+  async query(q: MultiHomeQuery, search?: SearchFilter): Promise<HomeRow[]> {
+    if (q.homes.length === 0) return [];
+    const p = new Params();
+    const where = [...listConditions(q as IndexQuery, p), ...(search === undefined ? [] : searchConditions(search as PgSearchFilter, p))];
+    const dir = q.order === 'desc' ? 'DESC' : 'ASC';
+    const cmp = q.order === 'desc' ? '<' : '>';
+    const near = q.order === 'desc' ? '<=' : '>=';
+    const keys = q.sort === 'created' ? 's.key' : '(s.mtime_ms, s.key)';
+    const order = q.sort === 'created' ? ['key'] : ['mtime_ms', 'key'];
+    if (q.after) {
+      const at = q.sort === 'created' ? p.add(q.after.key) : `(${p.add(q.after.mtimeMs)}, ${p.add(q.after.key)})`;
+      // `near` keeps the home's keyset index on the position; the home breaks the tie.
+      where.push(`${keys} ${near} ${at}`, `(${keys} ${cmp} ${at} OR s.home ${cmp} ${p.add(q.after.home)})`);
+    }
+    const limit = p.add(q.limit);
+    const sql =
+      `SELECT r.* FROM unnest(${p.add(q.homes)}::text[]) AS h(home) CROSS JOIN LATERAL (` +
+      `SELECT s.home, s.mtime_ms AS mtime_order, s.key AS key_order, ${FILE_COLUMNS} FROM cs_index_files s ` +
+      `WHERE s.home = h.home AND ${where.join(' AND ')} ORDER BY ${order.map((c) => `s.${c} ${dir}`).join(', ')} LIMIT ${limit}) r ` +
+      `ORDER BY ${q.sort === 'created' ? '' : `r.mtime_order ${dir}, `}r.key_order ${dir}, r.home ${dir} LIMIT ${limit}`;
+    const { rows } = await this.pool.query<{ home: string }>(sql, p.values);
+    return rows.map((r) => ({ ...normalize(r)!, home: r.home }));
+  }
+
+  searchFilter(search: SearchQuery): SearchFilter {
+    return searchFilter(search);
+  }
+
+  /** The documents of a file of `home` that may match `search` (a superset), as PgStore.documents. */
+  async documents(home: string, relPath: string, search: SearchQuery, fromLine: number): Promise<LocatedDoc[] | null> {
+    const fid = (await this.fids(home, [relPath], false)).get(relPath);
+    return fid === undefined ? null : documentsOf(this.pool, fid, search, fromLine);
+  }
+
+  /** Counted usage per model of each path of `home` indexed to an end at least once (PgStore.usageOf). */
+  async usageOf(home: string, relPaths: readonly string[]): Promise<Map<string, ModelUsage[]>> {
+    const fids = await this.fids(home, relPaths, true);
+    const byFid = new Map<number, ModelUsage[]>([...fids.values()].map((fid) => [fid, []]));
+    for (const { fid, ...usage } of await new PgUsage(home).ofFiles(this.pool, [...byFid.keys()])) byFid.get(fid)?.push(usage);
+    return new Map([...fids].map(([path, fid]) => [path, byFid.get(fid) ?? []]));
+  }
+
+  private async fids(home: string, relPaths: readonly string[], indexed: boolean): Promise<Map<string, number>> {
+    const { rows } = await this.pool.query<{ p: string; fid: number }>({
+      name: indexed ? 'cs-multi-fids-indexed' : 'cs-multi-fids',
+      text:
+        'SELECT rel_path AS p, fid::float8 AS fid FROM cs_index_files ' +
+        `WHERE home = $1 AND rel_path = ANY($2::text[])${indexed ? ' AND content_size >= 0' : ''}`,
+      values: [home, relPaths],
+    });
+    return new Map(rows.map((r) => [r.p, r.fid]));
+  }
+
+  usageTimeRange(homes: readonly string[]): Promise<{ minMs: number; maxMs: number } | null> {
+    return usageTimeRangeOf(this.pool, homes);
+  }
+
+  /** Usage over `homes`; `groupBy: 'home'` groups by home. */
+  aggregateUsage(homes: readonly string[], q: Omit<UsageAggregation, 'groupBy'> & { groupBy: GroupBy | 'home' }): Promise<UsageAggregate> {
+    if (homes.length === 0) return Promise.resolve({ tokens: [], sessions: [] });
+    return aggregateUsageOf(this.pool, homes, q);
+  }
+
+  /** Every row of a session id (lower case) in `homes`, by home then path: more than one home makes an id ambiguous. */
+  async byId(homes: readonly string[], id: string): Promise<HomeRow[]> {
+    const { rows } = await this.pool.query<{ home: string }>({
+      name: 'cs-multi-by-id',
+      text: `SELECT s.home, ${FILE_COLUMNS} FROM cs_index_files s WHERE s.home = ANY($1::text[]) AND s.id = $2 ORDER BY s.home, s.rel_path`,
+      values: [homes, id],
+    });
+    return rows.map((r) => ({ ...normalize(r)!, home: r.home }));
+  }
+}

@@ -1,0 +1,45 @@
+import type pg from 'pg';
+import type { ByteSource } from '../../rollout/reading/byte-source.js';
+
+/**
+ * Bytes fetched per query. A chunk is up to 4 MiB (the ingest bound); a slice of it is what one
+ * read holds, so that indexing FILES_AT_ONCE pushed files holds a few MiB, never whole chunks.
+ * PostgreSQL decompresses an lz4 value only up to the slice's end (PostgreSQL 14+).
+ */
+const SLICE = 1024 * 1024;
+
+/**
+ * A pushed file's bytes (cs_chunks) as positional reads, for the readers that take a ByteSource:
+ * one slice is held at a time, fetched from the chunk that covers the position. `size` is the
+ * length held when the file was opened; reads past it find nothing. A file replaced meanwhile
+ * reads other bytes: the upkeep notices by the generation (the stamp's `dev`) and starts over.
+ */
+export class ChunkSource implements ByteSource {
+  private held: { offset: number; data: Buffer } | null = null;
+
+  constructor(
+    private readonly db: pg.Pool,
+    private readonly fileId: string,
+    private readonly size: number,
+  ) {}
+
+  async read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    if (length <= 0 || position >= this.size) return { bytesRead: 0 };
+    let slice = this.held;
+    if (slice === null || position < slice.offset || position >= slice.offset + slice.data.length) {
+      const { rows } = await this.db.query<{ data: Buffer | null }>({
+        name: 'cs-chunk-slice',
+        text: `SELECT substring(data FROM ($2::bigint - "offset")::int + 1 FOR $3::int) AS data
+                 FROM cs_chunks WHERE file_id = $1 AND "offset" <= $2::bigint ORDER BY "offset" DESC LIMIT 1`,
+        values: [this.fileId, position, SLICE],
+      });
+      const data = rows[0]?.data;
+      if (data === undefined || data === null || data.length === 0) return { bytesRead: 0 };
+      slice = this.held = { offset: position, data };
+    }
+    const start = position - slice.offset;
+    const n = Math.min(length, slice.data.length - start, this.size - position);
+    slice.data.copy(buffer, offset, start, start + n);
+    return { bytesRead: n };
+  }
+}
