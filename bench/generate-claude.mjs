@@ -111,7 +111,8 @@ export async function loadClaudeTemplates(home = CLAUDE_TEMPLATE_HOME) {
       for (const agentId of agentIds) {
         const text = await readFile(join(subDir, `agent-${agentId}.jsonl`), 'utf8');
         const meta = await readFile(join(subDir, `agent-${agentId}.meta.json`), 'utf8').catch(() => null);
-        agents.push({ agentId, lines: linesOf(text).map((l) => compileLine(l, ctx)), meta: meta === null ? null : compileLine(meta.trim(), ctx) });
+        const compiled = linesOf(text).map((l) => compileLine(l, ctx));
+        agents.push({ agentId, lines: compiled, meta: meta === null ? null : compileLine(meta.trim(), ctx) });
       }
       let maxTs = 0;
       for (const s of lines.join('\n').matchAll(new RegExp(ISO, 'g'))) maxTs = Math.max(maxTs, Date.parse(s[0]) - t0);
@@ -150,7 +151,11 @@ function compactionOf(context, ctx) {
     ...base,
     parentUuid: boundary.uuid,
     type: 'user',
-    message: { role: 'user', content: 'This session is being continued from a previous conversation that ran out of context. The summary below covers the earlier portion of the conversation.\n\nSummary: the work so far.' },
+    message: {
+      role: 'user',
+      content: 'This session is being continued from a previous conversation that ran out of context. ' +
+        'The summary below covers the earlier portion of the conversation.\n\nSummary: the work so far.',
+    },
     isVisibleInTranscriptOnly: true,
     isCompactSummary: true,
     uuid: '00000000-0000-4000-8000-00000000c0df',
@@ -308,7 +313,8 @@ export async function generateClaudeTree({ seed = 42, sessions, out, quiet = fal
   await writeFile(join(partial, 'manifest.json'), JSON.stringify(manifest, null, 1));
   await writeFile(join(partial, '.complete'), JSON.stringify({ generationMs: manifest.generationMs }));
   await rename(partial, dir);
-  log(quiet, `done: ${sessions} sessions, ${files} files, ${(bytes / 2 ** 20).toFixed(1)} MiB in ${(manifest.generationMs / 1000).toFixed(1)} s`);
+  const mib = (bytes / 2 ** 20).toFixed(1);
+  log(quiet, `done: ${sessions} sessions, ${files} files, ${mib} MiB in ${(manifest.generationMs / 1000).toFixed(1)} s`);
   return { dir, manifest, cached: false };
 }
 
@@ -344,6 +350,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.stdout.write('usage: node bench/generate-claude.mjs --sessions N [--seed 42] [--out DIR] [--force]\n');
     process.exit(values.help ? 0 : 2);
   }
-  const opts = { sessions: Number(values.sessions), seed: Number.isNaN(Number(values.seed)) ? values.seed : Number(values.seed), out: values.out };
+  const seed = Number.isNaN(Number(values.seed)) ? values.seed : Number(values.seed);
+  const opts = { sessions: Number(values.sessions), seed, out: values.out };
   process.stdout.write(describeClaudeTree(values.force ? await generateClaudeTree(opts) : await ensureClaudeTree(opts)));
 }

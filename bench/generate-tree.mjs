@@ -489,7 +489,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     },
   });
   if (values.help || !values.sessions) {
-    process.stdout.write('usage: node bench/generate-tree.mjs --sessions N [--seed 42] [--big-mb 200] [--out DIR] [--force] [--claude M]\n');
+    process.stdout.write(
+      'usage: node bench/generate-tree.mjs --sessions N [--seed 42] [--big-mb 200] [--out DIR] [--force] [--claude M]\n',
+    );
     process.exit(values.help ? 0 : 2);
   }
   const opts = {
@@ -508,7 +510,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   );
   if (values.claude !== undefined) {
     const { describeClaudeTree, ensureClaudeTree, generateClaudeTree } = await import('./generate-claude.mjs');
-    const claudeOpts = { sessions: Number(values.claude), seed: opts.seed, out: values.out === undefined ? undefined : `${values.out}-claude` };
+    const claudeOut = values.out === undefined ? undefined : `${values.out}-claude`;
+    const claudeOpts = { sessions: Number(values.claude), seed: opts.seed, out: claudeOut };
     process.stdout.write(describeClaudeTree(values.force ? await generateClaudeTree(claudeOpts) : await ensureClaudeTree(claudeOpts)));
   }
 }
