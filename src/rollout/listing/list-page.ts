@@ -79,5 +79,8 @@ export async function listPage(
     sort === 'updated' || hasFilter(filter)
       ? (index) => index.candidates({ ...query, sort, filter, nameMatchIds: nameMatchIds(), after, limit: query.limit + 1 })
       : null;
-  return pageFromIndexOrScan(deps, { ...plan, archived: query.archived }, fromIndex, collect, log);
+  // Counted on the first page only, beside the page: the count reads every matching row.
+  const counting = after === undefined && deps.index?.usable ? deps.index.count({ ...query, sort, filter, nameMatchIds: nameMatchIds() }) : null;
+  const [page, total] = await Promise.all([pageFromIndexOrScan(deps, { ...plan, archived: query.archived }, fromIndex, collect, log), counting]);
+  return total === null || total === undefined ? page : { ...page, total };
 }
