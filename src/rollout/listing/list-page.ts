@@ -80,7 +80,9 @@ export async function listPage(
       ? (index) => index.candidates({ ...query, sort, filter, nameMatchIds: nameMatchIds(), after, limit: query.limit + 1 })
       : null;
   // Counted on the first page only, beside the page: the count reads every matching row.
-  const counting = after === undefined && deps.index?.usable ? deps.index.count({ ...query, sort, filter, nameMatchIds: nameMatchIds() }) : null;
-  const [page, total] = await Promise.all([pageFromIndexOrScan(deps, { ...plan, archived: query.archived }, fromIndex, collect, log), counting]);
+  const { index } = deps;
+  const counting = after === undefined && index?.usable ? index.count({ ...query, sort, filter, nameMatchIds: nameMatchIds() }) : null;
+  const paging = pageFromIndexOrScan(deps, { ...plan, archived: query.archived }, fromIndex, collect, log);
+  const [page, total] = await Promise.all([paging, counting]);
   return total === null || total === undefined ? page : { ...page, total };
 }

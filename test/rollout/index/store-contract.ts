@@ -222,7 +222,8 @@ export const STORE_CONTRACT: Record<string, Case> = {
         { sort: 'updated', filter: { sinceMs: DAY('2025-03-05T00:00:00Z') } }, { input: { q: 'PARSER' } }, { input: { q: 'überprüfung' } },
         { input: { q: 'мир' } }, { input: { q: '本語' } }, { input: { q: '%' } }, { input: { q: 'my notes' }, nameMatchIds: [uuidN(2)] },
         { input: { q: 'parser', cwd: ['/home/u/b'] }, sort: 'updated' }, { archived: 'true' }, { archived: 'all' },
-        { archived: 'all', input: { q: 'привет' } }, { includeEmpty: true, input: { cwd: ['/home/u/a'] } }, { input: { cwd: ['/nowhere'] } },
+        { archived: 'all', input: { q: 'привет' } }, { includeEmpty: true, input: { cwd: ['/home/u/a'] } },
+        { input: { cwd: ['/nowhere'] } },
       ];
       for (const q of queries) {
         const { input, ...rest } = q;
@@ -231,7 +232,9 @@ export const STORE_CONTRACT: Record<string, Case> = {
       }
       expect(await store.countMatching({ ...BASE, filter: parseFilter({ q: 'ПРИВЕТ' }) })).toBe(1);
       // A new session is counted as soon as it is written.
-      const spec: Spec = { n: 7, stamp: '2025-03-05T00-00-00', title: 'new', cwd: '/home/u/a', source: 'cli', provider: 'openai', mtime: '2025-03-09' };
+      const spec: Spec = {
+        n: 7, stamp: '2025-03-05T00-00-00', title: 'new', cwd: '/home/u/a', source: 'cli', provider: 'openai', mtime: '2025-03-09',
+      };
       await store.write([{ kind: 'entry', entry: entryOf(spec), resetContent: start() }]);
       expect(await store.countMatching(BASE)).toBe(5);
     } finally {

@@ -271,7 +271,8 @@ export class PgStore implements IndexStore {
     const where = [`s.home = ${p.add(this.home)}`, ...listConditions(q, p)];
     const sql = `SELECT count(*)::float8 AS n FROM cs_index_files s WHERE ${where.join(' AND ')}`;
     // As for a page: a LIKE pattern is planned for its value each time.
-    const { rows } = await this.pool.query<{ n: number }>(q.filter.q !== undefined ? { text: sql, values: p.values } : named(sql, p.values));
+    const statement = q.filter.q !== undefined ? { text: sql, values: p.values } : named(sql, p.values);
+    const { rows } = await this.pool.query<{ n: number }>(statement);
     return rows[0]!.n;
   }
 
