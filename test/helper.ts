@@ -241,6 +241,7 @@ export interface ListBody {
   nextCursor: string | null;
   numScannedFiles: number;
   reachedScanCap: boolean;
+  total?: number;
 }
 
 export async function list(app: FastifyInstance, query = ''): Promise<ListBody> {

@@ -51,6 +51,11 @@ export interface IndexStore {
 
   /** One page of rows that pass `q` (and `search`, when given), in page order, after `q.after`, at most `q.limit`. */
   query(q: IndexQuery, search?: SearchFilter): Promise<StoredFile[]>;
+  /**
+   * How many sessions pass the filters of `q` (a list page's; its cursor and limit are not
+   * used); null while no full pass has completed on this store.
+   */
+  countMatching(q: CountQuery): Promise<number | null>;
   /** What narrows the rows of a search page to those that may match `search` (a superset); computed once per page. */
   searchFilter(search: SearchQuery, pageSize: number): Promise<SearchFilter>;
   /**
@@ -70,6 +75,9 @@ export interface IndexStore {
   verify(): Promise<string | null>;
   close(): Promise<void>;
 }
+
+/** A list query without its place in the list: what countMatching counts. */
+export type CountQuery = Omit<IndexQuery, 'after' | 'limit'>;
 
 /** Opaque to the upkeep: made by a store's searchFilter, given back to its query. */
 export interface SearchFilter {

@@ -22,6 +22,7 @@ class DecliningStore implements IndexStore {
   write = async () => true;
   afterPass = async () => {};
   query = async () => [];
+  countMatching = async () => 0;
   searchFilter = async () => ({ backend: 'none' });
   documents = async () => null;
   usageOf = async () => new Map();
