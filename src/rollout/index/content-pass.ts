@@ -52,7 +52,7 @@ export async function indexContent(
     let queuedFrom = from.offset;
     const queue = async (doneAtSize?: number) => {
       const [found, counted] = [docs, responses];
-      position.state.usage = counter.state;
+      position.state.usage = counter.checkpoint; // without `seen`: the store has its keys (IndexStore.responseKeys)
       const at = { ...position, state: structuredClone(position.state) };
       const hasRecords = !counter.countsTokenCount;
       [docs, responses, chars] = [[], [], 0];

@@ -34,6 +34,12 @@ export interface IndexStore {
   count(): Promise<number>;
   /** One file's row; undefined when the store has none. */
   get(relPath: string): Promise<StoredFile | undefined>;
+  /**
+   * The keys of the shared responses (UsageResponse.responseKey, `<thread_id>/<response_id>`)
+   * indexed from the file, each once: the usage counter's within-file duplicate check when the
+   * file's content goes on after an append (the stored state leaves them out: UsageCounter.checkpoint).
+   */
+  responseKeys(relPath: string): Promise<string[]>;
   /** Every path the store holds (the pass drops those it did not see). */
   paths(): Promise<string[]>;
   /** The rows of a session id (lower case), by path. */

@@ -17,6 +17,7 @@ class DecliningStore implements IndexStore {
   complete = async () => true;
   count = async () => 0;
   get = async () => undefined;
+  responseKeys = async () => [];
   paths = async () => [];
   byId = async () => [];
   write = async () => true;

@@ -46,6 +46,17 @@ export class PgStore implements IndexStore {
     return this.row(this.pool, relPath);
   }
 
+  async responseKeys(relPath: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ key: string }>({
+      name: 'cs-index-response-keys',
+      text:
+        'SELECT DISTINCT r.key FROM cs_index_usage r JOIN cs_index_files s ON s.fid = r.fid ' +
+        'WHERE s.home = $1 AND s.rel_path = $2 AND r.key IS NOT NULL',
+      values: [this.home, relPath],
+    });
+    return rows.map((r) => r.key);
+  }
+
   private async row(db: pg.Pool | pg.ClientBase, relPath: string, lock = false): Promise<Row | undefined> {
     const { rows } = await db.query({
       name: lock ? 'cs-index-row-lock' : 'cs-index-row',

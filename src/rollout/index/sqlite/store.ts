@@ -147,6 +147,11 @@ export class SqliteStore implements IndexStore {
     return this.row(relPath);
   }
 
+  async responseKeys(relPath: string): Promise<string[]> {
+    const row = this.row(relPath);
+    return row === undefined ? [] : this.usage.keysOf(row.fid);
+  }
+
   private row(relPath: string): StoredFile & { fid: number } | undefined {
     return normalize(this.getStmt.get(this.home, relPath));
   }

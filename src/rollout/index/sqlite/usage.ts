@@ -224,6 +224,11 @@ export class UsageStore {
     for (const key of keys) this.reown(key);
   }
 
+  /** The keys of a file's shared responses, each once. */
+  keysOf(fid: number): string[] {
+    return this.keysOfFile.all(fid) as string[];
+  }
+
   /** Forgets a file's responses (it is read again, or it is gone); the responses it shared find their owner again. */
   removeFile(fid: number): void {
     const keys = this.keysOfFile.all(fid) as string[];
