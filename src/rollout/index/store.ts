@@ -2,7 +2,7 @@ import type { FileStamp } from '../files/file-stamp.js';
 import type { SearchQuery } from '../search/match.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
 import type { RolloutFile, SessionSummary } from '../types.js';
-import type { UsageResponse } from '../sources/codex/usage-counter.js';
+import type { UsageResponse } from '../sources/common/usage-response.js';
 import type { ContentState } from './content-state.js';
 import type { IndexQuery, ModelUsage, UsageAggregate, UsageAggregation } from './metadata-index.js';
 

@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { ArchivedFilter } from '../../types.js';
-import { isFileLocalKey, type UsageResponse } from '../../sources/codex/usage-counter.js';
+import { isFileLocalKey, type UsageResponse } from '../../sources/common/usage-response.js';
 import type { GroupBy } from '../../usage/grouping.js';
 import { DAY_MS, type OffsetInterval } from '../../usage/time-buckets.js';
-import type { TokenCounts } from '../../sources/codex/tokens.js';
+import type { TokenCounts } from '../../sources/common/tokens.js';
 import type { UsageAggregate, UsageAggregation } from '../metadata-index.js';
 import { NO_TIME, QUARTER_MS, UsageMirror } from './usage-mirror.js';
 import { NOT_SHADOWED } from './list-query.js';

@@ -5,33 +5,9 @@ import { isObject, normalizeRecord, stringOrNull, type NormalizedRecord } from '
 import type { JsonRecord } from '../../types.js';
 import { canonicalTime } from '../canonical-time.js';
 import { anyDecrease, clampParts, difference, isZero, readTokens, type TokenCounts } from './tokens.js';
+import { UNKNOWN_MODEL, type UsageResponse, type UsageSource } from '../common/usage-response.js';
 
-/** Where a response's counts come from: a `token_usage_record` line, or `token_count` events. */
-export type UsageSource = 'record' | 'token_count';
-
-/** One model response, counted (docs/usage.md). */
-export interface UsageResponse extends TokenCounts {
-  /**
-   * `<thread_id>/<response_id>` for a token_usage_record that names both: the same response
-   * in another file has the same key (rule 6). Otherwise a key local to the file, `#L<line>`.
-   */
-  responseKey: string;
-  /** The thread the response belongs to: the record's thread_id, else the file's session id. */
-  threadId: string | null;
-  /** 1-based line number of the usage line. */
-  lineNo: number;
-  /** The usage line's timestamp as written (rule 5); a line without one takes the last one before it. */
-  at: string | null;
-  model: string;
-  totalTokens: number;
-  turnId: string | null;
-  source: UsageSource;
-}
-
-export const UNKNOWN_MODEL = 'unknown';
-
-/** Keys of responses that only their own file knows (no response id): never shared across files. */
-export const isFileLocalKey = (key: string): boolean => key.startsWith('#');
+export { UNKNOWN_MODEL, isFileLocalKey, type UsageResponse, type UsageSource } from '../common/usage-response.js';
 
 /**
  * Everything the counter remembers between lines: JSON-serialisable, so that counting resumes
