@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { RolloutRepository } from '../rollout/repository.js';
+import type { SessionRepository } from '../rollout/repository.js';
 import { byteStream } from './byte-stream.js';
 import { appendVary } from './vary.js';
 import { conversationJson } from './conversation-body.js';
 import { pageBody, pageValidator } from './list-body.js';
 import { negotiate } from './negotiate.js';
+import { chosenMachine } from './filter-schemas.js';
 import { requestLease } from './request-lease.js';
 import { HttpProblem } from './problem.js';
 import {
@@ -22,7 +23,7 @@ import { NDJSON, sendRolloutBytes } from './send-rollout.js';
 const JSON_TYPE = 'application/json';
 
 export interface ConversationRoutesOptions {
-  repository: RolloutRepository;
+  repository: SessionRepository;
 }
 
 export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOptions> = async (app, { repository }) => {
@@ -99,7 +100,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<ConversationRoutesOpt
       if (type === null) {
         throw new HttpProblem('NOT_ACCEPTABLE', `this resource is available as ${JSON_TYPE} or ${NDJSON}`);
       }
-      const file = await repository.findById(request.params.id);
+      const file = await repository.findById(request.params.id, chosenMachine(request.query));
       // Appended, never set: another Vary (Origin, from CORS) must survive.
       appendVary(reply, 'Accept');
       reply.header('cache-control', 'no-cache, private');

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { RolloutRepository } from '../rollout/repository.js';
+import type { SessionRepository } from '../rollout/repository.js';
 import { BODY_HIGH_WATER_MARK, byteStream } from './byte-stream.js';
 import { IdParams, problemResponses } from './schemas.js';
+import { machineChoice, chosenMachine } from './filter-schemas.js';
 import { requestLease } from './request-lease.js';
 
 export const EXPORT_DEFAULTS = { format: 'markdown', tools: 'full', reasoning: true, redact: true } as const;
@@ -28,6 +29,7 @@ const ExportQuery = Type.Object(
     ),
     reasoning: Type.Optional(Type.Boolean({ default: EXPORT_DEFAULTS.reasoning, description: 'Include reasoning summaries' })),
     redact: Type.Optional(Type.Boolean({ default: EXPORT_DEFAULTS.redact, description: 'Replace secrets with [REDACTED:<kind>]' })),
+    ...machineChoice,
   },
   { additionalProperties: false },
 );
@@ -95,7 +97,7 @@ async function spool(
   }
 }
 
-export const exportRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutRepository }> = async (app, { repository }) => {
+export const exportRoutes: FastifyPluginAsyncTypebox<{ repository: SessionRepository }> = async (app, { repository }) => {
   app.get(
     '/conversations/:id/export',
     {
@@ -129,7 +131,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposi
     },
     async (request, reply) => {
       const query = { ...EXPORT_DEFAULTS, ...request.query };
-      const file = await repository.findById(request.params.id);
+      const file = await repository.findById(request.params.id, chosenMachine(request.query));
       const lease = await requestLease(repository, request, reply, 'conversation');
       const exported = await repository.exportSession(file, query);
       const html = query.format === 'html';

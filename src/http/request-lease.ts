@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Lease } from '../rollout/reading/byte-budget.js';
-import type { RolloutRepository } from '../rollout/repository.js';
+import type { SessionRepository } from '../rollout/repository.js';
 import { clientKey } from './client-key.js';
 
 const onClose = new WeakMap<Socket, Set<() => void>>();
@@ -40,7 +40,7 @@ function whenClosed(socket: Socket, fn: () => void): () => void {
  * abandoned requests do not hold the queue for those still there.
  */
 export async function requestLease(
-  repository: RolloutRepository,
+  repository: SessionRepository,
   request: FastifyRequest,
   reply: FastifyReply,
   kind: 'list' | 'conversation' | 'bytes',

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Nullable } from './nullable.js';
 import { pattern } from './param-detail.js';
-import { sessionSelectors } from './filter-schemas.js';
+import { machineChoice, sessionSelectors } from './filter-schemas.js';
 import { UsageSummary } from './usage-schemas.js';
 
 export { Nullable };
@@ -44,6 +44,7 @@ const summaryProperties = {
   forkedFromId: Nullable(Type.String()),
   archived: Type.Boolean(),
   usage: UsageSummary,
+  machine: Type.Optional(Type.String({ description: 'Team mode: the machine that pushed the session (absent on a single machine)' })),
 };
 
 export const ConversationSummary = Type.Object(summaryProperties);
@@ -199,6 +200,7 @@ export const SessionSearchQuery = Type.Object(
     ...searchText,
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: SEARCH_DEFAULTS.limit, description: 'Matches per page' })),
     cursor: Type.Optional(Type.String({ description: 'Resume after the match this cursor names (opaque)' })),
+    ...machineChoice,
   },
   { additionalProperties: false },
 );
@@ -242,6 +244,7 @@ export const GetQuery = Type.Object(
     format: Type.Optional(
       Type.Enum(['json', 'ndjson'], { description: 'Overrides the Accept header: ndjson streams the file bytes' }),
     ),
+    ...machineChoice,
   },
   { additionalProperties: false },
 );

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { RolloutRepository } from '../rollout/repository.js';
+import type { SessionRepository } from '../rollout/repository.js';
 import { schemaBody } from './caching.js';
 import { clientGone } from './request-lease.js';
+import { chosenMachine } from './filter-schemas.js';
 import {
   IdParams,
   LIST_DEFAULTS,
@@ -14,7 +15,7 @@ import {
   problemResponses,
 } from './schemas.js';
 
-export const searchRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutRepository }> = async (app, { repository }) => {
+export const searchRoutes: FastifyPluginAsyncTypebox<{ repository: SessionRepository }> = async (app, { repository }) => {
   app.get(
     '/search',
     {
@@ -68,7 +69,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposi
     async (request, reply) => {
       const signal = clientGone(request, reply);
       return reply.cachedJson(repository.freshness(true), async () => {
-        const file = await repository.findById(request.params.id);
+        const file = await repository.findById(request.params.id, chosenMachine(request.query));
         return schemaBody(reply, await repository.searchSession(file, { ...SEARCH_DEFAULTS, ...request.query }, signal));
       });
     },

@@ -2,7 +2,9 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { wholeMtimeMs } from '../rollout/files/file-stamp.js';
-import type { RolloutRepository } from '../rollout/repository.js';
+import type { SessionRepository } from '../rollout/repository.js';
+import { chunksOf } from '../rollout/reading/byte-source.js';
+import type { OpenRollout } from '../rollout/reading/session-reader.js';
 import type { RolloutFile } from '../rollout/types.js';
 import { parseRange } from './byte-range.js';
 import { BODY_HIGH_WATER_MARK } from './byte-stream.js';
@@ -25,6 +27,23 @@ function closeIfShortened(request: FastifyRequest, reply: FastifyReply, stream: 
       reply.raw.destroy();
     }
   });
+}
+
+/** The bytes `[start, end)` of a file that is not on the disk (ReadEnv.open), a chunk at a time; closes it when done. */
+function sourceStream(opened: OpenRollout, start: number, end: number): Readable {
+  let bytesRead = 0;
+  async function* chunks() {
+    try {
+      for await (const chunk of chunksOf(opened.source, end, start)) {
+        bytesRead += chunk.length;
+        yield Buffer.from(chunk); // chunksOf reuses its buffer
+      }
+    } finally {
+      await opened.close();
+    }
+  }
+  const stream = Readable.from(chunks(), { objectMode: false, highWaterMark: BODY_HIGH_WATER_MARK });
+  return Object.defineProperty(stream, 'bytesRead', { get: () => bytesRead });
 }
 
 /** The entity tags of an If-None-Match list, or '*'. */
@@ -61,7 +80,7 @@ function rangeStillApplies(request: FastifyRequest, etag: string, lastModified: 
  * that went stale cannot make this serve a link out, a FIFO or a device), and the bytes are sent
  * from that same descriptor. An invalid Range is ignored (RFC 9110 §14.2): the whole file.
  */
-export async function sendRolloutBytes(request: FastifyRequest, reply: FastifyReply, repository: RolloutRepository, file: RolloutFile) {
+export async function sendRolloutBytes(request: FastifyRequest, reply: FastifyReply, repository: SessionRepository, file: RolloutFile) {
   const lease = await requestLease(repository, request, reply, 'bytes');
   let opened;
   try {
@@ -105,7 +124,10 @@ export async function sendRolloutBytes(request: FastifyRequest, reply: FastifyRe
     return reply.send(Readable.from([])); // a stream: Fastify keeps the Content-Length above
   }
   // The stream owns the descriptor from here: it closes it once no read is in flight.
-  const stream = createReadStream('', { fd, start, end, autoClose: true, highWaterMark: BODY_HIGH_WATER_MARK });
+  const stream =
+    fd === null
+      ? sourceStream(opened, start, end + 1)
+      : createReadStream('', { fd, start, end, autoClose: true, highWaterMark: BODY_HIGH_WATER_MARK });
   stream.once('close', () => lease.release());
   closeIfShortened(request, reply, stream, length, file);
   return reply.send(stream);

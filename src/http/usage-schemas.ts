@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { GROUP_BY } from '../rollout/usage/grouping.js';
 import { Nullable } from './nullable.js';
-import { sessionSelectors } from './filter-schemas.js';
+import { machineChoice, sessionSelectors } from './filter-schemas.js';
 
 const tokenProperties = {
   inputTokens: Type.Integer({ minimum: 0, description: 'Input tokens, cached input included' }),
@@ -55,16 +55,20 @@ export const SessionUsageDocument = Type.Object({
   unpricedModels: Type.Array(Type.String(), { description: 'Models with usage and no price: their cost is not in costUSD' }),
 });
 
-export const NoQuery = Type.Object({}, { additionalProperties: false });
+export const SessionUsageQuery = Type.Object({ ...machineChoice }, { additionalProperties: false });
+
+/** What `/usage` groups by: GROUP_BY, and in team mode the machine. */
+export const USAGE_GROUP_BY = [...GROUP_BY, 'machine'] as const;
 
 export const USAGE_DEFAULTS = { groupBy: 'day', tz: 'UTC', archived: 'all', limit: 1000 } as const;
 
 export const UsageQuery = Type.Object(
   {
     groupBy: Type.Optional(
-      Type.Enum([...GROUP_BY], {
+      Type.Enum([...USAGE_GROUP_BY], {
         default: USAGE_DEFAULTS.groupBy,
-        description: "day, ISO week or month of each response's own time in tz; or model, cwd, source, provider, session",
+        description:
+          "day, ISO week or month of each response's own time in tz; or model, cwd, source, provider, session; machine (team mode)",
       }),
     ),
     tz: Type.Optional(
@@ -109,14 +113,14 @@ export const UsageQuery = Type.Object(
 );
 
 export const UsageReport = Type.Object({
-  groupBy: Type.Enum([...GROUP_BY]),
+  groupBy: Type.Enum([...USAGE_GROUP_BY]),
   tz: Type.String(),
   rows: Type.Array(
     Type.Object({
       key: Nullable(
         Type.String(),
         'The group: 2026-11-24 (day), 2026-W48 (ISO week), 2026-11 (month), or the model, normalised cwd, source, provider or ' +
-          'session id; null when unknown (a response without a time, a session without a cwd)',
+          'session id, or machine; null when unknown (a response without a time, a session without a cwd)',
       ),
       ...tokenProperties,
       sessions: Type.Integer({ minimum: 0, description: 'Sessions with counted usage in this group' }),

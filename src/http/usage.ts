@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { RolloutRepository } from '../rollout/repository.js';
+import type { SessionRepository } from '../rollout/repository.js';
 import { IdParams, NotModified, problemResponses } from './schemas.js';
 import { clientGone, requestLease } from './request-lease.js';
 import { schemaBody } from './caching.js';
-import { NoQuery, SessionUsageDocument, USAGE_DEFAULTS, UsageQuery, UsageReport } from './usage-schemas.js';
+import { chosenMachine } from './filter-schemas.js';
+import { SessionUsageDocument, SessionUsageQuery, USAGE_DEFAULTS, UsageQuery, UsageReport } from './usage-schemas.js';
 
-export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutRepository }> = async (app, { repository }) => {
+export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: SessionRepository }> = async (app, { repository }) => {
   app.get(
     '/conversations/:id/usage',
     {
@@ -18,7 +19,7 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposit
           'reads the older files: 503 SERVICE_UNAVAILABLE when they are more than --max-scan-files).',
         tags: ['usage'],
         params: IdParams,
-        querystring: NoQuery,
+        querystring: SessionUsageQuery,
         response: {
           200: SessionUsageDocument,
           ...problemResponses('INVALID_ID', 'INVALID_QUERY', 'NOT_FOUND', 'AMBIGUOUS_ID', 'SCAN_FAILED', 'SERVICE_UNAVAILABLE'),
@@ -26,7 +27,7 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: RolloutReposit
       },
     },
     async (request, reply) => {
-      const file = await repository.findById(request.params.id);
+      const file = await repository.findById(request.params.id, chosenMachine(request.query));
       // The read's working set, then (inside) what the count holds per byte of the file: both from the memory budget.
       const lease = await requestLease(repository, request, reply, 'conversation');
       return repository.sessionUsage(file, lease, clientGone(request, reply));

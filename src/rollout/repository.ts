@@ -26,7 +26,7 @@ import { usageSummary } from './usage/tally.js';
 import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
 import { keysCarriedByOlder } from './usage/carriers.js';
 import { DEFAULT_SEARCH_BUDGET_CHARS, SearchWork, type SearchMeter } from './search/search-work.js';
-import { usageReport, type UsageDeps, type UsageReport, type UsageRequest } from './usage/usage-report.js';
+import { usageReport, type UsageDeps, type UsageQuery, type UsageReport } from './usage/usage-report.js';
 import { decodeTranscriptCursor, exportTranscript, transcriptPiece } from './transcript/export.js';
 import type { ExportRequest, TranscriptExport, TranscriptPiece } from './transcript/export.js';
 import type { TranscriptHeader, TranscriptOptions } from './transcript/render.js';
@@ -59,6 +59,30 @@ export interface RepositoryOptions {
   /** Characters of text one search request may examine (default DEFAULT_SEARCH_BUDGET_CHARS). */
   searchBudgetChars?: number;
 }
+
+/**
+ * What the read routes use of a repository: RolloutRepository over a home, or team mode's over
+ * PostgreSQL (src/team/read/team-repository.ts). `machines` (team mode) chooses among the
+ * machines an id is on; a repository over one home refuses it.
+ */
+export type SessionRepository = Pick<
+  RolloutRepository,
+  | 'listPage'
+  | 'openConversation'
+  | 'openFile'
+  | 'openRecords'
+  | 'search'
+  | 'searchSession'
+  | 'usage'
+  | 'sessionUsage'
+  | 'exportSession'
+  | 'transcriptPiece'
+  | 'freshness'
+  | 'leaseFor'
+> & { findById(rawId: string, machines?: readonly string[]): Promise<RolloutFile> };
+
+/** A parameter of team mode (src/team/read), asked of a repository over one home. */
+const teamOnly = (name: string) => new RolloutError(RolloutErrorKind.InvalidQuery, `${name} applies in team mode only (--database-url)`);
 
 function ambiguous(id: string, files: RolloutFile[]): RolloutError {
   return new RolloutError(RolloutErrorKind.AmbiguousId, `${files.length} files claim id ${id}: ${files.map((f) => f.relPath).join(', ')}`);
@@ -170,6 +194,7 @@ export class RolloutRepository {
 
   /** One page of sessions strictly after `query.cursor` (see listing/list-page.ts). */
   async listPage(query: ListQuery, log: RolloutLogger = this.options.log, lease?: Lease): Promise<ConversationsPage> {
+    if (query.machine !== undefined) throw teamOnly('machine');
     const page = await listPage(await this.readDeps(), query, await this.names.load(), log, lease);
     return { ...page, items: await this.withUsage(page.items) };
   }
@@ -189,6 +214,7 @@ export class RolloutRepository {
 
   /** One page of the sessions whose text holds `request.q` (see search/search-pages.ts); stops when `signal` aborts. */
   async search(request: SearchRequest, log: RolloutLogger = this.options.log, signal?: AbortSignal): Promise<SearchPage> {
+    if (request.machine !== undefined) throw teamOnly('machine');
     const work = this.searchWork(signal);
     const page = await work.run(async () => searchPage(await this.readDeps(), request, await this.names.load(), log, work));
     return { ...page, items: await this.withUsage(page.items) };
@@ -211,7 +237,8 @@ export class RolloutRepository {
   }
 
   /** The one rollout file for `rawId`, in `sessions/` or `archived_sessions/`. */
-  async findById(rawId: string): Promise<RolloutFile> {
+  async findById(rawId: string, machines?: readonly string[]): Promise<RolloutFile> {
+    if (machines !== undefined) throw teamOnly('machine');
     if (!UUID.test(rawId)) throw new RolloutError(RolloutErrorKind.InvalidId, 'id must be a UUID');
     const id = rawId.toLowerCase();
     const files = await this.filesOf(id);
@@ -266,8 +293,10 @@ export class RolloutRepository {
   }
 
   /** Counted usage of the whole home, grouped (docs/usage.md, `GET /usage`; see usage/usage-report.ts). */
-  async usage(request: UsageRequest): Promise<UsageReport> {
-    return usageReport(await this.readDeps(), request);
+  async usage(request: UsageQuery): Promise<UsageReport> {
+    const { groupBy, machine } = request;
+    if (groupBy === 'machine' || machine !== undefined) throw teamOnly('machine');
+    return usageReport(await this.readDeps(), { ...request, groupBy });
   }
 
   /** What an export's header shows: the summary, and usage from the index or, without it, counted from the file. */

@@ -34,6 +34,8 @@ export interface SessionSummary {
   archived: boolean;
   /** Token usage and cost, from the index; null while the session is not indexed (or without an index). */
   usage: UsageSummary | null;
+  /** Team mode: the machine that pushed the session (absent over one home). */
+  machine?: string;
 }
 
 /** A session's counted token usage and its cost (docs/usage.md). */
@@ -89,6 +91,8 @@ export interface FilterInput {
   since?: string | undefined;
   until?: string | undefined;
   q?: string | undefined;
+  /** Team mode: the machines whose sessions are wanted (a repository over one home refuses it). */
+  machine?: string[] | undefined;
 }
 
 export interface ListQuery extends FilterInput {

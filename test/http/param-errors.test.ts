@@ -5,7 +5,7 @@ import { buildTestApp, tempHome, uuidN, writeSession } from '../helper.js';
 // there is a set, the route's parameters for an unknown one) and what came. Before: ajv's words,
 // e.g. "querystring must NOT have additional properties" for ?limt=5.
 const ID = uuidN(1);
-const LIST_PARAMS = 'cursor, limit, head, tail, sort, order, archived, includeEmpty, cwd, source, provider, since, until, q';
+const LIST_PARAMS = 'cursor, limit, head, tail, sort, order, archived, includeEmpty, cwd, source, provider, machine, since, until, q';
 
 const CASES: [string, 'INVALID_QUERY' | 'INVALID_ID', string][] = [
   ['/conversations?limt=5', 'INVALID_QUERY', `unknown query parameter "limt" (did you mean "limit"?); this route takes ${LIST_PARAMS}`],
@@ -29,11 +29,18 @@ const CASES: [string, 'INVALID_QUERY' | 'INVALID_ID', string][] = [
   [
     `/conversations/${ID}?fromat=ndjson`,
     'INVALID_QUERY',
-    'unknown query parameter "fromat" (did you mean "format"?); this route takes format',
+    'unknown query parameter "fromat" (did you mean "format"?); this route takes format, machine',
   ],
   [`/conversations/${ID}?format=xml`, 'INVALID_QUERY', 'query parameter format must be one of json, ndjson; got "xml"'],
   ['/conversations/not-a-uuid', 'INVALID_ID', 'path parameter id must be a UUID; got "not-a-uuid"'],
-  [`/conversations/${ID}/usage?x=1`, 'INVALID_QUERY', 'unknown query parameter "x": this route takes no query parameters'],
+  [`/conversations/${ID}/usage?x=1`, 'INVALID_QUERY', 'unknown query parameter "x"; this route takes machine'],
+  // Team mode's machine parameters, on a single machine (docs/team.md).
+  ['/conversations?machine=alice', 'INVALID_QUERY', 'machine applies in team mode only (--database-url)'],
+  ['/search?q=x&machine=alice', 'INVALID_QUERY', 'machine applies in team mode only (--database-url)'],
+  ['/usage?machine=alice', 'INVALID_QUERY', 'machine applies in team mode only (--database-url)'],
+  ['/usage?groupBy=machine', 'INVALID_QUERY', 'machine applies in team mode only (--database-url)'],
+  [`/conversations/${ID}?machine=alice`, 'INVALID_QUERY', 'machine applies in team mode only (--database-url)'],
+  ['/conversations?machine=..', 'INVALID_QUERY', 'query parameter machine must be a machine name; got ".."'],
   ['/conversations/123/usage', 'INVALID_ID', 'path parameter id must be a UUID; got "123"'],
   [`/conversations/${ID}/search`, 'INVALID_QUERY', 'query parameter q is required'],
   [`/conversations/${ID}/search?q=a&match=fuzzy`, 'INVALID_QUERY', 'query parameter match must be one of phrase, words; got "fuzzy"'],
@@ -50,13 +57,13 @@ const CASES: [string, 'INVALID_QUERY' | 'INVALID_ID', string][] = [
   [
     '/usage?groupBy=year',
     'INVALID_QUERY',
-    'query parameter groupBy must be one of day, week, month, model, cwd, source, provider, session; got "year"',
+    'query parameter groupBy must be one of day, week, month, model, cwd, source, provider, session, machine; got "year"',
   ],
   [
     '/usage?group=day',
     'INVALID_QUERY',
     'unknown query parameter "group" (did you mean "groupBy"?); ' +
-      'this route takes groupBy, tz, since, until, cwd, source, provider, archived, limit',
+      'this route takes groupBy, tz, since, until, cwd, source, provider, machine, archived, limit',
   ],
   ['/usage?limit=0', 'INVALID_QUERY', 'query parameter limit must be from 1 to 10000; got 0'],
   // One since/until parser (issue 16): usage now refuses the years a Date cannot hold, as the list did (before: 200, empty).

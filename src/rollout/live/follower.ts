@@ -172,7 +172,8 @@ export class FileFollower {
         throw err;
       });
       if (st === null || st.ino !== this.stamp.ino || st.dev !== this.stamp.dev) {
-        yield* this.lines((await fstatOf(this.handle.fd)).size); // what was written before it went
+        const { fd } = this.handle;
+        yield* this.lines(fd === null ? this.handle.stat.size : (await fstatOf(fd)).size); // what was written before it went
         if (st === null) {
           yield await this.whereItWent();
           return;

@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { isExhausted, rethrowIfNotTheFile, scanFailed } from '../errors.js';
 import type { RecordText, RolloutFile, RolloutLogger } from '../types.js';
 import type { ByteSource } from './byte-source.js';
-import { openRollout, readTail, type Allowance, type ReadEnv } from './session-reader.js';
+import { openIn, readTail, type Allowance, type ReadEnv } from './session-reader.js';
 
 /** What a source's head scan found: null when the file is not a session of that source. */
 export type HeadScan<H> = (source: ByteSource, stat: Stats, allowance: Allowance) => Promise<H | null>;
@@ -23,7 +23,7 @@ export async function readListing<H extends object>(
 ): Promise<{ stat: Stats; read: (H & { tail: RecordText[]; stat: Stats }) | null } | null> {
   let opened;
   try {
-    opened = await openRollout(file, env.realRoot);
+    opened = await openIn(file, env);
   } catch (err) {
     if (isExhausted(err)) throw scanFailed(`cannot open ${file.relPath}`, err);
     log.debug({ path: file.relPath, err: (err as NodeJS.ErrnoException).code }, 'skipping unreadable file');

@@ -52,6 +52,11 @@ export interface ReadEnv {
   budget: MemoryBudget;
   /** How long a parse of a long line may wait for the budget (default: the budget's wait; Infinity for background work). */
   waitMs?: number;
+  /**
+   * Opens a file's bytes from somewhere else than the disk (team mode: the pushed bytes in
+   * PostgreSQL, src/team/read). Absent: the file under `realRoot` (openRollout).
+   */
+  open?: (file: RolloutFile) => Promise<OpenRollout>;
 }
 
 /** Memory one request reads with, besides the records it keeps: a chunk buffer, a held line and its text. */
@@ -234,7 +239,9 @@ export async function readTail(
 /** An open rollout file: positional reads, the fstat taken when it was opened, and close. */
 export interface OpenRollout {
   source: ByteSource;
-  fd: number;
+  /** The descriptor, for streams of the bytes as they are; null when the bytes are not a local file (ReadEnv.open). */
+  fd: number | null;
+  /** For bytes not on the disk: dev and ino are the store's identity of the file, mtime the writer's (FileStamp rules hold). */
   stat: Stats;
   close(): Promise<void>;
 }
@@ -247,6 +254,11 @@ export async function openRollout(file: RolloutFile, realRoot: string): Promise<
   const { fd, stat } = await openInside(file.absPath, realRoot);
   let closed: Promise<void> | null = null;
   return { fd, stat, source: fdSource(fd), close: () => (closed ??= closeFd(fd)) };
+}
+
+/** Opens a rollout file where `env` reads: ReadEnv.open, or the disk under its real root. */
+export function openIn(file: RolloutFile, env: Pick<ReadEnv, 'realRoot' | 'open'>): Promise<OpenRollout> {
+  return env.open ? env.open(file) : openRollout(file, env.realRoot);
 }
 
 /**

@@ -121,7 +121,7 @@ async function tallyFile(
 ) {
   const counter = codex.usageCounter();
   const tallies = new TurnTallies();
-  const opened = await openSession(file, env.realRoot);
+  const opened = await openSession(file, env);
   try {
     await reserve?.(Math.ceil(opened.stat.size * HELD_PER_FILE_BYTE));
     for await (const line of terminatedLines(opened.source, { offset: 0, lineNo: 1 }, opened.stat.size, env)) {

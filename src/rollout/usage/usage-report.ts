@@ -38,8 +38,15 @@ export interface UsageRequest {
   limit: number;
 }
 
+/** GET /usage as the API takes it: team mode adds `machine` filters and groups (a repository over one home refuses them). */
+export interface UsageQuery extends Omit<UsageRequest, 'groupBy'> {
+  groupBy: GroupBy | 'machine';
+  machine?: string[] | undefined;
+}
+
 export interface UsageReport extends GroupedUsage {
-  groupBy: GroupBy;
+  /** What was asked: team mode answers `machine` groups too. */
+  groupBy: GroupBy | 'machine';
   tz: string;
   rowsOmitted: number;
   pricing: { asOf: string; source: string };

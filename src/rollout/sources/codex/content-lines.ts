@@ -1,6 +1,6 @@
 import { normalizeRecord, type NormalizedRecord } from './formats.js';
 import {
-  openRollout,
+  openIn,
   terminatedLines,
   type ByteSource,
   type LinePosition,
@@ -28,7 +28,7 @@ export async function* contentLines(handle: ByteSource, from: LinePosition, size
 
 /** contentLines of a whole file, opened and closed here. */
 export async function* fileContentLines(file: RolloutFile, env: ReadEnv): AsyncGenerator<ContentLine> {
-  const opened = await openRollout(file, env.realRoot);
+  const opened = await openIn(file, env);
   try {
     yield* contentLines(opened.source, { offset: 0, lineNo: 1 }, opened.stat.size, env);
   } finally {

@@ -22,7 +22,7 @@ export async function openConversation(
   env: ReadEnv,
   log: RolloutLogger,
 ): Promise<OpenConversation> {
-  const opened = await openSession(file, env.realRoot);
+  const opened = await openSession(file, env);
   const { source, stat } = opened;
   try {
     const head = await scanHead(source, file, stat, 0, env, log);
