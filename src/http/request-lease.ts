@@ -43,7 +43,7 @@ export async function requestLease(
   repository: SessionRepository,
   request: FastifyRequest,
   reply: FastifyReply,
-  kind: 'list' | 'conversation' | 'bytes',
+  kind: 'list' | 'conversation' | 'bytes' | 'usage',
   limit = 0,
 ): Promise<Lease> {
   const socket = request.raw.socket;
