@@ -584,9 +584,9 @@ async function firstPageTotalRows(large) {
     // One index build at a time would take as long; both at once is simpler.
     for (const svc of services) say(`${svc.name}: index complete ${round((await waitForIndex(svc)) / 1000, 1)} s after start`);
     const n = large.manifest.sessions.toLocaleString('en');
-    const dashboard = '/conversations?limit=50&head=0';
+    const dashboard = '/conversations?limit=50&head=0&total=true';
     const pages = [
-      ['bench', FIRST_PAGE],
+      ['bench', `${FIRST_PAGE}&total=true`],
       ['dashboard', dashboard],
       ['cwd', `${dashboard}&cwd=${encodeURIComponent('/home/dev/api-server')}`],
       ['q', `${dashboard}&q=${encodeURIComponent('(#42')}`],
