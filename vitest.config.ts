@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { LongFirstSequencer } from './test/sequencer.js';
-import { BUILT, E2E, NOT_UNIT, STRESS, TEAM, UNIT } from './test/suites.js';
+import { BUILT, E2E, NOT_UNIT, OWN_PROCESS, STRESS, TEAM, UNIT } from './test/suites.js';
 
 export default defineConfig({
   test: {
@@ -17,7 +17,12 @@ export default defineConfig({
     // One project per suite (docs/testing.md); each global setup (Chromium's notice, the
     // PostgreSQL cluster) runs only when its tests are part of the run: starting a cluster takes seconds.
     projects: [
-      { extends: true, test: { name: 'unit', include: UNIT, exclude: NOT_UNIT } },
+      // A unit file's worker process runs the next one too (isolate: false): each file still
+      // evaluates its own copy of src/ and test/, but node_modules (Fastify, ajv, SQLite, pino...)
+      // are imported once per worker, not once per file; that import was most of the suite's
+      // CPU. The few files that look at process-wide state run in a process of their own.
+      { extends: true, test: { name: 'unit', include: UNIT, exclude: [...NOT_UNIT, ...OWN_PROCESS], isolate: false } },
+      { extends: true, test: { name: 'unit-own-process', include: OWN_PROCESS } },
       { extends: true, test: { name: 'built', include: BUILT } },
       { extends: true, test: { name: 'stress', include: STRESS } },
       { extends: true, test: { name: 'e2e', include: E2E, globalSetup: ['test/e2e/global-setup.ts'] } },

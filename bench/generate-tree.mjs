@@ -4,6 +4,11 @@
 // repository. Importable (`ensureTree`, `generateTree`, `treeDir`) and a CLI:
 //
 //   node bench/generate-tree.mjs --sessions 100000 [--seed 42] [--big-mb 200] [--out DIR] [--force]
+//                                [--claude M]
+//
+// With `--claude M`, a mixed home: the Codex tree of N sessions and a Claude Code home of M
+// sessions beside it (bench/generate-claude.mjs); serve it with `--codex-home <first dir>
+// --claude-home <second dir>`. `--sessions 50000 --claude 50000` is a 100,000-session mixed home.
 //
 // What a tree looks like:
 // - ids: UUIDv7 (uuid's v7 with `msecs` = creation time and seeded random bytes); every occurrence
@@ -62,7 +67,7 @@ export function treeDir({ seed = 42, sessions, bigMb = 200, out } = {}) {
 // ---------------------------------------------------------------- deterministic randomness
 
 /** sfc32 seeded by a string hash: small, fast, good enough, and the same on every machine. */
-function makeRandom(seedText) {
+export function makeRandom(seedText) {
   let h1 = 1779033703, h2 = 3144134277, h3 = 1013904242, h4 = 2773480762;
   for (let i = 0; i < seedText.length; i++) {
     const k = seedText.charCodeAt(i);
@@ -479,11 +484,14 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       'big-mb': { type: 'string', default: '200' },
       out: { type: 'string' },
       force: { type: 'boolean', default: false },
+      claude: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help || !values.sessions) {
-    process.stdout.write('usage: node bench/generate-tree.mjs --sessions N [--seed 42] [--big-mb 200] [--out DIR] [--force]\n');
+    process.stdout.write(
+      'usage: node bench/generate-tree.mjs --sessions N [--seed 42] [--big-mb 200] [--out DIR] [--force] [--claude M]\n',
+    );
     process.exit(values.help ? 0 : 2);
   }
   const opts = {
@@ -500,4 +508,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       `big session ${m.bigSession.id} (${(m.bigSession.sizeBytes / 2 ** 20).toFixed(0)} MiB), ` +
       `generated in ${(m.generationMs / 1000).toFixed(1)} s\n`,
   );
+  if (values.claude !== undefined) {
+    const { describeClaudeTree, ensureClaudeTree, generateClaudeTree } = await import('./generate-claude.mjs');
+    const claudeOut = values.out === undefined ? undefined : `${values.out}-claude`;
+    const claudeOpts = { sessions: Number(values.claude), seed: opts.seed, out: claudeOut };
+    process.stdout.write(describeClaudeTree(values.force ? await generateClaudeTree(claudeOpts) : await ensureClaudeTree(claudeOpts)));
+  }
 }

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import closeWithGrace from 'close-with-grace';
-import { buildApp } from './app.js';
 import { ConfigError, USAGE, loadConfig, type Config } from './config.js';
 
 /** Streams still in flight get this long to finish after SIGINT/SIGTERM. */
@@ -44,6 +43,8 @@ async function main(): Promise<void> {
   }
   let app;
   try {
+    // Loaded here, not at the top: `push` and `token` start without the service's modules (fastify and the rest).
+    const { buildApp } = await import('./app.js');
     app = await buildApp(config);
   } catch (err) {
     // Team mode's start-up failures (no database, a schema newer than this program) are the user's to fix.

@@ -10,12 +10,22 @@ import { RETRY_AFTER_S } from './rollout/tuning.js';
 import { parseArgs } from 'node:util';
 import { checkDatabaseUrl } from './team/db/url.js';
 import { loadPricingFile, PricingFileError, type PricingOverrides } from './rollout/usage/pricing.js';
+import { claudeHomeFrom } from './rollout/sources/claude/home.js';
+import type { AgentName } from './rollout/sources/source.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface Config {
   codexHome: string;
+  /**
+   * The Claude Code home (`--claude-home`, `CLAUDE_CONFIG_DIR`, `~/.claude`); null: Claude
+   * sessions are not served (`--agents` leaves them out, team mode, or a test's defaultConfig).
+   * A home without `projects/` is served as empty, never a start-up error (docs/claude.md).
+   */
+  claudeHome: string | null;
+  /** The agents whose sessions are served (`--agents codex,claude`); always at least one. */
+  agents: readonly AgentName[];
   host: string;
   port: number;
   logLevel: LogLevel;
@@ -106,6 +116,8 @@ const MiB = 1024 * 1024;
 export function defaultConfig(codexHome: string): Config {
   return {
     codexHome,
+    claudeHome: null,
+    agents: ['codex'],
     host: DEFAULTS.host,
     port: DEFAULTS.port,
     logLevel: DEFAULTS.logLevel,
@@ -136,6 +148,9 @@ export const USAGE = `Usage: codex-sessions [options]          serve the HTTP AP
 
 Options (each also read from the environment variable in brackets; flags win):
   --codex-home DIR        Codex home to serve [CODEX_HOME] (default ~/.codex)
+  --claude-home DIR       Claude Code home to serve [CLAUDE_CONFIG_DIR] (default ~/.claude)
+  --agents LIST           agents to serve, comma-separated: codex, claude [CODEX_SESSIONS_AGENTS]
+                          (default both)
   --host HOST             address to bind [HOST] (default ${DEFAULTS.host})
   --port N                port, 0 for any free one [PORT] (default ${DEFAULTS.port})
   --token TOKEN           require "Authorization: Bearer TOKEN" [CODEX_SESSIONS_TOKEN]
@@ -242,6 +257,17 @@ function checkTeamFlags(databaseUrl: string, values: { 'codex-home'?: string; to
   }
 }
 
+const AGENTS: readonly AgentName[] = ['codex', 'claude'];
+
+/** `--agents`: a comma-separated list of known agents, each at most once, in the service's fixed order. */
+function agentList(raw: string): AgentName[] {
+  const names = raw.split(',').map((a) => a.trim().toLowerCase()).filter((a) => a !== '');
+  const unknown = names.find((a) => !(AGENTS as readonly string[]).includes(a));
+  if (unknown !== undefined) throw new ConfigError(`agents must be a comma-separated list of ${AGENTS.join(', ')}, got "${unknown}"`);
+  if (names.length === 0) throw new ConfigError(`agents must name at least one of ${AGENTS.join(', ')}`);
+  return AGENTS.filter((a) => names.includes(a));
+}
+
 export type ParsedCli = { help: true } | { help: false; config: Config };
 
 /** Flags and environment → one validated configuration. Throws ConfigError with a user-facing message. */
@@ -254,6 +280,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
       allowPositionals: false,
       options: {
         'codex-home': { type: 'string' },
+        'claude-home': { type: 'string' },
+        agents: { type: 'string' },
         host: { type: 'string' },
         port: { type: 'string' },
         token: { type: 'string' },
@@ -287,6 +315,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
     : resolve(expandHome(nonEmpty(values['index-path']) ?? nonEmpty(env.CODEX_SESSIONS_INDEX_PATH) ?? defaultIndexPath(codexHome, env)));
   if (indexPath !== null && isWithin(realPathSoFar(codexHome), realPathSoFar(indexPath))) {
     throw new ConfigError(`the index must live outside the Codex home (the service never writes there), got ${indexPath}`);
+  }
+  const agents = agentList(nonEmpty(values.agents) ?? nonEmpty(env.CODEX_SESSIONS_AGENTS) ?? 'codex,claude');
+  const claudeHome = databaseUrl !== null || !agents.includes('claude') ? null : claudeHomeFrom(values['claude-home'], env);
+  if (indexPath !== null && claudeHome !== null && isWithin(realPathSoFar(claudeHome), realPathSoFar(indexPath))) {
+    throw new ConfigError(`the index must live outside the Claude home (the service never writes there), got ${indexPath}`);
   }
   const portRaw = nonEmpty(values.port) ?? nonEmpty(env.PORT);
   const port = portRaw === undefined ? DEFAULTS.port : integer('port', portRaw, 0, 65535);
@@ -333,6 +366,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Par
     help: false,
     config: {
       ...defaultConfig(codexHome),
+      claudeHome,
+      agents,
       ...{ host, port, logLevel: levelRaw as LogLevel, token, corsOrigins, maxScanFiles, indexPath, rateLimit, maxStreams, pricing },
       memoryBudgetBytes: memoryBudgetMiB * MiB,
       responseCacheMb,

@@ -15,6 +15,8 @@ describe('loadConfig', () => {
   it('defaults to ~/.codex on loopback 8787 without a token', () => {
     expect(config([])).toEqual({
       codexHome: join(homedir(), '.codex'),
+      claudeHome: join(homedir(), '.claude'),
+      agents: ['codex', 'claude'],
       host: '127.0.0.1',
       port: 8787,
       logLevel: 'info',
@@ -35,6 +37,19 @@ describe('loadConfig', () => {
     });
     expect(defaultIndexPath('/h', {})).toMatch(new RegExp(`^${homedir()}/\\.cache/codex-sessions/index-[0-9a-f]{16}\\.sqlite$`));
     expect(defaultIndexPath('/h', { XDG_CACHE_HOME: '/xdg' })).toMatch(/^\/xdg\/codex-sessions\/index-[0-9a-f]{16}\.sqlite$/);
+  });
+
+  it('serves Claude from --claude-home, CLAUDE_CONFIG_DIR or ~/.claude, and only the agents --agents names', () => {
+    expect(config(['--claude-home', '/c']).claudeHome).toBe('/c');
+    expect(config([], { CLAUDE_CONFIG_DIR: '/cc' }).claudeHome).toBe('/cc');
+    expect(config(['--claude-home', '/c'], { CLAUDE_CONFIG_DIR: '/cc' }).claudeHome).toBe('/c');
+    expect(config(['--agents', 'codex'])).toMatchObject({ agents: ['codex'], claudeHome: null });
+    expect(config([], { CODEX_SESSIONS_AGENTS: ' Claude ' })).toMatchObject({ agents: ['claude'], claudeHome: join(homedir(), '.claude') });
+    expect(config(['--agents', 'claude,codex,claude']).agents).toEqual(['codex', 'claude']);
+    expect(() => config(['--agents', 'codex,gemini'])).toThrow(ConfigError);
+    expect(() => config(['--agents', 'codex,gemini'])).toThrow(/agents must be a comma-separated list of codex, claude, got "gemini"/);
+    expect(() => config(['--agents', ','])).toThrow(/at least one/);
+    expect(() => config(['--claude-home', '/c', '--index-path', '/c/i.sqlite'])).toThrow(/outside the Claude home/);
   });
 
   it('places the index where asked, or nowhere, but never inside the Codex home', () => {

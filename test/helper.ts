@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { defaultConfig, type Config } from '../src/config.js';
 
@@ -15,6 +15,24 @@ const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
+
+/**
+ * What `build` makes (homes, apps) once for the enclosing describe, removed after its last test
+ * instead of after each: for tests that only read it. Building a home and an app (and an index)
+ * per read-only query was most of the CPU of the files that use this.
+ */
+export function sharedByTests<T>(build: () => Promise<T>): () => T {
+  let value: T | undefined;
+  const mine: (() => Promise<void>)[] = [];
+  beforeAll(async () => {
+    value = await build();
+    mine.push(...cleanups.splice(0));
+  }, 60_000);
+  afterAll(async () => {
+    while (mine.length > 0) await mine.pop()!();
+  });
+  return () => value as T;
+}
 
 /** A fresh, empty Codex home in a temp directory, removed after the test. */
 export async function tempHome(): Promise<string> {
@@ -53,7 +71,8 @@ export async function appFor(home: string, index: boolean, overrides: Partial<Co
 }
 
 /** Waits until the app's metadata index has completed a pass (polls /readyz). */
-export async function indexReady(app: FastifyInstance, timeoutMs = 20_000): Promise<void> {
+// Generous: on a loaded machine a first pass can take many seconds; the test's own timeout is the real bound.
+export async function indexReady(app: FastifyInstance, timeoutMs = 110_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const res = await app.inject('/readyz');
@@ -223,6 +242,7 @@ export interface ListBody {
   nextCursor: string | null;
   numScannedFiles: number;
   reachedScanCap: boolean;
+  total?: number;
 }
 
 export async function list(app: FastifyInstance, query = ''): Promise<ListBody> {

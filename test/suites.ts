@@ -22,6 +22,12 @@ export const E2E = ['test/e2e/**/*.test.ts'];
 /** Team mode against a real PostgreSQL cluster (test/team/pg-setup.ts starts one for the run). */
 export const TEAM = ['test/team/**/*.test.ts'];
 
+/**
+ * Unit files that look at what the process has loaded (Node's module cache), so they cannot share
+ * a worker with other files (the `unit` project runs its files several to a process).
+ */
+export const OWN_PROCESS = ['test/http/docs-on-demand.test.ts'];
+
 /** Everything else: no Chromium, no large trees, no build, no database. */
 export const UNIT = ['test/**/*.test.ts'];
 export const NOT_UNIT = [...STRESS, ...BUILT, ...E2E, ...TEAM];
@@ -32,4 +38,4 @@ export const NOT_UNIT = [...STRESS, ...BUILT, ...E2E, ...TEAM];
  * (and team, mostly waiting on PostgreSQL and the CLI) alternate, so that the two workers are
  * rarely both busy with CPU-heavy files.
  */
-export const PROJECT_RANK: Record<string, number> = { stress: 0, e2e: 0, team: 0, built: 1, unit: 2 };
+export const PROJECT_RANK: Record<string, number> = { stress: 0, e2e: 0, team: 0, built: 1, unit: 2, 'unit-own-process': 2 };

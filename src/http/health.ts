@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { HomeState } from '../rollout/sources/codex/home-state.js';
+import type { HomeState } from '../rollout/sources/source.js';
 import type { RolloutRepository } from '../rollout/repository.js';
 
 /**

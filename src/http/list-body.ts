@@ -34,7 +34,8 @@ function* pageParts(page: ConversationsPage): Generator<Part | { item: Conversat
     yield ']}';
   }
   const scanned = integer(page.numScannedFiles);
-  yield `],"nextCursor":${str(page.nextCursor)},"numScannedFiles":${scanned},"reachedScanCap":${page.reachedScanCap}}`;
+  const total = page.total === undefined ? '' : `,"total":${integer(page.total)}`;
+  yield `],"nextCursor":${str(page.nextCursor)},"numScannedFiles":${scanned},"reachedScanCap":${page.reachedScanCap}${total}}`;
 }
 
 function* recordParts(records: RecordText[]): Generator<Part> {
@@ -98,7 +99,7 @@ async function* streamedPage(page: ConversationsPage, open: (origin: RecordOrigi
  */
 export function pageValidator(page: ConversationsPage): string {
   const items = page.items.map((item) => `${summaryFields(item)}|${item.head.length}|${item.tail.length}`);
-  return `${items.join('\n')}\n${page.nextCursor}|${page.numScannedFiles}|${page.reachedScanCap}`;
+  return `${items.join('\n')}\n${page.nextCursor}|${page.numScannedFiles}|${page.reachedScanCap}|${page.total}`;
 }
 
 const str = (value: string | null): string => (value === null ? 'null' : JSON.stringify(value));

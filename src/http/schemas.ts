@@ -60,6 +60,14 @@ export const ConversationsPage = Type.Object({
   nextCursor: Nullable(Type.String(), 'Pass as `cursor` for the next page; null when no more items follow'),
   numScannedFiles: Type.Integer({ minimum: 0 }),
   reachedScanCap: Type.Boolean(),
+  total: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        'How many sessions pass the filters, all pages together. Only on a first page (no `cursor`), and only while the ' +
+        'index is complete; absent otherwise (no index, still building, or unavailable)',
+    }),
+  ),
 });
 
 export const ConversationDocument = Type.Object({

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Degradations } from './degraded.js';
 import { RolloutError, RolloutErrorKind } from './errors.js';
-import { UUID } from './sources/codex/filename.js';
+import { UUID } from './sources/common/fields.js';
 import { pathKind } from './files/fs-safety.js';
 import { codex } from './sources/registry.js';
 import type { HomeState, SessionNameBook, SessionWalker } from './sources/source.js';
@@ -13,7 +13,7 @@ import { listPage } from './listing/list-page.js';
 import type { EventLogOptions } from './live/event-log.js';
 import { LiveTree } from './live/live-tree.js';
 import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES, Lease, MemoryBudget } from './reading/byte-budget.js';
-import type { OpenConversation } from './sources/codex/conversation.js';
+import type { OpenConversation } from './sources/source.js';
 import { recordReader, type RecordReader } from './reading/record-reader.js';
 import { openSession } from './reading/open-session.js';
 import { DEFAULT_READ_LIMITS, requestShare } from './reading/session-reader.js';
@@ -31,7 +31,8 @@ import { decodeTranscriptCursor, exportTranscript, transcriptPiece } from './tra
 import type { ExportRequest, TranscriptExport, TranscriptPiece } from './transcript/export.js';
 import type { TranscriptHeader, TranscriptOptions } from './transcript/render.js';
 
-export type { OpenConversation, RecordEvent } from './sources/codex/conversation.js';
+export type { OpenConversation } from './sources/source.js';
+export type { RecordEvent } from './reading/record-events.js';
 export type { RecordReader } from './reading/record-reader.js';
 export type { FeedEvent } from './live/event-log.js';
 export type { FeedSubscription } from './live/change-feed.js';

@@ -111,6 +111,8 @@ export interface ConversationsPage {
   nextCursor: string | null;
   numScannedFiles: number;
   reachedScanCap: boolean;
+  /** Sessions that pass the filters, all pages together: on a first page, when the index could count them. */
+  total?: number;
 }
 
 /** A rollout file found on disk, before its contents are read. */

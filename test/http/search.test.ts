@@ -10,6 +10,7 @@ import {
   envelopeLines,
   legacyLines,
   recordTypeLines,
+  sharedByTests,
   tempHome,
   uuidN,
   withoutUsage,
@@ -91,8 +92,10 @@ async function corpus(): Promise<string> {
 }
 
 describe.each(MODES)('search ($mode)', ({ index }) => {
+  // The corpus tests only read: one corpus and one app serve them all.
+  const shared = sharedByTests(async () => appFor(await corpus(), index));
   it('finds a phrase in every line-format generation, case-insensitively, with line numbers and exact ranges', async () => {
-    const app = await appFor(await corpus(), index);
+    const app = shared();
     const page = await search(app, `${q('TOKENIZER')}&matches=5`);
     expect(page.items.map((i) => i.id)).toEqual([uuidN(3), uuidN(1)]);
     const [legacy, envelope] = page.items;
@@ -109,7 +112,7 @@ describe.each(MODES)('search ($mode)', ({ index }) => {
   });
 
   it('scopes: messages without injected context, tools, and all with reasoning', async () => {
-    const app = await appFor(await corpus(), index);
+    const app = shared();
     // The injected environment context is not something anyone typed.
     expect((await search(app, q('environment_context'))).items).toEqual([]);
     expect((await search(app, q('/x</cwd>'))).items).toEqual([]);
@@ -125,7 +128,7 @@ describe.each(MODES)('search ($mode)', ({ index }) => {
   });
 
   it('words: every word somewhere in the session, in any order', async () => {
-    const app = await appFor(await corpus(), index);
+    const app = shared();
     expect(await allIds(app, `${q('lexer.ts fix')}&match=words`)).toEqual([uuidN(1)]);
     expect(await allIds(app, `${q('rapport DONNÉES')}&match=words`)).toEqual([uuidN(2)]);
     // "rg" is in a tool call only, "legacy" in a message only: together only with scope=all.
@@ -136,7 +139,7 @@ describe.each(MODES)('search ($mode)', ({ index }) => {
   });
 
   it('applies the list filters and pages by cursor in both sorts and orders', async () => {
-    const app = await appFor(await corpus(), index);
+    const app = shared();
     expect(await allIds(app, `${q('tokenizer')}&archived=all`, 1)).toEqual([uuidN(5), uuidN(3), uuidN(1)]);
     expect(await allIds(app, `${q('tokenizer')}&archived=all&order=asc`, 1)).toEqual([uuidN(1), uuidN(3), uuidN(5)]);
     expect(await allIds(app, `${q('tokenizer')}&archived=true`)).toEqual([uuidN(5)]);
@@ -174,7 +177,7 @@ describe.each(MODES)('search ($mode)', ({ index }) => {
   });
 
   it('one session: its matching records in file order, a page at a time', async () => {
-    const app = await appFor(await corpus(), index);
+    const app = shared();
     const url = (extra: string) => `/conversations/${uuidN(1)}/search?${q('tokenizer')}&scope=all${extra}`;
     const all = (await app.inject(url('&limit=100'))).json() as { matches: Match[]; nextCursor: string | null };
     expect(all.matches.map((m) => m.line)).toEqual([3, 6, 8, 9]);
@@ -228,8 +231,9 @@ describe('search errors', () => {
     ['q=x&cursor=nonsense', 'INVALID_CURSOR'],
     ['q=x&order=asc&cursor=2025-05-01T10-00-00%7C00000000-0000-4000-8000-000000000001', 'INVALID_CURSOR'],
   ];
+  const empty = sharedByTests(async () => appFor(await tempHome(), false));
   it.each(cases)('GET /search?%s → 400 %s', async (query, code) => {
-    const app = await appFor(await tempHome(), false);
+    const app = empty();
     const res = await app.inject(`/search?${query}`);
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);

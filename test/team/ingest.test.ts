@@ -210,4 +210,58 @@ describePg('ingest endpoints', () => {
     await problem(await post(Buffer.alloc(5 * 1024 * 1024)), 413, 'CONTENT_TOO_LARGE');
     expect((await heldBytes(team.db, 'alice', PATH))?.equals(a)).toBe(true);
   });
+
+  it('a batch leaves every row and byte exactly as the same appends sent one by one: new, appended, replaced, touched', async () => {
+    const team = await startTeam();
+    const [alice, bob] = [await team.token('push', 'alice'), await team.token('push', 'bob')];
+    const paths = [0, 1, 2, 3].map((i) => `sessions/2026/11/24/rollout-2026-11-24T03-00-48-01a20b7f-b328-76c3-845d-05f34097390${i}.jsonl`);
+    const one = (token: string, machine: string, path: string, offset: number, data: Buffer, extra = '') =>
+      fetch(`${team.base}/push/${machine}/files/${path}?offset=${offset}${extra}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+        body: data as Buffer<ArrayBuffer>,
+      });
+    const batch = (token: string, machine: string, entries: object[], pieces: Buffer[]) =>
+      fetch(`${team.base}/push/${machine}/batch`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': BATCH_TYPE },
+        body: encodeBatch(entries as never, pieces) as Buffer<ArrayBuffer>,
+      });
+    const big = Buffer.alloc(3000, 'x');
+    const small = Buffer.from('line\n');
+    // Round 1 makes three files; round 2 appends to one (past the 1 KiB windows), replaces one,
+    // touches one (no bytes, a new mtime) and makes a fourth.
+    const rounds = [
+      [
+        { path: paths[0], offset: 0, data: small, mtime: 1 },
+        { path: paths[1], offset: 0, data: big, mtime: 2 },
+        { path: paths[2], offset: 0, data: small, mtime: 3 },
+      ],
+      [
+        { path: paths[0], offset: small.length, data: big, mtime: 4 },
+        { path: paths[1], offset: 0, data: small, mtime: 5, replace: true },
+        { path: paths[2], offset: small.length, data: Buffer.alloc(0), mtime: 6 },
+        { path: paths[3], offset: 0, data: big, mtime: 7 },
+      ],
+    ];
+    for (const round of rounds) {
+      for (const e of round) {
+        const extra = `&mtime=${e.mtime}${e.replace === true ? '&replace=true' : ''}`;
+        expect((await one(alice, 'alice', e.path as string, e.offset, e.data, extra)).status).toBe(200);
+      }
+      const entries = round.map((e) => ({ path: e.path, offset: e.offset, length: e.data.length, mtime: e.mtime, replace: e.replace }));
+      expect((await batch(bob, 'bob', entries, round.map((e) => e.data))).status).toBe(200);
+    }
+    const rows = async (machine: string) =>
+      (
+        await team.db.query(
+          `SELECT path, size, head, tail, head_fp, tail_fp, mtime_ms, generation FROM cs_files WHERE machine = $1 ORDER BY path`,
+          [machine],
+        )
+      ).rows;
+    expect(await rows('bob')).toEqual(await rows('alice'));
+    expect((await rows('bob')).map((r: { generation: number }) => r.generation)).toEqual([1, 2, 1, 1]);
+    for (const path of paths) expect(await heldBytes(team.db, 'bob', path)).toEqual(await heldBytes(team.db, 'alice', path));
+    expect((await heldBytes(team.db, 'bob', paths[0] as string))?.equals(Buffer.concat([small, big]))).toBe(true);
+  });
 });

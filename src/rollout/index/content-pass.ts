@@ -4,7 +4,7 @@ import { openRollout, type ByteSource, type ReadEnv } from '../reading/session-r
 import { lineDoc } from '../search/file-docs.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
 import type { RolloutFile } from '../types.js';
-import type { UsageResponse } from '../sources/codex/usage-counter.js';
+import type { UsageResponse } from '../sources/common/usage-response.js';
 import { codex } from '../sources/registry.js';
 import { fingerprint } from './identity.js';
 import type { ContentPosition } from './store.js';
@@ -52,7 +52,7 @@ export async function indexContent(
     let queuedFrom = from.offset;
     const queue = async (doneAtSize?: number) => {
       const [found, counted] = [docs, responses];
-      position.state.usage = counter.state;
+      position.state.usage = counter.checkpoint; // without `seen`: the store has its keys (IndexStore.responseKeys)
       const at = { ...position, state: structuredClone(position.state) };
       const hasRecords = !counter.countsTokenCount;
       [docs, responses, chars] = [[], [], 0];

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { sameFile, stampOf, type FileStamp } from '../files/file-stamp.js';
 import { openRollout, type ReadEnv } from '../reading/session-reader.js';
 import { codex } from '../sources/registry.js';
+import { withSeenKeys } from '../sources/codex/usage-counter.js';
 import type { RolloutFile, RolloutLogger } from '../types.js';
 import { indexContent, type OpenedBytes } from './content-pass.js';
 import { initialContentState } from './content-state.js';
@@ -17,6 +18,8 @@ export interface FileUpdateContext {
   current: () => boolean;
   /** Where the file's bytes are: the local file (localAccess) unless given (a pushed file in the team database). */
   access?: FileAccess;
+  /** The store's keys of the file's shared responses (IndexStore.responseKeys): counting goes on after an append with them. */
+  responseKeys: (relPath: string) => Promise<string[]>;
 }
 
 /** How an update reaches one file: its stamp now, a head read (its summary), and its bytes. */
@@ -62,7 +65,7 @@ export async function updateFile(row: StoredFile | undefined, batch: WriteBatch,
   // Rollouts are append-only, but editors and `cat > f` rewrite in place (same inode): what was
   // indexed is kept only when the bytes before its end are unchanged (identity.ts).
   const grew = row !== undefined && (await onlyAppended(row, stamp, (end) => printOf(access, end)));
-  let from: ContentPosition | null = grew ? row.content : null;
+  let from: ContentPosition | null = grew ? await resumed(row.content, () => ctx.responseKeys(file.relPath)) : null;
   if (!(grew && row.hasUserMessage)) {
     // The summary may have changed (a new file, one rewritten, or one without a title yet).
     const result = await access.head();
@@ -81,6 +84,12 @@ export async function updateFile(row: StoredFile | undefined, batch: WriteBatch,
     batch.add({ kind: 'grew', relPath: file.relPath, stamp });
   }
   if (from !== null) await indexContent(batch, file, from, stamp, await ctx.env(), () => access.open());
+}
+
+/** Where the content goes on from `at`: the stored state with the responses the store holds counted as seen. */
+async function resumed(at: ContentPosition | null, keys: () => Promise<string[]>): Promise<ContentPosition | null> {
+  if (at === null || at.offset === 0) return at;
+  return { ...at, state: { ...at.state, usage: withSeenKeys(at.state.usage, await keys()) } };
 }
 
 /** The fingerprint of the file's first `end` bytes as it is now; null when it cannot be read. */

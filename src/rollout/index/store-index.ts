@@ -257,6 +257,12 @@ export class StoreIndex implements MetadataIndex {
     return { candidates: candidatesOf(this.deps.walker, rows), trusted: true, maxExamined: Number.POSITIVE_INFINITY };
   }
 
+  async count(query: Omit<IndexQuery, 'after' | 'limit'>): Promise<number | null> {
+    if (!this.usable) return null;
+    await this.catchUp();
+    return this.use((s) => s.countMatching(query), null);
+  }
+
   async searchCandidates(query: IndexQuery, search: SearchQuery): Promise<CandidateSource | null> {
     await this.catchUp();
     const filter = await this.use((s) => s.searchFilter(search, query.limit), null);

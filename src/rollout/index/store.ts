@@ -2,7 +2,7 @@ import type { FileStamp } from '../files/file-stamp.js';
 import type { SearchQuery } from '../search/match.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
 import type { RolloutFile, SessionSummary } from '../types.js';
-import type { UsageResponse } from '../sources/codex/usage-counter.js';
+import type { UsageResponse } from '../sources/common/usage-response.js';
 import type { ContentState } from './content-state.js';
 import type { IndexQuery, ModelUsage, UsageAggregate, UsageAggregation } from './metadata-index.js';
 
@@ -34,6 +34,12 @@ export interface IndexStore {
   count(): Promise<number>;
   /** One file's row; undefined when the store has none. */
   get(relPath: string): Promise<StoredFile | undefined>;
+  /**
+   * The keys of the shared responses (UsageResponse.responseKey, `<thread_id>/<response_id>`)
+   * indexed from the file, each once: the usage counter's within-file duplicate check when the
+   * file's content goes on after an append (the stored state leaves them out: UsageCounter.checkpoint).
+   */
+  responseKeys(relPath: string): Promise<string[]>;
   /** Every path the store holds (the pass drops those it did not see). */
   paths(): Promise<string[]>;
   /** The rows of a session id (lower case), by path. */
@@ -51,6 +57,11 @@ export interface IndexStore {
 
   /** One page of rows that pass `q` (and `search`, when given), in page order, after `q.after`, at most `q.limit`. */
   query(q: IndexQuery, search?: SearchFilter): Promise<StoredFile[]>;
+  /**
+   * How many sessions pass the filters of `q` (a list page's; its cursor and limit are not
+   * used); null while no full pass has completed on this store.
+   */
+  countMatching(q: CountQuery): Promise<number | null>;
   /** What narrows the rows of a search page to those that may match `search` (a superset); computed once per page. */
   searchFilter(search: SearchQuery, pageSize: number): Promise<SearchFilter>;
   /**
@@ -70,6 +81,9 @@ export interface IndexStore {
   verify(): Promise<string | null>;
   close(): Promise<void>;
 }
+
+/** A list query without its place in the list: what countMatching counts. */
+export type CountQuery = Omit<IndexQuery, 'after' | 'limit'>;
 
 /** Opaque to the upkeep: made by a store's searchFilter, given back to its query. */
 export interface SearchFilter {

@@ -155,7 +155,8 @@ export class Upkeep {
       if (this.host.stopping() || this.host.store() !== store) return;
       const { env, log } = this.deps;
       const row = await store.get(file.relPath);
-      await updateFile(row, batch, file, { env, log, current: () => !this.host.stopping() && this.host.store() === store });
+      const current = () => !this.host.stopping() && this.host.store() === store;
+      await updateFile(row, batch, file, { env, log, current, responseKeys: (relPath) => store.responseKeys(relPath) });
     });
     const entry = { done: next.catch(() => {}), batch };
     this.updating.set(file.relPath, entry);

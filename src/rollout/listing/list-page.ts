@@ -79,5 +79,10 @@ export async function listPage(
     sort === 'updated' || hasFilter(filter)
       ? (index) => index.candidates({ ...query, sort, filter, nameMatchIds: nameMatchIds(), after, limit: query.limit + 1 })
       : null;
-  return pageFromIndexOrScan(deps, { ...plan, archived: query.archived }, fromIndex, collect, log);
+  // Counted on the first page only, beside the page: the count reads every matching row.
+  const { index } = deps;
+  const counting = after === undefined && index?.usable ? index.count({ ...query, sort, filter, nameMatchIds: nameMatchIds() }) : null;
+  const paging = pageFromIndexOrScan(deps, { ...plan, archived: query.archived }, fromIndex, collect, log);
+  const [page, total] = await Promise.all([paging, counting]);
+  return total === null || total === undefined ? page : { ...page, total };
 }

@@ -29,6 +29,11 @@ export interface PageIndex {
    * the index cannot answer after all (found corrupt, taken over): the caller scans.
    */
   candidates(query: IndexQuery): Promise<CandidateSource | null>;
+  /**
+   * How many sessions pass the filters of `query` (its cursor and limit aside); null when the
+   * index cannot answer (not complete, found corrupt, taken over).
+   */
+  count(query: Omit<IndexQuery, 'after' | 'limit'>): Promise<number | null>;
   /** Re-indexes one file now (a query found its record stale). */
   refresh(file: RolloutFile): Promise<void>;
 }

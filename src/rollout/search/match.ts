@@ -1,5 +1,5 @@
 import { RolloutError, RolloutErrorKind } from '../errors.js';
-import { collapseWhitespace, type SearchRole } from '../sources/codex/search-extract.js';
+import { collapseWhitespace, type SearchRole } from '../sources/common/search-doc.js';
 import { fold } from '../fold.js';
 
 export type MatchMode = 'phrase' | 'words';

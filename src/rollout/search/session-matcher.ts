@@ -1,4 +1,4 @@
-import type { LocatedDoc, SearchRole } from '../sources/codex/search-extract.js';
+import type { LocatedDoc, SearchRole } from '../sources/common/search-doc.js';
 
 export type { LocatedDoc };
 import { SCOPE_ROLES, findHits, needlesIn, snippetOf, type Range, type SearchQuery } from './match.js';

@@ -1,6 +1,7 @@
 import type { Stats } from 'node:fs';
 import type { Degradations } from '../degraded.js';
 import type { RecordText } from '../reading/jsonl-lines.js';
+import type { RecordEvent } from '../reading/record-events.js';
 import type { ReadEnv } from '../reading/session-reader.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger, SessionSummary, SortOrder } from '../types.js';
 
@@ -69,6 +70,21 @@ export interface SessionWalker {
   fileAt(relPath: string): RolloutFile | null;
   everyFile(): AsyncGenerator<RolloutFile>;
   walk(archived: ArchivedFilter, order: SortOrder, afterKey?: string, bounds?: DateBounds): AsyncGenerator<RolloutFile>;
+}
+
+/** An opened session: a consistent snapshot (size at open time) of one rollout file. */
+export interface OpenConversation {
+  file: RolloutFile;
+  stat: Stats;
+  summary: SessionSummary;
+  /**
+   * Every line up to the snapshot size, as a record's text or an invalid-line report. A record
+   * longer than the hold bound is not held: its text is a range of the file (see textOf).
+   */
+  records(): AsyncGenerator<RecordEvent>;
+  /** A record's text in chunks, read from this open file when it was not held. */
+  textOf(text: RecordText): AsyncGenerator<Buffer>;
+  close(): Promise<void>;
 }
 
 /** A source's own shapes: its walker, usage counter and its state, search extraction state, record and conversation. */

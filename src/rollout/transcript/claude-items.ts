@@ -1,4 +1,4 @@
-import { isObject, stringOrNull } from '../sources/codex/formats.js';
+import { isObject, stringOrNull } from '../sources/common/json.js';
 import { blocksOf, isPrompt, promptText, type ClaudeBlock } from '../sources/claude/records.js';
 import type { JsonRecord } from '../types.js';
 import type { TranscriptItem } from './items.js';

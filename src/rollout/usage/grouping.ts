@@ -1,7 +1,7 @@
 import { DateTime, IANAZone } from 'luxon';
 import { RolloutError, RolloutErrorKind } from '../errors.js';
 import type { SessionFilter } from '../listing/filters.js';
-import type { UsageResponse } from '../sources/codex/usage-counter.js';
+import type { UsageResponse } from '../sources/common/usage-response.js';
 import type { PriceBook } from './pricing.js';
 import { ModelTally, type PricedTokens } from './tally.js';
 import { BUCKET_FORMAT, TIME_GROUPS, type TimeGroup } from './time-buckets.js';

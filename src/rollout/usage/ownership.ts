@@ -1,4 +1,4 @@
-import { isFileLocalKey, type UsageResponse } from '../sources/codex/usage-counter.js';
+import { isFileLocalKey, type UsageResponse } from '../sources/common/usage-response.js';
 
 /** One file's responses as its counter returned them, with what rule 6 orders files by. */
 export interface FileResponses {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { isObject } from '../sources/codex/formats.js';
+import { isObject } from '../sources/common/json.js';
 import { BUILT_IN_PRICES, type ModelPrice, type PriceTable } from './price-table.js';
-import type { TokenCounts } from '../sources/codex/tokens.js';
+import type { TokenCounts } from '../sources/common/tokens.js';
 
 export type { ModelPrice, PriceTable } from './price-table.js';
 

@@ -2,7 +2,7 @@ import { RolloutError, scanFailed } from '../errors.js';
 import { openSession } from '../reading/open-session.js';
 import { terminatedLines, type ReadEnv } from '../reading/session-reader.js';
 import type { JsonRecord, RolloutFile } from '../types.js';
-import { isFileLocalKey, type UsageResponse, type UsageSource } from '../sources/codex/usage-counter.js';
+import { isFileLocalKey, type UsageResponse, type UsageSource } from '../sources/common/usage-response.js';
 import { codex } from '../sources/registry.js';
 import type { PriceBook } from './pricing.js';
 import { ModelTally, type PricedTokens } from './tally.js';

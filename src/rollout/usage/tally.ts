@@ -1,6 +1,6 @@
 import { roundUsd, type PriceBook } from './pricing.js';
 import type { UsageSummary } from '../types.js';
-import { addInto, zeroTokens, type TokenCounts } from '../sources/codex/tokens.js';
+import { addInto, zeroTokens, type TokenCounts } from '../sources/common/tokens.js';
 
 /** Token counts as the API shows them: with totalTokens (input + output) and the cost in USD. */
 export interface PricedTokens extends TokenCounts {

@@ -1,7 +1,7 @@
 import type { ArchivedFilter } from '../types.js';
 import type { GroupBy, UsageSelectors } from './grouping.js';
 import type { OffsetInterval } from './time-buckets.js';
-import type { TokenCounts } from '../sources/codex/tokens.js';
+import type { TokenCounts } from '../sources/common/tokens.js';
 
 /** One model's counted tokens in one session. */
 export interface ModelUsage extends TokenCounts {

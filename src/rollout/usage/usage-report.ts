@@ -6,7 +6,7 @@ import type { SessionWalker } from '../sources/source.js';
 import type { ReadListing } from '../listing/list-items.js';
 import type { ReadEnv } from '../reading/session-reader.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger } from '../types.js';
-import type { UsageResponse } from '../sources/codex/usage-counter.js';
+import type { UsageResponse } from '../sources/common/usage-response.js';
 import { codex } from '../sources/registry.js';
 import {
   checkTimeZone,

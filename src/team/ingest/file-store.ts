@@ -1,28 +1,9 @@
 import type pg from 'pg';
+import { appendManyWith } from './append-many.js';
 import { FINGERPRINT_BYTES, fingerprint } from './layout.js';
+import { OffsetMismatch, pushed, type Append, type PushedFile } from './pushed.js';
 
-/** What the server holds of one pushed file. */
-export interface PushedFile {
-  path: string;
-  size: number;
-  /** Fingerprint of the first FINGERPRINT_BYTES bytes (fewer when the file is shorter). */
-  head: string;
-  /** Fingerprint of the last FINGERPRINT_BYTES bytes before `size`. */
-  tail: string;
-  /** The pushing machine's modification time of its copy when it was last sent (ms), if it said. */
-  mtimeMs: number | null;
-}
-
-/** The append named an offset other than the server's length; `size` is the length it holds. */
-export class OffsetMismatch extends Error {
-  override name = 'OffsetMismatch';
-  constructor(
-    readonly size: number,
-    readonly path: string,
-  ) {
-    super(`the server holds ${size} bytes of ${path}`);
-  }
-}
+export { OffsetMismatch, type Append, type PushedFile } from './pushed.js';
 
 /** A move or delete named a file the server does not hold, or a move's target is taken. */
 export class FileConflict extends Error {
@@ -45,10 +26,6 @@ interface FileRow {
 
 const EMPTY = fingerprint(Buffer.alloc(0));
 
-function pushed(path: string, size: number, head: Buffer, tail: Buffer, mtimeMs: number | null): PushedFile {
-  return { path, size, head: fingerprint(head), tail: fingerprint(tail), mtimeMs };
-}
-
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
@@ -62,16 +39,6 @@ async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => 
   } finally {
     client.release();
   }
-}
-
-export interface Append {
-  path: string;
-  offset: number;
-  data: Buffer;
-  /** Drop what is held first (offset 0): the file was rewritten. */
-  replace: boolean;
-  /** The local copy's modification time (ms), kept so that an unchanged file needs no content check next time. */
-  mtimeMs: number | null;
 }
 
 /**
@@ -163,16 +130,11 @@ export class FileStore {
   }
 
   /**
-   * Several appends in one transaction, all or none: a batch of small files costs one request
-   * and one commit. Rows are locked in path order, so that two batches cannot deadlock.
+   * Several appends in one transaction, all or none: a batch of small files costs one request,
+   * one commit and a fixed number of statements whatever its size (src/team/ingest/append-many.ts).
    */
   async appendMany(machine: string, appends: Append[]): Promise<PushedFile[]> {
-    const ordered = [...appends].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return inTransaction(this.pool, async (client) => {
-      const done: PushedFile[] = [];
-      for (const append of ordered) done.push(await appendWith(client, machine, append));
-      return done;
-    });
+    return inTransaction(this.pool, (client) => appendManyWith(client, machine, appends));
   }
 
   /** An archive move: the same bytes under a new path (the file keeps its identity). */

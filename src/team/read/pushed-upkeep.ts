@@ -199,6 +199,7 @@ export class PushedUpkeep {
         log,
         current: () => !this.closed,
         access: pushedAccess(pool, held, file, env, log),
+        responseKeys: (relPath) => store.responseKeys(relPath),
       });
       await batch.flush();
       this.updated++;

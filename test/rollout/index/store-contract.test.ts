@@ -17,11 +17,13 @@ class DecliningStore implements IndexStore {
   complete = async () => true;
   count = async () => 0;
   get = async () => undefined;
+  responseKeys = async () => [];
   paths = async () => [];
   byId = async () => [];
   write = async () => true;
   afterPass = async () => {};
   query = async () => [];
+  countMatching = async () => 0;
   searchFilter = async () => ({ backend: 'none' });
   documents = async () => null;
   usageOf = async () => new Map();

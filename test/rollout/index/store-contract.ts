@@ -15,7 +15,7 @@ import { rolloutRelPath, uuidN } from '../../helper.js';
  * The contract of an IndexStore (src/rollout/index/store.ts), called directly, in the style of
  * undici's cacheStoreTests: every list filter (a non-ASCII `q` included, folded by search/match.ts
  * `fold`), both sorts and orders, cursors, search candidates and documents for every scope and
- * match mode, usage for every groupBy, lookup, removal, growth, content resets, archive moves,
+ * match mode, counts of list filters, usage for every groupBy, lookup, removal, growth, content resets, archive moves,
  * concurrent-writer safety, and "null only when you cannot answer". A backend runs it with one
  * line (store-contract.test.ts):
  *
@@ -205,6 +205,38 @@ export const STORE_CONTRACT: Record<string, Case> = {
         const expected = SPECS.filter((s) => !s.archived && s.title !== null && fold(s.title).includes(fold(q))).map((s) => s.n);
         expect((await allIds(store, { input: { q } })).sort()).toEqual([...new Set(expected)].sort());
       }
+    } finally {
+      await store.close();
+    }
+  },
+
+  'counts what every filter lists (null before a full pass), non-ASCII q included': async (make) => {
+    const store = await filled(make);
+    try {
+      expect(await store.countMatching(BASE)).toBeNull();
+      await store.write([{ kind: 'complete' }]);
+      const queries: (Partial<IndexQuery> & { input?: FilterInput })[] = [
+        {}, { sort: 'updated', order: 'asc' }, { input: { cwd: ['/home/u/a'] } }, { input: { source: ['interactive'] } },
+        { input: { source: ['subagent', 'exec'] } }, { input: { provider: ['openai'] } }, { input: { provider: ['azure'] } },
+        { filter: { sinceMs: DAY('2025-03-02T00:00:00Z'), untilMs: DAY('2025-03-03T00:00:00Z') - 1 } },
+        { sort: 'updated', filter: { sinceMs: DAY('2025-03-05T00:00:00Z') } }, { input: { q: 'PARSER' } }, { input: { q: 'überprüfung' } },
+        { input: { q: 'мир' } }, { input: { q: '本語' } }, { input: { q: '%' } }, { input: { q: 'my notes' }, nameMatchIds: [uuidN(2)] },
+        { input: { q: 'parser', cwd: ['/home/u/b'] }, sort: 'updated' }, { archived: 'true' }, { archived: 'all' },
+        { archived: 'all', input: { q: 'привет' } }, { includeEmpty: true, input: { cwd: ['/home/u/a'] } },
+        { input: { cwd: ['/nowhere'] } },
+      ];
+      for (const q of queries) {
+        const { input, ...rest } = q;
+        const counted = await store.countMatching({ ...BASE, ...rest, filter: input ? parseFilter(input) : (rest.filter ?? {}) });
+        expect(counted, JSON.stringify(q)).toBe((await allIds(store, q)).length);
+      }
+      expect(await store.countMatching({ ...BASE, filter: parseFilter({ q: 'ПРИВЕТ' }) })).toBe(1);
+      // A new session is counted as soon as it is written.
+      const spec: Spec = {
+        n: 7, stamp: '2025-03-05T00-00-00', title: 'new', cwd: '/home/u/a', source: 'cli', provider: 'openai', mtime: '2025-03-09',
+      };
+      await store.write([{ kind: 'entry', entry: entryOf(spec), resetContent: start() }]);
+      expect(await store.countMatching(BASE)).toBe(5);
     } finally {
       await store.close();
     }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { SearchRole } from '../../sources/codex/search-extract.js';
+import type { SearchRole } from '../../sources/common/search-doc.js';
 import { fold } from '../../fold.js';
 import { SCOPE_ROLES, type SearchQuery } from '../../search/match.js';
 import type { LocatedDoc } from '../../search/session-matcher.js';

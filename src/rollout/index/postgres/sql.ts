@@ -50,7 +50,7 @@ export const FILE_COLUMNS = [
 ].join(', ');
 
 /** The conditions of a list page on the row `s`, besides its home and its cursor (the filters of q). */
-export function listConditions(q: IndexQuery, p: Params): string[] {
+export function listConditions(q: Omit<IndexQuery, 'after' | 'limit'>, p: Params): string[] {
   const where = ['s.is_session'];
   if (!q.includeEmpty) where.push('s.has_user_message');
   where.push(rootsCondition(q.archived));

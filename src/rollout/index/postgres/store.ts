@@ -6,9 +6,9 @@ import type { SearchQuery } from '../../search/match.js';
 import type { LocatedDoc } from '../../search/session-matcher.js';
 import { parseContentState } from '../content-state.js';
 import type { IndexQuery, ModelUsage, UsageAggregate, UsageAggregation } from '../metadata-index.js';
-import type { ContentPosition, IndexEntry, IndexStore, SearchFilter, StoredFile, WriteOp } from '../store.js';
+import type { ContentPosition, CountQuery, IndexEntry, IndexStore, SearchFilter, StoredFile, WriteOp } from '../store.js';
 import { addDocs, documentsOf, searchConditions, searchFilter, type PgSearchFilter } from './search.js';
-import { FILE_COLUMNS, Params, listQuery, named, pgText } from './sql.js';
+import { FILE_COLUMNS, Params, listConditions, listQuery, named, pgText } from './sql.js';
 import { PgUsage } from './usage.js';
 
 type Row = StoredFile & { fid: number };
@@ -44,6 +44,17 @@ export class PgStore implements IndexStore {
 
   async get(relPath: string): Promise<StoredFile | undefined> {
     return this.row(this.pool, relPath);
+  }
+
+  async responseKeys(relPath: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ key: string }>({
+      name: 'cs-index-response-keys',
+      text:
+        'SELECT DISTINCT r.key FROM cs_index_usage r JOIN cs_index_files s ON s.fid = r.fid ' +
+        'WHERE s.home = $1 AND s.rel_path = $2 AND r.key IS NOT NULL',
+      values: [this.home, relPath],
+    });
+    return rows.map((r) => r.key);
   }
 
   private async row(db: pg.Pool | pg.ClientBase, relPath: string, lock = false): Promise<Row | undefined> {
@@ -263,6 +274,17 @@ export class PgStore implements IndexStore {
     const text = search !== undefined || q.filter.q !== undefined;
     const { rows } = await this.pool.query(text ? { text: sql, values: p.values } : named(sql, p.values));
     return rows.map((r) => normalize(r)!);
+  }
+
+  async countMatching(q: CountQuery): Promise<number | null> {
+    if (!(await this.complete())) return null;
+    const p = new Params();
+    const where = [`s.home = ${p.add(this.home)}`, ...listConditions(q, p)];
+    const sql = `SELECT count(*)::float8 AS n FROM cs_index_files s WHERE ${where.join(' AND ')}`;
+    // As for a page: a LIKE pattern is planned for its value each time.
+    const statement = q.filter.q !== undefined ? { text: sql, values: p.values } : named(sql, p.values);
+    const { rows } = await this.pool.query<{ n: number }>(statement);
+    return rows[0]!.n;
   }
 
   async searchFilter(search: SearchQuery): Promise<SearchFilter> {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { isFileLocalKey, type UsageResponse } from '../../sources/codex/usage-counter.js';
+import { isFileLocalKey, type UsageResponse } from '../../sources/common/usage-response.js';
 import type { GroupBy } from '../../usage/grouping.js';
 import { DAY_MS, type OffsetInterval } from '../../usage/time-buckets.js';
 import type { ModelUsage, UsageAggregate, UsageAggregation } from '../metadata-index.js';

@@ -15,17 +15,8 @@ export const NO_CONDITION: SqlCondition = { where: [], params: [] };
 export const NOT_SHADOWED =
   '(s.archived = 0 OR NOT EXISTS (SELECT 1 FROM sessions a WHERE a.home = s.home AND a.key = s.key AND a.archived = 0))';
 
-/**
- * The next `q.limit` candidate files of a page of `home`, in order; the caller validates each
- * against the disk. `extra` adds conditions on the session row `s` (search). `columns` is the
- * select list, each column prefixed `s.`.
- */
-export function listQuery(
-  q: IndexQuery,
-  home: string,
-  columns: string,
-  extra: SqlCondition = NO_CONDITION,
-): { sql: string; params: unknown[] } {
+/** The conditions of a list page on the session row `s` of `home`, besides its cursor (the filters of q). */
+export function listConditions(q: Omit<IndexQuery, 'after' | 'limit'>, home: string, extra: SqlCondition = NO_CONDITION): SqlCondition {
   const where: string[] = ['s.home = ?', 's.is_session = 1', ...extra.where];
   const params: unknown[] = [home, ...extra.params];
   if (!q.includeEmpty) where.push('s.has_user_message = 1');
@@ -53,6 +44,21 @@ export function listQuery(
     where.push('(contains_folded(s.title, ?) OR s.id IN (SELECT value FROM json_each(?)))');
     params.push(f.q, JSON.stringify(q.nameMatchIds));
   }
+  return { where, params };
+}
+
+/**
+ * The next `q.limit` candidate files of a page of `home`, in order; the caller validates each
+ * against the disk. `extra` adds conditions on the session row `s` (search). `columns` is the
+ * select list, each column prefixed `s.`.
+ */
+export function listQuery(
+  q: IndexQuery,
+  home: string,
+  columns: string,
+  extra: SqlCondition = NO_CONDITION,
+): { sql: string; params: unknown[] } {
+  const { where, params } = listConditions(q, home, extra);
   const dir = q.order === 'desc' ? 'DESC' : 'ASC';
   const cmp = q.order === 'desc' ? '<' : '>';
   let orderBy: string;
@@ -71,4 +77,10 @@ export function listQuery(
   }
   params.push(q.limit);
   return { sql: `SELECT ${columns} FROM sessions s WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT ?`, params };
+}
+
+/** How many sessions of `home` pass the filters of a list page (its cursor and limit aside). */
+export function countQuery(q: Omit<IndexQuery, 'after' | 'limit'>, home: string): { sql: string; params: unknown[] } {
+  const { where, params } = listConditions(q, home);
+  return { sql: `SELECT count(*) AS n FROM sessions s WHERE ${where.join(' AND ')}`, params };
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { LocatedDoc } from '../../search/session-matcher.js';
-import type { SearchRole } from '../../sources/codex/search-extract.js';
+import type { SearchRole } from '../../sources/common/search-doc.js';
 import { SCOPE_ROLES, fold, type SearchQuery, type SearchScope } from '../../search/match.js';
 import type { SqlCondition } from './list-query.js';
 

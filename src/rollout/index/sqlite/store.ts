@@ -7,10 +7,10 @@ import type { SearchQuery } from '../../search/match.js';
 import type { LocatedDoc } from '../../search/session-matcher.js';
 import { parseContentState } from '../content-state.js';
 import type { IndexQuery, ModelUsage, UsageAggregate, UsageAggregation } from '../metadata-index.js';
-import type { ContentPosition, IndexEntry, IndexStore, SearchFilter, StoredFile, WriteOp } from '../store.js';
+import type { ContentPosition, CountQuery, IndexEntry, IndexStore, SearchFilter, StoredFile, WriteOp } from '../store.js';
 import { StoreRefusedError } from '../store.js';
 import { Checkpointer } from './checkpointer.js';
-import { listQuery, type SqlCondition } from './list-query.js';
+import { countQuery, listQuery, type SqlCondition } from './list-query.js';
 import { SESSIONS_SCHEMA } from './schema.js';
 import { SearchStore, createSearchTables, dropSearchTables } from './search.js';
 import { UsageStore, createUsageTables, dropUsageTables } from './usage.js';
@@ -147,6 +147,11 @@ export class SqliteStore implements IndexStore {
     return this.row(relPath);
   }
 
+  async responseKeys(relPath: string): Promise<string[]> {
+    const row = this.row(relPath);
+    return row === undefined ? [] : this.usage.keysOf(row.fid);
+  }
+
   private row(relPath: string): StoredFile & { fid: number } | undefined {
     return normalize(this.getStmt.get(this.home, relPath));
   }
@@ -263,6 +268,12 @@ export class SqliteStore implements IndexStore {
   async query(q: IndexQuery, search?: SearchFilter): Promise<StoredFile[]> {
     const { sql, params } = listQuery(q, this.home, S_COLUMNS, (search as SqliteFilter | undefined)?.condition);
     return this.db.prepare(sql).all(...params).map((r) => normalize(r)!);
+  }
+
+  async countMatching(q: CountQuery): Promise<number | null> {
+    if (!(await this.complete())) return null;
+    const { sql, params } = countQuery(q, this.home);
+    return (this.db.prepare(sql).get(...params) as { n: number }).n;
   }
 
   async searchFilter(search: SearchQuery, pageSize: number): Promise<SearchFilter> {

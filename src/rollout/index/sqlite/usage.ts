@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { ArchivedFilter } from '../../types.js';
-import { isFileLocalKey, type UsageResponse } from '../../sources/codex/usage-counter.js';
+import { isFileLocalKey, type UsageResponse } from '../../sources/common/usage-response.js';
 import type { GroupBy } from '../../usage/grouping.js';
 import { DAY_MS, type OffsetInterval } from '../../usage/time-buckets.js';
-import type { TokenCounts } from '../../sources/codex/tokens.js';
+import type { TokenCounts } from '../../sources/common/tokens.js';
 import type { UsageAggregate, UsageAggregation } from '../metadata-index.js';
 import { NO_TIME, QUARTER_MS, UsageMirror } from './usage-mirror.js';
 import { NOT_SHADOWED } from './list-query.js';
@@ -222,6 +222,11 @@ export class UsageStore {
     // Rule 1 applies to the file's earlier token_count responses too.
     if (hasRecords) this.dropTokenCount.run(fid);
     for (const key of keys) this.reown(key);
+  }
+
+  /** The keys of a file's shared responses, each once. */
+  keysOf(fid: number): string[] {
+    return this.keysOfFile.all(fid) as string[];
   }
 
   /** Forgets a file's responses (it is read again, or it is gone); the responses it shared find their owner again. */

@@ -1,7 +1,7 @@
 import { RolloutError, scanFailed } from '../../errors.js';
 import { openSession } from '../../reading/open-session.js';
 import { recordEvents } from '../../reading/record-events.js';
-import type { OpenConversation } from '../codex/conversation.js';
+import type { OpenConversation } from '../source.js';
 import { recordChunks } from '../../reading/jsonl-lines.js';
 import { openRollout, terminatedLines, type ReadEnv } from '../../reading/session-reader.js';
 import type { RolloutLogger } from '../../types.js';
@@ -10,7 +10,7 @@ import { scanClaudeHead } from './reader.js';
 import { ClaudeSessionScanner, claudeRolloutFile, type ClaudeSessionFacts } from './session-head.js';
 import { claudeSearchDocs } from './search-extract.js';
 import { ClaudeUsageCounter, type ClaudeResponse, type ClaudeCounterState } from './usage-counter.js';
-import type { LocatedDoc } from '../codex/search-extract.js';
+import type { LocatedDoc } from '../common/search-doc.js';
 
 /** The file as the Codex reading code takes it (only its paths are used to open it). */
 const asRolloutFile = (file: ClaudeFile) => claudeRolloutFile(file, new Date(0).toISOString());

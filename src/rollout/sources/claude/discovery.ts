@@ -1,8 +1,7 @@
 import { opendir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UUID } from '../codex/filename.js';
+import { MAX_DIR_FILES, UUID } from '../common/fields.js';
 import { entryInfo, type EntryKind } from '../../files/fs-safety.js';
-import { MAX_DIR_FILES } from '../codex/tree-walk.js';
 import type { RolloutLogger } from '../../types.js';
 import { PROJECTS_DIR, type ClaudeHome } from './home.js';
 import { subagentSessionId } from './subagent-id.js';

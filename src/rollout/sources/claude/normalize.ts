@@ -1,4 +1,5 @@
-import { isObject, stringOrNull, type NormalizedRecord } from '../codex/formats.js';
+import { isObject, stringOrNull } from '../common/json.js';
+import type { NormalizedRecord } from '../common/normalized-record.js';
 import type { JsonRecord } from '../../types.js';
 import { assistantMessage, blocksOf, isWrapperText, realModel, type ClaudeBlock } from './records.js';
 

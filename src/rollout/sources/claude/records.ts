@@ -1,4 +1,4 @@
-import { isObject, stringOrNull } from '../codex/formats.js';
+import { isObject, stringOrNull } from '../common/json.js';
 import type { JsonRecord } from '../../types.js';
 
 /**

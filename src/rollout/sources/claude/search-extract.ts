@@ -1,5 +1,5 @@
-import { isObject } from '../codex/formats.js';
-import { collapseWhitespace, TOOL_TEXT_LIMIT, type SearchDoc } from '../codex/search-extract.js';
+import { isObject } from '../common/json.js';
+import { collapseWhitespace, TOOL_TEXT_LIMIT, type SearchDoc } from '../common/search-doc.js';
 import type { JsonRecord } from '../../types.js';
 import { blocksOf, isPrompt, isWrapperText } from './records.js';
 

@@ -1,5 +1,5 @@
-import { stringOrNull } from '../codex/formats.js';
-import { MAX_SUMMARY_STRING, mtimeIso, toUtcIso } from '../codex/summary.js';
+import { stringOrNull } from '../common/json.js';
+import { MAX_SUMMARY_STRING, mtimeIso, toUtcIso } from '../common/fields.js';
 import type { JsonRecord, RolloutFile, SessionSource, SessionSummary } from '../../types.js';
 import type { ClaudeFile } from './discovery.js';
 import { assistantMessage, promptTitle, realModel, titleRecordName } from './records.js';

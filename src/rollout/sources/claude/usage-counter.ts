@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isObject, stringOrNull } from '../codex/formats.js';
+import { isObject, stringOrNull } from '../common/json.js';
 import {
   anthropicPriceOf,
   ANTHROPIC_PRICES,
@@ -7,53 +7,13 @@ import {
   type AnthropicPriceTable,
 } from './price-table.js';
 import { canonicalTime } from '../canonical-time.js';
-import { MAX_COUNT } from '../codex/tokens.js';
+import { MAX_COUNT, type ClaudeTokenCounts } from '../common/tokens.js';
+import { UNKNOWN_MODEL, isFileLocalKey, type ClaudeResponse } from '../common/usage-response.js';
+
+export { CLAUDE_TOKEN_FIELDS, zeroClaudeTokens, type ClaudeTokenCounts } from '../common/tokens.js';
+export { UNKNOWN_MODEL, isFileLocalKey, type ClaudeResponse } from '../common/usage-response.js';
 import type { JsonRecord } from '../../types.js';
 import { assistantMessage, isPrompt, realModel } from './records.js';
-
-/**
- * The token kinds Anthropic bills (its usage object): `input_tokens` is the input that was
- * neither written to nor read from the cache, so, unlike Codex's, it excludes cache tokens.
- */
-export interface ClaudeTokenCounts {
-  inputTokens: number;
-  /** Cache writes with the default 5-minute lifetime. */
-  cacheWrite5mTokens: number;
-  /** Cache writes with a 1-hour lifetime (billed higher). */
-  cacheWrite1hTokens: number;
-  cacheReadTokens: number;
-  outputTokens: number;
-}
-
-export const CLAUDE_TOKEN_FIELDS = ['inputTokens', 'cacheWrite5mTokens', 'cacheWrite1hTokens', 'cacheReadTokens', 'outputTokens'] as const;
-
-export const zeroClaudeTokens = (): ClaudeTokenCounts => ({
-  inputTokens: 0,
-  cacheWrite5mTokens: 0,
-  cacheWrite1hTokens: 0,
-  cacheReadTokens: 0,
-  outputTokens: 0,
-});
-
-/** One API response, counted. */
-export interface ClaudeResponse extends ClaudeTokenCounts {
-  /** `<message.id>:<requestId>`, the same in every file that carries the response; `#L<line>` when a line lacks either id. */
-  responseKey: string;
-  /** The line is a sub-agent's (`isSidechain: true`): a main-chain copy of the same response is preferred. */
-  sidechain: boolean;
-  lineNo: number;
-  /** The line's timestamp (canonical ISO); a line without one takes the last one before it. */
-  at: string | null;
-  model: string;
-  /** The prompt (`promptId`, else the prompt line's `uuid`) whose turn the response answers. */
-  turnId: string | null;
-  /** input + cache writes + cache reads + output: every token the response was billed for (ccusage's total). */
-  totalTokens: number;
-}
-
-export const UNKNOWN_MODEL = 'unknown';
-
-export const isFileLocalKey = (key: string): boolean => key.startsWith('#');
 
 function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.min(Math.floor(value), MAX_COUNT) : 0;

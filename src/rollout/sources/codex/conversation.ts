@@ -1,29 +1,15 @@
-import type { Stats } from 'node:fs';
 import { RolloutError, scanFailed } from '../../errors.js';
-import { recordChunks, type RecordText } from '../../reading/jsonl-lines.js';
+import { recordChunks } from '../../reading/jsonl-lines.js';
 import { openSession } from '../../reading/open-session.js';
 import { recordEvents, type RecordEvent } from '../../reading/record-events.js';
 import type { ReadEnv } from '../../reading/session-reader.js';
 import { scanHead } from './session-file.js';
 import { buildSummary } from './summary.js';
-import type { RolloutFile, RolloutLogger, SessionSummary } from '../../types.js';
+import type { RolloutFile, RolloutLogger } from '../../types.js';
+import type { OpenConversation } from '../source.js';
 
 export type { RecordEvent };
-
-/** An opened session: a consistent snapshot (size at open time) of one rollout file. */
-export interface OpenConversation {
-  file: RolloutFile;
-  stat: Stats;
-  summary: SessionSummary;
-  /**
-   * Every line up to the snapshot size, as a record's text or an invalid-line report. A record
-   * longer than the hold bound is not held: its text is a range of the file (see textOf).
-   */
-  records(): AsyncGenerator<RecordEvent>;
-  /** A record's text in chunks, read from this open file when it was not held. */
-  textOf(text: RecordText): AsyncGenerator<Buffer>;
-  close(): Promise<void>;
-}
+export type { OpenConversation } from '../source.js';
 
 /**
  * Opens a session for reading (a regular file inside the home only); a file without a readable

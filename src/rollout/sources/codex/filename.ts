@@ -1,12 +1,11 @@
+export { UUID } from '../common/fields.js';
+
 /**
  * Rollout file names: `rollout-YYYY-MM-DDThh-mm-ss-<uuid>.jsonl`. The time is the writer's
  * local wall-clock time at second precision; the uuid is the session id.
  */
 const ROLLOUT_NAME =
   /^rollout-(?<stamp>(?<year>\d{4})-(?<month>\d{2})-(?<day>\d{2})T(?<hour>\d{2})-(?<minute>\d{2})-(?<second>\d{2}))-(?<id>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\.jsonl$/;
-
-/** A UUID of any version, any case: what session ids look like in names, cursors and URLs. */
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const STAMP = /^(?<year>\d{4})-(?<month>\d{2})-(?<day>\d{2})T(?<hour>\d{2})-(?<minute>\d{2})-(?<second>\d{2})$/;
 

@@ -1,40 +1,15 @@
-// No imports on purpose: the dashboard (web/src/session/records.ts) bundles this module, so that
-// the browser reads line formats with the server's one parser.
+// Imports only import-free modules: the dashboard (web/src/session/records.ts) bundles this
+// module, so that the browser reads line formats with the server's one parser.
+import { isObject, stringOrNull } from '../common/json.js';
+import type { NormalizedRecord, RecordKind } from '../common/normalized-record.js';
 
-/** The same type as types.ts's JsonRecord, declared here so that this module imports nothing. */
+export { isObject, stringOrNull };
+export type { NormalizedRecord, RecordKind };
+
+/** The same type as types.ts's JsonRecord, declared here so that this module imports nothing else. */
 type JsonRecord = Record<string, unknown>;
 
-/**
- * One line of any format generation, reduced to what summaries and usage counting need. The raw
- * record is always served untouched; this view only drives metadata, titles and usage.
- *
- * - envelope (Sep 2025 →): `{timestamp, type, payload}`; `type` is the kind.
- * - record_type era: `{record_type: "session_meta" | "response" | "event" | "state", ...fields}`.
- * - legacy (spring 2025): a bare meta object first, then bare response items and
- *   `{record_type: "state"}` markers.
- */
-export type RecordKind =
-  | 'session_meta'
-  | 'response_item'
-  | 'event_msg'
-  | 'turn_context'
-  | 'token_usage_record'
-  | 'compacted'
-  | 'state'
-  | 'other';
 
-export interface NormalizedRecord {
-  kind: RecordKind;
-  payload: JsonRecord;
-}
-
-export function isObject(value: unknown): value is JsonRecord {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-export function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
-}
 
 function withoutRecordType(record: JsonRecord): JsonRecord {
   const { record_type: _ignored, ...rest } = record;

@@ -1,42 +1,9 @@
 import { createHash } from 'node:crypto';
 import { isObject, type NormalizedRecord } from './formats.js';
 import { isInjectedContext, stripToUserRequest } from './title.js';
+import { TOOL_TEXT_LIMIT, collapseWhitespace, type SearchDoc } from '../common/search-doc.js';
 
-/** Who wrote a searchable record. */
-export type SearchRole = 'user' | 'assistant' | 'tool' | 'reasoning';
-
-/** The searchable text of one record (one line of the file). */
-export interface SearchDoc {
-  role: SearchRole;
-  /** The record's own type: `message`, `user_message`, `agent_message`, `function_call`, `reasoning`, ... */
-  kind: string;
-  /** Whitespace-collapsed, as shown in snippets. */
-  text: string;
-}
-
-/**
- * Each tool call's arguments and each tool output is indexed up to this many characters
- * (UTF-16 code units: at least 64 KiB of UTF-8). Messages and reasoning are indexed whole.
- */
-/** A searchable record at its place in its file. */
-export interface LocatedDoc extends SearchDoc {
-  line: number;
-  timestamp: string | null;
-}
-
-export const TOOL_TEXT_LIMIT = 65_536;
-
-/** A surrogate code unit that is not half of a pair (JSON can write `\ud800` alone). */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/**
- * Runs of white space become one space: how text is matched and how snippets show it. A lone
- * surrogate becomes U+FFFD, as SQLite (UTF-8) would store it: the index and a scan then see
- * the same text, offsets included.
- */
-export function collapseWhitespace(text: string): string {
-  return text.replace(LONE_SURROGATE, '\uFFFD').replace(/\s+/gu, ' ').trim();
-}
+export { TOOL_TEXT_LIMIT, collapseWhitespace, type LocatedDoc, type SearchDoc, type SearchRole } from '../common/search-doc.js';
 
 /** `text` cut to `limit` code units, never inside a surrogate pair. */
 function bounded(text: string, limit: number): string {

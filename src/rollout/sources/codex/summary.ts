@@ -1,6 +1,7 @@
-import { DateTime } from 'luxon';
 import { isObject, stringOrNull } from './formats.js';
-import { wholeMtimeMs } from '../../files/file-stamp.js';
+import { MAX_SUMMARY_STRING, mtimeIso, toUtcIso } from '../common/fields.js';
+
+export { MAX_SUMMARY_STRING, mtimeIso, toUtcIso } from '../common/fields.js';
 import { stampToUtcIso } from './filename.js';
 import type { GitInfo, JsonRecord, RolloutFile, SessionSource, SessionSummary } from '../../types.js';
 
@@ -30,25 +31,6 @@ function gitInfo(value: unknown): GitInfo | null {
     repositoryUrl: capped(stringOrNull(value.repository_url)),
   };
 }
-
-/** ISO 8601 in UTC with milliseconds, or null when `value` is not a timestamp. */
-export function toUtcIso(value: unknown): string | null {
-  if (typeof value !== 'string') return null;
-  const parsed = DateTime.fromISO(value, { zone: 'utc' });
-  return parsed.isValid ? parsed.toUTC().toISO() : null;
-}
-
-export function mtimeIso(mtimeMs: number): string {
-  return new Date(wholeMtimeMs(mtimeMs)).toISOString();
-}
-
-/**
- * Longest string a summary carries, in UTF-16 code units: a title, a cwd, a branch. Longer ones
- * are cut (at a code point boundary). A hostile or pasted-in first message of megabytes would
- * otherwise sit in every list page, the listing cache and the index; real titles and paths are
- * far shorter (PATH_MAX is 4096).
- */
-export const MAX_SUMMARY_STRING = 16 * 1024;
 
 function capped(value: string | null): string | null {
   if (value === null || value.length <= MAX_SUMMARY_STRING) return value;

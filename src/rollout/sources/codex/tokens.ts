@@ -1,29 +1,7 @@
 import { isObject } from './formats.js';
+import { MAX_COUNT, TOKEN_FIELDS, type TokenCounts } from '../common/tokens.js';
 
-/**
- * The four token counts Codex reports for a response (rule 3): cached input is part of input,
- * reasoning is part of output. `total_tokens` as written is not kept: Codex's
- * fill_to_context_window writes a total that is only `total_tokens`, which is no usage at all;
- * totalTokens is always input + output. `cache_write_input_tokens` (newer files) is not billed
- * separately by OpenAI and is ignored.
- */
-export interface TokenCounts {
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
-  reasoningOutputTokens: number;
-}
-
-export const TOKEN_FIELDS = ['inputTokens', 'cachedInputTokens', 'outputTokens', 'reasoningOutputTokens'] as const;
-
-export const zeroTokens = (): TokenCounts => ({ inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningOutputTokens: 0 });
-
-/**
- * The largest count one response may report (2^40, a thousand billion tokens): a hostile line
- * cannot make a sum overflow (SQLite's integer sum fails past 2^63, a float one reaches
- * Infinity, which JSON cannot carry).
- */
-export const MAX_COUNT = 2 ** 40;
+export { MAX_COUNT, TOKEN_FIELDS, addInto, zeroTokens, type TokenCounts } from '../common/tokens.js';
 
 function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.min(Math.floor(value), MAX_COUNT) : 0;
@@ -62,9 +40,6 @@ export function difference(from: TokenCounts, to: TokenCounts): TokenCounts {
   };
 }
 
-export function addInto(sum: TokenCounts, t: TokenCounts): void {
-  for (const f of TOKEN_FIELDS) sum[f] += t[f];
-}
 
 /**
  * One response's counts made consistent with rule 3: cached input cannot exceed input, nor

@@ -8,6 +8,9 @@ import { WeightedLru } from '../../lru.js';
 import type { Degradations } from '../../degraded.js';
 import type { ArchivedFilter, RolloutFile, SortOrder } from '../../types.js';
 import type { DateBounds, SessionWalker } from '../source.js';
+import { MAX_DIR_FILES } from '../common/fields.js';
+
+export { MAX_DIR_FILES } from '../common/fields.js';
 
 export const SESSIONS_DIR = 'sessions';
 export const ARCHIVED_DIR = 'archived_sessions';
@@ -20,11 +23,6 @@ export interface WalkRoots {
 
 export type { DateBounds } from '../source.js';
 
-/**
- * Rollout files one directory may list: far above any real day (Codex writes hundreds at most)
- * or archive, and it bounds what a hostile directory of millions of files costs.
- */
-export const MAX_DIR_FILES = 100_000;
 /**
  * Directories whose st_size is larger than this are streamed rather than read at once. st_size
  * is only a hint of the entry count (about 3,000 entries on ext4, 1,700 on btrfs, 13,000 on tmpfs,

@@ -5,38 +5,17 @@ import { isObject, normalizeRecord, stringOrNull, type NormalizedRecord } from '
 import type { JsonRecord } from '../../types.js';
 import { canonicalTime } from '../canonical-time.js';
 import { anyDecrease, clampParts, difference, isZero, readTokens, type TokenCounts } from './tokens.js';
+import { UNKNOWN_MODEL, type UsageResponse, type UsageSource } from '../common/usage-response.js';
 
-/** Where a response's counts come from: a `token_usage_record` line, or `token_count` events. */
-export type UsageSource = 'record' | 'token_count';
-
-/** One model response, counted (docs/usage.md). */
-export interface UsageResponse extends TokenCounts {
-  /**
-   * `<thread_id>/<response_id>` for a token_usage_record that names both: the same response
-   * in another file has the same key (rule 6). Otherwise a key local to the file, `#L<line>`.
-   */
-  responseKey: string;
-  /** The thread the response belongs to: the record's thread_id, else the file's session id. */
-  threadId: string | null;
-  /** 1-based line number of the usage line. */
-  lineNo: number;
-  /** The usage line's timestamp as written (rule 5); a line without one takes the last one before it. */
-  at: string | null;
-  model: string;
-  totalTokens: number;
-  turnId: string | null;
-  source: UsageSource;
-}
-
-export const UNKNOWN_MODEL = 'unknown';
-
-/** Keys of responses that only their own file knows (no response id): never shared across files. */
-export const isFileLocalKey = (key: string): boolean => key.startsWith('#');
+export { UNKNOWN_MODEL, isFileLocalKey, type UsageResponse, type UsageSource } from '../common/usage-response.js';
 
 /**
  * Everything the counter remembers between lines: JSON-serialisable, so that counting resumes
- * after an append without reading the file again. Small: a few numbers and strings, plus one
- * 16-character digest per token_usage_record response (the within-file duplicate check).
+ * after an append without reading the file again. A few numbers and strings, plus `seen`: one
+ * 16-character digest per token_usage_record response (the within-file duplicate check). The
+ * index stores its checkpoints without `seen` (UsageCounter.checkpoint) and gives it back from
+ * the keys it holds (withSeenKeys): stored with every checkpoint, it made indexing a file of
+ * 300,000 records quadratic.
  */
 export interface CounterState {
   v: 1;
@@ -89,6 +68,11 @@ export function restoreCounterState(value: unknown): CounterState | null {
 }
 
 const digest = (key: string): string => createHash('sha256').update(key).digest('base64url').slice(0, 16);
+
+/** `state` with the responses of these keys (`<thread_id>/<response_id>`, as UsageResponse.responseKey) seen. */
+export function withSeenKeys(state: CounterState, keys: readonly string[]): CounterState {
+  return keys.length === 0 ? state : { ...state, seen: [...state.seen, ...keys.map(digest)] };
+}
 
 const lowerId = (value: unknown): string | null => {
   const s = stringOrNull(value);
@@ -148,13 +132,21 @@ export class UsageCounter {
   private readonly seen: Set<string>;
 
   constructor(state: CounterState = initialCounterState()) {
-    this.s = structuredClone(state);
+    this.s = structuredClone({ ...state, seen: [] });
     this.seen = new Set(state.seen);
   }
 
   /** A snapshot of the state, safe to store as JSON. */
   get state(): CounterState {
-    return { ...structuredClone({ ...this.s, seen: [] }), seen: [...this.seen] };
+    return { ...this.checkpoint, seen: [...this.seen] };
+  }
+
+  /**
+   * The state without `seen`: its size does not grow with the file. Counting goes on from it
+   * once `seen` is given back (withSeenKeys, with the keys of the responses returned so far).
+   */
+  get checkpoint(): CounterState {
+    return structuredClone({ ...this.s, seen: [] });
   }
 
   /** Rule 1: false once the file has a token_usage_record line. */

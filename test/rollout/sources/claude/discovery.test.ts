@@ -111,6 +111,33 @@ describe('hostile Claude homes', () => {
     expect(files.every((f) => f.absPath.startsWith(dir))).toBe(true);
   });
 
+  it('under subagents/: skips a FIFO, a link out of the home and a subagents/ that links out; follows a link inside', async () => {
+    const dir = await tempClaudeHome();
+    const outside = await tempHome();
+    await writeJsonl(join(outside, 'agent-0000000000000000a.jsonl'), [line]);
+    await mkdir(join(outside, 'subagents'));
+    await writeJsonl(join(outside, 'subagents', 'agent-0000000000000000f.jsonl'), [line]);
+    const p = join(dir, 'projects', '-p');
+    const sub = join(p, ID, 'subagents');
+    await writeJsonl(join(p, `${ID}.jsonl`), [line]);
+    await writeJsonl(join(sub, 'agent-0000000000000000b.jsonl'), [line]);
+    execFileSync('mkfifo', [join(sub, 'agent-0000000000000000c.jsonl')]);
+    await symlink(join(outside, 'agent-0000000000000000a.jsonl'), join(sub, 'agent-0000000000000000d.jsonl'));
+    await symlink(join(sub, 'agent-0000000000000000b.jsonl'), join(sub, 'agent-0000000000000000e.jsonl'));
+    // Another session whose whole subagents/ directory is a link out of the home.
+    const other = '0a1b2c3d-0000-4000-8000-0000000000aa';
+    await writeJsonl(join(p, `${other}.jsonl`), [line]);
+    await mkdir(join(p, other));
+    await symlink(join(outside, 'subagents'), join(p, other, 'subagents'));
+    const files = await allFiles((await findClaudeHome(dir))!);
+    expect(files.map((f) => f.relPath)).toEqual([
+      `projects/-p/${ID}.jsonl`,
+      `projects/-p/${ID}/subagents/agent-0000000000000000b.jsonl`,
+      `projects/-p/${ID}/subagents/agent-0000000000000000e.jsonl`,
+      `projects/-p/${other}.jsonl`,
+    ]);
+  });
+
   it('a project directory that cannot be read is skipped, the others are listed', async () => {
     const dir = await tempClaudeHome();
     await writeJsonl(join(dir, 'projects', '-a', `${ID}.jsonl`), [line]);

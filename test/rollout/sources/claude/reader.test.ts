@@ -1,6 +1,7 @@
-import { open, truncate, writeFile } from 'node:fs/promises';
+import { open, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempHome } from '../../../helper.js';
 import { MemoryBudget } from '../../../../src/rollout/reading/byte-budget.js';
 import { DEFAULT_READ_LIMITS, type ReadEnv } from '../../../../src/rollout/reading/session-reader.js';
 import { recordChunks } from '../../../../src/rollout/reading/jsonl-lines.js';
@@ -228,5 +229,18 @@ describe('hostile Claude files', () => {
     execFileSync('mkfifo', [fifo]);
     const fifoFile = { ...file, absPath: fifo };
     expect(await readClaudeSessionFile(fifoFile, 0, 0, envFor(home.realHome), quietLog)).toBeNull();
+  });
+
+  it('a transcript that is a link out of the home reads as unreadable (null); a link inside it reads', async () => {
+    const { dir, home, file } = await readWritten([user('inside')]);
+    const outside = await tempHome();
+    await writeJsonl(join(outside, `${SID}.jsonl`), [user('a secret from outside the home')]);
+    const out = join(dir, 'projects/-w/33333333-3333-4333-8444-555555555555.jsonl');
+    await symlink(join(outside, `${SID}.jsonl`), out);
+    expect(await readClaudeSessionFile({ ...file, absPath: out }, 0, 0, envFor(home.realHome), quietLog)).toBeNull();
+    const inside = join(dir, 'projects/-w/44444444-4444-4444-8444-555555555555.jsonl');
+    await symlink(file.absPath, inside);
+    const read = await readClaudeSessionFile({ ...file, absPath: inside }, 0, 0, envFor(home.realHome), quietLog);
+    expect(read?.read?.summary.title).toBe('inside');
   });
 });
