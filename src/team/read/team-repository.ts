@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { RolloutError, RolloutErrorKind } from '../../rollout/errors.js';
-import { wholeMtimeMs } from '../../rollout/files/file-stamp.js';
+import { stampOf as fileStampOf, wholeMtimeMs } from '../../rollout/files/file-stamp.js';
 import { decodePosition, encodePosition, type Position } from '../../rollout/listing/cursor.js';
 import { containsFolded, parseFilter } from '../../rollout/listing/filters.js';
 import { admitWithin, qualifies, toItem, type ReadListing } from '../../rollout/listing/list-items.js';
@@ -8,7 +8,7 @@ import { Lease, type MemoryBudget } from '../../rollout/reading/byte-budget.js';
 import { recordReader, type RecordReader } from '../../rollout/reading/record-reader.js';
 import { requestShare, type OpenRollout, type ReadEnv, type ReadLimits } from '../../rollout/reading/session-reader.js';
 import type { OpenConversation, SessionRepository } from '../../rollout/repository.js';
-import { searchPage, searchSession, type SearchPage, type SearchRequest } from '../../rollout/search/search-pages.js';
+import { searchPage, searchSession, type SearchDeps, type SearchPage, type SearchRequest } from '../../rollout/search/search-pages.js';
 import { DEFAULT_SEARCH_BUDGET_CHARS, SearchWork } from '../../rollout/search/search-work.js';
 import { UUID } from '../../rollout/sources/codex/filename.js';
 import { codex } from '../../rollout/sources/registry.js';
@@ -48,7 +48,9 @@ function encodeTeamCursor(position: Position, machine: string, sort: SortField, 
 function decodeTeamCursor(cursor: string, sort: SortField, order: SortOrder): Position & { machine: string } {
   const at = cursor.lastIndexOf('~');
   const machine = cursor.slice(at + 1);
-  if (at < 0 || !MACHINE_NAME.test(machine)) throw new RolloutError(RolloutErrorKind.InvalidCursor, 'cursor must be one a team server issued');
+  if (at < 0 || !MACHINE_NAME.test(machine)) {
+    throw new RolloutError(RolloutErrorKind.InvalidCursor, 'cursor must be one a team server issued');
+  }
   return { ...decodePosition(cursor.slice(0, at), sort, order), machine };
 }
 
@@ -103,7 +105,10 @@ export class TeamRepository implements SessionRepository {
     const names = await this.names.all(machines);
     const nameMatchIds = filter.q === undefined ? [] : [...names].filter(([, n]) => containsFolded(n, filter.q!)).map(([id]) => id);
     const { archived, includeEmpty, order, limit } = query;
-    const rows = await this.options.index.query({ sort, order, archived, includeEmpty, filter, nameMatchIds, after, limit: limit + 1, machines });
+    const shape = { sort, order, archived, includeEmpty, filter, nameMatchIds, machines };
+    // Counted on the first page only, beside the page, as over one home (list-page.ts).
+    const counting = after === undefined ? this.options.index.count(shape) : undefined;
+    const rows = await this.options.index.query({ ...shape, after, limit: limit + 1 });
     const page = rows.slice(0, limit);
     const admit = admitWithin(lease);
     const items: ConversationItem[] = [];
@@ -125,13 +130,17 @@ export class TeamRepository implements SessionRepository {
       rows.length > limit && last !== undefined
         ? encodeTeamCursor({ key: last.key, mtimeMs: wholeMtimeMs(last.mtimeMs) }, last.machine, sort, order)
         : null;
-    return { items: await this.withUsage(items), nextCursor, numScannedFiles: page.length, reachedScanCap: false };
+    const total = await counting;
+    const done = { items: await this.withUsage(items), nextCursor, numScannedFiles: page.length, reachedScanCap: false };
+    return total === undefined ? done : { ...done, total };
   }
 
   /** The summaries with `usage` from the index, per machine (null for a session not indexed yet). */
   private async withUsage<T extends SessionSummary>(items: T[]): Promise<T[]> {
     const byMachine = new Map<string, string[]>();
-    for (const item of items) if (item.machine !== undefined) byMachine.set(item.machine, [...(byMachine.get(item.machine) ?? []), item.path]);
+    for (const item of items) {
+      if (item.machine !== undefined) byMachine.set(item.machine, [...(byMachine.get(item.machine) ?? []), item.path]);
+    }
     const found = new Map<string, Awaited<ReturnType<TeamIndex['usageOf']>>>();
     for (const [machine, paths] of byMachine) found.set(machine, await this.options.index.usageOf(machine, paths));
     return items.map((item) => {
@@ -148,10 +157,12 @@ export class TeamRepository implements SessionRepository {
     if (rows.length === 0) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${id}`);
     const on = [...new Set(rows.map((r) => r.machine))];
     if (on.length > 1) {
-      throw new RolloutError(RolloutErrorKind.AmbiguousId, `session ${id} is on ${on.length} machines: ${on.join(', ')}; choose one with ?machine=`);
+      const named = `session ${id} is on ${on.length} machines: ${on.join(', ')}; choose one with ?machine=`;
+      throw new RolloutError(RolloutErrorKind.AmbiguousId, named);
     }
     if (rows.length > 1) {
-      throw new RolloutError(RolloutErrorKind.AmbiguousId, `${rows.length} files of ${on[0]} claim id ${id}: ${rows.map((r) => r.relPath).join(', ')}`);
+      const paths = rows.map((r) => r.relPath).join(', ');
+      throw new RolloutError(RolloutErrorKind.AmbiguousId, `${rows.length} files of ${on[0]} claim id ${id}: ${paths}`);
     }
     const file = pushedFile(rows[0]!.machine, rows[0]!.relPath);
     if (file === null) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${id}`);
@@ -170,7 +181,8 @@ export class TeamRepository implements SessionRepository {
     try {
       return await openPushed(this.options.pool, file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
       throw err;
     }
   }
@@ -180,7 +192,7 @@ export class TeamRepository implements SessionRepository {
   }
 
   /** Search and usage read through the single-machine code, over the team index (team-adapters.ts). */
-  private async deps(machines: string[]): Promise<UsageDeps & { index: ReturnType<typeof teamSearchIndex> }> {
+  private async deps(machines: string[]): Promise<SearchDeps & Omit<UsageDeps, 'index'>> {
     const { index, prices, log } = this.options;
     return {
       walker: codex.walker('/nonexistent'),
@@ -205,7 +217,11 @@ export class TeamRepository implements SessionRepository {
     const machine = placeOf(file)?.machine;
     if (machine === undefined) throw SearchFailure('not a pushed file');
     const work = new SearchWork(DEFAULT_SEARCH_BUDGET_CHARS, { examined: 0, active: 0 }, signal);
-    const deps = { ...(await this.deps([machine])), stampOf: async () => null };
+    const stampOf = async (f: RolloutFile) => {
+      const opened = await openPushed(this.options.pool, f).catch(() => null);
+      return opened && fileStampOf(opened.stat);
+    };
+    const deps = { ...(await this.deps([machine])), stampOf };
     return work.run(async () => searchSession(deps, file, request, work));
   }
 
@@ -214,7 +230,8 @@ export class TeamRepository implements SessionRepository {
     const byMachine = request.groupBy === 'machine';
     const deps = { ...(await this.deps(machines)), index: teamUsageIndex(this.options.index, machines, byMachine) };
     // `model` stands in for `machine` inside the report: a string key, rows by tokens (teamUsageIndex groups by machine).
-    const report = await usageReport(deps, { ...request, groupBy: byMachine ? 'model' : request.groupBy === 'machine' ? 'model' : request.groupBy });
+    const groupBy = request.groupBy === 'machine' ? 'model' : request.groupBy;
+    const report = await usageReport(deps, { ...request, groupBy });
     return { ...report, groupBy: request.groupBy };
   }
 
@@ -243,7 +260,10 @@ export class TeamRepository implements SessionRepository {
     return { ...exportTranscript(opened, header, request, this.env), summary: header.summary, close: () => opened.close() };
   }
 
-  async transcriptPiece(file: RolloutFile, request: TranscriptOptions & { cursor?: string | undefined; maxBytes: number; redact: boolean }) {
+  async transcriptPiece(
+    file: RolloutFile,
+    request: TranscriptOptions & { cursor?: string | undefined; maxBytes: number; redact: boolean },
+  ) {
     const opened = await this.openFile(file);
     try {
       const position = await decodeTranscriptCursor(request.cursor, opened);
