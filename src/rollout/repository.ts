@@ -221,7 +221,11 @@ export class RolloutRepository {
   }
 
   /** The matching records of one session, in file order; stops when `signal` aborts. */
-  async searchSession(file: RolloutFile, request: SessionSearchRequest, signal?: AbortSignal): Promise<ReturnType<typeof searchSession>> {
+  async searchSession(
+    file: RolloutFile,
+    request: SessionSearchRequest,
+    signal?: AbortSignal,
+  ): Promise<Awaited<ReturnType<typeof searchSession>>> {
     const work = this.searchWork(signal);
     return work.run(async () => searchSession(await this.readDeps(), file, request, work));
   }
