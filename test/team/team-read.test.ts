@@ -14,7 +14,7 @@ const B_PATH = `archived_sessions/rollout-2025-03-02T10-00-00-${B}.jsonl`;
 describePg('team mode: reading sessions', () => {
   it('lists every machine with machine on each item, filters by machine, pages with cursors, and chooses among machines', async () => {
     const { team, homes, read } = await pushedTeam();
-    const all = await teamGet(team, '/conversations?limit=100&archived=all', read);
+    const all = await teamGet(team, '/conversations?limit=100&archived=all&total=true', read);
     expect(all.status, all.body.toString()).toBe(200);
     const items = all.json().items as { id: string; machine: string; name: string | null }[];
     expect(new Set(items.map((i) => i.machine))).toEqual(new Set(['alice', 'bob', 'carol']));
