@@ -122,6 +122,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   if (config.databaseUrl !== null) {
     // Team mode (src/team): the sessions come from PostgreSQL, not from a home.
     await app.register(errorHandling);
+    await app.register(compress, { encodings: ['br', 'gzip'] });
+    await app.register(responseCaching, { maxBytes: config.responseCacheMb * 2 ** 20, maxEntries: 256 });
+    await app.register(queryIntegers);
     // Loaded only here: a single-machine start does not pay for the PostgreSQL client.
     const { teamPlugin } = await import('./team/plugin.js');
     await app.register(teamPlugin, {
@@ -129,6 +132,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       loopbackOnly: isLoopbackHost(config.host),
       bodyBudgetBytes: Math.floor(config.memoryBudgetBytes / 2),
       bodyWaitMs: config.memoryWaitMs,
+      prices: new PriceBook(config.pricing),
     });
     return app;
   }
