@@ -285,7 +285,7 @@ export class RolloutRepository {
   /**
    * Token usage and cost of one session, read from its file by the rules of the list and GET
    * /usage (docs/usage.md). With a `lease` (the request's share of the memory budget), what the count
-   * holds in proportion to the file is taken from the budget too, waiting for room.
+   * holds as it grows (a digest per distinct response, the tallies) is taken from the budget too, waiting for room.
    */
   async sessionUsage(file: RolloutFile, lease?: Lease, signal?: AbortSignal): Promise<SessionUsage> {
     const deps = await this.readDeps();

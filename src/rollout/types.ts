@@ -104,6 +104,8 @@ export interface ListQuery extends FilterInput {
   order: SortOrder;
   archived: ArchivedFilter;
   includeEmpty: boolean;
+  /** Count the sessions that pass the filters too (first page, complete index only). */
+  total?: boolean | undefined;
 }
 
 export interface ConversationsPage {
