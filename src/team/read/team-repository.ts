@@ -108,8 +108,8 @@ export class TeamRepository implements SessionRepository {
     const nameMatchIds = filter.q === undefined ? [] : [...names].filter(([, n]) => containsFolded(n, filter.q!)).map(([id]) => id);
     const { archived, includeEmpty, order, limit } = query;
     const shape = { sort, order, archived, includeEmpty, filter, nameMatchIds, machines };
-    // Counted on the first page only, beside the page, as over one home (list-page.ts).
-    const counting = after === undefined ? this.options.index.count(shape) : undefined;
+    // Counted when asked, on the first page only, beside the page, as over one home (list-page.ts).
+    const counting = query.total === true && after === undefined ? this.options.index.count(shape) : undefined;
     const rows = await this.options.index.query({ ...shape, after, limit: limit + 1 });
     const page = rows.slice(0, limit);
     const admit = admitWithin(lease);
