@@ -3,9 +3,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { envelopeLines, tempHome, writeSession } from '../helper.js';
 import { v7At } from '../usage-lines.js';
 import { describePg } from './pg.js';
+import { pushOnce, pushedUpkeep } from './pushed-index-helper.js';
 import { pushedTeam, teamGet } from './team-read-helper.js';
+import { startTeam } from './team-helper.js';
 
 const A = v7At('2025-03-01T10:00:00Z', 1);
 const B = v7At('2025-03-02T10:00:00Z', 2);
@@ -131,5 +134,31 @@ describePg('team mode: reading sessions', () => {
     expect((await teamGet(team, '/usage', 'cst_' + 'A'.repeat(43))).json().code).toBe('UNAUTHORIZED');
     // A read token may group by session (the ids are its to see).
     expect((await teamGet(team, '/usage?groupBy=session', read)).status).toBe(200);
+  });
+
+  it('streams a session of several chunks: NDJSON byte for byte, a Range across a chunk boundary, the JSON form', async () => {
+    const team = await startTeam();
+    const home = await tempHome();
+    const id = v7At('2025-04-01T10:00:00Z', 9);
+    const spec = { stamp: '2025-04-01T10-00-00', id, title: 'a long one' };
+    // Records that are no search document: what is measured is the streaming, not the trigram index of 10 MB of text.
+    const said = (n: number) => ({ timestamp: '2025-04-01T10:00:01Z', type: 'padding', payload: { n, blob: 'x'.repeat(2000) } });
+    const path = await writeSession(home, spec, [...envelopeLines(spec), ...Array.from({ length: 5000 }, (_, n) => said(n))]);
+    const bytes = await readFile(join(home, path));
+    expect(bytes.length).toBeGreaterThan(9 * 2 ** 20); // three chunks of at most 4 MiB
+    await pushOnce(team, await team.token('push', 'dave'), home);
+    await pushedUpkeep(team).upkeep.run(true, true);
+    const read = await team.token('read');
+    const chunks = await team.db.query('SELECT count(*)::int AS n FROM cs_chunks');
+    expect(chunks.rows[0].n).toBeGreaterThanOrEqual(3);
+    const whole = await teamGet(team, `/conversations/${id}?format=ndjson`, read);
+    expect([whole.status, whole.body.equals(bytes)]).toEqual([200, true]);
+    const at = 4 * 2 ** 20;
+    const range = await teamGet(team, `/conversations/${id}?format=ndjson`, read, { range: `bytes=${at - 100}-${at + 99}` });
+    expect([range.status, range.body.equals(bytes.subarray(at - 100, at + 100))]).toEqual([206, true]);
+    const doc = await teamGet(team, `/conversations/${id}`, read);
+    expect(doc.status).toBe(200);
+    expect(doc.json().records).toHaveLength(bytes.toString().trimEnd().split('\n').length);
+    expect(doc.json().conversation).toMatchObject({ id, machine: 'dave', title: 'a long one', sizeBytes: bytes.length });
   });
 });
