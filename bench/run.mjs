@@ -10,7 +10,7 @@
 // 1 when something broke (a server did not start, a request failed or answered non-2xx).
 
 import { spawn, execFileSync } from 'node:child_process';
-import { chmod, cp, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
@@ -40,8 +40,10 @@ const { values: argv } = parseArgs({
     duration: { type: 'string' },
     connections: { type: 'string' },
     out: { type: 'string' },
-    // One row alone (its own results file unless --out): `export` (row 11) or `startup` (row 6b).
+    // One row alone (its own results file unless --out): `export` (row 11), `startup` (row 6b) or
+    // `firstpage` (row 1t: first pages with their total; --baseline-cli: against another build, interleaved).
     only: { type: 'string' },
+    'baseline-cli': { type: 'string' },
     // Interleaved runs of row 6b (default 7; 3 in --quick).
     'startup-runs': { type: 'string' },
     'codex-cli': { type: 'string', default: join(ROOT, 'dist', 'cli.js') },
@@ -51,7 +53,7 @@ const { values: argv } = parseArgs({
 if (argv.help) {
   process.stdout.write(
     'usage: node bench/run.mjs [--quick] [--seed N] [--duration S] [--connections N] [--out FILE]\n' +
-      '                          [--only export|startup] [--startup-runs N]\n',
+      '                          [--only export|startup|firstpage] [--startup-runs N] [--baseline-cli DIST/cli.js]\n',
   );
   process.exit(0);
 }
@@ -77,8 +79,8 @@ const CFG = {
   dashboardRuns: QUICK ? 3 : 5,
 };
 const ONLY = argv.only ?? null;
-if (ONLY !== null && ONLY !== 'export' && ONLY !== 'startup') {
-  process.stdout.write(`--only takes: export, startup, got "${ONLY}"\n`);
+if (ONLY !== null && ONLY !== 'export' && ONLY !== 'startup' && ONLY !== 'firstpage') {
+  process.stdout.write(`--only takes: export, startup, firstpage, got "${ONLY}"\n`);
   process.exit(2);
 }
 const OUT = resolve(argv.out ?? join(HERE, `results${ONLY === null ? '' : `-${ONLY}`}${QUICK ? '-quick' : ''}.json`));
@@ -552,6 +554,70 @@ async function exportRows() {
     `VmHWM; unredacted ${result.plain.peakRssMb} MB; ${result.redacted.outputMb} MiB of Markdown`);
 }
 
+/** CPU time (user + system) a process has used, in ms, from /proc (Linux only; null elsewhere). */
+async function cpuMsOf(pid) {
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  if (text === null) return null;
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(which('getconf') ? execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }) : 100);
+
+/**
+ * Row 1t (`--only firstpage`): first pages on the large tree with its index complete, one
+ * connection, where the service counts `total`: the bench's page, the dashboard's
+ * (`limit=50&head=0`) and the dashboard's filtered by project and by title. With `--baseline-cli` (a build from
+ * before `total`), both services run side by side and their loads are interleaved; each side's
+ * p50 and its CPU time per request (the process's, from /proc, over the measured loads).
+ */
+async function firstPageTotalRows(large) {
+  const sides = [['now', CLI]];
+  if (argv['baseline-cli'] !== undefined) sides.push(['baseline', resolve(argv['baseline-cli'])]);
+  const services = [];
+  for (const [name, cli] of sides) {
+    const port = await freePort();
+    const args = [cli, '--codex-home', large.dir, '--host', HOST, '--port', String(port), '--log-level', 'warn',
+      '--index-path', join(INDEX_DIR, `${name}.sqlite`), ...NO_CACHE];
+    services.push(await startServer(name, process.execPath, args, port, '/readyz'));
+  }
+  try {
+    // One index build at a time would take as long; both at once is simpler.
+    for (const svc of services) say(`${svc.name}: index complete ${round((await waitForIndex(svc)) / 1000, 1)} s after start`);
+    const n = large.manifest.sessions.toLocaleString('en');
+    const dashboard = '/conversations?limit=50&head=0&total=true';
+    const pages = [
+      ['bench', `${FIRST_PAGE}&total=true`],
+      ['dashboard', dashboard],
+      ['cwd', `${dashboard}&cwd=${encodeURIComponent('/home/dev/api-server')}`],
+      ['q', `${dashboard}&q=${encodeURIComponent('(#42')}`],
+    ];
+    for (const [key, path] of pages) {
+      const raws = services.map(() => []);
+      const cpu = services.map(() => 0);
+      for (const svc of services) await warm(svc, path, { connections: 1 });
+      for (let r = 0; r < CFG.rounds; r++) {
+        for (const [i, svc] of services.entries()) {
+          const before = await cpuMsOf(svc.pid);
+          raws[i].push(await measure(svc, path, { connections: 1 }));
+          cpu[i] += (await cpuMsOf(svc.pid)) - before;
+        }
+      }
+      for (const [i, svc] of services.entries()) {
+        const total = JSON.parse((await get(svc.port, path)).body).total ?? null;
+        const s = summarize(raws[i]);
+        row(`firstPage.total.${key}.${svc.name}`, `1t. ${path} on ${n} sessions, ${svc.name} (total ${total ?? 'absent'})`, {
+          ...s,
+          total,
+          cpuMsPerRequest: round(cpu[i] / s.requests, 3),
+        });
+        say(`  CPU ${round(cpu[i] / s.requests, 3)} ms per request`);
+      }
+    }
+  } finally {
+    for (const svc of services) await svc.stop();
+  }
+}
+
 /** Row 6b: start-up to listening, the service (on the large tree, a new index each run) vs a bare Fastify hello-world, interleaved. */
 async function startupRow(large) {
   const starts = { service: [], hello: [] };
@@ -586,8 +652,10 @@ async function main() {
   }
   const started = Date.now();
   if (ONLY !== null) {
+    const large = () => ensureTree({ seed: CFG.seed, sessions: CFG.largeSessions, bigMb: CFG.bigMb });
     if (ONLY === 'export') await exportRows();
-    else await startupRow(await ensureTree({ seed: CFG.seed, sessions: CFG.largeSessions, bigMb: CFG.bigMb }));
+    else if (ONLY === 'firstpage') await firstPageTotalRows(await large());
+    else await startupRow(await large());
     const report = { mode: CFG.mode, only: ONLY, date: new Date().toISOString(), node: process.version, rows, targets, broken,
       wallSeconds: round((Date.now() - started) / 1000, 1) };
     await writeFile(OUT, `${JSON.stringify(report, null, 2)}\n`);

@@ -45,7 +45,7 @@ function place(items: SessionSummary[], s: SessionSummary, f: Filters, complete:
   return [...items.slice(0, at), s, ...items.slice(at)];
 }
 
-function inArchiveView(s: SessionSummary, f: Filters): boolean {
+export function inArchiveView(s: SessionSummary, f: Filters): boolean {
   return f.archived === 'all' || (f.archived === 'true') === s.archived;
 }
 

@@ -2,13 +2,13 @@ import { useMemo, useRef } from 'preact/hooks';
 import type { SessionEvent, SessionSummary } from '../api/types.js';
 import { useListEvents } from '../live/use-list-events.js';
 import { needsUsage, useUsageRefresh } from '../live/usage-refresh.js';
-import { integer } from '../format.js';
 import { href, replaceRoute } from '../router.js';
 import { ErrorBanner } from '../ui/error-banner.js';
 import { Sentinel } from '../ui/sentinel.js';
 import { usePaged } from '../ui/use-paged.js';
 import { FilterBar } from './filter-bar.js';
 import { filtersFrom, isFiltered, listParams, queryFrom, type Filters } from './filters.js';
+import { countText, useTotalRecount } from './list-total.js';
 import { ListHeader, SessionRow } from './session-row.js';
 import { useSuggestions } from './suggestions.js';
 
@@ -18,14 +18,17 @@ export function SessionsView({ query }: { query: URLSearchParams }) {
   const list = usePaged<SessionSummary>('conversations', params);
   const loaded = useRef(list.items);
   loaded.current = list.items;
+  const listKey = JSON.stringify(params);
   const refresh = useUsageRefresh(
     (id, usage) => list.setItems((items) => items.map((i) => (i.id === id ? { ...i, usage } : i))),
     (id) => loaded.current.some((i) => i.id === id),
-    JSON.stringify(params),
+    listKey,
   );
+  const recount = useTotalRecount(params, filters, list.more ? list.total : null, list.setTotal, listKey);
   // Only where the list shows counts (a server with an index): without one, rows stay "—" as after a reload.
   const counted = list.items.some((i) => i.usage != null);
   const onSession = (event: SessionEvent) => {
+    recount.onEvent(event, loaded.current);
     if (counted && event.change !== 'removed' && needsUsage(event.session)) refresh.changed(event.session.id);
   };
   const live = useListEvents(filters, list.setItems, !list.more, list.reload, onSession);
@@ -38,7 +41,7 @@ export function SessionsView({ query }: { query: URLSearchParams }) {
       <div class="view-head">
         <h1 id="sessions-title">Sessions</h1>
         <span class="muted count" aria-live="polite">
-          {list.items.length > 0 && `${integer(list.items.length)} shown${list.more ? ', more as you scroll' : ''}`}
+          {countText(list.items.length, list.more, list.total)}
         </span>
         {live === 'live' && (
           <span class="live-dot" title="New sessions appear as they are written">

@@ -6,6 +6,8 @@ import { getJson, isAbort, type Params } from '../api/client.js';
 interface Page<T> {
   items: T[];
   nextCursor: string | null;
+  /** GET /conversations: how many items match, on a first page when the server's index can count them. */
+  total?: number;
 }
 
 export interface Paged<T> {
@@ -14,11 +16,15 @@ export interface Paged<T> {
   error: unknown;
   /** False once the server said no more items follow. */
   more: boolean;
+  /** The first page's `total`, or the last one `setTotal` gave; null when the server did not count. */
+  total: number | null;
   /** Changes with the query and after each page: the infinite-scroll sentinel checks again then. */
   generation: string;
   loadMore: () => void;
   /** For live updates: change the loaded items in place. */
   setItems: (update: (items: T[]) => T[]) => void;
+  /** For live updates: a total counted again since the first page. */
+  setTotal: (total: number | null) => void;
   /** Starts again from the first page. */
   reload: () => void;
 }
@@ -28,12 +34,22 @@ interface State<T> {
   items: T[];
   cursor: string | null;
   more: boolean;
+  total: number | null;
   pages: number;
   error: unknown;
   epoch: number;
 }
 
-const fresh = <T>(key: string, epoch = 0): State<T> => ({ key, items: [], cursor: null, more: true, pages: 0, error: null, epoch });
+const fresh = <T>(key: string, epoch = 0): State<T> => ({
+  key,
+  items: [],
+  cursor: null,
+  more: true,
+  total: null,
+  pages: 0,
+  error: null,
+  epoch,
+});
 
 export function usePaged<T>(path: string, params: Params, enabled = true): Paged<T> {
   const key = JSON.stringify([path, params]);
@@ -64,6 +80,7 @@ export function usePaged<T>(path: string, params: Params, enabled = true): Paged
           items: [...s.items, ...page.items],
           cursor: page.nextCursor,
           more: page.nextCursor !== null,
+          total: s.pages === 0 ? (page.total ?? null) : s.total,
           pages: s.pages + 1,
         }));
       })
@@ -90,14 +107,17 @@ export function usePaged<T>(path: string, params: Params, enabled = true): Paged
     (change: (items: T[]) => T[]) => setState((s) => (s.key === key ? { ...s, items: change(s.items) } : s)),
     [key],
   );
+  const setTotal = useCallback((total: number | null) => setState((s) => (s.key === key && s.pages > 0 ? { ...s, total } : s)), [key]);
   return {
     items: state.items,
     loading: loading && inflight.current !== null,
     error: state.error,
     more: state.more,
+    total: state.total,
     generation: `${key}#${state.epoch}#${state.pages}#${enabled}`,
     loadMore,
     setItems,
+    setTotal,
     reload,
   };
 }
