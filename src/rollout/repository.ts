@@ -17,13 +17,13 @@ import type { OpenConversation } from './sources/source.js';
 import { recordReader, type RecordReader } from './reading/record-reader.js';
 import { openSession } from './reading/open-session.js';
 import { DEFAULT_READ_LIMITS, requestShare } from './reading/session-reader.js';
-import type { OpenRollout, ReadEnv, ReadLimits } from './reading/session-reader.js';
+import type { OpenRollout, ReadEnv, ReadLimits, RequestKind } from './reading/session-reader.js';
 import type { ConversationsPage, ListQuery, RecordOrigin, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
 import { searchPage, searchSession } from './search/search-pages.js';
 import type { SearchDeps, SearchPage, SearchRequest, SessionSearchRequest } from './search/search-pages.js';
 import { PriceBook } from './usage/pricing.js';
 import { usageSummary } from './usage/tally.js';
-import { COUNT_ALLOWANCE, readSessionUsage, type SessionUsage } from './usage/session-usage.js';
+import { leaseMemory, readSessionUsage, type SessionUsage } from './usage/session-usage.js';
 import { keysCarriedByOlder } from './usage/carriers.js';
 import { DEFAULT_SEARCH_BUDGET_CHARS, SearchWork, type SearchMeter } from './search/search-work.js';
 import { usageReport, type UsageDeps, type UsageQuery, type UsageReport } from './usage/usage-report.js';
@@ -156,12 +156,9 @@ export class RolloutRepository {
    * response is done. A wait ends at once when `signal` aborts (the client went away). With
    * `client` (an opaque name), the bytes count against that client's share of the budget.
    */
-  async leaseFor(kind: 'list' | 'conversation' | 'bytes' | 'usage', limit = 0, signal?: AbortSignal, client?: string): Promise<Lease> {
+  async leaseFor(kind: RequestKind, limit = 0, signal?: AbortSignal, client?: string): Promise<Lease> {
     const lease = new Lease(client === undefined ? this.memory.requests : this.memory.clients.for(client));
-    // A usage count reads like a session and holds what it counts (COUNT_ALLOWANCE, then more as it grows).
-    const share =
-      kind === 'usage' ? requestShare(this.limits, 'conversation', 0) + COUNT_ALLOWANCE : requestShare(this.limits, kind, limit);
-    await lease.take(share, signal);
+    await lease.take(requestShare(this.limits, kind, limit), signal);
     return lease;
   }
 
@@ -315,8 +312,7 @@ export class RolloutRepository {
       sessionExists: (id: string) => this.sessionExists(id),
       carriedByOlder: (keys: ReadonlySet<string>) => keysCarriedByOlder(deps, file, keys),
     };
-    const held = lease && { allowance: COUNT_ALLOWANCE, grow: (bytes: number) => lease.grow(bytes, signal) };
-    return readSessionUsage(file, deps.env, this.prices, rule6, held);
+    return readSessionUsage(file, deps.env, this.prices, rule6, leaseMemory(lease, signal));
   }
 
   /** Counted usage of the whole home, grouped (docs/usage.md, `GET /usage`; see usage/usage-report.ts). */

@@ -1,6 +1,7 @@
 import { RolloutError, scanFailed } from '../errors.js';
 import { openSession } from '../reading/open-session.js';
-import { terminatedLines, type ReadEnv } from '../reading/session-reader.js';
+import { COUNT_ALLOWANCE, terminatedLines, type ReadEnv } from '../reading/session-reader.js';
+import type { Lease } from '../reading/byte-budget.js';
 import type { JsonRecord, RolloutFile } from '../types.js';
 import { isFileLocalKey, type UsageResponse, type UsageSource } from '../sources/common/usage-response.js';
 import { codex } from '../sources/registry.js';
@@ -101,16 +102,15 @@ const THREAD_BYTES = 128;
 const KEY_BYTES = 64;
 /** Bytes of memory the count takes from the request's lease at a time, as what it holds grows. */
 export const HELD_STEP = 1024 * 1024;
-/**
- * What a count may hold within the share its request takes first (GET /conversations/:id/usage
- * takes it with the read's): a session of some thousands of responses never grows its lease.
- */
-export const COUNT_ALLOWANCE = 1024 * 1024;
-
 /** How a count takes memory: it holds `allowance` already; `grow` takes more, waiting (Lease.grow). */
 export interface CountMemory {
   allowance: number;
   grow: (bytes: number) => Promise<void>;
+}
+
+/** A count's memory from a request's lease taken for kind 'usage' (requestShare): COUNT_ALLOWANCE, then Lease.grow. */
+export function leaseMemory(lease: Lease | undefined, signal?: AbortSignal): CountMemory | undefined {
+  return lease && { allowance: COUNT_ALLOWANCE, grow: (bytes) => lease.grow(bytes, signal) };
 }
 
 /**
