@@ -3,12 +3,14 @@
 // The page tells the agent from the lines, so any route that serves a file's bytes will do: the
 // files are served here from a Codex home under rollout names (the Codex source serves any
 // file's bytes by the id in its name), which tests the page apart from the server's Claude source.
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+// The last test serves both real homes as a user does (--claude-home): the list, the badges and
+// the session's facts come from the server's Claude source.
+import { copyFile, cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { subagentSessionId } from '../../src/rollout/sources/claude/subagent-id.js';
-import { tempHome } from '../helper.js';
+import { REAL_HOME, tempHome } from '../helper.js';
 import { describeBrowser, screenshot, serve, useBrowser, watchedPage } from './browser.js';
 
 const CLAUDE_HOME = join(import.meta.dirname, '../fixtures/claude-home-real/projects');
@@ -124,6 +126,47 @@ describeBrowser('Claude Code transcripts', () => {
     const labels = await page.locator('details.context summary .label').allTextContents();
     expect(labels).toEqual(['compaction summary', 'brand-new-thing record']);
     expect(await page.locator('details.context.unknown summary').textContent()).toContain('a type this page does not know');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('lists Claude sessions with their badge beside Codex ones, and opens one with its facts, resume command and sub-agent', async () => {
+    const codexHome = await tempHome();
+    await cp(REAL_HOME, codexHome, { recursive: true });
+    const claudeHome = await tempHome();
+    await cp(join(CLAUDE_HOME, '..'), claudeHome, { recursive: true });
+    const base = await serve(codexHome, { claudeHome, agents: ['codex', 'claude'] });
+    const { page, pageErrors } = await watchedPage(browser);
+    await page.goto(base);
+    const rows = page.getByRole('list', { name: 'Sessions' }).getByRole('link');
+    await expect.poll(() => rows.count()).toBeGreaterThan(12);
+    // The fixtures' Claude sessions (10 and 2 sub-agents) are newer than every Codex one.
+    const badges = await rows.locator('.badge.agent').allTextContents();
+    expect(badges.slice(0, 12)).toEqual(Array(12).fill('Claude'));
+    expect(new Set(badges.slice(12))).toEqual(new Set(['Codex']));
+    await page.setViewportSize({ width: 1100, height: 800 });
+    await screenshot(page, 'sessions-claude');
+
+    const id = '5b0f19a8-a7b2-4cad-9a2b-d6aa31c98a13';
+    await rows.filter({ hasText: 'Create a file src/utils/format.js' }).click();
+    await page.locator(`[data-session="${id}"] [aria-label="Transcript"][aria-busy="false"]`).waitFor();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toMatch(/^Create a file src\/utils\/format\.js/);
+    const fact = (label: string) => page.locator('.fact').filter({ has: page.locator('dt', { hasText: label }) }).locator('dd');
+    expect(await fact('Agent').textContent()).toBe('Claude');
+    expect(await fact('Provider').textContent()).toBe('anthropic');
+    expect(await fact('CLI').textContent()).toBe('2.1.197');
+    expect(await fact('Branch').textContent()).toBe('main');
+    expect(await page.locator('code.resume').textContent()).toBe(`claude --resume ${id}`);
+    expect(await tool(page, 'Edit').getByRole('figure').count()).toBe(1);
+    await page.setViewportSize({ width: 1100, height: 1500 });
+    await screenshot(page, 'session-claude');
+
+    const parent = '06d6efa2-55a7-436d-8ca5-53285341e9bb';
+    const child = subagentSessionId(parent, 'a8e81a30845775904');
+    await open(page, base, parent);
+    await tool(page, 'Agent').getByRole('link', { name: 'a8e81a30845775904' }).click();
+    await page.locator(`[data-session="${child}"] [aria-label="Transcript"][aria-busy="false"]`).waitFor();
+    expect(await fact('Sub-agent of').textContent()).toBe(parent.slice(0, 8));
+    expect(await page.locator('code.resume').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });
