@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { subagentSessionId } from '../../src/rollout/sources/claude/subagent-id.js';
 import { REAL_HOME, tempHome } from '../helper.js';
-import { describeBrowser, screenshot, serve, useBrowser, watchedPage } from './browser.js';
+import { describeBrowser, screenshot, SCREENSHOTS, serve, useBrowser, watchedPage } from './browser.js';
 
 const CLAUDE_HOME = join(import.meta.dirname, '../fixtures/claude-home-real/projects');
 const DAY_DIR = 'sessions/2026/12/06';
@@ -159,6 +159,11 @@ describeBrowser('Claude Code transcripts', () => {
     expect(await tool(page, 'Edit').getByRole('figure').count()).toBe(1);
     await page.setViewportSize({ width: 1100, height: 1500 });
     await screenshot(page, 'session-claude');
+    // The transcript alone (docs/screenshots/session-claude.png is a copy).
+    const box = await page.getByLabel('Transcript').boundingBox();
+    await mkdir(SCREENSHOTS, { recursive: true });
+    const clip = { x: 0, y: (box?.y ?? 0) + 2, width: 1100, height: 1100 };
+    await page.screenshot({ path: join(SCREENSHOTS, 'session-claude-transcript.png'), clip, fullPage: true });
 
     const parent = '06d6efa2-55a7-436d-8ca5-53285341e9bb';
     const child = subagentSessionId(parent, 'a8e81a30845775904');
