@@ -71,7 +71,8 @@ export async function appFor(home: string, index: boolean, overrides: Partial<Co
 }
 
 /** Waits until the app's metadata index has completed a pass (polls /readyz). */
-export async function indexReady(app: FastifyInstance, timeoutMs = 20_000): Promise<void> {
+// Generous: on a loaded machine a first pass can take many seconds; the test's own timeout is the real bound.
+export async function indexReady(app: FastifyInstance, timeoutMs = 110_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const res = await app.inject('/readyz');
