@@ -79,15 +79,8 @@ export function listQuery(
   return { sql: `SELECT ${columns} FROM sessions s WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT ?`, params };
 }
 
-/**
- * How many sessions of `home` pass the filters of a list page (its cursor and limit aside).
- * Without `q`, every condition is on a column of the sort's covering index, and the count reads
- * that index alone: the planner would otherwise take sessions_cwd (or _source, _provider) and
- * read each matching row of the table, whose rows (WITHOUT ROWID, about 1 KB) spill onto
- * overflow pages (measured on 100,000 sessions: docs/performance.md, row 1t).
- */
+/** How many sessions of `home` pass the filters of a list page (its cursor and limit aside). */
 export function countQuery(q: Omit<IndexQuery, 'after' | 'limit'>, home: string): { sql: string; params: unknown[] } {
   const { where, params } = listConditions(q, home);
-  const covering = q.filter.q !== undefined ? '' : q.sort === 'created' ? ' INDEXED BY sessions_by_key' : ' INDEXED BY sessions_by_mtime';
-  return { sql: `SELECT count(*) AS n FROM sessions s${covering} WHERE ${where.join(' AND ')}`, params };
+  return { sql: `SELECT count(*) AS n FROM sessions s WHERE ${where.join(' AND ')}`, params };
 }
