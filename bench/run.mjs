@@ -605,9 +605,9 @@ async function firstPageTotalRows(large) {
     for (const svc of services) await verified(svc);
     say(`both indexes complete and verified ${round((performance.now() - services[0].startedAt) / 1000, 1)} s after start`);
     const n = large.manifest.sessions.toLocaleString('en');
-    const dashboard = '/conversations?limit=50&head=0';
+    const dashboard = '/conversations?limit=50&head=0&total=true';
     const pages = [
-      ['bench', FIRST_PAGE],
+      ['bench', `${FIRST_PAGE}&total=true`],
       ['dashboard', dashboard],
       ['cwd', `${dashboard}&cwd=${encodeURIComponent('/home/dev/api-server')}`],
       ['q', `${dashboard}&q=${encodeURIComponent('(#42')}`],

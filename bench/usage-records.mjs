@@ -8,12 +8,18 @@
 //   node bench/usage-records.mjs --lines 50000                          a smaller file
 //   node bench/usage-records.mjs --cli old/dist/cli.js --cli dist/cli.js --rounds 2
 //                                                                       two builds, interleaved (A B A B)
+//   node bench/usage-records.mjs --session-usage --concurrent 3 --cli old/dist/cli.js --cli dist/cli.js
+//       per-session usage alone: a fresh service without an index (--no-index) per run, then
+//       `--concurrent` GETs of /conversations/<id>/usage at once; the figures are the service's CPU
+//       seconds for them, its peak RSS (VmHWM of the fresh process), the statuses and the wall time
+//   --home DIR      reuse (or write once into) DIR instead of a temp home removed at the end
+//   --memory-budget MIB   passed to the service (per-session usage only)
 //
 // Exit status 1 when a service failed or an answer was not 200.
 
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -30,12 +36,14 @@ const HOST = '127.0.0.1';
 const ID = '01a20c00-0000-7000-8000-0000000000c7';
 const STAMP = '2026-11-24T10-00-00';
 
-/** The temp home: one session whose lines after its head are `lines` token_usage_record lines. */
-async function buildHome(lines) {
-  const home = await mkdtemp(join(os.tmpdir(), 'codex-usage-records-'));
+/** A home (temp unless `dir`): one session whose lines after its head are `lines` token_usage_record lines. */
+export async function buildHome(lines, dir = null) {
+  const home = dir ?? (await mkdtemp(join(os.tmpdir(), 'codex-usage-records-')));
   const day = join(home, 'sessions/2026/11/24');
+  const path = join(day, `rollout-${STAMP}-${ID}.jsonl`);
+  if (dir !== null && (await stat(path).catch(() => null)) !== null) return home; // written by an earlier run
   await mkdir(day, { recursive: true });
-  const out = createWriteStream(join(day, `rollout-${STAMP}-${ID}.jsonl`));
+  const out = createWriteStream(path);
   const ts = '2026-11-24T10:00:00.000Z';
   const write = (obj) => (out.write(`${JSON.stringify(obj)}\n`) ? null : once(out, 'drain'));
   write({ timestamp: ts, type: 'session_meta', payload: { id: ID, timestamp: ts, cwd: '/home/dev/usage', originator: 'codex_cli_rs',
@@ -66,7 +74,7 @@ function freePort() {
   });
 }
 
-function get(port, path) {
+export function get(port, path) {
   return new Promise((resolveGet) => {
     const req = request({ host: HOST, port, path, agent: false, timeout: 600_000 }, (res) => {
       const chunks = [];
@@ -84,6 +92,40 @@ async function cpuSeconds(pid) {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
+}
+
+/** A fresh service without an index on `home`: `concurrent` per-session usage answers at once. */
+async function sessionUsageOnce(cli, home, concurrent, expectedTokens, budgetMiB) {
+  const port = await freePort();
+  const args = [cli, '--codex-home', home, '--host', HOST, '--port', String(port), '--log-level', 'warn', '--no-index'];
+  if (budgetMiB !== undefined) args.push('--memory-budget', budgetMiB);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    for (let n = 0; (await get(port, '/healthz')).status !== 200; n++) {
+      if (n > 300) throw new Error('service did not start');
+      await sleep(100);
+    }
+    const cpu0 = await cpuSeconds(child.pid);
+    const sampler = sampleRss(child.pid);
+    const t0 = performance.now();
+    const answers = await Promise.all(Array.from({ length: concurrent }, () => get(port, `/conversations/${ID}/usage`)));
+    const wallS = (performance.now() - t0) / 1000;
+    const cpuS = (await cpuSeconds(child.pid)) - cpu0;
+    const bodies = answers.map((a) => (a.status === 200 ? JSON.parse(a.body) : null));
+    return {
+      ok: answers.every((a, i) => a.status === 200 && bodies[i].totals.totalTokens === expectedTokens),
+      concurrent,
+      statuses: answers.map((a) => a.status),
+      wallS: Math.round(wallS * 10) / 10,
+      cpuS: Math.round(cpuS * 10) / 10,
+      peakRssMb: Math.round(((await sampler.stop()) ?? 0) * 10) / 10,
+      bodyKb: Math.round((answers[0]?.body.length ?? 0) / 1024),
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await Promise.race([once(child, 'exit'), sleep(5_000)]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
 }
 
 /** One fresh service on `home` (a new index): its index build and one usage answer. */
@@ -134,25 +176,31 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       lines: { type: 'string', default: '300000' },
       cli: { type: 'string', multiple: true },
       rounds: { type: 'string', default: '1' },
+      'session-usage': { type: 'boolean', default: false },
+      concurrent: { type: 'string', default: '1' },
+      home: { type: 'string' },
+      'memory-budget': { type: 'string' },
     },
   });
   const lines = Number(values.lines);
   const clis = (values.cli ?? [join(HERE, '..', 'dist', 'cli.js')]).map((c) => resolve(c));
   const say = (m) => process.stderr.write(`[usage-records] ${m}\n`);
   say(`writing ${lines} token_usage_record lines`);
-  const home = await buildHome(lines);
+  const home = await buildHome(lines, values.home === undefined ? null : resolve(values.home));
   let ok = true;
   try {
     for (let round = 0; round < Number(values.rounds); round++) {
       for (const cli of clis) {
         say(`round ${round + 1}: ${cli}`);
-        const row = await runOnce(cli, home, lines * 11);
+        const row = values['session-usage']
+          ? await sessionUsageOnce(cli, home, Number(values.concurrent), lines * 11, values['memory-budget'])
+          : await runOnce(cli, home, lines * 11);
         ok &&= row.ok;
         process.stdout.write(`${JSON.stringify({ cli, round: round + 1, lines, ...row })}\n`);
       }
     }
   } finally {
-    await rm(home, { recursive: true, force: true });
+    if (values.home === undefined) await rm(home, { recursive: true, force: true });
   }
   process.exit(ok ? 0 : 1);
 }

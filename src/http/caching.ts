@@ -100,7 +100,8 @@ export class ResponseCache {
   }
 
   async send(request: FastifyRequest, reply: FastifyReply, freshness: string | null, build: () => Promise<BuiltBody>) {
-    const key = `${request.routeOptions.url ?? request.url}?${canonicalQuery(request.query)}`;
+    // The route's parameters too: `/conversations/:id/search` is one route for every id.
+    const key = `${request.routeOptions.url ?? request.url}?${canonicalQuery(request.query)}#${canonicalQuery(request.params)}`;
     // The ETag goes on a 200 or a 304 only: never on an error the build may throw.
     const respond = (etag: string) => {
       appendVary(reply, 'accept-encoding');

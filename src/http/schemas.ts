@@ -44,6 +44,10 @@ const summaryProperties = {
   forkedFromId: Nullable(Type.String()),
   archived: Type.Boolean(),
   usage: UsageSummary,
+  agent: Type.Enum(['codex', 'claude'], { description: 'The agent that wrote the session: Codex CLI or Claude Code' }),
+  model: Type.Optional(
+    Nullable(Type.String(), "The model of the session's first response (Claude Code); null or absent for Codex (see `usage.models`)"),
+  ),
   machine: Type.Optional(Type.String({ description: 'Team mode: the machine that pushed the session (absent on a single machine)' })),
 };
 
@@ -64,8 +68,8 @@ export const ConversationsPage = Type.Object({
     Type.Integer({
       minimum: 0,
       description:
-        'How many sessions pass the filters, all pages together. Only on a first page (no `cursor`), and only while the ' +
-        'index is complete; absent otherwise (no index, still building, or unavailable)',
+        'How many sessions pass the filters, all pages together. Only when asked (`total=true`), on a first page (no `cursor`), ' +
+        'and only while the index is complete; absent otherwise (no index, still building, or unavailable)',
     }),
   ),
 });
@@ -99,6 +103,7 @@ export const LIST_DEFAULTS = {
   order: 'desc',
   archived: 'false',
   includeEmpty: false,
+  total: false,
 } as const;
 
 const PageSize = (def: number, description: string) =>
@@ -154,6 +159,14 @@ export const ListQuery = Type.Object(
     ...sessionFilters,
     q: Type.Optional(
       Type.String({ minLength: 1, maxLength: 500, description: 'Case-insensitive substring of the title or the user-set name' }),
+    ),
+    total: Type.Optional(
+      Type.Boolean({
+        default: LIST_DEFAULTS.total,
+        description:
+          'Also count the sessions that pass the filters (`total` in the answer, on a first page while the index is complete). ' +
+          'Off by default: the count reads every matching index row, which costs more than the page itself on a large home',
+      }),
     ),
   },
   { additionalProperties: false },

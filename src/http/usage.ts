@@ -28,7 +28,7 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: SessionReposit
     },
     async (request, reply) => {
       const file = await repository.findById(request.params.id, chosenMachine(request.query));
-      // The read's working set, then (inside) what the count holds per byte of the file: both from the memory budget.
+      // The read's working set, then (inside) what the count holds as it grows: both from the memory budget.
       const lease = await requestLease(repository, request, reply, 'conversation');
       return repository.sessionUsage(file, lease, clientGone(request, reply));
     },

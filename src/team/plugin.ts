@@ -7,7 +7,9 @@ import { migrate } from './db/migrations.js';
 import { openPool } from './db/pool.js';
 import { FileStore } from './ingest/file-store.js';
 import { ingestRoutes } from './ingest/routes.js';
+import type { PriceBook } from '../rollout/usage/pricing.js';
 import { PushedUpkeep } from './read/pushed-upkeep.js';
+import { teamReadRoutes } from './read/read-routes.js';
 import { authenticate, type Principal } from './tokens.js';
 
 export interface TeamOptions {
@@ -17,6 +19,8 @@ export interface TeamOptions {
   /** Bytes of push bodies held at once across requests. */
   bodyBudgetBytes: number;
   bodyWaitMs: number;
+  prices: PriceBook;
+  maxScanFiles: number;
 }
 
 const principals = new WeakMap<FastifyRequest, Principal>();
@@ -30,7 +34,7 @@ function principalOf(request: FastifyRequest): Principal {
 /**
  * Team mode (docs/team.md): the database is migrated (or refused, when newer) before the server
  * is built, every request carries a token from the database, and the push agent's endpoints are
- * served, and every pushed file is indexed. The read routes over PostgreSQL are not built yet (docs/team.md).
+ * served, every pushed file is indexed, and the read routes answer from the database by role.
  */
 export async function teamPlugin(app: FastifyInstance, options: TeamOptions): Promise<void> {
   const pool = openPool(options.databaseUrl, { onIdleError: (err) => app.log.warn({ err }, 'a database connection failed') });
@@ -83,4 +87,7 @@ export async function teamPlugin(app: FastifyInstance, options: TeamOptions): Pr
     bodies: new BytePool(options.bodyBudgetBytes, options.bodyWaitMs),
     principalOf,
   });
+  // Reads share the upkeep's budget (the other half of --memory-budget; push bodies have theirs).
+  const { prices, maxScanFiles } = options;
+  await app.register(teamReadRoutes, { pool, memory, prices, maxScanFiles, log: app.log, principalOf });
 }

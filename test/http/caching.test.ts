@@ -102,6 +102,16 @@ describe('caching of list pages with the watched tree (an index): the ETag is th
     }
   });
 
+  it('a route with an id caches each id apart: the same query of two sessions answers each its own', async () => {
+    const { app } = await setup(true);
+    const url = (id: string) => `/conversations/${id}/search?q=e&scope=messages`;
+    const first = await eventually(() => get(app, url(SPEC.id)), (r) => r.statusCode === 200, 10_000);
+    const second = await get(app, url(uuidN(2)));
+    expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+    expect(second.headers.etag).not.toBe(first.headers.etag);
+    expect([first.json().matches[0].snippet, second.json().matches[0].snippet]).toEqual(['cached', 'other']);
+  });
+
   it('ETags differ between queries and between processes (the version restarts with the process)', async () => {
     const { app, home } = await setup(true);
     const a = String((await get(app, '/conversations')).headers.etag);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MODES, appFor, envelopeLines, tempHome, uuidN, writeSession } from '../helper.js';
+import { MODES, appFor, buildTestApp, envelopeLines, tempHome, uuidN, writeSession } from '../helper.js';
 import { listen } from '../net.js';
 import { tokenCount, turnContext, u, usageRecord } from '../usage-lines.js';
 
@@ -41,5 +41,23 @@ describe.each(MODES)('GET /conversations/:id/usage bounds ($mode)', ({ index }) 
     const body = JSON.parse(text) as { rateLimits: unknown; totals: { totalTokens: number } };
     expect(body.rateLimits).toBeNull();
     expect(body.totals.totalTokens).toBe(220);
+  });
+});
+
+describe('GET /conversations/:id/usage and the memory budget', () => {
+  // Issue 17 item 7. Before: the count took 0.7 B per byte of the file from the request's lease up
+  // front, capped at the client's share; holding the read's share already, it waited for its own
+  // bytes and was answered 503 after the wait (a 112 MB file of 300,000 records at the default budget).
+  it('answers a file whose count holds more than a client share: the lease grows with the responses, alone at worst', async () => {
+    const home = await tempHome();
+    const spec = { stamp: '2025-10-01T10-00-00', id: uuidN(3), title: 'many records' };
+    // 30,000 distinct responses (8 MB): their digests alone (80 B each) pass this budget's client share of 1 MiB.
+    const records = Array.from({ length: 30_000 }, (_, i) => usageRecord(T(i), spec.id, `resp_${i}`, u(10, 0, 1, 0), { turnId: 't1' }));
+    await writeSession(home, spec, [...envelopeLines(spec), turnContext(T(0), 'gpt-5'), ...records]);
+    const app = await buildTestApp(home, { memoryBudgetBytes: 4 * 1024 * 1024, memoryWaitMs: 2_000 });
+    const res = await app.inject(`/conversations/${spec.id}/usage`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().totals.totalTokens).toBe(30_000 * 11);
+    expect(app.memoryBudget.requests.inUse).toBe(0);
   });
 });

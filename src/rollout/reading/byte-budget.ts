@@ -9,6 +9,8 @@ const gone = () => new RolloutError(RolloutErrorKind.Unavailable, 'the request w
 
 /** Where bytes are taken from: the shared pool, or one client's view of it (ClientShares.for). */
 export interface Pool {
+  /** The most one acquisition (or one lease, all its acquisitions together) can hold. */
+  readonly capacity: number;
   /** Takes `bytes`, waiting at most `maxWaitMs` (default: the pool's wait); a wait whose `signal` aborts ends at once. */
   acquire(bytes: number, maxWaitMs?: number, signal?: AbortSignal): Promise<Release>;
   /** Takes `bytes` now if they are free; null otherwise. Never waits. */
@@ -110,14 +112,26 @@ export class Lease {
   private releases: Release[] = [];
   /** Released: the response is over (maybe before the request was done with it); nothing more is taken. */
   private done = false;
+  private taken = 0;
 
   constructor(private readonly pool: Pool) {}
 
-  /** Takes `bytes`, waiting for them (Unavailable after the pool's wait; given up when `signal` aborts). */
+  /** Bytes the lease holds now. */
+  get held(): number {
+    return this.taken;
+  }
+
+  /**
+   * Takes `bytes`, waiting for them (Unavailable after the pool's wait; given up when `signal`
+   * aborts). At most what the pool has beside what this lease holds already: a lease that would
+   * pass the pool's capacity holds the whole pool, alone, as one acquisition of more than the
+   * pool would. Asking for more would wait for the lease's own bytes, then give up with 503.
+   */
   async take(bytes: number, signal?: AbortSignal): Promise<void> {
-    const release = await this.pool.acquire(bytes, undefined, signal);
-    if (this.done) release();
-    else this.releases.push(release);
+    const want = Math.min(bytes, this.pool.capacity - this.taken);
+    if (want <= 0) return;
+    const release = await this.pool.acquire(want, undefined, signal);
+    this.keep(release, want);
   }
 
   /** Takes `bytes` if they are free now; false otherwise, and always once the lease is released. */
@@ -125,14 +139,21 @@ export class Lease {
     if (this.done) return false;
     const release = this.pool.tryAcquire(bytes);
     if (release === null) return false;
-    this.releases.push(release);
+    this.keep(release, bytes);
     return true;
+  }
+
+  private keep(release: Release, bytes: number): void {
+    if (this.done) return release();
+    this.releases.push(release);
+    this.taken += bytes;
   }
 
   release(): void {
     this.done = true;
     const releases = this.releases;
     this.releases = [];
+    this.taken = 0;
     for (const release of releases) release();
   }
 }
@@ -171,6 +192,7 @@ export class ClientShares {
   /** The shared pool as `client` sees it: bytes come from its share first, then from the shared pool. */
   for(client: string): Pool {
     return {
+      capacity: Math.min(this.share, this.shared.capacity),
       acquire: (bytes, maxWaitMs = this.maxWaitMs, signal) => this.acquire(client, bytes, maxWaitMs, signal),
       tryAcquire: (bytes) => this.tryAcquire(client, bytes),
     };

@@ -53,6 +53,8 @@ export interface SearchDeps extends PageDeps {
   index: SearchIndex | null;
   /** What a read of a file needs (the home's real path, the limits, the memory budget). */
   env: ReadEnv;
+  /** A file's stamp now, null when it is gone (default: stat on the disk; team mode: what cs_files holds). */
+  stampOf?: (file: RolloutFile) => Promise<FileStamp | null>;
 }
 
 interface SearchPlan extends PageShape {
@@ -149,9 +151,9 @@ export async function searchSession(
   const afterLine = decodeLineCursor(request.cursor);
   const roles = new Set(SCOPE_ROLES[query.scope]);
   const matches: SearchMatch[] = [];
-  const st = await stat(file.absPath).catch(() => null);
-  if (st === null) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
-  const docs: AsyncIterable<LocatedDoc> | Iterable<LocatedDoc> = await documents(deps, file, stampOf(st), query, work, afterLine + 1);
+  const stamp = deps.stampOf ? await deps.stampOf(file) : await stat(file.absPath).then(stampOf, () => null);
+  if (stamp === null) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${file.id}`);
+  const docs: AsyncIterable<LocatedDoc> | Iterable<LocatedDoc> = await documents(deps, file, stamp, query, work, afterLine + 1);
   let examined = 0;
   for await (const doc of docs) {
     if (doc.line <= afterLine) continue;

@@ -17,10 +17,22 @@ export type TranscriptItem =
       command: string | null;
       patch: string | null;
       input: string | null;
+      /** What the call acts on when that is not a command: a file (Claude's Read, Write, Edit), a sub-agent's task. */
+      target?: string | null;
       at: string | null;
     }
-  | { kind: 'tool_output'; callId: string | null; text: string; exitCode: number | null; at: string | null }
-  | { kind: 'notice'; text: string; at: string | null };
+  | {
+      kind: 'tool_output';
+      callId: string | null;
+      text: string;
+      exitCode: number | null;
+      /** The tool said it failed (Claude's `is_error`). */
+      isError?: boolean;
+      /** The sub-agent that produced it (Claude's Agent tool): its agent id and its session's id (a UUIDv5). */
+      subagent?: { agentId: string; sessionId: string };
+      at: string | null;
+    }
+  | { kind: 'notice'; text: string; at: string | null; level?: 'info' | 'warn' | 'error'; title?: string };
 
 const SHELLS = /^(?:\/usr)?(?:\/bin\/)?(?:ba|z|fi|da)?sh$/;
 

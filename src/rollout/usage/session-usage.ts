@@ -60,6 +60,12 @@ interface TurnGroup {
  */
 class TurnTallies {
   private readonly groups = new Map<string, TurnGroup>();
+  private listedTurns = 0;
+
+  /** About what the tallies hold: a thread's group, a listed turn's tally (a file may have many threads). */
+  get heldBytes(): number {
+    return this.groups.size * GROUP_BYTES + this.listedTurns * TURN_BYTES;
+  }
 
   add(r: UsageResponse): void {
     const key = `${r.source}|${r.threadId ?? ''}`;
@@ -78,6 +84,7 @@ class TurnTallies {
     }
     if (turn === undefined) {
       group.turns.set(turnKey, (turn = { turnId: r.turnId, model: r.model, at: r.at, lineNo: r.lineNo, tally: new ModelTally() }));
+      this.listedTurns += 1;
     }
     turn.tally.add(r.model, r);
   }
@@ -106,35 +113,66 @@ export interface Ownership {
   carriedByOlder: (keys: ReadonlySet<string>) => Promise<Set<string>>;
 }
 
-/**
- * Memory a count holds per byte of the file, beyond its read's working set: the counter's
- * digest of each token_usage_record response (about 100 bytes for a line of 150 or more).
- */
-export const HELD_PER_FILE_BYTE = 0.7;
+/** Memory of a thread's group and of a listed turn in TurnTallies (their maps and tallies, generously). */
+const GROUP_BYTES = 1024;
+const TURN_BYTES = 512;
+/** Memory of a response key held by a second pass (a string in a Set, beside its characters). */
+const KEY_BYTES = 64;
+/** Bytes of memory the count takes from the request's lease at a time, as what it holds grows. */
+export const HELD_STEP = 1024 * 1024;
 
-/** One pass over the file with the counter: the tallies of the responses `include` keeps; `reserve` takes memory for the file first. */
+/**
+ * What a count holds beyond its read's working set, taken from the request's lease as it grows
+ * (waiting for room): the counter's digests of the responses seen, the tallies, the keys of a
+ * second pass. Proportional to the distinct responses, not to the file's bytes; a lease never
+ * takes more than its pool holds (Lease.take), so a big file is counted alone rather than refused.
+ */
+class HeldMemory {
+  private covered = 0;
+
+  constructor(private readonly reserve?: (bytes: number) => Promise<void>) {}
+
+  /** Waits until the lease covers `bytes`, taking at least HELD_STEP at a time. */
+  async cover(bytes: number): Promise<void> {
+    if (this.reserve === undefined || bytes <= this.covered) return;
+    const more = Math.max(bytes - this.covered, HELD_STEP);
+    await this.reserve(more);
+    this.covered += more;
+  }
+
+  needs(bytes: number): boolean {
+    return this.reserve !== undefined && bytes > this.covered;
+  }
+}
+
+/**
+ * One pass over the file with the counter: the tallies of the responses `include` keeps. What
+ * the pass holds, and `outside()` bytes held beside it, are covered by `held` as they grow.
+ */
 async function tallyFile(
   file: RolloutFile,
   env: ReadEnv,
   include: (r: UsageResponse) => boolean,
-  reserve?: (bytes: number) => Promise<void>,
+  held: HeldMemory,
+  outside: () => number = () => 0,
 ) {
   const counter = codex.usageCounter();
   const tallies = new TurnTallies();
   const opened = await openSession(file, env);
   try {
-    await reserve?.(Math.ceil(opened.stat.size * HELD_PER_FILE_BYTE));
     for await (const line of terminatedLines(opened.source, { offset: 0, lineNo: 1 }, opened.stat.size, env)) {
       if (line.record === null) continue;
       const response = counter.feed(line.record, line.lineNo);
       if (response !== null && include(response)) tallies.add(response);
+      const bytes = counter.heldBytes + tallies.heldBytes + outside();
+      if (held.needs(bytes)) await held.cover(bytes);
     }
   } catch (err) {
     throw err instanceof RolloutError ? err : scanFailed(`cannot read ${file.relPath}`, err);
   } finally {
     await opened.close();
   }
-  return { tallies, state: counter.state };
+  return { tallies, state: counter.checkpoint };
 }
 
 /**
@@ -143,6 +181,7 @@ async function tallyFile(
  * thread belongs to the session with that id when one exists (not counted here); when none
  * does, to the oldest file that carries it: then the file is read a second time without the
  * responses an older file carries (a fork whose parent file is gone, beside an older fork).
+ * `reserve` takes memory (waiting for room) as what the count holds grows (HeldMemory).
  */
 export async function readSessionUsage(
   file: RolloutFile,
@@ -151,7 +190,8 @@ export async function readSessionUsage(
   rule6: Ownership,
   reserve?: (bytes: number) => Promise<void>,
 ): Promise<SessionUsage> {
-  const first = await tallyFile(file, env, () => true, reserve);
+  const held = new HeldMemory(reserve);
+  const first = await tallyFile(file, env, () => true, held);
   let { tallies } = first;
   const { state } = first;
   const source: UsageSource = state.hasRecords ? 'record' : 'token_count';
@@ -167,12 +207,22 @@ export async function readSessionUsage(
   }
   if (orphans.size > 0) {
     const keys = new Set<string>();
-    await tallyFile(file, env, (r) => {
-      if (r.threadId !== null && orphans.has(r.threadId) && !isFileLocalKey(r.responseKey)) keys.add(r.responseKey);
+    let keyBytes = 0;
+    const kept = first.tallies;
+    const collect = (r: UsageResponse) => {
+      if (r.threadId !== null && orphans.has(r.threadId) && !isFileLocalKey(r.responseKey) && !keys.has(r.responseKey)) {
+        keys.add(r.responseKey);
+        keyBytes += KEY_BYTES + 2 * r.responseKey.length;
+      }
       return false;
-    });
+    };
+    await tallyFile(file, env, collect, held, () => kept.heldBytes + keyBytes);
     const elsewhere = await rule6.carriedByOlder(keys);
-    if (elsewhere.size > 0) tallies = (await tallyFile(file, env, (r) => !elsewhere.has(r.responseKey))).tallies;
+    if (elsewhere.size > 0) {
+      // `elsewhere` holds copies of some keys: counted as many again.
+      const outside = () => kept.heldBytes + 2 * keyBytes;
+      tallies = (await tallyFile(file, env, (r) => !elsewhere.has(r.responseKey), held, outside)).tallies;
+    }
   }
   const { listed, all, omitted } = tallies.turns(source, threads);
   return {

@@ -60,6 +60,12 @@ export class TeamIndex {
     return rows.map(withMachine);
   }
 
+  /** How many sessions of the machines pass the filters of `q`. */
+  async count(q: Omit<TeamPageQuery, 'after' | 'limit'>): Promise<number> {
+    const { machines, ...rest } = q;
+    return this.multi.count(await this.homes(machines), rest);
+  }
+
   searchFilter(search: SearchQuery): SearchFilter {
     return this.multi.searchFilter(search);
   }

@@ -47,6 +47,20 @@ describe('BytePool', () => {
 });
 
 describe('Lease', () => {
+  // Issue 17 item 7: a count that grew past what its client's share had left asked for the whole
+  // share while holding part of it, waited for its own bytes and was answered 503 after the wait.
+  it('takes at most what the pool has beside its own bytes: it never waits for itself', async () => {
+    const budget = new MemoryBudget(400, 60_000); // request pool 200, a client's share 100
+    const lease = new Lease(budget.clients.for('a'));
+    await lease.take(30);
+    await lease.take(1_000);
+    expect([lease.held, budget.requests.inUse]).toEqual([100, 100]);
+    await lease.take(10); // holds the whole share already: nothing more to take, no wait
+    expect(lease.held).toBe(100);
+    lease.release();
+    expect([lease.held, budget.requests.inUse]).toEqual([0, 0]);
+  });
+
   it('takes a share, then small amounts only while they are free, and gives everything back at once', async () => {
     const pool = new BytePool(100, 60_000);
     const lease = new Lease(pool);

@@ -1,9 +1,9 @@
 // Claude Code lines → transcript items (src/rollout/transcript/claude-items.ts), over the real files.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agentOfRecord } from '../../../src/rollout/sources/line-agent.js';
-import { claudeItems } from '../../../src/rollout/transcript/claude-items.js';
+import { claudeItems, claudeLine } from '../../../src/rollout/transcript/claude-items.js';
 
 const DIR = join(import.meta.dirname, '../../fixtures/claude-home-real/projects/-home-dev-api-server');
 const lines = (name: string) =>
@@ -20,5 +20,34 @@ describe('claudeItems', () => {
   it('makes an API error a notice', () => {
     const items = lines('184cbaac-320a-4b57-8bd4-52915a25e2b7.jsonl').flatMap((r) => claudeItems(r, null));
     expect(items.find((i) => i.kind === 'notice')).toMatchObject({ text: expect.stringContaining('API Error: 529') });
+  });
+
+  it("gives the export the conversation only: attachments and unknown records are the dashboard's detail", () => {
+    const records = lines('06d6efa2-55a7-436d-8ca5-53285341e9bb.jsonl');
+    const attachment = records.find((r) => r.type === 'attachment') as Record<string, unknown>;
+    expect(claudeLine(attachment, null).items.map((i) => i.kind)).toEqual(['context']);
+    expect(claudeItems(attachment, null)).toEqual([]);
+    const unknown = { type: 'brand-new', sessionId: 'x' };
+    expect(claudeLine(unknown, null).items).toMatchObject([{ kind: 'unknown', label: 'brand-new record' }]);
+    expect(claudeItems(unknown, null)).toEqual([]);
+  });
+
+  it('imports nothing of Node, directly or not: the dashboard bundles it', () => {
+    const src = join(import.meta.dirname, '../../../src/rollout');
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/^import\s[^;]*?from\s+'([^']+)'/gm)) {
+        const target = spec as string;
+        if (!target.startsWith('.')) {
+          expect(target, file).toBe('uuid');
+          continue;
+        }
+        visit(resolve(dirname(file), target.replace(/\.js$/, '.ts')));
+      }
+    };
+    visit(join(src, 'transcript/claude-items.ts'));
+    expect(seen.size).toBeGreaterThan(3);
   });
 });

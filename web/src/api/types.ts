@@ -1,5 +1,7 @@
 // Response shapes of the public API (docs/api.md, docs/search.md, docs/usage.md, docs/live.md), as the dashboard reads them.
 
+export type Agent = 'codex' | 'claude';
+
 export interface GitInfo {
   branch: string | null;
   commitHash: string | null;
@@ -36,6 +38,8 @@ export interface SessionSummary {
   git: GitInfo | null;
   forkedFromId: string | null;
   archived: boolean;
+  /** Which agent wrote it (SPEC section 12); absent on servers that serve Codex only. */
+  agent?: Agent;
   /** Absent on servers without usage counting, null while the session is not indexed yet. */
   usage?: SessionUsage | null;
 }

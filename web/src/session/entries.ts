@@ -1,10 +1,14 @@
 // Records → what the transcript shows, one record at a time (so that a live session appends):
 // turns, messages, reasoning summaries, tool calls paired with their outputs, and notices.
+// A Claude Code file (the first line that says which agent wrote it decides, as the export's
+// reader does) goes through claude-entries.ts instead of the Codex rules below.
 // Token usage is counted by the server (GET /conversations/:id/usage); the builder only notes
 // which turn each usage line falls in (turn-usage.ts places the server's turns with that).
 // Codex writes most things twice (an event and a response item, or in 0.169 an item_completed
 // event and a response item); each pair becomes one entry.
 import { isInjectedContext } from '../../../src/rollout/sources/codex/injected-context.js';
+import { agentOfRecord, type Agent } from '../../../src/rollout/sources/line-agent.js';
+import { addClaudeRecord, type LineAt } from './claude-entries.js';
 import {
   contentOf,
   contextLabel,
@@ -27,6 +31,8 @@ const RESPONSE = 2;
 export class TranscriptBuilder {
   readonly entries: Entry[] = [];
   meta: SessionMeta | null = null;
+  /** Who wrote the file, once a line has said (agentOfRecord); null while none has. */
+  agent: Agent | null = null;
   /** Bumped whenever entries change (appended or updated). */
   version = 0;
   private nextKey = 0;
@@ -47,10 +53,13 @@ export class TranscriptBuilder {
 
   /** Adds one parsed line (1-based `line`); kinds the transcript does not show change nothing. */
   add(record: unknown, line: number): void {
+    if (!isObject(record)) return;
+    this.agent ??= agentOfRecord(record);
+    const timestamp = str(record.timestamp);
+    if (timestamp !== null && !Number.isNaN(Date.parse(timestamp))) this.lastTimestamp = timestamp;
+    if (this.agent === 'claude') return addClaudeRecord(this, record, { line, timestamp });
     const view = viewOf(record, line);
-    if (view === null) return;
-    if (view.timestamp !== null && !Number.isNaN(Date.parse(view.timestamp))) this.lastTimestamp = view.timestamp;
-    this.dispatch(view);
+    if (view !== null) this.dispatch(view);
   }
 
   /** The index of the entry that shows `line`, or of the nearest entry before it. */
@@ -132,7 +141,8 @@ export class TranscriptBuilder {
         return this.toolCall(str(p.call_id) ?? str(p.id), toolCallOf(p), rec);
       case 'function_call_output':
       case 'custom_tool_call_output':
-        return this.toolResult(str(p.call_id), toolOutputOf(p.output), null, null, rec);
+        this.toolResult(str(p.call_id), toolOutputOf(p.output), null, null, rec);
+        return;
       default:
         return;
     }
@@ -162,17 +172,19 @@ export class TranscriptBuilder {
         const call = { name: 'shell', command: commandText(p.command), patch: null, plan: null, input: null };
         this.toolCall(str(p.call_id), call, rec);
         if (p.type === 'exec_command_begin') return;
-        return this.toolResult(
+        this.toolResult(
           str(p.call_id),
           { text: output, exitCode: null, seconds: null },
           num(p.exit_code),
           durationSeconds(p.duration),
           rec,
         );
+        return;
       }
       case 'patch_apply_end': {
         const output = [str(p.stdout), str(p.stderr)].filter(Boolean).join('');
-        return this.toolResult(str(p.call_id), { text: output, exitCode: null, seconds: null }, p.success === false ? 1 : 0, null, rec);
+        this.toolResult(str(p.call_id), { text: output, exitCode: null, seconds: null }, p.success === false ? 1 : 0, null, rec);
+        return;
       }
       case 'token_count':
         if (isObject(p.info)) this.markUsage(null);
@@ -213,7 +225,8 @@ export class TranscriptBuilder {
         const output = { text: str(item.aggregated_output) ?? '', exitCode: null, seconds: null };
         const call = { name: 'shell', command: commandText(item.command), patch: null, plan: null, input: null };
         this.toolCall(str(item.id), call, rec);
-        return this.toolResult(str(item.id), output, num(item.exit_code), durationSeconds(item.duration), rec);
+        this.toolResult(str(item.id), output, num(item.exit_code), durationSeconds(item.duration), rec);
+        return;
       }
       default:
         return;
@@ -251,7 +264,7 @@ export class TranscriptBuilder {
   }
 
   /** The event and response-item forms of one message: the second one only adds its line. */
-  private mergeDuplicate(same: (e: Entry) => boolean, source: number, rec: RecordView): boolean {
+  private mergeDuplicate(same: (e: Entry) => boolean, source: number, rec: LineAt): boolean {
     const stop = Math.max(this.turnStart, this.entries.length - 60);
     for (let i = this.entries.length - 1; i >= stop; i -= 1) {
       const e = this.entries[i] as Entry;
@@ -264,7 +277,12 @@ export class TranscriptBuilder {
     return false;
   }
 
-  private toolCall(callId: string | null, call: ToolCall, rec: RecordView): void {
+  /** The current turn: the last one started. */
+  get currentTurn(): TurnEntry | null {
+    return this.turn;
+  }
+
+  toolCall(callId: string | null, call: ToolCall, rec: LineAt): void {
     const known = callId === null ? undefined : this.tools.get(callId);
     if (known) {
       // The response item wins over an event's reconstruction of the same call.
@@ -277,7 +295,8 @@ export class TranscriptBuilder {
     this.openTools.add(entry);
   }
 
-  private toolResult(callId: string | null, output: ToolOutput, exitCode: number | null, seconds: number | null, rec: RecordView): void {
+  /** Pairs a result with its call (a call not seen gets an entry of its own); returns the call's entry. */
+  toolResult(callId: string | null, output: ToolOutput, exitCode: number | null, seconds: number | null, rec: LineAt): ToolEntry {
     let entry = callId === null ? undefined : this.tools.get(callId);
     if (entry === undefined) {
       this.toolCall(callId, { name: 'tool', command: null, patch: null, plan: null, input: null }, rec);
@@ -290,14 +309,15 @@ export class TranscriptBuilder {
       exitCode: exitCode ?? output.exitCode ?? entry.exitCode,
       seconds: seconds ?? output.seconds ?? entry.seconds,
     });
+    return entry;
   }
 
-  private endOpenTools(): void {
+  endOpenTools(): void {
     for (const tool of this.openTools) this.update(tool, { ended: true });
     this.openTools.clear();
   }
 
-  private startTurn(turnId: string | null, rec: RecordView): void {
+  startTurn(turnId: string | null, rec: LineAt): void {
     this.endOpenTools();
     const last = this.entries[this.entries.length - 1];
     if (this.turn !== null && last === this.turn && this.turn.turnId === null) {
@@ -332,13 +352,13 @@ export class TranscriptBuilder {
   }
 
   /** A usage line: usage records name their turn; token_count events belong to the turn they are in. */
-  private markUsage(turnId: string | null): void {
+  markUsage(turnId: string | null): void {
     const turn = (turnId === null ? undefined : this.turnsById.get(turnId)) ?? this.turn;
     this.usageMarks.push({ at: this.lastTimestamp, turnKey: turn?.key ?? null });
     this.version += 1;
   }
 
-  private push(fields: NewEntry, rec: RecordView): Entry {
+  push(fields: NewEntry, rec: LineAt): Entry {
     const entry = { ...fields, key: this.nextKey++, line: rec.line, at: rec.timestamp, rev: 0 } as Entry;
     this.lineIndex.set(rec.line, this.entries.length);
     this.entries.push(entry);
@@ -346,7 +366,7 @@ export class TranscriptBuilder {
     return entry;
   }
 
-  private update<E extends Entry>(entry: E, fields: Partial<E>): void {
+  update<E extends Entry>(entry: E, fields: Partial<E>): void {
     Object.assign(entry, fields);
     entry.rev += 1;
     this.version += 1;

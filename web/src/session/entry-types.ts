@@ -22,11 +22,15 @@ export interface ReasoningEntry extends Base {
   kind: 'reasoning';
   text: string;
   sources: number;
+  /** Claude's thinking (the whole of it, not a summary): shown folded. */
+  folded?: boolean;
 }
 export interface ContextEntry extends Base {
   kind: 'context';
   label: string;
   text: string;
+  /** A record or block of a type the transcript does not know: named, with its JSON, never dropped. */
+  unknown?: boolean;
 }
 export interface ToolEntry extends Base {
   kind: 'tool';
@@ -37,6 +41,10 @@ export interface ToolEntry extends Base {
   seconds: number | null;
   /** The turn ended without a result for this call (interrupted, or not recorded). */
   ended: boolean;
+  /** The tool said it failed (Claude's `is_error`; Codex says it with an exit code). */
+  isError?: boolean;
+  /** A Claude sub-agent's call: its agent id and the id of its session (a UUIDv5). */
+  subagent?: { agentId: string; sessionId: string } | null;
 }
 export interface TurnEntry extends Base {
   kind: 'turn';

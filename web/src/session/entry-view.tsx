@@ -27,6 +27,16 @@ function Message({ e }: { e: MessageEntry }) {
 }
 
 function Reasoning({ e }: { e: ReasoningEntry }) {
+  if (e.folded === true) {
+    return (
+      <details class="entry reasoning thinking" aria-label="Thinking">
+        <summary>
+          <span class="label">Thinking</span> <span class="muted">{compact(e.text.length)} characters</span>
+        </summary>
+        <Markdown text={e.text} />
+      </details>
+    );
+  }
   return (
     <aside class="entry reasoning" aria-label="Reasoning summary">
       <span class="label">Reasoning</span>
@@ -37,11 +47,12 @@ function Reasoning({ e }: { e: ReasoningEntry }) {
 
 function Context({ e }: { e: ContextEntry }) {
   return (
-    <details class="entry context">
+    <details class={e.unknown === true ? 'entry context unknown' : 'entry context'}>
       <summary>
-        <span class="label">{e.label}</span> <span class="muted">{compact(e.text.length)} characters</span>
+        <span class="label">{e.label}</span>{' '}
+        <span class="muted">{e.unknown === true ? 'a type this page does not know' : `${compact(e.text.length)} characters`}</span>
       </summary>
-      <pre class="plain">{e.text}</pre>
+      {e.text !== '' && <pre class="plain">{e.text}</pre>}
     </details>
   );
 }

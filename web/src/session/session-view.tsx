@@ -4,11 +4,13 @@ import type { SessionSummary } from '../api/types.js';
 import { bytes, compact, dateTime, integer, projectName } from '../format.js';
 import { followSession, type FollowState, type Gone } from '../live/follow.js';
 import { href } from '../router.js';
+import { AgentBadge } from '../ui/agent-badge.js';
 import { CopyButton } from '../ui/copy-button.js';
 import { Cost } from '../ui/cost.js';
 import { ErrorBanner } from '../ui/error-banner.js';
 import { TranscriptBuilder } from './entries.js';
 import { downloadRaw, loadRecords, loadSummary, type Loaded } from './load.js';
+import { resumeCommand } from './resume.js';
 import { Transcript } from './transcript.js';
 import { usageByTurn } from './turn-usage.js';
 import { useSessionUsage } from './use-session-usage.js';
@@ -114,10 +116,13 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
   const cwd = summary?.cwd ?? meta?.cwd ?? null;
   // The id the server gave (not the link's): what Copy, Download and Export use, and only once it has.
   const serverId = summary?.id ?? null;
+  // The server's word when it gives one; else what the file's lines say (a server that serves Codex only).
+  const agent = summary?.agent ?? builder.agent ?? 'codex';
+  const resume = summary ? resumeCommand(summary, agent) : null;
   const onDownload = (format?: 'markdown' | 'html') => {
     if (serverId === null) return;
     setDownloadError(null);
-    const name = format ? `codex-session-${serverId}.${format === 'html' ? 'html' : 'md'}` : fileName;
+    const name = format ? `${agent}-session-${serverId}.${format === 'html' ? 'html' : 'md'}` : fileName;
     downloadRaw(serverId, name, format).catch(setDownloadError);
   };
   return (
@@ -137,6 +142,14 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
         <h1 id="session-title">{title}</h1>
         {summary?.name && summary.title && <p class="subtitle muted">{summary.title}</p>}
         <dl class="facts">
+          {summary?.agent !== undefined && (
+            <div class="fact">
+              <dt>Agent</dt>
+              <dd>
+                <AgentBadge agent={summary.agent} />
+              </dd>
+            </div>
+          )}
           <Fact label="Project" title={cwd ?? ''}>
             {cwd}
           </Fact>
@@ -157,7 +170,7 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
           {summary?.archived && <Fact label="Archived">yes</Fact>}
           {summary?.forkedFromId && (
             <div class="fact">
-              <dt>Forked from</dt>
+              <dt>{agent === 'claude' ? 'Sub-agent of' : 'Forked from'}</dt>
               <dd>
                 <a href={href.session(summary.forkedFromId)}>{summary.forkedFromId.slice(0, 8)}</a>
               </dd>
@@ -166,8 +179,12 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
         </dl>
         {serverId !== null && (
           <div class="actions">
-            <code class="resume">codex resume {serverId}</code>
-            <CopyButton text={`codex resume ${serverId}`} label="Copy the codex resume command" />
+            {resume !== null && (
+              <>
+                <code class="resume">{resume}</code>
+                <CopyButton text={resume} label={`Copy the ${agent} resume command`} />
+              </>
+            )}
             <button type="button" class="btn" onClick={() => onDownload()}>
               Download NDJSON
             </button>

@@ -17,6 +17,8 @@ export interface ToolCall {
   plan: PlanStep[] | null;
   /** Anything else the call carried, as text (pretty JSON for arguments). */
   input: string | null;
+  /** What the call acts on when that is not a command: a file (Claude's Read, Write, Edit), a sub-agent's task. */
+  target?: string | null;
 }
 
 export interface ToolOutput {

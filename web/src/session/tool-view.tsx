@@ -1,5 +1,6 @@
 import { ansiSegments } from '../render/ansi.js';
 import { diffLines, diffStats } from '../render/diff.js';
+import { href } from '../router.js';
 import type { ToolEntry } from './entries.js';
 
 /** Longer outputs show their first lines; the whole output is in the NDJSON download. */
@@ -59,6 +60,7 @@ function Diff({ patch }: { patch: string }) {
 }
 
 function status(e: ToolEntry): { label: string; cls: string } {
+  if (e.isError === true && e.exitCode === null) return { label: 'error', cls: 'fail' };
   if (e.exitCode !== null) return e.exitCode === 0 ? { label: 'exit 0', cls: 'ok' } : { label: `exit ${e.exitCode}`, cls: 'fail' };
   if (e.output !== null) return { label: 'done', cls: 'ok' };
   return e.ended ? { label: 'no result', cls: 'muted' } : { label: 'no result yet', cls: 'running' };
@@ -72,6 +74,7 @@ export function ToolView({ e }: { e: ToolEntry }) {
       <header class="tool-head">
         <span class="tool-name">{call.name}</span>
         {call.command !== null && <code class="cmd">{call.command}</code>}
+        {call.command === null && call.target != null && <code class="cmd target">{call.target}</code>}
         <span class="spacer" />
         {e.seconds !== null && <span class="muted">{e.seconds < 10 ? e.seconds.toFixed(1) : Math.round(e.seconds)} s</span>}
         <span class={`status ${st.cls}`}>{st.label}</span>
@@ -91,6 +94,11 @@ export function ToolView({ e }: { e: ToolEntry }) {
           <summary>Input</summary>
           <pre class="plain">{call.input}</pre>
         </details>
+      )}
+      {e.subagent != null && (
+        <p class="subagent">
+          Sub-agent <a href={href.session(e.subagent.sessionId)}>{e.subagent.agentId}</a>
+        </p>
       )}
       {e.output !== null && call.plan === null && <Output text={e.output.text} />}
     </section>

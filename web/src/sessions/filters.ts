@@ -48,5 +48,6 @@ export function isFiltered(filters: Filters): boolean {
 
 /** GET /conversations parameters: no head records (the list shows summaries only). */
 export function listParams(filters: Filters, limit = 50): Record<string, string | number> {
-  return { ...filters, limit, head: 0 };
+  // total: the count under the list (the server counts only when asked, and on a first page only).
+  return { ...filters, limit, head: 0, total: 'true' };
 }

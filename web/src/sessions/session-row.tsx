@@ -1,6 +1,7 @@
 import type { SessionSummary } from '../api/types.js';
 import { age, bytes, dateTime, integer, projectName } from '../format.js';
 import { href } from '../router.js';
+import { AgentBadge } from '../ui/agent-badge.js';
 import { Cost } from '../ui/cost.js';
 
 /**
@@ -38,6 +39,7 @@ export function SessionRow({ item, sort, now, unpriced }: RowProps) {
         <span class="c-title">
           {item.name !== null && <span class="name">{item.name}</span>}
           <span class={item.name !== null ? 'title muted' : 'title'}>{title}</span>
+          <AgentBadge agent={item.agent} />
           {item.archived && <span class="badge">archived</span>}
         </span>
         <span class="c-project" title={item.cwd ?? ''}>

@@ -59,6 +59,16 @@ export class PgMultiHome {
     return rows.map((r) => ({ ...normalize(r)!, home: r.home }));
   }
 
+  /** How many sessions of `homes` pass the filters of `q` (PgStore.countMatching over several homes). */
+  async count(homes: readonly string[], q: Omit<IndexQuery, 'after' | 'limit'>): Promise<number> {
+    if (homes.length === 0) return 0;
+    const p = new Params();
+    const where = [`s.home = ANY(${p.add(homes)}::text[])`, ...listConditions(q as IndexQuery, p)];
+    const sql = `SELECT count(*)::float8 AS n FROM cs_index_files s WHERE ${where.join(' AND ')}`;
+    const { rows } = await this.pool.query<{ n: number }>(sql, p.values);
+    return rows[0]!.n;
+  }
+
   searchFilter(search: SearchQuery): SearchFilter {
     return searchFilter(search);
   }

@@ -1,5 +1,5 @@
-import { isObject, stringOrNull } from '../common/json.js';
-import type { JsonRecord } from '../../types.js';
+// Imports only import-free modules: the dashboard bundles this one (through transcript/claude-items.ts).
+import { isObject, stringOrNull, type JsonRecord } from '../common/json.js';
 
 /**
  * One line of a Claude Code transcript (`projects/<dir>/<session>.jsonl`), reduced to what the

@@ -67,7 +67,12 @@ export function restoreCounterState(value: unknown): CounterState | null {
   return isObject(value) && value.v === 1 ? (structuredClone(value) as unknown as CounterState) : null;
 }
 
-const digest = (key: string): string => createHash('sha256').update(key).digest('base64url').slice(0, 16);
+// The first 12 bytes' base64url: the first 16 characters of the whole digest's, written as a
+// string of its own (a slice of the whole one would keep it alive: twice the memory per key).
+const digest = (key: string): string => createHash('sha256').update(key).digest().toString('base64url', 0, 12);
+
+/** Memory one `seen` digest takes in the counter (a 16-character string in a Set: 67 bytes measured on Node 20). */
+export const SEEN_KEY_BYTES = 80;
 
 /** `state` with the responses of these keys (`<thread_id>/<response_id>`, as UsageResponse.responseKey) seen. */
 export function withSeenKeys(state: CounterState, keys: readonly string[]): CounterState {
@@ -147,6 +152,11 @@ export class UsageCounter {
    */
   get checkpoint(): CounterState {
     return structuredClone({ ...this.s, seen: [] });
+  }
+
+  /** What the counter holds that grows with the file: its `seen` digests (the rest is a few fields). */
+  get heldBytes(): number {
+    return this.seen.size * SEEN_KEY_BYTES;
   }
 
   /** Rule 1: false once the file has a token_usage_record line. */

@@ -1,7 +1,7 @@
 // No imports on purpose: the dashboard bundles this module through codex/formats.ts.
 
 /** The same type as types.ts's JsonRecord, declared here so that this module imports nothing. */
-type JsonRecord = Record<string, unknown>;
+export type JsonRecord = Record<string, unknown>;
 
 export function isObject(value: unknown): value is JsonRecord {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -1,0 +1,64 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import { conversationRoutes } from '../../http/conversations.js';
+import { exportRoutes } from '../../http/export.js';
+import { HttpProblem } from '../../http/problem.js';
+import { searchRoutes } from '../../http/search.js';
+import { usageRoutes } from '../../http/usage.js';
+import type { MemoryBudget } from '../../rollout/reading/byte-budget.js';
+import { DEFAULT_READ_LIMITS } from '../../rollout/reading/session-reader.js';
+import type { RolloutLogger } from '../../rollout/types.js';
+import type { PriceBook } from '../../rollout/usage/pricing.js';
+import type { Principal } from '../tokens.js';
+import { TeamIndex } from './team-index.js';
+import { TeamRepository } from './team-repository.js';
+
+export interface TeamReadOptions {
+  pool: pg.Pool;
+  memory: MemoryBudget;
+  prices: PriceBook;
+  maxScanFiles: number;
+  log: RolloutLogger;
+  principalOf(request: FastifyRequest): Principal;
+}
+
+/** The only route a `usage` token may read: the aggregates, never a session's id, title or text. */
+const USAGE_ROUTE = '/usage';
+
+/**
+ * Who may read what (docs/team.md, "Roles"). `read` reads every route; `usage` only `/usage`, and
+ * not grouped by session (its keys are session ids); `push` reads nothing (it ingests, under
+ * /push/, which checks its own roles). Decided on the route, before the query is looked at, so
+ * that a wrong role learns nothing from a 400 either.
+ */
+function checkRole(principal: Principal, route: string): void {
+  if (principal.role === 'read') return;
+  if (principal.role === 'usage' && route === USAGE_ROUTE) return;
+  const may = principal.role === 'usage' ? 'only GET /usage (aggregates)' : 'only the /push/ endpoints';
+  throw new HttpProblem('WRONG_ROLE', `a ${principal.role} token may read ${may}`);
+}
+
+/**
+ * The read routes of team mode: the single-machine routes (src/http) over a TeamRepository, so
+ * that every answer is built by the same code as over one home, plus `machine`.
+ */
+export async function teamReadRoutes(app: FastifyInstance, options: TeamReadOptions): Promise<void> {
+  const { pool, memory, prices, maxScanFiles, log, principalOf } = options;
+  const index = new TeamIndex(pool);
+  const repository = new TeamRepository({ pool, index, memory, limits: DEFAULT_READ_LIMITS, prices, maxScanFiles, log });
+  app.addHook('onRequest', async (request) => {
+    const route = request.routeOptions.url;
+    if (route === undefined || route === '/healthz' || route.startsWith('/push/')) return;
+    checkRole(principalOf(request), route);
+  });
+  app.addHook('preHandler', async (request) => {
+    if (request.routeOptions.url !== USAGE_ROUTE || principalOf(request).role !== 'usage') return;
+    if ((request.query as { groupBy?: string }).groupBy === 'session') {
+      throw new HttpProblem('WRONG_ROLE', 'a usage token may not group by session: its keys are session ids');
+    }
+  });
+  await app.register(conversationRoutes, { repository });
+  await app.register(searchRoutes, { repository });
+  await app.register(usageRoutes, { repository });
+  await app.register(exportRoutes, { repository });
+}

@@ -1,0 +1,76 @@
+import { wholeMtimeMs, type FileStamp } from '../../rollout/files/file-stamp.js';
+import { isCurrent } from '../../rollout/index/identity.js';
+import type { SearchFilter } from '../../rollout/index/store.js';
+import type { IndexQuery } from '../../rollout/listing/page-index.js';
+import type { Candidate } from '../../rollout/listing/page-loop.js';
+import type { SearchQuery } from '../../rollout/search/match.js';
+import type { SearchIndex } from '../../rollout/search/search-index.js';
+import type { LocatedDoc } from '../../rollout/search/session-matcher.js';
+import type { RolloutFile } from '../../rollout/types.js';
+import type { UsageIndex } from '../../rollout/usage/usage-index.js';
+import { pushedFile } from './pushed-file.js';
+import { placeOf } from './team-files.js';
+import type { TeamIndex } from './team-index.js';
+
+/** Sessions a search page takes from the index at a time after its first batch (as index-candidates.ts). */
+const SEARCH_BATCH = 64;
+
+/**
+ * The machine a position without one (a single-machine search cursor) ties with: none, so that
+ * the page goes on strictly after the position. Machine names are ASCII; U+10FFFF sorts after
+ * every one of them in collation C, the empty string before.
+ */
+const beyond = (order: IndexQuery['order']) => (order === 'desc' ? '' : '\u{10FFFF}');
+
+/** Search candidates over the machines, in page order (the machine breaking ties), in batches as the page asks. */
+async function* teamCandidates(index: TeamIndex, machines: string[], query: IndexQuery, filter: SearchFilter): AsyncGenerator<Candidate> {
+  let after = query.after && { ...query.after, machine: beyond(query.order) };
+  let limit = query.limit;
+  while (true) {
+    const rows = await index.query({ ...query, after, limit, machines }, filter);
+    for (const row of rows) {
+      const file = pushedFile(row.machine, row.relPath);
+      if (file !== null) yield { file, position: { key: row.key, mtimeMs: wholeMtimeMs(row.mtimeMs) }, stamp: row.stamp };
+    }
+    const last = rows[rows.length - 1];
+    if (last === undefined || rows.length < limit) return;
+    after = { key: last.key, mtimeMs: last.mtimeMs, machine: last.machine };
+    limit = Math.max(limit, SEARCH_BATCH);
+  }
+}
+
+/**
+ * The single-machine search (search-pages.ts) over the team index: candidates of every machine
+ * asked for, and a file's documents from the index while it holds them as the file is now
+ * (otherwise the search reads the file from cs_chunks). The team index is always answerable:
+ * what a pushed file adds is indexed within about a second of the push (docs/team.md).
+ */
+export function teamSearchIndex(index: TeamIndex, machines: string[]): SearchIndex {
+  return {
+    usable: true,
+    // List pages read the team index directly (TeamRepository.listPage): these serve no caller.
+    candidates: async () => null,
+    count: async () => null,
+    refresh: async () => {},
+    searchCandidates: async (query: IndexQuery, search: SearchQuery) => {
+      const filter = index.searchFilter(search);
+      return { candidates: teamCandidates(index, machines, query, filter), trusted: false, maxExamined: Number.POSITIVE_INFINITY };
+    },
+    searchDocuments: async (file: RolloutFile, stamp: FileStamp, search: SearchQuery, fromLine = 0): Promise<LocatedDoc[] | null> => {
+      const machine = placeOf(file)?.machine;
+      if (machine === undefined) return null;
+      const row = (await index.byId(file.id.toLowerCase(), [machine])).find((r) => r.relPath === file.relPath);
+      return row === undefined || !isCurrent(row, stamp) ? null : index.documents(machine, file.relPath, search, fromLine);
+    },
+  };
+}
+
+/** The single-machine usage report (usage-report.ts) over the machines asked for; `byMachine`: its groups are the machines. */
+export function teamUsageIndex(index: TeamIndex, machines: string[], byMachine: boolean): UsageIndex {
+  return {
+    usable: true,
+    progress: () => ({ state: 'complete', filesCheckedThisPass: 0 }),
+    usageTimeRange: () => index.usageTimeRange(machines),
+    aggregateUsage: (q) => index.aggregateUsage({ ...q, machines, groupBy: byMachine ? 'machine' : q.groupBy }),
+  };
+}

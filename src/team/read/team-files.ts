@@ -1,0 +1,100 @@
+import type { Stats } from 'node:fs';
+import type pg from 'pg';
+import { wholeMtimeMs } from '../../rollout/files/file-stamp.js';
+import { chunksOf } from '../../rollout/reading/byte-source.js';
+import { readRecord, splitLines } from '../../rollout/reading/jsonl-lines.js';
+import type { OpenRollout } from '../../rollout/reading/session-reader.js';
+import { MAX_INDEX_BYTES, SESSION_INDEX_FILE } from '../../rollout/sources/codex/session-names.js';
+import { toUtcIso } from '../../rollout/sources/codex/summary.js';
+import type { RolloutFile } from '../../rollout/types.js';
+import { ChunkSource } from './chunk-source.js';
+import { PUSHED_PREFIX, machineOf } from './home.js';
+import { stampOfHeld, type HeldFile } from './pushed-file.js';
+
+/** The machine and path of a pushed file (pushedFile: its absPath is `pushed:<machine>/<path>`); null for any other file. */
+export function placeOf(file: RolloutFile): { machine: string; path: string } | null {
+  if (!file.absPath.startsWith(PUSHED_PREFIX)) return null;
+  const slash = file.absPath.indexOf('/');
+  const machine = machineOf(file.absPath.slice(0, slash));
+  return machine === null || slash < 0 ? null : { machine, path: file.relPath };
+}
+
+const HELD_COLUMNS = 'id::text AS id, machine, path, size::float8 AS size, mtime_ms::float8 AS "mtimeMs", generation';
+
+async function held(db: pg.Pool, machine: string, path: string): Promise<HeldFile | null> {
+  const { rows } = await db.query<HeldFile>({
+    name: 'cs-held-at',
+    text: `SELECT ${HELD_COLUMNS} FROM cs_files WHERE machine = $1 AND path = $2`,
+    values: [machine, path],
+  });
+  return rows[0] ?? null;
+}
+
+/** What the readers ask of a stat, for a pushed file: its stamp (stampOfHeld), and the pusher's mtime as the file's. */
+function statOf(f: HeldFile): Stats {
+  const stamp = stampOfHeld(f);
+  const mtime = new Date(wholeMtimeMs(stamp.mtimeMs));
+  // The readers (listing, conversation, NDJSON, record origins) read these fields only; no fs.Stats can be made for bytes in a database.
+  return { ...stamp, mtime, ctime: mtime, isFile: () => true } as unknown as Stats;
+}
+
+/** A file that is not held: what openInside throws for a missing file, so that readers judge it the same (NotFound, skipped). */
+function absent(path: string): Error {
+  return Object.assign(new Error(`${path} is not held`), { code: 'ENOENT' });
+}
+
+/**
+ * Opens a pushed file for the readers (ReadEnv.open): the length held now in cs_files, its bytes
+ * from cs_chunks one slice at a time (ChunkSource). No descriptor: NDJSON streams from the source.
+ */
+export async function openPushed(db: pg.Pool, file: RolloutFile): Promise<OpenRollout> {
+  const place = placeOf(file);
+  const found = place && (await held(db, place.machine, place.path));
+  if (!found) throw absent(file.relPath);
+  return { source: new ChunkSource(db, found.id, found.size), fd: null, stat: statOf(found), close: async () => {} };
+}
+
+/**
+ * User-set names of each machine, from its pushed session_index.jsonl, by the rules of
+ * SessionNames (the latest updated_at wins, file order breaks ties, at most MAX_INDEX_BYTES
+ * read), read again when the file held changed (its id, generation and size).
+ */
+export class PushedNames {
+  private readonly cache = new Map<string, { version: string; names: Map<string, string> }>();
+
+  constructor(private readonly db: pg.Pool) {}
+
+  async of(machine: string): Promise<ReadonlyMap<string, string>> {
+    const f = await held(this.db, machine, SESSION_INDEX_FILE);
+    if (f === null) return new Map();
+    const version = `${f.id}:${f.generation}:${f.size}`;
+    const cached = this.cache.get(machine);
+    if (cached?.version === version) return cached.names;
+    const names = new Map<string, string>();
+    const times = new Map<string, number>();
+    const source = new ChunkSource(this.db, f.id, f.size);
+    for await (const line of splitLines(chunksOf(source, Math.min(f.size, MAX_INDEX_BYTES)), 64 * 1024, 0)) {
+      const parsed = readRecord(line, 64 * 1024);
+      if (!parsed?.ok) continue;
+      const { id, thread_name: name, updated_at: updatedAt } = parsed.record;
+      if (typeof id !== 'string' || typeof name !== 'string') continue;
+      const iso = toUtcIso(updatedAt);
+      const at = iso === null ? Number.NEGATIVE_INFINITY : Date.parse(iso);
+      const key = id.toLowerCase();
+      const previous = times.get(key);
+      if (previous === undefined || at >= previous) {
+        times.set(key, at);
+        names.set(key, name);
+      }
+    }
+    this.cache.set(machine, { version, names });
+    return names;
+  }
+
+  /** Every machine's names in one map (an id on two machines takes the last machine's: such an id is ambiguous anyway). */
+  async all(machines: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    const merged = new Map<string, string>();
+    for (const m of machines) for (const [id, name] of await this.of(m)) merged.set(id, name);
+    return merged;
+  }
+}
