@@ -13,7 +13,7 @@ import type { CountQuery, WriteOp } from '../store.js';
 export class CountCache {
   private generation = 0;
   private readonly counts = new WeightedLru<string, number>({ maxWeight: 256, maxEntries: 256 });
-  /** Counts answered from the cache (for tests and the debug log). */
+  /** Counts answered from the cache (for tests). */
   hits = 0;
 
   /** A write of this connection: a change of what counts read drops every kept count. */
