@@ -119,6 +119,19 @@ describeBrowser('Claude Code transcripts', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('shows no agent badge on the rows when the server serves one agent', async () => {
+    const base = await serveClaude();
+    const { page, pageErrors } = await watchedPage(browser);
+    const readyz = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith('/readyz'));
+    await page.goto(base);
+    const rows = page.getByRole('list', { name: 'Sessions' }).getByRole('link');
+    await expect.poll(() => rows.count()).toBe(12);
+    expect((await readyz).status()).toBe(200);
+    await page.evaluate(() => new Promise(requestAnimationFrame));
+    expect(await rows.locator('.badge.agent').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('lists Claude sessions with their badge beside Codex ones, and opens one with its facts, resume command and sub-agent', async () => {
     const codexHome = await tempHome();
     await cp(REAL_HOME, codexHome, { recursive: true });
@@ -129,7 +142,9 @@ describeBrowser('Claude Code transcripts', () => {
     await page.goto(base);
     const rows = page.getByRole('list', { name: 'Sessions' }).getByRole('link');
     await expect.poll(() => rows.count()).toBeGreaterThan(12);
-    // The fixtures' Claude sessions (10 and 2 sub-agents) are newer than every Codex one.
+    // The fixtures' Claude sessions (10 and 2 sub-agents) are newer than every Codex one. Badges
+    // show once /readyz has said that both agents are served.
+    await expect.poll(() => rows.locator('.badge.agent').count()).toBe(await rows.count());
     const badges = await rows.locator('.badge.agent').allTextContents();
     expect(badges.slice(0, 12)).toEqual(Array(12).fill('Claude'));
     expect(new Set(badges.slice(12))).toEqual(new Set(['Codex']));
