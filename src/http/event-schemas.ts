@@ -11,6 +11,7 @@ export const EventsQuery = Type.Object(
     source: ListQuery.properties.source,
     provider: ListQuery.properties.provider,
     archived: ListQuery.properties.archived,
+    machine: ListQuery.properties.machine,
   },
   { additionalProperties: false },
 );

@@ -137,6 +137,14 @@ export class TeamRepository implements SessionRepository {
     return total === undefined ? done : { ...done, total };
   }
 
+  /** A pushed file's summary with its machine and name (live events); null when it is not a session (yet) or not held. */
+  async summaryOf(machine: string, path: string): Promise<SessionSummary | null> {
+    const file = pushedFile(machine, path);
+    const read = file && (await this.readListing(file, 0, 0, this.options.log).catch(() => null))?.read;
+    if (!read) return null;
+    return { ...read.summary, name: (await this.names.of(machine)).get(read.summary.id) || null };
+  }
+
   /** The summaries with `usage` from the index, per machine (null for a session not indexed yet). */
   private async withUsage<T extends SessionSummary>(items: T[]): Promise<T[]> {
     const byMachine = new Map<string, string[]>();
