@@ -135,6 +135,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       prices: new PriceBook(config.pricing),
       maxScanFiles: config.maxScanFiles,
       streams: new StreamRegistry(config.maxStreams, config.live),
+      webRoot: options.webRoot,
     });
     return app;
   }
