@@ -5,6 +5,8 @@ import type { DestinationStream } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isLoopbackHost, type Config } from './config.js';
 import { RolloutRepository } from './rollout/repository.js';
+import { MultiRepository } from './rollout/multi-repository.js';
+import { sourceFor } from './rollout/sources/registry.js';
 import type { RolloutLogger } from './rollout/types.js';
 import { MemoryBudget } from './rollout/reading/byte-budget.js';
 import { sqliteIndex } from './rollout/index/sqlite/backend.js';
@@ -70,22 +72,49 @@ function checkingInterval(headersMs: number): number {
   return Math.max(50, Math.min(1000, Math.floor(headersMs / 4)));
 }
 
-/** The repository a configuration describes: the HTTP service and `codex-sessions mcp` (stdio) both serve one. */
+/**
+ * The index file of a source: the configured one for the first source served, and beside it
+ * one per other source (`index.sqlite` → `index.claude.sqlite`): a SQLite index file is bound to
+ * one home (docs/claude.md, "Serving").
+ */
+export function indexPathOf(indexPath: string, agent: string, first: boolean): string {
+  if (first) return indexPath;
+  const dot = indexPath.lastIndexOf('.');
+  const slash = indexPath.lastIndexOf('/');
+  return dot > slash + 1 ? `${indexPath.slice(0, dot)}.${agent}${indexPath.slice(dot)}` : `${indexPath}.${agent}`;
+}
+
+/**
+ * The repository a configuration describes: the HTTP service and `codex-sessions mcp` (stdio) both
+ * serve one. One RolloutRepository per served agent (`--agents`; Claude only with a Claude home),
+ * behind a MultiRepository; they share the memory budget and the prices.
+ */
 export function createRepository(
   config: Config,
   log: RolloutLogger,
   memory = new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs),
-): RolloutRepository {
-  return new RolloutRepository({
-    codexHome: config.codexHome,
-    maxScanFiles: config.maxScanFiles,
-    log,
-    index: config.indexPath === null ? null : sqliteIndex({ path: config.indexPath }),
-    memory,
-    followPollMs: config.live.followPollMs,
-    prices: new PriceBook(config.pricing),
-    searchBudgetChars: config.searchBudgetChars,
+): MultiRepository {
+  const prices = new PriceBook(config.pricing);
+  const homes = config.agents.flatMap((agent) => {
+    const home = agent === 'codex' ? config.codexHome : config.claudeHome;
+    const source = sourceFor(agent);
+    return home === null || source === null ? [] : [{ source, home }];
   });
+  const parts = homes.map(
+    ({ source, home }, i) =>
+      new RolloutRepository({
+        codexHome: home,
+        source,
+        maxScanFiles: config.maxScanFiles,
+        log,
+        index: config.indexPath === null ? null : sqliteIndex({ path: indexPathOf(config.indexPath, source.agent, i === 0) }),
+        memory,
+        followPollMs: config.live.followPollMs,
+        prices,
+        searchBudgetChars: config.searchBudgetChars,
+      }),
+  );
+  return new MultiRepository(parts);
 }
 
 /** The whole service as a Fastify instance, not listening: cli.ts listens, tests inject. */

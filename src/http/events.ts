@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { parseFilter } from '../rollout/listing/filters.js';
-import type { FeedEvent, FileFollower, FollowStart, RolloutRepository } from '../rollout/repository.js';
+import type { FeedEvent, FileFollower, FollowStart, SessionRepository } from '../rollout/repository.js';
+import type { LiveSide } from '../rollout/multi-repository.js';
 import { ChangeStream, EventsQuery, FollowQuery, FollowStream, lastEventIdHeaders } from './event-schemas.js';
 import { summaryFields } from './list-body.js';
 import { problemResponses, IdParams } from './schemas.js';
@@ -9,7 +10,7 @@ import { HttpProblem } from './problem.js';
 import { sseFrame, type SseStream, type StreamRegistry } from './sse.js';
 
 export interface EventRoutesOptions {
-  repository: RolloutRepository;
+  repository: Pick<SessionRepository, 'findById'> & { live: LiveSide };
   streams: StreamRegistry;
 }
 

@@ -35,6 +35,13 @@ export const sessionSelectors = {
       description: 'Where the session came from; interactive = cli + vscode; repeatable',
     }),
   ),
+  agent: Type.Optional(
+    Type.Array(Type.Enum(['codex', 'claude']), {
+      maxItems: 2,
+      description:
+        'The agent that wrote the session: codex (Codex CLI) or claude (Claude Code); repeatable. An agent not served gives nothing',
+    }),
+  ),
   provider: Type.Optional(
     Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
       maxItems: 50,

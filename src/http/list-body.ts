@@ -121,7 +121,8 @@ export function summaryFields(s: SessionSummary): string {
     `"sizeBytes":${integer(s.sizeBytes)},"title":${str(s.title)},"name":${str(s.name)},"cwd":${str(s.cwd)},` +
     `"source":${str(s.source)},"originator":${str(s.originator)},"cliVersion":${str(s.cliVersion)},` +
     `"modelProvider":${str(s.modelProvider)},"git":${git(s.git)},"forkedFromId":${str(s.forkedFromId)},` +
-    `"archived":${s.archived === true},"usage":${usage(s.usage)}${s.machine === undefined ? '' : `,"machine":${str(s.machine)}`}`
+    `"archived":${s.archived === true},"usage":${usage(s.usage)},"agent":${str(s.agent ?? 'codex')},"model":${str(s.model ?? null)}` +
+    `${s.machine === undefined ? '' : `,"machine":${str(s.machine)}`}`
   );
 }
 

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { RolloutRepository } from '../rollout/repository.js';
+import type { SessionRepository } from '../rollout/repository.js';
 import { HttpProblem } from './problem.js';
 import { hostnameOf } from './security.js';
 
 export interface McpRouteOptions {
-  repository: RolloutRepository;
+  repository: SessionRepository;
   /** Browser origins allowed besides the server's own (--cors-origin). */
   corsOrigins: string[];
 }

@@ -44,6 +44,10 @@ const summaryProperties = {
   forkedFromId: Nullable(Type.String()),
   archived: Type.Boolean(),
   usage: UsageSummary,
+  agent: Type.Enum(['codex', 'claude'], { description: 'The agent that wrote the session: Codex CLI or Claude Code' }),
+  model: Type.Optional(
+    Nullable(Type.String(), "The model of the session's first response (Claude Code); null or absent for Codex (see `usage.models`)"),
+  ),
   machine: Type.Optional(Type.String({ description: 'Team mode: the machine that pushed the session (absent on a single machine)' })),
 };
 

@@ -1,5 +1,5 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { RolloutRepository } from '../rollout/repository.js';
+import type { SessionRepository } from '../rollout/repository.js';
 import { MAX_RESULT_BYTES } from './results.js';
 import { registerTools } from './tools.js';
 
@@ -13,7 +13,7 @@ const LISTED_RESOURCES = 100;
  * Markdown resource `codex-sessions://session/{id}` (the export, redacted, its first piece: a
  * session longer than one result says so and points to read_session).
  */
-export function createMcpServer(repository: RolloutRepository): McpServer {
+export function createMcpServer(repository: SessionRepository): McpServer {
   const server = new McpServer(
     { name: 'codex-sessions', version: VERSION },
     {

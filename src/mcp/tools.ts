@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import { summaryFields } from '../http/list-body.js';
-import type { RolloutRepository } from '../rollout/repository.js';
+import type { SessionRepository } from '../rollout/repository.js';
 import type { SessionSummary } from '../rollout/types.js';
 import { fitted, MAX_RESULT_BYTES, result, sizeOf, toolError } from './results.js';
 import { ListSessionsArgs, ReadSessionArgs, SearchSessionArgs, SearchSessionsArgs, SessionUsageArgs, UsageReportArgs } from './schemas.js';
@@ -27,7 +27,7 @@ async function guarded(run: () => Promise<CallToolResult>): Promise<CallToolResu
 }
 
 /** The tools of docs/mcp.md on `server`: each calls the repository, as the REST routes do, never HTTP. */
-export function registerTools(server: McpServer, repository: RolloutRepository): void {
+export function registerTools(server: McpServer, repository: SessionRepository): void {
   type Run<S extends z.ZodType> = (args: z.infer<S>) => Promise<CallToolResult>;
   const tool = <S extends z.ZodType>(name: string, title: string, description: string, inputSchema: S, run: Run<S>) => {
     const config = { title, description, inputSchema: inputSchema as never, annotations: { ...READ_ONLY, title } };

@@ -3,7 +3,7 @@ import { Degradations } from './degraded.js';
 import { RolloutError, RolloutErrorKind } from './errors.js';
 import { UUID } from './sources/common/fields.js';
 import { pathKind } from './files/fs-safety.js';
-import { codex } from './sources/registry.js';
+import { codex, type AnySource } from './sources/registry.js';
 import type { HomeState, SessionNameBook, SessionWalker } from './sources/source.js';
 import { homeId } from './index/identity.js';
 import type { IndexFactory, IndexProgress, MetadataIndex } from './index/metadata-index.js';
@@ -39,7 +39,10 @@ export type { FeedSubscription } from './live/change-feed.js';
 export type { FileFollower, FollowEvent, FollowStart } from './live/follower.js';
 
 export interface RepositoryOptions {
+  /** The home of the source served (its name from the first source; a Claude home for `source: claude`). */
   codexHome: string;
+  /** The source whose sessions this repository serves (default Codex); the service serves one repository per source. */
+  source?: AnySource;
   /** Files a single list request may examine past its cursor. */
   maxScanFiles: number;
   limits?: Partial<ReadLimits>;
@@ -95,6 +98,7 @@ function ambiguous(id: string, files: RolloutFile[]): RolloutError {
  */
 export class RolloutRepository {
   readonly codexHome: string;
+  readonly source: AnySource;
   private readonly limits: ReadLimits;
   private readonly walker: SessionWalker;
   private readonly names: SessionNameBook;
@@ -113,14 +117,16 @@ export class RolloutRepository {
     this.limits = { ...DEFAULT_READ_LIMITS, ...options.limits };
     this.memory = options.memory ?? new MemoryBudget(DEFAULT_MEMORY_BUDGET_BYTES, DEFAULT_BUDGET_WAIT_MS);
     this.degraded = new Degradations(options.log);
-    this.walker = codex.walker(this.codexHome, this.degraded);
-    this.names = codex.names(this.codexHome, this.degraded);
-    this.cache = new ListingCache({ ...DEFAULT_LISTING_CACHE, ...options.listingCache });
+    const source = (this.source = options.source ?? codex);
+    this.walker = source.walker(this.codexHome, this.degraded, () => this.env());
+    this.names = source.names(this.codexHome, this.degraded);
+    this.cache = new ListingCache({ ...DEFAULT_LISTING_CACHE, ...options.listingCache }, source);
     this.prices = options.prices ?? new PriceBook();
     const { walker, limits, degraded, cache } = this;
     const { log } = options;
     this.live = new LiveTree({
       walker,
+      source,
       log,
       feed: {
         summarize: (file) => this.summarize(file),
@@ -134,7 +140,8 @@ export class RolloutRepository {
     const env = async (): Promise<ReadEnv> => ({ ...(await this.env()), waitMs: Number.POSITIVE_INFINITY }); // background: no rush
     const changed = () => this.live.indexChanged();
     const home = homeId(this.codexHome);
-    this.index = options.index ? options.index({ home, walker, limits, log, env, degraded, watch: this.live.watch, changed }) : null;
+    const { watch } = this.live;
+    this.index = options.index ? options.index({ home, walker, source, limits, log, env, degraded, watch, changed }) : null;
   }
 
   /** What every read needs: the home's real path, the limits and the memory budget. */
@@ -254,7 +261,7 @@ export class RolloutRepository {
   /** The files that claim `id` (lower case). The index may not know a file newer than its last update: then the disk is searched. */
   private async filesOf(id: string): Promise<RolloutFile[]> {
     const files = this.index?.usable ? await this.existing(await this.index.lookup(id)) : [];
-    return files.length > 0 ? files : codex.filesClaiming(this.walker, id);
+    return files.length > 0 ? files : this.source.filesClaiming(this.walker, id);
   }
 
   /** The index's files that are still there, as the walk would take them: regular files whose real path is inside the home. */
@@ -267,9 +274,20 @@ export class RolloutRepository {
   /** Opens the session for reading; a file without a readable meta still gets a summary from its name. */
   async openConversation(file: RolloutFile, log: RolloutLogger = this.options.log): Promise<OpenConversation> {
     const name = (await this.names.load()).get(file.id) || null;
-    const conversation = await codex.openConversation(file, name, await this.env(), log);
+    const conversation = await this.source.openConversation(file, name, await this.env(), log);
     conversation.summary = (await this.withUsage([conversation.summary]))[0] ?? conversation.summary;
     return conversation;
+  }
+
+  /** Whether a file is this repository's: its source's walker names it at that path in this home. */
+  owns(file: RolloutFile): boolean {
+    return this.walker.fileAt(file.relPath) !== null && this.walker.absPath(file.relPath) === file.absPath;
+  }
+
+  /** The ordering key of a listed session (a merged list interleaves the sources by it). */
+  keyOfItem(summary: SessionSummary): string {
+    const file = this.walker.fileAt(summary.path);
+    return file === null ? '' : this.source.keyOf(file, summary).key;
   }
 
   /** Opens a rollout's bytes: only a regular file inside the home, proven on the descriptor (else NotFound). */
@@ -348,6 +366,6 @@ export class RolloutRepository {
 
   /** Readiness: whether the Codex home is there, can be read and has a sessions/ directory. */
   async homeState(): Promise<HomeState> {
-    return codex.homeState(this.codexHome);
+    return this.source.homeState(this.codexHome);
   }
 }

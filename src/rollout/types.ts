@@ -36,6 +36,10 @@ export interface SessionSummary {
   usage: UsageSummary | null;
   /** Team mode: the machine that pushed the session (absent over one home). */
   machine?: string;
+  /** The agent that wrote the session; absent means `codex` (the source that was first). */
+  agent?: 'codex' | 'claude';
+  /** The model of the session's first response, where the head read knows it (Claude); absent: null. */
+  model?: string | null;
 }
 
 /** A session's counted token usage and its cost (docs/usage.md). */
@@ -93,6 +97,8 @@ export interface FilterInput {
   q?: string | undefined;
   /** Team mode: the machines whose sessions are wanted (a repository over one home refuses it). */
   machine?: string[] | undefined;
+  /** The agents whose sessions are wanted (multi-repository.ts chooses the sources; one source's repository ignores it). */
+  agent?: ('codex' | 'claude')[] | undefined;
 }
 
 export interface ListQuery extends FilterInput {

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { sameFile, stampOf, type FileStamp } from '../files/file-stamp.js';
 import { openRollout, type ReadEnv } from '../reading/session-reader.js';
-import { codex } from '../sources/registry.js';
+import { codex, type AnySource } from '../sources/registry.js';
 import { withSeenKeys } from '../sources/codex/usage-counter.js';
 import type { RolloutFile, RolloutLogger } from '../types.js';
 import { indexContent, type OpenedBytes } from './content-pass.js';
@@ -20,6 +20,8 @@ export interface FileUpdateContext {
   access?: FileAccess;
   /** The store's keys of the file's shared responses (IndexStore.responseKeys): counting goes on after an append with them. */
   responseKeys: (relPath: string) => Promise<string[]>;
+  /** The source of the file (default Codex): its head reader, and its key once the head is read. */
+  source?: AnySource;
 }
 
 /** How an update reaches one file: its stamp now, a head read (its summary), and its bytes. */
@@ -39,7 +41,7 @@ export function localAccess(file: RolloutFile, ctx: FileUpdateContext): FileAcce
       return st === null ? null : stampOf(st);
     },
     head: async () => {
-      const result = await codex.readListing(file, 0, 0, await ctx.env(), ctx.log);
+      const result = await (ctx.source ?? codex).readListing(file, 0, 0, await ctx.env(), ctx.log);
       if (result === null) return null;
       const { read } = result;
       return { stamp: stampOf(result.stat), session: read && { summary: read.summary, hasUserMessage: read.hasUserMessage } };
@@ -78,7 +80,9 @@ export async function updateFile(row: StoredFile | undefined, batch: WriteBatch,
     const fresh = from === null || !sameFile(readStamp, stamp) || session === null;
     const start = { offset: 0, lineNo: 1, state: initialContentState() };
     if (fresh) from = start;
-    batch.add({ kind: 'entry', entry: { file, stamp: readStamp, session }, resetContent: fresh ? start : null });
+    // A key only a head read knows (Claude's first timestamp) is stored with the row: the index orders by it.
+    const keyed = session === null ? file : (ctx.source ?? codex).keyOf(file, session.summary);
+    batch.add({ kind: 'entry', entry: { file: keyed, stamp: readStamp, session }, resetContent: fresh ? start : null });
     if (session === null || !sameFile(readStamp, stamp)) return; // not a session, or changed meanwhile
   } else {
     batch.add({ kind: 'grew', relPath: file.relPath, stamp });

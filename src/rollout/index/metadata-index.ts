@@ -1,4 +1,5 @@
 import type { SessionWalker } from '../sources/source.js';
+import type { AnySource } from '../sources/registry.js';
 import type { Degradations } from '../degraded.js';
 import type { TreeWatch } from '../live/tree-watcher.js';
 import type { ReadEnv, ReadLimits } from '../reading/session-reader.js';
@@ -51,6 +52,8 @@ export interface IndexDeps {
   /** The home's identity in the store's keys (identity.ts homeId). */
   home: string;
   walker: SessionWalker;
+  /** The source the walker is of (default Codex): how a file's head is read and keyed, where new sessions land. */
+  source?: AnySource;
   limits: ReadLimits;
   log: RolloutLogger;
   /** What a read of a file needs (the home's real path, the limits, the memory budget); background reads wait as long as it takes. */

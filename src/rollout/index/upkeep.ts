@@ -153,10 +153,11 @@ export class Upkeep {
     const next = (previous?.done ?? Promise.resolve()).then(async () => {
       await previous?.batch.flush();
       if (this.host.stopping() || this.host.store() !== store) return;
-      const { env, log } = this.deps;
+      const { env, log, source } = this.deps;
       const row = await store.get(file.relPath);
       const current = () => !this.host.stopping() && this.host.store() === store;
-      await updateFile(row, batch, file, { env, log, current, responseKeys: (relPath) => store.responseKeys(relPath) });
+      const responseKeys = (relPath: string) => store.responseKeys(relPath);
+      await updateFile(row, batch, file, { env, log, current, responseKeys, ...(source ? { source } : {}) });
     });
     const entry = { done: next.catch(() => {}), batch };
     this.updating.set(file.relPath, entry);
@@ -182,7 +183,7 @@ export class Upkeep {
   async catchUp(): Promise<void> {
     const { walker, watch } = this.deps;
     await watch.settled();
-    for (const rel of await codex.recentDirs(walker)) {
+    for (const rel of await (this.deps.source ?? codex).recentDirs(walker)) {
       const mtime = (await stat(walker.absPath(rel)).catch(() => null))?.mtimeMs ?? -1;
       if (this.recentDirs.get(rel) === mtime) continue;
       this.recentDirs.set(rel, mtime);

@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { sameFile, stampOf, statOrNull, type FileStamp } from '../files/file-stamp.js';
 import type { RecordText } from '../reading/jsonl-lines.js';
 import type { ReadEnv } from '../reading/session-reader.js';
-import { codex } from '../sources/registry.js';
+import { codex, type AnySource } from '../sources/registry.js';
 import type { ListingRead, SessionRead } from '../sources/source.js';
 import { WeightedLru } from '../lru.js';
 import type { RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
@@ -44,7 +44,10 @@ const RECORD_OVERHEAD = 64;
 export class ListingCache {
   private readonly entries: WeightedLru<string, Entry>;
 
-  constructor(private readonly options: ListingCacheOptions = DEFAULT_LISTING_CACHE) {
+  constructor(
+    private readonly options: ListingCacheOptions = DEFAULT_LISTING_CACHE,
+    private readonly source: AnySource = codex,
+  ) {
     this.entries = new WeightedLru({ maxWeight: options.maxBytes, maxEntries: options.maxEntries });
   }
 
@@ -56,7 +59,7 @@ export class ListingCache {
     env: ReadEnv,
     log: RolloutLogger,
   ): Promise<ListingRead> {
-    if (this.options.maxBytes <= 0) return codex.readListing(file, headCount, tailCount, env, log);
+    if (this.options.maxBytes <= 0) return this.source.readListing(file, headCount, tailCount, env, log);
     const cached = this.entries.peek(file.absPath);
     if (cached !== undefined) {
       const st = await statOrNull(file.absPath);
@@ -77,7 +80,7 @@ export class ListingCache {
       },
       warn: (obj, msg) => log.warn(obj, msg),
     };
-    const result = await codex.readListing(file, headCount, tailCount, env, recording);
+    const result = await this.source.readListing(file, headCount, tailCount, env, recording);
     if (result !== null) this.store(file.absPath, result.stat, result.read, headCount, tailCount, logs);
     return result;
   }

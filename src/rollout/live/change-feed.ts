@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { codex } from '../sources/registry.js';
+import { codex, type AnySource } from '../sources/registry.js';
 import type { TreeChanges } from './tree-watcher.js';
 import { matchesFilter, type SessionFilter } from '../listing/filters.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger, SessionSummary } from '../types.js';
@@ -17,6 +17,8 @@ export interface ChangeFeedDeps {
   filesOf(id: string): Promise<RolloutFile[]>;
   fileAt(relPath: string): RolloutFile | null;
   log: RolloutLogger;
+  /** The source whose files these are (default Codex): its archive rules and path summaries. */
+  source?: AnySource;
 }
 
 /** Which changes a subscriber wants: the list's cwd, source and provider filters, and its archived view. */
@@ -46,8 +48,6 @@ export function wants(sub: FeedSubscription, event: FeedEvent): boolean {
     (event.change === 'unarchived' && inView(sub.archived, true));
   return concerns && matchesFilter(s, sub.filter, 0);
 }
-
-const isArchivedPath = (relPath: string) => codex.isArchivedPath(relPath);
 
 /**
  * Turns the tree watcher's reports into session changes in the event log. It needs no memory
@@ -85,7 +85,7 @@ export class ChangeFeed {
       const appeared = changes.appeared.has(file.relPath);
       const name = posix.basename(file.relPath);
       const from = appeared ? goneByName.get(name) : undefined;
-      const moved = from !== undefined && isArchivedPath(from) !== file.archived;
+      const moved = from !== undefined && (this.deps.source ?? codex).isArchivedPath(from) !== file.archived;
       if (moved) goneByName.delete(name);
       const summary = await this.deps.summarize(file);
       if (summary === null) {
@@ -103,7 +103,7 @@ export class ChangeFeed {
       const last = file && this.deps.lastSummary(file);
       if (file === null || last === null) continue; // it was never a session
       const names = await this.deps.names().catch(() => new Map<string, string>());
-      const summary = last ?? codex.summaryOfPath(file);
+      const summary = last ?? (this.deps.source ?? codex).summaryOfPath(file);
       this.log.append('removed', { ...summary, name: names.get(file.id) || null });
     }
     if (changes.namesChanged) await this.takeNames();

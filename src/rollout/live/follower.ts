@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
 import { isAbsentError } from '../files/fs-safety.js';
 import type { SessionWalker } from '../sources/source.js';
-import { codex } from '../sources/registry.js';
+import { codex, type AnySource } from '../sources/registry.js';
 import { heldRecord, readRecord, readUnheld, type RawLine } from '../reading/jsonl-lines.js';
 import type { ByteSource } from '../reading/byte-source.js';
 import { terminatedRawLines, type OpenRollout, type ReadLimits } from '../reading/session-reader.js';
@@ -38,6 +38,8 @@ export interface FollowOptions {
   onEvent(relPath: string, wake: () => void): () => void;
   /** Opens the file (only a regular file inside the home; NotFound or ScanFailed otherwise). */
   open(file: RolloutFile): Promise<OpenRollout>;
+  /** The source of the file (default Codex): where an archived file goes. */
+  source?: AnySource;
 }
 
 const fstatOf = promisify(fstat);
@@ -241,7 +243,7 @@ export class FileFollower {
 
   /** Archived (the same file name in archived_sessions/), unarchived (back in its day directory) or removed. */
   private async whereItWent(): Promise<FollowEvent> {
-    const other = codex.movedPath(this.file);
+    const other = (this.options.source ?? codex).movedPath(this.file);
     const moved = await stat(this.walker.absPath(other)).then((s) => s.isFile(), () => false);
     if (!moved) return { kind: 'gone', reason: 'removed', path: null };
     return { kind: 'gone', reason: this.file.archived ? 'unarchived' : 'archived', path: other };

@@ -1,4 +1,5 @@
 import type { SessionWalker } from '../sources/source.js';
+import type { AnySource } from '../sources/registry.js';
 import type { TreeWatch } from './tree-watcher.js';
 import { ChangeFeed, wants, type ChangeFeedDeps, type FeedSubscription } from './change-feed.js';
 import type { EventLogOptions, FeedEvent } from './event-log.js';
@@ -8,6 +9,8 @@ import type { RolloutFile, RolloutLogger } from '../types.js';
 
 export interface LiveTreeOptions {
   walker: SessionWalker;
+  /** The source the walker is of (default Codex). */
+  source?: AnySource | undefined;
   log: RolloutLogger;
   /** What the change feed reads summaries and names with. */
   feed: Omit<ChangeFeedDeps, 'fileAt' | 'log'>;
@@ -27,9 +30,10 @@ export class LiveTree {
   private readonly feed: ChangeFeed;
 
   constructor(private readonly options: LiveTreeOptions) {
-    const { walker, log } = options;
-    this.feed = new ChangeFeed({ ...options.feed, fileAt: (relPath) => walker.fileAt(relPath), log }, options.eventLog);
-    this.hub = new WatchHub(walker, log, () => this.feed.prime());
+    const { walker, log, source } = options;
+    const feedDeps = { ...options.feed, fileAt: (relPath: string) => walker.fileAt(relPath), log, ...(source ? { source } : {}) };
+    this.feed = new ChangeFeed(feedDeps, options.eventLog);
+    this.hub = new WatchHub(walker, log, () => this.feed.prime(), source);
     // The feed reads the changed files for their summaries: on its own chain, so that index
     // queries (which wait for the watcher's reports to be taken in) do not wait for it too.
     let feeding = Promise.resolve();
@@ -79,6 +83,7 @@ export class LiveTree {
     await this.watchTree();
     return FileFollower.open(file, this.options.walker, start, {
       ...this.options.follow,
+      ...(this.options.source ? { source: this.options.source } : {}),
       onEvent: (relPath, wake) => this.hub.onPath(relPath, wake),
     });
   }

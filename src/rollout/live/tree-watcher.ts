@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { isAbsentError, pathKind } from '../files/fs-safety.js';
-import { codex } from '../sources/registry.js';
+import { codex, type AnySource } from '../sources/registry.js';
 import type { SessionWalker } from '../sources/source.js';
 import type { RolloutFile, RolloutLogger } from '../types.js';
 
@@ -47,13 +47,14 @@ export class TreeWatcher {
     private readonly onChange: (changes: TreeChanges) => Promise<void>,
     private readonly log: RolloutLogger,
     private readonly onEvent: (relPath: string, kind: RawEventKind) => void = () => {},
+    private readonly source: AnySource = codex,
   ) {}
 
   /** Watches the whole tree; resolves once every existing directory is watched. */
   async start(): Promise<void> {
     this.watchDir('');
     if (!this.watched.has('')) this.fail('the Codex home cannot be watched');
-    for (const root of codex.watch.roots) await this.adopt(root, false);
+    for (const root of this.source.watch.roots) await this.adopt(root, false);
     this.started = true;
   }
 
@@ -117,8 +118,10 @@ export class TreeWatcher {
       return [];
     }
     this.watchDir(relDir);
-    if (codex.watch.holdsSessions(relDir)) return collect ? this.walker.filesIn(relDir, 'desc') : [];
-    const files: RolloutFile[] = [];
+    const plan = this.source.watch;
+    const holds = plan.holdsSessions(relDir);
+    const files: RolloutFile[] = holds && collect ? await this.walker.filesIn(relDir, 'desc') : [];
+    if (holds && !plan.nested) return files;
     for (const child of await this.walker.numericDirs(relDir, 'desc')) files.push(...(await this.adopt(`${relDir}/${child}`, collect)));
     return files;
   }
@@ -150,12 +153,12 @@ export class TreeWatcher {
             files.set(rel, file);
             if (renamed.has(rel)) changes.appeared.add(rel);
           }
-        } else if (codex.watch.isTreeDir(rel)) {
+        } else if (this.source.watch.isTreeDir(rel)) {
           for (const found of await this.adopt(rel)) {
             files.set(found.relPath, found);
             changes.appeared.add(found.relPath);
           }
-        } else if (rel === codex.watch.namesFile) {
+        } else if (rel === this.source.watch.namesFile) {
           changes.namesChanged = true;
         }
       }

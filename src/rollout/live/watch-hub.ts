@@ -1,4 +1,4 @@
-import { codex } from '../sources/registry.js';
+import { codex, type AnySource } from '../sources/registry.js';
 import type { SessionWalker } from '../sources/source.js';
 import { TreeWatcher, type RawEventKind, type TreeChanges, type TreeWatch } from './tree-watcher.js';
 import type { RolloutLogger } from '../types.js';
@@ -29,8 +29,9 @@ export class WatchHub implements TreeWatch {
     private readonly log: RolloutLogger,
     /** Runs before the watch starts (the feed takes the names as they are). */
     private readonly beforeStart: () => Promise<void> = async () => {},
+    private readonly source: AnySource = codex,
   ) {
-    this.watcher = new TreeWatcher(walker, (changes) => this.report(changes), log, (rel, kind) => this.rawEvent(rel, kind));
+    this.watcher = new TreeWatcher(walker, (changes) => this.report(changes), log, (rel, kind) => this.rawEvent(rel, kind), source);
   }
 
   start(): Promise<void> {
@@ -90,7 +91,8 @@ export class WatchHub implements TreeWatch {
 
   private rawEvent(relPath: string, _kind: RawEventKind): void {
     // Other entries of the home (history.jsonl, logs, config) change no response.
-    if (relPath === codex.watch.namesFile || codex.watch.isTreeDir(relPath) || this.walker.fileAt(relPath) !== null) this.bump();
+    const { watch } = this.source;
+    if (relPath === watch.namesFile || watch.isTreeDir(relPath) || this.walker.fileAt(relPath) !== null) this.bump();
     const wakes = this.pathListeners.get(relPath);
     if (wakes !== undefined) for (const wake of [...wakes]) wake();
   }

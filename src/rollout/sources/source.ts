@@ -39,6 +39,8 @@ export interface WatchPlan {
   isTreeDir(rel: string): boolean;
   /** Whether the directory `rel` holds session files itself (Codex: a day directory or archived_sessions/). */
   holdsSessions(rel: string): boolean;
+  /** Whether a directory that holds sessions also holds directories of the tree (Claude: a project holds sub-agent directories). */
+  nested: boolean;
   namesFile: string | null;
 }
 
@@ -105,8 +107,11 @@ export interface SourceShapes {
  */
 export interface SessionSource<S extends SourceShapes> {
   readonly agent: AgentName;
-  /** Discovery: the walker over the source's files in one home (unreadable directories go to `degraded`). */
-  walker(home: string, degraded?: Degradations): S['walker'];
+  /**
+   * Discovery: the walker over the source's files in one home (unreadable directories go to
+   * `degraded`). `env` is how its walk reads a file's head when only that knows its key (Claude).
+   */
+  walker(home: string, degraded?: Degradations, env?: () => Promise<ReadEnv>): S['walker'];
   /** The watch plan of the live layer. */
   readonly watch: WatchPlan;
   /**
@@ -114,6 +119,8 @@ export interface SessionSource<S extends SourceShapes> {
    * null when only a head read knows it (Claude: the first timestamp).
    */
   orderingKey(file: RolloutFile): string | null;
+  /** The file with its real ordering key, once a head read gave its summary (Codex: the file as it is). */
+  keyOf(file: RolloutFile, summary: SessionSummary): RolloutFile;
   /** An ordering key read back from a cursor, normalized, or null when it is not one of this source's keys. */
   parseKey(text: string): string | null;
   /** Keys that sort before (`first`) and after (`last`) every key of the source: look-ahead cursors before anything is served. */

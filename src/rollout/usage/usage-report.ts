@@ -42,6 +42,8 @@ export interface UsageRequest {
 export interface UsageQuery extends Omit<UsageRequest, 'groupBy'> {
   groupBy: GroupBy | 'machine';
   machine?: string[] | undefined;
+  /** The agents whose usage is wanted (multi-repository.ts; one source's repository ignores it). */
+  agent?: ('codex' | 'claude')[] | undefined;
 }
 
 export interface UsageReport extends GroupedUsage {

@@ -406,6 +406,7 @@ describe('scanHead', () => {
     expect(result!.head).toEqual([lines[0], lines[1]]);
     const st = await stat(file.absPath);
     expect(result!.summary).toEqual({
+      agent: 'codex',
       id: ID,
       path: `sessions/2026/11/24/rollout-${STAMP}-${ID}.jsonl`,
       createdAt: TS,

@@ -134,6 +134,8 @@ export class ClaudeSessionScanner {
       forkedFromId: file.parentId,
       archived: false,
       usage: null,
+      agent: 'claude',
+      model: this.modelsSeen[0] ?? null,
     };
     const facts: ClaudeSessionFacts = {
       agent: 'claude',

@@ -35,9 +35,11 @@ export const codexSource: SessionSource<CodexShapes> = {
     roots: [ARCHIVED_DIR, SESSIONS_DIR],
     isTreeDir,
     holdsSessions: (rel: string) => rel === ARCHIVED_DIR || (rel.startsWith(`${SESSIONS_DIR}/`) && rel.split('/').length === 4),
+    nested: false,
     namesFile: SESSION_INDEX_FILE,
   },
   orderingKey: (file: RolloutFile) => file.key,
+  keyOf: (file: RolloutFile) => file,
   parseKey: (text: string) => {
     const parts = text.split('|');
     if (parts.length !== 2 || !isValidStamp(parts[0] as string) || !UUID.test(parts[1] as string)) return null;

@@ -69,5 +69,6 @@ export function buildSummary(
     forkedFromId: capped(stringOrNull(meta.forked_from_id)),
     archived: file.archived,
     usage: null,
+    agent: 'codex',
   };
 }

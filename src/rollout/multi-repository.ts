@@ -1,0 +1,229 @@
+import type { Degradations } from './degraded.js';
+import { RolloutError, RolloutErrorKind } from './errors.js';
+import type { IndexProgress } from './index/metadata-index.js';
+import { decodePosition, encodePosition, positionCompare, type Position } from './listing/cursor.js';
+import type { FeedEvent, FeedSubscription, FileFollower, FollowStart } from './repository.js';
+import type { RolloutRepository, SessionRepository } from './repository.js';
+import type { AgentName, HomeState } from './sources/source.js';
+import type { ConversationItem, ConversationsPage, FilterInput, ListQuery, RolloutFile, RolloutLogger, SortField } from './types.js';
+import type { Lease } from './reading/byte-budget.js';
+
+/** A served source for /readyz: which agent, and whether its home is there (`ready`) or why not. */
+export interface SourceState {
+  agent: AgentName;
+  home: HomeState;
+}
+
+/** The live side as the routes use it: the tree's change feed and the followers of one session. */
+export interface LiveSide {
+  watchTree(): Promise<void>;
+  lastChangeId(): number;
+  subscribe(sub: FeedSubscription, lastId: number | null, deliver: (event: FeedEvent) => void): () => void;
+  follow(file: RolloutFile, start: FollowStart): Promise<FileFollower>;
+}
+
+const ORDER: Record<AgentName, number> = { codex: 0, claude: 1 };
+const PROGRESS_RANK: Record<IndexProgress['state'], number> = { disabled: 0, ready: 1, building: 2, waiting: 3, rebuilding: 4, failed: 5 };
+
+/**
+ * The service over every served source: one RolloutRepository per source (its own home, walker,
+ * listing cache, watcher and index rows), and this in front of them. Lists interleave the
+ * sources' pages by their one keyset order (both sources' keys are `<stamp>|<uuid>`, so a cursor
+ * means the same position to each); lookups ask every source; a file is read by the source it
+ * belongs to. With one source it is that source's repository, unchanged.
+ */
+export class MultiRepository implements SessionRepository {
+  readonly parts: readonly RolloutRepository[];
+
+  constructor(parts: readonly RolloutRepository[]) {
+    if (parts.length === 0) throw new Error('a service serves at least one source');
+    this.parts = [...parts].sort((a, b) => ORDER[a.source.agent] - ORDER[b.source.agent]);
+  }
+
+  private get first(): RolloutRepository {
+    return this.parts[0]!;
+  }
+
+  get codexHome(): string {
+    return this.first.codexHome;
+  }
+
+  get searchMeter(): RolloutRepository['searchMeter'] {
+    return this.first.searchMeter;
+  }
+
+  /** What every source is doing without, each line once. */
+  get degraded(): Pick<Degradations, 'list'> {
+    return { list: () => [...new Set(this.parts.flatMap((p) => p.degraded.list()))] };
+  }
+
+  /**
+   * Live changes. /events carries the first source's changes (Codex when it is served): event ids
+   * are one source's sequence, so replay by Last-Event-ID stays exact; following one session
+   * works for any source.
+   */
+  get live(): LiveSide {
+    const first = this.first.live;
+    return {
+      watchTree: async () => {
+        await Promise.all(this.parts.map((p) => p.live.watchTree()));
+      },
+      lastChangeId: () => first.lastChangeId(),
+      subscribe: (sub, lastId, deliver) => first.subscribe(sub, lastId, deliver),
+      follow: (file, start) => this.partOf(file).live.follow(file, start),
+    };
+  }
+
+  start(): void {
+    for (const part of this.parts) part.start();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.parts.map((p) => p.close()));
+  }
+
+  /** The first source's home state (the start-up warning); sourceStates() has every source's. */
+  homeState(): Promise<HomeState> {
+    return this.first.homeState();
+  }
+
+  async sourceStates(): Promise<SourceState[]> {
+    return Promise.all(this.parts.map(async (p) => ({ agent: p.source.agent, home: await p.homeState() })));
+  }
+
+  /** The sources' index progress together: complete when every one is, the least ready state. */
+  indexProgress(): IndexProgress {
+    const all = this.parts.map((p) => p.indexProgress());
+    if (all.length === 1) return all[0]!;
+    const worst = all.reduce((a, b) => (PROGRESS_RANK[b.state] > PROGRESS_RANK[a.state] ? b : a));
+    const passes = all.map((p) => p.lastPassMs);
+    return {
+      state: worst.state,
+      reason: worst.reason,
+      complete: all.every((p) => p.complete),
+      filesInIndex: all.reduce((n, p) => n + p.filesInIndex, 0),
+      filesCheckedThisPass: all.reduce((n, p) => n + p.filesCheckedThisPass, 0),
+      lastPassMs: passes.some((ms) => ms === null) ? null : Math.max(...(passes as number[])),
+    };
+  }
+
+  freshness(usesIndex: boolean): string | null {
+    const versions = this.parts.map((p) => p.freshness(usesIndex));
+    return versions.some((v) => v === null) ? null : versions.join('/');
+  }
+
+  leaseFor(...args: Parameters<RolloutRepository['leaseFor']>): ReturnType<RolloutRepository['leaseFor']> {
+    return this.first.leaseFor(...args); // one memory budget serves every source
+  }
+
+  /** The source that owns a file (the one whose walker names it at its path). */
+  partOf(file: RolloutFile): RolloutRepository {
+    const part = this.parts.find((p) => p.owns(file));
+    if (part === undefined) throw new RolloutError(RolloutErrorKind.NotFound, `no served source holds ${file.relPath}`);
+    return part;
+  }
+
+  /** The sources a request's `agent` filter chooses (all without one). */
+  chosen(filter: FilterInput): RolloutRepository[] {
+    const { agent } = filter;
+    return agent === undefined || agent.length === 0 ? [...this.parts] : this.parts.filter((p) => agent.includes(p.source.agent));
+  }
+
+  async findById(rawId: string, machines?: readonly string[]): Promise<RolloutFile> {
+    if (this.parts.length === 1) return this.first.findById(rawId, machines);
+    const found: RolloutFile[] = [];
+    for (const part of this.parts) {
+      try {
+        found.push(await part.findById(rawId, machines));
+      } catch (err) {
+        if (!(err instanceof RolloutError && err.kind === RolloutErrorKind.NotFound)) throw err;
+      }
+    }
+    if (found.length === 0) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${rawId.toLowerCase()}`);
+    if (found.length > 1) {
+      const paths = found.map((f) => f.relPath).join(', ');
+      throw new RolloutError(RolloutErrorKind.AmbiguousId, `${found.length} files claim id ${rawId.toLowerCase()}: ${paths}`);
+    }
+    return found[0]!;
+  }
+
+  /** One page of every chosen source's sessions, interleaved in the one keyset order (see mergePages). */
+  async listPage(query: ListQuery, log?: RolloutLogger, lease?: Lease): Promise<ConversationsPage> {
+    const { agent: _agent, ...rest } = query;
+    const parts = this.chosen(query);
+    if (parts.length === 0) return { items: [], nextCursor: null, numScannedFiles: 0, reachedScanCap: false };
+    if (parts.length === 1) return parts[0]!.listPage(rest, log, lease);
+    const pages = await Promise.all(parts.map((p) => p.listPage(rest, log, lease)));
+    return mergePages(
+      pages.map((page, i) => ({ page, keyOf: (item: ConversationItem) => parts[i]!.keyOfItem(item) })),
+      query.sort ?? 'created',
+      query.order,
+      query.limit,
+    );
+  }
+
+  openConversation: SessionRepository['openConversation'] = (file, log) => this.partOf(file).openConversation(file, log);
+  openFile: SessionRepository['openFile'] = (file) => this.partOf(file).openFile(file);
+  openRecords: SessionRepository['openRecords'] = (origin) => this.partOf(origin.file).openRecords(origin);
+  searchSession: SessionRepository['searchSession'] = (file, request, signal) => this.partOf(file).searchSession(file, request, signal);
+  sessionUsage: SessionRepository['sessionUsage'] = (file, lease, signal) => this.partOf(file).sessionUsage(file, lease, signal);
+  exportSession: SessionRepository['exportSession'] = (file, request) => this.partOf(file).exportSession(file, request);
+  transcriptPiece: SessionRepository['transcriptPiece'] = (file, request) => this.partOf(file).transcriptPiece(file, request);
+
+  /** Search: the first chosen source's (search over every source is not merged yet: docs/claude.md). */
+  search: SessionRepository['search'] = (request, log, signal) => {
+    const { agent: _agent, ...rest } = request;
+    const part = this.chosen(request)[0];
+    if (part === undefined) return Promise.resolve({ items: [], nextCursor: null, numScannedFiles: 0, reachedScanCap: false } as never);
+    return part.search(rest, log, signal);
+  };
+
+  /** Usage: the first chosen source's (see search). */
+  usage: SessionRepository['usage'] = (request) => {
+    const { agent: _agent, ...rest } = request;
+    return (this.chosen(request)[0] ?? this.first).usage(rest);
+  };
+}
+
+interface SourcePage {
+  page: ConversationsPage;
+  keyOf(item: ConversationItem): string;
+}
+
+/**
+ * Interleaves the sources' pages, all asked with the same cursor. Each source's page covers its
+ * sessions up to its `nextCursor` (its frontier; null: none left), so the merged page may only
+ * hold items up to the nearest frontier: past it, the source that stopped there may still have
+ * items that sort earlier. The merged cursor is the last item served when the page is full, else
+ * that frontier (a page may then be short, or empty, with a cursor: "there may be more").
+ */
+export function mergePages(pages: readonly SourcePage[], sort: SortField, order: ListQuery['order'], limit: number): ConversationsPage {
+  const sign = order === 'desc' ? -1 : 1;
+  const cmp = (a: Position, b: Position) => sign * positionCompare(a, b, sort);
+  let bound: Position | null = null;
+  for (const { page } of pages) {
+    if (page.nextCursor === null) continue;
+    const at = decodePosition(page.nextCursor, sort, order);
+    if (bound === null || cmp(at, bound) < 0) bound = at;
+  }
+  const position = (item: ConversationItem, keyOf: SourcePage['keyOf']): Position => ({
+    key: keyOf(item),
+    mtimeMs: sort === 'updated' ? Date.parse(item.updatedAt) : 0,
+  });
+  const entries = pages
+    .flatMap(({ page, keyOf }) => page.items.map((item) => ({ item, at: position(item, keyOf) })))
+    .filter((e) => bound === null || cmp(e.at, bound) <= 0)
+    .sort((a, b) => cmp(a.at, b.at));
+  const taken = entries.slice(0, limit);
+  const last = taken[taken.length - 1];
+  const full = entries.length > limit && last !== undefined;
+  const nextCursor = full ? encodePosition(last.at, sort, order) : bound === null ? null : encodePosition(bound, sort, order);
+  const totals = pages.map(({ page }) => page.total);
+  return {
+    items: taken.map((e) => e.item),
+    nextCursor,
+    numScannedFiles: pages.reduce((n, { page }) => n + page.numScannedFiles, 0),
+    reachedScanCap: pages.some(({ page }) => page.reachedScanCap),
+    ...(totals.every((t) => t !== undefined) ? { total: totals.reduce((a, b) => a + b, 0) } : {}),
+  };
+}

@@ -1,0 +1,157 @@
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEFAULT_BUDGET_WAIT_MS, MemoryBudget } from '../../reading/byte-budget.js';
+import { DEFAULT_READ_LIMITS, type ReadEnv } from '../../reading/session-reader.js';
+import { FILES_AT_ONCE } from '../../tuning.js';
+import type { ArchivedFilter, RolloutFile, RolloutLogger, SortOrder } from '../../types.js';
+import type { SessionWalker } from '../source.js';
+import { MAX_DIR_FILES } from '../common/fields.js';
+import { isAbsentError } from '../../files/fs-safety.js';
+import { scanFailed } from '../../errors.js';
+import { classifyClaudePath, discoverClaudeFiles, type ClaudeFile } from './discovery.js';
+import { findClaudeHome } from './home.js';
+import { readClaudeSessionFile } from './reader.js';
+import { claudeRolloutFile } from './session-head.js';
+
+const silent: RolloutLogger = { debug: () => undefined, warn: () => undefined };
+
+/** The ClaudeFile a RolloutFile names (null: its path is not a Claude transcript's). */
+export function claudeFileOf(file: RolloutFile): ClaudeFile | null {
+  const kind = classifyClaudePath(file.relPath);
+  return kind?.kind === 'session' ? { ...kind.file, absPath: file.absPath } : null;
+}
+
+/**
+ * A Claude file as the layers above take it, before its head is read: its key's stamp is the
+ * first of all stamps, a placeholder, because only the first timestamp in the file orders it
+ * (`orderingKey` says null). A head read gives the real key (`claudeRolloutFile`).
+ */
+export const unread = (file: ClaudeFile): RolloutFile => claudeRolloutFile(file, '0000-01-01T00:00:00.000Z');
+
+/** A key found by a head read, valid while the file stats the same. */
+interface KnownKey {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  key: RolloutFile;
+}
+
+/** Memory a walk's own head reads may hold when the walker was given no budget (tools and tests). */
+const OWN_BUDGET_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Discovery of a Claude home (`projects/`): every transcript in path order, a session's
+ * sub-agents right after it. The tree has no dates, so `numericDirs` is empty, date bounds do not
+ * apply, and there is no archive. `walk` gives files in key order, so it reads each file's head
+ * for its first timestamp (bounded: the head read stops early), remembered while the file stats
+ * the same: a scan costs one head read per file the first time, one stat per file after.
+ */
+export class ClaudeWalker implements SessionWalker {
+  private readonly keys = new Map<string, KnownKey>();
+  private ownEnv: ReadEnv | null = null;
+
+  constructor(
+    readonly home: string,
+    private readonly log: RolloutLogger = silent,
+    private readonly env?: () => Promise<ReadEnv>,
+  ) {}
+
+  async roots(): Promise<{ realHome: string }> {
+    try {
+      return { realHome: await realpath(this.home) };
+    } catch (err) {
+      // A home that is not there (yet) holds no sessions, and is no error: the source is "not served".
+      if (isAbsentError(err)) return { realHome: this.home };
+      throw scanFailed('cannot resolve the Claude home', err);
+    }
+  }
+
+  absPath(relPath: string): string {
+    return join(this.home, relPath);
+  }
+
+  /**
+   * The directories of the tree directly under `relDir` (projects, a project's session
+   * directories, a session's `subagents/`): what the watcher descends into. Real directories only
+   * (a link is not followed here; discovery checks the ones it walks), at most MAX_DIR_FILES.
+   */
+  async numericDirs(relDir: string, order: SortOrder): Promise<string[]> {
+    const out: string[] = [];
+    const entries = await readdir(this.absPath(relDir), { withFileTypes: true }).catch(() => []);
+    for (const entry of entries.slice(0, MAX_DIR_FILES)) {
+      const kind = entry.isDirectory() ? classifyClaudePath(`${relDir}/${entry.name}`)?.kind : undefined;
+      if (kind === 'project' || kind === 'session-dir' || kind === 'subagents-dir') out.push(entry.name);
+    }
+    out.sort();
+    return order === 'asc' ? out : out.reverse();
+  }
+
+  async filesIn(relDir: string, order: SortOrder, id?: string): Promise<RolloutFile[]> {
+    const out: RolloutFile[] = [];
+    for await (const file of this.everyFile()) {
+      const dir = file.relPath.slice(0, file.relPath.lastIndexOf('/'));
+      if (dir === relDir && (id === undefined || file.id === id.toLowerCase())) out.push(file);
+    }
+    return order === 'asc' ? out : out.reverse();
+  }
+
+  fileAt(relPath: string): RolloutFile | null {
+    const kind = classifyClaudePath(relPath);
+    return kind?.kind === 'session' ? unread({ ...kind.file, absPath: this.absPath(relPath) }) : null;
+  }
+
+  async *everyFile(): AsyncGenerator<RolloutFile> {
+    const home = await findClaudeHome(this.home);
+    if (home === null) return;
+    for await (const file of discoverClaudeFiles(home, this.log)) yield unread(file);
+  }
+
+  async *walk(archived: ArchivedFilter, order: SortOrder, afterKey?: string): AsyncGenerator<RolloutFile> {
+    if (archived === 'true') return; // Claude Code has no archive
+    const files = await this.keyedFiles();
+    files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    if (order === 'desc') files.reverse();
+    for (const file of files) {
+      if (afterKey !== undefined && (order === 'asc' ? file.key <= afterKey : file.key >= afterKey)) continue;
+      yield file;
+    }
+  }
+
+  /** Every transcript with its real key; files that cannot be read are left out, as a page would skip them. */
+  private async keyedFiles(): Promise<RolloutFile[]> {
+    const found: ClaudeFile[] = [];
+    const home = await findClaudeHome(this.home);
+    if (home !== null) for await (const file of discoverClaudeFiles(home, this.log)) found.push(file);
+    const out: RolloutFile[] = [];
+    for (let i = 0; i < found.length; i += FILES_AT_ONCE) {
+      for (const file of await Promise.all(found.slice(i, i + FILES_AT_ONCE).map((f) => this.keyed(f)))) if (file) out.push(file);
+    }
+    const seen = new Set(found.map((f) => f.relPath));
+    for (const rel of this.keys.keys()) if (!seen.has(rel)) this.keys.delete(rel);
+    return out;
+  }
+
+  private async keyed(file: ClaudeFile): Promise<RolloutFile | null> {
+    const st = await stat(file.absPath).catch(() => null);
+    if (st === null) return null;
+    const known = this.keys.get(file.relPath);
+    if (known && known.ino === st.ino && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.key;
+    const result = await readClaudeSessionFile(file, 0, 0, await this.readEnv(), this.log);
+    if (result === null) return null;
+    // A file without a record yet is ordered by its mtime, as its summary's createdAt is.
+    const createdAt = result.read?.summary.createdAt ?? new Date(result.stat.mtimeMs).toISOString();
+    const key = claudeRolloutFile(file, createdAt);
+    this.keys.set(file.relPath, { ino: result.stat.ino, size: result.stat.size, mtimeMs: result.stat.mtimeMs, key });
+    return key;
+  }
+
+  private async readEnv(): Promise<ReadEnv> {
+    if (this.env !== undefined) return this.env();
+    this.ownEnv ??= {
+      realRoot: (await this.roots()).realHome,
+      limits: DEFAULT_READ_LIMITS,
+      budget: new MemoryBudget(OWN_BUDGET_BYTES, DEFAULT_BUDGET_WAIT_MS),
+    };
+    return this.ownEnv;
+  }
+}
