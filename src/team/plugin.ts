@@ -24,6 +24,7 @@ export interface TeamOptions {
   prices: PriceBook;
   maxScanFiles: number;
   streams: StreamRegistry;
+  rateLimit: number | null;
   /** The built dashboard's directory (default: dist/web); null serves none. */
   webRoot?: string | null | undefined;
 }
@@ -96,6 +97,6 @@ export async function teamPlugin(app: FastifyInstance, options: TeamOptions): Pr
     principalOf,
   });
   // Reads share the upkeep's budget (the other half of --memory-budget; push bodies have theirs).
-  const { prices, maxScanFiles, streams } = options;
-  await app.register(teamReadRoutes, { pool, memory, prices, maxScanFiles, streams, log: app.log, principalOf });
+  const { prices, maxScanFiles, streams, rateLimit } = options;
+  await app.register(teamReadRoutes, { pool, memory, prices, maxScanFiles, streams, rateLimit, log: app.log, principalOf });
 }
