@@ -120,7 +120,7 @@ export class TeamRepository implements SessionRepository {
         const file = pushedFile(row.machine, row.relPath);
         const result = file && (await this.readListing(file, query.head, query.tail, log));
         if (!file || !result?.read) return null;
-        const item = toItem(result.read, names);
+        const item = toItem(result.read, await this.names.of(row.machine));
         const candidate = { file, position: { key: row.key, mtimeMs: wholeMtimeMs(row.mtimeMs) } };
         // The row passed the query as indexed; a file pushed on since then is judged as read now.
         return qualifies(plan, candidate, item, result.read.hasUserMessage) ? admit(item, file, result.stat) : null;
@@ -220,7 +220,13 @@ export class TeamRepository implements SessionRepository {
     const work = new SearchWork(DEFAULT_SEARCH_BUDGET_CHARS, { examined: 0, active: 0 }, signal);
     const deps = await this.deps(machines);
     const page = await work.run(async () => searchPage(deps, request, await this.names.all(machines), log, work));
-    return { ...page, items: await this.withUsage(page.items) };
+    // Each item's name is its own machine's (one id may be named differently on two machines).
+    const items = await Promise.all(page.items.map(async (i) => ({ ...i, name: (await this.nameOf(i.machine, i.id)) ?? i.name })));
+    return { ...page, items: await this.withUsage(items) };
+  }
+
+  private async nameOf(machine: string | undefined, id: string): Promise<string | null | undefined> {
+    return machine === undefined ? undefined : (await this.names.of(machine)).get(id) || null;
   }
 
   async searchSession(file: RolloutFile, request: Parameters<SessionRepository['searchSession']>[1], signal?: AbortSignal) {
