@@ -17,13 +17,13 @@ import type { OpenConversation } from './sources/source.js';
 import { recordReader, type RecordReader } from './reading/record-reader.js';
 import { openSession } from './reading/open-session.js';
 import { DEFAULT_READ_LIMITS, requestShare } from './reading/session-reader.js';
-import type { OpenRollout, ReadEnv, ReadLimits } from './reading/session-reader.js';
+import type { OpenRollout, ReadEnv, ReadLimits, RequestKind } from './reading/session-reader.js';
 import type { ConversationsPage, ListQuery, RecordOrigin, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
 import { searchPage, searchSession } from './search/search-pages.js';
 import type { SearchDeps, SearchPage, SearchRequest, SessionSearchRequest } from './search/search-pages.js';
 import { PriceBook } from './usage/pricing.js';
 import { usageSummary } from './usage/tally.js';
-import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
+import { leaseMemory, readSessionUsage, type SessionUsage } from './usage/session-usage.js';
 import { keysCarriedByOlder } from './usage/carriers.js';
 import { DEFAULT_SEARCH_BUDGET_CHARS, SearchWork, type SearchMeter } from './search/search-work.js';
 import { usageReport, type UsageDeps, type UsageQuery, type UsageReport } from './usage/usage-report.js';
@@ -156,7 +156,7 @@ export class RolloutRepository {
    * response is done. A wait ends at once when `signal` aborts (the client went away). With
    * `client` (an opaque name), the bytes count against that client's share of the budget.
    */
-  async leaseFor(kind: 'list' | 'conversation' | 'bytes', limit = 0, signal?: AbortSignal, client?: string): Promise<Lease> {
+  async leaseFor(kind: RequestKind, limit = 0, signal?: AbortSignal, client?: string): Promise<Lease> {
     const lease = new Lease(client === undefined ? this.memory.requests : this.memory.clients.for(client));
     await lease.take(requestShare(this.limits, kind, limit), signal);
     return lease;
@@ -302,8 +302,9 @@ export class RolloutRepository {
 
   /**
    * Token usage and cost of one session, read from its file by the rules of the list and GET
-   * /usage (docs/usage.md). With a `lease` (the request's share of the memory budget), what the count
-   * holds as it grows (a digest per distinct response, the tallies) is taken from the budget too, waiting for room.
+   * /usage (docs/usage.md). With a `lease` (the request's share of the memory budget, taken for
+   * kind 'usage'), what the count holds past COUNT_ALLOWANCE (a digest per distinct response, the
+   * threads, the tallies) is taken from the budget too as it grows (Lease.grow).
    */
   async sessionUsage(file: RolloutFile, lease?: Lease, signal?: AbortSignal): Promise<SessionUsage> {
     const deps = await this.readDeps();
@@ -311,7 +312,7 @@ export class RolloutRepository {
       sessionExists: (id: string) => this.sessionExists(id),
       carriedByOlder: (keys: ReadonlySet<string>) => keysCarriedByOlder(deps, file, keys),
     };
-    return readSessionUsage(file, deps.env, this.prices, rule6, lease && ((bytes) => lease.take(bytes, signal)));
+    return readSessionUsage(file, deps.env, this.prices, rule6, leaseMemory(lease, signal));
   }
 
   /** Counted usage of the whole home, grouped (docs/usage.md, `GET /usage`; see usage/usage-report.ts). */

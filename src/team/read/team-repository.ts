@@ -6,7 +6,7 @@ import { containsFolded, parseFilter } from '../../rollout/listing/filters.js';
 import { admitWithin, qualifies, toItem, type ReadListing } from '../../rollout/listing/list-items.js';
 import { Lease, type MemoryBudget } from '../../rollout/reading/byte-budget.js';
 import { recordReader, type RecordReader } from '../../rollout/reading/record-reader.js';
-import { requestShare, type OpenRollout, type ReadEnv, type ReadLimits } from '../../rollout/reading/session-reader.js';
+import { requestShare, type OpenRollout, type ReadEnv, type ReadLimits, type RequestKind } from '../../rollout/reading/session-reader.js';
 import type { OpenConversation, SessionRepository } from '../../rollout/repository.js';
 import { searchPage, searchSession, type SearchDeps, type SearchPage, type SearchRequest } from '../../rollout/search/search-pages.js';
 import { DEFAULT_SEARCH_BUDGET_CHARS, SearchWork } from '../../rollout/search/search-work.js';
@@ -20,7 +20,7 @@ import type { ConversationItem, ConversationsPage, ListQuery, RecordOrigin, Roll
 import type { SessionSummary, SortField, SortOrder } from '../../rollout/types.js';
 import type { PriceBook } from '../../rollout/usage/pricing.js';
 import { keysCarriedByOlder } from '../../rollout/usage/carriers.js';
-import { readSessionUsage } from '../../rollout/usage/session-usage.js';
+import { leaseMemory, readSessionUsage } from '../../rollout/usage/session-usage.js';
 import type { SessionWalker } from '../../rollout/sources/source.js';
 import { usageSummary } from '../../rollout/usage/tally.js';
 import { usageReport, type UsageDeps, type UsageQuery, type UsageReport } from '../../rollout/usage/usage-report.js';
@@ -81,7 +81,7 @@ export class TeamRepository implements SessionRepository {
     return null;
   }
 
-  async leaseFor(kind: 'list' | 'conversation' | 'bytes', limit = 0, signal?: AbortSignal, client?: string): Promise<Lease> {
+  async leaseFor(kind: RequestKind, limit = 0, signal?: AbortSignal, client?: string): Promise<Lease> {
     const { memory } = this.options;
     const lease = new Lease(client === undefined ? memory.requests : memory.clients.for(client));
     await lease.take(requestShare(this.options.limits, kind, limit), signal);
@@ -263,7 +263,7 @@ export class TeamRepository implements SessionRepository {
         return keysCarriedByOlder(deps, file, keys);
       },
     };
-    return readSessionUsage(file, this.env, this.options.prices, rule6, lease && ((bytes) => lease.take(bytes, signal)));
+    return readSessionUsage(file, this.env, this.options.prices, rule6, leaseMemory(lease, signal));
   }
 
   /**
