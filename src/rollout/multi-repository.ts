@@ -5,7 +5,9 @@ import { decodePosition, encodePosition, positionCompare, type Position } from '
 import type { FeedEvent, FeedSubscription, FileFollower, FollowStart } from './repository.js';
 import type { RolloutRepository, SessionRepository } from './repository.js';
 import type { AgentName, HomeState } from './sources/source.js';
-import type { ConversationItem, ConversationsPage, FilterInput, ListQuery, RolloutFile, RolloutLogger, SortField } from './types.js';
+import type { ConversationItem, ConversationsPage, FilterInput, ListQuery } from './types.js';
+import type { RolloutFile, RolloutLogger, SortField, SortOrder } from './types.js';
+import type { SearchItem } from './search/search-pages.js';
 import type { Lease } from './reading/byte-budget.js';
 
 /** A served source for /readyz: which agent, and whether its home is there (`ready`) or why not. */
@@ -21,6 +23,9 @@ export interface LiveSide {
   subscribe(sub: FeedSubscription, lastId: number | null, deliver: (event: FeedEvent) => void): () => void;
   follow(file: RolloutFile, start: FollowStart): Promise<FileFollower>;
 }
+
+const notCounted = () =>
+  new RolloutError(RolloutErrorKind.InvalidQuery, 'usage is counted for Codex sessions only so far, not Claude Code ones (docs/claude.md)');
 
 const ORDER: Record<AgentName, number> = { codex: 0, claude: 1 };
 const PROGRESS_RANK: Record<IndexProgress['state'], number> = { disabled: 0, ready: 1, building: 2, waiting: 3, rebuilding: 4, failed: 5 };
@@ -153,51 +158,65 @@ export class MultiRepository implements SessionRepository {
     const parts = this.chosen(query);
     if (parts.length === 0) return { items: [], nextCursor: null, numScannedFiles: 0, reachedScanCap: false };
     if (parts.length === 1) return parts[0]!.listPage(rest, log, lease);
-    const pages = await Promise.all(parts.map((p) => p.listPage(rest, log, lease)));
-    return mergePages(
-      pages.map((page, i) => ({ page, keyOf: (item: ConversationItem) => parts[i]!.keyOfItem(item) })),
-      query.sort ?? 'created',
-      query.order,
-      query.limit,
-    );
+    return mergeListPages(await Promise.all(parts.map((p) => p.listPage(rest, log, lease))), parts, query);
   }
 
   openConversation: SessionRepository['openConversation'] = (file, log) => this.partOf(file).openConversation(file, log);
   openFile: SessionRepository['openFile'] = (file) => this.partOf(file).openFile(file);
   openRecords: SessionRepository['openRecords'] = (origin) => this.partOf(origin.file).openRecords(origin);
   searchSession: SessionRepository['searchSession'] = (file, request, signal) => this.partOf(file).searchSession(file, request, signal);
-  sessionUsage: SessionRepository['sessionUsage'] = (file, lease, signal) => this.partOf(file).sessionUsage(file, lease, signal);
+  sessionUsage: SessionRepository['sessionUsage'] = async (file, lease, signal) => {
+    const part = this.partOf(file);
+    if (part.source.agent !== 'codex') throw notCounted();
+    return part.sessionUsage(file, lease, signal);
+  };
   exportSession: SessionRepository['exportSession'] = (file, request) => this.partOf(file).exportSession(file, request);
   transcriptPiece: SessionRepository['transcriptPiece'] = (file, request) => this.partOf(file).transcriptPiece(file, request);
 
-  /** Search: the first chosen source's (search over every source is not merged yet: docs/claude.md). */
-  search: SessionRepository['search'] = (request, log, signal) => {
+  /** Search over every chosen source, interleaved as the list is (mergePages). */
+  search: SessionRepository['search'] = async (request, log, signal) => {
     const { agent: _agent, ...rest } = request;
-    const part = this.chosen(request)[0];
-    if (part === undefined) return Promise.resolve({ items: [], nextCursor: null, numScannedFiles: 0, reachedScanCap: false } as never);
-    return part.search(rest, log, signal);
+    const parts = this.chosen(request);
+    if (parts.length === 0) return { items: [], nextCursor: null, reachedScanCap: false };
+    if (parts.length === 1) return parts[0]!.search(rest, log, signal);
+    const pages = await Promise.all(parts.map((p) => p.search(rest, log, signal)));
+    const sourced = pages.map((page, i) => ({ page, keyOf: (item: SearchItem) => parts[i]!.keyOfItem(item) }));
+    const merged = mergePages(sourced, request.sort ?? 'created', request.order, request.limit);
+    return { ...merged, reachedScanCap: pages.some((page) => page.reachedScanCap) };
   };
 
-  /** Usage: the first chosen source's (see search). */
+  /**
+   * Usage: Codex sessions only. Claude's token kinds differ (cache writes beside input, two
+   * write prices) and are not in the index's usage tables yet: asking for them is refused
+   * rather than answered with zeros (docs/claude.md, "Serving").
+   */
   usage: SessionRepository['usage'] = (request) => {
-    const { agent: _agent, ...rest } = request;
-    return (this.chosen(request)[0] ?? this.first).usage(rest);
+    const { agent, ...rest } = request;
+    const codex = this.parts.find((p) => p.source.agent === 'codex');
+    if (agent?.includes('claude') === true || codex === undefined) throw notCounted();
+    return codex.usage(rest);
   };
 }
 
-interface SourcePage {
-  page: ConversationsPage;
-  keyOf(item: ConversationItem): string;
+interface SourcePage<T> {
+  page: { items: T[]; nextCursor: string | null };
+  keyOf(item: T): string;
 }
 
 /**
  * Interleaves the sources' pages, all asked with the same cursor. Each source's page covers its
  * sessions up to its `nextCursor` (its frontier; null: none left), so the merged page may only
- * hold items up to the nearest frontier: past it, the source that stopped there may still have
- * items that sort earlier. The merged cursor is the last item served when the page is full, else
- * that frontier (a page may then be short, or empty, with a cursor: "there may be more").
+ * hold items up to the nearest frontier: past it, the source that stopped there (its scan cap,
+ * or its full page) may still have items that sort earlier. The merged cursor is the last item
+ * served when the page is full, else that frontier (a page may then be short, or empty, with a
+ * cursor: "there may be more").
  */
-export function mergePages(pages: readonly SourcePage[], sort: SortField, order: ListQuery['order'], limit: number): ConversationsPage {
+export function mergePages<T extends { updatedAt: string }>(
+  pages: readonly SourcePage<T>[],
+  sort: SortField,
+  order: SortOrder,
+  limit: number,
+): { items: T[]; nextCursor: string | null } {
   const sign = order === 'desc' ? -1 : 1;
   const cmp = (a: Position, b: Position) => sign * positionCompare(a, b, sort);
   let bound: Position | null = null;
@@ -206,7 +225,7 @@ export function mergePages(pages: readonly SourcePage[], sort: SortField, order:
     const at = decodePosition(page.nextCursor, sort, order);
     if (bound === null || cmp(at, bound) < 0) bound = at;
   }
-  const position = (item: ConversationItem, keyOf: SourcePage['keyOf']): Position => ({
+  const position = (item: T, keyOf: (item: T) => string): Position => ({
     key: keyOf(item),
     mtimeMs: sort === 'updated' ? Date.parse(item.updatedAt) : 0,
   });
@@ -218,12 +237,17 @@ export function mergePages(pages: readonly SourcePage[], sort: SortField, order:
   const last = taken[taken.length - 1];
   const full = entries.length > limit && last !== undefined;
   const nextCursor = full ? encodePosition(last.at, sort, order) : bound === null ? null : encodePosition(bound, sort, order);
-  const totals = pages.map(({ page }) => page.total);
+  return { items: taken.map((e) => e.item), nextCursor };
+}
+
+/** The merged list page: mergePages, with the scan counts and totals of every source. */
+function mergeListPages(pages: readonly ConversationsPage[], parts: readonly RolloutRepository[], query: ListQuery): ConversationsPage {
+  const sourced = pages.map((page, i) => ({ page, keyOf: (item: ConversationItem) => parts[i]!.keyOfItem(item) }));
+  const totals = pages.map((page) => page.total);
   return {
-    items: taken.map((e) => e.item),
-    nextCursor,
-    numScannedFiles: pages.reduce((n, { page }) => n + page.numScannedFiles, 0),
-    reachedScanCap: pages.some(({ page }) => page.reachedScanCap),
+    ...mergePages(sourced, query.sort ?? 'created', query.order, query.limit),
+    numScannedFiles: pages.reduce((n, page) => n + page.numScannedFiles, 0),
+    reachedScanCap: pages.some((page) => page.reachedScanCap),
     ...(totals.every((t) => t !== undefined) ? { total: totals.reduce((a, b) => a + b, 0) } : {}),
   };
 }

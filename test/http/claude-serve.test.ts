@@ -138,6 +138,58 @@ describe.each(MODES)('both agents, $mode', ({ index }) => {
   });
 });
 
+describe.each(MODES)('search over both agents, $mode', ({ index }) => {
+  const app = sharedByTests(async () =>
+    appFor(await copyOfRealHome(), index, { ...both, claudeHome: await copyOfClaudeHome() }),
+  );
+
+  it('finds a phrase of a Claude prompt, with agent on the item, and in the session', async () => {
+    const res = await app().inject('/search?q=petit%20po%C3%A8me');
+    expect(res.statusCode).toBe(200);
+    const items: (Item & { matches: { line: number; role: string }[] })[] = res.json().items;
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ agent: 'claude', source: 'exec' });
+    expect(items[0]!.matches[0]!.role).toBe('user');
+    const inside = await app().inject(`/conversations/${items[0]!.id}/search?q=petit%20po%C3%A8me`);
+    expect(inside.statusCode).toBe(200);
+    expect(inside.json().matches[0].line).toBe(items[0]!.matches[0]!.line);
+    expect((await app().inject('/search?q=petit%20po%C3%A8me&agent=codex')).json().items).toEqual([]);
+    const bad = await app().inject('/search?q=x&agent=nobody');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toBe('INVALID_QUERY');
+  });
+
+  it('refuses usage of Claude sessions (not counted yet) rather than answer zeros; Codex usage is unchanged', async () => {
+    const claude = (await app().inject('/conversations?agent=claude&limit=1')).json().items[0] as Item;
+    for (const url of [`/conversations/${claude.id}/usage`, '/usage?agent=claude', '/usage?agent=codex&agent=claude']) {
+      const res = await app().inject(url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().code, url).toBe('INVALID_QUERY');
+    }
+    const codex = (await app().inject('/conversations?agent=codex&limit=1')).json().items[0] as Item;
+    expect((await app().inject(`/conversations/${codex.id}/usage`)).statusCode).toBe(200);
+    const all = await app().inject('/usage');
+    expect(all.statusCode).toBe(200);
+    expect((await app().inject('/usage?agent=codex')).json()).toEqual(all.json());
+  });
+
+  it('interleaves matches of both agents, pages without loss', async () => {
+    // "the" is in sessions of both agents.
+    const whole = (await app().inject('/search?q=the&limit=100')).json();
+    const agents = new Set(whole.items.map((i: Item) => i.agent));
+    expect(agents).toEqual(new Set(['codex', 'claude']));
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const after: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const body: { items: Item[]; nextCursor: string | null } = (await app().inject(`/search?q=the&limit=3${after}`)).json();
+      paged.push(...body.items.map((i) => i.id));
+      cursor = body.nextCursor;
+    } while (cursor !== null);
+    expect(paged).toEqual(whole.items.map((i: Item) => i.id));
+  });
+});
+
 describe('one agent, or a home that is not there', () => {
   it('serves Codex only with --agents codex, as before', async () => {
     const app = await appFor(await copyOfRealHome(), false, { agents: ['codex'], claudeHome: null });
@@ -182,6 +234,28 @@ const line = (sessionId: string, at: string, text: string) =>
     ...{ sessionId, cwd: '/w', version: '2.1.197', entrypoint: 'sdk-cli', timestamp: at },
     message: { role: 'user', content: text },
   });
+
+describe.each(MODES)('Claude names, $mode', ({ index }) => {
+  it('names a session by a title record the head read sees (older `summary`, `ai-title` before the first answer)', async () => {
+    const claudeHome = await tempHome();
+    const project = join(claudeHome, 'projects', '-w');
+    await mkdir(project, { recursive: true });
+    const old = 'd0000000-0000-4000-8000-000000000000';
+    const titled = 'd0000001-0000-4000-8000-000000000000';
+    const summary = JSON.stringify({ type: 'summary', summary: 'An older summary', leafUuid: 'x' });
+    await writeFile(join(project, `${old}.jsonl`), `${summary}\n${line(old, '2026-01-01T00:00:00.000Z', 'hi')}\n`);
+    const aiTitle = JSON.stringify({ type: 'ai-title', aiTitle: 'Greeting', sessionId: titled });
+    await writeFile(join(project, `${titled}.jsonl`), `${line(titled, '2026-01-01T00:00:01.000Z', 'hello')}\n${aiTitle}\n`);
+    const app = await appFor(await tempHome(), index, { agents: ['claude'], claudeHome });
+    const items: Item[] = (await app.inject('/conversations')).json().items;
+    expect(items.map((i) => [i.id, (i as Item & { name: string | null }).name])).toEqual([
+      [titled, 'Greeting'],
+      [old, 'An older summary'],
+    ]);
+    expect((await app.inject(`/conversations/${old}`)).json().conversation.name).toBe('An older summary');
+    await app.close();
+  });
+});
 
 /** A Codex rollout of one user message, named by its (local) stamp. */
 async function codexSession(home: string, stamp: string, id: string, at: string): Promise<void> {
