@@ -162,6 +162,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       bodyBudgetBytes: Math.floor(config.memoryBudgetBytes / 2),
       bodyWaitMs: config.memoryWaitMs,
       prices: new PriceBook(config.pricing),
+      maxScanFiles: config.maxScanFiles,
     });
     return app;
   }

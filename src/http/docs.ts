@@ -74,7 +74,8 @@ export const apiDocs = fp(async (app) => {
         title: 'codex-sessions',
         version: pkg.version,
         description:
-          'Read-only REST API over the OpenAI Codex CLI session history (rollout files). ' +
+          "Read-only REST API over coding agents' session history: the OpenAI Codex CLI's rollout files and " +
+          "Claude Code's transcripts. " +
           'Errors are application/problem+json (RFC 9457) with a `code` from a fixed enum.',
       },
       components: {

@@ -20,6 +20,7 @@ export interface TeamOptions {
   bodyBudgetBytes: number;
   bodyWaitMs: number;
   prices: PriceBook;
+  maxScanFiles: number;
 }
 
 const principals = new WeakMap<FastifyRequest, Principal>();
@@ -87,5 +88,6 @@ export async function teamPlugin(app: FastifyInstance, options: TeamOptions): Pr
     principalOf,
   });
   // Reads share the upkeep's budget (the other half of --memory-budget; push bodies have theirs).
-  await app.register(teamReadRoutes, { pool, memory, prices: options.prices, log: app.log, principalOf });
+  const { prices, maxScanFiles } = options;
+  await app.register(teamReadRoutes, { pool, memory, prices, maxScanFiles, log: app.log, principalOf });
 }

@@ -2,7 +2,7 @@
 // messages, reasoning, command, output and patch all try to run script. Nothing may run, in
 // the list, the transcript, search snippets or the Usage page; and the page's CSP is enforced,
 // not only sent.
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { tempHome, writeSession } from '../helper.js';
@@ -138,5 +138,48 @@ describeBrowser('the hostile session', () => {
     );
     expect(scripts.filter((s) => s.inline && s.src === '')).toHaveLength(1); // only the one the test inserted
     expect(scripts.filter((s) => s.src !== '').every((s) => s.src.startsWith(base))).toBe(true);
+  });
+
+  it('runs nothing in a Claude Code transcript: prompt, thinking, tools, results, sub-agents, unknown types', async () => {
+    const id = '01990000-0000-7000-8000-00000000bad2';
+    const x = (what: string) => `<img src=x onerror="window.__pwned='${what}'"><script>window.__pwned='${what}'</script>`;
+    const base0 = { sessionId: id, cwd: `/home/${x('cwd')}`, version: '2.1.197', gitBranch: x('branch'), isSidechain: false };
+    const at = (s: number) => ({ ...base0, timestamp: `2026-12-06T10:00:0${s}Z`, uuid: `u${s}` });
+    const assistant = (s: number, block: unknown) => ({
+      ...at(s),
+      type: 'assistant',
+      message: { id: `m${s}`, model: x('model'), content: [block] },
+    });
+    const result = (s: number, block: Record<string, unknown>, extra = {}) => ({
+      ...at(s),
+      type: 'user',
+      ...extra,
+      message: { role: 'user', content: [{ type: 'tool_result', ...block }] },
+    });
+    const lines = [
+      { ...at(1), type: 'user', message: { role: 'user', content: `hi ${x('prompt')} [link](javascript:window.__pwned='md')` } },
+      assistant(2, { type: 'thinking', thinking: x('thinking') }),
+      assistant(3, { type: 'tool_use', id: 't1', name: x('tool'), input: { command: x('command') } }),
+      assistant(4, { type: 'tool_use', id: 't2', name: 'Agent', input: { description: x('d'), prompt: x('a'), subagent_type: x('t') } }),
+      result(5, { tool_use_id: 't1', content: x('result'), is_error: true }),
+      result(6, { tool_use_id: 't2', content: [{ type: 'text', text: x('r') }] }, { toolUseResult: { agentId: `x" onclick="alert(1)` } }),
+      result(7, { tool_use_id: 't3', content: x('orphan') }, { toolUseResult: { agentId: 'a1b2c3' } }),
+      { ...at(7), type: 'attachment', attachment: { type: x('attachment') } },
+      { ...at(8), type: x('type'), detail: x('detail') },
+      { ...at(9), type: 'assistant', isApiErrorMessage: true, message: { content: [{ type: 'text', text: x('api') }] } },
+      { ...at(9), type: 'system', subtype: x('subtype'), content: x('system') },
+    ];
+    const home = await tempHome();
+    await mkdir(join(home, 'sessions/2026/12/06'), { recursive: true });
+    const file = join(home, `sessions/2026/12/06/rollout-2026-12-06T10-00-00-${id}.jsonl`);
+    await writeFile(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const base = await serve(home);
+    const w = await watchedPage(browser);
+    await w.page.goto(`${base}#/session/${id}`);
+    await w.page.locator(`[data-session="${id}"] [aria-label="Transcript"][aria-busy="false"]`).waitFor();
+    await w.page.getByRole('region', { name: /^Tool call <img/ }).waitFor();
+    for (const details of await w.page.locator('details').all()) await details.locator('summary').first().click();
+    expect(await w.page.locator('main').textContent()).toContain(`onerror="window.__pwned='thinking'"`);
+    await expectNothingRan(w);
   });
 });

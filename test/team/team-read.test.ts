@@ -3,9 +3,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { envelopeLines, tempHome, writeSession } from '../helper.js';
 import { v7At } from '../usage-lines.js';
 import { describePg } from './pg.js';
+import { pushOnce, pushedUpkeep } from './pushed-index-helper.js';
 import { pushedTeam, teamGet } from './team-read-helper.js';
+import { startTeam } from './team-helper.js';
 
 const A = v7At('2025-03-01T10:00:00Z', 1);
 const B = v7At('2025-03-02T10:00:00Z', 2);
@@ -70,5 +73,92 @@ describePg('team mode: reading sessions', () => {
     expect(cached.status).toBe(304);
     const beyond = await teamGet(team, `/conversations/${B}?machine=bob&format=ndjson`, read, { range: `bytes=${bytes.length}-` });
     expect([beyond.status, beyond.json().code]).toEqual([416, 'RANGE_NOT_SATISFIABLE']);
+  });
+
+  it('roles: read reads all; usage only /usage aggregates (no ids, titles or text); push reads nothing: 403 WRONG_ROLE', async () => {
+    const { team, read, usage, push } = await pushedTeam();
+    const byMachine = await teamGet(team, '/usage?groupBy=machine', read);
+    expect(byMachine.status, byMachine.body.toString()).toBe(200);
+    const rows = byMachine.json().rows as { key: string; totalTokens: number; sessions: number }[];
+    expect(rows.map((r) => r.key).sort()).toEqual(['alice', 'bob', 'carol']);
+    // bob and carol pushed the same home: the same figures.
+    const of = (m: string) => rows.find((r) => r.key === m)!;
+    expect([of('carol').totalTokens, of('carol').sessions]).toEqual([of('bob').totalTokens, of('bob').sessions]);
+    expect(byMachine.json().totals.totalTokens).toBe(rows.reduce((n, r) => n + r.totalTokens, 0));
+    const onlyBob = await teamGet(team, '/usage?groupBy=model&machine=bob', read);
+    const bobDay = await teamGet(team, '/usage?groupBy=day&machine=bob', read);
+    expect(onlyBob.json().totals).toEqual(bobDay.json().totals);
+    expect(onlyBob.json().totals.totalTokens).toBe(of('bob').totalTokens);
+    const search = await teamGet(team, '/search?q=test&machine=bob&machine=carol&limit=50', read);
+    expect(new Set((search.json().items as { machine: string }[]).map((i) => i.machine))).toEqual(new Set(['bob', 'carol']));
+
+    // A usage token: the aggregates, the same as a read token's, and nothing that names a session.
+    const asUsage = await teamGet(team, '/usage?groupBy=machine', usage);
+    expect([asUsage.status, asUsage.json().rows]).toEqual([200, rows]);
+    for (const groupBy of ['day', 'week', 'month', 'model', 'cwd', 'source', 'provider', 'machine']) {
+      const got = await teamGet(team, `/usage?groupBy=${groupBy}`, usage);
+      expect(got.status).toBe(200);
+      // No session id (UUIDs) and no title or text of the homes in any answer.
+      expect(got.body.toString()).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/);
+      expect(got.body.toString()).not.toMatch(/renamed|error test|fix the failing/);
+    }
+    const listed = (await teamGet(team, '/conversations?limit=1&machine=bob', read)).json().items[0] as { id: string };
+    const id = listed.id;
+    const refused = [
+      '/usage?groupBy=session',
+      '/conversations',
+      '/conversations?machine=bob',
+      `/conversations/${id}?machine=bob`,
+      `/conversations/${id}?machine=bob&format=ndjson`,
+      `/conversations/${id}/usage?machine=bob`,
+      `/conversations/${id}/search?q=the&machine=bob`,
+      `/conversations/${id}/export?machine=bob`,
+      '/search?q=the',
+      // A malformed query is refused for the role first: a wrong role learns nothing from a 400.
+      '/conversations?limit=banana',
+    ];
+    for (const path of refused) {
+      for (const [role, token] of [['usage', usage], ['push', push]] as const) {
+        if (role === 'push' || path !== '/usage?groupBy=session') {
+          const got = await teamGet(team, path, token);
+          expect([path, role, got.status, got.json().code]).toEqual([path, role, 403, 'WRONG_ROLE']);
+          expect(got.headers.get('content-type')).toContain('application/problem+json');
+        }
+      }
+      const anonymous = await teamGet(team, path, null);
+      expect([path, anonymous.status, anonymous.json().code]).toEqual([path, 401, 'UNAUTHORIZED']);
+    }
+    const bySession = await teamGet(team, '/usage?groupBy=session', usage);
+    expect([bySession.status, bySession.json().code]).toEqual([403, 'WRONG_ROLE']);
+    expect((await teamGet(team, '/usage', push)).json().code).toBe('WRONG_ROLE');
+    expect((await teamGet(team, '/usage', 'cst_' + 'A'.repeat(43))).json().code).toBe('UNAUTHORIZED');
+    // A read token may group by session (the ids are its to see).
+    expect((await teamGet(team, '/usage?groupBy=session', read)).status).toBe(200);
+  });
+
+  it('streams a session of several chunks: NDJSON byte for byte, a Range across a chunk boundary, the JSON form', async () => {
+    const team = await startTeam();
+    const home = await tempHome();
+    const id = v7At('2025-04-01T10:00:00Z', 9);
+    const spec = { stamp: '2025-04-01T10-00-00', id, title: 'a long one' };
+    // Records that are no search document: what is measured is the streaming, not the trigram index of 10 MB of text.
+    const said = (n: number) => ({ timestamp: '2025-04-01T10:00:01Z', type: 'padding', payload: { n, blob: 'x'.repeat(2000) } });
+    const path = await writeSession(home, spec, [...envelopeLines(spec), ...Array.from({ length: 5000 }, (_, n) => said(n))]);
+    const bytes = await readFile(join(home, path));
+    expect(bytes.length).toBeGreaterThan(9 * 2 ** 20); // three chunks of at most 4 MiB
+    await pushOnce(team, await team.token('push', 'dave'), home);
+    await pushedUpkeep(team).upkeep.run(true, true);
+    const read = await team.token('read');
+    const chunks = await team.db.query('SELECT count(*)::int AS n FROM cs_chunks');
+    expect(chunks.rows[0].n).toBeGreaterThanOrEqual(3);
+    const whole = await teamGet(team, `/conversations/${id}?format=ndjson`, read);
+    expect([whole.status, whole.body.equals(bytes)]).toEqual([200, true]);
+    const at = 4 * 2 ** 20;
+    const range = await teamGet(team, `/conversations/${id}?format=ndjson`, read, { range: `bytes=${at - 100}-${at + 99}` });
+    expect([range.status, range.body.equals(bytes.subarray(at - 100, at + 100))]).toEqual([206, true]);
+    const doc = await teamGet(team, `/conversations/${id}`, read);
+    expect(doc.status).toBe(200);
+    expect(doc.json().records).toHaveLength(bytes.toString().trimEnd().split('\n').length);
+    expect(doc.json().conversation).toMatchObject({ id, machine: 'dave', title: 'a long one', sizeBytes: bytes.length });
   });
 });

@@ -112,7 +112,7 @@ export function App() {
       </a>
       <header class="top">
         <a class="brand" href={href.sessions()}>
-          Codex<span class="brand-more"> sessions</span>
+          Agent<span class="brand-more"> sessions</span>
         </a>
         <nav aria-label="Main">
           {nav('sessions', href.sessions(), 'Sessions')}

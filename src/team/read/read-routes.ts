@@ -17,6 +17,7 @@ export interface TeamReadOptions {
   pool: pg.Pool;
   memory: MemoryBudget;
   prices: PriceBook;
+  maxScanFiles: number;
   log: RolloutLogger;
   principalOf(request: FastifyRequest): Principal;
 }
@@ -42,8 +43,9 @@ function checkRole(principal: Principal, route: string): void {
  * that every answer is built by the same code as over one home, plus `machine`.
  */
 export async function teamReadRoutes(app: FastifyInstance, options: TeamReadOptions): Promise<void> {
-  const { pool, memory, prices, log, principalOf } = options;
-  const repository = new TeamRepository({ pool, index: new TeamIndex(pool), memory, limits: DEFAULT_READ_LIMITS, prices, log });
+  const { pool, memory, prices, maxScanFiles, log, principalOf } = options;
+  const index = new TeamIndex(pool);
+  const repository = new TeamRepository({ pool, index, memory, limits: DEFAULT_READ_LIMITS, prices, maxScanFiles, log });
   app.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url;
     if (route === undefined || route === '/healthz' || route.startsWith('/push/')) return;

@@ -34,6 +34,8 @@ export interface TeamRepositoryOptions {
   memory: MemoryBudget;
   limits: ReadLimits;
   prices: PriceBook;
+  /** Candidates one search page may examine (--max-scan-files, as over one home). */
+  maxScanFiles: number;
   log: RolloutLogger;
 }
 
@@ -162,7 +164,7 @@ export class TeamRepository implements SessionRepository {
     }
     if (rows.length > 1) {
       const paths = rows.map((r) => r.relPath).join(', ');
-      throw new RolloutError(RolloutErrorKind.AmbiguousId, `${rows.length} files of ${on[0]} claim id ${id}: ${paths}`);
+      throw new RolloutError(RolloutErrorKind.AmbiguousId, `${rows.length} files claim id ${id}: ${paths}`);
     }
     const file = pushedFile(rows[0]!.machine, rows[0]!.relPath);
     if (file === null) throw new RolloutError(RolloutErrorKind.NotFound, `no session with id ${id}`);
@@ -199,7 +201,7 @@ export class TeamRepository implements SessionRepository {
       index: teamSearchIndex(index, machines),
       readListing: this.readListing,
       env: this.env,
-      maxScanFiles: 0,
+      maxScanFiles: this.options.maxScanFiles,
       prices,
       log,
     };

@@ -139,11 +139,17 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
         )}
       </nav>
       <header class="session-head">
-        <h1 id="session-title">
-          {title} <AgentBadge agent={summary?.agent} />
-        </h1>
+        <h1 id="session-title">{title}</h1>
         {summary?.name && summary.title && <p class="subtitle muted">{summary.title}</p>}
         <dl class="facts">
+          {summary?.agent !== undefined && (
+            <div class="fact">
+              <dt>Agent</dt>
+              <dd>
+                <AgentBadge agent={summary.agent} />
+              </dd>
+            </div>
+          )}
           <Fact label="Project" title={cwd ?? ''}>
             {cwd}
           </Fact>
