@@ -2,7 +2,8 @@
 // from the configuration, /readyz, `agent` on items and the `agent=` filter, one interleaved
 // keyset order, lookups and raw bytes, over real HTTP on copies of both real fixture homes, with
 // and without the index.
-import { appendFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { appendFile, cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -255,6 +256,43 @@ describe.each(MODES)('Claude names, $mode', ({ index }) => {
     expect((await app.inject(`/conversations/${old}`)).json().conversation.name).toBe('An older summary');
     await app.close();
   });
+});
+
+describe.each(MODES)('hostile Claude files over HTTP, $mode', ({ index }) => {
+  it('skips a FIFO and a link out of the home, lists a `..-..-etc` project and a 15 MiB line, and never serves outside', async () => {
+    const claudeHome = await tempHome();
+    const outside = await tempHome();
+    const project = join(claudeHome, 'projects', '-w');
+    const dots = join(claudeHome, 'projects', '..-..-etc');
+    await mkdir(project, { recursive: true });
+    await mkdir(dots, { recursive: true });
+    const fifo = 'e0000000-0000-4000-8000-000000000000';
+    const link = 'e0000001-0000-4000-8000-000000000000';
+    const dotted = 'e0000002-0000-4000-8000-000000000000';
+    const big = 'e0000003-0000-4000-8000-000000000000';
+    execFileSync('mkfifo', [join(project, `${fifo}.jsonl`)]);
+    await writeFile(join(outside, 'secret.jsonl'), line(link, '2026-01-01T00:00:00.000Z', 'secret') + '\n');
+    await symlink(join(outside, 'secret.jsonl'), join(project, `${link}.jsonl`));
+    await writeFile(join(dots, `${dotted}.jsonl`), line(dotted, '2026-01-01T00:00:01.000Z', 'dotted') + '\n');
+    const huge = JSON.stringify({ type: 'user', timestamp: '2026-01-01T00:00:03.000Z', toolUseResult: 'x'.repeat(15 * 2 ** 20) });
+    await writeFile(join(project, `${big}.jsonl`), `${line(big, '2026-01-01T00:00:02.000Z', 'big')}\n${huge}\n`);
+    const app = await appFor(await tempHome(), index, { agents: ['claude'], claudeHome });
+    const res = await app.inject('/conversations?head=0&tail=1');
+    expect(res.statusCode).toBe(200);
+    const items: Item[] = res.json().items;
+    expect(items.map((i) => [i.id, i.title])).toEqual([
+      [big, 'big'],
+      [dotted, 'dotted'],
+    ]);
+    expect(items[1]!.path).toBe(`projects/..-..-etc/${dotted}.jsonl`);
+    for (const id of [fifo, link]) {
+      const one = await app.inject(`/conversations/${id}?format=ndjson`);
+      expect(one.statusCode, id).toBe(404);
+      expect(one.json().code).toBe('NOT_FOUND');
+    }
+    expect((await app.inject('/search?q=secret')).json().items).toEqual([]);
+    await app.close();
+  }, 60_000);
 });
 
 /** A Codex rollout of one user message, named by its (local) stamp. */
