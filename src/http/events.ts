@@ -78,8 +78,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const { cwd, source, provider, archived = 'false' } = request.query;
-      const sub = { filter: parseFilter({ cwd, source, provider }), archived };
+      const { cwd, source, provider, agent, archived = 'false' } = request.query;
+      const sub = { filter: parseFilter({ cwd, source, provider }), archived, agent };
       const lastId = lastEventId(request);
       streams.check();
       await repository.live.watchTree(); // from the first frame on, every change is seen

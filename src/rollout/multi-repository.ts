@@ -9,6 +9,9 @@ import type { ConversationItem, ConversationsPage, FilterInput, ListQuery } from
 import type { RolloutFile, RolloutLogger, SortField, SortOrder } from './types.js';
 import type { SearchItem } from './search/search-pages.js';
 import type { Lease } from './reading/byte-budget.js';
+import { wants } from './live/change-feed.js';
+import { EventLog, type EventLogOptions } from './live/event-log.js';
+import { parseFilter } from './listing/filters.js';
 
 /** A served source for /readyz: which agent, and whether its home is there (`ready`) or why not. */
 export interface SourceState {
@@ -39,9 +42,13 @@ const PROGRESS_RANK: Record<IndexProgress['state'], number> = { disabled: 0, rea
  */
 export class MultiRepository implements SessionRepository {
   readonly parts: readonly RolloutRepository[];
+  /** The changes of every source, one sequence of ids (used with more than one source). */
+  private readonly changes: EventLog;
+  private relaying: Promise<void> | null = null;
 
-  constructor(parts: readonly RolloutRepository[]) {
+  constructor(parts: readonly RolloutRepository[], eventLog?: EventLogOptions) {
     if (parts.length === 0) throw new Error('a service serves at least one source');
+    this.changes = new EventLog(eventLog);
     this.parts = [...parts].sort((a, b) => ORDER[a.source.agent] - ORDER[b.source.agent]);
   }
 
@@ -63,20 +70,33 @@ export class MultiRepository implements SessionRepository {
   }
 
   /**
-   * Live changes. /events carries the first source's changes (Codex when it is served): event ids
-   * are one source's sequence, so replay by Last-Event-ID stays exact; following one session
-   * works for any source.
+   * Live changes of every source. With one source, its own; with several, their changes are
+   * relayed into one log of this service's (ids are that log's sequence, so replay by
+   * Last-Event-ID stays exact), from the first watchTree() on. Following one session goes to
+   * the source of its file.
    */
   get live(): LiveSide {
-    const first = this.first.live;
+    if (this.parts.length === 1) return this.first.live;
+    const log = this.changes;
     return {
-      watchTree: async () => {
-        await Promise.all(this.parts.map((p) => p.live.watchTree()));
-      },
-      lastChangeId: () => first.lastChangeId(),
-      subscribe: (sub, lastId, deliver) => first.subscribe(sub, lastId, deliver),
+      watchTree: () => (this.relaying ??= this.relay()),
+      lastChangeId: () => log.lastId,
+      subscribe: (sub, lastId, deliver) => log.subscribe(lastId, (event) => {
+        if (wants(sub, event)) deliver(event);
+      }),
       follow: (file, start) => this.partOf(file).live.follow(file, start),
     };
+  }
+
+  /** Watches every source's tree and copies each change (all of them, in any view) into the one log. */
+  private async relay(): Promise<void> {
+    const everything: FeedSubscription = { filter: parseFilter({}), archived: 'all' };
+    await Promise.all(this.parts.map((p) => p.live.watchTree()));
+    for (const part of this.parts) {
+      part.live.subscribe(everything, null, (event) => {
+        this.changes.append(event.change, event.session);
+      });
+    }
   }
 
   start(): void {

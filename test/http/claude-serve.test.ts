@@ -7,7 +7,10 @@ import { appendFile, cp, mkdir, readFile, symlink, writeFile } from 'node:fs/pro
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { appFor, copyOfRealHome, MODES, sharedByTests, tempHome } from '../helper.js';
+import { DEFAULT_LIVE } from '../../src/config.js';
+import { appFor, buildTestApp, copyOfRealHome, MODES, sharedByTests, tempHome } from '../helper.js';
+import { listen } from '../net.js';
+import { SseClient } from '../sse.js';
 
 const CLAUDE_REAL = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/claude-home-real');
 
@@ -291,6 +294,40 @@ describe.each(MODES)('hostile Claude files over HTTP, $mode', ({ index }) => {
       expect(one.json().code).toBe('NOT_FOUND');
     }
     expect((await app.inject('/search?q=secret')).json().items).toEqual([]);
+    await app.close();
+  }, 60_000);
+});
+
+describe.each(MODES)('/events over both agents, $mode', ({ index }) => {
+  it('announces changes of both homes in one sequence of ids, with agent, and filters by agent', async () => {
+    const codexHome = await tempHome();
+    const claudeHome = await tempHome();
+    const project = join(claudeHome, 'projects', '-w');
+    await mkdir(project, { recursive: true });
+    const indexPath = index ? join(await tempHome(), 'index.sqlite') : null;
+    const app = await buildTestApp(codexHome, { ...both, claudeHome, indexPath, live: { ...DEFAULT_LIVE, heartbeatMs: 200 } });
+    const port = await listen(app);
+    const all = new SseClient(port, '/events');
+    const onlyClaude = new SseClient(port, '/events?agent=claude');
+    await all.until((x) => x.events.length > 0);
+    await onlyClaude.until((x) => x.events.length > 0);
+    const aid = 'f0000000-0000-4000-8000-000000000000';
+    await writeFile(join(project, `${aid}.jsonl`), line(aid, '2026-01-01T00:00:00.000Z', 'from claude') + '\n');
+    await all.until((x) => x.named('session').length >= 1);
+    const cid = '00000000-0000-7000-8000-0000000000f1';
+    await codexSession(codexHome, '2026-01-01T00-00-01', cid, '2026-01-01T00:00:01.000Z');
+    await all.until((x) => x.named('session').length >= 2);
+    const seen = all.named('session').map((e) => JSON.parse(e.data!) as { change: string; session: Item });
+    expect(seen.map((e) => [e.change, e.session.agent, e.session.id])).toEqual([
+      ['created', 'claude', aid],
+      ['created', 'codex', cid],
+    ]);
+    const ids = all.named('session').map((e) => Number(e.id));
+    expect(ids[1]).toBe(ids[0]! + 1);
+    await onlyClaude.until((x) => x.named('session').length >= 1);
+    expect(onlyClaude.named('session').map((e) => (JSON.parse(e.data!) as { session: Item }).session.id)).toEqual([aid]);
+    all.close();
+    onlyClaude.close();
     await app.close();
   }, 60_000);
 });

@@ -5,7 +5,8 @@ import { buildTestApp, tempHome, uuidN, writeSession } from '../helper.js';
 // there is a set, the route's parameters for an unknown one) and what came. Before: ajv's words,
 // e.g. "querystring must NOT have additional properties" for ?limt=5.
 const ID = uuidN(1);
-const LIST_PARAMS = 'cursor, limit, head, tail, sort, order, archived, includeEmpty, cwd, source, provider, machine, since, until, q';
+const LIST_PARAMS =
+  'cursor, limit, head, tail, sort, order, archived, includeEmpty, cwd, source, agent, provider, machine, since, until, q, total';
 
 const CASES: [string, 'INVALID_QUERY' | 'INVALID_ID', string][] = [
   ['/conversations?limt=5', 'INVALID_QUERY', `unknown query parameter "limt" (did you mean "limit"?); this route takes ${LIST_PARAMS}`],
@@ -63,7 +64,7 @@ const CASES: [string, 'INVALID_QUERY' | 'INVALID_ID', string][] = [
     '/usage?group=day',
     'INVALID_QUERY',
     'unknown query parameter "group" (did you mean "groupBy"?); ' +
-      'this route takes groupBy, tz, since, until, cwd, source, provider, machine, archived, limit',
+      'this route takes groupBy, tz, since, until, cwd, source, agent, provider, machine, archived, limit',
   ],
   ['/usage?limit=0', 'INVALID_QUERY', 'query parameter limit must be from 1 to 10000; got 0'],
   // One since/until parser (issue 16): usage now refuses the years a Date cannot hold, as the list did (before: 200, empty).
@@ -74,7 +75,7 @@ const CASES: [string, 'INVALID_QUERY' | 'INVALID_ID', string][] = [
   [
     '/events?sources=cli',
     'INVALID_QUERY',
-    'unknown query parameter "sources" (did you mean "source"?); this route takes cwd, source, provider, archived',
+    'unknown query parameter "sources" (did you mean "source"?); this route takes cwd, source, provider, agent, archived',
   ],
   ['/events?archived=no', 'INVALID_QUERY', 'query parameter archived must be one of false, true, all; got "no"'],
   [
