@@ -161,7 +161,7 @@ export class HomeRepository {
     const env = await this.env();
     const readListing: ReadListing = (file, head, tail, log) => cache.read(file, head, tail, env, log);
     const { maxScanFiles, log } = this.options;
-    return { walker, index, readListing, env, prices, maxScanFiles, log, agent: this.source.agent };
+    return { walker, index, readListing, env, prices, maxScanFiles, log, agent: this.source.agent, keysInNames: this.source.keysInNames };
   }
 
   /** The summaries with their `usage` from the index: null for sessions it has not read yet, and for all without an index. */
