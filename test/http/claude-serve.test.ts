@@ -330,6 +330,27 @@ describe.each(MODES)('/events over both agents, $mode', ({ index }) => {
     onlyClaude.close();
     await app.close();
   }, 60_000);
+
+  it('follows a Claude session as it is written', async () => {
+    const claudeHome = await tempHome();
+    const project = join(claudeHome, 'projects', '-w');
+    await mkdir(project, { recursive: true });
+    const aid = 'f0000002-0000-4000-8000-000000000000';
+    const path = join(project, `${aid}.jsonl`);
+    await writeFile(path, line(aid, '2026-01-01T00:00:00.000Z', 'first') + '\n');
+    const indexPath = index ? join(await tempHome(), 'index.sqlite') : null;
+    const app = await buildTestApp(await tempHome(), { ...both, claudeHome, indexPath, live: { ...DEFAULT_LIVE, heartbeatMs: 200 } });
+    const port = await listen(app);
+    const follower = new SseClient(port, `/conversations/${aid}/events?from=start`);
+    await follower.until((x) => x.named('record').length >= 1);
+    const next = line(aid, '2026-01-01T00:00:05.000Z', 'second');
+    await appendFile(path, next + '\n');
+    await follower.until((x) => x.named('record').length >= 2);
+    expect(follower.named('record')[1]!.data).toBe(next);
+    expect(follower.named('record')[1]!.id).toBe(String((await readFile(path)).length));
+    follower.close();
+    await app.close();
+  }, 60_000);
 });
 
 /** A Codex rollout of one user message, named by its (local) stamp. */
