@@ -163,6 +163,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       bodyWaitMs: config.memoryWaitMs,
       prices: new PriceBook(config.pricing),
       maxScanFiles: config.maxScanFiles,
+      streams: new StreamRegistry(config.maxStreams, config.live),
     });
     return app;
   }

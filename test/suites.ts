@@ -9,6 +9,7 @@ export const STRESS = [
   'test/http/memory-budget.test.ts',
   'test/http/search-properties.test.ts',
   'test/http/usage-properties.test.ts',
+  'test/http/usage-memory.test.ts',
   'test/http/follow.test.ts',
   'test/load.test.ts',
 ];

@@ -12,6 +12,7 @@ export const EventsQuery = Type.Object(
     provider: ListQuery.properties.provider,
     agent: ListQuery.properties.agent,
     archived: ListQuery.properties.archived,
+    machine: ListQuery.properties.machine,
   },
   { additionalProperties: false },
 );

@@ -6,6 +6,7 @@ import type { LiveSide } from '../rollout/multi-repository.js';
 import { ChangeStream, EventsQuery, FollowQuery, FollowStream, lastEventIdHeaders } from './event-schemas.js';
 import { summaryFields } from './list-body.js';
 import { problemResponses, IdParams } from './schemas.js';
+import { HttpProblem } from './problem.js';
 import { sseFrame, type SseStream, type StreamRegistry } from './sse.js';
 
 export interface EventRoutesOptions {
@@ -16,7 +17,7 @@ export interface EventRoutesOptions {
 /** One frame per change, shared by every subscriber it goes to. */
 const frames = new WeakMap<FeedEvent, Buffer>();
 
-function changeFrame(event: FeedEvent): Buffer {
+export function changeFrame(event: FeedEvent): Buffer {
   let frame = frames.get(event);
   if (frame === undefined) {
     const data =
@@ -78,7 +79,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const { cwd, source, provider, agent, archived = 'false' } = request.query;
+      const { cwd, source, provider, agent, archived = 'false', machine } = request.query;
+      if (machine !== undefined) throw new HttpProblem('INVALID_QUERY', 'machine applies in team mode only (--database-url)');
       const sub = { filter: parseFilter({ cwd, source, provider }), archived, agent };
       const lastId = lastEventId(request);
       streams.check();

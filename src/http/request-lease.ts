@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Lease } from '../rollout/reading/byte-budget.js';
+import type { RequestKind } from '../rollout/reading/session-reader.js';
 import type { SessionRepository } from '../rollout/repository.js';
 import { clientKey } from './client-key.js';
 
@@ -43,7 +44,7 @@ export async function requestLease(
   repository: SessionRepository,
   request: FastifyRequest,
   reply: FastifyReply,
-  kind: 'list' | 'conversation' | 'bytes',
+  kind: RequestKind,
   limit = 0,
 ): Promise<Lease> {
   const socket = request.raw.socket;

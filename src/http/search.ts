@@ -38,7 +38,11 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ repository: SessionReposi
     async (request, reply) => {
       const query = { ...LIST_DEFAULTS, ...SEARCH_DEFAULTS, ...request.query };
       const signal = clientGone(request, reply);
-      const page = async () => schemaBody(reply, await repository.search(query, request.log, signal));
+      const page = async () => {
+        const found = await repository.search(query, request.log, signal);
+        // model: null where the source has none, as the list writes it (list-body.ts).
+        return schemaBody(reply, { ...found, items: found.items.map((item) => ({ ...item, model: item.model ?? null })) });
+      };
       return reply.cachedJson(repository.freshness(true), page);
     },
   );

@@ -28,8 +28,8 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: SessionReposit
     },
     async (request, reply) => {
       const file = await repository.findById(request.params.id, chosenMachine(request.query));
-      // The read's working set, then (inside) what the count holds as it grows: both from the memory budget.
-      const lease = await requestLease(repository, request, reply, 'conversation');
+      // The read's working set and a count's first bytes, then (inside) what the count holds as it grows.
+      const lease = await requestLease(repository, request, reply, 'usage');
       return repository.sessionUsage(file, lease, clientGone(request, reply));
     },
   );

@@ -14,7 +14,7 @@ import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES, Lease, MemoryBudge
 import { recordReader, type RecordReader } from './reading/record-reader.js';
 import { openSession } from './reading/open-session.js';
 import { DEFAULT_READ_LIMITS, requestShare } from './reading/session-reader.js';
-import type { OpenRollout, ReadEnv, ReadLimits } from './reading/session-reader.js';
+import type { OpenRollout, ReadEnv, ReadLimits, RequestKind } from './reading/session-reader.js';
 import type { RecordOrigin, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
 import type { SearchDeps } from './search/search-pages.js';
 import { PriceBook } from './usage/pricing.js';
@@ -112,7 +112,7 @@ export class HomeRepository {
    * response is done. A wait ends at once when `signal` aborts (the client went away). With
    * `client` (an opaque name), the bytes count against that client's share of the budget.
    */
-  async leaseFor(kind: 'list' | 'conversation' | 'bytes', limit = 0, signal?: AbortSignal, client?: string): Promise<Lease> {
+  async leaseFor(kind: RequestKind, limit = 0, signal?: AbortSignal, client?: string): Promise<Lease> {
     const lease = new Lease(client === undefined ? this.memory.requests : this.memory.clients.for(client));
     await lease.take(requestShare(this.limits, kind, limit), signal);
     return lease;

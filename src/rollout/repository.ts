@@ -7,7 +7,7 @@ import type { OpenConversation } from './sources/source.js';
 import type { ConversationsPage, ListQuery, RolloutFile, RolloutLogger, SessionSummary } from './types.js';
 import { searchPage, searchSession } from './search/search-pages.js';
 import type { SearchPage, SearchRequest, SessionSearchRequest } from './search/search-pages.js';
-import { readSessionUsage, type SessionUsage } from './usage/session-usage.js';
+import { leaseMemory, readSessionUsage, type SessionUsage } from './usage/session-usage.js';
 import { keysCarriedByOlder } from './usage/carriers.js';
 import { DEFAULT_SEARCH_BUDGET_CHARS, SearchWork } from './search/search-work.js';
 import { usageReport, type UsageQuery, type UsageReport } from './usage/usage-report.js';
@@ -109,8 +109,9 @@ export class RolloutRepository extends HomeRepository {
 
   /**
    * Token usage and cost of one session, read from its file by the rules of the list and GET
-   * /usage (docs/usage.md). With a `lease` (the request's share of the memory budget), what the count
-   * holds as it grows (a digest per distinct response, the tallies) is taken from the budget too, waiting for room.
+   * /usage (docs/usage.md). With a `lease` (the request's share of the memory budget, taken for
+   * kind 'usage'), what the count holds past COUNT_ALLOWANCE (a digest per distinct response, the
+   * threads, the tallies) is taken from the budget too as it grows (Lease.grow).
    */
   async sessionUsage(file: RolloutFile, lease?: Lease, signal?: AbortSignal): Promise<SessionUsage> {
     const deps = await this.readDeps();
@@ -118,7 +119,7 @@ export class RolloutRepository extends HomeRepository {
       sessionExists: (id: string) => this.sessionExists(id),
       carriedByOlder: (keys: ReadonlySet<string>) => keysCarriedByOlder(deps, file, keys),
     };
-    return readSessionUsage(file, deps.env, this.prices, rule6, lease && ((bytes) => lease.take(bytes, signal)));
+    return readSessionUsage(file, deps.env, this.prices, rule6, leaseMemory(lease, signal));
   }
 
   /** Counted usage of the whole home, grouped (docs/usage.md, `GET /usage`; see usage/usage-report.ts). */

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpProblem } from '../http/problem.js';
 import { bearerToken, security } from '../http/security.js';
+import type { StreamRegistry } from '../http/sse.js';
 import { BytePool, MemoryBudget } from '../rollout/reading/byte-budget.js';
 import { DEFAULT_READ_LIMITS } from '../rollout/reading/session-reader.js';
 import { migrate } from './db/migrations.js';
@@ -21,6 +22,7 @@ export interface TeamOptions {
   bodyWaitMs: number;
   prices: PriceBook;
   maxScanFiles: number;
+  streams: StreamRegistry;
 }
 
 const principals = new WeakMap<FastifyRequest, Principal>();
@@ -88,6 +90,6 @@ export async function teamPlugin(app: FastifyInstance, options: TeamOptions): Pr
     principalOf,
   });
   // Reads share the upkeep's budget (the other half of --memory-budget; push bodies have theirs).
-  const { prices, maxScanFiles } = options;
-  await app.register(teamReadRoutes, { pool, memory, prices, maxScanFiles, log: app.log, principalOf });
+  const { prices, maxScanFiles, streams } = options;
+  await app.register(teamReadRoutes, { pool, memory, prices, maxScanFiles, streams, log: app.log, principalOf });
 }

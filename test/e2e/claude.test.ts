@@ -1,27 +1,24 @@
 // Claude Code transcripts in Chromium (docs/dashboard.md, "Claude Code transcripts"): the real
-// files written by Claude Code 2.1.197, read by the page from the NDJSON bytes the server sends.
-// The page tells the agent from the lines, so any route that serves a file's bytes will do: the
-// files are served here from a Codex home under rollout names (the Codex source serves any
-// file's bytes by the id in its name), which tests the page apart from the server's Claude source.
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+// files written by Claude Code 2.1.197 and constructed ones (compaction, an unknown type), served
+// by the server's Claude source (--claude-home) and read by the page from their NDJSON bytes; the
+// last test serves both real homes as a user does: the list, the badges and the session's facts.
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { subagentSessionId } from '../../src/rollout/sources/claude/subagent-id.js';
-import { tempHome } from '../helper.js';
-import { describeBrowser, screenshot, serve, useBrowser, watchedPage } from './browser.js';
+import { REAL_HOME, tempHome } from '../helper.js';
+import { describeBrowser, screenshot, SCREENSHOTS, serve, useBrowser, watchedPage } from './browser.js';
 
-const CLAUDE_HOME = join(import.meta.dirname, '../fixtures/claude-home-real/projects');
-const DAY_DIR = 'sessions/2026/12/06';
+const CLAUDE_REAL = join(import.meta.dirname, '../fixtures/claude-home-real');
 
-/** A Codex home holding these Claude files (path under projects/ → session id), each under a rollout name. */
-async function homeWith(files: Record<string, string>, extra: Record<string, string> = {}): Promise<string> {
-  const home = await tempHome();
-  await mkdir(join(home, DAY_DIR), { recursive: true });
-  const name = (id: string) => join(home, DAY_DIR, `rollout-2026-12-06T03-21-30-${id}.jsonl`);
-  for (const [rel, id] of Object.entries(files)) await copyFile(join(CLAUDE_HOME, rel), name(id));
-  for (const [id, text] of Object.entries(extra)) await writeFile(name(id), text);
-  return home;
+/** The real Claude home, plus constructed sessions (id → file text) in a project of their own; its URL served alone. */
+async function serveClaude(extra: Record<string, string> = {}): Promise<string> {
+  const claudeHome = await tempHome();
+  await cp(CLAUDE_REAL, claudeHome, { recursive: true });
+  await mkdir(join(claudeHome, 'projects/-w'), { recursive: true });
+  for (const [id, text] of Object.entries(extra)) await writeFile(join(claudeHome, 'projects/-w', `${id}.jsonl`), text);
+  return serve(await tempHome(), { claudeHome, agents: ['claude'] });
 }
 
 async function open(page: Page, base: string, id: string): Promise<void> {
@@ -36,7 +33,7 @@ describeBrowser('Claude Code transcripts', () => {
 
   it('shows a --continue session: prompts, folded thinking, Write and Edit as diffs, Read, Bash, two turns', async () => {
     const id = '5b0f19a8-a7b2-4cad-9a2b-d6aa31c98a13';
-    const base = await serve(await homeWith({ [`-home-dev-web-app/${id}.jsonl`]: id }));
+    const base = await serveClaude();
     const { page, pageErrors } = await watchedPage(browser);
     await open(page, base, id);
     const users = page.getByRole('article', { name: 'User message' });
@@ -75,19 +72,14 @@ describeBrowser('Claude Code transcripts', () => {
       'attachment: skill_listing',
     ]);
     await page.setViewportSize({ width: 1100, height: 1500 });
-    await screenshot(page, 'session-claude');
+    await screenshot(page, 'session-claude-open-thinking');
     expect(pageErrors).toEqual([]);
   });
 
   it("links an Agent call to the sub-agent's session, which opens", async () => {
     const parent = '06d6efa2-55a7-436d-8ca5-53285341e9bb';
     const child = subagentSessionId(parent, 'a8e81a30845775904');
-    const base = await serve(
-      await homeWith({
-        [`-home-dev-api-server/${parent}.jsonl`]: parent,
-        [`-home-dev-api-server/${parent}/subagents/agent-a8e81a30845775904.jsonl`]: child,
-      }),
-    );
+    const base = await serveClaude();
     const { page, pageErrors } = await watchedPage(browser);
     await open(page, base, parent);
     const agent = tool(page, 'Agent');
@@ -113,7 +105,7 @@ describeBrowser('Claude Code transcripts', () => {
       { ...at(4), type: 'brand-new-thing' },
     ];
     const text = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
-    const base = await serve(await homeWith({ [`-home-dev-api-server/${failed}.jsonl`]: failed }, { [compacted]: text }));
+    const base = await serveClaude({ [compacted]: text });
     const { page, pageErrors } = await watchedPage(browser);
     await open(page, base, failed);
     const error = page.getByRole('note').filter({ hasText: 'API error' });
@@ -124,6 +116,67 @@ describeBrowser('Claude Code transcripts', () => {
     const labels = await page.locator('details.context summary .label').allTextContents();
     expect(labels).toEqual(['compaction summary', 'brand-new-thing record']);
     expect(await page.locator('details.context.unknown summary').textContent()).toContain('a type this page does not know');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows no agent badge on the rows when the server serves one agent', async () => {
+    const base = await serveClaude();
+    const { page, pageErrors } = await watchedPage(browser);
+    const readyz = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith('/readyz'));
+    await page.goto(base);
+    const rows = page.getByRole('list', { name: 'Sessions' }).getByRole('link');
+    await expect.poll(() => rows.count()).toBe(12);
+    expect((await readyz).status()).toBe(200);
+    await page.evaluate(() => new Promise(requestAnimationFrame));
+    expect(await rows.locator('.badge.agent').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('lists Claude sessions with their badge beside Codex ones, and opens one with its facts, resume command and sub-agent', async () => {
+    const codexHome = await tempHome();
+    await cp(REAL_HOME, codexHome, { recursive: true });
+    const claudeHome = await tempHome();
+    await cp(CLAUDE_REAL, claudeHome, { recursive: true });
+    const base = await serve(codexHome, { claudeHome, agents: ['codex', 'claude'] });
+    const { page, pageErrors } = await watchedPage(browser);
+    await page.goto(base);
+    const rows = page.getByRole('list', { name: 'Sessions' }).getByRole('link');
+    await expect.poll(() => rows.count()).toBeGreaterThan(12);
+    // The fixtures' Claude sessions (10 and 2 sub-agents) are newer than every Codex one. Badges
+    // show once /readyz has said that both agents are served.
+    await expect.poll(() => rows.locator('.badge.agent').count()).toBe(await rows.count());
+    const badges = await rows.locator('.badge.agent').allTextContents();
+    expect(badges.slice(0, 12)).toEqual(Array(12).fill('Claude'));
+    expect(new Set(badges.slice(12))).toEqual(new Set(['Codex']));
+    await page.setViewportSize({ width: 1100, height: 800 });
+    await screenshot(page, 'sessions-claude');
+
+    const id = '5b0f19a8-a7b2-4cad-9a2b-d6aa31c98a13';
+    await rows.filter({ hasText: 'Create a file src/utils/format.js' }).click();
+    await page.locator(`[data-session="${id}"] [aria-label="Transcript"][aria-busy="false"]`).waitFor();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toMatch(/^Create a file src\/utils\/format\.js/);
+    const fact = (label: string) => page.locator('.fact').filter({ has: page.locator('dt', { hasText: label }) }).locator('dd');
+    expect(await fact('Agent').textContent()).toBe('Claude');
+    expect(await fact('Provider').textContent()).toBe('anthropic');
+    expect(await fact('CLI').textContent()).toBe('2.1.197');
+    expect(await fact('Branch').textContent()).toBe('main');
+    expect(await page.locator('code.resume').textContent()).toBe(`claude --resume ${id}`);
+    expect(await tool(page, 'Edit').getByRole('figure').count()).toBe(1);
+    await page.setViewportSize({ width: 1100, height: 1500 });
+    await screenshot(page, 'session-claude');
+    // The transcript alone (docs/screenshots/session-claude.png is a copy).
+    const box = await page.getByLabel('Transcript').boundingBox();
+    await mkdir(SCREENSHOTS, { recursive: true });
+    const clip = { x: 0, y: (box?.y ?? 0) + 2, width: 1100, height: 1100 };
+    await page.screenshot({ path: join(SCREENSHOTS, 'session-claude-transcript.png'), clip, fullPage: true });
+
+    const parent = '06d6efa2-55a7-436d-8ca5-53285341e9bb';
+    const child = subagentSessionId(parent, 'a8e81a30845775904');
+    await open(page, base, parent);
+    await tool(page, 'Agent').getByRole('link', { name: 'a8e81a30845775904' }).click();
+    await page.locator(`[data-session="${child}"] [aria-label="Transcript"][aria-busy="false"]`).waitFor();
+    expect(await fact('Sub-agent of').textContent()).toBe(parent.slice(0, 8));
+    expect(await page.locator('code.resume').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -169,12 +169,16 @@ describeBrowser('the hostile session', () => {
       { ...at(9), type: 'assistant', isApiErrorMessage: true, message: { content: [{ type: 'text', text: x('api') }] } },
       { ...at(9), type: 'system', subtype: x('subtype'), content: x('system') },
     ];
-    const home = await tempHome();
-    await mkdir(join(home, 'sessions/2026/12/06'), { recursive: true });
-    const file = join(home, `sessions/2026/12/06/rollout-2026-12-06T10-00-00-${id}.jsonl`);
-    await writeFile(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-    const base = await serve(home);
+    const claudeHome = await tempHome();
+    await mkdir(join(claudeHome, 'projects/-x'), { recursive: true });
+    await writeFile(join(claudeHome, `projects/-x/${id}.jsonl`), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const base = await serve(await tempHome(), { claudeHome, agents: ['claude'] });
     const w = await watchedPage(browser);
+    await w.page.goto(base);
+    const row = w.page.getByRole('list', { name: 'Sessions' }).getByRole('link');
+    await expect.poll(() => row.textContent()).toContain(`hi <img src=x onerror=`);
+    await row.hover();
+    await expectNothingRan(w);
     await w.page.goto(`${base}#/session/${id}`);
     await w.page.locator(`[data-session="${id}"] [aria-label="Transcript"][aria-busy="false"]`).waitFor();
     await w.page.getByRole('region', { name: /^Tool call <img/ }).waitFor();

@@ -49,9 +49,11 @@ describeBrowser('session links', () => {
       await page.goto(`${base}#/`);
       await page.getByRole('heading', { level: 1, name: 'Sessions' }).waitFor();
     }
-    // Only the list's own requests: no session read, and not the dashboard's page fetched as JSON.
+    // Only the list's own requests (and /readyz: which agents are served, for the rows' badges): no
+    // session read, and not the dashboard's page fetched as JSON.
     expect(requests.length).toBeGreaterThan(0);
-    expect(requests.filter((r) => r.startsWith('/conversations/') || !/^\/(conversations|events|usage)\?/.test(r))).toEqual([]);
+    const own = /^\/(?:(?:conversations|events|usage)\?|readyz$)/;
+    expect(requests.filter((r) => r.startsWith('/conversations/') || !own.test(r))).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 

@@ -3,6 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { defaultConfig } from '../../src/config.js';
 import { envelopeLines, tempHome, writeSession } from '../helper.js';
 import { v7At } from '../usage-lines.js';
 import { describePg } from './pg.js';
@@ -43,6 +45,29 @@ describePg('team mode: reading sessions', () => {
       cursor = page.nextCursor;
     } while (cursor !== null);
     expect(paged).toEqual(items);
+
+    // A second instance on the same database: the same pages and ETags; a client alternates between them page by page.
+    const other = await buildApp({ ...defaultConfig(''), port: 0, logLevel: 'silent', databaseUrl: team.url });
+    try {
+      const base = await other.listen({ host: '127.0.0.1', port: 0 });
+      const instances = [team, { ...team, base }];
+      const first = await teamGet(instances[1]!, '/conversations?limit=100&archived=all&total=true', read);
+      expect([first.body.equals(all.body), first.headers.get('etag')]).toEqual([true, all.headers.get('etag')]);
+      const alternated: unknown[] = [];
+      let at: string | null = null;
+      for (let i = 0; at !== null || i === 0; i++) {
+        const query = `/conversations?limit=3&archived=all${at ? `&cursor=${encodeURIComponent(at)}` : ''}`;
+        const page: { items: unknown[]; nextCursor: string | null } = (await teamGet(instances[i % 2]!, query, read)).json();
+        alternated.push(...page.items);
+        at = page.nextCursor;
+      }
+      expect(alternated).toEqual(items);
+      const usageHere = await teamGet(team, '/usage?groupBy=machine', read);
+      const usageThere = await teamGet(instances[1]!, '/usage?groupBy=machine', read, { 'if-none-match': usageHere.headers.get('etag')! });
+      expect(usageThere.status).toBe(304);
+    } finally {
+      await other.close();
+    }
 
     // An id on two machines: 409 naming them; ?machine= chooses.
     const ambiguous = await teamGet(team, `/conversations/${B}`, read);

@@ -4,6 +4,7 @@ import { RolloutError, RolloutErrorKind } from '../errors.js';
 export type Release = () => void;
 
 const BUSY = 'the server is reading as much as its memory budget allows; retry shortly';
+const GROWING = 'the server is counting as much as its memory budget allows; retry shortly';
 /** The wait of a request whose client went away (answered 503, to nobody). */
 const gone = () => new RolloutError(RolloutErrorKind.Unavailable, 'the request was abandoned while it waited for memory');
 
@@ -11,6 +12,8 @@ const gone = () => new RolloutError(RolloutErrorKind.Unavailable, 'the request w
 export interface Pool {
   /** The most one acquisition (or one lease, all its acquisitions together) can hold. */
   readonly capacity: number;
+  /** Whether a lease waits to grow (Lease.grow): one at a time, over the whole pool whatever the client. */
+  readonly growth: { waiting: boolean };
   /** Takes `bytes`, waiting at most `maxWaitMs` (default: the pool's wait); a wait whose `signal` aborts ends at once. */
   acquire(bytes: number, maxWaitMs?: number, signal?: AbortSignal): Promise<Release>;
   /** Takes `bytes` now if they are free; null otherwise. Never waits. */
@@ -24,6 +27,7 @@ export interface Pool {
  * granted the whole pool, alone.
  */
 export class BytePool implements Pool {
+  readonly growth = { waiting: false };
   private used = 0;
   private readonly waiting: { bytes: number; grant: () => void }[] = [];
 
@@ -134,6 +138,26 @@ export class Lease {
     this.keep(release, want);
   }
 
+  /**
+   * Takes `bytes` more for work whose memory grows as it goes (at most what the pool has beside
+   * what the lease holds): at once when they are free; else it waits for them, holding what it
+   * has, when no other lease waits to grow; else it fails at once with Unavailable (503, retry).
+   * Two leases that each held part of the pool and waited for more would wait for each other
+   * until the wait ran out; one waiting at a time gets what those that do not wait give back.
+   */
+  async grow(bytes: number, signal?: AbortSignal): Promise<void> {
+    const want = Math.min(bytes, this.pool.capacity - this.taken);
+    if (want <= 0 || this.tryTake(want) || this.done) return;
+    const { growth } = this.pool;
+    if (growth.waiting) throw new RolloutError(RolloutErrorKind.Unavailable, GROWING);
+    growth.waiting = true;
+    try {
+      await this.take(want, signal);
+    } finally {
+      growth.waiting = false;
+    }
+  }
+
   /** Takes `bytes` if they are free now; false otherwise, and always once the lease is released. */
   tryTake(bytes: number): boolean {
     if (this.done) return false;
@@ -193,6 +217,7 @@ export class ClientShares {
   for(client: string): Pool {
     return {
       capacity: Math.min(this.share, this.shared.capacity),
+      growth: this.shared.growth,
       acquire: (bytes, maxWaitMs = this.maxWaitMs, signal) => this.acquire(client, bytes, maxWaitMs, signal),
       tryAcquire: (bytes) => this.tryAcquire(client, bytes),
     };

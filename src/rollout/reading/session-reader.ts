@@ -65,10 +65,22 @@ export function readWorkingSet(limits: ReadLimits): number {
 }
 
 /**
- * A request's share of the memory budget: a list page reads up to FILES_AT_ONCE files at
- * once, a JSON session one file into a bounded body, raw bytes one chunk at a time.
+ * What a usage count (GET /conversations/:id/usage) may hold within the share its request
+ * takes first: a session of some thousands of responses never grows its lease (see
+ * usage/session-usage.ts, HeldMemory).
  */
-export function requestShare(limits: ReadLimits, kind: 'list' | 'conversation' | 'bytes', limit: number): number {
+export const COUNT_ALLOWANCE = 1024 * 1024;
+
+/** What a request reads with: list pages, one session, raw bytes, or one session's usage count. */
+export type RequestKind = 'list' | 'conversation' | 'bytes' | 'usage';
+
+/**
+ * A request's share of the memory budget: a list page reads up to FILES_AT_ONCE files at
+ * once, a JSON session one file into a bounded body, raw bytes one chunk at a time, a usage
+ * count one file and COUNT_ALLOWANCE (more as it grows).
+ */
+export function requestShare(limits: ReadLimits, kind: RequestKind, limit: number): number {
+  if (kind === 'usage') return requestShare(limits, 'conversation', 0) + COUNT_ALLOWANCE;
   const reads = kind === 'list' ? Math.min(FILES_AT_ONCE, limit + 1) : kind === 'conversation' ? 1 : 0;
   return reads * readWorkingSet(limits) + (kind === 'list' ? 0 : 2 * CHUNK);
 }

@@ -112,7 +112,8 @@ export class HtmlRenderer implements Renderer {
   }
 
   private toolCall(item: Extract<PlacedItem['item'], { kind: 'tool_call' }>): string {
-    const head = `<section class="tool"><div>Tool call <span class="name">${escapeHtml(item.name)}</span>`;
+    const target = item.target == null ? '' : ` on <code>${escapeHtml(oneLine(this.filter.redact(item.target)))}</code>`;
+    const head = `<section class="tool"><div>Tool call <span class="name">${escapeHtml(item.name)}</span>${target}`;
     if (this.options.tools === 'summary') {
       const what = item.command ?? (item.patch === null ? null : 'patch') ?? item.input;
       return `${head}${what === null ? '' : `: <code>${escapeHtml(oneLine(this.filter.redact(what)))}</code>`}</div></section>\n`;

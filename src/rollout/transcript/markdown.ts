@@ -73,8 +73,9 @@ export class MarkdownRenderer implements Renderer {
   }
 
   private toolCall(item: Extract<PlacedItem['item'], { kind: 'tool_call' }>): string {
-    const head = `\n**Tool call** \`${item.name}\``;
     const filter = this.filter;
+    const target = item.target == null ? '' : ` on ${inlineCode(oneLine(filter.redact(item.target)))}`;
+    const head = `\n**Tool call** \`${item.name}\`${target}`;
     if (this.options.tools === 'summary') {
       const what = item.command ?? (item.patch === null ? null : 'patch') ?? item.input;
       return `${head}${what === null ? '' : `: ${inlineCode(oneLine(filter.redact(what)))}`}\n`;

@@ -1,6 +1,7 @@
 import { RolloutError, scanFailed } from '../errors.js';
 import { openSession } from '../reading/open-session.js';
-import { terminatedLines, type ReadEnv } from '../reading/session-reader.js';
+import { COUNT_ALLOWANCE, terminatedLines, type ReadEnv } from '../reading/session-reader.js';
+import type { Lease } from '../reading/byte-budget.js';
 import type { JsonRecord, RolloutFile } from '../types.js';
 import { isFileLocalKey, type UsageResponse, type UsageSource } from '../sources/common/usage-response.js';
 import { codex } from '../sources/registry.js';
@@ -44,65 +45,45 @@ interface TurnTally {
  */
 export const MAX_TURNS = 1000;
 
-interface TurnGroup {
-  turns: Map<string, TurnTally>;
-  /** Responses of turns past MAX_TURNS: counted, not listed. */
-  omitted: ModelTally;
-  omittedTurns: number;
-  lastOmitted: string | null;
-}
-
 /**
- * Per-turn tallies of one file's responses, kept apart by source and thread so that rules 1
- * and 6 can be applied at the end without holding the responses. Each group keeps its first
- * MAX_TURNS turns; later ones are summed into one tally (a turn counted once per run of its
- * responses): memory is bounded whatever the file holds.
+ * Per-turn tallies of the responses a session counts, in file order: its first MAX_TURNS turns
+ * (a turn is its thread and turn id), the usage of the later ones summed into one tally (a turn
+ * counted once per run of its responses). Memory is bounded whatever the file holds.
  */
 class TurnTallies {
-  private readonly groups = new Map<string, TurnGroup>();
-  private listedTurns = 0;
+  private readonly turns = new Map<string, TurnTally>();
+  /** Responses of turns past MAX_TURNS: counted, not listed. */
+  private readonly omitted = new ModelTally();
+  private omittedTurns = 0;
+  private lastOmitted: string | null = null;
 
-  /** About what the tallies hold: a thread's group, a listed turn's tally (a file may have many threads). */
+  /** About what the tallies hold (each listed turn's tally; at most MAX_TURNS of them). */
   get heldBytes(): number {
-    return this.groups.size * GROUP_BYTES + this.listedTurns * TURN_BYTES;
+    return this.turns.size * TURN_BYTES;
   }
 
   add(r: UsageResponse): void {
-    const key = `${r.source}|${r.threadId ?? ''}`;
-    let group = this.groups.get(key);
-    if (group === undefined) {
-      group = { turns: new Map(), omitted: new ModelTally(), omittedTurns: 0, lastOmitted: null };
-      this.groups.set(key, group);
-    }
-    const turnKey = r.turnId ?? `#L${r.lineNo}`;
-    let turn = group.turns.get(turnKey);
-    if (turn === undefined && group.turns.size >= MAX_TURNS) {
-      if (group.lastOmitted !== turnKey) group.omittedTurns += 1;
-      group.lastOmitted = turnKey;
-      group.omitted.add(r.model, r);
+    const turnKey = `${r.threadId ?? ''}|${r.turnId ?? `#L${r.lineNo}`}`;
+    let turn = this.turns.get(turnKey);
+    if (turn === undefined && this.turns.size >= MAX_TURNS) {
+      if (this.lastOmitted !== turnKey) this.omittedTurns += 1;
+      this.lastOmitted = turnKey;
+      this.omitted.add(r.model, r);
       return;
     }
     if (turn === undefined) {
-      group.turns.set(turnKey, (turn = { turnId: r.turnId, model: r.model, at: r.at, lineNo: r.lineNo, tally: new ModelTally() }));
-      this.listedTurns += 1;
+      this.turns.set(turnKey, (turn = { turnId: r.turnId, model: r.model, at: r.at, lineNo: r.lineNo, tally: new ModelTally() }));
     }
     turn.tally.add(r.model, r);
   }
 
-  /** The thread ids that have responses of `source`. */
-  threads(source: UsageSource): (string | null)[] {
-    return [...this.groups.keys()].filter((g) => g.startsWith(`${source}|`)).map((g) => g.slice(source.length + 1) || null);
-  }
-
-  /** The first MAX_TURNS turns of these threads in file order, the usage of all of them, and how many turns are not listed. */
-  turns(source: UsageSource, threads: (string | null)[]): { listed: TurnTally[]; all: ModelTally; omitted: number } {
-    const groups = threads.flatMap((t) => this.groups.get(`${source}|${t ?? ''}`) ?? []);
-    const kept = groups.flatMap((g) => [...g.turns.values()]).sort((a, b) => a.lineNo - b.lineNo);
+  /** The turns listed (file order), the usage of all of them, and how many turns are not listed. */
+  result(): { listed: TurnTally[]; all: ModelTally; omitted: number } {
+    const listed = [...this.turns.values()];
     const all = new ModelTally();
-    for (const t of kept) all.merge(t.tally);
-    for (const g of groups) all.merge(g.omitted);
-    const listed = kept.slice(0, MAX_TURNS);
-    return { listed, all, omitted: kept.length - listed.length + groups.reduce((n, g) => n + g.omittedTurns, 0) };
+    for (const t of listed) all.merge(t.tally);
+    all.merge(this.omitted);
+    return { listed, all, omitted: this.omittedTurns };
   }
 }
 
@@ -113,58 +94,106 @@ export interface Ownership {
   carriedByOlder: (keys: ReadonlySet<string>) => Promise<Set<string>>;
 }
 
-/** Memory of a thread's group and of a listed turn in TurnTallies (their maps and tallies, generously). */
-const GROUP_BYTES = 1024;
+/** Memory of a listed turn in TurnTallies (its map entry and tally, generously). */
 const TURN_BYTES = 512;
+/** Memory of a thread id in ThreadOwners (a string in a Map or Set). */
+const THREAD_BYTES = 128;
 /** Memory of a response key held by a second pass (a string in a Set, beside its characters). */
 const KEY_BYTES = 64;
 /** Bytes of memory the count takes from the request's lease at a time, as what it holds grows. */
 export const HELD_STEP = 1024 * 1024;
+/** How a count takes memory: it holds `allowance` already; `grow` takes more, waiting (Lease.grow). */
+export interface CountMemory {
+  allowance: number;
+  grow: (bytes: number) => Promise<void>;
+}
+
+/** A count's memory from a request's lease taken for kind 'usage' (requestShare): COUNT_ALLOWANCE, then Lease.grow. */
+export function leaseMemory(lease: Lease | undefined, signal?: AbortSignal): CountMemory | undefined {
+  return lease && { allowance: COUNT_ALLOWANCE, grow: (bytes) => lease.grow(bytes, signal) };
+}
 
 /**
  * What a count holds beyond its read's working set, taken from the request's lease as it grows
- * (waiting for room): the counter's digests of the responses seen, the tallies, the keys of a
- * second pass. Proportional to the distinct responses, not to the file's bytes; a lease never
- * takes more than its pool holds (Lease.take), so a big file is counted alone rather than refused.
+ * (waiting for room): the counter's digests of the responses seen, the tallies, the threads, the
+ * keys of a second pass. Proportional to the distinct responses and threads, not to the file's
+ * bytes; a lease never takes more than its pool holds (Lease.grow), so a big file is counted
+ * alone rather than refused.
  */
 class HeldMemory {
-  private covered = 0;
+  private covered: number;
 
-  constructor(private readonly reserve?: (bytes: number) => Promise<void>) {}
+  constructor(private readonly memory?: CountMemory) {
+    this.covered = memory?.allowance ?? 0;
+  }
 
   /** Waits until the lease covers `bytes`, taking at least HELD_STEP at a time. */
   async cover(bytes: number): Promise<void> {
-    if (this.reserve === undefined || bytes <= this.covered) return;
+    if (this.memory === undefined || bytes <= this.covered) return;
     const more = Math.max(bytes - this.covered, HELD_STEP);
-    await this.reserve(more);
+    await this.memory.grow(more);
     this.covered += more;
   }
 
   needs(bytes: number): boolean {
-    return this.reserve !== undefined && bytes > this.covered;
+    return this.memory !== undefined && bytes > this.covered;
   }
 }
 
 /**
- * One pass over the file with the counter: the tallies of the responses `include` keeps. What
- * the pass holds, and `outside()` bytes held beside it, are covered by `held` as they grow.
+ * Rule 6 for the threads of one file, asked once per thread as the file is read: a response of
+ * the file's own thread counts here; one of another thread counts in that thread's session when
+ * it exists, else here (an orphan: its shared responses go to the oldest file that carries them).
  */
-async function tallyFile(
-  file: RolloutFile,
-  env: ReadEnv,
-  include: (r: UsageResponse) => boolean,
-  held: HeldMemory,
-  outside: () => number = () => 0,
-) {
+class ThreadOwners {
+  private readonly here = new Map<string, boolean>();
+  readonly orphans = new Set<string>();
+
+  constructor(
+    private readonly fileId: string,
+    private readonly rule6: Ownership,
+  ) {}
+
+  get heldBytes(): number {
+    return (this.here.size + this.orphans.size) * THREAD_BYTES;
+  }
+
+  /** Whether `r` counts in this file; `sessionId` is the file's own id as its lines have told so far. */
+  countsHere(r: UsageResponse, sessionId: () => string | null): boolean | Promise<boolean> {
+    const thread = r.threadId;
+    if (thread === null || thread === this.fileId) return true;
+    return this.here.get(thread) ?? this.classify(thread, sessionId());
+  }
+
+  private async classify(thread: string, sessionId: string | null): Promise<boolean> {
+    const orphan = thread !== sessionId && !(await this.rule6.sessionExists(thread));
+    if (orphan) this.orphans.add(thread);
+    this.here.set(thread, orphan || thread === sessionId);
+    return orphan || thread === sessionId;
+  }
+}
+
+type Include = (r: UsageResponse, sessionId: () => string | null) => boolean | Promise<boolean>;
+
+/**
+ * One pass over the file with the counter: the tallies (one per source) of the responses
+ * `include` keeps. What the pass holds, and `outside()` bytes held beside it, are covered by
+ * `held` as they grow.
+ */
+async function tallyFile(file: RolloutFile, env: ReadEnv, include: Include, held: HeldMemory, outside: () => number) {
   const counter = codex.usageCounter();
-  const tallies = new TurnTallies();
+  const sessionId = () => counter.checkpoint.sessionId;
+  const tallies: Record<UsageSource, TurnTallies> = { record: new TurnTallies(), token_count: new TurnTallies() };
   const opened = await openSession(file, env);
   try {
     for await (const line of terminatedLines(opened.source, { offset: 0, lineNo: 1 }, opened.stat.size, env)) {
       if (line.record === null) continue;
       const response = counter.feed(line.record, line.lineNo);
-      if (response !== null && include(response)) tallies.add(response);
-      const bytes = counter.heldBytes + tallies.heldBytes + outside();
+      if (response !== null) {
+        const keep = include(response, sessionId);
+        if (keep === true || (keep !== false && (await keep))) tallies[response.source].add(response);
+      }
+      const bytes = counter.heldBytes + tallies.record.heldBytes + tallies.token_count.heldBytes + outside();
       if (held.needs(bytes)) await held.cover(bytes);
     }
   } catch (err) {
@@ -179,36 +208,30 @@ async function tallyFile(
  * The usage of one session, read from its file with the counter (one line at a time), by the
  * rules GET /usage and the list use (docs/usage.md). A token_usage_record response of another
  * thread belongs to the session with that id when one exists (not counted here); when none
- * does, to the oldest file that carries it: then the file is read a second time without the
- * responses an older file carries (a fork whose parent file is gone, beside an older fork).
- * `reserve` takes memory (waiting for room) as what the count holds grows (HeldMemory).
+ * does, to the oldest file that carries it: then the file is read a second time for the keys
+ * of those responses, and a third time without the ones an older file carries (a fork whose
+ * parent file is gone, beside an older fork). With `memory`, what the count holds is taken from
+ * the request's lease as it grows (HeldMemory).
  */
 export async function readSessionUsage(
   file: RolloutFile,
   env: ReadEnv,
   prices: PriceBook,
   rule6: Ownership,
-  reserve?: (bytes: number) => Promise<void>,
+  memory?: CountMemory,
 ): Promise<SessionUsage> {
-  const held = new HeldMemory(reserve);
-  const first = await tallyFile(file, env, () => true, held);
+  const held = new HeldMemory(memory);
+  const owners = new ThreadOwners(file.id, rule6);
+  const countsHere: Include = (r, sessionId) => owners.countsHere(r, sessionId);
+  const first = await tallyFile(file, env, countsHere, held, () => owners.heldBytes);
   let { tallies } = first;
   const { state } = first;
   const source: UsageSource = state.hasRecords ? 'record' : 'token_count';
-  const own = new Set([file.id, state.sessionId]);
-  const threads: (string | null)[] = [];
-  const orphans = new Set<string>();
-  for (const t of tallies.threads(source)) {
-    if (t === null || own.has(t)) threads.push(t);
-    else if (!(await rule6.sessionExists(t))) {
-      threads.push(t);
-      orphans.add(t);
-    }
-  }
+  const { orphans } = owners;
   if (orphans.size > 0) {
     const keys = new Set<string>();
     let keyBytes = 0;
-    const kept = first.tallies;
+    const kept = () => owners.heldBytes + first.tallies[source].heldBytes;
     const collect = (r: UsageResponse) => {
       if (r.threadId !== null && orphans.has(r.threadId) && !isFileLocalKey(r.responseKey) && !keys.has(r.responseKey)) {
         keys.add(r.responseKey);
@@ -216,15 +239,15 @@ export async function readSessionUsage(
       }
       return false;
     };
-    await tallyFile(file, env, collect, held, () => kept.heldBytes + keyBytes);
+    await tallyFile(file, env, collect, held, () => kept() + keyBytes);
     const elsewhere = await rule6.carriedByOlder(keys);
     if (elsewhere.size > 0) {
-      // `elsewhere` holds copies of some keys: counted as many again.
-      const outside = () => kept.heldBytes + 2 * keyBytes;
-      tallies = (await tallyFile(file, env, (r) => !elsewhere.has(r.responseKey), held, outside)).tallies;
+      // `elsewhere` holds copies of some keys: counted as many again. Every thread is known by now: no more lookups.
+      const notElsewhere: Include = (r, sessionId) => !elsewhere.has(r.responseKey) && countsHere(r, sessionId);
+      tallies = (await tallyFile(file, env, notElsewhere, held, () => kept() + 2 * keyBytes)).tallies;
     }
   }
-  const { listed, all, omitted } = tallies.turns(source, threads);
+  const { listed, all, omitted } = tallies[source].result();
   return {
     id: file.id,
     totals: all.totals(prices),

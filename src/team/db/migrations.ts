@@ -47,6 +47,30 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     `,
   },
   { version: 2, name: 'metadata index of every home', sql: INDEX_SCHEMA },
+  {
+    version: 3,
+    name: 'change notifications',
+    // Every committed change of a pushed file reaches every instance's LISTEN (src/team/read/team-feed.ts).
+    sql: `
+      CREATE FUNCTION cs_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'DELETE' THEN
+          PERFORM pg_notify('cs_changes', json_build_object('op', 'delete', 'machine', OLD.machine, 'path', OLD.path,
+            'seq', nextval('cs_change_seq'))::text);
+          RETURN OLD;
+        END IF;
+        IF TG_OP = 'UPDATE' AND NEW.change_seq IS NOT DISTINCT FROM OLD.change_seq THEN
+          RETURN NEW;
+        END IF;
+        PERFORM pg_notify('cs_changes', json_build_object('op', lower(TG_OP), 'machine', NEW.machine, 'path', NEW.path,
+          'moved', TG_OP = 'UPDATE' AND OLD.path <> NEW.path, 'wasEmpty', TG_OP = 'INSERT' OR OLD.size = 0,
+          'seq', NEW.change_seq)::text);
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER cs_files_notify AFTER INSERT OR UPDATE OR DELETE ON cs_files
+        FOR EACH ROW EXECUTE FUNCTION cs_notify_change();
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

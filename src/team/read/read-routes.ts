@@ -4,12 +4,15 @@ import { conversationRoutes } from '../../http/conversations.js';
 import { exportRoutes } from '../../http/export.js';
 import { HttpProblem } from '../../http/problem.js';
 import { searchRoutes } from '../../http/search.js';
+import type { StreamRegistry } from '../../http/sse.js';
 import { usageRoutes } from '../../http/usage.js';
 import type { MemoryBudget } from '../../rollout/reading/byte-budget.js';
 import { DEFAULT_READ_LIMITS } from '../../rollout/reading/session-reader.js';
 import type { RolloutLogger } from '../../rollout/types.js';
 import type { PriceBook } from '../../rollout/usage/pricing.js';
 import type { Principal } from '../tokens.js';
+import { teamEventRoutes } from './team-events.js';
+import { TeamFeed } from './team-feed.js';
 import { TeamIndex } from './team-index.js';
 import { TeamRepository } from './team-repository.js';
 
@@ -18,6 +21,7 @@ export interface TeamReadOptions {
   memory: MemoryBudget;
   prices: PriceBook;
   maxScanFiles: number;
+  streams: StreamRegistry;
   log: RolloutLogger;
   principalOf(request: FastifyRequest): Principal;
 }
@@ -43,7 +47,7 @@ function checkRole(principal: Principal, route: string): void {
  * that every answer is built by the same code as over one home, plus `machine`.
  */
 export async function teamReadRoutes(app: FastifyInstance, options: TeamReadOptions): Promise<void> {
-  const { pool, memory, prices, maxScanFiles, log, principalOf } = options;
+  const { pool, memory, prices, maxScanFiles, streams, log, principalOf } = options;
   const index = new TeamIndex(pool);
   const repository = new TeamRepository({ pool, index, memory, limits: DEFAULT_READ_LIMITS, prices, maxScanFiles, log });
   app.addHook('onRequest', async (request) => {
@@ -61,4 +65,9 @@ export async function teamReadRoutes(app: FastifyInstance, options: TeamReadOpti
   await app.register(searchRoutes, { repository });
   await app.register(usageRoutes, { repository });
   await app.register(exportRoutes, { repository });
+  const feed = new TeamFeed(pool, (machine, path) => repository.summaryOf(machine, path), log);
+  // Event streams never end by themselves: ended before the close waits for responses.
+  app.addHook('preClose', async () => streams.closeAll());
+  app.addHook('onClose', async () => feed.close());
+  await app.register(teamEventRoutes, { feed, streams });
 }

@@ -6,7 +6,7 @@ import { containsFolded, parseFilter } from '../../rollout/listing/filters.js';
 import { admitWithin, qualifies, toItem, type ReadListing } from '../../rollout/listing/list-items.js';
 import { Lease, type MemoryBudget } from '../../rollout/reading/byte-budget.js';
 import { recordReader, type RecordReader } from '../../rollout/reading/record-reader.js';
-import { requestShare, type OpenRollout, type ReadEnv, type ReadLimits } from '../../rollout/reading/session-reader.js';
+import { requestShare, type OpenRollout, type ReadEnv, type ReadLimits, type RequestKind } from '../../rollout/reading/session-reader.js';
 import type { OpenConversation, SessionRepository } from '../../rollout/repository.js';
 import { searchPage, searchSession, type SearchDeps, type SearchPage, type SearchRequest } from '../../rollout/search/search-pages.js';
 import { DEFAULT_SEARCH_BUDGET_CHARS, SearchWork } from '../../rollout/search/search-work.js';
@@ -19,7 +19,7 @@ import { FILES_AT_ONCE } from '../../rollout/tuning.js';
 import type { ConversationItem, ConversationsPage, ListQuery, RecordOrigin, RolloutFile, RolloutLogger } from '../../rollout/types.js';
 import type { SessionSummary, SortField, SortOrder } from '../../rollout/types.js';
 import type { PriceBook } from '../../rollout/usage/pricing.js';
-import { readSessionUsage } from '../../rollout/usage/session-usage.js';
+import { leaseMemory, readSessionUsage } from '../../rollout/usage/session-usage.js';
 import { usageSummary } from '../../rollout/usage/tally.js';
 import { usageReport, type UsageDeps, type UsageQuery, type UsageReport } from '../../rollout/usage/usage-report.js';
 import { MACHINE_NAME } from '../tokens.js';
@@ -79,7 +79,7 @@ export class TeamRepository implements SessionRepository {
     return null;
   }
 
-  async leaseFor(kind: 'list' | 'conversation' | 'bytes', limit = 0, signal?: AbortSignal, client?: string): Promise<Lease> {
+  async leaseFor(kind: RequestKind, limit = 0, signal?: AbortSignal, client?: string): Promise<Lease> {
     const { memory } = this.options;
     const lease = new Lease(client === undefined ? memory.requests : memory.clients.for(client));
     await lease.take(requestShare(this.options.limits, kind, limit), signal);
@@ -135,6 +135,14 @@ export class TeamRepository implements SessionRepository {
     const total = await counting;
     const done = { items: await this.withUsage(items), nextCursor, numScannedFiles: page.length, reachedScanCap: false };
     return total === undefined ? done : { ...done, total };
+  }
+
+  /** A pushed file's summary with its machine and name (live events); null when it is not a session (yet) or not held. */
+  async summaryOf(machine: string, path: string): Promise<SessionSummary | null> {
+    const file = pushedFile(machine, path);
+    const read = file && (await this.readListing(file, 0, 0, this.options.log).catch(() => null))?.read;
+    if (!read) return null;
+    return { ...read.summary, name: (await this.names.of(machine)).get(read.summary.id) || null };
   }
 
   /** The summaries with `usage` from the index, per machine (null for a session not indexed yet). */
@@ -244,7 +252,7 @@ export class TeamRepository implements SessionRepository {
       // Carriers among older files are not looked for in team mode yet (docs/team.md): a copied response stays with its file.
       carriedByOlder: async () => new Set<string>(),
     };
-    return readSessionUsage(file, this.env, this.options.prices, rule6, lease && ((bytes) => lease.take(bytes, signal)));
+    return readSessionUsage(file, this.env, this.options.prices, rule6, leaseMemory(lease, signal));
   }
 
   private async transcriptHeader(file: RolloutFile): Promise<TranscriptHeader> {

@@ -237,6 +237,25 @@ export const STORE_CONTRACT: Record<string, Case> = {
       };
       await store.write([{ kind: 'entry', entry: entryOf(spec), resetContent: start() }]);
       expect(await store.countMatching(BASE)).toBe(5);
+      // Counts asked again after each kind of change (a store may keep counts: SQLite's count-cache.ts).
+      const recent = { ...BASE, sort: 'updated' as const, filter: { sinceMs: DAY('2025-03-09T00:00:00Z') } };
+      expect(await store.countMatching(recent)).toBe(1);
+      const { file, stamp } = entryOf(spec);
+      await store.write([{ kind: 'grew', relPath: file.relPath, stamp: { ...stamp, size: 2000, mtimeMs: DAY('2025-03-01T00:00:00Z') } }]);
+      expect(await store.countMatching(recent)).toBe(0);
+      expect(await store.countMatching({ ...BASE, filter: parseFilter({ q: 'RENAMED' }) })).toBe(0);
+      await store.write([{ kind: 'entry', entry: entryOf({ ...spec, title: 'renamed' }), resetContent: null }]);
+      expect(await store.countMatching({ ...BASE, filter: parseFilter({ q: 'RENAMED' }) })).toBe(1);
+      // Another connection to the same store (another process) removes it.
+      expect(await store.countMatching(BASE)).toBe(5);
+      const other = await make(HOME);
+      try {
+        await other.write([{ kind: 'delete', relPath: file.relPath }]);
+      } finally {
+        await other.close();
+      }
+      expect(await store.countMatching(BASE)).toBe(4);
+      expect(await store.countMatching({ ...BASE, filter: parseFilter({ q: 'RENAMED' }) })).toBe(0);
     } finally {
       await store.close();
     }

@@ -61,6 +61,27 @@ describe('Lease', () => {
     expect([lease.held, budget.requests.inUse]).toEqual([0, 0]);
   });
 
+  // Two counts of one client, each holding part of its share and waiting for more, waited for
+  // each other until the wait ran out (503 for both).
+  it('grows one lease at a time while holding: a second that cannot grow now fails at once, and the first goes on', async () => {
+    const budget = new MemoryBudget(400, 60_000); // a client's share 100
+    const a = new Lease(budget.clients.for('c'));
+    const b = new Lease(budget.clients.for('c'));
+    await a.take(40);
+    await b.take(40);
+    await a.grow(10); // free now
+    const aGrew = a.grow(50); // 50 + 40 + 50 > 100: waits, holding its 50
+    await expect(b.grow(5)).rejects.toMatchObject({ kind: 'Unavailable' }); // a waits to grow: b gives up
+    b.release(); // its request answered 503
+    await aGrew;
+    expect([a.held, budget.requests.inUse]).toEqual([100, 100]);
+    await a.grow(1_000); // holds the whole share: alone, nothing more to take
+    expect(a.held).toBe(100);
+    a.release();
+    expect(budget.requests.inUse).toBe(0);
+    expect(budget.requests.growth.waiting).toBe(false);
+  });
+
   it('takes a share, then small amounts only while they are free, and gives everything back at once', async () => {
     const pool = new BytePool(100, 60_000);
     const lease = new Lease(pool);

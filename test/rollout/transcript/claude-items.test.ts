@@ -4,6 +4,11 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agentOfRecord } from '../../../src/rollout/sources/line-agent.js';
 import { claudeItems, claudeLine } from '../../../src/rollout/transcript/claude-items.js';
+import { HtmlRenderer } from '../../../src/rollout/transcript/html.js';
+import { MarkdownRenderer } from '../../../src/rollout/transcript/markdown.js';
+import { NO_REDACTION } from '../../../src/rollout/transcript/redact.js';
+import { DEFAULT_TRANSCRIPT_OPTIONS } from '../../../src/rollout/transcript/render.js';
+import { START } from '../../../src/rollout/transcript/transcript.js';
 
 const DIR = join(import.meta.dirname, '../../fixtures/claude-home-real/projects/-home-dev-api-server');
 const lines = (name: string) =>
@@ -49,5 +54,19 @@ describe('claudeItems', () => {
     };
     visit(join(src, 'transcript/claude-items.ts'));
     expect(seen.size).toBeGreaterThan(3);
+  });
+
+  it('names the file of Read, Write and Edit in the export (the call has no command to show)', () => {
+    const web = join(DIR, '../-home-dev-web-app/5b0f19a8-a7b2-4cad-9a2b-d6aa31c98a13.jsonl');
+    const records = readFileSync(web, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const calls = records.flatMap((r) => claudeItems(r, null)).filter((i) => i.kind === 'tool_call');
+    const read = calls.find((i) => i.kind === 'tool_call' && i.name === 'Read');
+    expect(read).toMatchObject({ target: '/home/dev/web-app/src/utils/format.js', input: null, command: null });
+    const placed = { item: read!, turn: 2, startsTurn: false, line: 1, toolName: null, next: START };
+    const md = new MarkdownRenderer(DEFAULT_TRANSCRIPT_OPTIONS, NO_REDACTION).item(placed);
+    expect(md).toContain('**Tool call** `Read` on `/home/dev/web-app/src/utils/format.js`');
+    const hostile = { ...placed, item: { ...read!, target: '<b>x</b>' } };
+    const html = new HtmlRenderer(DEFAULT_TRANSCRIPT_OPTIONS, NO_REDACTION).item(hostile);
+    expect(html).toContain('on <code>&lt;b&gt;x&lt;/b&gt;</code>');
   });
 });

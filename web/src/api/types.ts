@@ -140,4 +140,6 @@ export interface Readiness {
   status: string;
   degraded: string[];
   index: IndexProgress;
+  /** Each agent's source and whether it is served (absent on servers that serve Codex only). */
+  sources?: { agent: Agent; served: boolean }[];
 }

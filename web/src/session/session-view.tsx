@@ -146,7 +146,7 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
             <div class="fact">
               <dt>Agent</dt>
               <dd>
-                <AgentBadge agent={summary.agent} />
+                <AgentBadge agent={summary.agent} always />
               </dd>
             </div>
           )}

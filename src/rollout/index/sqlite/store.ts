@@ -10,6 +10,7 @@ import type { IndexQuery, ModelUsage, UsageAggregate, UsageAggregation } from '.
 import type { ContentPosition, CountQuery, IndexEntry, IndexStore, SearchFilter, StoredFile, WriteOp } from '../store.js';
 import { StoreRefusedError } from '../store.js';
 import { Checkpointer } from './checkpointer.js';
+import { CountCache } from './count-cache.js';
 import { countQuery, listQuery, type SqlCondition } from './list-query.js';
 import { SESSIONS_SCHEMA } from './schema.js';
 import { SearchStore, createSearchTables, dropSearchTables } from './search.js';
@@ -126,6 +127,8 @@ export class SqliteStore implements IndexStore {
   }
 
   private readonly db: Database.Database;
+  /** The list's counts while nothing they read has changed. */
+  readonly counts = new CountCache();
 
   private getMeta(k: string): string | undefined {
     return (this.db.prepare('SELECT v FROM meta WHERE k = ?').get(k) as { v: string } | undefined)?.v;
@@ -170,6 +173,7 @@ export class SqliteStore implements IndexStore {
   async write(ops: readonly WriteOp[]): Promise<boolean> {
     if (ops.length === 0) return false;
     const before = this.totalChanges();
+    this.counts.wrote(ops);
     // IMMEDIATE: the write lock is taken first, so a second process waits here (SQLITE_BUSY)
     // rather than failing half-way when its read lock cannot be upgraded.
     this.db.transaction(() => ops.forEach((op) => this.apply(op))).immediate();
@@ -273,7 +277,8 @@ export class SqliteStore implements IndexStore {
   async countMatching(q: CountQuery): Promise<number | null> {
     if (!(await this.complete())) return null;
     const { sql, params } = countQuery(q, this.home);
-    return (this.db.prepare(sql).get(...params) as { n: number }).n;
+    const dataVersion = this.db.pragma('data_version', { simple: true }) as number;
+    return this.counts.get(q, dataVersion, () => (this.db.prepare(sql).get(...params) as { n: number }).n);
   }
 
   async searchFilter(search: SearchQuery, pageSize: number): Promise<SearchFilter> {

@@ -61,7 +61,11 @@ export function claudeCost(model: string, t: ClaudeTokenCounts, table: Anthropic
   return p === null ? null : claudeCostOf(p, t);
 }
 
-/** What the counter remembers between lines: JSON-serialisable, so counting resumes after an append. */
+/**
+ * What the counter remembers between lines: JSON-serialisable, so counting resumes after an
+ * append. `seen` grows with the file: an index stores `checkpoint` (without it) and gives it
+ * back from the keys it holds (withClaudeSeenKeys), as it does for Codex (UsageCounter.checkpoint).
+ */
 export interface ClaudeCounterState {
   v: 1;
   lastTimestamp: string | null;
@@ -77,7 +81,21 @@ export function restoreClaudeCounterState(value: unknown): ClaudeCounterState | 
   return isObject(value) && value.v === 1 && Array.isArray(value.seen) ? (structuredClone(value) as unknown as ClaudeCounterState) : null;
 }
 
-const digest = (key: string): string => createHash('sha256').update(key).digest('base64url').slice(0, 16);
+// The first 12 bytes' base64url: the first 16 characters of the whole digest's, as a string of
+// its own (a slice would keep the whole digest alive: twice the memory per key).
+const digest = (key: string): string => createHash('sha256').update(key).digest().toString('base64url', 0, 12);
+
+/** A response the file has returned already, as a store keeps it: its key and whether that copy was on a sidechain. */
+export interface ClaudeSeenKey {
+  responseKey: string;
+  sidechain: boolean;
+}
+
+/** `state` with these responses seen: counting goes on from a checkpoint without returning them again. */
+export function withClaudeSeenKeys(state: ClaudeCounterState, keys: readonly ClaudeSeenKey[]): ClaudeCounterState {
+  const digests = keys.filter((k) => !isFileLocalKey(k.responseKey)).map((k) => digest(`${k.responseKey}|${k.sidechain}`));
+  return digests.length === 0 ? state : { ...state, seen: [...state.seen, ...digests] };
+}
 
 /**
  * Counts one Claude transcript's responses, line by line in file order. Claude Code writes one
@@ -92,12 +110,17 @@ export class ClaudeUsageCounter {
   private readonly seen: Set<string>;
 
   constructor(state: ClaudeCounterState = initialClaudeCounterState()) {
-    this.s = structuredClone(state);
+    this.s = structuredClone({ ...state, seen: [] });
     this.seen = new Set(state.seen);
   }
 
   get state(): ClaudeCounterState {
-    return { ...this.s, seen: [...this.seen] };
+    return { ...this.checkpoint, seen: [...this.seen] };
+  }
+
+  /** The state without `seen`: its size does not grow with the file (see ClaudeCounterState). */
+  get checkpoint(): ClaudeCounterState {
+    return { ...this.s, seen: [] };
   }
 
   feed(record: JsonRecord, lineNo: number): ClaudeResponse | null {
@@ -145,11 +168,11 @@ export interface ClaudeFileResponses {
 }
 
 /**
- * Which responses each file counts, over every Claude file of the home (ccusage's rule, with
- * its tie broken the way a reader would expect): one response per distinct
- * `(message.id, requestId)` across all files; a main-chain copy is preferred over a sidechain
- * copy; among equals, the oldest file's (then the path's, then the first line's). Keys local to
- * a line (a response without ids) always stay with their file.
+ * Which responses each file counts, over every Claude file of the home (rules 1-2 of
+ * docs/claude.md): one response per distinct `(message.id, requestId)` across all files (the
+ * key ccusage uses too); a main-chain copy is preferred over a sidechain copy (our rule:
+ * ccusage has none); among equals, the oldest file's (then the path's, then the first line's).
+ * Keys local to a line (a response without ids) always stay with their file.
  */
 export function countClaudeResponses(files: readonly ClaudeFileResponses[]): Map<string, ClaudeResponse[]> {
   const ordered = [...files].sort((a, b) =>

@@ -7,6 +7,7 @@ import {
   countClaudeResponses,
   readClaudeTokens,
   restoreClaudeCounterState,
+  withClaudeSeenKeys,
   type ClaudeResponse,
 } from '../../../../src/rollout/sources/claude/usage-counter.js';
 import type { JsonRecord } from '../../../../src/rollout/types.js';
@@ -207,6 +208,24 @@ describe('Claude usage rules on written files', () => {
     expect(again.feed(assistant('m1', 'r1', U(1, 0, 0, 1)), 2)).toBeNull();
     expect(again.feed(assistant('m2', 'r2', U(1, 0, 0, 1)), 3)).not.toBeNull();
     expect(restoreClaudeCounterState({ v: 2 })).toBeNull();
+  });
+
+  it('resumes from a checkpoint (no digests) and the keys a store holds, as the Codex counter does', () => {
+    const first = new ClaudeUsageCounter();
+    const returned = [
+      first.feed(assistant('m1', 'r1', U(1, 0, 0, 1), { isSidechain: true }), 1)!,
+      first.feed(assistant('m2', 'r2', U(1, 0, 0, 1)), 2)!,
+      first.feed(assistant('m3', 'r3', U(1, 0, 0, 1)), 3)!,
+    ];
+    expect(first.checkpoint.seen).toEqual([]);
+    expect(first.state.seen).toHaveLength(3);
+    const stored = JSON.parse(JSON.stringify(first.checkpoint)) as unknown;
+    const keys = returned.map((r) => ({ responseKey: r.responseKey, sidechain: r.sidechain }));
+    const again = new ClaudeUsageCounter(withClaudeSeenKeys(restoreClaudeCounterState(stored)!, keys));
+    expect(again.state.seen.sort()).toEqual(first.state.seen.sort());
+    expect(again.feed(assistant('m2', 'r2', U(1, 0, 0, 1)), 4)).toBeNull();
+    expect(again.feed(assistant('m1', 'r1', U(1, 0, 0, 1), { isSidechain: true }), 5)).toBeNull();
+    expect(again.feed(assistant('m1', 'r1', U(1, 0, 0, 1)), 6)).not.toBeNull(); // the main-chain copy: not seen yet
   });
 
   it('countClaudeResponses keeps one copy of a key that one file carries twice (sidechain and main)', () => {

@@ -1,0 +1,40 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ChangeStream, EventsQuery, lastEventIdHeaders } from '../../http/event-schemas.js';
+import { changeFrame } from '../../http/events.js';
+import { problemResponses } from '../../http/schemas.js';
+import { sseFrame, type StreamRegistry } from '../../http/sse.js';
+import { parseFilter } from '../../rollout/listing/filters.js';
+import type { TeamFeed } from './team-feed.js';
+
+/**
+ * `GET /events` of a team server: the single-machine stream and frames, fed by every instance's
+ * pushes through LISTEN/NOTIFY (TeamFeed), with `machine` filters.
+ */
+export const teamEventRoutes: FastifyPluginAsyncTypebox<{ feed: TeamFeed; streams: StreamRegistry }> = async (app, { feed, streams }) => {
+  app.get(
+    '/events',
+    {
+      exposeHeadRoute: false,
+      schema: {
+        summary: 'Server-sent events: one per change of a session pushed to any instance (team mode)',
+        tags: ['events'],
+        querystring: EventsQuery,
+        headers: lastEventIdHeaders('The last event id the client saw: behind the newest change, a `reset` comes first'),
+        response: { 200: ChangeStream, ...problemResponses('INVALID_QUERY', 'SERVICE_UNAVAILABLE') },
+      },
+    },
+    async (request, reply) => {
+      const { cwd, source, provider, archived = 'false', machine } = request.query;
+      const raw = request.headers['last-event-id'];
+      const lastId = typeof raw === 'string' ? Number(raw) : null;
+      streams.check();
+      await feed.start(); // from the first frame on, every change is seen
+      const stream = streams.start(reply);
+      if (lastId === null) stream.send(sseFrame({ id: await feed.lastChangeId() }));
+      const sub = { filter: parseFilter({ cwd, source, provider }), archived, machines: machine };
+      const unsubscribe = await feed.subscribe(sub, lastId, (event) => stream.send(changeFrame(event)));
+      stream.onClose(unsubscribe);
+      return reply;
+    },
+  );
+};

@@ -1,0 +1,98 @@
+// /events in team mode: a push to one instance reaches the event streams of another (LISTEN/NOTIFY).
+import { expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { defaultConfig } from '../../src/config.js';
+import { buildTestApp, tempHome, writeSession } from '../helper.js';
+import { v7At } from '../usage-lines.js';
+import { describePg } from './pg.js';
+import { pushOnce } from './pushed-index-helper.js';
+import { teamGet } from './team-read-helper.js';
+import { startTeam } from './team-helper.js';
+
+interface Frame {
+  event?: string;
+  id?: string;
+  data?: string;
+  /** When it arrived (Date.now()). */
+  at?: number;
+}
+
+/** An open event stream: the frames as they arrive. */
+async function openEvents(base: string, path: string, token: string, headers: Record<string, string> = {}) {
+  const abort = new AbortController();
+  const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers }, signal: abort.signal });
+  expect(res.status).toBe(200);
+  const frames: Frame[] = [];
+  let text = '';
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body!) {
+      text += decoder.decode(chunk as Uint8Array, { stream: true });
+      let end: number;
+      while ((end = text.indexOf('\n\n')) >= 0) {
+        const frame: Frame = { at: Date.now() };
+        for (const line of text.slice(0, end).split('\n')) {
+          const at = line.indexOf(': ');
+          if (at > 0) frame[line.slice(0, at) as 'event' | 'id' | 'data'] = line.slice(at + 2);
+        }
+        frames.push(frame);
+        text = text.slice(end + 2);
+      }
+    }
+  })().catch(() => {});
+  const next = async (pred: (f: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = frames.find(pred);
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`no such frame in ${JSON.stringify(frames)}`);
+  };
+  return { frames, next, close: async () => (abort.abort(), await reading) };
+}
+
+describePg('team mode: /events across instances', () => {
+  it('a push to one instance reaches a stream of the other within a second, by machine; roles and a single machine refuse', async () => {
+    const team = await startTeam();
+    const other = await buildApp({ ...defaultConfig(''), port: 0, logLevel: 'silent', databaseUrl: team.url });
+    try {
+      const otherBase = await other.listen({ host: '127.0.0.1', port: 0 });
+      const read = await team.token('read');
+      const erin = await openEvents(otherBase, '/events?machine=erin', read);
+      const all = await openEvents(otherBase, '/events', read);
+      const hello = await erin.next((f) => f.id !== undefined && f.event === undefined);
+      const home = await tempHome();
+      const id = v7At('2025-05-01T10:00:00Z', 1);
+      await writeSession(home, { stamp: '2025-05-01T10-00-00', id, title: 'live across instances' });
+      await pushOnce(team, await team.token('push', 'frank'), home);
+      await pushOnce(team, await team.token('push', 'erin'), home);
+      const pushed = Date.now();
+      const got = await erin.next((f) => f.event === 'session');
+      const data = JSON.parse(got.data!) as { change: string; session: { id: string; machine: string; title: string } };
+      expect(data.change).toBe('created');
+      expect(data.session).toMatchObject({ id, machine: 'erin', title: 'live across instances' });
+      expect(Number(got.id)).toBeGreaterThan(Number(hello.id));
+      // Sent at the ingest's commit, before the agent even exits: within a second of the push (SPEC section 9).
+      expect(got.at!).toBeLessThan(pushed + 1000);
+      // The unfiltered stream saw both machines; the filtered one only erin.
+      await all.next((f) => f.event === 'session' && f.data!.includes('"machine":"erin"'));
+      await all.next((f) => f.event === 'session' && f.data!.includes('"machine":"frank"'));
+      expect(erin.frames.filter((f) => f.event === 'session').every((f) => f.data!.includes('"machine":"erin"'))).toBe(true);
+      // Reconnecting behind the newest change: a reset first (nothing is kept to replay).
+      const again = await openEvents(otherBase, '/events', read, { 'last-event-id': hello.id! });
+      expect((await again.next((f) => f.event === 'reset')).data).toContain('expired');
+      await Promise.all([erin.close(), all.close(), again.close()]);
+
+      const usage = await teamGet(team, '/events', await team.token('usage'));
+      expect([usage.status, usage.json().code]).toEqual([403, 'WRONG_ROLE']);
+      const bad = await teamGet(team, '/events?machine=..', read);
+      expect([bad.status, bad.json().code]).toEqual([400, 'INVALID_QUERY']);
+    } finally {
+      await other.close();
+    }
+    const single = await buildTestApp(await tempHome());
+    const refused = await single.inject('/events?machine=erin');
+    expect([refused.statusCode, refused.json().code]).toEqual([400, 'INVALID_QUERY']);
+  });
+});
