@@ -239,6 +239,24 @@ const line = (sessionId: string, at: string, text: string) =>
     message: { role: 'user', content: text },
   });
 
+describe.each(MODES)('one id in both homes, $mode', ({ index }) => {
+  it('is 409 AMBIGUOUS_ID naming both paths', async () => {
+    const codexHome = await tempHome();
+    const claudeHome = await tempHome();
+    const id = '0000000a-0000-4000-8000-00000000000a';
+    await codexSession(codexHome, '2026-01-02T03-04-05', id, '2026-01-02T03:04:05.000Z');
+    await mkdir(join(claudeHome, 'projects', '-w'), { recursive: true });
+    await writeFile(join(claudeHome, 'projects', '-w', `${id}.jsonl`), line(id, '2026-01-02T03:04:06.000Z', 'twin') + '\n');
+    const app = await appFor(codexHome, index, { ...both, claudeHome });
+    const res = await app.inject(`/conversations/${id}`);
+    expect(res.statusCode).toBe(409);
+    expect(res.json().code).toBe('AMBIGUOUS_ID');
+    expect(res.json().detail).toContain(`projects/-w/${id}.jsonl`);
+    expect(res.json().detail).toContain(`rollout-2026-01-02T03-04-05-${id}.jsonl`);
+    await app.close();
+  });
+});
+
 describe.each(MODES)('Claude names, $mode', ({ index }) => {
   it('names a session by a title record the head read sees (older `summary`, `ai-title` before the first answer)', async () => {
     const claudeHome = await tempHome();
