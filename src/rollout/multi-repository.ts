@@ -17,6 +17,8 @@ import { parseFilter } from './listing/filters.js';
 export interface SourceState {
   agent: AgentName;
   home: HomeState;
+  /** The home's path (the start-up log names it; /readyz does not). */
+  path: string;
 }
 
 /** The live side as the routes use it: the tree's change feed and the followers of one session. */
@@ -113,7 +115,7 @@ export class MultiRepository implements SessionRepository {
   }
 
   async sourceStates(): Promise<SourceState[]> {
-    return Promise.all(this.parts.map(async (p) => ({ agent: p.source.agent, home: await p.homeState() })));
+    return Promise.all(this.parts.map(async (p) => ({ agent: p.source.agent, home: await p.homeState(), path: p.codexHome })));
   }
 
   /** The sources' index progress together: complete when every one is, the least ready state. */
