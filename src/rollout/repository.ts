@@ -135,6 +135,8 @@ export class RolloutRepository extends HomeRepository {
     await conversation.close();
     const { summary } = conversation;
     if (summary.usage !== null) return { summary, models: summary.usage.models, totals: summary.usage };
+    // Claude usage is not counted yet (docs/claude.md): the header says "—", not zeros.
+    if (this.source.agent !== 'codex') return { summary, models: summary.model ? [summary.model] : [], totals: null };
     const counted = await this.sessionUsage(file);
     return { summary, models: Object.keys(counted.byModel), totals: counted.totals };
   }

@@ -177,6 +177,15 @@ describe.each(MODES)('search over both agents, $mode', ({ index }) => {
     expect((await app().inject('/usage?agent=codex')).json()).toEqual(all.json());
   });
 
+  it('exports a Claude session as Markdown, its usage shown as not counted', async () => {
+    const items: Item[] = (await app().inject('/conversations?agent=claude&limit=100')).json().items;
+    const poem = items.find((i) => i.title?.startsWith('Écris un petit poème'))!;
+    const res = await app().inject(`/conversations/${poem.id}/export?format=markdown`);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('Écris un petit poème');
+    expect(res.body).toMatch(/Tokens[^\n]*—/);
+  });
+
   it('interleaves matches of both agents, pages without loss', async () => {
     // "the" is in sessions of both agents.
     const whole = (await app().inject('/search?q=the&limit=100')).json();
