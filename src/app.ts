@@ -117,6 +117,18 @@ export function createRepository(
   return new MultiRepository(parts);
 }
 
+/** Cross-origin reads from the --cors-origin origins (none by default), in either mode. */
+async function allowOrigins(app: FastifyInstance, config: Config): Promise<void> {
+  if (config.corsOrigins.length === 0) return;
+  await app.register(cors, {
+    origin: config.corsOrigins,
+    methods: ['GET', 'HEAD'],
+    allowedHeaders: ['Authorization', 'Accept', 'Range', 'If-None-Match', 'If-Modified-Since', 'Last-Event-ID', 'Cache-Control'],
+    exposedHeaders: ['ETag', 'Last-Modified', 'Content-Range', 'Accept-Ranges', 'Content-Length', 'Content-Disposition', 'X-Redactions'],
+    maxAge: 600,
+  });
+}
+
 /** The whole service as a Fastify instance, not listening: cli.ts listens, tests inject. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -154,6 +166,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await app.register(compress, { encodings: ['br', 'gzip'] });
     await app.register(responseCaching, { maxBytes: config.responseCacheMb * 2 ** 20, maxEntries: 256 });
     await app.register(queryIntegers);
+    await allowOrigins(app, config);
     // Loaded only here: a single-machine start does not pay for the PostgreSQL client.
     const { teamPlugin } = await import('./team/plugin.js');
     await app.register(teamPlugin, {
@@ -164,6 +177,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       prices: new PriceBook(config.pricing),
       maxScanFiles: config.maxScanFiles,
       streams: new StreamRegistry(config.maxStreams, config.live),
+      webRoot: options.webRoot,
+      rateLimit: config.rateLimit,
     });
     return app;
   }
@@ -194,15 +209,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // the file) or event streams: @fastify/compress's default types leave both out.
   await app.register(compress, { encodings: ['br', 'gzip'] });
   await app.register(responseCaching, { maxBytes: config.responseCacheMb * 2 ** 20, maxEntries: 256 });
-  if (config.corsOrigins.length > 0) {
-    await app.register(cors, {
-      origin: config.corsOrigins,
-      methods: ['GET', 'HEAD'],
-      allowedHeaders: ['Authorization', 'Accept', 'Range', 'If-None-Match', 'If-Modified-Since', 'Last-Event-ID', 'Cache-Control'],
-      exposedHeaders: ['ETag', 'Last-Modified', 'Content-Range', 'Accept-Ranges', 'Content-Length', 'Content-Disposition', 'X-Redactions'],
-      maxAge: 600,
-    });
-  }
+  await allowOrigins(app, config);
   await app.register(security, { token: config.token, loopbackOnly: isLoopbackHost(config.host) });
   if (config.rateLimit !== null) await app.register(rateLimiting, { perMinute: config.rateLimit });
   await app.register(queryIntegers);

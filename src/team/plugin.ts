@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpProblem } from '../http/problem.js';
-import { bearerToken, security } from '../http/security.js';
+import { dashboard } from '../http/dashboard.js';
+import { UNAUTHENTICATED_ROUTES, bearerToken, security } from '../http/security.js';
 import type { StreamRegistry } from '../http/sse.js';
 import { BytePool, MemoryBudget } from '../rollout/reading/byte-budget.js';
 import { DEFAULT_READ_LIMITS } from '../rollout/reading/session-reader.js';
@@ -23,6 +24,9 @@ export interface TeamOptions {
   prices: PriceBook;
   maxScanFiles: number;
   streams: StreamRegistry;
+  rateLimit: number | null;
+  /** The built dashboard's directory (default: dist/web); null serves none. */
+  webRoot?: string | null | undefined;
 }
 
 const principals = new WeakMap<FastifyRequest, Principal>();
@@ -74,7 +78,9 @@ export async function teamPlugin(app: FastifyInstance, options: TeamOptions): Pr
     return { status: 'ok' };
   });
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.url === '/healthz' || request.routeOptions.url === undefined) return;
+    // The dashboard's files hold no session data: the page asks for a token when the API answers 401.
+    const url = request.routeOptions.url;
+    if (url === undefined || UNAUTHENTICATED_ROUTES.has(url)) return;
     const presented = bearerToken(request);
     const principal = presented === null ? null : await authenticate(pool, presented);
     if (principal === null) {
@@ -84,12 +90,13 @@ export async function teamPlugin(app: FastifyInstance, options: TeamOptions): Pr
     }
     principals.set(request, principal);
   });
+  await app.register(dashboard, { webRoot: options.webRoot });
   await app.register(ingestRoutes, {
     files: new FileStore(pool),
     bodies: new BytePool(options.bodyBudgetBytes, options.bodyWaitMs),
     principalOf,
   });
   // Reads share the upkeep's budget (the other half of --memory-budget; push bodies have theirs).
-  const { prices, maxScanFiles, streams } = options;
-  await app.register(teamReadRoutes, { pool, memory, prices, maxScanFiles, streams, log: app.log, principalOf });
+  const { prices, maxScanFiles, streams, rateLimit } = options;
+  await app.register(teamReadRoutes, { pool, memory, prices, maxScanFiles, streams, rateLimit, log: app.log, principalOf });
 }

@@ -51,7 +51,7 @@ describe('GET /conversations/:id/usage and the memory budget', () => {
   it('answers a file whose count holds more than a client share: the lease grows with the responses, alone at worst', async () => {
     const home = await tempHome();
     const spec = { stamp: '2025-10-01T10-00-00', id: uuidN(3), title: 'many records' };
-    // 30,000 distinct responses (8 MB): their digests alone (80 B each) pass this budget's client share of 1 MiB.
+    // 30,000 distinct responses (8 MB): with the read, the count holds more than this budget's client share of 1 MiB.
     const records = Array.from({ length: 30_000 }, (_, i) => usageRecord(T(i), spec.id, `resp_${i}`, u(10, 0, 1, 0), { turnId: 't1' }));
     await writeSession(home, spec, [...envelopeLines(spec), turnContext(T(0), 'gpt-5'), ...records]);
     const app = await buildTestApp(home, { memoryBudgetBytes: 4 * 1024 * 1024, memoryWaitMs: 2_000 });

@@ -5,7 +5,10 @@
 import type { FastifyInstance } from 'fastify';
 import { expect, it } from 'vitest';
 import { GROUP_BY } from '../../src/rollout/usage/grouping.js';
-import { appFor } from '../helper.js';
+import { appFor, envelopeLines, tempHome, writeSession } from '../helper.js';
+import { sessionMeta, turnContext, u, usageRecord, v7At } from '../usage-lines.js';
+import { pushOnce, pushedUpkeep } from './pushed-index-helper.js';
+import { startTeam } from './team-helper.js';
 import { describePg } from './pg.js';
 import { pushedTeam, teamGet, withoutMachine, type PushedTeam } from './team-read-helper.js';
 
@@ -111,5 +114,38 @@ describePg('team mode answers, machine by machine, what one machine answers over
     const t = await pushedTeam();
     await expectSameAsOneMachine(t, 'alice');
     await expectSameAsOneMachine(t, 'bob');
+  });
+
+  it('a fork whose parent is gone: its session usage gives a copied response to the older carrier, as over one home', async () => {
+    const team = await startTeam();
+    const home = await tempHome();
+    const PARENT = v7At('2025-10-02T09:00:00Z', 0x10);
+    const T = (h: number, m: number) => `2025-10-02T${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:00.000Z`;
+    const fork = (id: string, hour: number, copied: number, own: number) => {
+      const parent = [
+        usageRecord(T(9, 1), PARENT, 'resp_p1', u(500, 0, 50, 0)),
+        usageRecord(T(9, 2), PARENT, 'resp_p2', u(700, 0, 100, 0)),
+      ];
+      const spec = { stamp: `2025-10-02T${hour}-00-00`, id, title: `fork ${hour}`, meta: { forked_from_id: PARENT } };
+      const extra = [
+        sessionMeta(T(9, 0), PARENT),
+        ...parent.slice(0, copied),
+        sessionMeta(T(hour, 0), id),
+        turnContext(T(hour, 1), 'gpt-5', v7At(T(hour, 1), 0x30 + hour)),
+        usageRecord(T(hour, 2), id, `resp_${hour}`, u(own, 0, 0, 0)),
+      ];
+      return { ...spec, extra };
+    };
+    const older = v7At('2025-10-02T10:00:00Z', 0x11);
+    const newer = v7At('2025-10-02T11:00:00Z', 0x12);
+    for (const spec of [fork(older, 10, 1, 300), fork(newer, 11, 2, 100)]) await writeSession(home, spec, envelopeLines(spec));
+    await pushOnce(team, await team.token('push', 'hal'), home);
+    await pushedUpkeep(team).upkeep.run(true, true);
+    const t = { team, homes: { hal: home }, read: await team.token('read'), usage: '', push: '' };
+    const p = pair(await appFor(home, true), t, 'hal');
+    // older: its own 300 + the parent's first (550); newer: its own 100 + the parent's second (800).
+    expect((await same(p, `/conversations/${older}/usage`, 'hal')).totals.totalTokens).toBe(850);
+    expect((await same(p, `/conversations/${newer}/usage`, 'hal')).totals.totalTokens).toBe(900);
+    await same(p, '/usage?groupBy=session', 'hal');
   });
 });

@@ -1,4 +1,6 @@
 // /events in team mode: a push to one instance reaches the event streams of another (LISTEN/NOTIFY).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { defaultConfig } from '../../src/config.js';
@@ -55,7 +57,11 @@ async function openEvents(base: string, path: string, token: string, headers: Re
 describePg('team mode: /events across instances', () => {
   it('a push to one instance reaches a stream of the other within a second, by machine; roles and a single machine refuse', async () => {
     const team = await startTeam();
-    const other = await buildApp({ ...defaultConfig(''), port: 0, logLevel: 'silent', databaseUrl: team.url });
+    const webRoot = await tempHome();
+    await mkdir(join(webRoot, 'assets'));
+    await writeFile(join(webRoot, 'index.html'), '<!doctype html><title>codex-sessions</title>');
+    await writeFile(join(webRoot, 'assets', 'main-ABCDEFGH.js'), 'console.log(1);');
+    const other = await buildApp({ ...defaultConfig(''), port: 0, logLevel: 'silent', databaseUrl: team.url }, { webRoot });
     try {
       const otherBase = await other.listen({ host: '127.0.0.1', port: 0 });
       const read = await team.token('read');
@@ -86,6 +92,12 @@ describePg('team mode: /events across instances', () => {
 
       const usage = await teamGet(team, '/events', await team.token('usage'));
       expect([usage.status, usage.json().code]).toEqual([403, 'WRONG_ROLE']);
+      // The dashboard's files need no token (they hold no session data); the API behind them does.
+      const page = await fetch(`${otherBase}/`);
+      expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+      expect(await page.text()).toBe('<!doctype html><title>codex-sessions</title>');
+      expect((await fetch(`${otherBase}/assets/main-ABCDEFGH.js`)).status).toBe(200);
+      expect((await fetch(`${otherBase}/conversations`)).status).toBe(401);
       const bad = await teamGet(team, '/events?machine=..', read);
       expect([bad.status, bad.json().code]).toEqual([400, 'INVALID_QUERY']);
     } finally {

@@ -1,6 +1,7 @@
 // What the tests of team mode's read routes share: homes pushed by the real agent and indexed,
 // read over real HTTP with a token of each role.
-import { cp } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { REAL_HOME, tempHome } from '../helper.js';
 import { generatedHome } from './pushed-homes.js';
@@ -33,7 +34,8 @@ export interface PushedTeam {
 
 /**
  * A team with the real fixture home pushed as `alice` and the generated one (resumed, forked,
- * archived, renamed, untitled) as `bob` and again as `carol` (every id of bob's on two machines),
+ * archived, renamed, untitled) as `bob` and a copy as `carol` (every id of bob's on two machines, one
+ * named otherwise),
  * indexed to the end before the test reads.
  */
 export async function pushedTeam(): Promise<PushedTeam> {
@@ -41,7 +43,12 @@ export async function pushedTeam(): Promise<PushedTeam> {
   const real = await tempHome();
   await cp(REAL_HOME, real, { recursive: true });
   const generated = await generatedHome();
-  const homes = { alice: real, bob: generated, carol: generated };
+  // carol holds bob's sessions, one of them named otherwise.
+  const carol = await tempHome();
+  await cp(generated, carol, { recursive: true });
+  const named = JSON.parse(await readFile(join(carol, 'session_index.jsonl'), 'utf8')) as Record<string, unknown>;
+  await writeFile(join(carol, 'session_index.jsonl'), `${JSON.stringify({ ...named, thread_name: 'renamed on carol' })}\n`);
+  const homes = { alice: real, bob: generated, carol };
   for (const [machine, home] of Object.entries(homes)) await pushOnce(team, await team.token('push', machine), home);
   const { upkeep } = pushedUpkeep(team);
   expect(await upkeep.run(true, true)).toBe(true);

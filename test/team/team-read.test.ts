@@ -25,7 +25,7 @@ describePg('team mode: reading sessions', () => {
     expect(new Set(items.map((i) => i.machine))).toEqual(new Set(['alice', 'bob', 'carol']));
     // One session id on two machines: next to each other, the machine breaking the tie in the list's order (desc).
     const bs = items.filter((i) => i.id === B);
-    expect(bs.map((i) => [i.machine, i.name])).toEqual([['carol', 'renamed'], ['bob', 'renamed']]);
+    expect(bs.map((i) => [i.machine, i.name])).toEqual([['carol', 'renamed on carol'], ['bob', 'renamed']]);
     expect(items.indexOf(bs[1]!)).toBe(items.indexOf(bs[0]!) + 1);
     expect(all.json().total).toBe(items.length);
 
@@ -75,7 +75,7 @@ describePg('team mode: reading sessions', () => {
     expect(ambiguous.json().detail).toContain('bob, carol');
     const chosen = await teamGet(team, `/conversations/${B}?machine=carol`, read);
     expect(chosen.status).toBe(200);
-    expect(chosen.json().conversation).toMatchObject({ id: B, machine: 'carol', name: 'renamed' });
+    expect(chosen.json().conversation).toMatchObject({ id: B, machine: 'carol', name: 'renamed on carol' });
     const unknown = await teamGet(team, `/conversations/${B}?machine=nobody`, read);
     expect([unknown.status, unknown.json().code]).toEqual([404, 'NOT_FOUND']);
     const bad = await teamGet(team, '/conversations?machine=..', read);
@@ -114,6 +114,12 @@ describePg('team mode: reading sessions', () => {
     const bobDay = await teamGet(team, '/usage?groupBy=day&machine=bob', read);
     expect(onlyBob.json().totals).toEqual(bobDay.json().totals);
     expect(onlyBob.json().totals.totalTokens).toBe(of('bob').totalTokens);
+    // Each item's name is its own machine's.
+    const named = (await teamGet(team, '/search?q=second&archived=all&machine=bob&machine=carol', read)).json();
+    expect(named.items.map((i: { machine: string; name: string }) => [i.machine, i.name])).toEqual([
+      ['carol', 'renamed on carol'],
+      ['bob', 'renamed'],
+    ]);
     const search = await teamGet(team, '/search?q=test&machine=bob&machine=carol&limit=50', read);
     expect(new Set((search.json().items as { machine: string }[]).map((i) => i.machine))).toEqual(new Set(['bob', 'carol']));
 

@@ -4,12 +4,8 @@
 /** The agents whose session files this service reads (SPEC section 12). */
 export type Agent = 'codex' | 'claude';
 
-/** Record types Claude Code 2.1 writes (docs/claude.md, "Line formats"). */
-const CLAUDE_TYPES = new Set([
-  'user',
-  'assistant',
-  'system',
-  'attachment',
+/** Types Claude Code writes that are state, not conversation (docs/claude.md, "Line formats"). */
+export const CLAUDE_STATE_TYPES: ReadonlySet<string> = new Set([
   'queue-operation',
   'last-prompt',
   'mode',
@@ -19,6 +15,9 @@ const CLAUDE_TYPES = new Set([
   'summary',
   'file-history-snapshot',
 ]);
+
+/** Record types Claude Code 2.1 writes. */
+const CLAUDE_TYPES = new Set(['user', 'assistant', 'system', 'attachment', ...CLAUDE_STATE_TYPES]);
 
 /**
  * Which agent wrote a line, from its shape alone; null when the line does not say. A reader

@@ -3,6 +3,7 @@
 import { isObject, stringOrNull, type JsonRecord } from '../sources/common/json.js';
 import { blocksOf, isPrompt, isWrapperText, promptText, realModel, type ClaudeBlock } from '../sources/claude/records.js';
 import { subagentSessionId } from '../sources/claude/subagent-id.js';
+import { CLAUDE_STATE_TYPES } from '../sources/line-agent.js';
 import type { TranscriptItem } from './items.js';
 
 const pretty = (value: unknown): string | null =>
@@ -34,17 +35,6 @@ export interface ClaudeLine {
   durationMs: number | null;
 }
 
-/** Types Claude Code writes that are state, not conversation (docs/claude.md, "Line formats"). */
-const STATE_TYPES = new Set([
-  'queue-operation',
-  'last-prompt',
-  'mode',
-  'permission-mode',
-  'ai-title',
-  'custom-title',
-  'summary',
-  'file-history-snapshot',
-]);
 /** `system` subtypes that are bookkeeping. */
 const STATE_SUBTYPES = new Set(['turn_duration', 'stop_hook_summary', 'away_summary']);
 /** A record or block shown as unknown keeps this many characters of its JSON. */
@@ -211,7 +201,7 @@ export function claudeLine(record: JsonRecord, at: string | null): ClaudeLine {
       return line;
     }
     default:
-      if (!STATE_TYPES.has(type)) line.items = [{ kind: 'unknown', label: `${type || 'untyped'} record`, raw: rawOf(record), at }];
+      if (!CLAUDE_STATE_TYPES.has(type)) line.items = [{ kind: 'unknown', label: `${type || 'untyped'} record`, raw: rawOf(record), at }];
       return line;
   }
 }

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { conversationRoutes } from '../../http/conversations.js';
 import { exportRoutes } from '../../http/export.js';
 import { HttpProblem } from '../../http/problem.js';
+import { rateLimiting } from '../../http/rate-limit.js';
 import { searchRoutes } from '../../http/search.js';
 import type { StreamRegistry } from '../../http/sse.js';
 import { usageRoutes } from '../../http/usage.js';
@@ -22,6 +23,8 @@ export interface TeamReadOptions {
   prices: PriceBook;
   maxScanFiles: number;
   streams: StreamRegistry;
+  /** Requests a minute per client address (--rate-limit), null for none: reads only, pushes are not limited. */
+  rateLimit: number | null;
   log: RolloutLogger;
   principalOf(request: FastifyRequest): Principal;
 }
@@ -47,7 +50,7 @@ function checkRole(principal: Principal, route: string): void {
  * that every answer is built by the same code as over one home, plus `machine`.
  */
 export async function teamReadRoutes(app: FastifyInstance, options: TeamReadOptions): Promise<void> {
-  const { pool, memory, prices, maxScanFiles, streams, log, principalOf } = options;
+  const { pool, memory, prices, maxScanFiles, streams, rateLimit, log, principalOf } = options;
   const index = new TeamIndex(pool);
   const repository = new TeamRepository({ pool, index, memory, limits: DEFAULT_READ_LIMITS, prices, maxScanFiles, log });
   app.addHook('onRequest', async (request) => {
@@ -61,6 +64,7 @@ export async function teamReadRoutes(app: FastifyInstance, options: TeamReadOpti
       throw new HttpProblem('WRONG_ROLE', 'a usage token may not group by session: its keys are session ids');
     }
   });
+  if (rateLimit !== null) await app.register(rateLimiting, { perMinute: rateLimit });
   await app.register(conversationRoutes, { repository });
   await app.register(searchRoutes, { repository });
   await app.register(usageRoutes, { repository });

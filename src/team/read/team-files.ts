@@ -91,7 +91,7 @@ export class PushedNames {
     return names;
   }
 
-  /** Every machine's names in one map (an id on two machines takes the last machine's: such an id is ambiguous anyway). */
+  /** Every machine's names in one map, for matching `q` (an item's own name is its machine's: `of`). */
   async all(machines: readonly string[]): Promise<ReadonlyMap<string, string>> {
     const merged = new Map<string, string>();
     for (const m of machines) for (const [id, name] of await this.of(m)) merged.set(id, name);

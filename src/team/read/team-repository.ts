@@ -19,7 +19,9 @@ import { FILES_AT_ONCE } from '../../rollout/tuning.js';
 import type { ConversationItem, ConversationsPage, ListQuery, RecordOrigin, RolloutFile, RolloutLogger } from '../../rollout/types.js';
 import type { SessionSummary, SortField, SortOrder } from '../../rollout/types.js';
 import type { PriceBook } from '../../rollout/usage/pricing.js';
+import { keysCarriedByOlder } from '../../rollout/usage/carriers.js';
 import { leaseMemory, readSessionUsage } from '../../rollout/usage/session-usage.js';
+import type { SessionWalker } from '../../rollout/sources/source.js';
 import { usageSummary } from '../../rollout/usage/tally.js';
 import { usageReport, type UsageDeps, type UsageQuery, type UsageReport } from '../../rollout/usage/usage-report.js';
 import { MACHINE_NAME } from '../tokens.js';
@@ -120,7 +122,7 @@ export class TeamRepository implements SessionRepository {
         const file = pushedFile(row.machine, row.relPath);
         const result = file && (await this.readListing(file, query.head, query.tail, log));
         if (!file || !result?.read) return null;
-        const item = toItem(result.read, names);
+        const item = toItem(result.read, await this.names.of(row.machine));
         const candidate = { file, position: { key: row.key, mtimeMs: wholeMtimeMs(row.mtimeMs) } };
         // The row passed the query as indexed; a file pushed on since then is judged as read now.
         return qualifies(plan, candidate, item, result.read.hasUserMessage) ? admit(item, file, result.stat) : null;
@@ -220,7 +222,13 @@ export class TeamRepository implements SessionRepository {
     const work = new SearchWork(DEFAULT_SEARCH_BUDGET_CHARS, { examined: 0, active: 0 }, signal);
     const deps = await this.deps(machines);
     const page = await work.run(async () => searchPage(deps, request, await this.names.all(machines), log, work));
-    return { ...page, items: await this.withUsage(page.items) };
+    // Each item's name is its own machine's (one id may be named differently on two machines).
+    const items = await Promise.all(page.items.map(async (i) => ({ ...i, name: (await this.nameOf(i.machine, i.id)) ?? i.name })));
+    return { ...page, items: await this.withUsage(items) };
+  }
+
+  private async nameOf(machine: string | undefined, id: string): Promise<string | null | undefined> {
+    return machine === undefined ? undefined : (await this.names.of(machine)).get(id) || null;
   }
 
   async searchSession(file: RolloutFile, request: Parameters<SessionRepository['searchSession']>[1], signal?: AbortSignal) {
@@ -249,10 +257,30 @@ export class TeamRepository implements SessionRepository {
     const machine = placeOf(file)?.machine ?? '';
     const rule6 = {
       sessionExists: async (id: string) => UUID.test(id) && (await this.options.index.byId(id.toLowerCase(), [machine])).length > 0,
-      // Carriers among older files are not looked for in team mode yet (docs/team.md): a copied response stays with its file.
-      carriedByOlder: async () => new Set<string>(),
+      // The machine's other files, read from the database as a local home's are from the disk.
+      carriedByOlder: async (keys: ReadonlySet<string>) => {
+        const deps = { ...(await this.deps([machine])), index: null, walker: this.walkerOf(machine) };
+        return keysCarriedByOlder(deps, file, keys);
+      },
     };
     return readSessionUsage(file, this.env, this.options.prices, rule6, leaseMemory(lease, signal));
+  }
+
+  /**
+   * A machine's pushed sessions as the rule 6 carrier search walks a home (only `walk`, newest
+   * first): from the team index, at most --max-scan-files and one more (the search's own bound).
+   */
+  private walkerOf(machine: string): SessionWalker {
+    const { index, maxScanFiles } = this.options;
+    const page = { sort: 'created', order: 'desc', archived: 'all', includeEmpty: true, filter: {}, nameMatchIds: [] as string[] } as const;
+    async function* walk(): AsyncGenerator<RolloutFile> {
+      for (const row of await index.query({ ...page, limit: maxScanFiles + 1, machines: [machine] })) {
+        const file = pushedFile(row.machine, row.relPath);
+        if (file !== null) yield file;
+      }
+    }
+    // keysCarriedByOlder asks nothing else of a walker; a pushed home has no directories to walk.
+    return { walk } as unknown as SessionWalker;
   }
 
   private async transcriptHeader(file: RolloutFile): Promise<TranscriptHeader> {

@@ -6,6 +6,7 @@ import type { JsonRecord } from '../../types.js';
 import { canonicalTime } from '../canonical-time.js';
 import { anyDecrease, clampParts, difference, isZero, readTokens, type TokenCounts } from './tokens.js';
 import { UNKNOWN_MODEL, type UsageResponse, type UsageSource } from '../common/usage-response.js';
+import { DIGEST_BYTES, DigestSet } from '../common/digest-set.js';
 
 export { UNKNOWN_MODEL, isFileLocalKey, type UsageResponse, type UsageSource } from '../common/usage-response.js';
 
@@ -67,12 +68,9 @@ export function restoreCounterState(value: unknown): CounterState | null {
   return isObject(value) && value.v === 1 ? (structuredClone(value) as unknown as CounterState) : null;
 }
 
-// The first 12 bytes' base64url: the first 16 characters of the whole digest's, written as a
-// string of its own (a slice of the whole one would keep it alive: twice the memory per key).
-const digest = (key: string): string => createHash('sha256').update(key).digest().toString('base64url', 0, 12);
-
-/** Memory one `seen` digest takes in the counter (a 16-character string in a Set: 67 bytes measured on Node 20). */
-export const SEEN_KEY_BYTES = 80;
+/** A response key's digest: the first DIGEST_BYTES of its SHA-256 (in the state, their 16 base64url characters). */
+const digestOf = (key: string): Buffer => createHash('sha256').update(key).digest().subarray(0, DIGEST_BYTES);
+const digest = (key: string): string => digestOf(key).toString('base64url');
 
 /** `state` with the responses of these keys (`<thread_id>/<response_id>`, as UsageResponse.responseKey) seen. */
 export function withSeenKeys(state: CounterState, keys: readonly string[]): CounterState {
@@ -134,16 +132,19 @@ const positive = (value: unknown): number | null => (typeof value === 'number' &
  */
 export class UsageCounter {
   private readonly s: CounterState;
-  private readonly seen: Set<string>;
+  private readonly seen = new DigestSet();
 
   constructor(state: CounterState = initialCounterState()) {
     this.s = structuredClone({ ...state, seen: [] });
-    this.seen = new Set(state.seen);
+    for (const d of state.seen) {
+      const bytes = Buffer.from(d, 'base64url');
+      if (bytes.length === DIGEST_BYTES) this.seen.add(bytes); // a stored state is data: anything else is not a digest
+    }
   }
 
   /** A snapshot of the state, safe to store as JSON. */
   get state(): CounterState {
-    return { ...this.checkpoint, seen: [...this.seen] };
+    return { ...this.checkpoint, seen: Array.from(this.seen.digests(), (d) => d.toString('base64url')) };
   }
 
   /**
@@ -156,7 +157,7 @@ export class UsageCounter {
 
   /** What the counter holds that grows with the file: its `seen` digests (the rest is a few fields). */
   get heldBytes(): number {
-    return this.seen.size * SEEN_KEY_BYTES;
+    return this.seen.heldBytes;
   }
 
   /** Rule 1: false once the file has a token_usage_record line. */
@@ -244,11 +245,7 @@ export class UsageCounter {
     const responseId = stringOrNull(payload.response_id);
     const shared = threadId !== null && responseId !== null;
     const responseKey = shared ? `${threadId}/${responseId}` : `#L${lineNo}`;
-    if (shared) {
-      const key = digest(responseKey);
-      if (this.seen.has(key)) return null;
-      this.seen.add(key);
-    }
+    if (shared && !this.seen.add(digestOf(responseKey))) return null;
     return this.response('record', usage, lineNo, responseKey, threadId, stringOrNull(payload.model), stringOrNull(payload.turn_id));
   }
 
