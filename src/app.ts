@@ -20,7 +20,7 @@ import { StreamRegistry } from './http/sse.js';
 import { apiDocs } from './http/docs.js';
 import { answerNodeRequests, clientErrorHandler, errorHandling, frameworkErrorHandler } from './http/error-handler.js';
 import { enforceIdleTimeout } from './http/idle-sockets.js';
-import { HOME_PROBLEMS, healthRoutes } from './http/health.js';
+import { HOME_PROBLEMS, SOURCE_PROBLEMS, healthRoutes } from './http/health.js';
 import { queryIntegers } from './http/query-integers.js';
 import { rateLimiting } from './http/rate-limit.js';
 import { security } from './http/security.js';
@@ -193,8 +193,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onReady', async () => {
     repository.start();
     // An empty list is all a wrong home shows: say why once, where the operator looks first.
-    const home = await repository.homeState();
-    if (home !== 'ready') app.log.warn({ codexHome: repository.codexHome, home }, HOME_PROBLEMS[home]);
+    for (const { agent, home, path } of await repository.sourceStates()) {
+      if (home === 'ready') continue;
+      if (agent === 'codex') app.log.warn({ codexHome: path, home }, HOME_PROBLEMS[home]);
+      else app.log.info({ agent, home: path, state: home }, `${agent} sessions not served: ${SOURCE_PROBLEMS[home]}`);
+    }
   });
   app.addHook('onClose', async () => repository.close());
 

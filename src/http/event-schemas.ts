@@ -10,6 +10,7 @@ export const EventsQuery = Type.Object(
     cwd: ListQuery.properties.cwd,
     source: ListQuery.properties.source,
     provider: ListQuery.properties.provider,
+    agent: ListQuery.properties.agent,
     archived: ListQuery.properties.archived,
     machine: ListQuery.properties.machine,
   },

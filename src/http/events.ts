@@ -79,9 +79,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const { cwd, source, provider, archived = 'false', machine } = request.query;
+      const { cwd, source, provider, agent, archived = 'false', machine } = request.query;
       if (machine !== undefined) throw new HttpProblem('INVALID_QUERY', 'machine applies in team mode only (--database-url)');
-      const sub = { filter: parseFilter({ cwd, source, provider }), archived };
+      const sub = { filter: parseFilter({ cwd, source, provider }), archived, agent };
       const lastId = lastEventId(request);
       streams.check();
       await repository.live.watchTree(); // from the first frame on, every change is seen

@@ -5,13 +5,20 @@ import { decodePosition, encodePosition, positionCompare, type Position } from '
 import type { FeedEvent, FeedSubscription, FileFollower, FollowStart } from './repository.js';
 import type { RolloutRepository, SessionRepository } from './repository.js';
 import type { AgentName, HomeState } from './sources/source.js';
-import type { ConversationItem, ConversationsPage, FilterInput, ListQuery, RolloutFile, RolloutLogger, SortField } from './types.js';
+import type { ConversationItem, ConversationsPage, FilterInput, ListQuery } from './types.js';
+import type { RolloutFile, RolloutLogger, SortField, SortOrder } from './types.js';
+import type { SearchItem } from './search/search-pages.js';
 import type { Lease } from './reading/byte-budget.js';
+import { wants } from './live/change-feed.js';
+import { EventLog, type EventLogOptions } from './live/event-log.js';
+import { parseFilter } from './listing/filters.js';
 
 /** A served source for /readyz: which agent, and whether its home is there (`ready`) or why not. */
 export interface SourceState {
   agent: AgentName;
   home: HomeState;
+  /** The home's path (the start-up log names it; /readyz does not). */
+  path: string;
 }
 
 /** The live side as the routes use it: the tree's change feed and the followers of one session. */
@@ -21,6 +28,9 @@ export interface LiveSide {
   subscribe(sub: FeedSubscription, lastId: number | null, deliver: (event: FeedEvent) => void): () => void;
   follow(file: RolloutFile, start: FollowStart): Promise<FileFollower>;
 }
+
+const notCounted = () =>
+  new RolloutError(RolloutErrorKind.InvalidQuery, 'usage is counted for Codex sessions only so far, not Claude Code ones (docs/claude.md)');
 
 const ORDER: Record<AgentName, number> = { codex: 0, claude: 1 };
 const PROGRESS_RANK: Record<IndexProgress['state'], number> = { disabled: 0, ready: 1, building: 2, waiting: 3, rebuilding: 4, failed: 5 };
@@ -34,9 +44,13 @@ const PROGRESS_RANK: Record<IndexProgress['state'], number> = { disabled: 0, rea
  */
 export class MultiRepository implements SessionRepository {
   readonly parts: readonly RolloutRepository[];
+  /** The changes of every source, one sequence of ids (used with more than one source). */
+  private readonly changes: EventLog;
+  private relaying: Promise<void> | null = null;
 
-  constructor(parts: readonly RolloutRepository[]) {
+  constructor(parts: readonly RolloutRepository[], eventLog?: EventLogOptions) {
     if (parts.length === 0) throw new Error('a service serves at least one source');
+    this.changes = new EventLog(eventLog);
     this.parts = [...parts].sort((a, b) => ORDER[a.source.agent] - ORDER[b.source.agent]);
   }
 
@@ -58,20 +72,33 @@ export class MultiRepository implements SessionRepository {
   }
 
   /**
-   * Live changes. /events carries the first source's changes (Codex when it is served): event ids
-   * are one source's sequence, so replay by Last-Event-ID stays exact; following one session
-   * works for any source.
+   * Live changes of every source. With one source, its own; with several, their changes are
+   * relayed into one log of this service's (ids are that log's sequence, so replay by
+   * Last-Event-ID stays exact), from the first watchTree() on. Following one session goes to
+   * the source of its file.
    */
   get live(): LiveSide {
-    const first = this.first.live;
+    if (this.parts.length === 1) return this.first.live;
+    const log = this.changes;
     return {
-      watchTree: async () => {
-        await Promise.all(this.parts.map((p) => p.live.watchTree()));
-      },
-      lastChangeId: () => first.lastChangeId(),
-      subscribe: (sub, lastId, deliver) => first.subscribe(sub, lastId, deliver),
+      watchTree: () => (this.relaying ??= this.relay()),
+      lastChangeId: () => log.lastId,
+      subscribe: (sub, lastId, deliver) => log.subscribe(lastId, (event) => {
+        if (wants(sub, event)) deliver(event);
+      }),
       follow: (file, start) => this.partOf(file).live.follow(file, start),
     };
+  }
+
+  /** Watches every source's tree and copies each change (all of them, in any view) into the one log. */
+  private async relay(): Promise<void> {
+    const everything: FeedSubscription = { filter: parseFilter({}), archived: 'all' };
+    await Promise.all(this.parts.map((p) => p.live.watchTree()));
+    for (const part of this.parts) {
+      part.live.subscribe(everything, null, (event) => {
+        this.changes.append(event.change, event.session);
+      });
+    }
   }
 
   start(): void {
@@ -88,7 +115,7 @@ export class MultiRepository implements SessionRepository {
   }
 
   async sourceStates(): Promise<SourceState[]> {
-    return Promise.all(this.parts.map(async (p) => ({ agent: p.source.agent, home: await p.homeState() })));
+    return Promise.all(this.parts.map(async (p) => ({ agent: p.source.agent, home: await p.homeState(), path: p.codexHome })));
   }
 
   /** The sources' index progress together: complete when every one is, the least ready state. */
@@ -153,51 +180,65 @@ export class MultiRepository implements SessionRepository {
     const parts = this.chosen(query);
     if (parts.length === 0) return { items: [], nextCursor: null, numScannedFiles: 0, reachedScanCap: false };
     if (parts.length === 1) return parts[0]!.listPage(rest, log, lease);
-    const pages = await Promise.all(parts.map((p) => p.listPage(rest, log, lease)));
-    return mergePages(
-      pages.map((page, i) => ({ page, keyOf: (item: ConversationItem) => parts[i]!.keyOfItem(item) })),
-      query.sort ?? 'created',
-      query.order,
-      query.limit,
-    );
+    return mergeListPages(await Promise.all(parts.map((p) => p.listPage(rest, log, lease))), parts, query);
   }
 
   openConversation: SessionRepository['openConversation'] = (file, log) => this.partOf(file).openConversation(file, log);
   openFile: SessionRepository['openFile'] = (file) => this.partOf(file).openFile(file);
   openRecords: SessionRepository['openRecords'] = (origin) => this.partOf(origin.file).openRecords(origin);
   searchSession: SessionRepository['searchSession'] = (file, request, signal) => this.partOf(file).searchSession(file, request, signal);
-  sessionUsage: SessionRepository['sessionUsage'] = (file, lease, signal) => this.partOf(file).sessionUsage(file, lease, signal);
+  sessionUsage: SessionRepository['sessionUsage'] = async (file, lease, signal) => {
+    const part = this.partOf(file);
+    if (part.source.agent !== 'codex') throw notCounted();
+    return part.sessionUsage(file, lease, signal);
+  };
   exportSession: SessionRepository['exportSession'] = (file, request) => this.partOf(file).exportSession(file, request);
   transcriptPiece: SessionRepository['transcriptPiece'] = (file, request) => this.partOf(file).transcriptPiece(file, request);
 
-  /** Search: the first chosen source's (search over every source is not merged yet: docs/claude.md). */
-  search: SessionRepository['search'] = (request, log, signal) => {
+  /** Search over every chosen source, interleaved as the list is (mergePages). */
+  search: SessionRepository['search'] = async (request, log, signal) => {
     const { agent: _agent, ...rest } = request;
-    const part = this.chosen(request)[0];
-    if (part === undefined) return Promise.resolve({ items: [], nextCursor: null, numScannedFiles: 0, reachedScanCap: false } as never);
-    return part.search(rest, log, signal);
+    const parts = this.chosen(request);
+    if (parts.length === 0) return { items: [], nextCursor: null, reachedScanCap: false };
+    if (parts.length === 1) return parts[0]!.search(rest, log, signal);
+    const pages = await Promise.all(parts.map((p) => p.search(rest, log, signal)));
+    const sourced = pages.map((page, i) => ({ page, keyOf: (item: SearchItem) => parts[i]!.keyOfItem(item) }));
+    const merged = mergePages(sourced, request.sort ?? 'created', request.order, request.limit);
+    return { ...merged, reachedScanCap: pages.some((page) => page.reachedScanCap) };
   };
 
-  /** Usage: the first chosen source's (see search). */
+  /**
+   * Usage: Codex sessions only. Claude's token kinds differ (cache writes beside input, two
+   * write prices) and are not in the index's usage tables yet: asking for them is refused
+   * rather than answered with zeros (docs/claude.md, "Serving").
+   */
   usage: SessionRepository['usage'] = (request) => {
-    const { agent: _agent, ...rest } = request;
-    return (this.chosen(request)[0] ?? this.first).usage(rest);
+    const { agent, ...rest } = request;
+    const codex = this.parts.find((p) => p.source.agent === 'codex');
+    if (agent?.includes('claude') === true || codex === undefined) throw notCounted();
+    return codex.usage(rest);
   };
 }
 
-interface SourcePage {
-  page: ConversationsPage;
-  keyOf(item: ConversationItem): string;
+interface SourcePage<T> {
+  page: { items: T[]; nextCursor: string | null };
+  keyOf(item: T): string;
 }
 
 /**
  * Interleaves the sources' pages, all asked with the same cursor. Each source's page covers its
  * sessions up to its `nextCursor` (its frontier; null: none left), so the merged page may only
- * hold items up to the nearest frontier: past it, the source that stopped there may still have
- * items that sort earlier. The merged cursor is the last item served when the page is full, else
- * that frontier (a page may then be short, or empty, with a cursor: "there may be more").
+ * hold items up to the nearest frontier: past it, the source that stopped there (its scan cap,
+ * or its full page) may still have items that sort earlier. The merged cursor is the last item
+ * served when the page is full, else that frontier (a page may then be short, or empty, with a
+ * cursor: "there may be more").
  */
-export function mergePages(pages: readonly SourcePage[], sort: SortField, order: ListQuery['order'], limit: number): ConversationsPage {
+export function mergePages<T extends { updatedAt: string }>(
+  pages: readonly SourcePage<T>[],
+  sort: SortField,
+  order: SortOrder,
+  limit: number,
+): { items: T[]; nextCursor: string | null } {
   const sign = order === 'desc' ? -1 : 1;
   const cmp = (a: Position, b: Position) => sign * positionCompare(a, b, sort);
   let bound: Position | null = null;
@@ -206,7 +247,7 @@ export function mergePages(pages: readonly SourcePage[], sort: SortField, order:
     const at = decodePosition(page.nextCursor, sort, order);
     if (bound === null || cmp(at, bound) < 0) bound = at;
   }
-  const position = (item: ConversationItem, keyOf: SourcePage['keyOf']): Position => ({
+  const position = (item: T, keyOf: (item: T) => string): Position => ({
     key: keyOf(item),
     mtimeMs: sort === 'updated' ? Date.parse(item.updatedAt) : 0,
   });
@@ -218,12 +259,17 @@ export function mergePages(pages: readonly SourcePage[], sort: SortField, order:
   const last = taken[taken.length - 1];
   const full = entries.length > limit && last !== undefined;
   const nextCursor = full ? encodePosition(last.at, sort, order) : bound === null ? null : encodePosition(bound, sort, order);
-  const totals = pages.map(({ page }) => page.total);
+  return { items: taken.map((e) => e.item), nextCursor };
+}
+
+/** The merged list page: mergePages, with the scan counts and totals of every source. */
+function mergeListPages(pages: readonly ConversationsPage[], parts: readonly RolloutRepository[], query: ListQuery): ConversationsPage {
+  const sourced = pages.map((page, i) => ({ page, keyOf: (item: ConversationItem) => parts[i]!.keyOfItem(item) }));
+  const totals = pages.map((page) => page.total);
   return {
-    items: taken.map((e) => e.item),
-    nextCursor,
-    numScannedFiles: pages.reduce((n, { page }) => n + page.numScannedFiles, 0),
-    reachedScanCap: pages.some(({ page }) => page.reachedScanCap),
+    ...mergePages(sourced, query.sort ?? 'created', query.order, query.limit),
+    numScannedFiles: pages.reduce((n, page) => n + page.numScannedFiles, 0),
+    reachedScanCap: pages.some((page) => page.reachedScanCap),
     ...(totals.every((t) => t !== undefined) ? { total: totals.reduce((a, b) => a + b, 0) } : {}),
   };
 }

@@ -2,11 +2,15 @@
 // from the configuration, /readyz, `agent` on items and the `agent=` filter, one interleaved
 // keyset order, lookups and raw bytes, over real HTTP on copies of both real fixture homes, with
 // and without the index.
-import { appendFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { appendFile, cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { appFor, copyOfRealHome, MODES, sharedByTests, tempHome } from '../helper.js';
+import { DEFAULT_LIVE } from '../../src/config.js';
+import { appFor, buildTestApp, copyOfRealHome, MODES, sharedByTests, tempHome } from '../helper.js';
+import { listen } from '../net.js';
+import { SseClient } from '../sse.js';
 
 const CLAUDE_REAL = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/claude-home-real');
 
@@ -138,6 +142,67 @@ describe.each(MODES)('both agents, $mode', ({ index }) => {
   });
 });
 
+describe.each(MODES)('search over both agents, $mode', ({ index }) => {
+  const app = sharedByTests(async () =>
+    appFor(await copyOfRealHome(), index, { ...both, claudeHome: await copyOfClaudeHome() }),
+  );
+
+  it('finds a phrase of a Claude prompt, with agent on the item, and in the session', async () => {
+    const res = await app().inject('/search?q=petit%20po%C3%A8me');
+    expect(res.statusCode).toBe(200);
+    const items: (Item & { matches: { line: number; role: string }[] })[] = res.json().items;
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ agent: 'claude', source: 'exec' });
+    expect(items[0]!.matches[0]!.role).toBe('user');
+    const inside = await app().inject(`/conversations/${items[0]!.id}/search?q=petit%20po%C3%A8me`);
+    expect(inside.statusCode).toBe(200);
+    expect(inside.json().matches[0].line).toBe(items[0]!.matches[0]!.line);
+    expect((await app().inject('/search?q=petit%20po%C3%A8me&agent=codex')).json().items).toEqual([]);
+    const bad = await app().inject('/search?q=x&agent=nobody');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toBe('INVALID_QUERY');
+  });
+
+  it('refuses usage of Claude sessions (not counted yet) rather than answer zeros; Codex usage is unchanged', async () => {
+    const claude = (await app().inject('/conversations?agent=claude&limit=1')).json().items[0] as Item;
+    for (const url of [`/conversations/${claude.id}/usage`, '/usage?agent=claude', '/usage?agent=codex&agent=claude']) {
+      const res = await app().inject(url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().code, url).toBe('INVALID_QUERY');
+    }
+    const codex = (await app().inject('/conversations?agent=codex&limit=1')).json().items[0] as Item;
+    expect((await app().inject(`/conversations/${codex.id}/usage`)).statusCode).toBe(200);
+    const all = await app().inject('/usage');
+    expect(all.statusCode).toBe(200);
+    expect((await app().inject('/usage?agent=codex')).json()).toEqual(all.json());
+  });
+
+  it('exports a Claude session as Markdown, its usage shown as not counted', async () => {
+    const items: Item[] = (await app().inject('/conversations?agent=claude&limit=100')).json().items;
+    const poem = items.find((i) => i.title?.startsWith('Écris un petit poème'))!;
+    const res = await app().inject(`/conversations/${poem.id}/export?format=markdown`);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('Écris un petit poème');
+    expect(res.body).toMatch(/Tokens[^\n]*—/);
+  });
+
+  it('interleaves matches of both agents, pages without loss', async () => {
+    // "the" is in sessions of both agents.
+    const whole = (await app().inject('/search?q=the&limit=100')).json();
+    const agents = new Set(whole.items.map((i: Item) => i.agent));
+    expect(agents).toEqual(new Set(['codex', 'claude']));
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const after: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const body: { items: Item[]; nextCursor: string | null } = (await app().inject(`/search?q=the&limit=3${after}`)).json();
+      paged.push(...body.items.map((i) => i.id));
+      cursor = body.nextCursor;
+    } while (cursor !== null);
+    expect(paged).toEqual(whole.items.map((i: Item) => i.id));
+  });
+});
+
 describe('one agent, or a home that is not there', () => {
   it('serves Codex only with --agents codex, as before', async () => {
     const app = await appFor(await copyOfRealHome(), false, { agents: ['codex'], claudeHome: null });
@@ -182,6 +247,138 @@ const line = (sessionId: string, at: string, text: string) =>
     ...{ sessionId, cwd: '/w', version: '2.1.197', entrypoint: 'sdk-cli', timestamp: at },
     message: { role: 'user', content: text },
   });
+
+describe.each(MODES)('one id in both homes, $mode', ({ index }) => {
+  it('is 409 AMBIGUOUS_ID naming both paths', async () => {
+    const codexHome = await tempHome();
+    const claudeHome = await tempHome();
+    const id = '0000000a-0000-4000-8000-00000000000a';
+    await codexSession(codexHome, '2026-01-02T03-04-05', id, '2026-01-02T03:04:05.000Z');
+    await mkdir(join(claudeHome, 'projects', '-w'), { recursive: true });
+    await writeFile(join(claudeHome, 'projects', '-w', `${id}.jsonl`), line(id, '2026-01-02T03:04:06.000Z', 'twin') + '\n');
+    const app = await appFor(codexHome, index, { ...both, claudeHome });
+    const res = await app.inject(`/conversations/${id}`);
+    expect(res.statusCode).toBe(409);
+    expect(res.json().code).toBe('AMBIGUOUS_ID');
+    expect(res.json().detail).toContain(`projects/-w/${id}.jsonl`);
+    expect(res.json().detail).toContain(`rollout-2026-01-02T03-04-05-${id}.jsonl`);
+    await app.close();
+  });
+});
+
+describe.each(MODES)('Claude names, $mode', ({ index }) => {
+  it('names a session by a title record the head read sees (older `summary`, `ai-title` before the first answer)', async () => {
+    const claudeHome = await tempHome();
+    const project = join(claudeHome, 'projects', '-w');
+    await mkdir(project, { recursive: true });
+    const old = 'd0000000-0000-4000-8000-000000000000';
+    const titled = 'd0000001-0000-4000-8000-000000000000';
+    const summary = JSON.stringify({ type: 'summary', summary: 'An older summary', leafUuid: 'x' });
+    await writeFile(join(project, `${old}.jsonl`), `${summary}\n${line(old, '2026-01-01T00:00:00.000Z', 'hi')}\n`);
+    const aiTitle = JSON.stringify({ type: 'ai-title', aiTitle: 'Greeting', sessionId: titled });
+    await writeFile(join(project, `${titled}.jsonl`), `${line(titled, '2026-01-01T00:00:01.000Z', 'hello')}\n${aiTitle}\n`);
+    const app = await appFor(await tempHome(), index, { agents: ['claude'], claudeHome });
+    const items: Item[] = (await app.inject('/conversations')).json().items;
+    expect(items.map((i) => [i.id, (i as Item & { name: string | null }).name])).toEqual([
+      [titled, 'Greeting'],
+      [old, 'An older summary'],
+    ]);
+    expect((await app.inject(`/conversations/${old}`)).json().conversation.name).toBe('An older summary');
+    await app.close();
+  });
+});
+
+describe.each(MODES)('hostile Claude files over HTTP, $mode', ({ index }) => {
+  it('skips a FIFO and a link out of the home, lists a `..-..-etc` project and a 15 MiB line, and never serves outside', async () => {
+    const claudeHome = await tempHome();
+    const outside = await tempHome();
+    const project = join(claudeHome, 'projects', '-w');
+    const dots = join(claudeHome, 'projects', '..-..-etc');
+    await mkdir(project, { recursive: true });
+    await mkdir(dots, { recursive: true });
+    const fifo = 'e0000000-0000-4000-8000-000000000000';
+    const link = 'e0000001-0000-4000-8000-000000000000';
+    const dotted = 'e0000002-0000-4000-8000-000000000000';
+    const big = 'e0000003-0000-4000-8000-000000000000';
+    execFileSync('mkfifo', [join(project, `${fifo}.jsonl`)]);
+    await writeFile(join(outside, 'secret.jsonl'), line(link, '2026-01-01T00:00:00.000Z', 'secret') + '\n');
+    await symlink(join(outside, 'secret.jsonl'), join(project, `${link}.jsonl`));
+    await writeFile(join(dots, `${dotted}.jsonl`), line(dotted, '2026-01-01T00:00:01.000Z', 'dotted') + '\n');
+    const huge = JSON.stringify({ type: 'user', timestamp: '2026-01-01T00:00:03.000Z', toolUseResult: 'x'.repeat(15 * 2 ** 20) });
+    await writeFile(join(project, `${big}.jsonl`), `${line(big, '2026-01-01T00:00:02.000Z', 'big')}\n${huge}\n`);
+    const app = await appFor(await tempHome(), index, { agents: ['claude'], claudeHome });
+    const res = await app.inject('/conversations?head=0&tail=1');
+    expect(res.statusCode).toBe(200);
+    const items: Item[] = res.json().items;
+    expect(items.map((i) => [i.id, i.title])).toEqual([
+      [big, 'big'],
+      [dotted, 'dotted'],
+    ]);
+    expect(items[1]!.path).toBe(`projects/..-..-etc/${dotted}.jsonl`);
+    for (const id of [fifo, link]) {
+      const one = await app.inject(`/conversations/${id}?format=ndjson`);
+      expect(one.statusCode, id).toBe(404);
+      expect(one.json().code).toBe('NOT_FOUND');
+    }
+    expect((await app.inject('/search?q=secret')).json().items).toEqual([]);
+    await app.close();
+  }, 60_000);
+});
+
+describe.each(MODES)('/events over both agents, $mode', ({ index }) => {
+  it('announces changes of both homes in one sequence of ids, with agent, and filters by agent', async () => {
+    const codexHome = await tempHome();
+    const claudeHome = await tempHome();
+    const project = join(claudeHome, 'projects', '-w');
+    await mkdir(project, { recursive: true });
+    const indexPath = index ? join(await tempHome(), 'index.sqlite') : null;
+    const app = await buildTestApp(codexHome, { ...both, claudeHome, indexPath, live: { ...DEFAULT_LIVE, heartbeatMs: 200 } });
+    const port = await listen(app);
+    const all = new SseClient(port, '/events');
+    const onlyClaude = new SseClient(port, '/events?agent=claude');
+    await all.until((x) => x.events.length > 0);
+    await onlyClaude.until((x) => x.events.length > 0);
+    const aid = 'f0000000-0000-4000-8000-000000000000';
+    await writeFile(join(project, `${aid}.jsonl`), line(aid, '2026-01-01T00:00:00.000Z', 'from claude') + '\n');
+    await all.until((x) => x.named('session').length >= 1);
+    const cid = '00000000-0000-7000-8000-0000000000f1';
+    await codexSession(codexHome, '2026-01-01T00-00-01', cid, '2026-01-01T00:00:01.000Z');
+    await all.until((x) => x.named('session').length >= 2);
+    const seen = all.named('session').map((e) => JSON.parse(e.data!) as { change: string; session: Item });
+    expect(seen.map((e) => [e.change, e.session.agent, e.session.id])).toEqual([
+      ['created', 'claude', aid],
+      ['created', 'codex', cid],
+    ]);
+    const ids = all.named('session').map((e) => Number(e.id));
+    expect(ids[1]).toBe(ids[0]! + 1);
+    await onlyClaude.until((x) => x.named('session').length >= 1);
+    expect(onlyClaude.named('session').map((e) => (JSON.parse(e.data!) as { session: Item }).session.id)).toEqual([aid]);
+    all.close();
+    onlyClaude.close();
+    await app.close();
+  }, 60_000);
+
+  it('follows a Claude session as it is written', async () => {
+    const claudeHome = await tempHome();
+    const project = join(claudeHome, 'projects', '-w');
+    await mkdir(project, { recursive: true });
+    const aid = 'f0000002-0000-4000-8000-000000000000';
+    const path = join(project, `${aid}.jsonl`);
+    await writeFile(path, line(aid, '2026-01-01T00:00:00.000Z', 'first') + '\n');
+    const indexPath = index ? join(await tempHome(), 'index.sqlite') : null;
+    const app = await buildTestApp(await tempHome(), { ...both, claudeHome, indexPath, live: { ...DEFAULT_LIVE, heartbeatMs: 200 } });
+    const port = await listen(app);
+    const follower = new SseClient(port, `/conversations/${aid}/events?from=start`);
+    await follower.until((x) => x.named('record').length >= 1);
+    const next = line(aid, '2026-01-01T00:00:05.000Z', 'second');
+    await appendFile(path, next + '\n');
+    await follower.until((x) => x.named('record').length >= 2);
+    expect(follower.named('record')[1]!.data).toBe(next);
+    expect(follower.named('record')[1]!.id).toBe(String((await readFile(path)).length));
+    follower.close();
+    await app.close();
+  }, 60_000);
+});
 
 /** A Codex rollout of one user message, named by its (local) stamp. */
 async function codexSession(home: string, stamp: string, id: string, at: string): Promise<void> {

@@ -75,7 +75,7 @@ const CASES: [string, 'INVALID_QUERY' | 'INVALID_ID', string][] = [
   [
     '/events?sources=cli',
     'INVALID_QUERY',
-    'unknown query parameter "sources" (did you mean "source"?); this route takes cwd, source, provider, archived',
+    'unknown query parameter "sources" (did you mean "source"?); this route takes cwd, source, provider, agent, archived',
   ],
   ['/events?archived=no', 'INVALID_QUERY', 'query parameter archived must be one of false, true, all; got "no"'],
   [

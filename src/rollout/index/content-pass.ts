@@ -1,11 +1,11 @@
 import type { FileStamp } from '../files/file-stamp.js';
 import { contentLines } from '../sources/codex/content-lines.js';
 import { openRollout, type ByteSource, type ReadEnv } from '../reading/session-reader.js';
-import { lineDoc } from '../search/file-docs.js';
+import { claudeLineDocs, lineDoc } from '../search/file-docs.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
 import type { RolloutFile } from '../types.js';
 import type { UsageResponse } from '../sources/common/usage-response.js';
-import { codex } from '../sources/registry.js';
+import { codex, type AgentName } from '../sources/registry.js';
 import { fingerprint } from './identity.js';
 import type { ContentPosition } from './store.js';
 import { SLICE_WEIGHT, type WriteBatch } from './write-batch.js';
@@ -39,6 +39,7 @@ export async function indexContent(
   stamp: FileStamp,
   env: ReadEnv,
   open: () => Promise<OpenedBytes> = () => openRollout(file, env.realRoot),
+  agent: AgentName = 'codex',
 ): Promise<ContentPosition | null> {
   const opened = await open();
   const { stat, source } = opened;
@@ -63,13 +64,20 @@ export async function indexContent(
       queuedFrom = at.offset;
     };
     for await (const content of contentLines(source, from, stamp.size, env)) {
-      const doc = lineDoc(content, position.state.search);
+      // A Claude line: its search docs only (its usage is not counted into the index yet: docs/claude.md).
+      const claudeDocs = agent === 'claude' ? claudeLineDocs(content.line) : null;
+      for (const doc of claudeDocs ?? []) {
+        docs.push(doc);
+        chars += doc.text.length;
+      }
+      const doc = claudeDocs === null ? lineDoc(content, position.state.search) : null;
       if (doc !== null) {
         docs.push(doc);
         chars += doc.text.length;
       }
       const { line, record } = content;
-      const response = record === null || line.record === null ? null : counter.feed(line.record, line.lineNo, record);
+      const fed = record !== null && line.record !== null && claudeDocs === null;
+      const response = fed ? counter.feed(line.record!, line.lineNo, record) : null;
       if (response !== null) responses.push(response);
       position.offset = line.end;
       position.lineNo = line.lineNo + 1;

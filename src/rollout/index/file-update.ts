@@ -87,7 +87,7 @@ export async function updateFile(row: StoredFile | undefined, batch: WriteBatch,
   } else {
     batch.add({ kind: 'grew', relPath: file.relPath, stamp });
   }
-  if (from !== null) await indexContent(batch, file, from, stamp, await ctx.env(), () => access.open());
+  if (from !== null) await indexContent(batch, file, from, stamp, await ctx.env(), () => access.open(), ctx.source?.agent);
 }
 
 /** Where the content goes on from `at`: the stored state with the responses the store holds counted as seen. */

@@ -18,7 +18,8 @@ export interface ListPlan extends PageShape {
 }
 
 export function toItem(read: SessionRead, names: ReadonlyMap<string, string>): ConversationItem {
-  return { ...read.summary, name: names.get(read.summary.id) || null, head: read.head, tail: read.tail };
+  // A names file's name, else one the transcript itself gives (Claude's ai-title, custom-title, summary).
+  return { ...read.summary, name: names.get(read.summary.id) || read.summary.name || null, head: read.head, tail: read.tail };
 }
 
 /** Whether a listed session passes the plan: a user message (or includeEmpty) and the filters on the sort key. */

@@ -15,6 +15,8 @@ export interface PageDeps {
   readListing: ReadListing;
   /** Files one request may examine past its cursor when it scans. */
   maxScanFiles: number;
+  /** False when the walk must read every file to order it (Claude): then a complete index serves sort=created too. */
+  keysInNames?: boolean;
 }
 
 /** Times a page is asked of the index again after one of its records proved stale. */
@@ -76,7 +78,7 @@ export async function listPage(
   const collect = (source: CandidateSource) => collectPage(plan, source, listEvaluator(plan, deps.readListing), admitWithin(lease));
   const nameMatchIds = () => (filter.q === undefined ? [] : [...names].filter(([, n]) => containsFolded(n, filter.q!)).map(([id]) => id));
   const fromIndex: IndexCandidates | null =
-    sort === 'updated' || hasFilter(filter)
+    sort === 'updated' || hasFilter(filter) || deps.keysInNames === false
       ? (index) => index.candidates({ ...query, sort, filter, nameMatchIds: nameMatchIds(), after, limit: query.limit + 1 })
       : null;
   // Counted only when asked, on the first page, beside the page: the count reads every matching

@@ -25,6 +25,8 @@ export interface ChangeFeedDeps {
 export interface FeedSubscription {
   filter: SessionFilter;
   archived: ArchivedFilter;
+  /** The agents wanted (absent: all). */
+  agent?: readonly ('codex' | 'claude')[] | undefined;
 }
 
 /** Files that appeared before they were sessions (an empty file being written): their first summary is `created`. */
@@ -42,6 +44,7 @@ const inView = (archived: ArchivedFilter, isArchived: boolean) => archived === '
 export function wants(sub: FeedSubscription, event: FeedEvent): boolean {
   if (event.change === 'reset') return true;
   const s = event.session;
+  if (sub.agent !== undefined && sub.agent.length > 0 && !sub.agent.includes(s.agent ?? 'codex')) return false;
   const concerns =
     inView(sub.archived, s.archived) ||
     (event.change === 'archived' && inView(sub.archived, false)) ||

@@ -1,3 +1,4 @@
+import type { AgentName } from '../sources/registry.js';
 import { stat } from 'node:fs/promises';
 import { stampOf, type FileStamp } from '../files/file-stamp.js';
 import { rethrowIfNotTheFile, RolloutError, RolloutErrorKind } from '../errors.js';
@@ -55,6 +56,8 @@ export interface SearchDeps extends PageDeps {
   env: ReadEnv;
   /** A file's stamp now, null when it is gone (default: stat on the disk; team mode: what cs_files holds). */
   stampOf?: (file: RolloutFile) => Promise<FileStamp | null>;
+  /** The agent whose files these are (default Codex): how a file's text is extracted. */
+  agent?: AgentName;
 }
 
 interface SearchPlan extends PageShape {
@@ -70,7 +73,7 @@ interface SearchPlan extends PageShape {
 /** The documents of a file: from the index when it holds the file as stamped, else from the file itself. */
 async function documents(deps: SearchDeps, file: RolloutFile, stamp: FileStamp | null, query: SearchQuery, work: SearchWork, fromLine = 0) {
   const indexed = stamp !== null && deps.index?.usable ? await deps.index.searchDocuments(file, stamp, query, fromLine) : null;
-  return indexed ?? fileDocs(file, deps.env, work);
+  return indexed ?? fileDocs(file, deps.env, work, deps.agent);
 }
 
 function evaluator(deps: SearchDeps, plan: SearchPlan, work: SearchWork): Evaluate<SearchItem> {
@@ -96,7 +99,7 @@ function evaluator(deps: SearchDeps, plan: SearchPlan, work: SearchWork): Evalua
       return null;
     }
     if (!matcher.qualifies) return { stat: result.stat, item: null };
-    const name = plan.names.get(read.summary.id) || null;
+    const name = plan.names.get(read.summary.id) || read.summary.name || null;
     return { stat: result.stat, item: { ...read.summary, name, matchCount: matcher.matchCount, matches: matcher.matches } };
   };
 }

@@ -70,6 +70,7 @@ export const claudeSource: SessionSource<ClaudeShapes> = {
     namesFile: null,
   },
   orderingKey: () => null,
+  keysInNames: false,
   keyOf: (file: RolloutFile, summary: SessionSummary) => claudeRolloutFile(asClaude(file), summary.createdAt),
   parseKey: (text: string) => {
     const m = KEY.exec(text);

@@ -40,6 +40,7 @@ export const codexSource: SessionSource<CodexShapes> = {
   },
   orderingKey: (file: RolloutFile) => file.key,
   keyOf: (file: RolloutFile) => file,
+  keysInNames: true,
   parseKey: (text: string) => {
     const parts = text.split('|');
     if (parts.length !== 2 || !isValidStamp(parts[0] as string) || !UUID.test(parts[1] as string)) return null;
