@@ -79,6 +79,27 @@ export function listQuery(
   return { sql: `SELECT ${columns} FROM sessions s WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT ?`, params };
 }
 
+/**
+ * `listQuery` in two steps: the page's keys first, from the sort's index alone, then their rows.
+ * In one step SQLite read the ~13 KB row of every session the index walk passed before testing
+ * filters the index itself holds (`source=interactive` on 100,000 sessions that match nothing:
+ * 4.3 s, against 0.14 s for the keys).
+ */
+export function listRowsQuery(
+  q: IndexQuery,
+  home: string,
+  columns: string,
+  extra: SqlCondition = NO_CONDITION,
+): { sql: string; params: unknown[] } {
+  const order = q.sort === 'created' ? ['key'] : ['mtime_ms', 'key'];
+  const keys = listQuery(q, home, ['s.home', 's.rel_path', ...order.map((c) => `s.${c}`)].join(', '), extra);
+  const dir = q.order === 'desc' ? 'DESC' : 'ASC';
+  const sql =
+    `SELECT ${columns} FROM (${keys.sql}) k JOIN sessions s ON s.home = k.home AND s.rel_path = k.rel_path ` +
+    `ORDER BY ${order.map((c) => `k.${c} ${dir}`).join(', ')}`;
+  return { sql, params: keys.params };
+}
+
 /** How many sessions of `home` pass the filters of a list page (its cursor and limit aside). */
 export function countQuery(q: Omit<IndexQuery, 'after' | 'limit'>, home: string): { sql: string; params: unknown[] } {
   const { where, params } = listConditions(q, home);

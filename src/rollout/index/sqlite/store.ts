@@ -11,7 +11,7 @@ import type { ContentPosition, CountQuery, IndexEntry, IndexStore, SearchFilter,
 import { StoreRefusedError } from '../store.js';
 import { Checkpointer } from './checkpointer.js';
 import { CountCache } from './count-cache.js';
-import { countQuery, listQuery, type SqlCondition } from './list-query.js';
+import { countQuery, listRowsQuery, type SqlCondition } from './list-query.js';
 import { SESSIONS_SCHEMA } from './schema.js';
 import { SearchStore, createSearchTables, dropSearchTables } from './search.js';
 import { UsageStore, createUsageTables, dropUsageTables } from './usage.js';
@@ -270,7 +270,7 @@ export class SqliteStore implements IndexStore {
   }
 
   async query(q: IndexQuery, search?: SearchFilter): Promise<StoredFile[]> {
-    const { sql, params } = listQuery(q, this.home, S_COLUMNS, (search as SqliteFilter | undefined)?.condition);
+    const { sql, params } = listRowsQuery(q, this.home, S_COLUMNS, (search as SqliteFilter | undefined)?.condition);
     return this.db.prepare(sql).all(...params).map((r) => normalize(r)!);
   }
 
