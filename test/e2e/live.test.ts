@@ -148,10 +148,14 @@ describeBrowser('live updates', () => {
     await screenshot(page, 'live-session');
 
     // Truncated (rewritten shorter): the transcript starts over from the file as it is now.
+    // The page then reloads the session and follows it again: wait for that new stream, or an
+    // archive made before it opens is simply followed where it went (a race, seen under load).
+    const refollowed = page.waitForResponse((r) => r.url().includes(`/conversations/${spec.id}/events`));
     await writeFile(path, envelopeLines({ ...spec, title: 'started over' }).map(line).join(''));
     await page.getByRole('article', { name: 'User message' }).filter({ hasText: 'started over' }).waitFor();
     await expect.poll(() => second.count()).toBe(0);
     expect(await page.getByRole('heading', { level: 2, name: /Turn 2/ }).count()).toBe(0);
+    await refollowed;
 
     // Archived: the follow ends, and the header says where the session went.
     await mkdir(join(home, 'archived_sessions'), { recursive: true });
