@@ -4,8 +4,7 @@ import { wholeMtimeMs } from '../../rollout/files/file-stamp.js';
 import { chunksOf } from '../../rollout/reading/byte-source.js';
 import { readRecord, splitLines } from '../../rollout/reading/jsonl-lines.js';
 import type { OpenRollout } from '../../rollout/reading/session-reader.js';
-import { MAX_INDEX_BYTES, SESSION_INDEX_FILE } from '../../rollout/sources/codex/session-names.js';
-import { toUtcIso } from '../../rollout/sources/codex/summary.js';
+import { MAX_INDEX_BYTES, SESSION_INDEX_FILE, applyNameRecord } from '../../rollout/sources/codex/session-names.js';
 import type { RolloutFile } from '../../rollout/types.js';
 import { ChunkSource } from './chunk-source.js';
 import { PUSHED_PREFIX, machineOf } from './home.js';
@@ -75,17 +74,7 @@ export class PushedNames {
     const source = new ChunkSource(this.db, f.id, f.size);
     for await (const line of splitLines(chunksOf(source, Math.min(f.size, MAX_INDEX_BYTES)), 64 * 1024, 0)) {
       const parsed = readRecord(line, 64 * 1024);
-      if (!parsed?.ok) continue;
-      const { id, thread_name: name, updated_at: updatedAt } = parsed.record;
-      if (typeof id !== 'string' || typeof name !== 'string') continue;
-      const iso = toUtcIso(updatedAt);
-      const at = iso === null ? Number.NEGATIVE_INFINITY : Date.parse(iso);
-      const key = id.toLowerCase();
-      const previous = times.get(key);
-      if (previous === undefined || at >= previous) {
-        times.set(key, at);
-        names.set(key, name);
-      }
+      if (parsed?.ok) applyNameRecord(parsed.record, names, times);
     }
     this.cache.set(machine, { version, names });
     return names;

@@ -16,6 +16,23 @@ const MAX_INDEX_LINE_BYTES = 64 * 1024;
  * ignored and reported as degraded, so that a huge or hostile file costs bounded time and memory.
  */
 export const MAX_INDEX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * One `session_index.jsonl` record into `names` (lower-case id → name): the latest `updated_at`
+ * wins, a record without one loses to any with one, and of equal times the later line wins.
+ */
+export function applyNameRecord(record: Record<string, unknown>, names: Map<string, string>, times: Map<string, number>): void {
+  const { id, thread_name: name, updated_at: updatedAt } = record;
+  if (typeof id !== 'string' || typeof name !== 'string') return;
+  const iso = toUtcIso(updatedAt);
+  const at = iso === null ? Number.NEGATIVE_INFINITY : Date.parse(iso);
+  const key = id.toLowerCase();
+  const previous = times.get(key);
+  if (previous === undefined || at >= previous) {
+    times.set(key, at);
+    names.set(key, name);
+  }
+}
 /** Bytes at the start and at the end of what was read that must be unchanged for a read to continue from there. */
 const FINGERPRINT_BYTES = 256;
 const DEGRADED_KEY = 'names';
@@ -159,17 +176,7 @@ export class SessionNames {
     for await (const line of splitLines(counted(), MAX_INDEX_LINE_BYTES, from)) {
       last = line;
       const parsed = readRecord(line, MAX_INDEX_LINE_BYTES);
-      if (!parsed?.ok) continue;
-      const { id, thread_name: name, updated_at: updatedAt } = parsed.record;
-      if (typeof id !== 'string' || typeof name !== 'string') continue;
-      const iso = toUtcIso(updatedAt);
-      const at = iso === null ? Number.NEGATIVE_INFINITY : Date.parse(iso);
-      const key = id.toLowerCase();
-      const previous = this.times.get(key);
-      if (previous === undefined || at >= previous) {
-        this.times.set(key, at);
-        this.names.set(key, name);
-      }
+      if (parsed?.ok) applyNameRecord(parsed.record, this.names, this.times);
     }
     this.bytesRead += end - from;
     // A last line without its newline is read again next time (applying it twice changes nothing).
