@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { INDEX_SCHEMA } from './index-schema.js';
+import { USAGE_ROLLUP_SCHEMA } from './usage-rollup-schema.js';
 
 /**
  * The team schema, one entry per version, applied in order and never edited once released: a
@@ -71,6 +72,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         FOR EACH ROW EXECUTE FUNCTION cs_notify_change();
     `,
   },
+  { version: 4, name: 'usage rollup', sql: USAGE_ROLLUP_SCHEMA },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
