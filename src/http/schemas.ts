@@ -92,6 +92,9 @@ export const Problem = Type.Object(
     status: Type.Integer(),
     detail: Type.String(),
     code: Type.Enum(Object.keys(ProblemCode) as (keyof typeof ProblemCode)[]),
+    machines: Type.Optional(
+      Type.Array(Type.String(), { description: 'AMBIGUOUS_ID in team mode: the machines the id is on (choose one with ?machine=)' }),
+    ),
   },
   { description: 'RFC 9457 problem details (application/problem+json)' },
 );
