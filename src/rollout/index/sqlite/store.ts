@@ -118,7 +118,13 @@ export class SqliteStore implements IndexStore {
       this.maxFidStmt = this.db.prepare('SELECT max(fid) FROM sessions').pluck();
       this.totalChangesStmt = this.db.prepare('SELECT total_changes() AS n');
       this.ino = statSync(path).ino;
-      this.checkpointer = new Checkpointer(path, () => this.db.pragma('wal_autocheckpoint = 1000'));
+      this.checkpointer = new Checkpointer(path, {
+        local: (mode) => {
+          const [r] = this.db.pragma(`wal_checkpoint(${mode})`) as { log: number; checkpointed: number }[];
+          return { log: r!.log, checkpointed: r!.checkpointed };
+        },
+        fallback: () => this.db.pragma('wal_autocheckpoint = 1000'),
+      });
       this.db.pragma('wal_autocheckpoint = 0');
     } catch (err) {
       this.db.close();
