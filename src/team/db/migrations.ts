@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { INDEX_SCHEMA } from './index-schema.js';
+import { USAGE_ROLLUP_SCHEMA } from './usage-rollup-schema.js';
 
 /**
  * The team schema, one entry per version, applied in order and never edited once released: a
@@ -71,8 +72,9 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         FOR EACH ROW EXECUTE FUNCTION cs_notify_change();
     `,
   },
+  { version: 4, name: 'usage rollup', sql: USAGE_ROLLUP_SCHEMA },
   {
-    version: 4,
+    version: 5,
     name: 'removals kept for replay',
     // A deletion leaves no row in cs_files: the newest 10,000 are kept here, so that /events can
     // replay them after a Last-Event-ID (src/team/read/team-replay.ts); older ones mean `reset`.

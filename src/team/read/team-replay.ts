@@ -1,6 +1,6 @@
 import type pg from 'pg';
 
-/** The removals migration 4 keeps in cs_removed (its trigger's `OFFSET 9999`). */
+/** The removals migration 5 keeps in cs_removed (its trigger's `OFFSET 9999`). */
 const REMOVALS_KEPT = 10_000;
 
 /**

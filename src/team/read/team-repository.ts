@@ -178,7 +178,7 @@ export class TeamRepository implements SessionRepository {
     const on = [...new Set(rows.map((r) => r.machine))];
     if (on.length > 1) {
       const named = `session ${id} is on ${on.length} machines: ${on.join(', ')}; choose one with ?machine=`;
-      throw new RolloutError(RolloutErrorKind.AmbiguousId, named);
+      throw new RolloutError(RolloutErrorKind.AmbiguousId, named, { machines: on });
     }
     if (rows.length > 1) {
       const paths = rows.map((r) => r.relPath).join(', ');
