@@ -8,7 +8,7 @@ import { FILES_AT_ONCE } from '../../rollout/tuning.js';
 import type { RolloutLogger, SessionSummary } from '../../rollout/types.js';
 import { changesSince, type ReplayRow } from './team-replay.js';
 
-/** What the trigger of migrations 3 and 4 sends for every committed change of cs_files. */
+/** What the trigger of migrations 3 and 5 sends for every committed change of cs_files. */
 interface Notice {
   op: 'insert' | 'update' | 'delete';
   machine: string;
