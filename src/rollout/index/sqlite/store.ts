@@ -249,7 +249,8 @@ export class SqliteStore implements IndexStore {
       hasUserMessage: session?.hasUserMessage ? 1 : 0,
       fid,
       createdMs: s ? Date.parse(s.createdAt) : null,
-      title: s?.title ?? null,
+      // q matches the title or the name: a name the transcript gives (Claude's) is matched here, a names file's through nameMatchIds.
+      title: s ? [s.title, s.name].filter((t) => t !== null && t !== '').join('\n') || null : null,
       cwdNorm: s?.cwd != null ? normalizeCwd(s.cwd) : null,
       source: s?.source ?? null,
       modelProvider: s?.modelProvider ?? null,
