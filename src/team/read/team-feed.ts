@@ -152,6 +152,9 @@ export class TeamFeed {
     let replayed = new Set<number>();
     try {
       replayed = await this.replay(subscriber, lastId);
+    } catch (err) {
+      unsubscribe();
+      throw err;
     } finally {
       const held = subscriber.held ?? [];
       subscriber.held = null;
