@@ -176,8 +176,13 @@ export class HomeRepository {
 
   /** The files that claim `id` (lower case). The index may not know a file newer than its last update: then the disk is searched. */
   protected async filesOf(id: string): Promise<RolloutFile[]> {
-    const files = this.index?.usable ? await this.existing(await this.index.lookup(id)) : [];
+    const files = (await this.indexedFilesOf(id)) ?? [];
     return files.length > 0 ? files : this.source.filesClaiming(this.walker, id);
+  }
+
+  /** The files a complete index holds for `id` (lower case) that are still there; null when no complete index can say. */
+  async indexedFilesOf(id: string): Promise<RolloutFile[] | null> {
+    return this.index?.usable ? this.existing(await this.index.lookup(id)) : null;
   }
 
   /** The index's files that are still there, as the walk would take them: regular files whose real path is inside the home. */

@@ -10,6 +10,7 @@ import type { RolloutFile, RolloutLogger, SortField, SortOrder } from './types.j
 import type { SearchItem } from './search/search-pages.js';
 import type { Lease } from './reading/byte-budget.js';
 import { wants } from './live/change-feed.js';
+import { UUID } from './sources/common/fields.js';
 import { EventLog, type EventLogOptions } from './live/event-log.js';
 import { parseFilter } from './listing/filters.js';
 import { emptyReport, mergeReports } from './usage/merge-reports.js';
@@ -155,10 +156,25 @@ export class MultiRepository implements SessionRepository {
     return agent === undefined || agent.length === 0 ? [...this.parts] : this.parts.filter((p) => agent.includes(p.source.agent));
   }
 
+  /**
+   * The one file of `rawId` among every source. When a complete index holds the id, the other
+   * sources with a complete index answer from it alone: their disk search for an id of another
+   * agent is a walk of their whole tree (a Claude id names no Codex day). A source without a
+   * complete index still searches its disk, and an id two indexes hold is still ambiguous.
+   */
   async findById(rawId: string, machines?: readonly string[]): Promise<RolloutFile> {
-    if (this.parts.length === 1) return this.first.findById(rawId, machines);
+    // One source, a machine choice or a malformed id: the first source answers (or refuses) alone.
+    if (this.parts.length === 1 || machines !== undefined || !UUID.test(rawId)) return this.first.findById(rawId, machines);
+    const id = rawId.toLowerCase();
+    const indexed = await Promise.all(this.parts.map((p) => p.indexedFilesOf(id)));
+    const anyIndexed = indexed.some((files) => files !== null && files.length > 0);
     const found: RolloutFile[] = [];
-    for (const part of this.parts) {
+    for (const [i, part] of this.parts.entries()) {
+      const known = indexed[i] ?? null;
+      if (anyIndexed && known !== null) {
+        found.push(...known);
+        continue;
+      }
       try {
         found.push(await part.findById(rawId, machines));
       } catch (err) {

@@ -1,7 +1,8 @@
 import { opendir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_DIR_FILES, UUID } from '../common/fields.js';
-import { entryInfo, type EntryKind } from '../../files/fs-safety.js';
+import { entryInfo, pathKind, type EntryKind } from '../../files/fs-safety.js';
+import { FILES_AT_ONCE } from '../../tuning.js';
 import type { RolloutLogger } from '../../types.js';
 import { PROJECTS_DIR, type ClaudeHome } from './home.js';
 import { subagentSessionId } from './subagent-id.js';
@@ -132,6 +133,27 @@ export async function* discoverClaudeFiles(home: ClaudeHome, log: RolloutLogger)
       }
     }
   }
+}
+
+/**
+ * The main-session transcripts of `id` (lower case): `projects/<dir>/<id>.jsonl`, one stat per
+ * project directory that discovery walks into (the same rule: a directory, or a link to one
+ * inside the home), instead of a walk of every file. A sub-agent's id is derived
+ * (subagentSessionId), not a file name: only discoverClaudeFiles finds one.
+ */
+export async function claudeSessionFilesOf(home: ClaudeHome, id: string, log: RolloutLogger): Promise<ClaudeFile[]> {
+  const projectsAbs = join(home.home, PROJECTS_DIR);
+  const projects = (await entriesOf(projectsAbs, home.realHome, log, PROJECTS_DIR)).filter((p) => p.kind === 'directory');
+  const out: ClaudeFile[] = [];
+  for (let i = 0; i < projects.length; i += FILES_AT_ONCE) {
+    const batch = projects.slice(i, i + FILES_AT_ONCE).map(({ name }) => ({ name, abs: join(projectsAbs, name, `${id}.jsonl`) }));
+    const kinds = await Promise.all(batch.map((b) => pathKind(b.abs, home.realHome)));
+    batch.forEach((b, j) => {
+      const kind = classifyClaudePath(`${PROJECTS_DIR}/${b.name}/${id}.jsonl`);
+      if (kinds[j] === 'file' && kind?.kind === 'session') out.push({ ...kind.file, absPath: b.abs });
+    });
+  }
+  return out;
 }
 
 /** The sidecar `agent-<id>.meta.json` Claude Code writes next to a sub-agent's transcript. */

@@ -101,6 +101,8 @@ export const claudeSource: SessionSource<ClaudeShapes> = {
   names: () => ({ load: () => Promise.resolve(new Map<string, string>()) }),
   summaryOfPath: (file: RolloutFile) => new ClaudeSessionScanner().summary(asClaude(file), { size: 0, mtimeMs: Date.now() }).summary,
   filesClaiming: async (walker: SessionWalker, id: string) => {
+    // Only a sub-agent has a UUIDv5 (subagent-id.ts): any other id can only be a main session's file name.
+    if (id[14] !== '5' && walker instanceof ClaudeWalker) return walker.sessionFilesOf(id);
     const out: RolloutFile[] = [];
     for await (const file of walker.everyFile()) if (file.id === id) out.push(file);
     return out;

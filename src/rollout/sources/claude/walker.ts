@@ -8,7 +8,7 @@ import type { SessionWalker } from '../source.js';
 import { MAX_DIR_FILES } from '../common/fields.js';
 import { isAbsentError } from '../../files/fs-safety.js';
 import { scanFailed } from '../../errors.js';
-import { classifyClaudePath, discoverClaudeFiles, type ClaudeFile } from './discovery.js';
+import { claudeSessionFilesOf, classifyClaudePath, discoverClaudeFiles, type ClaudeFile } from './discovery.js';
 import { findClaudeHome } from './home.js';
 import { readClaudeSessionFile } from './reader.js';
 import { claudeRolloutFile } from './session-head.js';
@@ -98,6 +98,12 @@ export class ClaudeWalker implements SessionWalker {
   fileAt(relPath: string): RolloutFile | null {
     const kind = classifyClaudePath(relPath);
     return kind?.kind === 'session' ? unread({ ...kind.file, absPath: this.absPath(relPath) }) : null;
+  }
+
+  /** The main-session files of `id` (lower case): one stat per project (claudeSessionFilesOf), not a walk. */
+  async sessionFilesOf(id: string): Promise<RolloutFile[]> {
+    const home = await findClaudeHome(this.home);
+    return home === null ? [] : (await claudeSessionFilesOf(home, id, this.log)).map(unread);
   }
 
   async *everyFile(): AsyncGenerator<RolloutFile> {

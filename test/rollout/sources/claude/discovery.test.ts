@@ -4,7 +4,12 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempHome } from '../../../helper.js';
-import { classifyClaudePath, discoverClaudeFiles, subagentSessionId } from '../../../../src/rollout/sources/claude/discovery.js';
+import {
+  claudeSessionFilesOf,
+  classifyClaudePath,
+  discoverClaudeFiles,
+  subagentSessionId,
+} from '../../../../src/rollout/sources/claude/discovery.js';
 import { claudeHomeFrom, findClaudeHome } from '../../../../src/rollout/sources/claude/home.js';
 import { allFiles, quietLog, realHome, tempClaudeHome, writeJsonl } from './claude-home.js';
 
@@ -150,5 +155,31 @@ describe('hostile Claude homes', () => {
       if (found.length === 1) await rm(join(dir, 'projects', '-b'), { recursive: true });
     }
     expect(found).toEqual([`projects/-a/${ID}.jsonl`]);
+  });
+});
+
+describe('finding a main session by id (claudeSessionFilesOf: one stat per project, no walk)', () => {
+  it('finds what discovery finds for that id: in any project, through a link inside the home, never out of it', async () => {
+    const dir = await tempClaudeHome();
+    const outside = await tempHome();
+    await writeJsonl(join(dir, 'projects', '-a', `${ID}.jsonl`), [line]);
+    await writeJsonl(join(dir, 'projects', '-b', `${ID}.jsonl`), [line]);
+    await writeJsonl(join(dir, 'projects', '-c', '0a1b2c3d-0000-4000-8000-0000000000cc.jsonl'), [line]);
+    await writeJsonl(join(outside, 'proj', `${ID}.jsonl`), [line]);
+    await symlink(join(outside, 'proj'), join(dir, 'projects', '-linked-out'));
+    await symlink(join(dir, 'projects', '-c'), join(dir, 'projects', '-linked-in'));
+    execFileSync('mkfifo', [join(dir, 'projects', '-c', '0a1b2c3d-0000-4000-8000-0000000000dd.jsonl')]);
+    const home = (await findClaudeHome(dir))!;
+    const viaWalk = async (id: string) => (await allFiles(home)).filter((f) => f.id === id).map((f) => f.relPath);
+    const viaStat = async (id: string) => (await claudeSessionFilesOf(home, id, quietLog)).map((f) => f.relPath);
+    const ids = [ID, ...['cc', 'dd', 'ffff'].map((n) => `0a1b2c3d-0000-4000-8000-${n.padStart(12, '0')}`)];
+    for (const id of ids) {
+      expect(await viaStat(id)).toEqual(await viaWalk(id));
+    }
+    expect(await viaStat(ID)).toEqual([`projects/-a/${ID}.jsonl`, `projects/-b/${ID}.jsonl`]);
+    expect(await viaStat('0a1b2c3d-0000-4000-8000-0000000000cc')).toEqual([
+      'projects/-c/0a1b2c3d-0000-4000-8000-0000000000cc.jsonl',
+      'projects/-linked-in/0a1b2c3d-0000-4000-8000-0000000000cc.jsonl',
+    ]);
   });
 });
