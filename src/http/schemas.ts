@@ -26,7 +26,9 @@ export const Git = Type.Object({
 
 const summaryProperties = {
   id: Type.String({ description: 'Session id (lower case)' }),
-  path: Type.String({ description: 'File path relative to the Codex home' }),
+  path: Type.String({
+    description: "File path relative to its agent's home (the Codex home, or the Claude home for agent claude), with / separators",
+  }),
   createdAt: Type.String({
     format: 'date-time',
     description: 'First session_meta timestamp (UTC); without one, the file-name time read as UTC',

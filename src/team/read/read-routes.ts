@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { conversationRoutes } from '../../http/conversations.js';
+import { followRoutes } from '../../http/events.js';
 import { exportRoutes } from '../../http/export.js';
 import { mcpRoutes } from '../../http/mcp.js';
 import { HttpProblem } from '../../http/problem.js';
@@ -10,11 +11,13 @@ import type { StreamRegistry } from '../../http/sse.js';
 import { usageRoutes } from '../../http/usage.js';
 import type { MemoryBudget } from '../../rollout/reading/byte-budget.js';
 import { DEFAULT_READ_LIMITS } from '../../rollout/reading/session-reader.js';
-import type { RolloutLogger } from '../../rollout/types.js';
+import type { FollowStart } from '../../rollout/live/follower.js';
+import type { RolloutFile, RolloutLogger } from '../../rollout/types.js';
 import type { PriceBook } from '../../rollout/usage/pricing.js';
 import type { Principal } from '../tokens.js';
 import { teamEventRoutes } from './team-events.js';
 import { TeamFeed } from './team-feed.js';
+import { TeamFollow } from './team-follow.js';
 import { teamHealthRoutes } from './team-health.js';
 import { TeamIndex } from './team-index.js';
 import { TeamRepository } from './team-repository.js';
@@ -78,9 +81,16 @@ export async function teamReadRoutes(app: FastifyInstance, options: TeamReadOpti
   await app.register(teamHealthRoutes, { pool, index });
   const accessOf = (request: FastifyRequest) => ({ team: true, usageOnly: principalOf(request).role !== 'read' });
   await app.register(mcpRoutes, { repository, corsOrigins, accessOf });
-  const feed = new TeamFeed(pool, (machine, path) => repository.summaryOf(machine, path), log);
+  const feed = new TeamFeed(pool, {
+    summaryOf: (machine, path) => repository.summaryOf(machine, path),
+    pathSummary: (machine, path) => repository.pathSummary(machine, path),
+    log,
+  });
+  const follow = new TeamFollow({ pool, feed, limits: DEFAULT_READ_LIMITS, lines: memory.lines });
   // Event streams never end by themselves: ended before the close waits for responses.
   app.addHook('preClose', async () => streams.closeAll());
   app.addHook('onClose', async () => feed.close());
   await app.register(teamEventRoutes, { feed, streams });
+  const live = { follow: (file: RolloutFile, start: FollowStart) => follow.follow(file, start) };
+  await app.register(followRoutes, { repository: { findById: (id, machines) => repository.findById(id, machines), live }, streams });
 }
