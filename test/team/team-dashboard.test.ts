@@ -2,7 +2,6 @@
 // list rows and the session page, the machine filter, `?machine=` when a session opens, the choice
 // between machines for an id on two, and the Usage page by machine; none of it over one home.
 // Homes pushed by the real agent into a real PostgreSQL; the built dashboard (dist/web).
-import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { REAL_HOME } from '../helper.js';
@@ -12,7 +11,6 @@ import { describePg } from './pg.js';
 import { pushedTeam, teamGet } from './team-read-helper.js';
 
 const B = v7At('2025-03-02T10:00:00Z', 2);
-const DOCS_SCREENSHOTS = resolve(import.meta.dirname, '../../docs/screenshots');
 
 const rowsOf = (page: Page) => page.getByRole('list', { name: 'Sessions' }).getByRole('link');
 const badges = (page: Page) => page.locator('.rows .badge.machine').allInnerTexts();
@@ -42,7 +40,7 @@ describePg('team mode: the dashboard', () => {
       // Oldest first, archived too: the sessions on two machines side by side (the docs' picture).
       await page.goto(`${team.base}/#/?archived=all&order=asc`);
       await expect.poll(async () => (await badges(page)).slice(0, 4)).toEqual(['bob', 'carol', 'bob', 'carol']);
-      await page.screenshot({ path: join(DOCS_SCREENSHOTS, 'team-list.png') });
+      // docs/screenshots/team-list.png is a copy.
       await screenshot(page, 'team-list');
 
       // A row opens its own machine's copy: carol's name, carol in the header, ?machine= in the link.
@@ -53,7 +51,6 @@ describePg('team mode: the dashboard', () => {
       await page.getByRole('heading', { name: 'renamed on carol', level: 1 }).waitFor();
       await expect.poll(() => page.locator('.session-head .badge.machine').innerText()).toBe('carol');
       await screenshot(page, 'team-session');
-      await page.screenshot({ path: join(DOCS_SCREENSHOTS, 'team-session.png') });
 
       // The id alone (a link from elsewhere): the server's 409 names both machines, and the page offers them.
       await page.goto(`${team.base}/#/session/${B}`);
