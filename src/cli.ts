@@ -33,13 +33,16 @@ async function main(): Promise<void> {
   }
   const { config } = parsed;
   if (mcp) {
-    if (config.databaseUrl !== null) {
-      process.stderr.write('codex-sessions: mcp serves a Codex home; it does not take --database-url (team mode) yet\n');
-      process.exit(2);
-    }
     // Loaded only for this command: the MCP SDK is not parsed when the service starts.
     const { serveStdio } = await import('./mcp/stdio.js');
-    await serveStdio(config);
+    try {
+      await serveStdio(config);
+    } catch (err) {
+      // Team mode's start-up failures (no database, a schema newer than this program) are the user's to fix.
+      if (config.databaseUrl === null) throw err;
+      process.stderr.write(`codex-sessions: cannot serve MCP in team mode: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
     return;
   }
   let app;

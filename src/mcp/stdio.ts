@@ -2,7 +2,9 @@ import pino from 'pino';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createRepository, REDACT } from '../app.js';
 import type { Config } from '../config.js';
+import type { SessionRepository } from '../rollout/repository.js';
 import { createMcpServer } from './server.js';
+import type { McpAccess } from './tools.js';
 
 /**
  * `codex-sessions mcp`: the MCP server over stdin/stdout, for an agent's MCP configuration. It
@@ -12,9 +14,21 @@ import { createMcpServer } from './server.js';
  */
 export async function serveStdio(config: Config): Promise<void> {
   const log = pino({ level: config.logLevel, redact: REDACT }, pino.destination(2));
-  const repository = createRepository(config, log);
-  repository.start();
-  const server = createMcpServer(repository);
+  const { databaseUrl } = config;
+  let repository: SessionRepository & { close(): Promise<void> };
+  let access: McpAccess | undefined;
+  if (databaseUrl === null) {
+    const local = createRepository(config, log);
+    local.start();
+    repository = local;
+  } else {
+    // Team mode: the database's sessions, every tool (whoever holds the database URL reads it all).
+    const { openTeamReader } = await import('../team/read/standalone.js');
+    const team = await openTeamReader({ ...config, databaseUrl }, log);
+    repository = Object.assign(team.repository, { close: team.close });
+    access = { team: true, usageOnly: false };
+  }
+  const server = createMcpServer(repository, access);
   const transport = new StdioServerTransport();
   let closing = false;
   let ended = false;
@@ -44,5 +58,5 @@ export async function serveStdio(config: Config): Promise<void> {
     if ('id' in message && !('method' in message)) pending -= 1;
     if (ended && pending <= 0) void close();
   };
-  log.info({ codexHome: config.codexHome }, 'serving Codex sessions over MCP (stdio)');
+  log.info(databaseUrl === null ? { codexHome: config.codexHome } : { team: true }, 'serving Codex sessions over MCP (stdio)');
 }

@@ -2,7 +2,9 @@
 // /mcp of a server on a real PostgreSQL, with homes pushed by the real agent. Tools answer what
 // the team's REST routes answer, take `machine`, and name the machines of an ambiguous id; a
 // usage token gets the usage report only; a push token none. Also /readyz of a team server.
+import { resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, expect, it } from 'vitest';
@@ -136,6 +138,24 @@ describePg('team mode: MCP', () => {
     // The Origin rule of /mcp holds in team mode too.
     const foreign = await rawPost(team.base, { authorization: `Bearer ${read}`, origin: 'https://evil.example' });
     expect([foreign.status, foreign.body.code]).toEqual([403, 'FORBIDDEN']);
+  });
+
+  it('serves the same over stdio with --database-url (codex-sessions mcp, the built CLI)', async () => {
+    const { team, read } = await pushedTeam();
+    const rest = async (path: string) => (await teamGet(team, path, read)).json() as Record<string, unknown>;
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    const cli = resolve(import.meta.dirname, '../../dist/cli.js');
+    const args = [cli, 'mcp', '--database-url', team.url, '--log-level', 'silent'];
+    await client.connect(new StdioClientTransport({ command: process.execPath, args, env: { PATH: process.env.PATH ?? '' } }));
+    clients.push(client);
+    expect((await client.listTools()).tools).toHaveLength(6);
+    const list = await call(client, 'list_sessions', { limit: 50, archived: 'all', machine: ['bob', 'carol'] });
+    const expected = await rest('/conversations?limit=50&head=0&archived=all&machine=bob&machine=carol');
+    expect(list.structuredContent).toMatchObject({ items: expected.items });
+    const ambiguous = await call(client, 'session_usage', { id: B });
+    expect(ambiguous.structuredContent).toMatchObject({ code: 'AMBIGUOUS_ID', machines: ['bob', 'carol'] });
+    const usage = await call(client, 'session_usage', { id: B, machine: 'carol' });
+    expect(usage.structuredContent).toEqual(await rest(`/conversations/${B}/usage?machine=carol`));
   });
 
   it('answers /readyz with team mode and its machines, to read and usage tokens', async () => {

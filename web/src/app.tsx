@@ -85,7 +85,8 @@ function current(route: Route) {
   switch (route.view) {
     case 'session':
       if (route.id === null) return <NotASessionId text={route.badId ?? ''} />;
-      return <SessionView key={route.id} id={route.id} query={route.query} />;
+      // Another machine's copy of the session is another page (team mode).
+      return <SessionView key={`${route.id}/${route.query.get('machine') ?? ''}`} id={route.id} query={route.query} />;
     case 'search':
       return <SearchView query={route.query} />;
     case 'usage':

@@ -51,7 +51,8 @@ function withQuery(path: string, query: URLSearchParams | Record<string, string 
 
 export const href = {
   sessions: (query: URLSearchParams = new URLSearchParams()) => withQuery('/', query),
-  session: (id: string, line?: number) => withQuery(`/session/${encodeURIComponent(id)}`, { line }),
+  /** `machine`: a team server's copy of the session (an id may be on several machines). */
+  session: (id: string, line?: number, machine?: string) => withQuery(`/session/${encodeURIComponent(id)}`, { line, machine }),
   search: (query: URLSearchParams | Record<string, string>) => withQuery('/search', query),
   usage: (query: URLSearchParams = new URLSearchParams()) => withQuery('/usage', query),
 };

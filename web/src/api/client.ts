@@ -12,6 +12,8 @@ export class ApiError extends Error {
     readonly detail: string,
     /** Seconds the server asked to wait (Retry-After, in seconds) before asking again; null without one. */
     readonly retryAfter: number | null = null,
+    /** AMBIGUOUS_ID of a team server: the machines the session id is on (docs/team.md). */
+    readonly machines: readonly string[] = [],
   ) {
     super(detail === '' ? `${status} ${code}` : detail);
   }
@@ -42,7 +44,8 @@ async function problemOf(response: Response): Promise<ApiError> {
   }
   const wait = Number(response.headers.get('retry-after') ?? '');
   const retryAfter = response.headers.has('retry-after') && Number.isFinite(wait) && wait >= 0 ? wait : null;
-  return new ApiError(response.status, body.code ?? `HTTP_${response.status}`, body.detail ?? response.statusText, retryAfter);
+  const machines = Array.isArray(body.machines) ? body.machines.filter((m): m is string => typeof m === 'string') : [];
+  return new ApiError(response.status, body.code ?? `HTTP_${response.status}`, body.detail ?? response.statusText, retryAfter, machines);
 }
 
 export interface FetchOptions {

@@ -40,6 +40,8 @@ export interface SessionSummary {
   archived: boolean;
   /** Which agent wrote it (SPEC section 12); absent on servers that serve Codex only. */
   agent?: Agent;
+  /** The machine that pushed it: team mode only (docs/team.md). */
+  machine?: string;
   /** Absent on servers without usage counting, null while the session is not indexed yet. */
   usage?: SessionUsage | null;
 }
@@ -123,6 +125,8 @@ export interface Problem {
   status: number;
   detail: string;
   code: string;
+  /** AMBIGUOUS_ID of a team server: the machines the id is on. */
+  machines?: unknown[];
 }
 
 /** `index` of GET /readyz: the metadata index's progress. */
@@ -142,4 +146,7 @@ export interface Readiness {
   index: IndexProgress;
   /** Each agent's source and whether it is served (absent on servers that serve Codex only). */
   sources?: { agent: Agent; served: boolean }[];
+  /** `team` on a team server (absent over one home), with every machine that pushed sessions. */
+  mode?: 'team';
+  machines?: string[];
 }

@@ -26,6 +26,8 @@ export interface FollowOptions {
   /** The session left its place: the stream has ended. */
   onGone: (gone: Gone) => void;
   signal: AbortSignal;
+  /** Team mode: the machine whose copy of the session is followed. */
+  machine?: string | undefined;
 }
 
 export function followSession(o: FollowOptions): Promise<void> {
@@ -33,7 +35,7 @@ export function followSession(o: FollowOptions): Promise<void> {
   // sent (the load counts it): after one, a later line's number is off by one until a reload.
   let line = o.lines;
   return streamEvents(`conversations/${encodeURIComponent(o.id)}/events`, {
-    params: { from: String(o.offset) },
+    params: { from: String(o.offset), machine: o.machine },
     signal: o.signal,
     onState: o.onState,
     onEvent: (event) => {

@@ -11,6 +11,7 @@ export function eventParams(f: Filters): Record<string, string> {
   if (f.cwd) params.cwd = f.cwd;
   if (f.source) params.source = f.source;
   if (f.provider) params.provider = f.provider;
+  if (f.machine) params.machine = f.machine;
   return params;
 }
 
@@ -54,17 +55,19 @@ export function inArchiveView(s: SessionSummary, f: Filters): boolean {
  * item that sorts last may be appended.
  */
 export function applySessionEvent(items: SessionSummary[], event: SessionEvent, f: Filters, complete: boolean): SessionSummary[] {
-  const known = items.find((i) => i.id === event.session.id);
+  // One item per session and machine: a team server may hold one id on two machines.
+  const same = (a: SessionSummary, b: SessionSummary) => a.id === b.id && a.machine === b.machine;
+  const known = items.find((i) => same(i, event.session));
   // The stream's summaries are read from the file, without the index's count (usage null):
   // the count shown stays until a fresh one arrives (usage-refresh.ts), never "not counted yet".
   const keepUsage = event.session.usage === null && known?.usage != null;
   const session = keepUsage ? { ...event.session, usage: known?.usage } : event.session;
-  const rest = items.filter((i) => i.id !== session.id);
+  const rest = items.filter((i) => !same(i, session));
   if (event.change === 'removed' || !inArchiveView(session, f) || !matchesLocally(session, f)) {
     return rest.length === items.length ? items : rest;
   }
   const present = rest.length !== items.length;
   const moves = f.sort === 'updated' && event.change === 'updated';
-  if (present && !moves) return items.map((i) => (i.id === session.id ? session : i));
+  if (present && !moves) return items.map((i) => (same(i, session) ? session : i));
   return place(rest, session, f, complete) ?? (present ? rest : items);
 }

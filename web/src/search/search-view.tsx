@@ -5,6 +5,7 @@ import type { SearchItem, SearchMatch } from '../api/types.js';
 import { age, dateTime, plural, projectName } from '../format.js';
 import { href, replaceRoute } from '../router.js';
 import { ErrorBanner } from '../ui/error-banner.js';
+import { MachineBadge } from '../ui/machine.js';
 import { Select } from '../ui/select.js';
 import { Sentinel } from '../ui/sentinel.js';
 import { usePaged } from '../ui/use-paged.js';
@@ -29,9 +30,10 @@ function Hit({ item, now }: { item: SearchItem; now: number }) {
   return (
     <li class="hit">
       <div class="hit-head">
-        <a href={href.session(item.id, item.matches[0]?.line)} data-nav class="hit-title">
+        <a href={href.session(item.id, item.matches[0]?.line, item.machine)} data-nav class="hit-title">
           {item.name ?? item.title ?? '(no message yet)'}
         </a>
+        <MachineBadge machine={item.machine} />
         <span class="muted" title={item.cwd ?? ''}>
           {projectName(item.cwd)}
         </span>
@@ -46,7 +48,11 @@ function Hit({ item, now }: { item: SearchItem; now: number }) {
       <ul class="snippets">
         {item.matches.map((m) => (
           <li key={m.line}>
-            <a href={href.session(item.id, m.line)} class="snippet" aria-label={`${ROLE_LABELS[m.role]} record, line ${m.line}`}>
+            <a
+              href={href.session(item.id, m.line, item.machine)}
+              class="snippet"
+              aria-label={`${ROLE_LABELS[m.role]} record, line ${m.line}`}
+            >
               <span class={`chip role-${m.role}`}>{ROLE_LABELS[m.role] ?? m.role}</span>
               <span class="snippet-text">
                 <Snippet m={m} />
@@ -93,7 +99,7 @@ export function SearchView({ query }: { query: URLSearchParams }) {
       <ErrorBanner error={results.error} what="Search failed:" />
       <ul class="hits" aria-label="Search results">
         {results.items.map((item) => (
-          <Hit key={item.id} item={item} now={now} />
+          <Hit key={`${item.machine ?? ''}/${item.id}`} item={item} now={now} />
         ))}
       </ul>
       {searched && !results.more && results.items.length === 0 && results.error === null && (

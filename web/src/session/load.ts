@@ -26,8 +26,9 @@ export async function loadRecords(
   builder: TranscriptBuilder,
   onProgress: (bytes: number) => void,
   signal: AbortSignal,
+  machine?: string,
 ): Promise<Loaded> {
-  const response = await apiFetch(path(id), { accept: 'application/x-ndjson', signal });
+  const response = await apiFetch(path(id), { accept: 'application/x-ndjson', signal, params: { machine } });
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const splitter = new LineSplitter();
   let lines = 0;
@@ -72,8 +73,8 @@ const RECORDS_START = ',"records":[';
  * reading up to there is enough (the request is then cancelled). The marker cannot occur inside
  * the summary: a quote inside a JSON string is always escaped.
  */
-export async function loadSummary(id: string, signal: AbortSignal): Promise<SessionSummary> {
-  const response = await apiFetch(path(id), { signal });
+export async function loadSummary(id: string, signal: AbortSignal, machine?: string): Promise<SessionSummary> {
+  const response = await apiFetch(path(id), { signal, params: { machine } });
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   let text = '';
@@ -90,10 +91,10 @@ export async function loadSummary(id: string, signal: AbortSignal): Promise<Sess
 }
 
 /** The raw NDJSON as a file download. The token goes in a header, so the bytes are fetched first. */
-export async function downloadRaw(id: string, fileName: string, format?: 'markdown' | 'html'): Promise<void> {
+export async function downloadRaw(id: string, fileName: string, format?: 'markdown' | 'html', machine?: string): Promise<void> {
   // With a format: the export (docs/export.md), redacted as the server does by default.
-  const exported = format && apiFetch(`${path(id)}/export`, { params: { format }, accept: '*/*' });
-  const response = await (exported || apiFetch(path(id), { accept: 'application/x-ndjson' }));
+  const exported = format && apiFetch(`${path(id)}/export`, { params: { format, machine }, accept: '*/*' });
+  const response = await (exported || apiFetch(path(id), { accept: 'application/x-ndjson', params: { machine } }));
   const blob = await response.blob();
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');

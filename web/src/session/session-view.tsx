@@ -8,6 +8,7 @@ import { AgentBadge } from '../ui/agent-badge.js';
 import { CopyButton } from '../ui/copy-button.js';
 import { Cost } from '../ui/cost.js';
 import { ErrorBanner } from '../ui/error-banner.js';
+import { MachineBadge, machineParam } from '../ui/machine.js';
 import { TranscriptBuilder } from './entries.js';
 import { downloadRaw, loadRecords, loadSummary, type Loaded } from './load.js';
 import { resumeCommand } from './resume.js';
@@ -44,8 +45,27 @@ function LiveState({ follow, gone }: { follow: FollowState; gone: Gone | null })
   );
 }
 
+/** AMBIGUOUS_ID of a team server: the session is on several machines, one link for each. */
+function ChooseMachine({ id, machines, line }: { id: string; machines: readonly string[]; line: number | null }) {
+  return (
+    <div class="banner choose-machine" role="alert">
+      <p>This session is on {machines.length} machines. Which copy do you want to read?</p>
+      <ul class="machine-choices">
+        {machines.map((m) => (
+          <li key={m}>
+            <a class="btn" href={href.session(id, line ?? undefined, m)}>
+              {m}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 export function SessionView({ id, query }: { id: string; query: URLSearchParams }) {
   const focusLine = Number(query.get('line')) || null;
+  const machine = machineParam(query);
   const [generation, setGeneration] = useState(0);
   const builder = useMemo(() => new TranscriptBuilder(), [id, generation]);
   const [version, setVersion] = useState(0);
@@ -57,7 +77,7 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
   const [gone, setGone] = useState<Gone | null>(null);
   const [downloadError, setDownloadError] = useState<unknown>(null);
   const frame = useRef(0);
-  const usage = useSessionUsage(id, loaded !== null, builder.usageMarks.length);
+  const usage = useSessionUsage(id, loaded !== null, builder.usageMarks.length, machine);
   const turnUsage = useMemo(() => usage && usageByTurn(usage.turns, builder.usageMarks, (t) => builder.turnKey(t)), [usage, builder]);
 
   useEffect(() => {
@@ -77,8 +97,8 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
     const fail = (err: unknown) => {
       if (!isAbort(err) && !signal.aborted) setError(err);
     };
-    loadSummary(id, signal).then(setSummary, fail);
-    loadRecords(id, builder, (n) => (setReceived(n), changed()), signal)
+    loadSummary(id, signal, machine).then(setSummary, fail);
+    loadRecords(id, builder, (n) => (setReceived(n), changed()), signal, machine)
       .then((result) => {
         if (signal.aborted) return;
         setLoaded(result);
@@ -90,11 +110,12 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
           lines: result.lines,
           onChange: changed,
           onState: setFollow,
+          machine,
           onReset: () => setGeneration((g) => g + 1),
           onGone: (where) => {
             setGone(where);
             // Archived or moved back: the summary says where it is now (removed: it is gone).
-            if (where.reason !== 'removed') loadSummary(id, signal).then(setSummary, () => {});
+            if (where.reason !== 'removed') loadSummary(id, signal, machine).then(setSummary, () => {});
           },
           signal,
         });
@@ -109,6 +130,7 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
 
   const meta = builder.meta;
   const missing = error instanceof ApiError && error.code === 'NOT_FOUND';
+  const onMachines = error instanceof ApiError && error.code === 'AMBIGUOUS_ID' && error.machines.length > 1 ? error.machines : null;
   const pending = missing ? 'No such session' : error !== null ? 'Session' : 'Loading…';
   const title = summary?.name ?? summary?.title ?? (loaded ? '(no message yet)' : pending);
   const totals = usage?.totals;
@@ -123,7 +145,7 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
     if (serverId === null) return;
     setDownloadError(null);
     const name = format ? `${agent}-session-${serverId}.${format === 'html' ? 'html' : 'md'}` : fileName;
-    downloadRaw(serverId, name, format).catch(setDownloadError);
+    downloadRaw(serverId, name, format, machine).catch(setDownloadError);
   };
   return (
     <section class="view session-view" aria-labelledby="session-title" data-session={id}>
@@ -150,6 +172,14 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
               </dd>
             </div>
           )}
+          {summary?.machine !== undefined && (
+            <div class="fact">
+              <dt>Machine</dt>
+              <dd>
+                <MachineBadge machine={summary.machine} always />
+              </dd>
+            </div>
+          )}
           <Fact label="Project" title={cwd ?? ''}>
             {cwd}
           </Fact>
@@ -172,7 +202,7 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
             <div class="fact">
               <dt>{agent === 'claude' ? 'Sub-agent of' : 'Forked from'}</dt>
               <dd>
-                <a href={href.session(summary.forkedFromId)}>{summary.forkedFromId.slice(0, 8)}</a>
+                <a href={href.session(summary.forkedFromId, undefined, summary.machine)}>{summary.forkedFromId.slice(0, 8)}</a>
               </dd>
             </div>
           )}
@@ -195,7 +225,7 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
               Export HTML
             </button>
             <CopyButton
-              text={`${location.origin}${location.pathname}#/session/${serverId}`}
+              text={`${location.origin}${location.pathname}${href.session(serverId, undefined, summary?.machine)}`}
               label="Copy a link to this session"
               caption="Copy link"
             />
@@ -203,7 +233,11 @@ export function SessionView({ id, query }: { id: string; query: URLSearchParams 
           </div>
         )}
       </header>
-      <ErrorBanner error={error} what="Could not load this session:" />
+      {onMachines !== null ? (
+        <ChooseMachine id={id} machines={onMachines} line={focusLine} />
+      ) : (
+        <ErrorBanner error={error} what="Could not load this session:" />
+      )}
       <ErrorBanner error={downloadError} what="Download failed:" />
       {loaded === null && error === null && (
         <p class="loading muted" aria-live="polite">

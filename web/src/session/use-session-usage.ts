@@ -12,7 +12,7 @@ const SETTLE_MS = 300;
  * `usageLines` is the number of usage lines the transcript has read: a change after the load
  * means the session spent more. Null until the first answer, and on a server without the route.
  */
-export function useSessionUsage(id: string, ready: boolean, usageLines: number): ConversationUsage | null {
+export function useSessionUsage(id: string, ready: boolean, usageLines: number, machine?: string): ConversationUsage | null {
   const [usage, setUsage] = useState<ConversationUsage | null>(null);
   const [wanted, setWanted] = useState(0);
   /** The usage lines the last fetch was asked for; null before the first fetch of this load. */
@@ -43,7 +43,7 @@ export function useSessionUsage(id: string, ready: boolean, usageLines: number):
   useEffect(() => {
     if (wanted === 0) return;
     const controller = new AbortController();
-    getJson<ConversationUsage>(`conversations/${encodeURIComponent(id)}/usage`, {}, controller.signal).then(
+    getJson<ConversationUsage>(`conversations/${encodeURIComponent(id)}/usage`, { machine }, controller.signal).then(
       setUsage,
       () => {}, // no usage route on this server, or a failure: the transcript stands without numbers
     );

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { projectName } from '../format.js';
+import { machineOptions } from '../ui/machine.js';
 import { Select } from '../ui/select.js';
 import { FILTER_DEFAULTS, isFiltered, SOURCES, type Filters } from './filters.js';
 
@@ -8,6 +9,8 @@ interface Props {
   onChange: (next: Filters) => void;
   projects: string[];
   providers: string[];
+  /** A team server's machines (null over one home): the machine filter shows with two or more. */
+  machines: readonly string[] | null;
 }
 
 const SOURCE_OPTIONS: [string, string][] = [['', 'any'], ...SOURCES.map((s): [string, string] => [s, s])];
@@ -26,7 +29,7 @@ const ORDER_OPTIONS: [string, string][] = [
 ];
 
 /** The list's filters. Text fields apply when committed (Enter, or leaving the field); the title filter as you type. */
-export function FilterBar({ value, onChange, projects, providers }: Props) {
+export function FilterBar({ value, onChange, projects, providers, machines }: Props) {
   const [q, setQ] = useState(value.q);
   // The filters as last committed, updated at once on every commit (a new route renders later):
   // a change of one control is applied onto every other's latest value, never onto a snapshot
@@ -84,6 +87,15 @@ export function FilterBar({ value, onChange, projects, providers }: Props) {
             ))}
           </datalist>
         </div>
+        {machines !== null && (machines.length > 1 || value.machine !== '') && (
+          <Select
+            id="f-machine"
+            label="Machine"
+            value={value.machine}
+            onChange={set('machine')}
+            options={machineOptions(machines, value.machine, 'any')}
+          />
+        )}
         <Select id="f-source" label="Source" value={value.source} onChange={set('source')} options={SOURCE_OPTIONS} />
         <div class="field">
           <label for="f-provider">Provider</label>

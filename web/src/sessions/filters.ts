@@ -11,6 +11,8 @@ export interface Filters {
   archived: string;
   sort: string;
   order: string;
+  /** Team mode: one machine's sessions (docs/team.md); '' for every machine, and always over one home. */
+  machine: string;
 }
 
 export const FILTER_DEFAULTS: Filters = {
@@ -23,6 +25,7 @@ export const FILTER_DEFAULTS: Filters = {
   archived: 'false',
   sort: 'created',
   order: 'desc',
+  machine: '',
 };
 
 export const SOURCES = ['interactive', 'cli', 'vscode', 'exec', 'mcp', 'subagent', 'custom', 'unknown'];

@@ -3,6 +3,7 @@ import { age, bytes, dateTime, integer, projectName } from '../format.js';
 import { href } from '../router.js';
 import { AgentBadge } from '../ui/agent-badge.js';
 import { Cost } from '../ui/cost.js';
+import { MachineBadge } from '../ui/machine.js';
 
 /**
  * The session's cost from `usage` on the list item (docs/usage.md): "—" while the server has not
@@ -35,11 +36,12 @@ export function SessionRow({ item, sort, now, unpriced }: RowProps) {
   const title = item.title ?? '(no message yet)';
   return (
     <li class="row">
-      <a class="row-link" href={href.session(item.id)} data-nav>
+      <a class="row-link" href={href.session(item.id, undefined, item.machine)} data-nav>
         <span class="c-title">
           {item.name !== null && <span class="name">{item.name}</span>}
           <span class={item.name !== null ? 'title muted' : 'title'}>{title}</span>
           <AgentBadge agent={item.agent} />
+          <MachineBadge machine={item.machine} />
           {item.archived && <span class="badge">archived</span>}
         </span>
         <span class="c-project" title={item.cwd ?? ''}>

@@ -4,6 +4,7 @@ import { useListEvents } from '../live/use-list-events.js';
 import { needsUsage, useUsageRefresh } from '../live/usage-refresh.js';
 import { href, replaceRoute } from '../router.js';
 import { ErrorBanner } from '../ui/error-banner.js';
+import { useMachines } from '../ui/machine.js';
 import { Sentinel } from '../ui/sentinel.js';
 import { usePaged } from '../ui/use-paged.js';
 import { FilterBar } from './filter-bar.js';
@@ -33,6 +34,7 @@ export function SessionsView({ query }: { query: URLSearchParams }) {
   };
   const live = useListEvents(filters, list.setItems, !list.more, list.reload, onSession);
   const { projects, providers, unpriced } = useSuggestions(list.items);
+  const machines = useMachines();
   const now = Date.now();
   const onChange = (next: Filters) => replaceRoute(href.sessions(queryFrom(next)));
   const empty = !list.more && list.items.length === 0 && list.error === null;
@@ -49,12 +51,12 @@ export function SessionsView({ query }: { query: URLSearchParams }) {
           </span>
         )}
       </div>
-      <FilterBar value={filters} onChange={onChange} projects={projects} providers={providers} />
+      <FilterBar value={filters} onChange={onChange} projects={projects} providers={providers} machines={machines} />
       <ErrorBanner error={list.error} what="Could not load sessions:" />
       <ListHeader sort={filters.sort} />
       <ul class="rows" aria-label="Sessions" aria-busy={list.loading}>
         {list.items.map((item) => (
-          <SessionRow key={item.id} item={item} sort={filters.sort} now={now} unpriced={unpriced} />
+          <SessionRow key={`${item.machine ?? ''}/${item.id}`} item={item} sort={filters.sort} now={now} unpriced={unpriced} />
         ))}
       </ul>
       {empty && <p class="empty">{isFiltered(filters) ? 'No session matches these filters.' : 'No sessions yet.'}</p>}

@@ -1,30 +1,20 @@
 import { useEffect, useState } from 'preact/hooks';
-import { apiFetch } from '../api/client.js';
+import { knownReadiness, readiness } from '../api/readiness.js';
 import type { Agent, Readiness } from '../api/types.js';
 
 const NAMES: Record<Agent, string> = { codex: 'Codex', claude: 'Claude Code' };
 const SHORT: Record<Agent, string> = { codex: 'Codex', claude: 'Claude' };
 
-/** How many agents the server serves (GET /readyz `sources`), asked once per page load. */
-let servedAgents: number | null = null;
-let asking: Promise<void> | null = null;
+const servedOf = (ready: Readiness | null) =>
+  ready === null ? null : Array.isArray(ready.sources) ? ready.sources.filter((s) => s.served).length : 1;
 
-/** The number of agents served; null until the server has said (a failed ask is asked again by the next badge). */
+/** The number of agents served (GET /readyz `sources`); null until the server has said (a failed ask is asked again by the next badge). */
 export function useServedAgents(): number | null {
-  const [served, setServed] = useState(servedAgents);
+  const [served, setServed] = useState(() => servedOf(knownReadiness()));
   useEffect(() => {
-    if (servedAgents !== null) return;
-    asking ??= apiFetch('readyz', { allow: [503] })
-      .then((response) => response.json() as Promise<Readiness>)
-      .then((ready) => {
-        servedAgents = Array.isArray(ready.sources) ? ready.sources.filter((s) => s.served).length : 1;
-      })
-      .catch(() => {})
-      .finally(() => {
-        asking = null;
-      });
+    if (served !== null) return;
     let live = true;
-    void asking.then(() => live && setServed(servedAgents));
+    void readiness().then((ready) => live && setServed(servedOf(ready)));
     return () => {
       live = false;
     };

@@ -16,6 +16,9 @@ export const GROUPS: Record<string, string> = {
   session: 'Session',
 };
 
+/** A team server's groups besides (docs/team.md): by the machine that pushed the sessions. */
+export const TEAM_GROUPS: Record<string, string> = { ...GROUPS, machine: 'Machine' };
+
 const TIME_GROUPS = new Set(['day', 'week', 'month']);
 
 /** A row's group as a reader wants it: projects and sessions link to their sessions. */
@@ -28,6 +31,13 @@ function GroupLabel({ row, group }: { row: UsageRow; group: string }) {
     return (
       <a href={href.sessions(new URLSearchParams({ cwd: key }))} data-nav>
         {projectName(key) || key}
+      </a>
+    );
+  }
+  if (group === 'machine') {
+    return (
+      <a href={href.sessions(new URLSearchParams({ machine: key }))} data-nav>
+        {key}
       </a>
     );
   }
@@ -85,10 +95,10 @@ export function UsageTable({ report, group }: { report: UsageReport; group: stri
     <>
       <div class="table-scroll">
         <table class={`usage-table group-${group}`}>
-          <caption class="offscreen">Usage by {GROUPS[group]?.toLowerCase()}</caption>
+          <caption class="offscreen">Usage by {TEAM_GROUPS[group]?.toLowerCase()}</caption>
           <thead>
             <tr>
-              <th scope="col">{GROUPS[group]}</th>
+              <th scope="col">{TEAM_GROUPS[group]}</th>
               <th scope="col">Sessions</th>
               <th scope="col" class="c-in">
                 Input

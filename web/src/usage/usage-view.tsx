@@ -12,7 +12,8 @@ import { modelColors, StackedChart } from './stacked-chart.js';
 import { daysBetween, fillDays, stackByModel } from './stacked.js';
 import { useReport, waitingFor } from './use-report.js';
 import { UsageWaiting } from './usage-waiting.js';
-import { GROUPS, UsageTable } from './usage-table.js';
+import { GROUPS, TEAM_GROUPS, UsageTable } from './usage-table.js';
+import { machineOptions, machineParam, useMachines } from '../ui/machine.js';
 
 /** Periods in days ending today; 'all' has no start (the charts start at the first day with usage). */
 const RANGES: [string, string][] = [
@@ -64,10 +65,14 @@ function Projects({ rows }: { rows: UsageRow[] }) {
 export default function UsageView({ query }: { query: URLSearchParams }) {
   const tz = browserZone();
   const range = RANGES.some(([r]) => r === query.get('range')) ? (query.get('range') as string) : '30';
-  const group = GROUPS[query.get('group') ?? ''] ? (query.get('group') as string) : 'day';
+  // Team mode: a machine filter and groups by machine (none of it over one home).
+  const machines = useMachines();
+  const groups = machines === null ? GROUPS : TEAM_GROUPS;
+  const machine = machines === null ? undefined : machineParam(query);
+  const group = groups[query.get('group') ?? ''] ? (query.get('group') as string) : 'day';
   const until = today(tz);
   const since = range === 'all' ? null : minusDays(until, Number(range) - 1);
-  const period = { ...(since === null ? {} : { since }), until, tz };
+  const period = { ...(since === null ? {} : { since }), ...(machine === undefined ? {} : { machine }), until, tz };
   const daily = useReport({ groupBy: 'day', ...period });
   const projects = useReport({ groupBy: 'cwd', ...period });
   // Grouped by day, the table is the charts' report: no second request for it.
@@ -84,7 +89,8 @@ export default function UsageView({ query }: { query: URLSearchParams }) {
   const colorOf = useMemo(() => modelColors(tokens.models), [tokens]);
   const set = (name: string, value: string) => {
     const next = new URLSearchParams(query);
-    next.set(name, value);
+    if (value === '') next.delete(name);
+    else next.set(name, value);
     replaceRoute(href.usage(next));
   };
   const report = daily.report;
@@ -103,6 +109,16 @@ export default function UsageView({ query }: { query: URLSearchParams }) {
         <span class="muted period">
           {since ?? first ?? '…'} – {until} ({tz})
         </span>
+        {machines !== null && (machines.length > 1 || machine !== undefined) && (
+          <Select
+            id="u-machine"
+            label="Machine"
+            value={machine ?? ''}
+            options={machineOptions(machines, machine ?? '', 'every machine')}
+            onChange={(e) => set('machine', (e.currentTarget as HTMLSelectElement).value)}
+            inline
+          />
+        )}
       </div>
       {waitingFor(daily) ? <UsageWaiting state={daily} /> : <ErrorBanner error={daily.error} what="Could not load usage:" />}
       {report && (
@@ -152,14 +168,14 @@ export default function UsageView({ query }: { query: URLSearchParams }) {
           id="u-group-by"
           label="Group by"
           value={group}
-          options={Object.entries(GROUPS)}
+          options={Object.entries(groups)}
           onChange={(e) => set('group', (e.currentTarget as HTMLSelectElement).value)}
           inline
         />
       </div>
       {group !== 'day' && waitingFor(table) && <p class="loading muted">Loading…</p>}
       {group !== 'day' && <ErrorBanner error={table.retryIn === null ? table.error : null} what="Could not load the table:" />}
-      {table.report && <UsageTable key={`${group} ${range}`} report={table.report} group={group} />}
+      {table.report && <UsageTable key={`${group} ${range} ${machine ?? ''}`} report={table.report} group={group} />}
     </section>
   );
 }
