@@ -212,7 +212,9 @@ async function startServer(name, command, args, port, readyPath, { timeoutMs = 6
 }
 
 /** Index files live in one temp directory per run: every run builds its indexes from scratch. */
-const INDEX_DIR = await mkdtemp(join(os.tmpdir(), 'codex-bench-index-'));
+// `--mixed --index-dir DIR`: the indexes built there before are reused and kept (a loaded machine takes an hour to build one).
+const KEEP_INDEX = MIXED && argv['index-dir'] !== undefined;
+const INDEX_DIR = KEEP_INDEX ? resolve(argv['index-dir']) : await mkdtemp(join(os.tmpdir(), 'codex-bench-index-'));
 const indexPathFor = (tree) => join(INDEX_DIR, `${basename(tree)}.sqlite`);
 
 async function startService(codexHome, name, readyPath = '/readyz', extraArgs = []) {
@@ -975,6 +977,9 @@ async function main() {
 
   await startupRow(large);
 
+  // Rows 10, 9 and 11 and the peers' run on homes of their own: a mixed run leaves them out.
+  // (not indented: the block only skips them)
+  if (!MIXED) {
   // ---- 10: concurrent heavy reads in a temp home of their own (issue 9, item 3): all 200, RSS bounded.
   const heavy = await runHeavyReads({ cli: CLI, quick: QUICK, say });
   const { lineMiB, jsonGets, listPages } = heavy.config;
@@ -1039,10 +1044,10 @@ async function main() {
   }
   await exportRows();
   // ---- 8: search against Codex's own thread/search on the same tree (full run only).
-  // The peers' comparisons run on Codex trees of their own: not repeated by a mixed run.
-  if (!QUICK && !MIXED) await compareWithCodex();
-  if (!QUICK && !MIXED) await compareWithCcusage();
+  if (!QUICK) await compareWithCodex();
+  if (!QUICK) await compareWithCcusage();
 
+  }
   // ---- report
   const report = {
     mode: CFG.mode,
@@ -1256,8 +1261,8 @@ try {
 } catch (err) {
   say(`FAILED: ${err.stack ?? err}`);
   await killChildren();
-  await rm(INDEX_DIR, { recursive: true, force: true });
+  if (!KEEP_INDEX) await rm(INDEX_DIR, { recursive: true, force: true });
   process.exit(1);
 }
-await rm(INDEX_DIR, { recursive: true, force: true });
+if (!KEEP_INDEX) await rm(INDEX_DIR, { recursive: true, force: true });
 process.exit(broken.length > 0 ? 1 : 0);

@@ -89,8 +89,8 @@ describePg('team mode: following one session', () => {
       const rest = '"payload":{"type":"agent_message","message":"completed"}}\n';
       const total = size + '{"type":"event_msg",'.length + rest.length;
       await push(team, erin, 'erin', rel, `offset=${size + '{"type":"event_msg",'.length}`, rest);
-      await tail.next((f) => f.id === String(total));
       for (const s of [whole, tail]) {
+        await s.next((f) => f.id === String(total));
         expect(records(s.frames).filter((f) => Number(f.id) > bytes.length).map((f) => Number(f.id))).toEqual([size, total]);
         expect(JSON.parse(records(s.frames).at(-1)!.data!)).toMatchObject({ payload: { message: 'completed' } });
       }
@@ -112,8 +112,9 @@ describePg('team mode: following one session', () => {
       const newLines = envelopeLines({ stamp: '2025-05-01T10-00-00', id, title: 'rewritten' });
       const rewritten = `${newLines.map((l) => JSON.stringify(l)).join('\n')}\n`;
       await push(team, erin, 'erin', rel, 'offset=0&replace=true', rewritten);
-      await whole.next((f) => f.id === String(Buffer.byteLength(rewritten)));
+      await whole.next((f) => f.event === 'reset');
       const reset = whole.frames.findIndex((f) => f.event === 'reset');
+      await until(async () => whole.frames.slice(reset).some((f) => f.id === String(Buffer.byteLength(rewritten))));
       expect(whole.frames[reset]).toMatchObject({ id: '0', data: '{"reason":"replaced"}' });
       const after = records(whole.frames.slice(reset));
       expect(after.map((f) => Number(f.id))).toEqual(lineEnds(Buffer.from(rewritten)));

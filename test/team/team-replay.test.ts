@@ -28,6 +28,7 @@ describePg('team mode: removed events and the replay of /events', () => {
   it('a pushed deletion is `removed` with its machine; a client back after a while gets what changed, from any instance', async () => {
     const team = await startTeam();
     const other = await buildApp({ ...defaultConfig(''), port: 0, logLevel: 'silent', databaseUrl: team.url });
+    const instances = [other];
     try {
       const otherBase = await other.listen({ host: '127.0.0.1', port: 0 });
       const read = await team.token('read');
@@ -39,11 +40,14 @@ describePg('team mode: removed events and the replay of /events', () => {
       await onB.next((f) => f.id !== undefined);
       await pushOnce(team, erin, home);
       await until(async () => new Set(sessions(onB).map((c) => c.session.id)).size === 4);
-      const onA = await openEvents(team.base, '/events', read);
+      // An instance started after the push has read nothing of it.
+      const third = await buildApp({ ...defaultConfig(''), port: 0, logLevel: 'silent', databaseUrl: team.url });
+      instances.push(third);
+      const onA = await openEvents(await third.listen({ host: '127.0.0.1', port: 0 }), '/events', read);
       await onA.next((f) => f.id !== undefined);
 
       // The agent propagates a deletion: both instances announce it, with the machine. B read the session
-      // when it was pushed (its summary then); A never did (what the path says, as over one home).
+      // when it was pushed (its summary then); the third never did (what the path says, as over one home).
       await rm(join(home, rel[2]!));
       await pushOnce(team, erin, home);
       const removedOnB = changeOf(await onB.next((f) => f.event === 'session' && f.data!.includes('"removed"')));
@@ -95,7 +99,7 @@ describePg('team mode: removed events and the replay of /events', () => {
       expect(reset.data).toBe('{"reason":"expired"}');
       await Promise.all([back.close(), future.close()]);
     } finally {
-      await other.close();
+      for (const instance of instances) await instance.close();
     }
   });
 
