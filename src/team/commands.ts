@@ -117,8 +117,17 @@ async function push(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   process.stderr.write(`push: ${home} to ${server} as machine ${machine}\n`);
   const agent = new PushAgent(home, client, new Progress(process.stderr, !values.once));
   if (values.once) {
-    // A disputed offset (another pusher of this machine) is looked at again, a few times.
-    for (let attempt = 0; attempt < 3; attempt++) if ((await agent.pass()).disputed === 0) return 0;
+    // A disputed offset (another pusher of this machine) or a request lost on the way (a
+    // connection reset under load) is looked at again, a few times, from what the server holds.
+    for (let attempt = 1; attempt <= ONCE_PASSES; attempt++) {
+      try {
+        if ((await agent.pass()).disputed === 0) return 0;
+      } catch (err) {
+        if (!passingTrouble(err) || attempt === ONCE_PASSES) throw err;
+        process.stderr.write(`push: ${(err as Error).message}; trying again\n`);
+        agent.relist();
+      }
+    }
     process.stderr.write('codex-sessions: some files kept changing on the server; run push again\n');
     return 1;
   }
@@ -126,13 +135,22 @@ async function push(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     try {
       await agent.pass();
     } catch (err) {
-      if (err instanceof PushError && (err.status === 401 || err.status === 403)) throw err;
-      if (err instanceof NotACodexHome) throw err;
+      if (!passingTrouble(err)) throw err;
       // The server or network is away for a moment: the next pass starts over from what the server holds.
       process.stderr.write(`push: ${(err as Error).message}; retrying\n`);
+      agent.relist();
     }
     await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS));
   }
+}
+
+/** Passes of `push --once` at most. */
+const ONCE_PASSES = 3;
+
+/** An error another pass may not meet (the server or the network away for a moment), as opposed to a refusal or a wrong home. */
+function passingTrouble(err: unknown): boolean {
+  if (err instanceof PushError && (err.status === 401 || err.status === 403)) return false;
+  return !(err instanceof NotACodexHome);
 }
 
 /** `codex-sessions token …` and `codex-sessions push …`: the exit code. */

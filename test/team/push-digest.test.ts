@@ -17,12 +17,16 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()?.();
 });
 
-/** A pass-through proxy to `target` that records each request's method and path. */
-async function recordingProxy(target: string): Promise<{ base: string; seen: string[] }> {
+/**
+ * A pass-through proxy to `target` that records each request's method and path; a request for
+ * which `drop` answers true has its connection reset instead (before it reaches the server).
+ */
+async function recordingProxy(target: string, drop: (request: string) => boolean = () => false): Promise<{ base: string; seen: string[] }> {
   const seen: string[] = [];
   const to = new URL(target);
   const server: Server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url?.split('?')[0]}`);
+    if (drop(seen.at(-1)!)) return void req.socket.destroy();
     const options = { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers };
     const upstream = httpRequest(options, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -81,6 +85,25 @@ describePg('the no-change check of the push agent', () => {
     expect(gone.requests).toContain(`DELETE /push/alice/files/${session}`);
     expect(await serverDigest()).toMatchObject({ files: scanHome(home).size, digest: localDigest() });
     expect((await push()).requests).toEqual(['GET /push/whoami', 'GET /push/alice/digest']);
+  });
+
+  it('push --once meets a connection reset midway: it passes again and ends with everything sent', async () => {
+    const team = await startTeam();
+    const token = await team.token('push', 'alice');
+    const home = await mkdtemp(join(tmpdir(), 'codex-push-reset-'));
+    cleanups.push(() => rm(home, { recursive: true, force: true }));
+    await cp(REAL_HOME, home, { recursive: true });
+    let batches = 0;
+    const proxy = await recordingProxy(team.base, (request) => request === 'POST /push/alice/batch' && ++batches === 1);
+    const run = await runCli(['push', '--server', proxy.base, '--codex-home', home, '--once'], { CODEX_SESSIONS_TOKEN: token });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/trying again/);
+    expect(proxy.seen.filter((r) => r === 'POST /push/alice/batch').length).toBeGreaterThan(1);
+    const { rows } = await team.db.query<{ n: number }>("SELECT count(*)::int AS n FROM cs_files WHERE machine = 'alice'");
+    expect(rows[0]!.n).toBe(scanHome(home).size);
+    const held = await fetch(`${team.base}/push/alice/digest`, { headers: { authorization: `Bearer ${token}` } });
+    const local = [...scanHome(home).values()].map((f) => ({ path: f.path, size: f.size, mtimeMs: Math.floor(f.mtimeMs) }));
+    expect(((await held.json()) as { digest: string }).digest).toBe(holdingsDigest(local));
   });
 
   it('answers only a push token of its own machine', async () => {

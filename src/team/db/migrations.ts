@@ -107,6 +107,15 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       END $$;
     `,
   },
+  {
+    version: 6,
+    name: 'index of active keys',
+    // Listing both roots hides an archived copy of an active file name (NOT_SHADOWED in
+    // src/rollout/index/postgres/sql.ts): a lookup by key among the active rows of a home, which
+    // no index served (the key index is of sessions only), so /usage over every root read a
+    // home's rows once per archived session (10,000 sessions: 836 -> 88 ms at load ~15).
+    sql: 'CREATE INDEX IF NOT EXISTS cs_index_files_active_key ON cs_index_files (home, key) WHERE NOT archived;',
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -98,6 +98,11 @@ export class PushAgent {
     return result;
   }
 
+  /** A pass failed midway (a request's fate unknown): the next lists what the server holds again. */
+  relist(): void {
+    this.held = null;
+  }
+
   /**
    * Whether the home is as the server holds it, without the listing: by the digest on a first
    * pass (every file then counts as verified), and afterwards by the verified lengths and times
