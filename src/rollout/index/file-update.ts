@@ -68,8 +68,8 @@ export async function updateFile(row: StoredFile | undefined, batch: WriteBatch,
   // indexed is kept only when the bytes before its end are unchanged (identity.ts).
   const grew = row !== undefined && (await onlyAppended(row, stamp, (end) => printOf(access, end)));
   let from: ContentPosition | null = grew ? await resumed(row.content, () => ctx.responseKeys(file.relPath)) : null;
-  if (!(grew && row.hasUserMessage)) {
-    // The summary may have changed (a new file, one rewritten, or one without a title yet).
+  if (!(grew && row.hasUserMessage && !(ctx.source ?? codex).namedLater)) {
+    // The summary may have changed (a new file, one rewritten, one without a title yet, or a name appended).
     const result = await access.head();
     if (!ctx.current()) return;
     if (result === null) {
