@@ -132,6 +132,7 @@ function usage(u: UsageSummary | null): string {
   return (
     `{"inputTokens":${integer(u.inputTokens)},"cachedInputTokens":${integer(u.cachedInputTokens)},` +
     `"outputTokens":${integer(u.outputTokens)},"reasoningOutputTokens":${integer(u.reasoningOutputTokens)},` +
+    `"cacheWrite5mTokens":${integer(u.cacheWrite5mTokens ?? 0)},"cacheWrite1hTokens":${integer(u.cacheWrite1hTokens ?? 0)},` +
     `"totalTokens":${integer(u.totalTokens)},"costUSD":${cost},"models":${JSON.stringify(u.models)}}`
   );
 }

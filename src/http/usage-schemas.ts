@@ -4,15 +4,32 @@ import { Nullable } from './nullable.js';
 import { machineChoice, sessionSelectors } from './filter-schemas.js';
 
 const tokenProperties = {
-  inputTokens: Type.Integer({ minimum: 0, description: 'Input tokens, cached input included' }),
-  cachedInputTokens: Type.Integer({ minimum: 0, description: 'The part of the input read from the prompt cache' }),
-  outputTokens: Type.Integer({ minimum: 0, description: 'Output tokens, reasoning included' }),
-  reasoningOutputTokens: Type.Integer({ minimum: 0, description: 'The part of the output spent on reasoning (not billed again)' }),
+  inputTokens: Type.Integer({
+    minimum: 0,
+    description:
+      'Every input token, cached input and cache writes included, for both agents (Claude: Anthropic\'s input_tokens + ' +
+      'cache writes + cache reads)',
+  }),
+  cachedInputTokens: Type.Integer({ minimum: 0, description: 'The part of the input read from the prompt cache (Claude: cache reads)' }),
+  outputTokens: Type.Integer({ minimum: 0, description: 'Output tokens, reasoning (Claude: thinking) included' }),
+  reasoningOutputTokens: Type.Integer({
+    minimum: 0,
+    description: 'The part of the output spent on reasoning (not billed again); 0 for Claude, which does not report it apart',
+  }),
+  cacheWrite5mTokens: Type.Integer({
+    minimum: 0,
+    description: 'The part of the input written to the prompt cache with a 5-minute lifetime (Claude; 0 for Codex)',
+  }),
+  cacheWrite1hTokens: Type.Integer({
+    minimum: 0,
+    description: 'The part of the input written to the prompt cache with a 1-hour lifetime (Claude; 0 for Codex)',
+  }),
   totalTokens: Type.Integer({ minimum: 0, description: 'inputTokens + outputTokens' }),
   costUSD: Nullable(
     Type.Number({ minimum: 0 }),
-    '(input − cached) × input price + cached × cached-input price + output × output price, per model; ' +
-      'the models without a price are left out (see unpricedModels); null when none of them has a price',
+    '(input − cached − cache writes) × input price + each cache write kind × its price + cached × cached-input (cache read) ' +
+      'price + output × output price, per model; the models without a price are left out (see unpricedModels); null when ' +
+      'none of them has a price',
   ),
 };
 
@@ -57,8 +74,8 @@ export const SessionUsageDocument = Type.Object({
 
 export const SessionUsageQuery = Type.Object({ ...machineChoice }, { additionalProperties: false });
 
-/** What `/usage` groups by: GROUP_BY, and in team mode the machine. */
-export const USAGE_GROUP_BY = [...GROUP_BY, 'machine'] as const;
+/** What `/usage` groups by: GROUP_BY, the agent (codex, claude), and in team mode the machine. */
+export const USAGE_GROUP_BY = [...GROUP_BY, 'agent', 'machine'] as const;
 
 export const USAGE_DEFAULTS = { groupBy: 'day', tz: 'UTC', archived: 'all', limit: 1000 } as const;
 
@@ -68,7 +85,8 @@ export const UsageQuery = Type.Object(
       Type.Enum([...USAGE_GROUP_BY], {
         default: USAGE_DEFAULTS.groupBy,
         description:
-          "day, ISO week or month of each response's own time in tz; or model, cwd, source, provider, session; machine (team mode)",
+          "day, ISO week or month of each response's own time in tz; or model, cwd, source, provider, session, agent (codex, " +
+          'claude); machine (team mode)',
       }),
     ),
     tz: Type.Optional(
@@ -119,8 +137,8 @@ export const UsageReport = Type.Object({
     Type.Object({
       key: Nullable(
         Type.String(),
-        'The group: 2026-11-24 (day), 2026-W48 (ISO week), 2026-11 (month), or the model, normalised cwd, source, provider or ' +
-          'session id, or machine; null when unknown (a response without a time, a session without a cwd)',
+        'The group: 2026-11-24 (day), 2026-W48 (ISO week), 2026-11 (month), or the model, normalised cwd, source, provider, ' +
+          'session id, agent or machine; null when unknown (a response without a time, a session without a cwd)',
       ),
       ...tokenProperties,
       sessions: Type.Integer({ minimum: 0, description: 'Sessions with counted usage in this group' }),

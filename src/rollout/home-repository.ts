@@ -166,8 +166,7 @@ export class HomeRepository {
 
   /** The summaries with their `usage` from the index: null for sessions it has not read yet, and for all without an index. */
   protected async withUsage<T extends SessionSummary>(items: T[]): Promise<T[]> {
-    // A Claude session's usage is not counted into the index yet (docs/claude.md): null, as for one not read yet.
-    if (this.index === null || items.length === 0 || this.source.agent !== 'codex') return items;
+    if (this.index === null || items.length === 0) return items;
     const found = await this.index.usageOf(items.map((i) => i.path));
     return items.map((item) => {
       const models = found.get(item.path);

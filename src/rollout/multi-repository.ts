@@ -12,6 +12,8 @@ import type { Lease } from './reading/byte-budget.js';
 import { wants } from './live/change-feed.js';
 import { EventLog, type EventLogOptions } from './live/event-log.js';
 import { parseFilter } from './listing/filters.js';
+import { emptyReport, mergeReports } from './usage/merge-reports.js';
+import { checkTimeZone } from './usage/grouping.js';
 
 /** A served source for /readyz: which agent, and whether its home is there (`ready`) or why not. */
 export interface SourceState {
@@ -28,9 +30,6 @@ export interface LiveSide {
   subscribe(sub: FeedSubscription, lastId: number | null, deliver: (event: FeedEvent) => void): () => void;
   follow(file: RolloutFile, start: FollowStart): Promise<FileFollower>;
 }
-
-const notCounted = () =>
-  new RolloutError(RolloutErrorKind.InvalidQuery, 'usage is counted for Codex sessions only so far, not Claude Code ones (docs/claude.md)');
 
 const ORDER: Record<AgentName, number> = { codex: 0, claude: 1 };
 const PROGRESS_RANK: Record<IndexProgress['state'], number> = { disabled: 0, ready: 1, building: 2, waiting: 3, rebuilding: 4, failed: 5 };
@@ -187,11 +186,7 @@ export class MultiRepository implements SessionRepository {
   openFile: SessionRepository['openFile'] = (file) => this.partOf(file).openFile(file);
   openRecords: SessionRepository['openRecords'] = (origin) => this.partOf(origin.file).openRecords(origin);
   searchSession: SessionRepository['searchSession'] = (file, request, signal) => this.partOf(file).searchSession(file, request, signal);
-  sessionUsage: SessionRepository['sessionUsage'] = async (file, lease, signal) => {
-    const part = this.partOf(file);
-    if (part.source.agent !== 'codex') throw notCounted();
-    return part.sessionUsage(file, lease, signal);
-  };
+  sessionUsage: SessionRepository['sessionUsage'] = (file, lease, signal) => this.partOf(file).sessionUsage(file, lease, signal);
   exportSession: SessionRepository['exportSession'] = (file, request) => this.partOf(file).exportSession(file, request);
   transcriptPiece: SessionRepository['transcriptPiece'] = (file, request) => this.partOf(file).transcriptPiece(file, request);
 
@@ -208,15 +203,19 @@ export class MultiRepository implements SessionRepository {
   };
 
   /**
-   * Usage: Codex sessions only. Claude's token kinds differ (cache writes beside input, two
-   * write prices) and are not in the index's usage tables yet: asking for them is refused
-   * rather than answered with zeros (docs/claude.md, "Serving").
+   * Usage of every chosen source: each counted by its own rules (docs/usage.md, "Both agents"),
+   * in the one layout, the rows merged by key (a day both agents spent on is one row).
    */
-  usage: SessionRepository['usage'] = (request) => {
-    const { agent, ...rest } = request;
-    const codex = this.parts.find((p) => p.source.agent === 'codex');
-    if (agent?.includes('claude') === true || codex === undefined) throw notCounted();
-    return codex.usage(rest);
+  usage: SessionRepository['usage'] = async (request) => {
+    const { agent: _agent, ...rest } = request;
+    const parts = this.chosen(request);
+    if (parts.length === 1) return parts[0]!.usage(rest);
+    const agents = parts.map((p) => p.source.agent);
+    const pricing = this.first.prices.pricingOf(agents);
+    // An agent not served has no usage (as the list gives nothing).
+    if (parts.length === 0) return emptyReport(rest.groupBy, checkTimeZone(rest.tz), this.first.prices.pricingOf(request.agent ?? []));
+    const reports = await Promise.all(parts.map((p) => p.usage({ ...rest, limit: Number.MAX_SAFE_INTEGER })));
+    return mergeReports(reports, request.limit, pricing);
   };
 }
 

@@ -9,6 +9,7 @@ import { searchPage, searchSession } from './search/search-pages.js';
 import type { SearchPage, SearchRequest, SessionSearchRequest } from './search/search-pages.js';
 import { leaseMemory, readSessionUsage, type SessionUsage } from './usage/session-usage.js';
 import { keysCarriedByOlder } from './usage/carriers.js';
+import { claudeSessionUsage } from './usage/claude-session-usage.js';
 import { DEFAULT_SEARCH_BUDGET_CHARS, SearchWork } from './search/search-work.js';
 import { usageReport, type UsageQuery, type UsageReport } from './usage/usage-report.js';
 import { decodeTranscriptCursor, exportTranscript, transcriptPiece } from './transcript/export.js';
@@ -115,6 +116,7 @@ export class RolloutRepository extends HomeRepository {
    */
   async sessionUsage(file: RolloutFile, lease?: Lease, signal?: AbortSignal): Promise<SessionUsage> {
     const deps = await this.readDeps();
+    if (this.source.agent === 'claude') return claudeSessionUsage(deps, file, this.prices);
     const rule6 = {
       sessionExists: (id: string) => this.sessionExists(id),
       carriedByOlder: (keys: ReadonlySet<string>) => keysCarriedByOlder(deps, file, keys),
@@ -135,8 +137,6 @@ export class RolloutRepository extends HomeRepository {
     await conversation.close();
     const { summary } = conversation;
     if (summary.usage !== null) return { summary, models: summary.usage.models, totals: summary.usage };
-    // Claude usage is not counted yet (docs/claude.md): the header says "—", not zeros.
-    if (this.source.agent !== 'codex') return { summary, models: summary.model ? [summary.model] : [], totals: null };
     const counted = await this.sessionUsage(file);
     return { summary, models: Object.keys(counted.byModel), totals: counted.totals };
   }

@@ -48,6 +48,9 @@ export interface UsageSummary {
   cachedInputTokens: number;
   outputTokens: number;
   reasoningOutputTokens: number;
+  /** Input written to the prompt cache (Claude), part of inputTokens; 0 for Codex. */
+  cacheWrite5mTokens: number;
+  cacheWrite1hTokens: number;
   totalTokens: number;
   /** Null when none of its models has a price. */
   costUSD: number | null;

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+
 import { groupUsage } from '../../src/rollout/usage/grouping.js';
 import { countedResponses } from '../../src/rollout/usage/ownership.js';
 import { PriceBook } from '../../src/rollout/usage/pricing.js';
@@ -8,6 +9,16 @@ import type { PricedTokens } from '../../src/rollout/usage/tally.js';
 import { buildTestApp, stampToIso, tempHome, uuidN, writeSession } from '../helper.js';
 import { fileResponses } from '../usage-lines.js';
 import { DAYS_UTC, EXPECTED, RATE_LIMITS, STAMPS, TREE, writeUsageTree, type TreeSession } from './usage-tree.js';
+
+const ZERO_TOKENS = {
+  inputTokens: 0,
+  cachedInputTokens: 0,
+  outputTokens: 0,
+  reasoningOutputTokens: 0,
+  cacheWrite5mTokens: 0,
+  cacheWrite1hTokens: 0,
+  totalTokens: 0,
+};
 
 const SESSIONS = Object.keys(TREE) as TreeSession[];
 
@@ -84,7 +95,7 @@ describe('GET /conversations/:id/usage over a tree with every counting rule', ()
     const body = await usageOf(await buildTestApp(home), TREE.L);
     expect(body).toEqual({
       id: TREE.L,
-      totals: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningOutputTokens: 0, totalTokens: 0, costUSD: 0 },
+      totals: { ...ZERO_TOKENS, costUSD: 0 },
       byModel: {},
       turns: [],
       turnsOmitted: 0,

@@ -5,7 +5,13 @@ import { claudeLineDocs, lineDoc } from '../search/file-docs.js';
 import type { LocatedDoc } from '../search/session-matcher.js';
 import type { RolloutFile } from '../types.js';
 import type { UsageResponse } from '../sources/common/usage-response.js';
-import { codex, type AgentName } from '../sources/registry.js';
+import { claude, codex, type AgentName } from '../sources/registry.js';
+import { claudeUsageResponse } from '../usage/claude-usage.js';
+import { initialClaudeCounterState, restoreClaudeCounterState } from '../sources/claude/usage-counter.js';
+import type { CounterState } from '../sources/codex/usage-counter.js';
+import type { NormalizedRecord } from '../sources/common/normalized-record.js';
+import type { ContentState } from './content-state.js';
+import type { JsonRecord } from '../types.js';
 import { fingerprint } from './identity.js';
 import type { ContentPosition } from './store.js';
 import { SLICE_WEIGHT, type WriteBatch } from './write-batch.js';
@@ -46,7 +52,7 @@ export async function indexContent(
   try {
     if (stat.ino !== stamp.ino || stat.dev !== stamp.dev || stat.size < stamp.size) return null;
     const position: ContentPosition = { ...from, state: structuredClone(from.state) };
-    const counter = codex.usageCounter(position.state.usage);
+    const counter = usageCounterOf(agent, position.state.usage);
     let docs: LocatedDoc[] = [];
     let responses: UsageResponse[] = [];
     let chars = 0;
@@ -55,7 +61,7 @@ export async function indexContent(
       const [found, counted] = [docs, responses];
       position.state.usage = counter.checkpoint; // without `seen`: the store has its keys (IndexStore.responseKeys)
       const at = { ...position, state: structuredClone(position.state) };
-      const hasRecords = !counter.countsTokenCount;
+      const hasRecords = counter.hasRecords;
       [docs, responses, chars] = [[], [], 0];
       const print = await fingerprint(source, at.offset);
       const { relPath } = file;
@@ -64,7 +70,7 @@ export async function indexContent(
       queuedFrom = at.offset;
     };
     for await (const content of contentLines(source, from, stamp.size, env)) {
-      // A Claude line: its search docs only (its usage is not counted into the index yet: docs/claude.md).
+      // A Claude line: its search docs (its usage is counted below, by the Claude counter).
       const claudeDocs = agent === 'claude' ? claudeLineDocs(content.line) : null;
       for (const doc of claudeDocs ?? []) {
         docs.push(doc);
@@ -76,8 +82,7 @@ export async function indexContent(
         chars += doc.text.length;
       }
       const { line, record } = content;
-      const fed = record !== null && line.record !== null && claudeDocs === null;
-      const response = fed ? counter.feed(line.record!, line.lineNo, record) : null;
+      const response = record !== null && line.record !== null ? counter.feed(line.record, line.lineNo, record) : null;
       if (response !== null) responses.push(response);
       position.offset = line.end;
       position.lineNo = line.lineNo + 1;
@@ -91,4 +96,41 @@ export async function indexContent(
   } finally {
     await opened.close();
   }
+}
+
+/** What the content pass needs of a source's usage counter, in the common layout (usage/claude-usage.ts). */
+interface ContentCounter {
+  feed(record: JsonRecord, lineNo: number, normalized: NormalizedRecord): UsageResponse | null;
+  readonly checkpoint: ContentState['usage'];
+  /** Codex's rule 1 flag (the file has token_usage_record lines); false for Claude. */
+  readonly hasRecords: boolean;
+}
+
+/** The counter of a file of `agent`, resumed from `state` (a state of the other source's shape starts over). */
+function usageCounterOf(agent: AgentName, state: ContentState['usage']): ContentCounter {
+  if (agent === 'claude') {
+    const restored = restoreClaudeCounterState(state);
+    // A fresh file's state is the Codex initial one (initialContentState): Claude's starts over.
+    const counter = claude.usageCounter(restored !== null && 'lastTimestamp' in restored ? restored : initialClaudeCounterState());
+    return {
+      feed: (record, lineNo) => {
+        const r = counter.feed(record, lineNo);
+        return r === null ? null : claudeUsageResponse(r);
+      },
+      get checkpoint() {
+        return counter.checkpoint;
+      },
+      hasRecords: false,
+    };
+  }
+  const counter = codex.usageCounter(state as CounterState);
+  return {
+    feed: (record, lineNo, normalized) => counter.feed(record, lineNo, normalized),
+    get checkpoint() {
+      return counter.checkpoint;
+    },
+    get hasRecords() {
+      return !counter.countsTokenCount;
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import type { ExtractState } from '../sources/codex/search-extract.js';
 import { codex } from '../sources/registry.js';
 import { initialCounterState, restoreCounterState, type CounterState } from '../sources/codex/usage-counter.js';
+import type { ClaudeCounterState } from '../sources/claude/usage-counter.js';
 
 /**
  * What the content consumers remember at a file's indexed end, so that an append is read from
@@ -8,7 +9,8 @@ import { initialCounterState, restoreCounterState, type CounterState } from '../
  */
 export interface ContentState {
   search: ExtractState;
-  usage: CounterState;
+  /** The file's source's counter state (a Claude file's: ClaudeCounterState; both are `v: 1` JSON). */
+  usage: CounterState | ClaudeCounterState;
 }
 
 export const initialContentState = (): ContentState => ({ search: codex.search.initial(), usage: initialCounterState() });

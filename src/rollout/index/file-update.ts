@@ -2,7 +2,10 @@ import { stat } from 'node:fs/promises';
 import { sameFile, stampOf, type FileStamp } from '../files/file-stamp.js';
 import { openRollout, type ReadEnv } from '../reading/session-reader.js';
 import { codex, type AnySource } from '../sources/registry.js';
-import { withSeenKeys } from '../sources/codex/usage-counter.js';
+import { withSeenKeys, type CounterState } from '../sources/codex/usage-counter.js';
+import { initialClaudeCounterState, restoreClaudeCounterState, withClaudeSeenKeys } from '../sources/claude/usage-counter.js';
+import type { AgentName } from '../sources/source.js';
+import { SIDECHAIN_MARK } from './sqlite/usage.js';
 import type { RolloutFile, RolloutLogger } from '../types.js';
 import { indexContent, type OpenedBytes } from './content-pass.js';
 import { initialContentState } from './content-state.js';
@@ -67,7 +70,8 @@ export async function updateFile(row: StoredFile | undefined, batch: WriteBatch,
   // Rollouts are append-only, but editors and `cat > f` rewrite in place (same inode): what was
   // indexed is kept only when the bytes before its end are unchanged (identity.ts).
   const grew = row !== undefined && (await onlyAppended(row, stamp, (end) => printOf(access, end)));
-  let from: ContentPosition | null = grew ? await resumed(row.content, () => ctx.responseKeys(file.relPath)) : null;
+  const agent = ctx.source?.agent ?? 'codex';
+  let from: ContentPosition | null = grew ? await resumed(row.content, () => ctx.responseKeys(file.relPath), agent) : null;
   if (!(grew && row.hasUserMessage && !(ctx.source ?? codex).namedLater)) {
     // The summary may have changed (a new file, one rewritten, one without a title yet, or a name appended).
     const result = await access.head();
@@ -91,9 +95,18 @@ export async function updateFile(row: StoredFile | undefined, batch: WriteBatch,
 }
 
 /** Where the content goes on from `at`: the stored state with the responses the store holds counted as seen. */
-async function resumed(at: ContentPosition | null, keys: () => Promise<string[]>): Promise<ContentPosition | null> {
+async function resumed(at: ContentPosition | null, keys: () => Promise<string[]>, agent: AgentName): Promise<ContentPosition | null> {
   if (at === null || at.offset === 0) return at;
-  return { ...at, state: { ...at.state, usage: withSeenKeys(at.state.usage, await keys()) } };
+  if (agent === 'claude') {
+    // The store marks a sidechain copy's key (SIDECHAIN_MARK): the Claude counter's seen keys name the chain.
+    const seen = (await keys()).map((k) => {
+      const sidechain = k.endsWith(SIDECHAIN_MARK);
+      return { responseKey: sidechain ? k.slice(0, -SIDECHAIN_MARK.length) : k, sidechain };
+    });
+    const state = restoreClaudeCounterState(at.state.usage) ?? initialClaudeCounterState();
+    return { ...at, state: { ...at.state, usage: withClaudeSeenKeys(state, seen) } };
+  }
+  return { ...at, state: { ...at.state, usage: withSeenKeys(at.state.usage as CounterState, await keys()) } };
 }
 
 /** The fingerprint of the file's first `end` bytes as it is now; null when it cannot be read. */

@@ -293,6 +293,11 @@ export class StoreIndex implements MetadataIndex {
     return this.use((s) => s.aggregateUsage(q), { tokens: [], sessions: [] });
   }
 
+  async countedElsewhere(relPath: string, keys: readonly string[]): Promise<Set<string> | null> {
+    await this.catchUp(); // the owners as the files are now
+    return this.use(async (s) => (s.countedElsewhere === undefined ? null : s.countedElsewhere(relPath, keys)), null);
+  }
+
   async lookup(id: string): Promise<RolloutFile[]> {
     if (!(await this.stillOurs())) return [];
     const rows = await this.use((s) => s.byId(id), []);

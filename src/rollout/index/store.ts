@@ -73,6 +73,8 @@ export interface IndexStore {
   usageOf(relPaths: readonly string[]): Promise<Map<string, ModelUsage[]>>;
   usageTimeRange(): Promise<{ minMs: number; maxMs: number } | null>;
   aggregateUsage(q: UsageAggregation): Promise<UsageAggregate>;
+  /** UsageIndex.countedElsewhere; null when the store holds no row for the path (the SQLite store has it). */
+  countedElsewhere?(relPath: string, keys: readonly string[]): Promise<Set<string> | null>;
 
   /**
    * Null while this store is still the one that was opened and still this home's; otherwise

@@ -8,6 +8,12 @@ export interface ModelPrice {
   input: number;
   cachedInput: number;
   output: number;
+  /**
+   * Cache writes with a 5-minute / 1-hour lifetime (Anthropic bills them apart); absent: at the
+   * input price (OpenAI bills no writes apart, and Codex reports none).
+   */
+  cacheWrite5m?: number;
+  cacheWrite1h?: number;
   /** Where the numbers come from. */
   source: string;
 }

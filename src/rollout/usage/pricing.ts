@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isObject } from '../sources/common/json.js';
 import { BUILT_IN_PRICES, type ModelPrice, type PriceTable } from './price-table.js';
 import type { TokenCounts } from '../sources/common/tokens.js';
+import { ANTHROPIC_PRICES, anthropicPriceOf, type AnthropicModelPrice, type AnthropicPriceTable } from '../sources/claude/price-table.js';
+import type { AgentName } from '../sources/source.js';
 
 export type { ModelPrice, PriceTable } from './price-table.js';
 
@@ -21,8 +23,12 @@ export class PricingFileError extends Error {
 const DATE_SUFFIX = /-\d{4}-\d{2}-\d{2}$/;
 
 const PRICE_FIELDS = ['input', 'cachedInput', 'output'] as const;
+/** Anthropic's cache-write prices (optional: absent, writes cost the input price). */
+const WRITE_FIELDS = ['cacheWrite5m', 'cacheWrite1h'] as const;
 const FILE_KEYS = new Set(['asOf', 'source', 'models']);
-const MODEL_KEYS = new Set([...PRICE_FIELDS, 'source']);
+const MODEL_KEYS = new Set([...PRICE_FIELDS, ...WRITE_FIELDS, 'source']);
+
+const isPrice = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
 
 const optionalString = (value: unknown, what: string): string | null => {
   if (value === undefined) return null;
@@ -37,13 +43,18 @@ function modelPrice(name: string, value: unknown, fileSource: string): ModelPric
   if (unknown.length > 0) throw new PricingFileError(`${where} has unknown field(s) ${unknown.join(', ')}`);
   const numbers = PRICE_FIELDS.map((field) => {
     const n = value[field];
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
-      throw new PricingFileError(`${where}.${field} must be a number ≥ 0 (USD per 1M tokens)`);
-    }
+    if (!isPrice(n)) throw new PricingFileError(`${where}.${field} must be a number ≥ 0 (USD per 1M tokens)`);
     return n;
   });
+  const writes: Partial<Record<(typeof WRITE_FIELDS)[number], number>> = {};
+  for (const field of WRITE_FIELDS) {
+    const n = value[field];
+    if (n === undefined) continue;
+    if (!isPrice(n)) throw new PricingFileError(`${where}.${field} must be a number ≥ 0 (USD per 1M tokens)`);
+    writes[field] = n;
+  }
   const [input, cachedInput, output] = numbers as [number, number, number];
-  return { input, cachedInput, output, source: optionalString(value.source, `${where}.source`) ?? fileSource };
+  return { input, cachedInput, output, ...writes, source: optionalString(value.source, `${where}.source`) ?? fileSource };
 }
 
 /**
@@ -83,10 +94,43 @@ export function loadPricingFile(path: string): PricingOverrides {
   return parsePricing(text);
 }
 
-/** Rule 7, per 1M tokens: uncached input, cached input and output each at their price; reasoning is inside output. */
+/**
+ * Rule 7, per 1M tokens: uncached input, cached input and output each at their price; reasoning
+ * is inside output. Cache writes (Claude: part of input) at their own prices, the rest of the
+ * uncached input at the input price (docs/usage.md, "Both agents").
+ */
 export function costOf(p: ModelPrice, t: TokenCounts): number {
-  return ((t.inputTokens - t.cachedInputTokens) * p.input + t.cachedInputTokens * p.cachedInput + t.outputTokens * p.output) / 1_000_000;
+  const w5 = t.cacheWrite5mTokens ?? 0;
+  const w1 = t.cacheWrite1hTokens ?? 0;
+  const plain = Math.max(0, t.inputTokens - t.cachedInputTokens - w5 - w1);
+  return (
+    (plain * p.input +
+      w5 * (p.cacheWrite5m ?? p.input) +
+      w1 * (p.cacheWrite1h ?? p.input) +
+      t.cachedInputTokens * p.cachedInput +
+      t.outputTokens * p.output) /
+    1_000_000
+  );
 }
+
+/** An Anthropic price in the form every price has: cache reads are cached input. */
+const fromAnthropic = (p: AnthropicModelPrice): ModelPrice => ({
+  input: p.input,
+  cachedInput: p.cacheRead,
+  output: p.output,
+  cacheWrite5m: p.cacheWrite5m,
+  cacheWrite1h: p.cacheWrite1h,
+  source: p.source,
+});
+
+const toAnthropic = (p: ModelPrice): AnthropicModelPrice => ({
+  input: p.input,
+  cacheWrite5m: p.cacheWrite5m ?? p.input,
+  cacheWrite1h: p.cacheWrite1h ?? p.input,
+  cacheRead: p.cachedInput,
+  output: p.output,
+  source: p.source,
+});
 
 /** Dollars without float noise (sums of products of decimals): 10 decimal places. */
 export const roundUsd = (usd: number): number => Math.round(usd * 1e10) / 1e10;
@@ -96,18 +140,44 @@ export class PriceBook {
   readonly asOf: string;
   readonly source: string;
   private readonly models: Map<string, ModelPrice>;
+  /** Anthropic's table with the --pricing file's models over it: its name rules (snapshots, `[1m]`, `-fast`) apply to both. */
+  private readonly anthropic: AnthropicPriceTable;
 
-  constructor(overrides: PricingOverrides | null = null, table: PriceTable = BUILT_IN_PRICES) {
+  constructor(
+    overrides: PricingOverrides | null = null,
+    table: PriceTable = BUILT_IN_PRICES,
+    claude: AnthropicPriceTable = ANTHROPIC_PRICES,
+  ) {
     this.models = new Map(Object.entries(table.models).map(([name, p]) => [name.toLowerCase(), p]));
     for (const [name, p] of Object.entries(overrides?.models ?? {})) this.models.set(name, p);
+    const own = Object.entries(overrides?.models ?? {}).map(([name, p]) => [name, toAnthropic(p)] as const);
+    this.anthropic = { ...claude, models: { ...claude.models, ...Object.fromEntries(own) } };
     this.asOf = overrides?.asOf ?? table.asOf;
     this.source = overrides === null ? table.source : `${table.source}; overridden by ${overrides.source ?? 'a --pricing file'}`;
+    const claudeSource = overrides === null ? claude.source : `${claude.source}; overridden by ${overrides.source ?? 'a --pricing file'}`;
+    this.claudePricing = { asOf: overrides?.asOf ?? claude.asOf, source: claudeSource };
   }
 
-  /** The model's price: its own, else (a dated snapshot) its base model's; null when unknown. */
+  /** The date and source of Anthropic's prices (Claude sessions). */
+  readonly claudePricing: { asOf: string; source: string };
+
+  /** The date and source of the prices a report over these agents used: the older date, both sources. */
+  pricingOf(agents: readonly AgentName[]): { asOf: string; source: string } {
+    const tables = [
+      ...(agents.includes('codex') ? [{ asOf: this.asOf, source: this.source }] : []),
+      ...(agents.includes('claude') ? [this.claudePricing] : []),
+    ];
+    if (tables.length === 1) return tables[0]!;
+    return { asOf: [this.asOf, this.claudePricing.asOf].sort()[0]!, source: `${this.source}; ${this.claudePricing.source}` };
+  }
+
+  /** The model's price: its own, else (a dated snapshot) its base model's, else Anthropic's rules; null when unknown. */
   priceOf(model: string): ModelPrice | null {
     const name = model.toLowerCase();
-    return this.models.get(name) ?? (DATE_SUFFIX.test(name) ? (this.models.get(name.replace(DATE_SUFFIX, '')) ?? null) : null);
+    const openai = this.models.get(name) ?? (DATE_SUFFIX.test(name) ? (this.models.get(name.replace(DATE_SUFFIX, '')) ?? null) : null);
+    if (openai !== null) return openai;
+    const claude = anthropicPriceOf(name, this.anthropic);
+    return claude === null ? null : fromAnthropic(claude);
   }
 
   /** The cost of `t` tokens of `model` in USD, or null when the model has no price (never $0). */

@@ -50,7 +50,7 @@ export const MAX_TURNS = 1000;
  * (a turn is its thread and turn id), the usage of the later ones summed into one tally (a turn
  * counted once per run of its responses). Memory is bounded whatever the file holds.
  */
-class TurnTallies {
+export class TurnTallies {
   private readonly turns = new Map<string, TurnTally>();
   /** Responses of turns past MAX_TURNS: counted, not listed. */
   private readonly omitted = new ModelTally();

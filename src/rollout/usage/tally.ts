@@ -2,8 +2,8 @@ import { roundUsd, type PriceBook } from './pricing.js';
 import type { UsageSummary } from '../types.js';
 import { addInto, zeroTokens, type TokenCounts } from '../sources/common/tokens.js';
 
-/** Token counts as the API shows them: with totalTokens (input + output) and the cost in USD. */
-export interface PricedTokens extends TokenCounts {
+/** Token counts as the API shows them: the cache writes (0 for Codex), totalTokens (input + output) and the cost in USD. */
+export interface PricedTokens extends Required<TokenCounts> {
   totalTokens: number;
   /** Null when no model of these tokens has a price. */
   costUSD: number | null;
@@ -57,7 +57,13 @@ export class ModelTally {
 }
 
 function priced(t: TokenCounts, cost: number | null): PricedTokens {
-  return { ...t, totalTokens: t.inputTokens + t.outputTokens, costUSD: cost === null ? null : roundUsd(cost) };
+  return {
+    ...t,
+    cacheWrite5mTokens: t.cacheWrite5mTokens ?? 0,
+    cacheWrite1hTokens: t.cacheWrite1hTokens ?? 0,
+    totalTokens: t.inputTokens + t.outputTokens,
+    costUSD: cost === null ? null : roundUsd(cost),
+  };
 }
 
 /** A session's usage summary from its counted tokens per model (list and search items, summaries). */

@@ -39,4 +39,9 @@ export interface UsageIndex {
   usageTimeRange(): Promise<{ minMs: number; maxMs: number } | null>;
   /** The counted usage of the sessions that pass `q`, per group and model, and the sessions per group. */
   aggregateUsage(q: UsageAggregation): Promise<UsageAggregate>;
+  /**
+   * Of these shared response keys, those a file other than `relPath` counts (a Claude session's
+   * page: the home-wide rules, asked of the index); absent where the store cannot say (then the files are read).
+   */
+  countedElsewhere?(relPath: string, keys: readonly string[]): Promise<Set<string> | null>;
 }

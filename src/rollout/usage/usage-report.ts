@@ -24,6 +24,10 @@ import { ModelTally } from './tally.js';
 import { bucketLabel, offsetIntervals } from './time-buckets.js';
 import { FILES_AT_ONCE, RETRY_AFTER_S } from '../tuning.js';
 import type { UsageIndex } from './usage-index.js';
+import type { AgentName } from '../sources/source.js';
+import { countedClaudeResponses, readClaudeResponses } from './claude-usage.js';
+import { sumByModel } from './merge-reports.js';
+import type { ClaudeResponse } from '../sources/common/usage-response.js';
 
 export interface UsageRequest {
   groupBy: GroupBy;
@@ -40,7 +44,8 @@ export interface UsageRequest {
 
 /** GET /usage as the API takes it: team mode adds `machine` filters and groups (a repository over one home refuses them). */
 export interface UsageQuery extends Omit<UsageRequest, 'groupBy'> {
-  groupBy: GroupBy | 'machine';
+  /** `agent`: one row per agent (a source's repository answers one, multi-repository.ts merges them). */
+  groupBy: GroupBy | 'machine' | 'agent';
   machine?: string[] | undefined;
   /** The agents whose usage is wanted (multi-repository.ts; one source's repository ignores it). */
   agent?: ('codex' | 'claude')[] | undefined;
@@ -48,7 +53,7 @@ export interface UsageQuery extends Omit<UsageRequest, 'groupBy'> {
 
 export interface UsageReport extends GroupedUsage {
   /** What was asked: team mode answers `machine` groups too. */
-  groupBy: GroupBy | 'machine';
+  groupBy: GroupBy | 'machine' | 'agent';
   tz: string;
   rowsOmitted: number;
   pricing: { asOf: string; source: string };
@@ -66,6 +71,8 @@ export interface UsageDeps {
   maxScanFiles: number;
   prices: PriceBook;
   log: RolloutLogger;
+  /** The agent whose sessions these are (default Codex): how a file is counted. */
+  agent?: AgentName;
 }
 
 interface Scope {
@@ -86,20 +93,34 @@ function scopeOf(request: UsageRequest): Scope {
  * files, as long as there are at most --max-scan-files of them (while the index builds, at most
  * BUILDING_SCAN_FILES); more: 503 with the build's progress and Retry-After, until it is built.
  */
-export async function usageReport(deps: UsageDeps, request: UsageRequest): Promise<UsageReport> {
-  checkTimeZone(request.tz);
+export async function usageReport(
+  deps: UsageDeps,
+  query: UsageRequest | (Omit<UsageRequest, 'groupBy'> & { groupBy: 'agent' }),
+): Promise<UsageReport> {
+  checkTimeZone(query.tz);
+  const agent = deps.agent ?? 'codex';
+  // One row for the agent: its sessions are those of its providers' rows (a session has one provider).
+  const request: UsageRequest = query.groupBy === 'agent' ? { ...query, groupBy: 'provider', limit: Number.MAX_SAFE_INTEGER } : query;
   const scope = scopeOf(request);
   let grouped = deps.index?.usable ? await fromIndex(deps.index, request, scope, deps.prices) : null;
   // An index dropped meanwhile (found corrupt) answered with what it could: read the files instead.
   if (grouped === null || !deps.index?.usable) grouped = await fromFiles(deps, request, scope);
+  if (query.groupBy === 'agent') grouped = { ...grouped, rows: asOneRow(grouped, agent) };
   return {
-    groupBy: request.groupBy,
-    tz: request.tz,
+    groupBy: query.groupBy,
+    tz: query.tz,
     ...grouped,
-    rows: grouped.rows.slice(0, request.limit),
-    rowsOmitted: Math.max(0, grouped.rows.length - request.limit),
-    pricing: { asOf: deps.prices.asOf, source: deps.prices.source },
+    rows: grouped.rows.slice(0, query.limit),
+    rowsOmitted: Math.max(0, grouped.rows.length - query.limit),
+    pricing: deps.prices.pricingOf([agent]),
   };
+}
+
+/** The rows of a report as one row keyed by the agent (none when it has no usage). */
+function asOneRow(grouped: GroupedUsage, agent: AgentName): GroupedUsage['rows'] {
+  if (grouped.rows.length === 0) return [];
+  const sessions = grouped.rows.reduce((n, r) => n + r.sessions, 0);
+  return [{ key: agent, ...grouped.totals, sessions, byModel: sumByModel(grouped.rows.map((r) => r.byModel)) }];
 }
 
 async function fromIndex(index: UsageIndex, request: UsageRequest, scope: Scope, prices: PriceBook): Promise<GroupedUsage> {
@@ -129,9 +150,11 @@ async function fromIndex(index: UsageIndex, request: UsageRequest, scope: Scope,
 }
 
 /** One file's responses and its session's facts, read from the disk. */
-interface FileUsage {
+export interface FileUsage {
   file: RolloutFile;
   responses: FileResponses;
+  /** A Claude file's responses as its counter returned them (its `responses` are then empty). */
+  claude?: ClaudeResponse[];
   facts: SessionFacts;
 }
 
@@ -139,15 +162,19 @@ async function readFile(deps: UsageDeps, file: RolloutFile): Promise<FileUsage |
   const listing = await deps.readListing(file, 0, 0, deps.log);
   const summary = listing?.read?.summary;
   if (summary === undefined) return null;
-  const counter = codex.usageCounter();
   const responses: UsageResponse[] = [];
-  for await (const { line, record } of fileContentLines(file, deps.env)) {
-    const response = record === null || line.record === null ? null : counter.feed(line.record, line.lineNo, record);
-    if (response !== null) responses.push(response);
+  const claude = deps.agent === 'claude' ? await readClaudeResponses(file, deps.env) : undefined;
+  const counter = codex.usageCounter();
+  if (claude === undefined) {
+    for await (const { line, record } of fileContentLines(file, deps.env)) {
+      const response = record === null || line.record === null ? null : counter.feed(line.record, line.lineNo, record);
+      if (response !== null) responses.push(response);
+    }
   }
   return {
     file,
     responses: { file: file.relPath, sessionId: file.id, createdAt: summary.createdAt, hasRecords: !counter.countsTokenCount, responses },
+    ...(claude === undefined ? {} : { claude }),
     facts: {
       id: file.id,
       cwd: summary.cwd === null ? null : normalizeCwd(summary.cwd),
@@ -173,6 +200,14 @@ const SCAN_BYTES_PER_FILE = 16 * 1024;
  * budget first (one of --max-scan-files at a time, at most); a full budget answers 503.
  */
 async function fromFiles(deps: UsageDeps, request: UsageRequest, scope: Scope): Promise<GroupedUsage> {
+  return withEveryFile(deps, (read) => countFiles(deps, request, scope, read));
+}
+
+/**
+ * Reads the usage of every file of the home (at most --max-scan-files of them; while the index
+ * builds, BUILDING_SCAN_FILES; more: 503) holding its share of the memory budget while `use` runs.
+ */
+export async function withEveryFile<T>(deps: UsageDeps, use: (read: FileUsage[]) => T): Promise<T> {
   const files: RolloutFile[] = [];
   // While the index builds, a scan competes with it for the disk: only a small home is read.
   const progress = deps.index?.progress();
@@ -191,13 +226,13 @@ async function fromFiles(deps: UsageDeps, request: UsageRequest, scope: Scope): 
   }
   const release = await deps.env.budget.requests.acquire(files.length * SCAN_BYTES_PER_FILE);
   try {
-    return await countFiles(deps, request, scope, files);
+    return use(await readFiles(deps, files));
   } finally {
     release();
   }
 }
 
-async function countFiles(deps: UsageDeps, request: UsageRequest, scope: Scope, files: RolloutFile[]): Promise<GroupedUsage> {
+async function readFiles(deps: UsageDeps, files: RolloutFile[]): Promise<FileUsage[]> {
   const read: FileUsage[] = [];
   for (let i = 0; i < files.length; i += FILES_AT_ONCE) {
     const batch = files.slice(i, i + FILES_AT_ONCE).map((f) =>
@@ -208,7 +243,18 @@ async function countFiles(deps: UsageDeps, request: UsageRequest, scope: Scope, 
     );
     for (const r of await Promise.all(batch)) if (r !== null) read.push(r);
   }
-  const counted = countedResponses(read.map((r) => r.responses));
+  return read;
+}
+
+/** Each file's counted responses (by its path): the home-wide rules of the deps' agent over every file read. */
+export function countedOf(deps: UsageDeps, read: readonly FileUsage[]): Map<string, UsageResponse[]> {
+  return deps.agent === 'claude'
+    ? countedClaudeResponses(read.map((r) => ({ file: r.file.relPath, createdAt: r.responses.createdAt, responses: r.claude ?? [] })))
+    : countedResponses(read.map((r) => r.responses));
+}
+
+function countFiles(deps: UsageDeps, request: UsageRequest, scope: Scope, read: FileUsage[]): GroupedUsage {
+  const counted = countedOf(deps, read);
   const wanted = (file: RolloutFile) => request.archived === 'all' || file.archived === (request.archived === 'true');
   const { filter } = scope;
   const inScope = read.filter(({ file, facts }) => wanted(file) && passesSelectors(facts, filter));

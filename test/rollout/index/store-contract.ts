@@ -312,8 +312,8 @@ export const STORE_CONTRACT: Record<string, Case> = {
       const of = await store.usageOf(rels);
       const counts = (model: string, c: number[]) =>
         [{ model, inputTokens: c[0], cachedInputTokens: c[1], outputTokens: c[2], reasoningOutputTokens: c[3] }];
-      expect(of.get(rels[0]!)).toEqual(counts('gpt-5', [200, 20, 40, 10]));
-      expect(of.get(rels[1]!)).toEqual(counts('o3', [1000, 0, 100, 50]));
+      expect(of.get(rels[0]!)?.map(codexFields)).toEqual(counts('gpt-5', [200, 20, 40, 10]));
+      expect(of.get(rels[1]!)?.map(codexFields)).toEqual(counts('o3', [1000, 0, 100, 50]));
       expect(of.has(rels[2]!)).toBe(false); // its content was never indexed to an end
       const span = (await store.usageTimeRange())!;
       expect(span).toEqual({ minMs: DAY('2025-03-01T10:00:00Z'), maxMs: DAY('2025-03-04T08:00:00Z') });
@@ -420,7 +420,13 @@ function expectedUsage(groupBy: GroupBy, withArchived: boolean): UsageAggregate 
   return { tokens: [...tokens.values()], sessions: [...sessions].map(([b, ids]) => ({ bucket: bucketOf(b), n: ids.size })) };
 }
 
+/** Counts without Claude's cache writes when they are 0 (a store may leave them out for Codex rows: SQLite has them, PostgreSQL not). */
+function codexFields<T extends { cacheWrite5mTokens?: number; cacheWrite1hTokens?: number }>(t: T): T {
+  const { cacheWrite5mTokens = 0, cacheWrite1hTokens = 0, ...rest } = t;
+  return (cacheWrite5mTokens === 0 && cacheWrite1hTokens === 0 ? rest : t) as T;
+}
+
 const sorted = (a: UsageAggregate) => ({
-  tokens: [...a.tokens].sort((x, y) => (`${x.bucket}|${x.model}` < `${y.bucket}|${y.model}` ? -1 : 1)),
+  tokens: a.tokens.map(codexFields).sort((x, y) => (`${x.bucket}|${x.model}` < `${y.bucket}|${y.model}` ? -1 : 1)),
   sessions: [...a.sessions].sort((x, y) => (`${x.bucket}` < `${y.bucket}` ? -1 : 1)),
 });

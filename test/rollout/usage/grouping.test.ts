@@ -1,9 +1,20 @@
 import { describe, expect, it } from 'vitest';
+
 import { RolloutError } from '../../../src/rollout/errors.js';
 import { KIND_TO_CODE } from '../../../src/http/problem.js';
 import type { UsageResponse } from '../../../src/rollout/sources/codex/usage-counter.js';
 import { bucketKey, checkTimeZone, groupUsage, type SessionFacts } from '../../../src/rollout/usage/grouping.js';
 import { PriceBook } from '../../../src/rollout/usage/pricing.js';
+
+const ZERO_TOKENS = {
+  inputTokens: 0,
+  cachedInputTokens: 0,
+  outputTokens: 0,
+  reasoningOutputTokens: 0,
+  cacheWrite5mTokens: 0,
+  cacheWrite1hTokens: 0,
+  totalTokens: 0,
+};
 
 const response = (at: string, model: string, input: number, cached: number, output: number): UsageResponse => ({
   responseKey: `#L${input}`,
@@ -99,7 +110,7 @@ describe('groupUsage', () => {
     expect(groupUsage(counted, 'session', 'UTC', prices).rows.map((r) => r.key)).toEqual(['a', 'b', 'c']);
     expect(groupUsage([], 'month', 'UTC', prices)).toEqual({
       rows: [],
-      totals: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningOutputTokens: 0, totalTokens: 0, costUSD: 0 },
+      totals: { ...ZERO_TOKENS, costUSD: 0 },
       unpricedModels: [],
     });
     expect(() => groupUsage(counted, 'day', 'Nowhere/City', prices)).toThrow(RolloutError);

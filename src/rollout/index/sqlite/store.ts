@@ -17,7 +17,7 @@ import { SearchStore, createSearchTables, dropSearchTables } from './search.js';
 import { UsageStore, createUsageTables, dropUsageTables } from './usage.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
-const SCHEMA_VERSION = '13';
+const SCHEMA_VERSION = '14';
 
 /**
  * SQLite's page cache once the index is complete, in KiB (better-sqlite3's default is 16 MB, which
@@ -322,6 +322,13 @@ export class SqliteStore implements IndexStore {
 
   async aggregateUsage(q: UsageAggregation): Promise<UsageAggregate> {
     return this.usage.aggregate(q);
+  }
+
+  async countedElsewhere(relPath: string, keys: readonly string[]): Promise<Set<string> | null> {
+    const row = this.db.prepare('SELECT fid FROM sessions WHERE home = ? AND rel_path = ? AND content_size >= 0').get(this.home, relPath) as
+      | { fid: number }
+      | undefined;
+    return row === undefined ? null : this.usage.countedElsewhere(row.fid, keys);
   }
 
   async verify(): Promise<string | null> {

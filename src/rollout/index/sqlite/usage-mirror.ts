@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { passesSelectors } from '../../usage/grouping.js';
+import { zeroTokens } from '../../sources/common/tokens.js';
 import { bucketDay, DAY_MS, type OffsetInterval } from '../../usage/time-buckets.js';
 import type { UsageAggregate, UsageAggregation, UsageBucket } from '../metadata-index.js';
 import { NO_TIME, QUARTER_MS } from '../quarter-hours.js';
@@ -10,8 +11,10 @@ const MIRROR_MAX_ROWS = 500_000;
 type Opt = string | null;
 /** fid, id, archived, cwd, source, provider, shadowed. */
 type SessionRow = [number, string, number, Opt, Opt, Opt, number];
-/** fid, qh, model, input, cached, output, reasoning. */
-type RollupRow = [number, number, string, number, number, number, number];
+/** fid, qh, model, input, cached, output, reasoning, cache writes 5m, 1h. */
+type RollupRow = [number, number, string, number, number, number, number, number, number];
+/** Counts per rollup row: input, cached, output, reasoning, cache writes (5m, 1h; Claude's). */
+const WIDTH = 6;
 
 interface SessionFacts {
   id: string;
@@ -36,7 +39,7 @@ export class UsageMirror {
     private readonly qh: Int32Array,
     private readonly model: Uint32Array,
     private readonly session: Int32Array,
-    /** input, cached, output, reasoning of row i at 4i..4i+3. */
+    /** input, cached, output, reasoning, cache writes 5m and 1h of row i at WIDTH·i.. */
     private readonly counts: Float64Array,
     private readonly models: string[],
     private readonly sessions: SessionFacts[],
@@ -66,15 +69,15 @@ export class UsageMirror {
     const qh = new Int32Array(n);
     const model = new Uint32Array(n);
     const session = new Int32Array(n);
-    const counts = new Float64Array(4 * n);
+    const counts = new Float64Array(WIDTH * n);
     const models: string[] = [];
     const modelIndex = new Map<string, number>();
     const rows = db
-      .prepare('SELECT fid, qh, model, input, cached, output, reasoning FROM usage_rollup WHERE n > 0')
+      .prepare('SELECT fid, qh, model, input, cached, output, reasoning, cw5m, cw1h FROM usage_rollup WHERE n > 0')
       .raw()
       .iterate() as IterableIterator<RollupRow>;
     let i = 0;
-    for (const [fid, q, m, input, cached, output, reasoning] of rows) {
+    for (const [fid, q, m, ...values] of rows) {
       const si = sessionIndex.get(fid);
       if (si === undefined) continue; // no session row (cannot happen: rows go with their file)
       let mi = modelIndex.get(m);
@@ -82,10 +85,7 @@ export class UsageMirror {
       qh[i] = q;
       model[i] = mi;
       session[i] = si;
-      counts[4 * i] = input;
-      counts[4 * i + 1] = cached;
-      counts[4 * i + 2] = output;
-      counts[4 * i + 3] = reasoning;
+      counts.set(values, WIDTH * i);
       i += 1;
     }
     return new UsageMirror(version, qh.subarray(0, i), model, session, counts, models, sessions);
@@ -118,13 +118,16 @@ export class UsageMirror {
       if (byModel === undefined) tokens.set(bucket, (byModel = new Map()));
       let row = byModel.get(model);
       if (row === undefined) {
-        row = { bucket, model, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningOutputTokens: 0 };
+        row = { bucket, model, ...zeroTokens(), cacheWrite5mTokens: 0, cacheWrite1hTokens: 0 };
         byModel.set(model, row);
       }
-      row.inputTokens += this.counts[4 * i]!;
-      row.cachedInputTokens += this.counts[4 * i + 1]!;
-      row.outputTokens += this.counts[4 * i + 2]!;
-      row.reasoningOutputTokens += this.counts[4 * i + 3]!;
+      const at = WIDTH * i;
+      row.inputTokens += this.counts[at]!;
+      row.cachedInputTokens += this.counts[at + 1]!;
+      row.outputTokens += this.counts[at + 2]!;
+      row.reasoningOutputTokens += this.counts[at + 3]!;
+      row.cacheWrite5mTokens! += this.counts[at + 4]!;
+      row.cacheWrite1hTokens! += this.counts[at + 5]!;
       let ids = perBucket.get(bucket);
       if (ids === undefined) perBucket.set(bucket, (ids = new Set()));
       ids.add(s);

@@ -8,8 +8,12 @@ import type { UsageAggregate, UsageAggregation } from '../metadata-index.js';
 import { NO_TIME, QUARTER_MS, quarterHoursSuffice } from '../quarter-hours.js';
 import { UsageMirror } from './usage-mirror.js';
 import { NOT_SHADOWED } from './list-query.js';
+import { CLAUDE_MAIN, CLAUDE_SIDECHAIN, claudeOrder, SIDECHAIN_MARK, type Carrier } from './claude-owners.js';
+
+export { SIDECHAIN_MARK } from './claude-owners.js';
 
 const SOURCE_CODES = { record: 1, token_count: 2 } as const;
+
 
 export function createUsageTables(): string {
   return `
@@ -30,13 +34,16 @@ export function createUsageTables(): string {
       cached INTEGER NOT NULL,
       output INTEGER NOT NULL,
       reasoning INTEGER NOT NULL,
+      -- Claude's cache writes (5-minute, 1-hour lifetime), part of input; 0 for Codex.
+      cw5m INTEGER NOT NULL DEFAULT 0,
+      cw1h INTEGER NOT NULL DEFAULT 0,
       counted INTEGER NOT NULL,
       PRIMARY KEY (fid, line)
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS usage_by_key ON usage_responses (key) WHERE key IS NOT NULL;
     CREATE INDEX IF NOT EXISTS usage_by_thread ON usage_responses (thread_id, key) WHERE key IS NOT NULL;
     -- /usage reads only this index when it cannot use the rollup: the counted responses in time order with their counts.
-    CREATE INDEX IF NOT EXISTS usage_counted ON usage_responses (counted, at_ms, fid, model, input, cached, output, reasoning);
+    CREATE INDEX IF NOT EXISTS usage_counted ON usage_responses (counted, at_ms, fid, model, input, cached, output, reasoning, cw5m, cw1h);
     -- The counted responses summed per session, quarter hour (UTC) and model, kept by triggers:
     -- every zone's offsets today are whole quarter hours, so days, weeks and months in any of
     -- them are sums of these rows (a few per session, against one per response).
@@ -48,6 +55,8 @@ export function createUsageTables(): string {
       cached INTEGER NOT NULL,
       output INTEGER NOT NULL,
       reasoning INTEGER NOT NULL,
+      cw5m INTEGER NOT NULL DEFAULT 0,
+      cw1h INTEGER NOT NULL DEFAULT 0,
       n INTEGER NOT NULL,
       PRIMARY KEY (fid, qh, model)
     ) WITHOUT ROWID;
@@ -76,10 +85,12 @@ function rollupAdd(row: 'new' | 'old', sign: number | string): string {
   const qh = `CASE WHEN ${at} IS NULL THEN ${NO_TIME} ELSE ${floor} END`;
   const v = (column: string) => `(${sign}) * ${row}.${column}`;
   return (
-    `INSERT INTO usage_rollup (fid, qh, model, input, cached, output, reasoning, n) ` +
-    `VALUES (${row}.fid, ${qh}, ${row}.model, ${v('input')}, ${v('cached')}, ${v('output')}, ${v('reasoning')}, ${sign}) ` +
+    `INSERT INTO usage_rollup (fid, qh, model, input, cached, output, reasoning, cw5m, cw1h, n) ` +
+    `VALUES (${row}.fid, ${qh}, ${row}.model, ${v('input')}, ${v('cached')}, ${v('output')}, ${v('reasoning')}, ` +
+    `${v('cw5m')}, ${v('cw1h')}, ${sign}) ` +
     'ON CONFLICT (fid, qh, model) DO UPDATE SET input = input + excluded.input, cached = cached + excluded.cached, ' +
-    'output = output + excluded.output, reasoning = reasoning + excluded.reasoning, n = n + excluded.n;'
+    'output = output + excluded.output, reasoning = reasoning + excluded.reasoning, cw5m = cw5m + excluded.cw5m, ' +
+    'cw1h = cw1h + excluded.cw1h, n = n + excluded.n;'
   );
 }
 
@@ -147,18 +158,14 @@ function bucketExpression(groupBy: GroupBy, offsets: readonly OffsetInterval[], 
   }
 }
 
-interface Carrier {
-  fid: number;
-  id: string;
-  createdMs: number | null;
-  relPath: string;
-}
 
 /** The SQLite side of usage: a file's responses, and who counts the shared ones. */
 export class UsageStore {
   private readonly insert: Database.Statement;
   private readonly deleteFile: Database.Statement;
   private readonly keysOfFile: Database.Statement;
+  private readonly seenOfFile: Database.Statement;
+  private readonly setOwnerLine: Database.Statement;
   private readonly keysOfThread: Database.Statement;
   private readonly carriers: Database.Statement;
   private readonly sessionExists: Database.Statement;
@@ -172,13 +179,21 @@ export class UsageStore {
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
       'INSERT OR REPLACE INTO usage_responses (fid, line, key, thread_id, source, at_ms, model, turn_id, ' +
-        'input, cached, output, reasoning, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
+        'input, cached, output, reasoning, cw5m, cw1h, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
     );
     this.deleteFile = db.prepare('DELETE FROM usage_responses WHERE fid = ?');
     this.keysOfFile = db.prepare('SELECT DISTINCT key FROM usage_responses WHERE fid = ? AND key IS NOT NULL').pluck();
+    this.seenOfFile = db
+      .prepare(
+        `SELECT DISTINCT key || CASE source WHEN ${CLAUDE_SIDECHAIN} THEN ? ELSE '' END ` +
+          'FROM usage_responses WHERE fid = ? AND key IS NOT NULL',
+      )
+      .pluck();
+    this.setOwnerLine = db.prepare('UPDATE usage_responses SET counted = (fid = ? AND line = ?) WHERE key = ?');
     this.keysOfThread = db.prepare('SELECT DISTINCT key FROM usage_responses WHERE thread_id = ? AND key IS NOT NULL').pluck();
     this.carriers = db.prepare(
-      'SELECT r.fid AS fid, s.id AS id, s.created_ms AS createdMs, s.rel_path AS relPath, r.thread_id AS threadId ' +
+      'SELECT r.fid AS fid, r.line AS line, r.source AS source, s.id AS id, s.created_ms AS createdMs, s.rel_path AS relPath, ' +
+        'r.thread_id AS threadId ' +
         `FROM usage_responses r JOIN sessions s ON s.fid = r.fid WHERE r.key = ? AND ${archivedCondition('all')[0]}`,
     );
     this.sessionExists = db.prepare('SELECT 1 FROM sessions WHERE id = ? AND is_session = 1 LIMIT 1').pluck();
@@ -198,7 +213,7 @@ export class UsageStore {
         r.lineNo,
         shared ? r.responseKey : null,
         r.threadId,
-        SOURCE_CODES[r.source],
+        r.sidechain === undefined ? SOURCE_CODES[r.source] : r.sidechain ? CLAUDE_SIDECHAIN : CLAUDE_MAIN,
         at === null || Number.isNaN(at) ? null : at,
         r.model,
         r.turnId,
@@ -206,6 +221,8 @@ export class UsageStore {
         r.cachedInputTokens,
         r.outputTokens,
         r.reasoningOutputTokens,
+        r.cacheWrite5mTokens ?? 0,
+        r.cacheWrite1hTokens ?? 0,
       );
       if (shared) keys.add(r.responseKey);
     }
@@ -214,9 +231,9 @@ export class UsageStore {
     for (const key of keys) this.reown(key);
   }
 
-  /** The keys of a file's shared responses, each once. */
+  /** The keys of a file's shared responses, each once (a Claude sidechain copy's with SIDECHAIN_MARK: a counter's seen keys). */
   keysOf(fid: number): string[] {
-    return this.keysOfFile.all(fid) as string[];
+    return this.seenOfFile.all(SIDECHAIN_MARK, fid) as string[];
   }
 
   /** Forgets a file's responses (it is read again, or it is gone); the responses it shared find their owner again. */
@@ -239,6 +256,10 @@ export class UsageStore {
   private reown(key: string): void {
     const carriers = this.carriers.all(key) as (Carrier & { threadId: string | null })[];
     if (carriers.length === 0) return;
+    if (carriers[0]!.source >= CLAUDE_MAIN) {
+      this.reownClaude(key, carriers);
+      return;
+    }
     const threadId = carriers[0]!.threadId;
     const own = threadId !== null && this.sessionExists.get(threadId) !== undefined;
     const candidates = own ? carriers.filter((c) => c.id === threadId) : carriers;
@@ -246,6 +267,15 @@ export class UsageStore {
       (a, b) => (a.createdMs ?? Infinity) - (b.createdMs ?? Infinity) || (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0),
     );
     this.setOwner.run(candidates[0]?.fid ?? -1, key);
+  }
+
+  /**
+   * Claude's rules 1-2 for one shared response (docs/claude.md; countClaudeResponses): one copy
+   * counts, a main-chain one before a sidechain one, then the oldest file's, then the first line's.
+   */
+  private reownClaude(key: string, carriers: Carrier[]): void {
+    const best = carriers.reduce((a, b) => (claudeOrder(b, a) < 0 ? b : a));
+    this.setOwnerLine.run(best.fid, best.line, key);
   }
 
   /** The earliest and latest time of a counted response (for the zone's offsets); null when there is none. */
@@ -296,7 +326,8 @@ export class UsageStore {
     const tokens = this.db
       .prepare(
         `SELECT ${bucket} AS bucket, r.model AS model, total(r.input) AS inputTokens, total(r.cached) AS cachedInputTokens, ` +
-          `total(r.output) AS outputTokens, total(r.reasoning) AS reasoningOutputTokens ${from} GROUP BY 1, 2`,
+          `total(r.output) AS outputTokens, total(r.reasoning) AS reasoningOutputTokens, total(r.cw5m) AS cacheWrite5mTokens, ` +
+          `total(r.cw1h) AS cacheWrite1hTokens ${from} GROUP BY 1, 2`,
       )
       .all(...params) as UsageAggregate['tokens'];
     const sessions = this.db
@@ -333,13 +364,23 @@ export class UsageStore {
     return (this.totalChanges.get() as { n: number }).n;
   }
 
+  /** Of `keys`, those counted in a file other than `fid`. */
+  countedElsewhere(fid: number, keys: readonly string[]): Set<string> {
+    const rows = this.db
+      .prepare('SELECT DISTINCT key FROM usage_responses WHERE key IN (SELECT value FROM json_each(?)) AND counted = 1 AND fid <> ?')
+      .pluck()
+      .all(JSON.stringify(keys), fid) as string[];
+    return new Set(rows);
+  }
+
   /** The counted usage of these files, per file and model. */
   ofFiles(fids: readonly number[]): SessionModelUsage[] {
     if (fids.length === 0) return [];
     return this.db
       .prepare(
         'SELECT fid, model, total(input) AS inputTokens, total(cached) AS cachedInputTokens, total(output) AS outputTokens, ' +
-          'total(reasoning) AS reasoningOutputTokens FROM usage_responses WHERE counted = 1 AND fid IN (SELECT value FROM json_each(?)) ' +
+          'total(reasoning) AS reasoningOutputTokens, total(cw5m) AS cacheWrite5mTokens, total(cw1h) AS cacheWrite1hTokens ' +
+          'FROM usage_responses WHERE counted = 1 AND fid IN (SELECT value FROM json_each(?)) ' +
           'GROUP BY fid, model',
       )
       .all(JSON.stringify(fids)) as SessionModelUsage[];

@@ -14,6 +14,11 @@ export interface AnthropicModelPrice {
   output: number;
   /** Where the numbers come from. */
   source: string;
+  /**
+   * Fast mode (`usage.speed: "fast"`): every token kind at this multiple of the standard price
+   * (Anthropic's cache multipliers stack on it); absent: the model's fast mode has no price here.
+   */
+  fast?: { factor: number; source: string };
 }
 
 export interface AnthropicPriceTable {
@@ -24,6 +29,8 @@ export interface AnthropicPriceTable {
 }
 
 const PRICING_PAGE = 'https://platform.claude.com/docs/en/about-claude/pricing';
+/** Read 2026-12-06: "6x standard Opus rates for prompts ≤200K tokens" ($30 / $150 per MTok), modifiers stacking on it. */
+const FAST_MODE_PAGE = 'https://platform.claude.com/docs/en/build-with-claude/fast-mode';
 const modelPage = (slug: string) => `https://platform.claude.com/docs/en/models/${slug}/overview`;
 
 const price = (
@@ -58,7 +65,7 @@ export const ANTHROPIC_PRICES: AnthropicPriceTable = {
   models: {
     'claude-opus-4-8': opusNew('opus-4-8'),
     'claude-opus-4-7': opusNew(''),
-    'claude-opus-4-6': opusNew(''),
+    'claude-opus-4-6': { ...opusNew(''), fast: { factor: 6, source: `${FAST_MODE_PAGE} (≤200K input tokens)` } },
     'claude-opus-4-5': opusNew(''),
     'claude-opus-4-1': opusOld(),
     'claude-opus-4': opusOld(),
@@ -76,10 +83,25 @@ export const ANTHROPIC_PRICES: AnthropicPriceTable = {
 const SNAPSHOT_SUFFIX = /-\d{8}$/;
 const WINDOW_SUFFIX = /\[[^\]]*\]$/;
 
-/** The model's price: its own, else its base name's (without a window or snapshot suffix); null when unknown. */
+/** What the counter appends to the model of a response served in fast mode (ccusage names it the same way). */
+export const FAST_SUFFIX = '-fast';
+
+/**
+ * The model's price: its own, else its base name's (without a window or snapshot suffix); null
+ * when unknown. A fast-mode name (`claude-opus-4-6-fast`) is its base price times the base's
+ * fast factor, null when the base has none (never the standard price: that undercounts 6×).
+ */
 export function anthropicPriceOf(model: string, table: AnthropicPriceTable = ANTHROPIC_PRICES): AnthropicModelPrice | null {
   // Own keys only: a model named `constructor` or `__proto__` must not find Object's.
   const own = (key: string) => (Object.hasOwn(table.models, key) ? (table.models[key] as AnthropicModelPrice) : null);
   const name = model.toLowerCase().trim();
-  return own(name) ?? own(name.replace(WINDOW_SUFFIX, '').replace(SNAPSHOT_SUFFIX, ''));
+  const found = own(name) ?? own(name.replace(WINDOW_SUFFIX, '').replace(SNAPSHOT_SUFFIX, ''));
+  if (found !== null || !name.endsWith(FAST_SUFFIX)) return found;
+  const base = anthropicPriceOf(name.slice(0, -FAST_SUFFIX.length), table);
+  return base?.fast === undefined ? null : fastPrice(base, base.fast);
+}
+
+function fastPrice(p: AnthropicModelPrice, fast: { factor: number; source: string }): AnthropicModelPrice {
+  const f = fast.factor;
+  return price(p.input * f, p.cacheWrite5m * f, p.cacheWrite1h * f, p.cacheRead * f, p.output * f, fast.source);
 }

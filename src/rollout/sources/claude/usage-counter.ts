@@ -3,6 +3,7 @@ import { isObject, stringOrNull } from '../common/json.js';
 import {
   anthropicPriceOf,
   ANTHROPIC_PRICES,
+  FAST_SUFFIX,
   type AnthropicModelPrice,
   type AnthropicPriceTable,
 } from './price-table.js';
@@ -145,12 +146,14 @@ export class ClaudeUsageCounter {
     }
     const model = realModel(message.model);
     if (model === null && claudeTotal(counts) === 0) return null; // a synthetic line without the error flag
+    // Fast mode is billed at a multiple of the model's price: it is counted as a model of its own (ccusage's name too).
+    const fast = isObject(message.usage) && message.usage.speed === 'fast' ? FAST_SUFFIX : '';
     return {
       responseKey,
       sidechain,
       lineNo,
       at: this.s.lastTimestamp,
-      model: model ?? UNKNOWN_MODEL,
+      model: `${model ?? UNKNOWN_MODEL}${fast}`,
       turnId: this.s.turnId,
       ...counts,
       totalTokens: claudeTotal(counts),

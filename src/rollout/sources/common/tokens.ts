@@ -13,7 +13,17 @@ export interface TokenCounts {
   cachedInputTokens: number;
   outputTokens: number;
   reasoningOutputTokens: number;
+  /**
+   * Input written to the prompt cache with a 5-minute / 1-hour lifetime (Claude; part of
+   * inputTokens, billed at their own prices). Absent (0) for Codex, whose counter and store keep
+   * the four fields above; every aggregate shown by the API carries both (usage/tally.ts).
+   */
+  cacheWrite5mTokens?: number;
+  cacheWrite1hTokens?: number;
 }
+
+/** The cache-write fields every aggregate carries beside TOKEN_FIELDS (0 for Codex). */
+export const CACHE_WRITE_FIELDS = ['cacheWrite5mTokens', 'cacheWrite1hTokens'] as const;
 
 export const TOKEN_FIELDS = ['inputTokens', 'cachedInputTokens', 'outputTokens', 'reasoningOutputTokens'] as const;
 
@@ -21,6 +31,7 @@ export const zeroTokens = (): TokenCounts => ({ inputTokens: 0, cachedInputToken
 
 export function addInto(sum: TokenCounts, t: TokenCounts): void {
   for (const f of TOKEN_FIELDS) sum[f] += t[f];
+  for (const f of CACHE_WRITE_FIELDS) if (t[f] !== undefined) sum[f] = (sum[f] ?? 0) + t[f];
 }
 
 /**
@@ -53,3 +64,21 @@ export const zeroClaudeTokens = (): ClaudeTokenCounts => ({
   cacheReadTokens: 0,
   outputTokens: 0,
 });
+
+/**
+ * A Claude response's counts in the one layout every usage aggregate has (docs/usage.md, "Both
+ * agents"): input is every input token, as Codex's is (Anthropic's input, cache writes and cache
+ * reads), cached input is the cache reads, the writes are kept apart by lifetime, and output
+ * is output (Claude reports no reasoning part: thinking is inside it). totalTokens is then
+ * input + output for both agents (ccusage's Claude total).
+ */
+export function claudeAsTokens(t: ClaudeTokenCounts): Required<TokenCounts> {
+  return {
+    inputTokens: t.inputTokens + t.cacheWrite5mTokens + t.cacheWrite1hTokens + t.cacheReadTokens,
+    cachedInputTokens: t.cacheReadTokens,
+    outputTokens: t.outputTokens,
+    reasoningOutputTokens: 0,
+    cacheWrite5mTokens: t.cacheWrite5mTokens,
+    cacheWrite1hTokens: t.cacheWrite1hTokens,
+  };
+}

@@ -23,6 +23,12 @@ export interface UsageResponse extends TokenCounts {
   totalTokens: number;
   turnId: string | null;
   source: UsageSource;
+  /**
+   * A Claude response (its source is then `record`): whether this copy is on a sidechain (a
+   * sub-agent's line); a main-chain copy of the same response is preferred (docs/claude.md).
+   * Absent for Codex.
+   */
+  sidechain?: boolean;
 }
 
 export const UNKNOWN_MODEL = 'unknown';

@@ -1,0 +1,26 @@
+// Claude's copies of a response in the usage table (docs/claude.md, "Usage rules", rules 1-2).
+
+/** A Claude response's `source`: its copy on the main chain, or on a sidechain (docs/claude.md, rule 2). */
+export const CLAUDE_MAIN = 3;
+export const CLAUDE_SIDECHAIN = 4;
+/** What a Claude sidechain copy's key is returned with by keysOf (the counter's seen keys name the chain). */
+export const SIDECHAIN_MARK = ' (sidechain)';
+
+/** A file that carries a shared response, as UsageStore's carriers query gives it. */
+export interface Carrier {
+  fid: number;
+  line: number;
+  source: number;
+  id: string;
+  createdMs: number | null;
+  relPath: string;
+}
+
+/** Claude's order of preference between two copies of a response: negative when `a` counts before `b`. */
+export function claudeOrder(a: Carrier, b: Carrier): number {
+  const side = (c: Carrier) => (c.source === CLAUDE_SIDECHAIN ? 1 : 0);
+  const created = (c: Carrier) => c.createdMs ?? Number.MAX_SAFE_INTEGER;
+  const path = a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0;
+  return side(a) - side(b) || created(a) - created(b) || path || a.line - b.line;
+}
+
