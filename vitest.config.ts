@@ -25,7 +25,9 @@ export default defineConfig({
       { extends: true, test: { name: 'unit-own-process', include: OWN_PROCESS } },
       { extends: true, test: { name: 'built', include: BUILT } },
       { extends: true, test: { name: 'stress', include: STRESS } },
-      { extends: true, test: { name: 'e2e', include: E2E, globalSetup: ['test/e2e/global-setup.ts'] } },
+      // Several files to a worker too (node_modules and playwright-core imported once per worker:
+      // about 1 s of CPU per file); each file still launches its own Chromium and servers.
+      { extends: true, test: { name: 'e2e', include: E2E, globalSetup: ['test/e2e/global-setup.ts'], isolate: false } },
       {
         extends: true,
         test: {

@@ -140,63 +140,62 @@ describe.each(MODES)('both agents, $mode', ({ index }) => {
     expect(missing.statusCode).toBe(404);
     expect(missing.json().code).toBe('NOT_FOUND');
   });
-});
 
-describe.each(MODES)('search over both agents, $mode', ({ index }) => {
-  const app = sharedByTests(async () =>
-    appFor(await copyOfRealHome(), index, { ...both, claudeHome: await copyOfClaudeHome() }),
-  );
+  // The search tests read the same two homes: the same app (and index).
+  describe('search over both agents', () => {
+    const app = () => served().app;
 
-  it('finds a phrase of a Claude prompt, with agent on the item, and in the session', async () => {
-    const res = await app().inject('/search?q=petit%20po%C3%A8me');
-    expect(res.statusCode).toBe(200);
-    const items: (Item & { matches: { line: number; role: string }[] })[] = res.json().items;
-    expect(items).toHaveLength(1);
-    expect(items[0]).toMatchObject({ agent: 'claude', source: 'exec' });
-    expect(items[0]!.matches[0]!.role).toBe('user');
-    const inside = await app().inject(`/conversations/${items[0]!.id}/search?q=petit%20po%C3%A8me`);
-    expect(inside.statusCode).toBe(200);
-    expect(inside.json().matches[0].line).toBe(items[0]!.matches[0]!.line);
-    expect((await app().inject('/search?q=petit%20po%C3%A8me&agent=codex')).json().items).toEqual([]);
-    const bad = await app().inject('/search?q=x&agent=nobody');
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json().code).toBe('INVALID_QUERY');
-  });
+    it('finds a phrase of a Claude prompt, with agent on the item, and in the session', async () => {
+      const res = await app().inject('/search?q=petit%20po%C3%A8me');
+      expect(res.statusCode).toBe(200);
+      const items: (Item & { matches: { line: number; role: string }[] })[] = res.json().items;
+      expect(items).toHaveLength(1);
+      expect(items[0]).toMatchObject({ agent: 'claude', source: 'exec' });
+      expect(items[0]!.matches[0]!.role).toBe('user');
+      const inside = await app().inject(`/conversations/${items[0]!.id}/search?q=petit%20po%C3%A8me`);
+      expect(inside.statusCode).toBe(200);
+      expect(inside.json().matches[0].line).toBe(items[0]!.matches[0]!.line);
+      expect((await app().inject('/search?q=petit%20po%C3%A8me&agent=codex')).json().items).toEqual([]);
+      const bad = await app().inject('/search?q=x&agent=nobody');
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().code).toBe('INVALID_QUERY');
+    });
 
-  it('answers usage of both agents (test/http/claude-usage.test.ts has the figures); both agents listed = all', async () => {
-    const claude = (await app().inject('/conversations?agent=claude&limit=1')).json().items[0] as Item;
-    for (const url of [`/conversations/${claude.id}/usage`, '/usage?agent=claude', '/usage?agent=codex&agent=claude']) {
-      expect((await app().inject(url)).statusCode, url).toBe(200);
-    }
-    const all = await app().inject('/usage');
-    expect(all.statusCode).toBe(200);
-    expect((await app().inject('/usage?agent=codex&agent=claude')).json()).toEqual(all.json());
-  });
+    it('answers usage of both agents (test/http/claude-usage.test.ts has the figures); both agents listed = all', async () => {
+      const claude = (await app().inject('/conversations?agent=claude&limit=1')).json().items[0] as Item;
+      for (const url of [`/conversations/${claude.id}/usage`, '/usage?agent=claude', '/usage?agent=codex&agent=claude']) {
+        expect((await app().inject(url)).statusCode, url).toBe(200);
+      }
+      const all = await app().inject('/usage');
+      expect(all.statusCode).toBe(200);
+      expect((await app().inject('/usage?agent=codex&agent=claude')).json()).toEqual(all.json());
+    });
 
-  it('exports a Claude session as Markdown, with its counted usage', async () => {
-    const items: Item[] = (await app().inject('/conversations?agent=claude&limit=100')).json().items;
-    const poem = items.find((i) => i.title?.startsWith('Écris un petit poème'))!;
-    const res = await app().inject(`/conversations/${poem.id}/export?format=markdown`);
-    expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('Écris un petit poème');
-    expect(res.body).toMatch(/Tokens[^\n]*\d/);
-    expect(res.body).not.toMatch(/Tokens[^\n]*—/);
-  });
+    it('exports a Claude session as Markdown, with its counted usage', async () => {
+      const items: Item[] = (await app().inject('/conversations?agent=claude&limit=100')).json().items;
+      const poem = items.find((i) => i.title?.startsWith('Écris un petit poème'))!;
+      const res = await app().inject(`/conversations/${poem.id}/export?format=markdown`);
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('Écris un petit poème');
+      expect(res.body).toMatch(/Tokens[^\n]*\d/);
+      expect(res.body).not.toMatch(/Tokens[^\n]*—/);
+    });
 
-  it('interleaves matches of both agents, pages without loss', async () => {
-    // "the" is in sessions of both agents.
-    const whole = (await app().inject('/search?q=the&limit=100')).json();
-    const agents = new Set(whole.items.map((i: Item) => i.agent));
-    expect(agents).toEqual(new Set(['codex', 'claude']));
-    const paged: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const after: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-      const body: { items: Item[]; nextCursor: string | null } = (await app().inject(`/search?q=the&limit=3${after}`)).json();
-      paged.push(...body.items.map((i) => i.id));
-      cursor = body.nextCursor;
-    } while (cursor !== null);
-    expect(paged).toEqual(whole.items.map((i: Item) => i.id));
+    it('interleaves matches of both agents, pages without loss', async () => {
+      // "the" is in sessions of both agents.
+      const whole = (await app().inject('/search?q=the&limit=100')).json();
+      const agents = new Set(whole.items.map((i: Item) => i.agent));
+      expect(agents).toEqual(new Set(['codex', 'claude']));
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const after: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+        const body: { items: Item[]; nextCursor: string | null } = (await app().inject(`/search?q=the&limit=3${after}`)).json();
+        paged.push(...body.items.map((i) => i.id));
+        cursor = body.nextCursor;
+      } while (cursor !== null);
+      expect(paged).toEqual(whole.items.map((i: Item) => i.id));
+    });
   });
 });
 
