@@ -29,6 +29,7 @@ import { CCUSAGE_VERSION, ccusageDaily, ccusageEntry } from './ccusage.mjs';
 import { CODEX_VERSION, codexBinary, startCodex } from './codex-search.mjs';
 import { dashboardFirstRow } from './dashboard.mjs';
 import { appendLatency, manyFollowers } from './live.mjs';
+import { claudeArgs, ensureMixedTree, indexFilesOf } from './mixed.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -48,6 +49,8 @@ const { values: argv } = parseArgs({
     // Interleaved runs of row 6b (default 7; 3 in --quick).
     'startup-runs': { type: 'string' },
     'codex-cli': { type: 'string', default: join(ROOT, 'dist', 'cli.js') },
+    // Every tree half Codex, half Claude Code, served together (bench/mixed.mjs).
+    mixed: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -55,7 +58,7 @@ if (argv.help) {
   process.stdout.write(
     'usage: node bench/run.mjs [--quick] [--seed N] [--duration S] [--connections N] [--out FILE]\n' +
       '                          [--only export|startup|firstpage] [--startup-runs N]\n' +
-      '                          [--baseline-cli DIST/cli.js] [--index-dir DIR]\n',
+      '                          [--baseline-cli DIST/cli.js] [--index-dir DIR] [--mixed]\n',
   );
   process.exit(0);
 }
@@ -85,7 +88,10 @@ if (ONLY !== null && ONLY !== 'export' && ONLY !== 'startup' && ONLY !== 'firstp
   process.stdout.write(`--only takes: export, startup, firstpage, got "${ONLY}"\n`);
   process.exit(2);
 }
-const OUT = resolve(argv.out ?? join(HERE, `results${ONLY === null ? '' : `-${ONLY}`}${QUICK ? '-quick' : ''}.json`));
+const MIXED = argv.mixed;
+const OUT_NAME = `results${MIXED ? '-mixed' : ''}${ONLY === null ? '' : `-${ONLY}`}${QUICK ? '-quick' : ''}.json`;
+const OUT = resolve(argv.out ?? join(HERE, OUT_NAME));
+const makeTree = MIXED ? ensureMixedTree : ensureTree;
 const CLI = resolve(argv['codex-cli']);
 const HOST = '127.0.0.1';
 
@@ -206,14 +212,16 @@ async function startServer(name, command, args, port, readyPath, { timeoutMs = 6
 }
 
 /** Index files live in one temp directory per run: every run builds its indexes from scratch. */
-const INDEX_DIR = await mkdtemp(join(os.tmpdir(), 'codex-bench-index-'));
+// `--mixed --index-dir DIR`: the indexes built there before are reused and kept (a loaded machine takes an hour to build one).
+const KEEP_INDEX = MIXED && argv['index-dir'] !== undefined;
+const INDEX_DIR = KEEP_INDEX ? resolve(argv['index-dir']) : await mkdtemp(join(os.tmpdir(), 'codex-bench-index-'));
 const indexPathFor = (tree) => join(INDEX_DIR, `${basename(tree)}.sqlite`);
 
 async function startService(codexHome, name, readyPath = '/readyz', extraArgs = []) {
   const port = await freePort();
   const args = [
     CLI, '--codex-home', codexHome, '--host', HOST, '--port', String(port),
-    '--log-level', 'warn', '--index-path', indexPathFor(codexHome), ...extraArgs,
+    '--log-level', 'warn', '--index-path', indexPathFor(codexHome), ...claudeArgs(codexHome), ...extraArgs,
   ];
   return startServer(name, process.execPath, args, port, readyPath);
 }
@@ -229,9 +237,11 @@ async function waitForIndex(svc, timeoutMs = 15 * 60_000) {
   throw new Error(`${svc.name}: index not complete after ${timeoutMs} ms`);
 }
 
-async function fileSizeMb(path) {
+async function fileSizeMb(path, home) {
   let bytes = 0;
-  for (const suffix of ['', '-wal', '-shm']) bytes += (await stat(path + suffix).catch(() => ({ size: 0 }))).size;
+  for (const file of indexFilesOf(path, home)) {
+    for (const suffix of ['', '-wal', '-shm']) bytes += (await stat(file + suffix).catch(() => ({ size: 0 }))).size;
+  }
   return bytes / 2 ** 20;
 }
 
@@ -583,7 +593,7 @@ async function firstPageTotalRows(large) {
   const start = async (name, cli, indexPath) => {
     const port = await freePort();
     const args = [cli, '--codex-home', large.dir, '--host', HOST, '--port', String(port), '--log-level', 'warn',
-      '--index-path', indexPath, ...NO_CACHE];
+      '--index-path', indexPath, ...claudeArgs(large.dir), ...NO_CACHE];
     return startServer(name, process.execPath, args, port, '/readyz');
   };
   if (!existsSync(built)) {
@@ -647,7 +657,7 @@ async function startupRow(large) {
       const port = await freePort();
       const args = kind === 'service'
         ? [CLI, '--codex-home', large.dir, '--host', HOST, '--port', String(port), '--log-level', 'warn',
-          '--index-path', join(INDEX_DIR, `startup-${i}.sqlite`)]
+          '--index-path', join(INDEX_DIR, `startup-${i}.sqlite`), ...claudeArgs(large.dir)]
         : [join(HERE, 'hello-server.mjs'), '--port', String(port)];
       const svc = await startServer(`${kind} (start-up)`, process.execPath, args, port, kind === 'service' ? '/healthz' : '/');
       starts[kind].push(svc.firstResponseMs);
@@ -673,7 +683,7 @@ async function main() {
   }
   const started = Date.now();
   if (ONLY !== null) {
-    const large = () => ensureTree({ seed: CFG.seed, sessions: CFG.largeSessions, bigMb: CFG.bigMb });
+    const large = () => makeTree({ seed: CFG.seed, sessions: CFG.largeSessions, bigMb: CFG.bigMb });
     if (ONLY === 'export') await exportRows();
     else if (ONLY === 'firstpage') await firstPageTotalRows(await large());
     else await startupRow(await large());
@@ -688,8 +698,8 @@ async function main() {
     `${CFG.mode} run: trees of ${CFG.smallSessions} and ${CFG.largeSessions} sessions, ` +
       `big session ${CFG.bigMb} MB, ${CFG.duration} s loads`,
   );
-  const small = await ensureTree({ seed: CFG.seed, sessions: CFG.smallSessions, bigMb: CFG.bigMb });
-  const large = await ensureTree({ seed: CFG.seed, sessions: CFG.largeSessions, bigMb: CFG.bigMb });
+  const small = await makeTree({ seed: CFG.seed, sessions: CFG.smallSessions, bigMb: CFG.bigMb });
+  const large = await makeTree({ seed: CFG.seed, sessions: CFG.largeSessions, bigMb: CFG.bigMb });
   for (const t of [small, large]) {
     say(
       `tree ${t.dir}: ${t.cached ? 'cached' : 'generated'}, ${t.manifest.sessions} sessions, ` +
@@ -710,6 +720,9 @@ async function main() {
   const helloArgs = [join(HERE, 'hello-server.mjs'), '--port', String(helloPort)];
   const helloServer = await startServer('hello', process.execPath, helloArgs, helloPort, '/');
   try {
+    // A mixed home's first page before its index is complete reads every Claude file's head (no
+    // key in the names): minutes on 100,000 sessions, past the requests' timeouts (docs/performance.md).
+    if (MIXED) await indexBuild;
     for (const svc of [svcSmall, svcLarge]) {
       const res = await expectOk(svc, FIRST_PAGE);
       if (res) {
@@ -732,7 +745,7 @@ async function main() {
     // measure the steady state, not a service busy reading 5 GiB for its index.
     const [, buildMs] = await indexBuild;
     const buildHwm = (await memoryOf(svcLarge.pid))?.hwmMb ?? null;
-    const indexMb = round(await fileSizeMb(indexPathFor(large.dir)), 1);
+    const indexMb = round(await fileSizeMb(indexPathFor(large.dir), large.dir), 1);
     const treeMb = round(large.manifest.totalBytes / 2 ** 20, 0);
     row('index.build', `index build, ${nLarge} sessions (from process start)`, {
       buildMs: round(buildMs, 0),
@@ -940,7 +953,9 @@ async function main() {
     const svc = await startServer(`service(${nLarge}, cold)`, process.execPath,
       [
         CLI, '--codex-home', large.dir, '--host', HOST, '--port', String(port),
-        '--log-level', 'warn', '--index-path', join(INDEX_DIR, `cold-${i}.sqlite`),
+        // Mixed: over the index built above (a restart), for the reason of row 1b's.
+        '--log-level', 'warn', '--index-path', MIXED ? indexPathFor(large.dir) : join(INDEX_DIR, `cold-${i}.sqlite`),
+        ...claudeArgs(large.dir),
       ],
       port, '/healthz');
     const page = await get(port, FIRST_PAGE);
@@ -962,6 +977,9 @@ async function main() {
 
   await startupRow(large);
 
+  // Rows 10, 9 and 11 and the peers' run on homes of their own: a mixed run leaves them out.
+  // (not indented: the block only skips them)
+  if (!MIXED) {
   // ---- 10: concurrent heavy reads in a temp home of their own (issue 9, item 3): all 200, RSS bounded.
   const heavy = await runHeavyReads({ cli: CLI, quick: QUICK, say });
   const { lineMiB, jsonGets, listPages } = heavy.config;
@@ -1029,6 +1047,7 @@ async function main() {
   if (!QUICK) await compareWithCodex();
   if (!QUICK) await compareWithCcusage();
 
+  }
   // ---- report
   const report = {
     mode: CFG.mode,
@@ -1052,6 +1071,7 @@ async function main() {
         cached: t.cached,
         counts: t.manifest.counts,
         bigSession: t.manifest.bigSession,
+        mixed: t.manifest.mixed ?? null,
       }]),
     ),
     rows,
@@ -1241,8 +1261,8 @@ try {
 } catch (err) {
   say(`FAILED: ${err.stack ?? err}`);
   await killChildren();
-  await rm(INDEX_DIR, { recursive: true, force: true });
+  if (!KEEP_INDEX) await rm(INDEX_DIR, { recursive: true, force: true });
   process.exit(1);
 }
-await rm(INDEX_DIR, { recursive: true, force: true });
+if (!KEEP_INDEX) await rm(INDEX_DIR, { recursive: true, force: true });
 process.exit(broken.length > 0 ? 1 : 0);

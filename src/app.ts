@@ -179,6 +179,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       streams: new StreamRegistry(config.maxStreams, config.live),
       webRoot: options.webRoot,
       rateLimit: config.rateLimit,
+      corsOrigins: config.corsOrigins,
     });
     return app;
   }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import closeWithGrace from 'close-with-grace';
 import { ConfigError, USAGE, loadConfig, type Config } from './config.js';
+import { findClaudeHome } from './rollout/sources/claude/home.js';
 
 /** Streams still in flight get this long to finish after SIGINT/SIGTERM. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -58,15 +59,35 @@ async function main(): Promise<void> {
     await app.close();
   });
   const url = await app.listen({ host: config.host, port: config.port });
-  app.log.info({ codexHome: config.codexHome, auth: config.token !== null }, 'serving Codex sessions');
+  app.log.info(
+    {
+      agents: config.agents,
+      codexHome: config.codexHome,
+      claudeHome: config.claudeHome,
+      team: config.databaseUrl !== null,
+      auth: config.token !== null,
+    },
+    'serving sessions',
+  );
   // A person at a terminal gets the address to open; a pipe or a log collector gets JSON lines only.
-  if (process.stdout.isTTY) process.stdout.write(startupLine(url, config));
+  if (process.stdout.isTTY) process.stdout.write(startupLine(url, await servedWhat(config), config));
 }
 
 /** The one line for a person: where the dashboard is, what is served, how to stop. */
-function startupLine(url: string, config: Config): string {
+function startupLine(url: string, served: string, config: Config): string {
   const auth = config.token === null ? '' : ' (token required)';
-  return `codex-sessions: dashboard at ${url}/${auth}, serving ${config.codexHome}; Ctrl-C to stop\n`;
+  return `codex-sessions: dashboard at ${url}/${auth}, serving ${served}; Ctrl-C to stop\n`;
+}
+
+/**
+ * Where the sessions come from, in words: the homes served (a Claude home only when it was
+ * found, as /readyz says), or the team database (never its URL: it may hold a password).
+ */
+async function servedWhat(config: Config): Promise<string> {
+  if (config.databaseUrl !== null) return 'the team database';
+  const claude = config.claudeHome === null ? null : await findClaudeHome(config.claudeHome);
+  const homes = [config.agents.includes('codex') ? config.codexHome : null, claude?.home ?? null].filter((h) => h !== null);
+  return homes.join(' and ');
 }
 
 await main();

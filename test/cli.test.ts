@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { REAL_HOME, envelopeLines, rolloutRelPath, tempHome, uuidN, writeSession } from './helper.js';
 import { eventually } from './net.js';
 import { SseClient } from './sse.js';
+import { REAL_CLAUDE_HOME as CLAUDE_HOME } from './rollout/sources/claude/claude-home.js';
 
 // `npm test` builds first (pretest), so the real entry point is what runs here.
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -109,7 +110,7 @@ describe('cli', () => {
 
   // Issue 17, item 12: start-up printed raw JSON only.
   it('at a terminal prints one human line with the dashboard URL; piped, its output is JSON lines only', async () => {
-    const args = ['--codex-home', REAL_HOME, '--port', '0', '--no-index'];
+    const args = ['--codex-home', REAL_HOME, '--claude-home', CLAUDE_HOME, '--port', '0', '--no-index'];
     // script(1) gives the server a pseudo-terminal as its stdout.
     const command = [process.execPath, CLI, ...args].join(' ');
     const terminal = spawn('script', ['-qfec', command, '/dev/null'], {
@@ -120,8 +121,9 @@ describe('cli', () => {
     terminal.stdout.on('data', (d) => (output += d));
     const tty = { child: terminal, out: () => output };
     try {
-      const line = await eventually(() => /codex-sessions: dashboard at http:\/\/127\.0\.0\.1:(\d+)\/, serving (\S+);/.exec(tty.out()), (m) => m !== null, 10_000);
-      expect(line?.[2]).toBe(REAL_HOME);
+      const line = await eventually(() => /codex-sessions: dashboard at http:\/\/127\.0\.0\.1:(\d+)\/, serving ([^;]+);/.exec(tty.out()), (m) => m !== null, 10_000);
+      // Both agents' homes are named: the service is not Codex's only.
+      expect(line?.[2]).toBe(`${REAL_HOME} and ${CLAUDE_HOME}`);
       const page = await get(Number(line?.[1]), '/');
       expect(page.status).toBe(200);
     } finally {
@@ -132,7 +134,7 @@ describe('cli', () => {
     const piped = start(args);
     try {
       await listeningPort(piped);
-      await eventually(() => piped.out(), (out) => out.includes('serving Codex sessions'));
+      await eventually(() => piped.out(), (out) => out.includes('serving sessions'));
       const lines = piped.out().trim().split('\n');
       expect(lines.length).toBeGreaterThanOrEqual(2);
       for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();

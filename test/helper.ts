@@ -11,23 +11,31 @@ import { defaultConfig, type Config } from '../src/config.js';
 /** Real files written by Codex CLI 0.169 (copied from the product's shared fixtures, read-only in tests). */
 export const REAL_HOME = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures/codex-home-real');
 
-const cleanups: (() => Promise<void>)[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
+
+/**
+ * Runs `cleanup` after the current test (last registered, first run), or after the last test of
+ * the describe when called while `sharedByTests` builds: the one list every helper registers in.
+ */
+export function afterThisTest(cleanup: () => Promise<unknown>): void {
+  cleanups.push(cleanup);
+}
 
 /**
  * What `build` makes (homes, apps) once for the enclosing describe, removed after its last test
  * instead of after each: for tests that only read it. Building a home and an app (and an index)
  * per read-only query was most of the CPU of the files that use this.
  */
-export function sharedByTests<T>(build: () => Promise<T>): () => T {
+export function sharedByTests<T>(build: () => Promise<T>, timeoutMs = 60_000): () => T {
   let value: T | undefined;
-  const mine: (() => Promise<void>)[] = [];
+  const mine: (() => Promise<unknown>)[] = [];
   beforeAll(async () => {
     value = await build();
     mine.push(...cleanups.splice(0));
-  }, 60_000);
+  }, timeoutMs);
   afterAll(async () => {
     while (mine.length > 0) await mine.pop()!();
   });

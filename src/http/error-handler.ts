@@ -50,7 +50,7 @@ export const errorHandling = fp(async (app) => {
         // An Unavailable that names no figure is the memory budget's.
         return sendProblem(reply, code, error.message, { 'retry-after': String(error.retryAfterS ?? RETRY_AFTER_S.memory) });
       }
-      return sendProblem(reply, code, error.message);
+      return sendProblem(reply, code, error.message, {}, error.machines === undefined ? {} : { machines: error.machines });
     }
     if (error.validation) {
       const context = (error.validationContext ?? 'querystring') as 'querystring' | 'params' | 'headers';

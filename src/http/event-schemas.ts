@@ -1,5 +1,6 @@
 import { Type, type TSchema } from 'typebox';
 import { pattern } from './param-detail.js';
+import { machineChoice } from './filter-schemas.js';
 import { ConversationSummary, ListQuery } from './schemas.js';
 
 /** A decimal id or offset without leading zeros; at most 16 digits (a safe integer). */
@@ -28,6 +29,7 @@ export const FollowQuery = Type.Object(
           'a byte offset: from there (it must be the start of a line within the file). Last-Event-ID wins over it.',
       }),
     ),
+    ...machineChoice,
   },
   { additionalProperties: false },
 );

@@ -5,6 +5,7 @@ import type { FeedEvent, FileFollower, FollowStart, SessionRepository } from '..
 import type { LiveSide } from '../rollout/multi-repository.js';
 import { ChangeStream, EventsQuery, FollowQuery, FollowStream, lastEventIdHeaders } from './event-schemas.js';
 import { summaryFields } from './list-body.js';
+import { chosenMachine } from './filter-schemas.js';
 import { problemResponses, IdParams } from './schemas.js';
 import { HttpProblem } from './problem.js';
 import { sseFrame, type SseStream, type StreamRegistry } from './sse.js';
@@ -92,7 +93,16 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       return reply;
     },
   );
+  await followRoutes(app, { repository, streams });
+};
 
+export interface FollowRoutesOptions {
+  repository: Pick<SessionRepository, 'findById'> & { live: Pick<LiveSide, 'follow'> };
+  streams: StreamRegistry;
+}
+
+/** `GET /conversations/:id/events`: one session followed like tail -f, over one home or (team mode) the database. */
+export const followRoutes: FastifyPluginAsyncTypebox<FollowRoutesOptions> = async (app, { repository, streams }) => {
   app.get(
     '/conversations/:id/events',
     {
@@ -124,7 +134,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       else if (from === 'start' || from === 'end') start = { from };
       else start = { from: 'offset', offset: Number(from), resume: false };
       streams.check(); // before the file is opened
-      const file = await repository.findById(request.params.id);
+      const file = await repository.findById(request.params.id, chosenMachine(request.query));
       const follower = await repository.live.follow(file, start);
       let stream: SseStream;
       try {

@@ -51,7 +51,12 @@ const SourceState = Type.Object({
   reason: Type.Union([Type.String(), Type.Null()], { description: 'Why the source is not served; null when it is' }),
 });
 
-const Readiness = Type.Object({
+export const Readiness = Type.Object({
+  mode: Type.Optional(
+    Type.Literal('team', {
+      description: 'Team mode (docs/team.md): the sessions of several machines, from PostgreSQL; absent over one home',
+    }),
+  ),
   sources: Type.Array(SourceState, {
     description: 'Every agent the configuration serves (--agents), in order, with whether its home was found',
   }),

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { McpAccess } from '../mcp/tools.js';
 import type { SessionRepository } from '../rollout/repository.js';
 import { HttpProblem } from './problem.js';
 import { hostnameOf } from './security.js';
@@ -7,6 +8,8 @@ export interface McpRouteOptions {
   repository: SessionRepository;
   /** Browser origins allowed besides the server's own (--cors-origin). */
   corsOrigins: string[];
+  /** What the request's token may use (team mode: by its role); absent: everything, over one home. */
+  accessOf?: (request: FastifyRequest) => McpAccess;
 }
 
 /**
@@ -34,7 +37,7 @@ function checkOrigin(request: FastifyRequest, allowed: readonly string[]): void 
  * requests, any instance can answer). GET (a server-to-client stream) and DELETE (ending a
  * session) have no meaning without sessions: 405, from the transport.
  */
-export async function mcpRoutes(app: FastifyInstance, { repository, corsOrigins }: McpRouteOptions): Promise<void> {
+export async function mcpRoutes(app: FastifyInstance, { repository, corsOrigins, accessOf }: McpRouteOptions): Promise<void> {
   // The SDK (and zod) load on the first /mcp request, not at start-up: most instances never
   // serve MCP, and parsing them was a third of the time to listening.
   const load = () => Promise.all([import('@modelcontextprotocol/sdk/server/streamableHttp.js'), import('../mcp/server.js')]);
@@ -43,7 +46,7 @@ export async function mcpRoutes(app: FastifyInstance, { repository, corsOrigins 
     checkOrigin(request, corsOrigins);
     sdk ??= load();
     const [{ StreamableHTTPServerTransport }, { createMcpServer }] = await sdk;
-    const server = createMcpServer(repository);
+    const server = createMcpServer(repository, accessOf?.(request));
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.hijack();
     reply.raw.once('close', () => {

@@ -122,6 +122,13 @@ export class HttpProblem extends Error {
   }
 }
 
-export function sendProblem(reply: FastifyReply, code: ProblemCode, detail: string, headers: Record<string, string> = {}) {
-  return reply.code(ProblemCode[code]).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem(code, detail));
+/** `members`: RFC 9457 extension members after the standard ones (an AMBIGUOUS_ID's `machines`). */
+export function sendProblem(
+  reply: FastifyReply,
+  code: ProblemCode,
+  detail: string,
+  headers: Record<string, string> = {},
+  members: Record<string, unknown> = {},
+) {
+  return reply.code(ProblemCode[code]).headers(headers).type(PROBLEM_CONTENT_TYPE).send({ ...problem(code, detail), ...members });
 }

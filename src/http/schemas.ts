@@ -26,7 +26,9 @@ export const Git = Type.Object({
 
 const summaryProperties = {
   id: Type.String({ description: 'Session id (lower case)' }),
-  path: Type.String({ description: 'File path relative to the Codex home' }),
+  path: Type.String({
+    description: "File path relative to its agent's home (the Codex home, or the Claude home for agent claude), with / separators",
+  }),
   createdAt: Type.String({
     format: 'date-time',
     description: 'First session_meta timestamp (UTC); without one, the file-name time read as UTC',
@@ -90,6 +92,9 @@ export const Problem = Type.Object(
     status: Type.Integer(),
     detail: Type.String(),
     code: Type.Enum(Object.keys(ProblemCode) as (keyof typeof ProblemCode)[]),
+    machines: Type.Optional(
+      Type.Array(Type.String(), { description: 'AMBIGUOUS_ID in team mode: the machines the id is on (choose one with ?machine=)' }),
+    ),
   },
   { description: 'RFC 9457 problem details (application/problem+json)' },
 );

@@ -21,7 +21,8 @@ export function toolError(err: unknown): CallToolResult {
   if (!(err instanceof RolloutError)) throw err;
   const code = KIND_TO_CODE[err.kind];
   const detail = code === 'SCAN_FAILED' ? 'the session could not be read; see the server log' : err.message;
-  return { isError: true, content: [{ type: 'text', text: `${code}: ${detail}` }], structuredContent: { code, detail } };
+  const machines = err.machines === undefined ? {} : { machines: [...err.machines] };
+  return { isError: true, content: [{ type: 'text', text: `${code}: ${detail}` }], structuredContent: { code, detail, ...machines } };
 }
 
 /**

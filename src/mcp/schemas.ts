@@ -118,3 +118,29 @@ export const UsageReportArgs = strict({
   archived: oneOf('archived', ['false', 'true', 'all'], 'all (default): active and archived sessions; false; true'),
   limit: intIn('limit', 1, 1000, 'Rows at most (default 100); the totals cover every row'),
 });
+
+/** A machine name as push tokens carry it (src/team/tokens.ts MACHINE_NAME; the REST pattern). */
+const machineName = z
+  .string(q('machine must be a string'))
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, q('machine must be a machine name (1-64 of A-Z a-z 0-9 . _ -)'));
+const machineFilter = list('machine', machineName, 50, 'Team mode: only sessions pushed by these machines');
+const machineChoice = machineName
+  .optional()
+  .describe('Team mode: the machine to read the session from, when its id is on several (the AMBIGUOUS_ID error names them)');
+
+/**
+ * Team mode's arguments: those above and `machine`, as the REST routes of a team server take it (a
+ * filter on pages and usage, the choice of one session's copy). A server over one home has no
+ * machines: its tools do not offer the argument.
+ */
+export const TeamArgs = {
+  list_sessions: ListSessionsArgs.extend({ machine: machineFilter }),
+  search_sessions: SearchSessionsArgs.extend({ machine: machineFilter }),
+  read_session: ReadSessionArgs.extend({ machine: machineChoice }),
+  search_session: SearchSessionArgs.extend({ machine: machineChoice }),
+  session_usage: SessionUsageArgs.extend({ machine: machineChoice }),
+  usage_report: UsageReportArgs.extend({
+    machine: machineFilter,
+    groupBy: oneOf('groupBy', [...GROUP_BY, 'machine'], `How to group (default day): ${[...GROUP_BY, 'machine'].join(', ')}`),
+  }),
+};

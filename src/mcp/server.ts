@@ -1,7 +1,7 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { SessionRepository } from '../rollout/repository.js';
 import { MAX_RESULT_BYTES } from './results.js';
-import { registerTools } from './tools.js';
+import { LOCAL_ACCESS, registerTools, type McpAccess } from './tools.js';
 
 const VERSION = '0.1.0';
 
@@ -13,16 +13,16 @@ const LISTED_RESOURCES = 100;
  * Markdown resource `codex-sessions://session/{id}` (the export, redacted, its first piece: a
  * session longer than one result says so and points to read_session).
  */
-export function createMcpServer(repository: SessionRepository): McpServer {
-  const server = new McpServer(
-    { name: 'codex-sessions', version: VERSION },
-    {
-      instructions:
-        'Read-only access to Codex CLI session history: find past sessions (search_sessions, list_sessions), read them ' +
-        '(read_session, in pieces with nextCursor), and their token usage and cost (session_usage, usage_report).',
-    },
-  );
-  registerTools(server, repository);
+export function createMcpServer(repository: SessionRepository, access: McpAccess = LOCAL_ACCESS): McpServer {
+  const instructions = access.usageOnly
+    ? 'Token usage and cost of a team\'s Codex CLI sessions, in aggregates (usage_report); this token sees no session.'
+    : 'Read-only access to Codex CLI session history: find past sessions (search_sessions, list_sessions), read them ' +
+      '(read_session, in pieces with nextCursor), and their token usage and cost (session_usage, usage_report).' +
+      (access.team ? ' Sessions come from several machines: items name theirs; pass `machine` when an id is on several.' : '');
+  const server = new McpServer({ name: 'codex-sessions', version: VERSION }, { instructions });
+  registerTools(server, repository, access);
+  // A usage token sees no session: no resources (their URIs are session ids, their text the sessions).
+  if (access.usageOnly) return server;
   server.registerResource(
     'session',
     new ResourceTemplate('codex-sessions://session/{id}', {

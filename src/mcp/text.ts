@@ -24,7 +24,8 @@ export function pageText(items: Json[], nextCursor: string | null): string {
   if (items.length === 0) return `No sessions. ${more(nextCursor)}`;
   const lines = items.map((item) => {
     const title = oneLine(item.name ?? item.title) || '(untitled)';
-    const head = `- ${item.id} · ${String(item.createdAt)} · ${String(item.cwd ?? '?')}${usageOf(item)}\n  ${title}`;
+    const on = typeof item.machine === 'string' ? ` · on ${item.machine}` : '';
+    const head = `- ${item.id}${on} · ${String(item.createdAt)} · ${String(item.cwd ?? '?')}${usageOf(item)}\n  ${title}`;
     const matches = Array.isArray(item.matches) ? (item.matches as Json[]) : [];
     const found = typeof item.matchCount === 'number' ? `\n  ${item.matchCount} matching records` : '';
     return head + found + matches.map((m) => `\n    line ${String(m.line)} (${String(m.role)}): ${oneLine(m.snippet, 220)}`).join('');
@@ -58,8 +59,15 @@ export function usageReportText(r: Json): string {
 }
 
 /** What comes before a transcript piece: where it is, and how to read on. */
-export function piecePreamble(p: { id: string; turns: { first: number; last: number } | null; nextCursor: string | null }): string {
+export function piecePreamble(p: {
+  id: string;
+  machine?: string;
+  turns: { first: number; last: number } | null;
+  nextCursor: string | null;
+}): string {
   const where = p.turns === null ? 'no turns' : `turns ${p.turns.first}–${p.turns.last}`;
-  const next = p.nextCursor === null ? 'This is the end of the session.' : `To read on, call read_session with cursor "${p.nextCursor}".`;
+  const on = p.machine === undefined ? '' : ` and machine "${p.machine}"`;
+  const next =
+    p.nextCursor === null ? 'This is the end of the session.' : `To read on, call read_session with cursor "${p.nextCursor}"${on}.`;
   return `<!-- session ${p.id}, ${where}. ${next} -->\n\n`;
 }

@@ -5,7 +5,8 @@ import { summaryFields } from '../http/list-body.js';
 import type { SessionRepository } from '../rollout/repository.js';
 import type { SessionSummary } from '../rollout/types.js';
 import { fitted, MAX_RESULT_BYTES, result, sizeOf, toolError } from './results.js';
-import { ListSessionsArgs, ReadSessionArgs, SearchSessionArgs, SearchSessionsArgs, SessionUsageArgs, UsageReportArgs } from './schemas.js';
+import { ListSessionsArgs, ReadSessionArgs, SearchSessionArgs, SearchSessionsArgs, SessionUsageArgs } from './schemas.js';
+import { TeamArgs, UsageReportArgs } from './schemas.js';
 import { pageText, piecePreamble, sessionSearchText, sessionUsageText, usageReportText } from './text.js';
 
 /** Every tool only reads, reads the same answer twice, and reads only this service's sessions. */
@@ -26,20 +27,54 @@ async function guarded(run: () => Promise<CallToolResult>): Promise<CallToolResu
   }
 }
 
+/**
+ * What one MCP server offers (docs/mcp.md, "Team mode"). `team`: the repository is a team server's
+ * (its tools take `machine`). `usageOnly`: a team `usage` token's, which sees aggregates only, as
+ * on the REST routes: only usage_report, never grouped by session (its keys are session ids).
+ */
+export interface McpAccess {
+  team: boolean;
+  usageOnly: boolean;
+}
+
+export const LOCAL_ACCESS: McpAccess = { team: false, usageOnly: false };
+
+const SINGLE_ARGS = {
+  list_sessions: ListSessionsArgs,
+  search_sessions: SearchSessionsArgs,
+  read_session: ReadSessionArgs,
+  search_session: SearchSessionArgs,
+  session_usage: SessionUsageArgs,
+  usage_report: UsageReportArgs,
+};
+
+/** The error a usage token gets for what its role does not cover (the REST routes' 403 code). */
+const wrongRole = (detail: string): CallToolResult => ({
+  isError: true,
+  content: [{ type: 'text', text: `WRONG_ROLE: ${detail}` }],
+  structuredContent: { code: 'WRONG_ROLE', detail },
+});
+
+/** The machine a tool's `machine` argument chooses, as findById takes it (absent: any machine). */
+const chosen = (a: { machine?: string | undefined }) => (a.machine === undefined ? undefined : [a.machine]);
+
 /** The tools of docs/mcp.md on `server`: each calls the repository, as the REST routes do, never HTTP. */
-export function registerTools(server: McpServer, repository: SessionRepository): void {
+export function registerTools(server: McpServer, repository: SessionRepository, access: McpAccess = LOCAL_ACCESS): void {
   type Run<S extends z.ZodType> = (args: z.infer<S>) => Promise<CallToolResult>;
   const tool = <S extends z.ZodType>(name: string, title: string, description: string, inputSchema: S, run: Run<S>) => {
+    if (access.usageOnly && name !== 'usage_report') return;
     const config = { title, description, inputSchema: inputSchema as never, annotations: { ...READ_ONLY, title } };
     server.registerTool(name, config, ((args: z.infer<S>) => guarded(() => run(args))) as never);
   };
+  // Typed as the team's (a superset): over one home the schemas have no `machine`, so it is never set.
+  const args = (access.team ? TeamArgs : SINGLE_ARGS) as typeof TeamArgs;
 
   tool(
     'list_sessions',
     'List sessions',
     'Codex sessions, newest first, with their title, project (cwd), times and token usage. Filters and paging as GET /conversations; ' +
       'pass nextCursor back as cursor for the next page. Read one with read_session.',
-    ListSessionsArgs,
+    args.list_sessions,
     (a) =>
       fitted(a.limit ?? 20, async (limit) => {
         const page = await repository.listPage({ archived: 'false', includeEmpty: false, order: 'desc', ...a, limit, head: 0, tail: 0 });
@@ -53,7 +88,7 @@ export function registerTools(server: McpServer, repository: SessionRepository):
     'Search sessions',
     'Sessions whose messages (or tool calls and outputs, scope=tools) contain q, newest first, with snippets of the matching records ' +
       '(their line numbers). As GET /search. Use it to find "the session where we fixed X", then read_session or search_session.',
-    SearchSessionsArgs,
+    args.search_sessions,
     (a) =>
       fitted(a.limit ?? 10, async (limit) => {
         const defaults = { match: 'phrase', scope: 'messages', matches: 3, archived: 'false', includeEmpty: false, order: 'desc' } as const;
@@ -69,15 +104,16 @@ export function registerTools(server: McpServer, repository: SessionRepository):
     'A session as a Markdown transcript (header, then turns: user and assistant messages, reasoning summaries, tool calls and outputs), ' +
       `secrets redacted by default. At most ${MAX_RESULT_BYTES.toLocaleString('en-US')} bytes a call: while nextCursor is not null, ` +
       'call again with it as cursor to read on. Tool outputs are bounded (their head and tail).',
-    ReadSessionArgs,
+    args.read_session,
     async (a) => {
-      const file = await repository.findById(a.id);
+      const file = await repository.findById(a.id, chosen(a));
       const lease = await repository.leaseFor('conversation');
       try {
         const options = { tools: a.tools ?? 'full', reasoning: a.reasoning ?? true, redact: a.redact ?? true, maxBytes: PIECE_BYTES };
         const piece = await repository.transcriptPiece(file, { ...options, cursor: a.cursor });
         const turns = piece.turns === null ? null : { first: piece.turns[0], last: piece.turns[1] };
-        const structured = { id: file.id, turns, nextCursor: piece.nextCursor, redactions: piece.redactions };
+        const on = a.machine === undefined ? {} : { machine: a.machine };
+        const structured = { id: file.id, ...on, turns, nextCursor: piece.nextCursor, redactions: piece.redactions };
         return result(piecePreamble(structured) + piece.markdown, structured);
       } finally {
         lease.release();
@@ -89,11 +125,12 @@ export function registerTools(server: McpServer, repository: SessionRepository):
     'search_session',
     'Search one session',
     'The records of one session that contain q, in file order, with their line numbers and snippets. As GET /conversations/{id}/search.',
-    SearchSessionArgs,
+    args.search_session,
     async (a) => {
-      const file = await repository.findById(a.id);
+      const file = await repository.findById(a.id, chosen(a));
       return fitted(a.limit ?? 20, async (limit) => {
-        const page = await repository.searchSession(file, { match: 'phrase', scope: 'messages', ...a, limit });
+        const { machine: _chosen, ...request } = a;
+        const page = await repository.searchSession(file, { match: 'phrase', scope: 'messages', ...request, limit });
         return { matches: page.matches, nextCursor: page.nextCursor };
       }, (v) => sessionSearchText(v.matches, v.nextCursor));
     },
@@ -103,9 +140,9 @@ export function registerTools(server: McpServer, repository: SessionRepository):
     'session_usage',
     "A session's token usage",
     "One session's tokens and cost: totals, per model and per turn, context window, rate limits. As GET /conversations/{id}/usage.",
-    SessionUsageArgs,
+    args.session_usage,
     async (a) => {
-      const usage = await repository.sessionUsage(await repository.findById(a.id));
+      const usage = await repository.sessionUsage(await repository.findById(a.id, chosen(a)));
       const value: Record<string, unknown> & typeof usage & { turnsOmitted?: number } = { ...usage };
       // A session of thousands of turns: its first turns, within the bound, and how many were left out.
       while (sizeOf(sessionUsageText(value), value) > MAX_RESULT_BYTES && value.turns.length > 0) {
@@ -121,9 +158,11 @@ export function registerTools(server: McpServer, repository: SessionRepository):
     'usage_report',
     'Usage report',
     'Tokens and cost of all sessions, grouped by day, week, month, model, cwd, source, provider or session, with totals. As GET /usage.',
-    UsageReportArgs,
+    args.usage_report,
     (a) =>
-      fitted(
+      access.usageOnly && a.groupBy === 'session'
+        ? Promise.resolve(wrongRole('a usage token may not group by session: its keys are session ids'))
+        : fitted(
         a.limit ?? 100,
         async (limit) => ({ ...(await repository.usage({ groupBy: 'day', tz: 'UTC', archived: 'all', ...a, limit })) }),
         (v) => usageReportText(v),

@@ -26,12 +26,15 @@ export class RolloutError extends Error {
   readonly kind: RolloutErrorKind;
   /** For Unavailable: seconds after which a retry may succeed. */
   readonly retryAfterS: number | undefined;
+  /** For AmbiguousId in team mode: the machines the id is on, so that a client can offer the choice. */
+  readonly machines: readonly string[] | undefined;
 
-  constructor(kind: RolloutErrorKind, message: string, options?: { cause?: unknown; retryAfterS?: number }) {
+  constructor(kind: RolloutErrorKind, message: string, options?: { cause?: unknown; retryAfterS?: number; machines?: readonly string[] }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RolloutError';
     this.kind = kind;
     this.retryAfterS = options?.retryAfterS;
+    this.machines = options?.machines;
   }
 }
 

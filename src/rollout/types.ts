@@ -17,7 +17,7 @@ export interface GitInfo {
 /** The normalised description of one session, the same in every line-format generation. */
 export interface SessionSummary {
   id: string;
-  /** Relative to the Codex home, with `/` separators. */
+  /** Relative to its agent's home (the Codex or the Claude home), with `/` separators. */
   path: string;
   createdAt: string;
   updatedAt: string;

@@ -25,6 +25,8 @@ export interface TeamOptions {
   maxScanFiles: number;
   streams: StreamRegistry;
   rateLimit: number | null;
+  /** Browser origins allowed besides the server's own (--cors-origin). */
+  corsOrigins: string[];
   /** The built dashboard's directory (default: dist/web); null serves none. */
   webRoot?: string | null | undefined;
 }
@@ -97,6 +99,6 @@ export async function teamPlugin(app: FastifyInstance, options: TeamOptions): Pr
     principalOf,
   });
   // Reads share the upkeep's budget (the other half of --memory-budget; push bodies have theirs).
-  const { prices, maxScanFiles, streams, rateLimit } = options;
-  await app.register(teamReadRoutes, { pool, memory, prices, maxScanFiles, streams, rateLimit, log: app.log, principalOf });
+  const { prices, maxScanFiles, streams, rateLimit, corsOrigins } = options;
+  await app.register(teamReadRoutes, { pool, memory, prices, maxScanFiles, streams, rateLimit, corsOrigins, log: app.log, principalOf });
 }

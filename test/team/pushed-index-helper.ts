@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import pino from 'pino';
-import { afterEach, expect } from 'vitest';
+import { expect } from 'vitest';
 import { homeId } from '../../src/rollout/index/identity.js';
 import { SqliteBackend, sqliteIndex } from '../../src/rollout/index/sqlite/backend.js';
 import type { IndexQuery } from '../../src/rollout/index/metadata-index.js';
@@ -17,14 +17,10 @@ import { GROUP_BY } from '../../src/rollout/usage/grouping.js';
 import { offsetIntervals } from '../../src/rollout/usage/time-buckets.js';
 import { openPool } from '../../src/team/db/pool.js';
 import { PushedUpkeep } from '../../src/team/read/pushed-upkeep.js';
-import { tempHome } from '../helper.js';
+import { afterThisTest, tempHome } from '../helper.js';
 import { runCli } from './cli-run.js';
 import type { Team } from './team-helper.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
 
 const silent = pino({ level: 'silent' });
 
@@ -39,8 +35,8 @@ export const readEnv = async (): Promise<ReadEnv> => ({
 export function pushedUpkeep(team: Team, options: { fullEveryMs?: number } = {}): { upkeep: PushedUpkeep; pool: pg.Pool } {
   const pool = openPool(team.url, { max: 6 });
   const upkeep = new PushedUpkeep({ pool, env: readEnv, log: silent, ...options });
-  cleanups.push(() => pool.end());
-  cleanups.push(() => upkeep.close());
+  afterThisTest(() => pool.end());
+  afterThisTest(() => upkeep.close());
   return { upkeep, pool };
 }
 
@@ -58,7 +54,7 @@ export async function sqliteStoreOf(home: string): Promise<{ store: IndexStore; 
   await repo.indexIdle();
   await repo.close();
   const store = await new SqliteBackend(path, resolve(home)).open(homeId(resolve(home)), false);
-  cleanups.push(() => store.close());
+  afterThisTest(() => store.close());
   const titles = () => {
     const db = new Database(path, { readonly: true });
     try {

@@ -9,50 +9,8 @@ import { v7At } from '../usage-lines.js';
 import { describePg } from './pg.js';
 import { pushOnce } from './pushed-index-helper.js';
 import { teamGet } from './team-read-helper.js';
+import { openEvents } from './sse-client.js';
 import { startTeam } from './team-helper.js';
-
-interface Frame {
-  event?: string;
-  id?: string;
-  data?: string;
-  /** When it arrived (Date.now()). */
-  at?: number;
-}
-
-/** An open event stream: the frames as they arrive. */
-async function openEvents(base: string, path: string, token: string, headers: Record<string, string> = {}) {
-  const abort = new AbortController();
-  const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers }, signal: abort.signal });
-  expect(res.status).toBe(200);
-  const frames: Frame[] = [];
-  let text = '';
-  const reading = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of res.body!) {
-      text += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = text.indexOf('\n\n')) >= 0) {
-        const frame: Frame = { at: Date.now() };
-        for (const line of text.slice(0, end).split('\n')) {
-          const at = line.indexOf(': ');
-          if (at > 0) frame[line.slice(0, at) as 'event' | 'id' | 'data'] = line.slice(at + 2);
-        }
-        frames.push(frame);
-        text = text.slice(end + 2);
-      }
-    }
-  })().catch(() => {});
-  const next = async (pred: (f: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> => {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const found = frames.find(pred);
-      if (found) return found;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`no such frame in ${JSON.stringify(frames)}`);
-  };
-  return { frames, next, close: async () => (abort.abort(), await reading) };
-}
 
 describePg('team mode: /events across instances', () => {
   it('a push to one instance reaches a stream of the other within a second, by machine; roles and a single machine refuse', async () => {
@@ -85,9 +43,11 @@ describePg('team mode: /events across instances', () => {
       await all.next((f) => f.event === 'session' && f.data!.includes('"machine":"erin"'));
       await all.next((f) => f.event === 'session' && f.data!.includes('"machine":"frank"'));
       expect(erin.frames.filter((f) => f.event === 'session').every((f) => f.data!.includes('"machine":"erin"'))).toBe(true);
-      // Reconnecting behind the newest change: a reset first (nothing is kept to replay).
-      const again = await openEvents(otherBase, '/events', read, { 'last-event-id': hello.id! });
-      expect((await again.next((f) => f.event === 'reset')).data).toContain('expired');
+      // Reconnecting behind the newest change: what changed since is replayed from the database, not a reset.
+      const again = await openEvents(otherBase, '/events?machine=erin', read, { 'last-event-id': hello.id! });
+      const replayed = JSON.parse((await again.next((f) => f.event === 'session')).data!) as { change: string; session: object };
+      expect(replayed).toMatchObject({ change: 'updated', session: { id, machine: 'erin', title: 'live across instances' } });
+      expect(again.frames.filter((f) => f.event !== undefined).map((f) => f.event)).toEqual(['session']);
       await Promise.all([erin.close(), all.close(), again.close()]);
 
       const usage = await teamGet(team, '/events', await team.token('usage'));

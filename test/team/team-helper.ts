@@ -1,17 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import { afterEach } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { defaultConfig } from '../../src/config.js';
 import { migrate } from '../../src/team/db/migrations.js';
 import { openPool } from '../../src/team/db/pool.js';
 import { addToken, type Role } from '../../src/team/tokens.js';
+import { afterThisTest } from '../helper.js';
 import { freshDatabase } from './pg.js';
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
 
 export interface Team {
   url: string;
@@ -26,10 +21,10 @@ export interface Team {
 export async function startTeam(): Promise<Team> {
   const url = await freshDatabase();
   const app = await buildApp({ ...defaultConfig(''), port: 0, logLevel: 'silent', databaseUrl: url });
-  cleanups.push(() => app.close());
+  afterThisTest(() => app.close());
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const db = openPool(url, { max: 2 });
-  cleanups.push(() => db.end());
+  afterThisTest(() => db.end());
   await migrate(db);
   return {
     url,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { defaultConfig } from '../../src/config.js';
-import { envelopeLines, tempHome, writeSession } from '../helper.js';
+import { envelopeLines, sharedByTests, tempHome, writeSession } from '../helper.js';
 import { v7At } from '../usage-lines.js';
 import { describePg } from './pg.js';
 import { pushOnce, pushedUpkeep } from './pushed-index-helper.js';
@@ -17,8 +17,11 @@ const B = v7At('2025-03-02T10:00:00Z', 2);
 const B_PATH = `archived_sessions/rollout-2025-03-02T10-00-00-${B}.jsonl`;
 
 describePg('team mode: reading sessions', () => {
+  // The first two tests only read: one pushed team for both (each push is a CLI run and a database).
+  const pushed = sharedByTests(pushedTeam, 120_000);
+
   it('lists every machine with machine on each item, filters by machine, pages with cursors, and chooses among machines', async () => {
-    const { team, homes, read } = await pushedTeam();
+    const { team, homes, read } = pushed();
     const all = await teamGet(team, '/conversations?limit=100&archived=all&total=true', read);
     expect(all.status, all.body.toString()).toBe(200);
     const items = all.json().items as { id: string; machine: string; name: string | null }[];
@@ -101,7 +104,7 @@ describePg('team mode: reading sessions', () => {
   });
 
   it('roles: read reads all; usage only /usage aggregates (no ids, titles or text); push reads nothing: 403 WRONG_ROLE', async () => {
-    const { team, read, usage, push } = await pushedTeam();
+    const { team, read, usage, push } = pushed();
     const byMachine = await teamGet(team, '/usage?groupBy=machine', read);
     expect(byMachine.status, byMachine.body.toString()).toBe(200);
     const rows = byMachine.json().rows as { key: string; totalTokens: number; sessions: number }[];

@@ -72,8 +72,8 @@ export async function updateFile(row: StoredFile | undefined, batch: WriteBatch,
   const grew = row !== undefined && (await onlyAppended(row, stamp, (end) => printOf(access, end)));
   const agent = ctx.source?.agent ?? 'codex';
   let from: ContentPosition | null = grew ? await resumed(row.content, () => ctx.responseKeys(file.relPath), agent) : null;
-  if (!(grew && row.hasUserMessage)) {
-    // The summary may have changed (a new file, one rewritten, or one without a title yet).
+  if (!(grew && row.hasUserMessage && !(ctx.source ?? codex).namedLater)) {
+    // The summary may have changed (a new file, one rewritten, one without a title yet, or a name appended).
     const result = await access.head();
     if (!ctx.current()) return;
     if (result === null) {

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { fstat, type Stats } from 'node:fs';
+import { fstat } from 'node:fs';
 import { promisify } from 'node:util';
 import { RolloutError, RolloutErrorKind, scanFailed } from '../errors.js';
 import { isAbsentError } from '../files/fs-safety.js';
@@ -40,7 +40,17 @@ export interface FollowOptions {
   open(file: RolloutFile): Promise<OpenRollout>;
   /** The source of the file (default Codex): where an archived file goes. */
   source?: AnySource;
+  /** What is at the file's place now (default: the disk, lookOnDisk); a team server looks in its database. */
+  look?(file: RolloutFile, opened: OpenRollout): Promise<Look>;
 }
+
+/** What a follower finds at its file's place when it looks. */
+export type Look =
+  | { kind: 'same'; size: number }
+  /** Another file took its place; the open one still reads up to `before`. */
+  | { kind: 'replaced'; before: number }
+  /** Nothing is at its place; the open one still reads up to `before`; `where` says where it went. */
+  | { kind: 'gone'; before: number; where(): Promise<FollowEvent> };
 
 const fstatOf = promisify(fstat);
 
@@ -88,7 +98,6 @@ export class FileFollower {
     private readonly file: RolloutFile,
     private readonly walker: SessionWalker,
     private handle: OpenRollout,
-    private stamp: Stats,
     private offset: number,
     private readonly initialReset: FollowEvent | null,
     private readonly options: FollowOptions,
@@ -121,7 +130,7 @@ export class FileFollower {
           );
         }
       }
-      return new FileFollower(file, walker, handle, st, offset, reset, options);
+      return new FileFollower(file, walker, handle, offset, reset, options);
     } catch (err) {
       await handle.close();
       throw err instanceof RolloutError ? err : scanFailed(`cannot read ${file.relPath}`, err);
@@ -169,29 +178,36 @@ export class FileFollower {
     if (this.initialReset) yield this.initialReset;
     while (!this.closed) {
       this.woken = false;
-      const st = await stat(this.file.absPath).catch((err: unknown) => {
-        if (isAbsentError(err)) return null;
-        throw err;
-      });
-      if (st === null || st.ino !== this.stamp.ino || st.dev !== this.stamp.dev) {
-        const { fd } = this.handle;
-        yield* this.lines(fd === null ? this.handle.stat.size : (await fstatOf(fd)).size); // what was written before it went
-        if (st === null) {
-          yield await this.whereItWent();
+      const look = await (this.options.look ?? this.lookOnDisk)(this.file, this.handle);
+      if (look.kind !== 'same') {
+        yield* this.lines(look.before); // what was written before it went
+        if (look.kind === 'gone') {
+          yield await look.where();
           return;
         }
         yield* this.reopen('replaced');
         continue;
       }
-      if (st.size < this.offset) {
+      if (look.size < this.offset) {
         this.offset = 0;
         yield { kind: 'reset', reason: 'truncated' };
         continue;
       }
-      if (st.size > this.offset) yield* this.lines(st.size);
+      if (look.size > this.offset) yield* this.lines(look.size);
       if (!this.woken && !this.closed) await this.sleep();
     }
   }
+
+  /** The file on disk: the same inode, another one at its path, or nothing there. */
+  private readonly lookOnDisk = async (file: RolloutFile, opened: OpenRollout): Promise<Look> => {
+    const st = await stat(file.absPath).catch((err: unknown) => {
+      if (isAbsentError(err)) return null;
+      throw err;
+    });
+    if (st !== null && st.ino === opened.stat.ino && st.dev === opened.stat.dev) return { kind: 'same', size: st.size };
+    const before = opened.fd === null ? opened.stat.size : (await fstatOf(opened.fd)).size;
+    return st === null ? { kind: 'gone', before, where: () => this.whereItWent() } : { kind: 'replaced', before };
+  };
 
   /** The complete lines between the offset and `size`; the offset moves past each one. */
   private async *lines(size: number): AsyncGenerator<FollowEvent> {
@@ -236,7 +252,6 @@ export class FileFollower {
     if (next === null) return; // gone (or no longer a file inside the home): the next look says where
     await this.handle.close().catch(() => {});
     this.handle = next;
-    this.stamp = next.stat;
     this.offset = 0;
     yield { kind: 'reset', reason };
   }

@@ -121,6 +121,11 @@ export interface SessionSource<S extends SourceShapes> {
   orderingKey(file: RolloutFile): string | null;
   /** Whether the walk meets files in key order without reading them (Codex: keys are in the names); else a list prefers the index. */
   readonly keysInNames: boolean;
+  /**
+   * Whether an append can change the summary of a session whose title is already known (Claude:
+   * a title record written later names it): the index then reads the head again.
+   */
+  readonly namedLater: boolean;
   /** The file with its real ordering key, once a head read gave its summary (Codex: the file as it is). */
   keyOf(file: RolloutFile, summary: SessionSummary): RolloutFile;
   /** An ordering key read back from a cursor, normalized, or null when it is not one of this source's keys. */

@@ -2,6 +2,7 @@ import type { TextFilter } from './redact.js';
 import { BOUNDS, boundText, costLine, oneLine, tokensLine } from './render.js';
 import type { Bounded, Renderer, TranscriptHeader, TranscriptOptions } from './render.js';
 import type { PlacedItem } from './transcript.js';
+import { resumeCommand } from './resume.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -69,8 +70,9 @@ export class HtmlRenderer implements Renderer {
       ['Updated', escapeHtml(summary.updatedAt)],
       ['Tokens', totals === null ? '—' : escapeHtml(tokensLine(totals))],
       ['Cost', totals === null ? '—' : escapeHtml(costLine(totals))],
-      ['Resume', `<code>codex resume ${escapeHtml(summary.id)}</code>`],
     ];
+    const resume = resumeCommand(summary, summary.agent ?? 'codex');
+    if (resume !== null) rows.push(['Resume', `<code>${escapeHtml(resume)}</code>`]);
     return '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n' +
       `<meta http-equiv="Content-Security-Policy" content="${CSP}">\n` +
       '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +

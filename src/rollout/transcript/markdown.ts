@@ -2,6 +2,7 @@ import type { TextFilter } from './redact.js';
 import { BOUNDS, boundText, costLine, oneLine, tokensLine } from './render.js';
 import type { Bounded, Renderer, TranscriptHeader, TranscriptOptions } from './render.js';
 import type { PlacedItem } from './transcript.js';
+import { resumeCommand } from './resume.js';
 
 /** A fenced block whose fence is longer than any run of backticks inside it. */
 function fenced(text: string, lang = ''): string {
@@ -41,7 +42,9 @@ export class MarkdownRenderer implements Renderer {
       ['Cost', totals === null ? '—' : costLine(totals)],
     ];
     const table = rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n');
-    return `# ${title}\n\n| | |\n|---|---|\n${table}\n\nResume with \`codex resume ${summary.id}\`.\n`;
+    const resume = resumeCommand(summary, summary.agent ?? 'codex');
+    const hint = resume === null ? '' : `\nResume with \`${resume}\`.\n`;
+    return `# ${title}\n\n| | |\n|---|---|\n${table}\n${hint}`;
   }
 
   turn(n: number): string {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { INDEX_SCHEMA } from './index-schema.js';
+import { USAGE_ROLLUP_SCHEMA } from './usage-rollup-schema.js';
 
 /**
  * The team schema, one entry per version, applied in order and never edited once released: a
@@ -69,6 +70,41 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       END $$;
       CREATE TRIGGER cs_files_notify AFTER INSERT OR UPDATE OR DELETE ON cs_files
         FOR EACH ROW EXECUTE FUNCTION cs_notify_change();
+    `,
+  },
+  { version: 4, name: 'usage rollup', sql: USAGE_ROLLUP_SCHEMA },
+  {
+    version: 5,
+    name: 'removals kept for replay',
+    // A deletion leaves no row in cs_files: the newest 10,000 are kept here, so that /events can
+    // replay them after a Last-Event-ID (src/team/read/team-replay.ts); older ones mean `reset`.
+    sql: `
+      CREATE TABLE cs_removed (
+        seq bigint PRIMARY KEY,
+        machine text NOT NULL,
+        path text COLLATE "C" NOT NULL,
+        removed_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE OR REPLACE FUNCTION cs_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        removed bigint;
+      BEGIN
+        IF TG_OP = 'DELETE' THEN
+          removed := nextval('cs_change_seq');
+          INSERT INTO cs_removed (seq, machine, path) VALUES (removed, OLD.machine, OLD.path);
+          DELETE FROM cs_removed WHERE seq < (SELECT r.seq FROM cs_removed r ORDER BY r.seq DESC OFFSET 9999 LIMIT 1);
+          PERFORM pg_notify('cs_changes', json_build_object('op', 'delete', 'machine', OLD.machine, 'path', OLD.path,
+            'seq', removed)::text);
+          RETURN OLD;
+        END IF;
+        IF TG_OP = 'UPDATE' AND NEW.change_seq IS NOT DISTINCT FROM OLD.change_seq THEN
+          RETURN NEW;
+        END IF;
+        PERFORM pg_notify('cs_changes', json_build_object('op', lower(TG_OP), 'machine', NEW.machine, 'path', NEW.path,
+          'moved', TG_OP = 'UPDATE' AND OLD.path <> NEW.path, 'wasEmpty', TG_OP = 'INSERT' OR OLD.size = 0,
+          'seq', NEW.change_seq)::text);
+        RETURN NEW;
+      END $$;
     `,
   },
 ];

@@ -120,6 +120,20 @@ export class FileStore {
     }));
   }
 
+  /** The number of files held for `machine` and their holdingsDigest (layout.ts), computed in SQL. */
+  async digest(machine: string): Promise<{ files: number; digest: string }> {
+    // Path order (collation "C", bytewise) is the line order of holdingsDigest: paths are unique, a prefix sorts first.
+    const { rows } = await this.pool.query<{ files: number; digest: string }>({
+      name: 'cs_files_digest',
+      text: `SELECT count(*)::int AS files, encode(sha256(convert_to(coalesce(string_agg(
+               path || E'\\t' || size || E'\\t' || coalesce(mtime_ms::text, '') || E'\\n', '' ORDER BY path), ''), 'UTF8')), 'hex')
+               AS digest
+               FROM cs_files WHERE machine = $1`,
+      values: [machine],
+    });
+    return rows[0]!;
+  }
+
   /**
    * Appends `data` at `offset`, which must be the length held; `replace` (offset 0) first drops
    * what is held (a rewritten file). One transaction with the file's row locked: concurrent

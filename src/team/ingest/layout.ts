@@ -30,3 +30,18 @@ export const FINGERPRINT_BYTES = 1024;
 export function fingerprint(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('base64url').slice(0, 22);
 }
+
+/**
+ * One digest of every file a machine holds: its path, length and the pusher's mtime, in path
+ * order. Equal on both sides, nothing changed since the last push (the agent's rule: same length
+ * and mtime, not read), so a push with no change needs one small answer instead of the whole
+ * listing. The server computes the same in SQL (FileStore.digest); paths are ASCII (the layout),
+ * so JavaScript's order is the bytewise order of the column.
+ */
+export function holdingsDigest(files: Iterable<{ path: string; size: number; mtimeMs: number | null }>): string {
+  const lines = [...files].map((f) => `${f.path}\t${f.size}\t${f.mtimeMs ?? ''}\n`);
+  lines.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const hash = createHash('sha256');
+  for (const line of lines) hash.update(line);
+  return hash.digest('hex');
+}

@@ -91,6 +91,11 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestOptions)
 
   app.get('/push/whoami', async (request) => ({ machine: pusher(request, principalOf) }));
 
+  app.get('/push/:machine/digest', async (request) => {
+    const machine = pusher(request, principalOf);
+    return { machine, ...(await files.digest(machine)) };
+  });
+
   app.get('/push/:machine/files', async (request) => {
     const machine = pusher(request, principalOf);
     const query = request.query as { after?: unknown; limit?: unknown };

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { MAX_BATCH_FILES } from '../ingest/batch.js';
 import type { PushedFile } from '../ingest/file-store.js';
 import { MAX_PUSH_BYTES } from '../ingest/limits.js';
-import { NAMES_FILE } from '../ingest/layout.js';
+import { NAMES_FILE, holdingsDigest } from '../ingest/layout.js';
 import type { PushClient } from './client.js';
 import { extendsHeld, readAt, scanHome, type LocalFile } from './local-tree.js';
 import type { PassResult, Progress } from './progress.js';
@@ -48,11 +48,17 @@ export class PushAgent {
 
   async pass(): Promise<PassResult> {
     const result: PassResult = { files: 0, bytes: 0, replaced: 0, moved: 0, deleted: 0, disputed: 0 };
-    const listing = this.held ?? this.client.held();
-    // The home is scanned while the server lists (its request is on the way before the scan blocks).
+    // The first pass asks for the digest of what is held before the listing: equal to the home's, nothing changed.
+    const digest = this.held === null && this.verified.size === 0 ? this.client.digest() : null;
+    // The home is scanned while the server answers (its request is on the way before the scan blocks).
     await new Promise((resolve) => setImmediate(resolve));
     const local = scanHome(this.home);
-    const held = await listing;
+    if (this.held === null && (await this.inSync(local, digest))) {
+      this.progress.start(0);
+      this.progress.end(result);
+      return result;
+    }
+    const held = await (this.held ?? this.client.held());
     this.held = held;
     await this.moveAndDelete(local, held, result);
     const work = [...local.values()].filter((file) => {
@@ -90,6 +96,27 @@ export class PushAgent {
     this.progress.end(result);
     if (result.disputed > 0) this.held = null;
     return result;
+  }
+
+  /**
+   * Whether the home is as the server holds it, without the listing: by the digest on a first
+   * pass (every file then counts as verified), and afterwards by the verified lengths and times
+   * (no request). The listing is what a pass needs otherwise (fingerprints, moves, deletions).
+   */
+  private async inSync(local: Map<string, LocalFile>, digest: Promise<string | null> | null): Promise<boolean> {
+    if (digest !== null) {
+      const theirs = await digest;
+      const mine = holdingsDigest([...local.values()].map((f) => ({ path: f.path, size: f.size, mtimeMs: Math.floor(f.mtimeMs) })));
+      if (theirs !== mine) return false;
+      for (const file of local.values()) this.verified.set(file.path, { size: file.size, mtimeMs: file.mtimeMs });
+      return true;
+    }
+    if (local.size !== this.verified.size) return false;
+    for (const file of local.values()) {
+      const seen = this.verified.get(file.path);
+      if (seen === undefined || seen.size !== file.size || seen.mtimeMs !== file.mtimeMs) return false;
+    }
+    return true;
   }
 
   /** Archive moves first (a held path gone locally whose name reappears elsewhere), then deletions. */

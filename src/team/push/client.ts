@@ -62,6 +62,17 @@ export class PushClient {
     return this.machine;
   }
 
+  /** The digest of everything held (layout.ts holdingsDigest); null from a server without it (an older release). */
+  async digest(): Promise<string | null> {
+    const response = await this.request('GET', this.url(`push/${encodeURIComponent(this.machine)}/digest`));
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    if (!response.ok) await this.fail(response);
+    return ((await response.json()) as { digest: string }).digest;
+  }
+
   /** Everything the server holds for this machine, page by page. */
   async held(): Promise<Map<string, PushedFile>> {
     const files = new Map<string, PushedFile>();

@@ -17,22 +17,38 @@ const SLICE = 1024 * 1024;
 export class ChunkSource implements ByteSource {
   private held: { offset: number; data: Buffer } | null = null;
 
+  /**
+   * `generation`: read only the bytes of that generation of the file (a follower's, which reads on
+   * as the file grows): once it is replaced, reads find nothing instead of the new file's bytes.
+   */
   constructor(
     private readonly db: pg.Pool,
     private readonly fileId: string,
     private readonly size: number,
+    private readonly generation?: number,
   ) {}
 
   async read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
     if (length <= 0 || position >= this.size) return { bytesRead: 0 };
     let slice = this.held;
     if (slice === null || position < slice.offset || position >= slice.offset + slice.data.length) {
-      const { rows } = await this.db.query<{ data: Buffer | null }>({
-        name: 'cs-chunk-slice',
-        text: `SELECT substring(data FROM ($2::bigint - "offset")::int + 1 FOR $3::int) AS data
-                 FROM cs_chunks WHERE file_id = $1 AND "offset" <= $2::bigint ORDER BY "offset" DESC LIMIT 1`,
-        values: [this.fileId, position, SLICE],
-      });
+      const { rows } = await this.db.query<{ data: Buffer | null }>(
+        this.generation === undefined
+          ? {
+              name: 'cs-chunk-slice',
+              text: `SELECT substring(data FROM ($2::bigint - "offset")::int + 1 FOR $3::int) AS data
+                       FROM cs_chunks WHERE file_id = $1 AND "offset" <= $2::bigint ORDER BY "offset" DESC LIMIT 1`,
+              values: [this.fileId, position, SLICE],
+            }
+          : {
+              // One statement, one snapshot: a replacement commits its new chunks with the new generation.
+              name: 'cs-chunk-slice-of',
+              text: `SELECT substring(c.data FROM ($2::bigint - c."offset")::int + 1 FOR $3::int) AS data
+                       FROM cs_chunks c JOIN cs_files f ON f.id = c.file_id AND f.generation = $4
+                      WHERE c.file_id = $1 AND c."offset" <= $2::bigint ORDER BY c."offset" DESC LIMIT 1`,
+              values: [this.fileId, position, SLICE, this.generation],
+            },
+      );
       const data = rows[0]?.data;
       if (data === undefined || data === null || data.length === 0) return { bytesRead: 0 };
       slice = this.held = { offset: position, data };

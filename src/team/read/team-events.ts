@@ -8,7 +8,7 @@ import type { TeamFeed } from './team-feed.js';
 
 /**
  * `GET /events` of a team server: the single-machine stream and frames, fed by every instance's
- * pushes through LISTEN/NOTIFY (TeamFeed), with `machine` filters.
+ * pushes through LISTEN/NOTIFY (TeamFeed), with `machine` filters and a replay from the database.
  */
 export const teamEventRoutes: FastifyPluginAsyncTypebox<{ feed: TeamFeed; streams: StreamRegistry }> = async (app, { feed, streams }) => {
   app.get(
@@ -19,7 +19,7 @@ export const teamEventRoutes: FastifyPluginAsyncTypebox<{ feed: TeamFeed; stream
         summary: 'Server-sent events: one per change of a session pushed to any instance (team mode)',
         tags: ['events'],
         querystring: EventsQuery,
-        headers: lastEventIdHeaders('The last event id the client saw: behind the newest change, a `reset` comes first'),
+        headers: lastEventIdHeaders('The last event id the client saw: the changes after it are replayed first, or `reset`'),
         response: { 200: ChangeStream, ...problemResponses('INVALID_QUERY', 'SERVICE_UNAVAILABLE') },
       },
     },

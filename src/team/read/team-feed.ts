@@ -1,10 +1,14 @@
+import { posix } from 'node:path';
 import type pg from 'pg';
 import type { FeedSubscription } from '../../rollout/live/change-feed.js';
 import { wants } from '../../rollout/live/change-feed.js';
 import type { ChangeKind, FeedEvent } from '../../rollout/live/event-log.js';
+import { WeightedLru } from '../../rollout/lru.js';
+import { FILES_AT_ONCE } from '../../rollout/tuning.js';
 import type { RolloutLogger, SessionSummary } from '../../rollout/types.js';
+import { changesSince, type ReplayRow } from './team-replay.js';
 
-/** What the trigger of migration 3 sends for every committed change of cs_files. */
+/** What the trigger of migrations 3 and 5 sends for every committed change of cs_files. */
 interface Notice {
   op: 'insert' | 'update' | 'delete';
   machine: string;
@@ -19,50 +23,93 @@ export interface TeamSubscription extends FeedSubscription {
   machines?: readonly string[] | undefined;
 }
 
+export interface TeamFeedDeps {
+  /** A pushed file's summary as held now, with its machine and name; null when it is not a session (yet) or not held. */
+  summaryOf(machine: string, path: string): Promise<SessionSummary | null>;
+  /** What a session's path says of it (one removed before this instance read it), with machine and name; null for another path. */
+  pathSummary(machine: string, path: string): Promise<SessionSummary | null>;
+  log: RolloutLogger;
+}
+
 interface Subscriber {
   sub: TeamSubscription;
   deliver: (event: FeedEvent) => void;
+  /** Live events that came while the subscriber's replay was read: delivered after it. */
+  held: FeedEvent[] | null;
 }
 
 /** How long a lost listening connection waits before it connects again. */
 const RECONNECT_MS = 1000;
+/** The summaries last read, for `removed` events (the bytes are gone with the file). */
+const LAST_SUMMARIES = { maxEntries: 10_000, maxWeight: 16 * 1024 * 1024 };
+
+const keyOf = (machine: string, path: string) => `${machine}\0${path}`;
+
+function weightOf(summary: SessionSummary | null): number {
+  let bytes = 256;
+  if (summary !== null) for (const value of Object.values(summary)) if (typeof value === 'string') bytes += value.length * 2;
+  return bytes;
+}
+
+function passes(sub: TeamSubscription, event: FeedEvent): boolean {
+  const machine = event.session?.machine;
+  if (machine !== undefined && sub.machines !== undefined && !sub.machines.includes(machine)) return false;
+  return wants(sub, event);
+}
 
 /**
- * `/events` in team mode: every instance LISTENs on `cs_changes`, which the trigger on cs_files
- * notifies at each commit (an ingest on any instance), and turns each notice into the event
- * the single-machine feed sends, the session read from the database as it is then. Event ids are
- * cs_change_seq numbers, the same on every instance. Nothing is kept for replay: a client whose
- * Last-Event-ID is behind gets `reset` (it reloads its list), as when the local log expired.
+ * Live events in team mode: every instance LISTENs on `cs_changes`, which the trigger on cs_files
+ * notifies at each commit (an ingest on any instance), and turns each notice into the event the
+ * single-machine feed sends, the session read from the database as it is then. Event ids are
+ * cs_change_seq numbers, the same on every instance. A reconnecting client is replayed what
+ * changed since its Last-Event-ID from the database (team-replay.ts). Followers of one session
+ * (team-follow.ts) are woken by the notices of their file.
  */
 export class TeamFeed {
   private readonly subscribers = new Set<Subscriber>();
+  /** Followers' wake-ups by machine and file name (an archive move keeps the name, not the path). */
+  private readonly followers = new Map<string, Set<() => void>>();
+  private readonly last = new WeightedLru<string, SessionSummary | null>(LAST_SUMMARIES);
   private client: pg.PoolClient | null = null;
+  private starting: Promise<void> | null = null;
   private closed = false;
   /** Notices are turned into events one after another, so that events keep the order of commits. */
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly summaryOf: (machine: string, path: string) => Promise<SessionSummary | null>,
-    private readonly log: RolloutLogger,
+    private readonly deps: TeamFeedDeps,
   ) {}
 
   /** Listens from now on; resolves once LISTEN is in place (a change committed after it is seen). */
-  async start(): Promise<void> {
-    if (this.client !== null || this.closed) return;
+  start(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.starting ??= this.listen().catch((err: unknown) => {
+      this.starting = null;
+      throw err;
+    });
+    return this.starting;
+  }
+
+  private async listen(): Promise<void> {
     const client = await this.pool.connect();
+    if (this.closed) return client.release();
     this.client = client;
     client.on('notification', (message) => {
       if (message.channel !== 'cs_changes' || message.payload === undefined) return;
       const notice = JSON.parse(message.payload) as Notice;
-      this.queue = this.queue.then(() => this.announce(notice)).catch((err: unknown) => this.log.warn({ err }, 'a change event failed'));
+      this.wakeFollowers(notice);
+      const failed = (err: unknown) => this.deps.log.warn({ err }, 'a change event failed');
+      this.queue = this.queue.then(() => this.announce(notice)).catch(failed);
     });
     client.on('error', (err) => {
-      this.log.warn({ err }, 'the change listener lost its connection; listening again');
+      this.deps.log.warn({ err }, 'the change listener lost its connection; listening again');
       client.release(err);
       this.client = null;
-      // Changes meanwhile are not seen: every subscriber reloads.
+      this.starting = null;
+      // Changes meanwhile are not seen: every subscriber reloads, every follower looks.
       this.broadcast({ id: 0, change: 'reset', reason: 'overflow' });
+      for (const wakes of this.followers.values()) for (const wake of wakes) wake();
       if (!this.closed) setTimeout(() => void this.start().catch(() => {}), RECONNECT_MS).unref();
     });
     await client.query('LISTEN cs_changes');
@@ -74,35 +121,121 @@ export class TeamFeed {
     return Number(rows[0]!.n);
   }
 
+  /** Calls `wake` on every change of the file of `machine` at `relPath`, or at the same name elsewhere (moved). */
+  onFile(machine: string, relPath: string, wake: () => void): () => void {
+    const key = keyOf(machine, posix.basename(relPath));
+    let wakes = this.followers.get(key);
+    if (wakes === undefined) this.followers.set(key, (wakes = new Set()));
+    const mine = () => wake(); // one entry per follower, even for the same function
+    wakes.add(mine);
+    return () => {
+      wakes.delete(mine);
+      if (wakes.size === 0 && this.followers.get(key) === wakes) this.followers.delete(key);
+    };
+  }
+
+  private wakeFollowers(notice: Notice): void {
+    const wakes = this.followers.get(keyOf(notice.machine, posix.basename(notice.path)));
+    if (wakes !== undefined) for (const wake of [...wakes]) wake();
+  }
+
   /**
-   * Delivers every change `sub` wants from now on; with `lastId` behind the newest change, first a
-   * `reset` (nothing is kept to replay). Returns the unsubscribe function.
+   * Delivers every change `sub` wants from now on; with `lastId`, first what changed since it
+   * (replay), or a `reset` when that cannot be told (team-replay.ts). Returns the unsubscribe function.
    */
   async subscribe(sub: TeamSubscription, lastId: number | null, deliver: (event: FeedEvent) => void): Promise<() => void> {
     await this.start();
-    const subscriber = { sub, deliver };
+    const subscriber: Subscriber = { sub, deliver, held: lastId === null ? null : [] };
     this.subscribers.add(subscriber);
+    const unsubscribe = () => void this.subscribers.delete(subscriber);
+    if (lastId === null) return unsubscribe;
+    let replayed = new Set<number>();
+    try {
+      replayed = await this.replay(subscriber, lastId);
+    } finally {
+      const held = subscriber.held ?? [];
+      subscriber.held = null;
+      // A change both read in the replay and heard live is sent once.
+      for (const event of held) if (event.change === 'reset' || !replayed.has(event.id)) deliver(event);
+    }
+    return unsubscribe;
+  }
+
+  /** Sends `s` what changed after `lastId`, or `reset`; returns the change numbers it read. */
+  private async replay(s: Subscriber, lastId: number): Promise<Set<number>> {
     const newest = await this.lastChangeId();
-    if (lastId !== null && lastId < newest) deliver({ id: newest, change: 'reset', reason: 'expired' });
-    return () => this.subscribers.delete(subscriber);
+    const read = new Set<number>();
+    const rows = lastId < newest ? await changesSince(this.pool, lastId, newest, s.sub.machines) : lastId === newest ? [] : null;
+    if (rows === null) {
+      s.deliver({ id: newest, change: 'reset', reason: 'expired' });
+      return read;
+    }
+    for (let i = 0; i < rows.length; i += FILES_AT_ONCE) {
+      const events = await Promise.all(rows.slice(i, i + FILES_AT_ONCE).map((row) => this.replayed(row, s.sub)));
+      for (const [j, event] of events.entries()) {
+        read.add(rows[i + j]!.seq);
+        if (event !== null) s.deliver(event);
+      }
+    }
+    return read;
+  }
+
+  /**
+   * A change of the replay as an event: the session as it is now, `updated`, or `archived` /
+   * `unarchived` when it is out of the subscriber's view (so that a client drops it), `removed`.
+   */
+  private async replayed(row: ReplayRow, sub: TeamSubscription): Promise<FeedEvent | null> {
+    if (row.removed) {
+      const session = await this.removedSummary(row.machine, row.path);
+      const event: FeedEvent | null = session && { id: row.seq, change: 'removed', session };
+      return event !== null && passes(sub, event) ? event : null;
+    }
+    const session = await this.read(row.machine, row.path);
+    if (session === null) return null;
+    const kinds: ChangeKind[] = ['updated', session.archived ? 'archived' : 'unarchived'];
+    for (const change of kinds) {
+      const event: FeedEvent = { id: row.seq, change, session };
+      if (passes(sub, event)) return event;
+    }
+    return null;
   }
 
   private broadcast(event: FeedEvent): void {
-    for (const { sub, deliver } of this.subscribers) {
-      const machine = event.session?.machine;
-      if (machine !== undefined && sub.machines !== undefined && !sub.machines.includes(machine)) continue;
-      if (wants(sub, event)) deliver(event);
+    for (const s of this.subscribers) {
+      if (!passes(s.sub, event)) continue;
+      if (s.held !== null) s.held.push(event);
+      else s.deliver(event);
     }
   }
 
+  /** The summary of a pushed file as held now, kept for its `removed` event. */
+  private async read(machine: string, path: string): Promise<SessionSummary | null> {
+    const session = await this.deps.summaryOf(machine, path);
+    this.last.set(keyOf(machine, path), session, weightOf(session));
+    return session;
+  }
+
+  /** The summary last read of a removed file, or what its path says; null when it was not a session. */
+  private async removedSummary(machine: string, path: string): Promise<SessionSummary | null> {
+    const last = this.last.get(keyOf(machine, path));
+    if (last !== undefined) return last;
+    return this.deps.pathSummary(machine, path);
+  }
+
   private async announce(notice: Notice): Promise<void> {
-    // A deletion leaves no bytes to summarise; clients see it on their next list (docs/team.md).
-    if (this.subscribers.size === 0 || notice.op === 'delete') return;
-    const session = await this.summaryOf(notice.machine, notice.path);
+    const { machine, path, seq } = notice;
+    if (notice.op === 'delete') {
+      const session = this.subscribers.size === 0 ? null : await this.removedSummary(machine, path);
+      this.last.delete(keyOf(machine, path));
+      if (session !== null) this.broadcast({ id: seq, change: 'removed', session });
+      return;
+    }
+    if (this.subscribers.size === 0) return;
+    const session = await this.read(machine, path);
     if (session === null) return;
     let change: ChangeKind = notice.op === 'insert' || notice.wasEmpty ? 'created' : 'updated';
     if (notice.moved) change = session.archived ? 'archived' : 'unarchived';
-    this.broadcast({ id: notice.seq, change, session });
+    this.broadcast({ id: seq, change, session });
   }
 
   async close(): Promise<void> {

@@ -45,12 +45,17 @@ function absent(path: string): Error {
 /**
  * Opens a pushed file for the readers (ReadEnv.open): the length held now in cs_files, its bytes
  * from cs_chunks one slice at a time (ChunkSource). No descriptor: NDJSON streams from the source.
+ * `growing` (a follower): the source reads on past that length, but only the bytes of this
+ * generation (stat: `ino` is the file's id, `dev` its generation).
  */
-export async function openPushed(db: pg.Pool, file: RolloutFile): Promise<OpenRollout> {
+export async function openPushed(db: pg.Pool, file: RolloutFile, growing = false): Promise<OpenRollout> {
   const place = placeOf(file);
   const found = place && (await held(db, place.machine, place.path));
   if (!found) throw absent(file.relPath);
-  return { source: new ChunkSource(db, found.id, found.size), fd: null, stat: statOf(found), close: async () => {} };
+  const source = growing
+    ? new ChunkSource(db, found.id, Number.MAX_SAFE_INTEGER, found.generation)
+    : new ChunkSource(db, found.id, found.size);
+  return { source, fd: null, stat: statOf(found), close: async () => {} };
 }
 
 /**

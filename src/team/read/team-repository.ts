@@ -147,6 +147,14 @@ export class TeamRepository implements SessionRepository {
     return { ...read.summary, name: (await this.names.of(machine)).get(read.summary.id) || null };
   }
 
+  /** What a session's path says of it (removed before it was read), with machine and name; null for another path. */
+  async pathSummary(machine: string, path: string): Promise<SessionSummary | null> {
+    const file = pushedFile(machine, path);
+    if (file === null) return null;
+    const name = (await this.names.of(machine)).get(file.id) || null;
+    return { ...codex.summaryOfPath(file), machine, name };
+  }
+
   /** The summaries with `usage` from the index, per machine (null for a session not indexed yet). */
   private async withUsage<T extends SessionSummary>(items: T[]): Promise<T[]> {
     const byMachine = new Map<string, string[]>();
@@ -170,7 +178,7 @@ export class TeamRepository implements SessionRepository {
     const on = [...new Set(rows.map((r) => r.machine))];
     if (on.length > 1) {
       const named = `session ${id} is on ${on.length} machines: ${on.join(', ')}; choose one with ?machine=`;
-      throw new RolloutError(RolloutErrorKind.AmbiguousId, named);
+      throw new RolloutError(RolloutErrorKind.AmbiguousId, named, { machines: on });
     }
     if (rows.length > 1) {
       const paths = rows.map((r) => r.relPath).join(', ');

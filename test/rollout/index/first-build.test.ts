@@ -1,10 +1,11 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { sqliteIndex } from '../../../src/rollout/index/sqlite/backend.js';
+import { Checkpointer } from '../../../src/rollout/index/sqlite/checkpointer.js';
 import { SqliteStore } from '../../../src/rollout/index/sqlite/store.js';
 import type { WriteOp } from '../../../src/rollout/index/store.js';
 import { SLICE_WEIGHT, WriteBatch, opWeight } from '../../../src/rollout/index/write-batch.js';
@@ -66,7 +67,7 @@ describe('the first build keeps the event loop free', () => {
     expect(batch.yields).toBe(2);
   });
 
-  it('has what the store wrote checkpointed by a worker thread on a connection of its own', async () => {
+  it('checkpoints a small WAL on its own connection, with no worker thread (a thread is ~9 MB of resident memory)', async () => {
     const dir = await tempHome();
     const path = join(dir, 'index.sqlite');
     const store = new SqliteStore(Database, path, dir, 'h');
@@ -74,14 +75,43 @@ describe('the first build keeps the event loop free', () => {
       const file = { relPath: 'sessions/a.jsonl', key: 'k', id: uuidN(1), archived: false } as RolloutFile;
       const stamp = { dev: 1, ino: 1, size: 10, mtimeMs: 1, ctimeMs: 1 };
       await store.write([{ kind: 'entry', entry: { file, stamp, session: null }, resetContent: null }]);
+      expect(store.checkpointer.running).toBe(false);
       const r = await store.checkpointer.run('PASSIVE');
       expect(r.log).toBeGreaterThan(0);
       expect(r.checkpointed).toBe(r.log);
+      await store.afterPass();
+      expect((await stat(`${path}-wal`)).size).toBe(0);
+      expect(store.checkpointer.running).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('has a large WAL checkpointed by a worker thread on a connection of its own, which ends when idle', async () => {
+    const dir = await tempHome();
+    const path = join(dir, 'index.sqlite');
+    const store = new SqliteStore(Database, path, dir, 'h');
+    const local = () => {
+      throw new Error('checkpointed on the writing connection');
+    };
+    const checkpointer = new Checkpointer(path, { local, fallback: () => {}, workerFromBytes: 1, idleMs: 50 });
+    try {
+      const file = { relPath: 'sessions/a.jsonl', key: 'k', id: uuidN(1), archived: false } as RolloutFile;
+      const stamp = { dev: 1, ino: 1, size: 10, mtimeMs: 1, ctimeMs: 1 };
+      await store.write([{ kind: 'entry', entry: { file, stamp, session: null }, resetContent: null }]);
+      const r = await checkpointer.run('PASSIVE');
+      expect(checkpointer.running).toBe(true);
+      expect(r.log).toBeGreaterThan(0);
+      expect(r.checkpointed).toBe(r.log);
+      for (let waited = 0; checkpointer.running && waited < 5_000; waited += 10) await sleep(10);
+      expect(checkpointer.running).toBe(false);
       // The file itself (not only its WAL) holds the row: another connection reads it after the WAL is gone.
-      await store.checkpointer.run('TRUNCATE');
+      await store.write([{ kind: 'entry', entry: { file, stamp: { ...stamp, size: 11 }, session: null }, resetContent: null }]);
+      await checkpointer.run('TRUNCATE');
       expect((await stat(`${path}-wal`)).size).toBe(0);
       expect(await store.get('sessions/a.jsonl')).toMatchObject({ id: uuidN(1), isSession: false });
     } finally {
+      await checkpointer.close();
       await store.close();
     }
   });

@@ -3,6 +3,7 @@ import { isFileLocalKey, type UsageResponse } from '../../sources/common/usage-r
 import type { GroupBy } from '../../usage/grouping.js';
 import { DAY_MS, type OffsetInterval } from '../../usage/time-buckets.js';
 import type { ModelUsage, UsageAggregate, UsageAggregation } from '../metadata-index.js';
+import { NO_TIME, QUARTER_MS, quarterHoursSuffice } from '../quarter-hours.js';
 import { NOT_SHADOWED, Params, pgText, rootsCondition } from './sql.js';
 
 const SOURCE_CODES = { record: 1, token_count: 2 } as const;
@@ -144,27 +145,64 @@ export class PgUsage {
   }
 
   /** The counted usage of the sessions that pass `q`, per group and model, and the sessions per group (groupUsage in SQL). */
-  async aggregate(pool: pg.Pool, q: UsageAggregation): Promise<UsageAggregate> {
-    return aggregateUsageOf(pool, [this.home], q);
+  async aggregate(pool: pg.Pool, q: UsageAggregation, via: UsageVia = 'auto'): Promise<UsageAggregate> {
+    return aggregateUsageOf(pool, [this.home], q, via);
   }
 }
+
+/** Which rows answer a usage query: the rollup when whole quarter hours do (`auto`), or the one named (tests compare them). */
+export type UsageVia = 'auto' | 'rollup' | 'responses';
+
+/** What a usage query reads as `r`: each response, or the rollup (migration 4: sums per file, quarter hour and model). */
+interface UsageSource {
+  table: string;
+  /** The home column that serves the source's index (the responses' own; the rollup's is its file's). */
+  home: string;
+  /** The time of `r` in ms (the start of its quarter hour in the rollup), null without one. */
+  at: string;
+  /** Conditions of `r` for a time bound: `since` (inclusive) and `until` (inclusive; quarter hours only for the rollup). */
+  since: (p: Params, ms: number) => string;
+  until: (p: Params, ms: number) => string;
+}
+
+const RESPONSES: UsageSource = {
+  table: 'cs_index_usage r',
+  home: 'r.home',
+  at: 'r.at_ms',
+  since: (p, ms) => `r.at_ms >= ${p.add(Math.ceil(ms))}`,
+  until: (p, ms) => `r.at_ms <= ${p.add(Math.floor(ms))}`,
+};
+
+const ROLLUP: UsageSource = {
+  table: 'cs_index_usage_rollup r',
+  home: 's.home',
+  at: `(CASE WHEN r.qh = ${NO_TIME} THEN NULL ELSE r.qh::int8 * ${QUARTER_MS} END)`,
+  // On quarter hours only (quarterHoursSuffice): compared in quarter hours, the rollup's key.
+  since: (p, ms) => `r.qh >= ${p.add(ms / QUARTER_MS)}`,
+  until: (p, ms) => `r.qh < ${p.add((ms + 1) / QUARTER_MS)} AND r.qh <> ${NO_TIME}`,
+};
 
 /**
  * The counted usage of the sessions of `homes` that pass `q` (aggregate above, over several
  * homes; the team's queries across machines): group `home` is the row's home. Rule 6 stays
  * within each home (the counted flags), and a session is counted once per home it is in.
+ * Whole quarter hours are summed from the rollup (a few rows per session), other bounds and
+ * zones from the responses.
  */
 export async function aggregateUsageOf(
   pool: pg.Pool,
   homes: readonly string[],
   q: Omit<UsageAggregation, 'groupBy'> & { groupBy: GroupBy | 'home' },
+  via: UsageVia = 'auto',
 ): Promise<UsageAggregate> {
+  const src = via !== 'responses' && quarterHoursSuffice(q as UsageAggregation) ? ROLLUP : RESPONSES;
   const p = new Params();
   // One home compares with =, as the single-home statement always did (its index serves it best).
-  const home = homes.length === 1 ? `r.home = ${p.add(homes[0])}` : `r.home = ANY(${p.add(homes)}::text[])`;
-  const where = [home, 'r.counted', rootsCondition(q.archived)];
-  if (q.sinceMs !== undefined) where.push(`r.at_ms >= ${p.add(Math.ceil(q.sinceMs))}`);
-  if (q.untilMs !== undefined) where.push(`r.at_ms <= ${p.add(Math.floor(q.untilMs))}`);
+  const home = homes.length === 1 ? `${src.home} = ${p.add(homes[0])}` : `${src.home} = ANY(${p.add(homes)}::text[])`;
+  const where = [home, rootsCondition(q.archived)];
+  if (src === RESPONSES) where.push('r.counted');
+  if (q.sinceMs !== undefined) where.push(src.since(p, q.sinceMs));
+  if (q.untilMs !== undefined) where.push(src.until(p, q.untilMs));
   for (const [column, values] of [
     ['s.cwd_norm', q.filter.cwd],
     ['s.source', q.filter.source],
@@ -173,8 +211,8 @@ export async function aggregateUsageOf(
     if (values !== undefined) where.push(`${column} = ANY(${p.add(values)}::text[])`);
   }
   // Not a named statement: the zone's offsets are literals of its text, which would prepare one per range.
-  const bucket = bucketExpression(q.groupBy, q.offsets);
-  const from = `FROM cs_index_usage r JOIN cs_index_files s ON s.fid = r.fid WHERE ${where.join(' AND ')}`;
+  const bucket = bucketExpression(q.groupBy, q.offsets, src.at);
+  const from = `FROM ${src.table} JOIN cs_index_files s ON s.fid = r.fid WHERE ${where.join(' AND ')}`;
   const [tokens, sessions] = await Promise.all([
     pool.query<UsageAggregate['tokens'][number]>(
       `SELECT ${bucket} AS bucket, r.model, sum(r.input)::float8 AS "inputTokens", sum(r.cached)::float8 AS "cachedInputTokens", ` +
@@ -190,10 +228,10 @@ export async function aggregateUsageOf(
 }
 
 /** A response's group: a session column, the model, or a day number for time groups (as SQLite's bucketExpression). */
-function bucketExpression(groupBy: GroupBy | 'home', offsets: readonly OffsetInterval[]): string {
+function bucketExpression(groupBy: GroupBy | 'home', offsets: readonly OffsetInterval[], at: string): string {
   switch (groupBy) {
     case 'home':
-      return 'r.home';
+      return 's.home';
     case 'model':
       return 'r.model';
     case 'cwd':
@@ -206,8 +244,8 @@ function bucketExpression(groupBy: GroupBy | 'home', offsets: readonly OffsetInt
       return 's.id';
     default: {
       // The local day of the response: bigint division truncates towards zero, as SQLite's does.
-      const cases = offsets.map((o) => `WHEN r.at_ms < ${Math.trunc(o.endMs)} THEN (r.at_ms + ${Math.trunc(o.offsetMs)}) / ${DAY_MS}`);
-      const day = `(CASE WHEN r.at_ms IS NULL THEN NULL ${cases.join(' ')} END)`;
+      const cases = offsets.map((o) => `WHEN ${at} < ${Math.trunc(o.endMs)} THEN (${at} + ${Math.trunc(o.offsetMs)}) / ${DAY_MS}`);
+      const day = `(CASE WHEN ${at} IS NULL THEN NULL ${cases.join(' ')} END)`;
       if (groupBy === 'day') return `${day}::int`;
       if (groupBy === 'week') return `(${day} - ((${day} + 3) % 7 + 7) % 7)::int`;
       return `(date_trunc('month', (date '1970-01-01' + ${day}::int)::timestamp)::date - date '1970-01-01')`;

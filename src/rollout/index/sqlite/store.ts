@@ -17,7 +17,7 @@ import { SearchStore, createSearchTables, dropSearchTables } from './search.js';
 import { UsageStore, createUsageTables, dropUsageTables } from './usage.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
-const SCHEMA_VERSION = '13';
+const SCHEMA_VERSION = '14';
 
 const COLUMNS =
   'rel_path AS relPath, key, id, archived, dev, ino, size, mtime_exact AS mtimeExact, ctime_exact AS ctimeExact, ' +
@@ -118,7 +118,13 @@ export class SqliteStore implements IndexStore {
       this.maxFidStmt = this.db.prepare('SELECT max(fid) FROM sessions').pluck();
       this.totalChangesStmt = this.db.prepare('SELECT total_changes() AS n');
       this.ino = statSync(path).ino;
-      this.checkpointer = new Checkpointer(path, () => this.db.pragma('wal_autocheckpoint = 1000'));
+      this.checkpointer = new Checkpointer(path, {
+        local: (mode) => {
+          const [r] = this.db.pragma(`wal_checkpoint(${mode})`) as { log: number; checkpointed: number }[];
+          return { log: r!.log, checkpointed: r!.checkpointed };
+        },
+        fallback: () => this.db.pragma('wal_autocheckpoint = 1000'),
+      });
       this.db.pragma('wal_autocheckpoint = 0');
     } catch (err) {
       this.db.close();
@@ -243,7 +249,8 @@ export class SqliteStore implements IndexStore {
       hasUserMessage: session?.hasUserMessage ? 1 : 0,
       fid,
       createdMs: s ? Date.parse(s.createdAt) : null,
-      title: s?.title ?? null,
+      // q matches the title or the name: a name the transcript gives (Claude's) is matched here, a names file's through nameMatchIds.
+      title: s ? [s.title, s.name].filter((t) => t !== null && t !== '').join('\n') || null : null,
       cwdNorm: s?.cwd != null ? normalizeCwd(s.cwd) : null,
       source: s?.source ?? null,
       modelProvider: s?.modelProvider ?? null,

@@ -3,11 +3,7 @@ import { passesSelectors } from '../../usage/grouping.js';
 import { zeroTokens } from '../../sources/common/tokens.js';
 import { bucketDay, DAY_MS, type OffsetInterval } from '../../usage/time-buckets.js';
 import type { UsageAggregate, UsageAggregation, UsageBucket } from '../metadata-index.js';
-
-/** A quarter hour, the usage rollup's unit of time (its rows are per session, quarter hour and model). */
-export const QUARTER_MS = 900_000;
-/** The rollup's quarter hour of responses without a time (no real time is this far from 1970). */
-export const NO_TIME = -2147483648;
+import { NO_TIME, QUARTER_MS } from '../quarter-hours.js';
 
 /** Rollup rows held at most (about 42 bytes each, plus the facts of their sessions); a larger home is answered by SQL. */
 const MIRROR_MAX_ROWS = 500_000;

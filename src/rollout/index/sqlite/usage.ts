@@ -5,7 +5,8 @@ import type { GroupBy } from '../../usage/grouping.js';
 import { DAY_MS, type OffsetInterval } from '../../usage/time-buckets.js';
 import type { TokenCounts } from '../../sources/common/tokens.js';
 import type { UsageAggregate, UsageAggregation } from '../metadata-index.js';
-import { NO_TIME, QUARTER_MS, UsageMirror } from './usage-mirror.js';
+import { NO_TIME, QUARTER_MS, quarterHoursSuffice } from '../quarter-hours.js';
+import { UsageMirror } from './usage-mirror.js';
 import { NOT_SHADOWED } from './list-query.js';
 import { CLAUDE_MAIN, CLAUDE_SIDECHAIN, claudeOrder, SIDECHAIN_MARK, type Carrier } from './claude-owners.js';
 
@@ -115,17 +116,6 @@ const ROLLUP: UsageSource = {
   at: `(CASE WHEN r.qh = ${NO_TIME} THEN NULL ELSE r.qh * ${QUARTER_MS} END)`,
   counted: 'r.n > 0',
 };
-
-/**
- * True when whole quarter hours answer `q` exactly: every offset of the zone and every change
- * between them falls on a quarter hour, and so do the time bounds (`until` is inclusive).
- */
-function quarterHoursSuffice(q: UsageAggregation): boolean {
-  const aligned = (ms: number) => ms % QUARTER_MS === 0;
-  if (q.sinceMs !== undefined && !aligned(q.sinceMs)) return false;
-  if (q.untilMs !== undefined && !aligned(q.untilMs + 1)) return false;
-  return q.offsets.every((o, i) => aligned(o.offsetMs) && (i === q.offsets.length - 1 || aligned(o.endMs)));
-}
 
 /** One model's counts in one session. */
 export interface SessionModelUsage extends TokenCounts {

@@ -71,6 +71,7 @@ export const claudeSource: SessionSource<ClaudeShapes> = {
   },
   orderingKey: () => null,
   keysInNames: false,
+  namedLater: true,
   keyOf: (file: RolloutFile, summary: SessionSummary) => claudeRolloutFile(asClaude(file), summary.createdAt),
   parseKey: (text: string) => {
     const m = KEY.exec(text);

@@ -60,8 +60,8 @@ const MAX_MODELS = 32;
  * Codex there is no meta line: the id, cwd, branch and version are repeated on every
  * user/assistant line, so the first line that carries each wins. The title is the first real
  * prompt (records.ts); the name is the latest title record of the best kind seen anywhere in
- * the file (a rename over Claude's `ai-title` over an old `summary`), so a reader that stops
- * at the title bound may miss a name written later: the index feeds the whole file.
+ * the file (a rename over Claude's `ai-title` over an old `summary`): the head read feeds it the
+ * title records of its name windows too (reader.ts, `seekName`).
  */
 export class ClaudeSessionScanner {
   private firstAt: string | null = null;
@@ -103,11 +103,16 @@ export class ClaudeSessionScanner {
     if (model !== null && !this.modelsSeen.includes(model) && this.modelsSeen.length < MAX_MODELS) {
       this.modelsSeen.push(capped(model) as string);
     }
+    this.feedName(record);
+    if (record.type === 'last-prompt') this.lastPrompt = capped(stringOrNull(record.lastPrompt)) ?? this.lastPrompt;
+  }
+
+  /** Takes only what a title record says: the name a later line gives (reader.ts reads past the head for it). */
+  feedName(record: JsonRecord): void {
     const named = titleRecordName(record);
     if (named !== null && (this.named === null || named.rank >= this.named.rank)) {
       this.named = { name: capped(named.name) as string, rank: named.rank };
     }
-    if (record.type === 'last-prompt') this.lastPrompt = capped(stringOrNull(record.lastPrompt)) ?? this.lastPrompt;
   }
 
   /**

@@ -136,7 +136,8 @@ export class ClaudeWalker implements SessionWalker {
     if (st === null) return null;
     const known = this.keys.get(file.relPath);
     if (known && known.ino === st.ino && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.key;
-    const result = await readClaudeSessionFile(file, 0, 0, await this.readEnv(), this.log);
+    // Only the first timestamp matters here: no reading on for the name.
+    const result = await readClaudeSessionFile(file, 0, 0, await this.readEnv(), this.log, false);
     if (result === null) return null;
     // A file without a record yet is ordered by its mtime, as its summary's createdAt is.
     const createdAt = result.read?.summary.createdAt ?? new Date(result.stat.mtimeMs).toISOString();

@@ -41,6 +41,7 @@ export const codexSource: SessionSource<CodexShapes> = {
   orderingKey: (file: RolloutFile) => file.key,
   keyOf: (file: RolloutFile) => file,
   keysInNames: true,
+  namedLater: false,
   parseKey: (text: string) => {
     const parts = text.split('|');
     if (parts.length !== 2 || !isValidStamp(parts[0] as string) || !UUID.test(parts[1] as string)) return null;
