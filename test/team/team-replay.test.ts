@@ -15,7 +15,7 @@ import { startTeam } from './team-helper.js';
 interface Change {
   id: string;
   change: string;
-  session: { id: string; machine: string; title: string | null; archived: boolean };
+  session: { id: string; machine: string; title: string | null; archived: boolean; name: string | null };
 }
 
 const changeOf = (f: Frame): Change => ({ id: f.id!, ...(JSON.parse(f.data!) as Omit<Change, 'id'>) });
@@ -92,6 +92,17 @@ describePg('team mode: removed events and the replay of /events', () => {
       const live = changeOf(await back.next((f) => f.event === 'session' && f.data!.includes(idOf(7))));
       expect(live).toMatchObject({ change: 'created', session: { title: 'session 7' } });
       expect(Number(live.id)).toBeGreaterThan(ids.at(-1)!);
+
+      // A rename (a line appended to session_index.jsonl) is `renamed` live; a replay across it is a reset
+      // (the names before it are not kept, so which sessions it renamed cannot be told).
+      const renaming = { id: idOf(1), thread_name: 'a better name', updated_at: '2025-05-01T11:00:00Z' };
+      await appendFile(join(home, 'session_index.jsonl'), `${JSON.stringify(renaming)}\n`);
+      await pushOnce(team, erin, home);
+      const renamed = changeOf(await back.next((f) => f.event === 'session' && f.data!.includes('"renamed"')));
+      expect(renamed).toMatchObject({ change: 'renamed', session: { id: idOf(1), machine: 'erin', name: 'a better name' } });
+      const acrossRename = await openEvents(otherBase, '/events', read, { 'last-event-id': live.id });
+      expect((await acrossRename.next((f) => f.event === 'reset')).data).toBe('{"reason":"expired"}');
+      await acrossRename.close();
 
       // An id past the newest change was never given out: reset.
       const future = await openEvents(otherBase, '/events', read, { 'last-event-id': String(Number(live.id) + 1_000_000) });

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { FINGERPRINT_BYTES, NAMES_FILE, checkPushPath, fingerprint } from '../ingest/layout.js';
 
 export interface LocalFile {
@@ -31,13 +31,16 @@ function entries(dir: string) {
 export function scanHome(home: string): Map<string, LocalFile> {
   const found = new Map<string, LocalFile>();
   let anyRoot = false;
+  // Joined by hand: the parts are names from readdir under a resolved home, and path.join's
+  // normalising was a tenth of a no-change push's CPU at 10,000 files.
+  const under = (path: string) => `${home}${sep}${path}`;
   const add = (path: string): void => {
     // Gone meanwhile (undefined): it is not there.
-    const info = statSync(join(home, path), { throwIfNoEntry: false });
+    const info = statSync(under(path), { throwIfNoEntry: false });
     if (info?.isFile()) found.set(path, { path, size: info.size, mtimeMs: info.mtimeMs });
   };
   const walk = (relative: string, depth: number): void => {
-    const list = entries(join(home, relative));
+    const list = entries(under(relative));
     if (list === null) return;
     if (depth === 0) anyRoot = true;
     for (const entry of list) {

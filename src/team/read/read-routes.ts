@@ -84,6 +84,9 @@ export async function teamReadRoutes(app: FastifyInstance, options: TeamReadOpti
   const feed = new TeamFeed(pool, {
     summaryOf: (machine, path) => repository.summaryOf(machine, path),
     pathSummary: (machine, path) => repository.pathSummary(machine, path),
+    machines: () => index.machines(),
+    names: (machine) => repository.namesOf(machine),
+    pathsOf: async (machine, id) => (await index.byId(id, [machine])).map((row) => row.relPath),
     log,
   });
   const follow = new TeamFollow({ pool, feed, limits: DEFAULT_READ_LIMITS, lines: memory.lines });

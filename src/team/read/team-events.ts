@@ -28,12 +28,19 @@ export const teamEventRoutes: FastifyPluginAsyncTypebox<{ feed: TeamFeed; stream
       const raw = request.headers['last-event-id'];
       const lastId = typeof raw === 'string' ? Number(raw) : null;
       streams.check();
-      await feed.start(); // from the first frame on, every change is seen
+      await feed.start();
+      // A new client starts at the newest change, and is replayed from there like a reconnecting
+      // one: a change committed before its subscription is in place is not lost.
+      const since = lastId ?? (await feed.lastChangeId());
       const stream = streams.start(reply);
-      if (lastId === null) stream.send(sseFrame({ id: await feed.lastChangeId() }));
+      if (lastId === null) stream.send(sseFrame({ id: since }));
       const sub = { filter: parseFilter({ cwd, source, provider }), archived, machines: machine };
-      const unsubscribe = await feed.subscribe(sub, lastId, (event) => stream.send(changeFrame(event)));
-      stream.onClose(unsubscribe);
+      try {
+        stream.onClose(await feed.subscribe(sub, since, (event) => stream.send(changeFrame(event))));
+      } catch (err) {
+        request.log.warn({ err }, 'replaying /events failed; ending its stream');
+        stream.end();
+      }
       return reply;
     },
   );

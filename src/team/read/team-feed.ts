@@ -4,6 +4,7 @@ import type { FeedSubscription } from '../../rollout/live/change-feed.js';
 import { wants } from '../../rollout/live/change-feed.js';
 import type { ChangeKind, FeedEvent } from '../../rollout/live/event-log.js';
 import { WeightedLru } from '../../rollout/lru.js';
+import { SESSION_INDEX_FILE } from '../../rollout/sources/codex/session-names.js';
 import { FILES_AT_ONCE } from '../../rollout/tuning.js';
 import type { RolloutLogger, SessionSummary } from '../../rollout/types.js';
 import { changesSince, type ReplayRow } from './team-replay.js';
@@ -28,6 +29,12 @@ export interface TeamFeedDeps {
   summaryOf(machine: string, path: string): Promise<SessionSummary | null>;
   /** What a session's path says of it (one removed before this instance read it), with machine and name; null for another path. */
   pathSummary(machine: string, path: string): Promise<SessionSummary | null>;
+  /** Every machine that pushed something. */
+  machines(): Promise<string[]>;
+  /** A machine's user-set names, from its pushed session_index.jsonl. */
+  names(machine: string): Promise<ReadonlyMap<string, string>>;
+  /** The paths of a machine's files that claim a session id. */
+  pathsOf(machine: string, id: string): Promise<string[]>;
   log: RolloutLogger;
 }
 
@@ -42,6 +49,9 @@ interface Subscriber {
 const RECONNECT_MS = 1000;
 /** The summaries last read, for `removed` events (the bytes are gone with the file). */
 const LAST_SUMMARIES = { maxEntries: 10_000, maxWeight: 16 * 1024 * 1024 };
+
+/** More renames than this in one change of a names file are announced as one `reset`, as over one home. */
+const MAX_RENAMES = 100;
 
 const keyOf = (machine: string, path: string) => `${machine}\0${path}`;
 
@@ -70,6 +80,8 @@ export class TeamFeed {
   /** Followers' wake-ups by machine and file name (an archive move keeps the name, not the path). */
   private readonly followers = new Map<string, Set<() => void>>();
   private readonly last = new WeightedLru<string, SessionSummary | null>(LAST_SUMMARIES);
+  /** Each machine's names as last seen, to tell which a change of its names file renamed. */
+  private readonly names = new Map<string, ReadonlyMap<string, string>>();
   private client: pg.PoolClient | null = null;
   private starting: Promise<void> | null = null;
   private closed = false;
@@ -113,6 +125,14 @@ export class TeamFeed {
       if (!this.closed) setTimeout(() => void this.start().catch(() => {}), RECONNECT_MS).unref();
     });
     await client.query('LISTEN cs_changes');
+    // The names as they are, so that the next change of a names file can be compared with them.
+    try {
+      for (const machine of await this.deps.machines()) {
+        if (!this.names.has(machine)) this.names.set(machine, await this.deps.names(machine));
+      }
+    } catch (err) {
+      this.deps.log.warn({ err }, 'cannot read the pushed session names; live renames are not reported');
+    }
   }
 
   /** The newest change number (what a new subscriber has seen). */
@@ -152,6 +172,9 @@ export class TeamFeed {
     let replayed = new Set<number>();
     try {
       replayed = await this.replay(subscriber, lastId);
+    } catch (err) {
+      unsubscribe();
+      throw err;
     } finally {
       const held = subscriber.held ?? [];
       subscriber.held = null;
@@ -166,7 +189,8 @@ export class TeamFeed {
     const newest = await this.lastChangeId();
     const read = new Set<number>();
     const rows = lastId < newest ? await changesSince(this.pool, lastId, newest, s.sub.machines) : lastId === newest ? [] : null;
-    if (rows === null) {
+    // The names before a names file changed are not kept: which sessions it renamed cannot be told.
+    if (rows === null || rows.some((row) => row.path === SESSION_INDEX_FILE)) {
       s.deliver({ id: newest, change: 'reset', reason: 'expired' });
       return read;
     }
@@ -224,6 +248,7 @@ export class TeamFeed {
 
   private async announce(notice: Notice): Promise<void> {
     const { machine, path, seq } = notice;
+    if (path === SESSION_INDEX_FILE) return this.renames(machine, seq);
     if (notice.op === 'delete') {
       const session = this.subscribers.size === 0 ? null : await this.removedSummary(machine, path);
       this.last.delete(keyOf(machine, path));
@@ -236,6 +261,24 @@ export class TeamFeed {
     let change: ChangeKind = notice.op === 'insert' || notice.wasEmpty ? 'created' : 'updated';
     if (notice.moved) change = session.archived ? 'archived' : 'unarchived';
     this.broadcast({ id: seq, change, session });
+  }
+
+  /** `renamed` for each session of `machine` whose user-set name changed with its names file (as ChangeFeed over one home). */
+  private async renames(machine: string, seq: number): Promise<void> {
+    const before = this.names.get(machine) ?? new Map<string, string>();
+    const after = await this.deps.names(machine);
+    this.names.set(machine, after);
+    if (this.subscribers.size === 0 || before === after) return;
+    const renamed = new Set<string>();
+    for (const [id, name] of after) if (before.get(id) !== name) renamed.add(id);
+    for (const id of before.keys()) if (!after.has(id)) renamed.add(id);
+    if (renamed.size > MAX_RENAMES) return this.broadcast({ id: seq, change: 'reset', reason: 'overflow' });
+    for (const id of renamed) {
+      for (const path of await this.deps.pathsOf(machine, id)) {
+        const session = await this.read(machine, path);
+        if (session !== null) this.broadcast({ id: seq, change: 'renamed', session });
+      }
+    }
   }
 
   async close(): Promise<void> {

@@ -147,6 +147,11 @@ export class TeamRepository implements SessionRepository {
     return { ...read.summary, name: (await this.names.of(machine)).get(read.summary.id) || null };
   }
 
+  /** A machine's user-set names (its pushed session_index.jsonl). */
+  namesOf(machine: string): Promise<ReadonlyMap<string, string>> {
+    return this.names.of(machine);
+  }
+
   /** What a session's path says of it (removed before it was read), with machine and name; null for another path. */
   async pathSummary(machine: string, path: string): Promise<SessionSummary | null> {
     const file = pushedFile(machine, path);

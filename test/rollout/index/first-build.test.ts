@@ -87,6 +87,27 @@ describe('the first build keeps the event loop free', () => {
     }
   });
 
+  it('serves a complete index with a 2 MiB page cache, and builds with better-sqlite3\'s 16 MB', async () => {
+    const dir = await tempHome();
+    const path = join(dir, 'index.sqlite');
+    const cacheOf = (s: SqliteStore) => (s as unknown as { db: Database.Database }).db.pragma('cache_size', { simple: true });
+    const building = new SqliteStore(Database, path, dir, 'h');
+    try {
+      expect(cacheOf(building)).toBe(-16000);
+      await building.write([{ kind: 'complete' }]);
+      await building.afterPass();
+      expect(cacheOf(building)).toBe(-2048);
+    } finally {
+      await building.close();
+    }
+    const serving = new SqliteStore(Database, path, dir, 'h');
+    try {
+      expect(cacheOf(serving)).toBe(-2048);
+    } finally {
+      await serving.close();
+    }
+  });
+
   it('has a large WAL checkpointed by a worker thread on a connection of its own, which ends when idle', async () => {
     const dir = await tempHome();
     const path = join(dir, 'index.sqlite');

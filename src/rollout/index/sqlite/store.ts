@@ -19,6 +19,13 @@ import { UsageStore, createUsageTables, dropUsageTables } from './usage.js';
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
 const SCHEMA_VERSION = '14';
 
+/**
+ * SQLite's page cache once the index is complete, in KiB (better-sqlite3's default is 16 MB, which
+ * a build's writes use). Serving reads few pages per query and the OS caches the file: the 16 MB
+ * were ~14 MB of a fresh service's RSS after its verification pass, with no query measurably faster.
+ */
+const SERVING_CACHE_KIB = 2048;
+
 const COLUMNS =
   'rel_path AS relPath, key, id, archived, dev, ino, size, mtime_exact AS mtimeExact, ctime_exact AS ctimeExact, ' +
   'mtime_ms AS mtimeMs, has_user_message AS hasUserMessage, is_session AS isSession, fid, content_offset AS contentOffset, ' +
@@ -126,6 +133,7 @@ export class SqliteStore implements IndexStore {
         fallback: () => this.db.pragma('wal_autocheckpoint = 1000'),
       });
       this.db.pragma('wal_autocheckpoint = 0');
+      if (this.getMeta('complete') === '1') this.db.pragma(`cache_size = -${SERVING_CACHE_KIB}`);
     } catch (err) {
       this.db.close();
       throw err;
@@ -272,7 +280,7 @@ export class SqliteStore implements IndexStore {
 
   /** After a full pass: fresh planner statistics (approximate, bounded work), and the WAL folded into the file. */
   async afterPass(): Promise<void> {
-    this.db.exec('PRAGMA analysis_limit = 1000; ANALYZE;');
+    this.db.exec(`PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA cache_size = -${SERVING_CACHE_KIB};`);
     await this.checkpointer.run('TRUNCATE').catch(() => this.db.pragma('wal_checkpoint(TRUNCATE)'));
   }
 
