@@ -38,8 +38,8 @@ export const CASES = {
   },
   '2026-01-06': {
     what: 'a response in `fast` mode (`usage.speed: "fast"`, Opus 4.6)',
-    why: 'ccusage multiplies its cost by the fast factor of its table (6 for Opus 4.6) and names the model ' +
-      '`claude-opus-4-6-fast`; we do not read `speed` and price it at the standard rate',
+    // Both name the model `claude-opus-4-6-fast` and price it at 6× (docs/usage.md, "Both agents"): a control now.
+    why: null,
   },
   '2026-01-07': {
     what: 'controls: a response split into three lines, an API error (529), a response without `requestId`',

@@ -74,21 +74,19 @@ async function bundleCounter() {
   return outfile;
 }
 
-/** ccusage's rows: its `-fast` model names folded into the model (we keep no such split; the difference is explained). */
+/** ccusage's rows, by day and model (a `-fast` model is a model of its own there and here: `<model>-fast`). */
 function theirRows(report) {
   const rows = new Map();
   for (const day of report.daily ?? []) {
     for (const b of day.modelBreakdowns ?? []) {
-      const fast = b.modelName.endsWith('-fast');
-      const model = fast ? b.modelName.slice(0, -'-fast'.length) : b.modelName;
+      const model = b.modelName;
       const key = `${day.date}|${model}`;
-      const row = rows.get(key) ?? { date: day.date, model, input: 0, cacheWrite: 0, cacheRead: 0, output: 0, cost: 0, fast: false };
+      const row = rows.get(key) ?? { date: day.date, model, input: 0, cacheWrite: 0, cacheRead: 0, output: 0, cost: 0 };
       row.input += b.inputTokens;
       row.cacheWrite += b.cacheCreationTokens;
       row.cacheRead += b.cacheReadTokens;
       row.output += b.outputTokens;
       row.cost += b.cost;
-      row.fast ||= fast;
       rows.set(key, row);
     }
   }
@@ -124,7 +122,6 @@ function reasonOf(home, ours, theirs) {
   if (ours.cost !== null && ours.cost > 0 && theirs.cost === 0) {
     return `ccusage ${CCUSAGE_VERSION} has no price for ${ours.model}: it counts $0`;
   }
-  if (theirs.fast) return 'fast mode: ccusage applies its fast factor, we price the standard rate';
   if (ours.cacheWrite1h > 0) return '1-hour cache writes: ccusage prices them at the 5-minute rate';
   return null;
 }

@@ -3,8 +3,8 @@
 // items, the same answer everywhere, with and without the index, on a copy of the real homes.
 // The expected figures are the per-file tuples worked out by hand in
 // test/rollout/sources/claude/usage.test.ts (BY_HAND).
-import { cp } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { appendFile, cp, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { appFor, copyOfRealHome, MODES, sharedByTests, tempHome } from '../helper.js';
@@ -170,5 +170,92 @@ describe('an agent that is not served', () => {
     const bad = await app().inject('/usage?agent=claude&tz=Nowhere/Else');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().code).toBe('INVALID_QUERY');
+  });
+});
+
+const T = (s: number) => `2026-01-02T03:04:${String(s).padStart(2, '0')}.000Z`;
+const U = (input: number, write: number, read: number, output: number, extra: Record<string, unknown> = {}) => ({
+  input_tokens: input,
+  cache_creation_input_tokens: write,
+  cache_read_input_tokens: read,
+  output_tokens: output,
+  ...extra,
+});
+const SONNET = 'claude-sonnet-4-5-20250929';
+const line = (id: string, req: string, usage: object, at: number, extra: Record<string, unknown> = {}, model = SONNET) =>
+  JSON.stringify({
+    type: 'assistant',
+    timestamp: T(at),
+    sessionId: 'x',
+    requestId: req,
+    isSidechain: false,
+    message: { id, role: 'assistant', model, content: [{ type: 'text', text: 'x' }], usage },
+    ...extra,
+  });
+const prompt = (at: number) =>
+  JSON.stringify({ type: 'user', timestamp: T(at), promptId: `p${at}`, message: { role: 'user', content: `prompt ${at}` } });
+const OLDER = 'projects/-p/00000000-0000-4000-8000-000000000001.jsonl';
+const NEWER = 'projects/-p/00000000-0000-4000-8000-000000000002.jsonl';
+
+describe.each(MODES)('Claude usage rules over HTTP on written files, $mode', ({ index }) => {
+  const served = sharedByTests(async () => {
+    const claudeHome = await tempHome();
+    await mkdir(join(claudeHome, 'projects/-p'), { recursive: true });
+    // The older file has the sidechain copy (the stream's opening usage, output 4) and a fast-mode
+    // response; the newer one the main-chain copy (output 400): the main-chain copy counts.
+    await writeFile(
+      join(claudeHome, OLDER),
+      [
+        prompt(1),
+        line('msg_1', 'req_1', U(1, 2, 3, 4), 2, { isSidechain: true }),
+        line('msg_f', 'req_f', U(10, 0, 0, 100, { speed: 'fast' }), 3, {}, 'claude-opus-4-6'),
+      ].join('\n') + '\n',
+    );
+    await writeFile(join(claudeHome, NEWER), [prompt(5), line('msg_1', 'req_1', U(1, 2, 3, 400), 6)].join('\n') + '\n');
+    const app = await appFor(await copyOfRealHome(), index, { agents: ['codex', 'claude'], claudeHome });
+    return { app, claudeHome };
+  });
+  const get = async (url: string) => {
+    const res = await served().app.inject(url);
+    expect(res.statusCode, `${url}: ${res.body.slice(0, 300)}`).toBe(200);
+    return res.json();
+  };
+  const sessionRows = async () =>
+    Object.fromEntries(((await get('/usage?agent=claude&groupBy=session')).rows as Row[]).map((r) => [r.key, r]));
+
+  it('a main-chain copy counts over an older sidechain copy; fast mode is its own model, at 6× the Opus 4.6 price', async () => {
+    const rows = await sessionRows();
+    const older = rows['00000000-0000-4000-8000-000000000001']!;
+    const newer = rows['00000000-0000-4000-8000-000000000002']!;
+    expect(Object.keys(older.byModel)).toEqual(['claude-opus-4-6-fast']);
+    // 6 × ($5 × 10 + $25 × 100) per 1M (https://platform.claude.com/docs/en/build-with-claude/fast-mode, read 2026-12-06).
+    expect(older.costUSD).toBeCloseTo((6 * (10 * 5 + 100 * 25)) / 1e6, 12);
+    expect([newer.inputTokens, newer.cacheWrite5mTokens, newer.cachedInputTokens, newer.outputTokens]).toEqual([1 + 2 + 3, 2, 3, 400]);
+    const page = await get('/conversations/00000000-0000-4000-8000-000000000001/usage');
+    expect(tokensOf(page.totals)).toEqual(tokensOf(older));
+    expect(page.turns.map((t: { turnId: string }) => t.turnId)).toEqual(['p1']);
+  });
+
+  it('an append is counted once, a response split into several lines once (the index resumes where it stopped)', async () => {
+    const before = (await sessionRows())['00000000-0000-4000-8000-000000000002']!;
+    await appendFile(
+      join(served().claudeHome, NEWER),
+      [prompt(7), line('msg_2', 'req_2', U(5, 0, 100, 50), 8), line('msg_2', 'req_2', U(5, 0, 100, 50), 8)].join('\n') + '\n',
+    );
+    let after = before;
+    for (let i = 0; i < 100 && after.outputTokens === before.outputTokens; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = (await sessionRows())['00000000-0000-4000-8000-000000000002']!;
+    }
+    expect(after.outputTokens).toBe(400 + 50);
+    expect(after.cachedInputTokens).toBe(3 + 100);
+    const page = await get('/conversations/00000000-0000-4000-8000-000000000002/usage');
+    expect(tokensOf(page.totals)).toEqual(tokensOf(after));
+    if (index) {
+      const item = (await get('/conversations?agent=claude&limit=10&includeEmpty=true')).items.find(
+        (i: { id: string }) => i.id === '00000000-0000-4000-8000-000000000002',
+      );
+      expect(tokensOf(item.usage)).toEqual(tokensOf(after));
+    }
   });
 });

@@ -88,8 +88,11 @@ export const formatInt = (n: number) => n.toLocaleString('en-US');
 
 /** Token figures of the header: total, with its parts. */
 export function tokensLine(t: PricedTokens): string {
+  // Claude's cache writes are part of its input (docs/usage.md, "Both agents"): named only where there are some.
+  const writes = (t.cacheWrite5mTokens ?? 0) + (t.cacheWrite1hTokens ?? 0);
   return `${formatInt(t.totalTokens)} (input ${formatInt(t.inputTokens)}, cached ${formatInt(t.cachedInputTokens)}, ` +
-    `output ${formatInt(t.outputTokens)}, reasoning ${formatInt(t.reasoningOutputTokens)})`;
+    `${writes > 0 ? `cache writes ${formatInt(writes)}, ` : ''}output ${formatInt(t.outputTokens)}, ` +
+    `reasoning ${formatInt(t.reasoningOutputTokens)})`;
 }
 
 export function costLine(t: PricedTokens): string {

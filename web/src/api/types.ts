@@ -13,6 +13,9 @@ export interface TokenCounts {
   cachedInputTokens: number;
   outputTokens: number;
   reasoningOutputTokens: number;
+  /** Input written to the prompt cache (Claude; part of inputTokens); 0 for Codex. Absent from older servers. */
+  cacheWrite5mTokens?: number;
+  cacheWrite1hTokens?: number;
   totalTokens: number;
 }
 

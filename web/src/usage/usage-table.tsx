@@ -14,6 +14,7 @@ export const GROUPS: Record<string, string> = {
   source: 'Source',
   provider: 'Provider',
   session: 'Session',
+  agent: 'Agent',
 };
 
 /** A team server's groups besides (docs/team.md): by the machine that pushed the sessions. */
@@ -52,9 +53,13 @@ function GroupLabel({ row, group }: { row: UsageRow; group: string }) {
 }
 
 function Counts({ t }: { t: TokenCounts }) {
+  // Claude's cache writes are part of its input (docs/usage.md, "Both agents"): said on the input cell, not a column of zeros for Codex.
+  const writes = (t.cacheWrite5mTokens ?? 0) + (t.cacheWrite1hTokens ?? 0);
   return (
     <>
-      <td class="c-in">{integer(t.inputTokens)}</td>
+      <td class="c-in" title={writes > 0 ? `of which ${integer(writes)} written to the prompt cache` : undefined}>
+        {integer(t.inputTokens)}
+      </td>
       <td class="c-cached">{integer(t.cachedInputTokens)}</td>
       <td class="c-out">{integer(t.outputTokens)}</td>
       <td class="c-reasoning">{integer(t.reasoningOutputTokens)}</td>
