@@ -19,18 +19,11 @@ export async function claudeSessionUsage(deps: UsageDeps, file: RolloutFile, pri
     : await withEveryFile(deps, (read) => countedOf(deps, read).get(file.relPath) ?? []);
   const turns = new TurnTallies();
   for (const r of [...counted].sort((a, b) => a.lineNo - b.lineNo)) turns.add(r);
-  const { listed, all, omitted } = turns.result();
-  return {
-    id: file.id,
-    totals: all.totals(prices),
-    byModel: all.perModel(prices),
-    turns: listed.map((t) => ({ turnId: t.turnId, model: t.model, at: t.at, ...t.tally.totals(prices) })),
-    turnsOmitted: omitted,
+  return turns.document(file.id, prices, {
     contextWindow: null,
     peakInputTokens: counted.reduce((peak, r) => Math.max(peak, r.inputTokens), 0),
     rateLimits: null,
-    unpricedModels: all.unpriced(prices),
-  };
+  });
 }
 
 /** This file's counted responses: its own copies, less the responses the index counts in another file. */

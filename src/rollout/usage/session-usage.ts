@@ -85,6 +85,20 @@ export class TurnTallies {
     all.merge(this.omitted);
     return { listed, all, omitted: this.omittedTurns };
   }
+
+  /** A session's usage answer from its turns, priced; what only the agent's reading knows is `rest`. */
+  document(id: string, prices: PriceBook, rest: Pick<SessionUsage, 'contextWindow' | 'peakInputTokens' | 'rateLimits'>): SessionUsage {
+    const { listed, all, omitted } = this.result();
+    return {
+      id,
+      totals: all.totals(prices),
+      byModel: all.perModel(prices),
+      turns: listed.map((t) => ({ turnId: t.turnId, model: t.model, at: t.at, ...t.tally.totals(prices) })),
+      turnsOmitted: omitted,
+      ...rest,
+      unpricedModels: all.unpriced(prices),
+    };
+  }
 }
 
 /** What rule 6 needs beyond the file: which sessions exist, and which shared responses older files carry. */
@@ -247,16 +261,9 @@ export async function readSessionUsage(
       tallies = (await tallyFile(file, env, notElsewhere, held, () => kept() + 2 * keyBytes)).tallies;
     }
   }
-  const { listed, all, omitted } = tallies[source].result();
-  return {
-    id: file.id,
-    totals: all.totals(prices),
-    byModel: all.perModel(prices),
-    turns: listed.map((t) => ({ turnId: t.turnId, model: t.model, at: t.at, ...t.tally.totals(prices) })),
-    turnsOmitted: omitted,
+  return tallies[source].document(file.id, prices, {
     contextWindow: state.contextWindow,
     peakInputTokens: state.peakInputTokens[source],
     rateLimits: state.rateLimits,
-    unpricedModels: all.unpriced(prices),
-  };
+  });
 }
