@@ -58,7 +58,7 @@ const CASES: [string, 'INVALID_QUERY' | 'INVALID_ID', string][] = [
   [
     '/usage?groupBy=year',
     'INVALID_QUERY',
-    'query parameter groupBy must be one of day, week, month, model, cwd, source, provider, session, machine; got "year"',
+    'query parameter groupBy must be one of day, week, month, model, cwd, source, provider, session, agent, machine; got "year"',
   ],
   [
     '/usage?group=day',

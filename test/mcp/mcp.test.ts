@@ -37,7 +37,8 @@ async function httpClient(base: string, headers: Record<string, string> = {}): P
 async function stdioClient(home: string): Promise<Client> {
   const client = new Client({ name: 'test', version: '1.0.0' });
   const cli = resolve(import.meta.dirname, '../../dist/cli.js');
-  const args = [cli, 'mcp', '--codex-home', home, '--no-index', '--log-level', 'silent'];
+  // Codex only, as buildTestApp serves: the machine's own ~/.claude must not change the answers.
+  const args = [cli, 'mcp', '--codex-home', home, '--agents', 'codex', '--no-index', '--log-level', 'silent'];
   await client.connect(new StdioClientTransport({ command: process.execPath, args }));
   clients.push(client);
   return client;

@@ -45,7 +45,11 @@ export async function startCluster(bin: string): Promise<Cluster> {
   await as('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8']);
   // Only the socket file's name carries the port when TCP is off: any number is free in a private directory.
   const port = 5432;
-  const options = `-k ${dir} -p ${port} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+  // max_connections: team files run in parallel, each with several instances (a pool and a LISTEN
+  // connection each) and push agents; the default 100 ran out on CI ("too many clients already").
+  const options =
+    `-k ${dir} -p ${port} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off ` +
+    '-c max_connections=400';
   await as('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', '-t', '120', 'start']);
   return {
     adminUrl: urlFor(dir, port, 'postgres'),

@@ -26,7 +26,7 @@ import { FILES_AT_ONCE, RETRY_AFTER_S } from '../tuning.js';
 import type { UsageIndex } from './usage-index.js';
 import type { AgentName } from '../sources/source.js';
 import { countedClaudeResponses, readClaudeResponses } from './claude-usage.js';
-import { sumByModel } from './merge-reports.js';
+import { sumByModel } from './priced-sums.js';
 import type { ClaudeResponse } from '../sources/common/usage-response.js';
 
 export interface UsageRequest {

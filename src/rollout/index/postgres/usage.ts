@@ -6,6 +6,12 @@ import type { ModelUsage, UsageAggregate, UsageAggregation } from '../metadata-i
 import { NO_TIME, QUARTER_MS, quarterHoursSuffice } from '../quarter-hours.js';
 import { NOT_SHADOWED, Params, pgText, rootsCondition } from './sql.js';
 
+/**
+ * Cache writes are Claude's (SQLite's usage tables keep them per response); team mode pushes Codex
+ * homes only, whose responses have none: zero, so that both stores answer the same rows.
+ */
+const NO_CACHE_WRITES = '0::float8 AS "cacheWrite5mTokens", 0::float8 AS "cacheWrite1hTokens"';
+
 const SOURCE_CODES = { record: 1, token_count: 2 } as const;
 
 /**
@@ -137,7 +143,8 @@ export class PgUsage {
       name: 'cs-index-usage-of',
       text:
         'SELECT fid::float8 AS fid, model, sum(input)::float8 AS "inputTokens", sum(cached)::float8 AS "cachedInputTokens", ' +
-        'sum(output)::float8 AS "outputTokens", sum(reasoning)::float8 AS "reasoningOutputTokens" FROM cs_index_usage ' +
+        'sum(output)::float8 AS "outputTokens", sum(reasoning)::float8 AS "reasoningOutputTokens", ' +
+        `${NO_CACHE_WRITES} FROM cs_index_usage ` +
         'WHERE counted AND fid = ANY($1::bigint[]) GROUP BY fid, model ORDER BY fid, model',
       values: [fids],
     });
@@ -216,7 +223,8 @@ export async function aggregateUsageOf(
   const [tokens, sessions] = await Promise.all([
     pool.query<UsageAggregate['tokens'][number]>(
       `SELECT ${bucket} AS bucket, r.model, sum(r.input)::float8 AS "inputTokens", sum(r.cached)::float8 AS "cachedInputTokens", ` +
-        `sum(r.output)::float8 AS "outputTokens", sum(r.reasoning)::float8 AS "reasoningOutputTokens" ${from} GROUP BY 1, 2`,
+        `sum(r.output)::float8 AS "outputTokens", sum(r.reasoning)::float8 AS "reasoningOutputTokens", ${NO_CACHE_WRITES} ` +
+        `${from} GROUP BY 1, 2`,
       p.values,
     ),
     pool.query<UsageAggregate['sessions'][number]>(
