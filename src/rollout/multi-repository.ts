@@ -5,9 +5,8 @@ import { decodePosition, encodePosition, positionCompare, type Position } from '
 import type { FeedEvent, FeedSubscription, FileFollower, FollowStart } from './repository.js';
 import type { RolloutRepository, SessionRepository } from './repository.js';
 import type { AgentName, HomeState } from './sources/source.js';
-import type { ConversationItem, ConversationsPage, FilterInput, ListQuery } from './types.js';
-import type { RolloutFile, RolloutLogger, SortField, SortOrder } from './types.js';
-import type { SearchItem } from './search/search-pages.js';
+import type { ConversationsPage, FilterInput, ListQuery } from './types.js';
+import type { RolloutFile, RolloutLogger, SessionSummary, SortField, SortOrder } from './types.js';
 import type { Lease } from './reading/byte-budget.js';
 import { wants } from './live/change-feed.js';
 import { UUID } from './sources/common/fields.js';
@@ -213,8 +212,7 @@ export class MultiRepository implements SessionRepository {
     if (parts.length === 0) return { items: [], nextCursor: null, reachedScanCap: false };
     if (parts.length === 1) return parts[0]!.search(rest, log, signal);
     const pages = await Promise.all(parts.map((p) => p.search(rest, log, signal)));
-    const sourced = pages.map((page, i) => ({ page, keyOf: (item: SearchItem) => parts[i]!.keyOfItem(item) }));
-    const merged = mergePages(sourced, request.sort ?? 'created', request.order, request.limit);
+    const merged = mergePages(sourcedPages(pages, parts), request.sort ?? 'created', request.order, request.limit);
     return { ...merged, reachedScanCap: pages.some((page) => page.reachedScanCap) };
   };
 
@@ -226,12 +224,10 @@ export class MultiRepository implements SessionRepository {
     const { agent: _agent, ...rest } = request;
     const parts = this.chosen(request);
     if (parts.length === 1) return parts[0]!.usage(rest);
-    const agents = parts.map((p) => p.source.agent);
-    const pricing = this.first.prices.pricingOf(agents);
     // An agent not served has no usage (as the list gives nothing).
     if (parts.length === 0) return emptyReport(rest.groupBy, checkTimeZone(rest.tz), this.first.prices.pricingOf(request.agent ?? []));
     const reports = await Promise.all(parts.map((p) => p.usage({ ...rest, limit: Number.MAX_SAFE_INTEGER })));
-    return mergeReports(reports, request.limit, pricing);
+    return mergeReports(reports, request.limit, this.first.prices.pricingOf(parts.map((p) => p.source.agent)));
   };
 }
 
@@ -277,12 +273,19 @@ export function mergePages<T extends { updatedAt: string }>(
   return { items: taken.map((e) => e.item), nextCursor };
 }
 
+/** Each source's page with the ordering key of its items (pages[i] is parts[i]'s). */
+function sourcedPages<T extends SessionSummary>(
+  pages: readonly { items: T[]; nextCursor: string | null }[],
+  parts: readonly RolloutRepository[],
+): SourcePage<T>[] {
+  return pages.map((page, i) => ({ page, keyOf: (item: T) => parts[i]!.keyOfItem(item) }));
+}
+
 /** The merged list page: mergePages, with the scan counts and totals of every source. */
 function mergeListPages(pages: readonly ConversationsPage[], parts: readonly RolloutRepository[], query: ListQuery): ConversationsPage {
-  const sourced = pages.map((page, i) => ({ page, keyOf: (item: ConversationItem) => parts[i]!.keyOfItem(item) }));
   const totals = pages.map((page) => page.total);
   return {
-    ...mergePages(sourced, query.sort ?? 'created', query.order, query.limit),
+    ...mergePages(sourcedPages(pages, parts), query.sort ?? 'created', query.order, query.limit),
     numScannedFiles: pages.reduce((n, page) => n + page.numScannedFiles, 0),
     reachedScanCap: pages.some((page) => page.reachedScanCap),
     ...(totals.every((t) => t !== undefined) ? { total: totals.reduce((a, b) => a + b, 0) } : {}),
