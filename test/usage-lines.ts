@@ -6,6 +6,17 @@ import type { Line } from './helper.js';
 
 /** Usage lines as Codex writes them (envelope format), for building test sessions. */
 
+/** A report's token figures when nothing was counted (every field of the usage layout, both agents'). */
+export const ZERO_TOKENS = {
+  inputTokens: 0,
+  cachedInputTokens: 0,
+  outputTokens: 0,
+  reasoningOutputTokens: 0,
+  cacheWrite5mTokens: 0,
+  cacheWrite1hTokens: 0,
+  totalTokens: 0,
+};
+
 export type Usage = Record<string, number>;
 
 /** A usage object: input (cached included), cached, output (reasoning included), reasoning. */

@@ -7,18 +7,8 @@ import { countedResponses } from '../../src/rollout/usage/ownership.js';
 import { PriceBook } from '../../src/rollout/usage/pricing.js';
 import type { PricedTokens } from '../../src/rollout/usage/tally.js';
 import { buildTestApp, stampToIso, tempHome, uuidN, writeSession } from '../helper.js';
-import { fileResponses } from '../usage-lines.js';
+import { ZERO_TOKENS, fileResponses } from '../usage-lines.js';
 import { DAYS_UTC, EXPECTED, RATE_LIMITS, STAMPS, TREE, writeUsageTree, type TreeSession } from './usage-tree.js';
-
-const ZERO_TOKENS = {
-  inputTokens: 0,
-  cachedInputTokens: 0,
-  outputTokens: 0,
-  reasoningOutputTokens: 0,
-  cacheWrite5mTokens: 0,
-  cacheWrite1hTokens: 0,
-  totalTokens: 0,
-};
 
 const SESSIONS = Object.keys(TREE) as TreeSession[];
 

@@ -1,8 +1,6 @@
 // The usage rollup of the PostgreSQL index (migration 4, src/team/db/usage-rollup-schema.ts):
 // kept by triggers as files come, grow, fork, lose their parent and go, and answering /usage
 // exactly as the response rows do (as test/rollout/index/usage-rollup.test.ts for SQLite).
-import { appendFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type pg from 'pg';
 import pino from 'pino';
 import { afterAll, expect, it } from 'vitest';
@@ -13,9 +11,9 @@ import { RolloutRepository } from '../../src/rollout/repository.js';
 import { offsetIntervals } from '../../src/rollout/usage/time-buckets.js';
 import { MIGRATIONS, migrate } from '../../src/team/db/migrations.js';
 import { openPool } from '../../src/team/db/pool.js';
-import { TREE, writeUsageTree } from '../http/usage-tree.js';
+import { writeUsageTree } from '../http/usage-tree.js';
 import { tempHome } from '../helper.js';
-import { eventually } from '../net.js';
+import { churnUsageTree } from '../rollout/index/usage-churn.js';
 import { describePg, freshDatabase } from './pg.js';
 
 const QUARTER = 900_000;
@@ -64,20 +62,7 @@ describePg('the usage rollup in PostgreSQL', () => {
     try {
       await check();
       expect((await pool.query(ROLLUP)).rows.length).toBeGreaterThan(0);
-      const parent = await writeUsageTree(home, ['P']); // the fork's responses go back to their parent
-      await repo.usage({ groupBy: 'session', tz: 'UTC', archived: 'all', limit: 100 }); // the index catches up
-      await check();
-      const line = { timestamp: '2025-10-07T10:00:00.000Z', type: 'event_msg', payload: { type: 'token_count', info: null } };
-      await appendFile(join(home, paths.A), `${JSON.stringify(line)}\n`);
-      await check();
-      const bySession = { groupBy: 'session', tz: 'UTC', archived: 'all', limit: 100 } as const;
-      const sessions = async () => (await repo.usage(bySession)).rows.map((r) => r.key);
-      await rm(join(home, parent.P)); // the fork counts them again
-      await eventually(sessions, (keys) => !keys.includes(TREE.P), 10_000);
-      await check();
-      await rm(join(home, paths.F));
-      await eventually(sessions, (keys) => !keys.includes(TREE.F), 10_000);
-      await check();
+      await churnUsageTree(home, paths, repo, check);
       // Rows of a file whose responses went leave no zero rows behind.
       expect((await pool.query('SELECT count(*)::int AS n FROM cs_index_usage_rollup WHERE n = 0')).rows[0].n).toBe(0);
     } finally {

@@ -4,28 +4,9 @@ import { expect, it } from 'vitest';
 import type { SessionSummary } from '../../web/src/api/types.js';
 import { applySessionEvent, eventParams } from '../../web/src/live/list-events.js';
 import { FILTER_DEFAULTS } from '../../web/src/sessions/filters.js';
-import { uuidN } from '../helper.js';
+import { webSummary } from './summaries.js';
 
-function copy(machine: string, title: string): SessionSummary {
-  return {
-    id: uuidN(1),
-    path: `sessions/2025/10/01/rollout-2025-10-01T08-00-01-${uuidN(1)}.jsonl`,
-    createdAt: '2025-10-01T08:00:00.000Z',
-    updatedAt: '2025-10-01T08:00:00.000Z',
-    sizeBytes: 100,
-    title,
-    name: null,
-    cwd: '/w',
-    source: 'cli',
-    originator: 'codex_cli_rs',
-    cliVersion: '0.50.0',
-    modelProvider: 'openai',
-    git: null,
-    forkedFromId: null,
-    archived: false,
-    machine,
-  };
-}
+const copy = (machine: string, title: string): SessionSummary => webSummary(1, { title, machine });
 
 it('updates the copy of the event’s machine, and keeps the other machine’s', () => {
   const items = [copy('carol', 'on carol'), copy('bob', 'on bob')];

@@ -4,28 +4,9 @@ import { describe, expect, it } from 'vitest';
 import type { SessionEvent, SessionSummary } from '../../web/src/api/types.js';
 import { FILTER_DEFAULTS } from '../../web/src/sessions/filters.js';
 import { countText, mayChangeTotal } from '../../web/src/sessions/list-total.js';
-import { uuidN } from '../helper.js';
+import { webSummary } from './summaries.js';
 
-function summary(n: number, title: string | null, archived = false): SessionSummary {
-  return {
-    id: uuidN(n),
-    path: `sessions/2025/10/01/rollout-2025-10-01T08-00-0${n}-${uuidN(n)}.jsonl`,
-    createdAt: '2025-10-01T08:00:00.000Z',
-    updatedAt: '2025-10-01T08:00:00.000Z',
-    sizeBytes: 100,
-    title,
-    name: null,
-    cwd: '/w',
-    source: 'cli',
-    originator: 'codex_cli_rs',
-    cliVersion: '0.169.0',
-    modelProvider: 'openai',
-    git: null,
-    forkedFromId: null,
-    archived,
-    usage: null,
-  } as SessionSummary;
-}
+const summary = (n: number, title: string | null, archived = false): SessionSummary => webSummary(n, { title, archived });
 
 const event = (change: SessionEvent['change'], session: SessionSummary): SessionEvent => ({ change, session });
 

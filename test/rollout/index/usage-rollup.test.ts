@@ -1,4 +1,3 @@
-import { appendFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pino from 'pino';
@@ -8,9 +7,9 @@ import type { UsageAggregate, UsageAggregation } from '../../../src/rollout/inde
 import { UsageStore } from '../../../src/rollout/index/sqlite/usage.js';
 import { offsetIntervals } from '../../../src/rollout/usage/time-buckets.js';
 import { RolloutRepository } from '../../../src/rollout/repository.js';
-import { TREE, writeUsageTree } from '../../http/usage-tree.js';
+import { writeUsageTree } from '../../http/usage-tree.js';
 import { tempHome } from '../../helper.js';
-import { eventually } from '../../net.js';
+import { churnUsageTree } from './usage-churn.js';
 
 const QUARTER = 900_000;
 
@@ -46,20 +45,7 @@ describe('the usage rollup', () => {
     try {
       await check();
       expect(rollup(db).length).toBeGreaterThan(0);
-      const parent = await writeUsageTree(home, ['P']); // the fork's responses go back to their parent
-      await repo.usage({ groupBy: 'session', tz: 'UTC', archived: 'all', limit: 100 }); // the index catches up
-      await check();
-      const line = { timestamp: '2025-10-07T10:00:00.000Z', type: 'event_msg', payload: { type: 'token_count', info: null } };
-      await appendFile(join(home, paths.A), `${JSON.stringify(line)}\n`);
-      await check();
-      const bySession = { groupBy: 'session', tz: 'UTC', archived: 'all', limit: 100 } as const;
-      const sessions = async () => (await repo.usage(bySession)).rows.map((r) => r.key);
-      await rm(join(home, parent.P)); // the fork counts them again
-      await eventually(sessions, (keys) => !keys.includes(TREE.P), 10_000);
-      await check();
-      await rm(join(home, paths.F));
-      await eventually(sessions, (keys) => !keys.includes(TREE.F), 10_000);
-      await check();
+      await churnUsageTree(home, paths, repo, check);
     } finally {
       db.close();
       await repo.close();

@@ -5,16 +5,7 @@ import { KIND_TO_CODE } from '../../../src/http/problem.js';
 import type { UsageResponse } from '../../../src/rollout/sources/codex/usage-counter.js';
 import { bucketKey, checkTimeZone, groupUsage, type SessionFacts } from '../../../src/rollout/usage/grouping.js';
 import { PriceBook } from '../../../src/rollout/usage/pricing.js';
-
-const ZERO_TOKENS = {
-  inputTokens: 0,
-  cachedInputTokens: 0,
-  outputTokens: 0,
-  reasoningOutputTokens: 0,
-  cacheWrite5mTokens: 0,
-  cacheWrite1hTokens: 0,
-  totalTokens: 0,
-};
+import { ZERO_TOKENS } from '../../usage-lines.js';
 
 const response = (at: string, model: string, input: number, cached: number, output: number): UsageResponse => ({
   responseKey: `#L${input}`,
