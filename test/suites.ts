@@ -12,6 +12,7 @@ export const STRESS = [
   'test/http/usage-memory.test.ts',
   'test/http/follow.test.ts',
   'test/load.test.ts',
+  'test/http/redteam-concurrency.test.ts',
 ];
 
 /**
