@@ -12,6 +12,7 @@ export const STRESS = [
   'test/http/usage-memory.test.ts',
   'test/http/follow.test.ts',
   'test/load.test.ts',
+  'test/http/redteam-concurrency.test.ts',
 ];
 
 /** What `npm run build` makes: the CLI in dist/ and the dashboard in dist/web. */
