@@ -49,6 +49,8 @@ const { values: argv } = parseArgs({
     'index-dir': { type: 'string' },
     // Interleaved runs of row 6b (default 7; 3 in --quick).
     'startup-runs': { type: 'string' },
+    // The large tree's sessions (default 100,000; 1,000 in --quick): e.g. `--only build` on 10,000 on a loaded machine.
+    'large-sessions': { type: 'string' },
     'codex-cli': { type: 'string', default: join(ROOT, 'dist', 'cli.js') },
     // Every tree half Codex, half Claude Code, served together (bench/mixed.mjs).
     mixed: { type: 'boolean', default: false },
@@ -59,7 +61,7 @@ if (argv.help) {
   process.stdout.write(
     'usage: node bench/run.mjs [--quick] [--seed N] [--duration S] [--connections N] [--out FILE]\n' +
       '                          [--only export|startup|firstpage|build|1b] [--startup-runs N]\n' +
-      '                          [--baseline-cli DIST/cli.js] [--index-dir DIR] [--mixed]\n',
+      '                          [--baseline-cli DIST/cli.js] [--index-dir DIR] [--mixed] [--large-sessions N]\n',
   );
   process.exit(0);
 }
@@ -69,7 +71,7 @@ const CFG = {
   mode: QUICK ? 'quick' : 'full',
   seed: Number(argv.seed),
   smallSessions: QUICK ? 200 : 1_000,
-  largeSessions: QUICK ? 1_000 : 100_000,
+  largeSessions: Number(argv['large-sessions'] ?? (QUICK ? 1_000 : 100_000)),
   bigMb: QUICK ? 5 : 200,
   duration: Number(argv.duration ?? (QUICK ? 1 : 5)), // seconds per measured load and round
   rounds: QUICK ? 1 : 2, // interleaved rounds per comparison (A B A B), samples pooled
@@ -440,6 +442,7 @@ function summarize(raws) {
     non2xx: sum('non2xx'),
     errors: sum('errors'),
     timeouts: sum('timeouts'),
+    ...(raws.every((r) => r.cpuMs !== undefined) ? { cpuMsPerRequest: round(sum('cpuMs') / latencies.length, 2) } : {}),
   };
   if (out.non2xx > 0 || out.errors > 0 || latencies.length === 0) {
     broken.push(
@@ -453,7 +456,9 @@ function summarize(raws) {
 /**
  * Runs the loads of `runs` ([server, paths, opts, measureFn]) interleaved, `CFG.rounds` times
  * (A B C A B C ...), so that a noisy neighbour hits every side of a ratio alike; each side's
- * samples are pooled. Every side is warmed up first.
+ * samples are pooled. Every side is warmed up first. A side with `cpu: true` in its options gets
+ * the server's CPU time (user + system, every thread, /proc) per request answered over its loads:
+ * under load, a figure the machine's other processes change less than the latencies.
  */
 async function interleaved(runs) {
   for (const [server, paths, opts = {}, fn = measure] of runs) {
@@ -462,7 +467,12 @@ async function interleaved(runs) {
   }
   const raws = runs.map(() => []);
   for (let round = 0; round < CFG.rounds; round++) {
-    for (const [i, [server, paths, opts = {}, fn = measure]] of runs.entries()) raws[i].push(await fn(server, paths, opts));
+    for (const [i, [server, paths, opts = {}, fn = measure]] of runs.entries()) {
+      const before = opts.cpu ? await cpuMsOf(server.pid) : null;
+      const raw = await fn(server, paths, opts);
+      if (before !== null) raw.cpuMs = (await cpuMsOf(server.pid)) - before;
+      raws[i].push(raw);
+    }
   }
   return raws.map(summarize);
 }
@@ -689,7 +699,7 @@ async function buildingFirstPageRow(svcLarge, nLarge) {
   const checked = async () => JSON.parse((await get(svcLarge.port, '/readyz')).body).index?.filesCheckedThisPass ?? null;
   const checkedBefore = await checked();
   const startedMs = performance.now();
-  const [fpB] = await interleaved([[svcLarge, FIRST_PAGE]]);
+  const [fpB] = await interleaved([[svcLarge, FIRST_PAGE, { cpu: true }]]);
   const seconds = (performance.now() - startedMs) / 1000;
   const checkedAfter = await checked();
   const stillBuilding = JSON.parse((await get(svcLarge.port, '/readyz')).body).index?.complete !== true;
@@ -740,6 +750,11 @@ function firstPageTargets(fpS, fpL, fpBuilding, nSmall, nLarge) {
     fpBuilding.p50Ms / fpSmall.p50Ms, TARGETS.firstPageBuildRatio, 'max',
     `${fpBuilding.p50Ms} / ${fpSmall.p50Ms} ms; the build was ` +
       (fpBuilding.buildStillRunning ? 'still running at the end' : 'over before the end (the row is not a build figure)'));
+  // Information: the service's CPU per request, the building one's including the build's share.
+  // On a quiet machine a saturated service's latency follows it; under load it moves less than the latencies.
+  target('firstPageBuildCpuRatio', `1b. service CPU per first page during the build (${nLarge}) / steady (${nSmall})`,
+    (fpBuilding.cpuMsPerRequest ?? NaN) / (fpSmall.cpuMsPerRequest ?? NaN) || null, TARGETS.firstPageBuildRatio, 'max',
+    `${fpBuilding.cpuMsPerRequest} / ${fpSmall.cpuMsPerRequest} ms`, { info: true });
   return fpLarge;
 }
 
@@ -763,7 +778,7 @@ async function buildRowsAlone(small, large, waitForBuild) {
       await svcLarge.stop();
       await waitForIndex(svcSmall);
     }
-    const runs = [[svcSmall, FIRST_PAGE]];
+    const runs = [[svcSmall, FIRST_PAGE, { cpu: true }]];
     if (waitForBuild) runs.push([svcLarge, FIRST_PAGE]);
     const [fpS, fpL] = await interleaved(runs);
     firstPageTargets(fpS, fpL, fpBuilding, nSmall, nLarge);
@@ -835,7 +850,7 @@ async function main() {
     const fpBuilding = await buildingFirstPageRow(svcLarge, nLarge);
     await indexBuildRows(svcLarge, large, indexBuild);
     const [fpS, fpL, hwR] = await interleaved([
-      [svcSmall, FIRST_PAGE],
+      [svcSmall, FIRST_PAGE, { cpu: true }],
       [svcLarge, FIRST_PAGE],
       [helloServer, '/'],
     ]);

@@ -18,7 +18,7 @@ export const requestsFirst = fp<{ count?: RequestsFirst }>(
     app.addHook('onSend', async (request) => {
       await over(request);
     });
-    app.addHook('onResponse', over);
+    app.addHook('onResponse', over); // also ends a reply its route took over (MCP's), which runs no onSend
     app.addHook('onRequestAbort', over);
   },
   { name: 'requests-first' },

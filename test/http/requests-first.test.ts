@@ -24,6 +24,11 @@ async function server(count: RequestsFirst) {
     await held();
     return { ok: true };
   });
+  app.get('/raw', (_request, reply) => {
+    seen.push(count.underWay);
+    reply.hijack();
+    reply.raw.end('taken over');
+  });
   app.get('/fail', async () => {
     seen.push(count.underWay);
     throw new Error('boom');
@@ -53,6 +58,9 @@ describe('requests are counted for the index build to give way to them', () => {
     expect((await fetch(`http://127.0.0.1:${port}/nowhere`)).status).toBe(404);
     expect(seen).toEqual([1, 1]);
     expect(count.underWay).toBe(0);
+    expect(await (await fetch(`http://127.0.0.1:${port}/raw`)).text()).toBe('taken over');
+    await until(() => count.underWay === 0);
+    expect(seen).toEqual([1, 1, 1]);
   });
 
   it('stops counting a request whose client went away before the answer', async () => {
