@@ -29,19 +29,19 @@ function content(relPath: string, from: number, chars: number): WriteOp {
  */
 describe('a background pass gives way to requests', () => {
   it('takes one turn of the event loop when no request is under way', async () => {
-    const count = new RequestsFirst();
+    const count = new RequestsFirst(NEVER_MS);
     let done = false;
-    void count.giveWay(NEVER_MS).then(() => (done = true));
+    void count.giveWay().then(() => (done = true));
     expect(await turnsUntil(() => done, 100)).toBeLessThanOrEqual(2);
   });
 
   it('waits while requests are under way, and goes on once none is left', async () => {
-    const count = new RequestsFirst();
+    const count = new RequestsFirst(NEVER_MS);
     const first = count.arrived();
     const second = count.arrived();
     expect(count.underWay).toBe(2);
     let done = false;
-    void count.giveWay(NEVER_MS).then(() => (done = true));
+    void count.giveWay().then(() => (done = true));
     expect(await turnsUntil(() => done, 50)).toBe(50);
     first();
     first(); // a second end of one request is not another response
@@ -53,10 +53,10 @@ describe('a background pass gives way to requests', () => {
   });
 
   it(`lets one waiting step go per ${RESPONSES_PER_STEP} responses, in order, while requests keep coming`, async () => {
-    const count = new RequestsFirst();
+    const count = new RequestsFirst(NEVER_MS);
     let current = count.arrived();
     const went: number[] = [];
-    for (let i = 0; i < 3; i++) void count.giveWay(NEVER_MS).then(() => went.push(i));
+    for (let i = 0; i < 3; i++) void count.giveWay().then(() => went.push(i));
     await turnsUntil(() => false, 5);
     const responses: number[] = [];
     for (let n = 1; went.length < 3 && n <= 20; n++) {
@@ -71,18 +71,34 @@ describe('a background pass gives way to requests', () => {
     current();
   });
 
-  it('goes on after its bound however long the requests take', async () => {
-    const count = new RequestsFirst();
+  it('lets a waiting step go after its bound when no response comes, one step per bound', async () => {
+    const count = new RequestsFirst(20);
     const end = count.arrived();
-    await count.giveWay(1);
+    const went: number[] = [];
+    const steps = [0, 1, 2].map((i) => count.giveWay().then(() => went.push(i)));
+    await steps[0];
+    expect(went).toEqual([0]); // the others wait a bound each
+    await Promise.all(steps);
+    expect(went).toEqual([0, 1, 2]);
     expect(count.underWay).toBe(1);
-    end(); // the step that went on its bound is no longer waiting: nothing is released twice
+    end();
+  });
+
+  it('stops counting a request after its hold, however long it takes', async () => {
+    const count = new RequestsFirst(NEVER_MS, 20);
+    const end = count.arrived();
+    let done = false;
+    void count.giveWay().then(() => (done = true));
+    while (!done) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(count.underWay).toBe(0);
+    end(); // its response later ends nothing more
+    expect(count.underWay).toBe(0);
   });
 
   it("writes a pass's slices only while no request is under way, the first slice of a flush too", async () => {
-    const count = new RequestsFirst();
+    const count = new RequestsFirst(NEVER_MS);
     const written: number[] = [];
-    const batch = new WriteBatch(async (ops) => void written.push(ops.length), () => count.giveWay(NEVER_MS));
+    const batch = new WriteBatch(async (ops) => void written.push(ops.length), () => count.giveWay());
     for (let i = 0; i < 8; i++) batch.add(content('a.jsonl', i, SLICE_WEIGHT / 2));
     const end = count.arrived();
     const flushed = batch.flush();
