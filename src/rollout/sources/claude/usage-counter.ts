@@ -109,6 +109,7 @@ export function withClaudeSeenKeys(state: ClaudeCounterState, keys: readonly Cla
 export class ClaudeUsageCounter {
   private readonly s: ClaudeCounterState;
   private readonly seen: Set<string>;
+  private lastRaw: string | null = null;
 
   constructor(state: ClaudeCounterState = initialClaudeCounterState()) {
     this.s = structuredClone({ ...state, seen: [] });
@@ -140,7 +141,11 @@ export class ClaudeUsageCounter {
     const requestId = stringOrNull(record.requestId);
     const responseKey = messageId !== null && requestId !== null ? boundedKey(`${messageId}:${requestId}`) : `#L${lineNo}`;
     if (!isFileLocalKey(responseKey)) {
-      const key = digest(`${responseKey}|${sidechain}`);
+      const raw = `${responseKey}|${sidechain}`;
+      // The split lines of one response follow each other: a repeat of the last key was seen (no digest to compute).
+      if (raw === this.lastRaw) return null;
+      this.lastRaw = raw;
+      const key = digest(raw);
       if (this.seen.has(key)) return null;
       this.seen.add(key);
     }
