@@ -32,6 +32,7 @@ export class WatchHub implements TreeWatch {
     private readonly source: AnySource = codex,
   ) {
     this.watcher = new TreeWatcher(walker, (changes) => this.report(changes), log, (rel, kind) => this.rawEvent(rel, kind), source);
+    walker.watchedBy?.({ complete: () => this.watcher.complete });
   }
 
   start(): Promise<void> {
@@ -90,6 +91,7 @@ export class WatchHub implements TreeWatch {
   }
 
   private rawEvent(relPath: string, _kind: RawEventKind): void {
+    this.walker.changed?.(relPath);
     // Other entries of the home (history.jsonl, logs, config) change no response.
     const { watch } = this.source;
     if (relPath === watch.namesFile || watch.isTreeDir(relPath) || this.walker.fileAt(relPath) !== null) this.bump();

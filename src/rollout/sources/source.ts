@@ -72,6 +72,13 @@ export interface SessionWalker {
   fileAt(relPath: string): RolloutFile | null;
   everyFile(): AsyncGenerator<RolloutFile>;
   walk(archived: ArchivedFilter, order: SortOrder, afterKey?: string, bounds?: DateBounds): AsyncGenerator<RolloutFile>;
+  /**
+   * Optional: the home's one watch (live/watch-hub.ts) hands itself over, then tells every raw
+   * event's path; while `complete()` holds, every change was told, so a walker may keep what it
+   * listed between walks (Claude: its files and their stats, claude/known-files.ts).
+   */
+  watchedBy?(watch: { complete(): boolean }): void;
+  changed?(relPath: string): void;
 }
 
 /** An opened session: a consistent snapshot (size at open time) of one rollout file. */
