@@ -153,8 +153,13 @@ export interface SessionSource<S extends SourceShapes> {
   names(home: string, degraded?: Degradations): SessionNameBook;
   /** The summary of a file known only by its path (a session removed before it was ever read). */
   summaryOfPath(file: RolloutFile): SessionSummary;
-  /** Every file that claims a session id (lower case), found on disk without an index. */
-  filesClaiming(walker: SessionWalker, id: string): Promise<RolloutFile[]>;
+  /**
+   * Every file that claims a session id (lower case), found on disk without an index. `changed`:
+   * the session files changed since a complete watch began, given when a complete index lacks
+   * the id: any other file is in that index, so where the id names no place the source searches
+   * these (and where new sessions land) instead of walking the tree.
+   */
+  filesClaiming(walker: SessionWalker, id: string, changed?: readonly string[] | null): Promise<RolloutFile[]>;
   /** Whether a path (relative to the home) lies in the source's archive. */
   isArchivedPath(relPath: string): boolean;
   /** Where a session's file would be after it was archived (or unarchived when it is archived): the follower looks there. */
