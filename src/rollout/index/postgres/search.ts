@@ -10,7 +10,10 @@ const ROLE_CODES: Record<SearchRole, number> = { user: 1, assistant: 2, tool: 3,
 const ROLES = Object.fromEntries(Object.entries(ROLE_CODES).map(([k, v]) => [v, k])) as Record<number, SearchRole>;
 
 /** Documents read back per statement: a session's documents are never all in one result. */
-const DOC_CHUNK = 256;
+export const DOC_CHUNK = 256;
+
+/** The role codes of a search's scope. */
+export const scopeCodes = (search: SearchQuery): number[] => SCOPE_ROLES[search.scope].map((r) => ROLE_CODES[r]);
 
 /** What narrows a search page: per needle the trigram index can serve, its LIKE pattern; the scope's roles. */
 export interface PgSearchFilter extends SearchFilter {
@@ -73,7 +76,7 @@ export async function addDocs(client: pg.ClientBase, fid: number, docs: readonly
  * this is the matches and a few more in words mode), from line `fromLine` on, in file order.
  */
 export async function documentsOf(pool: pg.Pool, fid: number, search: SearchQuery, fromLine: number): Promise<LocatedDoc[]> {
-  const roles = SCOPE_ROLES[search.scope].map((r) => ROLE_CODES[r]);
+  const roles = scopeCodes(search);
   const patterns = search.needles.map(containsPattern);
   const out: LocatedDoc[] = [];
   for (let from = fromLine; ; ) {
@@ -84,13 +87,21 @@ export async function documentsOf(pool: pg.Pool, fid: number, search: SearchQuer
         'AND folded LIKE ANY($4::text[]) ORDER BY line LIMIT $5',
       values: [fid, from, roles, patterns, DOC_CHUNK],
     });
-    for (const r of rows) out.push({ line: r.line, timestamp: r.ts, role: ROLES[r.role] as SearchRole, kind: r.kind, text: r.text });
+    for (const r of rows) out.push(docOf(r));
     if (rows.length < DOC_CHUNK) return out;
     from = rows[rows.length - 1]!.line + 1;
   }
 }
 
-interface DocRow {
+export const docOf = (r: DocRow): LocatedDoc => ({
+  line: r.line,
+  timestamp: r.ts,
+  role: ROLES[r.role] as SearchRole,
+  kind: r.kind,
+  text: r.text,
+});
+
+export interface DocRow {
   line: number;
   role: number;
   kind: string;
