@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { SOURCE_VALUES } from '../rollout/listing/filters.js';
 import { GROUP_BY } from '../rollout/usage/grouping.js';
 
+const AGENTS = ['codex', 'claude'] as const;
+/** What usage_report groups by: GROUP_BY and the agent, as GET /usage (team mode adds the machine). */
+const USAGE_GROUP_BY = [...GROUP_BY, 'agent'] as const;
+
 /**
  * The tools' arguments, named as the REST parameters are. The SDK validates them before a tool
  * runs and answers a failure as a tool error whose text is these messages: each one starts with
@@ -45,6 +49,12 @@ const filters = {
     'Only sessions started from these: cli, vscode, exec, mcp, subagent, custom, unknown; interactive = cli + vscode',
   ),
   provider: list('provider', text('provider', 200, 'A model provider'), 50, 'Only sessions of these model providers (openai: none named)'),
+  agent: list(
+    'agent',
+    z.enum(AGENTS, q(`agent must be one of ${AGENTS.join(', ')}`)),
+    2,
+    'Only sessions of these agents: codex (Codex CLI), claude (Claude Code); an agent not served gives nothing',
+  ),
   since: text('since', 64, 'ISO 8601 instant or date (UTC): only sessions created at or after it').optional(),
   until: text('until', 64, 'ISO 8601 instant or date (UTC; a date is its whole day): only sessions created at or before it').optional(),
   archived: oneOf('archived', ['false', 'true', 'all'], 'false (default): active sessions; true: archived only; all: both'),
@@ -108,13 +118,14 @@ export const SearchSessionArgs = strict({
 export const SessionUsageArgs = strict({ id });
 
 export const UsageReportArgs = strict({
-  groupBy: oneOf('groupBy', GROUP_BY, `How to group (default day): ${GROUP_BY.join(', ')}`),
+  groupBy: oneOf('groupBy', USAGE_GROUP_BY, `How to group (default day): ${USAGE_GROUP_BY.join(', ')}`),
   tz: text('tz', 64, 'IANA time zone of day/week/month buckets and of since/until dates (default UTC)').optional(),
   since: text('since', 64, "ISO 8601 instant or date: only responses at or after it (on each response's own time)").optional(),
   until: text('until', 64, 'ISO 8601 instant or date (a date includes its whole day): only responses at or before it').optional(),
   cwd: filters.cwd,
   source: filters.source,
   provider: filters.provider,
+  agent: filters.agent,
   archived: oneOf('archived', ['false', 'true', 'all'], 'all (default): active and archived sessions; false; true'),
   limit: intIn('limit', 1, 1000, 'Rows at most (default 100); the totals cover every row'),
 });
@@ -141,6 +152,6 @@ export const TeamArgs = {
   session_usage: SessionUsageArgs.extend({ machine: machineChoice }),
   usage_report: UsageReportArgs.extend({
     machine: machineFilter,
-    groupBy: oneOf('groupBy', [...GROUP_BY, 'machine'], `How to group (default day): ${[...GROUP_BY, 'machine'].join(', ')}`),
+    groupBy: oneOf('groupBy', [...USAGE_GROUP_BY, 'machine'], `How to group (default day): ${[...USAGE_GROUP_BY, 'machine'].join(', ')}`),
   }),
 };

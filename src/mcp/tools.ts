@@ -72,7 +72,8 @@ export function registerTools(server: McpServer, repository: SessionRepository, 
   tool(
     'list_sessions',
     'List sessions',
-    'Codex sessions, newest first, with their title, project (cwd), times and token usage. Filters and paging as GET /conversations; ' +
+    'Sessions of the served agents (Codex CLI, Claude Code), newest first, with their agent, title, project (cwd), times and token ' +
+      'usage. Filters (agent among them) and paging as GET /conversations; ' +
       'pass nextCursor back as cursor for the next page. Read one with read_session.',
     args.list_sessions,
     (a) =>
@@ -157,7 +158,8 @@ export function registerTools(server: McpServer, repository: SessionRepository, 
   tool(
     'usage_report',
     'Usage report',
-    'Tokens and cost of all sessions, grouped by day, week, month, model, cwd, source, provider or session, with totals. As GET /usage.',
+    'Tokens and cost of all sessions, grouped by day, week, month, model, cwd, source, provider, session or agent, with totals. ' +
+      'As GET /usage.',
     args.usage_report,
     (a) =>
       access.usageOnly && a.groupBy === 'session'
