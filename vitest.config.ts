@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
-import { LongFirstSequencer } from './test/sequencer.js';
-import { BUILT, E2E, NOT_UNIT, OWN_PROCESS, STRESS, TEAM, UNIT } from './test/suites.js';
+import { ProjectBlockSequencer } from './test/sequencer.js';
+import { BUILT, E2E, NOT_UNIT, OWN_PROCESS, STRESS, STRESS_OWN_PROCESS, TEAM, UNIT } from './test/suites.js';
 
 export default defineConfig({
   test: {
@@ -13,7 +13,7 @@ export default defineConfig({
     // on a 2-core machine is one worker, and many files mostly wait (on Chromium, timers,
     // sockets, a database): two workers at least.
     maxWorkers: Math.max(2, availableParallelism()),
-    sequence: { sequencer: LongFirstSequencer },
+    sequence: { sequencer: ProjectBlockSequencer },
     // One project per suite (docs/testing.md); each global setup (Chromium's notice, the
     // PostgreSQL cluster) runs only when its tests are part of the run: starting a cluster takes seconds.
     projects: [
@@ -23,8 +23,11 @@ export default defineConfig({
       // CPU. The few files that look at process-wide state run in a process of their own.
       { extends: true, test: { name: 'unit', include: UNIT, exclude: [...NOT_UNIT, ...OWN_PROCESS], isolate: false } },
       { extends: true, test: { name: 'unit-own-process', include: OWN_PROCESS } },
-      { extends: true, test: { name: 'built', include: BUILT } },
-      { extends: true, test: { name: 'stress', include: STRESS } },
+      // Its files spawn the built CLI and look at nothing process-wide: several to a worker too.
+      { extends: true, test: { name: 'built', include: BUILT, isolate: false } },
+      // As unit, but for the stress files that measure their own process's RSS.
+      { extends: true, test: { name: 'stress', include: STRESS, exclude: STRESS_OWN_PROCESS, isolate: false } },
+      { extends: true, test: { name: 'stress-own-process', include: STRESS_OWN_PROCESS } },
       // Several files to a worker too (node_modules and playwright-core imported once per worker:
       // about 1 s of CPU per file); each file still launches its own Chromium and servers.
       { extends: true, test: { name: 'e2e', include: E2E, globalSetup: ['test/e2e/global-setup.ts'], isolate: false } },

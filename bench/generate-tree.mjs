@@ -476,7 +476,9 @@ export async function ensureTree(opts) {
 
 // ---------------------------------------------------------------- CLI
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// A function, not top-level await: generate-claude.mjs imports this module, and importing it
+// while this module's evaluation awaits would be a cycle that never settles (exit code 13).
+async function main() {
   const { values } = parseArgs({
     options: {
       sessions: { type: 'string', short: 'n' },
@@ -514,4 +516,11 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const claudeOpts = { sessions: Number(values.claude), seed: opts.seed, out: claudeOut };
     process.stdout.write(describeClaudeTree(values.force ? await generateClaudeTree(claudeOpts) : await ensureClaudeTree(claudeOpts)));
   }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    process.stderr.write(`${err?.stack ?? err}\n`);
+    process.exit(1);
+  });
 }

@@ -41,13 +41,16 @@ const { values: argv } = parseArgs({
     duration: { type: 'string' },
     connections: { type: 'string' },
     out: { type: 'string' },
-    // One row alone (its own results file unless --out): `export` (row 11), `startup` (row 6b) or
-    // `firstpage` (row 1t: first pages with their total; --baseline-cli: against another build, interleaved).
+    // One row alone (its own results file unless --out): `export` (row 11), `startup` (row 6b),
+    // `firstpage` (row 1t: first pages with their total; --baseline-cli: against another build, interleaved),
+    // `build` (the index build and row 1b, with row 1's steady pages) or `1b` (row 1b, the build stopped after it).
     only: { type: 'string' },
     'baseline-cli': { type: 'string' },
     'index-dir': { type: 'string' },
     // Interleaved runs of row 6b (default 7; 3 in --quick).
     'startup-runs': { type: 'string' },
+    // The large tree's sessions (default 100,000; 1,000 in --quick): e.g. `--only build` on 10,000 on a loaded machine.
+    'large-sessions': { type: 'string' },
     'codex-cli': { type: 'string', default: join(ROOT, 'dist', 'cli.js') },
     // Every tree half Codex, half Claude Code, served together (bench/mixed.mjs).
     mixed: { type: 'boolean', default: false },
@@ -57,8 +60,8 @@ const { values: argv } = parseArgs({
 if (argv.help) {
   process.stdout.write(
     'usage: node bench/run.mjs [--quick] [--seed N] [--duration S] [--connections N] [--out FILE]\n' +
-      '                          [--only export|startup|firstpage] [--startup-runs N]\n' +
-      '                          [--baseline-cli DIST/cli.js] [--index-dir DIR] [--mixed]\n',
+      '                          [--only export|startup|firstpage|build|1b] [--startup-runs N]\n' +
+      '                          [--baseline-cli DIST/cli.js] [--index-dir DIR] [--mixed] [--large-sessions N]\n',
   );
   process.exit(0);
 }
@@ -68,7 +71,7 @@ const CFG = {
   mode: QUICK ? 'quick' : 'full',
   seed: Number(argv.seed),
   smallSessions: QUICK ? 200 : 1_000,
-  largeSessions: QUICK ? 1_000 : 100_000,
+  largeSessions: Number(argv['large-sessions'] ?? (QUICK ? 1_000 : 100_000)),
   bigMb: QUICK ? 5 : 200,
   duration: Number(argv.duration ?? (QUICK ? 1 : 5)), // seconds per measured load and round
   rounds: QUICK ? 1 : 2, // interleaved rounds per comparison (A B A B), samples pooled
@@ -84,8 +87,9 @@ const CFG = {
   dashboardRuns: QUICK ? 3 : 5,
 };
 const ONLY = argv.only ?? null;
-if (ONLY !== null && ONLY !== 'export' && ONLY !== 'startup' && ONLY !== 'firstpage') {
-  process.stdout.write(`--only takes: export, startup, firstpage, got "${ONLY}"\n`);
+const ONLY_ROWS = ['export', 'startup', 'firstpage', 'build', '1b'];
+if (ONLY !== null && !ONLY_ROWS.includes(ONLY)) {
+  process.stdout.write(`--only takes: ${ONLY_ROWS.join(', ')}, got "${ONLY}"\n`);
   process.exit(2);
 }
 const MIXED = argv.mixed;
@@ -438,6 +442,7 @@ function summarize(raws) {
     non2xx: sum('non2xx'),
     errors: sum('errors'),
     timeouts: sum('timeouts'),
+    ...(raws.every((r) => r.cpuMs !== undefined) ? { cpuMsPerRequest: round(sum('cpuMs') / latencies.length, 2) } : {}),
   };
   if (out.non2xx > 0 || out.errors > 0 || latencies.length === 0) {
     broken.push(
@@ -451,7 +456,9 @@ function summarize(raws) {
 /**
  * Runs the loads of `runs` ([server, paths, opts, measureFn]) interleaved, `CFG.rounds` times
  * (A B C A B C ...), so that a noisy neighbour hits every side of a ratio alike; each side's
- * samples are pooled. Every side is warmed up first.
+ * samples are pooled. Every side is warmed up first. A side with `cpu: true` in its options gets
+ * the server's CPU time (user + system, every thread, /proc) per request answered over its loads:
+ * under load, a figure the machine's other processes change less than the latencies.
  */
 async function interleaved(runs) {
   for (const [server, paths, opts = {}, fn = measure] of runs) {
@@ -460,7 +467,12 @@ async function interleaved(runs) {
   }
   const raws = runs.map(() => []);
   for (let round = 0; round < CFG.rounds; round++) {
-    for (const [i, [server, paths, opts = {}, fn = measure]] of runs.entries()) raws[i].push(await fn(server, paths, opts));
+    for (const [i, [server, paths, opts = {}, fn = measure]] of runs.entries()) {
+      const before = opts.cpu ? await cpuMsOf(server.pid) : null;
+      const raw = await fn(server, paths, opts);
+      if (before !== null) raw.cpuMs = (await cpuMsOf(server.pid)) - before;
+      raws[i].push(raw);
+    }
   }
   return raws.map(summarize);
 }
@@ -678,6 +690,104 @@ async function startupRow(large) {
     `${round(startSvc, 0)} / ${round(startHello, 0)} ms, spawn until the first HTTP response, runs interleaved`);
 }
 
+/**
+ * Row 1b: the first page of the large tree while its index builds (the small one's is done by
+ * then: 1,000 sessions take seconds); compared with row 1's steady small page later. The files
+ * the build checked meanwhile say how far the loads held it back.
+ */
+async function buildingFirstPageRow(svcLarge, nLarge) {
+  const checked = async () => JSON.parse((await get(svcLarge.port, '/readyz')).body).index?.filesCheckedThisPass ?? null;
+  const checkedBefore = await checked();
+  const startedMs = performance.now();
+  const [fpB] = await interleaved([[svcLarge, FIRST_PAGE, { cpu: true }]]);
+  const seconds = (performance.now() - startedMs) / 1000;
+  const checkedAfter = await checked();
+  const stillBuilding = JSON.parse((await get(svcLarge.port, '/readyz')).body).index?.complete !== true;
+  return row('firstPage.large.building', `1b. first page during the index build, ${nLarge} sessions`, {
+    ...fpB,
+    buildStillRunning: stillBuilding,
+    buildFilesPerSecond: checkedBefore === null || checkedAfter === null ? null : round((checkedAfter - checkedBefore) / seconds, 0),
+  });
+}
+
+/**
+ * Index build (metadata, search, usage): from process start to a complete index, the service's
+ * peak RSS and CPU time meanwhile, and its size on disk. Rows 1, 2 and 4 run after it: they
+ * measure the steady state, not a service busy reading 5 GiB for its index.
+ */
+async function indexBuildRows(svcLarge, large, indexBuild) {
+  const nLarge = large.manifest.sessions.toLocaleString('en');
+  const [, buildMs] = await indexBuild;
+  const cpuMs = await cpuMsOf(svcLarge.pid);
+  const buildHwm = (await memoryOf(svcLarge.pid))?.hwmMb ?? null;
+  const indexMb = round(await fileSizeMb(indexPathFor(large.dir), large.dir), 1);
+  const treeMb = round(large.manifest.totalBytes / 2 ** 20, 0);
+  row('index.build', `index build, ${nLarge} sessions (from process start)`, {
+    buildMs: round(buildMs, 0),
+    cpuMs: round(cpuMs, 0),
+    peakRssMb: round(buildHwm, 1),
+    sizeMb: indexMb,
+    treeMb,
+  });
+  say(`index of ${nLarge} sessions complete ${round(buildMs / 1000, 1)} s after start (CPU ${round(cpuMs / 1000, 1)} s), ` +
+    `${indexMb} MiB (tree ${treeMb} MiB)`);
+  target('indexBuildMs', `index build, ${nLarge} sessions (s)`, buildMs / 1000, TARGETS.indexBuildS, 'max',
+    `index ${indexMb} MiB for a ${treeMb} MiB tree ` +
+      `(${round((100 * indexMb) / treeMb, 1)} %)`);
+  target('indexBuildRss', 'peak RSS of the service during the build (MB)', buildHwm, TARGETS.indexBuildRssMb, 'max',
+    'VmHWM of the process from its start until the index was complete');
+}
+
+/** Rows 1 and 1b's targets, from the steady first pages of both trees and row 1b; returns row 1's large row. */
+function firstPageTargets(fpS, fpL, fpBuilding, nSmall, nLarge) {
+  const fpSmall = row('firstPage.small', `1. first page, ${nSmall} sessions`, fpS);
+  const fpLarge = fpL && row('firstPage.large', `1. first page, ${nLarge} sessions`, fpL);
+  if (fpLarge) {
+    target('firstPageRatio', `1. first page p50, ${nLarge} / ${nSmall}`, fpLarge.p50Ms / fpSmall.p50Ms, TARGETS.firstPageRatio, 'max',
+      `${fpLarge.p50Ms} / ${fpSmall.p50Ms} ms`);
+  }
+  target('firstPageBuildRatio', `1b. first page p50 during the build (${nLarge}) / steady (${nSmall})`,
+    fpBuilding.p50Ms / fpSmall.p50Ms, TARGETS.firstPageBuildRatio, 'max',
+    `${fpBuilding.p50Ms} / ${fpSmall.p50Ms} ms; the build was ` +
+      (fpBuilding.buildStillRunning ? 'still running at the end' : 'over before the end (the row is not a build figure)'));
+  // Information: the service's CPU per request, the building one's including the build's share.
+  // On a quiet machine a saturated service's latency follows it; under load it moves less than the latencies.
+  target('firstPageBuildCpuRatio', `1b. service CPU per first page during the build (${nLarge}) / steady (${nSmall})`,
+    (fpBuilding.cpuMsPerRequest ?? NaN) / (fpSmall.cpuMsPerRequest ?? NaN) || null, TARGETS.firstPageBuildRatio, 'max',
+    `${fpBuilding.cpuMsPerRequest} / ${fpSmall.cpuMsPerRequest} ms`, { info: true });
+  return fpLarge;
+}
+
+/**
+ * `--only build`: the index build and row 1b as in the full run (both services started together,
+ * row 1b at once, rows 1's steady pages once the large index is complete). `--only 1b`: the large
+ * service is stopped after row 1b, and the small tree's steady page measured alone.
+ */
+async function buildRowsAlone(small, large, waitForBuild) {
+  const nSmall = small.manifest.sessions.toLocaleString('en');
+  const nLarge = large.manifest.sessions.toLocaleString('en');
+  const svcSmall = await startService(small.dir, `service(${nSmall})`, '/readyz', NO_CACHE);
+  const svcLarge = await startService(large.dir, `service(${nLarge})`, '/readyz', NO_CACHE);
+  const indexBuild = Promise.all([waitForIndex(svcSmall), waitForIndex(svcLarge)]);
+  indexBuild.catch(() => {}); // awaited below, or not at all (--only 1b)
+  try {
+    for (const svc of [svcSmall, svcLarge]) await expectOk(svc, FIRST_PAGE);
+    const fpBuilding = await buildingFirstPageRow(svcLarge, nLarge);
+    if (waitForBuild) await indexBuildRows(svcLarge, large, indexBuild);
+    else {
+      await svcLarge.stop();
+      await waitForIndex(svcSmall);
+    }
+    const runs = [[svcSmall, FIRST_PAGE, { cpu: true }]];
+    if (waitForBuild) runs.push([svcLarge, FIRST_PAGE]);
+    const [fpS, fpL] = await interleaved(runs);
+    firstPageTargets(fpS, fpL, fpBuilding, nSmall, nLarge);
+  } finally {
+    await svcSmall.stop();
+    await svcLarge.stop();
+  }
+}
+
 async function main() {
   if (!existsSync(CLI)) {
     say(`${CLI} not found: build first (npm run build)`);
@@ -688,6 +798,10 @@ async function main() {
     const large = () => makeTree({ seed: CFG.seed, sessions: CFG.largeSessions, bigMb: CFG.bigMb });
     if (ONLY === 'export') await exportRows();
     else if (ONLY === 'firstpage') await firstPageTotalRows(await large());
+    else if (ONLY === 'build' || ONLY === '1b') {
+      const small = await makeTree({ seed: CFG.seed, sessions: CFG.smallSessions, bigMb: CFG.bigMb });
+      await buildRowsAlone(small, await large(), ONLY === 'build');
+    }
     else await startupRow(await large());
     const report = { mode: CFG.mode, only: ONLY, date: new Date().toISOString(), node: process.version, rows, targets, broken,
       wallSeconds: round((Date.now() - started) / 1000, 1) };
@@ -733,48 +847,14 @@ async function main() {
       }
     }
 
-    // 1b: the first page of the large tree while its index builds (the small one's is done by
-    // then: 1,000 sessions take seconds); compared with row 1's steady small page below.
-    const [fpB] = await interleaved([[svcLarge, FIRST_PAGE]]);
-    const stillBuilding = JSON.parse((await get(svcLarge.port, '/readyz')).body).index?.complete !== true;
-    const fpBuilding = row('firstPage.large.building', `1b. first page during the index build, ${nLarge} sessions`, {
-      ...fpB,
-      buildStillRunning: stillBuilding,
-    });
-
-    // Index build (metadata, search, usage): from process start to a complete index, the
-    // service's peak RSS meanwhile, and its size on disk. Rows 1, 2 and 4 run after it: they
-    // measure the steady state, not a service busy reading 5 GiB for its index.
-    const [, buildMs] = await indexBuild;
-    const buildHwm = (await memoryOf(svcLarge.pid))?.hwmMb ?? null;
-    const indexMb = round(await fileSizeMb(indexPathFor(large.dir), large.dir), 1);
-    const treeMb = round(large.manifest.totalBytes / 2 ** 20, 0);
-    row('index.build', `index build, ${nLarge} sessions (from process start)`, {
-      buildMs: round(buildMs, 0),
-      peakRssMb: round(buildHwm, 1),
-      sizeMb: indexMb,
-      treeMb,
-    });
-    say(`index of ${nLarge} sessions complete ${round(buildMs / 1000, 1)} s after start, ${indexMb} MiB (tree ${treeMb} MiB)`);
-    target('indexBuildMs', `index build, ${nLarge} sessions (s)`, buildMs / 1000, TARGETS.indexBuildS, 'max',
-      `index ${indexMb} MiB for a ${treeMb} MiB tree ` +
-        `(${round((100 * indexMb) / treeMb, 1)} %)`);
-    target('indexBuildRss', 'peak RSS of the service during the build (MB)', buildHwm, TARGETS.indexBuildRssMb, 'max',
-      'VmHWM of the process from its start until the index was complete');
-
+    const fpBuilding = await buildingFirstPageRow(svcLarge, nLarge);
+    await indexBuildRows(svcLarge, large, indexBuild);
     const [fpS, fpL, hwR] = await interleaved([
-      [svcSmall, FIRST_PAGE],
+      [svcSmall, FIRST_PAGE, { cpu: true }],
       [svcLarge, FIRST_PAGE],
       [helloServer, '/'],
     ]);
-    const fpSmall = row('firstPage.small', `1. first page, ${nSmall} sessions`, fpS);
-    const fpLarge = row('firstPage.large', `1. first page, ${nLarge} sessions`, fpL);
-    target('firstPageRatio', `1. first page p50, ${nLarge} / ${nSmall}`, fpLarge.p50Ms / fpSmall.p50Ms, TARGETS.firstPageRatio, 'max',
-      `${fpLarge.p50Ms} / ${fpSmall.p50Ms} ms`);
-    target('firstPageBuildRatio', `1b. first page p50 during the build (${nLarge}) / steady (${nSmall})`,
-      fpBuilding.p50Ms / fpSmall.p50Ms, TARGETS.firstPageBuildRatio, 'max',
-      `${fpBuilding.p50Ms} / ${fpSmall.p50Ms} ms; the build was ` +
-        (fpBuilding.buildStillRunning ? 'still running at the end' : 'over before the end (the row is not a build figure)'));
+    const fpLarge = firstPageTargets(fpS, fpL, fpBuilding, nSmall, nLarge);
     // Information only: the same first page with one connection, i.e. the latency of one request
     // on an otherwise idle service (the 4-connection rows queue requests behind each other).
     const [c1S, c1L] = await interleaved([[svcSmall, FIRST_PAGE, { connections: 1 }], [svcLarge, FIRST_PAGE, { connections: 1 }]]);

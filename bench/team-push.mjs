@@ -14,10 +14,12 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 import { ensureTree } from './generate-tree.mjs';
 import { sampleRss } from './process-memory.mjs';
 import {
-  cli as cliOf, createDatabase, databaseBytes, startCluster, startTeamServer, timedPush as timedPushOf, withCpu,
+  cli as cliOf, cpuOf, createDatabase, databaseBytes, pgCpu, startCluster, startTeamServer, timedPush as timedPushOf, withCpu,
 } from './team-common.mjs';
 
 const run = promisify(execFile);
@@ -37,6 +39,29 @@ const say = (msg) => process.stderr.write(`[team-push] ${msg}\n`);
 const cli = (args, env) => cliOf(CLI, args, env);
 const timedPush = (...args) => timedPushOf(CLI, ...args);
 
+/** Waits until every pushed rollout has an index row current with its bytes (the staleness rule simplified: for waiting only). */
+async function waitIndexed(url) {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    for (let last = 0; ; ) {
+      const { rows } = await db.query(`
+        SELECT count(*)::int AS n FROM cs_files f
+          LEFT JOIN cs_index_files i ON i.home = 'pushed:' || f.machine AND i.rel_path = f.path
+         WHERE f.path LIKE '%/rollout-%'
+           AND (i.rel_path IS NULL OR i.size <> f.size OR (i.is_session AND i.content_size <> f.size))`);
+      if (rows[0].n === 0) return;
+      if (performance.now() - last > 10_000) {
+        say(`indexing: ${rows[0].n} pushed files not indexed yet (load ${loadavg()[0].toFixed(1)})`);
+        last = performance.now();
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await db.end();
+  }
+}
+
 const sessions = Number(argv.sessions);
 const home = argv.tree ? resolve(argv.tree) : (await ensureTree({ seed: 42, sessions, bigMb: 200 })).dir;
 const treeBytes = Number((await run('du', ['-sb', home])).stdout.split('\t')[0]);
@@ -52,8 +77,19 @@ try {
   const loadBefore = loadavg()[0];
   say(`first push of ${home} (${(treeBytes / 1e6).toFixed(0)} MB)`);
   const pid = server.child.pid;
+  const t0 = performance.now();
+  const [s0, p0] = [cpuOf(pid), pgCpu(cluster?.postmaster)];
   const first = await withCpu(pid, cluster?.postmaster, () => timedPush(base, token, home));
   say(`first push: ${first.seconds.toFixed(1)} s; ${first.summary}`);
+  // The push is served once its files are indexed (docs/team.md, "Indexing pushed files"): timed from the push's start.
+  await waitIndexed(url);
+  const indexed = {
+    seconds: (performance.now() - t0) / 1000,
+    serverCpuSeconds: cpuOf(pid) - s0,
+    pgCpuSeconds: pgCpu(cluster?.postmaster) - p0,
+  };
+  say(`indexed ${indexed.seconds.toFixed(1)} s after the push started (CPU s: server ${indexed.serverCpuSeconds.toFixed(1)}, ` +
+    `PostgreSQL ${indexed.pgCpuSeconds.toFixed(1)}; load ${loadavg()[0].toFixed(1)})`);
   await new Promise((r) => setTimeout(r, 1000));
   const again = await withCpu(pid, cluster?.postmaster, () => timedPush(base, token, home));
   say(`re-push: ${again.seconds.toFixed(2)} s; ${again.summary}`);
@@ -65,6 +101,9 @@ try {
       'team-1',
       `first push, ${sessions} sessions (agent CPU s)`,
       `${first.seconds.toFixed(1)} s (${first.cpuSeconds.toFixed(1)})`, '<= 60 s', first.seconds <= 60],
+    ['team-1b', 'first push indexed, from its start (CPU s: server, PostgreSQL)',
+      `${indexed.seconds.toFixed(1)} s (${indexed.serverCpuSeconds.toFixed(1)}, ${indexed.pgCpuSeconds.toFixed(1)})`, '<= 60 s',
+      indexed.seconds <= 60],
     ['team-2', 're-push, no change (agent CPU s)', `${again.seconds.toFixed(2)} s (${again.cpuSeconds.toFixed(2)})`, '<= 2 s',
       again.seconds <= 2],
     ['team-2b', 'CPU s during first push / re-push: server, PostgreSQL', `${cpu(first)} / ${cpu(again)}`, '-', null],
@@ -78,7 +117,7 @@ try {
     process.stdout.write(`| ${id} | ${what} | ${value} | ${target} | ${pass === null ? '-' : pass ? 'pass' : 'MISS'} |\n`);
   }
   const out = argv.out ?? join(HERE, 'results-team.json');
-  await writeFile(out, `${JSON.stringify({ sessions, treeBytes, dbBytes, first, again, serverPeakMb, load, rows }, null, 2)}\n`);
+  await writeFile(out, `${JSON.stringify({ sessions, treeBytes, dbBytes, first, indexed, again, serverPeakMb, load, rows }, null, 2)}\n`);
 } finally {
   server?.child.kill('SIGTERM');
   if (server) await server.done;

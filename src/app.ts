@@ -25,6 +25,7 @@ import { queryIntegers } from './http/query-integers.js';
 import { rateLimiting } from './http/rate-limit.js';
 import { security } from './http/security.js';
 import { shutdown } from './http/shutdown.js';
+import { requestsFirst } from './http/requests-first.js';
 import { RequestLog } from './http/request-log.js';
 import { lazySchemaCompilers } from './http/lazy-schemas.js';
 import { usageRoutes } from './http/usage.js';
@@ -205,6 +206,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Every part is a Fastify plugin, registered in this order: the hooks run in it (shutdown, then
   // the Host and token checks, then the rate limit, then query integers).
   await app.register(shutdown, { streams, retryAfterS: config.live.retryAfterSeconds });
+  // Before the other hooks: a request they refuse is counted, and let go, too.
+  await app.register(requestsFirst);
   await app.register(errorHandling);
   // JSON is compressed (br, gzip) when the client accepts it; never NDJSON (byte ranges describe
   // the file) or event streams: @fastify/compress's default types leave both out.

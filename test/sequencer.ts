@@ -1,28 +1,21 @@
-// Starts the long files first, whatever vitest's cache holds (a fresh checkout has none, and
-// vitest would then start the largest files, which are not the slowest).
+// Starts the files project by project, in PROJECT_ORDER (test/suites.ts says why), whatever
+// vitest's cache holds.
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
-import { PROJECT_RANK } from './suites.js';
+import { PROJECT_ORDER } from './suites.js';
 
-const rank = (spec: TestSpecification) => PROJECT_RANK[spec.project.name] ?? Number.MAX_SAFE_INTEGER;
+const rank = (spec: TestSpecification) => {
+  const at = PROJECT_ORDER.indexOf(spec.project.name);
+  return at === -1 ? PROJECT_ORDER.length : at;
+};
 
-export class LongFirstSequencer extends BaseSequencer {
+export class ProjectBlockSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    // Within a project, vitest's own order: longest first once it has timed a run.
+    // Within a project, vitest's own order: longest first once it has timed a run (on a fresh
+    // checkout, with no timings, the largest files first).
     const sorted = await super.sort(files);
-    const byRank = new Map<number, TestSpecification[][]>();
-    for (const spec of sorted) {
-      const lists = byRank.get(rank(spec)) ?? [];
-      let list = lists.find((l) => l[0]?.project.name === spec.project.name);
-      if (list === undefined) lists.push((list = []));
-      list.push(spec);
-      byRank.set(rank(spec), lists);
-    }
-    // Projects of one rank take turns, one file each.
-    const out: TestSpecification[] = [];
-    for (const r of [...byRank.keys()].sort((a, b) => a - b)) {
-      const lists = byRank.get(r) ?? [];
-      for (let i = 0; lists.some((l) => i < l.length); i += 1) for (const l of lists) if (i < l.length) out.push(l[i] as TestSpecification);
-    }
-    return out;
+    return sorted
+      .map((spec, i) => ({ spec, i }))
+      .sort((a, b) => rank(a.spec) - rank(b.spec) || a.i - b.i)
+      .map(({ spec }) => spec);
   }
 }

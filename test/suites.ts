@@ -12,6 +12,19 @@ export const STRESS = [
   'test/http/usage-memory.test.ts',
   'test/http/follow.test.ts',
   'test/load.test.ts',
+  'test/http/redteam-concurrency.test.ts',
+];
+
+/**
+ * Stress files that measure their own process (its RSS, or its descriptors and inotify watches:
+ * the service runs in the test's process), so they cannot share a worker with other files (the
+ * `stress` project runs its others several to a process; usage-memory measures a child process).
+ */
+export const STRESS_OWN_PROCESS = [
+  'test/http/hostile-files.test.ts',
+  'test/http/memory-budget.test.ts',
+  'test/load.test.ts',
+  'test/http/redteam-concurrency.test.ts',
 ];
 
 /** What `npm run build` makes: the CLI in dist/ and the dashboard in dist/web. */
@@ -34,9 +47,10 @@ export const UNIT = ['test/**/*.test.ts'];
 export const NOT_UNIT = [...STRESS, ...BUILT, ...E2E, ...TEAM];
 
 /**
- * The order in which projects' files start: the long ones first, so that two workers do not end
- * on one long file while the other idles; stress (CPU) and e2e (mostly waiting on Chromium)
- * (and team, mostly waiting on PostgreSQL and the CLI) alternate, so that the two workers are
- * rarely both busy with CPU-heavy files.
+ * The order in which projects' files start, a project's files one after another: vitest hands a
+ * finished worker of a shared-process project (isolate: false) the next file only when the next
+ * file queued is of the same project, else it ends the process, so projects taking turns a file
+ * each would start a process (and import node_modules) for every file. The projects of long files
+ * first, the many short unit files last, so that the two workers end together.
  */
-export const PROJECT_RANK: Record<string, number> = { stress: 0, e2e: 0, team: 0, built: 1, unit: 2, 'unit-own-process': 2 };
+export const PROJECT_ORDER = ['team', 'stress', 'stress-own-process', 'e2e', 'built', 'unit-own-process', 'unit'];

@@ -113,12 +113,14 @@ describePg('codex-sessions push', () => {
     const team = await startTeam();
     const token = await team.token('push', 'alice');
     const home = await copyOfRealHome();
-    // A 30 MB session: several pieces, so that the kill can fall between two of them.
+    // A 16 MB session: four pieces of at most 4 MiB (MAX_PUSH_BYTES), so that a kill can fall
+    // between two of them. The sums below count the real home's 1 MB of small files too: the kills
+    // fall after those, after the second piece and after the third; the last run sends the fourth.
     const big = 'sessions/2026/11/25/rollout-2026-11-25T10-00-00-01a20b7f-0000-7000-8000-000000000001.jsonl';
     await mkdir(join(home, 'sessions/2026/11/25'), { recursive: true });
     const line = `{"type":"event_msg","payload":{"type":"agent_message","message":"${'x'.repeat(1000)}"}}\n`;
-    await writeFile(join(home, big), line.repeat(30_000));
-    for (const killAt of [1, 8 * 1024 * 1024, 20 * 1024 * 1024]) {
+    await writeFile(join(home, big), line.repeat(15_000));
+    for (const killAt of [1, 8 * 1024 * 1024, 12 * 1024 * 1024]) {
       const agent = startCli(['push', '--server', team.base, '--codex-home', home, '--once'], { CODEX_SESSIONS_TOKEN: token });
       let exited = false;
       void agent.done.then(() => (exited = true));

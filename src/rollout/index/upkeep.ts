@@ -1,5 +1,4 @@
 import { stat } from 'node:fs/promises';
-import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { codex } from '../sources/registry.js';
 import type { TreeChanges } from '../live/tree-watcher.js';
 import type { RolloutFile } from '../types.js';
@@ -7,6 +6,7 @@ import { updateFile } from './file-update.js';
 import type { IndexDeps } from './metadata-index.js';
 import type { IndexStore, WriteOp } from './store.js';
 import { WriteBatch } from './write-batch.js';
+import { giveWay } from './give-way.js';
 import { FILES_AT_ONCE } from '../tuning.js';
 
 /** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
@@ -89,17 +89,17 @@ export class Upkeep {
           seen.add(file.relPath);
           batch.push(file);
           if (batch.length >= BATCH) {
-            await this.indexFiles(batch);
+            await this.indexFiles(batch, giveWay);
             this.checked += batch.length;
             batch = [];
             if (Date.now() - logged >= PROGRESS_LOG_MS) {
               logged = Date.now();
               log.info?.({ pass: why, filesChecked: this.checked, ms: logged - started }, 'metadata index pass under way');
             }
-            await yieldToRequests();
+            await giveWay();
           }
         }
-        await this.indexFiles(batch);
+        await this.indexFiles(batch, giveWay);
         this.checked += batch.length;
         if (!current()) return;
         const gone = (await store.paths()).filter((path) => !seen.has(path));
@@ -123,18 +123,19 @@ export class Upkeep {
   /**
    * Brings each file's record up to date and commits what they found together, BATCH files at a
    * time: a burst of new files (a watcher event for a day directory of thousands) must not open
-   * them all at once.
+   * them all at once. A background pass gives `giveWay` (give-way.ts): its writes let requests
+   * go first; the watcher's and a request's catch-up do not wait for requests.
    */
-  async indexFiles(files: RolloutFile[]): Promise<void> {
+  async indexFiles(files: RolloutFile[], giveWay?: () => Promise<unknown>): Promise<void> {
     const unique = [...new Map(files.map((f) => [f.relPath, f])).values()];
-    for (let i = 0; i < unique.length; i += BATCH) await this.indexBatch(unique.slice(i, i + BATCH));
+    for (let i = 0; i < unique.length; i += BATCH) await this.indexBatch(unique.slice(i, i + BATCH), giveWay);
   }
 
-  private async indexBatch(files: RolloutFile[]): Promise<void> {
+  private async indexBatch(files: RolloutFile[], giveWay?: () => Promise<unknown>): Promise<void> {
     const store = this.host.store();
     if (store === null || files.length === 0) return;
-    const batch = new WriteBatch((ops) => this.host.write(store, ops));
-    const results = await Promise.allSettled(files.map((file) => this.update(store, file, batch)));
+    const batch = new WriteBatch((ops) => this.host.write(store, ops), giveWay);
+    const results = await Promise.allSettled(files.map((file) => this.update(store, file, batch, giveWay)));
     await this.host.use(() => batch.flush(), undefined);
     for (const r of results) {
       if (r.status === 'fulfilled' || this.host.lost(store, r.reason)) continue;
@@ -145,13 +146,15 @@ export class Upkeep {
   /**
    * Brings one file's record up to date: its summary (read again only when it may have changed)
    * and its content (read from where the last pass stopped when the file was only appended to,
-   * from the start otherwise). One update per file at a time.
+   * from the start otherwise). One update per file at a time; a background pass's (`giveWay`)
+   * starts when requests let it.
    */
-  private update(store: IndexStore, file: RolloutFile, batch: WriteBatch): Promise<void> {
+  private update(store: IndexStore, file: RolloutFile, batch: WriteBatch, giveWay?: () => Promise<unknown>): Promise<void> {
     const previous = this.updating.get(file.relPath);
     // The next update of a file starts from what the previous one wrote: commit it first.
     const next = (previous?.done ?? Promise.resolve()).then(async () => {
       await previous?.batch.flush();
+      await giveWay?.();
       if (this.host.stopping() || this.host.store() !== store) return;
       const { env, log, source } = this.deps;
       const row = await store.get(file.relPath);

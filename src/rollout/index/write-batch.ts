@@ -30,11 +30,19 @@ export class WriteBatch {
   private ops: WriteOp[] = [];
   /** The flushes under way, in order; never rejects (each flush reports its own failure). */
   private tail: Promise<void> = Promise.resolve();
-  /** Turns of the event loop given between two slices (tests observe the slicing through it). */
+  /** Turns of the event loop given before slices (tests observe the slicing through it). */
   yields = 0;
 
-  /** `write` commits a list of operations, all or none (StoreIndex.writeOps: it waits out a busy store). */
-  constructor(private readonly write: (ops: WriteOp[]) => Promise<void>) {}
+  /**
+   * `write` commits a list of operations, all or none (StoreIndex.writeOps: it waits out a busy
+   * store). Without `giveWay`, a turn of the event loop goes between two slices; with it (a
+   * background pass: give-way.ts), `giveWay` goes before every slice, a flush's first too, so that
+   * requests under way go first. A batch written for a request must not wait for requests.
+   */
+  constructor(
+    private readonly write: (ops: WriteOp[]) => Promise<void>,
+    private readonly giveWay?: () => Promise<unknown>,
+  ) {}
 
   add(op: WriteOp): void {
     this.ops.push(op);
@@ -58,7 +66,10 @@ export class WriteBatch {
     let weight = 0;
     let first = true;
     const send = async () => {
-      if (!first) {
+      if (this.giveWay !== undefined) {
+        this.yields++;
+        await this.giveWay();
+      } else if (!first) {
         this.yields++;
         await nextTurn();
       }

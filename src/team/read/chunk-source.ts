@@ -28,6 +28,11 @@ export class ChunkSource implements ByteSource {
     private readonly generation?: number,
   ) {}
 
+  /** Holds `data` as the file's bytes from 0 (its first slice, fetched with others' by firstSlices). */
+  prime(data: Buffer): void {
+    this.held = { offset: 0, data };
+  }
+
   async read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
     if (length <= 0 || position >= this.size) return { bytesRead: 0 };
     let slice = this.held;
@@ -58,4 +63,22 @@ export class ChunkSource implements ByteSource {
     slice.data.copy(buffer, offset, start, start + n);
     return { bytesRead: n };
   }
+}
+
+/**
+ * The first slice of each of these files, of the generation given, in one query: an index pass
+ * over many small pushed files reads them first (most sessions fit in one slice), and one round
+ * trip per file was most of its waiting. A file replaced or gone meanwhile is absent.
+ */
+export async function firstSlices(db: pg.Pool, files: readonly { id: string; generation: number }[]): Promise<Map<string, Buffer>> {
+  if (files.length === 0) return new Map();
+  const { rows } = await db.query<{ id: string; data: Buffer }>({
+    name: 'cs-chunk-first-slices',
+    text: `SELECT c.file_id::text AS id, substring(c.data FROM 1 FOR $3::int) AS data
+             FROM unnest($1::bigint[], $2::int[]) AS w(id, generation)
+             JOIN cs_files f ON f.id = w.id AND f.generation = w.generation
+             JOIN cs_chunks c ON c.file_id = w.id AND c."offset" = 0`,
+    values: [files.map((f) => f.id), files.map((f) => f.generation), SLICE],
+  });
+  return new Map(rows.map((r) => [r.id, r.data]));
 }

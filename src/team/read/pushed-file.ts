@@ -1,11 +1,10 @@
-import type pg from 'pg';
 import type { FileStamp } from '../../rollout/files/file-stamp.js';
 import type { FileAccess } from '../../rollout/index/file-update.js';
 import type { ReadEnv } from '../../rollout/reading/session-reader.js';
 import { scanHead } from '../../rollout/sources/codex/session-file.js';
 import { codex } from '../../rollout/sources/registry.js';
 import type { RolloutFile, RolloutLogger } from '../../rollout/types.js';
-import { ChunkSource } from './chunk-source.js';
+import type { ChunkSource } from './chunk-source.js';
 import { pushedHome } from './home.js';
 
 /** A pushed file as cs_files holds it. */
@@ -34,44 +33,28 @@ export function pushedFile(machine: string, path: string): RolloutFile | null {
   return codex.walker(pushedHome(machine)).fileAt(path);
 }
 
-const HELD_COLUMNS = 'id::text AS id, machine, path, size::float8 AS size, mtime_ms::float8 AS "mtimeMs", generation';
-
-async function heldNow(db: pg.Pool, f: HeldFile): Promise<HeldFile | null> {
-  const { rows } = await db.query<HeldFile>({
-    name: 'cs-held-file',
-    text: `SELECT ${HELD_COLUMNS} FROM cs_files WHERE id = $1`,
-    values: [f.id],
-  });
-  const now = rows[0];
-  // Moved meanwhile: gone from this path (the move is taken at its new path).
-  return now === undefined || now.machine !== f.machine || now.path !== f.path ? null : now;
-}
-
-/** How the index upkeep (file-update.ts) reaches a pushed file: cs_files for its stamp, cs_chunks for its bytes. */
-export function pushedAccess(db: pg.Pool, held: HeldFile, file: RolloutFile, env: () => Promise<ReadEnv>, log: RolloutLogger): FileAccess {
-  const open = async () => {
-    const now = await heldNow(db, held);
-    if (now === null) throw new Error(`${held.path} is no longer held`);
-    return { now, source: new ChunkSource(db, now.id, now.size) };
-  };
+/**
+ * How the index upkeep (file-update.ts) reaches a pushed file: its stamp as the catch-up's query
+ * found it (`held`), its bytes from `source` (that generation's bytes up to that length, in
+ * cs_chunks). The head read and the content pass share the source, so the first slice is fetched
+ * once (or primed for many files in one query: chunk-source.ts firstSlices). A file replaced or
+ * deleted meanwhile reads nothing (not a session; a later catch-up sees the new generation or the
+ * deletion); a file appended to meanwhile is read to the length held, as a local read stops at its stat.
+ */
+export function pushedAccess(
+  held: HeldFile,
+  file: RolloutFile,
+  source: ChunkSource,
+  env: () => Promise<ReadEnv>,
+  log: RolloutLogger,
+): FileAccess {
+  const stamp = stampOfHeld(held);
   return {
-    stamp: async () => {
-      const now = await heldNow(db, held);
-      return now === null ? null : stampOfHeld(now);
-    },
+    stamp: async () => stamp,
     head: async () => {
-      const opened = await open().catch(() => null);
-      if (opened === null) return null;
-      const { now, source } = opened;
-      const stamp = stampOfHeld(now);
       const head = await scanHead(source, file, stamp, 0, await env(), log);
       return { stamp, session: head && { summary: head.summary, hasUserMessage: head.hasUserMessage } };
     },
-    open: async () => {
-      const { now, source } = await open();
-      return { stat: stampOfHeld(now), source, close: async () => {} };
-    },
+    open: async () => ({ stat: stamp, source, close: async () => {} }),
   };
 }
-
-

@@ -1,13 +1,15 @@
 import type pg from 'pg';
 import { updateFile } from '../../rollout/index/file-update.js';
 import { PgBackend } from '../../rollout/index/postgres/backend.js';
-import type { PgStore } from '../../rollout/index/postgres/store.js';
-import type { WriteOp } from '../../rollout/index/store.js';
+import { FILE_COLUMNS } from '../../rollout/index/postgres/sql.js';
+import { normalize, type PgStore } from '../../rollout/index/postgres/store.js';
+import type { StoredFile, WriteOp } from '../../rollout/index/store.js';
 import { WriteBatch } from '../../rollout/index/write-batch.js';
 import type { ReadEnv } from '../../rollout/reading/session-reader.js';
 import { ARCHIVED_DIR } from '../../rollout/sources/codex/tree-walk.js';
 import { FILES_AT_ONCE } from '../../rollout/tuning.js';
 import type { RolloutLogger } from '../../rollout/types.js';
+import { ChunkSource, firstSlices } from './chunk-source.js';
 import { PUSHED_PREFIX, pushedHome } from './home.js';
 import { pushedAccess, pushedFile, type HeldFile } from './pushed-file.js';
 
@@ -26,6 +28,13 @@ const DEFAULT_INTERVAL_MS = 1000;
 const DEFAULT_FULL_EVERY_MS = 60_000;
 /** Delete operations per write. */
 const DELETES_PER_WRITE = 256;
+
+/** A stale pushed file: as cs_files holds it, with its index row (if any) and whether it was moved there. */
+interface StaleFile extends HeldFile {
+  seq: number;
+  row: StoredFile | undefined;
+  moved: boolean;
+}
 
 export interface PushedUpkeepOptions {
   pool: pg.Pool;
@@ -133,14 +142,25 @@ export class PushedUpkeep {
     const startedAt = Date.now();
     const { rows: top } = await pool.query<{ seq: number }>('SELECT coalesce(max(change_seq), 0)::float8 AS seq FROM cs_files');
     let after = full || this.cursor === null ? 0 : Math.max(0, this.cursor - RESCAN_SEQS);
-    for (;;) {
-      const stale = await this.staleFiles(after);
-      for (let i = 0; i < stale.length && !this.closed; i += FILES_AT_ONCE) {
-        await Promise.all(stale.slice(i, i + FILES_AT_ONCE).map((f) => this.update(f)));
+    // One group's writes are committed while the next group is read (reads and writes overlap).
+    let writing: Promise<void> = Promise.resolve();
+    try {
+      for (;;) {
+        const stale = await this.staleFiles(after);
+        for (let i = 0; i < stale.length && !this.closed; i += FILES_AT_ONCE) {
+          const read = await this.readGroup(stale.slice(i, i + FILES_AT_ONCE));
+          const previous = writing;
+          writing = previous.then(read);
+          writing.catch(() => {}); // awaited below or at the next group
+          await previous;
+        }
+        if (stale.length < PAGE || this.closed) break;
+        after = stale[stale.length - 1]!.seq;
       }
-      if (stale.length < PAGE || this.closed) break;
-      after = stale[stale.length - 1]!.seq;
+    } finally {
+      await writing.catch(() => {});
     }
+    await writing;
     if (this.closed) return;
     if (full) {
       await this.dropDeleted();
@@ -154,59 +174,127 @@ export class PushedUpkeep {
    * Pushed files changed after change number `after` whose index row is not current: missing, of
    * another file or generation (replaced), of another size or mtime, or with content not indexed
    * to the end. The same staleness rule as identity.ts isCurrent, in SQL, so that a full
-   * comparison of 100,000 current files reads nothing else.
+   * comparison of 100,000 current files reads nothing else. Each comes with its index row, and
+   * whether a row of that file is at another path (an archive move, taken as a move).
    */
-  private async staleFiles(after: number): Promise<(HeldFile & { seq: number })[]> {
-    const { rows } = await this.options.pool.query<HeldFile & { seq: number }>({
-      name: 'cs-pushed-stale',
+  private async staleFiles(after: number): Promise<StaleFile[]> {
+    type Found = { heldId: string; machine: string; path: string; heldSize: number; heldMtimeMs: number | null; generation: number };
+    const { rows } = await this.options.pool.query<Found & { seq: number; relPath: string | null }>({
+      name: 'cs-pushed-stale-rows',
       text: `
-        SELECT f.id::text AS id, f.machine, f.path, f.size::float8 AS size, f.mtime_ms::float8 AS "mtimeMs", f.generation,
-               f.change_seq::float8 AS seq
+        SELECT f.id::text AS "heldId", f.machine, f.path, f.size::float8 AS "heldSize", f.mtime_ms::float8 AS "heldMtimeMs",
+               f.generation, f.change_seq::float8 AS seq, ${FILE_COLUMNS}
           FROM cs_files f
-          LEFT JOIN cs_index_files i ON i.home = '${PUSHED_PREFIX}' || f.machine AND i.rel_path = f.path
+          LEFT JOIN cs_index_files s ON s.home = '${PUSHED_PREFIX}' || f.machine AND s.rel_path = f.path
          WHERE f.change_seq > $1 AND f.path LIKE '%/rollout-%'
-           AND (i.rel_path IS NULL OR i.ino <> f.id OR i.dev <> f.generation OR i.size <> f.size
-                OR i.mtime_exact <> coalesce(f.mtime_ms, 0) OR i.ctime_exact <> 0 OR (i.is_session AND i.content_size <> f.size))
+           AND (s.rel_path IS NULL OR s.ino <> f.id OR s.dev <> f.generation OR s.size <> f.size
+                OR s.mtime_exact <> coalesce(f.mtime_ms, 0) OR s.ctime_exact <> 0 OR (s.is_session AND s.content_size <> f.size))
          ORDER BY f.change_seq LIMIT $2`,
       values: [after, PAGE],
     });
-    return rows;
+    const held = rows.map((r) => ({
+      id: r.heldId,
+      machine: r.machine,
+      path: r.path,
+      size: r.heldSize,
+      mtimeMs: r.heldMtimeMs,
+      generation: r.generation,
+      seq: r.seq,
+      row: r.relPath === null ? undefined : normalize(r),
+    }));
+    const moved = await this.movedFiles(held.filter((f) => f.row === undefined));
+    return held.map((f) => ({ ...f, moved: moved.has(f.id) }));
+  }
+
+  /** Which of these files (none indexed at its path) have a row at another path of their machine's home: they were moved. */
+  private async movedFiles(files: readonly HeldFile[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const byMachine = new Map<string, number[]>();
+    for (const f of files) byMachine.set(f.machine, [...(byMachine.get(f.machine) ?? []), Number(f.id)]);
+    for (const [machine, inos] of byMachine) {
+      // One scan of the home's rows per page of stale files (no index on ino: a move is rare), not one per file.
+      const { rows } = await this.options.pool.query<{ ino: number }>({
+        name: 'cs-pushed-moved',
+        text: 'SELECT DISTINCT ino FROM cs_index_files WHERE home = $1 AND ino = ANY($2::float8[])',
+        values: [pushedHome(machine), inos],
+      });
+      for (const { ino } of rows) found.add(String(ino));
+    }
+    return found;
   }
 
   private storeOf(machine: string): Promise<PgStore> {
     const home = pushedHome(machine);
     let store = this.stores.get(home);
     if (store === undefined) {
-      store = this.backend.open(home, false);
+      store = this.backend.open(home, false).then((opened) => {
+        // The index is derived from cs_files and cs_chunks: a commit lost in a crash of the
+        // database is found stale again (by the next full comparison at the latest).
+        opened.lazyCommit = true;
+        return opened;
+      });
       this.stores.set(home, store);
       store.catch(() => this.stores.delete(home));
     }
     return store;
   }
 
-  /** Brings one pushed file's row up to date; a failure is logged and left to the next full comparison. */
-  private async update(held: HeldFile): Promise<void> {
-    const file = pushedFile(held.machine, held.path);
-    if (file === null) return;
-    const { pool, env, log } = this.options;
-    const store = await this.storeOf(held.machine);
-    try {
-      const archived = held.path.startsWith(`${ARCHIVED_DIR}/`);
-      if ((await store.get(held.path)) === undefined) await store.move(Number(held.id), held.path, archived);
-      const batch = new WriteBatch(async (ops) => void (await store.write(ops)));
-      await updateFile(await store.get(held.path), batch, file, {
-        env,
-        log,
-        current: () => !this.closed,
-        access: pushedAccess(pool, held, file, env, log),
-        responseKeys: (relPath) => store.responseKeys(relPath),
-      });
-      await batch.flush();
-      this.updated++;
-    } catch (err) {
-      if (this.backend.classify(err) !== null) throw err; // the database's trouble: the catch-up fails and is retried whole
-      log.debug({ machine: held.machine, path: held.path, err }, 'indexing a pushed file failed; the next full comparison retries it');
+  /**
+   * Reads a group of stale files (their first slices in one query) into one write batch per
+   * machine; returns the commit of what they found, for the caller to run after the previous
+   * group's. A file that cannot be read is logged and left to the next full comparison.
+   */
+  private async readGroup(group: readonly StaleFile[]): Promise<() => Promise<void>> {
+    const { pool, log } = this.options;
+    const slices = await firstSlices(pool, group);
+    const batches = new Map<string, { store: PgStore; batch: WriteBatch; files: number }>();
+    const batchOf = async (machine: string) => {
+      let entry = batches.get(machine);
+      if (entry === undefined) {
+        const store = await this.storeOf(machine);
+        entry = batches.get(machine) ?? { store, batch: new WriteBatch(async (ops) => void (await store.write(ops))), files: 0 };
+        batches.set(machine, entry);
+      }
+      return entry;
+    };
+    const results = await Promise.allSettled(
+      group.map(async (held) => {
+        const entry = await batchOf(held.machine);
+        if (await this.update(held, entry.store, entry.batch, slices.get(held.id))) entry.files++;
+      }),
+    );
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'fulfilled') continue;
+      if (this.backend.classify(r.reason) !== null) throw r.reason; // the database's trouble: the catch-up fails and is retried whole
+      const { machine, path } = group[i]!;
+      log.debug({ machine, path, err: r.reason }, 'indexing a pushed file failed; the next full comparison retries it');
     }
+    return async () => {
+      for (const { batch, files } of batches.values()) {
+        await batch.flush();
+        this.updated += files;
+      }
+    };
+  }
+
+  /** Brings one pushed file's row up to date in `batch`; false when the path is not a session file's. */
+  private async update(held: StaleFile, store: PgStore, batch: WriteBatch, first: Buffer | undefined): Promise<boolean> {
+    const file = pushedFile(held.machine, held.path);
+    if (file === null) return false;
+    const { pool, env, log } = this.options;
+    let row = held.row;
+    const archived = held.path.startsWith(`${ARCHIVED_DIR}/`);
+    if (held.moved && (await store.move(Number(held.id), held.path, archived))) row = await store.get(held.path);
+    const source = new ChunkSource(pool, held.id, held.size, held.generation);
+    if (first !== undefined && first.length > 0) source.prime(first);
+    await updateFile(row, batch, file, {
+      env,
+      log,
+      current: () => !this.closed,
+      access: pushedAccess(held, file, source, env, log),
+      responseKeys: (relPath) => store.responseKeys(relPath),
+    });
+    return true;
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import type pg from 'pg';
 import { wholeMtimeMs } from '../../rollout/files/file-stamp.js';
-import { chunksOf } from '../../rollout/reading/byte-source.js';
+import { chunksOf, type ByteSource } from '../../rollout/reading/byte-source.js';
 import { readRecord, splitLines } from '../../rollout/reading/jsonl-lines.js';
 import type { OpenRollout } from '../../rollout/reading/session-reader.js';
 import { MAX_INDEX_BYTES, SESSION_INDEX_FILE, applyNameRecord } from '../../rollout/sources/codex/session-names.js';
@@ -56,6 +56,68 @@ export async function openPushed(db: pg.Pool, file: RolloutFile, growing = false
     ? new ChunkSource(db, found.id, Number.MAX_SAFE_INTEGER, found.generation)
     : new ChunkSource(db, found.id, found.size);
   return { source, fd: null, stat: statOf(found), close: async () => {} };
+}
+
+/**
+ * The bytes of each file's start fetched by openPushedMany: head=10 of a Codex session is ~32 KiB
+ * (its session meta carries the instructions), and a small file's tail lies in it too.
+ */
+const PREFIX_BYTES = 128 * 1024;
+
+/** A held file whose first PREFIX_BYTES came with the page's query; reads past them go to cs_chunks (ChunkSource). */
+class PrefixedSource implements ByteSource {
+  private rest: ChunkSource | null = null;
+
+  constructor(
+    private readonly prefix: Buffer,
+    private readonly size: number,
+    private readonly restOf: () => ChunkSource,
+  ) {}
+
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    if (length <= 0 || position >= this.size) return Promise.resolve({ bytesRead: 0 });
+    if (position < this.prefix.length) {
+      const n = Math.min(length, this.prefix.length - position, this.size - position);
+      this.prefix.copy(buffer, offset, position, position + n);
+      return Promise.resolve({ bytesRead: n });
+    }
+    this.rest ??= this.restOf();
+    return this.rest.read(buffer, offset, length, position);
+  }
+}
+
+/**
+ * Opens the pushed files of a list page with one query (openPushed asks one per file, then one
+ * per slice): each one's row and the start of its first chunk, read in one snapshot. Returns the
+ * opener of one of them (ReadEnv.open), once each; any other file, or one not held, is opened by
+ * openPushed (which finds it absent).
+ */
+export async function openPushedMany(db: pg.Pool, files: readonly RolloutFile[]): Promise<(file: RolloutFile) => Promise<OpenRollout>> {
+  const places = files.map(placeOf).filter((p) => p !== null);
+  const opened = new Map<string, OpenRollout>();
+  const keyOf = (machine: string, path: string) => `${machine}/${path}`;
+  const open = async (file: RolloutFile) => {
+    const place = placeOf(file);
+    const key = place && keyOf(place.machine, place.path);
+    const found = key === null ? undefined : opened.get(key);
+    if (found === undefined) return openPushed(db, file);
+    opened.delete(key!);
+    return found;
+  };
+  if (places.length === 0) return open;
+  const { rows } = await db.query<HeldFile & { prefix: Buffer | null }>({
+    name: 'cs-held-prefixes',
+    text: `SELECT f.id::text AS id, f.machine, f.path, f.size::float8 AS size, f.mtime_ms::float8 AS "mtimeMs", f.generation,
+                  (SELECT substring(c.data FROM 1 FOR $3::int) FROM cs_chunks c WHERE c.file_id = f.id AND c."offset" = 0) AS prefix
+             FROM unnest($1::text[], $2::text[]) AS w(machine, path)
+             JOIN cs_files f ON f.machine = w.machine AND f.path = w.path COLLATE "C"`,
+    values: [places.map((p) => p.machine), places.map((p) => p.path), PREFIX_BYTES],
+  });
+  for (const { prefix, ...f } of rows) {
+    const source = new PrefixedSource(prefix ?? Buffer.alloc(0), f.size, () => new ChunkSource(db, f.id, f.size));
+    opened.set(keyOf(f.machine, f.path), { source, fd: null, stat: statOf(f), close: async () => {} });
+  }
+  return open;
 }
 
 /**

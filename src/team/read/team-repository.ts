@@ -18,6 +18,7 @@ import type { TranscriptHeader, TranscriptOptions } from '../../rollout/transcri
 import { FILES_AT_ONCE } from '../../rollout/tuning.js';
 import type { ConversationItem, ConversationsPage, ListQuery, RecordOrigin, RolloutFile, RolloutLogger } from '../../rollout/types.js';
 import type { SessionSummary, SortField, SortOrder } from '../../rollout/types.js';
+import type { ModelUsage } from '../../rollout/index/metadata-index.js';
 import type { PriceBook } from '../../rollout/usage/pricing.js';
 import { keysCarriedByOlder } from '../../rollout/usage/carriers.js';
 import { leaseMemory, readSessionUsage } from '../../rollout/usage/session-usage.js';
@@ -27,7 +28,7 @@ import { usageReport, type UsageDeps, type UsageQuery, type UsageReport } from '
 import { MACHINE_NAME } from '../tokens.js';
 import { pushedFile } from './pushed-file.js';
 import { teamSearchIndex, teamUsageIndex } from './team-adapters.js';
-import { PushedNames, openPushed, placeOf } from './team-files.js';
+import { PushedNames, openPushed, openPushedMany, placeOf } from './team-files.js';
 import type { TeamIndex } from './team-index.js';
 
 export interface TeamRepositoryOptions {
@@ -88,13 +89,17 @@ export class TeamRepository implements SessionRepository {
     return lease;
   }
 
-  /** The listing read of a pushed file, with its machine on the summary. */
-  private readonly readListing: ReadListing = async (file, head, tail, log) => {
-    const result = await codex.readListing(file, head, tail, this.env, log);
-    const machine = placeOf(file)?.machine;
-    if (result?.read && machine !== undefined) result.read.summary = { ...result.read.summary, machine };
-    return result;
-  };
+  /** The listing read of a pushed file, with its machine on the summary; `env` opens it (a page's: openPushedMany). */
+  private readonly listingIn =
+    (env: ReadEnv): ReadListing =>
+    async (file, head, tail, log) => {
+      const result = await codex.readListing(file, head, tail, env, log);
+      const machine = placeOf(file)?.machine;
+      if (result?.read && machine !== undefined) result.read.summary = { ...result.read.summary, machine };
+      return result;
+    };
+
+  private readonly readListing: ReadListing = (file, head, tail, log) => this.listingIn(this.env)(file, head, tail, log);
 
   private async machines(wanted: readonly string[] | undefined): Promise<string[]> {
     return wanted === undefined ? this.options.index.machines() : [...new Set(wanted)];
@@ -106,7 +111,7 @@ export class TeamRepository implements SessionRepository {
     const filter = parseFilter(query);
     const after = query.cursor === undefined ? undefined : decodeTeamCursor(query.cursor, sort, query.order);
     const machines = await this.machines(query.machine);
-    const names = await this.names.all(machines);
+    const names = filter.q === undefined ? new Map<string, string>() : await this.names.all(machines);
     const nameMatchIds = filter.q === undefined ? [] : [...names].filter(([, n]) => containsFolded(n, filter.q!)).map(([id]) => id);
     const { archived, includeEmpty, order, limit } = query;
     const shape = { sort, order, archived, includeEmpty, filter, nameMatchIds, machines };
@@ -117,12 +122,20 @@ export class TeamRepository implements SessionRepository {
     const admit = admitWithin(lease);
     const items: ConversationItem[] = [];
     const plan = { sort, includeEmpty, filter };
+    const files = page.map((row) => pushedFile(row.machine, row.relPath));
+    // The page's files open with their first bytes in one query, beside its names and usage: each round trip waits for a core.
+    const [open, namesOf, usage] = await Promise.all([
+      openPushedMany(this.options.pool, files.filter((f) => f !== null)),
+      Promise.all([...new Set(page.map((r) => r.machine))].map(async (m) => [m, await this.names.of(m)] as const)).then((e) => new Map(e)),
+      this.usageFound(page.map((r) => ({ machine: r.machine, path: r.relPath }))),
+    ]);
+    const readListing = this.listingIn({ ...this.env, open });
     for (let i = 0; i < page.length; i += FILES_AT_ONCE) {
-      const reads = page.slice(i, i + FILES_AT_ONCE).map(async (row) => {
-        const file = pushedFile(row.machine, row.relPath);
-        const result = file && (await this.readListing(file, query.head, query.tail, log));
+      const reads = page.slice(i, i + FILES_AT_ONCE).map(async (row, j) => {
+        const file = files[i + j]!;
+        const result = file && (await readListing(file, query.head, query.tail, log));
         if (!file || !result?.read) return null;
-        const item = toItem(result.read, await this.names.of(row.machine));
+        const item = toItem(result.read, namesOf.get(row.machine)!);
         const candidate = { file, position: { key: row.key, mtimeMs: wholeMtimeMs(row.mtimeMs) } };
         // The row passed the query as indexed; a file pushed on since then is judged as read now.
         return qualifies(plan, candidate, item, result.read.hasUserMessage) ? admit(item, file, result.stat) : null;
@@ -135,7 +148,7 @@ export class TeamRepository implements SessionRepository {
         ? encodeTeamCursor({ key: last.key, mtimeMs: wholeMtimeMs(last.mtimeMs) }, last.machine, sort, order)
         : null;
     const total = await counting;
-    const done = { items: await this.withUsage(items), nextCursor, numScannedFiles: page.length, reachedScanCap: false };
+    const done = { items: this.priced(items, usage), nextCursor, numScannedFiles: page.length, reachedScanCap: false };
     return total === undefined ? done : { ...done, total };
   }
 
@@ -162,12 +175,18 @@ export class TeamRepository implements SessionRepository {
 
   /** The summaries with `usage` from the index, per machine (null for a session not indexed yet). */
   private async withUsage<T extends SessionSummary>(items: T[]): Promise<T[]> {
+    return this.priced(items, await this.usageFound(items.filter((i) => i.machine !== undefined) as { machine: string; path: string }[]));
+  }
+
+  /** Counted usage per model of these files, by machine then path (absent: not indexed yet); one query per machine, at once. */
+  private async usageFound(files: readonly { machine: string; path: string }[]): Promise<Map<string, Map<string, ModelUsage[]>>> {
     const byMachine = new Map<string, string[]>();
-    for (const item of items) {
-      if (item.machine !== undefined) byMachine.set(item.machine, [...(byMachine.get(item.machine) ?? []), item.path]);
-    }
-    const found = new Map<string, Awaited<ReturnType<TeamIndex['usageOf']>>>();
-    for (const [machine, paths] of byMachine) found.set(machine, await this.options.index.usageOf(machine, paths));
+    for (const f of files) byMachine.set(f.machine, [...(byMachine.get(f.machine) ?? []), f.path]);
+    const found = [...byMachine].map(async ([machine, paths]) => [machine, await this.options.index.usageOf(machine, paths)] as const);
+    return new Map(await Promise.all(found));
+  }
+
+  private priced<T extends SessionSummary>(items: T[], found: Map<string, Map<string, ModelUsage[]>>): T[] {
     return items.map((item) => {
       const models = item.machine === undefined ? undefined : found.get(item.machine)?.get(item.path);
       return { ...item, usage: models === undefined ? null : usageSummary(models, this.options.prices) };

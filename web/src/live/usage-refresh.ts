@@ -2,7 +2,9 @@
 // file, without the index's count (usage: null), so a row would lose its cost on every new line.
 // The row keeps the count it had (list-events.ts) and asks the server for the session's usage
 // (GET /conversations/:id/usage, the count the session page shows), at most once per
-// REFRESH_MS per session while lines keep coming, and once more after the last one.
+// REFRESH_MS per session while lines keep coming, and once more after the last one. On a team
+// server a session is an id on one machine: the request names it (`?machine=`), since an id pushed
+// from two machines is answered 409 by id alone (docs/dashboard.md, "Team mode").
 import { useEffect, useRef } from 'preact/hooks';
 import { getJson } from '../api/client.js';
 import type { ConversationUsage, SessionSummary, SessionUsage } from '../api/types.js';
@@ -18,7 +20,16 @@ export function listUsageOf(usage: ConversationUsage): SessionUsage {
   return { inputTokens, cachedInputTokens, outputTokens, reasoningOutputTokens, totalTokens, costUSD, models };
 }
 
+/** Which listed session: its id, and on a team server the machine that pushed it. */
+export interface RowRef {
+  id: string;
+  machine?: string | undefined;
+}
+
+const refKey = (ref: RowRef) => `${ref.machine ?? ''}/${ref.id}`;
+
 interface Pending {
+  ref: RowRef;
   timer: ReturnType<typeof setTimeout> | null;
   busy: boolean;
   /** Another line arrived while a request was out: ask again after it. */
@@ -27,7 +38,7 @@ interface Pending {
 
 export interface UsageRefresh {
   /** A session of the list changed: its usage is asked for soon. */
-  changed: (id: string) => void;
+  changed: (ref: RowRef) => void;
 }
 
 interface State {
@@ -45,8 +56,8 @@ const fresh = (): State => ({ pending: new Map(), controller: new AbortControlle
  * closes); a failure leaves the row as it was.
  */
 export function useUsageRefresh(
-  apply: (id: string, usage: SessionUsage) => void,
-  shown: (id: string) => boolean,
+  apply: (ref: RowRef, usage: SessionUsage) => void,
+  shown: (ref: RowRef) => boolean,
   listKey: string,
 ): UsageRefresh {
   const latest = useRef({ apply, shown });
@@ -64,45 +75,47 @@ export function useUsageRefresh(
     [listKey],
   );
 
-  const fetchUsage = (id: string, p: Pending) => {
+  const fetchUsage = (p: Pending) => {
     const s = state.current;
     if (s === null) return;
     p.timer = null;
-    if (!latest.current.shown(id)) {
-      s.pending.delete(id);
+    const { ref } = p;
+    if (!latest.current.shown(ref)) {
+      s.pending.delete(refKey(ref));
       return;
     }
     if (s.out >= MAX_OUT) {
-      p.timer = setTimeout(() => fetchUsage(id, p), REFRESH_MS);
+      p.timer = setTimeout(() => fetchUsage(p), REFRESH_MS);
       return;
     }
     p.busy = true;
     p.again = false;
     s.out += 1;
     const { signal } = s.controller;
-    getJson<ConversationUsage>(`conversations/${encodeURIComponent(id)}/usage`, {}, signal)
+    const params = ref.machine === undefined ? {} : { machine: ref.machine };
+    getJson<ConversationUsage>(`conversations/${encodeURIComponent(ref.id)}/usage`, params, signal)
       .then((usage) => {
-        if (!signal.aborted) latest.current.apply(id, listUsageOf(usage));
+        if (!signal.aborted) latest.current.apply(ref, listUsageOf(usage));
       })
       .catch(() => {}) // cancelled, or a failure: the row keeps what it shows
       .finally(() => {
         s.out -= 1;
         p.busy = false;
         if (signal.aborted) return;
-        if (p.again) p.timer = setTimeout(() => fetchUsage(id, p), REFRESH_MS);
-        else s.pending.delete(id);
+        if (p.again) p.timer = setTimeout(() => fetchUsage(p), REFRESH_MS);
+        else s.pending.delete(refKey(ref));
       });
   };
 
   return {
-    changed: (id) => {
+    changed: (ref) => {
       const s = state.current ?? (state.current = fresh());
-      let p = s.pending.get(id);
-      if (p === undefined) s.pending.set(id, (p = { timer: null, busy: false, again: false }));
+      let p = s.pending.get(refKey(ref));
+      if (p === undefined) s.pending.set(refKey(ref), (p = { ref, timer: null, busy: false, again: false }));
       if (p.busy) p.again = true;
       else if (p.timer === null) {
         const pending = p;
-        p.timer = setTimeout(() => fetchUsage(id, pending), REFRESH_MS);
+        p.timer = setTimeout(() => fetchUsage(pending), REFRESH_MS);
       }
     },
   };

@@ -5,7 +5,7 @@ import type { SearchItem, SearchMatch } from '../api/types.js';
 import { age, dateTime, plural, projectName } from '../format.js';
 import { href, replaceRoute } from '../router.js';
 import { ErrorBanner } from '../ui/error-banner.js';
-import { MachineBadge } from '../ui/machine.js';
+import { MachineBadge, machineOptions, machineParam, useMachines } from '../ui/machine.js';
 import { Select } from '../ui/select.js';
 import { Sentinel } from '../ui/sentinel.js';
 import { usePaged } from '../ui/use-paged.js';
@@ -69,11 +69,19 @@ export function SearchView({ query }: { query: URLSearchParams }) {
   const q = query.get('q') ?? '';
   const scope = query.get('scope') ?? 'messages';
   const match = query.get('match') ?? 'phrase';
-  const params = useMemo(() => ({ q, scope, match, matches: 3, limit: 20 }), [q, scope, match]);
+  // Team mode: a machine filter, as on the list and usage pages (none of it over one home).
+  const machines = useMachines();
+  const machine = machines === null ? undefined : machineParam(query);
+  const params = useMemo(
+    () => ({ q, scope, match, matches: 3, limit: 20, ...(machine === undefined ? {} : { machine }) }),
+    [q, scope, match, machine],
+  );
   const results = usePaged<SearchItem>('search', params, q.trim() !== '');
   const set = (name: string) => (event: Event) => {
     const next = new URLSearchParams(query);
-    next.set(name, (event.currentTarget as HTMLSelectElement).value);
+    const value = (event.currentTarget as HTMLSelectElement).value;
+    if (value === '') next.delete(name);
+    else next.set(name, value);
     replaceRoute(href.search(next));
   };
   const now = Date.now();
@@ -93,6 +101,16 @@ export function SearchView({ query }: { query: URLSearchParams }) {
         <form class="filters inline" aria-label="Search options" onSubmit={(e) => e.preventDefault()}>
           <Select id="s-in" label="In" value={scope} options={SCOPES} onChange={set('scope')} inline />
           <Select id="s-match" label="Match" value={match} options={MATCHES} onChange={set('match')} inline />
+          {machines !== null && (machines.length > 1 || machine !== undefined) && (
+            <Select
+              id="s-machine"
+              label="Machine"
+              value={machine ?? ''}
+              options={machineOptions(machines, machine ?? '', 'every machine')}
+              onChange={set('machine')}
+              inline
+            />
+          )}
         </form>
       </div>
       {!searched && <p class="empty">Type in the search box above (press / to get there) and hit Enter.</p>}
@@ -104,7 +122,7 @@ export function SearchView({ query }: { query: URLSearchParams }) {
       </ul>
       {searched && !results.more && results.items.length === 0 && results.error === null && (
         <p class="empty">
-          No session contains “{q}” in {scopeWords}.
+          No session {machine === undefined ? '' : `of ${machine} `}contains “{q}” in {scopeWords}.
           {scope !== 'all' && (
             <>
               {' '}

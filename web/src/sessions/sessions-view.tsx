@@ -1,7 +1,7 @@
 import { useMemo, useRef } from 'preact/hooks';
 import type { SessionEvent, SessionSummary } from '../api/types.js';
 import { useListEvents } from '../live/use-list-events.js';
-import { needsUsage, useUsageRefresh } from '../live/usage-refresh.js';
+import { needsUsage, useUsageRefresh, type RowRef } from '../live/usage-refresh.js';
 import { href, replaceRoute } from '../router.js';
 import { ErrorBanner } from '../ui/error-banner.js';
 import { useMachines } from '../ui/machine.js';
@@ -13,6 +13,9 @@ import { countText, useTotalRecount } from './list-total.js';
 import { ListHeader, SessionRow } from './session-row.js';
 import { useSuggestions } from './suggestions.js';
 
+/** The list's item of one session (an id on one machine, in team mode). */
+const isRow = (item: SessionSummary, ref: RowRef) => item.id === ref.id && item.machine === ref.machine;
+
 export function SessionsView({ query }: { query: URLSearchParams }) {
   const filters = filtersFrom(query);
   const params = useMemo(() => listParams(filters), [query.toString()]);
@@ -21,8 +24,8 @@ export function SessionsView({ query }: { query: URLSearchParams }) {
   loaded.current = list.items;
   const listKey = JSON.stringify(params);
   const refresh = useUsageRefresh(
-    (id, usage) => list.setItems((items) => items.map((i) => (i.id === id ? { ...i, usage } : i))),
-    (id) => loaded.current.some((i) => i.id === id),
+    (ref, usage) => list.setItems((items) => items.map((i) => (isRow(i, ref) ? { ...i, usage } : i))),
+    (ref) => loaded.current.some((i) => isRow(i, ref)),
     listKey,
   );
   const recount = useTotalRecount(params, filters, list.more ? list.total : null, list.setTotal, listKey);
@@ -30,7 +33,8 @@ export function SessionsView({ query }: { query: URLSearchParams }) {
   const counted = list.items.some((i) => i.usage != null);
   const onSession = (event: SessionEvent) => {
     recount.onEvent(event, loaded.current);
-    if (counted && event.change !== 'removed' && needsUsage(event.session)) refresh.changed(event.session.id);
+    const { session } = event;
+    if (counted && event.change !== 'removed' && needsUsage(session)) refresh.changed({ id: session.id, machine: session.machine });
   };
   const live = useListEvents(filters, list.setItems, !list.more, list.reload, onSession);
   const { projects, providers, unpriced } = useSuggestions(list.items);

@@ -8,7 +8,7 @@ import type { SearchFilter, StoredFile } from '../store.js';
 import { documentsOf, searchConditions, searchFilter, type PgSearchFilter } from './search.js';
 import { FILE_COLUMNS, Params, listConditions } from './sql.js';
 import { normalize } from './store.js';
-import { PgUsage, aggregateUsageOf, usageTimeRangeOf } from './usage.js';
+import { NO_CACHE_WRITES, aggregateUsageOf, usageTimeRangeOf } from './usage.js';
 
 /** A row and the home it is in. */
 export interface HomeRow extends StoredFile {
@@ -81,10 +81,25 @@ export class PgMultiHome {
 
   /** Counted usage per model of each path of `home` indexed to an end at least once (PgStore.usageOf). */
   async usageOf(home: string, relPaths: readonly string[]): Promise<Map<string, ModelUsage[]>> {
-    const fids = await this.fids(home, relPaths, true);
-    const byFid = new Map<number, ModelUsage[]>([...fids.values()].map((fid) => [fid, []]));
-    for (const { fid, ...usage } of await new PgUsage(home).ofFiles(this.pool, [...byFid.keys()])) byFid.get(fid)?.push(usage);
-    return new Map([...fids].map(([path, fid]) => [path, byFid.get(fid) ?? []]));
+    // One statement (a list page asks it beside its reads): a path without counted usage has one row, with n = 0.
+    const { rows } = await this.pool.query<ModelUsage & { p: string; n: number }>({
+      name: 'cs-multi-usage-of',
+      text:
+        'SELECT s.rel_path AS p, count(u.fid)::int AS n, u.model, sum(u.input)::float8 AS "inputTokens", ' +
+        'sum(u.cached)::float8 AS "cachedInputTokens", sum(u.output)::float8 AS "outputTokens", ' +
+        `sum(u.reasoning)::float8 AS "reasoningOutputTokens", ${NO_CACHE_WRITES} ` +
+        'FROM cs_index_files s LEFT JOIN cs_index_usage u ON u.fid = s.fid AND u.counted ' +
+        'WHERE s.home = $1 AND s.rel_path = ANY($2::text[]) AND s.content_size >= 0 ' +
+        'GROUP BY s.fid, s.rel_path, u.model ORDER BY s.fid, u.model',
+      values: [home, relPaths],
+    });
+    const found = new Map<string, ModelUsage[]>();
+    for (const { p, n, ...usage } of rows) {
+      const models = found.get(p) ?? [];
+      found.set(p, models);
+      if (n > 0) models.push(usage);
+    }
+    return found;
   }
 
   private async fids(home: string, relPaths: readonly string[], indexed: boolean): Promise<Map<string, number>> {

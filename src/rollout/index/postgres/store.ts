@@ -22,6 +22,11 @@ type Row = StoredFile & { fid: number };
  */
 export class PgStore implements IndexStore {
   private readonly usage: PgUsage;
+  /**
+   * Commit without waiting for the disk (synchronous_commit off): for an index rebuilt from data
+   * the database holds (team mode's pushed files), where a commit lost in a crash is found stale again.
+   */
+  lazyCommit = false;
   /** The last write: the next waits for it ("after every write called before it"). */
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -91,7 +96,7 @@ export class PgStore implements IndexStore {
     const client = await this.pool.connect();
     let failed = false;
     try {
-      await client.query('BEGIN');
+      await client.query(this.lazyCommit ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN');
       let changed = false;
       for (const op of ops) changed = (await this.apply(client, op)) || changed;
       await client.query('COMMIT');

@@ -10,7 +10,7 @@ import { NOT_SHADOWED, Params, pgText, rootsCondition } from './sql.js';
  * Cache writes are Claude's (SQLite's usage tables keep them per response); team mode pushes Codex
  * homes only, whose responses have none: zero, so that both stores answer the same rows.
  */
-const NO_CACHE_WRITES = '0::float8 AS "cacheWrite5mTokens", 0::float8 AS "cacheWrite1hTokens"';
+export const NO_CACHE_WRITES = '0::float8 AS "cacheWrite5mTokens", 0::float8 AS "cacheWrite1hTokens"';
 
 const SOURCE_CODES = { record: 1, token_count: 2 } as const;
 

@@ -14,6 +14,8 @@ export interface Carrier {
   id: string;
   createdMs: number | null;
   relPath: string;
+  /** 1 when this copy is the one counted now. */
+  counted: number;
 }
 
 /** Claude's order of preference between two copies of a response: negative when `a` counts before `b`. */
@@ -24,3 +26,12 @@ export function claudeOrder(a: Carrier, b: Carrier): number {
   return side(a) - side(b) || created(a) - created(b) || path || a.line - b.line;
 }
 
+
+/**
+ * True when `best` is the only copy counted already: nearly every response, carried by one file,
+ * whose row went in counted. The UPDATE would rewrite its row and index entries for nothing. Every
+ * Claude row is a carrier (a Claude file is never archived, so never shadowed): none is left out.
+ */
+export function ownedAlready(carriers: readonly Carrier[], best: Carrier): boolean {
+  return carriers.every((c) => (c.counted === 1) === (c === best));
+}

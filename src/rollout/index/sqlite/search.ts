@@ -111,12 +111,38 @@ export class SearchStore {
     return stmt;
   }
 
+  /**
+   * Runs `write` (a transaction's statements) with this store's trigram writes held back to its
+   * end, in their order. FTS5 writes the terms it holds in memory out as a new segment at every
+   * statement savepoint, and the usage rows' INSERT OR REPLACE (and the owners' UPDATEs) open
+   * one: interleaved, each file's few documents became a segment of their own, written and then
+   * merged (docs/performance.md, "Indexing Claude files"). Nothing reads the trigram tables
+   * inside a write.
+   */
+  batched<T>(write: () => T): T {
+    this.held = [];
+    try {
+      const result = write();
+      for (const [stmt, args] of this.held) stmt.run(...args);
+      return result;
+    } finally {
+      this.held = null;
+    }
+  }
+
+  private held: [Database.Statement, unknown[]][] | null = null;
+
+  private fts(stmt: Database.Statement, ...args: unknown[]): void {
+    if (this.held === null) stmt.run(...args);
+    else this.held.push([stmt, args]);
+  }
+
   /** Adds documents of one file (call inside a transaction). */
   add(fid: number, docs: readonly LocatedDoc[]): void {
     for (const doc of docs) {
       const id = docId(fid, doc.line);
       this.insertDoc.run(id, ROLE_CODES[doc.role], doc.kind, doc.timestamp, doc.text);
-      this.insertFts[ROLE_TABLE[doc.role]].run(id, fold(doc.text));
+      this.fts(this.insertFts[ROLE_TABLE[doc.role]], id, fold(doc.text));
     }
   }
 
@@ -124,7 +150,7 @@ export class SearchStore {
   deleteFile(fid: number): void {
     const range = [docId(fid, 0), docId(fid + 1, 0) - 1];
     this.deleteDocs.run(...range);
-    for (const stmt of this.deleteFts) stmt.run(...range);
+    for (const stmt of this.deleteFts) this.fts(stmt, ...range);
   }
 
   /**

@@ -188,7 +188,7 @@ export class SqliteStore implements IndexStore {
     this.counts.wrote(ops);
     // IMMEDIATE: the write lock is taken first, so a second process waits here (SQLITE_BUSY)
     // rather than failing half-way when its read lock cannot be upgraded.
-    this.db.transaction(() => ops.forEach((op) => this.apply(op))).immediate();
+    this.db.transaction(() => this.search.batched(() => ops.forEach((op) => this.apply(op)))).immediate();
     this.checkpointer.wrote();
     return this.totalChanges() !== before;
   }

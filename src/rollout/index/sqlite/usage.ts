@@ -8,7 +8,7 @@ import type { UsageAggregate, UsageAggregation } from '../metadata-index.js';
 import { NO_TIME, QUARTER_MS, quarterHoursSuffice } from '../quarter-hours.js';
 import { UsageMirror } from './usage-mirror.js';
 import { NOT_SHADOWED } from './list-query.js';
-import { CLAUDE_MAIN, CLAUDE_SIDECHAIN, claudeOrder, SIDECHAIN_MARK, type Carrier } from './claude-owners.js';
+import { CLAUDE_MAIN, CLAUDE_SIDECHAIN, claudeOrder, ownedAlready, SIDECHAIN_MARK, type Carrier } from './claude-owners.js';
 
 export { SIDECHAIN_MARK } from './claude-owners.js';
 
@@ -193,7 +193,7 @@ export class UsageStore {
     this.keysOfThread = db.prepare('SELECT DISTINCT key FROM usage_responses WHERE thread_id = ? AND key IS NOT NULL').pluck();
     this.carriers = db.prepare(
       'SELECT r.fid AS fid, r.line AS line, r.source AS source, s.id AS id, s.created_ms AS createdMs, s.rel_path AS relPath, ' +
-        'r.thread_id AS threadId ' +
+        'r.thread_id AS threadId, r.counted AS counted ' +
         `FROM usage_responses r JOIN sessions s ON s.fid = r.fid WHERE r.key = ? AND ${archivedCondition('all')[0]}`,
     );
     this.sessionExists = db.prepare('SELECT 1 FROM sessions WHERE id = ? AND is_session = 1 LIMIT 1').pluck();
@@ -275,6 +275,7 @@ export class UsageStore {
    */
   private reownClaude(key: string, carriers: Carrier[]): void {
     const best = carriers.reduce((a, b) => (claudeOrder(b, a) < 0 ? b : a));
+    if (ownedAlready(carriers, best)) return;
     this.setOwnerLine.run(best.fid, best.line, key);
   }
 

@@ -9,7 +9,7 @@ import {
 } from './price-table.js';
 import { canonicalTime } from '../canonical-time.js';
 import { MAX_COUNT, type ClaudeTokenCounts } from '../common/tokens.js';
-import { UNKNOWN_MODEL, isFileLocalKey, type ClaudeResponse } from '../common/usage-response.js';
+import { boundedKey, UNKNOWN_MODEL, isFileLocalKey, type ClaudeResponse } from '../common/usage-response.js';
 
 export { CLAUDE_TOKEN_FIELDS, zeroClaudeTokens, type ClaudeTokenCounts } from '../common/tokens.js';
 export { UNKNOWN_MODEL, isFileLocalKey, type ClaudeResponse } from '../common/usage-response.js';
@@ -109,6 +109,7 @@ export function withClaudeSeenKeys(state: ClaudeCounterState, keys: readonly Cla
 export class ClaudeUsageCounter {
   private readonly s: ClaudeCounterState;
   private readonly seen: Set<string>;
+  private lastRaw: string | null = null;
 
   constructor(state: ClaudeCounterState = initialClaudeCounterState()) {
     this.s = structuredClone({ ...state, seen: [] });
@@ -138,9 +139,13 @@ export class ClaudeUsageCounter {
     const sidechain = record.isSidechain === true;
     const messageId = stringOrNull(message.id);
     const requestId = stringOrNull(record.requestId);
-    const responseKey = messageId !== null && requestId !== null ? `${messageId}:${requestId}` : `#L${lineNo}`;
+    const responseKey = messageId !== null && requestId !== null ? boundedKey(`${messageId}:${requestId}`) : `#L${lineNo}`;
     if (!isFileLocalKey(responseKey)) {
-      const key = digest(`${responseKey}|${sidechain}`);
+      const raw = `${responseKey}|${sidechain}`;
+      // The split lines of one response follow each other: a repeat of the last key was seen (no digest to compute).
+      if (raw === this.lastRaw) return null;
+      this.lastRaw = raw;
+      const key = digest(raw);
       if (this.seen.has(key)) return null;
       this.seen.add(key);
     }

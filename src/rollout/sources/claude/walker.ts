@@ -52,6 +52,7 @@ export class ClaudeWalker implements SessionWalker {
   private readonly keys = new Map<string, KnownKey>();
   private readonly known: KnownFiles;
   private ownEnv: ReadEnv | null = null;
+  private realHome: string | undefined;
 
   constructor(
     readonly home: string,
@@ -67,8 +68,11 @@ export class ClaudeWalker implements SessionWalker {
   }
 
   async roots(): Promise<{ realHome: string }> {
+    // Every read asks (twice a file in an index build): the real path is resolved once, as the Codex walker does.
+    if (this.realHome !== undefined) return { realHome: this.realHome };
     try {
-      return { realHome: await realpath(this.home) };
+      this.realHome = await realpath(this.home);
+      return { realHome: this.realHome };
     } catch (err) {
       // A home that is not there (yet) holds no sessions, and is no error: the source is "not served".
       if (isAbsentError(err)) return { realHome: this.home };

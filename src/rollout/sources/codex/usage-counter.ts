@@ -5,7 +5,7 @@ import { isObject, normalizeRecord, stringOrNull, type NormalizedRecord } from '
 import type { JsonRecord } from '../../types.js';
 import { canonicalTime } from '../canonical-time.js';
 import { anyDecrease, clampParts, difference, isZero, readTokens, type TokenCounts } from './tokens.js';
-import { UNKNOWN_MODEL, type UsageResponse, type UsageSource } from '../common/usage-response.js';
+import { boundedKey, UNKNOWN_MODEL, type UsageResponse, type UsageSource } from '../common/usage-response.js';
 import { DIGEST_BYTES, DigestSet } from '../common/digest-set.js';
 
 export { UNKNOWN_MODEL, isFileLocalKey, type UsageResponse, type UsageSource } from '../common/usage-response.js';
@@ -244,7 +244,7 @@ export class UsageCounter {
     const threadId = lowerId(payload.thread_id) ?? this.s.sessionId;
     const responseId = stringOrNull(payload.response_id);
     const shared = threadId !== null && responseId !== null;
-    const responseKey = shared ? `${threadId}/${responseId}` : `#L${lineNo}`;
+    const responseKey = shared ? boundedKey(`${threadId}/${responseId}`) : `#L${lineNo}`;
     if (shared && !this.seen.add(digestOf(responseKey))) return null;
     return this.response('record', usage, lineNo, responseKey, threadId, stringOrNull(payload.model), stringOrNull(payload.turn_id));
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ClaudeTokenCounts, TokenCounts } from './tokens.js';
 
 // A counted response in each source's layout (docs/claude.md, "Usage rules"): Codex's input
@@ -32,6 +33,17 @@ export interface UsageResponse extends TokenCounts {
 }
 
 export const UNKNOWN_MODEL = 'unknown';
+
+/**
+ * Past this length a shared response key is its digest instead: V8 hashes a string of over 16,383
+ * characters by its length alone, so a Set or Map of a hostile file's long ids of one length
+ * compared whole strings on every lookup (1,500 ids of 50 KB: 17 s of CPU for one count).
+ */
+const MAX_KEY_CHARS = 256;
+
+/** `key`, or `~` and its SHA-256 when it is longer than MAX_KEY_CHARS (the same in every file that carries it). */
+export const boundedKey = (key: string): string =>
+  key.length <= MAX_KEY_CHARS ? key : `~${createHash('sha256').update(key).digest('base64url')}`;
 
 /** Keys of responses that only their own file knows (no response id): never shared across files. */
 export const isFileLocalKey = (key: string): boolean => key.startsWith('#');

@@ -172,6 +172,18 @@ describe('Claude usage rules on written files', () => {
     expect(counted.get('projects/-p/00000000-0000-4000-8000-000000000002.jsonl')!.map((r) => r.responseKey)).toEqual(['#L2', '#L3']);
   });
 
+  it('a response with 50 KB ids is still one response across files, under a bounded key', async () => {
+    const dir = await tempClaudeHome();
+    const copy = assistant('m'.repeat(50_000), 'r'.repeat(50_000), U(1, 0, 0, 1));
+    await writeJsonl(join(dir, 'projects/-p/00000000-0000-4000-8000-000000000001.jsonl'), [{ ...copy, timestamp: T(1) }]);
+    await writeJsonl(join(dir, 'projects/-p/00000000-0000-4000-8000-000000000002.jsonl'), [{ ...copy, timestamp: T(9) }]);
+    const counted = await countedByFile((await findClaudeHome(dir))!);
+    expect(counted.get('projects/-p/00000000-0000-4000-8000-000000000001.jsonl')!.map((r) => r.responseKey)).toEqual([
+      expect.stringMatching(/^~[\w-]{43}$/),
+    ]);
+    expect(counted.get('projects/-p/00000000-0000-4000-8000-000000000002.jsonl')).toEqual([]);
+  });
+
   it('splits cache writes by lifetime where the usage does, and prices 1-hour writes at their own price', () => {
     const t = readClaudeTokens(U(10, 300, 0, 5, { cache_creation: { ephemeral_5m_input_tokens: 100, ephemeral_1h_input_tokens: 200 } }))!;
     expect(t).toEqual({ inputTokens: 10, cacheWrite5mTokens: 100, cacheWrite1hTokens: 200, cacheReadTokens: 0, outputTokens: 5 });

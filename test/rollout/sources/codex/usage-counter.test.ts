@@ -105,6 +105,23 @@ describe('UsageCounter: token_usage_record lines (rule 1)', () => {
     const { responses } = count([sessionMeta(T(0), ID), record as Line]);
     expect(responses[0]).toMatchObject({ responseKey: '#L2', threadId: ID, model: 'unknown' });
   });
+
+  it('keys a long response id by its digest: one length of key, whatever the id (V8 hashes long strings by length)', () => {
+    const long = (c: string) => c.repeat(50_000);
+    const { responses } = count([
+      sessionMeta(T(0), ID),
+      usageRecord(T(1), ID, long('a'), u(10, 0, 1, 0)),
+      usageRecord(T(2), ID, long('b'), u(20, 0, 2, 0)),
+      usageRecord(T(3), ID, long('a'), u(10, 0, 1, 0)), // the first again: counted once
+    ]);
+    expect(responses.map((r) => r.totalTokens)).toEqual([11, 22]);
+    const [a, b] = responses.map((r) => r.responseKey);
+    expect(a).toMatch(/^~[\w-]{43}$/);
+    expect(b).toMatch(/^~[\w-]{43}$/);
+    expect(a).not.toBe(b);
+    // The same response in another file has the same key (rule 6).
+    expect(count([sessionMeta(T(0), ID), usageRecord(T(1), ID, long('a'), u(10, 0, 1, 0))]).responses[0]!.responseKey).toBe(a);
+  });
 });
 
 describe('UsageCounter: models (rule 4)', () => {

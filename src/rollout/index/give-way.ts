@@ -1,0 +1,82 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
+/** While requests keep coming, a background pass takes one step per this many responses. */
+export const RESPONSES_PER_STEP = 2;
+/**
+ * While requests are under way but none is answered, a waiting step goes after this long: however
+ * long the requests take, the build slows down but never stops.
+ */
+export const STEP_AT_LEAST_MS = 1000;
+/** A request under way longer than this (a download, an export) no longer holds the build back. */
+export const REQUEST_HOLDS_MS = 10_000;
+
+/**
+ * Requests being worked on, counted by the HTTP layer from their arrival until their response is
+ * handed to the socket, and the steps of a background pass waiting for them. A build step run
+ * between two turns of a request's work delays that request by the step's time: while requests
+ * are under way, the waiting steps go one per RESPONSES_PER_STEP responses, in order, and all at
+ * once when none is left (docs/index.md, "Keeping the event loop free while it builds"). Counted
+ * in responses, not in time, the share the build keeps does not depend on the machine's speed.
+ */
+export class RequestsFirst {
+  private working = 0;
+  /** Responses since a step last went, while steps wait. */
+  private answered = 0;
+  private readonly waiting: (() => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly stepAtLeastMs = STEP_AT_LEAST_MS,
+    private readonly holdsMs = REQUEST_HOLDS_MS,
+  ) {}
+
+  /** Counts a request as under way; the function returned ends it (a second call does nothing). */
+  arrived(): () => void {
+    this.working++;
+    let over = false;
+    const end = () => {
+      if (over) return;
+      over = true;
+      clearTimeout(holding);
+      this.working--;
+      if (this.waiting.length === 0) return;
+      if (this.working === 0) this.release(this.waiting.length);
+      else if (++this.answered >= RESPONSES_PER_STEP) this.release(1);
+    };
+    const holding = setTimeout(end, this.holdsMs);
+    holding.unref();
+    return end;
+  }
+
+  get underWay(): number {
+    return this.working;
+  }
+
+  /** A turn of the event loop, then, while requests are under way, a wait for this step's turn. */
+  async giveWay(): Promise<void> {
+    await nextTurn();
+    if (this.working === 0) return;
+    await new Promise<void>((resolve) => {
+      this.waiting.push(resolve);
+      this.timer ??= setTimeout(() => this.release(1), this.stepAtLeastMs);
+    });
+  }
+
+  /** Lets the first `n` waiting steps go, and restarts the clock of the next one. */
+  private release(n: number): void {
+    this.answered = 0;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    for (const go of this.waiting.splice(0, n)) go();
+    if (this.waiting.length > 0) this.timer = setTimeout(() => this.release(1), this.stepAtLeastMs);
+  }
+}
+
+/**
+ * The process's count: one event loop serves every request and every index pass of the process,
+ * whichever service (home, source) they belong to.
+ */
+export const requestsFirst = new RequestsFirst();
+
+/** A background pass's turn before each step (upkeep.ts): requests under way go first. */
+export const giveWay = (): Promise<void> => requestsFirst.giveWay();
