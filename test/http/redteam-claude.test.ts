@@ -246,3 +246,28 @@ describe.each(MODES)('an id in both homes, on every route that takes one, $mode'
     }
   });
 });
+
+describe.each(MODES)('a Claude response on a 1 MiB line, and one on a 17 MiB line, $mode', ({ index }) => {
+  // 1 MiB is past the 64 KiB hold bound: the path of a 15 MiB line (claude-serve lists one), at a fifteenth of the bytes.
+  it('counts the first (parsed with bytes from the budget) and skips the second (over the 16 MiB line limit)', async () => {
+    const home = await tempHome();
+    const id = 'a0000000-0000-4000-8000-000000000015';
+    await mkdir(join(home, 'projects', '-w'), { recursive: true });
+    // An answer line whose one text block makes it `mib` MiB long.
+    const long = (at: number, msg: string, mib: number, output: number) => {
+      const line = JSON.parse(answer(id, at, msg, `req_${msg}`, U(1, 0, 0, output)));
+      line.message.content = [{ type: 'text', text: 'x'.repeat(mib * 2 ** 20) }];
+      return JSON.stringify(line);
+    };
+    const file = lines(prompt(id, 1, 'long'), long(2, 'msg_1', 1, 15), long(3, 'msg_17', 17, 17));
+    await writeFile(join(home, 'projects', '-w', `${id}.jsonl`), file);
+    const app = await appFor(await tempHome(), index, { agents: ['claude'], claudeHome: home });
+    const page = await app.inject(`/conversations/${id}/usage`);
+    expect(page.statusCode).toBe(200);
+    expect(four(page.json().totals)).toEqual([1, 0, 0, 15]);
+    const report = await app.inject('/usage?agent=claude');
+    expect(report.statusCode).toBe(200);
+    expect(report.json().totals.outputTokens).toBe(15);
+    await app.close();
+  }, 60_000);
+});

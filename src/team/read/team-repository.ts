@@ -280,13 +280,13 @@ export class TeamRepository implements SessionRepository {
     return work.run(async () => searchSession(deps, file, request, work));
   }
 
-  async usage(request: UsageQuery): Promise<UsageReport> {
+  async usage(request: UsageQuery, signal?: AbortSignal): Promise<UsageReport> {
     const machines = await this.machines(request.machine);
     const byMachine = request.groupBy === 'machine';
     const deps = { ...(await this.deps(machines)), index: teamUsageIndex(this.options.index, machines, byMachine) };
     // `model` stands in for `machine` inside the report: a string key, rows by tokens (teamUsageIndex groups by machine).
     const groupBy = request.groupBy === 'machine' ? 'model' : request.groupBy;
-    const report = await usageReport(deps, { ...request, groupBy });
+    const report = await usageReport(deps, { ...request, groupBy }, signal);
     return { ...report, groupBy: request.groupBy };
   }
 

@@ -49,24 +49,30 @@ export function searchConditions(filter: PgSearchFilter, p: Params): string[] {
   );
 }
 
-/** Adds documents of one file (inside the write's transaction), text folded here by fold(). */
-export async function addDocs(client: pg.ClientBase, fid: number, docs: readonly LocatedDoc[]): Promise<void> {
-  if (docs.length === 0) return;
+/**
+ * Adds documents of files (inside the write's transaction) in one statement, text folded here by
+ * fold(); a line given twice keeps its last document (as one statement per file did).
+ */
+export async function addDocsOf(client: pg.ClientBase, files: readonly { fid: number; docs: readonly LocatedDoc[] }[]): Promise<void> {
+  const byLine = new Map<string, { fid: number; doc: LocatedDoc }>();
+  for (const { fid, docs } of files) for (const doc of docs) byLine.set(`${fid}:${doc.line}`, { fid, doc });
+  if (byLine.size === 0) return;
+  const all = [...byLine.values()];
   await client.query({
-    name: 'cs-index-add-docs',
+    name: 'cs-index-add-docs-of',
     text:
       'INSERT INTO cs_index_docs (fid, line, role, kind, ts, text, folded) ' +
-      'SELECT $1, * FROM unnest($2::int[], $3::int2[], $4::text[], $5::text[], $6::text[], $7::text[]) ' +
+      'SELECT * FROM unnest($1::bigint[], $2::int[], $3::int2[], $4::text[], $5::text[], $6::text[], $7::text[]) ' +
       'ON CONFLICT (fid, line) DO UPDATE SET role = excluded.role, kind = excluded.kind, ts = excluded.ts, ' +
       'text = excluded.text, folded = excluded.folded',
     values: [
-      fid,
-      docs.map((d) => d.line),
-      docs.map((d) => ROLE_CODES[d.role]),
-      docs.map((d) => pgText(d.kind)),
-      docs.map((d) => pgText(d.timestamp)),
-      docs.map((d) => pgText(d.text)),
-      docs.map((d) => pgText(fold(d.text))),
+      all.map((d) => d.fid),
+      all.map(({ doc }) => doc.line),
+      all.map(({ doc }) => ROLE_CODES[doc.role]),
+      all.map(({ doc }) => pgText(doc.kind)),
+      all.map(({ doc }) => pgText(doc.timestamp)),
+      all.map(({ doc }) => pgText(doc.text)),
+      all.map(({ doc }) => pgText(fold(doc.text))),
     ],
   });
 }

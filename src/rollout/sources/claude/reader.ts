@@ -125,31 +125,70 @@ async function seekName(
   scanner: ClaudeSessionScanner,
   env: ReadEnv,
 ): Promise<void> {
-  const { maxLineBytes, holdLineBytes: holdBytes } = env.limits;
-  const scan = async (start: number, end: number, lineNo: number, maxLine: number, skipFirst: boolean) => {
-    let last = start;
-    let first = skipFirst;
-    for await (const raw of splitRawLines(chunksOf(source, end, start), maxLineBytes, { offset: start, lineNo, holdBytes })) {
-      if (!raw.terminated || raw.lineNo > maxLine) break; // cut by the window's end, still being written, or past the bound
-      last = raw.end;
-      if (first) {
-        first = false; // the window began inside this line
-        continue;
-      }
-      if (raw.bytes === null || !NAME_MARKERS.some((m) => raw.bytes!.includes(m))) continue;
-      const line = { lineNo: raw.lineNo, offset: raw.offset, text: raw.bytes.toString('utf8'), terminated: true };
-      const parsed = readRecord(line, maxLineBytes);
-      if (parsed?.ok) scanner.feedName(parsed.record);
-    }
-    return last;
-  };
-  const { titleScanBytes, titleScanLines } = env.limits;
-  const headEnd = await scan(from.offset, Math.min(size, Math.max(from.offset, titleScanBytes)), from.lineNo, titleScanLines, false);
+  const { maxLineBytes, holdLineBytes, titleScanBytes, titleScanLines } = env.limits;
+  const window = { source, maxLine: titleScanLines, holdBytes: Math.min(holdLineBytes, maxLineBytes), maxLineBytes };
+  const feed = (record: JsonRecord) => scanner.feedName(record);
+  const headWindow = { start: from.offset, end: Math.min(size, Math.max(from.offset, titleScanBytes)), lineNo: from.lineNo };
+  const headEnd = await nameLines({ ...window, ...headWindow, skipFirst: false }, feed);
   const tailStart = Math.max(headEnd, size - NAME_TAIL_BYTES);
   if (tailStart >= size) return;
   // The tail window's first line is whole only when the byte before it ends a line.
   const before = tailStart === headEnd ? null : await readExactly(source, tailStart - 1, 1);
-  await scan(tailStart, size, 1, Number.POSITIVE_INFINITY, before !== null && before[0] !== 0x0a);
+  const skipFirst = before !== null && before[0] !== NEWLINE;
+  await nameLines({ ...window, start: tailStart, end: size, lineNo: 1, maxLine: Number.POSITIVE_INFINITY, skipFirst }, feed);
+}
+
+const NEWLINE = 0x0a;
+
+interface NameWindow {
+  source: ByteSource;
+  start: number;
+  end: number;
+  /** The number of the line at `start`; lines past `maxLine` are not read. */
+  lineNo: number;
+  maxLine: number;
+  /** The window began inside a line: its first line is not whole. */
+  skipFirst: boolean;
+  holdBytes: number;
+  maxLineBytes: number;
+}
+
+/**
+ * The title records of a window's complete lines of at most `holdBytes`, each given to `feed`;
+ * returns where the last complete line read ends. Lines are found in the chunks as read, without
+ * a record or a JSON shape check per line (splitRawLines'): nearly every line is only searched
+ * for the markers (an index build seeks names in every file it reads).
+ */
+async function nameLines(w: NameWindow, feed: (record: JsonRecord) => void): Promise<number> {
+  let { lineNo, skipFirst: first } = w;
+  let last = w.start;
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  let offset = w.start;
+  for await (const chunk of chunksOf(w.source, w.end, w.start)) {
+    let pos = 0;
+    for (let nl = chunk.indexOf(NEWLINE, pos); nl !== -1; nl = chunk.indexOf(NEWLINE, pos)) {
+      if (lineNo > w.maxLine) return last;
+      const length = heldBytes + nl - pos;
+      last = offset + nl + 1;
+      if (first) first = false; // the window began inside this line
+      else if (length <= w.holdBytes) {
+        const bytes = held.length === 0 ? chunk.subarray(pos, nl) : Buffer.concat([...held, chunk.subarray(pos, nl)], length);
+        if (NAME_MARKERS.some((m) => bytes.includes(m))) {
+          const parsed = readRecord({ lineNo, offset: last - length - 1, text: bytes.toString('utf8'), terminated: true }, w.maxLineBytes);
+          if (parsed?.ok) feed(parsed.record);
+        }
+      }
+      [held, heldBytes, lineNo, pos] = [[], 0, lineNo + 1, nl + 1];
+    }
+    const rest = chunk.length - pos;
+    // The chunk's buffer is read into again: a line's start is copied (while it may still be held).
+    if (rest > 0 && heldBytes + rest <= w.holdBytes) held.push(Buffer.from(chunk.subarray(pos)));
+    else if (rest > 0) held = [];
+    heldBytes += rest;
+    offset += chunk.length;
+  }
+  return last; // a last line without its newline: still being written, or cut by the window
 }
 
 /**

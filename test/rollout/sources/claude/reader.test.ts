@@ -145,6 +145,32 @@ describe('titles and names', () => {
     expect(name()).toBe('Mine, renamed');
   });
 
+  it('a name after the head is read across the 64 KiB chunks it is read in; a title line over the hold bound is not parsed', async () => {
+    const KiB = 1024;
+    const answer = (i: number, text: string): JsonRecord => ({
+      type: 'assistant',
+      sessionId: SID,
+      timestamp: '2026-01-01T00:00:01.000Z',
+      requestId: `req_${i}`,
+      message: { id: `msg_${i}`, model: 'claude-sonnet-4-5-20250929', role: 'assistant', content: [{ type: 'text', text }] },
+    });
+    const head = [JSON.stringify(user('the prompt')), JSON.stringify(answer(0, 'first answer'))];
+    const fillers: string[] = [];
+    const bytes = () => [...head, ...fillers].reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+    // Fill up to 30 bytes before the first chunk's end: the title line then spans the two chunks.
+    for (let i = 1; bytes() < 64 * KiB - 2 * KiB; i++) fillers.push(JSON.stringify(answer(i, `filler ${i} ${'x'.repeat(900)}`)));
+    const gap = 64 * KiB - 30 - bytes();
+    fillers.push(JSON.stringify({ type: 'mode', mode: 'normal', pad: 'p'.repeat(gap - 40) }));
+    const padded = bytes();
+    const title = JSON.stringify({ type: 'ai-title', aiTitle: 'Across the chunk', sessionId: SID });
+    // A rename would win over it: it is over the 64 KiB hold bound, so it is not read.
+    const huge = JSON.stringify({ type: 'custom-title', customTitle: 'z'.repeat(70 * KiB), sessionId: SID });
+    const { result } = await readWritten([...head, ...fillers, title, huge, JSON.stringify(answer(99, 'last'))]);
+    expect(padded).toBeLessThan(64 * KiB);
+    expect(padded + title.length).toBeGreaterThan(64 * KiB);
+    expect(result!.read!.summary.name).toBe('Across the chunk');
+  });
+
   it('an image pasted alone is titled [Image]; a session of metadata only has no title and no user message', async () => {
     const image = await readWritten([user([{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } }])]);
     expect(image.result!.read!.summary.title).toBe('[Image]');
