@@ -18,9 +18,9 @@ interface Copy {
 
 /**
  * The team index's usage rollup in memory (UsageMirror, as SQLite's index keeps it), per instance:
- * GET /usage groups ~100,000 rows in JavaScript in a few ms where the SQL joins and groups them in
- * hundreds. Each answer first reads the database's change counter (cs_index_version, migration 7,
- * bumped by the index's writes in their transactions): the copy answers only when it was read at
+ * GET /usage groups ~130,000 rows in JavaScript (115 ms of CPU at load ~19) where the SQL over the
+ * rollup took 2.5 s (docs/team.md "Bench"). Each answer first reads the database's change counter
+ * (cs_index_version, migration 7, bumped by the index's writes in their transactions): the copy answers only when it was read at
  * that version, so any instance answers what the database holds, whoever wrote it. A stale copy is
  * dropped and read again in the background (one REPEATABLE READ snapshot: counter and rows agree);
  * meanwhile the SQL answers.

@@ -20,6 +20,8 @@ interface SessionFacts {
   id: string;
   /** The home (PostgreSQL's index holds several); '' in SQLite's. */
   home: string;
+  /** The same number for every row of one session id in one home: sessions are counted by it. */
+  identity: number;
   archived: boolean;
   /** An archived copy of a file name that is also active: left out when both roots are listed. */
   shadowed: boolean;
@@ -74,8 +76,12 @@ export class UsageMirror {
   static build(version: number, n: number, sessionRows: Iterable<SessionRow>, rows: Iterable<RollupRow>): UsageMirror {
     const sessions: SessionFacts[] = [];
     const sessionIndex = new Map<number, number>();
+    const identities = new Map<string, number>();
     for (const [fid, id, archived, cwd, source, provider, shadowed, home = ''] of sessionRows) {
-      const facts = { id, home, archived: archived === 1 || archived === true, shadowed: shadowed === 1 || shadowed === true };
+      const key = `${home}\n${id}`;
+      let identity = identities.get(key);
+      if (identity === undefined) identities.set(key, (identity = identities.size));
+      const facts = { id, home, identity, archived: archived === 1 || archived === true, shadowed: shadowed === 1 || shadowed === true };
       sessionIndex.set(fid, sessions.push({ ...facts, cwd, source, provider }) - 1);
     }
     const qh = new Int32Array(n);
@@ -142,10 +148,9 @@ export class UsageMirror {
       row.cacheWrite1hTokens! += this.counts[at + 5]!;
       let ids = perBucket.get(bucket);
       if (ids === undefined) perBucket.set(bucket, (ids = new Set()));
-      ids.add(s);
+      ids.add(this.sessions[s]!.identity);
     }
-    const sessionKey = (s: number) => `${this.sessions[s]!.home}\n${this.sessions[s]!.id}`;
-    const sessions = [...perBucket].map(([bucket, ids]) => ({ bucket, n: new Set([...ids].map(sessionKey)).size }));
+    const sessions = [...perBucket].map(([bucket, ids]) => ({ bucket, n: ids.size }));
     return { tokens: [...tokens.values()].flatMap((byModel) => [...byModel.values()]), sessions };
   }
 }
