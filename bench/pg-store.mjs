@@ -2,7 +2,8 @@
 // The index stores side by side (issue 18): the SQLite store and the PostgreSQL store filled with
 // the same generated sessions (metadata, two search documents and two counted responses each),
 // then the p50 of a first list page, a search page and GET /usage?groupBy=day's aggregation,
-// called on the stores directly (no HTTP, no file checks: the stores' own cost).
+// called on the stores directly (no HTTP, no file checks: the stores' own cost); and the usage as a
+// team server answers it (PgMultiHome: the in-memory rollup, current by cs_index_version).
 //
 //   node bench/pg-store.mjs [--sessions 10000] [--runs 30] [--database-url URL] [--out FILE]
 //
@@ -59,6 +60,7 @@ async function loadModules() {
     stdin: {
       contents: `export { SqliteBackend } from './src/rollout/index/sqlite/backend.ts';
         export { PgBackend } from './src/rollout/index/postgres/backend.ts';
+        export { PgMultiHome } from './src/rollout/index/postgres/multi-home.ts';
         export { openPool } from './src/team/db/pool.ts';
         export { initialContentState } from './src/rollout/index/content-state.ts';
         export { parseSearchQuery } from './src/rollout/search/match.ts';
@@ -206,6 +208,14 @@ try {
   Object.assign(result.sqlite, await measure(m, sqliteStore));
   say('measuring PostgreSQL');
   Object.assign(result.postgres, await measure(m, pgStore));
+  // What a team server answers /usage with: the in-memory copy of the rollup, after reading the change counter.
+  const multi = new m.PgMultiHome(pool);
+  const span = await pgStore.usageTimeRange();
+  const byDay = { groupBy: 'day', offsets: m.offsetIntervals('UTC', span.minMs, span.maxMs), archived: 'false', filter: {} };
+  const t0 = performance.now();
+  while ((await multi.mirror.current()) === null) await new Promise((r) => setTimeout(r, 50));
+  result.postgres.usageMirrorLoadS = Math.round((performance.now() - t0) / 10) / 100;
+  result.postgres.usageByDayInMemoryMs = await p50(() => multi.aggregateUsage([home], byDay));
   const { rows } = await pool.query('SELECT pg_database_size(current_database())::float8 AS bytes');
   result.postgres.databaseMiB = Math.round(rows[0].bytes / 1048576);
   await sqliteStore.close();

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 
 /**
@@ -8,20 +8,42 @@ import type { Socket } from 'node:net';
  * held its connection, and the file behind it, for about twice the documented time. Progress is
  * what the socket has read, and what it has handed to the kernel (bytes still queued in the
  * process do not count).
+ *
+ * A connection whose request has arrived whole and whose answer the service is still working on
+ * (nothing queued for the client) is not idle: a slow answer (a wait for the memory budget, a
+ * usage scan) is the service's doing, and closing its connection turned it into a reset instead
+ * of its answer or a 503. A client that stops reading is still cut off: what is queued for it
+ * then waits in the process. Node's own timeout is overruled the same way (its `timeout` event).
  */
 export function enforceIdleTimeout(server: Server, idleMs: number): void {
-  const sockets = new Map<Socket, { moved: number; at: number }>();
+  const sockets = new Map<Socket, { moved: number; at: number; requests: Set<IncomingMessage> }>();
   const progress = (s: Socket) => s.bytesRead + s.bytesWritten - s.writableLength;
+  const working = (s: Socket) => {
+    const requests = sockets.get(s)?.requests;
+    if (requests === undefined || s.writableLength > 0) return false;
+    for (const r of requests) if (r.complete) return true;
+    return false;
+  };
   server.on('connection', (socket: Socket) => {
-    sockets.set(socket, { moved: progress(socket), at: Date.now() });
+    sockets.set(socket, { moved: progress(socket), at: Date.now(), requests: new Set() });
     socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('request', (request: IncomingMessage, response) => {
+    const requests = sockets.get(request.socket)?.requests;
+    if (requests === undefined) return;
+    requests.add(request);
+    response.once('close', () => requests.delete(request));
+  });
+  // Without a listener Node destroys the socket itself, whatever is in progress on it.
+  server.on('timeout', (socket: Socket) => {
+    if (!working(socket)) socket.destroy();
   });
   const timer = setInterval(
     () => {
       const now = Date.now();
       for (const [socket, last] of sockets) {
         const moved = progress(socket);
-        if (moved !== last.moved) sockets.set(socket, { moved, at: now });
+        if (moved !== last.moved || working(socket)) sockets.set(socket, { ...last, moved, at: now });
         else if (now - last.at >= idleMs) socket.destroy();
       }
     },

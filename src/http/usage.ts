@@ -54,7 +54,8 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ repository: SessionReposit
     },
     async (request, reply) => {
       const query = { ...USAGE_DEFAULTS, ...request.query };
-      return reply.cachedJson(repository.freshness(true), async () => schemaBody(reply, await repository.usage(query)));
+      const signal = clientGone(request, reply);
+      return reply.cachedJson(repository.freshness(true), async () => schemaBody(reply, await repository.usage(query, signal)));
     },
   );
 };

@@ -176,8 +176,12 @@ export class HomeRepository {
 
   /** The files that claim `id` (lower case). The index may not know a file newer than its last update: then the disk is searched. */
   protected async filesOf(id: string): Promise<RolloutFile[]> {
-    const files = (await this.indexedFilesOf(id)) ?? [];
-    return files.length > 0 ? files : this.source.filesClaiming(this.walker, id);
+    const indexed = await this.indexedFilesOf(id);
+    if (indexed !== null && indexed.length > 0) return indexed;
+    // A complete index lacks the id: a file it does not hold changed since the watch began, when the watch is complete.
+    const changed = indexed === null ? null : this.live.touchedFiles();
+    const files = await this.source.filesClaiming(this.walker, id, changed);
+    return changed === null ? files : this.existing(files);
   }
 
   /** The files a complete index holds for `id` (lower case) that are still there; null when no complete index can say. */

@@ -220,13 +220,13 @@ export class MultiRepository implements SessionRepository {
    * Usage of every chosen source: each counted by its own rules (docs/usage.md, "Both agents"),
    * in the one layout, the rows merged by key (a day both agents spent on is one row).
    */
-  usage: SessionRepository['usage'] = async (request) => {
+  usage: SessionRepository['usage'] = async (request, signal) => {
     const { agent: _agent, ...rest } = request;
     const parts = this.chosen(request);
-    if (parts.length === 1) return parts[0]!.usage(rest);
+    if (parts.length === 1) return parts[0]!.usage(rest, signal);
     // An agent not served has no usage (as the list gives nothing).
     if (parts.length === 0) return emptyReport(rest.groupBy, checkTimeZone(rest.tz), this.first.prices.pricingOf(request.agent ?? []));
-    const reports = await Promise.all(parts.map((p) => p.usage({ ...rest, limit: Number.MAX_SAFE_INTEGER })));
+    const reports = await Promise.all(parts.map((p) => p.usage({ ...rest, limit: Number.MAX_SAFE_INTEGER }, signal)));
     return mergeReports(reports, request.limit, this.first.prices.pricingOf(parts.map((p) => p.source.agent)));
   };
 }

@@ -116,7 +116,7 @@ export class RolloutRepository extends HomeRepository {
    */
   async sessionUsage(file: RolloutFile, lease?: Lease, signal?: AbortSignal): Promise<SessionUsage> {
     const deps = await this.readDeps();
-    if (this.source.agent === 'claude') return claudeSessionUsage(deps, file, this.prices);
+    if (this.source.agent === 'claude') return claudeSessionUsage(deps, file, this.prices, leaseMemory(lease, signal), signal);
     const rule6 = {
       sessionExists: (id: string) => this.sessionExists(id),
       carriedByOlder: (keys: ReadonlySet<string>) => keysCarriedByOlder(deps, file, keys),
@@ -125,10 +125,10 @@ export class RolloutRepository extends HomeRepository {
   }
 
   /** Counted usage of the whole home, grouped (docs/usage.md, `GET /usage`; see usage/usage-report.ts). */
-  async usage(request: UsageQuery): Promise<UsageReport> {
+  async usage(request: UsageQuery, signal?: AbortSignal): Promise<UsageReport> {
     const { groupBy, machine } = request;
     if (groupBy === 'machine' || machine !== undefined) throw teamOnly('machine');
-    return usageReport(await this.readDeps(), { ...request, groupBy });
+    return usageReport(await this.readDeps(), { ...request, groupBy }, signal);
   }
 
   /** What an export's header shows: the summary, and usage from the index or, without it, counted from the file. */

@@ -117,4 +117,26 @@ describe('server timeouts against slow clients', () => {
     expect(stalledFor).toBeLessThan(1.6 * idleSocketMs);
     expect(await eventually(fdCount, (n) => n <= fdsBefore)).toBeLessThanOrEqual(fdsBefore);
   });
+
+  it('a connection whose request the service is still working on is not idle; a connection with nothing on it is', async () => {
+    const home = await tempHome();
+    await writeSession(home, { stamp: '2025-01-01T00-00-00', id: uuidN(1), title: 'waits' });
+    const app = await buildTestApp(home, { timeouts: { ...DEFAULT_TIMEOUTS, idleSocketMs: 300 }, memoryWaitMs: 120_000 });
+    const port = await listen(app);
+    // The whole request pool taken: the request waits for its share, sending nothing meanwhile.
+    const { requests } = app.memoryBudget;
+    const hold = await requests.acquire(requests.capacity);
+    const busy = rawConnection(port);
+    let busyClosed = false;
+    void busy.closed.then(() => (busyClosed = true));
+    busy.socket.write(`GET /conversations/${uuidN(1)} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    await eventually(() => requests.waiters, (n) => n > 0, 10_000);
+    // Opened after the busy connection last moved a byte: idle longer than idleSocketMs once it is closed.
+    const idle = rawConnection(port);
+    await idle.closed;
+    expect(busyClosed).toBe(false);
+    hold();
+    await busy.closed;
+    expect(busy.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  });
 });

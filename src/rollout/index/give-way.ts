@@ -24,6 +24,8 @@ export class RequestsFirst {
   private answered = 0;
   private readonly waiting: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** Work a request or the watcher waits for that waits itself for a pass's step: no step waits meanwhile. */
+  private hurried = 0;
 
   constructor(
     private readonly stepAtLeastMs = STEP_AT_LEAST_MS,
@@ -48,6 +50,22 @@ export class RequestsFirst {
     return end;
   }
 
+  /**
+   * Says that work outside the pass (a request's catch-up, the watcher) waits for a step of the
+   * pass: the requests under way may be waiting for it, so no step waits until the function
+   * returned is called.
+   */
+  hurry(): () => void {
+    this.hurried++;
+    this.release(this.waiting.length);
+    let over = false;
+    return () => {
+      if (over) return;
+      over = true;
+      this.hurried--;
+    };
+  }
+
   get underWay(): number {
     return this.working;
   }
@@ -55,7 +73,7 @@ export class RequestsFirst {
   /** A turn of the event loop, then, while requests are under way, a wait for this step's turn. */
   async giveWay(): Promise<void> {
     await nextTurn();
-    if (this.working === 0) return;
+    if (this.working === 0 || this.hurried > 0) return;
     await new Promise<void>((resolve) => {
       this.waiting.push(resolve);
       this.timer ??= setTimeout(() => this.release(1), this.stepAtLeastMs);

@@ -6,7 +6,7 @@ import { updateFile } from './file-update.js';
 import type { IndexDeps } from './metadata-index.js';
 import type { IndexStore, WriteOp } from './store.js';
 import { WriteBatch } from './write-batch.js';
-import { giveWay } from './give-way.js';
+import { giveWay, requestsFirst } from './give-way.js';
 import { FILES_AT_ONCE } from '../tuning.js';
 
 /** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
@@ -151,9 +151,12 @@ export class Upkeep {
    */
   private update(store: IndexStore, file: RolloutFile, batch: WriteBatch, giveWay?: () => Promise<unknown>): Promise<void> {
     const previous = this.updating.get(file.relPath);
+    // A request's or the watcher's update behind a pass's: the pass must not wait for the requests.
+    const hurried = previous !== undefined && giveWay === undefined ? requestsFirst.hurry() : null;
     // The next update of a file starts from what the previous one wrote: commit it first.
     const next = (previous?.done ?? Promise.resolve()).then(async () => {
       await previous?.batch.flush();
+      hurried?.();
       await giveWay?.();
       if (this.host.stopping() || this.host.store() !== store) return;
       const { env, log, source } = this.deps;
@@ -162,6 +165,7 @@ export class Upkeep {
       const responseKeys = (relPath: string) => store.responseKeys(relPath);
       await updateFile(row, batch, file, { env, log, current, responseKeys, ...(source ? { source } : {}) });
     });
+    next.catch(() => {}).finally(() => hurried?.());
     const entry = { done: next.catch(() => {}), batch };
     this.updating.set(file.relPath, entry);
     void entry.done.then(() => {

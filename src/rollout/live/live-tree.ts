@@ -47,6 +47,11 @@ export class LiveTree {
     return this.hub;
   }
 
+  /** See WatchHub.touchedFiles. */
+  touchedFiles(): string[] | null {
+    return this.hub.touchedFiles();
+  }
+
   /** Tells caches that what the index answers has changed. */
   indexChanged(): void {
     this.hub.bumpIndex();

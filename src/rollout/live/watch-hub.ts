@@ -5,6 +5,9 @@ import type { RolloutLogger } from '../types.js';
 
 type Listener = (changes: TreeChanges) => Promise<void> | void;
 
+/** Session files the hub remembers as changed since the watch started; past this, it forgets them all (touchedFiles: null). */
+const MAX_TOUCHED = 50_000;
+
 /**
  * The repository's one tree watcher and everyone who listens to it: the metadata index and the
  * live change feed take its debounced reports; followers of one file hear the raw events of
@@ -23,6 +26,7 @@ export class WatchHub implements TreeWatch {
   private starting: Promise<void> | null = null;
   private treeCounter = 0;
   private indexCounter = 0;
+  private touched: Set<string> | null = new Set();
 
   constructor(
     private readonly walker: SessionWalker,
@@ -32,6 +36,7 @@ export class WatchHub implements TreeWatch {
     private readonly source: AnySource = codex,
   ) {
     this.watcher = new TreeWatcher(walker, (changes) => this.report(changes), log, (rel, kind) => this.rawEvent(rel, kind), source);
+    walker.watchedBy?.({ complete: () => this.watcher.complete });
   }
 
   start(): Promise<void> {
@@ -89,10 +94,25 @@ export class WatchHub implements TreeWatch {
     this.indexCounter += 1;
   }
 
+  /**
+   * The session files (relative paths) the watch has seen change since it started, while it is
+   * complete and they are at most MAX_TOUCHED; null otherwise. With a complete index, a file it
+   * does not hold is one of these: a lookup of an id no file has need not walk the tree.
+   */
+  touchedFiles(): string[] | null {
+    return this.watcher.complete && this.touched !== null ? [...this.touched] : null;
+  }
+
   private rawEvent(relPath: string, _kind: RawEventKind): void {
+    this.walker.changed?.(relPath);
     // Other entries of the home (history.jsonl, logs, config) change no response.
     const { watch } = this.source;
-    if (relPath === watch.namesFile || watch.isTreeDir(relPath) || this.walker.fileAt(relPath) !== null) this.bump();
+    const isFile = this.walker.fileAt(relPath) !== null;
+    if (isFile && this.touched !== null) {
+      this.touched.add(relPath);
+      if (this.touched.size > MAX_TOUCHED) this.touched = null;
+    }
+    if (relPath === watch.namesFile || watch.isTreeDir(relPath) || isFile) this.bump();
     const wakes = this.pathListeners.get(relPath);
     if (wakes !== undefined) for (const wake of [...wakes]) wake();
   }

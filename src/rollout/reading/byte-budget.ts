@@ -42,6 +42,11 @@ export class BytePool implements Pool {
     return this.used;
   }
 
+  /** Acquisitions waiting for room now. */
+  get waiters(): number {
+    return this.waiting.length;
+  }
+
   /** Nothing taken, nobody waiting. */
   get idle(): boolean {
     return this.used === 0 && this.waiting.length === 0;

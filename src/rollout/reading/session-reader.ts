@@ -232,8 +232,10 @@ export async function readTail(
   while (end > 0 && found.length < count) {
     const start = Math.max(0, end - CHUNK);
     const length = end - start;
-    const { bytesRead } = await source.read(chunk, 0, length, start);
-    if (bytesRead < length) break; // the file shrank under us: keep what we have
+    // A source may answer part of a range (a pushed file's chunks end where they end): read on until it is whole.
+    let got = 0;
+    for (let n = -1; got < length && n !== 0; got += n) n = (await source.read(chunk, got, length - got, start + got)).bytesRead;
+    if (got < length) break; // the file shrank under us: keep what we have
     let pos = length;
     while (pos > 0 && found.length < count) {
       const nl = chunk.lastIndexOf(0x0a, pos - 1);

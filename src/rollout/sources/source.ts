@@ -72,6 +72,13 @@ export interface SessionWalker {
   fileAt(relPath: string): RolloutFile | null;
   everyFile(): AsyncGenerator<RolloutFile>;
   walk(archived: ArchivedFilter, order: SortOrder, afterKey?: string, bounds?: DateBounds): AsyncGenerator<RolloutFile>;
+  /**
+   * Optional: the home's one watch (live/watch-hub.ts) hands itself over, then tells every raw
+   * event's path; while `complete()` holds, every change was told, so a walker may keep what it
+   * listed between walks (Claude: its files and their stats, claude/known-files.ts).
+   */
+  watchedBy?(watch: { complete(): boolean }): void;
+  changed?(relPath: string): void;
 }
 
 /** An opened session: a consistent snapshot (size at open time) of one rollout file. */
@@ -146,8 +153,13 @@ export interface SessionSource<S extends SourceShapes> {
   names(home: string, degraded?: Degradations): SessionNameBook;
   /** The summary of a file known only by its path (a session removed before it was ever read). */
   summaryOfPath(file: RolloutFile): SessionSummary;
-  /** Every file that claims a session id (lower case), found on disk without an index. */
-  filesClaiming(walker: SessionWalker, id: string): Promise<RolloutFile[]>;
+  /**
+   * Every file that claims a session id (lower case), found on disk without an index. `changed`:
+   * the session files changed since a complete watch began, given when a complete index lacks
+   * the id: any other file is in that index, so where the id names no place the source searches
+   * these (and where new sessions land) instead of walking the tree.
+   */
+  filesClaiming(walker: SessionWalker, id: string, changed?: readonly string[] | null): Promise<RolloutFile[]>;
   /** Whether a path (relative to the home) lies in the source's archive. */
   isArchivedPath(relPath: string): boolean;
   /** Where a session's file would be after it was archived (or unarchived when it is archived): the follower looks there. */

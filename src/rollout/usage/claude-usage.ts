@@ -5,6 +5,8 @@ import { claude } from '../sources/registry.js';
 import type { ReadEnv } from '../reading/session-reader.js';
 import { fileContentLines } from '../sources/codex/content-lines.js';
 import type { JsonRecord, RolloutFile } from '../types.js';
+import { abandoned } from '../search/search-work.js';
+import type { HeldMemory } from './session-usage.js';
 
 // Claude's counted responses in the layout every usage aggregate has (docs/usage.md, "Both
 // agents"), so that grouping, the index's tables and pricing serve both agents unchanged.
@@ -25,13 +27,31 @@ export function claudeUsageResponse(r: ClaudeResponse): UsageResponse {
   };
 }
 
-/** A Claude file's responses in file order, as its counter returns them (before the home-wide rules). */
-export async function readClaudeResponses(file: RolloutFile, env: ReadEnv): Promise<ClaudeResponse[]> {
+/** Memory of one ClaudeResponse kept until the count is done (its key, model, ids and tokens). */
+const RESPONSE_BYTES = 512;
+
+/** How a read of one file takes part in its request: the client's signal, and the lease what it keeps grows from. */
+export interface ClaudeReadWork {
+  signal?: AbortSignal | undefined;
+  held?: HeldMemory | undefined;
+}
+
+/**
+ * A Claude file's responses in file order, as its counter returns them (before the home-wide
+ * rules). Stops at the next line once `work.signal` aborts; what it keeps is covered by
+ * `work.held` as it grows (as a Codex session's count, readSessionUsage).
+ */
+export async function readClaudeResponses(file: RolloutFile, env: ReadEnv, work: ClaudeReadWork = {}): Promise<ClaudeResponse[]> {
+  const { signal, held } = work;
   const counter = claude.usageCounter();
   const responses: ClaudeResponse[] = [];
   for await (const { line } of fileContentLines(file, env)) {
+    if (signal?.aborted) throw abandoned();
     const response = line.record === null ? null : counter.feed(line.record as JsonRecord, line.lineNo);
-    if (response !== null) responses.push(response);
+    if (response === null) continue;
+    responses.push(response);
+    const bytes = responses.length * RESPONSE_BYTES;
+    if (held?.needs(bytes)) await held.cover(bytes);
   }
   return responses;
 }

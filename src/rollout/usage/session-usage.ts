@@ -134,7 +134,7 @@ export function leaseMemory(lease: Lease | undefined, signal?: AbortSignal): Cou
  * bytes; a lease never takes more than its pool holds (Lease.grow), so a big file is counted
  * alone rather than refused.
  */
-class HeldMemory {
+export class HeldMemory {
   private covered: number;
 
   constructor(private readonly memory?: CountMemory) {

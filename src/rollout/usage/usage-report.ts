@@ -27,6 +27,7 @@ import type { UsageIndex } from './usage-index.js';
 import type { AgentName } from '../sources/source.js';
 import { countedClaudeResponses, readClaudeResponses } from './claude-usage.js';
 import { sumByModel } from './priced-sums.js';
+import { abandoned } from '../search/search-work.js';
 import type { ClaudeResponse } from '../sources/common/usage-response.js';
 
 export interface UsageRequest {
@@ -96,6 +97,7 @@ function scopeOf(request: UsageRequest): Scope {
 export async function usageReport(
   deps: UsageDeps,
   query: UsageRequest | (Omit<UsageRequest, 'groupBy'> & { groupBy: 'agent' }),
+  signal?: AbortSignal,
 ): Promise<UsageReport> {
   checkTimeZone(query.tz);
   const agent = deps.agent ?? 'codex';
@@ -104,7 +106,7 @@ export async function usageReport(
   const scope = scopeOf(request);
   let grouped = deps.index?.usable ? await fromIndex(deps.index, request, scope, deps.prices) : null;
   // An index dropped meanwhile (found corrupt) answered with what it could: read the files instead.
-  if (grouped === null || !deps.index?.usable) grouped = await fromFiles(deps, request, scope);
+  if (grouped === null || !deps.index?.usable) grouped = await fromFiles(deps, request, scope, signal);
   if (query.groupBy === 'agent') grouped = { ...grouped, rows: asOneRow(grouped, agent) };
   return {
     groupBy: query.groupBy,
@@ -158,15 +160,16 @@ export interface FileUsage {
   facts: SessionFacts;
 }
 
-async function readFile(deps: UsageDeps, file: RolloutFile): Promise<FileUsage | null> {
+async function readFile(deps: UsageDeps, file: RolloutFile, signal?: AbortSignal): Promise<FileUsage | null> {
   const listing = await deps.readListing(file, 0, 0, deps.log);
   const summary = listing?.read?.summary;
   if (summary === undefined) return null;
   const responses: UsageResponse[] = [];
-  const claude = deps.agent === 'claude' ? await readClaudeResponses(file, deps.env) : undefined;
+  const claude = deps.agent === 'claude' ? await readClaudeResponses(file, deps.env, { signal }) : undefined;
   const counter = codex.usageCounter();
   if (claude === undefined) {
     for await (const { line, record } of fileContentLines(file, deps.env)) {
+      if (signal?.aborted) throw abandoned();
       const response = record === null || line.record === null ? null : counter.feed(line.record, line.lineNo, record);
       if (response !== null) responses.push(response);
     }
@@ -199,21 +202,24 @@ const SCAN_BYTES_PER_FILE = 16 * 1024;
  * responses of every file are held until all are read, so a scan takes its share of the memory
  * budget first (one of --max-scan-files at a time, at most); a full budget answers 503.
  */
-async function fromFiles(deps: UsageDeps, request: UsageRequest, scope: Scope): Promise<GroupedUsage> {
-  return withEveryFile(deps, (read) => countFiles(deps, request, scope, read));
+async function fromFiles(deps: UsageDeps, request: UsageRequest, scope: Scope, signal?: AbortSignal): Promise<GroupedUsage> {
+  return withEveryFile(deps, (read) => countFiles(deps, request, scope, read), signal);
 }
 
 /**
  * Reads the usage of every file of the home (at most --max-scan-files of them; while the index
  * builds, BUILDING_SCAN_FILES; more: 503) holding its share of the memory budget while `use` runs.
+ * Once `signal` aborts (the request's client went away) it stops at the next file or line:
+ * a scan of thousands of files costs seconds of CPU that nobody would read.
  */
-export async function withEveryFile<T>(deps: UsageDeps, use: (read: FileUsage[]) => T): Promise<T> {
+export async function withEveryFile<T>(deps: UsageDeps, use: (read: FileUsage[]) => T, signal?: AbortSignal): Promise<T> {
   const files: RolloutFile[] = [];
   // While the index builds, a scan competes with it for the disk: only a small home is read.
   const progress = deps.index?.progress();
   const building = progress !== undefined && BUILDING_STATES.has(progress.state);
   const cap = building ? Math.min(deps.maxScanFiles, BUILDING_SCAN_FILES) : deps.maxScanFiles;
   for await (const file of deps.walker.walk('all', 'desc')) {
+    if (signal?.aborted) throw abandoned();
     files.push(file);
     if (files.length > cap) {
       const retryAfterS = building ? RETRY_AFTER_S.indexBuilding : RETRY_AFTER_S.indexIncomplete;
@@ -224,19 +230,20 @@ export async function withEveryFile<T>(deps: UsageDeps, use: (read: FileUsage[])
       throw new RolloutError(RolloutErrorKind.Unavailable, detail, { retryAfterS });
     }
   }
-  const release = await deps.env.budget.requests.acquire(files.length * SCAN_BYTES_PER_FILE);
+  const release = await deps.env.budget.requests.acquire(files.length * SCAN_BYTES_PER_FILE, undefined, signal);
   try {
-    return use(await readFiles(deps, files));
+    return use(await readFiles(deps, files, signal));
   } finally {
     release();
   }
 }
 
-async function readFiles(deps: UsageDeps, files: RolloutFile[]): Promise<FileUsage[]> {
+async function readFiles(deps: UsageDeps, files: RolloutFile[], signal?: AbortSignal): Promise<FileUsage[]> {
   const read: FileUsage[] = [];
   for (let i = 0; i < files.length; i += FILES_AT_ONCE) {
+    if (signal?.aborted) throw abandoned();
     const batch = files.slice(i, i + FILES_AT_ONCE).map((f) =>
-      readFile(deps, f).catch((err: unknown) => {
+      readFile(deps, f, signal).catch((err: unknown) => {
         rethrowIfNotTheFile(err, `cannot read ${f.relPath}`);
         return null; // unreadable or gone: not counted, as in the list
       }),

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { INDEX_SCHEMA } from './index-schema.js';
 import { USAGE_ROLLUP_SCHEMA } from './usage-rollup-schema.js';
+import { USAGE_VERSION_SCHEMA } from './usage-version-schema.js';
 
 /**
  * The team schema, one entry per version, applied in order and never edited once released: a
@@ -116,6 +117,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     // home's rows once per archived session (10,000 sessions: 836 -> 88 ms at load ~15).
     sql: 'CREATE INDEX IF NOT EXISTS cs_index_files_active_key ON cs_index_files (home, key) WHERE NOT archived;',
   },
+  { version: 7, name: 'usage change counter', sql: USAGE_VERSION_SCHEMA },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -26,6 +26,8 @@ const PAGE = 500;
 const RESCAN_SEQS = 1000;
 const DEFAULT_INTERVAL_MS = 1000;
 const DEFAULT_FULL_EVERY_MS = 60_000;
+/** A stale file this large is read on its own, beside the groups of smaller ones. */
+const LARGE_FILE = 8 * 1024 * 1024;
 /** Delete operations per write. */
 const DELETES_PER_WRITE = 256;
 
@@ -144,11 +146,21 @@ export class PushedUpkeep {
     let after = full || this.cursor === null ? 0 : Math.max(0, this.cursor - RESCAN_SEQS);
     // One group's writes are committed while the next group is read (reads and writes overlap).
     let writing: Promise<void> = Promise.resolve();
+    // Large files are read one at a time beside the groups: a group waits for its slowest file,
+    // and one 200 MB session held every other file of a first push for minutes.
+    let large: Promise<void> = Promise.resolve();
     try {
       for (;;) {
         const stale = await this.staleFiles(after);
-        for (let i = 0; i < stale.length && !this.closed; i += FILES_AT_ONCE) {
-          const read = await this.readGroup(stale.slice(i, i + FILES_AT_ONCE));
+        for (const f of stale.filter((f) => f.size >= LARGE_FILE)) {
+          large = large.then(async () => {
+            if (!this.closed) await (await this.readGroup([f]))();
+          });
+          large.catch(() => {}); // awaited below
+        }
+        const small = stale.filter((f) => f.size < LARGE_FILE);
+        for (let i = 0; i < small.length && !this.closed; i += FILES_AT_ONCE) {
+          const read = await this.readGroup(small.slice(i, i + FILES_AT_ONCE));
           const previous = writing;
           writing = previous.then(read);
           writing.catch(() => {}); // awaited below or at the next group
@@ -158,9 +170,10 @@ export class PushedUpkeep {
         after = stale[stale.length - 1]!.seq;
       }
     } finally {
-      await writing.catch(() => {});
+      await Promise.all([writing.catch(() => {}), large.catch(() => {})]);
     }
     await writing;
+    await large;
     if (this.closed) return;
     if (full) {
       await this.dropDeleted();

@@ -9,7 +9,7 @@ import type { LocatedDoc } from '../../rollout/search/session-matcher.js';
 import type { RolloutFile } from '../../rollout/types.js';
 import type { UsageIndex } from '../../rollout/usage/usage-index.js';
 import { pushedFile } from './pushed-file.js';
-import { placeOf } from './team-files.js';
+import { placeOf, type PushedOpens } from './team-files.js';
 import type { TeamIndex } from './team-index.js';
 
 /** Sessions a search page takes from the index at a time after its first batch (as index-candidates.ts). */
@@ -23,13 +23,22 @@ const SEARCH_BATCH = 64;
 const beyond = (order: IndexQuery['order']) => (order === 'desc' ? '' : '\u{10FFFF}');
 
 /** Search candidates over the machines, in page order (the machine breaking ties), in batches as the page asks. */
-async function* teamCandidates(index: TeamIndex, machines: string[], query: IndexQuery, filter: SearchFilter): AsyncGenerator<Candidate> {
+async function* teamCandidates(
+  index: TeamIndex,
+  machines: string[],
+  query: IndexQuery,
+  filter: SearchFilter,
+  opens?: PushedOpens,
+): AsyncGenerator<Candidate> {
   let after = query.after && { ...query.after, machine: beyond(query.order) };
   let limit = query.limit;
   while (true) {
     const rows = await index.query({ ...query, after, limit, machines }, filter);
-    for (const row of rows) {
-      const file = pushedFile(row.machine, row.relPath);
+    const files = rows.map((row) => pushedFile(row.machine, row.relPath));
+    // The batch's files open with one query (their listing reads follow), not a few each.
+    await opens?.prefetch(files.filter((f) => f !== null));
+    for (const [i, row] of rows.entries()) {
+      const file = files[i]!;
       if (file !== null) yield { file, position: { key: row.key, mtimeMs: wholeMtimeMs(row.mtimeMs) }, stamp: row.stamp };
     }
     const last = rows[rows.length - 1];
@@ -45,7 +54,7 @@ async function* teamCandidates(index: TeamIndex, machines: string[], query: Inde
  * (otherwise the search reads the file from cs_chunks). The team index is always answerable:
  * what a pushed file adds is indexed within about a second of the push (docs/team.md).
  */
-export function teamSearchIndex(index: TeamIndex, machines: string[]): SearchIndex {
+export function teamSearchIndex(index: TeamIndex, machines: string[], opens?: PushedOpens): SearchIndex {
   return {
     usable: true,
     // List pages read the team index directly (TeamRepository.listPage): these serve no caller.
@@ -54,13 +63,12 @@ export function teamSearchIndex(index: TeamIndex, machines: string[]): SearchInd
     refresh: async () => {},
     searchCandidates: async (query: IndexQuery, search: SearchQuery) => {
       const filter = index.searchFilter(search);
-      return { candidates: teamCandidates(index, machines, query, filter), trusted: false, maxExamined: Number.POSITIVE_INFINITY };
+      return { candidates: teamCandidates(index, machines, query, filter, opens), trusted: false, maxExamined: Number.POSITIVE_INFINITY };
     },
     searchDocuments: async (file: RolloutFile, stamp: FileStamp, search: SearchQuery, fromLine = 0): Promise<LocatedDoc[] | null> => {
       const machine = placeOf(file)?.machine;
       if (machine === undefined) return null;
-      const row = (await index.byId(file.id.toLowerCase(), [machine])).find((r) => r.relPath === file.relPath);
-      return row === undefined || !isCurrent(row, stamp) ? null : index.documents(machine, file.relPath, search, fromLine);
+      return index.currentDocuments(machine, file.relPath, (row) => isCurrent(row, stamp), search, fromLine);
     },
   };
 }

@@ -87,37 +87,41 @@ class PrefixedSource implements ByteSource {
 }
 
 /**
- * Opens the pushed files of a list page with one query (openPushed asks one per file, then one
- * per slice): each one's row and the start of its first chunk, read in one snapshot. Returns the
- * opener of one of them (ReadEnv.open), once each; any other file, or one not held, is opened by
- * openPushed (which finds it absent).
+ * Pushed files opened in batches (a list page, a search's batch of candidates) with one query
+ * each, where openPushed asks one per file and then one per slice: each file's row and the start
+ * of its first chunk, read in one snapshot. `open` (a ReadEnv.open) hands each opened file out
+ * once; any other file, or one not held, is opened by openPushed (which finds it absent).
  */
-export async function openPushedMany(db: pg.Pool, files: readonly RolloutFile[]): Promise<(file: RolloutFile) => Promise<OpenRollout>> {
-  const places = files.map(placeOf).filter((p) => p !== null);
-  const opened = new Map<string, OpenRollout>();
-  const keyOf = (machine: string, path: string) => `${machine}/${path}`;
-  const open = async (file: RolloutFile) => {
+export class PushedOpens {
+  private readonly opened = new Map<string, OpenRollout>();
+
+  constructor(private readonly db: pg.Pool) {}
+
+  async prefetch(files: readonly RolloutFile[]): Promise<void> {
+    const places = files.map(placeOf).filter((p) => p !== null);
+    if (places.length === 0) return;
+    const { rows } = await this.db.query<HeldFile & { prefix: Buffer | null }>({
+      name: 'cs-held-prefixes',
+      text: `SELECT f.id::text AS id, f.machine, f.path, f.size::float8 AS size, f.mtime_ms::float8 AS "mtimeMs", f.generation,
+                    (SELECT substring(c.data FROM 1 FOR $3::int) FROM cs_chunks c WHERE c.file_id = f.id AND c."offset" = 0) AS prefix
+               FROM unnest($1::text[], $2::text[]) AS w(machine, path)
+               JOIN cs_files f ON f.machine = w.machine AND f.path = w.path COLLATE "C"`,
+      values: [places.map((p) => p.machine), places.map((p) => p.path), PREFIX_BYTES],
+    });
+    for (const { prefix, ...f } of rows) {
+      const source = new PrefixedSource(prefix ?? Buffer.alloc(0), f.size, () => new ChunkSource(this.db, f.id, f.size));
+      this.opened.set(`${f.machine}/${f.path}`, { source, fd: null, stat: statOf(f), close: async () => {} });
+    }
+  }
+
+  readonly open = async (file: RolloutFile): Promise<OpenRollout> => {
     const place = placeOf(file);
-    const key = place && keyOf(place.machine, place.path);
-    const found = key === null ? undefined : opened.get(key);
-    if (found === undefined) return openPushed(db, file);
-    opened.delete(key!);
+    const key = place && `${place.machine}/${place.path}`;
+    const found = key === null ? undefined : this.opened.get(key);
+    if (found === undefined) return openPushed(this.db, file);
+    this.opened.delete(key!);
     return found;
   };
-  if (places.length === 0) return open;
-  const { rows } = await db.query<HeldFile & { prefix: Buffer | null }>({
-    name: 'cs-held-prefixes',
-    text: `SELECT f.id::text AS id, f.machine, f.path, f.size::float8 AS size, f.mtime_ms::float8 AS "mtimeMs", f.generation,
-                  (SELECT substring(c.data FROM 1 FOR $3::int) FROM cs_chunks c WHERE c.file_id = f.id AND c."offset" = 0) AS prefix
-             FROM unnest($1::text[], $2::text[]) AS w(machine, path)
-             JOIN cs_files f ON f.machine = w.machine AND f.path = w.path COLLATE "C"`,
-    values: [places.map((p) => p.machine), places.map((p) => p.path), PREFIX_BYTES],
-  });
-  for (const { prefix, ...f } of rows) {
-    const source = new PrefixedSource(prefix ?? Buffer.alloc(0), f.size, () => new ChunkSource(db, f.id, f.size));
-    opened.set(keyOf(f.machine, f.path), { source, fd: null, stat: statOf(f), close: async () => {} });
-  }
-  return open;
 }
 
 /**

@@ -74,6 +74,17 @@ export class TeamIndex {
     return this.multi.documents(pushedHome(machine), relPath, search, fromLine);
   }
 
+  /** A file's documents that may match `search`, when `current` accepts its row (else null): one statement. */
+  currentDocuments(
+    machine: string,
+    relPath: string,
+    current: (row: StoredFile) => boolean,
+    search: SearchQuery,
+    fromLine: number,
+  ): Promise<LocatedDoc[] | null> {
+    return this.multi.currentDocuments(pushedHome(machine), relPath, current, search, fromLine);
+  }
+
   usageOf(machine: string, relPaths: readonly string[]): Promise<Map<string, ModelUsage[]>> {
     return this.multi.usageOf(pushedHome(machine), relPaths);
   }

@@ -28,7 +28,7 @@ import { usageReport, type UsageDeps, type UsageQuery, type UsageReport } from '
 import { MACHINE_NAME } from '../tokens.js';
 import { pushedFile } from './pushed-file.js';
 import { teamSearchIndex, teamUsageIndex } from './team-adapters.js';
-import { PushedNames, openPushed, openPushedMany, placeOf } from './team-files.js';
+import { PushedNames, PushedOpens, openPushed, placeOf } from './team-files.js';
 import type { TeamIndex } from './team-index.js';
 
 export interface TeamRepositoryOptions {
@@ -124,12 +124,13 @@ export class TeamRepository implements SessionRepository {
     const plan = { sort, includeEmpty, filter };
     const files = page.map((row) => pushedFile(row.machine, row.relPath));
     // The page's files open with their first bytes in one query, beside its names and usage: each round trip waits for a core.
-    const [open, namesOf, usage] = await Promise.all([
-      openPushedMany(this.options.pool, files.filter((f) => f !== null)),
+    const opens = new PushedOpens(this.options.pool);
+    const [, namesOf, usage] = await Promise.all([
+      opens.prefetch(files.filter((f) => f !== null)),
       Promise.all([...new Set(page.map((r) => r.machine))].map(async (m) => [m, await this.names.of(m)] as const)).then((e) => new Map(e)),
       this.usageFound(page.map((r) => ({ machine: r.machine, path: r.relPath }))),
     ]);
-    const readListing = this.listingIn({ ...this.env, open });
+    const readListing = this.listingIn({ ...this.env, open: opens.open });
     for (let i = 0; i < page.length; i += FILES_AT_ONCE) {
       const reads = page.slice(i, i + FILES_AT_ONCE).map(async (row, j) => {
         const file = files[i + j]!;
@@ -252,7 +253,11 @@ export class TeamRepository implements SessionRepository {
   async search(request: SearchRequest, log: RolloutLogger = this.options.log, signal?: AbortSignal): Promise<SearchPage> {
     const machines = await this.machines(request.machine);
     const work = new SearchWork(DEFAULT_SEARCH_BUDGET_CHARS, { examined: 0, active: 0 }, signal);
-    const deps = await this.deps(machines);
+    // Each batch of candidates opens its files with one query (PushedOpens), as a list page does.
+    const opens = new PushedOpens(this.options.pool);
+    const env = { ...this.env, open: opens.open };
+    const index = teamSearchIndex(this.options.index, machines, opens);
+    const deps = { ...(await this.deps(machines)), env, readListing: this.listingIn(env), index };
     const page = await work.run(async () => searchPage(deps, request, await this.names.all(machines), log, work));
     // Each item's name is its own machine's (one id may be named differently on two machines).
     const items = await Promise.all(page.items.map(async (i) => ({ ...i, name: (await this.nameOf(i.machine, i.id)) ?? i.name })));
@@ -275,13 +280,13 @@ export class TeamRepository implements SessionRepository {
     return work.run(async () => searchSession(deps, file, request, work));
   }
 
-  async usage(request: UsageQuery): Promise<UsageReport> {
+  async usage(request: UsageQuery, signal?: AbortSignal): Promise<UsageReport> {
     const machines = await this.machines(request.machine);
     const byMachine = request.groupBy === 'machine';
     const deps = { ...(await this.deps(machines)), index: teamUsageIndex(this.options.index, machines, byMachine) };
     // `model` stands in for `machine` inside the report: a string key, rows by tokens (teamUsageIndex groups by machine).
     const groupBy = request.groupBy === 'machine' ? 'model' : request.groupBy;
-    const report = await usageReport(deps, { ...request, groupBy });
+    const report = await usageReport(deps, { ...request, groupBy }, signal);
     return { ...report, groupBy: request.groupBy };
   }
 

@@ -95,6 +95,26 @@ describe('a background pass gives way to requests', () => {
     expect(count.underWay).toBe(0);
   });
 
+  it('lets every step go while work outside the pass waits for one of them', async () => {
+    const count = new RequestsFirst(NEVER_MS);
+    const end = count.arrived();
+    let waited = false;
+    void count.giveWay().then(() => (waited = true));
+    expect(await turnsUntil(() => waited, 20)).toBe(20);
+    const hurried = count.hurry(); // a request's catch-up behind the pass's update of one file
+    expect(await turnsUntil(() => waited, 100)).toBeLessThanOrEqual(2);
+    let next = false;
+    void count.giveWay().then(() => (next = true));
+    expect(await turnsUntil(() => next, 100)).toBeLessThanOrEqual(2);
+    hurried();
+    hurried();
+    let after = false;
+    void count.giveWay().then(() => (after = true));
+    expect(await turnsUntil(() => after, 50)).toBe(50); // the request is still under way
+    end();
+    expect(await turnsUntil(() => after, 100)).toBeLessThanOrEqual(2);
+  });
+
   it("writes a pass's slices only while no request is under way, the first slice of a flush too", async () => {
     const count = new RequestsFirst(NEVER_MS);
     const written: number[] = [];

@@ -2,13 +2,15 @@ import type pg from 'pg';
 import type { Position } from '../../listing/cursor.js';
 import type { SearchQuery } from '../../search/match.js';
 import type { LocatedDoc } from '../../search/session-matcher.js';
-import type { GroupBy } from '../../usage/grouping.js';
 import type { IndexQuery, ModelUsage, UsageAggregate, UsageAggregation } from '../metadata-index.js';
 import type { SearchFilter, StoredFile } from '../store.js';
-import { documentsOf, searchConditions, searchFilter, type PgSearchFilter } from './search.js';
-import { FILE_COLUMNS, Params, listConditions } from './sql.js';
+import { DOC_CHUNK, docOf, documentsOf, scopeCodes, searchConditions, searchFilter, type DocRow, type PgSearchFilter } from './search.js';
+import { FILE_COLUMNS, Params, containsPattern, listConditions } from './sql.js';
 import { normalize } from './store.js';
+import { quarterHoursSuffice } from '../quarter-hours.js';
+import type { MirrorQuery } from '../sqlite/usage-mirror.js';
 import { NO_CACHE_WRITES, aggregateUsageOf, usageTimeRangeOf } from './usage.js';
+import { PgUsageMirror } from './usage-mirror.js';
 
 /** A row and the home it is in. */
 export interface HomeRow extends StoredFile {
@@ -28,7 +30,11 @@ export interface MultiHomeQuery extends Omit<IndexQuery, 'after'> {
  * usage rule 6 stays within each home. The machine-facing layer (src/team/read) names homes.
  */
 export class PgMultiHome {
-  constructor(private readonly pool: pg.Pool) {}
+  private readonly mirror: PgUsageMirror;
+
+  constructor(private readonly pool: pg.Pool) {
+    this.mirror = new PgUsageMirror(pool);
+  }
 
   /**
    * One page over `q.homes` in list order (key, or mtime then key; then home) after `q.after`.
@@ -79,6 +85,17 @@ export class PgMultiHome {
     return fid === undefined ? null : documentsOf(this.pool, fid, search, fromLine);
   }
 
+  /** The documents of a file of `home` that may match `search`, when `current` accepts its row (else null); one statement. */
+  currentDocuments(
+    home: string,
+    relPath: string,
+    current: (row: StoredFile) => boolean,
+    search: SearchQuery,
+    fromLine: number,
+  ): Promise<LocatedDoc[] | null> {
+    return currentDocumentsOf(this.pool, home, relPath, current, search, fromLine);
+  }
+
   /** Counted usage per model of each path of `home` indexed to an end at least once (PgStore.usageOf). */
   async usageOf(home: string, relPaths: readonly string[]): Promise<Map<string, ModelUsage[]>> {
     // One statement (a list page asks it beside its reads): a path without counted usage has one row, with n = 0.
@@ -113,14 +130,19 @@ export class PgMultiHome {
     return new Map(rows.map((r) => [r.p, r.fid]));
   }
 
-  usageTimeRange(homes: readonly string[]): Promise<{ minMs: number; maxMs: number } | null> {
-    return usageTimeRangeOf(this.pool, homes);
+  async usageTimeRange(homes: readonly string[]): Promise<{ minMs: number; maxMs: number } | null> {
+    const copy = await this.mirror.current();
+    if (copy === null) return usageTimeRangeOf(this.pool, homes);
+    const ranges = homes.map((h) => copy.range.get(h)).filter((r) => r !== undefined);
+    if (ranges.length === 0) return null;
+    return { minMs: Math.min(...ranges.map((r) => r.minMs)), maxMs: Math.max(...ranges.map((r) => r.maxMs)) };
   }
 
-  /** Usage over `homes`; `groupBy: 'home'` groups by home. */
-  aggregateUsage(homes: readonly string[], q: Omit<UsageAggregation, 'groupBy'> & { groupBy: GroupBy | 'home' }): Promise<UsageAggregate> {
-    if (homes.length === 0) return Promise.resolve({ tokens: [], sessions: [] });
-    return aggregateUsageOf(this.pool, homes, q);
+  /** Usage over `homes`; `groupBy: 'home'` groups by home. Whole quarter hours from the in-memory rollup while it is current. */
+  async aggregateUsage(homes: readonly string[], q: MirrorQuery): Promise<UsageAggregate> {
+    if (homes.length === 0) return { tokens: [], sessions: [] };
+    const copy = quarterHoursSuffice(q as UsageAggregation) ? await this.mirror.current() : null;
+    return copy === null ? aggregateUsageOf(this.pool, homes, q) : copy.aggregate(q, homes);
   }
 
   /** Every row of a session id (lower case) in `homes`, by home then path: more than one home makes an id ambiguous. */
@@ -132,4 +154,32 @@ export class PgMultiHome {
     });
     return rows.map((r) => ({ ...normalize(r)!, home: r.home }));
   }
+}
+
+/**
+ * documentsOf for the file `relPath` of `home`, when `current` accepts its index row (null when it
+ * does not, or the file has no row): the row and the first documents in one statement, as a
+ * search page asks for each candidate.
+ */
+async function currentDocumentsOf(
+  pool: pg.Pool,
+  home: string,
+  relPath: string,
+  current: (row: StoredFile) => boolean,
+  search: SearchQuery,
+  fromLine: number,
+): Promise<LocatedDoc[] | null> {
+  const { rows } = await pool.query<Partial<DocRow>>({
+    name: 'cs-index-current-documents',
+    text:
+      `SELECT ${FILE_COLUMNS}, d.line, d.role, d.kind, d.ts, d.text FROM cs_index_files s LEFT JOIN LATERAL (` +
+      'SELECT line, role, kind, ts, text FROM cs_index_docs WHERE fid = s.fid AND line >= $3 AND role = ANY($4::int2[]) ' +
+      'AND folded LIKE ANY($5::text[]) ORDER BY line LIMIT $6) d ON true WHERE s.home = $1 AND s.rel_path = $2 ORDER BY d.line',
+    values: [home, relPath, fromLine, scopeCodes(search), search.needles.map(containsPattern), DOC_CHUNK],
+  });
+  const row = normalize(rows[0]);
+  if (row === undefined || !current(row)) return null;
+  const docs = rows.filter((r): r is DocRow => r.line !== null && r.line !== undefined).map(docOf);
+  if (docs.length < DOC_CHUNK) return docs;
+  return [...docs, ...(await documentsOf(pool, row.fid, search, docs[docs.length - 1]!.line + 1))];
 }

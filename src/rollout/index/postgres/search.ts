@@ -10,7 +10,10 @@ const ROLE_CODES: Record<SearchRole, number> = { user: 1, assistant: 2, tool: 3,
 const ROLES = Object.fromEntries(Object.entries(ROLE_CODES).map(([k, v]) => [v, k])) as Record<number, SearchRole>;
 
 /** Documents read back per statement: a session's documents are never all in one result. */
-const DOC_CHUNK = 256;
+export const DOC_CHUNK = 256;
+
+/** The role codes of a search's scope. */
+export const scopeCodes = (search: SearchQuery): number[] => SCOPE_ROLES[search.scope].map((r) => ROLE_CODES[r]);
 
 /** What narrows a search page: per needle the trigram index can serve, its LIKE pattern; the scope's roles. */
 export interface PgSearchFilter extends SearchFilter {
@@ -46,24 +49,30 @@ export function searchConditions(filter: PgSearchFilter, p: Params): string[] {
   );
 }
 
-/** Adds documents of one file (inside the write's transaction), text folded here by fold(). */
-export async function addDocs(client: pg.ClientBase, fid: number, docs: readonly LocatedDoc[]): Promise<void> {
-  if (docs.length === 0) return;
+/**
+ * Adds documents of files (inside the write's transaction) in one statement, text folded here by
+ * fold(); a line given twice keeps its last document (as one statement per file did).
+ */
+export async function addDocsOf(client: pg.ClientBase, files: readonly { fid: number; docs: readonly LocatedDoc[] }[]): Promise<void> {
+  const byLine = new Map<string, { fid: number; doc: LocatedDoc }>();
+  for (const { fid, docs } of files) for (const doc of docs) byLine.set(`${fid}:${doc.line}`, { fid, doc });
+  if (byLine.size === 0) return;
+  const all = [...byLine.values()];
   await client.query({
-    name: 'cs-index-add-docs',
+    name: 'cs-index-add-docs-of',
     text:
       'INSERT INTO cs_index_docs (fid, line, role, kind, ts, text, folded) ' +
-      'SELECT $1, * FROM unnest($2::int[], $3::int2[], $4::text[], $5::text[], $6::text[], $7::text[]) ' +
+      'SELECT * FROM unnest($1::bigint[], $2::int[], $3::int2[], $4::text[], $5::text[], $6::text[], $7::text[]) ' +
       'ON CONFLICT (fid, line) DO UPDATE SET role = excluded.role, kind = excluded.kind, ts = excluded.ts, ' +
       'text = excluded.text, folded = excluded.folded',
     values: [
-      fid,
-      docs.map((d) => d.line),
-      docs.map((d) => ROLE_CODES[d.role]),
-      docs.map((d) => pgText(d.kind)),
-      docs.map((d) => pgText(d.timestamp)),
-      docs.map((d) => pgText(d.text)),
-      docs.map((d) => pgText(fold(d.text))),
+      all.map((d) => d.fid),
+      all.map(({ doc }) => doc.line),
+      all.map(({ doc }) => ROLE_CODES[doc.role]),
+      all.map(({ doc }) => pgText(doc.kind)),
+      all.map(({ doc }) => pgText(doc.timestamp)),
+      all.map(({ doc }) => pgText(doc.text)),
+      all.map(({ doc }) => pgText(fold(doc.text))),
     ],
   });
 }
@@ -73,7 +82,7 @@ export async function addDocs(client: pg.ClientBase, fid: number, docs: readonly
  * this is the matches and a few more in words mode), from line `fromLine` on, in file order.
  */
 export async function documentsOf(pool: pg.Pool, fid: number, search: SearchQuery, fromLine: number): Promise<LocatedDoc[]> {
-  const roles = SCOPE_ROLES[search.scope].map((r) => ROLE_CODES[r]);
+  const roles = scopeCodes(search);
   const patterns = search.needles.map(containsPattern);
   const out: LocatedDoc[] = [];
   for (let from = fromLine; ; ) {
@@ -84,13 +93,21 @@ export async function documentsOf(pool: pg.Pool, fid: number, search: SearchQuer
         'AND folded LIKE ANY($4::text[]) ORDER BY line LIMIT $5',
       values: [fid, from, roles, patterns, DOC_CHUNK],
     });
-    for (const r of rows) out.push({ line: r.line, timestamp: r.ts, role: ROLES[r.role] as SearchRole, kind: r.kind, text: r.text });
+    for (const r of rows) out.push(docOf(r));
     if (rows.length < DOC_CHUNK) return out;
     from = rows[rows.length - 1]!.line + 1;
   }
 }
 
-interface DocRow {
+export const docOf = (r: DocRow): LocatedDoc => ({
+  line: r.line,
+  timestamp: r.ts,
+  role: ROLES[r.role] as SearchRole,
+  kind: r.kind,
+  text: r.text,
+});
+
+export interface DocRow {
   line: number;
   role: number;
   kind: string;

@@ -1,15 +1,13 @@
 import type pg from 'pg';
-import { wholeMtimeMs } from '../../files/file-stamp.js';
-import { normalizeCwd } from '../../listing/filters.js';
-import { fold } from '../../fold.js';
 import type { SearchQuery } from '../../search/match.js';
 import type { LocatedDoc } from '../../search/session-matcher.js';
 import { parseContentState } from '../content-state.js';
 import type { IndexQuery, ModelUsage, UsageAggregate, UsageAggregation } from '../metadata-index.js';
-import type { ContentPosition, CountQuery, IndexEntry, IndexStore, SearchFilter, StoredFile, WriteOp } from '../store.js';
-import { addDocs, documentsOf, searchConditions, searchFilter, type PgSearchFilter } from './search.js';
-import { FILE_COLUMNS, Params, listConditions, listQuery, named, pgText } from './sql.js';
+import type { CountQuery, IndexStore, SearchFilter, StoredFile, WriteOp } from '../store.js';
+import { documentsOf, searchConditions, searchFilter, type PgSearchFilter } from './search.js';
+import { FILE_COLUMNS, Params, listConditions, listQuery, named } from './sql.js';
 import { PgUsage } from './usage.js';
+import { OpsWriter } from './write-ops.js';
 
 type Row = StoredFile & { fid: number };
 
@@ -97,8 +95,7 @@ export class PgStore implements IndexStore {
     let failed = false;
     try {
       await client.query(this.lazyCommit ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN');
-      let changed = false;
-      for (const op of ops) changed = (await this.apply(client, op)) || changed;
+      const changed = await new OpsWriter(client, this.home, this.usage).apply(ops);
       await client.query('COMMIT');
       return changed;
     } catch (err) {
@@ -108,53 +105,6 @@ export class PgStore implements IndexStore {
     } finally {
       // A connection whose ROLLBACK may not have run is not given back to others.
       client.release(failed);
-    }
-  }
-
-  private async apply(client: pg.ClientBase, op: WriteOp): Promise<boolean> {
-    switch (op.kind) {
-      case 'entry': {
-        const { fid, isNew } = await this.upsert(client, op.entry);
-        if (op.resetContent !== null) {
-          // A new row's number is new: it has no documents or responses to drop (two round trips saved per new file).
-          if (!isNew) {
-            await client.query({ name: 'cs-index-docs-drop', text: 'DELETE FROM cs_index_docs WHERE fid = $1', values: [fid] });
-            await this.usage.removeFile(client, fid);
-          }
-          await this.checkpoint(client, op.entry.file.relPath, op.resetContent, -1, null);
-        }
-        return true;
-      }
-      case 'grew': {
-        const { stamp } = op;
-        const { rowCount } = await client.query({
-          name: 'cs-index-grew',
-          text: 'UPDATE cs_index_files SET size = $1, mtime_exact = $2, ctime_exact = $3, mtime_ms = $4 WHERE home = $5 AND rel_path = $6',
-          values: [stamp.size, stamp.mtimeMs, stamp.ctimeMs, wholeMtimeMs(stamp.mtimeMs), this.home, op.relPath],
-        });
-        return (rowCount ?? 0) > 0;
-      }
-      case 'content': {
-        const row = await this.row(client, op.relPath, true);
-        if (row?.content?.offset !== op.from) return false; // another writer (or a reset) moved it: see IndexStore.write
-        await addDocs(client, row.fid, op.docs);
-        await this.usage.add(client, row.fid, op.responses, op.hasRecords);
-        await this.checkpoint(client, op.relPath, op.at, op.doneAtSize, op.fingerprint);
-        return true;
-      }
-      case 'delete': {
-        const row = await this.row(client, op.relPath, true);
-        if (row === undefined) return false;
-        await this.usage.removeFile(client, row.fid);
-        // The documents go with the row (ON DELETE CASCADE).
-        await client.query({ name: 'cs-index-delete', text: 'DELETE FROM cs_index_files WHERE fid = $1', values: [row.fid] });
-        await this.usage.sessionChanged(client, row.id);
-        return true;
-      }
-      case 'complete': {
-        const { rowCount } = await client.query('UPDATE cs_index_homes SET complete = true WHERE home = $1', [this.home]);
-        return (rowCount ?? 0) > 0;
-      }
     }
   }
 
@@ -186,7 +136,9 @@ export class PgStore implements IndexStore {
       });
       const from = rows[0];
       if (from !== undefined) {
-        await this.apply(client, { kind: 'delete', relPath: to });
+        const writer = new OpsWriter(client, this.home, this.usage);
+        await writer.lock([to]);
+        await writer.apply([{ kind: 'delete', relPath: to }]);
         await client.query({
           name: 'cs-index-move',
           text: 'UPDATE cs_index_files SET rel_path = $3, archived = $4 WHERE home = $1 AND rel_path = $2',
@@ -203,66 +155,6 @@ export class PgStore implements IndexStore {
     } finally {
       client.release(failed);
     }
-  }
-
-  /** Records what a read of a file found; returns its file number (kept when the row exists) and whether the row is new. */
-  private async upsert(client: pg.ClientBase, { file, stamp, session }: IndexEntry): Promise<{ fid: number; isNew: boolean }> {
-    const s = session?.summary;
-    const before = await this.row(client, file.relPath, true);
-    const { rows } = await client.query<{ fid: number }>({
-      name: 'cs-index-upsert',
-      text: `
-        INSERT INTO cs_index_files (home, rel_path, key, id, archived, dev, ino, size, mtime_exact, ctime_exact, mtime_ms,
-                                    is_session, has_user_message, created_ms, title, title_folded, cwd_norm, source, model_provider)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-        ON CONFLICT (home, rel_path) DO UPDATE SET
-          key = excluded.key, id = excluded.id, archived = excluded.archived, dev = excluded.dev, ino = excluded.ino,
-          size = excluded.size, mtime_exact = excluded.mtime_exact, ctime_exact = excluded.ctime_exact, mtime_ms = excluded.mtime_ms,
-          is_session = excluded.is_session, has_user_message = excluded.has_user_message, created_ms = excluded.created_ms,
-          title = excluded.title, title_folded = excluded.title_folded, cwd_norm = excluded.cwd_norm, source = excluded.source,
-          model_provider = excluded.model_provider
-        RETURNING fid::float8 AS fid`,
-      values: [
-        this.home,
-        file.relPath,
-        file.key,
-        file.id,
-        file.archived,
-        stamp.dev,
-        stamp.ino,
-        stamp.size,
-        stamp.mtimeMs,
-        stamp.ctimeMs,
-        wholeMtimeMs(stamp.mtimeMs),
-        session !== null,
-        session?.hasUserMessage === true,
-        s ? Date.parse(s.createdAt) : null,
-        pgText(s?.title ?? null),
-        pgText(s?.title != null ? fold(s.title) : null),
-        pgText(s?.cwd != null ? normalizeCwd(s.cwd) : null),
-        pgText(s?.source ?? null),
-        pgText(s?.modelProvider ?? null),
-      ],
-    });
-    // Rule 6 asks which session ids exist: a session that appears may own responses other files carry.
-    if (before === undefined || before.isSession !== (session !== null)) await this.usage.sessionChanged(client, file.id);
-    return { fid: rows[0]!.fid, isNew: before === undefined };
-  }
-
-  private async checkpoint(
-    client: pg.ClientBase,
-    relPath: string,
-    content: ContentPosition,
-    doneAtSize: number | undefined,
-    fingerprint: string | null,
-  ): Promise<void> {
-    await client.query({
-      name: 'cs-index-checkpoint',
-      text:
-        'UPDATE cs_index_files SET content_offset = $1, content_line = $2, content_state = $3, ' +
-        'content_size = coalesce($4, content_size), fingerprint = $5 WHERE home = $6 AND rel_path = $7',
-      values: [content.offset, content.lineNo, JSON.stringify(content.state), doneAtSize ?? null, fingerprint, this.home, relPath],
-    });
   }
 
   /** After a full pass: fresh planner statistics (autovacuum would get there too, later). */

@@ -21,71 +21,77 @@ const SOURCE_CODES = { record: 1, token_count: 2 } as const;
 export class PgUsage {
   constructor(private readonly home: string) {}
 
-  /** Adds responses of one file (inside the write's transaction); `hasRecords` is rule 1. */
-  async add(client: pg.ClientBase, fid: number, responses: readonly UsageResponse[], hasRecords: boolean): Promise<void> {
+  /**
+   * Adds responses of files (inside the write's transaction) in one statement, then rule 1 for the
+   * files `withRecords`; returns the keys of the shared responses added, whose owner the caller
+   * decides again (reownMany) once the write's other changes are made.
+   */
+  async addMany(
+    client: pg.ClientBase,
+    files: readonly { fid: number; responses: readonly UsageResponse[] }[],
+    withRecords: readonly number[],
+  ): Promise<Set<string>> {
     const keys = new Set<string>();
-    if (responses.length > 0) {
-      const at = responses.map((r) => {
+    // A line given twice keeps its last response (as one statement per file did).
+    const byLine = new Map<string, { fid: number; r: UsageResponse }>();
+    for (const { fid, responses } of files) for (const r of responses) byLine.set(`${fid}:${r.lineNo}`, { fid, r });
+    if (byLine.size > 0) {
+      const all = [...byLine.values()];
+      const at = all.map(({ r }) => {
         const ms = r.at === null ? null : Date.parse(r.at);
         return ms === null || Number.isNaN(ms) ? null : ms;
       });
-      const shared = responses.map((r) => !isFileLocalKey(r.responseKey));
+      const shared = all.map(({ r }) => (isFileLocalKey(r.responseKey) ? null : pgText(r.responseKey)));
       await client.query({
-        name: 'cs-index-add-usage',
+        name: 'cs-index-add-usage-of',
         text:
           'INSERT INTO cs_index_usage ' +
           '(fid, home, line, key, thread_id, source, at_ms, model, turn_id, input, cached, output, reasoning, counted) ' +
-          'SELECT $1, $2, u.*, true FROM unnest($3::int[], $4::text[], $5::text[], $6::int2[], $7::bigint[], $8::text[], $9::text[], ' +
-          '$10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[]) AS u ' +
+          'SELECT u.fid, $1, u.line, u.key, u.thread_id, u.source, u.at_ms, u.model, u.turn_id, u.input, u.cached, u.output, ' +
+          'u.reasoning, true FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::int2[], $7::bigint[], $8::text[], ' +
+          '$9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[]) ' +
+          'AS u(fid, line, key, thread_id, source, at_ms, model, turn_id, input, cached, output, reasoning) ' +
           'ON CONFLICT (fid, line) DO UPDATE SET key = excluded.key, thread_id = excluded.thread_id, source = excluded.source, ' +
           'at_ms = excluded.at_ms, model = excluded.model, turn_id = excluded.turn_id, input = excluded.input, ' +
           'cached = excluded.cached, output = excluded.output, reasoning = excluded.reasoning, counted = true',
         values: [
-          fid,
           this.home,
-          responses.map((r) => r.lineNo),
-          responses.map((r, i) => (shared[i] ? pgText(r.responseKey) : null)),
-          responses.map((r) => pgText(r.threadId)),
-          responses.map((r) => SOURCE_CODES[r.source]),
+          all.map((x) => x.fid),
+          all.map(({ r }) => r.lineNo),
+          shared,
+          all.map(({ r }) => pgText(r.threadId)),
+          all.map(({ r }) => SOURCE_CODES[r.source]),
           at,
-          responses.map((r) => pgText(r.model)),
-          responses.map((r) => pgText(r.turnId)),
-          responses.map((r) => r.inputTokens),
-          responses.map((r) => r.cachedInputTokens),
-          responses.map((r) => r.outputTokens),
-          responses.map((r) => r.reasoningOutputTokens),
+          all.map(({ r }) => pgText(r.model)),
+          all.map(({ r }) => pgText(r.turnId)),
+          all.map(({ r }) => r.inputTokens),
+          all.map(({ r }) => r.cachedInputTokens),
+          all.map(({ r }) => r.outputTokens),
+          all.map(({ r }) => r.reasoningOutputTokens),
         ],
       });
-      responses.forEach((r, i) => shared[i] && keys.add(pgText(r.responseKey)));
+      for (const key of shared) if (key !== null) keys.add(key);
     }
-    if (hasRecords) {
+    if (withRecords.length > 0) {
       await client.query({
-        name: 'cs-index-rule-1',
-        text: `UPDATE cs_index_usage SET counted = false WHERE fid = $1 AND source = ${SOURCE_CODES.token_count} AND counted`,
-        values: [fid],
+        name: 'cs-index-rule-1-of',
+        text:
+          'UPDATE cs_index_usage SET counted = false ' +
+          `WHERE fid = ANY($1::bigint[]) AND source = ${SOURCE_CODES.token_count} AND counted`,
+        values: [withRecords],
       });
     }
-    for (const key of keys) await this.reown(client, key);
+    return keys;
   }
 
-  /** Forgets a file's responses; the responses it shared find their owner again. */
-  async removeFile(client: pg.ClientBase, fid: number): Promise<void> {
-    const { rows } = await client.query<{ key: string }>({
+  /** Forgets a file's responses; returns the keys of the shared ones, whose owner the caller decides again (reownMany). */
+  async dropFile(client: pg.ClientBase, fid: number): Promise<string[]> {
+    const { rows } = await client.query<{ key: string | null }>({
       name: 'cs-index-usage-remove',
       text: 'DELETE FROM cs_index_usage WHERE fid = $1 RETURNING key',
       values: [fid],
     });
-    for (const key of new Set(rows.map((r) => r.key).filter((k) => k !== null))) await this.reown(client, key);
-  }
-
-  /** A session with this id came or went: its thread's shared responses find their owner again. */
-  async sessionChanged(client: pg.ClientBase, id: string): Promise<void> {
-    const { rows } = await client.query<{ key: string }>({
-      name: 'cs-index-usage-thread',
-      text: 'SELECT DISTINCT key FROM cs_index_usage WHERE home = $1 AND thread_id = $2 AND key IS NOT NULL',
-      values: [this.home, id],
-    });
-    for (const { key } of rows) await this.reown(client, key);
+    return [...new Set(rows.map((r) => r.key).filter((k) => k !== null))];
   }
 
   /** Rule 6 again for every shared response carried by the files of listing key `key` (a file moved, and its shadow). */
@@ -97,38 +103,50 @@ export class PgUsage {
         'WHERE s.home = $1 AND s.key = $2 AND r.key IS NOT NULL',
       values: [this.home, key],
     });
-    for (const row of rows) await this.reown(client, row.key);
+    await this.reownMany(client, rows.map((r) => r.key));
   }
 
-  /** Rule 6 for one shared response, as SQLite's UsageStore.reown decides it, within this home. */
-  private async reown(client: pg.ClientBase, key: string): Promise<void> {
-    type Carrier = { fid: number; id: string; createdMs: number | null; relPath: string; threadId: string | null };
-    const { rows: carriers } = await client.query<Carrier>({
-      name: 'cs-index-usage-carriers',
+  /**
+   * Rule 6 for shared responses, as SQLite's UsageStore.reown decides it, within this home: three
+   * statements for all of them. It depends only on the rows as they are, so deciding once after a
+   * write's changes gives what deciding after each change gives.
+   */
+  async reownMany(client: pg.ClientBase, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    type Carrier = { key: string; fid: number; id: string; createdMs: number | null; relPath: string; threadId: string | null };
+    const { rows } = await client.query<Carrier>({
+      name: 'cs-index-usage-carriers-of',
       text:
-        'SELECT r.fid::float8 AS fid, s.id, s.created_ms::float8 AS "createdMs", s.rel_path AS "relPath", r.thread_id AS "threadId" ' +
-        `FROM cs_index_usage r JOIN cs_index_files s ON s.fid = r.fid WHERE r.home = $1 AND r.key = $2 AND ${NOT_SHADOWED}`,
-      values: [this.home, key],
+        'SELECT r.key, r.fid::float8 AS fid, s.id, s.created_ms::float8 AS "createdMs", s.rel_path AS "relPath", ' +
+        'r.thread_id AS "threadId" FROM cs_index_usage r JOIN cs_index_files s ON s.fid = r.fid ' +
+        `WHERE r.home = $1 AND r.key = ANY($2::text[]) AND ${NOT_SHADOWED}`,
+      values: [this.home, [...new Set(keys)]],
     });
-    if (carriers.length === 0) return;
-    const threadId = carriers[0]!.threadId;
-    let own = false;
-    if (threadId !== null) {
-      const { rowCount } = await client.query({
-        name: 'cs-index-session-exists',
-        text: 'SELECT 1 FROM cs_index_files WHERE home = $1 AND id = $2 AND is_session LIMIT 1',
-        values: [this.home, threadId],
-      });
-      own = (rowCount ?? 0) > 0;
-    }
-    const candidates = own ? carriers.filter((c) => c.id === threadId) : carriers;
-    candidates.sort(
-      (a, b) => (a.createdMs ?? Infinity) - (b.createdMs ?? Infinity) || (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0),
-    );
+    const byKey = new Map<string, Carrier[]>();
+    for (const c of rows) byKey.set(c.key, [...(byKey.get(c.key) ?? []), c]);
+    if (byKey.size === 0) return;
+    const threads = [...new Set([...byKey.values()].map((c) => c[0]!.threadId).filter((t) => t !== null))];
+    const { rows: found } = await client.query<{ id: string }>({
+      name: 'cs-index-sessions-exist',
+      text: 'SELECT DISTINCT id FROM cs_index_files WHERE home = $1 AND id = ANY($2::text[]) AND is_session',
+      values: [this.home, threads],
+    });
+    const sessions = new Set(found.map((r) => r.id));
+    const owners = [...byKey].map(([key, carriers]): [string, number] => {
+      const threadId = carriers[0]!.threadId;
+      const own = threadId !== null && sessions.has(threadId);
+      const candidates = own ? carriers.filter((c) => c.id === threadId) : carriers;
+      candidates.sort(
+        (a, b) => (a.createdMs ?? Infinity) - (b.createdMs ?? Infinity) || (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0),
+      );
+      return [key, candidates[0]?.fid ?? -1];
+    });
     await client.query({
-      name: 'cs-index-usage-owner',
-      text: 'UPDATE cs_index_usage SET counted = (fid = $3) WHERE home = $1 AND key = $2',
-      values: [this.home, key, candidates[0]?.fid ?? -1],
+      name: 'cs-index-usage-owners',
+      text:
+        'UPDATE cs_index_usage u SET counted = (u.fid = o.owner) FROM unnest($2::text[], $3::float8[]) AS o(key, owner) ' +
+        'WHERE u.home = $1 AND u.key = o.key',
+      values: [this.home, owners.map(([k]) => k), owners.map(([, f]) => f)],
     });
   }
 

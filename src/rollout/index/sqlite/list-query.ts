@@ -42,8 +42,10 @@ export function listConditions(q: Omit<IndexQuery, 'after' | 'limit'>, home: str
     params.push(f.untilMs);
   }
   if (f.q !== undefined) {
-    where.push('(contains_folded(s.title, ?) OR s.id IN (SELECT value FROM json_each(?)))');
-    params.push(f.q, JSON.stringify(q.nameMatchIds));
+    // q is folded already (filters.ts); without names that match (always so for Claude), no OR.
+    if (q.nameMatchIds.length === 0) where.push('instr(s.title_folded, ?) > 0');
+    else where.push('(instr(s.title_folded, ?) > 0 OR s.id IN (SELECT value FROM json_each(?)))');
+    params.push(f.q, ...(q.nameMatchIds.length === 0 ? [] : [JSON.stringify(q.nameMatchIds)]));
   }
   return { where, params };
 }

@@ -2,7 +2,8 @@ import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type Database from 'better-sqlite3';
 import { wholeMtimeMs, type FileStamp } from '../../files/file-stamp.js';
-import { containsFolded, normalizeCwd } from '../../listing/filters.js';
+import { normalizeCwd } from '../../listing/filters.js';
+import { fold } from '../../fold.js';
 import type { SearchQuery } from '../../search/match.js';
 import type { LocatedDoc } from '../../search/session-matcher.js';
 import { parseContentState } from '../content-state.js';
@@ -17,7 +18,7 @@ import { SearchStore, createSearchTables, dropSearchTables } from './search.js';
 import { UsageStore, createUsageTables, dropUsageTables } from './usage.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
-const SCHEMA_VERSION = '14';
+const SCHEMA_VERSION = '15';
 
 /**
  * SQLite's page cache once the index is complete, in KiB (better-sqlite3's default is 16 MB, which
@@ -95,20 +96,17 @@ export class SqliteStore implements IndexStore {
         .immediate();
       // Integrity is checked cheaply here; a damaged file throws and is rebuilt by the backend.
       this.db.prepare('SELECT count(*) FROM sessions').get();
-      this.db.function('contains_folded', { deterministic: true }, (hay: unknown, needle: unknown) =>
-        containsFolded(typeof hay === 'string' ? hay : null, String(needle)) ? 1 : 0,
-      );
       this.upsertStmt = this.db.prepare(`
         INSERT INTO sessions (home, rel_path, key, id, archived, dev, ino, size, mtime_exact, ctime_exact, mtime_ms,
-                              is_session, has_user_message, created_ms, title, cwd_norm, source, model_provider, fid)
+                              is_session, has_user_message, created_ms, title, title_folded, cwd_norm, source, model_provider, fid)
         VALUES (@home, @relPath, @key, @id, @archived, @dev, @ino, @size, @mtimeExact, @ctimeExact, @mtimeMs,
-                @isSession, @hasUserMessage, @createdMs, @title, @cwdNorm, @source, @modelProvider, @fid)
+                @isSession, @hasUserMessage, @createdMs, @title, @titleFolded, @cwdNorm, @source, @modelProvider, @fid)
         ON CONFLICT (home, rel_path) DO UPDATE SET
           key = excluded.key, id = excluded.id, archived = excluded.archived, dev = excluded.dev, ino = excluded.ino,
           size = excluded.size, mtime_exact = excluded.mtime_exact, ctime_exact = excluded.ctime_exact,
           mtime_ms = excluded.mtime_ms,
           is_session = excluded.is_session, has_user_message = excluded.has_user_message,
-          created_ms = excluded.created_ms, title = excluded.title, cwd_norm = excluded.cwd_norm,
+          created_ms = excluded.created_ms, title = excluded.title, title_folded = excluded.title_folded, cwd_norm = excluded.cwd_norm,
           source = excluded.source, model_provider = excluded.model_provider`);
       this.deleteStmt = this.db.prepare('DELETE FROM sessions WHERE home = ? AND rel_path = ?');
       this.search = new SearchStore(this.db);
@@ -240,6 +238,8 @@ export class SqliteStore implements IndexStore {
   private upsert({ file, stamp, session }: IndexEntry): number {
     const s = session?.summary;
     const before = this.row(file.relPath);
+    // q matches the title or the name: a name the transcript gives (Claude's) is matched here, a names file's through nameMatchIds.
+    const title = s ? [s.title, s.name].filter((t) => t !== null && t !== '').join('\n') || null : null;
     const fid = before?.fid ?? ((this.maxFidStmt.get() as number | null) ?? 0) + 1;
     this.upsertStmt.run({
       home: this.home,
@@ -257,8 +257,8 @@ export class SqliteStore implements IndexStore {
       hasUserMessage: session?.hasUserMessage ? 1 : 0,
       fid,
       createdMs: s ? Date.parse(s.createdAt) : null,
-      // q matches the title or the name: a name the transcript gives (Claude's) is matched here, a names file's through nameMatchIds.
-      title: s ? [s.title, s.name].filter((t) => t !== null && t !== '').join('\n') || null : null,
+      title,
+      titleFolded: title === null ? null : fold(title),
       cwdNorm: s?.cwd != null ? normalizeCwd(s.cwd) : null,
       source: s?.source ?? null,
       modelProvider: s?.modelProvider ?? null,

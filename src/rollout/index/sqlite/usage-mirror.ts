@@ -9,15 +9,17 @@ import { NO_TIME, QUARTER_MS } from '../quarter-hours.js';
 const MIRROR_MAX_ROWS = 500_000;
 
 type Opt = string | null;
-/** fid, id, archived, cwd, source, provider, shadowed. */
-type SessionRow = [number, string, number, Opt, Opt, Opt, number];
-/** fid, qh, model, input, cached, output, reasoning, cache writes 5m, 1h. */
-type RollupRow = [number, number, string, number, number, number, number, number, number];
+/** fid, id, archived, cwd, source, provider, shadowed (booleans as 0/1 or true/false), and the home (PostgreSQL's several). */
+export type SessionRow = [number, string, number | boolean, Opt, Opt, Opt, number | boolean, string?];
+/** fid, qh, model, input, cached, output, reasoning, cache writes 5m, 1h (Claude's; absent: 0). */
+export type RollupRow = [number, number, string, number, number, number, number, number?, number?];
 /** Counts per rollup row: input, cached, output, reasoning, cache writes (5m, 1h; Claude's). */
 const WIDTH = 6;
 
 interface SessionFacts {
   id: string;
+  /** The home (PostgreSQL's index holds several); '' in SQLite's. */
+  home: string;
   archived: boolean;
   /** An archived copy of a file name that is also active: left out when both roots are listed. */
   shadowed: boolean;
@@ -53,8 +55,6 @@ export class UsageMirror {
   static load(db: Database.Database, version: number): UsageMirror | null {
     const n = (db.prepare('SELECT count(*) AS n FROM usage_rollup WHERE n > 0').get() as { n: number }).n;
     if (n > MIRROR_MAX_ROWS) return null;
-    const sessions: SessionFacts[] = [];
-    const sessionIndex = new Map<number, number>();
     const sessionRows = db
       .prepare(
         'SELECT s.fid, s.id, s.archived, s.cwd_norm, s.source, s.model_provider, CASE WHEN s.archived = 1 ' +
@@ -63,8 +63,20 @@ export class UsageMirror {
       )
       .raw()
       .iterate() as IterableIterator<SessionRow>;
-    for (const [fid, id, archived, cwd, source, provider, shadowed] of sessionRows) {
-      sessionIndex.set(fid, sessions.push({ id, archived: archived === 1, shadowed: shadowed === 1, cwd, source, provider }) - 1);
+    const rows = db
+      .prepare('SELECT fid, qh, model, input, cached, output, reasoning, cw5m, cw1h FROM usage_rollup WHERE n > 0')
+      .raw()
+      .iterate() as IterableIterator<RollupRow>;
+    return UsageMirror.build(version, n, sessionRows, rows);
+  }
+
+  /** A mirror of `rollup` (at most `n` rows) and the facts of its sessions, as read at `version`. */
+  static build(version: number, n: number, sessionRows: Iterable<SessionRow>, rows: Iterable<RollupRow>): UsageMirror {
+    const sessions: SessionFacts[] = [];
+    const sessionIndex = new Map<number, number>();
+    for (const [fid, id, archived, cwd, source, provider, shadowed, home = ''] of sessionRows) {
+      const facts = { id, home, archived: archived === 1 || archived === true, shadowed: shadowed === 1 || shadowed === true };
+      sessionIndex.set(fid, sessions.push({ ...facts, cwd, source, provider }) - 1);
     }
     const qh = new Int32Array(n);
     const model = new Uint32Array(n);
@@ -72,12 +84,9 @@ export class UsageMirror {
     const counts = new Float64Array(WIDTH * n);
     const models: string[] = [];
     const modelIndex = new Map<string, number>();
-    const rows = db
-      .prepare('SELECT fid, qh, model, input, cached, output, reasoning, cw5m, cw1h FROM usage_rollup WHERE n > 0')
-      .raw()
-      .iterate() as IterableIterator<RollupRow>;
     let i = 0;
-    for (const [fid, q, m, ...values] of rows) {
+    for (const [fid, q, m, input, cached, output, reasoning, cw5m = 0, cw1h = 0] of rows) {
+      if (i >= n) break; // more rows than counted (a write between the two reads): the caller's version is stale anyway
       const si = sessionIndex.get(fid);
       if (si === undefined) continue; // no session row (cannot happen: rows go with their file)
       let mi = modelIndex.get(m);
@@ -85,15 +94,18 @@ export class UsageMirror {
       qh[i] = q;
       model[i] = mi;
       session[i] = si;
-      counts.set(values, WIDTH * i);
+      counts.set([input, cached, output, reasoning, cw5m, cw1h], WIDTH * i);
       i += 1;
     }
     return new UsageMirror(version, qh.subarray(0, i), model, session, counts, models, sessions);
   }
 
-  /** The same answer as the SQL over the rollup: token sums per bucket and model, distinct sessions per bucket. */
-  aggregate(q: UsageAggregation): UsageAggregate {
-    const keep = sessionFilter(q, this.sessions);
+  /**
+   * The same answer as the SQL over the rollup: token sums per bucket and model, distinct sessions
+   * (of a home) per bucket; only the sessions of `homes` when given, and groupBy `home` by home.
+   */
+  aggregate(q: MirrorQuery, homes?: ReadonlySet<string>): UsageAggregate {
+    const keep = sessionFilter(q, this.sessions, homes);
     const bucketOf = bucketFunction(
       q,
       (i) => this.sessions[this.session[i]!]!,
@@ -132,25 +144,34 @@ export class UsageMirror {
       if (ids === undefined) perBucket.set(bucket, (ids = new Set()));
       ids.add(s);
     }
-    const sessions = [...perBucket].map(([bucket, ids]) => ({ bucket, n: new Set([...ids].map((s) => this.sessions[s]!.id)).size }));
+    const sessionKey = (s: number) => `${this.sessions[s]!.home}\n${this.sessions[s]!.id}`;
+    const sessions = [...perBucket].map(([bucket, ids]) => ({ bucket, n: new Set([...ids].map(sessionKey)).size }));
     return { tokens: [...tokens.values()].flatMap((byModel) => [...byModel.values()]), sessions };
   }
 }
 
-/** Which sessions pass the roots and filters of `q`, by index. */
-function sessionFilter(q: UsageAggregation, sessions: readonly SessionFacts[]): boolean[] {
+/** A usage aggregation, grouped by home too. */
+export type MirrorQuery = Omit<UsageAggregation, 'groupBy'> & { groupBy: UsageAggregation['groupBy'] | 'home' };
+
+/** Which sessions pass the roots and filters of `q` (and are of `homes`), by index. */
+function sessionFilter(q: MirrorQuery, sessions: readonly SessionFacts[], homes?: ReadonlySet<string>): boolean[] {
   return sessions.map(
-    (s) => (q.archived === 'all' ? !s.archived || !s.shadowed : s.archived === (q.archived === 'true')) && passesSelectors(s, q.filter),
+    (s) =>
+      (homes === undefined || homes.has(s.home)) &&
+      (q.archived === 'all' ? !s.archived || !s.shadowed : s.archived === (q.archived === 'true')) &&
+      passesSelectors(s, q.filter),
   );
 }
 
 /** The group of a row, as the SQL over the rollup computes it (integer division truncates, as SQLite's does). */
 function bucketFunction(
-  q: UsageAggregation,
+  q: MirrorQuery,
   sessionOf: (i: number) => SessionFacts,
   modelOf: (i: number) => string,
 ): (i: number, qh: number) => UsageBucket {
   switch (q.groupBy) {
+    case 'home':
+      return (i) => sessionOf(i).home;
     case 'model':
       return (i) => modelOf(i);
     case 'cwd':

@@ -100,9 +100,11 @@ export const claudeSource: SessionSource<ClaudeShapes> = {
   homeState: claudeHomeState,
   names: () => ({ load: () => Promise.resolve(new Map<string, string>()) }),
   summaryOfPath: (file: RolloutFile) => new ClaudeSessionScanner().summary(asClaude(file), { size: 0, mtimeMs: Date.now() }).summary,
-  filesClaiming: async (walker: SessionWalker, id: string) => {
+  filesClaiming: async (walker: SessionWalker, id: string, changed?: readonly string[] | null) => {
     // Only a sub-agent has a UUIDv5 (subagent-id.ts): any other id can only be a main session's file name.
     if (id[14] !== '5' && walker instanceof ClaudeWalker) return walker.sessionFilesOf(id);
+    // A complete index lacks it: only a sub-agent file changed since the watch began can hold it.
+    if (changed != null) return changed.map((rel) => walker.fileAt(rel)).filter((f): f is RolloutFile => f !== null && f.id === id);
     const out: RolloutFile[] = [];
     for await (const file of walker.everyFile()) if (file.id === id) out.push(file);
     return out;

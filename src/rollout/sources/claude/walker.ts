@@ -1,4 +1,4 @@
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_BUDGET_WAIT_MS, MemoryBudget } from '../../reading/byte-budget.js';
 import { DEFAULT_READ_LIMITS, type ReadEnv } from '../../reading/session-reader.js';
@@ -12,6 +12,8 @@ import { claudeSessionFilesOf, classifyClaudePath, discoverClaudeFiles, type Cla
 import { findClaudeHome } from './home.js';
 import { readClaudeSessionFile } from './reader.js';
 import { claudeRolloutFile } from './session-head.js';
+import { newestFirst } from './newest-first.js';
+import { KnownFiles, type StattedFile } from './known-files.js';
 
 const silent: RolloutLogger = { debug: () => undefined, warn: () => undefined };
 
@@ -48,6 +50,7 @@ const OWN_BUDGET_BYTES = 32 * 1024 * 1024;
  */
 export class ClaudeWalker implements SessionWalker {
   private readonly keys = new Map<string, KnownKey>();
+  private readonly known: KnownFiles;
   private ownEnv: ReadEnv | null = null;
   private realHome: string | undefined;
 
@@ -55,7 +58,14 @@ export class ClaudeWalker implements SessionWalker {
     readonly home: string,
     private readonly log: RolloutLogger = silent,
     private readonly env?: () => Promise<ReadEnv>,
-  ) {}
+  ) {
+    this.known = new KnownFiles(home, log);
+  }
+
+  /** Files whose key a head read has found and the walker remembers (for tests). */
+  get keysKnown(): number {
+    return this.keys.size;
+  }
 
   async roots(): Promise<{ realHome: string }> {
     // Every read asks (twice a file in an index build): the real path is resolved once, as the Codex walker does.
@@ -116,34 +126,50 @@ export class ClaudeWalker implements SessionWalker {
     for await (const file of discoverClaudeFiles(home, this.log)) yield unread(file);
   }
 
+  /**
+   * Files in key order. Newest first, heads are read only as far as the order needs
+   * (newestFirst: by mtime, each file's key bounded by its mtime), so that a first page without
+   * a complete index reads about a page of heads, not the tree's; oldest first has no such
+   * bound, and reads every head (once per file while it stats the same).
+   */
   async *walk(archived: ArchivedFilter, order: SortOrder, afterKey?: string): AsyncGenerator<RolloutFile> {
     if (archived === 'true') return; // Claude Code has no archive
-    const files = await this.keyedFiles();
+    const statted = await this.stattedFiles();
+    if (order === 'desc') {
+      for await (const file of newestFirst(statted, (f) => this.keyed(f), FILES_AT_ONCE)) {
+        if (afterKey === undefined || file.key < afterKey) yield file;
+      }
+      return;
+    }
+    const files: RolloutFile[] = [];
+    for (let i = 0; i < statted.length; i += FILES_AT_ONCE) {
+      for (const file of await Promise.all(statted.slice(i, i + FILES_AT_ONCE).map((f) => this.keyed(f)))) if (file) files.push(file);
+    }
     files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    if (order === 'desc') files.reverse();
-    for (const file of files) {
-      if (afterKey !== undefined && (order === 'asc' ? file.key <= afterKey : file.key >= afterKey)) continue;
-      yield file;
-    }
+    for (const file of files) if (afterKey === undefined || file.key > afterKey) yield file;
   }
 
-  /** Every transcript with its real key; files that cannot be read are left out, as a page would skip them. */
-  private async keyedFiles(): Promise<RolloutFile[]> {
-    const found: ClaudeFile[] = [];
-    const home = await findClaudeHome(this.home);
-    if (home !== null) for await (const file of discoverClaudeFiles(home, this.log)) found.push(file);
-    const out: RolloutFile[] = [];
-    for (let i = 0; i < found.length; i += FILES_AT_ONCE) {
-      for (const file of await Promise.all(found.slice(i, i + FILES_AT_ONCE).map((f) => this.keyed(f)))) if (file) out.push(file);
+  /** Every transcript with its stat, newest write first (KnownFiles); keys of files no longer there are forgotten. */
+  private async stattedFiles(): Promise<StattedFile[]> {
+    const files = await this.known.list((gone) => this.keys.delete(gone));
+    if (this.keys.size > files.length) {
+      const seen = new Set(files.map((f) => f.file.relPath));
+      for (const rel of this.keys.keys()) if (!seen.has(rel)) this.keys.delete(rel);
     }
-    const seen = new Set(found.map((f) => f.relPath));
-    for (const rel of this.keys.keys()) if (!seen.has(rel)) this.keys.delete(rel);
-    return out;
+    return files;
   }
 
-  private async keyed(file: ClaudeFile): Promise<RolloutFile | null> {
-    const st = await stat(file.absPath).catch(() => null);
-    if (st === null) return null;
+  watchedBy(watch: { complete(): boolean }): void {
+    this.known.watchedBy(watch);
+  }
+
+  changed(relPath: string): void {
+    this.known.changed(relPath);
+  }
+
+  /** A file's key: remembered while it stats the same, else from a head read (null: it cannot be read). */
+  private async keyed({ file }: StattedFile): Promise<RolloutFile | null> {
+    const { st } = file;
     const known = this.keys.get(file.relPath);
     if (known && known.ino === st.ino && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.key;
     // Only the first timestamp matters here: no reading on for the name.

@@ -2,7 +2,7 @@ import type { Degradations } from '../../degraded.js';
 import type { RolloutFile } from '../../types.js';
 import type { SessionSource, SessionWalker } from '../source.js';
 import { UUID, isValidStamp, stampDate } from './filename.js';
-import { filesClaiming } from './lookup.js';
+import { filesClaiming, newestDays } from './lookup.js';
 import { openConversation, type OpenConversation } from './conversation.js';
 import type { NormalizedRecord } from './formats.js';
 import { homeState } from './home-state.js';
@@ -66,11 +66,6 @@ export const codexSource: SessionSource<CodexShapes> = {
     return file.archived ? `${SESSIONS_DIR}/${y}/${m}/${d}/${name}` : `${ARCHIVED_DIR}/${name}`;
   },
   recentDirs: async (walker: SessionWalker) => {
-    const dirs = [ARCHIVED_DIR];
-    const [year] = await walker.numericDirs(SESSIONS_DIR, 'desc');
-    const [month] = year ? await walker.numericDirs(`${SESSIONS_DIR}/${year}`, 'desc') : [];
-    const [day] = year && month ? await walker.numericDirs(`${SESSIONS_DIR}/${year}/${month}`, 'desc') : [];
-    if (year && month && day) dirs.push(`${SESSIONS_DIR}/${year}/${month}/${day}`);
-    return dirs;
+    return [ARCHIVED_DIR, ...(await newestDays(walker))];
   },
 };

@@ -20,9 +20,11 @@ function utcDayDir(ms: number): string {
  * Every rollout file that claims `id` (lower case), in `sessions/` or `archived_sessions/`. A
  * UUIDv7 names its creation day; the file name uses the writer's local time, at most a day
  * away, so that day and the days either side are searched first. Other ids, and v7 ids not
- * found there, need a walk of the whole tree.
+ * found there, need a walk of the whole tree; unless `changed` is given (a complete index lacks
+ * the id, SessionSource.filesClaiming): then the changed files and the newest day (where a
+ * session written a moment ago lands before the watch tells) are all that can hold it.
  */
-export async function filesClaiming(walker: SessionWalker, id: string): Promise<RolloutFile[]> {
+export async function filesClaiming(walker: SessionWalker, id: string, changed?: readonly string[] | null): Promise<RolloutFile[]> {
   const archived = await walker.filesIn(ARCHIVED_DIR, 'desc', id);
   const createdMs = uuidV7Millis(id);
   if (createdMs !== null) {
@@ -31,6 +33,21 @@ export async function filesClaiming(walker: SessionWalker, id: string): Promise<
     if (found.length + archived.length > 0) return [...found, ...archived];
   }
   const found: RolloutFile[] = [];
+  if (changed != null) {
+    const [newest] = await newestDays(walker);
+    const near = newest === undefined ? [] : await walker.filesIn(newest, 'desc', id);
+    const told = changed.map((rel) => walker.fileAt(rel)).filter((f): f is RolloutFile => f !== null && f.id === id);
+    const byPath = new Map([...near, ...told, ...archived].map((f) => [f.relPath, f]));
+    return [...byPath.values()];
+  }
   for await (const file of walker.walk('false', 'desc')) if (file.id === id) found.push(file);
   return [...found, ...archived];
+}
+
+/** The newest day directory of `sessions/` (none in an empty tree). */
+export async function newestDays(walker: SessionWalker): Promise<string[]> {
+  const [year] = await walker.numericDirs(SESSIONS_DIR, 'desc');
+  const [month] = year ? await walker.numericDirs(`${SESSIONS_DIR}/${year}`, 'desc') : [];
+  const [day] = year && month ? await walker.numericDirs(`${SESSIONS_DIR}/${year}/${month}`, 'desc') : [];
+  return year && month && day ? [`${SESSIONS_DIR}/${year}/${month}/${day}`] : [];
 }

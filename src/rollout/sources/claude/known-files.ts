@@ -1,0 +1,111 @@
+import type { Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathKind } from '../../files/fs-safety.js';
+import { FILES_AT_ONCE } from '../../tuning.js';
+import type { RolloutLogger } from '../../types.js';
+import { classifyClaudePath, discoverClaudeFiles, type ClaudeFile } from './discovery.js';
+import { findClaudeHome } from './home.js';
+import type { Statted } from './newest-first.js';
+
+/** A transcript with the stat it was listed at. */
+export type StattedFile = Statted<ClaudeFile & { st: Stats }>;
+
+/**
+ * The Claude home's transcripts and their stats, newest write first, kept between walks while
+ * the home's watch is complete (it tells every changed path: that file is stat'ed again; a
+ * change of a directory lists the tree again). Without a complete watch every walk lists and
+ * stats the whole tree: a Claude file's name holds no time, so the order needs every stat, and
+ * on 65,000 files that is seconds (docs/claude.md, "Serving").
+ */
+export class KnownFiles {
+  private watch: { complete(): boolean } | null = null;
+  private byPath: Map<string, StattedFile> | null = null;
+  private sorted: StattedFile[] | null = null;
+  private readonly dirty = new Set<string>();
+  /** The listing under way: concurrent walks share it (each of its own would multiply the stats). */
+  private discovering: Promise<Map<string, StattedFile>> | null = null;
+  /** Changes of directories told: a listing started before one is not kept. */
+  private treeChanges = 0;
+
+  constructor(
+    private readonly home: string,
+    private readonly log: RolloutLogger,
+  ) {}
+
+  watchedBy(watch: { complete(): boolean }): void {
+    this.watch = watch;
+  }
+
+  /** A raw event of the watch: a transcript is stat'ed again at the next walk; anything else of the tree lists it again. */
+  changed(relPath: string): void {
+    const kind = classifyClaudePath(relPath);
+    if (kind === null) return; // history.jsonl, settings, a sub-agent's .meta.json: no transcript
+    if (kind.kind === 'session') this.dirty.add(relPath);
+    else {
+      this.byPath = null;
+      this.treeChanges += 1;
+    }
+  }
+
+  /** Every transcript with its stat, by mtime, newest first; `gone` hears the paths no longer there. */
+  async list(gone: (relPath: string) => void): Promise<StattedFile[]> {
+    const watching = this.watch?.complete() === true;
+    if (!watching || this.byPath === null) {
+      // Changes told from here on are applied on top of this listing.
+      const byPath = await (this.discovering ??= this.discover(watching).finally(() => (this.discovering = null)));
+      return this.inOrder(byPath);
+    }
+    const byPath = this.byPath;
+    if (this.dirty.size > 0) await this.restat(byPath, gone);
+    return this.inOrder(byPath);
+  }
+
+  private inOrder(byPath: Map<string, StattedFile>): StattedFile[] {
+    if (this.sorted !== null && this.byPath === byPath) return this.sorted;
+    const sorted = [...byPath.values()].sort((a, b) => b.mtimeMs - a.mtimeMs);
+    if (this.byPath === byPath) this.sorted = sorted;
+    return sorted;
+  }
+
+  private async discover(watching: boolean): Promise<Map<string, StattedFile>> {
+    this.dirty.clear();
+    const changesBefore = this.treeChanges;
+    const found: ClaudeFile[] = [];
+    const home = await findClaudeHome(this.home);
+    if (home !== null) for await (const file of discoverClaudeFiles(home, this.log)) found.push(file);
+    const out = new Map<string, StattedFile>();
+    for (let i = 0; i < found.length; i += FILES_AT_ONCE) {
+      const chunk = found.slice(i, i + FILES_AT_ONCE);
+      const stats = await Promise.all(chunk.map((f) => stat(f.absPath).catch(() => null)));
+      chunk.forEach((file, j) => {
+        const st = stats[j];
+        if (st) out.set(file.relPath, { file: { ...file, st }, mtimeMs: st.mtimeMs });
+      });
+    }
+    this.sorted = null;
+    const kept = watching && this.watch?.complete() === true && this.treeChanges === changesBefore;
+    this.byPath = kept ? out : null;
+    return out;
+  }
+
+  /** The told paths again, by discovery's rules (a regular file, or a link to one inside the home). */
+  private async restat(byPath: Map<string, StattedFile>, gone: (relPath: string) => void): Promise<void> {
+    const paths = [...this.dirty];
+    this.dirty.clear();
+    const home = await findClaudeHome(this.home);
+    for (const relPath of paths) {
+      const kind = classifyClaudePath(relPath);
+      const absPath = join(this.home, relPath);
+      const usable = home !== null && kind?.kind === 'session' && (await pathKind(absPath, home.realHome)) === 'file';
+      const st = usable ? await stat(absPath).catch(() => null) : null;
+      if (st === null || kind?.kind !== 'session') {
+        byPath.delete(relPath);
+        gone(relPath);
+      } else {
+        byPath.set(relPath, { file: { ...kind.file, absPath, st }, mtimeMs: st.mtimeMs });
+      }
+    }
+    this.sorted = null;
+  }
+}

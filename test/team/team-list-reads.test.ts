@@ -1,0 +1,50 @@
+// A team list page opens its files with one query (PushedOpens: each file's row and the first
+// 128 KiB of its first chunk); reads past them go to cs_chunks. Pages whose heads lie past those
+// bytes list as over one home.
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { buildTestApp, tempHome, writeSession } from '../helper.js';
+import { v7At } from '../usage-lines.js';
+import { describePg } from './pg.js';
+import { pushOnce, pushedUpkeep } from './pushed-index-helper.js';
+import { teamGet, withoutMachine } from './team-read-helper.js';
+import { startTeam } from './team-helper.js';
+
+const reply = (text: string) => ({
+  timestamp: '2025-05-02T10:00:01.000Z',
+  type: 'response_item',
+  payload: { type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] },
+});
+
+describePg('team list pages: the files of a page opened at once', () => {
+  it('a head past the first 128 KiB, and a file pushed in two parts (two chunks), list as over one home', async () => {
+    const team = await startTeam();
+    const home = await tempHome();
+    const meta = { base_instructions: { text: 'be brief. '.repeat(20_000) } }; // ~200 KB: the session meta alone passes 128 KiB
+    await writeSession(home, { stamp: '2025-05-01T10-00-00', id: v7At('2025-05-01T10:00:00Z', 1), title: 'a large meta', meta });
+    const rel = await writeSession(home, { stamp: '2025-05-02T10-00-00', id: v7At('2025-05-02T10:00:00Z', 2), title: 'in two parts' });
+    const push = await team.token('push', 'erin');
+    await pushOnce(team, push, home);
+    await appendFile(join(home, rel), [1, 2, 3, 4, 5, 6].map((i) => `${JSON.stringify(reply(`part two, ${i}`))}\n`).join(''));
+    await pushOnce(team, push, home);
+    const { upkeep } = pushedUpkeep(team);
+    expect(await upkeep.run(true, true)).toBe(true);
+    const { rows } = await team.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM cs_chunks c JOIN cs_files f ON f.id = c.file_id WHERE f.path = $1',
+      [rel],
+    );
+    expect(rows[0]!.n).toBeGreaterThan(1);
+    const single = await buildTestApp(home);
+    const read = await team.token('read');
+    for (const query of ['?head=10&tail=3', '?head=3', '?tail=8', '?limit=1&head=6']) {
+      // Usage aside: the team's is the index's, the single machine's here is read from each file.
+      const noUsage = (body: { items: object[] }) => body.items.map((i) => ({ ...i, usage: null }));
+      const items = noUsage(withoutMachine((await teamGet(team, `/conversations${query}`, read)).json()));
+      const expected = noUsage((await single.inject(`/conversations${query}`)).json());
+      expect(items.length).toBeGreaterThan(0);
+      expect(items).toEqual(expected);
+    }
+    await single.close();
+  });
+});
