@@ -23,7 +23,8 @@ export default defineConfig({
       // CPU. The few files that look at process-wide state run in a process of their own.
       { extends: true, test: { name: 'unit', include: UNIT, exclude: [...NOT_UNIT, ...OWN_PROCESS], isolate: false } },
       { extends: true, test: { name: 'unit-own-process', include: OWN_PROCESS } },
-      { extends: true, test: { name: 'built', include: BUILT } },
+      // Its files spawn the built CLI and look at nothing process-wide: several to a worker too.
+      { extends: true, test: { name: 'built', include: BUILT, isolate: false } },
       // As unit, but for the stress files that measure their own process's RSS.
       { extends: true, test: { name: 'stress', include: STRESS, exclude: STRESS_OWN_PROCESS, isolate: false } },
       { extends: true, test: { name: 'stress-own-process', include: STRESS_OWN_PROCESS } },

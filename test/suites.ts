@@ -16,11 +16,16 @@ export const STRESS = [
 ];
 
 /**
- * Stress files that measure their own process's RSS (the service runs in the test's process), so
- * they cannot share a worker with other files (the `stress` project runs its others several to a
- * process; usage-memory measures a child process of its own).
+ * Stress files that measure their own process (its RSS, or its descriptors and inotify watches:
+ * the service runs in the test's process), so they cannot share a worker with other files (the
+ * `stress` project runs its others several to a process; usage-memory measures a child process).
  */
-export const STRESS_OWN_PROCESS = ['test/http/hostile-files.test.ts', 'test/http/memory-budget.test.ts', 'test/load.test.ts'];
+export const STRESS_OWN_PROCESS = [
+  'test/http/hostile-files.test.ts',
+  'test/http/memory-budget.test.ts',
+  'test/load.test.ts',
+  'test/http/redteam-concurrency.test.ts',
+];
 
 /** What `npm run build` makes: the CLI in dist/ and the dashboard in dist/web. */
 export const BUILT = ['test/cli.test.ts', 'test/http/dashboard.test.ts', 'test/mcp/mcp.test.ts'];

@@ -25,9 +25,10 @@ const ORPHAN_THREAD = '01a20c00-0000-7000-8000-0000000000f0';
 const LONG_KEY_RECORDS = 1500;
 /**
  * Bounds on the service's RSS growth over each burst below, measured on a loaded 2-core machine.
- * Item 7's burst (20 + 3): 183-270 MiB (V8 collects lazily, hence the spread). The long keys: 116
- * MiB with the lease (one count at a time, the others 503); 507 MiB without it (the usage route
- * taking no lease: all six at once).
+ * Item 7's burst (20 + 3): 183-270 MiB (V8 collects lazily, hence the spread). The long ids: 63-66
+ * MiB now that a count holds their digests (all six answered at once); while it held them whole,
+ * 116-123 MiB with the usage route's lease (one count at a time, the others 503) and 507 MiB
+ * without it.
  */
 const BOUND_MIB = 350;
 const KEYS_BOUND_MIB = 200;
@@ -93,12 +94,12 @@ function* longKeys(): Generator<Line> {
   const spec = { stamp: '2025-10-01T08-00-00', id: LONG_KEYS, title: 'long response ids' };
   yield* envelopeLines(spec);
   yield turnContext(T(0), 'gpt-5');
-  // 50,000-character response ids on average: the keys a second pass looks for in older files are
-  // held whole (75 MB). Each of a different length: V8 hashes a string of over 16,383 characters by
-  // its length alone, so ids of one length would make every lookup of the count's key map compare
-  // 50 KB strings (1,500 same-length ids: 17 s of CPU a count; a cost of the service reported, not
-  // what this test measures).
-  for (let i = 0; i < LONG_KEY_RECORDS; i++) yield usageRecord(T(i), ORPHAN_THREAD, `${'k'.repeat(49_250 + i)}.`, u(10, 0, 1, 0));
+  // 50,000-character response ids (75 MB), the keys a second pass looks for in older files. A count
+  // holds each as its SHA-256 (docs/usage.md): held whole, they were 75 MB a count, and being of
+  // one length (V8 hashes a string of over 16,383 characters by its length alone) they cost 17 s
+  // of CPU a count.
+  const pad = 'k'.repeat(50_000);
+  for (let i = 0; i < LONG_KEY_RECORDS; i++) yield usageRecord(T(i), ORPHAN_THREAD, `${pad}${i}`, u(10, 0, 1, 0));
 }
 
 function freePort(): Promise<number> {
@@ -201,7 +202,7 @@ describe('per-session usage under concurrency (the service in a process of its o
     expectAnswered(answers, [...Array(20).fill(220), ...Array(3).fill(RECORDS * 11)], [range(0, 20), range(20, 23)]);
   }, 240_000);
 
-  it('6 counts that each hold 75 MB of response keys at once: one at a time within the budget, the others 503', async () => {
+  it('6 counts of 75 MB of 50 KB response ids at once: within the budget (200 or 503)', async () => {
     const { growth, answers } = await burst(Array(6).fill(`/conversations/${LONG_KEYS}/usage`), (port) =>
       answeredAlone(port, LONG_KEYS, LONG_KEY_RECORDS * 11),
     );
