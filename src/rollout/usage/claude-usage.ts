@@ -45,9 +45,13 @@ export async function readClaudeResponses(file: RolloutFile, env: ReadEnv, work:
   const { signal, held } = work;
   const counter = claude.usageCounter();
   const responses: ClaudeResponse[] = [];
-  for await (const { line } of fileContentLines(file, env)) {
+  for await (const content of fileContentLines(file, env)) {
     if (signal?.aborted) throw abandoned();
+    const { line } = content;
     const response = line.record === null ? null : counter.feed(line.record as JsonRecord, line.lineNo);
+    // The line readers' suspended frames still name this line while the next one is read and
+    // parsed (a wait for the line pool): a 15 MiB record would outlive its parse's lease by that.
+    content.record = line.record = null;
     if (response === null) continue;
     responses.push(response);
     const bytes = responses.length * RESPONSE_BYTES;

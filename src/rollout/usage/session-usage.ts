@@ -203,6 +203,7 @@ async function tallyFile(file: RolloutFile, env: ReadEnv, include: Include, held
     for await (const line of terminatedLines(opened.source, { offset: 0, lineNo: 1 }, opened.stat.size, env)) {
       if (line.record === null) continue;
       const response = counter.feed(line.record, line.lineNo);
+      line.record = null; // as readClaudeResponses does: a long line's record is let go at once
       if (response !== null) {
         const keep = include(response, sessionId);
         if (keep === true || (keep !== false && (await keep))) tallies[response.source].add(response);

@@ -168,10 +168,12 @@ async function readFile(deps: UsageDeps, file: RolloutFile, signal?: AbortSignal
   const claude = deps.agent === 'claude' ? await readClaudeResponses(file, deps.env, { signal }) : undefined;
   const counter = codex.usageCounter();
   if (claude === undefined) {
-    for await (const { line, record } of fileContentLines(file, deps.env)) {
+    for await (const content of fileContentLines(file, deps.env)) {
       if (signal?.aborted) throw abandoned();
+      const { line, record } = content;
       const response = record === null || line.record === null ? null : counter.feed(line.record, line.lineNo, record);
       if (response !== null) responses.push(response);
+      content.record = line.record = null; // as readClaudeResponses does: a long line's record is let go at once
     }
   }
   return {
