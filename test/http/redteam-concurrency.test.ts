@@ -15,6 +15,7 @@ import { DEFAULT_LIVE } from '../../src/config.js';
 import { buildTestApp, copyOfRealHome, indexReady, MODES, tempHome } from '../helper.js';
 import { eventually, fdCount, httpGet, listen } from '../net.js';
 import { SseClient } from '../sse.js';
+import { claudeAnswer as answer, claudePrompt as prompt } from '../claude-lines.js';
 
 const CLAUDE_REAL = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/claude-home-real');
 const CLIENTS = 48;
@@ -34,26 +35,6 @@ function inotifyWatches(): number {
   return n;
 }
 
-const at = (n: number) => new Date(Date.UTC(2026, 0, 2, 3, 0, 0) + n * 1000).toISOString();
-const prompt = (sid: string, n: number, text: string) =>
-  JSON.stringify({
-    type: 'user',
-    ...{ sessionId: sid, cwd: '/w', version: '2.1.197', entrypoint: 'sdk-cli', timestamp: at(n), promptId: `p${n}` },
-    message: { role: 'user', content: text },
-  });
-const answer = (sid: string, n: number, text: string) =>
-  JSON.stringify({
-    type: 'assistant',
-    ...{ sessionId: sid, cwd: '/w', version: '2.1.197', timestamp: at(n), requestId: `req_${sid.slice(0, 8)}_${n}` },
-    message: {
-      id: `msg_${sid.slice(0, 8)}_${n}`,
-      role: 'assistant',
-      model: 'claude-sonnet-4-5-20250929',
-      content: [{ type: 'text', text }],
-      stop_reason: 'end_turn',
-      usage: { input_tokens: 3, cache_creation_input_tokens: 100, cache_read_input_tokens: 1000, output_tokens: 10 },
-    },
-  });
 
 /** Both real homes, and a Claude session of 1,000 responses (about 1.2 MB) that takes a while to read. */
 async function homes(): Promise<{ codexHome: string; claudeHome: string }> {

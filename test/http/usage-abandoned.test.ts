@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { expect, it } from 'vitest';
 import { appFor, buildTestApp, envelopeLines, indexReady, tempHome, uuidN, writeSession } from '../helper.js';
 import { eventually, listen } from '../net.js';
+import { claudeAnswer as answer } from '../claude-lines.js';
 
 const FILES = 200;
 const ts = '2025-05-01T10:00:00.000Z';
@@ -59,19 +60,6 @@ it('an abandoned GET /usage stops reading files once its client is gone (no inde
   expect(await readCount()).toBe(FILES);
 }, 180_000);
 
-const at = (n: number) => new Date(Date.UTC(2026, 0, 2, 3, 0, 0) + n * 1000).toISOString();
-const answer = (sid: string, n: number, text: string) =>
-  JSON.stringify({
-    type: 'assistant',
-    ...{ sessionId: sid, cwd: '/w', version: '2.1.197', timestamp: at(n), requestId: `req_${sid.slice(0, 8)}_${n}` },
-    message: {
-      id: `msg_${sid.slice(0, 8)}_${n}`,
-      role: 'assistant',
-      model: 'claude-sonnet-4-5-20250929',
-      content: [{ type: 'text', text }],
-      usage: { input_tokens: 3, cache_creation_input_tokens: 100, cache_read_input_tokens: 1000, output_tokens: 10 },
-    },
-  });
 
 it("a Claude session's usage takes what its count holds from the request's lease, and stops when its client is gone", async () => {
   const claudeHome = await tempHome();
