@@ -15,8 +15,10 @@ const LISTED_RESOURCES = 100;
  */
 export function createMcpServer(repository: SessionRepository, access: McpAccess = LOCAL_ACCESS): McpServer {
   const instructions = access.usageOnly
-    ? 'Token usage and cost of a team\'s Codex CLI sessions, in aggregates (usage_report); this token sees no session.'
-    : 'Read-only access to Codex CLI session history: find past sessions (search_sessions, list_sessions), read them ' +
+    ? 'Token usage and cost of a team\'s coding-agent sessions (Codex CLI, Claude Code), in aggregates (usage_report); ' +
+      'this token sees no session.'
+    : 'Read-only access to coding-agent session history (Codex CLI, Claude Code): find past sessions ' +
+      '(search_sessions, list_sessions), read them ' +
       '(read_session, in pieces with nextCursor), and their token usage and cost (session_usage, usage_report).' +
       (access.team ? ' Sessions come from several machines: items name theirs; pass `machine` when an id is on several.' : '');
   const server = new McpServer({ name: 'codex-sessions', version: VERSION }, { instructions });
@@ -39,7 +41,7 @@ export function createMcpServer(repository: SessionRepository, access: McpAccess
         };
       },
     }),
-    { title: 'Codex session', description: 'A session as a Markdown transcript, secrets redacted', mimeType: 'text/markdown' },
+    { title: 'Agent session', description: 'A session as a Markdown transcript, secrets redacted', mimeType: 'text/markdown' },
     async (uri, variables) => {
       const id = String(variables.id);
       const file = await repository.findById(id);

@@ -58,5 +58,5 @@ export async function serveStdio(config: Config): Promise<void> {
     if ('id' in message && !('method' in message)) pending -= 1;
     if (ended && pending <= 0) void close();
   };
-  log.info(databaseUrl === null ? { codexHome: config.codexHome } : { team: true }, 'serving Codex sessions over MCP (stdio)');
+  log.info(databaseUrl === null ? { codexHome: config.codexHome } : { team: true }, 'serving agent sessions over MCP (stdio)');
 }

@@ -40,9 +40,16 @@ export function sessionSearchText(found: readonly object[], nextCursor: string |
   return `${lines.join('\n')}\n${more(nextCursor)}`;
 }
 
+/** Claude's cache writes (priced apart: docs/claude.md), said only where there are some. */
+const cacheWrites = (t: Json) => {
+  const count = (v: unknown) => (typeof v === 'number' ? v : 0);
+  const w = count(t.cacheWrite5mTokens) + count(t.cacheWrite1hTokens);
+  return w > 0 ? `, cache writes ${n(w)}` : '';
+};
+
 const tokens = (t: Json) =>
-  `${n(t.totalTokens)} tokens (input ${n(t.inputTokens)}, cached ${n(t.cachedInputTokens)}, output ${n(t.outputTokens)}, ` +
-  `reasoning ${n(t.reasoningOutputTokens)}), ${cost(t.costUSD)}`;
+  `${n(t.totalTokens)} tokens (input ${n(t.inputTokens)}, cached ${n(t.cachedInputTokens)}${cacheWrites(t)}, ` +
+  `output ${n(t.outputTokens)}, reasoning ${n(t.reasoningOutputTokens)}), ${cost(t.costUSD)}`;
 
 export function sessionUsageText(u: Json): string {
   const byModel = Object.entries((u.byModel ?? {}) as Record<string, Json>).map(([model, t]) => `- ${model}: ${tokens(t)}`);

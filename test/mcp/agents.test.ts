@@ -63,8 +63,16 @@ describe('MCP over both agents', () => {
     expect(byAgent.isError).toBeFalsy();
     expect(byAgent.structuredContent).toEqual(await rest('/usage?groupBy=agent&limit=100'));
     expect((byAgent.structuredContent?.rows as { key: string }[]).map((r) => r.key).sort()).toEqual(['claude', 'codex']);
+    // The text says Claude's cache writes (priced apart) where there are some, and not for Codex.
+    const text = (byAgent.content as { text: string }[])[0]!.text;
+    expect(text).toMatch(/- claude: [^\n]*, cache writes [\d,]+, output/);
+    expect(text).toMatch(/- codex: [^\n]*cached [\d,]+, output/);
     const claudeOnly = await call('usage_report', { groupBy: 'model', agent: ['claude'] });
     expect(claudeOnly.structuredContent).toEqual(await rest('/usage?groupBy=model&agent=claude&limit=100'));
+  });
+
+  it('says in its instructions that it serves both agents', () => {
+    expect(served().client.getInstructions()).toContain('Claude Code');
   });
 
   it('answers a bad agent with INVALID_QUERY', async () => {
