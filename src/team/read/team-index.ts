@@ -70,10 +70,6 @@ export class TeamIndex {
     return this.multi.searchFilter(search);
   }
 
-  documents(machine: string, relPath: string, search: SearchQuery, fromLine: number): Promise<LocatedDoc[] | null> {
-    return this.multi.documents(pushedHome(machine), relPath, search, fromLine);
-  }
-
   /** A file's documents that may match `search`, when `current` accepts its row (else null): one statement. */
   currentDocuments(
     machine: string,

@@ -79,12 +79,6 @@ export class PgMultiHome {
     return searchFilter(search);
   }
 
-  /** The documents of a file of `home` that may match `search` (a superset), as PgStore.documents. */
-  async documents(home: string, relPath: string, search: SearchQuery, fromLine: number): Promise<LocatedDoc[] | null> {
-    const fid = (await this.fids(home, [relPath], false)).get(relPath);
-    return fid === undefined ? null : documentsOf(this.pool, fid, search, fromLine);
-  }
-
   /** The documents of a file of `home` that may match `search`, when `current` accepts its row (else null); one statement. */
   currentDocuments(
     home: string,
@@ -117,17 +111,6 @@ export class PgMultiHome {
       if (n > 0) models.push(usage);
     }
     return found;
-  }
-
-  private async fids(home: string, relPaths: readonly string[], indexed: boolean): Promise<Map<string, number>> {
-    const { rows } = await this.pool.query<{ p: string; fid: number }>({
-      name: indexed ? 'cs-multi-fids-indexed' : 'cs-multi-fids',
-      text:
-        'SELECT rel_path AS p, fid::float8 AS fid FROM cs_index_files ' +
-        `WHERE home = $1 AND rel_path = ANY($2::text[])${indexed ? ' AND content_size >= 0' : ''}`,
-      values: [home, relPaths],
-    });
-    return new Map(rows.map((r) => [r.p, r.fid]));
   }
 
   async usageTimeRange(homes: readonly string[]): Promise<{ minMs: number; maxMs: number } | null> {
