@@ -1,10 +1,9 @@
 import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathKind } from '../../files/fs-safety.js';
 import { FILES_AT_ONCE } from '../../tuning.js';
 import type { RolloutLogger } from '../../types.js';
-import { classifyClaudePath, discoverClaudeFiles, type ClaudeFile } from './discovery.js';
+import { claudePathKind, classifyClaudePath, discoverClaudeFiles, type ClaudeFile } from './discovery.js';
 import { findClaudeHome } from './home.js';
 import type { Statted } from './newest-first.js';
 
@@ -89,7 +88,7 @@ export class KnownFiles {
     return out;
   }
 
-  /** The told paths again, by discovery's rules (a regular file, or a link to one inside the home). */
+  /** The told paths again, by discovery's rules (a regular file, or a link to one inside the home that is no alias). */
   private async restat(byPath: Map<string, StattedFile>, gone: (relPath: string) => void): Promise<void> {
     const paths = [...this.dirty];
     this.dirty.clear();
@@ -97,7 +96,7 @@ export class KnownFiles {
     for (const relPath of paths) {
       const kind = classifyClaudePath(relPath);
       const absPath = join(this.home, relPath);
-      const usable = home !== null && kind?.kind === 'session' && (await pathKind(absPath, home.realHome)) === 'file';
+      const usable = home !== null && kind?.kind === 'session' && (await claudePathKind(home, relPath)) === 'file';
       const st = usable ? await stat(absPath).catch(() => null) : null;
       if (st === null || kind?.kind !== 'session') {
         byPath.delete(relPath);
