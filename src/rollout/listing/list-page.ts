@@ -84,6 +84,11 @@ export async function listPage(
   // Counted only when asked, on the first page, beside the page: the count reads every matching
   // row (tens of ms on 100,000 sessions, against a few for the page itself).
   const { index } = deps;
+  // While its index builds, a walker that lists its whole tree first (Claude) is not waited for
+  // past the scan bound: the page goes without its sessions, and says so (docs/claude.md, "Serving").
+  if (index !== null && !index.usable && deps.walker.listedWithin !== undefined && !(await deps.walker.listedWithin(deps.maxScanFiles))) {
+    return { items: [], nextCursor: null, numScannedFiles: 0, reachedScanCap: false, indexing: true };
+  }
   const wanted = query.total === true && after === undefined;
   const counting = wanted && index?.usable ? index.count({ ...query, sort, filter, nameMatchIds: nameMatchIds() }) : null;
   const paging = pageFromIndexOrScan(deps, { ...plan, archived: query.archived }, fromIndex, collect, log);
