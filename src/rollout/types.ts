@@ -126,7 +126,7 @@ export interface ConversationsPage {
   total?: number;
   /**
    * True when the page leaves out a source's sessions: its index is building and its first
-   * listing of the tree, larger than the scan bound, is still under way (listing/list-page.ts).
+   * listing of the tree, past LISTING_WAIT_FILES or the scan bound, is still under way (listing/list-page.ts).
    */
   indexing?: boolean;
 }

@@ -1,6 +1,6 @@
 // A first page while the Claude index is not complete (issue 20, a 100,000-session mixed home; docs/claude.md,
 // "Serving"): a Claude file's ordering key is not in its name, so without its index the walk lists and stats the
-// whole tree before its first file. Past the scan bound the page does not wait for that listing: it goes without
+// whole tree before its first file. Past min(scan bound, LISTING_WAIT_FILES) files the page does not wait for that listing: it goes without
 // the Claude sessions and says so (`indexing: true`), and once the listing is done the pages hold them again.
 // The Claude index is kept from building by another process's lock on its file (as test/http/index-lock.test.ts).
 import { cp } from 'node:fs/promises';
@@ -43,7 +43,7 @@ async function mixedApp(maxScanFiles: number) {
 }
 
 describe('a first page while the Claude index is not complete', () => {
-  it('a home past the scan bound: the page goes without the Claude sessions, says indexing, and has them once listed', async () => {
+  it('a home past the bound (the scan bound here): no Claude sessions, indexing: true; all of them once listed', async () => {
     const { page, release } = await mixedApp(CLAUDE_FILES - 1);
     try {
       const first = await page();
@@ -69,7 +69,7 @@ describe('a first page while the Claude index is not complete', () => {
     }
   });
 
-  it('a home within the scan bound: the first page waits for the listing and has every session', async () => {
+  it('a home within the bound: the first page waits for the listing and has every session', async () => {
     const { page, release } = await mixedApp(CLAUDE_FILES);
     try {
       const first = await page();
