@@ -99,7 +99,8 @@ export function indexFilesOf(path, codexHome) {
 //   search (a rare and a common phrase), `sort=updated`, `cwd=`, `q=`, /usage?groupBy=day, and
 //   the dashboard's first row in Chromium (bench/dashboard.mjs; skipped without it).
 // One request at a time, not run.mjs's loads: these are latencies on a shared machine, printed
-// with the load average. Each line of output is JSON; the last is the table of targets.
+// with the load average. Each line of output is JSON; each target's line as soon as it is
+// measured, and all of them again at the end.
 
 async function main() {
   const { dashboardFirstRow } = await import('./dashboard.mjs');
@@ -181,6 +182,7 @@ async function main() {
   const target = (row, measured, limit, detail) => {
     const result = measured === null || limit === null ? '' : measured <= limit ? 'pass' : 'miss';
     targets.push({ row, measured, limit, result, detail, load: load() });
+    say({ target: row, measured, limit, result, detail }); // at once: a run stopped part way keeps its rows
   };
 
   const n = Number(values.sessions);
