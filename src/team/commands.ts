@@ -5,7 +5,7 @@ import { checkDatabaseUrl } from './db/url.js';
 import { PushAgent } from './push/agent.js';
 import { PushClient, PushError } from './push/client.js';
 import { NotACodexHome } from './push/local-tree.js';
-import { Progress } from './push/progress.js';
+import { Progress, type PassResult } from './push/progress.js';
 import type { Role } from './tokens.js';
 
 export const TOKEN_USAGE = `Usage: codex-sessions token add --role read|usage|push [--machine NAME] [--database-url URL]
@@ -132,16 +132,27 @@ async function push(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const client = new PushClient(server, secret);
   const machine = await client.connect();
   process.stderr.write(`push: ${home} to ${server} as machine ${machine}\n`);
-  const agent = new PushAgent(home, client, new Progress(process.stderr, !values.once));
+  const progress = new Progress(process.stderr, !values.once);
+  const agent = new PushAgent(home, client, progress);
   if (values.once) {
     // A disputed offset (another pusher of this machine) or a request lost on the way (a
     // connection reset under load) is looked at again, a few times, from what the server holds.
+    const total: PassResult = { files: 0, bytes: 0, replaced: 0, moved: 0, deleted: 0, disputed: 0 };
+    const add = (pass: PassResult | null) => {
+      for (const k of ['files', 'bytes', 'replaced', 'moved', 'deleted'] as const) total[k] += pass?.[k] ?? 0;
+    };
     for (let attempt = 1; attempt <= ONCE_PASSES; attempt++) {
       try {
-        if ((await agent.pass()).disputed === 0) return 0;
+        const pass = await agent.pass();
+        add(pass);
+        if (pass.disputed > 0) continue;
+        if (attempt > 1) progress.allPasses(total, attempt);
+        return 0;
       } catch (err) {
         if (!passingTrouble(err) || attempt === ONCE_PASSES) throw err;
-        process.stderr.write(`push: ${(err as Error).message}; trying again\n`);
+        add(agent.lastPass);
+        const sent = agent.lastPass?.files ? ` (after ${agent.lastPass.files} files sent)` : '';
+        process.stderr.write(`push: ${(err as Error).message}${sent}; trying again\n`);
         agent.relist();
       }
     }
