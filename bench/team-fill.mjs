@@ -54,15 +54,31 @@ async function loadModules() {
   return import(pathToFileURL(entry).href);
 }
 
-/** The pushed identity of every row whose file the push holds (see above). */
+/**
+ * The pushed identity of every row whose file the push holds (see above), a few thousand rows per
+ * statement (a server may be indexing the home meanwhile: a deadlock is tried again).
+ */
 async function fixup(pool, machine) {
-  const { rowCount } = await pool.query(
-    `UPDATE cs_index_files s SET dev = f.generation, ino = f.id, mtime_exact = coalesce(f.mtime_ms, 0), ctime_exact = 0,
-            mtime_ms = coalesce(f.mtime_ms, 0)
-       FROM cs_files f WHERE f.machine = $1 AND s.home = 'pushed:' || f.machine AND s.rel_path = f.path`,
-    [machine],
-  );
-  return rowCount;
+  let total = 0;
+  for (;;) {
+    const result = await pool
+      .query(
+        `UPDATE cs_index_files s SET dev = f.generation, ino = f.id, mtime_exact = coalesce(f.mtime_ms, 0), ctime_exact = 0,
+                mtime_ms = coalesce(f.mtime_ms, 0)
+           FROM cs_files f
+          WHERE (s.home, s.rel_path) IN (
+                  SELECT i.home, i.rel_path FROM cs_index_files i JOIN cs_files g ON i.home = 'pushed:' || g.machine AND i.rel_path = g.path
+                   WHERE g.machine = $1 AND (i.ino <> g.id OR i.dev <> g.generation OR i.ctime_exact <> 0
+                         OR i.mtime_exact <> coalesce(g.mtime_ms, 0))
+                   ORDER BY i.rel_path LIMIT 2000)
+            AND f.machine = $1 AND s.home = 'pushed:' || f.machine AND s.rel_path = f.path`,
+        [machine],
+      )
+      .catch((err) => (err.code === '40P01' ? null : Promise.reject(err)));
+    if (result === null) continue;
+    total += result.rowCount;
+    if (result.rowCount === 0) return total;
+  }
 }
 
 if (!argv['database-url'] || (!argv.tree && !argv['fixup-only'])) throw new Error('--database-url and --tree are required');

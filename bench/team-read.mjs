@@ -13,7 +13,10 @@
 // (`--keep`: left running, its URL printed, for a later `--database-url URL --skip-push` run, e.g.
 // of another build). `--skip-push`: the database already holds the tree (pushed as machine
 // `bench`); the server only finishes indexing it. `--index-path`: the SQLite index of the tree
-// (kept between runs; built when missing).
+// (kept between runs; built when missing). At 100,000 sessions the server's catch-up takes hours on
+// a loaded machine: bench/team-fill.mjs indexes the pushed home from the tree instead (the same
+// rows; docs/team.md "Bench"). Before measuring, the database is analyzed (what autovacuum does
+// some time after a large push), so that plans do not depend on when it last ran.
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -95,6 +98,12 @@ async function notWaiting(url) {
   return Number.NaN;
 }
 
+async function analyze(url) {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  await db.query('ANALYZE').finally(() => db.end());
+}
+
 /** The single-machine service over the tree with its SQLite index, once the index is complete. */
 async function startLocal(home, indexPath) {
   const args = ['--agents', 'codex', '--codex-home', home, '--index-path', indexPath, '--port', '0', '--response-cache-mb', '0'];
@@ -155,6 +164,7 @@ try {
   // --no-wait: measure what is indexed now (a 200 MB session can take the catch-up an hour under load).
   const indexSeconds = argv['no-wait'] ? await notWaiting(url) : await waitIndexed(url);
   say(`indexed ${indexSeconds.toFixed(0)} s after the push`);
+  await analyze(url);
   const indexPath = argv['index-path'] ?? join(await mkdtemp(join(tmpdir(), 'codex-sessions-bench-idx-')), 'index.sqlite');
   local = await startLocal(home, indexPath);
   const auth = { authorization: `Bearer ${readToken}` };

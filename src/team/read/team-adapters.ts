@@ -11,6 +11,8 @@ import type { UsageIndex } from '../../rollout/usage/usage-index.js';
 import { pushedFile } from './pushed-file.js';
 import { placeOf, type PushedOpens } from './team-files.js';
 import type { TeamIndex } from './team-index.js';
+import type { HeldDocs } from '../../rollout/index/postgres/multi-home.js';
+import { DOC_CHUNK } from '../../rollout/index/postgres/search.js';
 
 /** Sessions a search page takes from the index at a time after its first batch (as index-candidates.ts). */
 const SEARCH_BATCH = 64;
@@ -29,6 +31,7 @@ async function* teamCandidates(
   query: IndexQuery,
   filter: SearchFilter,
   opens?: PushedOpens,
+  docs?: (rows: readonly { machine: string; relPath: string }[]) => Promise<void>,
 ): AsyncGenerator<Candidate> {
   let after = query.after && { ...query.after, machine: beyond(query.order) };
   let limit = query.limit;
@@ -36,7 +39,8 @@ async function* teamCandidates(
     const rows = await index.query({ ...query, after, limit, machines }, filter);
     const files = rows.map((row) => pushedFile(row.machine, row.relPath));
     // The batch's files open with one query (their listing reads follow), not a few each.
-    await opens?.prefetch(files.filter((f) => f !== null));
+    // and the candidates' rows and documents with one more, beside it.
+    await Promise.all([opens?.prefetch(files.filter((f) => f !== null)), docs?.(rows)]);
     for (const [i, row] of rows.entries()) {
       const file = files[i]!;
       if (file !== null) yield { file, position: { key: row.key, mtimeMs: wholeMtimeMs(row.mtimeMs) }, stamp: row.stamp };
@@ -55,6 +59,8 @@ async function* teamCandidates(
  * what a pushed file adds is indexed within about a second of the push (docs/team.md).
  */
 export function teamSearchIndex(index: TeamIndex, machines: string[], opens?: PushedOpens): SearchIndex {
+  // Each batch's documents, read with the batch (`machine\0relPath`), taken once by searchDocuments.
+  const held = new Map<string, HeldDocs>();
   return {
     usable: true,
     // List pages read the team index directly (TeamRepository.listPage): these serve no caller.
@@ -63,11 +69,20 @@ export function teamSearchIndex(index: TeamIndex, machines: string[], opens?: Pu
     refresh: async () => {},
     searchCandidates: async (query: IndexQuery, search: SearchQuery) => {
       const filter = index.searchFilter(search);
-      return { candidates: teamCandidates(index, machines, query, filter, opens), trusted: false, maxExamined: Number.POSITIVE_INFINITY };
+      const docs = async (rows: readonly { machine: string; relPath: string }[]) => {
+        for (const [k, v] of await index.documentsOfMany(rows, search)) held.set(k, v);
+      };
+      const candidates = teamCandidates(index, machines, query, filter, opens, opens && docs);
+      return { candidates, trusted: false, maxExamined: Number.POSITIVE_INFINITY };
     },
     searchDocuments: async (file: RolloutFile, stamp: FileStamp, search: SearchQuery, fromLine = 0): Promise<LocatedDoc[] | null> => {
       const machine = placeOf(file)?.machine;
       if (machine === undefined) return null;
+      const key = `${machine}\0${file.relPath}`;
+      const got = held.get(key);
+      held.delete(key);
+      // A session with more documents than one statement returns reads on from the index (below).
+      if (got !== undefined && fromLine === 0 && got.docs.length < DOC_CHUNK) return isCurrent(got.row, stamp) ? got.docs : null;
       return index.currentDocuments(machine, file.relPath, (row) => isCurrent(row, stamp), search, fromLine);
     },
   };

@@ -1,12 +1,15 @@
 import type pg from 'pg';
 import type { IndexQuery, ModelUsage, UsageAggregate, UsageAggregation } from '../../rollout/index/metadata-index.js';
-import { PgMultiHome, type HomeRow } from '../../rollout/index/postgres/multi-home.js';
+import { PgMultiHome, type HeldDocs, type HomeRow } from '../../rollout/index/postgres/multi-home.js';
 import type { SearchFilter, StoredFile } from '../../rollout/index/store.js';
 import type { Position } from '../../rollout/listing/cursor.js';
 import type { SearchQuery } from '../../rollout/search/match.js';
 import type { LocatedDoc } from '../../rollout/search/session-matcher.js';
 import type { GroupBy } from '../../rollout/usage/grouping.js';
 import { PUSHED_PREFIX, machineOf, pushedHome } from './home.js';
+
+/** Every pushed home: the prefix range of cs_index_homes's key (collation C; `pushed;` is the next string after every `pushed:…`). */
+const PUSHED_HOMES = { from: PUSHED_PREFIX, to: `${PUSHED_PREFIX.slice(0, -1)};` } as const;
 
 /** A row of the team index and the machine whose home holds it. */
 export interface MachineRow extends StoredFile {
@@ -42,9 +45,8 @@ export class TeamIndex {
   async machines(): Promise<string[]> {
     const { rows } = await this.pool.query<{ home: string }>({
       name: 'cs-team-machines',
-      // The prefix range of the primary key (collation C): `pushed;` is the next string after every `pushed:…`.
-      text: "SELECT home FROM cs_index_homes WHERE home >= $1 AND home < $2 ORDER BY home",
-      values: [PUSHED_PREFIX, `${PUSHED_PREFIX.slice(0, -1)};`],
+      text: 'SELECT home FROM cs_index_homes WHERE home >= $1 AND home < $2 ORDER BY home',
+      values: [PUSHED_HOMES.from, PUSHED_HOMES.to],
     });
     return rows.map((r) => machineOf(r.home)!);
   }
@@ -55,7 +57,7 @@ export class TeamIndex {
 
   async query(q: TeamPageQuery, search?: SearchFilter): Promise<MachineRow[]> {
     const { machines, after, ...rest } = q;
-    const homes = await this.homes(machines);
+    const homes = machines === null ? PUSHED_HOMES : machines.map(pushedHome);
     const rows = await this.multi.query({ ...rest, homes, after: after && { ...after, home: pushedHome(after.machine) } }, search);
     return rows.map(withMachine);
   }
@@ -79,6 +81,12 @@ export class TeamIndex {
     fromLine: number,
   ): Promise<LocatedDoc[] | null> {
     return this.multi.currentDocuments(pushedHome(machine), relPath, current, search, fromLine);
+  }
+
+  /** currentDocuments's rows and first documents for a batch of files, in one statement, by `machine\0relPath`. */
+  async documentsOfMany(files: readonly { machine: string; relPath: string }[], search: SearchQuery): Promise<Map<string, HeldDocs>> {
+    const held = await this.multi.documentsOfMany(files.map((f) => ({ home: pushedHome(f.machine), relPath: f.relPath })), search);
+    return new Map([...held].map(([k, v]) => [k.slice(PUSHED_PREFIX.length), v]));
   }
 
   usageOf(machine: string, relPaths: readonly string[]): Promise<Map<string, ModelUsage[]>> {

@@ -110,8 +110,9 @@ export class TeamRepository implements SessionRepository {
     const sort = query.sort ?? 'created';
     const filter = parseFilter(query);
     const after = query.cursor === undefined ? undefined : decodeTeamCursor(query.cursor, sort, query.order);
-    const machines = await this.machines(query.machine);
-    const names = filter.q === undefined ? new Map<string, string>() : await this.names.all(machines);
+    // Every machine (null) is read by the page's own statement: one round trip less than listing them first.
+    const machines = query.machine === undefined ? null : [...new Set(query.machine)];
+    const names = filter.q === undefined ? new Map<string, string>() : await this.names.all(await this.machines(query.machine));
     const nameMatchIds = filter.q === undefined ? [] : [...names].filter(([, n]) => containsFolded(n, filter.q!)).map(([id]) => id);
     const { archived, includeEmpty, order, limit } = query;
     const shape = { sort, order, archived, includeEmpty, filter, nameMatchIds, machines };

@@ -23,6 +23,12 @@ import type { MirrorQuery } from '../sqlite/usage-mirror.js';
 import { NO_CACHE_WRITES, aggregateUsageOf, usageTimeRangeOf } from './usage.js';
 import { PgUsageMirror } from './usage-mirror.js';
 
+/** A file's index row and its first documents that may match a search (documentsOfMany). */
+export interface HeldDocs {
+  row: StoredFile;
+  docs: LocatedDoc[];
+}
+
 /** A row and the home it is in. */
 export interface HomeRow extends StoredFile {
   home: string;
@@ -30,7 +36,8 @@ export interface HomeRow extends StoredFile {
 
 /** A list page over several homes: ties of the list order (one session id on two machines) are broken by home. */
 export interface MultiHomeQuery extends Omit<IndexQuery, 'after'> {
-  homes: readonly string[];
+  /** The homes, or every home of cs_index_homes in a key range (read by the page's statement itself). */
+  homes: readonly string[] | { from: string; to: string };
   after?: (Position & { home: string }) | undefined;
 }
 
@@ -55,7 +62,8 @@ export class PgMultiHome {
    * the cost grows with the page and the number of homes, not with the rows held.
    */
   async query(q: MultiHomeQuery, search?: SearchFilter): Promise<HomeRow[]> {
-    if (q.homes.length === 0) return [];
+    const range = 'from' in q.homes ? q.homes : null;
+    if (range === null && (q.homes as readonly string[]).length === 0) return [];
     const p = new Params();
     const where = [...listConditions(q as IndexQuery, p)];
     const choices = search === undefined ? [] : await this.choicesOf(search as PgSearchFilter);
@@ -71,8 +79,12 @@ export class PgMultiHome {
       where.push(`${keys} ${near} ${at}`, `(${keys} ${cmp} ${at} OR s.home ${cmp} ${p.add(q.after.home)})`);
     }
     const limit = p.add(q.limit);
+    const homes =
+      range === null
+        ? `unnest(${p.add(q.homes)}::text[]) AS h(home)`
+        : `(SELECT home FROM cs_index_homes WHERE home >= ${p.add(range.from)} AND home < ${p.add(range.to)}) AS h`;
     const sql =
-      `SELECT r.* FROM unnest(${p.add(q.homes)}::text[]) AS h(home) CROSS JOIN LATERAL (` +
+      `SELECT r.* FROM ${homes} CROSS JOIN LATERAL (` +
       `SELECT s.home, s.mtime_ms AS mtime_order, s.key AS key_order, ${FILE_COLUMNS} FROM cs_index_files s ` +
       `WHERE s.home = h.home AND ${where.join(' AND ')} ORDER BY ${order.map((c) => `s.${c} ${dir}`).join(', ')} LIMIT ${limit}) r ` +
       `ORDER BY ${q.sort === 'created' ? '' : `r.mtime_order ${dir}, `}r.key_order ${dir}, r.home ${dir} LIMIT ${limit}`;
@@ -115,6 +127,33 @@ export class PgMultiHome {
     fromLine: number,
   ): Promise<LocatedDoc[] | null> {
     return currentDocumentsOf(this.pool, home, relPath, current, search, fromLine);
+  }
+
+  /**
+   * currentDocuments for a batch of files in one statement: each file's row and its first
+   * DOC_CHUNK documents that may match, by `home\0relPath` (files without a row are absent).
+   * A search asks it for each batch of candidates instead of one statement per candidate.
+   */
+  async documentsOfMany(files: readonly { home: string; relPath: string }[], search: SearchQuery): Promise<Map<string, HeldDocs>> {
+    const found = new Map<string, HeldDocs>();
+    if (files.length === 0) return found;
+    const { rows } = await this.pool.query<Partial<DocRow> & { home: string }>({
+      name: 'cs-index-documents-of-many',
+      text:
+        `SELECT s.home, ${FILE_COLUMNS}, d.line, d.role, d.kind, d.ts, d.text ` +
+        'FROM unnest($1::text[], $2::text[]) AS w(home, rel_path) ' +
+        'JOIN cs_index_files s ON s.home = w.home COLLATE "C" AND s.rel_path = w.rel_path COLLATE "C" LEFT JOIN LATERAL (' +
+        'SELECT line, role, kind, ts, text FROM cs_index_docs WHERE fid = s.fid AND role = ANY($3::int2[]) ' +
+        'AND folded LIKE ANY($4::text[]) ORDER BY line LIMIT $5) d ON true ORDER BY w.home, w.rel_path, d.line',
+      values: [files.map((f) => f.home), files.map((f) => f.relPath), scopeCodes(search), search.needles.map(containsPattern), DOC_CHUNK],
+    });
+    for (const r of rows) {
+      const key = `${r.home}\0${(r as unknown as StoredFile).relPath}`;
+      const held = found.get(key) ?? { row: normalize(r)!, docs: [] };
+      found.set(key, held);
+      if (r.line !== null && r.line !== undefined) held.docs.push(docOf(r as DocRow));
+    }
+    return found;
   }
 
   /** Counted usage per model of each path of `home` indexed to an end at least once (PgStore.usageOf). */
