@@ -181,6 +181,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       webRoot: options.webRoot,
       rateLimit: config.rateLimit,
       corsOrigins: config.corsOrigins,
+      replayMax: config.live.replayMax,
     });
     return app;
   }

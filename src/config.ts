@@ -7,6 +7,7 @@ import { isWithin } from './rollout/files/fs-safety.js';
 import { DEFAULT_BUDGET_WAIT_MS, DEFAULT_MEMORY_BUDGET_BYTES } from './rollout/reading/byte-budget.js';
 import { DEFAULT_SEARCH_BUDGET_CHARS } from './rollout/search/search-work.js';
 import { RETRY_AFTER_S } from './rollout/tuning.js';
+import { REPLAY_MAX } from './team/read/team-replay.js';
 import { parseArgs } from 'node:util';
 import { checkDatabaseUrl } from './team/db/url.js';
 import { loadPricingFile, PricingFileError, type PricingOverrides } from './rollout/usage/pricing.js';
@@ -64,6 +65,8 @@ export interface LiveSettings {
   followPollMs: number;
   /** `Retry-After` (seconds) of a 503 when every stream slot is taken or the server is shutting down. */
   retryAfterSeconds: number;
+  /** Team mode: at most this many changed files are replayed to a reconnecting client; more mean `reset`. */
+  replayMax: number;
 }
 
 export const DEFAULT_LIVE: LiveSettings = {
@@ -71,6 +74,7 @@ export const DEFAULT_LIVE: LiveSettings = {
   streamBufferBytes: 1024 * 1024,
   followPollMs: 1000,
   retryAfterSeconds: RETRY_AFTER_S.streams,
+  replayMax: REPLAY_MAX,
 };
 
 /** Socket and request time limits of the HTTP server, in milliseconds (slow-client defence). */

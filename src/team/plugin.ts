@@ -27,6 +27,8 @@ export interface TeamOptions {
   rateLimit: number | null;
   /** Browser origins allowed besides the server's own (--cors-origin). */
   corsOrigins: string[];
+  /** Changed files replayed at most to a reconnecting /events client (`live.replayMax`). */
+  replayMax: number;
   /** The built dashboard's directory (default: dist/web); null serves none. */
   webRoot?: string | null | undefined;
 }
@@ -99,6 +101,7 @@ export async function teamPlugin(app: FastifyInstance, options: TeamOptions): Pr
     principalOf,
   });
   // Reads share the upkeep's budget (the other half of --memory-budget; push bodies have theirs).
-  const { prices, maxScanFiles, streams, rateLimit, corsOrigins } = options;
-  await app.register(teamReadRoutes, { pool, memory, prices, maxScanFiles, streams, rateLimit, corsOrigins, log: app.log, principalOf });
+  const { prices, maxScanFiles, streams, rateLimit, corsOrigins, replayMax } = options;
+  const read = { pool, memory, prices, maxScanFiles, streams, rateLimit, corsOrigins, replayMax, log: app.log };
+  await app.register(teamReadRoutes, { ...read, principalOf });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { buildApp } from '../../src/app.js';
-import { defaultConfig } from '../../src/config.js';
+import { defaultConfig, type Config } from '../../src/config.js';
 import { migrate } from '../../src/team/db/migrations.js';
 import { openPool } from '../../src/team/db/pool.js';
 import { addToken, type Role } from '../../src/team/tokens.js';
@@ -17,10 +17,10 @@ export interface Team {
   token(role: Role, machine?: string): Promise<string>;
 }
 
-/** A fresh database with a team-mode server listening on it. */
-export async function startTeam(): Promise<Team> {
+/** A fresh database with a team-mode server listening on it (its settings the defaults but `overrides`). */
+export async function startTeam(overrides: Partial<Config> = {}): Promise<Team> {
   const url = await freshDatabase();
-  const app = await buildApp({ ...defaultConfig(''), port: 0, logLevel: 'silent', databaseUrl: url });
+  const app = await buildApp({ ...defaultConfig(''), port: 0, logLevel: 'silent', ...overrides, databaseUrl: url });
   afterThisTest(() => app.close());
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const db = openPool(url, { max: 2 });

@@ -4,7 +4,7 @@ import { appendFile, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { defaultConfig } from '../../src/config.js';
+import { DEFAULT_LIVE, defaultConfig } from '../../src/config.js';
 import { tempHome, writeSession } from '../helper.js';
 import { v7At } from '../usage-lines.js';
 import { describePg } from './pg.js';
@@ -115,7 +115,10 @@ describePg('team mode: removed events and the replay of /events', () => {
   });
 
   it('more changed files than a replay sends, or removals no longer kept: reset (the client reloads)', async () => {
-    const team = await startTeam();
+    // A replay sends at most 10 files here (1,000 by default: the same query and comparison, 990 fewer files to push).
+    const replayMax = 10;
+    expect(DEFAULT_LIVE.replayMax).toBe(1000); // docs/team.md's limit
+    const team = await startTeam({ live: { ...DEFAULT_LIVE, replayMax } });
     const read = await team.token('read');
     const erin = await team.token('push', 'erin');
     const home = await tempHome();
@@ -125,9 +128,11 @@ describePg('team mode: removed events and the replay of /events', () => {
     const before = (await hello.next((f) => f.id !== undefined)).id!;
     await hello.close();
 
-    // 1,001 files of another machine: too many for a replay of every machine, none for one of erin's.
+    // One file more than a replay sends, of another machine: too many for a replay of every machine, none for one of erin's.
     const many = await tempHome();
-    for (let n = 0; n < 1001; n++) await writeSession(many, { stamp: '2025-06-01T10-00-00', id: v7At('2025-06-01T10:00:00Z', 100 + n) });
+    for (let n = 0; n <= replayMax; n++) {
+      await writeSession(many, { stamp: '2025-06-01T10-00-00', id: v7At('2025-06-01T10:00:00Z', 100 + n) });
+    }
     await pushOnce(team, await team.token('push', 'gina'), many);
     const all = await openEvents(team.base, '/events', read, { 'last-event-id': before });
     expect(JSON.parse((await all.next((f) => f.event === 'reset')).data!)).toEqual({ reason: 'expired' });

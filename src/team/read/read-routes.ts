@@ -34,6 +34,8 @@ export interface TeamReadOptions {
   principalOf(request: FastifyRequest): Principal;
   /** Browser origins allowed besides the server's own (--cors-origin), for /mcp's Origin check. */
   corsOrigins: string[];
+  /** Changed files replayed at most to a reconnecting /events client (`live.replayMax`). */
+  replayMax: number;
 }
 
 /** The only route a `usage` token may read: the aggregates, never a session's id, title or text. */
@@ -59,7 +61,7 @@ function checkRole(principal: Principal, route: string): void {
  * that every answer is built by the same code as over one home, plus `machine`.
  */
 export async function teamReadRoutes(app: FastifyInstance, options: TeamReadOptions): Promise<void> {
-  const { pool, memory, prices, maxScanFiles, streams, rateLimit, log, principalOf, corsOrigins } = options;
+  const { pool, memory, prices, maxScanFiles, streams, rateLimit, log, principalOf, corsOrigins, replayMax } = options;
   const index = new TeamIndex(pool);
   const repository = new TeamRepository({ pool, index, memory, limits: DEFAULT_READ_LIMITS, prices, maxScanFiles, log });
   app.addHook('onRequest', async (request) => {
@@ -87,6 +89,7 @@ export async function teamReadRoutes(app: FastifyInstance, options: TeamReadOpti
     machines: () => index.machines(),
     names: (machine) => repository.namesOf(machine),
     pathsOf: async (machine, id) => (await index.byId(id, [machine])).map((row) => row.relPath),
+    replayMax,
     log,
   });
   const follow = new TeamFollow({ pool, feed, limits: DEFAULT_READ_LIMITS, lines: memory.lines });

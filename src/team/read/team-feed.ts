@@ -35,6 +35,8 @@ export interface TeamFeedDeps {
   names(machine: string): Promise<ReadonlyMap<string, string>>;
   /** The paths of a machine's files that claim a session id. */
   pathsOf(machine: string, id: string): Promise<string[]>;
+  /** Changed files replayed at most to a reconnecting client (`live.replayMax`); more mean `reset`. */
+  replayMax: number;
   log: RolloutLogger;
 }
 
@@ -188,7 +190,8 @@ export class TeamFeed {
   private async replay(s: Subscriber, lastId: number): Promise<Set<number>> {
     const newest = await this.lastChangeId();
     const read = new Set<number>();
-    const rows = lastId < newest ? await changesSince(this.pool, lastId, newest, s.sub.machines) : lastId === newest ? [] : null;
+    const since = () => changesSince(this.pool, lastId, newest, s.sub.machines, this.deps.replayMax);
+    const rows = lastId < newest ? await since() : lastId === newest ? [] : null;
     // The names before a names file changed are not kept: which sessions it renamed cannot be told.
     if (rows === null || rows.some((row) => row.path === SESSION_INDEX_FILE)) {
       s.deliver({ id: newest, change: 'reset', reason: 'expired' });

@@ -5,7 +5,8 @@ const REMOVALS_KEPT = 10_000;
 
 /**
  * At most this many changed files are replayed to one reconnecting client; more mean `reset`
- * (the client reloads its list, which costs less than reading that many summaries).
+ * (the client reloads its list, which costs less than reading that many summaries). The default
+ * of `live.replayMax` (no flag; a test lowers it so as not to push a thousand files).
  */
 export const REPLAY_MAX = 1000;
 
@@ -20,7 +21,7 @@ export interface ReplayRow {
 /**
  * What changed after `lastId` (up to `newest`), oldest first: each pushed file whose change_seq
  * is past it, once, at its newest change, and each removal kept in cs_removed. Null when that is
- * more than REPLAY_MAX files, or when removals after `lastId` may have been dropped from
+ * more than `max` files (REPLAY_MAX by default), or when removals after `lastId` may have been dropped from
  * cs_removed already: the client must reload instead.
  */
 export async function changesSince(
@@ -28,6 +29,7 @@ export async function changesSince(
   lastId: number,
   newest: number,
   machines: readonly string[] | undefined,
+  max = REPLAY_MAX,
 ): Promise<ReplayRow[] | null> {
   const wanted = machines === undefined ? null : [...machines];
   const { rows: kept } = await pool.query<{ n: number; oldest: number | null }>({
@@ -46,7 +48,7 @@ export async function changesSince(
                SELECT seq::float8, machine, path, true FROM cs_removed
                 WHERE seq > $1 AND seq <= $2 AND ($3::text[] IS NULL OR machine = ANY ($3))
              ) AS changed ORDER BY seq LIMIT $4`,
-    values: [lastId, newest, wanted, REPLAY_MAX + 1],
+    values: [lastId, newest, wanted, max + 1],
   });
-  return rows.length > REPLAY_MAX ? null : rows;
+  return rows.length > max ? null : rows;
 }

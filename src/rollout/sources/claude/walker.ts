@@ -153,6 +153,10 @@ export class ClaudeWalker implements SessionWalker {
     return files;
   }
 
+  listedWithin(cap: number): Promise<boolean> {
+    return this.known.listedWithin(cap);
+  }
+
   watchedBy(watch: { complete(): boolean }): void {
     this.known.watchedBy(watch);
   }
