@@ -75,5 +75,14 @@ describe('a Claude session of 4 MiB lines, counted with the line pool all but fu
     } finally {
       hold();
     }
+    // A long first prompt is still the title (parsed whole: its text is wanted).
+    const first = 'e0000000-0000-4000-8000-000000000002';
+    const firstLines = [prompt(first, 10, `a long prompt: ${big}`), answer(first, 11, big)];
+    await writeFile(join(project, `${first}.jsonl`), firstLines.join('\n') + '\n');
+    const list = await app.inject('/conversations?limit=10');
+    expect(list.statusCode).toBe(200);
+    const item = (list.json().items as { id: string; title: string; model: string }[]).find((i) => i.id === first);
+    expect(item?.title.startsWith('a long prompt: lorem ipsum')).toBe(true);
+    expect(item?.title.length).toBeGreaterThan(1000);
   }, 60_000);
 });

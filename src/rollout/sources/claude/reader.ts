@@ -5,6 +5,7 @@ import { readListing } from '../../reading/listing-read.js';
 import { keepHeld, parseUnheld, type Allowance, type ReadEnv } from '../../reading/session-reader.js';
 import type { JsonRecord, RecordText, RolloutLogger, SessionSummary } from '../../types.js';
 import type { ClaudeFile } from './discovery.js';
+import { isPrompt, titleRecordName } from './records.js';
 import { ClaudeSessionScanner, claudeRolloutFile, type ClaudeSessionFacts } from './session-head.js';
 
 /** The head of a Claude transcript: the same shape as a Codex SessionHead, plus the Claude facts. */
@@ -86,10 +87,10 @@ export async function scanClaudeHead(
       }
       text = verdict.ref;
       // A long line is parsed only while the title or model is sought, first with its long strings
-      // cut (a 15 MiB answer's text is not needed for its model); whole only when it is a user's
-      // line and may be the title (a pasted prompt can be megabytes).
+      // cut (a 15 MiB answer's text is not needed for its model); whole only when its text is
+      // wanted: a prompt while the title is sought (a pasted prompt can be megabytes), a name.
       record = needed ? await parseUnheld(source, verdict.ref, { ...env, cutLongStrings: true }) : null;
-      if (record !== null && record.type === 'user' && !scanner.titleDone) record = await parseUnheld(source, verdict.ref, env);
+      if (record !== null && textWanted(record, scanner)) record = await parseUnheld(source, verdict.ref, env);
       if (record === null && needed) break; // the file shrank under us
     }
     records += 1;
@@ -107,6 +108,10 @@ export async function scanClaudeHead(
   const { summary, facts } = scanner.summary(file, stat);
   return { summary, facts, hasUserMessage: summary.title !== null, head };
 }
+
+/** Whether a line's text is read by the head (its title or name), not only its ids and model. */
+const textWanted = (record: JsonRecord, scanner: ClaudeSessionScanner): boolean =>
+  (!scanner.titleDone && isPrompt(record)) || titleRecordName(record) !== null;
 
 /** Bytes at the end of a file searched for a name: a rename, or a title written again as the session ends. */
 export const NAME_TAIL_BYTES = 64 * 1024;
