@@ -114,6 +114,9 @@ export function costOf(p: ModelPrice, t: TokenCounts): number {
 }
 
 /** An Anthropic price in the form every price has: cache reads are cached input. */
+/** Model names whose price a PriceBook remembers (names come from the files: bounded). */
+const PRICE_MEMO_MAX = 1024;
+
 const fromAnthropic = (p: AnthropicModelPrice): ModelPrice => ({
   input: p.input,
   cachedInput: p.cacheRead,
@@ -173,6 +176,18 @@ export class PriceBook {
 
   /** The model's price: its own, else (a dated snapshot) its base model's, else Anthropic's rules; null when unknown. */
   priceOf(model: string): ModelPrice | null {
+    let found = this.found.get(model);
+    if (found === undefined) {
+      // Asked for every row of every report (a /usage by day: thousands): resolved once per name.
+      if (this.found.size >= PRICE_MEMO_MAX) this.found.clear();
+      this.found.set(model, (found = this.resolve(model)));
+    }
+    return found;
+  }
+
+  private readonly found = new Map<string, ModelPrice | null>();
+
+  private resolve(model: string): ModelPrice | null {
     const name = model.toLowerCase();
     const openai = this.models.get(name) ?? (DATE_SUFFIX.test(name) ? (this.models.get(name.replace(DATE_SUFFIX, '')) ?? null) : null);
     if (openai !== null) return openai;
