@@ -123,18 +123,23 @@ export class SearchStore {
     this.held = [];
     try {
       const result = write();
-      for (const [stmt, args] of this.held) stmt.run(...args);
+      for (const run of this.held) run();
       return result;
     } finally {
       this.held = null;
     }
   }
 
-  private held: [Database.Statement, unknown[]][] | null = null;
+  /**
+   * The held trigram writes. Each folds its text when it runs, not when it is held: the write's
+   * operations keep the documents anyway, and a folded copy of a large file's documents held to
+   * the end of the transaction raised the build's peak RSS (docs/performance.md).
+   */
+  private held: (() => void)[] | null = null;
 
-  private fts(stmt: Database.Statement, ...args: unknown[]): void {
-    if (this.held === null) stmt.run(...args);
-    else this.held.push([stmt, args]);
+  private fts(run: () => void): void {
+    if (this.held === null) run();
+    else this.held.push(run);
   }
 
   /** Adds documents of one file (call inside a transaction). */
@@ -142,7 +147,8 @@ export class SearchStore {
     for (const doc of docs) {
       const id = docId(fid, doc.line);
       this.insertDoc.run(id, ROLE_CODES[doc.role], doc.kind, doc.timestamp, doc.text);
-      this.fts(this.insertFts[ROLE_TABLE[doc.role]], id, fold(doc.text));
+      const insert = this.insertFts[ROLE_TABLE[doc.role]];
+      this.fts(() => insert.run(id, fold(doc.text)));
     }
   }
 
@@ -150,7 +156,7 @@ export class SearchStore {
   deleteFile(fid: number): void {
     const range = [docId(fid, 0), docId(fid + 1, 0) - 1];
     this.deleteDocs.run(...range);
-    for (const stmt of this.deleteFts) this.fts(stmt, ...range);
+    for (const stmt of this.deleteFts) this.fts(() => stmt.run(...range));
   }
 
   /**

@@ -78,7 +78,8 @@ export class UsageMirror {
     const sessionIndex = new Map<number, number>();
     const identities = new Map<string, number>();
     for (const [fid, id, archived, cwd, source, provider, shadowed, home = ''] of sessionRows) {
-      const key = `${home}\n${id}`;
+      // SQLite's one home: the id alone (no string built per session).
+      const key = home === '' ? id : `${home}\n${id}`;
       let identity = identities.get(key);
       if (identity === undefined) identities.set(key, (identity = identities.size));
       const facts = { id, home, identity, archived: archived === 1 || archived === true, shadowed: shadowed === 1 || shadowed === true };
@@ -100,7 +101,13 @@ export class UsageMirror {
       qh[i] = q;
       model[i] = mi;
       session[i] = si;
-      counts.set([input, cached, output, reasoning, cw5m, cw1h], WIDTH * i);
+      const at = WIDTH * i;
+      counts[at] = input;
+      counts[at + 1] = cached;
+      counts[at + 2] = output;
+      counts[at + 3] = reasoning;
+      counts[at + 4] = cw5m;
+      counts[at + 5] = cw1h;
       i += 1;
     }
     return new UsageMirror(version, qh.subarray(0, i), model, session, counts, models, sessions);
