@@ -13,8 +13,13 @@
 // - The Claude index is the second file beside the configured one (`<name>.claude.sqlite`):
 //   `indexFilesOf` names both, so the index size of the run is the sum.
 
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { ensureTree } from './generate-tree.mjs';
 import { ensureClaudeTree } from './generate-claude.mjs';
 
@@ -79,3 +84,169 @@ export function indexFilesOf(path, codexHome) {
   const dot = path.lastIndexOf('.');
   return [path, `${path.slice(0, dot)}.claude${path.slice(dot)}`];
 }
+
+// ---------------------------------------------------------------- `node bench/mixed.mjs --sessions N`
+//
+// The mixed home's rows on their own, for a machine where the full `run.mjs --mixed` does not fit
+// (docs/performance.md, "A 100,000-session mixed home"): one service over the mixed tree of N
+// sessions with a fresh index and one over the small tree (`--small`, 1,000), then
+//   1b. first pages of the large service while its index builds (one at a time, 60 s timeout
+//       each, `--during` of them), against the small service's steady page, interleaved;
+//   build: wall time until /readyz says complete, CPU seconds of the process (all threads, and
+//       the main thread), peak RSS (VmHWM), the index's size;
+//   then, index complete, sequential p50s (`--requests` each, interleaved with the small tree's
+//   where the target is a ratio): first page, lookup by id (Codex and Claude ids alternating),
+//   search (a rare and a common phrase), `sort=updated`, `cwd=`, `q=`, /usage?groupBy=day, and
+//   the dashboard's first row in Chromium (bench/dashboard.mjs; skipped without it).
+// One request at a time, not run.mjs's loads: these are latencies on a shared machine, printed
+// with the load average. Each line of output is JSON; each target's line as soon as it is
+// measured, and all of them again at the end.
+
+async function main() {
+  const { dashboardFirstRow } = await import('./dashboard.mjs');
+  const { values } = parseArgs({
+    options: {
+      sessions: { type: 'string', default: '100000' },
+      small: { type: 'string', default: '1000' },
+      cli: { type: 'string', default: 'dist/cli.js' },
+      during: { type: 'string', default: '10' },
+      requests: { type: 'string', default: '15' },
+      'no-dashboard': { type: 'boolean', default: false },
+    },
+  });
+  const REQUESTS = Number(values.requests);
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const load = () => +os.loadavg()[0].toFixed(1);
+  const say = (obj) => process.stdout.write(`${JSON.stringify({ ...obj, load: load() })}\n`);
+  const children = [];
+
+  async function start(tree, label) {
+    const dir = await mkdtemp(join(os.tmpdir(), 'mixed-bench-'));
+    const port = 39_000 + Math.floor(Math.random() * 20_000);
+    const args = [resolve(values.cli), '--codex-home', tree.dir, ...claudeArgs(tree.dir),
+      '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn',
+      '--index-path', join(dir, 'index.sqlite'), '--response-cache-mb', '0'];
+    const started = performance.now();
+    const env = { ...process.env, NODE_ENV: 'production' };
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
+    children.push(child);
+    const svc = { label, port, dir, child, started, url: `http://127.0.0.1:${port}` };
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${label} exited`);
+      if ((await request(svc, '/readyz', 2_000)).status !== undefined) break;
+      await sleep(50);
+    }
+    return svc;
+  }
+
+  async function request(svc, path, timeoutMs = 60_000) {
+    const t0 = performance.now();
+    try {
+      const res = await fetch(`${svc.url}${path}`, { signal: globalThis.AbortSignal.timeout(timeoutMs) });
+      const body = await res.text();
+      return { ms: performance.now() - t0, status: res.status, body };
+    } catch (err) {
+      return { ms: performance.now() - t0, error: err.name };
+    }
+  }
+
+  const cpuOf = async (pid) => {
+    const ticks = (text) => {
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100;
+    };
+    const main = ticks(await readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+    return { all: ticks(await readFile(`/proc/${pid}/stat`, 'utf8')), main };
+  };
+  const complete = async (svc) => {
+    const r = await request(svc, '/readyz', 10_000);
+    return r.status === 200 && JSON.parse(r.body).index?.complete === true;
+  };
+  const p50 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const round = (x) => (x === undefined ? null : +x.toFixed(1));
+
+  /** p50 of `paths` (cycled) on each service, one request at a time, the services alternating. */
+  async function interleavedP50(pairs) {
+    const times = pairs.map(() => []);
+    for (let i = 0; i < REQUESTS; i++) {
+      for (const [j, [svc, paths]] of pairs.entries()) {
+        const r = await request(svc, paths[i % paths.length]);
+        if (r.status !== 200) throw new Error(`${svc.label} ${paths[i % paths.length]}: ${r.status ?? r.error}`);
+        times[j].push(r.ms);
+      }
+    }
+    return times.map((t) => round(p50(t)));
+  }
+
+  const targets = [];
+  const target = (row, measured, limit, detail) => {
+    const result = measured === null || limit === null ? '' : measured <= limit ? 'pass' : 'miss';
+    targets.push({ row, measured, limit, result, detail, load: load() });
+    say({ target: row, measured, limit, result, detail }); // at once: a run stopped part way keeps its rows
+  };
+
+  const n = Number(values.sessions);
+  const large = await ensureMixedTree({ sessions: n });
+  const small = await ensureMixedTree({ sessions: Number(values.small) });
+  const { claudeFiles, codexSessions } = large.manifest.mixed;
+  const gib = +(large.manifest.totalBytes / 2 ** 30).toFixed(2);
+  say({ tree: large.dir, claude: large.claudeDir, sessions: n, files: claudeFiles + codexSessions, gib });
+  const FIRST = '/conversations?limit=25&head=10';
+  try {
+    const svcSmall = await start(small, `small(${values.small})`);
+    while (!(await complete(svcSmall))) await sleep(250);
+    const svcLarge = await start(large, `large(${n})`);
+    const during = [];
+    const steady = [];
+    for (let i = 0; i < Number(values.during); i++) {
+      const r = await request(svcLarge, FIRST);
+      const body = r.status === 200 ? JSON.parse(r.body) : null;
+      const agents = body?.items.map((item) => item.agent) ?? [];
+      during.push(r.error ? 60_000 : r.ms);
+      steady.push((await request(svcSmall, FIRST)).ms);
+      const count = (agent) => agents.filter((a) => a === agent).length;
+      const at = +((performance.now() - svcLarge.started) / 1000).toFixed(1);
+      const indexing = body?.indexing === true;
+      say({ row: '1b', at, ms: round(r.ms), status: r.status ?? r.error, indexing, codex: count('codex'), claude: count('claude') });
+      if (await complete(svcLarge)) break;
+      await sleep(1_000);
+    }
+    const [d50, s50] = [p50(during), p50(steady)];
+    const detail = `${round(d50)} / ${round(s50)} ms, ${during.length} requests`;
+    target('1b. first page during the build / steady small', round(d50 / s50), 3, detail);
+    while (!(await complete(svcLarge))) await sleep(500);
+    const wallS = (performance.now() - svcLarge.started) / 1000;
+    const cpu = await cpuOf(svcLarge.child.pid);
+    const hwm = Number(/VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${svcLarge.child.pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
+    let indexBytes = 0;
+    for (const name of await readdir(svcLarge.dir)) indexBytes += (await stat(join(svcLarge.dir, name))).size;
+    target('index build (s, wall)', round(wallS), 300, `CPU ${round(cpu.all)} s (main thread ${round(cpu.main)} s)`);
+    const sizes = `index ${round(indexBytes / 2 ** 20)} MiB for ${round(large.manifest.totalBytes / 2 ** 20)} MiB`;
+    target('index build peak RSS (MB)', round(hwm / 1e6), 300, sizes);
+    const [fl, fs] = await interleavedP50([[svcLarge, [FIRST]], [svcSmall, [FIRST]]]);
+    target('1. first page, large / small', round(fl / fs), 1.3, `${fl} / ${fs} ms`);
+    const lookups = (t) => t.manifest.samples.slice(0, 20).map((s) => `/conversations/${s.id}`);
+    const [ll, ls] = await interleavedP50([[svcLarge, lookups(large)], [svcSmall, lookups(small)]]);
+    target('4. lookup by id, large / small (Codex and Claude ids)', round(ll / ls), 2, `${ll} / ${ls} ms`);
+    for (const [row, path, limit] of [
+      ['5s. search, rare phrase (ms)', '/search?q=%28%234242', 30],
+      ['5s. search, common phrase (ms)', '/search?q=Mock%20reply', 100],
+      ['5. sort=updated (ms)', `${FIRST}&sort=updated`, 50],
+      ['5. cwd= (ms)', `${FIRST}&cwd=${encodeURIComponent('/home/dev/notes')}`, 50],
+      ['5. q=linter (ms)', `${FIRST}&q=linter`, 50],
+      ['U2. /usage?groupBy=day (ms)', '/usage?groupBy=day', 100],
+    ]) {
+      const [ms] = await interleavedP50([[svcLarge, [path]]]);
+      target(row, ms, limit, `${REQUESTS} requests`);
+    }
+    if (!values['no-dashboard']) {
+      const dash = await dashboardFirstRow(`${svcLarge.url}/`);
+      target('7. dashboard first visible row (ms)', dash.medianMs ?? null, 1000, dash.skipped ?? JSON.stringify(dash.runs));
+    }
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+  }
+  for (const t of targets) say(t);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -35,7 +35,8 @@ function* pageParts(page: ConversationsPage): Generator<Part | { item: Conversat
   }
   const scanned = integer(page.numScannedFiles);
   const total = page.total === undefined ? '' : `,"total":${integer(page.total)}`;
-  yield `],"nextCursor":${str(page.nextCursor)},"numScannedFiles":${scanned},"reachedScanCap":${page.reachedScanCap}${total}}`;
+  const indexing = page.indexing === true ? ',"indexing":true' : '';
+  yield `],"nextCursor":${str(page.nextCursor)},"numScannedFiles":${scanned},"reachedScanCap":${page.reachedScanCap}${total}${indexing}}`;
 }
 
 function* recordParts(records: RecordText[]): Generator<Part> {
@@ -99,7 +100,7 @@ async function* streamedPage(page: ConversationsPage, open: (origin: RecordOrigi
  */
 export function pageValidator(page: ConversationsPage): string {
   const items = page.items.map((item) => `${summaryFields(item)}|${item.head.length}|${item.tail.length}`);
-  return `${items.join('\n')}\n${page.nextCursor}|${page.numScannedFiles}|${page.reachedScanCap}|${page.total}`;
+  return `${items.join('\n')}\n${page.nextCursor}|${page.numScannedFiles}|${page.reachedScanCap}|${page.total}|${page.indexing === true}`;
 }
 
 const str = (value: string | null): string => (value === null ? 'null' : JSON.stringify(value));

@@ -74,6 +74,13 @@ export const ConversationsPage = Type.Object({
         'and only while the index is complete; absent otherwise (no index, still building, or unavailable)',
     }),
   ),
+  indexing: Type.Optional(
+    Type.Boolean({
+      description:
+        'true when the page leaves out the sessions of a source (Claude Code) whose index is still building and whose first ' +
+        'listing of the tree, past 1,000 files or the scan bound, is under way: ask again later for a page with them; absent otherwise',
+    }),
+  ),
 });
 
 export const ConversationDocument = Type.Object({

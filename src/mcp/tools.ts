@@ -60,11 +60,17 @@ const chosen = (a: { machine?: string | undefined }) => (a.machine === undefined
 
 /** The tools of docs/mcp.md on `server`: each calls the repository, as the REST routes do, never HTTP. */
 export function registerTools(server: McpServer, repository: SessionRepository, access: McpAccess = LOCAL_ACCESS): void {
-  type Run<S extends z.ZodType> = (args: z.infer<S>) => Promise<CallToolResult>;
+  /**
+   * `signal`: the SDK's for the call, aborted when the client cancels it (`notifications/cancelled`)
+   * or its transport closes (over HTTP, the connection: src/http/mcp.ts closes it), so that a scan
+   * nobody waits for stops, as the REST routes' does when their client goes away.
+   */
+  type Run<S extends z.ZodType> = (args: z.infer<S>, signal: AbortSignal) => Promise<CallToolResult>;
   const tool = <S extends z.ZodType>(name: string, title: string, description: string, inputSchema: S, run: Run<S>) => {
     if (access.usageOnly && name !== 'usage_report') return;
     const config = { title, description, inputSchema: inputSchema as never, annotations: { ...READ_ONLY, title } };
-    server.registerTool(name, config, ((args: z.infer<S>) => guarded(() => run(args))) as never);
+    const handler = (args: z.infer<S>, extra: { signal: AbortSignal }) => guarded(() => run(args, extra.signal));
+    server.registerTool(name, config, handler as never);
   };
   // Typed as the team's (a superset): over one home the schemas have no `machine`, so it is never set.
   const args = (access.team ? TeamArgs : SINGLE_ARGS) as typeof TeamArgs;
@@ -90,10 +96,10 @@ export function registerTools(server: McpServer, repository: SessionRepository, 
     'Sessions whose messages (or tool calls and outputs, scope=tools) contain q, newest first, with snippets of the matching records ' +
       '(their line numbers). As GET /search. Use it to find "the session where we fixed X", then read_session or search_session.',
     args.search_sessions,
-    (a) =>
+    (a, signal) =>
       fitted(a.limit ?? 10, async (limit) => {
         const defaults = { match: 'phrase', scope: 'messages', matches: 3, archived: 'false', includeEmpty: false, order: 'desc' } as const;
-        const page = await repository.search({ ...defaults, ...a, limit });
+        const page = await repository.search({ ...defaults, ...a, limit }, undefined, signal);
         const items = page.items.map((item) => ({ ...restSummary(item), matchCount: item.matchCount, matches: item.matches }));
         return { items, nextCursor: page.nextCursor, reachedScanCap: page.reachedScanCap };
       }, (v) => pageText(v.items, v.nextCursor)),
@@ -127,11 +133,11 @@ export function registerTools(server: McpServer, repository: SessionRepository, 
     'Search one session',
     'The records of one session that contain q, in file order, with their line numbers and snippets. As GET /conversations/{id}/search.',
     args.search_session,
-    async (a) => {
+    async (a, signal) => {
       const file = await repository.findById(a.id, chosen(a));
       return fitted(a.limit ?? 20, async (limit) => {
         const { machine: _chosen, ...request } = a;
-        const page = await repository.searchSession(file, { match: 'phrase', scope: 'messages', ...request, limit });
+        const page = await repository.searchSession(file, { match: 'phrase', scope: 'messages', ...request, limit }, signal);
         return { matches: page.matches, nextCursor: page.nextCursor };
       }, (v) => sessionSearchText(v.matches, v.nextCursor));
     },
@@ -142,8 +148,16 @@ export function registerTools(server: McpServer, repository: SessionRepository, 
     "A session's token usage",
     "One session's tokens and cost: totals, per model and per turn, context window, rate limits. As GET /conversations/{id}/usage.",
     args.session_usage,
-    async (a) => {
-      const usage = await repository.sessionUsage(await repository.findById(a.id, chosen(a)));
+    async (a, signal) => {
+      const file = await repository.findById(a.id, chosen(a));
+      // As GET /conversations/{id}/usage: the read's working set, and what the count holds as it grows, from the budget.
+      const lease = await repository.leaseFor('usage', 0, signal);
+      let usage;
+      try {
+        usage = await repository.sessionUsage(file, lease, signal);
+      } finally {
+        lease.release();
+      }
       const value: Record<string, unknown> & typeof usage & { turnsOmitted?: number } = { ...usage };
       // A session of thousands of turns: its first turns, within the bound, and how many were left out.
       while (sizeOf(sessionUsageText(value), value) > MAX_RESULT_BYTES && value.turns.length > 0) {
@@ -161,12 +175,12 @@ export function registerTools(server: McpServer, repository: SessionRepository, 
     'Tokens and cost of all sessions, grouped by day, week, month, model, cwd, source, provider, session or agent, with totals. ' +
       'As GET /usage.',
     args.usage_report,
-    (a) =>
+    (a, signal) =>
       access.usageOnly && a.groupBy === 'session'
         ? Promise.resolve(wrongRole('a usage token may not group by session: its keys are session ids'))
         : fitted(
         a.limit ?? 100,
-        async (limit) => ({ ...(await repository.usage({ groupBy: 'day', tz: 'UTC', archived: 'all', ...a, limit })) }),
+        async (limit) => ({ ...(await repository.usage({ groupBy: 'day', tz: 'UTC', archived: 'all', ...a, limit }, signal)) }),
         (v) => usageReportText(v),
       ),
   );

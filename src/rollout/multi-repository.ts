@@ -289,5 +289,6 @@ function mergeListPages(pages: readonly ConversationsPage[], parts: readonly Rol
     numScannedFiles: pages.reduce((n, page) => n + page.numScannedFiles, 0),
     reachedScanCap: pages.some((page) => page.reachedScanCap),
     ...(totals.every((t) => t !== undefined) ? { total: totals.reduce((a, b) => a + b, 0) } : {}),
+    ...(pages.some((page) => page.indexing === true) ? { indexing: true } : {}),
   };
 }

@@ -124,6 +124,11 @@ export interface ConversationsPage {
   reachedScanCap: boolean;
   /** Sessions that pass the filters, all pages together: on a first page, when the index could count them. */
   total?: number;
+  /**
+   * True when the page leaves out a source's sessions: its index is building and its first
+   * listing of the tree, past LISTING_WAIT_FILES or the scan bound, is still under way (listing/list-page.ts).
+   */
+  indexing?: boolean;
 }
 
 /** A rollout file found on disk, before its contents are read. */

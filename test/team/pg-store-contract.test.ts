@@ -93,4 +93,54 @@ describePg('PostgreSQL index store', () => {
     const docs = await store.documents('sessions/x.jsonl', { mode: 'phrase', scope: 'all', needles: ['parser'] }, 0);
     expect(docs?.map((d) => d.text)).toEqual(['a\uFFFDb parser']);
   });
+
+  it('writes a file read twice, deleted and read again, or grown, in one write as in one write per step', async () => {
+    // The rows of a write are upserted together when something needs them (write-ops.ts): the same
+    // answers as one statement per step, whatever follows a file's entry within the write.
+    const session = (relPath: string, title: string, size: number): WriteOp => {
+      const file = { key: relPath, stamp: '2025-01-01T00-00-00', id: `id-${relPath}`, absPath: `/h/${relPath}`, relPath, archived: false };
+      const summary = {
+        id: file.id, path: relPath, createdAt: '2025-01-01T00:00:00Z', updatedAt: '2025-01-01T00:00:00Z', sizeBytes: size, title,
+        name: null, cwd: '/h/c', source: 'cli', originator: null, cliVersion: null, modelProvider: 'openai', git: null,
+        forkedFromId: null, archived: false, usage: null,
+      } satisfies SessionSummary;
+      const stamp = { dev: 1, ino: relPath.length, size, mtimeMs: size, ctimeMs: size };
+      return { kind: 'entry', entry: { file, stamp, session: { summary, hasUserMessage: true } }, resetContent: start() };
+    };
+    const start = () => ({ offset: 0, lineNo: 1, state: initialContentState() });
+    const content = (relPath: string, text: string, to: number): WriteOp => ({
+      kind: 'content', relPath, from: 0, docs: [{ line: 2, role: 'user', kind: 'message', timestamp: null, text }],
+      responses: [{
+        responseKey: '#L3', threadId: `id-${relPath}`, lineNo: 3, at: '2025-01-01T00:10:00Z', model: 'gpt-5', turnId: null,
+        source: 'token_count', inputTokens: to, cachedInputTokens: 0, outputTokens: 1, reasoningOutputTokens: 0, totalTokens: to + 1,
+      }],
+      hasRecords: true, at: { offset: to, lineNo: 4, state: initialContentState() }, fingerprint: `${to}:x`, doneAtSize: to,
+    });
+    const [a, b, c] = ['sessions/a.jsonl', 'sessions/b.jsonl', 'sessions/c.jsonl'];
+    const ops: WriteOp[] = [
+      session(a, 'first read', 10), content(a, 'alpha one', 10), session(a, 'read again', 20), content(a, 'alpha two', 20),
+      session(b, 'gone', 10), content(b, 'beta one', 10), { kind: 'delete', relPath: b },
+      session(b, 'back', 30), content(b, 'beta two', 30),
+      session(c, 'grows', 10), content(c, 'gamma', 10),
+      { kind: 'grew', relPath: c, stamp: { dev: 1, ino: 16, size: 40, mtimeMs: 40, ctimeMs: 40 } },
+    ];
+    const backendOf = await backend();
+    const together = await backendOf.open('host:/together', false);
+    const apart = await backendOf.open('host:/apart', false);
+    await together.write(ops);
+    for (const op of ops) await apart.write([op]);
+    const seen = async (store: typeof together) => {
+      const out = [];
+      for (const p of [a, b, c]) {
+        const row = await store.get(p);
+        const docs = await store.documents(p, { mode: 'phrase', scope: 'all', needles: ['a'] }, 0);
+        out.push({ row: { ...row, fid: undefined }, docs: docs?.map((d) => d.text), usage: (await store.usageOf([p])).get(p) });
+      }
+      return out;
+    };
+    const expected = await seen(apart);
+    expect(expected.map((f) => f.docs)).toEqual([['alpha two'], ['beta two'], ['gamma']]);
+    expect(expected.map((f) => f.row.stamp?.size)).toEqual([20, 30, 40]);
+    expect(await seen(together)).toEqual(expected);
+  });
 });

@@ -19,16 +19,23 @@ afterEach(async () => {
 
 /**
  * A pass-through proxy to `target` that records each request's method and path; a request for
- * which `drop` answers true has its connection reset instead (before it reaches the server).
+ * which `drop` answers true has its connection reset instead (before it reaches the server), one
+ * for which `lose` does after the server answered (it landed; the pusher cannot know).
  */
-async function recordingProxy(target: string, drop: (request: string) => boolean = () => false): Promise<{ base: string; seen: string[] }> {
+async function recordingProxy(
+  target: string,
+  drop: (request: string) => boolean = () => false,
+  lose: (request: string) => boolean = () => false,
+): Promise<{ base: string; seen: string[] }> {
   const seen: string[] = [];
   const to = new URL(target);
   const server: Server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url?.split('?')[0]}`);
     if (drop(seen.at(-1)!)) return void req.socket.destroy();
     const options = { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers };
+    const lost = lose(seen.at(-1)!);
     const upstream = httpRequest(options, (answer) => {
+      if (lost) return void answer.resume().on('end', () => req.socket.destroy());
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
@@ -104,6 +111,27 @@ describePg('the no-change check of the push agent', () => {
     const held = await fetch(`${team.base}/push/alice/digest`, { headers: { authorization: `Bearer ${token}` } });
     const local = [...scanHome(home).values()].map((f) => ({ path: f.path, size: f.size, mtimeMs: Math.floor(f.mtimeMs) }));
     expect(((await held.json()) as { digest: string }).digest).toBe(holdingsDigest(local));
+  });
+
+  it('push --once whose answer is lost after its batch landed says in all what it sent, not "0 files sent"', async () => {
+    const team = await startTeam();
+    const token = await team.token('push', 'alice');
+    const home = await mkdtemp(join(tmpdir(), 'codex-push-lost-'));
+    cleanups.push(() => rm(home, { recursive: true, force: true }));
+    await cp(REAL_HOME, home, { recursive: true });
+    const files = scanHome(home).size;
+    let batches = 0;
+    const proxy = await recordingProxy(team.base, () => false, (request) => request === 'POST /push/alice/batch' && ++batches === 1);
+    const run = await runCli(['push', '--server', proxy.base, '--codex-home', home, '--once'], { CODEX_SESSIONS_TOKEN: token });
+    expect(run.code, run.stderr).toBe(0);
+    // The second pass finds everything held (the batch landed): what the first sent counts, found landed.
+    expect(run.stderr).toMatch(/trying again/);
+    expect(run.stderr).not.toMatch(/push: 0 files sent/);
+    const summaries = run.stderr.split('\n').filter((l) => l.startsWith('push: '));
+    const all = `^push: in all ${files} files sent \\([\\d.]+ MB\\), 0 replaced, 0 moved, 0 deleted, in 2 passes$`;
+    expect(summaries.at(-1)).toMatch(new RegExp(all));
+    const { rows } = await team.db.query<{ n: number }>("SELECT count(*)::int AS n FROM cs_files WHERE machine = 'alice'");
+    expect(rows[0]!.n).toBe(files);
   });
 
   it('answers only a push token of its own machine', async () => {

@@ -19,6 +19,13 @@ export interface PageDeps {
   keysInNames?: boolean;
 }
 
+/**
+ * Files a first listing of a tree may have found while a page waits for it (with the scan bound,
+ * whichever is lower): Claude discovery reads directories one at a time, and under an index
+ * build 1,000 files are a few hundred such reads, seconds on a loaded machine.
+ */
+export const LISTING_WAIT_FILES = 1_000;
+
 /** Times a page is asked of the index again after one of its records proved stale. */
 const STALE_RETRIES = 3;
 
@@ -84,6 +91,12 @@ export async function listPage(
   // Counted only when asked, on the first page, beside the page: the count reads every matching
   // row (tens of ms on 100,000 sessions, against a few for the page itself).
   const { index } = deps;
+  // While its index builds, a walker that lists its whole tree first (Claude) is not waited for
+  // past LISTING_WAIT_FILES: the page goes without its sessions, and says so (docs/claude.md, "Serving").
+  const waitFor = Math.min(deps.maxScanFiles, LISTING_WAIT_FILES);
+  if (index !== null && !index.usable && deps.walker.listedWithin !== undefined && !(await deps.walker.listedWithin(waitFor))) {
+    return { items: [], nextCursor: null, numScannedFiles: 0, reachedScanCap: false, indexing: true };
+  }
   const wanted = query.total === true && after === undefined;
   const counting = wanted && index?.usable ? index.count({ ...query, sort, filter, nameMatchIds: nameMatchIds() }) : null;
   const paging = pageFromIndexOrScan(deps, { ...plan, archived: query.archived }, fromIndex, collect, log);

@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { isAbsentError, pathKind } from '../files/fs-safety.js';
 import { codex, type AnySource } from '../sources/registry.js';
 import type { SessionWalker } from '../sources/source.js';
@@ -113,7 +114,7 @@ export class TreeWatcher {
    */
   private async adopt(relDir: string, collect = true): Promise<RolloutFile[]> {
     const { realHome } = await this.walker.roots();
-    if ((await pathKind(this.walker.absPath(relDir), realHome)) !== 'directory') {
+    if ((await pathKind(this.walker.absPath(relDir), realHome)) !== 'directory' || !(await this.walked(relDir))) {
       this.unwatch(relDir);
       return [];
     }
@@ -124,6 +125,13 @@ export class TreeWatcher {
     if (holds && !plan.nested) return files;
     for (const child of await this.walker.numericDirs(relDir, 'desc')) files.push(...(await this.adopt(`${relDir}/${child}`, collect)));
     return files;
+  }
+
+  /** A linked directory is watched only when the walk goes into it: not an alias of another directory of the tree. */
+  private async walked(relDir: string): Promise<boolean> {
+    const cut = relDir.lastIndexOf('/');
+    const linked = cut >= 0 && (await lstat(this.walker.absPath(relDir)).then((st) => st.isSymbolicLink(), () => false));
+    return !linked || (await this.walker.numericDirs(relDir.slice(0, cut), 'desc')).includes(relDir.slice(cut + 1));
   }
 
   private markDirty(relPath: string, kind: RawEventKind): void {

@@ -31,7 +31,15 @@ export class DataUrlCutter {
   private headLength = 0;
   private mode: 'deciding' | 'pass' | 'drop' = 'pass';
 
-  constructor(private readonly keep: boolean) {}
+  /**
+   * `everyString`: every long string is cut, not only data URLs (ReadEnv.cutLongStrings): to its
+   * first DATA_URL_KEEP bytes or less, at a character and escape boundary, so that it stays a
+   * valid, non-empty JSON string.
+   */
+  constructor(
+    private readonly keep: boolean,
+    private readonly everyString = false,
+  ) {}
 
   private emit(bytes: Buffer): void {
     this.size += bytes.length;
@@ -89,6 +97,9 @@ export class DataUrlCutter {
     if (DATA_URL.test(kept)) {
       this.mode = 'drop';
       this.emit(head.subarray(0, DATA_URL_KEEP));
+    } else if (this.everyString) {
+      this.mode = 'drop';
+      this.emit(head.subarray(0, wholeUpTo(head, DATA_URL_KEEP)));
     } else {
       this.mode = 'pass';
       this.emit(head);
@@ -113,4 +124,29 @@ function trailingSlashes(chunk: Buffer, from: number, end: number, carried: numb
   let n = 0;
   for (let k = end - 1; k >= from && chunk[k] === BACKSLASH; k--) n++;
   return n === end - from ? carried + n : n;
+}
+
+/** Escaped characters a reader's trim takes away (`\\n`, `\\r`, `\\t`). */
+const ESCAPED_SPACE = new Set([0x6e, 0x72, 0x74]);
+
+/**
+ * The longest start of a JSON string's content with at most `limit` bytes after its leading
+ * white space (so that a text is still told from an empty one) that ends on a whole character
+ * and a whole escape (`\\n`, `\\u00e9`): cut there, the string is still valid JSON.
+ */
+function wholeUpTo(content: Buffer, limit: number): number {
+  let i = 0;
+  let whole = 0;
+  let textFrom = -1;
+  while (i < content.length) {
+    const b = content[i] as number;
+    const escape = b === BACKSLASH ? (content[i + 1] as number) : -1;
+    const step = escape === 0x75 ? 6 : escape >= 0 ? 2 : b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    const space = b === 0x20 || ESCAPED_SPACE.has(escape);
+    if (textFrom < 0 && !space) textFrom = i;
+    if (i + step > content.length || (textFrom >= 0 && i + step - textFrom > limit)) break;
+    i += step;
+    whole = i;
+  }
+  return whole;
 }

@@ -57,6 +57,12 @@ export interface ReadEnv {
    * PostgreSQL, src/team/read). Absent: the file under `realRoot` (openRollout).
    */
   open?: (file: RolloutFile) => Promise<OpenRollout>;
+  /**
+   * Long lines are parsed with every string of 1 KiB or more cut to its first 64 bytes, not only
+   * data URLs (DataUrlCutter): for readers that need a record's numbers and ids, never its text
+   * (a usage count), so that a 15 MiB text block does not become a 15 MiB string.
+   */
+  cutLongStrings?: boolean;
 }
 
 /** Memory one request reads with, besides the records it keeps: a chunk buffer, a held line and its text. */
@@ -92,11 +98,12 @@ export function requestShare(limits: ReadLimits, kind: RequestKind, limit: numbe
  * the file no longer has those bytes as they were checked (truncated or rewritten under us).
  */
 export async function parseUnheld(source: ByteSource, range: RecordText, env: ReadEnv): Promise<JsonRecord | null> {
-  const measured = await cutRange(source, range, new DataUrlCutter(false));
+  const every = env.cutLongStrings === true;
+  const measured = await cutRange(source, range, new DataUrlCutter(false, every));
   if (measured === null) return null;
   const release = await env.budget.lines.acquire(PARSE_FACTOR * measured.size, env.waitMs);
   try {
-    const cut = await cutRange(source, range, new DataUrlCutter(true));
+    const cut = await cutRange(source, range, new DataUrlCutter(true, every));
     return cut === null ? null : (JSON.parse(cut.text()) as JsonRecord);
   } catch {
     return null;

@@ -79,6 +79,12 @@ export interface SessionWalker {
    */
   watchedBy?(watch: { complete(): boolean }): void;
   changed?(relPath: string): void;
+  /**
+   * Optional, for a walker that lists its whole tree before its first file (Claude): whether it
+   * can, waiting only while that listing has found at most `cap` files (it goes on in the
+   * background). Without it, a walk starts at once.
+   */
+  listedWithin?(cap: number): Promise<boolean>;
 }
 
 /** An opened session: a consistent snapshot (size at open time) of one rollout file. */

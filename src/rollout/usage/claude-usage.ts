@@ -45,7 +45,8 @@ export async function readClaudeResponses(file: RolloutFile, env: ReadEnv, work:
   const { signal, held } = work;
   const counter = claude.usageCounter();
   const responses: ClaudeResponse[] = [];
-  for await (const content of fileContentLines(file, env)) {
+  // A count reads numbers and ids: a long line's long strings (its text blocks) are cut before parsing.
+  for await (const content of fileContentLines(file, { ...env, cutLongStrings: true })) {
     if (signal?.aborted) throw abandoned();
     const { line } = content;
     const response = line.record === null ? null : counter.feed(line.record as JsonRecord, line.lineNo);

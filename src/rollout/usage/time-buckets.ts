@@ -74,5 +74,10 @@ export function bucketDay(day: number, group: TimeGroup): number {
 
 /** The key of a bucket as the API shows it: `2026-11-24`, `2026-W48`, `2026-11`. */
 export function bucketLabel(day: number, group: TimeGroup): string {
-  return DateTime.fromMillis(day * DAY_MS, { zone: 'utc' }).toFormat(BUCKET_FORMAT[group]);
+  const ms = day * DAY_MS;
+  // Days and months of years 1970-9999 from the ISO string: luxon's formatting was a third of a /usage by day.
+  if (group !== 'week' && ms >= 0 && ms < YEAR_10000_MS) return new Date(ms).toISOString().slice(0, group === 'day' ? 10 : 7);
+  return DateTime.fromMillis(ms, { zone: 'utc' }).toFormat(BUCKET_FORMAT[group]);
 }
+
+const YEAR_10000_MS = Date.UTC(10000, 0, 1);

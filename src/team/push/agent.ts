@@ -21,12 +21,25 @@ interface Transfer {
   replace: boolean;
 }
 
+/**
+ * Runs `work` on every item, `width` at a time. A failure stops the taking of new items and is
+ * thrown once the items in flight have settled: the next pass must not start while requests of
+ * this one are still landing (it would list the server midway and dispute their offsets).
+ */
 async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { err: unknown } | null = null;
   const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
+    while (failure === null && next < items.length) {
+      try {
+        await work(items[next++] as T);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  if (failure !== null) throw (failure as { err: unknown }).err;
 }
 
 /**
@@ -46,15 +59,28 @@ export class PushAgent {
     private readonly progress: Progress,
   ) {}
 
+  /**
+   * What the last pass did, also when it failed midway: `push --once` sums its passes, and a pass
+   * after a lost answer finds sent what the failed one sent (it said "0 files sent" alone).
+   */
+  lastPass: PassResult | null = null;
+  /**
+   * Files whose request failed without an answer (a connection reset): whether they landed is
+   * unknown, and the next pass finds out. Found held whole, they count as sent (by this run).
+   */
+  private readonly inDoubt = new Map<string, { size: number; bytes: number }>();
+
   async pass(): Promise<PassResult> {
     const result: PassResult = { files: 0, bytes: 0, replaced: 0, moved: 0, deleted: 0, disputed: 0 };
+    this.lastPass = result;
     // The first pass asks for the digest of what is held before the listing: equal to the home's, nothing changed.
     const digest = this.held === null && this.verified.size === 0 ? this.client.digest() : null;
     // The home is scanned while the server answers (its request is on the way before the scan blocks).
     await new Promise((resolve) => setImmediate(resolve));
     const local = scanHome(this.home);
     if (this.held === null && (await this.inSync(local, digest))) {
-      this.progress.start(0);
+      this.progress.start(local.size);
+      for (const file of local.values()) this.landed(file, result);
       this.progress.end(result);
       return result;
     }
@@ -70,6 +96,7 @@ export class PushAgent {
     await inParallel(work, VERIFY_CONCURRENCY, async (file) => {
       const transfer = await this.plan(file, held.get(file.path), result);
       if (transfer !== null) return void transfers.push(transfer);
+      this.landed(file, result);
       this.verified.set(file.path, { size: file.size, mtimeMs: file.mtimeMs });
       this.progress.fileDone();
     });
@@ -162,7 +189,18 @@ export class PushAgent {
     return server.size >= file.size ? null : { file, from: server.size, replace: false };
   }
 
+  /** A file found held whole: sent by a request of an earlier pass that failed without its answer. */
+  private landed(file: LocalFile, result: PassResult): void {
+    const doubt = this.inDoubt.get(file.path);
+    if (doubt === undefined) return;
+    this.inDoubt.delete(file.path);
+    if (doubt.size !== file.size) return;
+    result.files++;
+    result.bytes += doubt.bytes;
+  }
+
   private sent(transfer: Transfer, bytes: number, result: PassResult): void {
+    this.inDoubt.delete(transfer.file.path);
     result.files++;
     result.bytes += bytes;
     this.verified.set(transfer.file.path, { size: transfer.file.size, mtimeMs: transfer.file.mtimeMs });
@@ -179,8 +217,10 @@ export class PushAgent {
       replace: t.replace,
       mtime: Math.floor(t.file.mtimeMs),
     }));
+    batch.forEach((t, i) => this.inDoubt.set(t.file.path, { size: t.file.size, bytes: (pieces[i] as Buffer).length }));
     const answer = await this.client.batch(entries, pieces);
     if (!answer.ok) {
+      for (const t of batch) this.inDoubt.delete(t.file.path);
       result.disputed += batch.length;
       return;
     }

@@ -67,6 +67,14 @@ export class Progress {
     this.out.write(`${this.interactive ? '\r\x1b[K' : ''}push: ${message}\n`);
   }
 
+  /** The sum of several passes of one `push --once` (the last pass's summary alone says only what was left to it). */
+  allPasses(result: PassResult, passes: number): void {
+    this.out.write(
+      `push: in all ${result.files} files sent (${megabytes(result.bytes)}), ${result.replaced} replaced, ` +
+        `${result.moved} moved, ${result.deleted} deleted, in ${passes} passes\n`,
+    );
+  }
+
   end(result: PassResult): void {
     const idle = result.files + result.moved + result.deleted === 0;
     if (this.interactive) this.out.write('\r\x1b[K');

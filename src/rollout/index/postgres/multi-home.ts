@@ -4,8 +4,19 @@ import type { SearchQuery } from '../../search/match.js';
 import type { LocatedDoc } from '../../search/session-matcher.js';
 import type { IndexQuery, ModelUsage, UsageAggregate, UsageAggregation } from '../metadata-index.js';
 import type { SearchFilter, StoredFile } from '../store.js';
-import { DOC_CHUNK, docOf, documentsOf, scopeCodes, searchConditions, searchFilter, type DocRow, type PgSearchFilter } from './search.js';
-import { FILE_COLUMNS, Params, containsPattern, listConditions } from './sql.js';
+import {
+  DOC_CHUNK,
+  docOf,
+  documentsOf,
+  needleChoices,
+  scopeCodes,
+  searchConditions,
+  searchFilter,
+  type DocRow,
+  type NeedleChoice,
+  type PgSearchFilter,
+} from './search.js';
+import { FILE_COLUMNS, Params, containsPattern, listConditions, named } from './sql.js';
 import { normalize } from './store.js';
 import { quarterHoursSuffice } from '../quarter-hours.js';
 import type { MirrorQuery } from '../sqlite/usage-mirror.js';
@@ -31,6 +42,8 @@ export interface MultiHomeQuery extends Omit<IndexQuery, 'after'> {
  */
 export class PgMultiHome {
   private readonly mirror: PgUsageMirror;
+  /** Each search's needle choices, decided at its first batch of candidates (a filter lives as long as its search). */
+  private readonly choices = new WeakMap<PgSearchFilter, Promise<NeedleChoice[]>>();
 
   constructor(private readonly pool: pg.Pool) {
     this.mirror = new PgUsageMirror(pool);
@@ -44,7 +57,9 @@ export class PgMultiHome {
   async query(q: MultiHomeQuery, search?: SearchFilter): Promise<HomeRow[]> {
     if (q.homes.length === 0) return [];
     const p = new Params();
-    const where = [...listConditions(q as IndexQuery, p), ...(search === undefined ? [] : searchConditions(search as PgSearchFilter, p))];
+    const where = [...listConditions(q as IndexQuery, p)];
+    const choices = search === undefined ? [] : await this.choicesOf(search as PgSearchFilter);
+    if (search !== undefined) where.push(...searchConditions(search as PgSearchFilter, p, choices));
     const dir = q.order === 'desc' ? 'DESC' : 'ASC';
     const cmp = q.order === 'desc' ? '<' : '>';
     const near = q.order === 'desc' ? '<=' : '>=';
@@ -61,8 +76,20 @@ export class PgMultiHome {
       `SELECT s.home, s.mtime_ms AS mtime_order, s.key AS key_order, ${FILE_COLUMNS} FROM cs_index_files s ` +
       `WHERE s.home = h.home AND ${where.join(' AND ')} ORDER BY ${order.map((c) => `s.${c} ${dir}`).join(', ')} LIMIT ${limit}) r ` +
       `ORDER BY ${q.sort === 'created' ? '' : `r.mtime_order ${dir}, `}r.key_order ${dir}, r.home ${dir} LIMIT ${limit}`;
-    const { rows } = await this.pool.query<{ home: string }>(sql, p.values);
+    // Prepared per connection (planning took longer than running it), unless the plan depends on a value:
+    // a generic plan tells neither a rare LIKE pattern (the trigram index) from a common one, nor a few files from many.
+    const generic = q.filter.q === undefined && choices.every((c) => c === 'probe');
+    const { rows } = await this.pool.query<{ home: string }>(generic ? named(sql, p.values) : { text: sql, values: p.values });
     return rows.map((r) => ({ ...normalize(r)!, home: r.home }));
+  }
+
+  private choicesOf(search: PgSearchFilter): Promise<NeedleChoice[]> {
+    let found = this.choices.get(search);
+    if (found === undefined) {
+      found = needleChoices(this.pool, search);
+      this.choices.set(search, found);
+    }
+    return found;
   }
 
   /** How many sessions of `homes` pass the filters of `q` (PgStore.countMatching over several homes). */

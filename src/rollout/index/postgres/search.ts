@@ -36,17 +36,62 @@ export function searchFilter(search: SearchQuery): PgSearchFilter {
   };
 }
 
+/** A needle found in more documents than this is not listed by file but probed (SQLite's PROBE_HITS). */
+export const PROBE_HITS = 2000;
+/** Files among those first hits from which a probe of each session in page order finds a page sooner than reading every hit. */
+export const PROBE_SPREAD = 200;
+
+/**
+ * How a needle narrows the candidates: the files holding it (few hits), a probe of each session's
+ * documents in page order (hits in many files: a page is found after a few probes), or the
+ * planner's choice (many hits in few files).
+ */
+export type NeedleChoice = { fids: number[] } | 'probe' | 'planner';
+
+/**
+ * Decides each needle's NeedleChoice from its first PROBE_HITS + 1 documents (one statement each,
+ * planned with the needle: the trigram index for a rare one, a short scan for a common one), as
+ * SQLite's search decides between its hits and a probe per session. Left to the planner, a needle
+ * in every session read all its hits (every session's) to fill a page of 25.
+ */
+export async function needleChoices(pool: pg.Pool, filter: PgSearchFilter): Promise<NeedleChoice[]> {
+  return Promise.all(
+    filter.patterns.map(async (pattern): Promise<NeedleChoice> => {
+      const { rows } = await pool.query<{ fid: number }>(
+        'SELECT d.fid::float8 AS fid FROM cs_index_docs d WHERE d.folded LIKE $1 AND d.role = ANY($2::int2[]) LIMIT $3',
+        [pattern, filter.roles, PROBE_HITS + 1],
+      );
+      const fids = [...new Set(rows.map((r) => r.fid))];
+      if (rows.length <= PROBE_HITS) return { fids };
+      return fids.length >= PROBE_SPREAD ? 'probe' : 'planner';
+    }),
+  );
+}
+
 /**
  * Conditions on the session row `s`: for each pattern, the session has a document in scope
- * holding it. The planner chooses between the trigram index (rare needles) and a probe of each
- * session's documents in page order (frequent ones), from its statistics.
+ * holding it. Without `choices`, the planner chooses between the trigram index (rare needles) and
+ * a probe of each session's documents in page order (frequent ones), from its statistics; with
+ * them, each needle as chosen (`OFFSET 0` keeps a probe per session: never turned into a join).
  */
-export function searchConditions(filter: PgSearchFilter, p: Params): string[] {
+export function searchConditions(filter: PgSearchFilter, p: Params, choices?: readonly NeedleChoice[]): string[] {
   if (filter.patterns.length === 0) return [];
-  const roles = p.add(filter.roles);
-  return filter.patterns.map(
-    (pattern) => `s.fid IN (SELECT d.fid FROM cs_index_docs d WHERE d.folded LIKE ${p.add(pattern)} AND d.role = ANY(${roles}::int2[]))`,
-  );
+  let added: string | undefined;
+  // Added once, and only when a condition reads it (a parameter no condition uses has no type).
+  const roles = () => (added ??= p.add(filter.roles));
+  return filter.patterns.map((pattern, i) => {
+    const choice = choices?.[i] ?? 'planner';
+    if (choice === 'planner') {
+      return `s.fid IN (SELECT d.fid FROM cs_index_docs d WHERE d.folded LIKE ${p.add(pattern)} AND d.role = ANY(${roles()}::int2[]))`;
+    }
+    if (choice === 'probe') {
+      return (
+        `EXISTS (SELECT 1 FROM cs_index_docs d WHERE d.fid = s.fid AND d.folded LIKE ${p.add(pattern)} ` +
+        `AND d.role = ANY(${roles()}::int2[]) OFFSET 0)`
+      );
+    }
+    return `s.fid = ANY(${p.add(choice.fids)}::bigint[])`;
+  });
 }
 
 /**

@@ -4,7 +4,7 @@ import type { GroupBy } from '../../usage/grouping.js';
 import { DAY_MS, type OffsetInterval } from '../../usage/time-buckets.js';
 import type { ModelUsage, UsageAggregate, UsageAggregation } from '../metadata-index.js';
 import { NO_TIME, QUARTER_MS, quarterHoursSuffice } from '../quarter-hours.js';
-import { NOT_SHADOWED, Params, pgText, rootsCondition } from './sql.js';
+import { NOT_SHADOWED, Params, named, pgText, rootsCondition } from './sql.js';
 
 /**
  * Cache writes are Claude's (SQLite's usage tables keep them per response); team mode pushes Codex
@@ -217,9 +217,26 @@ const ROLLUP: UsageSource = {
 export async function aggregateUsageOf(
   pool: pg.Pool,
   homes: readonly string[],
-  q: Omit<UsageAggregation, 'groupBy'> & { groupBy: GroupBy | 'home' },
+  q: UsageQueryOf,
   via: UsageVia = 'auto',
 ): Promise<UsageAggregate> {
+  const { tokens, sessions } = usageStatements(homes, q, via);
+  const [t, s] = await Promise.all([
+    pool.query<UsageAggregate['tokens'][number]>(tokens),
+    pool.query<UsageAggregate['sessions'][number]>(sessions),
+  ]);
+  return { tokens: t.rows, sessions: s.rows };
+}
+
+type UsageQueryOf = Omit<UsageAggregation, 'groupBy'> & { groupBy: GroupBy | 'home' };
+
+/**
+ * aggregateUsageOf's two statements, named by their text. Every value is a parameter, the zone's
+ * offsets too (their number is in the text: one CASE arm each), so that a connection prepares each
+ * shape once: with the offsets as literals, every zone and every new latest response (the last
+ * interval ends there) made a new text, parsed and planned at each request.
+ */
+export function usageStatements(homes: readonly string[], q: UsageQueryOf, via: UsageVia = 'auto') {
   const src = via !== 'responses' && quarterHoursSuffice(q as UsageAggregation) ? ROLLUP : RESPONSES;
   const p = new Params();
   // One home compares with =, as the single-home statement always did (its index serves it best).
@@ -235,26 +252,21 @@ export async function aggregateUsageOf(
   ] as const) {
     if (values !== undefined) where.push(`${column} = ANY(${p.add(values)}::text[])`);
   }
-  // Not a named statement: the zone's offsets are literals of its text, which would prepare one per range.
-  const bucket = bucketExpression(q.groupBy, q.offsets, src.at);
+  const bucket = bucketExpression(q.groupBy, q.offsets, src.at, p);
   const from = `FROM ${src.table} JOIN cs_index_files s ON s.fid = r.fid WHERE ${where.join(' AND ')}`;
-  const [tokens, sessions] = await Promise.all([
-    pool.query<UsageAggregate['tokens'][number]>(
+  return {
+    tokens: named(
       `SELECT ${bucket} AS bucket, r.model, sum(r.input)::float8 AS "inputTokens", sum(r.cached)::float8 AS "cachedInputTokens", ` +
         `sum(r.output)::float8 AS "outputTokens", sum(r.reasoning)::float8 AS "reasoningOutputTokens", ${NO_CACHE_WRITES} ` +
         `${from} GROUP BY 1, 2`,
       p.values,
     ),
-    pool.query<UsageAggregate['sessions'][number]>(
-      `SELECT ${bucket} AS bucket, count(DISTINCT (s.home, s.id))::int AS n ${from} GROUP BY 1`,
-      p.values,
-    ),
-  ]);
-  return { tokens: tokens.rows, sessions: sessions.rows };
+    sessions: named(`SELECT ${bucket} AS bucket, count(DISTINCT (s.home, s.id))::int AS n ${from} GROUP BY 1`, p.values),
+  };
 }
 
 /** A response's group: a session column, the model, or a day number for time groups (as SQLite's bucketExpression). */
-function bucketExpression(groupBy: GroupBy | 'home', offsets: readonly OffsetInterval[], at: string): string {
+function bucketExpression(groupBy: GroupBy | 'home', offsets: readonly OffsetInterval[], at: string, p: Params): string {
   switch (groupBy) {
     case 'home':
       return 's.home';
@@ -270,7 +282,9 @@ function bucketExpression(groupBy: GroupBy | 'home', offsets: readonly OffsetInt
       return 's.id';
     default: {
       // The local day of the response: bigint division truncates towards zero, as SQLite's does.
-      const cases = offsets.map((o) => `WHEN ${at} < ${Math.trunc(o.endMs)} THEN (${at} + ${Math.trunc(o.offsetMs)}) / ${DAY_MS}`);
+      const cases = offsets.map(
+        (o) => `WHEN ${at} < ${p.add(Math.trunc(o.endMs))}::int8 THEN (${at} + ${p.add(Math.trunc(o.offsetMs))}::int8) / ${DAY_MS}`,
+      );
       const day = `(CASE WHEN ${at} IS NULL THEN NULL ${cases.join(' ')} END)`;
       if (groupBy === 'day') return `${day}::int`;
       if (groupBy === 'week') return `(${day} - ((${day} + 3) % 7 + 7) % 7)::int`;

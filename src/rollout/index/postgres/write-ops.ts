@@ -11,7 +11,8 @@ import type { PgUsage } from './usage.js';
 
 /** What a write knows of a row it touches: locked at its start, then kept as its operations change it. */
 interface Known {
-  fid: number;
+  /** Undefined while the row is a new one not written yet (its number comes from the upsert). */
+  fid: number | undefined;
   id: string;
   isSession: boolean;
   /** The content offset, undefined while the row has no content state. */
@@ -35,9 +36,11 @@ interface Checkpoint {
  */
 export class OpsWriter {
   private readonly rows = new Map<string, Known | undefined>();
-  private docs: { fid: number; docs: readonly LocatedDoc[] }[] = [];
-  private responses: { fid: number; responses: readonly UsageResponse[] }[] = [];
-  private rule1 = new Set<number>();
+  /** What reads of files found, upserted in one statement before anything that needs their numbers or rows. */
+  private entries = new Map<string, { entry: IndexEntry; row: Known }>();
+  private docs: { row: Known; docs: readonly LocatedDoc[] }[] = [];
+  private responses: { row: Known; responses: readonly UsageResponse[] }[] = [];
+  private rule1 = new Set<Known>();
   private checkpoints = new Map<string, Checkpoint>();
   /** Shared responses whose owner is decided again at the end; sessions that came or went (their threads' responses too). */
   private readonly keys = new Set<string>();
@@ -96,17 +99,21 @@ export class OpsWriter {
         const before = this.rows.get(op.entry.file.relPath);
         const reset = op.resetContent;
         // What the row held goes before it is read again (a new row's number is new: nothing to drop).
-        if (reset !== null && before !== undefined) await this.dropContent(before.fid);
-        const fid = await this.upsert(op.entry);
+        if (reset !== null && before !== undefined) await this.dropContent(await this.fidOf(before));
         const { file, session } = op.entry;
         if (before === undefined || before.isSession !== (session !== null)) this.threads.add(file.id);
         const offset = reset !== null ? reset.offset : before?.offset;
-        this.rows.set(file.relPath, { fid, id: file.id, isSession: session !== null, offset });
+        // The same object: what refers to it (pending documents, responses) gets its number when it is written.
+        const row = before ?? { fid: undefined, id: file.id, isSession: false, offset };
+        Object.assign(row, { id: file.id, isSession: session !== null, offset });
+        this.rows.set(file.relPath, row);
+        this.entries.set(file.relPath, { entry: op.entry, row });
         if (reset !== null) this.checkpoint(file.relPath, { content: reset, doneAtSize: -1, fingerprint: null });
         return true;
       }
       case 'grew': {
         const { stamp } = op;
+        if (this.entries.has(op.relPath)) await this.upsertPending();
         const { rowCount } = await this.client.query({
           name: 'cs-index-grew',
           text: 'UPDATE cs_index_files SET size = $1, mtime_exact = $2, ctime_exact = $3, mtime_ms = $4 WHERE home = $5 AND rel_path = $6',
@@ -117,9 +124,9 @@ export class OpsWriter {
       case 'content': {
         const row = this.rows.get(op.relPath);
         if (row === undefined || row.offset !== op.from) return false; // another writer (or a reset) moved it: see IndexStore.write
-        if (op.docs.length > 0) this.docs.push({ fid: row.fid, docs: op.docs });
-        if (op.responses.length > 0) this.responses.push({ fid: row.fid, responses: op.responses });
-        if (op.hasRecords) this.rule1.add(row.fid);
+        if (op.docs.length > 0) this.docs.push({ row, docs: op.docs });
+        if (op.responses.length > 0) this.responses.push({ row, responses: op.responses });
+        if (op.hasRecords) this.rule1.add(row);
         row.offset = op.at.offset;
         this.checkpoint(op.relPath, { content: op.at, doneAtSize: op.doneAtSize, fingerprint: op.fingerprint });
         return true;
@@ -127,9 +134,10 @@ export class OpsWriter {
       case 'delete': {
         const row = this.rows.get(op.relPath);
         if (row === undefined) return false;
-        await this.dropContent(row.fid);
+        const fid = await this.fidOf(row);
+        await this.dropContent(fid);
         // The documents go with the row (ON DELETE CASCADE).
-        await this.client.query({ name: 'cs-index-delete', text: 'DELETE FROM cs_index_files WHERE fid = $1', values: [row.fid] });
+        await this.client.query({ name: 'cs-index-delete', text: 'DELETE FROM cs_index_files WHERE fid = $1', values: [fid] });
         this.rows.set(op.relPath, undefined);
         this.checkpoints.delete(op.relPath);
         this.threads.add(row.id);
@@ -158,12 +166,20 @@ export class OpsWriter {
     this.checkpoints.set(relPath, { ...next, doneAtSize: next.doneAtSize ?? before?.doneAtSize });
   }
 
-  /** Writes the documents, responses, rule 1 and checkpoints gathered so far, one statement each. */
+  /** A row's number: a new row is written first (with every other pending one). */
+  private async fidOf(row: Known): Promise<number> {
+    if (row.fid === undefined) await this.upsertPending();
+    return row.fid!;
+  }
+
+  /** Writes the rows, documents, responses, rule 1 and checkpoints gathered so far, one statement each. */
   private async flush(): Promise<void> {
+    await this.upsertPending();
     const [docs, responses, rule1, checkpoints] = [this.docs, this.responses, this.rule1, this.checkpoints];
     [this.docs, this.responses, this.rule1, this.checkpoints] = [[], [], new Set(), new Map()];
-    await addDocsOf(this.client, docs);
-    for (const key of await this.usage.addMany(this.client, responses, [...rule1])) this.keys.add(key);
+    await addDocsOf(this.client, docs.map(({ row, docs }) => ({ fid: row.fid!, docs })));
+    const byFid = responses.map(({ row, responses }) => ({ fid: row.fid!, responses }));
+    for (const key of await this.usage.addMany(this.client, byFid, [...rule1].map((row) => row.fid!))) this.keys.add(key);
     if (checkpoints.size === 0) return;
     const at = [...checkpoints];
     await this.client.query({
@@ -185,44 +201,54 @@ export class OpsWriter {
     });
   }
 
-  /** Records what a read of a file found; returns its file number (kept when the row exists). */
-  private async upsert({ file, stamp, session }: IndexEntry): Promise<number> {
-    const s = session?.summary;
-    const { rows } = await this.client.query<{ fid: number }>({
-      name: 'cs-index-upsert',
+  /**
+   * Records what the reads of files found, all pending rows in one statement (a row keeps its
+   * number when it exists; a new one gets it here). Rows in path order, as they are locked.
+   */
+  private async upsertPending(): Promise<void> {
+    if (this.entries.size === 0) return;
+    const pending = [...this.entries.values()].sort((a, b) => (a.entry.file.relPath < b.entry.file.relPath ? -1 : 1));
+    this.entries = new Map();
+    const col = <T>(f: (e: IndexEntry) => T): T[] => pending.map(({ entry }) => f(entry));
+    const summary = (e: IndexEntry) => e.session?.summary;
+    const { rows } = await this.client.query<{ p: string; fid: number }>({
+      name: 'cs-index-upsert-many',
       text: `
         INSERT INTO cs_index_files (home, rel_path, key, id, archived, dev, ino, size, mtime_exact, ctime_exact, mtime_ms,
                                     is_session, has_user_message, created_ms, title, title_folded, cwd_norm, source, model_provider)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+        SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[], $6::float8[], $7::float8[], $8::bigint[],
+                                 $9::float8[], $10::float8[], $11::bigint[], $12::boolean[], $13::boolean[], $14::bigint[],
+                                 $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])
         ON CONFLICT (home, rel_path) DO UPDATE SET
           key = excluded.key, id = excluded.id, archived = excluded.archived, dev = excluded.dev, ino = excluded.ino,
           size = excluded.size, mtime_exact = excluded.mtime_exact, ctime_exact = excluded.ctime_exact, mtime_ms = excluded.mtime_ms,
           is_session = excluded.is_session, has_user_message = excluded.has_user_message, created_ms = excluded.created_ms,
           title = excluded.title, title_folded = excluded.title_folded, cwd_norm = excluded.cwd_norm, source = excluded.source,
           model_provider = excluded.model_provider
-        RETURNING fid::float8 AS fid`,
+        RETURNING rel_path AS p, fid::float8 AS fid`,
       values: [
         this.home,
-        file.relPath,
-        file.key,
-        file.id,
-        file.archived,
-        stamp.dev,
-        stamp.ino,
-        stamp.size,
-        stamp.mtimeMs,
-        stamp.ctimeMs,
-        wholeMtimeMs(stamp.mtimeMs),
-        session !== null,
-        session?.hasUserMessage === true,
-        s ? Date.parse(s.createdAt) : null,
-        pgText(s?.title ?? null),
-        pgText(s?.title != null ? fold(s.title) : null),
-        pgText(s?.cwd != null ? normalizeCwd(s.cwd) : null),
-        pgText(s?.source ?? null),
-        pgText(s?.modelProvider ?? null),
+        col((e) => e.file.relPath),
+        col((e) => e.file.key),
+        col((e) => e.file.id),
+        col((e) => e.file.archived),
+        col((e) => e.stamp.dev),
+        col((e) => e.stamp.ino),
+        col((e) => e.stamp.size),
+        col((e) => e.stamp.mtimeMs),
+        col((e) => e.stamp.ctimeMs),
+        col((e) => wholeMtimeMs(e.stamp.mtimeMs)),
+        col((e) => e.session !== null),
+        col((e) => e.session?.hasUserMessage === true),
+        col((e) => (e.session ? Date.parse(e.session.summary.createdAt) : null)),
+        col((e) => pgText(summary(e)?.title ?? null)),
+        col((e) => { const t = summary(e)?.title; return pgText(t != null ? fold(t) : null); }),
+        col((e) => { const cwd = summary(e)?.cwd; return pgText(cwd != null ? normalizeCwd(cwd) : null); }),
+        col((e) => pgText(summary(e)?.source ?? null)),
+        col((e) => pgText(summary(e)?.modelProvider ?? null)),
       ],
     });
-    return rows[0]!.fid;
+    const fids = new Map(rows.map((r) => [r.p, r.fid]));
+    for (const { entry, row } of pending) row.fid = fids.get(entry.file.relPath)!;
   }
 }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { passesSelectors } from '../../usage/grouping.js';
-import { zeroTokens } from '../../sources/common/tokens.js';
-import { bucketDay, DAY_MS, type OffsetInterval } from '../../usage/time-buckets.js';
+import { WeightedLru } from '../../lru.js';
+import { bucketDay, DAY_MS, type OffsetInterval, type TimeGroup } from '../../usage/time-buckets.js';
 import type { UsageAggregate, UsageAggregation, UsageBucket } from '../metadata-index.js';
 import { NO_TIME, QUARTER_MS } from '../quarter-hours.js';
 
@@ -15,6 +15,10 @@ export type SessionRow = [number, string, number | boolean, Opt, Opt, Opt, numbe
 export type RollupRow = [number, number, string, number, number, number, number, number?, number?];
 /** Counts per rollup row: input, cached, output, reasoning, cache writes (5m, 1h; Claude's). */
 const WIDTH = 6;
+/** Filters whose passing sessions a mirror keeps (a byte per session each). */
+const KEPT_SETS = 8;
+/** (bucket, model) pairs up to which an aggregation finds its sums by a table (4 bytes each) rather than a map. */
+const DENSE_SLOTS = 1 << 20;
 
 interface SessionFacts {
   id: string;
@@ -47,7 +51,18 @@ export class UsageMirror {
     private readonly counts: Float64Array,
     private readonly models: string[],
     private readonly sessions: SessionFacts[],
-  ) {}
+  ) {
+    this.identity = Int32Array.from(sessions, (s) => s.identity);
+    this.keptSets = new WeightedLru({ maxEntries: KEPT_SETS, maxWeight: 4 * KEPT_SETS * (sessions.length + 256) });
+    this.rowBuckets = new WeightedLru({ maxEntries: KEPT_SETS, maxWeight: 16 * KEPT_SETS * (qh.length + 256) });
+  }
+
+  /** Each session's identity, by index. */
+  private readonly identity: Int32Array;
+  /** The sessions that pass a filter (kept): a dashboard asks the same few filters again and again. */
+  private readonly keptSets: WeightedLru<string, Uint8Array>;
+  /** The rows' buckets of a grouping (below). */
+  private readonly rowBuckets: WeightedLru<string, RowBuckets>;
 
   /**
    * The rollup as it is now, or null when it has more than MIRROR_MAX_ROWS rows. Reading it
@@ -110,105 +125,178 @@ export class UsageMirror {
       counts[at + 5] = cw1h;
       i += 1;
     }
-    return new UsageMirror(version, qh.subarray(0, i), model, session, counts, models, sessions);
+    // A session's rows one after another (all of one identity's): aggregate counts sessions by that.
+    const order = byIdentity(session.subarray(0, i), sessions);
+    const counted = new Float64Array(WIDTH * i);
+    order.forEach((from, to) => counted.set(counts.subarray(WIDTH * from, WIDTH * from + WIDTH), WIDTH * to));
+    const pick = <T extends Int32Array | Uint32Array>(a: T) => order.map((from) => a[from]!) as T;
+    return new UsageMirror(version, pick(qh), pick(model), pick(session), counted, models, sessions);
   }
 
   /**
    * The same answer as the SQL over the rollup: token sums per bucket and model, distinct sessions
    * (of a home) per bucket; only the sessions of `homes` when given, and groupBy `home` by home.
+   * One pass over the rows with numbers only: each row's bucket is a small integer (per quarter
+   * hour, per model, or per session, computed once), its sums go to a slot per (bucket, model),
+   * and a session is counted once per bucket by the last identity each bucket met.
    */
   aggregate(q: MirrorQuery, homes?: ReadonlySet<string>): UsageAggregate {
-    const keep = sessionFilter(q, this.sessions, homes);
-    const bucketOf = bucketFunction(
-      q,
-      (i) => this.sessions[this.session[i]!]!,
-      (i) => this.models[this.model[i]!]!,
-    );
+    const keep = this.kept(q, homes);
+    const { ids, labels } = this.buckets(q);
+    const nModels = this.models.length;
     const since = q.sinceMs;
     const until = q.untilMs;
-    const tokens = new Map<UsageBucket, Map<string, UsageAggregate['tokens'][number]>>();
-    const perBucket = new Map<UsageBucket, Set<number>>();
+    // A slot per (bucket, model) met, found by a table when the pairs are few, by a map otherwise.
+    const dense = labels.length * nModels <= DENSE_SLOTS;
+    const slotTable = dense ? new Int32Array(labels.length * nModels).fill(-1) : null;
+    const slotMap = dense ? null : new Map<number, number>();
+    const slotKeys: number[] = [];
+    let sums = new Float64Array(WIDTH * 64);
+    const sessionsIn = new Int32Array(labels.length);
+    const lastIn = new Int32Array(labels.length).fill(-1);
     for (let i = 0; i < this.qh.length; i++) {
       const s = this.session[i]!;
-      if (!keep[s]) continue;
-      const qh = this.qh[i]!;
+      if (keep[s] === 0) continue;
       if (since !== undefined || until !== undefined) {
+        const qh = this.qh[i]!;
         if (qh === NO_TIME) continue;
         const at = qh * QUARTER_MS;
         if ((since !== undefined && at < since) || (until !== undefined && at > until)) continue;
       }
-      const bucket = bucketOf(i, qh);
-      const model = this.models[this.model[i]!]!;
-      let byModel = tokens.get(bucket);
-      if (byModel === undefined) tokens.set(bucket, (byModel = new Map()));
-      let row = byModel.get(model);
-      if (row === undefined) {
-        row = { bucket, model, ...zeroTokens(), cacheWrite5mTokens: 0, cacheWrite1hTokens: 0 };
-        byModel.set(model, row);
+      const b = ids[i]!;
+      const key = b * nModels + this.model[i]!;
+      let slot = slotTable !== null ? slotTable[key]! : (slotMap!.get(key) ?? -1);
+      if (slot === -1) {
+        slot = slotKeys.push(key) - 1;
+        if (slotTable !== null) slotTable[key] = slot;
+        else slotMap!.set(key, slot);
+        if (WIDTH * slotKeys.length > sums.length) {
+          const grown = new Float64Array(sums.length * 2);
+          grown.set(sums);
+          sums = grown;
+        }
       }
-      const at = WIDTH * i;
-      row.inputTokens += this.counts[at]!;
-      row.cachedInputTokens += this.counts[at + 1]!;
-      row.outputTokens += this.counts[at + 2]!;
-      row.reasoningOutputTokens += this.counts[at + 3]!;
-      row.cacheWrite5mTokens! += this.counts[at + 4]!;
-      row.cacheWrite1hTokens! += this.counts[at + 5]!;
-      let ids = perBucket.get(bucket);
-      if (ids === undefined) perBucket.set(bucket, (ids = new Set()));
-      ids.add(this.sessions[s]!.identity);
+      const to = WIDTH * slot;
+      const from = WIDTH * i;
+      for (let k = 0; k < WIDTH; k++) sums[to + k]! += this.counts[from + k]!;
+      // The rows of one identity are one run (build): a bucket's last identity is the only one it can meet again.
+      const identity = this.identity[s]!;
+      if (lastIn[b] !== identity) {
+        lastIn[b] = identity;
+        sessionsIn[b]! += 1;
+      }
     }
-    const sessions = [...perBucket].map(([bucket, ids]) => ({ bucket, n: ids.size }));
-    return { tokens: [...tokens.values()].flatMap((byModel) => [...byModel.values()]), sessions };
+    const tokens = slotKeys.map((key, slot) => {
+      const at = WIDTH * slot;
+      return {
+        bucket: labels[Math.floor(key / nModels)]!,
+        model: this.models[key % nModels]!,
+        inputTokens: sums[at]!,
+        cachedInputTokens: sums[at + 1]!,
+        outputTokens: sums[at + 2]!,
+        reasoningOutputTokens: sums[at + 3]!,
+        cacheWrite5mTokens: sums[at + 4]!,
+        cacheWrite1hTokens: sums[at + 5]!,
+      };
+    });
+    const sessions: UsageAggregate['sessions'] = [];
+    sessionsIn.forEach((n, b) => n > 0 && sessions.push({ bucket: labels[b]!, n }));
+    return { tokens, sessions };
+  }
+
+  /** Which sessions pass the roots and filters of `q` (and are of `homes`), 1 or 0 by index; kept for the next asks. */
+  private kept(q: MirrorQuery, homes?: ReadonlySet<string>): Uint8Array {
+    const key = JSON.stringify([q.archived, q.filter.cwd, q.filter.source, q.filter.provider, homes && [...homes].sort()]);
+    let keep = this.keptSets.get(key);
+    if (keep === undefined) {
+      keep = new Uint8Array(this.sessions.length);
+      const selective = q.filter.cwd !== undefined || q.filter.source !== undefined || q.filter.provider !== undefined;
+      this.sessions.forEach((s, i) => {
+        const rooted = q.archived === 'all' ? !s.archived || !s.shadowed : s.archived === (q.archived === 'true');
+        keep![i] = rooted && (homes === undefined || homes.has(s.home)) && (!selective || passesSelectors(s, q.filter)) ? 1 : 0;
+      });
+      this.keptSets.set(key, keep, keep.length + key.length);
+    }
+    return keep;
+  }
+
+  /**
+   * Each row's bucket number for `q`'s grouping, and each number's bucket, as the SQL over the
+   * rollup computes them (integer division truncates, as SQLite's does). Kept for the next asks:
+   * they depend only on the grouping (and the zone's offsets).
+   */
+  private buckets(q: MirrorQuery): RowBuckets {
+    const group = q.groupBy;
+    if (group === 'model') return { ids: this.model, labels: this.models };
+    const key = isTimeGroup(group) ? JSON.stringify([group, q.offsets]) : group;
+    let found = this.rowBuckets.get(key);
+    if (found === undefined) {
+      found = isTimeGroup(group) ? this.timeBuckets(group, q.offsets) : this.factBuckets(group);
+      this.rowBuckets.set(key, found, 4 * found.ids.length + key.length);
+    }
+    return found;
+  }
+
+  /** By a fact of the row's session. */
+  private factBuckets(group: 'home' | 'cwd' | 'source' | 'provider' | 'session'): RowBuckets {
+    const fact = group === 'session' ? 'id' : group;
+    const labels: UsageBucket[] = [];
+    const numbers = new Map<string | null, number>();
+    const ofSession = Int32Array.from(this.sessions, (s) => {
+      let n = numbers.get(s[fact]);
+      if (n === undefined) numbers.set(s[fact], (n = labels.push(s[fact]) - 1));
+      return n;
+    });
+    return { ids: this.session.map((s) => ofSession[s]!), labels };
+  }
+
+  /** By the day, week or month of the row's quarter hour in the zone's offsets. */
+  private timeBuckets(group: TimeGroup, offsets: readonly OffsetInterval[]): RowBuckets {
+    const labels: UsageBucket[] = [];
+    // bucketDay of a month goes through luxon: once per day number, and a bucket number once per quarter hour.
+    const byLabel = new Map<UsageBucket, number>();
+    const byDay = new Map<number, number>();
+    const byQuarter = new Map<number, number>();
+    const number = (bucket: UsageBucket): number => {
+      let n = byLabel.get(bucket);
+      if (n === undefined) byLabel.set(bucket, (n = labels.push(bucket) - 1));
+      return n;
+    };
+    const ids = this.qh.map((qh) => {
+      let b = byQuarter.get(qh);
+      if (b !== undefined) return b;
+      const at = qh * QUARTER_MS;
+      const o = qh === NO_TIME ? undefined : offsets.find((x) => at < Math.trunc(x.endMs));
+      if (o === undefined) b = number(null);
+      else {
+        const day = Math.trunc((at + Math.trunc(o.offsetMs)) / DAY_MS);
+        b = byDay.get(day);
+        if (b === undefined) byDay.set(day, (b = number(bucketDay(day, group))));
+      }
+      byQuarter.set(qh, b);
+      return b;
+    });
+    return { ids, labels };
   }
 }
+
+/** The rows' order (old index by new position) that puts each identity's rows together, in their order. */
+function byIdentity(session: Int32Array, sessions: readonly SessionFacts[]): Int32Array {
+  const starts = new Int32Array(sessions.reduce((n, s) => Math.max(n, s.identity + 1), 0) + 1);
+  for (const s of session) starts[sessions[s]!.identity + 1]! += 1;
+  for (let k = 1; k < starts.length; k++) starts[k]! += starts[k - 1]!;
+  const order = new Int32Array(session.length);
+  session.forEach((s, i) => (order[starts[sessions[s]!.identity]!++] = i));
+  return order;
+}
+
+interface RowBuckets {
+  /** The bucket number of each row. */
+  ids: Int32Array | Uint32Array;
+  labels: readonly UsageBucket[];
+}
+
+const isTimeGroup = (group: MirrorQuery['groupBy']): group is TimeGroup => group === 'day' || group === 'week' || group === 'month';
 
 /** A usage aggregation, grouped by home too. */
 export type MirrorQuery = Omit<UsageAggregation, 'groupBy'> & { groupBy: UsageAggregation['groupBy'] | 'home' };
-
-/** Which sessions pass the roots and filters of `q` (and are of `homes`), by index. */
-function sessionFilter(q: MirrorQuery, sessions: readonly SessionFacts[], homes?: ReadonlySet<string>): boolean[] {
-  return sessions.map(
-    (s) =>
-      (homes === undefined || homes.has(s.home)) &&
-      (q.archived === 'all' ? !s.archived || !s.shadowed : s.archived === (q.archived === 'true')) &&
-      passesSelectors(s, q.filter),
-  );
-}
-
-/** The group of a row, as the SQL over the rollup computes it (integer division truncates, as SQLite's does). */
-function bucketFunction(
-  q: MirrorQuery,
-  sessionOf: (i: number) => SessionFacts,
-  modelOf: (i: number) => string,
-): (i: number, qh: number) => UsageBucket {
-  switch (q.groupBy) {
-    case 'home':
-      return (i) => sessionOf(i).home;
-    case 'model':
-      return (i) => modelOf(i);
-    case 'cwd':
-      return (i) => sessionOf(i).cwd;
-    case 'source':
-      return (i) => sessionOf(i).source;
-    case 'provider':
-      return (i) => sessionOf(i).provider;
-    case 'session':
-      return (i) => sessionOf(i).id;
-    default: {
-      const group = q.groupBy;
-      const offsets: readonly OffsetInterval[] = q.offsets;
-      // bucketDay of a month goes through luxon: once per day number.
-      const buckets = new Map<number, number>();
-      return (_i, qh) => {
-        if (qh === NO_TIME) return null;
-        const at = qh * QUARTER_MS;
-        const o = offsets.find((x) => at < Math.trunc(x.endMs));
-        if (o === undefined) return null;
-        const day = Math.trunc((at + Math.trunc(o.offsetMs)) / DAY_MS);
-        let bucket = buckets.get(day);
-        if (bucket === undefined) buckets.set(day, (bucket = bucketDay(day, group)));
-        return bucket;
-      };
-    }
-  }
-}

@@ -281,7 +281,13 @@ export class UsageStore {
 
   /** The earliest and latest time of a counted response (for the zone's offsets); null when there is none. */
   timeRange(): { minMs: number; maxMs: number } | null {
-    const r = this.db.prepare('SELECT min(at_ms) AS minMs, max(at_ms) AS maxMs FROM usage_responses WHERE counted = 1').get() as {
+    // Two subqueries: SQLite reads a lone min() or max() from the end of usage_counted, both in one select scan every row.
+    const r = this.db
+      .prepare(
+        'SELECT (SELECT min(at_ms) FROM usage_responses WHERE counted = 1) AS minMs, ' +
+          '(SELECT max(at_ms) FROM usage_responses WHERE counted = 1) AS maxMs',
+      )
+      .get() as {
       minMs: number | null;
       maxMs: number | null;
     };

@@ -1,7 +1,7 @@
-import { opendir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { opendir, realpath, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { MAX_DIR_FILES, UUID } from '../common/fields.js';
-import { entryInfo, pathKind, type EntryKind } from '../../files/fs-safety.js';
+import { entryInfo, isWithin, type EntryInfo, type EntryKind } from '../../files/fs-safety.js';
 import { FILES_AT_ONCE } from '../../tuning.js';
 import type { RolloutLogger } from '../../types.js';
 import { PROJECTS_DIR, type ClaudeHome } from './home.js';
@@ -28,7 +28,13 @@ export interface ClaudeFile {
   agentId: string | null;
 }
 
-const SESSION_FILE = /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\.jsonl$/;
+const HEX_UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+/**
+ * A main session's file name: its id in lower case (what Claude Code writes) or upper case, never
+ * mixed, so that a lookup by id stats two names per project, not every spelling, and finds what
+ * the walk finds (docs/claude.md, "Ids").
+ */
+const SESSION_FILE = new RegExp(`^(${HEX_UUID}|${HEX_UUID.toUpperCase()})\\.jsonl$`);
 /** Agent ids seen are 17 hex digits (`a8e81a30845775904`); accept any short id of letters, digits, `-` and `_`. */
 const AGENT_FILE = /^agent-([A-Za-z0-9_-]{1,128})\.jsonl$/;
 const SUBAGENTS_DIR = 'subagents';
@@ -68,11 +74,53 @@ export function classifyClaudePath(rel: string): ClaudePathKind | null {
 }
 
 /**
- * The entries of one directory that are regular files or directories inside the home (links
- * are followed only when they stay inside it; FIFOs, sockets and devices are left out), at
- * most MAX_DIR_FILES of them: a hostile directory of millions of entries costs a bounded walk.
+ * What an entry is to discovery (null: passed by). A link is followed only inside the home, and
+ * not when it is an alias: a link to a directory of the tree under `projects/`, or to a
+ * transcript there of the same id, which the walk reaches by its own path anyway (a project
+ * directory linked to another would list its sessions twice, and their ids would be ambiguous).
+ * Codex's walker has the same rule (tree-walk.ts, kindOf).
  */
-async function entriesOf(dir: string, realHome: string, log: RolloutLogger, rel: string): Promise<{ name: string; kind: EntryKind }[]> {
+function usableKind(info: EntryInfo | null, rel: string, home: ClaudeHome): EntryKind | null {
+  if (info === null || info.linkTarget === undefined || !isWithin(home.realProjects, info.linkTarget)) return info?.kind ?? null;
+  const own = [PROJECTS_DIR, ...relative(home.realProjects, info.linkTarget).split(sep)].filter((p) => p !== '').join('/');
+  const target = classifyClaudePath(own);
+  if (info.kind === 'directory') return target === null || target.kind === 'session' ? 'directory' : null;
+  const self = classifyClaudePath(rel);
+  const alias = target?.kind === 'session' && self?.kind === 'session' && target.file.id === self.file.id;
+  return alias ? null : 'file';
+}
+
+/**
+ * entryInfo for a path relative to the home (a name looked up, not listed), with the file's
+ * identity to tell two spellings of one file apart. Its target counts as a link's when any part
+ * of the path is a link: a file told by the watch of a linked directory is an alias too.
+ */
+async function pathInfo(home: ClaudeHome, rel: string): Promise<(EntryInfo & { ino: number; dev: number }) | null> {
+  try {
+    const target = await realpath(join(home.home, rel));
+    if (!isWithin(home.realHome, target)) return null;
+    const st = await stat(target);
+    const kind = st.isFile() ? 'file' : st.isDirectory() ? 'directory' : null;
+    if (kind === null) return null;
+    const linked = target !== join(home.realProjects, relative(PROJECTS_DIR, rel));
+    return { kind, ino: st.ino, dev: st.dev, ...(linked ? { linkTarget: target } : {}) };
+  } catch {
+    return null;
+  }
+}
+
+/** What a path relative to the home is to discovery: the walk's rule (usableKind) for one path, such as a watch event's. */
+export async function claudePathKind(home: ClaudeHome, rel: string): Promise<EntryKind | null> {
+  return usableKind(await pathInfo(home, rel), rel, home);
+}
+
+/**
+ * The entries of one directory that are regular files or directories inside the home (links
+ * are followed only when they stay inside it and are no alias: usableKind; FIFOs, sockets and
+ * devices are left out), at most MAX_DIR_FILES of them: a hostile directory of millions of
+ * entries costs a bounded walk.
+ */
+async function entriesOf(dir: string, home: ClaudeHome, log: RolloutLogger, rel: string): Promise<{ name: string; kind: EntryKind }[]> {
   const out: { name: string; kind: EntryKind }[] = [];
   let handle;
   try {
@@ -89,13 +137,24 @@ async function entriesOf(dir: string, realHome: string, log: RolloutLogger, rel:
         break;
       }
       if (!usableName(entry.name)) continue;
-      const info = await entryInfo(entry, join(dir, entry.name), realHome);
-      if (info !== null) out.push({ name: entry.name, kind: info.kind });
+      const kind = usableKind(await entryInfo(entry, join(dir, entry.name), home.realHome), `${rel}/${entry.name}`, home);
+      if (kind !== null) out.push({ name: entry.name, kind });
     }
   } catch (err) {
     log.debug({ path: rel, err: (err as NodeJS.ErrnoException).code }, 'directory read failed part way');
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The directories of the tree directly under `relDir` that discovery walks into: what the watcher watches. */
+export async function claudeTreeDirsIn(home: ClaudeHome, relDir: string, log: RolloutLogger): Promise<string[]> {
+  const entries = await entriesOf(join(home.home, relDir), home, log, relDir);
+  return entries
+    .filter((e) => {
+      const kind = e.kind === 'directory' ? classifyClaudePath(`${relDir}/${e.name}`)?.kind : undefined;
+      return kind === 'project' || kind === 'session-dir' || kind === 'subagents-dir';
+    })
+    .map((e) => e.name);
 }
 
 /** A session's file before its directory of sub-agents: `<id>.jsonl` and `<id>/` sort as `<id>`. */
@@ -114,20 +173,20 @@ function sessionFirst(a: { name: string; kind: EntryKind }, b: { name: string; k
  */
 export async function* discoverClaudeFiles(home: ClaudeHome, log: RolloutLogger): AsyncGenerator<ClaudeFile> {
   const projectsAbs = join(home.home, PROJECTS_DIR);
-  for (const project of await entriesOf(projectsAbs, home.realHome, log, PROJECTS_DIR)) {
+  for (const project of await entriesOf(projectsAbs, home, log, PROJECTS_DIR)) {
     if (project.kind !== 'directory') continue;
     const projectRel = `${PROJECTS_DIR}/${project.name}`;
     const projectAbs = join(projectsAbs, project.name);
-    for (const entry of (await entriesOf(projectAbs, home.realHome, log, projectRel)).sort(sessionFirst)) {
+    for (const entry of (await entriesOf(projectAbs, home, log, projectRel)).sort(sessionFirst)) {
       const rel = `${projectRel}/${entry.name}`;
       const kind = classifyClaudePath(rel);
       if (kind?.kind === 'session' && entry.kind === 'file') yield { ...kind.file, absPath: join(projectAbs, entry.name) };
       if (kind?.kind !== 'session-dir' || entry.kind !== 'directory') continue;
       const subRel = `${rel}/${SUBAGENTS_DIR}`;
       const subAbs = join(projectAbs, entry.name, SUBAGENTS_DIR);
-      const inSession = await entriesOf(join(projectAbs, entry.name), home.realHome, log, rel);
+      const inSession = await entriesOf(join(projectAbs, entry.name), home, log, rel);
       if (!inSession.some((e) => e.name === SUBAGENTS_DIR && e.kind === 'directory')) continue;
-      for (const agent of await entriesOf(subAbs, home.realHome, log, subRel)) {
+      for (const agent of await entriesOf(subAbs, home, log, subRel)) {
         const agentKind = classifyClaudePath(`${subRel}/${agent.name}`);
         if (agentKind?.kind === 'session' && agent.kind === 'file') yield { ...agentKind.file, absPath: join(subAbs, agent.name) };
       }
@@ -136,21 +195,32 @@ export async function* discoverClaudeFiles(home: ClaudeHome, log: RolloutLogger)
 }
 
 /**
- * The main-session transcripts of `id` (lower case): `projects/<dir>/<id>.jsonl`, one stat per
- * project directory that discovery walks into (the same rule: a directory, or a link to one
- * inside the home), instead of a walk of every file. A sub-agent's id is derived
- * (subagentSessionId), not a file name: only discoverClaudeFiles finds one.
+ * The main-session transcripts of `id` (lower case): `projects/<dir>/<id>.jsonl` or its upper-case
+ * name, two stats per project directory that discovery walks into (by the same rules), instead of
+ * a walk of every file. A sub-agent's id is derived (subagentSessionId), not a file name: only
+ * discoverClaudeFiles finds one.
  */
 export async function claudeSessionFilesOf(home: ClaudeHome, id: string, log: RolloutLogger): Promise<ClaudeFile[]> {
   const projectsAbs = join(home.home, PROJECTS_DIR);
-  const projects = (await entriesOf(projectsAbs, home.realHome, log, PROJECTS_DIR)).filter((p) => p.kind === 'directory');
+  const projects = (await entriesOf(projectsAbs, home, log, PROJECTS_DIR)).filter((p) => p.kind === 'directory');
+  const names = [...new Set([`${id}.jsonl`, `${id.toUpperCase()}.jsonl`])];
   const out: ClaudeFile[] = [];
-  for (let i = 0; i < projects.length; i += FILES_AT_ONCE) {
-    const batch = projects.slice(i, i + FILES_AT_ONCE).map(({ name }) => ({ name, abs: join(projectsAbs, name, `${id}.jsonl`) }));
-    const kinds = await Promise.all(batch.map((b) => pathKind(b.abs, home.realHome)));
+  const seen = new Set<string>();
+  const batches = projects.flatMap(({ name }) =>
+    names.map((file) => ({ rel: `${PROJECTS_DIR}/${name}/${file}`, abs: join(projectsAbs, name, file) })),
+  );
+  for (let i = 0; i < batches.length; i += FILES_AT_ONCE) {
+    const batch = batches.slice(i, i + FILES_AT_ONCE);
+    const infos = await Promise.all(batch.map((b) => pathInfo(home, b.rel)));
     batch.forEach((b, j) => {
-      const kind = classifyClaudePath(`${PROJECTS_DIR}/${b.name}/${id}.jsonl`);
-      if (kinds[j] === 'file' && kind?.kind === 'session') out.push({ ...kind.file, absPath: b.abs });
+      const info = infos[j] ?? null;
+      const kind = classifyClaudePath(b.rel);
+      if (info === null || usableKind(info, b.rel, home) !== 'file' || kind?.kind !== 'session') return;
+      // On a case-insensitive file system both names are one file.
+      const identity = `${info.dev}:${info.ino}:${b.rel.slice(0, b.rel.lastIndexOf('/'))}`;
+      if (seen.has(identity)) return;
+      seen.add(identity);
+      out.push({ ...kind.file, absPath: b.abs });
     });
   }
   return out;

@@ -23,6 +23,8 @@ export function claudeHomeFrom(flag: string | undefined, env: NodeJS.ProcessEnv)
 export interface ClaudeHome {
   home: string;
   realHome: string;
+  /** The real path of `projects/`: a link whose target lies in it is an alias of a path the walk reaches anyway (discovery.ts). */
+  realProjects: string;
 }
 
 /**
@@ -37,7 +39,8 @@ export async function findClaudeHome(home: string): Promise<ClaudeHome | null> {
     if (!(await stat(projects)).isDirectory()) return null;
     const realHome = await realpath(home);
     // A `projects` that is a link out of the home would list files that no read may open.
-    return isWithin(realHome, await realpath(projects)) ? { home, realHome } : null;
+    const realProjects = await realpath(projects);
+    return isWithin(realHome, realProjects) ? { home, realHome, realProjects } : null;
   } catch {
     return null;
   }

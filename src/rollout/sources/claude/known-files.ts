@@ -1,10 +1,9 @@
 import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathKind } from '../../files/fs-safety.js';
 import { FILES_AT_ONCE } from '../../tuning.js';
 import type { RolloutLogger } from '../../types.js';
-import { classifyClaudePath, discoverClaudeFiles, type ClaudeFile } from './discovery.js';
+import { claudePathKind, classifyClaudePath, discoverClaudeFiles, type ClaudeFile } from './discovery.js';
 import { findClaudeHome } from './home.js';
 import type { Statted } from './newest-first.js';
 
@@ -27,6 +26,12 @@ export class KnownFiles {
   private discovering: Promise<Map<string, StattedFile>> | null = null;
   /** Changes of directories told: a listing started before one is not kept. */
   private treeChanges = 0;
+  /** Files the listing under way has found so far, and the requests waiting while it is small (listedWithin). */
+  private found = 0;
+  private readonly waiters: { cap: number; answer: (listed: boolean) => void }[] = [];
+  /** The last listing done that could not be kept (no complete watch), and the one the next walk takes. */
+  private snapshot: Map<string, StattedFile> | null = null;
+  private handed: Map<string, StattedFile> | null = null;
 
   constructor(
     private readonly home: string,
@@ -52,6 +57,9 @@ export class KnownFiles {
   async list(gone: (relPath: string) => void): Promise<StattedFile[]> {
     const watching = this.watch?.complete() === true;
     if (!watching || this.byPath === null) {
+      const handed = this.handed;
+      this.handed = null;
+      if (handed !== null && this.dirty.size === 0) return this.inOrder(handed);
       // Changes told from here on are applied on top of this listing.
       const byPath = await (this.discovering ??= this.discover(watching).finally(() => (this.discovering = null)));
       return this.inOrder(byPath);
@@ -59,6 +67,45 @@ export class KnownFiles {
     const byPath = this.byPath;
     if (this.dirty.size > 0) await this.restat(byPath, gone);
     return this.inOrder(byPath);
+  }
+
+  /**
+   * Whether a walk can list the tree at once: true when the listing is kept, or when a listing
+   * ends having found at most `cap` files; false as soon as the listing under way has found
+   * more (it goes on in the background). A first page on a large home does not wait for a
+   * listing of the whole tree (docs/claude.md, "Serving"); on a small one it does. Without a
+   * complete watch the listing is not kept: the walk after a true takes the last one done (at
+   * most one listing old), and each call starts the next in the background.
+   */
+  async listedWithin(cap: number): Promise<boolean> {
+    if (this.watch?.complete() === true && this.byPath !== null) return true;
+    if (this.discovering === null) {
+      const listing = this.discover(this.watch?.complete() === true).finally(() => (this.discovering = null));
+      this.discovering = listing;
+      void listing.then((byPath) => (this.snapshot = this.byPath === byPath ? null : byPath), () => {});
+    }
+    if (this.snapshot !== null) {
+      this.handed = this.snapshot;
+      return true;
+    }
+    if (this.found > cap) return false;
+    const listing = this.discovering;
+    return new Promise<boolean>((answer) => {
+      const waiter = { cap, answer };
+      this.waiters.push(waiter);
+      const done = () => {
+        this.handed = this.snapshot;
+        this.answer(waiter, true); // a failed listing is the walk's to meet
+      };
+      void listing.then(done, done);
+    });
+  }
+
+  private answer(waiter: { cap: number; answer: (listed: boolean) => void }, listed: boolean): void {
+    const at = this.waiters.indexOf(waiter);
+    if (at < 0) return;
+    this.waiters.splice(at, 1);
+    waiter.answer(listed);
   }
 
   private inOrder(byPath: Map<string, StattedFile>): StattedFile[] {
@@ -72,8 +119,15 @@ export class KnownFiles {
     this.dirty.clear();
     const changesBefore = this.treeChanges;
     const found: ClaudeFile[] = [];
+    this.found = 0;
     const home = await findClaudeHome(this.home);
-    if (home !== null) for await (const file of discoverClaudeFiles(home, this.log)) found.push(file);
+    if (home !== null) {
+      for await (const file of discoverClaudeFiles(home, this.log)) {
+        found.push(file);
+        this.found = found.length;
+        for (const waiter of this.waiters.filter((w) => found.length > w.cap)) this.answer(waiter, false);
+      }
+    }
     const out = new Map<string, StattedFile>();
     for (let i = 0; i < found.length; i += FILES_AT_ONCE) {
       const chunk = found.slice(i, i + FILES_AT_ONCE);
@@ -89,7 +143,7 @@ export class KnownFiles {
     return out;
   }
 
-  /** The told paths again, by discovery's rules (a regular file, or a link to one inside the home). */
+  /** The told paths again, by discovery's rules (a regular file, or a link to one inside the home that is no alias). */
   private async restat(byPath: Map<string, StattedFile>, gone: (relPath: string) => void): Promise<void> {
     const paths = [...this.dirty];
     this.dirty.clear();
@@ -97,7 +151,7 @@ export class KnownFiles {
     for (const relPath of paths) {
       const kind = classifyClaudePath(relPath);
       const absPath = join(this.home, relPath);
-      const usable = home !== null && kind?.kind === 'session' && (await pathKind(absPath, home.realHome)) === 'file';
+      const usable = home !== null && kind?.kind === 'session' && (await claudePathKind(home, relPath)) === 'file';
       const st = usable ? await stat(absPath).catch(() => null) : null;
       if (st === null || kind?.kind !== 'session') {
         byPath.delete(relPath);

@@ -85,8 +85,11 @@ export async function scanClaudeHead(
         continue;
       }
       text = verdict.ref;
-      // A long line is parsed only while the title is sought (a pasted prompt can be megabytes).
-      record = needed ? await parseUnheld(source, verdict.ref, env) : null;
+      // A long line is parsed only while the title or model is sought, first with its long strings
+      // cut (a 15 MiB answer's text is not needed for its model); whole only when it is a user's
+      // line and may be the title (a pasted prompt can be megabytes).
+      record = needed ? await parseUnheld(source, verdict.ref, { ...env, cutLongStrings: true }) : null;
+      if (record !== null && record.type === 'user' && !scanner.titleDone) record = await parseUnheld(source, verdict.ref, env);
       if (record === null && needed) break; // the file shrank under us
     }
     records += 1;

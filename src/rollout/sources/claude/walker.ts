@@ -1,14 +1,13 @@
-import { readdir, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_BUDGET_WAIT_MS, MemoryBudget } from '../../reading/byte-budget.js';
 import { DEFAULT_READ_LIMITS, type ReadEnv } from '../../reading/session-reader.js';
 import { FILES_AT_ONCE } from '../../tuning.js';
 import type { ArchivedFilter, RolloutFile, RolloutLogger, SortOrder } from '../../types.js';
 import type { SessionWalker } from '../source.js';
-import { MAX_DIR_FILES } from '../common/fields.js';
 import { isAbsentError } from '../../files/fs-safety.js';
 import { scanFailed } from '../../errors.js';
-import { claudeSessionFilesOf, classifyClaudePath, discoverClaudeFiles, type ClaudeFile } from './discovery.js';
+import { claudeSessionFilesOf, claudeTreeDirsIn, classifyClaudePath, discoverClaudeFiles, type ClaudeFile } from './discovery.js';
 import { findClaudeHome } from './home.js';
 import { readClaudeSessionFile } from './reader.js';
 import { claudeRolloutFile } from './session-head.js';
@@ -86,17 +85,12 @@ export class ClaudeWalker implements SessionWalker {
 
   /**
    * The directories of the tree directly under `relDir` (projects, a project's session
-   * directories, a session's `subagents/`): what the watcher descends into. Real directories only
-   * (a link is not followed here; discovery checks the ones it walks), at most MAX_DIR_FILES.
+   * directories, a session's `subagents/`): what the watcher descends into. The ones discovery
+   * walks into (claudeTreeDirsIn: a link inside the home that is no alias), at most MAX_DIR_FILES.
    */
   async numericDirs(relDir: string, order: SortOrder): Promise<string[]> {
-    const out: string[] = [];
-    const entries = await readdir(this.absPath(relDir), { withFileTypes: true }).catch(() => []);
-    for (const entry of entries.slice(0, MAX_DIR_FILES)) {
-      const kind = entry.isDirectory() ? classifyClaudePath(`${relDir}/${entry.name}`)?.kind : undefined;
-      if (kind === 'project' || kind === 'session-dir' || kind === 'subagents-dir') out.push(entry.name);
-    }
-    out.sort();
+    const home = await findClaudeHome(this.home);
+    const out = home === null ? [] : await claudeTreeDirsIn(home, relDir, this.log);
     return order === 'asc' ? out : out.reverse();
   }
 
@@ -157,6 +151,10 @@ export class ClaudeWalker implements SessionWalker {
       for (const rel of this.keys.keys()) if (!seen.has(rel)) this.keys.delete(rel);
     }
     return files;
+  }
+
+  listedWithin(cap: number): Promise<boolean> {
+    return this.known.listedWithin(cap);
   }
 
   watchedBy(watch: { complete(): boolean }): void {

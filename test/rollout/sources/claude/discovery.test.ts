@@ -159,7 +159,7 @@ describe('hostile Claude homes', () => {
 });
 
 describe('finding a main session by id (claudeSessionFilesOf: one stat per project, no walk)', () => {
-  it('finds what discovery finds for that id: in any project, through a link inside the home, never out of it', async () => {
+  it('finds what discovery finds for that id: in any project, through a link inside the home, never out nor through an alias', async () => {
     const dir = await tempClaudeHome();
     const outside = await tempHome();
     await writeJsonl(join(dir, 'projects', '-a', `${ID}.jsonl`), [line]);
@@ -167,7 +167,13 @@ describe('finding a main session by id (claudeSessionFilesOf: one stat per proje
     await writeJsonl(join(dir, 'projects', '-c', '0a1b2c3d-0000-4000-8000-0000000000cc.jsonl'), [line]);
     await writeJsonl(join(outside, 'proj', `${ID}.jsonl`), [line]);
     await symlink(join(outside, 'proj'), join(dir, 'projects', '-linked-out'));
-    await symlink(join(dir, 'projects', '-c'), join(dir, 'projects', '-linked-in'));
+    // A link to a directory inside the home but outside projects/ is followed; one to another project is an alias, passed by.
+    await writeJsonl(join(dir, 'kept', '0a1b2c3d-0000-4000-8000-0000000000cc.jsonl'), [line]);
+    await symlink(join(dir, 'kept'), join(dir, 'projects', '-linked-in'));
+    await symlink(join(dir, 'projects', '-c'), join(dir, 'projects', '-alias'));
+    await writeJsonl(join(dir, 'projects', '-d', `${ID.toUpperCase()}.jsonl`), [line]);
+    // Mixed case is no transcript's name (the walk and the lookup pass it by alike).
+    await writeJsonl(join(dir, 'projects', '-d', `${ID.slice(0, 35)}A.jsonl`), [line]);
     execFileSync('mkfifo', [join(dir, 'projects', '-c', '0a1b2c3d-0000-4000-8000-0000000000dd.jsonl')]);
     const home = (await findClaudeHome(dir))!;
     const viaWalk = async (id: string) => (await allFiles(home)).filter((f) => f.id === id).map((f) => f.relPath);
@@ -176,7 +182,7 @@ describe('finding a main session by id (claudeSessionFilesOf: one stat per proje
     for (const id of ids) {
       expect(await viaStat(id)).toEqual(await viaWalk(id));
     }
-    expect(await viaStat(ID)).toEqual([`projects/-a/${ID}.jsonl`, `projects/-b/${ID}.jsonl`]);
+    expect(await viaStat(ID)).toEqual([`projects/-a/${ID}.jsonl`, `projects/-b/${ID}.jsonl`, `projects/-d/${ID.toUpperCase()}.jsonl`]);
     expect(await viaStat('0a1b2c3d-0000-4000-8000-0000000000cc')).toEqual([
       'projects/-c/0a1b2c3d-0000-4000-8000-0000000000cc.jsonl',
       'projects/-linked-in/0a1b2c3d-0000-4000-8000-0000000000cc.jsonl',
