@@ -8,6 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, expect, it } from 'vitest';
+import { sharedByTests } from '../helper.js';
 import { v7At } from '../usage-lines.js';
 import { describePg } from './pg.js';
 import { pushedTeam, teamGet } from './team-read-helper.js';
@@ -51,8 +52,11 @@ async function rawPost(base: string, headers: Record<string, string>) {
 }
 
 describePg('team mode: MCP', () => {
+  // Every test here only reads: one pushed team for all (each push is a CLI run, each team a database).
+  const shared = sharedByTests(pushedTeam, 120_000);
+
   it('serves the tools over every machine, with machine filters and choices, as the REST routes answer', async () => {
-    const { team, read } = await pushedTeam();
+    const { team, read } = shared();
     const rest = async (path: string) => (await teamGet(team, path, read)).json() as Record<string, unknown>;
     const client = await mcpClient(team.base, read);
     const { tools } = await client.listTools();
@@ -113,7 +117,7 @@ describePg('team mode: MCP', () => {
   });
 
   it('gives a usage token the usage report only, never by session; a push token and no token nothing', async () => {
-    const { team, read, usage, push } = await pushedTeam();
+    const { team, read, usage, push } = shared();
     const client = await mcpClient(team.base, usage);
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).toEqual(['usage_report']);
@@ -141,7 +145,7 @@ describePg('team mode: MCP', () => {
   });
 
   it('serves the same over stdio with --database-url (codex-sessions mcp, the built CLI)', async () => {
-    const { team, read } = await pushedTeam();
+    const { team, read } = shared();
     const rest = async (path: string) => (await teamGet(team, path, read)).json() as Record<string, unknown>;
     const client = new Client({ name: 'test', version: '1.0.0' });
     const cli = resolve(import.meta.dirname, '../../dist/cli.js');
@@ -159,7 +163,7 @@ describePg('team mode: MCP', () => {
   });
 
   it('answers /readyz with team mode and its machines, to read and usage tokens', async () => {
-    const { team, read, usage, push } = await pushedTeam();
+    const { team, read, usage, push } = shared();
     const ready = await teamGet(team, '/readyz', read);
     expect(ready.status).toBe(200);
     expect(ready.json()).toMatchObject({
