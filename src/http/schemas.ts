@@ -78,7 +78,8 @@ export const ConversationsPage = Type.Object({
     Type.Boolean({
       description:
         'true when the page leaves out the sessions of a source (Claude Code) whose index is still building and whose first ' +
-        'listing of the tree, past 1,000 files or the scan bound, is under way: ask again later for a page with them; absent otherwise',
+        'listing of the tree, past 1,000 files or the scan bound, is under way: ask again later for a page with them ' +
+        '(with nothing else to show, 503 instead); absent otherwise',
     }),
   ),
 });

@@ -14,6 +14,7 @@ import { EventLog, type EventLogOptions } from './live/event-log.js';
 import { parseFilter } from './listing/filters.js';
 import { emptyReport, mergeReports } from './usage/merge-reports.js';
 import { checkTimeZone } from './usage/grouping.js';
+import { RETRY_AFTER_S } from './tuning.js';
 
 /** A served source for /readyz: which agent, and whether its home is there (`ready`) or why not. */
 export interface SourceState {
@@ -193,8 +194,16 @@ export class MultiRepository implements SessionRepository {
     const { agent: _agent, ...rest } = query;
     const parts = this.chosen(query);
     if (parts.length === 0) return { items: [], nextCursor: null, numScannedFiles: 0, reachedScanCap: false };
-    if (parts.length === 1) return parts[0]!.listPage(rest, log, lease);
-    return mergeListPages(await Promise.all(parts.map((p) => p.listPage(rest, log, lease))), parts, query);
+    const page =
+      parts.length === 1
+        ? await parts[0]!.listPage(rest, log, lease)
+        : mergeListPages(await Promise.all(parts.map((p) => p.listPage(rest, log, lease))), parts, query);
+    // Nothing to show but a source still being listed: an empty last page would say there is nothing.
+    if (page.indexing === true && page.items.length === 0 && page.nextCursor === null) {
+      const message = 'the Claude Code sessions are being listed for the first time (the index is building); retry shortly';
+      throw new RolloutError(RolloutErrorKind.Unavailable, message, { retryAfterS: RETRY_AFTER_S.indexBuilding });
+    }
+    return page;
   }
 
   openConversation: SessionRepository['openConversation'] = (file, log) => this.partOf(file).openConversation(file, log);

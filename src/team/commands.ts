@@ -195,7 +195,9 @@ export async function runTeamCommand(command: 'token' | 'push', args: string[], 
     // A network error of a system call (no server at that address, a reset, a name not found): said, not thrown.
     const network = typeof (err as { syscall?: unknown }).syscall === 'string';
     const database = code === '3D000' || code === '28P01';
-    if (code === 'ECONNREFUSED' || code === 'ENOENT' || database || network || (err as Error).name === 'TypeError') {
+    // A reset or a timed-out answer carries no system call.
+    const lost = code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE';
+    if (code === 'ECONNREFUSED' || code === 'ENOENT' || lost || database || network || (err as Error).name === 'TypeError') {
       const cause = (err as { cause?: Error }).cause;
       process.stderr.write(`codex-sessions: ${(err as Error).message}${cause ? `: ${cause.message}` : ''}\n`);
       return 1;

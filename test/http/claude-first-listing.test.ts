@@ -44,14 +44,17 @@ async function mixedApp(maxScanFiles: number) {
 
 describe('a first page while the Claude index is not complete', () => {
   it('a home past the bound (the scan bound here): no Claude sessions, indexing: true; all of them once listed', async () => {
-    const { page, release } = await mixedApp(CLAUDE_FILES - 1);
+    const { app, page, release } = await mixedApp(CLAUDE_FILES - 1);
     try {
       const first = await page();
       expect(first.indexing).toBe(true);
       expect(first.items.length).toBeGreaterThan(0);
       expect(first.items.every((i) => i.agent === 'codex')).toBe(true);
-      const claudeOnly = await page('&agent=claude');
-      expect(claudeOnly).toMatchObject({ items: [], nextCursor: null });
+      // Claude's alone: nothing to show yet, and an empty last page would say there is nothing.
+      const claudeOnly = await app.inject('/conversations?head=0&agent=claude');
+      expect(claudeOnly.statusCode).toBe(503);
+      expect(claudeOnly.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      expect(Number(claudeOnly.headers['retry-after'])).toBeGreaterThan(0);
       // The listing went on without the requests: a later page has every Claude session, and no flag.
       await eventually(page, (p) => p.indexing === undefined, 30_000);
       const items: Page['items'] = [];

@@ -236,8 +236,11 @@ export class PushAgent {
     let first = transfer.replace;
     do {
       const data = await readAt(this.home, file.path, offset, Math.min(MAX_PUSH_BYTES, Math.max(0, file.size - offset)));
+      // As a batch's files: a piece whose answer is lost may have landed (the next pass finds out).
+      this.inDoubt.set(file.path, { size: file.size, bytes: offset + data.length - transfer.from });
       const answer = await this.client.append(file.path, offset, data, first, Math.floor(file.mtimeMs));
       if (!answer.ok) {
+        this.inDoubt.delete(file.path);
         result.disputed++;
         return;
       }

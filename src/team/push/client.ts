@@ -71,13 +71,16 @@ export class PushClient {
     return new Promise((resolve, reject) => {
       const req = send(url, { method, headers }, (res) => resolve(answerOf(res)));
       req.on('error', reject);
-      req.setTimeout(ANSWER_TIMEOUT_MS, () => req.destroy(new Error(`no answer from the server in ${ANSWER_TIMEOUT_MS / 1000} s`)));
+      req.setTimeout(ANSWER_TIMEOUT_MS, () =>
+        req.destroy(Object.assign(new Error(`no answer from the server in ${ANSWER_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })),
+      );
       req.end(body);
     });
   }
 
-  private async fail(response: Answer): Promise<never> {
-    const text = await response.text();
+  /** Throws the answer's problem; `text` when its body was read already (a 409 looked at first). */
+  private async fail(response: Answer, text?: string): Promise<never> {
+    text ??= await response.text();
     let code = `HTTP_${response.status}`;
     let detail = text.slice(0, 300);
     try {
@@ -128,8 +131,10 @@ export class PushClient {
     const query = `?offset=${offset}${replace ? '&replace=true' : ''}&mtime=${mtimeMs}`;
     const response = await this.request('PUT', this.fileUrl(path) + query, data, 'application/octet-stream');
     if (response.status === 409) {
-      const problem = await response.json<{ code?: string; size?: number }>();
-      if (problem.code === 'OFFSET_MISMATCH' && typeof problem.size === 'number') return { ok: false, size: problem.size };
+      const text = await response.text();
+      const problem = parsedProblem<{ size?: number }>(text);
+      if (problem?.code === 'OFFSET_MISMATCH' && typeof problem.size === 'number') return { ok: false, size: problem.size };
+      await this.fail(response, text);
     }
     if (!response.ok) await this.fail(response);
     return { ok: true, file: await response.json<PushedFile>() };
@@ -140,10 +145,12 @@ export class PushClient {
     const url = this.url(`push/${encodeURIComponent(this.machine)}/batch`);
     const response = await this.request('POST', url, encodeBatch(entries, pieces), BATCH_TYPE);
     if (response.status === 409) {
-      const problem = await response.json<{ code?: string; size?: number; path?: string }>();
-      if (problem.code === 'OFFSET_MISMATCH' && typeof problem.size === 'number') {
+      const text = await response.text();
+      const problem = parsedProblem<{ size?: number; path?: string }>(text);
+      if (problem?.code === 'OFFSET_MISMATCH' && typeof problem.size === 'number') {
         return { ok: false, path: problem.path ?? '', size: problem.size };
       }
+      await this.fail(response, text);
     }
     if (!response.ok) await this.fail(response);
     return { ok: true, files: (await response.json<{ files: PushedFile[] }>()).files };
@@ -161,5 +168,14 @@ export class PushClient {
     const response = await this.request('DELETE', this.fileUrl(path));
     if (!response.ok && response.status !== 404) await this.fail(response);
     response.discard();
+  }
+}
+
+/** A problem+json body's fields, or null when the body is not JSON (a proxy's page). */
+function parsedProblem<T>(text: string): (T & { code?: string }) | null {
+  try {
+    return JSON.parse(text) as T & { code?: string };
+  } catch {
+    return null;
   }
 }
