@@ -159,6 +159,29 @@ describeBrowser('the Sessions view', () => {
     expect(options).toEqual(expect.arrayContaining(['/w/alpha', '/w/beta']));
   });
 
+  it('keeps a project being typed when the title applies meanwhile, then applies both', async () => {
+    const home = await tempHome();
+    const sessions: [string, string][] = [['alpha task', '/w/alpha'], ['beta task', '/w/beta'], ['gamma chore', '/w/beta']];
+    for (const [i, [title, cwd]] of sessions.entries()) {
+      await writeSession(home, { stamp: `2025-09-0${i + 1}T08-00-00`, id: uuidN(i + 1), title, cwd });
+    }
+    const base = await serve(home);
+    const { page } = await watchedPage(browser);
+    await page.goto(base);
+    await expectRows(page, 3);
+    // The title applies after a pause; the project only on Enter. Typed in between, the project
+    // is still there when the title's new list renders (a controlled input showed '' again).
+    await page.getByLabel('Title', { exact: true }).fill('task');
+    const project = page.getByLabel('Project', { exact: true });
+    await project.fill('/w/beta');
+    await page.waitForURL(/q=task/);
+    await expect.poll(() => rowTitles(page)).toEqual(['beta task', 'alpha task']);
+    expect(await project.inputValue()).toBe('/w/beta');
+    await project.press('Enter');
+    await expect.poll(() => rowTitles(page)).toEqual(['beta task']);
+    expect(page.url()).toContain('cwd=%2Fw%2Fbeta');
+  });
+
   it('offers in the project picker every project that spent tokens (GET /usage?groupBy=cwd), also beyond the loaded pages', async () => {
     const home = await tempHome();
     const old = { stamp: '2025-08-01T08-00-00', id: uuidN(500), title: 'old work', cwd: '/w/old-project' };

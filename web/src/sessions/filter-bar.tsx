@@ -1,3 +1,4 @@
+import type { InputHTMLAttributes } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { projectName } from '../format.js';
 import { machineOptions } from '../ui/machine.js';
@@ -73,7 +74,7 @@ export function FilterBar({ value, onChange, projects, providers, machines }: Pr
       <div id="f-more" class="filters-more">
         <div class="field grow">
           <label for="f-project">Project</label>
-          <input
+          <CommitField
             id="f-project"
             type="text"
             list="project-options"
@@ -99,7 +100,7 @@ export function FilterBar({ value, onChange, projects, providers, machines }: Pr
         <Select id="f-source" label="Source" value={value.source} onChange={set('source')} options={SOURCE_OPTIONS} />
         <div class="field">
           <label for="f-provider">Provider</label>
-          <input
+          <CommitField
             id="f-provider"
             type="text"
             list="provider-options"
@@ -133,4 +134,15 @@ export function FilterBar({ value, onChange, projects, providers, machines }: Pr
       </div>
     </form>
   );
+}
+
+/**
+ * A text field that applies when committed (Enter, or leaving it), keeping what is typed until
+ * then: a controlled input shows its `value` again at every render, and the bar renders when the
+ * title (applied after a pause) or any other filter changes, which wiped a project being typed.
+ */
+function CommitField(props: InputHTMLAttributes<HTMLInputElement> & { value: string }) {
+  const [draft, setDraft] = useState(props.value);
+  useEffect(() => setDraft(props.value), [props.value]);
+  return <input {...props} value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />;
 }
