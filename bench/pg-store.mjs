@@ -13,15 +13,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { build } from 'esbuild';
+import { importFromSrc } from './src-bundle.mjs';
 
 const run = promisify(execFile);
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, '..');
 const { values: argv } = parseArgs({
   options: {
     sessions: { type: 'string', default: '10000' },
@@ -53,33 +50,16 @@ async function startCluster(dir) {
 }
 
 /** The stores, bundled from src/ (dist/ is one bundle per entry point and does not export them). */
-async function loadModules() {
-  // Inside the repository, so that better-sqlite3 (external: native) resolves from node_modules.
-  const entry = join(ROOT, 'node_modules', '.cache', 'bench-pg-store', 'stores.mjs');
-  await build({
-    stdin: {
-      contents: `export { SqliteBackend } from './src/rollout/index/sqlite/backend.ts';
-        export { PgBackend } from './src/rollout/index/postgres/backend.ts';
-        export { PgMultiHome } from './src/rollout/index/postgres/multi-home.ts';
-        export { openPool } from './src/team/db/pool.ts';
-        export { initialContentState } from './src/rollout/index/content-state.ts';
-        export { parseSearchQuery } from './src/rollout/search/match.ts';
-        export { offsetIntervals } from './src/rollout/usage/time-buckets.ts';`,
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
-    outfile: entry,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20.19',
-    external: ['better-sqlite3'],
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    logLevel: 'warning',
-    nodePaths: [join(ROOT, 'node_modules')],
-  });
-  return import(pathToFileURL(entry).href);
-}
+const loadModules = () =>
+  importFromSrc('bench-pg-store', {
+      './src/rollout/index/sqlite/backend.ts': ['SqliteBackend'],
+      './src/rollout/index/postgres/backend.ts': ['PgBackend'],
+      './src/rollout/index/postgres/multi-home.ts': ['PgMultiHome'],
+      './src/team/db/pool.ts': ['openPool'],
+      './src/rollout/index/content-state.ts': ['initialContentState'],
+      './src/rollout/search/match.ts': ['parseSearchQuery'],
+      './src/rollout/usage/time-buckets.ts': ['offsetIntervals'],
+    });
 
 /** A small deterministic generator (mulberry32): both stores get the same sessions. */
 function random(seed) {

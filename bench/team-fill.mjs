@@ -12,14 +12,11 @@
 // generation, cs_files id, the pusher's mtime and ctime 0), so the last step copies those from
 // cs_files (run it, or `--fixup-only`, once the push has ended): the catch-up then finds every
 // row current and reads nothing. The store modules are bundled from src/ (no build needed).
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { importFromSrc } from './src-bundle.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, '..');
 const { values: argv } = parseArgs({
   options: {
     'database-url': { type: 'string' },
@@ -30,29 +27,13 @@ const { values: argv } = parseArgs({
 });
 const say = (msg) => process.stderr.write(`[team-fill] ${new Date().toISOString().slice(11, 19)} ${msg}\n`);
 
-async function loadModules() {
-  const entry = join(ROOT, 'node_modules', '.cache', 'bench-team-fill', 'fill.mjs');
-  await build({
-    stdin: {
-      contents: `export { PgBackend } from './src/rollout/index/postgres/backend.ts';
-        export { StoreIndex } from './src/rollout/index/store-index.ts';
-        export { RolloutRepository } from './src/rollout/repository.ts';
-        export { openPool } from './src/team/db/pool.ts';`,
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
-    outfile: entry,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20.19',
-    external: ['better-sqlite3'],
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    logLevel: 'warning',
-    nodePaths: [join(ROOT, 'node_modules')],
-  });
-  return import(pathToFileURL(entry).href);
-}
+const loadModules = () =>
+  importFromSrc('bench-team-fill', {
+      './src/rollout/index/postgres/backend.ts': ['PgBackend'],
+      './src/rollout/index/store-index.ts': ['StoreIndex'],
+      './src/rollout/repository.ts': ['RolloutRepository'],
+      './src/team/db/pool.ts': ['openPool'],
+    });
 
 /**
  * The pushed identity of every row whose file the push holds (see above), a few thousand rows per
