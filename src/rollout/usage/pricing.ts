@@ -113,10 +113,10 @@ export function costOf(p: ModelPrice, t: TokenCounts): number {
   );
 }
 
-/** An Anthropic price in the form every price has: cache reads are cached input. */
 /** Model names whose price a PriceBook remembers (names come from the files: bounded). */
 const PRICE_MEMO_MAX = 1024;
 
+/** An Anthropic price in the form every price has: cache reads are cached input. */
 const fromAnthropic = (p: AnthropicModelPrice): ModelPrice => ({
   input: p.input,
   cachedInput: p.cacheRead,

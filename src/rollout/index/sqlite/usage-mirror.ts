@@ -126,7 +126,7 @@ export class UsageMirror {
       i += 1;
     }
     // A session's rows one after another (all of one identity's): aggregate counts sessions by that.
-    const order = byIdentity(session.subarray(0, i), sessions);
+    const order = byIdentity(session.subarray(0, i), sessions, identities.size);
     const counted = new Float64Array(WIDTH * i);
     order.forEach((from, to) => counted.set(counts.subarray(WIDTH * from, WIDTH * from + WIDTH), WIDTH * to));
     const pick = <T extends Int32Array | Uint32Array>(a: T) => order.map((from) => a[from]!) as T;
@@ -281,8 +281,8 @@ export class UsageMirror {
 }
 
 /** The rows' order (old index by new position) that puts each identity's rows together, in their order. */
-function byIdentity(session: Int32Array, sessions: readonly SessionFacts[]): Int32Array {
-  const starts = new Int32Array(sessions.reduce((n, s) => Math.max(n, s.identity + 1), 0) + 1);
+function byIdentity(session: Int32Array, sessions: readonly SessionFacts[], identities: number): Int32Array {
+  const starts = new Int32Array(identities + 1);
   for (const s of session) starts[sessions[s]!.identity + 1]! += 1;
   for (let k = 1; k < starts.length; k++) starts[k]! += starts[k - 1]!;
   const order = new Int32Array(session.length);
