@@ -3,7 +3,7 @@
 // in CPU seconds and peak RSS, for one build of the service or two side by side:
 //
 //   node bench/claude-build.mjs --sessions 10000 [--runs 2] [--cli dist/cli.js] [--against OTHER/dist/cli.js]
-//                               [--home DIR] [--cpu-prof DIR]
+//                               [--home DIR] [--cpu-prof DIR] [--codex SESSIONS]
 //
 // Each run starts the service over the home (`--agents claude`, a fresh index in a temporary
 // directory, an empty Codex home) and polls /readyz until the index is complete; then it reads
@@ -11,6 +11,8 @@
 // (Linux). With `--against`, the two builds alternate (against, cli, against, cli, ...): on a
 // loaded machine only CPU time compared within one such run means much, and the load average is
 // printed beside each run. The home is bench/generate-claude.mjs's (cached) unless `--home`.
+// With `--codex N` the build is a mixed one (issue 20): the Codex home is bench/generate-tree.mjs's
+// tree of N sessions (cached) and both agents are served, each index built in the one process.
 
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -21,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ensureClaudeTree } from './generate-claude.mjs';
+import { ensureTree } from './generate-tree.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +33,7 @@ const { values } = parseArgs({
     against: { type: 'string' },
     home: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    codex: { type: 'string' },
   },
 });
 
@@ -77,11 +81,12 @@ async function cpuOf(pid) {
 
 async function build(cli, home, label) {
   const dir = await mkdtemp(join(os.tmpdir(), 'claude-build-'));
-  const codexHome = join(dir, 'codex');
-  await mkdir(codexHome);
+  const codexHome = codexTree ?? join(dir, 'codex');
+  if (codexTree === null) await mkdir(codexHome);
   const port = await freePort();
   const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'], label)] : [];
-  const args = [...prof, resolve(cli), '--codex-home', codexHome, '--claude-home', home, '--agents', 'claude',
+  const args = [...prof, resolve(cli), '--codex-home', codexHome, '--claude-home', home,
+    '--agents', codexTree === null ? 'claude' : 'codex,claude',
     '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn', '--index-path', join(dir, 'index.sqlite')];
   const started = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
@@ -117,6 +122,7 @@ async function build(cli, home, label) {
 const home = values.home
   ? resolve(values.home)
   : (await ensureClaudeTree({ sessions: Number(values.sessions) })).dir;
+const codexTree = values.codex ? (await ensureTree({ seed: 42, sessions: Number(values.codex) })).dir : null;
 const builds = values.against ? [['against', values.against], ['cli', values.cli]] : [['cli', values.cli]];
 const results = [];
 for (let i = 0; i < Number(values.runs); i++) {

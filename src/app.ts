@@ -10,6 +10,7 @@ import { sourceFor } from './rollout/sources/registry.js';
 import type { RolloutLogger } from './rollout/types.js';
 import { MemoryBudget } from './rollout/reading/byte-budget.js';
 import { sqliteIndex } from './rollout/index/sqlite/backend.js';
+import { PassTurns } from './rollout/index/give-way.js';
 import { responseCaching } from './http/caching.js';
 import { PriceBook } from './rollout/usage/pricing.js';
 import { conversationRoutes } from './http/conversations.js';
@@ -88,7 +89,8 @@ export function indexPathOf(indexPath: string, agent: string, first: boolean): s
 /**
  * The repository a configuration describes: the HTTP service and `codex-sessions mcp` (stdio) both
  * serve one. One RolloutRepository per served agent (`--agents`; Claude only with a Claude home),
- * behind a MultiRepository; they share the memory budget and the prices.
+ * behind a MultiRepository; they share the memory budget and the prices, and their indexes build
+ * one at a time (PassTurns: two builds at once held twice the memory).
  */
 export function createRepository(
   config: Config,
@@ -96,6 +98,7 @@ export function createRepository(
   memory = new MemoryBudget(config.memoryBudgetBytes, config.memoryWaitMs),
 ): MultiRepository {
   const prices = new PriceBook(config.pricing);
+  const turns = new PassTurns();
   const homes = config.agents.flatMap((agent) => {
     const home = agent === 'codex' ? config.codexHome : config.claudeHome;
     const source = sourceFor(agent);
@@ -108,7 +111,7 @@ export function createRepository(
         source,
         maxScanFiles: config.maxScanFiles,
         log,
-        index: config.indexPath === null ? null : sqliteIndex({ path: indexPathOf(config.indexPath, source.agent, i === 0) }),
+        index: config.indexPath === null ? null : sqliteIndex({ path: indexPathOf(config.indexPath, source.agent, i === 0), turns }),
         memory,
         followPollMs: config.live.followPollMs,
         prices,

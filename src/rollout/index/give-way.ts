@@ -98,3 +98,56 @@ export const requestsFirst = new RequestsFirst();
 
 /** A background pass's turn before each step (upkeep.ts): requests under way go first. */
 export const giveWay = (): Promise<void> => requestsFirst.giveWay();
+
+/**
+ * Turns of the full passes of several indexes served by one process (a mixed home: one index per
+ * source, createRepository in src/app.ts): one pass at a time, in the order they asked. Two
+ * builds at once each held their own SQLite page cache, FTS5 terms, write batches and the garbage
+ * of their reads: the peak RSS of a 100,000-session mixed build was their sum (docs/performance.md,
+ * "One build at a time"), while on one event loop they took no less time than one after the other.
+ * Only passes take turns: a request's catch-up and the watcher's updates never wait for one.
+ */
+export class PassTurns {
+  private held = false;
+  private readonly waiting: (() => void)[] = [];
+  /** How many passes have taken a turn (tests). */
+  taken = 0;
+  /** The most passes that ever held a turn at once (tests: never above one). */
+  mostAtOnce = 0;
+  private holding = 0;
+
+  /**
+   * Waits for this pass's turn; the function returned ends it (a second call does nothing). Null
+   * when `signal` aborts first (the index closes): a closing index does not wait for another's pass.
+   */
+  async take(signal?: AbortSignal): Promise<(() => void) | null> {
+    if (signal?.aborted) return null;
+    if (this.held) {
+      const got = await new Promise<boolean>((resolve) => {
+        const go = () => {
+          signal?.removeEventListener('abort', abort);
+          resolve(true);
+        };
+        const abort = () => {
+          this.waiting.splice(this.waiting.indexOf(go), 1);
+          resolve(false);
+        };
+        this.waiting.push(go);
+        signal?.addEventListener('abort', abort, { once: true });
+      });
+      if (!got) return null;
+    }
+    this.held = true;
+    this.taken++;
+    this.mostAtOnce = Math.max(this.mostAtOnce, ++this.holding);
+    let over = false;
+    return () => {
+      if (over) return;
+      over = true;
+      this.holding--;
+      const next = this.waiting.shift();
+      if (next === undefined) this.held = false;
+      else next(); // held stays true: the turn goes straight to the next pass
+    };
+  }
+}

@@ -17,12 +17,15 @@ import type {
 } from './metadata-index.js';
 import { StoreRefusedError, type IndexStore, type StoreBackend, type WriteOp } from './store.js';
 import { Upkeep } from './upkeep.js';
+import type { PassTurns } from './give-way.js';
 
 export interface StoreIndexOptions {
   /** A full verification pass also runs this often, as a safety net for missed watch events. */
   rescanIntervalMs?: number;
   /** Delay of the first verification pass when the index was already complete at start-up. */
   verifyDelayMs?: number;
+  /** Shared by the indexes of one process (one per source): their full passes run one at a time (give-way.ts PassTurns). */
+  turns?: PassTurns;
 }
 
 /** Watches see live changes; the full pass is a safety net for anything they missed. */
@@ -72,7 +75,7 @@ export class StoreIndex implements MetadataIndex {
         this.reason = 'the index pass failed (see the log); the next pass tries again';
         this.deps.degraded.note('index', `metadata index: ${this.reason}; serving by scanning`);
       },
-    });
+    }, options.turns);
   }
 
   start(): void {

@@ -6,7 +6,7 @@ import { updateFile } from './file-update.js';
 import type { IndexDeps } from './metadata-index.js';
 import type { IndexStore, WriteOp } from './store.js';
 import { WriteBatch } from './write-batch.js';
-import { giveWay, requestsFirst } from './give-way.js';
+import { giveWay, requestsFirst, type PassTurns } from './give-way.js';
 import { FILES_AT_ONCE } from '../tuning.js';
 
 /** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
@@ -43,10 +43,13 @@ export class Upkeep {
   /** The update under way for each file, so that two never interleave. */
   private readonly updating = new Map<string, { done: Promise<void>; batch: WriteBatch }>();
   private readonly unlisten: () => void;
+  private readonly closing = new AbortController();
 
+  /** `turns`: shared with the other indexes of the process, whose full passes take turns with this one's. */
   constructor(
     private readonly deps: IndexDeps,
     private readonly host: UpkeepHost,
+    private readonly turns?: PassTurns,
   ) {
     this.unlisten = deps.watch.listen((changes) => this.takeChanges(changes));
   }
@@ -75,12 +78,14 @@ export class Upkeep {
     const store = this.host.store();
     if (store === null || this.running) return this.running ?? Promise.resolve();
     const { log } = this.deps;
-    const started = Date.now();
-    let logged = started;
     this.checked = 0;
     const current = () => !this.host.stopping() && this.host.store() === store;
     this.running = (async () => {
+      const turn = this.turns === undefined ? () => {} : await this.turns.take(this.closing.signal);
       try {
+        if (turn === null || !current()) return;
+        const started = Date.now();
+        let logged = started;
         log.info?.({ pass: why }, 'metadata index pass started');
         const seen = new Set<string>();
         let batch: RolloutFile[] = [];
@@ -114,6 +119,7 @@ export class Upkeep {
         this.host.passFailed();
         log.warn({ err, pass: why }, 'metadata index pass failed; queries fall back to scanning');
       } finally {
+        turn?.();
         this.running = null;
       }
     })();
@@ -207,6 +213,7 @@ export class Upkeep {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.verifyTimer) clearTimeout(this.verifyTimer);
+    this.closing.abort();
     this.unlisten();
     await this.deps.watch.settled();
     await this.running?.catch(() => {});
