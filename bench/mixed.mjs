@@ -14,9 +14,9 @@
 //   `indexFilesOf` names both, so the index size of the run is the sum.
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -98,6 +98,10 @@ export function indexFilesOf(path, codexHome) {
 //   where the target is a ratio): first page, lookup by id (Codex and Claude ids alternating),
 //   search (a rare and a common phrase), `sort=updated`, `cwd=`, `q=`, /usage?groupBy=day, and
 //   the dashboard's first row in Chromium (bench/dashboard.mjs; skipped without it).
+// `--index-dir DIR` keeps the large service's index in DIR (`<tree>.sqlite` and
+// `<tree>.claude.sqlite`, run.mjs's names) and reuses it when it is there: a run over a complete
+// one skips row 1b and the build rows (its start-up check of every file is waited for, not
+// measured) and takes minutes, not the build's half hour.
 // One request at a time, not run.mjs's loads: these are latencies on a shared machine, printed
 // with the load average. Each line of output is JSON; each target's line as soon as it is
 // measured, and all of them again at the end.
@@ -112,6 +116,7 @@ async function main() {
       during: { type: 'string', default: '10' },
       requests: { type: 'string', default: '15' },
       'no-dashboard': { type: 'boolean', default: false },
+      'index-dir': { type: 'string' },
     },
   });
   const REQUESTS = Number(values.requests);
@@ -120,12 +125,13 @@ async function main() {
   const say = (obj) => process.stdout.write(`${JSON.stringify({ ...obj, load: load() })}\n`);
   const children = [];
 
-  async function start(tree, label) {
-    const dir = await mkdtemp(join(os.tmpdir(), 'mixed-bench-'));
+  async function start(tree, label, indexDir) {
+    const dir = indexDir ?? (await mkdtemp(join(os.tmpdir(), 'mixed-bench-')));
     const port = 39_000 + Math.floor(Math.random() * 20_000);
+    const name = indexDir === undefined ? 'index' : basename(tree.dir);
     const args = [resolve(values.cli), '--codex-home', tree.dir, ...claudeArgs(tree.dir),
       '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn',
-      '--index-path', join(dir, 'index.sqlite'), '--response-cache-mb', '0'];
+      '--index-path', join(dir, `${name}.sqlite`), '--response-cache-mb', '0'];
     const started = performance.now();
     const env = { ...process.env, NODE_ENV: 'production' };
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
@@ -158,9 +164,11 @@ async function main() {
     const main = ticks(await readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
     return { all: ticks(await readFile(`/proc/${pid}/stat`, 'utf8')), main };
   };
-  const complete = async (svc) => {
+  /** `checked`: also the pass over every file a reused index makes at start-up is done. */
+  const complete = async (svc, checked = false) => {
     const r = await request(svc, '/readyz', 10_000);
-    return r.status === 200 && JSON.parse(r.body).index?.complete === true;
+    const index = r.status === 200 ? JSON.parse(r.body).index : undefined;
+    return index?.complete === true && (!checked || index.lastPassMs != null);
   };
   const p50 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const round = (x) => (x === undefined ? null : +x.toFixed(1));
@@ -185,17 +193,8 @@ async function main() {
     say({ target: row, measured, limit, result, detail }); // at once: a run stopped part way keeps its rows
   };
 
-  const n = Number(values.sessions);
-  const large = await ensureMixedTree({ sessions: n });
-  const small = await ensureMixedTree({ sessions: Number(values.small) });
-  const { claudeFiles, codexSessions } = large.manifest.mixed;
-  const gib = +(large.manifest.totalBytes / 2 ** 30).toFixed(2);
-  say({ tree: large.dir, claude: large.claudeDir, sessions: n, files: claudeFiles + codexSessions, gib });
-  const FIRST = '/conversations?limit=25&head=10';
-  try {
-    const svcSmall = await start(small, `small(${values.small})`);
-    while (!(await complete(svcSmall))) await sleep(250);
-    const svcLarge = await start(large, `large(${n})`);
+  /** Row 1b (first pages while the large index builds) and the build's rows. */
+  async function buildRows(svcLarge, svcSmall) {
     const during = [];
     const steady = [];
     for (let i = 0; i < Number(values.during); i++) {
@@ -210,19 +209,41 @@ async function main() {
       say({ row: '1b', at, ms: round(r.ms), status: r.status ?? r.error, indexing, codex: count('codex'), claude: count('claude') });
       if (await complete(svcLarge)) break;
       await sleep(1_000);
+  }
+  const [d50, s50] = [p50(during), p50(steady)];
+  const detail = `${round(d50)} / ${round(s50)} ms, ${during.length} requests`;
+  target('1b. first page during the build / steady small', round(d50 / s50), 3, detail);
+  while (!(await complete(svcLarge))) await sleep(500);
+  const wallS = (performance.now() - svcLarge.started) / 1000;
+  const cpu = await cpuOf(svcLarge.child.pid);
+  const hwm = Number(/VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${svcLarge.child.pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
+  let indexBytes = 0;
+  for (const name of await readdir(svcLarge.dir)) indexBytes += (await stat(join(svcLarge.dir, name))).size;
+  target('index build (s, wall)', round(wallS), 300, `CPU ${round(cpu.all)} s (main thread ${round(cpu.main)} s)`);
+  const sizes = `index ${round(indexBytes / 2 ** 20)} MiB for ${round(large.manifest.totalBytes / 2 ** 20)} MiB`;
+  target('index build peak RSS (MB)', round(hwm / 1e6), 300, sizes);
+  }
+
+  const n = Number(values.sessions);
+  const large = await ensureMixedTree({ sessions: n });
+  const small = await ensureMixedTree({ sessions: Number(values.small) });
+  const { claudeFiles, codexSessions } = large.manifest.mixed;
+  const gib = +(large.manifest.totalBytes / 2 ** 30).toFixed(2);
+  say({ tree: large.dir, claude: large.claudeDir, sessions: n, files: claudeFiles + codexSessions, gib });
+  const FIRST = '/conversations?limit=25&head=10';
+  try {
+    const svcSmall = await start(small, `small(${values.small})`);
+    while (!(await complete(svcSmall))) await sleep(250);
+    const indexDir = values['index-dir'] === undefined ? undefined : resolve(values['index-dir']);
+    if (indexDir !== undefined) await mkdir(indexDir, { recursive: true });
+    const svcLarge = await start(large, `large(${n})`, indexDir);
+    if (indexDir !== undefined && (await complete(svcLarge))) {
+      while (!(await complete(svcLarge, true))) await sleep(500);
+      const checkS = round((performance.now() - svcLarge.started) / 1000);
+      say({ reused: indexDir, note: `index complete at start; rows 1b and build skipped; start-up check ${checkS} s` });
+    } else {
+      await buildRows(svcLarge, svcSmall);
     }
-    const [d50, s50] = [p50(during), p50(steady)];
-    const detail = `${round(d50)} / ${round(s50)} ms, ${during.length} requests`;
-    target('1b. first page during the build / steady small', round(d50 / s50), 3, detail);
-    while (!(await complete(svcLarge))) await sleep(500);
-    const wallS = (performance.now() - svcLarge.started) / 1000;
-    const cpu = await cpuOf(svcLarge.child.pid);
-    const hwm = Number(/VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${svcLarge.child.pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
-    let indexBytes = 0;
-    for (const name of await readdir(svcLarge.dir)) indexBytes += (await stat(join(svcLarge.dir, name))).size;
-    target('index build (s, wall)', round(wallS), 300, `CPU ${round(cpu.all)} s (main thread ${round(cpu.main)} s)`);
-    const sizes = `index ${round(indexBytes / 2 ** 20)} MiB for ${round(large.manifest.totalBytes / 2 ** 20)} MiB`;
-    target('index build peak RSS (MB)', round(hwm / 1e6), 300, sizes);
     const [fl, fs] = await interleavedP50([[svcLarge, [FIRST]], [svcSmall, [FIRST]]]);
     target('1. first page, large / small', round(fl / fs), 1.3, `${fl} / ${fs} ms`);
     const lookups = (t) => t.manifest.samples.slice(0, 20).map((s) => `/conversations/${s.id}`);
