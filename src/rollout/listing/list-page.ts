@@ -94,12 +94,12 @@ export async function listPage(
   // While its index builds, a walker that lists its whole tree first (Claude) is not waited for
   // past LISTING_WAIT_FILES: the page goes without its sessions, and says so (docs/claude.md, "Serving").
   const waitFor = Math.min(deps.maxScanFiles, LISTING_WAIT_FILES);
-  if (index !== null && !index.usable && deps.walker.listedWithin !== undefined && !(await deps.walker.listedWithin(waitFor))) {
-    return { items: [], nextCursor: null, numScannedFiles: 0, reachedScanCap: false, indexing: true };
-  }
+  const waits = index !== null && !index.usable && deps.walker.listedWithin !== undefined;
+  const walker = waits ? await deps.walker.listedWithin!(waitFor) : deps.walker;
+  if (walker === null) return { items: [], nextCursor: null, numScannedFiles: 0, reachedScanCap: false, indexing: true };
   const wanted = query.total === true && after === undefined;
   const counting = wanted && index?.usable ? index.count({ ...query, sort, filter, nameMatchIds: nameMatchIds() }) : null;
-  const paging = pageFromIndexOrScan(deps, { ...plan, archived: query.archived }, fromIndex, collect, log);
+  const paging = pageFromIndexOrScan({ ...deps, walker }, { ...plan, archived: query.archived }, fromIndex, collect, log);
   const [page, total] = await Promise.all([paging, counting]);
   return total === null || total === undefined ? page : { ...page, total };
 }

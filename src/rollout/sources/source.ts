@@ -82,9 +82,10 @@ export interface SessionWalker {
   /**
    * Optional, for a walker that lists its whole tree before its first file (Claude): whether it
    * can, waiting only while that listing has found at most `cap` files (it goes on in the
-   * background). Without it, a walk starts at once.
+   * background). Without it, a walk starts at once. The answer is the walker the caller's walk
+   * uses (it takes the listing waited for, the caller's own), or null: not listed yet.
    */
-  listedWithin?(cap: number): Promise<boolean>;
+  listedWithin?(cap: number): Promise<SessionWalker | null>;
 }
 
 /** An opened session: a consistent snapshot (size at open time) of one rollout file. */

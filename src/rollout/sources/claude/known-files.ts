@@ -11,6 +11,20 @@ import type { Statted } from './newest-first.js';
 export type StattedFile = Statted<ClaudeFile & { st: Stats }>;
 
 /**
+ * What listedWithin answered one request: the listing its walk takes instead of listing again
+ * (null: list as usual, the listing being kept, or having failed, which the walk then meets).
+ * It goes to that request's walk alone, so concurrent pages cannot take each other's.
+ */
+export interface Vouched {
+  readonly byPath: Map<string, StattedFile> | null;
+}
+
+interface Waiter {
+  cap: number;
+  answer: (listed: Vouched | null) => void;
+}
+
+/**
  * The Claude home's transcripts and their stats, newest write first, kept between walks while
  * the home's watch is complete (it tells every changed path: that file is stat'ed again; a
  * change of a directory lists the tree again). Without a complete watch every walk lists and
@@ -28,10 +42,10 @@ export class KnownFiles {
   private treeChanges = 0;
   /** Files the listing under way has found so far, and the requests waiting while it is small (listedWithin). */
   private found = 0;
-  private readonly waiters: { cap: number; answer: (listed: boolean) => void }[] = [];
-  /** The last listing done that could not be kept (no complete watch), and the one the next walk takes. */
+  private readonly waiters: Waiter[] = [];
+  /** The last listing done that could not be kept (no complete watch): what listedWithin vouches for while the next one runs. */
   private snapshot: Map<string, StattedFile> | null = null;
-  private handed: Map<string, StattedFile> | null = null;
+  private listings = 0;
 
   constructor(
     private readonly home: string,
@@ -53,13 +67,17 @@ export class KnownFiles {
     }
   }
 
+  /** Listings of the tree started (for tests: concurrent pages share one). */
+  get listingsStarted(): number {
+    return this.listings;
+  }
+
   /** Every transcript with its stat, by mtime, newest first; `gone` hears the paths no longer there. */
-  async list(gone: (relPath: string) => void): Promise<StattedFile[]> {
+  async list(gone: (relPath: string) => void, vouched?: Vouched): Promise<StattedFile[]> {
     const watching = this.watch?.complete() === true;
     if (!watching || this.byPath === null) {
-      const handed = this.handed;
-      this.handed = null;
-      if (handed !== null && this.dirty.size === 0) return this.inOrder(handed);
+      const listed = vouched?.byPath ?? null;
+      if (listed !== null && this.dirty.size === 0) return this.inOrder(listed);
       // Changes told from here on are applied on top of this listing.
       const byPath = await (this.discovering ??= this.discover(watching).finally(() => (this.discovering = null)));
       return this.inOrder(byPath);
@@ -70,38 +88,35 @@ export class KnownFiles {
   }
 
   /**
-   * Whether a walk can list the tree at once: true when the listing is kept, or when a listing
-   * ends having found at most `cap` files; false as soon as the listing under way has found
-   * more (it goes on in the background). A first page on a large home does not wait for a
-   * listing of the whole tree (docs/claude.md, "Serving"); on a small one it does. Without a
-   * complete watch the listing is not kept: the walk after a true takes the last one done (at
-   * most one listing old), and each call starts the next in the background.
+   * Whether a walk can list the tree at once (null: not yet): when the listing is kept, or when a
+   * listing ends having found at most `cap` files; null as soon as the listing under way has found
+   * more (it goes on in the background). A first page on a large home does not wait for a listing
+   * of the whole tree (docs/claude.md, "Serving"); on a small one it does. Without a complete
+   * watch the listing is not kept: the answer carries the listing this call waited for, or the
+   * last one done (at most one listing old), for this caller's walk alone; and each call starts
+   * the next in the background.
    */
-  async listedWithin(cap: number): Promise<boolean> {
-    if (this.watch?.complete() === true && this.byPath !== null) return true;
+  async listedWithin(cap: number): Promise<Vouched | null> {
+    if (this.watch?.complete() === true && this.byPath !== null) return { byPath: null };
     if (this.discovering === null) {
       const listing = this.discover(this.watch?.complete() === true).finally(() => (this.discovering = null));
       this.discovering = listing;
       void listing.then((byPath) => (this.snapshot = this.byPath === byPath ? null : byPath), () => {});
     }
-    if (this.snapshot !== null) {
-      this.handed = this.snapshot;
-      return true;
-    }
-    if (this.found > cap) return false;
+    if (this.snapshot !== null) return { byPath: this.snapshot };
+    if (this.found > cap) return null;
     const listing = this.discovering;
-    return new Promise<boolean>((answer) => {
-      const waiter = { cap, answer };
+    return new Promise<Vouched | null>((answer) => {
+      const waiter: Waiter = { cap, answer };
       this.waiters.push(waiter);
-      const done = () => {
-        this.handed = this.snapshot;
-        this.answer(waiter, true); // a failed listing is the walk's to meet
-      };
-      void listing.then(done, done);
+      void listing.then(
+        (byPath) => this.answer(waiter, { byPath: this.byPath === byPath ? null : byPath }),
+        () => this.answer(waiter, { byPath: null }), // a failed listing is the walk's to meet
+      );
     });
   }
 
-  private answer(waiter: { cap: number; answer: (listed: boolean) => void }, listed: boolean): void {
+  private answer(waiter: Waiter, listed: Vouched | null): void {
     const at = this.waiters.indexOf(waiter);
     if (at < 0) return;
     this.waiters.splice(at, 1);
@@ -116,6 +131,7 @@ export class KnownFiles {
   }
 
   private async discover(watching: boolean): Promise<Map<string, StattedFile>> {
+    this.listings += 1;
     this.dirty.clear();
     const changesBefore = this.treeChanges;
     const found: ClaudeFile[] = [];
@@ -125,7 +141,7 @@ export class KnownFiles {
       for await (const file of discoverClaudeFiles(home, this.log)) {
         found.push(file);
         this.found = found.length;
-        for (const waiter of this.waiters.filter((w) => found.length > w.cap)) this.answer(waiter, false);
+        for (const waiter of this.waiters.filter((w) => found.length > w.cap)) this.answer(waiter, null);
       }
     }
     const out = new Map<string, StattedFile>();

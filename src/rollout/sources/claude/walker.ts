@@ -12,7 +12,7 @@ import { findClaudeHome } from './home.js';
 import { readClaudeSessionFile } from './reader.js';
 import { claudeRolloutFile } from './session-head.js';
 import { newestFirst } from './newest-first.js';
-import { KnownFiles, type StattedFile } from './known-files.js';
+import { KnownFiles, type StattedFile, type Vouched } from './known-files.js';
 
 const silent: RolloutLogger = { debug: () => undefined, warn: () => undefined };
 
@@ -126,9 +126,13 @@ export class ClaudeWalker implements SessionWalker {
    * a complete index reads about a page of heads, not the tree's; oldest first has no such
    * bound, and reads every head (once per file while it stats the same).
    */
-  async *walk(archived: ArchivedFilter, order: SortOrder, afterKey?: string): AsyncGenerator<RolloutFile> {
+  walk(archived: ArchivedFilter, order: SortOrder, afterKey?: string): AsyncGenerator<RolloutFile> {
+    return this.walkOver(undefined, archived, order, afterKey);
+  }
+
+  private async *walkOver(vouched: Vouched | undefined, archived: ArchivedFilter, order: SortOrder, afterKey?: string) {
     if (archived === 'true') return; // Claude Code has no archive
-    const statted = await this.stattedFiles();
+    const statted = await this.stattedFiles(vouched);
     if (order === 'desc') {
       for await (const file of newestFirst(statted, (f) => this.keyed(f), FILES_AT_ONCE)) {
         if (afterKey === undefined || file.key < afterKey) yield file;
@@ -144,8 +148,8 @@ export class ClaudeWalker implements SessionWalker {
   }
 
   /** Every transcript with its stat, newest write first (KnownFiles); keys of files no longer there are forgotten. */
-  private async stattedFiles(): Promise<StattedFile[]> {
-    const files = await this.known.list((gone) => this.keys.delete(gone));
+  private async stattedFiles(vouched?: Vouched): Promise<StattedFile[]> {
+    const files = await this.known.list((gone) => this.keys.delete(gone), vouched);
     if (this.keys.size > files.length) {
       const seen = new Set(files.map((f) => f.file.relPath));
       for (const rel of this.keys.keys()) if (!seen.has(rel)) this.keys.delete(rel);
@@ -153,8 +157,25 @@ export class ClaudeWalker implements SessionWalker {
     return files;
   }
 
-  listedWithin(cap: number): Promise<boolean> {
-    return this.known.listedWithin(cap);
+  /** The walker one page walks once the tree is listed (KnownFiles.listedWithin): its walks take the listing vouched for. */
+  async listedWithin(cap: number): Promise<SessionWalker | null> {
+    const vouched = await this.known.listedWithin(cap);
+    if (vouched === null || vouched.byPath === null) return vouched === null ? null : this;
+    return {
+      home: this.home,
+      roots: () => this.roots(),
+      absPath: (relPath) => this.absPath(relPath),
+      numericDirs: (relDir, order) => this.numericDirs(relDir, order),
+      filesIn: (relDir, order, id) => this.filesIn(relDir, order, id),
+      fileAt: (relPath) => this.fileAt(relPath),
+      everyFile: () => this.everyFile(),
+      walk: (archived, order, afterKey) => this.walkOver(vouched, archived, order, afterKey),
+    };
+  }
+
+  /** Listings of the tree started (for tests). */
+  get listings(): number {
+    return this.known.listingsStarted;
   }
 
   watchedBy(watch: { complete(): boolean }): void {
