@@ -89,4 +89,29 @@ describePg('pushed bytes read back (ChunkSource, firstSlices)', () => {
     same(await readAll(primed, big.whole.length, 700_001), big.whole);
     expect((await firstSlices(pool, [{ id: small.id, generation: 2 }])).size).toBe(0);
   });
+
+  it("reads a large file's head again without fetching it, as the content pass's checkpoints do", async () => {
+    // The content pass fingerprints its first and last 4 KiB at every checkpoint (identity.ts)
+    // while it reads on: the head came back from the database each time, and the slice it was
+    // reading after it.
+    const { id, whole } = await store('sessions/2025/01/01/rollout-e.jsonl', [awkwardBytes(3 * MiB + 5)]);
+    const source = new ChunkSource(pool, id, whole.length, 1);
+    const step = 64 * 1024;
+    const out = Buffer.alloc(whole.length);
+    const head = Buffer.alloc(4096);
+    for (let at = 0; at < whole.length; ) {
+      const { bytesRead } = await source.read(out, at, Math.min(step, whole.length - at), at);
+      at += bytesRead;
+      head.fill(0);
+      expect((await source.read(head, 0, head.length, 0)).bytesRead).toBe(head.length);
+      same(head, whole.subarray(0, head.length));
+    }
+    same(out, whole);
+    // One fetch per slice of 1 MiB: the head is kept once its slice is gone.
+    expect(source.fetched).toBe(4);
+    // A read that goes past the kept head is still the file's bytes.
+    const wider = Buffer.alloc(8192);
+    expect((await source.read(wider, 0, wider.length, 0)).bytesRead).toBe(wider.length);
+    same(wider, whole.subarray(0, wider.length));
+  });
 });

@@ -17,6 +17,14 @@ const SLICE = 1024 * 1024;
 const fromBase64 = (text: string): Buffer => Buffer.from(text, 'base64');
 
 /**
+ * The first bytes of a file, kept when its first slice is replaced: the content pass fingerprints
+ * what it indexed at every checkpoint (identity.ts: the first and last 4 KiB), so a file read past
+ * its first slice fetched its head again each time, and then the slice it was reading (two slices
+ * decompressed and encoded by PostgreSQL per checkpoint: most of the indexing of a large pushed file).
+ */
+const HEAD_KEPT = 4096;
+
+/**
  * A pushed file's bytes (cs_chunks) as positional reads, for the readers that take a ByteSource:
  * one slice is held at a time, fetched from the chunk that covers the position. `size` is the
  * length held when the file was opened; reads past it find nothing. A file replaced meanwhile
@@ -24,6 +32,10 @@ const fromBase64 = (text: string): Buffer => Buffer.from(text, 'base64');
  */
 export class ChunkSource implements ByteSource {
   private held: { offset: number; data: Buffer } | null = null;
+  /** A copy of the file's first bytes (up to HEAD_KEPT), once a slice at 0 was let go. */
+  private head: Buffer | null = null;
+  /** Slices fetched; tests read it. */
+  fetched = 0;
 
   /**
    * `generation`: read only the bytes of that generation of the file (a follower's, which reads on
@@ -43,8 +55,17 @@ export class ChunkSource implements ByteSource {
 
   async read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
     if (length <= 0 || position >= this.size) return { bytesRead: 0 };
+    const { head } = this;
+    if (head !== null && position + length <= head.length) {
+      head.copy(buffer, offset, position, position + length);
+      return { bytesRead: length };
+    }
     let slice = this.held;
     if (slice === null || position < slice.offset || position >= slice.offset + slice.data.length) {
+      if (slice !== null && slice.offset === 0 && head === null) {
+        this.head = Buffer.from(slice.data.subarray(0, Math.min(HEAD_KEPT, slice.data.length, this.size)));
+      }
+      this.fetched++;
       const { rows } = await this.db.query<{ data: string | null }>(
         this.generation === undefined
           ? {
