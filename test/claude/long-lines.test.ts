@@ -52,6 +52,37 @@ describe('cutting every long string', () => {
   });
 });
 
+describe('cutting every long string but ids (claude30)', () => {
+  it('leaves the values of id fields whole, long or escaped or nested, and cuts their neighbours', () => {
+    const piece = fc.constantFrom('a', 'é', '😀', '"', '\\', '\n', 'x'.repeat(100));
+    const long = fc.array(piece, { minLength: 300, maxLength: 800 }).map((p) => p.join(''));
+    fc.assert(
+      fc.property(long, fc.integer({ min: 1, max: 3000 }), (text, size) => {
+        const record = {
+          requestId: text,
+          message: { id: text, content: [{ type: 'text', text, id: [text] }], model: text },
+          payload: { rate_limits: { primary: { note: text, list: [text, { deep: text }] } }, after: text, response_id: text },
+          uuid: text,
+        };
+        // A key written with an escape is the same key.
+        const json = JSON.stringify(record).replace('"uuid":', '"\\u0075uid":');
+        const parsed = JSON.parse(cutEvery(json, size)) as typeof record;
+        expect(parsed.requestId).toBe(text);
+        expect(parsed.message.id).toBe(text);
+        expect(parsed.message.model).toBe(text);
+        expect(parsed.payload.rate_limits).toEqual(record.payload.rate_limits);
+        expect(parsed.payload.response_id).toBe(text);
+        expect(parsed.uuid).toBe(text);
+        // Not an id field's value: cut (an array under `id` is kept, its strings too).
+        expect(parsed.message.content[0]!.id).toEqual([text]);
+        expect(parsed.message.content[0]!.text.length).toBeLessThan(text.length);
+        expect(parsed.payload.after.length).toBeLessThan(text.length);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
 describe('a Claude session of 4 MiB lines, counted with the line pool all but full', () => {
   it("answers its usage (no index) with every response counted; the lines' strings never parsed whole", async () => {
     const claudeHome = await tempHome();

@@ -17,6 +17,32 @@ export const DATA_URL_KEEP = 64;
 const DATA_URL = /^data:[A-Za-z0-9.+/-]{1,100}(;[A-Za-z0-9=.+-]{1,100})*[;,][A-Za-z0-9+/=,;]*$/;
 
 /**
+ * Fields whose values an every-string cut leaves whole, however long (strings, or everything in
+ * an object or array): what the usage counters compare or return as written. Ids above all: cut
+ * to 64 bytes, two long ids sharing their start became one response, and a line cut gave
+ * another key than the same id on a line parsed whole (claude30). A hostile 15 MiB id costs
+ * the line pool what an uncut line does: the measured size counts it.
+ */
+const WHOLE_FIELDS: ReadonlySet<string> = new Set([
+  'id',
+  'requestId',
+  'response_id',
+  'thread_id',
+  'turn_id',
+  'promptId',
+  'uuid',
+  'forked_from_id',
+  'model',
+  'timestamp',
+  'type',
+  'speed',
+  'rate_limits',
+]);
+/** A key is only looked up when its JSON is at most this long: the longest field escaped (`\u0069` for `i`). */
+const KEY_BYTES = 6 * 16;
+const COLON = 0x3a;
+
+/**
  * Streams a JSON text and cuts long data-URL strings. Feed it chunks; `size` is the length of the
  * output so far, and with `keep` the output chunks are collected (`text()`).
  */
@@ -30,6 +56,15 @@ export class DataUrlCutter {
   private head: Buffer[] = [];
   private headLength = 0;
   private mode: 'deciding' | 'pass' | 'drop' = 'pass';
+  /** Every-string mode: the last byte outside strings that is not white space (a quote for a string's end). */
+  private last = 0;
+  /** The raw content of the string that ended last, when short enough to be a key of WHOLE_FIELDS. */
+  private lastString: Buffer | null = null;
+  /** The key of the value being read (set at its colon). */
+  private key: Buffer | null = null;
+  private depth = 0;
+  /** The depth outside an object or array kept whole (a WHOLE_FIELDS value), while in it. */
+  private wholeDepth: number | null = null;
 
   /**
    * `everyString`: every long string is cut, not only data URLs (ReadEnv.cutLongStrings): to its
@@ -53,13 +88,15 @@ export class DataUrlCutter {
       if (!this.inString) {
         const q = chunk.indexOf(QUOTE, i);
         if (q === -1) {
+          this.between(chunk, i, chunk.length);
           this.emit(chunk.subarray(i));
           return;
         }
+        this.between(chunk, i, q);
         this.emit(chunk.subarray(i, q + 1));
         this.inString = true;
         this.slashes = 0;
-        this.mode = 'deciding';
+        this.mode = this.everyString && this.keptWhole() ? 'pass' : 'deciding';
         this.head = [];
         this.headLength = 0;
         i = q + 1;
@@ -75,6 +112,31 @@ export class DataUrlCutter {
       this.closeString();
       i = q + 1;
     }
+  }
+
+  /** Every-string mode: follows the structure between strings (keys, depth) in chunk[from, end). */
+  private between(chunk: Buffer, from: number, end: number): void {
+    if (!this.everyString) return;
+    for (let k = from; k < end; k++) {
+      const b = chunk[k] as number;
+      if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) continue;
+      if (b === COLON) this.key = this.lastString;
+      else if (b === 0x7b || b === 0x5b) {
+        if (this.wholeDepth === null && this.keptWhole()) this.wholeDepth = this.depth;
+        this.depth++;
+      } else if (b === 0x7d || b === 0x5d) {
+        this.depth--;
+        if (this.wholeDepth !== null && this.depth <= this.wholeDepth) this.wholeDepth = null;
+      }
+      this.last = b;
+    }
+  }
+
+  /** Whether the value starting here is kept whole: inside a kept value, or the value of a WHOLE_FIELDS key. */
+  private keptWhole(): boolean {
+    if (this.wholeDepth !== null) return true;
+    if (this.last !== COLON || this.key === null) return false;
+    return WHOLE_FIELDS.has(keyName(this.key));
   }
 
   /** Whether the quote at `q` is escaped: the backslashes right before it (from `from`, then the run carried over) are odd. */
@@ -107,8 +169,14 @@ export class DataUrlCutter {
   }
 
   private closeString(): void {
-    if (this.mode === 'deciding') this.emit(Buffer.concat(this.head));
+    this.lastString = null;
+    if (this.mode === 'deciding') {
+      const content = Buffer.concat(this.head);
+      this.emit(content);
+      if (this.everyString && content.length <= KEY_BYTES) this.lastString = content;
+    }
     this.head = [];
+    this.last = QUOTE;
     this.emit(Buffer.from([QUOTE]));
     this.inString = false;
   }
@@ -116,6 +184,16 @@ export class DataUrlCutter {
   /** The output so far, as text. */
   text(): string {
     return Buffer.concat(this.out).toString('utf8');
+  }
+}
+
+/** A key's raw JSON content as text (empty when its escapes are not valid JSON). */
+function keyName(raw: Buffer): string {
+  if (!raw.includes(BACKSLASH)) return raw.toString('utf8');
+  try {
+    return String(JSON.parse(`"${raw.toString('utf8')}"`));
+  } catch {
+    return '';
   }
 }
 

@@ -60,7 +60,8 @@ export interface ReadEnv {
   /**
    * Long lines are parsed with every string of 1 KiB or more cut to its first 64 bytes, not only
    * data URLs (DataUrlCutter): for readers that need a record's numbers and ids, never its text
-   * (a usage count), so that a 15 MiB text block does not become a 15 MiB string.
+   * (a usage count), so that a 15 MiB text block does not become a 15 MiB string. Ids, models,
+   * times, types and rate limits are never cut (WHOLE_FIELDS): a count stays exact.
    */
   cutLongStrings?: boolean;
 }

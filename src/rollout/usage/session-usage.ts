@@ -199,8 +199,10 @@ async function tallyFile(file: RolloutFile, env: ReadEnv, include: Include, held
   const sessionId = () => counter.checkpoint.sessionId;
   const tallies: Record<UsageSource, TurnTallies> = { record: new TurnTallies(), token_count: new TurnTallies() };
   const opened = await openSession(file, env);
+  // A count reads numbers and ids: a long line's long strings (its texts) are cut, its ids kept whole (DataUrlCutter).
+  const cut = { ...env, cutLongStrings: true };
   try {
-    for await (const line of terminatedLines(opened.source, { offset: 0, lineNo: 1 }, opened.stat.size, env)) {
+    for await (const line of terminatedLines(opened.source, { offset: 0, lineNo: 1 }, opened.stat.size, cut)) {
       if (line.record === null) continue;
       const response = counter.feed(line.record, line.lineNo);
       line.record = null; // as readClaudeResponses does: a long line's record is let go at once

@@ -168,7 +168,8 @@ async function readFile(deps: UsageDeps, file: RolloutFile, signal?: AbortSignal
   const claude = deps.agent === 'claude' ? await readClaudeResponses(file, deps.env, { signal }) : undefined;
   const counter = codex.usageCounter();
   if (claude === undefined) {
-    for await (const content of fileContentLines(file, deps.env)) {
+    // As readClaudeResponses: long strings cut, ids kept whole.
+    for await (const content of fileContentLines(file, { ...deps.env, cutLongStrings: true })) {
       if (signal?.aborted) throw abandoned();
       const { line, record } = content;
       const response = record === null || line.record === null ? null : counter.feed(line.record, line.lineNo, record);
