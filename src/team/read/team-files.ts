@@ -187,8 +187,18 @@ export class PushedNames {
 
   /** Every machine's names in one map, for matching `q` (an item's own name is its machine's: `of`). */
   async all(machines: readonly string[]): Promise<ReadonlyMap<string, string>> {
-    const merged = new Map<string, string>();
-    for (const m of machines) for (const [id, name] of await this.of(m)) merged.set(id, name);
-    return merged;
+    return merged(machines, await this.each(machines));
   }
+
+  /** Each machine's names, read at once. */
+  async each(machines: readonly string[]): Promise<ReadonlyMap<string, ReadonlyMap<string, string>>> {
+    return new Map(await Promise.all(machines.map(async (m) => [m, await this.of(m)] as const)));
+  }
+}
+
+/** The names of `machines` in one map, a later machine's name of an id winning (PushedNames.all). */
+export function merged(machines: readonly string[], each: ReadonlyMap<string, ReadonlyMap<string, string>>): ReadonlyMap<string, string> {
+  const all = new Map<string, string>();
+  for (const m of machines) for (const [id, name] of each.get(m) ?? []) all.set(id, name);
+  return all;
 }

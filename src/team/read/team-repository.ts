@@ -29,7 +29,7 @@ import { usageReport, type UsageDeps, type UsageQuery, type UsageReport } from '
 import { MACHINE_NAME } from '../tokens.js';
 import { pushedFile } from './pushed-file.js';
 import { teamSearchIndex, teamUsageIndex } from './team-adapters.js';
-import { PushedNames, PushedOpens, openPushed, placeOf } from './team-files.js';
+import { PushedNames, PushedOpens, merged, openPushed, placeOf } from './team-files.js';
 import type { TeamIndex } from './team-index.js';
 
 export interface TeamRepositoryOptions {
@@ -275,14 +275,21 @@ export class TeamRepository implements SessionRepository {
     const env = { ...this.env, open: opens.open };
     const index = teamSearchIndex(this.options.index, machines, opens);
     const deps = { ...(await this.deps(machines)), env, readListing: this.listingIn(env, opens), index };
-    const page = await work.run(async () => searchPage(deps, request, await this.names.all(machines), log, work));
+    // Read once for the request: the page's items take their names from these too (one round trip less after the page).
+    const names = await this.names.each(machines);
+    const page = await work.run(async () => searchPage(deps, request, merged(machines, names), log, work));
     // Each item's name is its own machine's (one id may be named differently on two machines).
-    const items = await Promise.all(page.items.map(async (i) => ({ ...i, name: (await this.nameOf(i.machine, i.id)) ?? i.name })));
+    const items = await Promise.all(page.items.map(async (i) => ({ ...i, name: (await this.nameOf(i.machine, i.id, names)) ?? i.name })));
     return { ...page, items: await this.withUsage(items) };
   }
 
-  private async nameOf(machine: string | undefined, id: string): Promise<string | null | undefined> {
-    return machine === undefined ? undefined : (await this.names.of(machine)).get(id) || null;
+  private async nameOf(
+    machine: string | undefined,
+    id: string,
+    read: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  ): Promise<string | null | undefined> {
+    if (machine === undefined) return undefined;
+    return ((read.get(machine) ?? (await this.names.of(machine))).get(id)) || null;
   }
 
   async searchSession(file: RolloutFile, request: Parameters<SessionRepository['searchSession']>[1], signal?: AbortSignal) {
