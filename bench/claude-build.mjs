@@ -10,7 +10,10 @@
 // the process's CPU time (user + system, all threads; the main thread apart) and VmHWM from /proc
 // (Linux). With `--against`, the two builds alternate (against, cli, against, cli, ...): on a
 // loaded machine only CPU time compared within one such run means much, and the load average is
-// printed beside each run. The home is bench/generate-claude.mjs's (cached) unless `--home`.
+// printed beside each run. `threadsS` is the CPU of each other thread still running at the end,
+// named by its id less the process's (V8's platform workers, libuv's pool of four, the
+// checkpoint worker: started last, the highest; a thread that ended is only in `cpuS`).
+// The home is bench/generate-claude.mjs's (cached) unless `--home`.
 // With `--codex N` the build is a mixed one (issue 20): the Codex home is bench/generate-tree.mjs's
 // tree of N sessions (cached) and both agents are served, each index built in the one process.
 
@@ -76,7 +79,16 @@ async function cpuOf(pid) {
   const ticks = (f) => Number(f[11]) + Number(f[12]);
   const all = ticks(fields(await readFile(`/proc/${pid}/stat`, 'utf8'))) / TICKS;
   const main = ticks(fields(await readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8'))) / TICKS;
-  return { all, main };
+  // The other threads by name (libuv's pool, V8's GC helpers, the checkpoint worker): where the CPU off the main thread goes.
+  const threads = {};
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    if (tid === String(pid)) continue;
+    const text = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => null);
+    if (text === null) continue;
+    const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+    threads[`${name}:${Number(tid) - pid}`] = +(ticks(fields(text)) / TICKS).toFixed(2);
+  }
+  return { all, main, threads };
 }
 
 async function build(cli, home, label) {
@@ -108,6 +120,7 @@ async function build(cli, home, label) {
       wallS: +wallS.toFixed(1),
       cpuS: +cpu.all.toFixed(2),
       mainThreadS: +cpu.main.toFixed(2),
+      threadsS: cpu.threads,
       peakRssMB: +(hwm / 1e6).toFixed(1),
       indexMiB: +(indexBytes / 2 ** 20).toFixed(1),
       load: os.loadavg().map((l) => +l.toFixed(1)),

@@ -1,12 +1,11 @@
 // The dashboard's browser tests: Debian's Chromium driven by playwright-core, against the real
 // service listening on a free port over temp Codex homes. Without Chromium they are skipped,
 // loudly (global-setup.ts prints why); .ci/run installs it so that CI always runs them.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, vi } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { appFor, buildTestApp } from '../helper.js';
@@ -42,24 +41,39 @@ export interface Browser {
   context: BrowserContext;
 }
 
+/** Where the worker process's Chromium is kept: on globalThis, because each test file evaluates its own copy of this module. */
+const SHARED = Symbol.for('codex-sessions.e2e.chromium');
+type Shared = typeof globalThis & { [SHARED]?: Promise<Chromium> };
+
 /**
- * One Chromium for the file (a fresh profile directory, removed afterwards); each test's tabs
- * close after it. With `now` (ms since the epoch), the pages' Date says that moment all along
- * (timers still run), so that views which count back from today draw the same days every run.
+ * The worker process's Chromium, launched by its first browser test file and used by the next
+ * ones (the e2e and team projects run several files to a worker): a launch costs about 1.5 s of
+ * CPU, a context a fraction of that (docs/testing.md). It goes with the process: Playwright
+ * kills the browsers it launched when Node exits. One that crashed or was closed is launched again.
+ */
+async function sharedChromium(): Promise<Chromium> {
+  const shared = globalThis as Shared;
+  const running = await shared[SHARED]?.catch(() => undefined);
+  if (running?.isConnected()) return running;
+  const launching = chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS, timeout: 60_000 });
+  shared[SHARED] = launching;
+  return launching;
+}
+
+/**
+ * A fresh browser context for the file (its own storage, cookies and permissions, as a new
+ * profile has), in the worker's shared Chromium; each test's tabs close after it. With `now` (ms
+ * since the epoch), the pages' Date says that moment all along (timers still run), so that views
+ * which count back from today draw the same days every run.
  */
 export function useBrowser(options: { colorScheme?: 'light' | 'dark'; timezoneId?: string; now?: number } = {}): Browser {
   const holder = {} as Browser;
-  let profile = '';
   beforeAll(async () => {
-    profile = await mkdtemp(join(tmpdir(), 'codex-e2e-profile-'));
-    holder.context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH,
-      args: ARGS,
+    holder.context = await (await sharedChromium()).newContext({
       viewport: { width: 1280, height: 860 },
       colorScheme: options.colorScheme ?? 'light',
       ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
       acceptDownloads: true,
-      timeout: 60_000,
     });
     holder.context.setDefaultTimeout(WAIT_MS);
     if (options.now !== undefined) await holder.context.clock.setFixedTime(options.now);
@@ -76,7 +90,6 @@ export function useBrowser(options: { colorScheme?: 'light' | 'dark'; timezoneId
   });
   afterAll(async () => {
     await holder.context?.close();
-    await rm(profile, { recursive: true, force: true });
   });
   return holder;
 }

@@ -215,6 +215,23 @@ describeBrowser('the Sessions view', () => {
     expect(page.url()).toContain('cwd=%2Fw%2Fold-project');
   });
 
+  it("asks GET /usage for the pickers only once the list's first page is in (they must not delay it)", async () => {
+    const home = await tempHome();
+    for (let i = 1; i <= 3; i += 1) await writeSession(home, { stamp: `2025-10-0${i}T08-00-00`, id: uuidN(i), title: `row ${i}` });
+    const base = await serve(home);
+    const { page } = await watchedPage(browser);
+    const events: string[] = [];
+    page.on('request', (r) => events.push(`asked ${new URL(r.url()).pathname}`));
+    page.on('requestfinished', (r) => events.push(`answered ${new URL(r.url()).pathname}`));
+    await page.goto(base);
+    await expectRows(page, 3);
+    await expect.poll(() => events.filter((e) => e === 'answered /usage').length).toBe(2);
+    const firstUsage = events.indexOf('asked /usage');
+    const listAnswered = events.indexOf('answered /conversations');
+    expect(listAnswered, events.join(', ')).toBeGreaterThanOrEqual(0);
+    expect(firstUsage, events.join(', ')).toBeGreaterThan(listAnswered);
+  });
+
   it('has roles and labels, `/` focuses the search box, j and k move through the rows', async () => {
     const home = await tempHome();
     for (let i = 1; i <= 3; i += 1) await writeSession(home, { stamp: `2025-10-0${i}T08-00-00`, id: uuidN(i), title: `row ${i}` });

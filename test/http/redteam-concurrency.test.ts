@@ -53,9 +53,12 @@ const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/j
 const mcpCall = (name: string, args: Record<string, unknown>) =>
   JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } });
 
-/** One POST over a fresh connection; resolves with the status and body. */
+/**
+ * One POST over a fresh connection, closed after it (fetch would keep it alive for seconds, and
+ * the descriptor count below would wait for that); resolves with the status and body.
+ */
 async function post(port: number, path: string, body: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: MCP_HEADERS, body });
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { ...MCP_HEADERS, connection: 'close' }, body });
   return { status: res.status, body: await res.text() };
 }
 

@@ -65,8 +65,10 @@ describe.each([
     const { lines, requests } = app.memoryBudget;
     const body = call(name, args);
     const type = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    // Over a connection closed after it: a kept-alive one would count below until the server's
+    // keep-alive timeout (about 3 s), not only the connection of the client that goes away.
     const whole = async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/mcp`, { method: 'POST', headers: type, body });
+      const res = await fetch(`http://127.0.0.1:${port}/mcp`, { method: 'POST', headers: { ...type, connection: 'close' }, body });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { result: { isError?: boolean } }).result.isError).not.toBe(true);
     };

@@ -118,7 +118,9 @@ describePg('team mode: removed events and the replay of /events', () => {
     // A replay sends at most 10 files here (1,000 by default: the same query and comparison, 990 fewer files to push).
     const replayMax = 10;
     expect(DEFAULT_LIVE.replayMax).toBe(1000); // docs/team.md's limit
-    const team = await startTeam({ live: { ...DEFAULT_LIVE, replayMax } });
+    // A stream replayed nothing sends its headers with its first frame; the heartbeat (a comment) brings them
+    // soon, not after the default 15 s (erinOnly below, whose fetch resolves only then).
+    const team = await startTeam({ live: { ...DEFAULT_LIVE, replayMax, heartbeatMs: 200 } });
     const read = await team.token('read');
     const erin = await team.token('push', 'erin');
     const home = await tempHome();

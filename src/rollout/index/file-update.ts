@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { sameFile, stampOf, type FileStamp } from '../files/file-stamp.js';
-import { openRollout, type ReadEnv } from '../reading/session-reader.js';
+import type { ReadEnv } from '../reading/session-reader.js';
 import { codex, type AnySource } from '../sources/registry.js';
 import { withSeenKeys, type CounterState } from '../sources/codex/usage-counter.js';
 import { initialClaudeCounterState, restoreClaudeCounterState, withClaudeSeenKeys } from '../sources/claude/usage-counter.js';
@@ -10,6 +10,7 @@ import type { RolloutFile, RolloutLogger } from '../types.js';
 import { indexContent, type OpenedBytes } from './content-pass.js';
 import { initialContentState } from './content-state.js';
 import { fingerprint, isCurrent, onlyAppended } from './identity.js';
+import { openedOnce, type OpenedOnce } from './opened-once.js';
 import type { ContentPosition, IndexEntry, StoredFile } from './store.js';
 import type { WriteBatch } from './write-batch.js';
 
@@ -34,22 +35,29 @@ export interface FileAccess {
   /** What a head read found, with the stamp it was based on; null when the file cannot be read. */
   head(): Promise<{ stamp: FileStamp; session: IndexEntry['session'] } | null>;
   open(): Promise<OpenedBytes>;
+  /** Ends the update's reads (a local file: its one descriptor). */
+  close?(): Promise<void>;
 }
 
-/** A file of the local Codex home. */
+/** A file of the local home, opened once for all of one update's reads (opened-once.ts). */
 export function localAccess(file: RolloutFile, ctx: FileUpdateContext): FileAccess {
+  let once: OpenedOnce | null = null;
+  const opened = async () => (once ??= openedOnce(file, await ctx.env()));
   return {
     stamp: async () => {
       const st = await stat(file.absPath).catch(() => null);
       return st === null ? null : stampOf(st);
     },
     head: async () => {
-      const result = await (ctx.source ?? codex).readListing(file, 0, 0, await ctx.env(), ctx.log);
+      const env = await ctx.env();
+      const { open } = await opened();
+      const result = await (ctx.source ?? codex).readListing(file, 0, 0, { ...env, open: () => open() }, ctx.log);
       if (result === null) return null;
       const { read } = result;
       return { stamp: stampOf(result.stat), session: read && { summary: read.summary, hasUserMessage: read.hasUserMessage } };
     },
-    open: async () => openRollout(file, (await ctx.env()).realRoot),
+    open: async () => (await opened()).open(),
+    close: async () => once?.close(),
   };
 }
 
@@ -61,6 +69,20 @@ export function localAccess(file: RolloutFile, ctx: FileUpdateContext): FileAcce
  */
 export async function updateFile(row: StoredFile | undefined, batch: WriteBatch, file: RolloutFile, ctx: FileUpdateContext): Promise<void> {
   const access = ctx.access ?? localAccess(file, ctx);
+  try {
+    await update(row, batch, file, ctx, access);
+  } finally {
+    await access.close?.();
+  }
+}
+
+async function update(
+  row: StoredFile | undefined,
+  batch: WriteBatch,
+  file: RolloutFile,
+  ctx: FileUpdateContext,
+  access: FileAccess,
+): Promise<void> {
   const stamp = await access.stamp();
   if (stamp === null) {
     batch.add({ kind: 'delete', relPath: file.relPath });

@@ -112,9 +112,10 @@ export class TreeWatcher {
    * Starts watching a directory of the tree and everything below it. With `collect`, returns
    * the rollout files of its day directories (a new directory's files may predate its watch).
    */
-  private async adopt(relDir: string, collect = true): Promise<RolloutFile[]> {
+  private async adopt(relDir: string, collect = true, listed = false): Promise<RolloutFile[]> {
     const { realHome } = await this.walker.roots();
-    if ((await pathKind(this.walker.absPath(relDir), realHome)) !== 'directory' || !(await this.walked(relDir))) {
+    // A directory of its parent's listing (numericDirs) is one the walk goes into: asking again per child was quadratic.
+    if ((await pathKind(this.walker.absPath(relDir), realHome)) !== 'directory' || (!listed && !(await this.walked(relDir)))) {
       this.unwatch(relDir);
       return [];
     }
@@ -123,7 +124,9 @@ export class TreeWatcher {
     const holds = plan.holdsSessions(relDir);
     const files: RolloutFile[] = holds && collect ? await this.walker.filesIn(relDir, 'desc') : [];
     if (holds && !plan.nested) return files;
-    for (const child of await this.walker.numericDirs(relDir, 'desc')) files.push(...(await this.adopt(`${relDir}/${child}`, collect)));
+    for (const child of await this.walker.numericDirs(relDir, 'desc')) {
+      files.push(...(await this.adopt(`${relDir}/${child}`, collect, true)));
+    }
     return files;
   }
 
@@ -131,7 +134,9 @@ export class TreeWatcher {
   private async walked(relDir: string): Promise<boolean> {
     const cut = relDir.lastIndexOf('/');
     const linked = cut >= 0 && (await lstat(this.walker.absPath(relDir)).then((st) => st.isSymbolicLink(), () => false));
-    return !linked || (await this.walker.numericDirs(relDir.slice(0, cut), 'desc')).includes(relDir.slice(cut + 1));
+    if (!linked) return true;
+    if (this.walker.walksInto !== undefined) return this.walker.walksInto(relDir);
+    return (await this.walker.numericDirs(relDir.slice(0, cut), 'desc')).includes(relDir.slice(cut + 1));
   }
 
   private markDirty(relPath: string, kind: RawEventKind): void {

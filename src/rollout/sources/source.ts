@@ -66,6 +66,12 @@ export interface SessionWalker {
   absPath(relPath: string): string;
   /** The sub-directories of a tree directory the walk descends into, in `order`. */
   numericDirs(relDir: string, order: SortOrder): Promise<string[]>;
+  /**
+   * Optional: whether the walk goes into the directory `relDir`, judged for that one path (the
+   * watch asks it of a linked directory). Without it, the watch lists the parent (numericDirs):
+   * fine for Codex's days of a month, quadratic for a Claude home's projects.
+   */
+  walksInto?(relDir: string): Promise<boolean>;
   /** The session files directly in `relDir` (only those of `id` when given), in key order. */
   filesIn(relDir: string, order: SortOrder, id?: string): Promise<RolloutFile[]>;
   /** The file a path names, from the path alone (null: not a session file of this source). */

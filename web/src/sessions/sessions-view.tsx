@@ -37,7 +37,8 @@ export function SessionsView({ query }: { query: URLSearchParams }) {
     if (counted && event.change !== 'removed' && needsUsage(session)) refresh.changed({ id: session.id, machine: session.machine });
   };
   const live = useListEvents(filters, list.setItems, !list.more, list.reload, onSession);
-  const { projects, providers, unpriced } = useSuggestions(list.items);
+  // Asked once the first page is in (or the list has failed): see suggestions.ts.
+  const { projects, providers, unpriced } = useSuggestions(list.items, list.items.length > 0 || !list.more || list.error !== null);
   const machines = useMachines();
   const now = Date.now();
   const onChange = (next: Filters) => replaceRoute(href.sessions(queryFrom(next)));

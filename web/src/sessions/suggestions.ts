@@ -7,7 +7,9 @@
 // - the models without a price, so that a row's cost says when it leaves some out (a list
 //   item's usage has no cost per model).
 // A server without GET /usage, or one still indexing a large home (503), leaves the pickers to
-// the loaded pages; the list does not wait for any of this.
+// the loaded pages; the list does not wait for any of this, and these are asked only once the
+// first page is in: the server answers one request at a time, and two usage reports of a large
+// home (both agents' rows) asked beside the first page made it wait (docs/dashboard.md).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, getJson } from '../api/client.js';
 import type { SessionSummary, UsageReport } from '../api/types.js';
@@ -29,11 +31,16 @@ export interface Suggestions {
   unpriced: ReadonlySet<string>;
 }
 
-export function useSuggestions(items: SessionSummary[]): Suggestions {
+/** `listed`: the list's first page is in (or it failed); nothing is asked before. */
+export function useSuggestions(items: SessionSummary[], listed: boolean): Suggestions {
   const seen = useRef({ projects: new Set<string>(), providers: new Set<string>() });
   const [unpriced, setUnpriced] = useState<ReadonlySet<string>>(() => new Set());
+  // Asked once per visit, and cancelled only when the view goes (a new query's first page must not cancel it).
+  const asked = useRef<AbortController | null>(null);
+  useEffect(() => () => asked.current?.abort(), []);
   useEffect(() => {
-    const controller = new AbortController();
+    if (!listed || asked.current !== null) return;
+    const controller = (asked.current = new AbortController());
     Promise.all([usageReport('cwd', controller.signal), usageReport('provider', controller.signal)])
       .then(([cwds, providers]) => {
         keysOf(cwds).forEach((c) => seen.current.projects.add(c));
@@ -41,8 +48,7 @@ export function useSuggestions(items: SessionSummary[]): Suggestions {
         setUnpriced(new Set(cwds?.unpricedModels ?? []));
       })
       .catch(() => {});
-    return () => controller.abort();
-  }, []);
+  }, [listed]);
   for (const item of items) {
     if (item.cwd) seen.current.projects.add(item.cwd);
     seen.current.providers.add(item.modelProvider ?? 'openai');

@@ -2,8 +2,14 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-/** A checkpoint is asked for at most this often while writes go on. */
-const EVERY_MS = 250;
+/**
+ * A checkpoint is asked for at most this often while writes go on. Each copies the newest version
+ * of every page written since the last, so a page written again and again (FTS5's segment
+ * index, b-tree inner pages, the rollup's rows) is copied once per period: at 250 ms the
+ * checkpoint thread took 3.2-3.6 s of CPU in a build of the 10,000-session Claude home, at 1 s
+ * 2.4 s (docs/performance.md, "Indexing Claude files"). The WAL between two grows with it.
+ */
+const EVERY_MS = 1000;
 /**
  * Below this much WAL a checkpoint runs on the writing connection itself (it copies at most this
  * much: a few ms), and writes ask for none: SQLite's own automatic checkpoint starts at 1000 pages.

@@ -47,6 +47,12 @@ export type ClaudePathKind =
   | { kind: 'session-dir'; projectDir: string; parentId: string }
   | { kind: 'subagents-dir'; projectDir: string; parentId: string };
 
+/**
+ * Entries discovery has looked at since the process began (each a stat or two: a listed entry,
+ * or a path looked up): tests bound the watch's work by it, not by the clock.
+ */
+export const discoveryWork = { entries: 0 };
+
 /** A directory name we may walk into: any name but `.`/`..` (never produced by readdir) or one with a NUL. */
 const usableName = (name: string) => name !== '.' && name !== '..' && !name.includes('\0') && !name.includes('/');
 
@@ -96,6 +102,7 @@ function usableKind(info: EntryInfo | null, rel: string, home: ClaudeHome): Entr
  * of the path is a link: a file told by the watch of a linked directory is an alias too.
  */
 async function pathInfo(home: ClaudeHome, rel: string): Promise<(EntryInfo & { ino: number; dev: number }) | null> {
+  discoveryWork.entries++;
   try {
     const target = await realpath(join(home.home, rel));
     if (!isWithin(home.realHome, target)) return null;
@@ -137,6 +144,7 @@ async function entriesOf(dir: string, home: ClaudeHome, log: RolloutLogger, rel:
         break;
       }
       if (!usableName(entry.name)) continue;
+      discoveryWork.entries++;
       const kind = usableKind(await entryInfo(entry, join(dir, entry.name), home.realHome), `${rel}/${entry.name}`, home);
       if (kind !== null) out.push({ name: entry.name, kind });
     }
@@ -146,15 +154,40 @@ async function entriesOf(dir: string, home: ClaudeHome, log: RolloutLogger, rel:
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+const isTreeDir = (rel: string): boolean => {
+  const kind = classifyClaudePath(rel)?.kind;
+  return kind === 'project' || kind === 'session-dir' || kind === 'subagents-dir';
+};
+
 /** The directories of the tree directly under `relDir` that discovery walks into: what the watcher watches. */
 export async function claudeTreeDirsIn(home: ClaudeHome, relDir: string, log: RolloutLogger): Promise<string[]> {
   const entries = await entriesOf(join(home.home, relDir), home, log, relDir);
-  return entries
-    .filter((e) => {
-      const kind = e.kind === 'directory' ? classifyClaudePath(`${relDir}/${e.name}`)?.kind : undefined;
-      return kind === 'project' || kind === 'session-dir' || kind === 'subagents-dir';
-    })
-    .map((e) => e.name);
+  return entries.filter((e) => e.kind === 'directory' && isTreeDir(`${relDir}/${e.name}`)).map((e) => e.name);
+}
+
+/**
+ * Whether discovery walks into the directory `rel`, judged for that one path (claudePathKind),
+ * not by listing its parent: the watch asks it of each linked directory an event names, and a
+ * listing per directory made N linked projects cost N listings of N entries (claude30).
+ */
+export async function claudeWalksInto(home: ClaudeHome, rel: string): Promise<boolean> {
+  return isTreeDir(rel) && (await claudePathKind(home, rel)) === 'directory';
+}
+
+/** The transcripts among the entries of `relDir` (at `abs`). */
+function transcriptsIn(entries: { name: string; kind: EntryKind }[], relDir: string, abs: string): ClaudeFile[] {
+  const out: ClaudeFile[] = [];
+  for (const entry of entries) {
+    const kind = classifyClaudePath(`${relDir}/${entry.name}`);
+    if (kind?.kind === 'session' && entry.kind === 'file') out.push({ ...kind.file, absPath: join(abs, entry.name) });
+  }
+  return out;
+}
+
+/** The transcripts directly in `relDir`, a directory the caller knows discovery walks into: one listing, not a walk of the home. */
+export async function claudeFilesIn(home: ClaudeHome, relDir: string, log: RolloutLogger): Promise<ClaudeFile[]> {
+  const abs = join(home.home, relDir);
+  return transcriptsIn(await entriesOf(abs, home, log, relDir), relDir, abs);
 }
 
 /** A session's file before its directory of sub-agents: `<id>.jsonl` and `<id>/` sort as `<id>`. */
@@ -179,17 +212,12 @@ export async function* discoverClaudeFiles(home: ClaudeHome, log: RolloutLogger)
     const projectAbs = join(projectsAbs, project.name);
     for (const entry of (await entriesOf(projectAbs, home, log, projectRel)).sort(sessionFirst)) {
       const rel = `${projectRel}/${entry.name}`;
-      const kind = classifyClaudePath(rel);
-      if (kind?.kind === 'session' && entry.kind === 'file') yield { ...kind.file, absPath: join(projectAbs, entry.name) };
-      if (kind?.kind !== 'session-dir' || entry.kind !== 'directory') continue;
+      yield* transcriptsIn([entry], projectRel, projectAbs);
+      if (classifyClaudePath(rel)?.kind !== 'session-dir' || entry.kind !== 'directory') continue;
       const subRel = `${rel}/${SUBAGENTS_DIR}`;
-      const subAbs = join(projectAbs, entry.name, SUBAGENTS_DIR);
       const inSession = await entriesOf(join(projectAbs, entry.name), home, log, rel);
       if (!inSession.some((e) => e.name === SUBAGENTS_DIR && e.kind === 'directory')) continue;
-      for (const agent of await entriesOf(subAbs, home, log, subRel)) {
-        const agentKind = classifyClaudePath(`${subRel}/${agent.name}`);
-        if (agentKind?.kind === 'session' && agent.kind === 'file') yield { ...agentKind.file, absPath: join(subAbs, agent.name) };
-      }
+      yield* await claudeFilesIn(home, subRel, log);
     }
   }
 }

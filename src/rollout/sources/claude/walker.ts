@@ -7,7 +7,15 @@ import type { ArchivedFilter, RolloutFile, RolloutLogger, SortOrder } from '../.
 import type { SessionWalker } from '../source.js';
 import { isAbsentError } from '../../files/fs-safety.js';
 import { scanFailed } from '../../errors.js';
-import { claudeSessionFilesOf, claudeTreeDirsIn, classifyClaudePath, discoverClaudeFiles, type ClaudeFile } from './discovery.js';
+import {
+  claudeFilesIn,
+  claudeSessionFilesOf,
+  claudeTreeDirsIn,
+  claudeWalksInto,
+  classifyClaudePath,
+  discoverClaudeFiles,
+  type ClaudeFile,
+} from './discovery.js';
 import { findClaudeHome } from './home.js';
 import { readClaudeSessionFile } from './reader.js';
 import { claudeRolloutFile } from './session-head.js';
@@ -94,13 +102,20 @@ export class ClaudeWalker implements SessionWalker {
     return order === 'asc' ? out : out.reverse();
   }
 
+  /**
+   * One listing of `relDir`, a directory the walk goes into (the watch adopts no other): a walk
+   * of the home per new directory made N new projects cost N walks (claude30).
+   */
   async filesIn(relDir: string, order: SortOrder, id?: string): Promise<RolloutFile[]> {
-    const out: RolloutFile[] = [];
-    for await (const file of this.everyFile()) {
-      const dir = file.relPath.slice(0, file.relPath.lastIndexOf('/'));
-      if (dir === relDir && (id === undefined || file.id === id.toLowerCase())) out.push(file);
-    }
+    const home = await findClaudeHome(this.home);
+    const files = home === null ? [] : await claudeFilesIn(home, relDir, this.log);
+    const out = files.filter((f) => id === undefined || f.id === id.toLowerCase()).map(unread);
     return order === 'asc' ? out : out.reverse();
+  }
+
+  async walksInto(relDir: string): Promise<boolean> {
+    const home = await findClaudeHome(this.home);
+    return home !== null && (await claudeWalksInto(home, relDir));
   }
 
   fileAt(relPath: string): RolloutFile | null {
@@ -167,6 +182,7 @@ export class ClaudeWalker implements SessionWalker {
       absPath: (relPath) => this.absPath(relPath),
       numericDirs: (relDir, order) => this.numericDirs(relDir, order),
       filesIn: (relDir, order, id) => this.filesIn(relDir, order, id),
+      walksInto: (relDir) => this.walksInto(relDir),
       fileAt: (relPath) => this.fileAt(relPath),
       everyFile: () => this.everyFile(),
       walk: (archived, order, afterKey) => this.walkOver(vouched, archived, order, afterKey),
