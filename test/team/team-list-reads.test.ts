@@ -1,7 +1,8 @@
 // A team list page opens its files with one query (PushedOpens: each file's row and the first
 // 128 KiB of its first chunk); reads past them go to cs_chunks. Pages whose heads lie past those
-// bytes list as over one home.
-import { appendFile } from 'node:fs/promises';
+// bytes list as over one home. Listing reads are kept between pages (ListingCache) while the
+// file's row says it is unchanged.
+import { appendFile, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { buildTestApp, tempHome, writeSession } from '../helper.js';
@@ -45,6 +46,45 @@ describePg('team list pages: the files of a page opened at once', () => {
       expect(items.length).toBeGreaterThan(0);
       expect(items).toEqual(expected);
     }
+    await single.close();
+  });
+
+  it('a kept listing read is not used once the file was appended to, or replaced by other bytes of the same length', async () => {
+    const team = await startTeam();
+    const home = await tempHome();
+    const mtime = new Date('2025-05-02T10:05:00Z');
+    const spec = { stamp: '2025-05-02T10-00-00', id: v7At('2025-05-02T10:00:00Z', 3), title: 'title AAAA', mtime };
+    const rel = await writeSession(home, spec);
+    const path = join(home, rel);
+    const push = await team.token('push', 'erin');
+    const read = await team.token('read');
+    const { upkeep } = pushedUpkeep(team);
+    const single = await buildTestApp(home);
+    const pushed = async () => {
+      await pushOnce(team, push, home);
+      expect(await upkeep.run(true, true)).toBe(true);
+    };
+    const same = async (what: string) => {
+      await pushed();
+      const items = withoutMachine((await teamGet(team, '/conversations?head=10&tail=2', read)).json()).items;
+      const expected = (await single.inject('/conversations?head=10&tail=2')).json().items;
+      const strip = (list: { usage: unknown }[]) => list.map((i) => ({ ...i, usage: null }));
+      expect(strip(items), what).toEqual(strip(expected));
+      return items as { title: string; head: unknown[] }[];
+    };
+    expect((await same('first read'))[0]!.title).toBe('title AAAA');
+    await appendFile(path, `${JSON.stringify(reply('appended'))}\n`);
+    await utimes(path, mtime, mtime);
+    const grown = await same('appended to');
+    expect(JSON.stringify(grown[0]!.head)).toContain('appended');
+    const generation = 'SELECT generation FROM cs_files WHERE path = $1';
+    const held = async () => (await team.db.query<{ generation: number }>(generation, [rel])).rows[0]!;
+    const before = await held();
+    // Other bytes of the same length, pushed as a replacement (a new generation).
+    await writeFile(path, (await readFile(path, 'utf8')).replaceAll('title AAAA', 'title BBBB'));
+    await utimes(path, new Date(mtime.getTime() + 60_000), new Date(mtime.getTime() + 60_000));
+    expect((await same('replaced'))[0]!.title).toBe('title BBBB');
+    expect((await held()).generation).toBe(before.generation + 1);
     await single.close();
   });
 });

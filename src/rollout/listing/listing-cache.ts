@@ -51,18 +51,23 @@ export class ListingCache {
     this.entries = new WeightedLru({ maxWeight: options.maxBytes, maxEntries: options.maxEntries });
   }
 
-  /** readSessionFile, served from the cache when the file has not changed since it was read. */
+  /**
+   * readSessionFile, served from the cache when the file has not changed since it was read.
+   * `statOf`: the file's stat now (default: of its path on disk; a pushed file's comes from its
+   * row in the database: team-files.ts PushedOpens).
+   */
   async read(
     file: RolloutFile,
     headCount: number,
     tailCount: number,
     env: ReadEnv,
     log: RolloutLogger,
+    statOf: (file: RolloutFile) => Promise<Stats | null> = (f) => statOrNull(f.absPath),
   ): Promise<ListingRead> {
     if (this.options.maxBytes <= 0) return this.source.readListing(file, headCount, tailCount, env, log);
     const cached = this.entries.peek(file.absPath);
     if (cached !== undefined) {
-      const st = await statOrNull(file.absPath);
+      const st = await statOf(file);
       if (st !== null && sameFile(cached.stamp, stampOf(st)) && this.entries.peek(file.absPath) === cached) {
         const hit = answer(cached, st, headCount, tailCount);
         if (hit !== undefined) {
@@ -83,6 +88,16 @@ export class ListingCache {
     const result = await this.source.readListing(file, headCount, tailCount, env, recording);
     if (result !== null) this.store(file.absPath, result.stat, result.read, headCount, tailCount, logs);
     return result;
+  }
+
+  /**
+   * The stamp of the file at `absPath` as its kept read saw it, when that read answers these
+   * counts (no use: the order is unchanged); undefined when a read would be needed whatever the file.
+   */
+  stampHeld(absPath: string, headCount: number, tailCount: number): FileStamp | undefined {
+    if (this.options.maxBytes <= 0) return undefined;
+    const entry = this.entries.peek(absPath);
+    return entry !== undefined && answerable(entry, headCount, tailCount) ? entry.stamp : undefined;
   }
 
   /** Bytes the cache holds now (records plus the per-entry allowances). */
@@ -120,13 +135,18 @@ export class ListingCache {
 }
 
 
+/** Whether the entry holds enough records for these counts (a file that is not a session always does). */
+function answerable(entry: Entry, headCount: number, tailCount: number): boolean {
+  if (entry.summary === null) return true;
+  const headComplete = entry.head.length < entry.headCount; // the read ran out of records
+  const tailComplete = entry.tail.length < entry.tailCount;
+  return (headCount <= entry.head.length || headComplete) && (tailCount <= entry.tail.length || tailComplete);
+}
+
 /** The cached read for these counts, or undefined when the entry holds too few records. */
 function answer(entry: Entry, st: Stats, headCount: number, tailCount: number): { stat: Stats; read: SessionRead | null } | undefined {
   if (entry.summary === null) return { stat: st, read: null };
-  const headComplete = entry.head.length < entry.headCount; // the read ran out of records
-  const tailComplete = entry.tail.length < entry.tailCount;
-  if (headCount > entry.head.length && !headComplete) return undefined;
-  if (tailCount > entry.tail.length && !tailComplete) return undefined;
+  if (!answerable(entry, headCount, tailCount)) return undefined;
   const tail = tailCount === 0 ? [] : entry.tail.slice(Math.max(0, entry.tail.length - tailCount));
   return {
     stat: st,

@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import type pg from 'pg';
-import { wholeMtimeMs } from '../../rollout/files/file-stamp.js';
+import { wholeMtimeMs, type FileStamp } from '../../rollout/files/file-stamp.js';
 import { chunksOf, type ByteSource } from '../../rollout/reading/byte-source.js';
 import { readRecord, splitLines } from '../../rollout/reading/jsonl-lines.js';
 import type { OpenRollout } from '../../rollout/reading/session-reader.js';
@@ -94,25 +94,59 @@ class PrefixedSource implements ByteSource {
  */
 export class PushedOpens {
   private readonly opened = new Map<string, OpenRollout>();
+  private readonly stats = new Map<string, Stats>();
 
-  constructor(private readonly db: pg.Pool) {}
+  /**
+   * `known`: the stamp of a file whose listing read the caller keeps (ListingCache): when the
+   * file is still that one (same id, generation, length and mtime) its bytes are not fetched, as
+   * the kept read answers. The bytes of one generation up to a length never change (chunks are
+   * only appended, a replacement bumps the generation); a read that needs them after all (the
+   * kept read was dropped meanwhile) fetches them from cs_chunks.
+   */
+  constructor(
+    private readonly db: pg.Pool,
+    private readonly known: (file: RolloutFile) => FileStamp | undefined = () => undefined,
+  ) {}
 
   async prefetch(files: readonly RolloutFile[]): Promise<void> {
-    const places = files.map(placeOf).filter((p) => p !== null);
-    if (places.length === 0) return;
-    const { rows } = await this.db.query<HeldFile & { prefix: Buffer | null }>({
+    const wanted = files.map((file) => ({ file, place: placeOf(file) })).filter((w) => w.place !== null);
+    if (wanted.length === 0) return;
+    const stamps = wanted.map((w) => this.known(w.file));
+    const { rows } = await this.db.query<HeldFile & { prefix: string | null }>({
       name: 'cs-held-prefixes',
+      // Base64: node-postgres receives a bytea as hex text, twice the bytes, decoded in JavaScript (chunk-source.ts).
       text: `SELECT f.id::text AS id, f.machine, f.path, f.size::float8 AS size, f.mtime_ms::float8 AS "mtimeMs", f.generation,
-                    (SELECT substring(c.data FROM 1 FOR $3::int) FROM cs_chunks c WHERE c.file_id = f.id AND c."offset" = 0) AS prefix
-               FROM unnest($1::text[], $2::text[]) AS w(machine, path)
+                    CASE WHEN f.id = w.id AND f.generation = w.generation AND f.size = w.size
+                              AND coalesce(f.mtime_ms, 0)::float8 = w.mtime THEN NULL
+                         ELSE (SELECT encode(substring(c.data FROM 1 FOR $3::int), 'base64') FROM cs_chunks c
+                                WHERE c.file_id = f.id AND c."offset" = 0) END AS prefix
+               FROM unnest($1::text[], $2::text[], $4::bigint[], $5::int[], $6::float8[], $7::float8[])
+                 AS w(machine, path, id, generation, size, mtime)
                JOIN cs_files f ON f.machine = w.machine AND f.path = w.path COLLATE "C"`,
-      values: [places.map((p) => p.machine), places.map((p) => p.path), PREFIX_BYTES],
+      values: [
+        wanted.map((w) => w.place!.machine),
+        wanted.map((w) => w.place!.path),
+        PREFIX_BYTES,
+        stamps.map((k) => k?.ino ?? null),
+        stamps.map((k) => k?.dev ?? null),
+        stamps.map((k) => k?.size ?? null),
+        stamps.map((k) => k?.mtimeMs ?? null),
+      ],
     });
     for (const { prefix, ...f } of rows) {
-      const source = new PrefixedSource(prefix ?? Buffer.alloc(0), f.size, () => new ChunkSource(this.db, f.id, f.size));
-      this.opened.set(`${f.machine}/${f.path}`, { source, fd: null, stat: statOf(f), close: async () => {} });
+      const data = prefix === null ? Buffer.alloc(0) : Buffer.from(prefix, 'base64');
+      const source = new PrefixedSource(data, f.size, () => new ChunkSource(this.db, f.id, f.size));
+      const stat = statOf(f);
+      this.stats.set(`${f.machine}/${f.path}`, stat);
+      this.opened.set(`${f.machine}/${f.path}`, { source, fd: null, stat, close: async () => {} });
     }
   }
+
+  /** The stat of a prefetched file as its row said (null: not held, or not prefetched). */
+  readonly statOf = async (file: RolloutFile): Promise<Stats | null> => {
+    const place = placeOf(file);
+    return (place && this.stats.get(`${place.machine}/${place.path}`)) ?? null;
+  };
 
   readonly open = async (file: RolloutFile): Promise<OpenRollout> => {
     const place = placeOf(file);
@@ -153,8 +187,18 @@ export class PushedNames {
 
   /** Every machine's names in one map, for matching `q` (an item's own name is its machine's: `of`). */
   async all(machines: readonly string[]): Promise<ReadonlyMap<string, string>> {
-    const merged = new Map<string, string>();
-    for (const m of machines) for (const [id, name] of await this.of(m)) merged.set(id, name);
-    return merged;
+    return merged(machines, await this.each(machines));
   }
+
+  /** Each machine's names, read at once. */
+  async each(machines: readonly string[]): Promise<ReadonlyMap<string, ReadonlyMap<string, string>>> {
+    return new Map(await Promise.all(machines.map(async (m) => [m, await this.of(m)] as const)));
+  }
+}
+
+/** The names of `machines` in one map, a later machine's name of an id winning (PushedNames.all). */
+export function merged(machines: readonly string[], each: ReadonlyMap<string, ReadonlyMap<string, string>>): ReadonlyMap<string, string> {
+  const all = new Map<string, string>();
+  for (const m of machines) for (const [id, name] of each.get(m) ?? []) all.set(id, name);
+  return all;
 }

@@ -4,6 +4,7 @@ import { stampOf as fileStampOf, wholeMtimeMs } from '../../rollout/files/file-s
 import { decodePosition, encodePosition, type Position } from '../../rollout/listing/cursor.js';
 import { containsFolded, parseFilter } from '../../rollout/listing/filters.js';
 import { admitWithin, qualifies, toItem, type ReadListing } from '../../rollout/listing/list-items.js';
+import { ListingCache } from '../../rollout/listing/listing-cache.js';
 import { Lease, type MemoryBudget } from '../../rollout/reading/byte-budget.js';
 import { recordReader, type RecordReader } from '../../rollout/reading/record-reader.js';
 import { requestShare, type OpenRollout, type ReadEnv, type ReadLimits, type RequestKind } from '../../rollout/reading/session-reader.js';
@@ -28,7 +29,7 @@ import { usageReport, type UsageDeps, type UsageQuery, type UsageReport } from '
 import { MACHINE_NAME } from '../tokens.js';
 import { pushedFile } from './pushed-file.js';
 import { teamSearchIndex, teamUsageIndex } from './team-adapters.js';
-import { PushedNames, PushedOpens, openPushed, placeOf } from './team-files.js';
+import { PushedNames, PushedOpens, merged, openPushed, placeOf } from './team-files.js';
 import type { TeamIndex } from './team-index.js';
 
 export interface TeamRepositoryOptions {
@@ -70,6 +71,8 @@ const SearchFailure = (what: string) => new RolloutError(RolloutErrorKind.Invali
  */
 export class TeamRepository implements SessionRepository {
   private readonly names: PushedNames;
+  /** Listing reads kept across requests, as over one home (a page's files are then not read again). */
+  private readonly listings = new ListingCache();
   readonly env: ReadEnv;
 
   constructor(private readonly options: TeamRepositoryOptions) {
@@ -89,17 +92,29 @@ export class TeamRepository implements SessionRepository {
     return lease;
   }
 
-  /** The listing read of a pushed file, with its machine on the summary; `env` opens it (a page's: openPushedMany). */
+  /**
+   * The listing read of a pushed file, with its machine on the summary; `env` opens it. With the
+   * batch's `opens` (a page's or a search batch's) it is the kept read while the file's row says
+   * it is unchanged (ListingCache, as over one home where a stat decides).
+   */
   private readonly listingIn =
-    (env: ReadEnv): ReadListing =>
+    (env: ReadEnv, opens?: PushedOpens): ReadListing =>
     async (file, head, tail, log) => {
-      const result = await codex.readListing(file, head, tail, env, log);
+      const result =
+        opens === undefined
+          ? await codex.readListing(file, head, tail, env, log)
+          : await this.listings.read(file, head, tail, env, log, opens.statOf);
       const machine = placeOf(file)?.machine;
       if (result?.read && machine !== undefined) result.read.summary = { ...result.read.summary, machine };
       return result;
     };
 
   private readonly readListing: ReadListing = (file, head, tail, log) => this.listingIn(this.env)(file, head, tail, log);
+
+  /** A batch's opens for listing reads of these counts: a file whose kept read answers them unchanged is not fetched again. */
+  private opens(head: number, tail: number): PushedOpens {
+    return new PushedOpens(this.options.pool, (file) => this.listings.stampHeld(file.absPath, head, tail));
+  }
 
   private async machines(wanted: readonly string[] | undefined): Promise<string[]> {
     return wanted === undefined ? this.options.index.machines() : [...new Set(wanted)];
@@ -125,13 +140,13 @@ export class TeamRepository implements SessionRepository {
     const plan = { sort, includeEmpty, filter };
     const files = page.map((row) => pushedFile(row.machine, row.relPath));
     // The page's files open with their first bytes in one query, beside its names and usage: each round trip waits for a core.
-    const opens = new PushedOpens(this.options.pool);
+    const opens = this.opens(query.head, query.tail);
     const [, namesOf, usage] = await Promise.all([
       opens.prefetch(files.filter((f) => f !== null)),
       Promise.all([...new Set(page.map((r) => r.machine))].map(async (m) => [m, await this.names.of(m)] as const)).then((e) => new Map(e)),
       this.usageFound(page.map((r) => ({ machine: r.machine, path: r.relPath }))),
     ]);
-    const readListing = this.listingIn({ ...this.env, open: opens.open });
+    const readListing = this.listingIn({ ...this.env, open: opens.open }, opens);
     for (let i = 0; i < page.length; i += FILES_AT_ONCE) {
       const reads = page.slice(i, i + FILES_AT_ONCE).map(async (row, j) => {
         const file = files[i + j]!;
@@ -255,18 +270,26 @@ export class TeamRepository implements SessionRepository {
     const machines = await this.machines(request.machine);
     const work = new SearchWork(DEFAULT_SEARCH_BUDGET_CHARS, { examined: 0, active: 0 }, signal);
     // Each batch of candidates opens its files with one query (PushedOpens), as a list page does.
-    const opens = new PushedOpens(this.options.pool);
+    // A search reads each candidate's listing without records (search-pages.ts).
+    const opens = this.opens(0, 0);
     const env = { ...this.env, open: opens.open };
     const index = teamSearchIndex(this.options.index, machines, opens);
-    const deps = { ...(await this.deps(machines)), env, readListing: this.listingIn(env), index };
-    const page = await work.run(async () => searchPage(deps, request, await this.names.all(machines), log, work));
+    const deps = { ...(await this.deps(machines)), env, readListing: this.listingIn(env, opens), index };
+    // Read once for the request: the page's items take their names from these too (one round trip less after the page).
+    const names = await this.names.each(machines);
+    const page = await work.run(async () => searchPage(deps, request, merged(machines, names), log, work));
     // Each item's name is its own machine's (one id may be named differently on two machines).
-    const items = await Promise.all(page.items.map(async (i) => ({ ...i, name: (await this.nameOf(i.machine, i.id)) ?? i.name })));
+    const items = await Promise.all(page.items.map(async (i) => ({ ...i, name: (await this.nameOf(i.machine, i.id, names)) ?? i.name })));
     return { ...page, items: await this.withUsage(items) };
   }
 
-  private async nameOf(machine: string | undefined, id: string): Promise<string | null | undefined> {
-    return machine === undefined ? undefined : (await this.names.of(machine)).get(id) || null;
+  private async nameOf(
+    machine: string | undefined,
+    id: string,
+    read: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  ): Promise<string | null | undefined> {
+    if (machine === undefined) return undefined;
+    return ((read.get(machine) ?? (await this.names.of(machine))).get(id)) || null;
   }
 
   async searchSession(file: RolloutFile, request: Parameters<SessionRepository['searchSession']>[1], signal?: AbortSignal) {
