@@ -1,4 +1,5 @@
 // An event stream of a team server read as it arrives (GET /events, /conversations/:id/events).
+import { request, type IncomingMessage } from 'node:http';
 import { expect } from 'vitest';
 
 export interface Frame {
@@ -18,16 +19,27 @@ export interface EventStream {
   close(): Promise<void>;
 }
 
-/** An open event stream: the frames as they arrive. */
+/**
+ * An open event stream: the frames as they arrive. Over a connection of its own (node:http, no
+ * agent), ended with the stream: a stream read with `fetch` and aborted left the server a connection
+ * on which no request came, and closing that server waited seconds for the client to drop it.
+ */
 export async function openEvents(base: string, path: string, token: string, headers: Record<string, string> = {}): Promise<EventStream> {
-  const abort = new AbortController();
-  const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers }, signal: abort.signal });
-  expect(res.status, await (res.status === 200 ? '' : res.text())).toBe(200);
+  const { hostname, port } = new URL(base);
+  const req = request({ host: hostname, port, path, headers: { authorization: `Bearer ${token}`, ...headers }, agent: false });
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    req.on('response', resolve).on('error', reject).end();
+  });
+  if (res.statusCode !== 200) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    expect(res.statusCode, Buffer.concat(chunks).toString('utf8')).toBe(200);
+  }
   const frames: Frame[] = [];
   let text = '';
   const reading = (async () => {
     const decoder = new TextDecoder();
-    for await (const chunk of res.body!) {
+    for await (const chunk of res) {
       text += decoder.decode(chunk as Uint8Array, { stream: true });
       let end: number;
       while ((end = text.indexOf('\n\n')) >= 0) {
@@ -50,7 +62,7 @@ export async function openEvents(base: string, path: string, token: string, head
     }
     throw new Error(`no such frame in ${JSON.stringify(frames)}`);
   };
-  return { frames, next, ended: reading, close: async () => (abort.abort(), await reading) };
+  return { frames, next, ended: reading, close: async () => (req.destroy(), await reading) };
 }
 
 /** Waits until `check` holds (a background catch-up, a push landing). */
