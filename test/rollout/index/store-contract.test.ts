@@ -64,3 +64,18 @@ describe('SQLite counts of list pages', () => {
     }
   });
 });
+
+describe('the SQLite row count (GET /readyz)', () => {
+  it('is read again only after a write that changes the rows, not on every call', async () => {
+    const backend = new SqliteBackend(join(await tempHome(), 'index.sqlite'), '/home/u/.codex');
+    const store = (await backend.open('h', false)) as SqliteStore;
+    try {
+      await store.write([{ kind: 'complete' }]);
+      expect([await store.count(), await store.count(), await store.count(), store.counts.hits]).toEqual([0, 0, 0, 2]);
+      await store.write([{ kind: 'delete', relPath: 'sessions/x.jsonl' }]);
+      expect([await store.count(), store.counts.hits]).toEqual([0, 2]);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -15,6 +15,8 @@ export class CountCache {
   private readonly counts = new WeightedLru<string, number>({ maxWeight: 256, maxEntries: 256 });
   /** Counts answered from the cache (for tests). */
   hits = 0;
+  /** The index's row count (/readyz shows it, and asked for it every second), with the key it was read at. */
+  private rows: { key: string; n: number } | null = null;
 
   /** A write of this connection: a change of what counts read drops every kept count. */
   wrote(ops: readonly WriteOp[]): void {
@@ -33,5 +35,13 @@ export class CountCache {
     const n = count();
     this.counts.set(key, n, 1);
     return n;
+  }
+
+  /** The number of the index's rows (`count()`), kept as the list's counts are. */
+  rowCount(dataVersion: number, count: () => number): number {
+    const key = `${this.generation}:${dataVersion}`;
+    if (this.rows?.key === key) this.hits += 1;
+    else this.rows = { key, n: count() };
+    return this.rows.n;
   }
 }

@@ -155,7 +155,9 @@ export class SqliteStore implements IndexStore {
   }
 
   async count(): Promise<number> {
-    return (this.db.prepare('SELECT count(*) AS n FROM sessions WHERE home = ?').get(this.home) as { n: number }).n;
+    const dataVersion = this.db.pragma('data_version', { simple: true }) as number;
+    const all = () => (this.db.prepare('SELECT count(*) AS n FROM sessions WHERE home = ?').get(this.home) as { n: number }).n;
+    return this.counts.rowCount(dataVersion, all);
   }
 
   async get(relPath: string): Promise<StoredFile | undefined> {
@@ -282,6 +284,9 @@ export class SqliteStore implements IndexStore {
   async afterPass(): Promise<void> {
     this.db.exec(`PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA cache_size = -${SERVING_CACHE_KIB};`);
     await this.checkpointer.run('TRUNCATE').catch(() => this.db.pragma('wal_checkpoint(TRUNCATE)'));
+    // The usage mirror now, after a turn of the event loop, not on the first /usage (~3 s on 100,000 mixed sessions, loaded).
+    await new Promise((resolve) => setImmediate(resolve));
+    this.usage.warmMirror();
   }
 
   async query(q: IndexQuery, search?: SearchFilter): Promise<StoredFile[]> {

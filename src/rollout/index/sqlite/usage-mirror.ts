@@ -8,6 +8,9 @@ import { NO_TIME, QUARTER_MS } from '../quarter-hours.js';
 /** Rollup rows held at most (about 42 bytes each, plus the facts of their sessions); a larger home is answered by SQL. */
 const MIRROR_MAX_ROWS = 500_000;
 
+/** How aggregations were answered, mirror or SQL (a seam: tests check that the first /usage after a pass uses the mirror). */
+export const usageAnswers = { mirror: 0, sql: 0 };
+
 type Opt = string | null;
 /** fid, id, archived, cwd, source, provider, shadowed (booleans as 0/1 or true/false), and the home (PostgreSQL's several). */
 export type SessionRow = [number, string, number | boolean, Opt, Opt, Opt, number | boolean, string?];

@@ -6,7 +6,7 @@ import { DAY_MS, type OffsetInterval } from '../../usage/time-buckets.js';
 import type { TokenCounts } from '../../sources/common/tokens.js';
 import type { UsageAggregate, UsageAggregation } from '../metadata-index.js';
 import { NO_TIME, QUARTER_MS, quarterHoursSuffice } from '../quarter-hours.js';
-import { UsageMirror } from './usage-mirror.js';
+import { UsageMirror, usageAnswers } from './usage-mirror.js';
 import { NOT_SHADOWED } from './list-query.js';
 import { CLAUDE_MAIN, CLAUDE_SIDECHAIN, claudeOrder, ownedAlready, SIDECHAIN_MARK, type Carrier } from './claude-owners.js';
 
@@ -75,7 +75,6 @@ export function createUsageTables(): string {
 
 /** The in-memory rollup is read again at most this often while the index changes. */
 const MIRROR_RELOAD_MS = 10_000;
-
 
 /** The trigger statement that adds (sign 1) or takes away (-1) one response row of `row` (new or old) in the rollup. */
 function rollupAdd(row: 'new' | 'old', sign: number | string): string {
@@ -306,6 +305,7 @@ export class UsageStore {
     if (src === ROLLUP && via === 'auto') mirror = this.currentMirror();
     // Tests ask for the mirror as the index is now, read at once if need be.
     if (src === ROLLUP && via === 'mirror') mirror = this.currentMirror() ?? UsageMirror.load(this.db, this.version());
+    usageAnswers[mirror !== null ? 'mirror' : 'sql']++;
     if (mirror !== null) return mirror.aggregate(q);
     const where = [src.counted];
     const params: unknown[] = [];
@@ -355,16 +355,20 @@ export class UsageStore {
     const now = Date.now();
     if (this.reloading || now - this.lastLoad < MIRROR_RELOAD_MS) return null;
     this.reloading = true;
-    setImmediate(() => {
-      this.reloading = false;
-      this.lastLoad = Date.now();
-      try {
-        this.mirror = UsageMirror.load(this.db, this.version());
-      } catch {
-        this.mirror = null; // the index was closed or damaged meanwhile: SQL answers (and finds out)
-      }
-    });
+    setImmediate(() => this.warmMirror());
     return null;
+  }
+
+  /** After a full pass: the mirror read now, so that no request pays for reading it (bounded as load() is). */
+  warmMirror(): void {
+    this.reloading = false;
+    this.lastLoad = Date.now();
+    try {
+      const version = this.version();
+      if (this.mirror?.version !== version) this.mirror = UsageMirror.load(this.db, version);
+    } catch {
+      this.mirror = null; // the index was closed or damaged meanwhile: SQL answers (and finds out)
+    }
   }
 
   private version(): number {
