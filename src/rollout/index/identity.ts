@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { sameFile, type FileStamp } from '../files/file-stamp.js';
-import type { ByteSource } from '../reading/byte-source.js';
+import { readUpTo, type ByteSource } from '../reading/byte-source.js';
 import type { StoredFile } from './store.js';
 
 /**
@@ -44,18 +44,6 @@ export async function fingerprint(source: ByteSource, end: number): Promise<stri
 
 /** Up to 64 KiB: read whole, copying the bytes between the samples costs less than a second read. */
 const ONE_READ = 16 * SAMPLE;
-
-/** The bytes from `from` to `to`, fewer when the file shrank meanwhile (the fingerprint will not match). */
-async function readUpTo(source: ByteSource, from: number, to: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(to - from);
-  let got = 0;
-  while (got < buffer.length) {
-    const { bytesRead } = await source.read(buffer, got, buffer.length - got, from + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return buffer.subarray(0, got);
-}
 
 /**
  * The staleness rule. A row is current for a file that stats as `now` when it was taken at the

@@ -1,4 +1,4 @@
-import { CHUNK, type ByteSource } from '../reading/byte-source.js';
+import { CHUNK, readUpTo, type ByteSource } from '../reading/byte-source.js';
 import { openIn, type OpenRollout, type ReadEnv } from '../reading/session-reader.js';
 import type { RolloutFile } from '../types.js';
 
@@ -52,7 +52,7 @@ function holdingStart(source: ByteSource, size: number): ByteSource {
   return {
     read: async (buffer, offset, want, position) => {
       if (position + want > length) return source.read(buffer, offset, want, position);
-      start ??= readStart(source, length).catch((err: unknown) => {
+      start ??= readUpTo(source, 0, length).catch((err: unknown) => {
         start = null;
         throw err;
       });
@@ -63,15 +63,4 @@ function holdingStart(source: ByteSource, size: number): ByteSource {
       return { bytesRead: want };
     },
   };
-}
-
-async function readStart(source: ByteSource, length: number): Promise<Buffer> {
-  const bytes = Buffer.allocUnsafe(length);
-  let got = 0;
-  while (got < length) {
-    const { bytesRead } = await source.read(bytes, got, length - got, got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return bytes.subarray(0, got);
 }

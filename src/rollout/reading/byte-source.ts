@@ -31,6 +31,18 @@ export async function* chunksOf(source: ByteSource, to: number, from = 0): Async
   }
 }
 
+/** The bytes from `from` to `to` in a fresh buffer, fewer when the file is shorter now. */
+export async function readUpTo(source: ByteSource, from: number, to: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(to - from);
+  let got = 0;
+  while (got < buffer.length) {
+    const { bytesRead } = await source.read(buffer, got, buffer.length - got, from + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return buffer.subarray(0, got);
+}
+
 /** `length` bytes at `position` in a fresh buffer, or null when the file is shorter now. */
 export async function readExactly(source: ByteSource, position: number, length: number): Promise<Buffer | null> {
   const out = Buffer.allocUnsafe(length);
