@@ -143,7 +143,7 @@ export class TeamRepository implements SessionRepository {
     const opens = this.opens(query.head, query.tail);
     const [, namesOf, usage] = await Promise.all([
       opens.prefetch(files.filter((f) => f !== null)),
-      Promise.all([...new Set(page.map((r) => r.machine))].map(async (m) => [m, await this.names.of(m)] as const)).then((e) => new Map(e)),
+      this.names.each([...new Set(page.map((r) => r.machine))]),
       this.usageFound(page.map((r) => ({ machine: r.machine, path: r.relPath }))),
     ]);
     const readListing = this.listingIn({ ...this.env, open: opens.open }, opens);
