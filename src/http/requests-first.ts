@@ -12,14 +12,19 @@ export const requestsFirst = fp<{ count?: RequestsFirst }>(
   async (app, { count = processCount }) => {
     const under = new WeakMap<FastifyRequest, () => void>();
     const over = async (request: FastifyRequest) => under.get(request)?.();
-    app.addHook('onRequest', async (request) => {
-      under.set(request, count.arrived());
+    app.addHook('onRequest', async (request, reply) => {
+      const end = count.arrived();
+      under.set(request, end);
+      // The response's close ends a reply its route took over (MCP's), which runs no onSend, and
+      // one whose client went away. Fastify's onRequestAbort misses a client gone after sending a
+      // whole body (a POST: Node marks only an unread request aborted), and onResponse runs only
+      // on a finished response: such a request stayed counted for REQUEST_HOLDS_MS, a second per
+      // step of any pass meanwhile.
+      reply.raw.once('close', end);
     });
     app.addHook('onSend', async (request) => {
       await over(request);
     });
-    app.addHook('onResponse', over); // also ends a reply its route took over (MCP's), which runs no onSend
-    app.addHook('onRequestAbort', over);
   },
   { name: 'requests-first' },
 );

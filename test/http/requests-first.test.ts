@@ -29,6 +29,17 @@ async function server(count: RequestsFirst) {
     reply.hijack();
     reply.raw.end('taken over');
   });
+  app.post('/work', async () => {
+    seen.push(count.underWay);
+    await held();
+    return { ok: true };
+  });
+  app.post('/raw', async (_request, reply) => {
+    seen.push(count.underWay);
+    reply.hijack();
+    await held();
+    reply.raw.end('taken over');
+  });
   app.get('/fail', async () => {
     seen.push(count.underWay);
     throw new Error('boom');
@@ -69,6 +80,20 @@ describe('requests are counted for the index build to give way to them', () => {
     const req = request({ host: '127.0.0.1', port, path: '/work' });
     req.on('error', () => {});
     req.end();
+    await until(() => seen.length === 1);
+    req.destroy();
+    await until(() => count.underWay === 0);
+    release();
+  });
+
+  // A POST's whole body read: Node does not mark such a request aborted when its client goes,
+  // so Fastify runs no onRequestAbort (MCP's calls, test/mcp/usage-cancel.test.ts).
+  it.each(['/work', '/raw'])('stops counting a POST %s whose client went away after its whole body', async (path) => {
+    const count = new RequestsFirst();
+    const { port, seen, release } = await server(count);
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': 'application/json' } });
+    req.on('error', () => {});
+    req.end('{"a":1}');
     await until(() => seen.length === 1);
     req.destroy();
     await until(() => count.underWay === 0);
