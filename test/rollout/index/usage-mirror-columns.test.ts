@@ -23,12 +23,14 @@ function home(n: number, rowsPerSession: number) {
     // Every fifth file another file of an earlier session id (a resumed session's second rollout).
     const id = fid % 5 === 0 ? `id-${Math.floor(rand() * (fid - 1)) + 1}` : `id-${fid}`;
     const project = fid % 40;
-    sessions.push([fid, id, fid % 7 === 0 ? 1 : 0, ['/work/', String(project)].join(''), ['c', 'li'].join(''), fid % 3 === 0 ? 'anthropic' : 'openai', 0]);
+    const [cwd, source] = [['/work/', String(project)].join(''), ['c', 'li'].join('')];
+    sessions.push([fid, id, fid % 7 === 0 ? 1 : 0, cwd, source, fid % 3 === 0 ? 'anthropic' : 'openai', 0]);
   }
   const rows: RollupRow[] = [];
   for (let r = 0; r < n * rowsPerSession; r++) {
     const fid = Math.floor(rand() * n) + 1; // the rollup's order need not keep a session's rows together
-    rows.push([fid, Math.floor(T0 / QUARTER) + Math.floor(rand() * 2000), rand() < 0.5 ? 'gpt-5' : 'o3', r % 97, r % 13, r % 29, r % 3, r % 5, 0]);
+    const quarter = Math.floor(T0 / QUARTER) + Math.floor(rand() * 2000);
+    rows.push([fid, quarter, rand() < 0.5 ? 'gpt-5' : 'o3', r % 97, r % 13, r % 29, r % 3, r % 5, 0]);
   }
   return { sessions, rows };
 }
