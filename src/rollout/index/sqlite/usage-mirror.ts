@@ -6,7 +6,7 @@ import type { UsageAggregate, UsageAggregation, UsageBucket } from '../metadata-
 import { NO_TIME, QUARTER_MS } from '../quarter-hours.js';
 import { MirrorSessions, type Fact } from './mirror-sessions.js';
 
-/** Rollup rows held at most (about 42 bytes each, plus the facts of their sessions); a larger home is answered by SQL. */
+/** Rollup rows held at most (60 bytes each, plus ~21 bytes and the id of each session); a larger home is answered by SQL. */
 const MIRROR_MAX_ROWS = 500_000;
 
 /** How aggregations were answered, mirror or SQL (a seam: tests check that the first /usage after a pass uses the mirror). */
