@@ -4,8 +4,9 @@ import { WeightedLru } from '../../lru.js';
 import { bucketDay, DAY_MS, type OffsetInterval, type TimeGroup } from '../../usage/time-buckets.js';
 import type { UsageAggregate, UsageAggregation, UsageBucket } from '../metadata-index.js';
 import { NO_TIME, QUARTER_MS } from '../quarter-hours.js';
+import { MirrorSessions, type Fact } from './mirror-sessions.js';
 
-/** Rollup rows held at most (about 42 bytes each, plus the facts of their sessions); a larger home is answered by SQL. */
+/** Rollup rows held at most (60 bytes each, plus ~21 bytes and the id of each session); a larger home is answered by SQL. */
 const MIRROR_MAX_ROWS = 500_000;
 
 /** How aggregations were answered, mirror or SQL (a seam: tests check that the first /usage after a pass uses the mirror). */
@@ -23,20 +24,6 @@ const KEPT_SETS = 8;
 /** (bucket, model) pairs up to which an aggregation finds its sums by a table (4 bytes each) rather than a map. */
 const DENSE_SLOTS = 1 << 20;
 
-interface SessionFacts {
-  id: string;
-  /** The home (PostgreSQL's index holds several); '' in SQLite's. */
-  home: string;
-  /** The same number for every row of one session id in one home: sessions are counted by it. */
-  identity: number;
-  archived: boolean;
-  /** An archived copy of a file name that is also active: left out when both roots are listed. */
-  shadowed: boolean;
-  cwd: string | null;
-  source: string | null;
-  provider: string | null;
-}
-
 /**
  * The usage rollup (sessions × quarter hours × models) copied into typed arrays, with the
  * session facts the filters need: GET /usage then groups ~100,000 rows in a few milliseconds in
@@ -53,19 +40,29 @@ export class UsageMirror {
     /** input, cached, output, reasoning, cache writes 5m and 1h of row i at WIDTH·i.. */
     private readonly counts: Float64Array,
     private readonly models: string[],
-    private readonly sessions: SessionFacts[],
+    private readonly sessions: MirrorSessions,
   ) {
-    this.identity = Int32Array.from(sessions, (s) => s.identity);
     this.keptSets = new WeightedLru({ maxEntries: KEPT_SETS, maxWeight: 4 * KEPT_SETS * (sessions.length + 256) });
     this.rowBuckets = new WeightedLru({ maxEntries: KEPT_SETS, maxWeight: 16 * KEPT_SETS * (qh.length + 256) });
   }
 
-  /** Each session's identity, by index. */
-  private readonly identity: Int32Array;
   /** The sessions that pass a filter (kept): a dashboard asks the same few filters again and again. */
   private readonly keptSets: WeightedLru<string, Uint8Array>;
   /** The rows' buckets of a grouping (below). */
   private readonly rowBuckets: WeightedLru<string, RowBuckets>;
+
+  /**
+   * What the copy holds, in bytes per rollup row and per session besides each session's id, and
+   * the distinct strings of the sessions' facts (tests bound them: the copy stays in memory).
+   */
+  footprint(): { bytesPerRow: number; bytesPerSession: number; distinctFacts: number } {
+    const rows = this.qh.byteLength + this.model.byteLength + this.session.byteLength + this.counts.byteLength;
+    return {
+      bytesPerRow: rows / Math.max(1, this.qh.length),
+      bytesPerSession: this.sessions.columnBytes() / Math.max(1, this.sessions.length),
+      distinctFacts: this.sessions.distinctValues(),
+    };
+  }
 
   /**
    * The rollup as it is now, or null when it has more than MIRROR_MAX_ROWS rows. Reading it
@@ -92,17 +89,13 @@ export class UsageMirror {
 
   /** A mirror of `rollup` (at most `n` rows) and the facts of its sessions, as read at `version`. */
   static build(version: number, n: number, sessionRows: Iterable<SessionRow>, rows: Iterable<RollupRow>): UsageMirror {
-    const sessions: SessionFacts[] = [];
+    const sessions = new MirrorSessions();
     const sessionIndex = new Map<number, number>();
-    const identities = new Map<string, number>();
     for (const [fid, id, archived, cwd, source, provider, shadowed, home = ''] of sessionRows) {
-      // SQLite's one home: the id alone (no string built per session).
-      const key = home === '' ? id : `${home}\n${id}`;
-      let identity = identities.get(key);
-      if (identity === undefined) identities.set(key, (identity = identities.size));
-      const facts = { id, home, identity, archived: archived === 1 || archived === true, shadowed: shadowed === 1 || shadowed === true };
-      sessionIndex.set(fid, sessions.push({ ...facts, cwd, source, provider }) - 1);
+      const a = archived === 1 || archived === true;
+      sessionIndex.set(fid, sessions.add(id, home, a, shadowed === 1 || shadowed === true, cwd, source, provider));
     }
+    sessions.done();
     const qh = new Int32Array(n);
     const model = new Uint32Array(n);
     const session = new Int32Array(n);
@@ -129,11 +122,11 @@ export class UsageMirror {
       i += 1;
     }
     // A session's rows one after another (all of one identity's): aggregate counts sessions by that.
-    const order = byIdentity(session.subarray(0, i), sessions, identities.size);
-    const counted = new Float64Array(WIDTH * i);
-    order.forEach((from, to) => counted.set(counts.subarray(WIDTH * from, WIDTH * from + WIDTH), WIDTH * to));
-    const pick = <T extends Int32Array | Uint32Array>(a: T) => order.map((from) => a[from]!) as T;
-    return new UsageMirror(version, pick(qh), pick(model), pick(session), counted, models, sessions);
+    // Reordered in place: a second set of columns was as large again at the moment of the peak.
+    const cut = <T extends Int32Array | Uint32Array | Float64Array>(a: T, width = 1) => (i === n ? a : (a.slice(0, width * i) as T));
+    const rowsOf = { qh: cut(qh), model: cut(model), session: cut(session), counts: cut(counts, WIDTH) };
+    permute(byIdentity(rowsOf.session, sessions), rowsOf);
+    return new UsageMirror(version, rowsOf.qh, rowsOf.model, rowsOf.session, rowsOf.counts, models, sessions);
   }
 
   /**
@@ -183,7 +176,7 @@ export class UsageMirror {
       const from = WIDTH * i;
       for (let k = 0; k < WIDTH; k++) sums[to + k]! += this.counts[from + k]!;
       // The rows of one identity are one run (build): a bucket's last identity is the only one it can meet again.
-      const identity = this.identity[s]!;
+      const identity = this.sessions.identity(s);
       if (lastIn[b] !== identity) {
         lastIn[b] = identity;
         sessionsIn[b]! += 1;
@@ -212,12 +205,22 @@ export class UsageMirror {
     const key = JSON.stringify([q.archived, q.filter.cwd, q.filter.source, q.filter.provider, homes && [...homes].sort()]);
     let keep = this.keptSets.get(key);
     if (keep === undefined) {
-      keep = new Uint8Array(this.sessions.length);
+      const sessions = this.sessions;
+      keep = new Uint8Array(sessions.length);
       const selective = q.filter.cwd !== undefined || q.filter.source !== undefined || q.filter.provider !== undefined;
-      this.sessions.forEach((s, i) => {
-        const rooted = q.archived === 'all' ? !s.archived || !s.shadowed : s.archived === (q.archived === 'true');
-        keep![i] = rooted && (homes === undefined || homes.has(s.home)) && (!selective || passesSelectors(s, q.filter)) ? 1 : 0;
-      });
+      const facts = { cwd: null as Fact, source: null as Fact, provider: null as Fact };
+      for (let i = 0; i < sessions.length; i++) {
+        const archived = sessions.archived(i);
+        const rooted = q.archived === 'all' ? !archived || !sessions.shadowed(i) : archived === (q.archived === 'true');
+        let passes = rooted && (homes === undefined || homes.has(sessions.fact('home', i)!));
+        if (passes && selective) {
+          facts.cwd = sessions.fact('cwd', i);
+          facts.source = sessions.fact('source', i);
+          facts.provider = sessions.fact('provider', i);
+          passes = passesSelectors(facts, q.filter);
+        }
+        keep[i] = passes ? 1 : 0;
+      }
       this.keptSets.set(key, keep, keep.length + key.length);
     }
     return keep;
@@ -242,14 +245,20 @@ export class UsageMirror {
 
   /** By a fact of the row's session. */
   private factBuckets(group: 'home' | 'cwd' | 'source' | 'provider' | 'session'): RowBuckets {
-    const fact = group === 'session' ? 'id' : group;
+    const sessions = this.sessions;
+    if (group !== 'session') {
+      // The columns number each value in order of first appearance, as the labels of a grouping are.
+      return { ids: this.session.map((s) => sessions.code(group, s)), labels: sessions.labels(group) };
+    }
     const labels: UsageBucket[] = [];
-    const numbers = new Map<string | null, number>();
-    const ofSession = Int32Array.from(this.sessions, (s) => {
-      let n = numbers.get(s[fact]);
-      if (n === undefined) numbers.set(s[fact], (n = labels.push(s[fact]) - 1));
-      return n;
-    });
+    const numbers = new Map<string, number>();
+    const ofSession = new Int32Array(sessions.length);
+    for (let i = 0; i < sessions.length; i++) {
+      const id = sessions.id(i);
+      let n = numbers.get(id);
+      if (n === undefined) numbers.set(id, (n = labels.push(id) - 1));
+      ofSession[i] = n;
+    }
     return { ids: this.session.map((s) => ofSession[s]!), labels };
   }
 
@@ -284,13 +293,43 @@ export class UsageMirror {
 }
 
 /** The rows' order (old index by new position) that puts each identity's rows together, in their order. */
-function byIdentity(session: Int32Array, sessions: readonly SessionFacts[], identities: number): Int32Array {
-  const starts = new Int32Array(identities + 1);
-  for (const s of session) starts[sessions[s]!.identity + 1]! += 1;
+function byIdentity(session: Int32Array, sessions: MirrorSessions): Int32Array {
+  const starts = new Int32Array(sessions.identityCount + 1);
+  for (const s of session) starts[sessions.identity(s) + 1]! += 1;
   for (let k = 1; k < starts.length; k++) starts[k]! += starts[k - 1]!;
   const order = new Int32Array(session.length);
-  session.forEach((s, i) => (order[starts[sessions[s]!.identity]!++] = i));
+  session.forEach((s, i) => (order[starts[sessions.identity(s)]!++] = i));
   return order;
+}
+
+/** Puts row order[to] at `to` in every column, in place (following each cycle of the permutation; `order` is used up). */
+function permute(order: Int32Array, rows: { qh: Int32Array; model: Uint32Array; session: Int32Array; counts: Float64Array }): void {
+  const { qh, model, session, counts } = rows;
+  const held = new Float64Array(WIDTH);
+  for (let start = 0; start < order.length; start++) {
+    if (order[start] === -1 || order[start] === start) continue;
+    const q = qh[start]!;
+    const m = model[start]!;
+    const s = session[start]!;
+    held.set(counts.subarray(WIDTH * start, WIDTH * start + WIDTH));
+    let to = start;
+    for (;;) {
+      const from = order[to]!;
+      order[to] = -1;
+      if (from === start) {
+        qh[to] = q;
+        model[to] = m;
+        session[to] = s;
+        counts.set(held, WIDTH * to);
+        break;
+      }
+      qh[to] = qh[from]!;
+      model[to] = model[from]!;
+      session[to] = session[from]!;
+      counts.copyWithin(WIDTH * to, WIDTH * from, WIDTH * from + WIDTH);
+      to = from;
+    }
+  }
 }
 
 interface RowBuckets {
