@@ -84,7 +84,7 @@ describe('the SQLite row count (GET /readyz)', () => {
 
 describe('the SQLite title trigrams (q=)', () => {
   const spec = (n: number, title: string | null): Spec =>
-    ({ n, title, stamp: `2025-04-01T00-00-${String(n).padStart(2, '0')}`, cwd: '/w', source: 'cli', provider: 'openai', mtime: '2025-05-01' });
+    ({ n, title, stamp: `2025-04-01T00-00-0${n}`, cwd: '/w', source: 'cli', provider: 'openai', mtime: '2025-05-01' });
   const entries = [spec(1, 'Fix the LINTER'), spec(2, 'ΠΡΟΣΟΧΗ'), spec(3, null), spec(4, 'the linters')].map((s) => entryOf(s));
   const q = (text: string): CountQuery =>
     ({ sort: 'created', order: 'desc', archived: 'false', includeEmpty: true, filter: { q: fold(text) }, nameMatchIds: [] });
