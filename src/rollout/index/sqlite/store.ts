@@ -20,8 +20,11 @@ import { UsageStore, createUsageTables, dropUsageTables } from './usage.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
 const SCHEMA_VERSION = '16';
-/** 16 added the title trigrams (titles.ts) and nothing else: a file of 15 gets them from its rows, not a rebuild. */
-const FILLS_TITLES = '15';
+/**
+ * 16 added the title trigrams (titles.ts) and nothing else: a file of 15 gets them from its rows,
+ * not a rebuild of every session. Only into 16: past it, a 15 is rebuilt unless this step is chained.
+ */
+const FILLS_TITLES = { from: '15', to: '16' };
 
 /**
  * SQLite's page cache once the index is complete, in KiB (better-sqlite3's default is 16 MB, which
@@ -90,7 +93,7 @@ export class SqliteStore implements IndexStore {
       this.db
         .transaction(() => {
           const schema = this.getMeta('schema');
-          if (schema === FILLS_TITLES) fillTitles(this.db);
+          if (schema === FILLS_TITLES.from && SCHEMA_VERSION === FILLS_TITLES.to) fillTitles(this.db);
           else if (schema !== SCHEMA_VERSION) {
             this.db.exec(`DROP TABLE IF EXISTS sessions; ${DROP_TITLES} ${dropSearchTables()} ${dropUsageTables()} DELETE FROM meta;`);
           }
