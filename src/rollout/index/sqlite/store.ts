@@ -312,9 +312,11 @@ export class SqliteStore implements IndexStore {
 
   async countMatching(q: CountQuery): Promise<number | null> {
     if (!(await this.complete())) return null;
-    const { sql, params } = countQuery(q, this.home, this.titles.narrowed(q, this.home));
     const dataVersion = this.db.pragma('data_version', { simple: true }) as number;
-    return this.counts.get(q, dataVersion, () => (this.db.prepare(sql).get(...params) as { n: number }).n);
+    return this.counts.get(q, dataVersion, () => {
+      const { sql, params } = countQuery(q, this.home, this.titles.narrowed(q, this.home)); // a kept count asks no trigrams
+      return (this.db.prepare(sql).get(...params) as { n: number }).n;
+    });
   }
 
   async searchFilter(search: SearchQuery, pageSize: number): Promise<SearchFilter> {
