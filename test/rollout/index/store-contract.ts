@@ -38,7 +38,7 @@ export function describeStoreContract(name: string, newMaker: () => Promise<Stor
 const HOME = 'contract-host:/home/u/.codex';
 const DAY = (iso: string) => Date.parse(iso);
 
-interface Spec {
+export interface Spec {
   n: number;
   stamp: string;
   title: string | null;
@@ -69,7 +69,7 @@ const fileOf = (stamp: string, n: number, archived = false): RolloutFile => {
   return { key: `${stamp}|${uuidN(n)}`, stamp, id: uuidN(n), absPath: `/home/u/.codex/${relPath}`, relPath, archived };
 };
 
-function entryOf(spec: Spec, size = 1000): IndexEntry {
+export function entryOf(spec: Spec, size = 1000): IndexEntry {
   const file = fileOf(spec.stamp, spec.n, spec.archived);
   const createdAt = `${spec.stamp.slice(0, 10)}T${spec.stamp.slice(11).replaceAll('-', ':')}Z`;
   const mtimeMs = DAY(`${spec.mtime}T00:00:00Z`);
@@ -370,6 +370,44 @@ export const STORE_CONTRACT: Record<string, Case> = {
       await store.write([{ kind: 'complete' }]);
       expect(await store.complete()).toBe(true);
       expect(await store.verify()).toBeNull();
+    } finally {
+      await store.close();
+    }
+  },
+
+  'q: the rule of fold.ts on every path (few or many titles hold it, short needles, names), through renames and removals':
+  async (make) => {
+    // A store may narrow q with an index of titles (SQLite's trigrams, PostgreSQL's pg_trgm): every
+    // needle here must still list exactly what the rule of fold.ts lists, in key order, and count it.
+    const titles: (string | null)[] = ['Fix the LINTER', 'ΠΡΟΣΟΧΗ στο ΣΟΦΟΣ', 'ΠΡΟΣ', 'προς τα εκεί', 'the lint er split',
+      'Ärger über Öl', '日本語のテスト', 'a\tb tab', '"quoted" ""', 'İstanbul', null, 'linters\nnamed', 'x'];
+    for (let i = 0; i < 510; i++) titles.push(`common title ${i}`); // more than a narrowing keeps
+    const specs: Spec[] = titles.map((title, i) => ({ n: 200 + i, title, cwd: '/w', source: 'cli', provider: 'openai',
+      mtime: '2025-05-01', stamp: new Date(DAY('2025-04-01T00:00:00Z') + i * 1000).toISOString().slice(0, 19).replaceAll(':', '-') }));
+    const store = await make(HOME);
+    try {
+      const entries = specs.map((spec) => ({ kind: 'entry', entry: entryOf(spec), resetContent: null }) as const);
+      await store.write([...entries, { kind: 'complete' }]);
+      const check = async (live: Spec[], nameMatchIds: string[] = []) => {
+        for (const q of ['linter', 'LINTER', 'no such title', 'li', 'l', 'ΠΡΟΣ', 'προσ', 'προς', 'ΣΟΦΟΣ', 'σοφοσ', 'e lin', 't er s',
+          'ärger', 'ÜBER Ö', '日本語', '本語', '"quoted"', '""', 'İst', 'istanbul', 'b\tt', 's\nn', 'common', 'common title 5', 'title 50',
+          'mmo', 'Σ', 'renamed']) {
+          const expected = live
+            .filter((s) => (s.title !== null && fold(s.title).includes(fold(q))) || nameMatchIds.includes(uuidN(s.n)))
+            .sort((a, b) => (a.stamp < b.stamp ? 1 : -1)).map((s) => s.n);
+          const query = { input: { q }, nameMatchIds, includeEmpty: true };
+          expect(await allIds(store, query, 25), q).toEqual(expected);
+          expect(await allIds(store, { ...query, order: 'asc' }, 300), q).toEqual([...expected].reverse());
+          const counted = await store.countMatching({ ...BASE, includeEmpty: true, filter: parseFilter({ q }), nameMatchIds });
+          expect(counted, q).toBe(expected.length);
+        }
+      };
+      await check(specs);
+      await check(specs, [uuidN(210), uuidN(300)]); // no title / a common one: listed by its name
+      const renamed = { ...specs[0]!, title: 'renamed it' };
+      await store.write([{ kind: 'entry', entry: entryOf(renamed), resetContent: null },
+        { kind: 'delete', relPath: entryOf(specs[2]!).file.relPath }, { kind: 'delete', relPath: entryOf(specs[300]!).file.relPath }]);
+      await check([renamed, ...specs.slice(1).filter((s) => s !== specs[2] && s !== specs[300])]);
     } finally {
       await store.close();
     }

@@ -128,7 +128,11 @@ function keysQuery(q: IndexQuery, home: string, columns: string, extra: SqlCondi
 }
 
 /** How many sessions of `home` pass the filters of a list page (its cursor and limit aside). */
-export function countQuery(q: Omit<IndexQuery, 'after' | 'limit'>, home: string): { sql: string; params: unknown[] } {
-  const { where, params } = listConditions(q, home);
+export function countQuery(
+  q: Omit<IndexQuery, 'after' | 'limit'>,
+  home: string,
+  extra: SqlCondition = NO_CONDITION,
+): { sql: string; params: unknown[] } {
+  const { where, params } = listConditions(q, home, extra);
   return { sql: `SELECT count(*) AS n FROM sessions s WHERE ${where.join(' AND ')}`, params };
 }

@@ -41,7 +41,7 @@ const SESSION_RANGE = `BETWEEN s.fid * ${LINE_SPAN} AND s.fid * ${LINE_SPAN} + $
  * Needles shorter than a trigram cannot use the index, nor can a NUL (it ends an FTS5 string):
  * they are checked against the text.
  */
-const indexable = (needle: string) => [...needle].length >= 3 && !needle.includes('\0');
+export const indexable = (needle: string) => [...needle].length >= 3 && !needle.includes('\0');
 
 /**
  * How a needle narrows the sessions: from the list of all its hits (their files), or by probing
@@ -66,7 +66,7 @@ function probeSessionByMatch(firstHits: readonly number[], files: number, pageSi
 const DOC_CHUNK = 256;
 
 /** An FTS5 query for any of `needles` (each a literal substring). */
-const ftsQuery = (needles: readonly string[]) => needles.map((n) => `"${n.replaceAll('"', '""')}"`).join(' OR ');
+export const ftsQuery = (needles: readonly string[]) => needles.map((n) => `"${n.replaceAll('"', '""')}"`).join(' OR ');
 
 export function createSearchTables(): string {
   return `
@@ -137,7 +137,8 @@ export class SearchStore {
    */
   private held: (() => void)[] | null = null;
 
-  private fts(run: () => void): void {
+  /** Runs a trigram write (this store's or another trigram table's) now, or held to the end of `batched`. */
+  fts(run: () => void): void {
     if (this.held === null) run();
     else this.held.push(run);
   }

@@ -15,10 +15,16 @@ import { CountCache } from './count-cache.js';
 import { countQuery, listRowsQuery, type SqlCondition } from './list-query.js';
 import { SESSIONS_SCHEMA } from './schema.js';
 import { SearchStore, createSearchTables, dropSearchTables } from './search.js';
+import { DROP_TITLES, TITLES_SCHEMA, TitleStore, fillTitles } from './titles.js';
 import { UsageStore, createUsageTables, dropUsageTables } from './usage.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
-const SCHEMA_VERSION = '15';
+const SCHEMA_VERSION = '16';
+/**
+ * 16 added the title trigrams (titles.ts) and nothing else: a file of 15 gets them from its rows,
+ * not a rebuild of every session. Only into 16: past it, a 15 is rebuilt unless this step is chained.
+ */
+const FILLS_TITLES = { from: '15', to: '16' };
 
 /**
  * SQLite's page cache once the index is complete, in KiB (better-sqlite3's default is 16 MB, which
@@ -53,6 +59,8 @@ export class SqliteStore implements IndexStore {
   private readonly totalChangesStmt: Database.Statement;
   /** The search documents (text of messages, tools and reasoning, by line). */
   readonly search: SearchStore;
+  /** The folded titles by trigrams, for `q=`. */
+  readonly titles: TitleStore;
   /** The model responses counted for usage and cost. */
   readonly usage: UsageStore;
   /** Copies the WAL into the file off the event loop (checkpointer.ts). */
@@ -84,10 +92,12 @@ export class SqliteStore implements IndexStore {
       }
       this.db
         .transaction(() => {
-          if (this.getMeta('schema') !== SCHEMA_VERSION) {
-            this.db.exec(`DROP TABLE IF EXISTS sessions; ${dropSearchTables()} ${dropUsageTables()} DELETE FROM meta;`);
+          const schema = this.getMeta('schema');
+          if (schema === FILLS_TITLES.from && SCHEMA_VERSION === FILLS_TITLES.to) fillTitles(this.db);
+          else if (schema !== SCHEMA_VERSION) {
+            this.db.exec(`DROP TABLE IF EXISTS sessions; ${DROP_TITLES} ${dropSearchTables()} ${dropUsageTables()} DELETE FROM meta;`);
           }
-          this.db.exec(SESSIONS_SCHEMA);
+          this.db.exec(SESSIONS_SCHEMA + TITLES_SCHEMA);
           this.db.exec(createSearchTables());
           this.db.exec(createUsageTables());
           this.setMeta('schema', SCHEMA_VERSION);
@@ -110,6 +120,7 @@ export class SqliteStore implements IndexStore {
           source = excluded.source, model_provider = excluded.model_provider`);
       this.deleteStmt = this.db.prepare('DELETE FROM sessions WHERE home = ? AND rel_path = ?');
       this.search = new SearchStore(this.db);
+      this.titles = new TitleStore(this.db);
       this.usage = new UsageStore(this.db);
       // content_size stays while a pass is under way: it is the size the content was last indexed to the end of.
       this.checkpointStmt = this.db.prepare(
@@ -225,6 +236,7 @@ export class SqliteStore implements IndexStore {
         this.search.deleteFile(row.fid);
         this.usage.removeFile(row.fid);
         this.deleteStmt.run(this.home, op.relPath);
+        this.search.fts(() => this.titles.delete(row.fid));
         this.usage.sessionChanged(row.id);
         return;
       }
@@ -243,6 +255,8 @@ export class SqliteStore implements IndexStore {
     // q matches the title or the name: a name the transcript gives (Claude's) is matched here, a names file's through nameMatchIds.
     const title = s ? [s.title, s.name].filter((t) => t !== null && t !== '').join('\n') || null : null;
     const fid = before?.fid ?? ((this.maxFidStmt.get() as number | null) ?? 0) + 1;
+    const titleFolded = title === null ? null : fold(title);
+    const titleBefore = before === undefined ? undefined : this.titles.current(this.home, file.relPath);
     this.upsertStmt.run({
       home: this.home,
       relPath: file.relPath,
@@ -260,11 +274,12 @@ export class SqliteStore implements IndexStore {
       fid,
       createdMs: s ? Date.parse(s.createdAt) : null,
       title,
-      titleFolded: title === null ? null : fold(title),
+      titleFolded,
       cwdNorm: s?.cwd != null ? normalizeCwd(s.cwd) : null,
       source: s?.source ?? null,
       modelProvider: s?.modelProvider ?? null,
     });
+    this.search.fts(() => this.titles.set(fid, titleFolded, titleBefore));
     // Rule 6 asks which session ids exist: a session that appears may own responses other files carry.
     if (before === undefined || before.isSession !== (session !== null)) this.usage.sessionChanged(file.id);
     return fid;
@@ -290,15 +305,18 @@ export class SqliteStore implements IndexStore {
   }
 
   async query(q: IndexQuery, search?: SearchFilter): Promise<StoredFile[]> {
-    const { sql, params } = listRowsQuery(q, this.home, S_COLUMNS, (search as SqliteFilter | undefined)?.condition);
+    const extra = this.titles.narrowed(q, this.home, (search as SqliteFilter | undefined)?.condition);
+    const { sql, params } = listRowsQuery(q, this.home, S_COLUMNS, extra);
     return this.db.prepare(sql).all(...params).map((r) => normalize(r)!);
   }
 
   async countMatching(q: CountQuery): Promise<number | null> {
     if (!(await this.complete())) return null;
-    const { sql, params } = countQuery(q, this.home);
     const dataVersion = this.db.pragma('data_version', { simple: true }) as number;
-    return this.counts.get(q, dataVersion, () => (this.db.prepare(sql).get(...params) as { n: number }).n);
+    return this.counts.get(q, dataVersion, () => {
+      const { sql, params } = countQuery(q, this.home, this.titles.narrowed(q, this.home)); // a kept count asks no trigrams
+      return (this.db.prepare(sql).get(...params) as { n: number }).n;
+    });
   }
 
   async searchFilter(search: SearchQuery, pageSize: number): Promise<SearchFilter> {
