@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, envelopeLines, list, rolloutRelPath, tempHome, uuidN, writeSession } from '../helper.js';
+import { codePoint } from '../code-points.js';
 
 /**
  * Property-based tests: whatever a client sends and whatever is in the files, the answer is a
@@ -34,7 +35,7 @@ function enc(value: string): string {
 const anyText = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
-  fc.string({ unit: 'binary', maxLength: 20 }),
+  fc.string({ unit: codePoint, maxLength: 20 }),
   fc.constantFrom(
     '', ' ', '0', '-0', '1e1', '0x10', ' 5 ', '101', '-1', '2.5',
     'NaN', 'Infinity', '-Infinity', '1e400', 'true', 'null', '%', '__proto__', '\u0000',
@@ -293,10 +294,10 @@ describe('properties: arbitrary JSONL content', () => {
       {
         weight: 2,
         arbitrary: fc
-          .dictionary(fc.string({ unit: 'binary', maxLength: 6 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 4 })
+          .dictionary(fc.string({ unit: codePoint, maxLength: 6 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 4 })
           .map((o) => Buffer.from(JSON.stringify(o))),
       },
-      { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }).map((s) => Buffer.from(s)) },
+      { weight: 1, arbitrary: fc.string({ unit: codePoint, maxLength: 30 }).map((s) => Buffer.from(s)) },
       { weight: 1, arbitrary: fc.uint8Array({ maxLength: 30 }).map((a) => Buffer.from(a)) },
       {
         weight: 1,
