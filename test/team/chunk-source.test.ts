@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { migrate } from '../../src/team/db/migrations.js';
 import { openPool } from '../../src/team/db/pool.js';
-import { ChunkSource, WHOLE_CHUNK, firstSlices } from '../../src/team/read/chunk-source.js';
+import { ChunkSource, firstSlices } from '../../src/team/read/chunk-source.js';
 import { describePg, freshDatabase } from './pg.js';
 
 const MiB = 1024 * 1024;
@@ -113,17 +113,5 @@ describePg('pushed bytes read back (ChunkSource, firstSlices)', () => {
     const wider = Buffer.alloc(8192);
     expect((await source.read(wider, 0, wider.length, 0)).bytesRead).toBe(wider.length);
     same(wider, whole.subarray(0, wider.length));
-  });
-
-  it('reads a file a whole chunk per query when asked to (a large file indexed on its own), byte for byte', async () => {
-    // Each slice fetched the whole compressed chunk from TOAST: in slices of 1 MiB, each chunk twice here.
-    const chunks = [awkwardBytes(1.5 * MiB), awkwardBytes(1.5 * MiB), awkwardBytes(MiB + 3)];
-    const { id, whole } = await store('sessions/2025/01/01/rollout-f.jsonl', chunks);
-    const source = new ChunkSource(pool, id, whole.length, 1, WHOLE_CHUNK);
-    same(await readAll(source, whole.length, 64 * 1024 + 7), whole);
-    expect(source.fetched).toBe(3);
-    const sliced = new ChunkSource(pool, id, whole.length, 1);
-    same(await readAll(sliced, whole.length, 64 * 1024 + 7), whole);
-    expect(sliced.fetched).toBe(6);
   });
 });

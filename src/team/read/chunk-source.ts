@@ -1,18 +1,12 @@
 import type pg from 'pg';
 import type { ByteSource } from '../../rollout/reading/byte-source.js';
-import { MAX_PUSH_BYTES } from '../ingest/limits.js';
 
 /**
  * Bytes fetched per query. A chunk is up to 4 MiB (the ingest bound); a slice of it is what one
  * read holds, so that indexing FILES_AT_ONCE pushed files holds a few MiB, never whole chunks.
- * PostgreSQL decompresses an lz4 value only up to the slice's end (PostgreSQL 14+), but fetches
- * the whole compressed value from TOAST for each slice: a file read in slices of 1 MiB has each
- * 4 MiB chunk fetched four times and decompressed 2.5 times over. A file read on its own (the
- * index's large files) is read a whole chunk at a time instead (`WHOLE_CHUNK`).
+ * PostgreSQL decompresses an lz4 value only up to the slice's end (PostgreSQL 14+).
  */
 const SLICE = 1024 * 1024;
-/** A slice that covers a whole chunk from any position in it (the largest chunk a push stores). */
-export const WHOLE_CHUNK = MAX_PUSH_BYTES;
 
 /**
  * node-postgres receives a bytea as hex text (two characters a byte, decoded in JavaScript), and
@@ -46,14 +40,12 @@ export class ChunkSource implements ByteSource {
   /**
    * `generation`: read only the bytes of that generation of the file (a follower's, which reads on
    * as the file grows): once it is replaced, reads find nothing instead of the new file's bytes.
-   * `slice`: bytes fetched per query (default 1 MiB; at most a chunk's length is fetched at once).
    */
   constructor(
     private readonly db: pg.Pool,
     private readonly fileId: string,
     private readonly size: number,
     private readonly generation?: number,
-    private readonly slice = SLICE,
   ) {}
 
   /** Holds `data` as the file's bytes from 0 (its first slice, fetched with others' by firstSlices). */
@@ -80,7 +72,7 @@ export class ChunkSource implements ByteSource {
               name: 'cs-chunk-slice',
               text: `SELECT encode(substring(data FROM ($2::bigint - "offset")::int + 1 FOR $3::int), 'base64') AS data
                        FROM cs_chunks WHERE file_id = $1 AND "offset" <= $2::bigint ORDER BY "offset" DESC LIMIT 1`,
-              values: [this.fileId, position, this.slice],
+              values: [this.fileId, position, SLICE],
             }
           : {
               // One statement, one snapshot: a replacement commits its new chunks with the new generation.
@@ -88,7 +80,7 @@ export class ChunkSource implements ByteSource {
               text: `SELECT encode(substring(c.data FROM ($2::bigint - c."offset")::int + 1 FOR $3::int), 'base64') AS data
                        FROM cs_chunks c JOIN cs_files f ON f.id = c.file_id AND f.generation = $4
                       WHERE c.file_id = $1 AND c."offset" <= $2::bigint ORDER BY c."offset" DESC LIMIT 1`,
-              values: [this.fileId, position, this.slice, this.generation],
+              values: [this.fileId, position, SLICE, this.generation],
             },
       );
       const text = rows[0]?.data;

@@ -9,7 +9,7 @@ import type { ReadEnv } from '../../rollout/reading/session-reader.js';
 import { ARCHIVED_DIR } from '../../rollout/sources/codex/tree-walk.js';
 import { FILES_AT_ONCE } from '../../rollout/tuning.js';
 import type { RolloutLogger } from '../../rollout/types.js';
-import { ChunkSource, WHOLE_CHUNK, firstSlices } from './chunk-source.js';
+import { ChunkSource, firstSlices } from './chunk-source.js';
 import { PUSHED_PREFIX, pushedHome } from './home.js';
 import { pushedAccess, pushedFile, type HeldFile } from './pushed-file.js';
 
@@ -165,7 +165,7 @@ export class PushedUpkeep {
           if (this.closed) return;
           // Looked up again when its turn comes: queued twice (it grew), the first read may have indexed it.
           const [now] = await this.staleFiles(0, { id: f.id });
-          if (now !== undefined && !this.closed) await (await this.readGroup([now], WHOLE_CHUNK))();
+          if (now !== undefined && !this.closed) await (await this.readGroup([now]))();
         });
         large.catch(() => {}); // awaited below
       }
@@ -280,10 +280,9 @@ export class PushedUpkeep {
   /**
    * Reads a group of stale files (their first slices in one query) into one write batch per
    * machine; returns the commit of what they found, for the caller to run after the previous
-   * group's. A file that cannot be read is logged and left to the next full comparison. `slice`:
-   * bytes per fetch past the first slice (a large file, read on its own: a whole chunk at a time).
+   * group's. A file that cannot be read is logged and left to the next full comparison.
    */
-  private async readGroup(group: readonly StaleFile[], slice?: number): Promise<() => Promise<void>> {
+  private async readGroup(group: readonly StaleFile[]): Promise<() => Promise<void>> {
     const { pool, log } = this.options;
     const slices = await firstSlices(pool, group);
     const batches = new Map<string, { store: PgStore; batch: WriteBatch; files: number }>();
@@ -299,7 +298,7 @@ export class PushedUpkeep {
     const results = await Promise.allSettled(
       group.map(async (held) => {
         const entry = await batchOf(held.machine);
-        if (await this.update(held, entry.store, entry.batch, slices.get(held.id), slice)) entry.files++;
+        if (await this.update(held, entry.store, entry.batch, slices.get(held.id))) entry.files++;
       }),
     );
     for (const [i, r] of results.entries()) {
@@ -317,14 +316,14 @@ export class PushedUpkeep {
   }
 
   /** Brings one pushed file's row up to date in `batch`; false when the path is not a session file's. */
-  private async update(held: StaleFile, store: PgStore, batch: WriteBatch, first: Buffer | undefined, slice?: number): Promise<boolean> {
+  private async update(held: StaleFile, store: PgStore, batch: WriteBatch, first: Buffer | undefined): Promise<boolean> {
     const file = pushedFile(held.machine, held.path);
     if (file === null) return false;
     const { pool, env, log } = this.options;
     let row = held.row;
     const archived = held.path.startsWith(`${ARCHIVED_DIR}/`);
     if (held.moved && (await store.move(Number(held.id), held.path, archived))) row = await store.get(held.path);
-    const source = new ChunkSource(pool, held.id, held.size, held.generation, slice);
+    const source = new ChunkSource(pool, held.id, held.size, held.generation);
     if (first !== undefined && first.length > 0) source.prime(first);
     await updateFile(row, batch, file, {
       env,
