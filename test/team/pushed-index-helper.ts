@@ -32,7 +32,10 @@ export const readEnv = async (): Promise<ReadEnv> => ({
 });
 
 /** An upkeep of pushed homes on its own pool of the team's database (not started: tests run it). */
-export function pushedUpkeep(team: Team, options: { fullEveryMs?: number } = {}): { upkeep: PushedUpkeep; pool: pg.Pool } {
+export function pushedUpkeep(
+  team: Team,
+  options: { fullEveryMs?: number; pageSize?: number; largeFileBytes?: number } = {},
+): { upkeep: PushedUpkeep; pool: pg.Pool } {
   const pool = openPool(team.url, { max: 6 });
   const upkeep = new PushedUpkeep({ pool, env: readEnv, log: silent, ...options });
   afterThisTest(() => pool.end());

@@ -15,7 +15,7 @@ import { pushedAccess, pushedFile, type HeldFile } from './pushed-file.js';
 
 /** The session advisory lock one catch-up holds, whichever instance runs it ("cs_i"). */
 const UPKEEP_LOCK = 0x63735f69;
-/** Stale files read per query. */
+/** Stale files read per query (default). */
 const PAGE = 500;
 /**
  * A catch-up looks again at this many change numbers below where the last one ended: a push
@@ -26,7 +26,7 @@ const PAGE = 500;
 const RESCAN_SEQS = 1000;
 const DEFAULT_INTERVAL_MS = 1000;
 const DEFAULT_FULL_EVERY_MS = 60_000;
-/** A stale file this large is read on its own, beside the groups of smaller ones. */
+/** A stale file this large is read on its own, beside the groups of smaller ones (default). */
 const LARGE_FILE = 8 * 1024 * 1024;
 /** Delete operations per write. */
 const DELETES_PER_WRITE = 256;
@@ -47,6 +47,10 @@ export interface PushedUpkeepOptions {
   intervalMs?: number;
   /** Every pushed file is compared with the index, and deletions found, this often (default 60 s). */
   fullEveryMs?: number;
+  /** Stale files read per query (default 500; tests use a few). */
+  pageSize?: number;
+  /** A file this large is read on its own, beside the groups (default 8 MiB; tests use less). */
+  largeFileBytes?: number;
 }
 
 /**
@@ -141,6 +145,8 @@ export class PushedUpkeep {
 
   private async catchUp(full: boolean): Promise<void> {
     const { pool } = this.options;
+    const page = this.options.pageSize ?? PAGE;
+    const largeBytes = this.options.largeFileBytes ?? LARGE_FILE;
     const startedAt = Date.now();
     const { rows: top } = await pool.query<{ seq: number }>('SELECT coalesce(max(change_seq), 0)::float8 AS seq FROM cs_files');
     let after = full || this.cursor === null ? 0 : Math.max(0, this.cursor - RESCAN_SEQS);
@@ -149,16 +155,29 @@ export class PushedUpkeep {
     // Large files are read one at a time beside the groups: a group waits for its slowest file,
     // and one 200 MB session held every other file of a first push for minutes.
     let large: Promise<void> = Promise.resolve();
+    /** The length each large file was queued at in this run. */
+    const queued = new Map<string, number>();
+    const queueLarge = (files: readonly StaleFile[]) => {
+      for (const f of files) {
+        if ((queued.get(f.id) ?? -1) >= f.size) continue;
+        queued.set(f.id, f.size);
+        large = large.then(async () => {
+          if (this.closed) return;
+          // Looked up again when its turn comes: queued twice (it grew), the first read may have indexed it.
+          const [now] = await this.staleFiles(0, { id: f.id });
+          if (now !== undefined && !this.closed) await (await this.readGroup([now]))();
+        });
+        large.catch(() => {}); // awaited below
+      }
+    };
     try {
       for (;;) {
-        const stale = await this.staleFiles(after);
-        for (const f of stale.filter((f) => f.size >= LARGE_FILE)) {
-          large = large.then(async () => {
-            if (!this.closed) await (await this.readGroup([f]))();
-          });
-          large.catch(() => {}); // awaited below
-        }
-        const small = stale.filter((f) => f.size < LARGE_FILE);
+        // The large files ahead of the pages are started now, not when their page comes: the 200 MB
+        // session of a first push was reached after the 10,000 others and then read alone for 20 s.
+        queueLarge(await this.staleFiles(after, { largeBytes }));
+        const stale = await this.staleFiles(after, { limit: page });
+        queueLarge(stale.filter((f) => f.size >= largeBytes));
+        const small = stale.filter((f) => f.size < largeBytes);
         for (let i = 0; i < small.length && !this.closed; i += FILES_AT_ONCE) {
           const read = await this.readGroup(small.slice(i, i + FILES_AT_ONCE));
           const previous = writing;
@@ -166,7 +185,7 @@ export class PushedUpkeep {
           writing.catch(() => {}); // awaited below or at the next group
           await previous;
         }
-        if (stale.length < PAGE || this.closed) break;
+        if (stale.length < page || this.closed) break;
         after = stale[stale.length - 1]!.seq;
       }
     } finally {
@@ -190,20 +209,26 @@ export class PushedUpkeep {
    * comparison of 100,000 current files reads nothing else. Each comes with its index row, and
    * whether a row of that file is at another path (an archive move, taken as a move).
    */
-  private async staleFiles(after: number): Promise<StaleFile[]> {
+  private async staleFiles(after: number, which: { limit: number } | { largeBytes: number } | { id: string }): Promise<StaleFile[]> {
     type Found = { heldId: string; machine: string; path: string; heldSize: number; heldMtimeMs: number | null; generation: number };
+    const [name, only, value] =
+      'limit' in which
+        ? ['cs-pushed-stale-rows', '', which.limit]
+        : 'largeBytes' in which
+          ? ['cs-pushed-stale-large', 'AND f.size >= $2', which.largeBytes]
+          : ['cs-pushed-stale-one', 'AND f.id = $2', which.id];
     const { rows } = await this.options.pool.query<Found & { seq: number; relPath: string | null }>({
-      name: 'cs-pushed-stale-rows',
+      name,
       text: `
         SELECT f.id::text AS "heldId", f.machine, f.path, f.size::float8 AS "heldSize", f.mtime_ms::float8 AS "heldMtimeMs",
                f.generation, f.change_seq::float8 AS seq, ${FILE_COLUMNS}
           FROM cs_files f
           LEFT JOIN cs_index_files s ON s.home = '${PUSHED_PREFIX}' || f.machine AND s.rel_path = f.path
-         WHERE f.change_seq > $1 AND f.path LIKE '%/rollout-%'
+         WHERE f.change_seq > $1 AND f.path LIKE '%/rollout-%' ${only}
            AND (s.rel_path IS NULL OR s.ino <> f.id OR s.dev <> f.generation OR s.size <> f.size
                 OR s.mtime_exact <> coalesce(f.mtime_ms, 0) OR s.ctime_exact <> 0 OR (s.is_session AND s.content_size <> f.size))
-         ORDER BY f.change_seq LIMIT $2`,
-      values: [after, PAGE],
+         ORDER BY f.change_seq LIMIT ${only === '' ? '$2' : PAGE}`,
+      values: [after, value],
     });
     const held = rows.map((r) => ({
       id: r.heldId,
