@@ -61,7 +61,8 @@ export interface CheckpointerOptions {
  * checkpoint never blocks the writer or the readers. Should the worker fail, the writing
  * connection checkpoints by itself again (`fallback`). The worker (a thread with a JavaScript
  * heap of its own, ~9 MB of resident memory) starts only once the WAL is large, as in a build,
- * and ends when idle: a service whose index only follows a few appends never has one.
+ * and ends when idle or after a TRUNCATE (a pass's end): a service whose index only follows a few
+ * appends never has one.
  */
 export class Checkpointer {
   private worker: Worker | null = null;
@@ -112,10 +113,14 @@ export class Checkpointer {
     if (this.worker === null && this.walBytes() < this.workerFromBytes) return this.options.local(mode);
     const worker = this.start();
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const result = await new Promise<CheckpointResult>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       worker.postMessage({ id, mode });
     });
+    // A TRUNCATE ends a pass: the worker (its isolate ~9 MB) would otherwise idle on into the
+    // next index's pass, whose own worker starts at once (the mixed build's peak, branch mixedrss32).
+    if (mode === 'TRUNCATE' && this.worker === worker && this.waiting.size === 0) await this.stop();
+    return result;
   }
 
   private start(): Worker {
@@ -151,6 +156,8 @@ export class Checkpointer {
 
   /** Ends the worker (its connection closed first); the next large WAL starts another. */
   private async stop(): Promise<void> {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     const worker = this.worker;
     if (worker === null) return;
     this.worker = null;

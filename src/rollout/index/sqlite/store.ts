@@ -32,6 +32,12 @@ const FILLS_TITLES = { from: '15', to: '16' };
  * were ~14 MB of a fresh service's RSS after its verification pass, with no query measurably faster.
  */
 const SERVING_CACHE_KIB = 2048;
+/**
+ * The page cache while a pass builds the index, in KiB (half better-sqlite3's 16 MB): the
+ * 100,000-session mixed build peaked above its RSS goal in the Claude pass, and a build's
+ * pages are written once and read back from the OS's cache (docs/performance.md, "branch mixedrss32").
+ */
+const BUILD_CACHE_KIB = 8192;
 
 const COLUMNS =
   'rel_path AS relPath, key, id, archived, dev, ino, size, mtime_exact AS mtimeExact, ctime_exact AS ctimeExact, ' +
@@ -142,7 +148,7 @@ export class SqliteStore implements IndexStore {
         fallback: () => this.db.pragma('wal_autocheckpoint = 1000'),
       });
       this.db.pragma('wal_autocheckpoint = 0');
-      if (this.getMeta('complete') === '1') this.db.pragma(`cache_size = -${SERVING_CACHE_KIB}`);
+      this.db.pragma(`cache_size = -${this.getMeta('complete') === '1' ? SERVING_CACHE_KIB : BUILD_CACHE_KIB}`);
     } catch (err) {
       this.db.close();
       throw err;
