@@ -14,6 +14,7 @@ import { Checkpointer } from './checkpointer.js';
 import { CountCache } from './count-cache.js';
 import { countQuery, listRowsQuery, type SqlCondition } from './list-query.js';
 import { SESSIONS_SCHEMA } from './schema.js';
+import { BUILD_CACHE_KIB, SERVING_CACHE_KIB } from './page-cache.js';
 import { SearchStore, createSearchTables, dropSearchTables } from './search.js';
 import { DROP_TITLES, TITLES_SCHEMA, TitleStore, fillTitles } from './titles.js';
 import { UsageStore, createUsageTables, dropUsageTables } from './usage.js';
@@ -25,19 +26,6 @@ const SCHEMA_VERSION = '16';
  * not a rebuild of every session. Only into 16: past it, a 15 is rebuilt unless this step is chained.
  */
 const FILLS_TITLES = { from: '15', to: '16' };
-
-/**
- * SQLite's page cache once the index is complete, in KiB (better-sqlite3's default is 16 MB, which
- * a build's writes use). Serving reads few pages per query and the OS caches the file: the 16 MB
- * were ~14 MB of a fresh service's RSS after its verification pass, with no query measurably faster.
- */
-const SERVING_CACHE_KIB = 2048;
-/**
- * The page cache while a pass builds the index, in KiB (half better-sqlite3's 16 MB): the
- * 100,000-session mixed build peaked above its RSS goal in the Claude pass, and a build's
- * pages are written once and read back from the OS's cache (docs/performance.md, "branch mixedrss32").
- */
-const BUILD_CACHE_KIB = 8192;
 
 const COLUMNS =
   'rel_path AS relPath, key, id, archived, dev, ino, size, mtime_exact AS mtimeExact, ctime_exact AS ctimeExact, ' +
