@@ -18,7 +18,7 @@ import { writeUsageTree } from '../http/usage-tree.js';
 import { tempHome } from '../helper.js';
 import { eventually } from '../net.js';
 import { churnUsageTree } from '../rollout/index/usage-churn.js';
-import { describePg, freshDatabase } from './pg.js';
+import { describePg, migratedDatabase } from './pg.js';
 import { pushOnce } from './pushed-index-helper.js';
 import { teamGet } from './team-read-helper.js';
 import { startTeam } from './team-helper.js';
@@ -41,7 +41,7 @@ describePg('the in-memory usage rollup of the team index', () => {
   it('answers as the SQL over the rollup, and is not used once another connection changed the index', async () => {
     const home = await tempHome();
     const paths = await writeUsageTree(home, ['A', 'B', 'C', 'F', 'N', 'R']);
-    const url = await freshDatabase();
+    const url = await migratedDatabase();
     const writer = openPool(url, { max: 4 });
     const reader = openPool(url, { max: 2 });
     pools.push(writer, reader);
