@@ -28,7 +28,11 @@ async function createDatabase(template: string): Promise<string> {
   const admin = new pg.Client({ connectionString: pgAdminUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+    // FILE_COPY (PostgreSQL 15+; before 15 the only way) copies the template's files: half the
+    // server's CPU of 15's default, WAL_LOG, which writes every page of the copy to the WAL.
+    const { rows } = await admin.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    const strategy = Number(rows[0]?.v) >= 150000 ? ' STRATEGY FILE_COPY' : '';
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}${strategy}`);
   } finally {
     await admin.end();
   }

@@ -17,7 +17,7 @@ export interface Team {
   token(role: Role, machine?: string): Promise<string>;
 }
 
-/** A new database (migrated: a copy of the template, pg.ts) with a team-mode server listening on it (its settings the defaults but `overrides`). */
+/** A new database (a copy of the migrated template, pg.ts) with a team-mode server listening on it (the defaults but `overrides`). */
 export async function startTeam(overrides: Partial<Config> = {}): Promise<Team> {
   const url = await migratedDatabase();
   const app = await buildApp({ ...defaultConfig(''), port: 0, logLevel: 'silent', ...overrides, databaseUrl: url });
