@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { migrate } from '../../src/team/db/migrations.js';
 import { openPool } from '../../src/team/db/pool.js';
 import { ChunkSource, firstSlices } from '../../src/team/read/chunk-source.js';
-import { describePg, freshDatabase } from './pg.js';
+import { describePg, migratedDatabase } from './pg.js';
 
 const MiB = 1024 * 1024;
 
@@ -27,7 +27,7 @@ function awkwardBytes(length: number): Buffer {
 describePg('pushed bytes read back (ChunkSource, firstSlices)', () => {
   let pool: pg.Pool;
   beforeAll(async () => {
-    pool = openPool(await freshDatabase());
+    pool = openPool(await migratedDatabase());
     await migrate(pool);
   });
   afterAll(async () => {

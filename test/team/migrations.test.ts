@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import { MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError, migrate } from '../../src/team/db/migrations.js';
+import { buildApp } from '../../src/app.js';
+import { defaultConfig } from '../../src/config.js';
 import { openPool } from '../../src/team/db/pool.js';
 import { describePg, freshDatabase } from './pg.js';
 
@@ -21,6 +23,19 @@ describePg('migrations', () => {
     expect(await migrate(pool(url))).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
     const { rows } = await pool(url).query('SELECT version FROM cs_schema ORDER BY version');
     expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+  });
+
+  // The other team tests start on a migrated copy (startTeam, pg.ts): this one keeps the server's own start on an empty database tested.
+  it('a team-mode server started on an empty database migrates it before it is ready', async () => {
+    const url = await freshDatabase();
+    const app = await buildApp({ ...defaultConfig(''), port: 0, logLevel: 'silent', databaseUrl: url });
+    try {
+      await app.ready();
+      const { rows } = await pool(url).query('SELECT version FROM cs_schema ORDER BY version');
+      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+    } finally {
+      await app.close();
+    }
   });
 
   it('two instances starting together on one empty database: both start, each migration applied once', async () => {

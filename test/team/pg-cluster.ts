@@ -64,3 +64,6 @@ export async function startCluster(bin: string): Promise<Cluster> {
 export function databaseUrl(adminUrl: string, database: string): string {
   return adminUrl.replace(/^(postgresql:\/\/[^/]*\/)[^?]*/, `$1${database}`);
 }
+
+/** The database pg-setup.ts migrates once; tests copy it (`migratedDatabase`) and never connect to it. */
+export const MIGRATED_TEMPLATE = 'cs_migrated';

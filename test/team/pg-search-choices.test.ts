@@ -6,7 +6,7 @@ import { Params, listConditions } from '../../src/rollout/index/postgres/sql.js'
 import { parseSearchQuery } from '../../src/rollout/search/match.js';
 import { migrate } from '../../src/team/db/migrations.js';
 import { openPool } from '../../src/team/db/pool.js';
-import { describePg, freshDatabase } from './pg.js';
+import { describePg, migratedDatabase } from './pg.js';
 
 const pools: ReturnType<typeof openPool>[] = [];
 afterAll(async () => {
@@ -22,7 +22,7 @@ const HOME = 'pushed:m';
  * PROBE_HITS + 10 documents; every tenth session also has an archived copy.
  */
 async function fill() {
-  const pool = openPool(await freshDatabase(), { max: 2 });
+  const pool = openPool(await migratedDatabase(), { max: 2 });
   pools.push(pool);
   await migrate(pool);
   await pool.query(

@@ -1,7 +1,10 @@
 // vitest globalSetup of the team project: one PostgreSQL cluster for every team test file (initdb
 // takes seconds on a loaded machine), each file in a database of its own (see pg.ts).
 import type { TestProject } from 'vitest/node';
-import { postgresBin, startCluster } from './pg-cluster.js';
+import pg from 'pg';
+import { migrate } from '../../src/team/db/migrations.js';
+import { openPool } from '../../src/team/db/pool.js';
+import { MIGRATED_TEMPLATE, databaseUrl, postgresBin, startCluster } from './pg-cluster.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,6 +21,23 @@ function banner(): void {
   );
 }
 
+/** The template of `migratedDatabase` (pg.ts): migrated here once, its connections closed (a template in use can't be copied). */
+async function migratedTemplate(adminUrl: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${MIGRATED_TEMPLATE}`);
+  } finally {
+    await admin.end();
+  }
+  const pool = openPool(databaseUrl(adminUrl, MIGRATED_TEMPLATE), { max: 1 });
+  try {
+    await migrate(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void> | void> {
   const bin = postgresBin();
   if (bin === null) {
@@ -28,6 +48,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return banner;
   }
   const cluster = await startCluster(bin);
+  try {
+    await migratedTemplate(cluster.adminUrl);
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
   project.provide('pgAdminUrl', cluster.adminUrl);
   return () => cluster.stop();
 }

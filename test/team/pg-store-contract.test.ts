@@ -7,7 +7,7 @@ import { StoreRefusedError, type ContentPosition, type WriteOp } from '../../src
 import type { SessionSummary } from '../../src/rollout/types.js';
 import { openPool } from '../../src/team/db/pool.js';
 import { describeStoreContract } from '../rollout/index/store-contract.js';
-import { describePg, freshDatabase } from './pg.js';
+import { describePg, migratedDatabase } from './pg.js';
 
 const pools: pg.Pool[] = [];
 afterAll(async () => {
@@ -26,7 +26,7 @@ const entryOp = (resetContent: ContentPosition | null): WriteOp => ({
 });
 
 async function backend(): Promise<PgBackend> {
-  const pool = openPool(await freshDatabase(), { max: 4 });
+  const pool = openPool(await migratedDatabase(), { max: 4 });
   pools.push(pool);
   return new PgBackend(pool);
 }

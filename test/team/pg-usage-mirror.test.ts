@@ -18,8 +18,8 @@ import { writeUsageTree } from '../http/usage-tree.js';
 import { tempHome } from '../helper.js';
 import { eventually } from '../net.js';
 import { churnUsageTree } from '../rollout/index/usage-churn.js';
-import { describePg, freshDatabase } from './pg.js';
-import { pushOnce } from './pushed-index-helper.js';
+import { describePg, migratedDatabase } from './pg.js';
+import { pushOnce, pushedUpkeep } from './pushed-index-helper.js';
 import { teamGet } from './team-read-helper.js';
 import { startTeam } from './team-helper.js';
 
@@ -41,7 +41,7 @@ describePg('the in-memory usage rollup of the team index', () => {
   it('answers as the SQL over the rollup, and is not used once another connection changed the index', async () => {
     const home = await tempHome();
     const paths = await writeUsageTree(home, ['A', 'B', 'C', 'F', 'N', 'R']);
-    const url = await freshDatabase();
+    const url = await migratedDatabase();
     const writer = openPool(url, { max: 4 });
     const reader = openPool(url, { max: 2 });
     pools.push(writer, reader);
@@ -93,6 +93,10 @@ describePg('the in-memory usage rollup of the team index', () => {
       const home = await tempHome();
       await writeUsageTree(home, ['A', 'N']);
       await pushOnce(team, push, home);
+      // Indexed to the end before the first read (as pushedTeam does): a read while the server's
+      // own upkeep is between the two files would take half the push for `first`.
+      const { upkeep } = pushedUpkeep(team);
+      expect(await upkeep.run(true, true)).toBe(true);
       const days = async (base: string) => (await teamGet({ ...team, base }, '/usage?groupBy=day&tz=UTC', read)).json();
       const first = await eventually(() => days(team.base), (u: { rows: unknown[] }) => u.rows.length > 0, 20_000);
       // The other instance answers the same, then again from its copy (read in the background after its first answer).
@@ -101,6 +105,7 @@ describePg('the in-memory usage rollup of the team index', () => {
       expect(await days(otherBase)).toEqual(first);
       await writeUsageTree(home, ['B', 'C']);
       await pushOnce(team, push, home);
+      expect(await upkeep.run(true, true)).toBe(true);
       const second = await eventually(() => days(team.base), (u) => JSON.stringify(u) !== JSON.stringify(first), 20_000);
       expect(second).not.toEqual(first);
       expect(await days(otherBase)).toEqual(second);

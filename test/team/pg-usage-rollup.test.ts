@@ -14,7 +14,7 @@ import { openPool } from '../../src/team/db/pool.js';
 import { writeUsageTree } from '../http/usage-tree.js';
 import { tempHome } from '../helper.js';
 import { churnUsageTree } from '../rollout/index/usage-churn.js';
-import { describePg, freshDatabase } from './pg.js';
+import { describePg, freshDatabase, migratedDatabase } from './pg.js';
 
 const QUARTER = 900_000;
 const pools: pg.Pool[] = [];
@@ -33,7 +33,7 @@ const ROLLUP =
   'FROM cs_index_usage_rollup ORDER BY 1, 2, 3';
 
 async function repository(home: string) {
-  const pool = openPool(await freshDatabase(), { max: 4 });
+  const pool = openPool(await migratedDatabase(), { max: 4 });
   pools.push(pool);
   const log = pino({ level: 'silent' });
   const repo = new RolloutRepository({ codexHome: home, maxScanFiles: 1000, log, index: pgIndex({ pool }) });

@@ -3,7 +3,7 @@ import { aggregateUsageOf } from '../../src/rollout/index/postgres/usage.js';
 import { offsetIntervals } from '../../src/rollout/usage/time-buckets.js';
 import { migrate } from '../../src/team/db/migrations.js';
 import { openPool } from '../../src/team/db/pool.js';
-import { describePg, freshDatabase } from './pg.js';
+import { describePg, migratedDatabase } from './pg.js';
 
 const pools: ReturnType<typeof openPool>[] = [];
 afterAll(async () => {
@@ -13,7 +13,7 @@ afterAll(async () => {
 describePg('the SQL usage statements', () => {
   it('are prepared once per shape, whatever the zone and the range of its offsets', async () => {
     // One connection: what it has prepared is what every request after the first would reuse.
-    const pool = openPool(await freshDatabase(), { max: 1 });
+    const pool = openPool(await migratedDatabase(), { max: 1 });
     pools.push(pool);
     await migrate(pool);
     const from = Date.parse('2026-06-01T00:00:00Z');

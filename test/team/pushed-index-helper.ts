@@ -16,9 +16,9 @@ import { fold, parseSearchQuery } from '../../src/rollout/search/match.js';
 import { GROUP_BY } from '../../src/rollout/usage/grouping.js';
 import { offsetIntervals } from '../../src/rollout/usage/time-buckets.js';
 import { openPool } from '../../src/team/db/pool.js';
+import { runTeamCommand } from '../../src/team/commands.js';
 import { PushedUpkeep } from '../../src/team/read/pushed-upkeep.js';
 import { afterThisTest, tempHome } from '../helper.js';
-import { runCli } from './cli-run.js';
 import type { Team } from './team-helper.js';
 
 
@@ -43,9 +43,22 @@ export function pushedUpkeep(
   return { upkeep, pool };
 }
 
+/**
+ * `codex-sessions push --once` of `home`, run in this process: the tests using it are about what
+ * the server makes of a push, and a spawned CLI cost a Node start-up and its imports each time
+ * (push.test.ts and push-digest.test.ts run the built CLI itself). Its stderr is kept for the failure message.
+ */
 export async function pushOnce(team: Team, token: string, home: string): Promise<void> {
-  const run = await runCli(['push', '--server', team.base, '--codex-home', home, '--once'], { CODEX_SESSIONS_TOKEN: token });
-  expect(run.code, run.stderr).toBe(0);
+  const stderr: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => stderr.push(String(chunk)) > 0) as typeof process.stderr.write;
+  let code: number;
+  try {
+    code = await runTeamCommand('push', ['--server', team.base, '--codex-home', home, '--once'], { CODEX_SESSIONS_TOKEN: token });
+  } finally {
+    process.stderr.write = write;
+  }
+  expect(code, stderr.join('')).toBe(0);
 }
 
 /** The SQLite index of `home`, built by the single-machine repository, opened as a store. */

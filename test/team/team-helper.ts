@@ -6,7 +6,7 @@ import { migrate } from '../../src/team/db/migrations.js';
 import { openPool } from '../../src/team/db/pool.js';
 import { addToken, type Role } from '../../src/team/tokens.js';
 import { afterThisTest } from '../helper.js';
-import { freshDatabase } from './pg.js';
+import { migratedDatabase } from './pg.js';
 
 export interface Team {
   url: string;
@@ -17,9 +17,9 @@ export interface Team {
   token(role: Role, machine?: string): Promise<string>;
 }
 
-/** A fresh database with a team-mode server listening on it (its settings the defaults but `overrides`). */
+/** A new database (a copy of the migrated template, pg.ts) with a team-mode server listening on it (the defaults but `overrides`). */
 export async function startTeam(overrides: Partial<Config> = {}): Promise<Team> {
-  const url = await freshDatabase();
+  const url = await migratedDatabase();
   const app = await buildApp({ ...defaultConfig(''), port: 0, logLevel: 'silent', ...overrides, databaseUrl: url });
   afterThisTest(() => app.close());
   const address = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -8,7 +8,7 @@ import { pushedFile } from '../../src/team/read/pushed-file.js';
 import { teamSearchIndex } from '../../src/team/read/team-adapters.js';
 import { PushedOpens } from '../../src/team/read/team-files.js';
 import { TeamIndex } from '../../src/team/read/team-index.js';
-import { describePg, freshDatabase } from './pg.js';
+import { describePg, migratedDatabase } from './pg.js';
 
 const pools: pg.Pool[] = [];
 afterAll(async () => {
@@ -17,7 +17,7 @@ afterAll(async () => {
 
 describePg('the team index', () => {
   it('reads a page over every machine in one statement (the machines are not listed first)', async () => {
-    const pool = openPool(await freshDatabase(), { max: 2 });
+    const pool = openPool(await migratedDatabase(), { max: 2 });
     pools.push(pool);
     await migrate(pool);
     for (const [home, n] of [['pushed:bob', 1], ['pushed:carol', 2], ['local:other', 3]] as const) {
@@ -48,7 +48,7 @@ describePg('the team index', () => {
   });
 
   it("reads a search batch's documents in one statement, not one per candidate", async () => {
-    const pool = openPool(await freshDatabase(), { max: 2 });
+    const pool = openPool(await migratedDatabase(), { max: 2 });
     pools.push(pool);
     await migrate(pool);
     await pool.query("INSERT INTO cs_index_homes (home) VALUES ('pushed:bob')");

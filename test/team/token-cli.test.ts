@@ -3,7 +3,7 @@ import { migrate } from '../../src/team/db/migrations.js';
 import { openPool } from '../../src/team/db/pool.js';
 import { hashToken } from '../../src/team/tokens.js';
 import { runCli } from './cli-run.js';
-import { describePg, freshDatabase } from './pg.js';
+import { describePg, freshDatabase, migratedDatabase } from './pg.js';
 
 describePg('codex-sessions token', () => {
   it('add prints only the new token on stdout, stores only its hash; list shows no secret; revoke ends it', async () => {
@@ -61,7 +61,7 @@ describePg('codex-sessions token', () => {
   });
 
   it('refuses a database whose schema is newer than the program', async () => {
-    const url = await freshDatabase();
+    const url = await migratedDatabase();
     const db = openPool(url, { max: 1 });
     try {
       await migrate(db);
