@@ -164,11 +164,18 @@ describeBrowser('the One-session view', () => {
       }),
     ).toBe(true);
     expect(await slots()).toBeLessThanOrEqual(400);
-    // Scrolling down grows the window at the bottom and drops entries at the top.
-    for (let i = 0; i < 30 && (await page.getByText('answer number 2500', { exact: true }).count()) === 0; i += 1) {
-      await page.mouse.wheel(0, 4000);
-      await page.waitForTimeout(50);
-    }
+    // Scrolling down grows the window at the bottom and drops entries at the top. Scrolled until
+    // the end shows, not a fixed number of times: each growth waits for its page of entries, and a
+    // wheel at the bottom before it arrives moves nothing (30 wheels fell short once in CI).
+    await expect
+      .poll(
+        async () => {
+          await page.mouse.wheel(0, 4000);
+          return page.getByText('answer number 2500', { exact: true }).count();
+        },
+        { timeout: 20_000, intervals: [50] },
+      )
+      .toBeGreaterThan(0);
     await page.getByText('answer number 2500', { exact: true }).waitFor();
     expect(await slots()).toBeLessThanOrEqual(400);
     await page.getByRole('button', { name: /back to the start/ }).click();
