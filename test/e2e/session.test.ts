@@ -173,7 +173,7 @@ describeBrowser('the One-session view', () => {
           await page.mouse.wheel(0, 4000);
           return page.getByText('answer number 2500', { exact: true }).count();
         },
-        { timeout: 20_000, intervals: [50] },
+        { timeout: 20_000, interval: 50 },
       )
       .toBeGreaterThan(0);
     await page.getByText('answer number 2500', { exact: true }).waitFor();
