@@ -7,6 +7,7 @@ import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 
 const run = promisify(execFile);
 
@@ -67,3 +68,20 @@ export function databaseUrl(adminUrl: string, database: string): string {
 
 /** The database pg-setup.ts migrates once; tests copy it (`migratedDatabase`) and never connect to it. */
 export const MIGRATED_TEMPLATE = 'cs_migrated';
+
+/**
+ * Creates database `name` on the cluster of `adminUrl`, a copy of `template` (default: PostgreSQL's
+ * empty template1). FILE_COPY (PostgreSQL 15+; before 15 the only way) copies the template's files:
+ * half the server's CPU of 15's default, WAL_LOG, which writes every page of the copy to the WAL.
+ */
+export async function createDatabase(adminUrl: string, name: string, template = 'template1'): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    const strategy = Number(rows[0]?.v) >= 150000 ? ' STRATEGY FILE_COPY' : '';
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}${strategy}`);
+  } finally {
+    await admin.end();
+  }
+}

@@ -1,10 +1,9 @@
 // vitest globalSetup of the team project: one PostgreSQL cluster for every team test file (initdb
 // takes seconds on a loaded machine), each file in a database of its own (see pg.ts).
 import type { TestProject } from 'vitest/node';
-import pg from 'pg';
 import { migrate } from '../../src/team/db/migrations.js';
 import { openPool } from '../../src/team/db/pool.js';
-import { MIGRATED_TEMPLATE, databaseUrl, postgresBin, startCluster } from './pg-cluster.js';
+import { MIGRATED_TEMPLATE, createDatabase, databaseUrl, postgresBin, startCluster } from './pg-cluster.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,13 +22,7 @@ function banner(): void {
 
 /** The template of `migratedDatabase` (pg.ts): migrated here once, its connections closed (a template in use can't be copied). */
 async function migratedTemplate(adminUrl: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${MIGRATED_TEMPLATE}`);
-  } finally {
-    await admin.end();
-  }
+  await createDatabase(adminUrl, MIGRATED_TEMPLATE);
   const pool = openPool(databaseUrl(adminUrl, MIGRATED_TEMPLATE), { max: 1 });
   try {
     await migrate(pool);

@@ -1,8 +1,7 @@
 // Each team test file gets a fresh database on the shared cluster (pg-setup.ts).
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { describe, inject } from 'vitest';
-import { MIGRATED_TEMPLATE, databaseUrl } from './pg-cluster.js';
+import { MIGRATED_TEMPLATE, createDatabase, databaseUrl } from './pg-cluster.js';
 
 export const pgAdminUrl = inject('pgAdminUrl');
 
@@ -11,7 +10,7 @@ export const describePg = pgAdminUrl === null ? describe.skip : describe;
 
 /** A new, empty database; its URL. For the tests of migrating one (or of what an empty one does). */
 export function freshDatabase(): Promise<string> {
-  return createDatabase('template1');
+  return newDatabase('template1');
 }
 
 /**
@@ -19,22 +18,12 @@ export function freshDatabase(): Promise<string> {
  * once: migrating each test's database took about as much of PostgreSQL's CPU as creating it.
  */
 export function migratedDatabase(): Promise<string> {
-  return createDatabase(MIGRATED_TEMPLATE);
+  return newDatabase(MIGRATED_TEMPLATE);
 }
 
-async function createDatabase(template: string): Promise<string> {
+async function newDatabase(template: string): Promise<string> {
   if (pgAdminUrl === null) throw new Error('no PostgreSQL cluster');
   const name = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: pgAdminUrl });
-  await admin.connect();
-  try {
-    // FILE_COPY (PostgreSQL 15+; before 15 the only way) copies the template's files: half the
-    // server's CPU of 15's default, WAL_LOG, which writes every page of the copy to the WAL.
-    const { rows } = await admin.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
-    const strategy = Number(rows[0]?.v) >= 150000 ? ' STRATEGY FILE_COPY' : '';
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}${strategy}`);
-  } finally {
-    await admin.end();
-  }
+  await createDatabase(pgAdminUrl, name, template);
   return databaseUrl(pgAdminUrl, name);
 }
