@@ -99,7 +99,7 @@ export function Transcript({ builder, version, loaded, focusLine, stickToBottom,
     <div class="transcript" aria-label="Transcript" aria-busy={!loaded}>
       {win.start > 0 && (
         <>
-          <button type="button" class="btn btn-quiet edge" onClick={() => jump('top')}>
+          <button type="button" class="btn edge edge-start" onClick={() => jump('top')}>
             ↑ {win.start} earlier entries · back to the start
           </button>
           <Sentinel onVisible={up} generation={`${win.start}`} margin="1200px" />
@@ -117,7 +117,7 @@ export function Transcript({ builder, version, loaded, focusLine, stickToBottom,
       {win.end < n && (
         <>
           <Sentinel onVisible={down} generation={`${win.end}:${n}`} margin="1200px" />
-          <button type="button" class="btn btn-quiet edge" onClick={() => jump('bottom')}>
+          <button type="button" class="btn edge edge-end" onClick={() => jump('bottom')}>
             ↓ {n - win.end} more entries · jump to the end
           </button>
         </>
