@@ -193,6 +193,32 @@ describeBrowser('the One-session view', () => {
     expect(await slots()).toBeLessThanOrEqual(400);
   });
 
+  it('keeps the view in place when the window grows above it at the top of the page', async () => {
+    // After "jump to the end", a reader at the page's top has the window grow above the entries
+    // shown. The browser's scroll anchoring held on to the header there, so the new entries
+    // pushed those out of view and the window slid up by itself to the session's start.
+    const home = await tempHome();
+    const spec = { stamp: '2025-10-06T09-00-00', id: uuidN(9) };
+    await writeSession(home, spec, longSessionLines(spec, 500));
+    const base = await serve(home);
+    const { page } = await watchedPage(browser);
+    await open(page, `${base}#/session/${uuidN(9)}`);
+    await page.getByRole('button', { name: /more entries · jump to the end/ }).click();
+    await page.getByText('answer number 500', { exact: true }).waitFor();
+    const start = page.getByRole('button', { name: /back to the start/ });
+    expect(await start.textContent()).toMatch(/^↑ 1440 earlier/);
+    const first = page.locator('.transcript .slot').first();
+    const key = (await first.getAttribute('data-key')) as string;
+    // Scrolled and measured in one task: no frame (and so no growth) between the two.
+    const before = await page.evaluate((k) => {
+      window.scrollTo(0, 0);
+      return (document.querySelector(`.slot[data-key="${k}"]`) as HTMLElement).getBoundingClientRect().top;
+    }, key);
+    await expect.poll(() => start.textContent()).toMatch(/^↑ 1380 earlier/);
+    const after = await page.locator(`.slot[data-key="${key}"]`).evaluate((el) => el.getBoundingClientRect().top);
+    expect(Math.abs(after - before)).toBeLessThan(2);
+  });
+
   it('grows the window by wheel alone from the start of a 5,000-message session to its end', async () => {
     // About 125 growths of the window's bottom, most of them at its largest (entries added at
     // the bottom, dropped at the top): the window stopped growing for good after one of them in
