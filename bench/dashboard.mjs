@@ -5,6 +5,8 @@
 /* global window, document, MutationObserver, requestAnimationFrame, performance -- page.evaluate callbacks run in Chromium */
 import { existsSync } from 'node:fs';
 
+// The full browser, not the headless shell the tests prefer (test/e2e/chromium.ts): this row times what a
+// user's Chromium does, and its figures since the first bench were taken with it (docs/testing.md, testspeed11).
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

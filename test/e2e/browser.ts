@@ -1,5 +1,5 @@
-// The dashboard's browser tests: Debian's Chromium driven by playwright-core, against the real
-// service listening on a free port over temp Codex homes. Without Chromium they are skipped,
+// The dashboard's browser tests: Debian's Chromium (chromium.ts says which build) driven by
+// playwright-core, against the real service listening on a free port over temp Codex homes. Without Chromium they are skipped,
 // loudly (global-setup.ts prints why); .ci/run installs it so that CI always runs them.
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';

@@ -5,7 +5,8 @@ function banner(): void {
   const line = '!'.repeat(78);
   process.stderr.write(
     `\n${line}\n!! SKIPPED: the dashboard's browser tests (test/e2e) need Chromium at ${CHROMIUM_PATH}.\n` +
-      `!! Install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH. CI (.ci/run) installs it.\n${line}\n\n`,
+      `!! Install it (Debian: apt-get install -y chromium-headless-shell, or chromium) or set CHROMIUM_PATH.\n` +
+      `!! CI (.ci/run) installs it.\n${line}\n\n`,
   );
 }
 
