@@ -8,6 +8,7 @@ import type { IndexStore, WriteOp } from './store.js';
 import { WriteBatch } from './write-batch.js';
 import { giveWay, requestsFirst, type PassTurns } from './give-way.js';
 import { FILES_AT_ONCE } from '../tuning.js';
+import { holdPassHeap } from './pass-heap.js';
 
 /** Files stat'ed (and, when changed, read) together; small, so requests keep their share of I/O. */
 const BATCH = FILES_AT_ONCE;
@@ -82,6 +83,7 @@ export class Upkeep {
     const current = () => !this.host.stopping() && this.host.store() === store;
     this.running = (async () => {
       const turn = this.turns === undefined ? () => {} : await this.turns.take(this.closing.signal);
+      const heap = holdPassHeap();
       try {
         if (turn === null || !current()) return;
         const started = Date.now();
@@ -119,6 +121,7 @@ export class Upkeep {
         this.host.passFailed();
         log.warn({ err, pass: why }, 'metadata index pass failed; queries fall back to scanning');
       } finally {
+        heap();
         turn?.();
         this.running = null;
       }

@@ -95,6 +95,7 @@ export async function listPage(
   // past LISTING_WAIT_FILES: the page goes without its sessions, and says so (docs/claude.md, "Serving").
   const waitFor = Math.min(deps.maxScanFiles, LISTING_WAIT_FILES);
   const waits = index !== null && !index.usable && deps.walker.listedWithin !== undefined;
+  if (index?.usable === true) deps.walker.indexAnswers?.();
   const walker = waits ? await deps.walker.listedWithin!(waitFor) : deps.walker;
   if (walker === null) return { items: [], nextCursor: null, numScannedFiles: 0, reachedScanCap: false, indexing: true };
   const wanted = query.total === true && after === undefined;

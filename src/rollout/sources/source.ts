@@ -92,6 +92,8 @@ export interface SessionWalker {
    * uses (it takes the listing waited for, the caller's own), or null: not listed yet.
    */
   listedWithin?(cap: number): Promise<SessionWalker | null>;
+  /** Optional, with listedWithin: the index answers the pages now; what was kept for them may go. */
+  indexAnswers?(): void;
 }
 
 /** An opened session: a consistent snapshot (size at open time) of one rollout file. */

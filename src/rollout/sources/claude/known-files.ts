@@ -1,14 +1,31 @@
-import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FILES_AT_ONCE } from '../../tuning.js';
 import type { RolloutLogger } from '../../types.js';
-import { claudePathKind, classifyClaudePath, discoverClaudeFiles, type ClaudeFile } from './discovery.js';
+import { claudePathKind, classifyClaudePath, discoverClaudeFiles } from './discovery.js';
 import { findClaudeHome } from './home.js';
-import type { Statted } from './newest-first.js';
 
-/** A transcript with the stat it was listed at. */
-export type StattedFile = Statted<ClaudeFile & { st: Stats }>;
+/**
+ * A transcript as listed: its path and the three numbers of its stat a walk uses (the order, and
+ * whether a key found before still holds), not the file's ClaudeFile and fs.Stats. A listing of
+ * 65,000 of those was about 1.4 KB a file, held while the next one runs and by each page's walk:
+ * while the first build ran, V8 let the old space grow to a few times that live set, 841 MB at
+ * 100,000 sessions (branch rssreq32, docs/performance.md). The rest is derived from the path
+ * when a head is read (ClaudeWalker.keyed).
+ */
+export interface StattedFile {
+  readonly relPath: string;
+  readonly mtimeMs: number;
+  readonly size: number;
+  readonly ino: number;
+}
+
+const statted = (relPath: string, st: { mtimeMs: number; size: number; ino: number }): StattedFile => ({
+  relPath,
+  mtimeMs: st.mtimeMs,
+  size: st.size,
+  ino: st.ino,
+});
 
 /**
  * What listedWithin answered one request: the listing its walk takes instead of listing again
@@ -16,7 +33,8 @@ export type StattedFile = Statted<ClaudeFile & { st: Stats }>;
  * It goes to that request's walk alone, so concurrent pages cannot take each other's.
  */
 export interface Vouched {
-  readonly byPath: Map<string, StattedFile> | null;
+  /** The listing by mtime, newest first. */
+  readonly sorted: readonly StattedFile[] | null;
 }
 
 interface Waiter {
@@ -33,18 +51,19 @@ interface Waiter {
  */
 export class KnownFiles {
   private watch: { complete(): boolean } | null = null;
+  /** The listing kept while the watch is complete (null: none kept), and its order (null: to sort again after a restat). */
   private byPath: Map<string, StattedFile> | null = null;
   private sorted: StattedFile[] | null = null;
   private readonly dirty = new Set<string>();
   /** The listing under way: concurrent walks share it (each of its own would multiply the stats). */
-  private discovering: Promise<Map<string, StattedFile>> | null = null;
+  private discovering: Promise<StattedFile[]> | null = null;
   /** Changes of directories told: a listing started before one is not kept. */
   private treeChanges = 0;
   /** Files the listing under way has found so far, and the requests waiting while it is small (listedWithin). */
   private found = 0;
   private readonly waiters: Waiter[] = [];
   /** The last listing done that could not be kept (no complete watch): what listedWithin vouches for while the next one runs. */
-  private snapshot: Map<string, StattedFile> | null = null;
+  private snapshot: StattedFile[] | null = null;
   private listings = 0;
 
   constructor(
@@ -63,6 +82,7 @@ export class KnownFiles {
     if (kind.kind === 'session') this.dirty.add(relPath);
     else {
       this.byPath = null;
+      this.sorted = null;
       this.treeChanges += 1;
     }
   }
@@ -72,19 +92,33 @@ export class KnownFiles {
     return this.listings;
   }
 
+  /** Whether a listing is held for listedWithin to vouch for (for tests: released once the index answers). */
+  get snapshotHeld(): boolean {
+    return this.snapshot !== null;
+  }
+
+  /**
+   * The index answers the pages now: listedWithin is asked no more, so the last listing it kept
+   * to vouch for is let go (on 65,000 files it was tens of MB held, and V8 grows its heap by a
+   * multiple of what is held). The next listedWithin, if the index stops answering, lists again.
+   */
+  release(): void {
+    this.snapshot = null;
+  }
+
   /** Every transcript with its stat, by mtime, newest first; `gone` hears the paths no longer there. */
-  async list(gone: (relPath: string) => void, vouched?: Vouched): Promise<StattedFile[]> {
+  async list(gone: (relPath: string) => void, vouched?: Vouched): Promise<readonly StattedFile[]> {
     const watching = this.watch?.complete() === true;
     if (!watching || this.byPath === null) {
-      const listed = vouched?.byPath ?? null;
-      if (listed !== null && this.dirty.size === 0) return this.inOrder(listed);
+      const listed = vouched?.sorted ?? null;
+      if (listed !== null && this.dirty.size === 0) return listed;
       // Changes told from here on are applied on top of this listing.
-      const byPath = await (this.discovering ??= this.discover(watching).finally(() => (this.discovering = null)));
-      return this.inOrder(byPath);
+      return await (this.discovering ??= this.discover(watching).finally(() => (this.discovering = null)));
     }
     const byPath = this.byPath;
     if (this.dirty.size > 0) await this.restat(byPath, gone);
-    return this.inOrder(byPath);
+    this.sorted ??= [...byPath.values()].sort(newestWrite);
+    return this.sorted;
   }
 
   /**
@@ -97,23 +131,27 @@ export class KnownFiles {
    * the next in the background.
    */
   async listedWithin(cap: number): Promise<Vouched | null> {
-    if (this.watch?.complete() === true && this.byPath !== null) return { byPath: null };
+    if (this.watch?.complete() === true && this.byPath !== null) return { sorted: null };
     if (this.discovering === null) {
       const listing = this.discover(this.watch?.complete() === true).finally(() => (this.discovering = null));
       this.discovering = listing;
-      void listing.then((byPath) => (this.snapshot = this.byPath === byPath ? null : byPath), () => {});
+      void listing.then((sorted) => (this.snapshot = this.isKept(sorted) ? null : sorted), () => {});
     }
-    if (this.snapshot !== null) return { byPath: this.snapshot };
+    if (this.snapshot !== null) return { sorted: this.snapshot };
     if (this.found > cap) return null;
     const listing = this.discovering;
     return new Promise<Vouched | null>((answer) => {
       const waiter: Waiter = { cap, answer };
       this.waiters.push(waiter);
       void listing.then(
-        (byPath) => this.answer(waiter, { byPath: this.byPath === byPath ? null : byPath }),
-        () => this.answer(waiter, { byPath: null }), // a failed listing is the walk's to meet
+        (sorted) => this.answer(waiter, { sorted: this.isKept(sorted) ? null : sorted }),
+        () => this.answer(waiter, { sorted: null }), // a failed listing is the walk's to meet
       );
     });
+  }
+
+  private isKept(sorted: StattedFile[]): boolean {
+    return this.byPath !== null && this.sorted === sorted;
   }
 
   private answer(waiter: Waiter, listed: Vouched | null): void {
@@ -123,39 +161,35 @@ export class KnownFiles {
     waiter.answer(listed);
   }
 
-  private inOrder(byPath: Map<string, StattedFile>): StattedFile[] {
-    if (this.sorted !== null && this.byPath === byPath) return this.sorted;
-    const sorted = [...byPath.values()].sort((a, b) => b.mtimeMs - a.mtimeMs);
-    if (this.byPath === byPath) this.sorted = sorted;
-    return sorted;
-  }
-
-  private async discover(watching: boolean): Promise<Map<string, StattedFile>> {
+  /** One listing and a stat per transcript, by mtime; kept when the watch was complete all along. */
+  private async discover(watching: boolean): Promise<StattedFile[]> {
     this.listings += 1;
     this.dirty.clear();
     const changesBefore = this.treeChanges;
-    const found: ClaudeFile[] = [];
+    // Only the paths while the tree is read: a ClaudeFile per transcript held till the stats was another copy of the listing.
+    const found: string[] = [];
     this.found = 0;
     const home = await findClaudeHome(this.home);
     if (home !== null) {
       for await (const file of discoverClaudeFiles(home, this.log)) {
-        found.push(file);
+        found.push(file.relPath);
         this.found = found.length;
         for (const waiter of this.waiters.filter((w) => found.length > w.cap)) this.answer(waiter, null);
       }
     }
-    const out = new Map<string, StattedFile>();
+    const out: StattedFile[] = [];
     for (let i = 0; i < found.length; i += FILES_AT_ONCE) {
       const chunk = found.slice(i, i + FILES_AT_ONCE);
-      const stats = await Promise.all(chunk.map((f) => stat(f.absPath).catch(() => null)));
-      chunk.forEach((file, j) => {
+      const stats = await Promise.all(chunk.map((rel) => stat(join(this.home, rel)).catch(() => null)));
+      chunk.forEach((rel, j) => {
         const st = stats[j];
-        if (st) out.set(file.relPath, { file: { ...file, st }, mtimeMs: st.mtimeMs });
+        if (st) out.push(statted(rel, st));
       });
     }
-    this.sorted = null;
+    out.sort(newestWrite);
     const kept = watching && this.watch?.complete() === true && this.treeChanges === changesBefore;
-    this.byPath = kept ? out : null;
+    this.byPath = kept ? new Map(out.map((f) => [f.relPath, f])) : null;
+    this.sorted = kept ? out : null;
     return out;
   }
 
@@ -166,16 +200,17 @@ export class KnownFiles {
     const home = await findClaudeHome(this.home);
     for (const relPath of paths) {
       const kind = classifyClaudePath(relPath);
-      const absPath = join(this.home, relPath);
       const usable = home !== null && kind?.kind === 'session' && (await claudePathKind(home, relPath)) === 'file';
-      const st = usable ? await stat(absPath).catch(() => null) : null;
-      if (st === null || kind?.kind !== 'session') {
+      const st = usable ? await stat(join(this.home, relPath)).catch(() => null) : null;
+      if (st === null) {
         byPath.delete(relPath);
         gone(relPath);
       } else {
-        byPath.set(relPath, { file: { ...kind.file, absPath, st }, mtimeMs: st.mtimeMs });
+        byPath.set(relPath, statted(relPath, st));
       }
     }
     this.sorted = null;
   }
 }
+
+const newestWrite = (a: StattedFile, b: StattedFile): number => b.mtimeMs - a.mtimeMs;

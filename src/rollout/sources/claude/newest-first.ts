@@ -59,12 +59,6 @@ class ByKeyDesc {
   }
 }
 
-/** A file known by its stat, before its head is read. */
-export interface Statted<F> {
-  file: F;
-  mtimeMs: number;
-}
-
 /**
  * Files in key order, newest first, reading the heads of only as many as that order needs
  * (docs/claude.md, "Serving"): `byMtime` is the files by mtime, newest first, and a file read is given out
@@ -74,9 +68,9 @@ export interface Statted<F> {
  * read at once. A file whose first timestamp is after its mtime (an mtime set back by hand)
  * comes later than its key says.
  */
-export async function* newestFirst<F>(
-  byMtime: readonly Statted<F>[],
-  keyed: (file: Statted<F>) => Promise<RolloutFile | null>,
+export async function* newestFirst<F extends { readonly mtimeMs: number }>(
+  byMtime: readonly F[],
+  keyed: (file: F) => Promise<RolloutFile | null>,
   batch: number,
 ): AsyncGenerator<RolloutFile> {
   const pending = new ByKeyDesc();

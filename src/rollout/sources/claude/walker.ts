@@ -163,10 +163,10 @@ export class ClaudeWalker implements SessionWalker {
   }
 
   /** Every transcript with its stat, newest write first (KnownFiles); keys of files no longer there are forgotten. */
-  private async stattedFiles(vouched?: Vouched): Promise<StattedFile[]> {
+  private async stattedFiles(vouched?: Vouched): Promise<readonly StattedFile[]> {
     const files = await this.known.list((gone) => this.keys.delete(gone), vouched);
     if (this.keys.size > files.length) {
-      const seen = new Set(files.map((f) => f.file.relPath));
+      const seen = new Set(files.map((f) => f.relPath));
       for (const rel of this.keys.keys()) if (!seen.has(rel)) this.keys.delete(rel);
     }
     return files;
@@ -175,7 +175,7 @@ export class ClaudeWalker implements SessionWalker {
   /** The walker one page walks once the tree is listed (KnownFiles.listedWithin): its walks take the listing vouched for. */
   async listedWithin(cap: number): Promise<SessionWalker | null> {
     const vouched = await this.known.listedWithin(cap);
-    if (vouched === null || vouched.byPath === null) return vouched === null ? null : this;
+    if (vouched === null || vouched.sorted === null) return vouched === null ? null : this;
     return {
       home: this.home,
       roots: () => this.roots(),
@@ -194,6 +194,16 @@ export class ClaudeWalker implements SessionWalker {
     return this.known.listingsStarted;
   }
 
+  /** Whether a listing is held for the pages asking listedWithin (for tests). */
+  get listingHeld(): boolean {
+    return this.known.snapshotHeld;
+  }
+
+  /** The index answers the pages: the listing kept for listedWithin is let go (KnownFiles.release). */
+  indexAnswers(): void {
+    this.known.release();
+  }
+
   watchedBy(watch: { complete(): boolean }): void {
     this.known.watchedBy(watch);
   }
@@ -203,10 +213,12 @@ export class ClaudeWalker implements SessionWalker {
   }
 
   /** A file's key: remembered while it stats the same, else from a head read (null: it cannot be read). */
-  private async keyed({ file }: StattedFile): Promise<RolloutFile | null> {
-    const { st } = file;
-    const known = this.keys.get(file.relPath);
+  private async keyed(st: StattedFile): Promise<RolloutFile | null> {
+    const known = this.keys.get(st.relPath);
     if (known && known.ino === st.ino && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.key;
+    const kind = classifyClaudePath(st.relPath);
+    if (kind?.kind !== 'session') return null; // listed by discovery, so never; the type says it can be
+    const file: ClaudeFile = { ...kind.file, absPath: this.absPath(st.relPath) };
     // Only the first timestamp matters here: no reading on for the name.
     const result = await readClaudeSessionFile(file, 0, 0, await this.readEnv(), this.log, false);
     if (result === null) return null;

@@ -1,0 +1,64 @@
+// What a listing of a Claude home holds while the first index build runs (issue 20, branch rssreq32;
+// docs/performance.md): first pages during the build list and stat every transcript, and the last
+// listing is kept for the next page. It held a ClaudeFile and a full fs.Stats per file (about 1.4 KB
+// a file, 841 MB peak RSS at 100,000 sessions); now a path and three numbers, and it is let go once
+// the index answers the pages.
+import { Stats } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { sqliteIndex } from '../../../../src/rollout/index/sqlite/backend.js';
+import { RolloutRepository } from '../../../../src/rollout/repository.js';
+import type { ListQuery } from '../../../../src/rollout/types.js';
+import { KnownFiles } from '../../../../src/rollout/sources/claude/known-files.js';
+import type { ClaudeWalker } from '../../../../src/rollout/sources/claude/walker.js';
+import { claude } from '../../../../src/rollout/sources/registry.js';
+import { tempHome } from '../../../helper.js';
+import { tempClaudeHome, writeJsonl } from './claude-home.js';
+
+const idOf = (i: number) => `0a1b2c3d-0000-4000-8000-${String(i).padStart(12, '0')}`;
+const silent = pino({ level: 'silent' });
+const query: ListQuery = { limit: 10, head: 0, tail: 0, order: 'desc', archived: 'false', includeEmpty: true };
+
+async function homeOf(sessions: number): Promise<string> {
+  const dir = await tempClaudeHome();
+  for (let i = 0; i < sessions; i++) {
+    const line = { type: 'user', message: { role: 'user', content: `s${i}` }, timestamp: new Date(Date.UTC(2026, 0, 1, i)).toISOString() };
+    await writeJsonl(join(dir, 'projects', `-p${i % 2}`, `${idOf(i)}.jsonl`), [line]);
+  }
+  return dir;
+}
+
+describe('the listing of a Claude home taken for first pages', () => {
+  it('holds each transcript as its path, mtime, size and inode: no fs.Stats, no ClaudeFile', async () => {
+    const dir = await homeOf(4);
+    const listed = await new KnownFiles(dir, silent).list(() => undefined);
+    expect(listed).toHaveLength(4);
+    for (const file of listed) {
+      expect(Object.keys(file).sort()).toEqual(['ino', 'mtimeMs', 'relPath', 'size']);
+      expect(Object.values(file).some((v) => v instanceof Stats || typeof v === 'object')).toBe(false);
+    }
+    expect(listed.map((f) => f.mtimeMs)).toEqual(listed.map((f) => f.mtimeMs).sort((a, b) => b - a));
+  });
+
+  it('is let go once the index answers the pages, and a page then lists nothing', async () => {
+    const dir = await homeOf(6);
+    const index = sqliteIndex({ path: join(await tempHome(), 'index.sqlite'), verifyDelayMs: 0 });
+    const repo = new RolloutRepository({ codexHome: dir, source: claude, maxScanFiles: 1000, log: silent, index });
+    const { walker } = repo as unknown as { walker: ClaudeWalker };
+    try {
+      // Not started: the index does not answer, so the page takes a listing, and it is kept for the next page.
+      expect((await repo.listPage(query)).items).toHaveLength(6);
+      expect(walker.listingHeld).toBe(true);
+      const listings = walker.listings;
+      repo.start();
+      await repo.indexIdle();
+      expect(repo.indexProgress().complete).toBe(true);
+      expect((await repo.listPage(query)).items).toHaveLength(6);
+      expect(walker.listingHeld).toBe(false);
+      expect(walker.listings).toBe(listings);
+    } finally {
+      await repo.close();
+    }
+  });
+});
