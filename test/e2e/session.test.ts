@@ -11,6 +11,22 @@ import { longSessionLines, RICH_FINAL, richSessionLines } from './fixtures.js';
 const REAL_ID = '01a20b7c-dbe8-70c2-9828-678afb8f6bf7';
 const REAL_PATH = 'sessions/2026/11/24/rollout-2026-11-24T02-57-41-01a20b7c-dbe8-70c2-9828-678afb8f6bf7.jsonl';
 
+/**
+ * Wheels down (4,000 px every 50 ms) until `text` is in the transcript. Each wheel is its own
+ * scroll, so a window that stops growing fails here rather than waiting.
+ */
+async function wheelUntil(page: Page, text: string, timeout = 20_000): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        await page.mouse.wheel(0, 4000);
+        return page.getByLabel('Transcript').getByText(text, { exact: true }).count();
+      },
+      { timeout, interval: 50 },
+    )
+    .toBeGreaterThan(0);
+}
+
 const messages = (page: Page, who: 'User' | 'Assistant') => page.getByRole('article', { name: `${who} message` });
 
 /** Opens a session and waits until all its records are read. */
@@ -164,23 +180,56 @@ describeBrowser('the One-session view', () => {
       }),
     ).toBe(true);
     expect(await slots()).toBeLessThanOrEqual(400);
-    // Scrolling down grows the window at the bottom (two growths past the jump's window); the
-    // end is then reached with the jump button: scrolling all the way stalled in two CI runs
-    // (docs/testing.md, the flaky windowed-session test), a defect still to be found.
-    await expect
-      .poll(
-        async () => {
-          await page.mouse.wheel(0, 4000);
-          return page.getByText('answer number 2150', { exact: true }).count();
-        },
-        { timeout: 20_000, interval: 50 },
-      )
-      .toBeGreaterThan(0);
+    // Scrolling down grows the window at the bottom, all the way to the session's end.
+    await wheelUntil(page, 'answer number 2500');
     expect(await slots()).toBeLessThanOrEqual(400);
+    await screenshot(page, 'session-window-end');
+    // The buttons float at the viewport's edges: growing the window does not move them.
+    await page.getByRole('button', { name: /back to the start/ }).click();
+    await page.getByLabel('Transcript').getByText('question number 1', { exact: true }).waitFor();
+    await screenshot(page, 'session-window-start');
     await page.getByRole('button', { name: /more entries · jump to the end/ }).click();
     await page.getByText('answer number 2500', { exact: true }).waitFor();
     expect(await slots()).toBeLessThanOrEqual(400);
-    await page.getByRole('button', { name: /back to the start/ }).click();
-    await page.getByLabel('Transcript').getByText('question number 1', { exact: true }).waitFor();
+  });
+
+  it('keeps the view in place when the window grows above it at the top of the page', async () => {
+    // After "jump to the end", a reader at the page's top has the window grow above the entries
+    // shown. The browser's scroll anchoring held on to the header there, so the new entries
+    // pushed those out of view and the window slid up by itself to the session's start.
+    const home = await tempHome();
+    const spec = { stamp: '2025-10-06T09-00-00', id: uuidN(9) };
+    await writeSession(home, spec, longSessionLines(spec, 500));
+    const base = await serve(home);
+    const { page } = await watchedPage(browser);
+    await open(page, `${base}#/session/${uuidN(9)}`);
+    await page.getByRole('button', { name: /more entries · jump to the end/ }).click();
+    await page.getByText('answer number 500', { exact: true }).waitFor();
+    const start = page.getByRole('button', { name: /back to the start/ });
+    expect(await start.textContent()).toMatch(/^↑ 1440 earlier/);
+    const first = page.locator('.transcript .slot').first();
+    const key = (await first.getAttribute('data-key')) as string;
+    // Scrolled and measured in one task: no frame (and so no growth) between the two.
+    const before = await page.evaluate((k) => {
+      window.scrollTo(0, 0);
+      return (document.querySelector(`.slot[data-key="${k}"]`) as HTMLElement).getBoundingClientRect().top;
+    }, key);
+    await expect.poll(() => start.textContent()).toMatch(/^↑ 1380 earlier/);
+    const after = await page.locator(`.slot[data-key="${key}"]`).evaluate((el) => el.getBoundingClientRect().top);
+    expect(Math.abs(after - before)).toBeLessThan(2);
+  });
+
+  it('grows the window by wheel alone from the start of a 5,000-message session to its end', async () => {
+    // About 125 growths of the window's bottom, most of them at its largest (entries added at
+    // the bottom, dropped at the top): the window stopped growing for good after one of them in
+    // about one run in two (issue 17, docs/testing.md), with the reader at the page's bottom.
+    const home = await tempHome();
+    const spec = { stamp: '2025-10-06T09-00-00', id: uuidN(9) };
+    await writeSession(home, spec, longSessionLines(spec, 2500));
+    const base = await serve(home);
+    const { page } = await watchedPage(browser);
+    await open(page, `${base}#/session/${uuidN(9)}`);
+    await wheelUntil(page, 'answer number 2500', 90_000);
+    expect(await page.locator('.transcript .slot').count()).toBeLessThanOrEqual(400);
   });
 });

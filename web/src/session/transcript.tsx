@@ -1,7 +1,9 @@
 // Windowed rendering: only a slice of the entries (at most WINDOW_MAX) is in the DOM. Sentinels
 // at both ends grow the slice as the reader scrolls and drop entries at the far end; the
 // browser's scroll anchoring keeps what is on screen in place while entries come and go above
-// it. Entries off screen also skip layout (content-visibility in the stylesheet).
+// it. Entries off screen also skip layout (content-visibility in the stylesheet). The buttons
+// to the start and the end float at the viewport's edges (session.css), so that growing the
+// window never moves them away from a pointer.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { Sentinel } from '../ui/sentinel.js';
 import type { TranscriptBuilder } from './entries.js';
@@ -79,10 +81,27 @@ export function Transcript({ builder, version, loaded, focusLine, stickToBottom,
     (el?.querySelector('[data-nav]') as HTMLElement | null)?.focus({ preventScroll: true });
   }, [target]);
 
-  const up = () =>
+  // Entries added above keep what the reader sees in place. The browser's scroll anchoring does
+  // that only when its anchor is an entry: at the page's top its anchor is the session's header,
+  // above the new entries, so they pushed the view down, the top sentinel stayed in view, and the
+  // window slid up by itself to the session's start (seen after "jump to the end" and a scroll
+  // to the top). Here the first entry shown before stays where it was, whichever the case.
+  const anchor = useRef<{ key: number; top: number } | null>(null);
+  useLayoutEffect(() => {
+    const a = anchor.current;
+    anchor.current = null;
+    const el = a && document.querySelector<HTMLElement>(`[data-key="${a.key}"]`);
+    if (a && el) window.scrollBy(0, el.getBoundingClientRect().top - a.top);
+  }, [win.start]);
+
+  const up = () => {
+    const first = entries[win.start];
+    const el = first && document.querySelector<HTMLElement>(`[data-key="${first.key}"]`);
+    if (first && el && win.start > 0) anchor.current = { key: first.key, top: el.getBoundingClientRect().top };
     setWin((w) =>
       w.start === 0 ? w : { start: Math.max(0, w.start - STEP), end: Math.min(w.end, Math.max(0, w.start - STEP) + WINDOW_MAX) },
     );
+  };
   const down = () =>
     setWin((w) => {
       if (w.end >= n) return w;
@@ -90,6 +109,7 @@ export function Transcript({ builder, version, loaded, focusLine, stickToBottom,
       return { start: Math.max(w.start, end - WINDOW_MAX), end };
     });
   const jump = (where: 'top' | 'bottom') => {
+    anchor.current = null;
     setWin(where === 'top' ? { start: 0, end: Math.min(n, STEP) } : { start: Math.max(0, n - STEP), end: n });
     requestAnimationFrame(() => window.scrollTo({ top: where === 'top' ? 0 : document.documentElement.scrollHeight }));
   };
@@ -99,7 +119,7 @@ export function Transcript({ builder, version, loaded, focusLine, stickToBottom,
     <div class="transcript" aria-label="Transcript" aria-busy={!loaded}>
       {win.start > 0 && (
         <>
-          <button type="button" class="btn btn-quiet edge" onClick={() => jump('top')}>
+          <button type="button" class="btn edge edge-start" onClick={() => jump('top')}>
             ↑ {win.start} earlier entries · back to the start
           </button>
           <Sentinel onVisible={up} generation={`${win.start}`} margin="1200px" />
@@ -117,7 +137,7 @@ export function Transcript({ builder, version, loaded, focusLine, stickToBottom,
       {win.end < n && (
         <>
           <Sentinel onVisible={down} generation={`${win.end}:${n}`} margin="1200px" />
-          <button type="button" class="btn btn-quiet edge" onClick={() => jump('bottom')}>
+          <button type="button" class="btn edge edge-end" onClick={() => jump('bottom')}>
             ↓ {n - win.end} more entries · jump to the end
           </button>
         </>

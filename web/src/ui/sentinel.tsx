@@ -1,11 +1,5 @@
 import { useEffect, useRef } from 'preact/hooks';
 
-function near(el: HTMLElement, margin: string): boolean {
-  const r = el.getBoundingClientRect();
-  const m = parseFloat(margin);
-  return r.top < innerHeight + m && r.bottom > -m;
-}
-
 /**
  * An invisible marker that calls `onVisible` while it is within `margin` of the viewport:
  * infinite scroll and the transcript window's edges. It calls again after each change of
@@ -13,26 +7,38 @@ function near(el: HTMLElement, margin: string): boolean {
  */
 export function Sentinel({ onVisible, generation, margin = '800px' }: { onVisible: () => void; generation: unknown; margin?: string }) {
   const ref = useRef<HTMLDivElement>(null);
-  const visible = useRef(false);
+  const observer = useRef<IntersectionObserver | null>(null);
   const callback = useRef(onVisible);
   callback.current = onVisible;
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
-    const observer = new IntersectionObserver(
+    const o = new IntersectionObserver(
       (records) => {
-        visible.current = records.some((r) => r.isIntersecting);
-        if (visible.current) callback.current();
+        if (records.some((r) => r.isIntersecting)) callback.current();
       },
       { rootMargin: `${margin} 0px ${margin} 0px` },
     );
-    observer.observe(el);
-    return () => observer.disconnect();
+    o.observe(el);
+    observer.current = o;
+    return () => {
+      o.disconnect();
+      observer.current = null;
+    };
   }, [margin]);
   useEffect(() => {
-    // The observer's last word may be stale: it reports asynchronously, and the page that just
-    // arrived may have pushed the marker away. Only still near, it asks again.
-    if (visible.current && ref.current && near(ref.current, margin)) callback.current();
+    // The observer speaks only when the marker crosses the margin, so "still in view after the
+    // page arrived" must be asked of it: observing afresh makes it report the marker's state at
+    // its next frame, in or out. Measuring here instead (getBoundingClientRect) stalled the
+    // transcript (issue 17): a script's layout sizes new content-visibility:auto entries by their
+    // placeholder, the frame's by their content, so the measure said "pushed away" while the
+    // observer saw the marker stay in view and had nothing to report, for good at the page's end.
+    const el = ref.current;
+    const o = observer.current;
+    if (!el || !o) return;
+    o.takeRecords();
+    o.unobserve(el);
+    o.observe(el);
   }, [generation]);
   return <div ref={ref} class="sentinel" aria-hidden="true" />;
 }
