@@ -146,7 +146,8 @@ describe('the memory budget', () => {
     socket.on('error', () => {});
     socket.pause(); // never reads: responses queue up behind the first
     socket.write('GET /conversations?head=100&tail=100 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(20));
-    await new Promise((r) => setTimeout(r, 500));
+    // Destroyed once the first request holds its share (the state it stays in: it was a fixed 500 ms).
+    await eventually(() => app.memoryBudget.requests.inUse, (used) => used > 0, 10_000);
     socket.destroy();
     const res = await app.inject('/conversations?head=100&tail=100');
     expect(res.statusCode).toBe(200);
