@@ -47,7 +47,6 @@ describe(`the watch of a Claude home of ${N} linked project directories`, () => 
     await watcher.start();
     expect(watcher.complete).toBe(true);
     // The projects listed once, and each project once.
-    console.log("START", discoveryWork.entries - before);
     expect(discoveryWork.entries - before).toBeLessThanOrEqual(5 * N);
 
     before = discoveryWork.entries;
@@ -62,7 +61,6 @@ describe(`the watch of a Claude home of ${N} linked project directories`, () => 
     expected.push(`projects/-r/${idOf(9_999)}.jsonl`);
     expect([...appeared].sort()).toEqual(expected.sort());
     // Each new directory: a look at its path, one listing of it (its file), one for its sub-directories.
-    console.log("EVENTS", discoveryWork.entries - before);
     expect(discoveryWork.entries - before).toBeLessThanOrEqual(6 * N);
   }, 240_000);
 });
