@@ -6,6 +6,7 @@ import { BUILT, E2E, NOT_UNIT, OWN_PROCESS, STRESS, STRESS_OWN_PROCESS, TEAM, UN
 export default defineConfig({
   test: {
     testTimeout: 30_000,
+    setupFiles: ['test/fast-check-seed.ts'],
     hookTimeout: 30_000,
     // The browser tests wait for the page to settle after each step; on a loaded CI machine a second is not enough.
     expect: { poll: { timeout: 10_000 } },

@@ -46,9 +46,11 @@ export type Range = [number, number];
 /**
  * Offsets in `text` for ascending offsets in `fold(text)`. Folding keeps most strings' length;
  * when it does not (`İ` becomes two code units), the text is walked code point by code point,
- * only as far as the last offset asked for.
+ * only as far as the last offset asked for. An offset inside the fold of one character maps to
+ * that character's start (`down`, for a hit's start) or its end (`up`, for a hit's end): a hit
+ * of `i` in `İ`'s `i̇` is the whole `İ`, never the empty range before it.
  */
-function toTextOffsets(text: string, folded: string, offsets: readonly number[]): number[] {
+function toTextOffsets(text: string, folded: string, offsets: readonly number[], round: 'down' | 'up'): number[] {
   if (folded.length === text.length) return [...offsets];
   const out: number[] = [];
   let at = 0; // in text
@@ -58,7 +60,7 @@ function toTextOffsets(text: string, folded: string, offsets: readonly number[])
       const cp = text.codePointAt(at) as number;
       const ch = String.fromCodePoint(cp);
       const len = fold(ch).length;
-      if (f + len > want) break; // inside the fold of one character: it maps to that character
+      if (round === 'down' && f + len > want) break;
       f += len;
       at += ch.length;
     }
@@ -105,9 +107,12 @@ export function findHits(text: string, needles: readonly string[]): Range[] {
     if (last !== undefined && hit[0] <= last[1]) last[1] = Math.max(last[1], hit[1]);
     else merged.push([hit[0], hit[1]]);
   }
-  const offsets = toTextOffsets(text, folded, [...new Set(merged.flat())].sort((a, b) => a - b));
-  const index = new Map([...new Set(merged.flat())].sort((a, b) => a - b).map((o, k) => [o, offsets[k] as number]));
-  return merged.map(([s, e]): Range => [index.get(s) as number, index.get(e) as number]);
+  // Starts and ends apart: an offset inside one character's fold maps down as a start, up as an end.
+  const starts = merged.map(([s]) => s);
+  const ends = merged.map(([, e]) => e);
+  const startAt = toTextOffsets(text, folded, starts, 'down');
+  const endAt = toTextOffsets(text, folded, ends, 'up');
+  return merged.map((_, k): Range => [startAt[k] as number, endAt[k] as number]);
 }
 
 /** Which needles occur in `text` (words mode: a session matches when each occurs somewhere). */

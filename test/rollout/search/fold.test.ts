@@ -23,6 +23,16 @@ describe('fold', () => {
     expect('ΠΡΟΣΟΧΗ'.toLowerCase().includes('ΠΡΟΣ'.toLowerCase())).toBe(false);
   });
 
+  it('maps a hit inside one character\'s fold onto that whole character (İ folds to two code units)', () => {
+    // fast-check's counterexample ["", "i", "Σİ"]: the hit of `i` in `İ`'s fold `i̇` ended inside
+    // it and mapped back to the empty range before `İ`.
+    expect(findHits('iΣİ', ['i'])).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+    expect(findHits('İx', ['̇x'])).toEqual([[0, 2]]);
+  });
+
   it('property: fold(b) is in fold(a + b + c), and folding is idempotent and keeps the length', () => {
     fc.assert(
       fc.property(text, text, text, (a, b, c) => {
