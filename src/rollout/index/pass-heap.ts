@@ -7,9 +7,13 @@ import { setFlagsFromString } from 'node:v8';
  * gigabytes, and what its reads keep across a few awaits (16 files at once, their pending
  * documents) is promoted and dies in the old generation, so the heap ran at ~3.5× its live
  * objects and set the build's peak RSS (docs/performance.md, "branch rssbuild32"). A tighter
- * factor collects that garbage sooner, for a few more full collections of a small heap.
+ * factor collects that garbage sooner, for a few more full collections of a small heap: 50
+ * cost the 100,000-session mixed build 10 % more CPU, 100 about 5 % (docs/index.md).
  */
-export const PASS_HEAP_GROWING_PERCENT = 50;
+export const PASS_HEAP_GROWING_PERCENT = 100;
+
+/** An operator's own `--heap-growing-percent` (node's flags or NODE_OPTIONS) is theirs: left alone. */
+const operatorSet = /--heap[-_]growing[-_]percent/.test([...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '));
 
 let holders = 0;
 let percent = 0;
@@ -32,6 +36,7 @@ export function passHeapPercent(): number {
  * own trade of memory for speed.
  */
 export function holdPassHeap(): () => void {
+  if (operatorSet) return () => {};
   if (holders++ === 0) setPercent(PASS_HEAP_GROWING_PERCENT);
   let released = false;
   return () => {

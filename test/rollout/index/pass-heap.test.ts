@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { holdPassHeap, passHeapPercent, PASS_HEAP_GROWING_PERCENT } from '../../../src/rollout/index/pass-heap.js';
 import { sqliteIndex } from '../../../src/rollout/index/sqlite/backend.js';
 import { RolloutRepository } from '../../../src/rollout/repository.js';
@@ -70,6 +70,22 @@ describe('the heap rule of a full index pass (pass-heap.ts)', () => {
     expect(passHeapPercent()).toBe(PASS_HEAP_GROWING_PERCENT);
     two();
     expect(passHeapPercent()).toBe(0);
+  });
+
+  it('leaves an operator\'s own --heap-growing-percent alone', async () => {
+    const before = process.env.NODE_OPTIONS;
+    process.env.NODE_OPTIONS = '--heap-growing-percent=200';
+    try {
+      vi.resetModules();
+      const fresh = await import('../../../src/rollout/index/pass-heap.js');
+      const release = fresh.holdPassHeap();
+      expect(fresh.passHeapPercent()).toBe(0);
+      release();
+    } finally {
+      if (before === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = before;
+      vi.resetModules();
+    }
   });
 
   it('takes effect when set at run time on this Node (V8 reads it at each full collection)', { timeout: 120_000 }, async () => {

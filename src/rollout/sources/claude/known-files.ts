@@ -65,6 +65,8 @@ export class KnownFiles {
   /** The last listing done that could not be kept (no complete watch): what listedWithin vouches for while the next one runs. */
   private snapshot: StattedFile[] | null = null;
   private listings = 0;
+  /** Releases told: a listing that was under way at one is not kept as the snapshot when it ends. */
+  private releases = 0;
 
   constructor(
     private readonly home: string,
@@ -104,6 +106,7 @@ export class KnownFiles {
    */
   release(): void {
     this.snapshot = null;
+    this.releases += 1;
   }
 
   /** Every transcript with its stat, by mtime, newest first; `gone` hears the paths no longer there. */
@@ -135,7 +138,10 @@ export class KnownFiles {
     if (this.discovering === null) {
       const listing = this.discover(this.watch?.complete() === true).finally(() => (this.discovering = null));
       this.discovering = listing;
-      void listing.then((sorted) => (this.snapshot = this.isKept(sorted) ? null : sorted), () => {});
+      const releases = this.releases;
+      void listing.then((sorted) => {
+        if (this.releases === releases) this.snapshot = this.isKept(sorted) ? null : sorted;
+      }, () => {});
     }
     if (this.snapshot !== null) return { sorted: this.snapshot };
     if (this.found > cap) return null;

@@ -41,6 +41,15 @@ describe('the listing of a Claude home taken for first pages', () => {
     expect(listed.map((f) => f.mtimeMs)).toEqual(listed.map((f) => f.mtimeMs).sort((a, b) => b - a));
   });
 
+  it('is not kept when the index starts answering while it is under way', async () => {
+    const known = new KnownFiles(await homeOf(4), silent);
+    // cap 0: the page does not wait for the listing, which goes on in the background.
+    expect(await known.listedWithin(0)).toBeNull();
+    known.release();
+    expect(await known.list(() => undefined)).toHaveLength(4); // the same listing, now done
+    expect(known.snapshotHeld).toBe(false);
+  });
+
   it('is let go once the index answers the pages, and a page then lists nothing', async () => {
     const dir = await homeOf(6);
     const index = sqliteIndex({ path: join(await tempHome(), 'index.sqlite'), verifyDelayMs: 0 });
