@@ -36,6 +36,15 @@ async function open(page: Page, url: string): Promise<void> {
   await page.locator(`[data-session="${id}"] [aria-label="Transcript"][aria-busy="false"]`).waitFor();
 }
 
+/** A service over one session of `turns` question-and-answer turns (2 × turns messages): the session's page. */
+async function serveLongSession(turns: number): Promise<string> {
+  const home = await tempHome();
+  const spec = { stamp: '2025-10-06T09-00-00', id: uuidN(9) };
+  await writeSession(home, spec, longSessionLines(spec, turns));
+  const base = await serve(home);
+  return `${base}#/session/${uuidN(9)}`;
+}
+
 describeBrowser('the One-session view', () => {
   const browser = useBrowser();
 
@@ -159,18 +168,15 @@ describeBrowser('the One-session view', () => {
   });
 
   it('keeps a 5,000-message session windowed, jumps to a line, and reaches the end', async () => {
-    const home = await tempHome();
-    const spec = { stamp: '2025-10-06T09-00-00', id: uuidN(9) };
-    await writeSession(home, spec, longSessionLines(spec, 2500));
-    const base = await serve(home);
+    const url = await serveLongSession(2500);
     const { page } = await watchedPage(browser);
-    await page.goto(`${base}#/session/${uuidN(9)}`);
+    await page.goto(url);
     await page.getByLabel('Transcript').getByText('answer number 1', { exact: true }).waitFor();
     await expect.poll(() => page.getByRole('button', { name: /more entries · jump to the end/ }).textContent()).toMatch(/^↓ \d+ more/);
     const slots = () => page.locator('.transcript .slot').count();
     expect(await slots()).toBeLessThanOrEqual(400);
     // Line 1 is the meta, line 2k question k: line 4000 is "question number 2000".
-    await page.goto(`${base}#/session/${uuidN(9)}?line=4000`);
+    await page.goto(`${url}?line=4000`);
     const target = page.locator('.slot.target');
     await expect.poll(() => target.textContent()).toContain('question number 2000');
     expect(
@@ -197,12 +203,9 @@ describeBrowser('the One-session view', () => {
     // After "jump to the end", a reader at the page's top has the window grow above the entries
     // shown. The browser's scroll anchoring held on to the header there, so the new entries
     // pushed those out of view and the window slid up by itself to the session's start.
-    const home = await tempHome();
-    const spec = { stamp: '2025-10-06T09-00-00', id: uuidN(9) };
-    await writeSession(home, spec, longSessionLines(spec, 500));
-    const base = await serve(home);
+    const url = await serveLongSession(500);
     const { page } = await watchedPage(browser);
-    await open(page, `${base}#/session/${uuidN(9)}`);
+    await open(page, url);
     await page.getByRole('button', { name: /more entries · jump to the end/ }).click();
     await page.getByText('answer number 500', { exact: true }).waitFor();
     const start = page.getByRole('button', { name: /back to the start/ });
@@ -223,12 +226,9 @@ describeBrowser('the One-session view', () => {
     // About 125 growths of the window's bottom, most of them at its largest (entries added at
     // the bottom, dropped at the top): the window stopped growing for good after one of them in
     // about one run in two (issue 17, docs/testing.md), with the reader at the page's bottom.
-    const home = await tempHome();
-    const spec = { stamp: '2025-10-06T09-00-00', id: uuidN(9) };
-    await writeSession(home, spec, longSessionLines(spec, 2500));
-    const base = await serve(home);
+    const url = await serveLongSession(2500);
     const { page } = await watchedPage(browser);
-    await open(page, `${base}#/session/${uuidN(9)}`);
+    await open(page, url);
     await wheelUntil(page, 'answer number 2500', 90_000);
     expect(await page.locator('.transcript .slot').count()).toBeLessThanOrEqual(400);
   });
