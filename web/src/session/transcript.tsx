@@ -1,7 +1,7 @@
 // Windowed rendering: only a slice of the entries (at most WINDOW_MAX) is in the DOM. Sentinels
-// at both ends grow the slice as the reader scrolls and drop entries at the far end; the
-// browser's scroll anchoring keeps what is on screen in place while entries come and go above
-// it. Entries off screen also skip layout (content-visibility in the stylesheet). The buttons
+// at both ends grow the slice as the reader scrolls and drop entries at the far end; what is on
+// screen stays in place while entries come and go above it (the browser's scroll anchoring, and
+// `up`'s own correction where that anchors on the header, at the page's top). Entries off screen also skip layout (content-visibility in the stylesheet). The buttons
 // to the start and the end float at the viewport's edges (session.css), so that growing the
 // window never moves them away from a pointer.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
