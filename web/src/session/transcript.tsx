@@ -1,9 +1,10 @@
 // Windowed rendering: only a slice of the entries (at most WINDOW_MAX) is in the DOM. Sentinels
 // at both ends grow the slice as the reader scrolls and drop entries at the far end; what is on
 // screen stays in place while entries come and go above it (the browser's scroll anchoring, and
-// `up`'s own correction where that anchors on the header, at the page's top). Entries off screen also skip layout (content-visibility in the stylesheet). The buttons
-// to the start and the end float at the viewport's edges (session.css), so that growing the
-// window never moves them away from a pointer.
+// `up`'s own correction where that anchors on the header, at the page's top). Entries off screen
+// also skip layout (content-visibility in the stylesheet). The buttons to the start and the end
+// float at the viewport's edges (session.css), so that growing the window never moves them away
+// from a pointer.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { Sentinel } from '../ui/sentinel.js';
 import type { TranscriptBuilder } from './entries.js';
