@@ -88,6 +88,7 @@ export class SearchStore {
   private readonly insertDoc: Database.Statement;
   private readonly insertFts: Record<FtsTable, Database.Statement>;
   private readonly deleteDocs: Database.Statement;
+  private readonly anyDoc: Database.Statement;
   private readonly deleteFts: Database.Statement[];
   private readonly docsOf: Database.Statement;
   private readonly statements = new Map<string, Database.Statement>();
@@ -100,6 +101,7 @@ export class SearchStore {
       Database.Statement
     >;
     this.deleteDocs = db.prepare(`DELETE FROM search_docs WHERE id ${RANGE}`);
+    this.anyDoc = db.prepare(`SELECT 1 FROM search_docs WHERE id ${RANGE} LIMIT 1`);
     this.deleteFts = tables.map((t) => db.prepare(`DELETE FROM ${t} WHERE rowid ${RANGE}`));
     this.docsOf = db.prepare(`SELECT id, role, kind, ts, text FROM search_docs WHERE id ${RANGE} ORDER BY id LIMIT ?`);
   }
@@ -156,6 +158,10 @@ export class SearchStore {
   /** Drops every document of a file (it is read again, or it is gone). */
   deleteFile(fid: number): void {
     const range = [docId(fid, 0), docId(fid + 1, 0) - 1];
+    // Every trigram row has its search_docs row (add). A file read for the first time has none,
+    // and a DELETE on a trigram table is a read of it: FTS5 first writes the terms it holds out
+    // as a segment of their own, one per file in a first build (see batched).
+    if (this.anyDoc.get(...range) === undefined) return;
     this.deleteDocs.run(...range);
     for (const stmt of this.deleteFts) this.fts(() => stmt.run(...range));
   }
