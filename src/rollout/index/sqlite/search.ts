@@ -68,13 +68,32 @@ const DOC_CHUNK = 256;
 /** An FTS5 query for any of `needles` (each a literal substring). */
 export const ftsQuery = (needles: readonly string[]) => needles.map((n) => `"${n.replaceAll('"', '""')}"`).join(' OR ');
 
+/**
+ * How FTS5 merges a trigram table's segments, set on every open (the settings live in the
+ * table's %_config row, so an index built before them takes them too). Every write transaction
+ * adds a segment to each table it touches; by default (automerge 4) a level of 4 segments is
+ * merged into the next, so the text of a first build was rewritten once per level of base 4.
+ * With 16 segments a level, it is rewritten half as often: the FTS5 part of the first build's
+ * writes took about 30 % less CPU, and a search on the complete index reads about as many
+ * segments (docs/performance.md, "branch cpu33"). crisismerge (16 by default) is raised with
+ * it, or every merge would be a crisis merge: a whole level rewritten in one commit, which
+ * held the event loop; automerge spreads a merge over the writes that follow.
+ */
+export const FTS_MERGE = { automerge: 16, crisismerge: 64 } as const;
+
+/** The statements that give the FTS5 table `table` the FTS_MERGE settings. */
+export const ftsMergeSettings = (table: string) =>
+  Object.entries(FTS_MERGE)
+    .map(([name, value]) => `INSERT INTO ${table} (${table}, rank) VALUES ('${name}', ${value});`)
+    .join(' ');
+
 export function createSearchTables(): string {
   return `
     -- The text of each searchable record as shown in snippets (whitespace collapsed).
     CREATE TABLE IF NOT EXISTS search_docs (id INTEGER PRIMARY KEY, role INTEGER NOT NULL, kind TEXT NOT NULL, ts TEXT, text TEXT NOT NULL);
     -- Its folded text, indexed by trigrams (any substring of 3+ characters); no second copy of the text.
     ${Object.values(FTS_TABLES)
-      .map((t) => `CREATE VIRTUAL TABLE IF NOT EXISTS ${t} USING fts5(text, content='', contentless_delete=1, tokenize='trigram');`)
+      .map((t) => `CREATE VIRTUAL TABLE IF NOT EXISTS ${t} USING fts5(text, content='', contentless_delete=1, tokenize='trigram'); ${ftsMergeSettings(t)}`)
       .join('\n    ')}
   `;
 }
