@@ -56,7 +56,10 @@ describe("the trigram tables in a first build", () => {
     const path = join(dir, 'index.sqlite');
     const tables = ['search_fts_msg', 'search_fts_tool', 'search_fts_rsn', 'titles_fts'];
     const settings = (db: Database.Database) =>
-      tables.map((t) => Object.fromEntries(db.prepare(`SELECT k, v FROM ${t}_config WHERE k IN ('automerge', 'crisismerge')`).raw().all() as [string, number][]));
+      tables.map((t) => {
+        const rows = db.prepare(`SELECT k, v FROM ${t}_config WHERE k IN ('automerge', 'crisismerge')`).raw().all();
+        return Object.fromEntries(rows as [string, number][]);
+      });
     const expected = tables.map(() => ({ automerge: 16, crisismerge: 64 }));
     expect(FTS_MERGE).toEqual(expected[0]);
 
@@ -64,7 +67,9 @@ describe("the trigram tables in a first build", () => {
     const db = (store as unknown as { db: Database.Database }).db;
     expect(settings(db)).toEqual(expected);
     // An index written with FTS5's defaults (4 and 16) is opened again.
-    for (const t of tables) db.exec(`INSERT INTO ${t} (${t}, rank) VALUES ('automerge', 4); INSERT INTO ${t} (${t}, rank) VALUES ('crisismerge', 16);`);
+    for (const t of tables) {
+      db.exec(`INSERT INTO ${t} (${t}, rank) VALUES ('automerge', 4); INSERT INTO ${t} (${t}, rank) VALUES ('crisismerge', 16);`);
+    }
     expect(settings(db)[0]).toEqual({ automerge: 4, crisismerge: 16 });
     await store.write(readFromStart(1, 'text of a file'));
     await store.close();

@@ -87,13 +87,20 @@ export const ftsMergeSettings = (table: string) =>
     .map(([name, value]) => `INSERT INTO ${table} (${table}, rank) VALUES ('${name}', ${value});`)
     .join(' ');
 
+/** Leaf pages (~4 KB each) one merge step may write per table: a step holds the event loop briefly. */
+const MERGE_STEP_PAGES = 256;
+
 export function createSearchTables(): string {
   return `
     -- The text of each searchable record as shown in snippets (whitespace collapsed).
     CREATE TABLE IF NOT EXISTS search_docs (id INTEGER PRIMARY KEY, role INTEGER NOT NULL, kind TEXT NOT NULL, ts TEXT, text TEXT NOT NULL);
     -- Its folded text, indexed by trigrams (any substring of 3+ characters); no second copy of the text.
     ${Object.values(FTS_TABLES)
-      .map((t) => `CREATE VIRTUAL TABLE IF NOT EXISTS ${t} USING fts5(text, content='', contentless_delete=1, tokenize='trigram'); ${ftsMergeSettings(t)}`)
+      .map(
+        (t) =>
+          `CREATE VIRTUAL TABLE IF NOT EXISTS ${t} USING fts5(text, content='', contentless_delete=1, tokenize='trigram');
+    ${ftsMergeSettings(t)}`,
+      )
       .join('\n    ')}
   `;
 }
@@ -111,6 +118,7 @@ export class SearchStore {
   private readonly deleteFts: Database.Statement[];
   private readonly docsOf: Database.Statement;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly totalChanges: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.insertDoc = db.prepare('INSERT INTO search_docs (id, role, kind, ts, text) VALUES (?, ?, ?, ?, ?)');
@@ -122,6 +130,7 @@ export class SearchStore {
     this.deleteDocs = db.prepare(`DELETE FROM search_docs WHERE id ${RANGE}`);
     this.anyDoc = db.prepare(`SELECT 1 FROM search_docs WHERE id ${RANGE} LIMIT 1`);
     this.deleteFts = tables.map((t) => db.prepare(`DELETE FROM ${t} WHERE rowid ${RANGE}`));
+    this.totalChanges = db.prepare('SELECT total_changes()').pluck();
     this.docsOf = db.prepare(`SELECT id, role, kind, ts, text FROM search_docs WHERE id ${RANGE} ORDER BY id LIMIT ?`);
   }
 
@@ -172,6 +181,24 @@ export class SearchStore {
       const insert = this.insertFts[ROLE_TABLE[doc.role]];
       this.fts(() => insert.run(id, fold(doc.text)));
     }
+  }
+
+  /**
+   * One step of merging the trigram tables' segments down after a full pass (FTS5's 'merge'
+   * command: a level of 4 or more segments, FTS5's 'usermerge'). FTS_MERGE lets a build leave up
+   * to 15 segments a level, and a common phrase's search probes every session's range in every
+   * segment: 1.5x slower on the 10k+10k mixed index without this (docs/performance.md, "branch
+   * cpu33"). False once no table had anything left to merge.
+   */
+  mergeStep(): boolean {
+    let merged = false;
+    for (const t of Object.values(FTS_TABLES)) {
+      const before = this.totalChanges.get() as number;
+      this.db.exec(`INSERT INTO ${t} (${t}, rank) VALUES ('merge', ${MERGE_STEP_PAGES})`);
+      // FTS5's documented test: a step that merged nothing changes fewer than 2 rows.
+      if ((this.totalChanges.get() as number) - before >= 2) merged = true;
+    }
+    return merged;
   }
 
   /** Drops every document of a file (it is read again, or it is gone). */
