@@ -80,4 +80,25 @@ describe("the trigram tables in a first build", () => {
       await store.close();
     }
   });
+
+  it('are merged down after a full pass: a build leaves up to 15 segments a level, searches read every one', async () => {
+    const dir = await tempHome();
+    const store = new SqliteStore(Database, join(dir, 'index.sqlite'), dir, 'h');
+    const db = (store as unknown as { db: Database.Database }).db;
+    try {
+      // Each write a segment of one leaf (a row of its own): 12 stay unmerged under automerge 16.
+      const rows = () => db.prepare('SELECT count(*) FROM search_fts_msg_data').pluck().get() as number;
+      const empty = rows();
+      for (let i = 0; i < 12; i++) await store.write(readFromStart(i, `text of file ${i}`));
+      expect(rows() - empty).toBeGreaterThanOrEqual(12);
+      await store.afterPass();
+      expect(rows() - empty).toBeLessThanOrEqual(2);
+      const hits = (needle: string) =>
+        db.prepare('SELECT count(*) FROM search_fts_msg WHERE search_fts_msg MATCH ?').pluck().get(`"${needle}"`) as number;
+      expect(hits('text of file')).toBe(12);
+      expect(hits('text of file 11')).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
 });
