@@ -188,11 +188,12 @@ export class SearchStore {
    * command: a level of 4 or more segments, FTS5's 'usermerge'). FTS_MERGE lets a build leave up
    * to 15 segments a level, and a common phrase's search probes every session's range in every
    * segment: 1.5x slower on the 10k+10k mixed index without this (docs/performance.md, "branch
-   * cpu33"). False once no table had anything left to merge.
+   * cpu33"). `others`: the store's other trigram tables (titles.ts). False once no table had
+   * anything left to merge.
    */
-  mergeStep(): boolean {
+  mergeStep(others: readonly string[]): boolean {
     let merged = false;
-    for (const t of Object.values(FTS_TABLES)) {
+    for (const t of [...Object.values(FTS_TABLES), ...others]) {
       const before = this.totalChanges.get() as number;
       this.db.exec(`INSERT INTO ${t} (${t}, rank) VALUES ('merge', ${MERGE_STEP_PAGES})`);
       // FTS5's documented test: a step that merged nothing changes fewer than 2 rows.

@@ -12,7 +12,7 @@ import { ftsMergeSettings, ftsQuery, indexable } from './search.js';
  * is the one rule of fold.ts. FTS5's trigrams are case-insensitive on top of fold(): that only
  * widens what they let through.
  */
-const TITLES_TABLE = 'titles_fts';
+export const TITLES_TABLE = 'titles_fts';
 export const DROP_TITLES = `DROP TABLE IF EXISTS ${TITLES_TABLE};`;
 
 export const TITLES_SCHEMA = `
