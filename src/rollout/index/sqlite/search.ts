@@ -68,39 +68,13 @@ const DOC_CHUNK = 256;
 /** An FTS5 query for any of `needles` (each a literal substring). */
 export const ftsQuery = (needles: readonly string[]) => needles.map((n) => `"${n.replaceAll('"', '""')}"`).join(' OR ');
 
-/**
- * How FTS5 merges a trigram table's segments, set on every open (the settings live in the
- * table's %_config row, so an index built before them takes them too). Every write transaction
- * adds a segment to each table it touches; by default (automerge 4) a level of 4 segments is
- * merged into the next, so the text of a first build was rewritten once per level of base 4.
- * With 16 segments a level, it is rewritten half as often: the FTS5 part of the first build's
- * writes took about 30 % less CPU, and a search on the complete index reads about as many
- * segments (docs/performance.md, "branch cpu33"). crisismerge (16 by default) is raised with
- * it, or every merge would be a crisis merge: a whole level rewritten in one commit, which
- * held the event loop; automerge spreads a merge over the writes that follow.
- */
-export const FTS_MERGE = { automerge: 16, crisismerge: 64 } as const;
-
-/** The statements that give the FTS5 table `table` the FTS_MERGE settings. */
-export const ftsMergeSettings = (table: string) =>
-  Object.entries(FTS_MERGE)
-    .map(([name, value]) => `INSERT INTO ${table} (${table}, rank) VALUES ('${name}', ${value});`)
-    .join(' ');
-
-/** Leaf pages (~4 KB each) one merge step may write per table: a step holds the event loop briefly. */
-const MERGE_STEP_PAGES = 256;
-
 export function createSearchTables(): string {
   return `
     -- The text of each searchable record as shown in snippets (whitespace collapsed).
     CREATE TABLE IF NOT EXISTS search_docs (id INTEGER PRIMARY KEY, role INTEGER NOT NULL, kind TEXT NOT NULL, ts TEXT, text TEXT NOT NULL);
     -- Its folded text, indexed by trigrams (any substring of 3+ characters); no second copy of the text.
     ${Object.values(FTS_TABLES)
-      .map(
-        (t) =>
-          `CREATE VIRTUAL TABLE IF NOT EXISTS ${t} USING fts5(text, content='', contentless_delete=1, tokenize='trigram');
-    ${ftsMergeSettings(t)}`,
-      )
+      .map((t) => `CREATE VIRTUAL TABLE IF NOT EXISTS ${t} USING fts5(text, content='', contentless_delete=1, tokenize='trigram');`)
       .join('\n    ')}
   `;
 }
@@ -118,7 +92,6 @@ export class SearchStore {
   private readonly deleteFts: Database.Statement[];
   private readonly docsOf: Database.Statement;
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly totalChanges: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.insertDoc = db.prepare('INSERT INTO search_docs (id, role, kind, ts, text) VALUES (?, ?, ?, ?, ?)');
@@ -130,7 +103,6 @@ export class SearchStore {
     this.deleteDocs = db.prepare(`DELETE FROM search_docs WHERE id ${RANGE}`);
     this.anyDoc = db.prepare(`SELECT 1 FROM search_docs WHERE id ${RANGE} LIMIT 1`);
     this.deleteFts = tables.map((t) => db.prepare(`DELETE FROM ${t} WHERE rowid ${RANGE}`));
-    this.totalChanges = db.prepare('SELECT total_changes()').pluck();
     this.docsOf = db.prepare(`SELECT id, role, kind, ts, text FROM search_docs WHERE id ${RANGE} ORDER BY id LIMIT ?`);
   }
 
@@ -181,25 +153,6 @@ export class SearchStore {
       const insert = this.insertFts[ROLE_TABLE[doc.role]];
       this.fts(() => insert.run(id, fold(doc.text)));
     }
-  }
-
-  /**
-   * One step of merging the trigram tables' segments down after a full pass (FTS5's 'merge'
-   * command: a level of 4 or more segments, FTS5's 'usermerge'). FTS_MERGE lets a build leave up
-   * to 15 segments a level, and a common phrase's search probes every session's range in every
-   * segment: 1.5x slower on the 10k+10k mixed index without this (docs/performance.md, "branch
-   * cpu33"). `others`: the store's other trigram tables (titles.ts). False once no table had
-   * anything left to merge.
-   */
-  mergeStep(others: readonly string[]): boolean {
-    let merged = false;
-    for (const t of [...Object.values(FTS_TABLES), ...others]) {
-      const before = this.totalChanges.get() as number;
-      this.db.exec(`INSERT INTO ${t} (${t}, rank) VALUES ('merge', ${MERGE_STEP_PAGES})`);
-      // FTS5's documented test: a step that merged nothing changes fewer than 2 rows.
-      if ((this.totalChanges.get() as number) - before >= 2) merged = true;
-    }
-    return merged;
   }
 
   /** Drops every document of a file (it is read again, or it is gone). */

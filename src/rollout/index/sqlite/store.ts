@@ -16,7 +16,7 @@ import { countQuery, listRowsQuery, type SqlCondition } from './list-query.js';
 import { SESSIONS_SCHEMA } from './schema.js';
 import { BUILD_CACHE_KIB, SERVING_CACHE_KIB } from './page-cache.js';
 import { SearchStore, createSearchTables, dropSearchTables } from './search.js';
-import { DROP_TITLES, TITLES_SCHEMA, TITLES_TABLE, TitleStore, fillTitles } from './titles.js';
+import { DROP_TITLES, TITLES_SCHEMA, TitleStore, fillTitles } from './titles.js';
 import { UsageStore, createUsageTables, dropUsageTables } from './usage.js';
 
 /** Bump when the table layout or the meaning of a column changes: the file is then rebuilt. */
@@ -289,9 +289,8 @@ export class SqliteStore implements IndexStore {
     return (this.totalChangesStmt.get() as { n: number }).n;
   }
 
-  /** After a full pass: trigram segments merged (search.ts mergeStep), fresh planner statistics, the WAL folded into the file. */
+  /** After a full pass: fresh planner statistics (approximate, bounded work), and the WAL folded into the file. */
   async afterPass(): Promise<void> {
-    while (this.search.mergeStep([TITLES_TABLE])) await new Promise((resolve) => setImmediate(resolve));
     this.db.exec(`PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA cache_size = -${SERVING_CACHE_KIB};`);
     await this.checkpointer.run('TRUNCATE').catch(() => this.db.pragma('wal_checkpoint(TRUNCATE)'));
     // The usage mirror now, after a turn of the event loop, not on the first /usage (~3 s on 100,000 mixed sessions, loaded).

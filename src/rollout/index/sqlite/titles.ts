@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { CountQuery } from '../store.js';
 import { NO_CONDITION, type SqlCondition } from './list-query.js';
-import { ftsMergeSettings, ftsQuery, indexable } from './search.js';
+import { ftsQuery, indexable } from './search.js';
 
 /**
  * The folded titles (sessions.title_folded) by trigrams, each under its file's number (fid), so
@@ -12,12 +12,11 @@ import { ftsMergeSettings, ftsQuery, indexable } from './search.js';
  * is the one rule of fold.ts. FTS5's trigrams are case-insensitive on top of fold(): that only
  * widens what they let through.
  */
-export const TITLES_TABLE = 'titles_fts';
+const TITLES_TABLE = 'titles_fts';
 export const DROP_TITLES = `DROP TABLE IF EXISTS ${TITLES_TABLE};`;
 
 export const TITLES_SCHEMA = `
   CREATE VIRTUAL TABLE IF NOT EXISTS ${TITLES_TABLE} USING fts5(title, content='', contentless_delete=1, tokenize='trigram');
-  ${ftsMergeSettings(TITLES_TABLE)}
 `;
 
 /**
