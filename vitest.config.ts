@@ -6,7 +6,7 @@ import { BUILT, E2E, NOT_UNIT, OWN_PROCESS, STRESS, STRESS_OWN_PROCESS, TEAM, UN
 export default defineConfig({
   test: {
     testTimeout: 30_000,
-    setupFiles: ['test/fast-check-seed.ts'],
+    setupFiles: ['test/fast-check-seed.ts', 'test/cleanups-setup.ts'],
     hookTimeout: 30_000,
     // The browser tests wait for the page to settle after each step; on a loaded CI machine a second is not enough.
     expect: { poll: { timeout: 10_000 } },
@@ -20,10 +20,11 @@ export default defineConfig({
     // One project per suite (docs/testing.md); each global setup (Chromium's notice, the
     // PostgreSQL cluster) runs only when its tests are part of the run: starting a cluster takes seconds.
     projects: [
-      // A unit file's worker process runs the next one too (isolate: false): each file still
-      // evaluates its own copy of src/ and test/, but node_modules (Fastify, ajv, SQLite, pino...)
-      // are imported once per worker, not once per file; that import was most of the suite's
-      // CPU. The few files that look at process-wide state run in a process of their own.
+      // A unit file's worker process runs the next one too (isolate: false): node_modules
+      // (Fastify, ajv, SQLite, pino...) are imported once per worker, not once per file; that
+      // import was most of the suite's CPU. So are src/ and test/ (only setup files run again
+      // for each file: a hook that every file needs goes there, test/cleanups-setup.ts). The
+      // few files that look at process-wide state run in a process of their own.
       { extends: true, test: { name: 'unit', include: UNIT, exclude: [...NOT_UNIT, ...OWN_PROCESS], isolate: false } },
       { extends: true, test: { name: 'unit-own-process', include: OWN_PROCESS } },
       // Its files spawn the built CLI and look at nothing process-wide: several to a worker too.

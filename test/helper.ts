@@ -4,20 +4,16 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { defaultConfig, type Config } from '../src/config.js';
+import { pending as cleanups } from './cleanups.js';
 
 /** Real files written by Codex CLI 0.169 (copied from the product's shared fixtures, read-only in tests). */
 export const REAL_HOME = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures/codex-home-real');
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
 /**
- * Runs `cleanup` after the current test (last registered, first run), or after the last test of
+ * Runs `cleanup` after the current test (last registered, first run: test/cleanups-setup.ts), or after the last test of
  * the describe when called while `sharedByTests` builds: the one list every helper registers in.
  */
 export function afterThisTest(cleanup: () => Promise<unknown>): void {

@@ -1,8 +1,7 @@
 // Export and sharing in Chromium (SPEC §11): the session view's Export Markdown, Export HTML and
 // Copy link buttons (fetched with the token header), and the exported HTML of a hostile session,
 // opened as a file, runs nothing and loads nothing.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, it } from 'vitest';
@@ -48,7 +47,7 @@ describeBrowser('export from the session view', () => {
     const base = await serve(home);
     const res = await fetch(`${base}conversations/${spec.id}/export?format=html&redact=false`);
     expect(res.status).toBe(200);
-    const file = join(await mkdtemp(join(tmpdir(), 'codex-export-')), 'hostile.html');
+    const file = join(await tempHome(), 'hostile.html');
     await writeFile(file, await res.text());
 
     const { page, pageErrors, dialogs, cspViolations } = await watchedPage(browser);

@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { legacyLines, recordTypeLines, REAL_HOME, tempHome, uuidN, writeSession } from '../helper.js';
 import { describeBrowser, screenshot, serve, useBrowser, watchedPage } from './browser.js';
-import { longSessionLines, RICH_FINAL, richSessionLines } from './fixtures.js';
+import { exchangeLines, longSessionLines, RICH_FINAL, richSessionLines } from './fixtures.js';
 
 const REAL_ID = '01a20b7c-dbe8-70c2-9828-678afb8f6bf7';
 const REAL_PATH = 'sessions/2026/11/24/rollout-2026-11-24T02-57-41-01a20b7c-dbe8-70c2-9828-678afb8f6bf7.jsonl';
@@ -231,5 +231,52 @@ describeBrowser('the One-session view', () => {
     await open(page, url);
     await wheelUntil(page, 'answer number 2500', 90_000);
     expect(await page.locator('.transcript .slot').count()).toBeLessThanOrEqual(400);
+  });
+
+  it('scrolls a link reached with Tab clear of the floating edge buttons', async () => {
+    // Focus scrolls an element into view only when it is out of view: a link under an edge
+    // button (or the top bar) was in view, and stayed hidden (scroll-padding, session.css).
+    const home = await tempHome();
+    const spec = { stamp: '2025-10-06T09-00-00', id: uuidN(10) };
+    // Long enough to reach across the middle of the transcript, where the buttons float.
+    const TAIL = ': the page this answer is about, on the site that has it, all of it and nothing else, from its first line to its last';
+    const exchanges = Array.from({ length: 300 }, (_, i) => ({ user: `question ${i}`, assistant: `see [link ${i}${TAIL}](https://example.com/${i})` }));
+    await writeSession(home, spec, exchangeLines(spec, exchanges));
+    const { page } = await watchedPage(browser);
+    await open(page, `${await serve(home)}#/session/${spec.id}`);
+    /**
+     * Scrolls link `under` to the middle of `edge` and focuses link `from` in place, in one task
+     * (no frame between): `under`'s text, and whether `edge` then covers its centre.
+     */
+    const place = (edge: string, from: number, under: number) =>
+      page.evaluate(
+        ([edge, from, under]) => {
+          const links = [...document.querySelectorAll<HTMLElement>('.transcript a[href]')];
+          const [a, b] = [links.at(from)!, links.at(under)!];
+          const e = document.querySelector(edge)!.getBoundingClientRect();
+          const t = b.getBoundingClientRect();
+          window.scrollBy(0, t.top + t.height / 2 - (e.top + e.height / 2));
+          a.focus({ preventScroll: true });
+          const u = b.getBoundingClientRect();
+          return [b.textContent, document.elementFromPoint(u.left + u.width / 2, u.top + u.height / 2)?.matches(edge)];
+        },
+        [edge, from, under] as const,
+      );
+    /** The focused element's text, and whether another element is drawn over its centre. */
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLElement;
+        const r = el.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return { text: el.textContent, covered: !(hit && el.contains(hit)) };
+      });
+    expect(await place('.edge-end', 3, 4)).toEqual([`link 4${TAIL}`, true]);
+    await page.keyboard.press('Tab');
+    expect(await focused()).toEqual({ text: `link 4${TAIL}`, covered: false });
+    await page.getByRole('button', { name: /more entries · jump to the end/ }).click();
+    await page.getByText(`link 299${TAIL}`, { exact: true }).waitFor();
+    expect(await place('.edge-start', -4, -5)).toEqual([`link 295${TAIL}`, true]);
+    await page.keyboard.press('Shift+Tab');
+    expect(await focused()).toEqual({ text: `link 295${TAIL}`, covered: false });
   });
 });
