@@ -4,21 +4,9 @@ import { FILES_AT_ONCE } from '../../tuning.js';
 import type { RolloutLogger } from '../../types.js';
 import { claudePathKind, classifyClaudePath, discoverClaudeFiles } from './discovery.js';
 import { findClaudeHome } from './home.js';
+import { PackedListing, type Listing, type StattedFile } from './packed-listing.js';
 
-/**
- * A transcript as listed: its path and the three numbers of its stat a walk uses (the order, and
- * whether a key found before still holds), not the file's ClaudeFile and fs.Stats. A listing of
- * 65,000 of those was about 1.4 KB a file, held while the next one runs and by each page's walk:
- * while the first build ran, V8 let the old space grow to a few times that live set, 841 MB at
- * 100,000 sessions (branch rssreq32, docs/performance.md). The rest is derived from the path
- * when a head is read (ClaudeWalker.keyed).
- */
-export interface StattedFile {
-  readonly relPath: string;
-  readonly mtimeMs: number;
-  readonly size: number;
-  readonly ino: number;
-}
+export type { StattedFile } from './packed-listing.js';
 
 const statted = (relPath: string, st: { mtimeMs: number; size: number; ino: number }): StattedFile => ({
   relPath,
@@ -34,7 +22,7 @@ const statted = (relPath: string, st: { mtimeMs: number; size: number; ino: numb
  */
 export interface Vouched {
   /** The listing by mtime, newest first. */
-  readonly sorted: readonly StattedFile[] | null;
+  readonly sorted: Listing | null;
 }
 
 interface Waiter {
@@ -62,8 +50,11 @@ export class KnownFiles {
   /** Files the listing under way has found so far, and the requests waiting while it is small (listedWithin). */
   private found = 0;
   private readonly waiters: Waiter[] = [];
-  /** The last listing done that could not be kept (no complete watch): what listedWithin vouches for while the next one runs. */
-  private snapshot: StattedFile[] | null = null;
+  /**
+   * The last listing done that could not be kept (no complete watch): what listedWithin vouches
+   * for while the next one runs. Packed: it stays until the index answers, all through the build.
+   */
+  private snapshot: PackedListing | null = null;
   private listings = 0;
   /** Releases told: a listing that was under way at one is not kept as the snapshot when it ends. */
   private releases = 0;
@@ -99,6 +90,11 @@ export class KnownFiles {
     return this.snapshot !== null;
   }
 
+  /** Bytes the snapshot holds outside the heap (for tests), 0 without one. */
+  get snapshotBytes(): number {
+    return this.snapshot?.heldBytes ?? 0;
+  }
+
   /**
    * The index answers the pages now: listedWithin is asked no more, so the last listing it kept
    * to vouch for is let go (on 65,000 files it was tens of MB held, and V8 grows its heap by a
@@ -110,7 +106,7 @@ export class KnownFiles {
   }
 
   /** Every transcript with its stat, by mtime, newest first; `gone` hears the paths no longer there. */
-  async list(gone: (relPath: string) => void, vouched?: Vouched): Promise<readonly StattedFile[]> {
+  async list(gone: (relPath: string) => void, vouched?: Vouched): Promise<Listing> {
     const watching = this.watch?.complete() === true;
     if (!watching || this.byPath === null) {
       const listed = vouched?.sorted ?? null;
@@ -140,7 +136,7 @@ export class KnownFiles {
       this.discovering = listing;
       const releases = this.releases;
       void listing.then((sorted) => {
-        if (this.releases === releases) this.snapshot = this.isKept(sorted) ? null : sorted;
+        if (this.releases === releases) this.snapshot = this.isKept(sorted) ? null : new PackedListing(sorted);
       }, () => {});
     }
     if (this.snapshot !== null) return { sorted: this.snapshot };

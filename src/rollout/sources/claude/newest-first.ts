@@ -69,16 +69,17 @@ class ByKeyDesc {
  * comes later than its key says.
  */
 export async function* newestFirst<F extends { readonly mtimeMs: number }>(
-  byMtime: readonly F[],
+  byMtime: { readonly length: number; at(i: number): F | undefined },
   keyed: (file: F) => Promise<RolloutFile | null>,
   batch: number,
 ): AsyncGenerator<RolloutFile> {
   const pending = new ByKeyDesc();
   for (let i = 0; i < byMtime.length; ) {
-    const read = await Promise.all(byMtime.slice(i, i + batch).map(keyed));
-    i += batch;
+    const chunk: F[] = [];
+    for (const end = Math.min(i + batch, byMtime.length); i < end; i++) chunk.push(byMtime.at(i)!);
+    const read = await Promise.all(chunk.map(keyed));
     for (const file of read) if (file !== null) pending.push(file);
-    const next = byMtime[i];
+    const next = byMtime.at(i);
     const bound = next === undefined ? null : keyBoundOf(next.mtimeMs);
     if (next !== undefined && bound === null) continue;
     while (pending.size > 0 && (bound === null || pending.peek()!.key > bound)) yield pending.pop()!;

@@ -21,6 +21,7 @@ import { readClaudeSessionFile } from './reader.js';
 import { claudeRolloutFile } from './session-head.js';
 import { newestFirst } from './newest-first.js';
 import { KnownFiles, type StattedFile, type Vouched } from './known-files.js';
+import { filesOf, type Listing } from './packed-listing.js';
 
 const silent: RolloutLogger = { debug: () => undefined, warn: () => undefined };
 
@@ -156,17 +157,17 @@ export class ClaudeWalker implements SessionWalker {
     }
     const files: RolloutFile[] = [];
     for (let i = 0; i < statted.length; i += FILES_AT_ONCE) {
-      for (const file of await Promise.all(statted.slice(i, i + FILES_AT_ONCE).map((f) => this.keyed(f)))) if (file) files.push(file);
+      for (const file of await Promise.all(filesOf(statted, i, i + FILES_AT_ONCE).map((f) => this.keyed(f)))) if (file) files.push(file);
     }
     files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     for (const file of files) if (afterKey === undefined || file.key > afterKey) yield file;
   }
 
   /** Every transcript with its stat, newest write first (KnownFiles); keys of files no longer there are forgotten. */
-  private async stattedFiles(vouched?: Vouched): Promise<readonly StattedFile[]> {
+  private async stattedFiles(vouched?: Vouched): Promise<Listing> {
     const files = await this.known.list((gone) => this.keys.delete(gone), vouched);
     if (this.keys.size > files.length) {
-      const seen = new Set(files.map((f) => f.relPath));
+      const seen = new Set(filesOf(files, 0, files.length).map((f) => f.relPath));
       for (const rel of this.keys.keys()) if (!seen.has(rel)) this.keys.delete(rel);
     }
     return files;
