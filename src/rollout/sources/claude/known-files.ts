@@ -6,8 +6,6 @@ import { claudePathKind, classifyClaudePath, discoverClaudeFiles } from './disco
 import { findClaudeHome } from './home.js';
 import { PackedListing, type Listing, type StattedFile } from './packed-listing.js';
 
-export type { StattedFile } from './packed-listing.js';
-
 const statted = (relPath: string, st: { mtimeMs: number; size: number; ino: number }): StattedFile => ({
   relPath,
   mtimeMs: st.mtimeMs,

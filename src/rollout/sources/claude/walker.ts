@@ -20,8 +20,8 @@ import { findClaudeHome } from './home.js';
 import { readClaudeSessionFile } from './reader.js';
 import { claudeRolloutFile } from './session-head.js';
 import { newestFirst } from './newest-first.js';
-import { KnownFiles, type StattedFile, type Vouched } from './known-files.js';
-import { filesOf, type Listing } from './packed-listing.js';
+import { KnownFiles, type Vouched } from './known-files.js';
+import { filesOf, type Listing, type StattedFile } from './packed-listing.js';
 
 const silent: RolloutLogger = { debug: () => undefined, warn: () => undefined };
 
