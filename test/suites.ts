@@ -37,10 +37,11 @@ export const E2E = ['test/e2e/**/*.test.ts'];
 export const TEAM = ['test/team/**/*.test.ts'];
 
 /**
- * Unit files that look at what the process has loaded (Node's module cache), so they cannot share
- * a worker with other files (the `unit` project runs its files several to a process).
+ * Unit files that look at what the process has loaded (Node's module cache) or at its heap (what a
+ * collection frees), so they cannot share a worker with other files (the `unit` project runs its
+ * files several to a process, and another file's leftovers were freed in listing-memory's measure).
  */
-export const OWN_PROCESS = ['test/http/docs-on-demand.test.ts'];
+export const OWN_PROCESS = ['test/http/docs-on-demand.test.ts', 'test/rollout/sources/claude/listing-memory.test.ts'];
 
 /** Everything else: no Chromium, no large trees, no build, no database. */
 export const UNIT = ['test/**/*.test.ts'];

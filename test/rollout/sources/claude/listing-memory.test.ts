@@ -61,26 +61,32 @@ describe('the listing of a Claude home taken for first pages', () => {
 
   it('is kept for the next page outside the heap: a few bytes of heap for 3,000 files (branch rsspages33)', async () => {
     const files = 3000;
-    const known = new KnownFiles(await homeOf(files), silent);
-    // Only digests are kept here: a file object held by the test would be counted as the snapshot's.
-    // (in a function of its own: a suspended async frame may keep what it awaited)
-    const digest = async () => {
-      const listing = (await known.listedWithin(files))?.sorted;
-      return listing ? filesOf(listing, 0, listing.length).map((f) => `${f.relPath} ${f.mtimeMs} ${f.size} ${f.ino}`).join('\n') : '';
-    };
-    const first = await digest(); // waits for the listing, which is then kept
-    expect(first.split('\n')).toHaveLength(files);
-    expect(known.snapshotHeld).toBe(true);
-    // The snapshot answers what the listing said, file by file.
-    expect(await digest()).toBe(first);
-    const bytes = known.snapshotBytes;
-    const held = heapAfterGc();
-    known.release();
-    const freed = held - heapAfterGc();
+    const home = await homeOf(files);
+    // A collection may also free what is not the snapshot's (62 KB once in a full run, when this
+    // file shared its worker: test/suites.ts OWN_PROCESS), never less than the snapshot's: the
+    // least of three snapshots, each of a listing of its own, is the snapshot's.
+    const freed: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const known = new KnownFiles(home, silent);
+      // Only digests are kept here: a file object held by the test would be counted as the snapshot's.
+      // (in a function of its own: a suspended async frame may keep what it awaited)
+      const digest = async () => {
+        const listing = (await known.listedWithin(files))?.sorted;
+        return listing ? filesOf(listing, 0, listing.length).map((f) => `${f.relPath} ${f.mtimeMs} ${f.size} ${f.ino}`).join('\n') : '';
+      };
+      const first = await digest(); // waits for the listing, which is then kept
+      expect(first.split('\n')).toHaveLength(files);
+      expect(known.snapshotHeld).toBe(true);
+      // The snapshot answers what the listing said, file by file.
+      expect(await digest()).toBe(first);
+      expect(known.snapshotBytes).toBeGreaterThan(files * 24); // the paths and the numbers, outside the heap
+      const held = heapAfterGc();
+      known.release();
+      freed.push(held - heapAfterGc());
+    }
     // As objects the kept listing was ~254 bytes of heap a file, live all through the build,
     // and V8 grows the old space to a multiple of what is live.
-    expect(freed).toBeLessThan(files * 16);
-    expect(bytes).toBeGreaterThan(files * 24); // the paths and the numbers, outside the heap
+    expect(Math.min(...freed)).toBeLessThan(files * 16);
   });
 
   it('is not kept when the index starts answering while it is under way', async () => {
