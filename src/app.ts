@@ -162,7 +162,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     schemaController: { compilersFactory: lazySchemaCompilers() },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  enforceIdleTimeout(app.server, config.timeouts.idleSocketMs);
+  const closeUnused = enforceIdleTimeout(app.server, config.timeouts.idleSocketMs);
+  app.addHook('preClose', async () => closeUnused());
   answerNodeRequests(app.server);
   if (config.databaseUrl !== null) {
     // Team mode (src/team): the sessions come from PostgreSQL, not from a home.
