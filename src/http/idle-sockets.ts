@@ -15,12 +15,13 @@ import type { Socket } from 'node:net';
  * of its answer or a 503. A client that stops reading is still cut off: what is queued for it
  * then waits in the process. Node's own timeout is overruled the same way (its `timeout` event).
  *
- * The function returned is for the start of the server's close: it closes every connection with
- * no request under way, and each one that opens after. Node's close closes only the idle
- * keep-alive ones: a connection that has sent nothing yet (a browser's spare connection) or only
- * part of a request head counts as busy, and its close stops the headers timeout that would have
- * ended it, so such a connection held the close for idleMs (60 s; a browser test's server did so
- * in CI).
+ * The function returned closes every connection with no request under way, for the start of the
+ * server's close (app.ts calls it first thing); once the server no longer listens, each look does
+ * the same, for one opened meanwhile. Node's close ends only idle keep-alive connections: one that
+ * has sent nothing yet (a browser's spare connection) or only part of a request head counts as
+ * busy, and the close stops the headers timeout that would have ended it, so such a connection
+ * held the close for idleMs (60 s: a team browser test's server, in CI). A connection opened
+ * during the close may still send its request (a shutting-down service answers it 503).
  */
 export function enforceIdleTimeout(server: Server, idleMs: number): () => void {
   const sockets = new Map<Socket, { moved: number; at: number; requests: Set<IncomingMessage> }>();
@@ -31,9 +32,7 @@ export function enforceIdleTimeout(server: Server, idleMs: number): () => void {
     for (const r of requests) if (r.complete) return true;
     return false;
   };
-  let closing = false;
   server.on('connection', (socket: Socket) => {
-    if (closing) return void socket.destroy();
     sockets.set(socket, { moved: progress(socket), at: Date.now(), requests: new Set() });
     socket.once('close', () => sockets.delete(socket));
   });
@@ -47,8 +46,13 @@ export function enforceIdleTimeout(server: Server, idleMs: number): () => void {
   server.on('timeout', (socket: Socket) => {
     if (!working(socket)) socket.destroy();
   });
+  const unused = (s: Socket) => sockets.get(s)?.requests.size === 0 && s.writableLength === 0;
+  const closeUnused = () => {
+    for (const socket of sockets.keys()) if (unused(socket)) socket.destroy();
+  };
   const timer = setInterval(
     () => {
+      if (!server.listening) closeUnused();
       const now = Date.now();
       for (const [socket, last] of sockets) {
         const moved = progress(socket);
@@ -60,8 +64,5 @@ export function enforceIdleTimeout(server: Server, idleMs: number): () => void {
   );
   timer.unref();
   server.once('close', () => clearInterval(timer));
-  return () => {
-    closing = true;
-    for (const [socket, { requests }] of sockets) if (requests.size === 0 && socket.writableLength === 0) socket.destroy();
-  };
+  return closeUnused;
 }
