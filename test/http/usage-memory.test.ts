@@ -33,7 +33,10 @@ const ORPHAN_THREAD = '01a20c00-0000-7000-8000-0000000000f0';
 const LONG_KEY_RECORDS = 1500;
 /**
  * Bounds on the service's RSS growth over each burst below, measured on a loaded 2-core machine.
- * Item 7's burst (20 + 3): 183-270 MiB (V8 collects lazily, hence the spread). The long ids: 63-66
+ * Item 7's burst (20 + 3): 183-270 MiB with 300,000 records, 165-214 MiB with 100,000 (V8
+ * collects lazily, hence the spread). The long ids (left at 1,500: six counts holding 75 MB of
+ * keys each at once measured 280-507 MiB, the least when cut off by the request timeout; fewer
+ * keys would pass the bound that way too): 63-66
  * MiB now that a count holds their digests (all six answered at once); while it held them whole,
  * 116-123 MiB with the usage route's lease (one count at a time, the others 503) and 507 MiB
  * without it.
