@@ -118,9 +118,7 @@ describePg('codex-sessions push', () => {
     // fall after those, after the second piece and after the third; the last run sends the fourth.
     const big = 'sessions/2026/11/25/rollout-2026-11-25T10-00-00-01a20b7f-0000-7000-8000-000000000001.jsonl';
     await mkdir(join(home, 'sessions/2026/11/25'), { recursive: true });
-    // Records that are no search document: the server's upkeep indexes what lands, and a trigram
-    // index of 15 MB of messages was a third of this test's time; the push sends bytes whatever they say.
-    const line = `{"type":"padding","payload":{"blob":"${'x'.repeat(1000)}"}}\n`;
+    const line = `{"type":"event_msg","payload":{"type":"agent_message","message":"${'x'.repeat(1000)}"}}\n`;
     await writeFile(join(home, big), line.repeat(15_000));
     for (const killAt of [1, 8 * 1024 * 1024, 12 * 1024 * 1024]) {
       const agent = startCli(['push', '--server', team.base, '--codex-home', home, '--once'], { CODEX_SESSIONS_TOKEN: token });
