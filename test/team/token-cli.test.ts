@@ -52,7 +52,8 @@ describePg('codex-sessions token', () => {
       [['token', 'frobnicate', '--database-url', url], 'unknown token command'],
       [['token', 'list', '--bogus'], "Unknown option '--bogus'"],
     ];
-    // At once: each refusal is a CLI start of its own, and none writes to the database.
+    // At once: each refusal is a CLI start of its own and adds no token (the two that get as far as
+    // migrating the fresh database take turns under the migration lock, as instances do).
     const runs = await Promise.all(cases.map(([args]) => runCli(args)));
     cases.forEach(([args, message], i) => {
       expect(runs[i]!.code, args.join(' ')).toBe(2);
