@@ -206,13 +206,13 @@ describeBrowser('the One-session view', () => {
     // After "jump to the end", a reader at the page's top has the window grow above the entries
     // shown. The browser's scroll anchoring held on to the header there, so the new entries
     // pushed those out of view and the window slid up by itself to the session's start.
-    const url = await serveLongSession(500);
+    const url = await serveLongSession(200);
     const { page } = await watchedPage(browser);
     await open(page, url);
     await page.getByRole('button', { name: /more entries · jump to the end/ }).click();
-    await page.getByText('answer number 500', { exact: true }).waitFor();
+    await page.getByText('answer number 200', { exact: true }).waitFor();
     const start = page.getByRole('button', { name: /back to the start/ });
-    expect(await start.textContent()).toMatch(/^↑ 1440 earlier/);
+    expect(await start.textContent()).toMatch(/^↑ 540 earlier/);
     const first = page.locator('.transcript .slot').first();
     const key = (await first.getAttribute('data-key')) as string;
     // Scrolled and measured in one task: no frame (and so no growth) between the two.
@@ -220,7 +220,7 @@ describeBrowser('the One-session view', () => {
       window.scrollTo(0, 0);
       return (document.querySelector(`.slot[data-key="${k}"]`) as HTMLElement).getBoundingClientRect().top;
     }, key);
-    await expect.poll(() => start.textContent()).toMatch(/^↑ 1380 earlier/);
+    await expect.poll(() => start.textContent()).toMatch(/^↑ 480 earlier/);
     const after = await page.locator(`.slot[data-key="${key}"]`).evaluate((el) => el.getBoundingClientRect().top);
     expect(Math.abs(after - before)).toBeLessThan(2);
   });
