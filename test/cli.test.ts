@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFile, chmod, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, readFile, writeFile } from 'node:fs/promises';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -130,8 +130,13 @@ describe('cli', () => {
         const page = await get(Number(line?.[1]), '/');
         expect(page.status).toBe(200);
       } finally {
-        // SIGTERM: script(1) ends the server and the terminal together (SIGKILL would orphan the server).
-        tty.child.kill('SIGTERM');
+        // SIGTERM to the server, script(1)'s child (sh execs the one command): script ends as soon
+        // as it has. script(1) signalled itself ends the server too, but exits 2 s later (util-linux,
+        // seen with strace: it waits, then sends SIGKILL to the child already gone). SIGKILL to
+        // script would orphan the server.
+        const server = Number((await readFile(`/proc/${tty.child.pid}/task/${tty.child.pid}/children`, 'utf8').catch(() => '')).trim());
+        if (server > 0) process.kill(server, 'SIGTERM');
+        else tty.child.kill('SIGTERM');
         await new Promise((resolve) => (tty.child.exitCode === null ? tty.child.once('exit', resolve) : resolve(null)));
       }
       await listeningPort(piped);
