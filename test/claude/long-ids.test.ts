@@ -2,8 +2,8 @@
 // as Claude's (docs/claude.md, "Long lines"), and still counts exactly: ids are never cut, so
 // two long ids sharing their first 64 bytes stay two responses, and a long id on a line parsed
 // cut is the same id on a line parsed whole (one response split over several lines, a record
-// copied). Hostile files: ids of 1.5 KB, lines of 4 MiB, the line pool all but full (a count
-// that parsed these lines whole would wait for 16 MiB each, then 503).
+// copied). Hostile files: ids of 1.5 KB, lines of 300 KB, the line pool all but full (a count
+// that parsed these lines whole would wait for 4 x 300 KB each, then 503).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -12,7 +12,12 @@ import { appFor, envelopeLines, indexReady, tempHome, writeSession, type Line } 
 import { claudeAnswer, claudePrompt } from '../claude-lines.js';
 import { turnContext, u, usageRecord } from '../usage-lines.js';
 
-const BIG = 'lorem ipsum dolor sit amet, "quoted" \\ é 😀\n'.repeat(100_000); // about 4.5 MiB as JSON
+/**
+ * About 300 KB as JSON: a line is parsed from the file, not held, past the 64 KiB hold bound, and
+ * parsed whole it would take 4 x 300 KB of the line pool, more than the 256 KiB left to it below.
+ * It was 4.5 MB, which only added time (the index's full text of 18 MB: 7 s a test).
+ */
+const BIG = 'lorem ipsum dolor sit amet, "quoted" \\ é 😀\n'.repeat(6_000);
 /** Long ids that differ only past their first 1,500 characters. */
 const longId = (kind: string, n: number) => `${kind}_${'x'.repeat(1_500)}_${n}`;
 

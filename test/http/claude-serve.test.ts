@@ -285,7 +285,7 @@ describe.each(MODES)('Claude names, $mode', ({ index }) => {
 });
 
 describe.each(MODES)('hostile Claude files over HTTP, $mode', ({ index }) => {
-  it('skips a FIFO and a link out of the home, lists a `..-..-etc` project and a 15 MiB line, and never serves outside', async () => {
+  it('skips a FIFO and a link out of the home, lists a `..-..-etc` project and a 1 MiB line, and never serves outside', async () => {
     const claudeHome = await tempHome();
     const outside = await tempHome();
     const project = join(claudeHome, 'projects', '-w');
@@ -300,7 +300,8 @@ describe.each(MODES)('hostile Claude files over HTTP, $mode', ({ index }) => {
     await writeFile(join(outside, 'secret.jsonl'), line(link, '2026-01-01T00:00:00.000Z', 'secret') + '\n');
     await symlink(join(outside, 'secret.jsonl'), join(project, `${link}.jsonl`));
     await writeFile(join(dots, `${dotted}.jsonl`), line(dotted, '2026-01-01T00:00:01.000Z', 'dotted') + '\n');
-    const huge = JSON.stringify({ type: 'user', timestamp: '2026-01-01T00:00:03.000Z', toolUseResult: 'x'.repeat(15 * 2 ** 20) });
+    // Past the 64 KiB hold bound, the path a 15 MiB line takes (it was 15 MiB: 4 s more, the same path).
+    const huge = JSON.stringify({ type: 'user', timestamp: '2026-01-01T00:00:03.000Z', toolUseResult: 'x'.repeat(2 ** 20) });
     await writeFile(join(project, `${big}.jsonl`), `${line(big, '2026-01-01T00:00:02.000Z', 'big')}\n${huge}\n`);
     const app = await appFor(await tempHome(), index, { agents: ['claude'], claudeHome });
     const res = await app.inject('/conversations?head=0&tail=1');

@@ -13,7 +13,14 @@ import { discoveryWork } from '../../../src/rollout/sources/claude/discovery.js'
 import { ClaudeWalker } from '../../../src/rollout/sources/claude/walker.js';
 import { quietLog, tempClaudeHome } from '../sources/claude/claude-home.js';
 
-const N = 2_000;
+/**
+ * Sized by what the two bounds tell apart: before claude30, the start listed the projects once
+ * per link (N listings of N entries: N^2) and each appearing project walked the whole home (at
+ * least N entries each: N^2). The bounds are 5N and 6N, so any N > 6 fails the old code; at 300,
+ * the old start counted 90,600 entries against a bound of 1,500 (docs/claude.md), and 2,000 only
+ * added time (18 s of a 2-core run).
+ */
+const N = 300;
 const idOf = (i: number) => `0a1b2c3d-0000-4000-8000-${String(i).padStart(12, '0')}`;
 
 /** `projects/-<name>`, a link to `real/<name>` (inside the home, outside projects/: walked) holding one session. */
