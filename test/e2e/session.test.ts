@@ -177,8 +177,8 @@ describeBrowser('the One-session view', () => {
     expect(await slots()).toBeLessThanOrEqual(400);
     // Line 1 is the meta, line 2k question k: line 4600 is "question number 2300", entry 6,898
     // of 7,500 (three a turn). The window around it (20 entries above, 60 from it) then grows
-    // by 60 about ten times to reach the end, the last five at its largest (360): a wheel-alone
-    // test of many more growths from the start is below.
+    // by 60 about ten times to reach the end, the last ones at its largest (360): the wheel-alone
+    // test below has 44 growths from the start.
     await page.goto(`${url}?line=4600`);
     const target = page.locator('.slot.target');
     await expect.poll(() => target.textContent()).toContain('question number 2300');
@@ -227,11 +227,11 @@ describeBrowser('the One-session view', () => {
 
   it('grows the window by wheel alone from the start of a 2,000-message session to its end', async () => {
     // 1,000 turns are 3,000 entries (a heading and two messages each), against a window of at
-    // most 360 that starts at 60 and grows by 60: (3,000 - 60) / 60 = 49 growths of its bottom,
-    // the last 44 at its largest (60 entries added at the bottom, 60 dropped at the top). The
+    // most 360 (what the load leaves it) that grows by 60: (3,000 - 360) / 60 = 44 growths of its
+    // bottom, each at its largest (60 entries added at the bottom, 60 dropped at the top). The
     // window stopped growing for good after one such growth (issue 17, docs/testing.md), with the
-    // reader at the page's bottom: at this size about one run in three without the fix (2,500
-    // turns, 125 growths, took three times as long for a few runs in ten more; branch trim34b).
+    // reader at the page's bottom: at this size 5 runs of 6 failed with main's old sentinel
+    // (docs/testing.md, branch trim34b); 2,500 turns took three times as long.
     const url = await serveLongSession(1000);
     const { page } = await watchedPage(browser);
     await open(page, url);
