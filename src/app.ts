@@ -162,7 +162,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     schemaController: { compilersFactory: lazySchemaCompilers() },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  enforceIdleTimeout(app.server, config.timeouts.idleSocketMs);
+  // First of the close's hooks: a connection that has not sent a request does not hold the close.
+  const closeUnused = enforceIdleTimeout(app.server, config.timeouts.idleSocketMs);
+  app.addHook('preClose', async () => closeUnused());
   answerNodeRequests(app.server);
   if (config.databaseUrl !== null) {
     // Team mode (src/team): the sessions come from PostgreSQL, not from a home.

@@ -14,8 +14,16 @@ import type { Socket } from 'node:net';
  * usage scan) is the service's doing, and closing its connection turned it into a reset instead
  * of its answer or a 503. A client that stops reading is still cut off: what is queued for it
  * then waits in the process. Node's own timeout is overruled the same way (its `timeout` event).
+ *
+ * The function returned closes every connection with no request under way, for the start of the
+ * server's close (app.ts calls it first thing); once the server no longer listens, each look does
+ * the same, for one opened meanwhile. Node's close ends only idle keep-alive connections: one that
+ * has sent nothing yet (a browser's spare connection) or only part of a request head counts as
+ * busy, and the close stops the headers timeout that would have ended it, so such a connection
+ * held the close for idleMs (60 s: a team browser test's server, in CI). A connection opened
+ * during the close may still send its request (a shutting-down service answers it 503).
  */
-export function enforceIdleTimeout(server: Server, idleMs: number): void {
+export function enforceIdleTimeout(server: Server, idleMs: number): () => void {
   const sockets = new Map<Socket, { moved: number; at: number; requests: Set<IncomingMessage> }>();
   const progress = (s: Socket) => s.bytesRead + s.bytesWritten - s.writableLength;
   const working = (s: Socket) => {
@@ -38,8 +46,13 @@ export function enforceIdleTimeout(server: Server, idleMs: number): void {
   server.on('timeout', (socket: Socket) => {
     if (!working(socket)) socket.destroy();
   });
+  const unused = (s: Socket) => sockets.get(s)?.requests.size === 0 && s.writableLength === 0;
+  const closeUnused = () => {
+    for (const socket of sockets.keys()) if (unused(socket)) socket.destroy();
+  };
   const timer = setInterval(
     () => {
+      if (!server.listening) closeUnused();
       const now = Date.now();
       for (const [socket, last] of sockets) {
         const moved = progress(socket);
@@ -51,4 +64,5 @@ export function enforceIdleTimeout(server: Server, idleMs: number): void {
   );
   timer.unref();
   server.once('close', () => clearInterval(timer));
+  return closeUnused;
 }

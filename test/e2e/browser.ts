@@ -2,7 +2,6 @@
 // playwright-core, against the real service listening on a free port over temp Codex homes. Without Chromium they are skipped,
 // loudly (global-setup.ts prints why); .ci/run installs it so that CI always runs them.
 import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -80,21 +79,17 @@ export function useBrowser(options: { colorScheme?: 'light' | 'dark'; timezoneId
   }, 90_000);
   // expect.poll waits as long as the page's own waits (its default, 1 s, is too short here).
   beforeEach(() => vi.setConfig({ expect: { poll: { timeout: WAIT_MS } } }));
-  // Before the test's server closes (helper.ts closes it after each test): no connection is left
-  // open. Chromium also opens spare connections that never carry a request; Node counts those
-  // as busy until its request timeout, so they are closed here too.
+  // Before the test's server closes (helper.ts closes it after each test): the pages' requests
+  // and streams end with them. The spare connections Chromium opens without a request are the
+  // server's close to end (src/http/idle-sockets.ts): they held a team server's close for 60 s.
   afterEach(async () => {
     for (const page of holder.context?.pages() ?? []) await page.close();
-    for (const server of servers) server.closeAllConnections();
-    servers.clear();
   });
   afterAll(async () => {
     await holder.context?.close();
   });
   return holder;
 }
-
-const servers = new Set<Server>();
 
 /**
  * The service over `home`, listening on a free loopback port (closed after the test); its
@@ -104,7 +99,6 @@ const servers = new Set<Server>();
 export async function serve(home: string, overrides: Partial<Config> = {}, options: { index?: boolean } = {}): Promise<string> {
   const app = options.index ? await appFor(home, true, overrides) : await buildTestApp(home, overrides);
   const port = await listen(app);
-  servers.add(app.server);
   return `http://127.0.0.1:${port}/`;
 }
 

@@ -139,4 +139,46 @@ describe('server timeouts against slow clients', () => {
     await busy.closed;
     expect(busy.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
   });
+  it("a close ends the connections with no request under way, not idleSocketMs later; one under way gets its whole answer", async () => {
+    const home = await tempHome();
+    await writeSession(home, { stamp: '2025-01-01T00-00-00', id: uuidN(1), title: 'waits' });
+    // Ten minutes: no timeout of the server's ends a connection below while the test runs.
+    const app = await buildTestApp(home, { timeouts: { ...DEFAULT_TIMEOUTS, idleSocketMs: 600_000 }, memoryWaitMs: 120_000 });
+    // One more that sends nothing, opened once the close has begun (after the app's own first hook).
+    let late: ReturnType<typeof rawConnection> | undefined;
+    app.addHook('preClose', async () => {
+      const accepted = once(app.server, 'connection');
+      late = rawConnection(port);
+      await accepted;
+    });
+    const port = await listen(app);
+    const { requests } = app.memoryBudget;
+    const hold = await requests.acquire(requests.capacity);
+    const busy = rawConnection(port);
+    busy.socket.write(`GET /conversations/${uuidN(1)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await eventually(() => requests.waiters, (n) => n > 0, 10_000);
+    // A browser's spare connection (nothing sent), a head cut short, and a kept-alive one between requests.
+    const silent = rawConnection(port);
+    const partial = rawConnection(port);
+    partial.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const served = rawConnection(port);
+    served.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await eventually(served.received, (r) => r.endsWith('{"status":"ok"}'));
+    const connections = () => new Promise<number>((resolve) => app.server.getConnections((_err, n) => resolve(n)));
+    expect(await eventually(connections, (n) => n === 4)).toBe(4);
+    // Node's close let the first two hold it for idleSocketMs: the test's timeout failed it.
+    const closed = app.close();
+    await Promise.all([silent.closed, partial.closed, served.closed]);
+    await eventually(() => late, (c) => c !== undefined);
+    await late!.closed;
+    let busyClosed = false;
+    void busy.closed.then(() => (busyClosed = true));
+    await new Promise((r) => setImmediate(r));
+    expect(busyClosed).toBe(false);
+    hold();
+    await closed;
+    await busy.closed;
+    expect(busy.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(silent.received()).toBe('');
+  });
 });
