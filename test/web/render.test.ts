@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent, SessionSummary, UsageRow } from '../../web/src/api/types.js';
 import { SseParser } from '../../web/src/api/sse-parser.js';
+import { time } from '../../web/src/format.js';
 import { applySessionEvent, eventParams } from '../../web/src/live/list-events.js';
 import { ansiSegments, stripAnsi } from '../../web/src/render/ansi.js';
 import { diffLines, diffStats } from '../../web/src/render/diff.js';
@@ -200,5 +201,15 @@ describe('stackByModel', () => {
       ['2025-10-01', []],
       ['2025-10-02', ['a']],
     ]);
+  });
+});
+
+describe('time', () => {
+  it("says what toLocaleTimeString says with the same options, call after call (one formatter, reused)", () => {
+    const options = { hour: '2-digit', minute: '2-digit', second: '2-digit' } as const;
+    for (const iso of ['2025-10-06T09:00:01.000Z', '2025-10-06T23:59:59Z', '2024-02-29T12:00:00+05:30', '2025-10-06T00:00:00.123Z']) {
+      expect(time(iso)).toBe(new Date(iso).toLocaleTimeString(undefined, options));
+    }
+    expect([time(null), time(undefined), time(''), time('not a time')]).toEqual(['', '', '', '']);
   });
 });
