@@ -177,11 +177,12 @@ describePg('codex-sessions push', () => {
       [['push', '--server', team.base, '--codex-home', home, '--once'], { CODEX_SESSIONS_TOKEN: 'cst_nope' }, 1, '401 UNAUTHORIZED'],
       [['push', '--server', team.base, '--codex-home', empty, '--once'], { CODEX_SESSIONS_TOKEN: push }, 1, 'not a Codex home'],
     ];
-    for (const [args, env, code, message] of cases) {
-      const run = await runCli(args, env);
-      expect(run.code, run.stderr).toBe(code);
-      expect(run.stderr).toContain(message);
-    }
+    // At once: each refusal is a CLI start of its own, none writes anything.
+    const runs = await Promise.all(cases.map(([args, env]) => runCli(args, env)));
+    cases.forEach(([, , code, message], i) => {
+      expect(runs[i]!.code, runs[i]!.stderr).toBe(code);
+      expect(runs[i]!.stderr).toContain(message);
+    });
     const { rows } = await team.db.query('SELECT count(*)::int AS n FROM cs_files');
     expect(rows[0].n).toBe(0);
   });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { usd } from '../../web/src/format.js';
+import { sharedByTests } from '../helper.js';
 import { tokenCount, turnContext, u, v7At } from '../usage-lines.js';
 import { describeBrowser, screenshot, useBrowser, watchedPage } from '../e2e/browser.js';
 import { describePg } from './pg.js';
@@ -23,9 +24,12 @@ const hitBadges = (page: Page) => page.locator('.hits .badge.machine').allInnerT
 describePg('team mode: the dashboard, search and live costs', () => {
   describeBrowser('machines', () => {
     const browser = useBrowser();
+    // One pushed team for both (each is three pushes and an index to the end): the first only reads,
+    // and the second's push appends usage records (no search document) to bob's copy of one session.
+    const pushed = sharedByTests(pushedTeam, 120_000);
 
     it('filters search results by machine', async () => {
-      const { team, read } = await pushedTeam();
+      const { team, read } = pushed();
       const { page, pageErrors } = await watchedPage(browser);
       await page.addInitScript((token) => sessionStorage.setItem('codex-sessions.token', token), read);
       const all = (await teamGet(team, '/search?q=test&limit=100', read)).json().items as { machine: string }[];
@@ -54,7 +58,7 @@ describePg('team mode: the dashboard, search and live costs', () => {
     });
 
     it("refreshes a live row's cost on its own machine, for an id on two machines", async () => {
-      const { team, read, homes } = await pushedTeam();
+      const { team, read, homes } = pushed();
       const { page, pageErrors } = await watchedPage(browser);
       await page.addInitScript((token) => sessionStorage.setItem('codex-sessions.token', token), read);
       await page.goto(`${team.base}/#/`);

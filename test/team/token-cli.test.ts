@@ -52,12 +52,14 @@ describePg('codex-sessions token', () => {
       [['token', 'frobnicate', '--database-url', url], 'unknown token command'],
       [['token', 'list', '--bogus'], "Unknown option '--bogus'"],
     ];
-    for (const [args, message] of cases) {
-      const run = await runCli(args);
-      expect(run.code, args.join(' ')).toBe(2);
-      expect(run.stdout).toBe('');
-      expect(run.stderr).toContain(message);
-    }
+    // At once: each refusal is a CLI start of its own and adds no token (the two that get as far as
+    // migrating the fresh database take turns under the migration lock, as instances do).
+    const runs = await Promise.all(cases.map(([args]) => runCli(args)));
+    cases.forEach(([args, message], i) => {
+      expect(runs[i]!.code, args.join(' ')).toBe(2);
+      expect(runs[i]!.stdout).toBe('');
+      expect(runs[i]!.stderr).toContain(message);
+    });
   });
 
   it('refuses a database whose schema is newer than the program', async () => {
