@@ -1,4 +1,5 @@
 import type { RolloutFile } from '../../types.js';
+import { filesOf, type Positional } from './packed-listing.js';
 import { utcStamp } from './session-head.js';
 
 /** Above every `<stamp>|<uuid>` key of the same stamp: lower-case hex never reaches `~`. */
@@ -69,15 +70,14 @@ class ByKeyDesc {
  * comes later than its key says.
  */
 export async function* newestFirst<F extends { readonly mtimeMs: number }>(
-  byMtime: { readonly length: number; at(i: number): F | undefined },
+  byMtime: Positional<F>,
   keyed: (file: F) => Promise<RolloutFile | null>,
   batch: number,
 ): AsyncGenerator<RolloutFile> {
   const pending = new ByKeyDesc();
   for (let i = 0; i < byMtime.length; ) {
-    const chunk: F[] = [];
-    for (const end = Math.min(i + batch, byMtime.length); i < end; i++) chunk.push(byMtime.at(i)!);
-    const read = await Promise.all(chunk.map(keyed));
+    const read = await Promise.all(filesOf(byMtime, i, i + batch).map(keyed));
+    i += batch;
     for (const file of read) if (file !== null) pending.push(file);
     const next = byMtime.at(i);
     const bound = next === undefined ? null : keyBoundOf(next.mtimeMs);

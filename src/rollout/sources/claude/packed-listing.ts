@@ -13,15 +13,18 @@ export interface StattedFile {
   readonly ino: number;
 }
 
-/** A listing read by position: an array of StattedFile, or a PackedListing. */
-export interface Listing {
+/** Items read by position: an array, or a PackedListing. */
+export interface Positional<F> {
   readonly length: number;
-  at(i: number): StattedFile | undefined;
+  at(i: number): F | undefined;
 }
 
-/** The files of `listing` from `start` to before `end`. */
-export function filesOf(listing: Listing, start: number, end: number): StattedFile[] {
-  const files: StattedFile[] = [];
+/** A listing read by position: an array of StattedFile, or a PackedListing. */
+export type Listing = Positional<StattedFile>;
+
+/** The items of `listing` from `start` to before `end`. */
+export function filesOf<F>(listing: Positional<F>, start: number, end: number): F[] {
+  const files: F[] = [];
   for (let i = start; i < Math.min(end, listing.length); i++) files.push(listing.at(i)!);
   return files;
 }
